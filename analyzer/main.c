@@ -1,0 +1,91 @@
+/*
+ * main.c — the heapsnap command: git-style subcommands, each with --help, and the exit codes of
+ * DESIGN.md (0 success, 1 user or data error, 2 usage error).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+/* A subcommand that a later piece of work fills in: visible, but says so (exit 2). */
+static int not_built(int argc, char **argv)
+{
+	(void)argc;
+	fprintf(stderr, "heapsnap %s: not built yet\n", argv[0]);
+	return HS_EXIT_USAGE;
+}
+
+const struct hs_command hs_commands[] = {
+#define HS_COMMAND(name, fn, summary) {name, fn, summary},
+#define HS_NOT_BUILT(name, summary) {name, not_built, summary " (not built yet)"},
+#include "commands.def"
+#undef HS_COMMAND
+#undef HS_NOT_BUILT
+    {NULL, NULL, NULL},
+};
+
+int hs_cli_fail(struct hs_error *err)
+{
+	fprintf(stderr, "heapsnap: %s\n", err->message);
+	int code = err->code == HS_ERROR_USAGE ? HS_EXIT_USAGE : HS_EXIT_DATA;
+	hs_error_destroy(err);
+	return code;
+}
+
+int hs_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "heapsnap %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n(see 'heapsnap %s --help')\n", cmd);
+	va_end(ap);
+	return HS_EXIT_USAGE;
+}
+
+bool hs_cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: heapsnap COMMAND [ARGS...]   (heapsnap COMMAND --help for one command)\n\n"
+	      "Capture a Python heap into a .hsnap snapshot and find what keeps memory alive.\n\n"
+	      "commands:\n",
+	      out);
+	for (const struct hs_command *c = hs_commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fputs("\nExit codes: 0 success, 1 user or data error, 2 usage error.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return HS_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return HS_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("heapsnap %s\n", HS_VERSION);
+		return HS_EXIT_OK;
+	}
+	for (const struct hs_command *c = hs_commands; c->name; c++)
+		if (strcmp(c->name, argv[1]) == 0)
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "heapsnap: '%s' is not a command (see 'heapsnap --help')\n", argv[1]);
+	return HS_EXIT_USAGE;
+}

@@ -1,0 +1,908 @@
+/*
+ * reader.c — opens a .hsnap file into the arrays of struct hs_snapshot (FORMAT.md).
+ *
+ * The file is untrusted.  It is mapped read-only and read in two passes: the first walks the
+ * section records, checking every length against the file and every CRC-32C, and sums the run
+ * counts so that the arrays are allocated once at their final size; the second decodes each
+ * section, checking every varint, count, index and range before use.  The first problem becomes
+ * the error "PATH: offset N: what was wrong".  With salvage allowed, damage ends the walk instead:
+ * the sections before it are decoded (objects only up to their last whole EDGES run, links only to
+ * objects that survived) and salvage_warning says what was lost.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "hsnap.h"
+
+struct section {
+	uint8_t kind;
+	uint64_t offset; /* of the section record */
+	const uint8_t *payload;
+	uint64_t len;
+};
+
+/* A decoding position inside one section's payload. */
+struct cursor {
+	const struct hs_snapshot *snap;
+	const uint8_t *p, *end;
+	struct hs_error *err;
+};
+
+static uint64_t file_offset(const struct cursor *c)
+{
+	return (uint64_t)(c->p - (const uint8_t *)c->snap->map);
+}
+
+__attribute__((format(printf, 2, 3))) static bool bad(struct cursor *c, const char *fmt, ...)
+{
+	if (c->err)
+		return false;
+	char *msg;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		c->err = &hs_error_nomem;
+		return false;
+	}
+	c->err = hs_error_create(HS_ERROR_FORMAT, "%s: offset %llu: %s", c->snap->path,
+				 (unsigned long long)file_offset(c), msg);
+	free(msg);
+	return false;
+}
+
+static bool get_varint(struct cursor *c, uint64_t *ret, const char *what)
+{
+	if (c->err)
+		return false;
+	size_t n = hs_varint_get(c->p, c->end, ret);
+	if (!n)
+		return bad(c, "%s: truncated or malformed varint", what);
+	c->p += n;
+	return true;
+}
+
+static bool get_max(struct cursor *c, uint64_t *ret, uint64_t max, const char *what)
+{
+	if (!get_varint(c, ret, what))
+		return false;
+	if (*ret > max) {
+		c->p--; /* point at the varint's last byte */
+		return bad(c, "%s %llu out of range (at most %llu)", what,
+			   (unsigned long long)*ret, (unsigned long long)max);
+	}
+	return true;
+}
+
+static bool get_byte(struct cursor *c, uint8_t *ret, const char *what)
+{
+	if (c->err)
+		return false;
+	if (c->p >= c->end)
+		return bad(c, "%s: truncated", what);
+	*ret = *c->p++;
+	return true;
+}
+
+static bool get_bytes(struct cursor *c, struct hs_string *ret, const char *what)
+{
+	uint64_t len;
+	if (!get_varint(c, &len, what))
+		return false;
+	if (len > (uint64_t)(c->end - c->p) || len > UINT32_MAX)
+		return bad(c, "%s: length %llu exceeds the section", what,
+			   (unsigned long long)len);
+	ret->s = (const char *)c->p;
+	ret->len = (uint32_t)len;
+	c->p += len;
+	return true;
+}
+
+static bool at_end(struct cursor *c, const char *what)
+{
+	if (c->err)
+		return false;
+	if (c->p != c->end)
+		return bad(c, "%s: %llu stray bytes at the end of the section", what,
+			   (unsigned long long)(c->end - c->p));
+	return true;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static const char *section_name(uint8_t kind)
+{
+	static const char *names[] = {"?",     "HEADER", "STRINGS", "TYPES", "META", "OBJECTS",
+				      "EDGES", "VALUES", "WEAK",    "ROOTS", "INDEX"};
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
+}
+
+/* Totals summed over the runs in pass 1. */
+struct totals {
+	uint64_t strings, types, meta, objects, edges_runs_objects, edges, values, weak, roots;
+};
+
+struct reader {
+	struct hs_snapshot *snap;
+	struct section *sections;
+	size_t nsections;
+	struct totals t;
+	size_t damaged_at; /* index of the first section not read (nsections when none) */
+	char *damage;      /* what was wrong there, for the salvage warning */
+};
+
+/* Reads a run prefix (first, count) and checks that runs are contiguous. */
+static bool run_prefix(struct cursor *c, const char *what, uint64_t expected_first,
+		       uint64_t *count)
+{
+	uint64_t first;
+	if (!get_varint(c, &first, what) || !get_varint(c, count, what))
+		return false;
+	if (first != expected_first)
+		return bad(c, "%s run starts at %llu, expected %llu", what,
+			   (unsigned long long)first, (unsigned long long)expected_first);
+	if (*count > (uint64_t)(c->end - c->p) + (c->p == c->end))
+		return bad(c, "%s run of %llu cannot fit in %llu bytes", what,
+			   (unsigned long long)*count, (unsigned long long)(c->end - c->p));
+	return true;
+}
+
+/* Pass 1 for one section: the counts it adds. */
+static bool count_section(struct cursor *c, uint8_t kind, struct totals *t)
+{
+	uint64_t n, v;
+	switch (kind) {
+	case HS_SEC_STRINGS:
+		if (!run_prefix(c, "STRINGS", t->strings, &n))
+			return false;
+		t->strings += n;
+		return t->strings <= UINT32_MAX - 1 || bad(c, "too many strings");
+	case HS_SEC_TYPES:
+		if (!run_prefix(c, "TYPES", t->types, &n))
+			return false;
+		t->types += n;
+		return t->types <= UINT32_MAX - 1 || bad(c, "too many types");
+	case HS_SEC_META:
+		if (!get_varint(c, &n, "META count"))
+			return false;
+		t->meta += n;
+		return t->meta <= UINT32_MAX || bad(c, "too many meta entries");
+	case HS_SEC_OBJECTS:
+		if (!run_prefix(c, "OBJECTS", t->objects, &n))
+			return false;
+		t->objects += n;
+		return t->objects < UINT32_MAX || bad(c, "more than 2^32 objects");
+	case HS_SEC_EDGES:
+		if (!run_prefix(c, "EDGES", t->edges_runs_objects, &n) ||
+		    !get_varint(c, &v, "EDGES count"))
+			return false;
+		if (t->edges_runs_objects + n > t->objects)
+			return bad(c, "EDGES run for objects %llu..%llu before their OBJECTS run",
+				   (unsigned long long)t->edges_runs_objects,
+				   (unsigned long long)(t->edges_runs_objects + n));
+		if (v > (uint64_t)(c->end - c->p))
+			return bad(c, "EDGES run of %llu edges cannot fit in %llu bytes",
+				   (unsigned long long)v, (unsigned long long)(c->end - c->p));
+		t->edges_runs_objects += n;
+		t->edges += v;
+		return true;
+	case HS_SEC_VALUES:
+		if (!get_varint(c, &v, "VALUES first") || !get_varint(c, &n, "VALUES count"))
+			return false;
+		if (n > (uint64_t)(c->end - c->p))
+			return bad(c, "VALUES run of %llu cannot fit", (unsigned long long)n);
+		t->values += n;
+		return t->values <= UINT32_MAX - 1 || bad(c, "too many values");
+	case HS_SEC_WEAK:
+		if (!get_varint(c, &n, "WEAK count"))
+			return false;
+		if (n > (uint64_t)(c->end - c->p))
+			return bad(c, "WEAK run of %llu cannot fit", (unsigned long long)n);
+		t->weak += n;
+		return true;
+	case HS_SEC_ROOTS:
+		if (!get_varint(c, &n, "ROOTS count"))
+			return false;
+		if (n > (uint64_t)(c->end - c->p))
+			return bad(c, "ROOTS run of %llu cannot fit", (unsigned long long)n);
+		t->roots += n;
+		return true;
+	case HS_SEC_HEADER:
+	case HS_SEC_INDEX:
+		return true;
+	default:
+		return bad(c, "unknown section kind %u", kind);
+	}
+}
+
+static struct hs_error *add_section(struct reader *r, struct section s)
+{
+	if ((r->nsections & (r->nsections + 1)) == 0 || r->nsections == 0) {
+		size_t cap = r->nsections ? 2 * (r->nsections + 1) : 16;
+		struct section *ns = realloc(r->sections, cap * sizeof(*ns));
+		if (!ns)
+			return &hs_error_nomem;
+		r->sections = ns;
+	}
+	r->sections[r->nsections++] = s;
+	return NULL;
+}
+
+/* Checks the footer index against the sections walked, and the trailer after it. */
+static bool check_index(struct reader *r, struct cursor *c, uint64_t index_offset)
+{
+	uint64_t n;
+	if (!get_varint(c, &n, "INDEX count"))
+		return false;
+	if (n != r->nsections - 1)
+		return bad(c, "INDEX lists %llu sections, the file has %zu",
+			   (unsigned long long)n, r->nsections - 1);
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t kind = 0;
+		uint64_t off, len;
+		if (!get_byte(c, &kind, "INDEX kind") || !get_varint(c, &off, "INDEX offset") ||
+		    !get_varint(c, &len, "INDEX length"))
+			return false;
+		const struct section *s = &r->sections[i];
+		if (kind != s->kind || off != s->offset ||
+		    len != s->len + HS_SECTION_HEAD_SIZE + HS_SECTION_CRC_SIZE)
+			return bad(c, "INDEX entry %llu does not match the section at offset %llu",
+				   (unsigned long long)i, (unsigned long long)s->offset);
+	}
+	if (!at_end(c, "INDEX"))
+		return false;
+	const uint8_t *base = r->snap->map;
+	uint64_t trailer = (uint64_t)(c->end - base) + HS_SECTION_CRC_SIZE;
+	c->p = base + trailer;
+	c->end = base + r->snap->file_size;
+	if (r->snap->file_size - trailer != HS_TRAILER_SIZE)
+		return bad(c, "expected the %d-byte trailer after the INDEX, found %llu bytes",
+			   HS_TRAILER_SIZE, (unsigned long long)(r->snap->file_size - trailer));
+	if (le64(c->p) != index_offset)
+		return bad(c, "trailer names the INDEX at %llu, it is at %llu",
+			   (unsigned long long)le64(c->p), (unsigned long long)index_offset);
+	if (memcmp(c->p + 8, HS_END_MAGIC, 8) != 0) {
+		c->p += 8;
+		return bad(c, "end marker missing");
+	}
+	return true;
+}
+
+/* Pass 1: walks the section records.  Returns false with c->err set at the first damage. */
+static bool walk_sections(struct reader *r, struct cursor *c)
+{
+	struct hs_snapshot *snap = r->snap;
+	const uint8_t *base = snap->map, *end = base + snap->file_size;
+	c->p = base;
+	c->end = end;
+	if (snap->file_size < HS_FILE_HEADER_SIZE)
+		return bad(c, "file of %llu bytes is too short for a snapshot",
+			   (unsigned long long)snap->file_size);
+	if (memcmp(base, HS_MAGIC, 8) != 0)
+		return bad(c, "not a heapsnap snapshot (bad magic)");
+	c->p = base + 8;
+	unsigned major = base[8] | base[9] << 8;
+	if (major != HS_VERSION_MAJOR)
+		return bad(c, "format version %u, this reader reads version %d", major,
+			   HS_VERSION_MAJOR);
+	const uint8_t *p = base + HS_FILE_HEADER_SIZE;
+	for (;;) {
+		c->p = p;
+		c->end = end;
+		if ((uint64_t)(end - p) < HS_SECTION_HEAD_SIZE + HS_SECTION_CRC_SIZE)
+			return bad(c, "truncated: no section header or end marker here");
+		uint8_t kind = p[0];
+		uint64_t len = le64(p + 1);
+		if (len > (uint64_t)(end - p) - HS_SECTION_HEAD_SIZE - HS_SECTION_CRC_SIZE)
+			return bad(c, "%s section of %llu bytes runs past the end of the file",
+				   section_name(kind), (unsigned long long)len);
+		const uint8_t *payload = p + HS_SECTION_HEAD_SIZE;
+		uint32_t want = le32(payload + len);
+		uint32_t crc = hs_crc32c(0, p, HS_SECTION_HEAD_SIZE + len);
+		if (crc != want)
+			return bad(c, "%s section checksum mismatch (stored %08x, computed %08x)",
+				   section_name(kind), want, crc);
+		if ((r->nsections == 0) != (kind == HS_SEC_HEADER))
+			return bad(c, "%s section where %s", section_name(kind),
+				   r->nsections ? "a second HEADER is not allowed"
+						: "the HEADER section must come first");
+		struct cursor sc = {snap, payload, payload + len, NULL};
+		if (!count_section(&sc, kind, &r->t)) {
+			c->err = sc.err;
+			return false;
+		}
+		struct hs_error *err =
+		    add_section(r, (struct section){kind, (uint64_t)(p - base), payload, len});
+		if (err) {
+			c->err = err;
+			return false;
+		}
+		if (kind == HS_SEC_INDEX) {
+			struct cursor ic = {snap, payload, payload + len, NULL};
+			if (!check_index(r, &ic, (uint64_t)(p - base))) {
+				c->err = ic.err;
+				return false;
+			}
+			return true;
+		}
+		p = payload + len + HS_SECTION_CRC_SIZE;
+	}
+}
+
+static bool decode_header(struct cursor *c, struct hs_snapshot *snap, char **strs)
+{
+	struct hs_string s[3];
+	uint64_t ptr, pid, time_ns, method;
+	for (int i = 0; i < 3; i++)
+		if (!get_bytes(c, &s[i], "HEADER string"))
+			return false;
+	if (!get_max(c, &ptr, 16, "pointer size") || !get_max(c, &pid, UINT32_MAX, "pid") ||
+	    !get_varint(c, &time_ns, "time") || !get_max(c, &method, HS_METHOD_CONVERT, "method"))
+		return false;
+	/* Minor versions may append fields: anything after them is ignored. */
+	for (int i = 0; i < 3; i++) {
+		strs[i] = strndup(s[i].s, s[i].len);
+		if (!strs[i]) {
+			c->err = &hs_error_nomem;
+			return false;
+		}
+	}
+	snap->header = (struct hs_header){strs[0], strs[1],           strs[2],
+					  (uint32_t)ptr, (uint32_t)pid, time_ns,
+					  (enum hs_method)method};
+	return true;
+}
+
+static bool decode_strings(struct cursor *c, struct hs_snapshot *snap)
+{
+	uint64_t first, n;
+	get_varint(c, &first, "STRINGS first");
+	get_varint(c, &n, "STRINGS count");
+	for (uint64_t i = 0; i < n; i++)
+		if (!get_bytes(c, &snap->strings[first + i], "string"))
+			return false;
+	return at_end(c, "STRINGS");
+}
+
+static bool decode_types(struct cursor *c, struct hs_snapshot *snap, uint64_t nobjects)
+{
+	uint64_t first, n, name, module, dsize, tobj, flags;
+	get_varint(c, &first, "TYPES first");
+	get_varint(c, &n, "TYPES count");
+	for (uint64_t i = 0; i < n; i++) {
+		if (!get_max(c, &name, snap->nstrings ? snap->nstrings - 1 : 0,
+			     "type name string id") ||
+		    !get_max(c, &module, snap->nstrings ? snap->nstrings - 1 : 0,
+			     "type module string id") ||
+		    !get_varint(c, &dsize, "type default size") ||
+		    !get_max(c, &tobj, nobjects, "type object index+1") ||
+		    !get_max(c, &flags, UINT32_MAX, "type flags"))
+			return false;
+		if (!snap->nstrings)
+			return bad(c, "type refers to a string but there are none");
+		snap->types[first + i] = (struct hs_type){(uint32_t)name, (uint32_t)module, dsize,
+							   tobj, (uint32_t)flags};
+	}
+	return at_end(c, "TYPES");
+}
+
+static bool decode_meta(struct cursor *c, struct hs_snapshot *snap)
+{
+	uint64_t n;
+	get_varint(c, &n, "META count");
+	for (uint64_t i = 0; i < n; i++, snap->nmeta++)
+		if (!get_bytes(c, &snap->meta[2 * snap->nmeta], "meta key") ||
+		    !get_bytes(c, &snap->meta[2 * snap->nmeta + 1], "meta value"))
+			return false;
+	return at_end(c, "META");
+}
+
+static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
+{
+	uint64_t first, n, addr, delta, typeword, size, refcnt;
+	get_varint(c, &first, "OBJECTS first");
+	get_varint(c, &n, "OBJECTS count");
+	if (!get_varint(c, &addr, "OBJECTS first address"))
+		return false;
+	if (first && addr <= snap->addr[first - 1])
+		return bad(c, "OBJECTS run starts at 0x%llx, not above the previous object",
+			   (unsigned long long)addr);
+	/* In a salvage, objects past the last whole EDGES run are dropped. */
+	for (uint64_t i = first; i < first + n && i < snap->nobjects; i++) {
+		uint8_t fb = 0;
+		if (!get_varint(c, &delta, "object address delta"))
+			return false;
+		if ((i == first) != (delta == 0))
+			return bad(c, "object %llu: address delta %llu (objects must be sorted)",
+				   (unsigned long long)i, (unsigned long long)delta);
+		if (addr + delta < addr)
+			return bad(c, "object %llu: address overflows", (unsigned long long)i);
+		addr += delta;
+		if (!get_max(c, &typeword, ((uint64_t)snap->ntypes << 1) - (snap->ntypes > 0),
+			     "object type id") ||
+		    (typeword & 1 && !get_varint(c, &size, "object size")) ||
+		    !get_varint(c, &refcnt, "object refcount") || !get_byte(c, &fb, "object flags"))
+			return false;
+		if (!snap->ntypes)
+			return bad(c, "object %llu has a type but there are none",
+				   (unsigned long long)i);
+		uint32_t type = (uint32_t)(typeword >> 1);
+		unsigned gen = fb >> HS_GEN_SHIFT;
+		if (gen > HS_GEN_PERMANENT && gen != HS_GEN_CODE_NONE) {
+			c->p--;
+			return bad(c, "object %llu: generation code %u", (unsigned long long)i, gen);
+		}
+		snap->addr[i] = addr;
+		snap->type[i] = type;
+		snap->size[i] = typeword & 1 ? size : snap->types[type].default_size;
+		snap->refcnt[i] = refcnt;
+		snap->flags[i] = fb & HS_OBJ_FLAG_MASK;
+		snap->generation[i] = gen == HS_GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen;
+	}
+	return first + n > snap->nobjects || at_end(c, "OBJECTS");
+}
+
+/* Decodes an EDGES run.  Edges to objects that did not survive a salvage are dropped and counted
+ * in *dropped; in a complete file they are errors. */
+static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *next_edge,
+			 bool salvage, uint64_t *dropped)
+{
+	uint64_t first, n, count, e = *next_edge;
+	get_varint(c, &first, "EDGES first");
+	get_varint(c, &n, "EDGES count");
+	get_varint(c, &count, "EDGES edge count");
+	uint64_t run_end = e + count;
+	for (uint64_t src = first; src < first + n; src++) {
+		uint64_t k, head, prev = src;
+		snap->edge_start[src] = e;
+		if (!get_varint(c, &k, "edge count"))
+			return false;
+		if (k > run_end - e)
+			return bad(c, "object %llu: %llu edges, more than its run declares",
+				   (unsigned long long)src, (unsigned long long)k);
+		for (uint64_t j = 0; j < k; j++) {
+			uint8_t kind = HS_EDGE_TRAVERSE, form = HS_LABEL_NONE;
+			uint64_t label = 0, lv;
+			if (!get_varint(c, &head, "edge"))
+				return false;
+			uint64_t dst = prev + (uint64_t)hs_unzigzag(head >> HS_EDGE_HEAD_BITS);
+			unsigned lbits = head & 3;
+			if (lbits == 3)
+				return bad(c, "object %llu edge %llu: label bits 3",
+					   (unsigned long long)src, (unsigned long long)j);
+			if (head & HS_EDGE_KIND_FOLLOWS) {
+				if (!get_byte(c, &kind, "edge kind"))
+					return false;
+				if (kind != HS_EDGE_OWNED && kind != HS_EDGE_CONSERVATIVE) {
+					c->p--;
+					return bad(c, "edge kind %u", kind);
+				}
+			}
+			if (lbits == HS_EDGE_LABEL_ORDINAL) {
+				form = HS_LABEL_ORDINAL;
+			} else if (lbits == HS_EDGE_LABEL_EXPLICIT) {
+				if (!get_varint(c, &lv, "edge label"))
+					return false;
+				form = lv & 7;
+				label = lv >> 3;
+				uint64_t max = form == HS_LABEL_INDEX	 ? UINT32_MAX
+					       : form == HS_LABEL_STRING ? snap->nstrings
+									 : snap->nobjects;
+				if (salvage && form >= HS_LABEL_KEY && form <= HS_LABEL_ATTR &&
+				    label >= max)
+					form = HS_LABEL_NONE, label = 0; /* its key was lost */
+				else if (form < HS_LABEL_INDEX || form > HS_LABEL_ATTR ||
+					 label >= max + (form == HS_LABEL_INDEX))
+					return bad(c, "object %llu edge %llu: bad label %u/%llu",
+						   (unsigned long long)src, (unsigned long long)j,
+						   form, (unsigned long long)label);
+			}
+			prev = dst;
+			if (dst >= snap->nobjects) {
+				if (!salvage)
+					return bad(c, "object %llu edge %llu: no object %lld",
+						   (unsigned long long)src, (unsigned long long)j,
+						   (long long)dst);
+				(*dropped)++;
+				continue;
+			}
+			snap->edge_dst[e] = (uint32_t)dst;
+			snap->edge_kind[e] = kind;
+			snap->edge_form[e] = form;
+			snap->edge_label[e] = (uint32_t)label;
+			e++;
+		}
+	}
+	if (!at_end(c, "EDGES"))
+		return false;
+	if (!salvage && e != run_end)
+		return bad(c, "EDGES run declares %llu edges, holds %llu",
+			   (unsigned long long)count, (unsigned long long)(e - *next_edge));
+	snap->edge_start[first + n] = e;
+	*next_edge = e;
+	return true;
+}
+
+static bool decode_values(struct cursor *c, struct hs_snapshot *snap)
+{
+	uint64_t first, n, delta;
+	get_varint(c, &first, "VALUES first");
+	get_varint(c, &n, "VALUES count");
+	uint64_t obj = first;
+	for (uint64_t i = 0; i < n; i++) {
+		if (!get_varint(c, &delta, "value object delta"))
+			return false;
+		if ((i > 0 && delta == 0) || delta >= snap->nobjects - obj)
+			return bad(c, "value for object %llu+%llu: no such object or out of order",
+				   (unsigned long long)obj, (unsigned long long)delta);
+		obj += delta;
+		struct hs_string *v = &snap->values[snap->nvalues];
+		if (!get_bytes(c, v, "value"))
+			return false;
+		snap->value[obj] = (uint32_t)++snap->nvalues;
+	}
+	return at_end(c, "VALUES");
+}
+
+static bool decode_weak(struct cursor *c, struct hs_snapshot *snap, bool salvage,
+			uint64_t *dropped)
+{
+	uint64_t n, d, target, cb;
+	get_varint(c, &n, "WEAK count");
+	uint64_t ref = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		if (!get_varint(c, &d, "weak ref") || !get_varint(c, &target, "weak referent") ||
+		    !get_varint(c, &cb, "weak callback"))
+			return false;
+		ref += (uint64_t)hs_unzigzag(d);
+		if (ref >= snap->nobjects || target > snap->nobjects || cb > snap->nobjects) {
+			if (!salvage)
+				return bad(c, "weak link %llu names a missing object",
+					   (unsigned long long)i);
+			(*dropped)++;
+			continue;
+		}
+		snap->weak[snap->nweak++] = (struct hs_weak){ref, target, cb};
+	}
+	return at_end(c, "WEAK");
+}
+
+static bool decode_roots(struct cursor *c, struct hs_snapshot *snap, bool salvage,
+			 uint64_t *dropped)
+{
+	uint64_t n, obj, kind, name;
+	get_varint(c, &n, "ROOTS count");
+	for (uint64_t i = 0; i < n; i++) {
+		if (!get_varint(c, &obj, "root object") ||
+		    !get_max(c, &kind, snap->nstrings ? snap->nstrings - 1 : 0, "root kind") ||
+		    !get_max(c, &name, snap->nstrings ? snap->nstrings - 1 : 0, "root name"))
+			return false;
+		if (!snap->nstrings)
+			return bad(c, "root names a string but there are none");
+		if (obj >= snap->nobjects) {
+			if (!salvage)
+				return bad(c, "root %llu names missing object %llu",
+					   (unsigned long long)i, (unsigned long long)obj);
+			(*dropped)++;
+			continue;
+		}
+		snap->roots[snap->nroots++] = (struct hs_root){obj, (uint32_t)kind, (uint32_t)name};
+	}
+	return at_end(c, "ROOTS");
+}
+
+#define ALLOC(field, n)                                                                        \
+	do {                                                                                   \
+		uint64_t count_ = (n);                                                         \
+		snap->field = calloc(count_ ? count_ : 1, sizeof(*snap->field));               \
+		if (!snap->field)                                                              \
+			return &hs_error_nomem;                                                \
+	} while (0)
+
+static struct hs_error *allocate(struct hs_snapshot *snap, const struct totals *t,
+				 uint64_t nobjects)
+{
+	snap->nstrings = (uint32_t)t->strings;
+	snap->ntypes = (uint32_t)t->types;
+	snap->nobjects = nobjects;
+	ALLOC(strings, t->strings);
+	ALLOC(types, t->types);
+	ALLOC(meta, 2 * t->meta);
+	ALLOC(addr, nobjects);
+	ALLOC(type, nobjects);
+	ALLOC(size, nobjects);
+	ALLOC(refcnt, nobjects);
+	ALLOC(flags, nobjects);
+	ALLOC(generation, nobjects);
+	ALLOC(value, nobjects);
+	ALLOC(edge_start, nobjects + 1);
+	ALLOC(edge_dst, t->edges);
+	ALLOC(edge_kind, t->edges);
+	ALLOC(edge_form, t->edges);
+	ALLOC(edge_label, t->edges);
+	ALLOC(values, t->values);
+	ALLOC(weak, t->weak);
+	ALLOC(roots, t->roots);
+	return NULL;
+}
+
+/* Pass 2: decodes sections [0, r->damaged_at). */
+static struct hs_error *decode(struct reader *r, bool salvage, char **header_strs)
+{
+	struct hs_snapshot *snap = r->snap;
+	/* Objects survive up to the end of the last EDGES run read. */
+	uint64_t nobjects = r->t.objects;
+	if (salvage)
+		nobjects = r->t.edges_runs_objects;
+	else if (r->t.edges_runs_objects != r->t.objects)
+		return hs_error_create(HS_ERROR_FORMAT, "%s: objects %llu.. have no EDGES run",
+				       snap->path, (unsigned long long)r->t.edges_runs_objects);
+	struct hs_error *err = allocate(snap, &r->t, nobjects);
+	if (err)
+		return err;
+	/* Types, strings and objects first: edges, values and links are checked against them. */
+	static const uint8_t order[] = {HS_SEC_HEADER, HS_SEC_STRINGS, HS_SEC_TYPES, HS_SEC_META,
+					HS_SEC_OBJECTS, HS_SEC_EDGES,  HS_SEC_VALUES, HS_SEC_WEAK,
+					HS_SEC_ROOTS};
+	uint64_t next_edge = 0, dropped_edges = 0, dropped_links = 0;
+	for (size_t o = 0; o < sizeof(order); o++) {
+		for (size_t i = 0; i < r->damaged_at; i++) {
+			const struct section *s = &r->sections[i];
+			if (s->kind != order[o])
+				continue;
+			struct cursor c = {snap, s->payload, s->payload + s->len, NULL};
+			bool ok = true;
+			switch (s->kind) {
+			case HS_SEC_HEADER:
+				ok = decode_header(&c, snap, header_strs);
+				break;
+			case HS_SEC_STRINGS:
+				ok = decode_strings(&c, snap);
+				break;
+			case HS_SEC_TYPES:
+				ok = decode_types(&c, snap, nobjects);
+				break;
+			case HS_SEC_META:
+				ok = decode_meta(&c, snap);
+				break;
+			case HS_SEC_OBJECTS: {
+				/* Peek at the run's first index to skip runs lost in a salvage. */
+				uint64_t first;
+				hs_varint_get(c.p, c.end, &first);
+				if (first >= nobjects)
+					break;
+				ok = decode_objects(&c, snap);
+				break;
+			}
+			case HS_SEC_EDGES: {
+				uint64_t first;
+				hs_varint_get(c.p, c.end, &first);
+				if (first >= nobjects)
+					break;
+				ok = decode_edges(&c, snap, &next_edge, salvage, &dropped_edges);
+				break;
+			}
+			case HS_SEC_VALUES: {
+				uint64_t first;
+				hs_varint_get(c.p, c.end, &first);
+				if (first >= nobjects)
+					break;
+				ok = decode_values(&c, snap);
+				break;
+			}
+			case HS_SEC_WEAK:
+				ok = decode_weak(&c, snap, salvage, &dropped_links);
+				break;
+			case HS_SEC_ROOTS:
+				ok = decode_roots(&c, snap, salvage, &dropped_links);
+				break;
+			}
+			if (!ok)
+				return c.err;
+		}
+	}
+	snap->nedges = next_edge;
+	for (uint32_t t = 0; t < snap->ntypes; t++)
+		if (snap->types[t].type_object > nobjects)
+			snap->types[t].type_object = 0; /* its object was lost in a salvage */
+	if (r->damage) {
+		if (asprintf(&snap->salvage_warning,
+			     "%s; salvaged %llu of %llu objects, %llu edges (%llu dropped), %llu "
+			     "weak links and roots dropped",
+			     r->damage, (unsigned long long)nobjects,
+			     (unsigned long long)r->t.objects, (unsigned long long)next_edge,
+			     (unsigned long long)dropped_edges,
+			     (unsigned long long)dropped_links) < 0)
+			return &hs_error_nomem;
+	}
+	return NULL;
+}
+
+struct hs_error *hs_snapshot_open(const char *path, bool allow_salvage, struct hs_snapshot **ret)
+{
+	struct hs_snapshot *snap = calloc(1, sizeof(*snap));
+	if (!snap)
+		return &hs_error_nomem;
+	struct hs_error *err = NULL;
+	char *header_strs[3] = {NULL, NULL, NULL};
+	struct reader r = {.snap = snap};
+	snap->path = strdup(path);
+	if (!snap->path) {
+		err = &hs_error_nomem;
+		goto out;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = hs_error_errno(errno, path, "open");
+		goto out;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = fstat(fd, &st) < 0 ? hs_error_errno(errno, path, "stat")
+					 : hs_error_create(HS_ERROR_IO, "%s: not a regular file", path);
+		close(fd);
+		goto out;
+	}
+	snap->file_size = (uint64_t)st.st_size;
+	if (st.st_size == 0) {
+		close(fd);
+		err = hs_error_create(HS_ERROR_FORMAT, "%s: offset 0: the file is empty", path);
+		goto out;
+	}
+	snap->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (snap->map == MAP_FAILED) {
+		snap->map = NULL;
+		err = hs_error_errno(errno, path, "mmap");
+		goto out;
+	}
+	snap->map_len = (size_t)st.st_size;
+
+	struct cursor c = {snap, NULL, NULL, NULL};
+	bool complete = walk_sections(&r, &c);
+	r.damaged_at = r.nsections;
+	if (!complete) {
+		/* The error names the first damage.  Without salvage, or with nothing to salvage
+		 * (no HEADER), that is the answer. */
+		if (!allow_salvage || r.nsections == 0) {
+			err = c.err;
+			goto out;
+		}
+		r.damage = c.err == &hs_error_nomem ? strdup("out of memory") : c.err->message;
+		if (c.err != &hs_error_nomem) {
+			c.err->message = NULL;
+			hs_error_destroy(c.err);
+		}
+		if (!r.damage) {
+			err = &hs_error_nomem;
+			goto out;
+		}
+	}
+	err = decode(&r, !complete, header_strs);
+out:
+	snap->header.producer = header_strs[0];
+	snap->header.runtime = header_strs[1];
+	snap->header.runtime_version = header_strs[2];
+	free(r.sections);
+	free(r.damage);
+	if (err) {
+		hs_snapshot_destroy(snap);
+		return err;
+	}
+	*ret = snap;
+	return NULL;
+}
+
+void hs_snapshot_destroy(struct hs_snapshot *snap)
+{
+	if (!snap)
+		return;
+	free((char *)snap->header.producer);
+	free((char *)snap->header.runtime);
+	free((char *)snap->header.runtime_version);
+	void *arrays[] = {snap->strings,    snap->types,	  snap->meta,	    snap->addr,
+			  snap->type,	    snap->size,		  snap->refcnt,	    snap->flags,
+			  snap->generation, snap->value,	  snap->edge_start, snap->edge_dst,
+			  snap->edge_kind,  snap->edge_form,	  snap->edge_label, snap->values,
+			  snap->weak,	    snap->roots,	  snap->salvage_warning, snap->path};
+	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
+		free(arrays[i]);
+	if (snap->map)
+		munmap(snap->map, snap->map_len);
+	free(snap);
+}
+
+int64_t hs_snapshot_find(const struct hs_snapshot *snap, uint64_t addr)
+{
+	uint64_t lo = 0, hi = snap->nobjects;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (snap->addr[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < snap->nobjects && snap->addr[lo] == addr ? (int64_t)lo : -1;
+}
+
+const char *hs_snapshot_type_name(const struct hs_snapshot *snap, uint32_t type_id, size_t *len)
+{
+	if (type_id >= snap->ntypes || snap->types[type_id].name >= snap->nstrings) {
+		*len = 1;
+		return "?";
+	}
+	const struct hs_string *s = &snap->strings[snap->types[type_id].name];
+	*len = s->len;
+	return s->s;
+}
+
+const struct hs_string *hs_snapshot_meta(const struct hs_snapshot *snap, const char *key)
+{
+	size_t klen = strlen(key);
+	for (uint32_t i = 0; i < snap->nmeta; i++) {
+		const struct hs_string *k = &snap->meta[2 * i];
+		if (k->len == klen && memcmp(k->s, key, klen) == 0)
+			return &snap->meta[2 * i + 1];
+	}
+	return NULL;
+}
+
+/* Renders object k as a dict key or attribute name: its value preview if it has one. */
+static size_t format_object_name(const struct hs_snapshot *snap, uint64_t k, bool attr, char *buf,
+				 size_t size)
+{
+	size_t tlen;
+	const char *tname = hs_snapshot_type_name(snap, snap->type[k], &tlen);
+	if (snap->value[k]) {
+		const struct hs_string *v = &snap->values[snap->value[k] - 1];
+		bool is_str = tlen == 3 && memcmp(tname, "str", 3) == 0;
+		if (attr)
+			return (size_t)snprintf(buf, size, ".%.*s", (int)v->len, v->s);
+		return (size_t)snprintf(buf, size, is_str ? "['%.*s']" : "[%.*s]", (int)v->len,
+					v->s);
+	}
+	return (size_t)snprintf(buf, size, attr ? ".<%.*s at 0x%llx>" : "[<%.*s at 0x%llx>]",
+				(int)tlen, tname, (unsigned long long)snap->addr[k]);
+}
+
+size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint64_t e, char *buf,
+			      size_t size)
+{
+	uint32_t v = snap->edge_label[e];
+	switch (snap->edge_form[e]) {
+	case HS_LABEL_ORDINAL:
+		return (size_t)snprintf(buf, size, "[%llu]",
+					(unsigned long long)(e - snap->edge_start[src]));
+	case HS_LABEL_INDEX:
+		return (size_t)snprintf(buf, size, "[%u]", v);
+	case HS_LABEL_STRING:
+		return (size_t)snprintf(buf, size, "%.*s", (int)snap->strings[v].len,
+					snap->strings[v].s);
+	case HS_LABEL_KEY:
+	case HS_LABEL_ATTR:
+		return format_object_name(snap, v, snap->edge_form[e] == HS_LABEL_ATTR, buf, size);
+	default:
+		if (size)
+			buf[0] = '\0';
+		return 0;
+	}
+}

@@ -1,0 +1,755 @@
+/*
+ * writer.c — streams a snapshot into a .hsnap file (FORMAT.md).
+ *
+ * The writer never holds the heap: objects arrive in address order and are buffered one chunk at a
+ * time (HS_CHUNK_OBJECTS objects or HS_CHUNK_BYTES bytes), then written as an OBJECTS, EDGES and
+ * VALUES section with the strings and types declared so far written just before them, so that a
+ * truncated file still decodes up to its last whole chunk.  What grows with the input is only the
+ * string-intern table, the section index (one entry per section) and one object's edges.
+ *
+ * The file is written to PATH.tmp-PID with mode 0600 and renamed to PATH by hs_writer_finish;
+ * destroying an unfinished writer unlinks the temporary file, so a killed or failed capture never
+ * leaves a file that passes for a complete snapshot.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "hsnap.h"
+
+struct buf {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+static struct hs_error *buf_reserve(struct buf *b, size_t more)
+{
+	if (b->len + more <= b->cap)
+		return NULL;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + more)
+		cap *= 2;
+	uint8_t *data = realloc(b->data, cap);
+	if (!data)
+		return &hs_error_nomem;
+	b->data = data;
+	b->cap = cap;
+	return NULL;
+}
+
+static struct hs_error *buf_put(struct buf *b, const void *p, size_t len)
+{
+	struct hs_error *err = buf_reserve(b, len);
+	if (err)
+		return err;
+	if (len)
+		memcpy(b->data + b->len, p, len);
+	b->len += len;
+	return NULL;
+}
+
+static struct hs_error *buf_varint(struct buf *b, uint64_t v)
+{
+	struct hs_error *err = buf_reserve(b, 10);
+	if (err)
+		return err;
+	b->len += hs_varint_put(b->data + b->len, v);
+	return NULL;
+}
+
+static struct hs_error *buf_bytes(struct buf *b, const void *p, size_t len)
+{
+	struct hs_error *err = buf_varint(b, len);
+	return err ? err : buf_put(b, p, len);
+}
+
+/* An entry of the string-intern table: open addressing over (hash, id). */
+struct intern_slot {
+	uint64_t hash;
+	uint32_t id_plus1;
+};
+
+struct index_entry {
+	uint8_t kind;
+	uint64_t offset, length;
+};
+
+struct hs_writer {
+	char *path, *tmp_path;
+	int fd;
+	uint64_t offset; /* bytes written to the file so far */
+	struct buf out;  /* write buffer in front of fd */
+	bool failed; /* sticky: a call failed, so every later one does */
+	bool finished;
+
+	struct index_entry *index;
+	size_t nindex, index_cap;
+
+	/* String table: every interned string, for lookups; pending ones are in strings. */
+	struct buf string_store; /* varint len + bytes of every string, in id order */
+	uint64_t *string_pos;    /* offset of each id's record in string_store */
+	uint32_t nstrings, strings_flushed;
+	size_t string_pos_cap;
+	struct intern_slot *slots;
+	size_t nslots;
+
+	struct buf types, meta;
+	uint32_t ntypes, types_flushed, nmeta_pending;
+	uint64_t *type_default; /* each type's default size, to elide sizes equal to it */
+	size_t type_cap;
+
+	/* The current chunk. */
+	struct buf objs, edges, values, cur_edges;
+	uint64_t chunk_first, nobjects, last_addr, chunk_first_addr, cur_nedges, cur_prev_dst;
+	uint64_t value_prev, nvalues_chunk, chunk_nedges;
+	bool in_object, have_value, objects_closed;
+
+	struct buf weak, roots;
+	uint64_t nweak_pending, nroots_pending, weak_prev;
+
+	struct hs_writer_stats stats;
+};
+
+/* Marks the writer failed: every later call fails too, and the temporary file is removed. */
+static struct hs_error *fail(struct hs_writer *w, struct hs_error *err)
+{
+	if (err)
+		w->failed = true;
+	return err;
+}
+
+static struct hs_error *failed_before(struct hs_writer *w)
+{
+	return hs_error_create(HS_ERROR_USAGE, "%s: an earlier write failed", w->path);
+}
+
+static struct hs_error *out_flush(struct hs_writer *w)
+{
+	size_t done = 0;
+	while (done < w->out.len) {
+		ssize_t n = write(w->fd, w->out.data + done, w->out.len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return hs_error_errno(errno, w->tmp_path, "write");
+		done += (size_t)n;
+	}
+	w->out.len = 0;
+	return NULL;
+}
+
+static struct hs_error *out_put(struct hs_writer *w, const void *p, size_t len)
+{
+	if (w->out.len + len > (1u << 20)) {
+		struct hs_error *err = out_flush(w);
+		if (err)
+			return err;
+	}
+	if (len >= (1u << 20)) {
+		size_t done = 0;
+		while (done < len) {
+			ssize_t n = write(w->fd, (const uint8_t *)p + done, len - done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return hs_error_errno(errno, w->tmp_path, "write");
+			done += (size_t)n;
+		}
+	} else {
+		struct hs_error *err = buf_put(&w->out, p, len);
+		if (err)
+			return err;
+	}
+	w->offset += len;
+	return NULL;
+}
+
+/* Writes one section: kind, payload length, prefix + body as payload, CRC-32C of all of it. */
+static struct hs_error *write_section(struct hs_writer *w, uint8_t kind, const struct buf *prefix,
+				      const struct buf *body)
+{
+	uint64_t plen = (prefix ? prefix->len : 0) + (body ? body->len : 0);
+	uint8_t head[HS_SECTION_HEAD_SIZE];
+	head[0] = kind;
+	for (int i = 0; i < 8; i++)
+		head[1 + i] = (uint8_t)(plen >> (8 * i));
+	uint32_t crc = hs_crc32c(0, head, sizeof(head));
+	if (prefix)
+		crc = hs_crc32c(crc, prefix->data, prefix->len);
+	if (body)
+		crc = hs_crc32c(crc, body->data, body->len);
+	uint8_t tail[4] = {(uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16),
+			   (uint8_t)(crc >> 24)};
+
+	if (w->nindex == w->index_cap) {
+		size_t cap = w->index_cap ? 2 * w->index_cap : 64;
+		struct index_entry *idx = realloc(w->index, cap * sizeof(*idx));
+		if (!idx)
+			return &hs_error_nomem;
+		w->index = idx;
+		w->index_cap = cap;
+	}
+	w->index[w->nindex++] = (struct index_entry){kind, w->offset, sizeof(head) + plen + 4};
+
+	struct hs_error *err = out_put(w, head, sizeof(head));
+	if (!err && prefix)
+		err = out_put(w, prefix->data, prefix->len);
+	if (!err && body)
+		err = out_put(w, body->data, body->len);
+	if (!err)
+		err = out_put(w, tail, sizeof(tail));
+	return err;
+}
+
+static struct hs_error *write_run(struct hs_writer *w, uint8_t kind, uint64_t first,
+				  uint64_t count, struct buf *body)
+{
+	struct buf prefix = {0};
+	struct hs_error *err = buf_varint(&prefix, first);
+	if (!err)
+		err = buf_varint(&prefix, count);
+	if (!err)
+		err = write_section(w, kind, &prefix, body);
+	free(prefix.data);
+	body->len = 0;
+	return err;
+}
+
+/* Writes the strings, types and meta declared since the last call. */
+static struct hs_error *flush_declarations(struct hs_writer *w)
+{
+	struct hs_error *err = NULL;
+	if (w->nstrings > w->strings_flushed) {
+		struct buf body = {
+		    .data = w->string_store.data + w->string_pos[w->strings_flushed],
+		    .len = w->string_store.len - w->string_pos[w->strings_flushed]};
+		err = write_run(w, HS_SEC_STRINGS, w->strings_flushed,
+				w->nstrings - w->strings_flushed, &body);
+		w->strings_flushed = w->nstrings;
+	}
+	if (!err && w->ntypes > w->types_flushed) {
+		err = write_run(w, HS_SEC_TYPES, w->types_flushed, w->ntypes - w->types_flushed,
+				&w->types);
+		w->types_flushed = w->ntypes;
+	}
+	if (!err && w->nmeta_pending) {
+		struct buf prefix = {0};
+		err = buf_varint(&prefix, w->nmeta_pending);
+		if (!err)
+			err = write_section(w, HS_SEC_META, &prefix, &w->meta);
+		free(prefix.data);
+		w->meta.len = 0;
+		w->nmeta_pending = 0;
+	}
+	return err;
+}
+
+static struct hs_error *end_object(struct hs_writer *w)
+{
+	if (!w->in_object)
+		return NULL;
+	w->in_object = false;
+	struct hs_error *err = buf_varint(&w->edges, w->cur_nedges);
+	if (!err)
+		err = buf_put(&w->edges, w->cur_edges.data, w->cur_edges.len);
+	w->cur_edges.len = 0;
+	return err;
+}
+
+static struct hs_error *flush_chunk(struct hs_writer *w)
+{
+	struct hs_error *err = end_object(w);
+	uint64_t count = w->nobjects - w->chunk_first;
+	if (err || count == 0)
+		return err;
+	err = flush_declarations(w);
+	if (err)
+		return err;
+	struct buf prefix = {0};
+	err = buf_varint(&prefix, w->chunk_first);
+	if (!err)
+		err = buf_varint(&prefix, count);
+	if (!err)
+		err = buf_varint(&prefix, w->chunk_first_addr);
+	if (!err)
+		err = write_section(w, HS_SEC_OBJECTS, &prefix, &w->objs);
+	free(prefix.data);
+	w->objs.len = 0;
+	if (!err) {
+		struct buf eprefix = {0};
+		err = buf_varint(&eprefix, w->chunk_first);
+		if (!err)
+			err = buf_varint(&eprefix, count);
+		if (!err)
+			err = buf_varint(&eprefix, w->chunk_nedges);
+		if (!err)
+			err = write_section(w, HS_SEC_EDGES, &eprefix, &w->edges);
+		free(eprefix.data);
+		w->edges.len = 0;
+		w->chunk_nedges = 0;
+	}
+	if (!err && w->nvalues_chunk)
+		err = write_run(w, HS_SEC_VALUES, w->chunk_first, w->nvalues_chunk, &w->values);
+	w->nvalues_chunk = 0;
+	w->value_prev = w->nobjects;
+	w->chunk_first = w->nobjects;
+	return err;
+}
+
+static void header_str(struct buf *b, struct hs_error **err, const char *s)
+{
+	if (!*err)
+		*err = buf_bytes(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+struct hs_error *hs_writer_create(const char *path, const struct hs_header *header,
+				  struct hs_writer **ret)
+{
+	struct hs_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return &hs_error_nomem;
+	w->fd = -1;
+	w->path = strdup(path);
+	if (!w->path || asprintf(&w->tmp_path, "%s.tmp-%d", path, (int)getpid()) < 0) {
+		w->tmp_path = NULL;
+		hs_writer_destroy(w);
+		return &hs_error_nomem;
+	}
+	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (w->fd < 0) {
+		struct hs_error *err = hs_error_errno(errno, w->tmp_path, "create");
+		hs_writer_destroy(w);
+		return err;
+	}
+	/* Do not trust the umask or a pre-existing file: the dump holds secrets. */
+	(void)fchmod(w->fd, 0600);
+
+	uint8_t fh[HS_FILE_HEADER_SIZE] = {0};
+	memcpy(fh, HS_MAGIC, 8);
+	fh[8] = HS_VERSION_MAJOR;
+	fh[10] = HS_VERSION_MINOR;
+	struct hs_error *err = out_put(w, fh, sizeof(fh));
+
+	struct buf b = {0};
+	header_str(&b, &err, header->producer);
+	header_str(&b, &err, header->runtime);
+	header_str(&b, &err, header->runtime_version);
+	if (!err)
+		err = buf_varint(&b, header->pointer_size);
+	if (!err)
+		err = buf_varint(&b, header->pid);
+	if (!err)
+		err = buf_varint(&b, header->time_ns);
+	if (!err)
+		err = buf_varint(&b, header->method);
+	if (!err)
+		err = write_section(w, HS_SEC_HEADER, NULL, &b);
+	free(b.data);
+	if (err) {
+		hs_writer_destroy(w);
+		return err;
+	}
+	*ret = w;
+	return NULL;
+}
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return h | 1; /* 0 marks an empty slot */
+}
+
+static bool string_equals(struct hs_writer *w, uint32_t id, const char *s, size_t len)
+{
+	const uint8_t *p = w->string_store.data + w->string_pos[id];
+	uint64_t n;
+	size_t k = hs_varint_get(p, w->string_store.data + w->string_store.len, &n);
+	return n == len && memcmp(p + k, s, len) == 0;
+}
+
+static struct hs_error *intern_grow(struct hs_writer *w)
+{
+	size_t nslots = w->nslots ? 2 * w->nslots : 1024;
+	struct intern_slot *slots = calloc(nslots, sizeof(*slots));
+	if (!slots)
+		return &hs_error_nomem;
+	for (size_t i = 0; i < w->nslots; i++) {
+		if (!w->slots[i].hash)
+			continue;
+		size_t j = w->slots[i].hash & (nslots - 1);
+		while (slots[j].hash)
+			j = (j + 1) & (nslots - 1);
+		slots[j] = w->slots[i];
+	}
+	free(w->slots);
+	w->slots = slots;
+	w->nslots = nslots;
+	return NULL;
+}
+
+struct hs_error *hs_writer_string(struct hs_writer *w, const char *s, size_t len, uint32_t *ret)
+{
+	if (w->failed)
+		return failed_before(w);
+	if (len > UINT32_MAX)
+		return fail(w, hs_error_create(HS_ERROR_USAGE, "string of %zu bytes is too long",
+						len));
+	if ((w->nstrings + 1) * 2 > w->nslots && intern_grow(w))
+		return fail(w, &hs_error_nomem);
+	uint64_t h = hash_bytes(s, len);
+	size_t j = h & (w->nslots - 1);
+	for (; w->slots[j].hash; j = (j + 1) & (w->nslots - 1)) {
+		if (w->slots[j].hash == h && string_equals(w, w->slots[j].id_plus1 - 1, s, len)) {
+			*ret = w->slots[j].id_plus1 - 1;
+			return NULL;
+		}
+	}
+	if (w->nstrings == UINT32_MAX - 1)
+		return fail(w, hs_error_create(HS_ERROR_USAGE, "too many strings"));
+	if (w->nstrings == w->string_pos_cap) {
+		size_t cap = w->string_pos_cap ? 2 * w->string_pos_cap : 256;
+		uint64_t *pos = realloc(w->string_pos, cap * sizeof(*pos));
+		if (!pos)
+			return fail(w, &hs_error_nomem);
+		w->string_pos = pos;
+		w->string_pos_cap = cap;
+	}
+	w->string_pos[w->nstrings] = w->string_store.len;
+	if (buf_bytes(&w->string_store, s, len))
+		return fail(w, &hs_error_nomem);
+	w->slots[j] = (struct intern_slot){h, w->nstrings + 1};
+	*ret = w->nstrings++;
+	return NULL;
+}
+
+struct hs_error *hs_writer_type(struct hs_writer *w, const char *name, const char *module,
+				uint64_t default_size, uint64_t type_object, uint32_t flags,
+				uint32_t *ret)
+{
+	uint32_t name_id, module_id;
+	struct hs_error *err = hs_writer_string(w, name, strlen(name), &name_id);
+	if (!err)
+		err = hs_writer_string(w, module ? module : "", module ? strlen(module) : 0,
+				       &module_id);
+	if (!err && w->ntypes == w->type_cap) {
+		size_t cap = w->type_cap ? 2 * w->type_cap : 64;
+		uint64_t *td = realloc(w->type_default, cap * sizeof(*td));
+		if (!td)
+			return fail(w, &hs_error_nomem);
+		w->type_default = td;
+		w->type_cap = cap;
+	}
+	if (!err)
+		err = buf_varint(&w->types, name_id);
+	if (!err)
+		err = buf_varint(&w->types, module_id);
+	if (!err)
+		err = buf_varint(&w->types, default_size);
+	if (!err)
+		err = buf_varint(&w->types, type_object);
+	if (!err)
+		err = buf_varint(&w->types, flags);
+	if (err)
+		return fail(w, err);
+	w->type_default[w->ntypes] = default_size;
+	*ret = w->ntypes++;
+	return NULL;
+}
+
+struct hs_error *hs_writer_meta(struct hs_writer *w, const char *key, const char *value)
+{
+	if (w->failed)
+		return failed_before(w);
+	struct hs_error *err = buf_bytes(&w->meta, key, strlen(key));
+	if (!err)
+		err = buf_bytes(&w->meta, value, strlen(value));
+	if (err)
+		return fail(w, err);
+	w->nmeta_pending++;
+	return NULL;
+}
+
+struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t type_id,
+				  uint64_t size, uint64_t refcnt, uint8_t flags,
+				  uint8_t generation)
+{
+	if (w->failed)
+		return failed_before(w);
+	if (w->objects_closed)
+		return fail(w, hs_error_create(HS_ERROR_USAGE,
+					       "object 0x%llx written after weak links or roots",
+					       (unsigned long long)addr));
+	if (w->nobjects && addr <= w->last_addr)
+		return fail(w, hs_error_create(HS_ERROR_USAGE,
+					       "object 0x%llx is not above the previous 0x%llx",
+					       (unsigned long long)addr,
+					       (unsigned long long)w->last_addr));
+	if (type_id >= w->ntypes)
+		return fail(w, hs_error_create(HS_ERROR_USAGE, "object 0x%llx: no type %u",
+					       (unsigned long long)addr, type_id));
+	if (generation > HS_GEN_PERMANENT && generation != HS_GEN_NONE)
+		return fail(w, hs_error_create(HS_ERROR_USAGE, "object 0x%llx: generation %u",
+					       (unsigned long long)addr, generation));
+	if (w->nobjects >= UINT32_MAX)
+		return fail(w, hs_error_create(HS_ERROR_USAGE, "more than 2^32 objects"));
+	struct hs_error *err = end_object(w);
+	if (!err && (w->nobjects - w->chunk_first >= HS_CHUNK_OBJECTS ||
+		     w->objs.len + w->edges.len + w->values.len >= HS_CHUNK_BYTES))
+		err = flush_chunk(w);
+	if (err)
+		return fail(w, err);
+
+	bool first = w->nobjects == w->chunk_first;
+	if (first)
+		w->chunk_first_addr = addr;
+	bool explicit_size = size != w->type_default[type_id];
+	uint8_t gen_code = generation == HS_GEN_NONE ? HS_GEN_CODE_NONE : generation;
+	err = buf_varint(&w->objs, first ? 0 : addr - w->last_addr);
+	if (!err)
+		err = buf_varint(&w->objs, ((uint64_t)type_id << 1) | explicit_size);
+	if (!err && explicit_size)
+		err = buf_varint(&w->objs, size);
+	if (!err)
+		err = buf_varint(&w->objs, refcnt);
+	if (!err) {
+		uint8_t fb = (uint8_t)((flags & HS_OBJ_FLAG_MASK) | (gen_code << HS_GEN_SHIFT));
+		err = buf_put(&w->objs, &fb, 1);
+	}
+	if (err)
+		return fail(w, err);
+	w->last_addr = addr;
+	w->nobjects++;
+	w->in_object = true;
+	w->have_value = false;
+	w->cur_nedges = 0;
+	w->stats.objects++;
+	return NULL;
+}
+
+struct hs_error *hs_writer_edge(struct hs_writer *w, uint64_t dst, enum hs_edge_kind kind,
+				enum hs_label_form form, uint64_t label_value)
+{
+	if (w->failed)
+		return failed_before(w);
+	if (!w->in_object)
+		return fail(w, hs_error_create(HS_ERROR_USAGE, "edge to %llu outside an object",
+					       (unsigned long long)dst));
+	if (dst >= UINT32_MAX || kind > HS_EDGE_CONSERVATIVE || form > HS_LABEL_ATTR ||
+	    label_value > UINT32_MAX)
+		return fail(w, hs_error_create(HS_ERROR_USAGE,
+					       "object 0x%llx: bad edge (dst %llu, kind %d, label "
+					       "%d/%llu)",
+					       (unsigned long long)w->last_addr,
+					       (unsigned long long)dst, (int)kind, (int)form,
+					       (unsigned long long)label_value));
+	/* The previous destination, or the source itself for the first edge. */
+	uint64_t prev = w->cur_nedges ? w->cur_prev_dst : w->nobjects - 1;
+	uint64_t head = hs_zigzag((int64_t)(dst - prev)) << HS_EDGE_HEAD_BITS;
+	bool ordinal = form == HS_LABEL_ORDINAL ||
+		       (form == HS_LABEL_INDEX && label_value == w->cur_nedges);
+	if (ordinal)
+		head |= HS_EDGE_LABEL_ORDINAL;
+	else if (form != HS_LABEL_NONE)
+		head |= HS_EDGE_LABEL_EXPLICIT;
+	if (kind != HS_EDGE_TRAVERSE)
+		head |= HS_EDGE_KIND_FOLLOWS;
+	struct hs_error *err = buf_varint(&w->cur_edges, head);
+	if (!err && kind != HS_EDGE_TRAVERSE) {
+		uint8_t k = (uint8_t)kind;
+		err = buf_put(&w->cur_edges, &k, 1);
+	}
+	if (!err && !ordinal && form != HS_LABEL_NONE)
+		err = buf_varint(&w->cur_edges, (label_value << 3) | form);
+	if (err)
+		return fail(w, err);
+	w->cur_prev_dst = dst;
+	w->cur_nedges++;
+	w->chunk_nedges++;
+	w->stats.edges++;
+	return NULL;
+}
+
+struct hs_error *hs_writer_value(struct hs_writer *w, const char *s, size_t len)
+{
+	if (w->failed)
+		return failed_before(w);
+	if (!w->in_object || w->have_value)
+		return fail(w, hs_error_create(HS_ERROR_USAGE,
+					       "value outside an object or given twice"));
+	uint64_t idx = w->nobjects - 1;
+	struct hs_error *err = buf_varint(&w->values, idx - w->value_prev);
+	if (!err)
+		err = buf_bytes(&w->values, s, len);
+	if (err)
+		return fail(w, err);
+	w->value_prev = idx;
+	w->have_value = true;
+	w->nvalues_chunk++;
+	w->stats.values++;
+	return NULL;
+}
+
+static struct hs_error *close_objects(struct hs_writer *w)
+{
+	if (w->objects_closed)
+		return NULL;
+	w->objects_closed = true;
+	return flush_chunk(w);
+}
+
+static struct hs_error *flush_links(struct hs_writer *w)
+{
+	struct hs_error *err = flush_declarations(w);
+	if (!err && w->nweak_pending) {
+		struct buf prefix = {0};
+		err = buf_varint(&prefix, w->nweak_pending);
+		if (!err)
+			err = write_section(w, HS_SEC_WEAK, &prefix, &w->weak);
+		free(prefix.data);
+		w->weak.len = 0;
+		w->nweak_pending = 0;
+		w->weak_prev = 0;
+	}
+	if (!err && w->nroots_pending) {
+		struct buf prefix = {0};
+		err = buf_varint(&prefix, w->nroots_pending);
+		if (!err)
+			err = write_section(w, HS_SEC_ROOTS, &prefix, &w->roots);
+		free(prefix.data);
+		w->roots.len = 0;
+		w->nroots_pending = 0;
+	}
+	return err;
+}
+
+struct hs_error *hs_writer_weak(struct hs_writer *w, uint64_t ref, uint64_t referent_plus1,
+				uint64_t callback_plus1)
+{
+	if (w->failed)
+		return failed_before(w);
+	struct hs_error *err = close_objects(w);
+	if (!err && (ref >= w->nobjects || referent_plus1 > w->nobjects ||
+		     callback_plus1 > w->nobjects))
+		err = hs_error_create(HS_ERROR_USAGE, "weak link %llu -> %llu: no such object",
+				      (unsigned long long)ref,
+				      (unsigned long long)referent_plus1);
+	if (!err)
+		err = buf_varint(&w->weak, hs_zigzag((int64_t)(ref - w->weak_prev)));
+	if (!err)
+		err = buf_varint(&w->weak, referent_plus1);
+	if (!err)
+		err = buf_varint(&w->weak, callback_plus1);
+	if (err)
+		return fail(w, err);
+	w->weak_prev = ref;
+	w->nweak_pending++;
+	w->stats.weak++;
+	if (w->weak.len >= HS_CHUNK_BYTES)
+		return fail(w, flush_links(w));
+	return NULL;
+}
+
+struct hs_error *hs_writer_root(struct hs_writer *w, uint64_t obj, const char *kind,
+				const char *name)
+{
+	if (w->failed)
+		return failed_before(w);
+	uint32_t kind_id, name_id;
+	struct hs_error *err = close_objects(w);
+	if (!err && obj >= w->nobjects)
+		err = hs_error_create(HS_ERROR_USAGE, "root %llu: no such object",
+				      (unsigned long long)obj);
+	if (!err)
+		err = hs_writer_string(w, kind, strlen(kind), &kind_id);
+	if (!err)
+		err = hs_writer_string(w, name ? name : "", name ? strlen(name) : 0, &name_id);
+	if (!err)
+		err = buf_varint(&w->roots, obj);
+	if (!err)
+		err = buf_varint(&w->roots, kind_id);
+	if (!err)
+		err = buf_varint(&w->roots, name_id);
+	if (err)
+		return fail(w, err);
+	w->nroots_pending++;
+	w->stats.roots++;
+	if (w->roots.len >= HS_CHUNK_BYTES)
+		return fail(w, flush_links(w));
+	return NULL;
+}
+
+struct hs_error *hs_writer_finish(struct hs_writer *w, struct hs_writer_stats *stats)
+{
+	if (w->failed)
+		return failed_before(w);
+	struct hs_error *err = close_objects(w);
+	if (!err)
+		err = flush_links(w);
+	if (err)
+		return fail(w, err);
+
+	struct buf idx = {0};
+	err = buf_varint(&idx, w->nindex);
+	for (size_t i = 0; !err && i < w->nindex; i++) {
+		err = buf_put(&idx, &w->index[i].kind, 1);
+		if (!err)
+			err = buf_varint(&idx, w->index[i].offset);
+		if (!err)
+			err = buf_varint(&idx, w->index[i].length);
+	}
+	uint64_t index_offset = w->offset;
+	if (!err)
+		err = write_section(w, HS_SEC_INDEX, NULL, &idx);
+	free(idx.data);
+	uint8_t trailer[HS_TRAILER_SIZE];
+	for (int i = 0; i < 8; i++)
+		trailer[i] = (uint8_t)(index_offset >> (8 * i));
+	memcpy(trailer + 8, HS_END_MAGIC, 8);
+	if (!err)
+		err = out_put(w, trailer, sizeof(trailer));
+	if (!err)
+		err = out_flush(w);
+	if (!err && fsync(w->fd) < 0)
+		err = hs_error_errno(errno, w->tmp_path, "fsync");
+	if (!err && close(w->fd) < 0)
+		err = hs_error_errno(errno, w->tmp_path, "close");
+	w->fd = -1;
+	if (!err && rename(w->tmp_path, w->path) < 0)
+		err = hs_error_errno(errno, w->path, "rename");
+	if (err)
+		return fail(w, err);
+	w->finished = true;
+	w->stats.bytes = w->offset;
+	if (stats)
+		*stats = w->stats;
+	return NULL;
+}
+
+void hs_writer_destroy(struct hs_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (!w->finished && w->tmp_path)
+		unlink(w->tmp_path);
+	struct buf *bufs[] = {&w->out,   &w->string_store, &w->types,     &w->meta,
+			      &w->objs,  &w->edges,        &w->values,    &w->cur_edges,
+			      &w->weak,  &w->roots};
+	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+		free(bufs[i]->data);
+	free(w->string_pos);
+	free(w->slots);
+	free(w->type_default);
+	free(w->index);
+	free(w->path);
+	free(w->tmp_path);
+	free(w);
+}
