@@ -35,7 +35,7 @@ struct hs_table;
 /* A printer of rows with the given column names to out.  Table output is buffered to align
  * columns and printed by hs_table_destroy; CSV and JSON stream. */
 struct hs_table *hs_table_create(FILE *out, enum hs_format format, size_t ncols,
-				 const char *const *names);
+                                 const char *const *names);
 /* Adds the next cell of the current row (text is copied; NULL text is a NULL cell). */
 void hs_table_cell(struct hs_table *t, enum hs_cell_type type, const char *text);
 void hs_table_cellf(struct hs_table *t, enum hs_cell_type type, const char *fmt, ...)

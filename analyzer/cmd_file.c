@@ -14,11 +14,12 @@ int hs_cmd_convert(int argc, char **argv)
 {
 	static const char help[] =
 	    "usage: heapsnap convert GRAPH.jsonl -o SNAP.hsnap\n\n"
-	    "Turns a JSON-lines graph (one {\"t\":\"object\"|\"edge\"|\"weak\"|\"root\"|\"meta\",...}\n"
+	    "Turns a JSON-lines graph (one "
+	    "{\"t\":\"object\"|\"edge\"|\"weak\"|\"root\"|\"meta\",...}\n"
 	    "per line, see README.md) into a snapshot.  Objects may come in any order.\n";
 	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *out = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -36,20 +37,21 @@ int hs_cmd_convert(int argc, char **argv)
 	if (err)
 		return hs_cli_fail(err);
 	fprintf(stderr, "%s: %llu objects, %llu edges, %llu weak links, %llu roots, %llu bytes\n",
-		out, (unsigned long long)st.objects, (unsigned long long)st.edges,
-		(unsigned long long)st.weak, (unsigned long long)st.roots,
-		(unsigned long long)st.bytes);
+	        out, (unsigned long long)st.objects, (unsigned long long)st.edges,
+	        (unsigned long long)st.weak, (unsigned long long)st.roots,
+	        (unsigned long long)st.bytes);
 	return HS_EXIT_OK;
 }
 
 int hs_cmd_export(int argc, char **argv)
 {
-	static const char help[] = "usage: heapsnap export SNAP.hsnap [--format jsonl] [-o FILE]\n\n"
-				   "Writes a snapshot as JSON lines (the form convert reads).\n";
+	static const char help[] =
+	    "usage: heapsnap export SNAP.hsnap [--format jsonl] [-o FILE]\n\n"
+	    "Writes a snapshot as JSON lines (the form convert reads).\n";
 	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-					     {"format", required_argument, NULL, 'f'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"format", required_argument, NULL, 'f'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *out = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:f:h", opts, NULL)) != -1) {
@@ -97,9 +99,10 @@ int hs_cmd_check(int argc, char **argv)
 	if (!err) {
 		printf("%s: ok: %llu objects, %llu edges, %llu weak links, %llu roots, %u types, "
 		       "%llu bytes\n",
-		       argv[1], (unsigned long long)snap->nobjects, (unsigned long long)snap->nedges,
-		       (unsigned long long)snap->nweak, (unsigned long long)snap->nroots,
-		       snap->ntypes, (unsigned long long)snap->file_size);
+		       argv[1], (unsigned long long)snap->nobjects,
+		       (unsigned long long)snap->nedges, (unsigned long long)snap->nweak,
+		       (unsigned long long)snap->nroots, snap->ntypes,
+		       (unsigned long long)snap->file_size);
 		hs_snapshot_destroy(snap);
 		return HS_EXIT_OK;
 	}

@@ -30,9 +30,9 @@ int hs_cmd_summary(int argc, char **argv)
 	    "Prints the snapshot's producer and counts, then the N (default 10) types holding the\n"
 	    "most bytes.  SNAP is a .hsnap file.\n";
 	static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
-					     {"top", required_argument, NULL, 'n'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"top", required_argument, NULL, 'n'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	enum hs_format format = HS_FORMAT_TABLE;
 	long top = 10;
 	int c;
@@ -91,7 +91,7 @@ int hs_cmd_summary(int argc, char **argv)
 		hs_table_cellf(t, HS_CELL_NUMBER, "%llu", (unsigned long long)tt[k].count);
 		hs_table_cellf(t, HS_CELL_NUMBER, "%llu", (unsigned long long)tt[k].bytes);
 		hs_table_cellf(t, HS_CELL_NUMBER, "%.1f",
-			       bytes ? 100.0 * (double)tt[k].bytes / (double)bytes : 0.0);
+		               bytes ? 100.0 * (double)tt[k].bytes / (double)bytes : 0.0);
 		hs_table_end_row(t);
 	}
 	hs_table_destroy(t);

@@ -49,7 +49,7 @@ static char *xstrdup(const char *s)
 }
 
 struct hs_table *hs_table_create(FILE *out, enum hs_format format, size_t ncols,
-				 const char *const *names)
+                                 const char *const *names)
 {
 	struct hs_table *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -82,8 +82,8 @@ void hs_table_cell(struct hs_table *t, enum hs_cell_type type, const char *text)
 		if (!t->cells)
 			xmalloc_fail();
 	}
-	t->cells[t->ncells++] = (struct cell){text ? type : HS_CELL_NULL,
-					      text ? xstrdup(text) : NULL};
+	t->cells[t->ncells++] =
+	    (struct cell){text ? type : HS_CELL_NULL, text ? xstrdup(text) : NULL};
 }
 
 void hs_table_cellf(struct hs_table *t, enum hs_cell_type type, const char *fmt, ...)
@@ -174,7 +174,7 @@ static void print_table(struct hs_table *t)
 	}
 	for (size_t i = 0; i < t->ncols; i++)
 		fprintf(t->out, "%s%-*s", i ? "  " : "", i + 1 < t->ncols ? (int)width[i] : 0,
-			t->names[i]);
+		        t->names[i]);
 	fputc('\n', t->out);
 	for (size_t i = 0; i < t->ncols; i++) {
 		fputs(i ? "  " : "", t->out);

@@ -60,8 +60,8 @@ void hs_error_destroy(struct hs_error *err);
 
 /* Edge kinds, as in DESIGN.md. */
 enum hs_edge_kind {
-	HS_EDGE_TRAVERSE = 0,     /* what tp_traverse visits (gc.get_referents) */
-	HS_EDGE_OWNED = 1,        /* strong, held but not traversed (str keys of str-keyed dicts, ...) */
+	HS_EDGE_TRAVERSE = 0, /* what tp_traverse visits (gc.get_referents) */
+	HS_EDGE_OWNED = 1, /* strong, held but not traversed (str keys of str-keyed dicts, ...) */
 	HS_EDGE_CONSERVATIVE = 2, /* a pointer found by scanning memory of an unknown type */
 };
 
@@ -83,15 +83,15 @@ enum hs_label_form {
 };
 
 /* Object flags (struct hs_object.flags). */
-#define HS_OBJ_GC 0x01       /* GC-tracked (in one of the generation lists) */
-#define HS_OBJ_IMMORTAL 0x02 /* immortal refcount (3.12+) */
+#define HS_OBJ_GC 0x01                /* GC-tracked (in one of the generation lists) */
+#define HS_OBJ_IMMORTAL 0x02          /* immortal refcount (3.12+) */
 #define HS_OBJ_CONSERVATIVE_SCAN 0x04 /* type unknown to the capture; edges found by scanning */
-#define HS_OBJ_SIZE_APPROX 0x08 /* size could not be computed exactly (extension types) */
-#define HS_OBJ_FINALIZED 0x10   /* tp_finalize has already run (PyGC_Head prev bit 0) */
+#define HS_OBJ_SIZE_APPROX 0x08       /* size could not be computed exactly (extension types) */
+#define HS_OBJ_FINALIZED 0x10         /* tp_finalize has already run (PyGC_Head prev bit 0) */
 
 /* Generation values (struct hs_object.generation). */
-#define HS_GEN_NONE 255     /* not tracked, or not known */
-#define HS_GEN_PERMANENT 3  /* gc.freeze()'s permanent generation */
+#define HS_GEN_NONE 255    /* not tracked, or not known */
+#define HS_GEN_PERMANENT 3 /* gc.freeze()'s permanent generation */
 
 /* Type flags (struct hs_type.flags). */
 #define HS_TYPE_HAS_FINALIZER 0x01 /* tp_finalize or __del__ (or legacy tp_del) */
@@ -133,32 +133,32 @@ struct hs_header {
 struct hs_writer;
 
 struct hs_error *hs_writer_create(const char *path, const struct hs_header *header,
-				  struct hs_writer **ret);
+                                  struct hs_writer **ret);
 /* Interns a string (bytes, len) and returns its string-table id. */
 struct hs_error *hs_writer_string(struct hs_writer *w, const char *s, size_t len, uint32_t *ret);
 /* Declares a type; default_size is the size an object of this type has when none is given
  * (objects whose size equals it cost nothing).  type_object is the index of the type's own object
  * in the snapshot plus one, or 0 if unknown (it may be an index not yet written). */
 struct hs_error *hs_writer_type(struct hs_writer *w, const char *name, const char *module,
-				uint64_t default_size, uint64_t type_object, uint32_t flags,
-				uint32_t *ret);
+                                uint64_t default_size, uint64_t type_object, uint32_t flags,
+                                uint32_t *ret);
 struct hs_error *hs_writer_meta(struct hs_writer *w, const char *key, const char *value);
 /* Begins an object; its edges and value follow.  addr must exceed the previous object's. */
 struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t type_id,
-				  uint64_t size, uint64_t refcnt, uint8_t flags,
-				  uint8_t generation);
+                                  uint64_t size, uint64_t refcnt, uint8_t flags,
+                                  uint8_t generation);
 /* An edge from the current object to object index dst. */
 struct hs_error *hs_writer_edge(struct hs_writer *w, uint64_t dst, enum hs_edge_kind kind,
-				enum hs_label_form form, uint64_t label_value);
+                                enum hs_label_form form, uint64_t label_value);
 /* The current object's value preview (bytes, len); at most one per object. */
 struct hs_error *hs_writer_value(struct hs_writer *w, const char *s, size_t len);
 /* A weak reference object `ref` to `referent` with `callback` (object indexes plus one; 0 = dead
  * referent / no callback). */
 struct hs_error *hs_writer_weak(struct hs_writer *w, uint64_t ref, uint64_t referent_plus1,
-				uint64_t callback_plus1);
+                                uint64_t callback_plus1);
 /* A root: object index, kind ("module", "frame", "external", ...) and name. */
 struct hs_error *hs_writer_root(struct hs_writer *w, uint64_t obj, const char *kind,
-				const char *name);
+                                const char *name);
 /* Writes the remaining sections, the index and the end marker, fsyncs and renames into place.
  * stats (may be NULL) receives the final counts. */
 struct hs_writer_stats {
@@ -176,8 +176,8 @@ void hs_writer_destroy(struct hs_writer *w);
  * 32-bit: a file whose labels or values do not fit is rejected with an error.
  */
 struct hs_type {
-	uint32_t name;        /* string id */
-	uint32_t module;      /* string id; the empty string when none */
+	uint32_t name;   /* string id */
+	uint32_t module; /* string id; the empty string when none */
 	uint64_t default_size;
 	uint64_t type_object; /* object index + 1, or 0 */
 	uint32_t flags;       /* HS_TYPE_* */
@@ -253,7 +253,7 @@ const char *hs_snapshot_type_name(const struct hs_snapshot *snap, uint32_t type_
 /* Renders the label of edge e (of source object src) into buf (always NUL-terminated, truncated
  * to size); returns the full length it needed, like snprintf. */
 size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint64_t e, char *buf,
-			      size_t size);
+                              size_t size);
 /* A meta value by key, or NULL (the returned hs_string is owned by the snapshot). */
 const struct hs_string *hs_snapshot_meta(const struct hs_snapshot *snap, const char *key);
 
@@ -261,7 +261,7 @@ const struct hs_string *hs_snapshot_meta(const struct hs_snapshot *snap, const c
  * JSON-lines interchange (DESIGN.md): convert a graph to a snapshot and back.
  */
 struct hs_error *hs_jsonl_convert(const char *jsonl_path, const char *hsnap_path,
-				  struct hs_writer_stats *stats);
+                                  struct hs_writer_stats *stats);
 /* Writes snap as JSON lines to out. */
 struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out);
 /* Writes s as a JSON string (quotes included); invalid UTF-8 bytes become U+FFFD. */

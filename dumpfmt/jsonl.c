@@ -143,8 +143,8 @@ static char *parse_string(char *p, struct jvalue *v, const char **err)
 			p += 5;
 			if (cp >= 0xd800 && cp < 0xdc00) {
 				uint32_t lo;
-				if (p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, &lo) || lo < 0xdc00 ||
-				    lo >= 0xe000) {
+				if (p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, &lo) ||
+				    lo < 0xdc00 || lo >= 0xe000) {
 					*err = "unpaired surrogate";
 					return NULL;
 				}
@@ -178,11 +178,11 @@ static bool parse_line(char *line, struct jline *jl)
 	char *p = (char *)skip_ws(line), *start = line;
 	jl->n = 0;
 	jl->err = NULL;
-#define FAIL(msg)                                                                              \
-	do {                                                                                   \
-		jl->err = (msg);                                                               \
-		jl->err_col = (size_t)(p - start);                                             \
-		return false;                                                                  \
+#define FAIL(msg)                                                                                  \
+	do {                                                                                       \
+		jl->err = (msg);                                                                   \
+		jl->err_col = (size_t)(p - start);                                                 \
+		return false;                                                                      \
 	} while (0)
 	if (*p++ != '{')
 		FAIL("expected '{'");
@@ -297,10 +297,10 @@ struct jmeta {
 	char *key, *value;
 };
 
-#define VEC(T)                                                                                 \
-	struct {                                                                               \
-		T *v;                                                                          \
-		size_t n, cap;                                                                 \
+#define VEC(T)                                                                                     \
+	struct {                                                                                   \
+		T *v;                                                                              \
+		size_t n, cap;                                                                     \
 	}
 
 struct graph {
@@ -328,9 +328,9 @@ static bool vec_grow(void **v, size_t *cap, size_t n, size_t elem)
 	return true;
 }
 
-#define PUSH(vec, item)                                                                        \
-	(vec_grow((void **)&(vec).v, &(vec).cap, (vec).n, sizeof(*(vec).v))                    \
-	     ? ((vec).v[(vec).n++] = (item), true)                                             \
+#define PUSH(vec, item)                                                                            \
+	(vec_grow((void **)&(vec).v, &(vec).cap, (vec).n, sizeof(*(vec).v))                        \
+	     ? ((vec).v[(vec).n++] = (item), true)                                                 \
 	     : false)
 
 static uint64_t hash_str(const char *s)
@@ -406,34 +406,34 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 	const struct jvalue *t = field(jl, "t");
 	if (!t || t->type != J_STRING)
 		return "no \"t\" string";
-#define NEED_INT(name, var)                                                                    \
-	do {                                                                                   \
-		const struct jvalue *v_ = field(jl, name);                                     \
-		if (!v_ || v_->type != J_INT)                                                  \
-			return "\"" name "\" must be a whole number";                           \
-		var = v_->num;                                                                 \
+#define NEED_INT(name, var)                                                                        \
+	do {                                                                                       \
+		const struct jvalue *v_ = field(jl, name);                                         \
+		if (!v_ || v_->type != J_INT)                                                      \
+			return "\"" name "\" must be a whole number";                              \
+		var = v_->num;                                                                     \
 	} while (0)
-#define OPT_INT(name, var, has)                                                                \
-	do {                                                                                   \
-		const struct jvalue *v_ = field(jl, name);                                     \
-		has = v_ && v_->type == J_INT;                                                 \
-		if (v_ && v_->type != J_INT && v_->type != J_NULL)                             \
-			return "\"" name "\" must be a whole number or null";                   \
-		if (has)                                                                       \
-			var = v_->num;                                                         \
+#define OPT_INT(name, var, has)                                                                    \
+	do {                                                                                       \
+		const struct jvalue *v_ = field(jl, name);                                         \
+		has = v_ && v_->type == J_INT;                                                     \
+		if (v_ && v_->type != J_INT && v_->type != J_NULL)                                 \
+			return "\"" name "\" must be a whole number or null";                      \
+		if (has)                                                                           \
+			var = v_->num;                                                             \
 	} while (0)
 #define OPT_STR(name, var, len_out)                                                                \
-	do {                                                                                   \
-		const struct jvalue *v_ = field(jl, name);                                     \
-		if (v_ && v_->type != J_STRING && v_->type != J_NULL)                          \
-			return "\"" name "\" must be a string or null";                         \
-		if (v_ && v_->type == J_STRING) {                                              \
-			var = malloc(v_->len + 1);                                             \
-			if (!var)                                                              \
-				return *nomem = true, "out of memory";                         \
-			memcpy(var, v_->str, v_->len + 1);                                     \
-			len_out = v_->len;                                                     \
-		}                                                                              \
+	do {                                                                                       \
+		const struct jvalue *v_ = field(jl, name);                                         \
+		if (v_ && v_->type != J_STRING && v_->type != J_NULL)                              \
+			return "\"" name "\" must be a string or null";                            \
+		if (v_ && v_->type == J_STRING) {                                                  \
+			var = malloc(v_->len + 1);                                                 \
+			if (!var)                                                                  \
+				return *nomem = true, "out of memory";                             \
+			memcpy(var, v_->str, v_->len + 1);                                         \
+			len_out = v_->len;                                                         \
+		}                                                                                  \
 	} while (0)
 	bool has;
 	size_t len = 0;
@@ -517,7 +517,8 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		if (!m.key || !PUSH(g->meta, m)) {
 			free(m.key);
 			free(m.value);
-			return m.key ? (*nomem = true, "out of memory") : "\"key\" must be a string";
+			return m.key ? (*nomem = true, "out of memory")
+			             : "\"key\" must be a string";
 		}
 	} else {
 		return "\"t\" must be object, edge, weak, root or meta";
@@ -587,7 +588,8 @@ static struct hs_error *default_sizes(const struct graph *g, uint64_t **ret)
 	/* Runs of equal (type, size): the longest run of a type is its default. */
 	for (size_t a = 0; a < n;) {
 		size_t b = a;
-		while (b < n && pairs[2 * b] == pairs[2 * a] && pairs[2 * b + 1] == pairs[2 * a + 1])
+		while (b < n && pairs[2 * b] == pairs[2 * a] &&
+		       pairs[2 * b + 1] == pairs[2 * a + 1])
 			b++;
 		if (b - a > best_count[pairs[2 * a]]) {
 			best_count[pairs[2 * a]] = b - a;
@@ -609,8 +611,7 @@ static bool is_ordinal(const char *label, size_t len, uint64_t k)
 	return (size_t)n == len && memcmp(buf, label, len) == 0;
 }
 
-static struct hs_error *write_graph(struct graph *g, const char *out,
-				    struct hs_writer_stats *stats)
+static struct hs_error *write_graph(struct graph *g, const char *out, struct hs_writer_stats *stats)
 {
 	const char *runtime = "unknown";
 	for (size_t i = 0; i < g->meta.n; i++)
@@ -618,9 +619,13 @@ static struct hs_error *write_graph(struct graph *g, const char *out,
 			runtime = g->meta.v[i].value;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	struct hs_header h = {"heapsnap convert", runtime, "", 8, 0,
-			      (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
-			      HS_METHOD_CONVERT};
+	struct hs_header h = {"heapsnap convert",
+	                      runtime,
+	                      "",
+	                      8,
+	                      0,
+	                      (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
+	                      HS_METHOD_CONVERT};
 	uint64_t *dsize;
 	struct hs_error *err = default_sizes(g, &dsize);
 	if (err)
@@ -633,7 +638,7 @@ static struct hs_error *write_graph(struct graph *g, const char *out,
 	}
 	for (size_t i = 0; !err && i < g->meta.n; i++)
 		err = hs_writer_meta(w, g->meta.v[i].key,
-				     g->meta.v[i].value ? g->meta.v[i].value : "");
+		                     g->meta.v[i].value ? g->meta.v[i].value : "");
 	uint32_t tid;
 	for (size_t i = 0; !err && i < g->type_names.n; i++)
 		err = hs_writer_type(w, g->type_names.v[i], "", dsize[i], 0, 0, &tid);
@@ -653,7 +658,7 @@ static struct hs_error *write_graph(struct graph *g, const char *out,
 				err = hs_writer_string(w, ed->label, ed->label_len, &sid);
 				if (!err)
 					err = hs_writer_edge(w, ed->dst, ed->kind, HS_LABEL_STRING,
-							     sid);
+					                     sid);
 			}
 		}
 		if (!err && o->value)
@@ -662,7 +667,7 @@ static struct hs_error *write_graph(struct graph *g, const char *out,
 	for (size_t i = 0; !err && i < g->weak.n; i++) {
 		const struct jweak *wk = &g->weak.v[i];
 		err = hs_writer_weak(w, wk->ref, wk->has_referent ? wk->referent + 1 : 0,
-				     wk->has_callback ? wk->callback + 1 : 0);
+		                     wk->has_callback ? wk->callback + 1 : 0);
 	}
 	for (size_t i = 0; !err && i < g->roots.n; i++) {
 		const struct jroot *r = &g->roots.v[i];
@@ -681,20 +686,19 @@ static struct hs_error *resolve(struct graph *g, const char *path)
 	for (size_t i = 1; i < g->objs.n; i++)
 		if (g->objs.v[i].addr == g->objs.v[i - 1].addr)
 			return hs_error_create(HS_ERROR_FORMAT,
-					       "%s: line %llu: object 0x%llx already defined on "
-					       "line %llu",
-					       path, (unsigned long long)g->objs.v[i].line,
-					       (unsigned long long)g->objs.v[i].addr,
-					       (unsigned long long)g->objs.v[i - 1].line);
-#define RESOLVE(what, field, line)                                                             \
-	do {                                                                                   \
-		int64_t idx_ = find_obj(g, field);                                             \
-		if (idx_ < 0)                                                                  \
-			return hs_error_create(HS_ERROR_FORMAT,                                \
-					       "%s: line %llu: " what " 0x%llx is not an object", \
-					       path, (unsigned long long)(line),               \
-					       (unsigned long long)(field));                   \
-		field = (uint64_t)idx_;                                                        \
+			                       "%s: line %llu: object 0x%llx already defined on "
+			                       "line %llu",
+			                       path, (unsigned long long)g->objs.v[i].line,
+			                       (unsigned long long)g->objs.v[i].addr,
+			                       (unsigned long long)g->objs.v[i - 1].line);
+#define RESOLVE(what, field, line)                                                                 \
+	do {                                                                                       \
+		int64_t idx_ = find_obj(g, field);                                                 \
+		if (idx_ < 0)                                                                      \
+			return hs_error_create(                                                    \
+			    HS_ERROR_FORMAT, "%s: line %llu: " what " 0x%llx is not an object",    \
+			    path, (unsigned long long)(line), (unsigned long long)(field));        \
+		field = (uint64_t)idx_;                                                            \
 	} while (0)
 	for (size_t i = 0; i < g->edges.n; i++) {
 		RESOLVE("edge src", g->edges.v[i].src, g->edges.v[i].line);
@@ -716,7 +720,7 @@ static struct hs_error *resolve(struct graph *g, const char *path)
 }
 
 struct hs_error *hs_jsonl_convert(const char *jsonl_path, const char *hsnap_path,
-				  struct hs_writer_stats *stats)
+                                  struct hs_writer_stats *stats)
 {
 	FILE *f = fopen(jsonl_path, "r");
 	if (!f)
@@ -732,10 +736,9 @@ struct hs_error *hs_jsonl_convert(const char *jsonl_path, const char *hsnap_path
 		struct jline jl;
 		bool nomem = false;
 		if (memchr(line, '\0', (size_t)n)) {
-			err = hs_error_create(HS_ERROR_FORMAT,
-					      "%s: line %llu (offset %llu): NUL byte in the line",
-					      jsonl_path, (unsigned long long)lineno,
-					      (unsigned long long)offset);
+			err = hs_error_create(
+			    HS_ERROR_FORMAT, "%s: line %llu (offset %llu): NUL byte in the line",
+			    jsonl_path, (unsigned long long)lineno, (unsigned long long)offset);
 			break;
 		}
 		const char *p = skip_ws(line);
@@ -755,8 +758,8 @@ struct hs_error *hs_jsonl_convert(const char *jsonl_path, const char *hsnap_path
 		}
 		if (msg) {
 			err = hs_error_create(HS_ERROR_FORMAT, "%s: line %llu (offset %llu): %s",
-					      jsonl_path, (unsigned long long)lineno,
-					      (unsigned long long)(offset + col), msg);
+			                      jsonl_path, (unsigned long long)lineno,
+			                      (unsigned long long)(offset + col), msg);
 			break;
 		}
 		offset += (uint64_t)n;
@@ -790,11 +793,11 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 		size_t tlen;
 		const char *tname = hs_snapshot_type_name(snap, snap->type[i], &tlen);
 		fprintf(out, "{\"t\":\"object\",\"addr\":%llu,\"type\":",
-			(unsigned long long)snap->addr[i]);
+		        (unsigned long long)snap->addr[i]);
 		hs_json_string(out, tname, tlen);
 		fprintf(out, ",\"size\":%llu,\"refcnt\":%llu,\"gc\":%s",
-			(unsigned long long)snap->size[i], (unsigned long long)snap->refcnt[i],
-			snap->flags[i] & HS_OBJ_GC ? "true" : "false");
+		        (unsigned long long)snap->size[i], (unsigned long long)snap->refcnt[i],
+		        snap->flags[i] & HS_OBJ_GC ? "true" : "false");
 		if (snap->generation[i] != HS_GEN_NONE)
 			fprintf(out, ",\"gen\":%u", snap->generation[i]);
 		if (snap->flags[i] & HS_OBJ_IMMORTAL)
@@ -813,10 +816,11 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 	for (uint64_t i = 0; i < snap->nobjects; i++) {
 		for (uint64_t e = snap->edge_start[i]; e < snap->edge_start[i + 1]; e++) {
 			fprintf(out, "{\"t\":\"edge\",\"src\":%llu,\"dst\":%llu",
-				(unsigned long long)snap->addr[i],
-				(unsigned long long)snap->addr[snap->edge_dst[e]]);
+			        (unsigned long long)snap->addr[i],
+			        (unsigned long long)snap->addr[snap->edge_dst[e]]);
 			if (snap->edge_form[e] != HS_LABEL_NONE) {
-				size_t need = hs_snapshot_edge_label(snap, i, e, small, sizeof(small));
+				size_t need =
+				    hs_snapshot_edge_label(snap, i, e, small, sizeof(small));
 				char *label = small;
 				if (need >= sizeof(small)) {
 					label = malloc(need + 1);
@@ -835,7 +839,7 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 	for (uint64_t i = 0; i < snap->nweak; i++) {
 		const struct hs_weak *w = &snap->weak[i];
 		fprintf(out, "{\"t\":\"weak\",\"ref\":%llu,\"referent\":",
-			(unsigned long long)snap->addr[w->ref]);
+		        (unsigned long long)snap->addr[w->ref]);
 		if (w->referent_plus1)
 			fprintf(out, "%llu", (unsigned long long)snap->addr[w->referent_plus1 - 1]);
 		else
@@ -850,7 +854,7 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 	for (uint64_t i = 0; i < snap->nroots; i++) {
 		const struct hs_root *r = &snap->roots[i];
 		fprintf(out, "{\"t\":\"root\",\"addr\":%llu,\"kind\":",
-			(unsigned long long)snap->addr[r->obj]);
+		        (unsigned long long)snap->addr[r->obj]);
 		hs_json_string(out, snap->strings[r->kind].s, snap->strings[r->kind].len);
 		fputs(",\"name\":", out);
 		hs_json_string(out, snap->strings[r->name].s, snap->strings[r->name].len);

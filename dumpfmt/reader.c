@@ -54,7 +54,7 @@ __attribute__((format(printf, 2, 3))) static bool bad(struct cursor *c, const ch
 		return false;
 	}
 	c->err = hs_error_create(HS_ERROR_FORMAT, "%s: offset %llu: %s", c->snap->path,
-				 (unsigned long long)file_offset(c), msg);
+	                         (unsigned long long)file_offset(c), msg);
 	free(msg);
 	return false;
 }
@@ -76,8 +76,8 @@ static bool get_max(struct cursor *c, uint64_t *ret, uint64_t max, const char *w
 		return false;
 	if (*ret > max) {
 		c->p--; /* point at the varint's last byte */
-		return bad(c, "%s %llu out of range (at most %llu)", what,
-			   (unsigned long long)*ret, (unsigned long long)max);
+		return bad(c, "%s %llu out of range (at most %llu)", what, (unsigned long long)*ret,
+		           (unsigned long long)max);
 	}
 	return true;
 }
@@ -98,8 +98,7 @@ static bool get_bytes(struct cursor *c, struct hs_string *ret, const char *what)
 	if (!get_varint(c, &len, what))
 		return false;
 	if (len > (uint64_t)(c->end - c->p) || len > UINT32_MAX)
-		return bad(c, "%s: length %llu exceeds the section", what,
-			   (unsigned long long)len);
+		return bad(c, "%s: length %llu exceeds the section", what, (unsigned long long)len);
 	ret->s = (const char *)c->p;
 	ret->len = (uint32_t)len;
 	c->p += len;
@@ -112,7 +111,7 @@ static bool at_end(struct cursor *c, const char *what)
 		return false;
 	if (c->p != c->end)
 		return bad(c, "%s: %llu stray bytes at the end of the section", what,
-			   (unsigned long long)(c->end - c->p));
+		           (unsigned long long)(c->end - c->p));
 	return true;
 }
 
@@ -132,7 +131,7 @@ static uint32_t le32(const uint8_t *p)
 static const char *section_name(uint8_t kind)
 {
 	static const char *names[] = {"?",     "HEADER", "STRINGS", "TYPES", "META", "OBJECTS",
-				      "EDGES", "VALUES", "WEAK",    "ROOTS", "INDEX"};
+	                              "EDGES", "VALUES", "WEAK",    "ROOTS", "INDEX"};
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
 }
 
@@ -151,18 +150,17 @@ struct reader {
 };
 
 /* Reads a run prefix (first, count) and checks that runs are contiguous. */
-static bool run_prefix(struct cursor *c, const char *what, uint64_t expected_first,
-		       uint64_t *count)
+static bool run_prefix(struct cursor *c, const char *what, uint64_t expected_first, uint64_t *count)
 {
 	uint64_t first;
 	if (!get_varint(c, &first, what) || !get_varint(c, count, what))
 		return false;
 	if (first != expected_first)
 		return bad(c, "%s run starts at %llu, expected %llu", what,
-			   (unsigned long long)first, (unsigned long long)expected_first);
+		           (unsigned long long)first, (unsigned long long)expected_first);
 	if (*count > (uint64_t)(c->end - c->p) + (c->p == c->end))
 		return bad(c, "%s run of %llu cannot fit in %llu bytes", what,
-			   (unsigned long long)*count, (unsigned long long)(c->end - c->p));
+		           (unsigned long long)*count, (unsigned long long)(c->end - c->p));
 	return true;
 }
 
@@ -197,11 +195,11 @@ static bool count_section(struct cursor *c, uint8_t kind, struct totals *t)
 			return false;
 		if (t->edges_runs_objects + n > t->objects)
 			return bad(c, "EDGES run for objects %llu..%llu before their OBJECTS run",
-				   (unsigned long long)t->edges_runs_objects,
-				   (unsigned long long)(t->edges_runs_objects + n));
+			           (unsigned long long)t->edges_runs_objects,
+			           (unsigned long long)(t->edges_runs_objects + n));
 		if (v > (uint64_t)(c->end - c->p))
 			return bad(c, "EDGES run of %llu edges cannot fit in %llu bytes",
-				   (unsigned long long)v, (unsigned long long)(c->end - c->p));
+			           (unsigned long long)v, (unsigned long long)(c->end - c->p));
 		t->edges_runs_objects += n;
 		t->edges += v;
 		return true;
@@ -254,8 +252,8 @@ static bool check_index(struct reader *r, struct cursor *c, uint64_t index_offse
 	if (!get_varint(c, &n, "INDEX count"))
 		return false;
 	if (n != r->nsections - 1)
-		return bad(c, "INDEX lists %llu sections, the file has %zu",
-			   (unsigned long long)n, r->nsections - 1);
+		return bad(c, "INDEX lists %llu sections, the file has %zu", (unsigned long long)n,
+		           r->nsections - 1);
 	for (uint64_t i = 0; i < n; i++) {
 		uint8_t kind = 0;
 		uint64_t off, len;
@@ -266,7 +264,7 @@ static bool check_index(struct reader *r, struct cursor *c, uint64_t index_offse
 		if (kind != s->kind || off != s->offset ||
 		    len != s->len + HS_SECTION_HEAD_SIZE + HS_SECTION_CRC_SIZE)
 			return bad(c, "INDEX entry %llu does not match the section at offset %llu",
-				   (unsigned long long)i, (unsigned long long)s->offset);
+			           (unsigned long long)i, (unsigned long long)s->offset);
 	}
 	if (!at_end(c, "INDEX"))
 		return false;
@@ -276,10 +274,10 @@ static bool check_index(struct reader *r, struct cursor *c, uint64_t index_offse
 	c->end = base + r->snap->file_size;
 	if (r->snap->file_size - trailer != HS_TRAILER_SIZE)
 		return bad(c, "expected the %d-byte trailer after the INDEX, found %llu bytes",
-			   HS_TRAILER_SIZE, (unsigned long long)(r->snap->file_size - trailer));
+		           HS_TRAILER_SIZE, (unsigned long long)(r->snap->file_size - trailer));
 	if (le64(c->p) != index_offset)
 		return bad(c, "trailer names the INDEX at %llu, it is at %llu",
-			   (unsigned long long)le64(c->p), (unsigned long long)index_offset);
+		           (unsigned long long)le64(c->p), (unsigned long long)index_offset);
 	if (memcmp(c->p + 8, HS_END_MAGIC, 8) != 0) {
 		c->p += 8;
 		return bad(c, "end marker missing");
@@ -296,14 +294,17 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 	c->end = end;
 	if (snap->file_size < HS_FILE_HEADER_SIZE)
 		return bad(c, "file of %llu bytes is too short for a snapshot",
-			   (unsigned long long)snap->file_size);
+		           (unsigned long long)snap->file_size);
 	if (memcmp(base, HS_MAGIC, 8) != 0)
 		return bad(c, "not a heapsnap snapshot (bad magic)");
 	c->p = base + 8;
 	unsigned major = base[8] | base[9] << 8;
 	if (major != HS_VERSION_MAJOR)
 		return bad(c, "format version %u, this reader reads version %d", major,
-			   HS_VERSION_MAJOR);
+		           HS_VERSION_MAJOR);
+	c->p = base + 12;
+	if (le32(base + 12) != 0)
+		return bad(c, "reserved flags %08x are not zero", le32(base + 12));
 	const uint8_t *p = base + HS_FILE_HEADER_SIZE;
 	for (;;) {
 		c->p = p;
@@ -314,17 +315,17 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 		uint64_t len = le64(p + 1);
 		if (len > (uint64_t)(end - p) - HS_SECTION_HEAD_SIZE - HS_SECTION_CRC_SIZE)
 			return bad(c, "%s section of %llu bytes runs past the end of the file",
-				   section_name(kind), (unsigned long long)len);
+			           section_name(kind), (unsigned long long)len);
 		const uint8_t *payload = p + HS_SECTION_HEAD_SIZE;
 		uint32_t want = le32(payload + len);
 		uint32_t crc = hs_crc32c(0, p, HS_SECTION_HEAD_SIZE + len);
 		if (crc != want)
 			return bad(c, "%s section checksum mismatch (stored %08x, computed %08x)",
-				   section_name(kind), want, crc);
+			           section_name(kind), want, crc);
 		if ((r->nsections == 0) != (kind == HS_SEC_HEADER))
 			return bad(c, "%s section where %s", section_name(kind),
-				   r->nsections ? "a second HEADER is not allowed"
-						: "the HEADER section must come first");
+			           r->nsections ? "a second HEADER is not allowed"
+			                        : "the HEADER section must come first");
 		struct cursor sc = {snap, payload, payload + len, NULL};
 		if (!count_section(&sc, kind, &r->t)) {
 			c->err = sc.err;
@@ -366,9 +367,13 @@ static bool decode_header(struct cursor *c, struct hs_snapshot *snap, char **str
 			return false;
 		}
 	}
-	snap->header = (struct hs_header){strs[0], strs[1],           strs[2],
-					  (uint32_t)ptr, (uint32_t)pid, time_ns,
-					  (enum hs_method)method};
+	snap->header = (struct hs_header){strs[0],
+	                                  strs[1],
+	                                  strs[2],
+	                                  (uint32_t)ptr,
+	                                  (uint32_t)pid,
+	                                  time_ns,
+	                                  (enum hs_method)method};
 	return true;
 }
 
@@ -390,9 +395,9 @@ static bool decode_types(struct cursor *c, struct hs_snapshot *snap, uint64_t no
 	get_varint(c, &n, "TYPES count");
 	for (uint64_t i = 0; i < n; i++) {
 		if (!get_max(c, &name, snap->nstrings ? snap->nstrings - 1 : 0,
-			     "type name string id") ||
+		             "type name string id") ||
 		    !get_max(c, &module, snap->nstrings ? snap->nstrings - 1 : 0,
-			     "type module string id") ||
+		             "type module string id") ||
 		    !get_varint(c, &dsize, "type default size") ||
 		    !get_max(c, &tobj, nobjects, "type object index+1") ||
 		    !get_max(c, &flags, UINT32_MAX, "type flags"))
@@ -400,7 +405,7 @@ static bool decode_types(struct cursor *c, struct hs_snapshot *snap, uint64_t no
 		if (!snap->nstrings)
 			return bad(c, "type refers to a string but there are none");
 		snap->types[first + i] = (struct hs_type){(uint32_t)name, (uint32_t)module, dsize,
-							   tobj, (uint32_t)flags};
+		                                          tobj, (uint32_t)flags};
 	}
 	return at_end(c, "TYPES");
 }
@@ -425,7 +430,7 @@ static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
 		return false;
 	if (first && addr <= snap->addr[first - 1])
 		return bad(c, "OBJECTS run starts at 0x%llx, not above the previous object",
-			   (unsigned long long)addr);
+		           (unsigned long long)addr);
 	/* In a salvage, objects past the last whole EDGES run are dropped. */
 	for (uint64_t i = first; i < first + n && i < snap->nobjects; i++) {
 		uint8_t fb = 0;
@@ -433,23 +438,24 @@ static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
 			return false;
 		if ((i == first) != (delta == 0))
 			return bad(c, "object %llu: address delta %llu (objects must be sorted)",
-				   (unsigned long long)i, (unsigned long long)delta);
+			           (unsigned long long)i, (unsigned long long)delta);
 		if (addr + delta < addr)
 			return bad(c, "object %llu: address overflows", (unsigned long long)i);
 		addr += delta;
 		if (!get_max(c, &typeword, ((uint64_t)snap->ntypes << 1) - (snap->ntypes > 0),
-			     "object type id") ||
+		             "object type id") ||
 		    (typeword & 1 && !get_varint(c, &size, "object size")) ||
 		    !get_varint(c, &refcnt, "object refcount") || !get_byte(c, &fb, "object flags"))
 			return false;
 		if (!snap->ntypes)
 			return bad(c, "object %llu has a type but there are none",
-				   (unsigned long long)i);
+			           (unsigned long long)i);
 		uint32_t type = (uint32_t)(typeword >> 1);
 		unsigned gen = fb >> HS_GEN_SHIFT;
 		if (gen > HS_GEN_PERMANENT && gen != HS_GEN_CODE_NONE) {
 			c->p--;
-			return bad(c, "object %llu: generation code %u", (unsigned long long)i, gen);
+			return bad(c, "object %llu: generation code %u", (unsigned long long)i,
+			           gen);
 		}
 		snap->addr[i] = addr;
 		snap->type[i] = type;
@@ -464,7 +470,7 @@ static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
 /* Decodes an EDGES run.  Edges to objects that did not survive a salvage are dropped and counted
  * in *dropped; in a complete file they are errors. */
 static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *next_edge,
-			 bool salvage, uint64_t *dropped)
+                         bool salvage, uint64_t *dropped)
 {
 	uint64_t first, n, count, e = *next_edge;
 	get_varint(c, &first, "EDGES first");
@@ -478,7 +484,7 @@ static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *n
 			return false;
 		if (k > run_end - e)
 			return bad(c, "object %llu: %llu edges, more than its run declares",
-				   (unsigned long long)src, (unsigned long long)k);
+			           (unsigned long long)src, (unsigned long long)k);
 		for (uint64_t j = 0; j < k; j++) {
 			uint8_t kind = HS_EDGE_TRAVERSE, form = HS_LABEL_NONE;
 			uint64_t label = 0, lv;
@@ -488,7 +494,7 @@ static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *n
 			unsigned lbits = head & 3;
 			if (lbits == 3)
 				return bad(c, "object %llu edge %llu: label bits 3",
-					   (unsigned long long)src, (unsigned long long)j);
+				           (unsigned long long)src, (unsigned long long)j);
 			if (head & HS_EDGE_KIND_FOLLOWS) {
 				if (!get_byte(c, &kind, "edge kind"))
 					return false;
@@ -504,24 +510,24 @@ static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *n
 					return false;
 				form = lv & 7;
 				label = lv >> 3;
-				uint64_t max = form == HS_LABEL_INDEX	 ? UINT32_MAX
-					       : form == HS_LABEL_STRING ? snap->nstrings
-									 : snap->nobjects;
+				uint64_t max = form == HS_LABEL_INDEX    ? UINT32_MAX
+				               : form == HS_LABEL_STRING ? snap->nstrings
+				                                         : snap->nobjects;
 				if (salvage && form >= HS_LABEL_KEY && form <= HS_LABEL_ATTR &&
 				    label >= max)
 					form = HS_LABEL_NONE, label = 0; /* its key was lost */
 				else if (form < HS_LABEL_INDEX || form > HS_LABEL_ATTR ||
-					 label >= max + (form == HS_LABEL_INDEX))
+				         label >= max + (form == HS_LABEL_INDEX))
 					return bad(c, "object %llu edge %llu: bad label %u/%llu",
-						   (unsigned long long)src, (unsigned long long)j,
-						   form, (unsigned long long)label);
+					           (unsigned long long)src, (unsigned long long)j,
+					           form, (unsigned long long)label);
 			}
 			prev = dst;
 			if (dst >= snap->nobjects) {
 				if (!salvage)
 					return bad(c, "object %llu edge %llu: no object %lld",
-						   (unsigned long long)src, (unsigned long long)j,
-						   (long long)dst);
+					           (unsigned long long)src, (unsigned long long)j,
+					           (long long)dst);
 				(*dropped)++;
 				continue;
 			}
@@ -536,7 +542,7 @@ static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *n
 		return false;
 	if (!salvage && e != run_end)
 		return bad(c, "EDGES run declares %llu edges, holds %llu",
-			   (unsigned long long)count, (unsigned long long)(e - *next_edge));
+		           (unsigned long long)count, (unsigned long long)(e - *next_edge));
 	snap->edge_start[first + n] = e;
 	*next_edge = e;
 	return true;
@@ -553,7 +559,7 @@ static bool decode_values(struct cursor *c, struct hs_snapshot *snap)
 			return false;
 		if ((i > 0 && delta == 0) || delta >= snap->nobjects - obj)
 			return bad(c, "value for object %llu+%llu: no such object or out of order",
-				   (unsigned long long)obj, (unsigned long long)delta);
+			           (unsigned long long)obj, (unsigned long long)delta);
 		obj += delta;
 		struct hs_string *v = &snap->values[snap->nvalues];
 		if (!get_bytes(c, v, "value"))
@@ -563,8 +569,7 @@ static bool decode_values(struct cursor *c, struct hs_snapshot *snap)
 	return at_end(c, "VALUES");
 }
 
-static bool decode_weak(struct cursor *c, struct hs_snapshot *snap, bool salvage,
-			uint64_t *dropped)
+static bool decode_weak(struct cursor *c, struct hs_snapshot *snap, bool salvage, uint64_t *dropped)
 {
 	uint64_t n, d, target, cb;
 	get_varint(c, &n, "WEAK count");
@@ -577,7 +582,7 @@ static bool decode_weak(struct cursor *c, struct hs_snapshot *snap, bool salvage
 		if (ref >= snap->nobjects || target > snap->nobjects || cb > snap->nobjects) {
 			if (!salvage)
 				return bad(c, "weak link %llu names a missing object",
-					   (unsigned long long)i);
+				           (unsigned long long)i);
 			(*dropped)++;
 			continue;
 		}
@@ -587,7 +592,7 @@ static bool decode_weak(struct cursor *c, struct hs_snapshot *snap, bool salvage
 }
 
 static bool decode_roots(struct cursor *c, struct hs_snapshot *snap, bool salvage,
-			 uint64_t *dropped)
+                         uint64_t *dropped)
 {
 	uint64_t n, obj, kind, name;
 	get_varint(c, &n, "ROOTS count");
@@ -601,7 +606,7 @@ static bool decode_roots(struct cursor *c, struct hs_snapshot *snap, bool salvag
 		if (obj >= snap->nobjects) {
 			if (!salvage)
 				return bad(c, "root %llu names missing object %llu",
-					   (unsigned long long)i, (unsigned long long)obj);
+				           (unsigned long long)i, (unsigned long long)obj);
 			(*dropped)++;
 			continue;
 		}
@@ -610,16 +615,16 @@ static bool decode_roots(struct cursor *c, struct hs_snapshot *snap, bool salvag
 	return at_end(c, "ROOTS");
 }
 
-#define ALLOC(field, n)                                                                        \
-	do {                                                                                   \
-		uint64_t count_ = (n);                                                         \
-		snap->field = calloc(count_ ? count_ : 1, sizeof(*snap->field));               \
-		if (!snap->field)                                                              \
-			return &hs_error_nomem;                                                \
+#define ALLOC(field, n)                                                                            \
+	do {                                                                                       \
+		uint64_t count_ = (n);                                                             \
+		snap->field = calloc(count_ ? count_ : 1, sizeof(*snap->field));                   \
+		if (!snap->field)                                                                  \
+			return &hs_error_nomem;                                                    \
 	} while (0)
 
 static struct hs_error *allocate(struct hs_snapshot *snap, const struct totals *t,
-				 uint64_t nobjects)
+                                 uint64_t nobjects)
 {
 	snap->nstrings = (uint32_t)t->strings;
 	snap->ntypes = (uint32_t)t->types;
@@ -655,14 +660,14 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 		nobjects = r->t.edges_runs_objects;
 	else if (r->t.edges_runs_objects != r->t.objects)
 		return hs_error_create(HS_ERROR_FORMAT, "%s: objects %llu.. have no EDGES run",
-				       snap->path, (unsigned long long)r->t.edges_runs_objects);
+		                       snap->path, (unsigned long long)r->t.edges_runs_objects);
 	struct hs_error *err = allocate(snap, &r->t, nobjects);
 	if (err)
 		return err;
 	/* Types, strings and objects first: edges, values and links are checked against them. */
-	static const uint8_t order[] = {HS_SEC_HEADER, HS_SEC_STRINGS, HS_SEC_TYPES, HS_SEC_META,
-					HS_SEC_OBJECTS, HS_SEC_EDGES,  HS_SEC_VALUES, HS_SEC_WEAK,
-					HS_SEC_ROOTS};
+	static const uint8_t order[] = {HS_SEC_HEADER, HS_SEC_STRINGS, HS_SEC_TYPES,
+	                                HS_SEC_META,   HS_SEC_OBJECTS, HS_SEC_EDGES,
+	                                HS_SEC_VALUES, HS_SEC_WEAK,    HS_SEC_ROOTS};
 	uint64_t next_edge = 0, dropped_edges = 0, dropped_links = 0;
 	for (size_t o = 0; o < sizeof(order); o++) {
 		for (size_t i = 0; i < r->damaged_at; i++) {
@@ -726,12 +731,12 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 			snap->types[t].type_object = 0; /* its object was lost in a salvage */
 	if (r->damage) {
 		if (asprintf(&snap->salvage_warning,
-			     "%s; salvaged %llu of %llu objects, %llu edges (%llu dropped), %llu "
-			     "weak links and roots dropped",
-			     r->damage, (unsigned long long)nobjects,
-			     (unsigned long long)r->t.objects, (unsigned long long)next_edge,
-			     (unsigned long long)dropped_edges,
-			     (unsigned long long)dropped_links) < 0)
+		             "%s; salvaged %llu of %llu objects, %llu edges (%llu dropped), %llu "
+		             "weak links and roots dropped",
+		             r->damage, (unsigned long long)nobjects,
+		             (unsigned long long)r->t.objects, (unsigned long long)next_edge,
+		             (unsigned long long)dropped_edges,
+		             (unsigned long long)dropped_links) < 0)
 			return &hs_error_nomem;
 	}
 	return NULL;
@@ -757,8 +762,9 @@ struct hs_error *hs_snapshot_open(const char *path, bool allow_salvage, struct h
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = fstat(fd, &st) < 0 ? hs_error_errno(errno, path, "stat")
-					 : hs_error_create(HS_ERROR_IO, "%s: not a regular file", path);
+		err = fstat(fd, &st) < 0
+		          ? hs_error_errno(errno, path, "stat")
+		          : hs_error_create(HS_ERROR_IO, "%s: not a regular file", path);
 		close(fd);
 		goto out;
 	}
@@ -819,11 +825,26 @@ void hs_snapshot_destroy(struct hs_snapshot *snap)
 	free((char *)snap->header.producer);
 	free((char *)snap->header.runtime);
 	free((char *)snap->header.runtime_version);
-	void *arrays[] = {snap->strings,    snap->types,	  snap->meta,	    snap->addr,
-			  snap->type,	    snap->size,		  snap->refcnt,	    snap->flags,
-			  snap->generation, snap->value,	  snap->edge_start, snap->edge_dst,
-			  snap->edge_kind,  snap->edge_form,	  snap->edge_label, snap->values,
-			  snap->weak,	    snap->roots,	  snap->salvage_warning, snap->path};
+	void *arrays[] = {snap->strings,
+	                  snap->types,
+	                  snap->meta,
+	                  snap->addr,
+	                  snap->type,
+	                  snap->size,
+	                  snap->refcnt,
+	                  snap->flags,
+	                  snap->generation,
+	                  snap->value,
+	                  snap->edge_start,
+	                  snap->edge_dst,
+	                  snap->edge_kind,
+	                  snap->edge_form,
+	                  snap->edge_label,
+	                  snap->values,
+	                  snap->weak,
+	                  snap->roots,
+	                  snap->salvage_warning,
+	                  snap->path};
 	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
 		free(arrays[i]);
 	if (snap->map)
@@ -868,7 +889,7 @@ const struct hs_string *hs_snapshot_meta(const struct hs_snapshot *snap, const c
 
 /* Renders object k as a dict key or attribute name: its value preview if it has one. */
 static size_t format_object_name(const struct hs_snapshot *snap, uint64_t k, bool attr, char *buf,
-				 size_t size)
+                                 size_t size)
 {
 	size_t tlen;
 	const char *tname = hs_snapshot_type_name(snap, snap->type[k], &tlen);
@@ -878,25 +899,25 @@ static size_t format_object_name(const struct hs_snapshot *snap, uint64_t k, boo
 		if (attr)
 			return (size_t)snprintf(buf, size, ".%.*s", (int)v->len, v->s);
 		return (size_t)snprintf(buf, size, is_str ? "['%.*s']" : "[%.*s]", (int)v->len,
-					v->s);
+		                        v->s);
 	}
 	return (size_t)snprintf(buf, size, attr ? ".<%.*s at 0x%llx>" : "[<%.*s at 0x%llx>]",
-				(int)tlen, tname, (unsigned long long)snap->addr[k]);
+	                        (int)tlen, tname, (unsigned long long)snap->addr[k]);
 }
 
 size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint64_t e, char *buf,
-			      size_t size)
+                              size_t size)
 {
 	uint32_t v = snap->edge_label[e];
 	switch (snap->edge_form[e]) {
 	case HS_LABEL_ORDINAL:
 		return (size_t)snprintf(buf, size, "[%llu]",
-					(unsigned long long)(e - snap->edge_start[src]));
+		                        (unsigned long long)(e - snap->edge_start[src]));
 	case HS_LABEL_INDEX:
 		return (size_t)snprintf(buf, size, "[%u]", v);
 	case HS_LABEL_STRING:
 		return (size_t)snprintf(buf, size, "%.*s", (int)snap->strings[v].len,
-					snap->strings[v].s);
+		                        snap->strings[v].s);
 	case HS_LABEL_KEY:
 	case HS_LABEL_ATTR:
 		return format_object_name(snap, v, snap->edge_form[e] == HS_LABEL_ATTR, buf, size);

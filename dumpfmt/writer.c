@@ -84,7 +84,7 @@ struct hs_writer {
 	int fd;
 	uint64_t offset; /* bytes written to the file so far */
 	struct buf out;  /* write buffer in front of fd */
-	bool failed; /* sticky: a call failed, so every later one does */
+	bool failed;     /* sticky: a call failed, so every later one does */
 	bool finished;
 
 	struct index_entry *index;
@@ -171,7 +171,7 @@ static struct hs_error *out_put(struct hs_writer *w, const void *p, size_t len)
 
 /* Writes one section: kind, payload length, prefix + body as payload, CRC-32C of all of it. */
 static struct hs_error *write_section(struct hs_writer *w, uint8_t kind, const struct buf *prefix,
-				      const struct buf *body)
+                                      const struct buf *body)
 {
 	uint64_t plen = (prefix ? prefix->len : 0) + (body ? body->len : 0);
 	uint8_t head[HS_SECTION_HEAD_SIZE];
@@ -184,7 +184,7 @@ static struct hs_error *write_section(struct hs_writer *w, uint8_t kind, const s
 	if (body)
 		crc = hs_crc32c(crc, body->data, body->len);
 	uint8_t tail[4] = {(uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16),
-			   (uint8_t)(crc >> 24)};
+	                   (uint8_t)(crc >> 24)};
 
 	if (w->nindex == w->index_cap) {
 		size_t cap = w->index_cap ? 2 * w->index_cap : 64;
@@ -206,8 +206,8 @@ static struct hs_error *write_section(struct hs_writer *w, uint8_t kind, const s
 	return err;
 }
 
-static struct hs_error *write_run(struct hs_writer *w, uint8_t kind, uint64_t first,
-				  uint64_t count, struct buf *body)
+static struct hs_error *write_run(struct hs_writer *w, uint8_t kind, uint64_t first, uint64_t count,
+                                  struct buf *body)
 {
 	struct buf prefix = {0};
 	struct hs_error *err = buf_varint(&prefix, first);
@@ -225,16 +225,15 @@ static struct hs_error *flush_declarations(struct hs_writer *w)
 {
 	struct hs_error *err = NULL;
 	if (w->nstrings > w->strings_flushed) {
-		struct buf body = {
-		    .data = w->string_store.data + w->string_pos[w->strings_flushed],
-		    .len = w->string_store.len - w->string_pos[w->strings_flushed]};
+		struct buf body = {.data = w->string_store.data + w->string_pos[w->strings_flushed],
+		                   .len = w->string_store.len - w->string_pos[w->strings_flushed]};
 		err = write_run(w, HS_SEC_STRINGS, w->strings_flushed,
-				w->nstrings - w->strings_flushed, &body);
+		                w->nstrings - w->strings_flushed, &body);
 		w->strings_flushed = w->nstrings;
 	}
 	if (!err && w->ntypes > w->types_flushed) {
 		err = write_run(w, HS_SEC_TYPES, w->types_flushed, w->ntypes - w->types_flushed,
-				&w->types);
+		                &w->types);
 		w->types_flushed = w->ntypes;
 	}
 	if (!err && w->nmeta_pending) {
@@ -308,7 +307,7 @@ static void header_str(struct buf *b, struct hs_error **err, const char *s)
 }
 
 struct hs_error *hs_writer_create(const char *path, const struct hs_header *header,
-				  struct hs_writer **ret)
+                                  struct hs_writer **ret)
 {
 	struct hs_writer *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -399,8 +398,8 @@ struct hs_error *hs_writer_string(struct hs_writer *w, const char *s, size_t len
 	if (w->failed)
 		return failed_before(w);
 	if (len > UINT32_MAX)
-		return fail(w, hs_error_create(HS_ERROR_USAGE, "string of %zu bytes is too long",
-						len));
+		return fail(
+		    w, hs_error_create(HS_ERROR_USAGE, "string of %zu bytes is too long", len));
 	if ((w->nstrings + 1) * 2 > w->nslots && intern_grow(w))
 		return fail(w, &hs_error_nomem);
 	uint64_t h = hash_bytes(s, len);
@@ -430,14 +429,14 @@ struct hs_error *hs_writer_string(struct hs_writer *w, const char *s, size_t len
 }
 
 struct hs_error *hs_writer_type(struct hs_writer *w, const char *name, const char *module,
-				uint64_t default_size, uint64_t type_object, uint32_t flags,
-				uint32_t *ret)
+                                uint64_t default_size, uint64_t type_object, uint32_t flags,
+                                uint32_t *ret)
 {
 	uint32_t name_id, module_id;
 	struct hs_error *err = hs_writer_string(w, name, strlen(name), &name_id);
 	if (!err)
 		err = hs_writer_string(w, module ? module : "", module ? strlen(module) : 0,
-				       &module_id);
+		                       &module_id);
 	if (!err && w->ntypes == w->type_cap) {
 		size_t cap = w->type_cap ? 2 * w->type_cap : 64;
 		uint64_t *td = realloc(w->type_default, cap * sizeof(*td));
@@ -477,31 +476,29 @@ struct hs_error *hs_writer_meta(struct hs_writer *w, const char *key, const char
 }
 
 struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t type_id,
-				  uint64_t size, uint64_t refcnt, uint8_t flags,
-				  uint8_t generation)
+                                  uint64_t size, uint64_t refcnt, uint8_t flags, uint8_t generation)
 {
 	if (w->failed)
 		return failed_before(w);
 	if (w->objects_closed)
 		return fail(w, hs_error_create(HS_ERROR_USAGE,
-					       "object 0x%llx written after weak links or roots",
-					       (unsigned long long)addr));
+		                               "object 0x%llx written after weak links or roots",
+		                               (unsigned long long)addr));
 	if (w->nobjects && addr <= w->last_addr)
-		return fail(w, hs_error_create(HS_ERROR_USAGE,
-					       "object 0x%llx is not above the previous 0x%llx",
-					       (unsigned long long)addr,
-					       (unsigned long long)w->last_addr));
+		return fail(w, hs_error_create(
+		                   HS_ERROR_USAGE, "object 0x%llx is not above the previous 0x%llx",
+		                   (unsigned long long)addr, (unsigned long long)w->last_addr));
 	if (type_id >= w->ntypes)
 		return fail(w, hs_error_create(HS_ERROR_USAGE, "object 0x%llx: no type %u",
-					       (unsigned long long)addr, type_id));
+		                               (unsigned long long)addr, type_id));
 	if (generation > HS_GEN_PERMANENT && generation != HS_GEN_NONE)
 		return fail(w, hs_error_create(HS_ERROR_USAGE, "object 0x%llx: generation %u",
-					       (unsigned long long)addr, generation));
+		                               (unsigned long long)addr, generation));
 	if (w->nobjects >= UINT32_MAX)
 		return fail(w, hs_error_create(HS_ERROR_USAGE, "more than 2^32 objects"));
 	struct hs_error *err = end_object(w);
 	if (!err && (w->nobjects - w->chunk_first >= HS_CHUNK_OBJECTS ||
-		     w->objs.len + w->edges.len + w->values.len >= HS_CHUNK_BYTES))
+	             w->objs.len + w->edges.len + w->values.len >= HS_CHUNK_BYTES))
 		err = flush_chunk(w);
 	if (err)
 		return fail(w, err);
@@ -534,26 +531,26 @@ struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t t
 }
 
 struct hs_error *hs_writer_edge(struct hs_writer *w, uint64_t dst, enum hs_edge_kind kind,
-				enum hs_label_form form, uint64_t label_value)
+                                enum hs_label_form form, uint64_t label_value)
 {
 	if (w->failed)
 		return failed_before(w);
 	if (!w->in_object)
 		return fail(w, hs_error_create(HS_ERROR_USAGE, "edge to %llu outside an object",
-					       (unsigned long long)dst));
+		                               (unsigned long long)dst));
 	if (dst >= UINT32_MAX || kind > HS_EDGE_CONSERVATIVE || form > HS_LABEL_ATTR ||
 	    label_value > UINT32_MAX)
 		return fail(w, hs_error_create(HS_ERROR_USAGE,
-					       "object 0x%llx: bad edge (dst %llu, kind %d, label "
-					       "%d/%llu)",
-					       (unsigned long long)w->last_addr,
-					       (unsigned long long)dst, (int)kind, (int)form,
-					       (unsigned long long)label_value));
+		                               "object 0x%llx: bad edge (dst %llu, kind %d, label "
+		                               "%d/%llu)",
+		                               (unsigned long long)w->last_addr,
+		                               (unsigned long long)dst, (int)kind, (int)form,
+		                               (unsigned long long)label_value));
 	/* The previous destination, or the source itself for the first edge. */
 	uint64_t prev = w->cur_nedges ? w->cur_prev_dst : w->nobjects - 1;
 	uint64_t head = hs_zigzag((int64_t)(dst - prev)) << HS_EDGE_HEAD_BITS;
-	bool ordinal = form == HS_LABEL_ORDINAL ||
-		       (form == HS_LABEL_INDEX && label_value == w->cur_nedges);
+	bool ordinal =
+	    form == HS_LABEL_ORDINAL || (form == HS_LABEL_INDEX && label_value == w->cur_nedges);
 	if (ordinal)
 		head |= HS_EDGE_LABEL_ORDINAL;
 	else if (form != HS_LABEL_NONE)
@@ -581,8 +578,8 @@ struct hs_error *hs_writer_value(struct hs_writer *w, const char *s, size_t len)
 	if (w->failed)
 		return failed_before(w);
 	if (!w->in_object || w->have_value)
-		return fail(w, hs_error_create(HS_ERROR_USAGE,
-					       "value outside an object or given twice"));
+		return fail(
+		    w, hs_error_create(HS_ERROR_USAGE, "value outside an object or given twice"));
 	uint64_t idx = w->nobjects - 1;
 	struct hs_error *err = buf_varint(&w->values, idx - w->value_prev);
 	if (!err)
@@ -630,16 +627,15 @@ static struct hs_error *flush_links(struct hs_writer *w)
 }
 
 struct hs_error *hs_writer_weak(struct hs_writer *w, uint64_t ref, uint64_t referent_plus1,
-				uint64_t callback_plus1)
+                                uint64_t callback_plus1)
 {
 	if (w->failed)
 		return failed_before(w);
 	struct hs_error *err = close_objects(w);
-	if (!err && (ref >= w->nobjects || referent_plus1 > w->nobjects ||
-		     callback_plus1 > w->nobjects))
+	if (!err &&
+	    (ref >= w->nobjects || referent_plus1 > w->nobjects || callback_plus1 > w->nobjects))
 		err = hs_error_create(HS_ERROR_USAGE, "weak link %llu -> %llu: no such object",
-				      (unsigned long long)ref,
-				      (unsigned long long)referent_plus1);
+		                      (unsigned long long)ref, (unsigned long long)referent_plus1);
 	if (!err)
 		err = buf_varint(&w->weak, hs_zigzag((int64_t)(ref - w->weak_prev)));
 	if (!err)
@@ -657,7 +653,7 @@ struct hs_error *hs_writer_weak(struct hs_writer *w, uint64_t ref, uint64_t refe
 }
 
 struct hs_error *hs_writer_root(struct hs_writer *w, uint64_t obj, const char *kind,
-				const char *name)
+                                const char *name)
 {
 	if (w->failed)
 		return failed_before(w);
@@ -665,7 +661,7 @@ struct hs_error *hs_writer_root(struct hs_writer *w, uint64_t obj, const char *k
 	struct hs_error *err = close_objects(w);
 	if (!err && obj >= w->nobjects)
 		err = hs_error_create(HS_ERROR_USAGE, "root %llu: no such object",
-				      (unsigned long long)obj);
+		                      (unsigned long long)obj);
 	if (!err)
 		err = hs_writer_string(w, kind, strlen(kind), &kind_id);
 	if (!err)
@@ -740,9 +736,8 @@ void hs_writer_destroy(struct hs_writer *w)
 		close(w->fd);
 	if (!w->finished && w->tmp_path)
 		unlink(w->tmp_path);
-	struct buf *bufs[] = {&w->out,   &w->string_store, &w->types,     &w->meta,
-			      &w->objs,  &w->edges,        &w->values,    &w->cur_edges,
-			      &w->weak,  &w->roots};
+	struct buf *bufs[] = {&w->out,   &w->string_store, &w->types,     &w->meta, &w->objs,
+	                      &w->edges, &w->values,       &w->cur_edges, &w->weak, &w->roots};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]->data);
 	free(w->string_pos);

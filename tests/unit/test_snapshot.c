@@ -1,0 +1,242 @@
+/*
+ * test_snapshot.c — the writer and reader together: a round trip keeps every field, the writer
+ * refuses misuse, files are created 0600 and only renamed into place when complete, and the
+ * reader rejects bad files with the exact "PATH: offset N: ..." error.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "snapshot_maker.h"
+
+START_TEST(round_trip_keeps_everything)
+{
+	char *path = maker_path("rt.hsnap");
+	const uint64_t n = 200000; /* several chunks */
+	make_snapshot(path, n);
+	struct hs_snapshot *s;
+	CK_OK(hs_snapshot_open(path, false, &s));
+	ck_assert_ptr_null(s->salvage_warning);
+	ck_assert_str_eq(s->header.producer, "test");
+	ck_assert_str_eq(s->header.runtime_version, "3.11.7");
+	ck_assert_uint_eq(s->header.pid, 42);
+	ck_assert_uint_eq(s->header.time_ns, 1700000000000000000ull);
+	ck_assert_int_eq(s->header.method, HS_METHOD_INPROC);
+	ck_assert_uint_eq(s->nobjects, n);
+	ck_assert_uint_eq(s->ntypes, 3);
+	ck_assert_uint_eq(s->nedges, n + (n + 1) / 2);
+	ck_assert_uint_eq(s->nweak, 2);
+	ck_assert_uint_eq(s->nroots, 2);
+	const struct hs_string *m = hs_snapshot_meta(s, "python");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_mem_eq(m->s, "/usr/bin/python3", m->len);
+	for (uint64_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(s->addr[i], 0x1000 + 48 * i);
+		ck_assert_uint_eq(s->type[i], i % 3);
+		ck_assert_uint_eq(s->size[i], i % 5 ? 64 : 100 + i);
+		ck_assert_uint_eq(s->refcnt[i], i + 1);
+		ck_assert_uint_eq(s->generation[i], i % 3 == 2 ? HS_GEN_NONE : i % 3);
+		ck_assert_uint_eq(s->flags[i], i % 3 == 2 ? 0 : HS_OBJ_GC);
+		uint64_t e = s->edge_start[i];
+		ck_assert_uint_eq(s->edge_start[i + 1] - e, i % 2 == 0 ? 2 : 1);
+		ck_assert_uint_eq(s->edge_dst[e], (i + 1) % n);
+		ck_assert_uint_eq(s->edge_form[e], HS_LABEL_ORDINAL);
+		if (i % 2 == 0) {
+			ck_assert_uint_eq(s->edge_dst[e + 1], i / 2);
+			ck_assert_uint_eq(s->edge_kind[e + 1],
+			                  i % 4 ? HS_EDGE_OWNED : HS_EDGE_TRAVERSE);
+			char buf[16];
+			ck_assert_uint_eq(hs_snapshot_edge_label(s, i, e + 1, buf, sizeof(buf)), 2);
+			ck_assert_str_eq(buf, ".x");
+		}
+		ck_assert_uint_eq(s->value[i] != 0, i % 7 == 0);
+		if (i % 7 == 0) {
+			char v[32];
+			int len = snprintf(v, sizeof(v), "v%llu", (unsigned long long)i);
+			const struct hs_string *val = &s->values[s->value[i] - 1];
+			ck_assert_uint_eq(val->len, (size_t)len);
+			ck_assert_mem_eq(val->s, v, (size_t)len);
+		}
+	}
+	ck_assert_uint_eq(s->weak[0].ref, n - 1);
+	ck_assert_uint_eq(s->weak[0].referent_plus1, 1);
+	ck_assert_uint_eq(s->weak[1].referent_plus1, 0);
+	ck_assert_int_eq(hs_snapshot_find(s, 0x1000 + 48 * 77), 77);
+	ck_assert_int_eq(hs_snapshot_find(s, 0x1001), -1);
+	size_t len;
+	const char *tn = hs_snapshot_type_name(s, 1, &len);
+	ck_assert_mem_eq(tn, "list", 4);
+	hs_snapshot_destroy(s);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(file_is_private_and_appears_only_when_complete)
+{
+	char *path = maker_path("private.hsnap");
+	struct hs_header h = {"test", "cpython", "3.11", 8, 0, 0, HS_METHOD_INPROC};
+	struct hs_writer *w;
+	umask(0);
+	CK_OK(hs_writer_create(path, &h, &w));
+	ck_assert_int_ne(access(path, F_OK), 0); /* not there until finished */
+	char *tmp;
+	ck_assert_int_ge(asprintf(&tmp, "%s.tmp-%d", path, (int)getpid()), 0);
+	struct stat st;
+	ck_assert_int_eq(stat(tmp, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	/* Abandoned: the temporary file goes, nothing is left that passes for a snapshot. */
+	hs_writer_destroy(w);
+	ck_assert_int_ne(access(tmp, F_OK), 0);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	make_snapshot(path, 10);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	umask(022);
+	unlink(path);
+	free(tmp);
+	free(path);
+}
+END_TEST
+
+/* Each misuse of the writer and the start of the error it gives. */
+START_TEST(writer_refuses_misuse)
+{
+	char *path = maker_path("misuse.hsnap");
+	struct hs_header h = {"test", "cpython", "3.11", 8, 0, 0, HS_METHOD_INPROC};
+	struct hs_writer *w;
+	struct hs_error *err;
+	uint32_t t;
+#define EXPECT(call, text)                                                                         \
+	do {                                                                                       \
+		err = (call);                                                                      \
+		ck_assert_ptr_nonnull(err);                                                        \
+		ck_assert_msg(strstr(err->message, text), "%s: got '%s'", #call, err->message);    \
+		hs_error_destroy(err);                                                             \
+	} while (0)
+	/* Addresses must increase. */
+	CK_OK(hs_writer_create(path, &h, &w));
+	CK_OK(hs_writer_type(w, "int", "", 28, 0, 0, &t));
+	CK_OK(hs_writer_object(w, 0x2000, t, 28, 1, 0, HS_GEN_NONE));
+	EXPECT(hs_writer_object(w, 0x2000, t, 28, 1, 0, HS_GEN_NONE), "not above the previous");
+	EXPECT(hs_writer_object(w, 0x3000, t, 28, 1, 0, HS_GEN_NONE), "an earlier write failed");
+	EXPECT(hs_writer_finish(w, NULL), "an earlier write failed");
+	hs_writer_destroy(w);
+	/* Unknown type, bad generation, edge before any object, value twice. */
+	CK_OK(hs_writer_create(path, &h, &w));
+	EXPECT(hs_writer_object(w, 0x10, 5, 28, 1, 0, HS_GEN_NONE), "no type 5");
+	hs_writer_destroy(w);
+	CK_OK(hs_writer_create(path, &h, &w));
+	CK_OK(hs_writer_type(w, "int", "", 28, 0, 0, &t));
+	EXPECT(hs_writer_object(w, 0x10, t, 28, 1, 0, 7), "generation 7");
+	hs_writer_destroy(w);
+	CK_OK(hs_writer_create(path, &h, &w));
+	EXPECT(hs_writer_edge(w, 0, HS_EDGE_TRAVERSE, HS_LABEL_NONE, 0), "outside an object");
+	hs_writer_destroy(w);
+	CK_OK(hs_writer_create(path, &h, &w));
+	CK_OK(hs_writer_type(w, "int", "", 28, 0, 0, &t));
+	CK_OK(hs_writer_object(w, 0x10, t, 28, 1, 0, HS_GEN_NONE));
+	CK_OK(hs_writer_value(w, "1", 1));
+	EXPECT(hs_writer_value(w, "1", 1), "given twice");
+	hs_writer_destroy(w);
+	/* Links to missing objects; objects after links. */
+	CK_OK(hs_writer_create(path, &h, &w));
+	CK_OK(hs_writer_type(w, "int", "", 28, 0, 0, &t));
+	CK_OK(hs_writer_object(w, 0x10, t, 28, 1, 0, HS_GEN_NONE));
+	EXPECT(hs_writer_root(w, 1, "module", "m"), "root 1: no such object");
+	hs_writer_destroy(w);
+	CK_OK(hs_writer_create(path, &h, &w));
+	CK_OK(hs_writer_type(w, "int", "", 28, 0, 0, &t));
+	CK_OK(hs_writer_object(w, 0x10, t, 28, 1, 0, HS_GEN_NONE));
+	CK_OK(hs_writer_root(w, 0, "module", "m"));
+	EXPECT(hs_writer_object(w, 0x20, t, 28, 1, 0, HS_GEN_NONE), "after weak links or roots");
+	hs_writer_destroy(w);
+	/* Edges to objects never written are caught when the file is read. */
+	CK_OK(hs_writer_create(path, &h, &w));
+	CK_OK(hs_writer_type(w, "int", "", 28, 0, 0, &t));
+	CK_OK(hs_writer_object(w, 0x10, t, 28, 1, 0, HS_GEN_NONE));
+	CK_OK(hs_writer_edge(w, 9, HS_EDGE_TRAVERSE, HS_LABEL_NONE, 0));
+	CK_OK(hs_writer_finish(w, NULL));
+	hs_writer_destroy(w);
+	struct hs_snapshot *s;
+	EXPECT(hs_snapshot_open(path, false, &s), "object 0 edge 0: no object 9");
+	ck_assert_int_ne(access(path, F_OK), -1);
+	unlink(path);
+	/* A directory that does not exist: the error names the temporary path. */
+	EXPECT(hs_writer_create("/nonexistent-dir/x.hsnap", &h, &w),
+	       "/nonexistent-dir/x.hsnap.tmp-");
+#undef EXPECT
+	free(path);
+}
+END_TEST
+
+/* Bad files and the exact error each gives. */
+static const struct {
+	const char *name;
+	const char *bytes;
+	size_t len;
+	const char *error; /* after "PATH: " */
+} bad_files[] = {
+    {"empty", "", 0, "offset 0: the file is empty"},
+    {"short", "HSNP", 4, "offset 0: file of 4 bytes is too short for a snapshot"},
+    {"magic", "HSNQ\r\n\x1a\n\1\0\0\0\0\0\0\0", 16,
+     "offset 0: not a heapsnap snapshot (bad magic)"},
+    {"version", "HSNP\r\n\x1a\n\2\0\0\0\0\0\0\0", 16,
+     "offset 8: format version 2, this reader reads version 1"},
+    {"flags", "HSNP\r\n\x1a\n\1\0\0\0\1\0\0\0", 16,
+     "offset 12: reserved flags 00000001 are not zero"},
+    {"no sections", "HSNP\r\n\x1a\n\1\0\0\0\0\0\0\0", 16,
+     "offset 16: truncated: no section header or end marker here"},
+    {"huge section", "HSNP\r\n\x1a\n\1\0\0\0\0\0\0\0\1\xff\xff\xff\xff\xff\xff\xff\xff\0\0\0\0", 29,
+     "offset 16: HEADER section of 18446744073709551615 bytes runs past the end of the file"},
+};
+
+START_TEST(reader_rejects_bad_files)
+{
+	char *path = maker_path("bad.hsnap");
+	write_all(path, (const uint8_t *)bad_files[_i].bytes, bad_files[_i].len);
+	struct hs_snapshot *s;
+	struct hs_error *err = hs_snapshot_open(path, true, &s);
+	ck_assert_ptr_nonnull(err);
+	char *want;
+	ck_assert_int_ge(asprintf(&want, "%s: %s", path, bad_files[_i].error), 0);
+	ck_assert_str_eq(err->message, want);
+	ck_assert_int_eq(err->code, HS_ERROR_FORMAT);
+	hs_error_destroy(err);
+	free(want);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(reader_names_missing_file)
+{
+	struct hs_snapshot *s;
+	struct hs_error *err = hs_snapshot_open("/nonexistent/snap.hsnap", false, &s);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_str_eq(err->message, "/nonexistent/snap.hsnap: open: No such file or directory");
+	ck_assert_int_eq(err->code, HS_ERROR_IO);
+	hs_error_destroy(err);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("snapshot");
+	TCase *tc = tcase_create("snapshot");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, round_trip_keeps_everything);
+	tcase_add_test(tc, file_is_private_and_appears_only_when_complete);
+	tcase_add_test(tc, writer_refuses_misuse);
+	tcase_add_loop_test(tc, reader_rejects_bad_files, 0,
+	                    sizeof(bad_files) / sizeof(bad_files[0]));
+	tcase_add_test(tc, reader_names_missing_file);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
