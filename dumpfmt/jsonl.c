@@ -26,6 +26,7 @@ struct jvalue {
 	uint64_t num; /* J_INT, J_BOOL */
 	char *str;    /* J_STRING: points into the decoded line buffer, NUL-terminated */
 	size_t len;
+	size_t col; /* offset of the value in its line, for errors */
 };
 
 struct jfield {
@@ -184,8 +185,9 @@ static bool parse_line(char *line, struct jline *jl)
 		jl->err_col = (size_t)(p - start);                                                 \
 		return false;                                                                      \
 	} while (0)
-	if (*p++ != '{')
+	if (*p != '{')
 		FAIL("expected '{'");
+	p++;
 	p = (char *)skip_ws(p);
 	if (*p == '}') {
 		p = (char *)skip_ws(p + 1);
@@ -210,6 +212,7 @@ static bool parse_line(char *line, struct jline *jl)
 		if (*p++ != ':')
 			FAIL("expected ':'");
 		p = (char *)skip_ws(p);
+		size_t col = (size_t)(p - start);
 		if (*p == '"') {
 			q = parse_string(p + 1, &f->v, &err);
 			if (!q)
@@ -219,10 +222,10 @@ static bool parse_line(char *line, struct jline *jl)
 			f->v.type = J_NULL;
 			p += 4;
 		} else if (strncmp(p, "true", 4) == 0) {
-			f->v = (struct jvalue){J_BOOL, 1, NULL, 0};
+			f->v = (struct jvalue){J_BOOL, 1, NULL, 0, 0};
 			p += 4;
 		} else if (strncmp(p, "false", 5) == 0) {
-			f->v = (struct jvalue){J_BOOL, 0, NULL, 0};
+			f->v = (struct jvalue){J_BOOL, 0, NULL, 0, 0};
 			p += 5;
 		} else if (*p >= '0' && *p <= '9') {
 			uint64_t v = 0;
@@ -236,10 +239,11 @@ static bool parse_line(char *line, struct jline *jl)
 			}
 			if (*p == '.' || *p == 'e' || *p == 'E')
 				FAIL("only whole numbers are allowed");
-			f->v = (struct jvalue){J_INT, v, NULL, 0};
+			f->v = (struct jvalue){J_INT, v, NULL, 0, 0};
 		} else {
 			FAIL("expected a string, a whole number, true, false or null");
 		}
+		f->v.col = col;
 		jl->n++;
 		p = (char *)skip_ws(p);
 		if (*p == ',') {
@@ -400,15 +404,19 @@ static void graph_free(struct graph *g)
 	free(g->type_slots);
 }
 
-/* Reads one line's record into g; returns an error message (static text) or NULL. */
-static const char *add_record(struct graph *g, const struct jline *jl, uint64_t line, bool *nomem)
+/* Reads one line's record into g; returns an error message (static text) or NULL, with *col set
+ * to the offending value's offset in the line (0 when a field is missing). */
+static const char *add_record(struct graph *g, const struct jline *jl, uint64_t line, bool *nomem,
+                              size_t *col)
 {
 	const struct jvalue *t = field(jl, "t");
+	*col = t ? t->col : 0;
 	if (!t || t->type != J_STRING)
 		return "no \"t\" string";
 #define NEED_INT(name, var)                                                                        \
 	do {                                                                                       \
 		const struct jvalue *v_ = field(jl, name);                                         \
+		*col = v_ ? v_->col : 0;                                                           \
 		if (!v_ || v_->type != J_INT)                                                      \
 			return "\"" name "\" must be a whole number";                              \
 		var = v_->num;                                                                     \
@@ -416,6 +424,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 #define OPT_INT(name, var, has)                                                                    \
 	do {                                                                                       \
 		const struct jvalue *v_ = field(jl, name);                                         \
+		*col = v_ ? v_->col : 0;                                                           \
 		has = v_ && v_->type == J_INT;                                                     \
 		if (v_ && v_->type != J_INT && v_->type != J_NULL)                                 \
 			return "\"" name "\" must be a whole number or null";                      \
@@ -425,6 +434,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 #define OPT_STR(name, var, len_out)                                                                \
 	do {                                                                                       \
 		const struct jvalue *v_ = field(jl, name);                                         \
+		*col = v_ ? v_->col : 0;                                                           \
 		if (v_ && v_->type != J_STRING && v_->type != J_NULL)                              \
 			return "\"" name "\" must be a string or null";                            \
 		if (v_ && v_->type == J_STRING) {                                                  \
@@ -441,6 +451,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		struct jobj o = {.gen = HS_GEN_NONE, .line = line};
 		NEED_INT("addr", o.addr);
 		const struct jvalue *ty = field(jl, "type");
+		*col = ty ? ty->col : 0;
 		if (!ty || ty->type != J_STRING)
 			return "\"type\" must be a string";
 		uint64_t gen = 0, flags = 0;
@@ -457,6 +468,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 			return "\"flags\" has unknown bits";
 		o.flags = (uint8_t)flags;
 		const struct jvalue *b = field(jl, "gc");
+		*col = b ? b->col : 0;
 		if (b && b->type != J_BOOL && b->type != J_NULL)
 			return "\"gc\" must be true, false or null";
 		if (b && b->type == J_BOOL && b->num)
@@ -476,6 +488,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		NEED_INT("src", e.src);
 		NEED_INT("dst", e.dst);
 		const struct jvalue *k = field(jl, "kind");
+		*col = k ? k->col : 0;
 		if (k && k->type == J_STRING) {
 			if (strcmp(k->str, "traverse") == 0)
 				e.kind = HS_EDGE_TRAVERSE;
@@ -751,7 +764,7 @@ struct hs_error *hs_jsonl_convert(const char *jsonl_path, const char *hsnap_path
 		if (!parse_line(line, &jl))
 			msg = jl.err, col = jl.err_col;
 		else
-			msg = add_record(&g, &jl, lineno, &nomem);
+			msg = add_record(&g, &jl, lineno, &nomem, &col);
 		if (nomem) {
 			err = &hs_error_nomem;
 			break;
