@@ -1,0 +1,110 @@
+/*
+ * graph_analyze.c — hs_analyze: runs the graph phases over a snapshot in the order
+ * graph_internal.h gives (each phase may use later phases' outputs as scratch), times them and
+ * reports progress.  The entry point the store and the CLI call.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "graph_internal.h"
+
+double hs_graph_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void hs_analysis_destroy(struct hs_analysis *a)
+{
+	if (!a)
+		return;
+	void *arrays[] = {a->ext_refs, a->is_root,  a->unreachable, a->scc,        a->scc_size,
+	                  a->idom,     a->retained, a->depth,       a->parent_edge};
+	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
+		free(arrays[i]);
+	free(a);
+}
+
+static void report(hs_progress_fn *progress, void *arg, const char *phase, double fraction)
+{
+	if (progress)
+		progress(arg, phase, fraction);
+}
+
+struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *progress,
+                            void *progress_arg, struct hs_analysis **ret)
+{
+	uint64_t n = snap->nobjects;
+	if (n >= HS_NONE || snap->nedges >= UINT32_MAX)
+		return hs_error_create(
+		    HS_ERROR_USAGE,
+		    "%s: %llu objects and %llu edges: the analysis handles fewer "
+		    "than 2^32 - 1 of each",
+		    snap->path, (unsigned long long)n, (unsigned long long)snap->nedges);
+	struct hs_analysis *a = calloc(1, sizeof(*a));
+	if (!a)
+		return &hs_error_nomem;
+	a->nobjects = n;
+	/* One spare entry each: the dominators keep arrays indexed 0..n by DFS number in them. */
+	a->ext_refs = malloc((n + 1) * sizeof(*a->ext_refs));
+	a->is_root = malloc(n + 1);
+	a->unreachable = malloc(n + 1);
+	a->scc = malloc((n + 1) * sizeof(*a->scc));
+	a->scc_size = malloc((n + 1) * sizeof(*a->scc_size));
+	a->idom = malloc((n + 1) * sizeof(*a->idom));
+	a->retained = malloc((n + 1) * sizeof(*a->retained));
+	a->depth = malloc((n + 1) * sizeof(*a->depth));
+	a->parent_edge = malloc((n + 1) * sizeof(*a->parent_edge));
+	if (!a->ext_refs || !a->is_root || !a->unreachable || !a->scc || !a->scc_size || !a->idom ||
+	    !a->retained || !a->depth || !a->parent_edge) {
+		hs_analysis_destroy(a);
+		return &hs_error_nomem;
+	}
+
+	struct hs_error *err = NULL;
+	double t = hs_graph_now();
+	report(progress, progress_arg, "roots", 0);
+	hs_graph_roots(snap, a);
+	a->t_roots = hs_graph_now() - t;
+
+	t = hs_graph_now();
+	report(progress, progress_arg, "garbage", 0);
+	hs_graph_garbage(snap, a);
+	a->t_garbage = hs_graph_now() - t;
+
+	t = hs_graph_now();
+	report(progress, progress_arg, "components", 0);
+	hs_graph_scc(snap, a);
+	a->t_scc = hs_graph_now() - t;
+
+	t = hs_graph_now();
+	report(progress, progress_arg, "referrers", 0);
+	struct hs_graph_reverse rev;
+	err = hs_graph_reverse_build(snap, &rev);
+	if (err)
+		goto fail;
+	a->t_reverse = hs_graph_now() - t;
+
+	t = hs_graph_now();
+	report(progress, progress_arg, "dominators", 0);
+	err = hs_graph_dominators(snap, &rev, a);
+	hs_graph_reverse_deinit(&rev);
+	if (err)
+		goto fail;
+	a->t_dominators = hs_graph_now() - t - a->t_retained;
+
+	t = hs_graph_now();
+	report(progress, progress_arg, "depth", 0);
+	err = hs_graph_depth(snap, a);
+	if (err)
+		goto fail;
+	a->t_depth = hs_graph_now() - t;
+	report(progress, progress_arg, "depth", 1);
+	*ret = a;
+	return NULL;
+
+fail:
+	hs_analysis_destroy(a);
+	return err;
+}

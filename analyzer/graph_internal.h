@@ -1,0 +1,48 @@
+/*
+ * graph_internal.h — what the analyzer's graph phases (graph_*.c) share and nobody else uses.
+ *
+ * hs_analyze (graph_analyze.c) allocates every output array of struct hs_analysis with one
+ * spare entry, then runs the phases in this order: roots, garbage, scc, dominators (with the
+ * reverse CSR), depth.  A phase may use the output arrays of later phases as scratch space; each
+ * phase's comment says which.  This is how the peak stays at the result plus the reverse CSR.
+ */
+#ifndef HS_GRAPH_INTERNAL_H
+#define HS_GRAPH_INTERNAL_H
+
+#include "analysis.h"
+
+/* The strong edges into each object: the sources of the edges into i are
+ * src[start[i] .. start[i+1]).  Temporary: built for and freed after the dominators. */
+struct hs_graph_reverse {
+	uint32_t *start; /* nobjects + 1 entries */
+	uint32_t *src;   /* nedges entries */
+};
+
+/* ext_refs, is_root and nroots.  Uses no scratch. */
+void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a);
+/* unreachable and ngarbage (CPython's collector, cpython-heap-walk.md §7).  Scratch: retained,
+ * idom. */
+void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a);
+/* scc, scc_size and nsccs (Pearce's iterative algorithm).  Scratch: idom, depth, parent_edge. */
+void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a);
+struct hs_error *hs_graph_reverse_build(const struct hs_snapshot *snap,
+                                        struct hs_graph_reverse *ret);
+void hs_graph_reverse_deinit(struct hs_graph_reverse *rev);
+/* idom, retained and nreached (semi-NCA over the virtual root).  Scratch: depth, parent_edge.
+ * Sets t_retained itself (the part after the dominator tree is known). */
+struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap,
+                                     const struct hs_graph_reverse *rev, struct hs_analysis *a);
+/* depth and parent_edge (breadth-first from every root at once). */
+struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analysis *a);
+
+/* The roots in the order every phase visits them: the snapshot's named roots first, then every
+ * object with is_root set (so named roots come twice; callers skip what they have seen).  Start
+ * with *cursor = 0; returns HS_NONE when done. */
+uint32_t hs_graph_next_root(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                            uint64_t *cursor);
+/* The source object of edge e (binary search over edge_start). */
+uint32_t hs_graph_edge_source(const struct hs_snapshot *snap, uint64_t e);
+/* Seconds on the monotonic clock. */
+double hs_graph_now(void);
+
+#endif
