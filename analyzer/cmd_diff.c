@@ -1,0 +1,107 @@
+/*
+ * cmd_diff.c — `heapsnap diff OLD NEW`: what grew between two snapshots of one process.
+ * Objects are matched by address and type name.  Three sections: per type, the count and bytes
+ * gained or lost; the new objects (largest retained first); the matched containers that grew.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "store.h"
+
+struct section {
+	const char *name, *title, *sql;
+};
+
+static const struct section sections[] = {
+    {"types", "by type",
+     "WITH n AS (SELECT t.name AS type, count(*) AS c, sum(o.size) AS b"
+     "  FROM main.objects o JOIN main.types t ON t.id = o.type_id GROUP BY t.name),"
+     " p AS (SELECT t.name AS type, count(*) AS c, sum(o.size) AS b"
+     "  FROM old.objects o JOIN old.types t ON t.id = o.type_id GROUP BY t.name) "
+     "SELECT type, coalesce(n.c, 0) - coalesce(p.c, 0) AS count_delta,"
+     " coalesce(n.b, 0) - coalesce(p.b, 0) AS bytes_delta, coalesce(p.c, 0) AS old_count,"
+     " coalesce(n.c, 0) AS new_count, coalesce(p.b, 0) AS old_bytes, coalesce(n.b, 0) AS new_bytes "
+     "FROM n FULL OUTER JOIN p USING (type) WHERE count_delta != 0 OR bytes_delta != 0 "
+     "ORDER BY abs(bytes_delta) DESC, type LIMIT ?1"},
+    {"new", "new objects",
+     "SELECT printf('0x%x', addr) AS addr, type, size, retained, hs_path(id) AS path FROM"
+     " (SELECT o.id, o.addr, t.name AS type, o.size, o.retained"
+     "  FROM main.objects o JOIN main.types t ON t.id = o.type_id"
+     "  WHERE NOT EXISTS (SELECT 1 FROM old.objects p JOIN old.types pt ON pt.id = p.type_id"
+     "   WHERE p.addr = o.addr AND pt.name = t.name)"
+     "  ORDER BY o.retained DESC, o.addr LIMIT ?1)"},
+    {"grown", "containers that grew",
+     "SELECT printf('0x%x', n.addr) AS addr, t.name AS type, p.nrefs AS old_refs,"
+     " n.nrefs AS new_refs, n.nrefs - p.nrefs AS refs_delta, p.size AS old_size,"
+     " n.size AS new_size, n.size - p.size AS bytes_delta "
+     "FROM main.objects n JOIN main.types t ON t.id = n.type_id"
+     " JOIN old.objects p ON p.addr = n.addr JOIN old.types pt ON pt.id = p.type_id"
+     " WHERE pt.name = t.name AND (n.nrefs > p.nrefs OR n.size > p.size) "
+     "ORDER BY refs_delta DESC, bytes_delta DESC, n.addr LIMIT ?1"},
+};
+
+/* Opens NEW and attaches OLD's database (both loaded on demand) as `old`. */
+static struct hs_error *open_pair(const char *old_path, const char *new_path, sqlite3 **ret)
+{
+	sqlite3 *old, *db;
+	struct hs_error *err = hs_store_open(old_path, &old);
+	if (err)
+		return err;
+	err = hs_store_open(new_path, &db);
+	if (!err) {
+		char *sql = sqlite3_mprintf("ATTACH %Q AS old", sqlite3_db_filename(old, "main"));
+		if (!sql)
+			err = &hs_error_nomem;
+		else if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			err = hs_store_error(db, "attach the old snapshot's database");
+		sqlite3_free(sql);
+		if (err)
+			sqlite3_close(db);
+	}
+	sqlite3_close(old);
+	if (!err)
+		*ret = db;
+	return err;
+}
+
+int hs_cmd_diff(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap diff OLD NEW [--section types|new|grown] [-n N] [--format F]\n\n"
+	    "What grew from snapshot OLD to NEW (each a .hsnap or its .db), matching objects by\n"
+	    "address and type: per type the count and bytes gained or lost (types); the objects\n"
+	    "only NEW has, largest retained first (new); the objects in both whose references or\n"
+	    "size grew (grown).  Each section shows N rows (default 20).  The table format prints\n"
+	    "every section unless --section picks one; csv and json print one (default types).\n";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = 20};
+	int rc = hs_cmd_parse(argc, argv, help, "ns", 2, 2, &a);
+	if (rc >= 0)
+		return rc;
+	const struct section *only = NULL;
+	if (a.section) {
+		for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+			if (strcmp(a.section, sections[i].name) == 0)
+				only = &sections[i];
+		if (!only)
+			return hs_cli_usage_error("diff", "--section is types, new or grown");
+	} else if (a.format != HS_FORMAT_TABLE) {
+		only = &sections[0];
+	}
+	sqlite3 *db;
+	struct hs_error *err = open_pair(a.pos[0], a.pos[1], &db);
+	if (err)
+		return hs_cli_fail(err);
+	char limit[32];
+	snprintf(limit, sizeof(limit), "%ld", a.limit);
+	char *args[] = {limit};
+	for (size_t i = 0; !err && i < sizeof(sections) / sizeof(sections[0]); i++) {
+		if (only && only != &sections[i])
+			continue;
+		if (!only)
+			printf("%s== %s ==\n", i ? "\n" : "", sections[i].title);
+		err = hs_store_run(db, sections[i].sql, 1, args, a.format, stdout);
+	}
+	sqlite3_close(db);
+	return err ? hs_cli_fail(err) : HS_EXIT_OK;
+}

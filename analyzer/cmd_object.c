@@ -1,0 +1,152 @@
+/*
+ * cmd_object.c — the commands about one object, given by address: show, path, referrers and
+ * deep.  ADDR is 0x hex or decimal; an address no object has is a data error (exit 1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "store.h"
+
+/* Parses `CMD SNAP ADDR`, opens SNAP and finds ADDR's object id.  Returns -1 to go on (with
+ * *db open), or the exit code. */
+static int open_object(int argc, char **argv, const char *help, struct hs_cmd_args *a, sqlite3 **db,
+                       char *id)
+{
+	int rc = hs_cmd_parse(argc, argv, help, "", 2, 2, a);
+	if (rc >= 0)
+		return rc;
+	long long found;
+	struct hs_error *err = hs_store_open(a->pos[0], db);
+	if (!err) {
+		err = hs_store_find(*db, a->pos[1], &found);
+		if (err)
+			sqlite3_close(*db);
+	}
+	if (err)
+		return hs_cli_fail(err);
+	snprintf(id, 32, "%lld", found);
+	return -1;
+}
+
+static int finish(sqlite3 *db, struct hs_error *err)
+{
+	sqlite3_close(db);
+	return err ? hs_cli_fail(err) : HS_EXIT_OK;
+}
+
+int hs_cmd_show(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap show SNAP ADDR [--format table|csv|json]\n\n"
+	    "The object at ADDR (relation 'object'), then what it refers to ('referent') and what\n"
+	    "refers to it ('referrer'), each with the reference's label and kind (0 traverse,\n"
+	    "1 owned, 2 conservative).\n";
+	static const char sql[] =
+	    "SELECT 'object' AS relation, printf('0x%x', o.addr) AS addr, t.name AS type,"
+	    " o.size AS size, o.retained AS retained, o.refcnt AS refcnt, NULL AS label,"
+	    " NULL AS kind, substr(o.value, 1, 60) AS value"
+	    " FROM objects o JOIN types t ON t.id = o.type_id WHERE o.id = ?1 "
+	    "UNION ALL SELECT * FROM (SELECT 'referent', printf('0x%x', d.addr), t.name, d.size,"
+	    " d.retained, d.refcnt, e.label, e.kind, substr(d.value, 1, 60)"
+	    " FROM edges e JOIN objects d ON d.id = e.dst JOIN types t ON t.id = d.type_id"
+	    " WHERE e.src = ?1 ORDER BY e.id) "
+	    "UNION ALL SELECT * FROM (SELECT 'referrer', printf('0x%x', s.addr), t.name, s.size,"
+	    " s.retained, s.refcnt, e.label, e.kind, substr(s.value, 1, 60)"
+	    " FROM edges e JOIN objects s ON s.id = e.src JOIN types t ON t.id = s.type_id"
+	    " WHERE e.dst = ?1 ORDER BY s.addr, e.id)";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
+	sqlite3 *db;
+	char id[32];
+	int rc = open_object(argc, argv, help, &a, &db, id);
+	if (rc >= 0)
+		return rc;
+	struct hs_error *err = NULL;
+	if (a.format == HS_FORMAT_TABLE) {
+		char *path;
+		err = hs_store_path(db, atoll(id), &path);
+		if (!err)
+			printf("path: %s\n\n", path ? path : "(no root reaches it)");
+		free(path);
+	}
+	char *args[] = {id};
+	if (!err)
+		err = hs_store_run(db, sql, 1, args, a.format, stdout);
+	return finish(db, err);
+}
+
+int hs_cmd_path(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap path SNAP ADDR [--format table|csv|json]\n\n"
+	    "The shortest chain of labelled strong references from a root to ADDR, as\n"
+	    "sys.modules['app'].__dict__['cache']['users'][3], then one row per step (the root's\n"
+	    "row has the root's name as its label; the labels in order spell the path).\n";
+	static const char sql[] =
+	    "WITH RECURSIVE chain(id, n) AS (SELECT ?1, 0 UNION ALL"
+	    " SELECT e.src, chain.n + 1 FROM chain JOIN objects o ON o.id = chain.id"
+	    " JOIN edges e ON e.id = o.parent_edge"
+	    " WHERE o.depth > 0 AND chain.n < (SELECT depth FROM objects WHERE id = ?1)) "
+	    "SELECT o.depth AS depth, printf('0x%x', o.addr) AS addr, t.name AS type,"
+	    " CASE WHEN o.depth > 0 THEN coalesce(nullif(e.label, ''),"
+	    "  printf('-><%s at 0x%x>', t.name, o.addr))"
+	    " ELSE coalesce((SELECT nullif(name, '') FROM roots WHERE obj = o.id ORDER BY rowid"
+	    "  LIMIT 1), printf('<%s at 0x%x>', t.name, o.addr)) END AS label,"
+	    " o.size AS size, o.retained AS retained "
+	    "FROM chain JOIN objects o ON o.id = chain.id JOIN types t ON t.id = o.type_id"
+	    " LEFT JOIN edges e ON e.id = o.parent_edge ORDER BY o.depth";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
+	sqlite3 *db;
+	char id[32];
+	int rc = open_object(argc, argv, help, &a, &db, id);
+	if (rc >= 0)
+		return rc;
+	char *path;
+	struct hs_error *err = hs_store_path(db, atoll(id), &path);
+	if (!err && !path)
+		err = hs_error_create(HS_ERROR_OTHER, "%s: no root reaches the object at %s",
+		                      a.pos[0], a.pos[1]);
+	if (!err && a.format == HS_FORMAT_TABLE)
+		printf("%s\n\n", path);
+	free(path);
+	char *args[] = {id};
+	if (!err)
+		err = hs_store_run(db, sql, 1, args, a.format, stdout);
+	return finish(db, err);
+}
+
+int hs_cmd_referrers(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap referrers SNAP ADDR [--format table|csv|json]\n\n"
+	    "What refers to the object at ADDR, with each reference's label and kind.\n";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
+	sqlite3 *db;
+	char id[32];
+	int rc = open_object(argc, argv, help, &a, &db, id);
+	if (rc >= 0)
+		return rc;
+	return finish(db, hs_store_run(db, hs_query_find("referrers_of")->sql, 1, &a.pos[1],
+	                               a.format, stdout));
+}
+
+int hs_cmd_deep(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap deep SNAP ADDR [--format table|csv|json]\n\n"
+	    "The deep size of the object at ADDR: the bytes of everything reachable from it by\n"
+	    "strong references, each object once, not entering types or modules unless it is one\n"
+	    "(pympler's asizeof); shown with its own size and its retained size.\n";
+	static const char sql[] =
+	    "SELECT printf('0x%x', o.addr) AS addr, t.name AS type, o.size AS size,"
+	    " hs_deep_size(o.id) AS deep_size, o.retained AS retained"
+	    " FROM objects o JOIN types t ON t.id = o.type_id WHERE o.id = ?1";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
+	sqlite3 *db;
+	char id[32];
+	int rc = open_object(argc, argv, help, &a, &db, id);
+	if (rc >= 0)
+		return rc;
+	char *args[] = {id};
+	return finish(db, hs_store_run(db, sql, 1, args, a.format, stdout));
+}

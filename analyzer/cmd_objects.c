@@ -1,0 +1,85 @@
+/*
+ * cmd_objects.c — the commands that list objects of a whole snapshot: types, top, cycles and
+ * garbage.  Each runs SQL (a named query where one fits) on the snapshot's database.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "store.h"
+
+/* Opens SNAP, runs sql with the limit as ?1 (none when limit < 0), prints, closes. */
+static int run_listing(const struct hs_cmd_args *a, const char *sql)
+{
+	sqlite3 *db;
+	struct hs_error *err = hs_store_open(a->pos[0], &db);
+	if (err)
+		return hs_cli_fail(err);
+	char limit[32];
+	snprintf(limit, sizeof(limit), "%ld", a->limit);
+	char *args[] = {limit};
+	err = hs_store_run(db, sql, a->limit < 0 ? 0 : 1, args, a->format, stdout);
+	sqlite3_close(db);
+	return err ? hs_cli_fail(err) : HS_EXIT_OK;
+}
+
+int hs_cmd_types(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap types SNAP [-n N] [--format table|csv|json]\n\n"
+	    "Objects and bytes per type, most bytes first (all types, or the first N).\n";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = -1};
+	int rc = hs_cmd_parse(argc, argv, help, "n", 1, 1, &a);
+	return rc >= 0 ? rc : run_listing(&a, hs_query_find("type_histogram")->sql);
+}
+
+int hs_cmd_top(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap top SNAP [--by size|retained|count] [-n N] [--format "
+	    "table|csv|json]\n\n"
+	    "The N (default 20) largest objects by their own size, by retained size (the memory\n"
+	    "each keeps alive, with its path from a root), or the types with the most objects.\n";
+	static const char by_count[] =
+	    "SELECT t.name AS type, t.module AS module, count(*) AS count, sum(o.size) AS bytes "
+	    "FROM objects o JOIN types t ON t.id = o.type_id GROUP BY o.type_id "
+	    "ORDER BY count DESC, type LIMIT ?1";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = 20, .by = "size"};
+	int rc = hs_cmd_parse(argc, argv, help, "nb", 1, 1, &a);
+	if (rc >= 0)
+		return rc;
+	if (strcmp(a.by, "size") == 0)
+		return run_listing(&a, hs_query_find("largest_objects")->sql);
+	if (strcmp(a.by, "retained") == 0)
+		return run_listing(&a, hs_query_find("largest_retained")->sql);
+	if (strcmp(a.by, "count") == 0)
+		return run_listing(&a, by_count);
+	return hs_cli_usage_error("top", "--by is size, retained or count");
+}
+
+int hs_cmd_cycles(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap cycles SNAP [-n N] [--format table|csv|json]\n\n"
+	    "GC garbage (what gc.collect() would free) grouped by strongly connected component,\n"
+	    "largest first, with the types in each.\n";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = -1};
+	int rc = hs_cmd_parse(argc, argv, help, "n", 1, 1, &a);
+	return rc >= 0 ? rc : run_listing(&a, hs_query_find("garbage_cycles")->sql);
+}
+
+int hs_cmd_garbage(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap garbage SNAP [-n N] [--format table|csv|json]\n\n"
+	    "Every object gc.collect() would free (or the first N), by component then address.\n";
+	static const char sql[] =
+	    "SELECT printf('0x%x', o.addr) AS addr, t.name AS type, o.size AS size,"
+	    " o.refcnt AS refcnt, o.scc AS scc, o.scc_size AS scc_size,"
+	    " substr(o.value, 1, 60) AS value "
+	    "FROM objects o JOIN types t ON t.id = o.type_id WHERE o.unreachable "
+	    "ORDER BY o.scc, o.addr LIMIT coalesce(?1, -1)";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = -1};
+	int rc = hs_cmd_parse(argc, argv, help, "n", 1, 1, &a);
+	return rc >= 0 ? rc : run_listing(&a, sql);
+}

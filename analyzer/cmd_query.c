@@ -1,0 +1,71 @@
+/*
+ * cmd_query.c — `heapsnap query SNAP NAME [ARG...]` runs a named query (the .sql files of queries/,
+ * embedded in the binary), `query --list` lists them, and `heapsnap sql SNAP "SQL" [ARG...]` runs
+ * any SQL on the snapshot's database (read-only, with the hs_ SQL functions).
+ */
+#include <stdio.h>
+
+#include "commands.h"
+#include "store.h"
+
+static int list_queries(enum hs_format format)
+{
+	static const char *const cols[] = {"name", "parameters", "help"};
+	struct hs_table *t = hs_table_create(stdout, format, 3, cols);
+	for (size_t i = 0; i < hs_nqueries; i++) {
+		hs_table_cell(t, HS_CELL_TEXT, hs_queries[i].name);
+		hs_table_cell(t, HS_CELL_TEXT, hs_queries[i].params);
+		hs_table_cell(t, HS_CELL_TEXT, hs_queries[i].help);
+		hs_table_end_row(t);
+	}
+	hs_table_destroy(t);
+	return HS_EXIT_OK;
+}
+
+/* Opens SNAP and runs sql with args bound to ?1, ?2, ... */
+static int run_sql(const struct hs_cmd_args *a, const char *sql, int nargs, char **args)
+{
+	sqlite3 *db;
+	struct hs_error *err = hs_store_open(a->pos[0], &db);
+	if (err)
+		return hs_cli_fail(err);
+	err = hs_store_run(db, sql, nargs, args, a->format, stdout);
+	sqlite3_close(db);
+	return err ? hs_cli_fail(err) : HS_EXIT_OK;
+}
+
+int hs_cmd_query(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap query SNAP NAME [ARG...] [--format table|csv|json]\n"
+	    "       heapsnap query --list\n\n"
+	    "Runs a named query; ARGs bind to its parameters ?1, ?2, ... in order (integers and\n"
+	    "0x addresses as numbers).  --list prints every query with its parameters and help.\n"
+	    "Put -- before arguments that start with '-'.\n";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
+	int rc = hs_cmd_parse(argc, argv, help, "l", 0, argc, &a);
+	if (rc >= 0)
+		return rc;
+	if (a.list)
+		return list_queries(a.format);
+	if (a.npos < 2)
+		return hs_cli_usage_error("query", "needs SNAP and a query NAME (or --list)");
+	const struct hs_named_query *q = hs_query_find(a.pos[1]);
+	if (!q)
+		return hs_cli_usage_error(
+		    "query", "no query named '%s' (see 'heapsnap query --list')", a.pos[1]);
+	return run_sql(&a, q->sql, a.npos - 2, a.pos + 2);
+}
+
+int hs_cmd_sql(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap sql SNAP \"SELECT ...\" [ARG...] [--format table|csv|json]\n\n"
+	    "Runs SQL on the snapshot's database (read-only; tables in analyzer/SCHEMA.md) with\n"
+	    "the functions hs_type(id), hs_path(id) and hs_deep_size(id).  ARGs bind to ?1, ?2, "
+	    "...\n"
+	    "Every statement that returns rows prints them.\n";
+	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
+	int rc = hs_cmd_parse(argc, argv, help, "", 2, argc, &a);
+	return rc >= 0 ? rc : run_sql(&a, a.pos[1], a.npos - 2, a.pos + 2);
+}

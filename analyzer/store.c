@@ -1,0 +1,436 @@
+/*
+ * store.c — writes a snapshot and its analysis into the SQLite database of SCHEMA.md.
+ *
+ * The whole load is one transaction with journal_mode=OFF and synchronous=OFF into db_path.tmp,
+ * renamed into place at the end, so a half-written database is never seen.  Rows go in through
+ * prepared multi-row INSERTs (one VM step per batch instead of per row), in rowid order so every
+ * table is appended to; the indexes are built after the data, which is faster than maintaining
+ * them row by row.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+/* The schema; SCHEMA.md documents every column. */
+static const char schema_sql[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);\n"
+    "CREATE TABLE types(id INTEGER PRIMARY KEY, name TEXT, module TEXT, default_size INTEGER,\n"
+    "  type_object INTEGER, finalizer INTEGER, heap INTEGER, gc INTEGER, flags INTEGER);\n"
+    "CREATE TABLE objects(id INTEGER PRIMARY KEY, addr INTEGER, type_id INTEGER, size INTEGER,\n"
+    "  refcnt INTEGER, gc INTEGER, generation INTEGER, immortal INTEGER, value TEXT,\n"
+    "  ext_refs INTEGER, unreachable INTEGER, scc INTEGER, idom INTEGER, retained INTEGER,\n"
+    "  depth INTEGER, is_root INTEGER, scc_size INTEGER, parent_edge INTEGER, nrefs INTEGER,\n"
+    "  nreferrers INTEGER, flags INTEGER);\n"
+    "CREATE TABLE edges(id INTEGER PRIMARY KEY, src INTEGER, dst INTEGER, label TEXT,\n"
+    "  kind INTEGER);\n"
+    "CREATE TABLE weakrefs(ref INTEGER, referent INTEGER, callback INTEGER);\n"
+    "CREATE TABLE roots(obj INTEGER, kind TEXT, name TEXT);\n";
+
+/* Built after the data (see the file comment). */
+static const char index_sql[] = "CREATE UNIQUE INDEX objects_addr ON objects(addr);\n"
+                                "CREATE INDEX objects_type ON objects(type_id);\n"
+                                "CREATE INDEX objects_retained ON objects(retained);\n"
+                                "CREATE INDEX objects_size ON objects(size);\n"
+                                "CREATE INDEX objects_garbage ON objects(scc) WHERE unreachable;\n"
+                                "CREATE INDEX edges_src ON edges(src);\n"
+                                "CREATE INDEX edges_dst ON edges(dst);\n"
+                                "CREATE INDEX weakrefs_ref ON weakrefs(ref);\n"
+                                "CREATE INDEX roots_obj ON roots(obj);\n";
+
+#define OBJECT_COLS 21
+#define EDGE_COLS 5
+/* Rows per multi-row INSERT: large enough to amortize the statement, small enough to stay far
+ * below SQLITE_MAX_VARIABLE_NUMBER (32766 since 3.32). */
+#define BATCH_ROWS 128
+
+struct builder {
+	sqlite3 *db;
+	const char *path; /* for messages */
+	const struct hs_snapshot *snap;
+	const struct hs_analysis *a;
+	hs_progress_fn *progress;
+	void *progress_arg;
+	uint32_t *nreferrers; /* strong edges into each object */
+};
+
+static struct hs_error *db_error(struct builder *b, const char *what)
+{
+	return hs_error_create(HS_ERROR_IO, "%s: %s: %s", b->path, what, sqlite3_errmsg(b->db));
+}
+
+static struct hs_error *exec(struct builder *b, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(b->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return NULL;
+	struct hs_error *err =
+	    hs_error_create(HS_ERROR_IO, "%s: %s", b->path, msg ? msg : sqlite3_errmsg(b->db));
+	sqlite3_free(msg);
+	return err;
+}
+
+/* Prepares "INSERT INTO table VALUES (?,..),(?,..)..." with rows rows of ncols columns. */
+static struct hs_error *prepare_insert(struct builder *b, const char *table, int ncols, int rows,
+                                       sqlite3_stmt **ret)
+{
+	sqlite3_str *s = sqlite3_str_new(b->db);
+	sqlite3_str_appendf(s, "INSERT INTO %s VALUES ", table);
+	for (int r = 0; r < rows; r++) {
+		sqlite3_str_appendall(s, r ? ",(" : "(");
+		for (int c = 0; c < ncols; c++)
+			sqlite3_str_appendall(s, c ? ",?" : "?");
+		sqlite3_str_appendchar(s, 1, ')');
+	}
+	char *sql = sqlite3_str_finish(s);
+	if (!sql)
+		return &hs_error_nomem;
+	int rc = sqlite3_prepare_v3(b->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
+	sqlite3_free(sql);
+	return rc == SQLITE_OK ? NULL : db_error(b, "prepare insert");
+}
+
+static struct hs_error *step_reset(struct builder *b, sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? NULL : db_error(b, "insert");
+}
+
+static void bind_u64(sqlite3_stmt *stmt, int col, uint64_t v)
+{
+	/* SQLite integers are signed 64-bit; values above INT64_MAX keep their bits. */
+	sqlite3_bind_int64(stmt, col, (sqlite3_int64)v);
+}
+
+/* Binds object i's columns starting at parameter p. */
+static void bind_object(struct builder *b, sqlite3_stmt *stmt, int p, uint64_t i)
+{
+	const struct hs_snapshot *snap = b->snap;
+	const struct hs_analysis *a = b->a;
+	uint8_t flags = snap->flags[i];
+	sqlite3_bind_int64(stmt, p++, (sqlite3_int64)i);
+	bind_u64(stmt, p++, snap->addr[i]);
+	sqlite3_bind_int64(stmt, p++, snap->type[i]);
+	bind_u64(stmt, p++, snap->size[i]);
+	bind_u64(stmt, p++, snap->refcnt[i]);
+	sqlite3_bind_int(stmt, p++, flags & HS_OBJ_GC ? 1 : 0);
+	if (snap->generation[i] == HS_GEN_NONE)
+		sqlite3_bind_null(stmt, p++);
+	else
+		sqlite3_bind_int(stmt, p++, snap->generation[i]);
+	sqlite3_bind_int(stmt, p++, flags & HS_OBJ_IMMORTAL ? 1 : 0);
+	if (snap->value[i]) {
+		const struct hs_string *v = &snap->values[snap->value[i] - 1];
+		sqlite3_bind_text(stmt, p++, v->s, (int)v->len, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(stmt, p++);
+	}
+	sqlite3_bind_int64(stmt, p++, a->ext_refs[i]);
+	sqlite3_bind_int(stmt, p++, a->unreachable[i]);
+	sqlite3_bind_int64(stmt, p++, a->scc[i]);
+	if (a->idom[i] == HS_NONE)
+		sqlite3_bind_null(stmt, p++);
+	else
+		sqlite3_bind_int64(stmt, p++, a->idom[i]);
+	bind_u64(stmt, p++, a->retained[i]);
+	if (a->depth[i] == HS_NONE)
+		sqlite3_bind_null(stmt, p++);
+	else
+		sqlite3_bind_int64(stmt, p++, a->depth[i]);
+	sqlite3_bind_int(stmt, p++, a->is_root[i]);
+	sqlite3_bind_int64(stmt, p++, a->scc_size[i]);
+	if (a->parent_edge[i] == UINT64_MAX)
+		sqlite3_bind_null(stmt, p++);
+	else
+		bind_u64(stmt, p++, a->parent_edge[i]);
+	bind_u64(stmt, p++, snap->edge_start[i + 1] - snap->edge_start[i]);
+	sqlite3_bind_int64(stmt, p++, b->nreferrers[i]);
+	sqlite3_bind_int(stmt, p++, flags);
+}
+
+static void report(struct builder *b, const char *phase, uint64_t done, uint64_t total)
+{
+	if (b->progress)
+		b->progress(b->progress_arg, phase, total ? (double)done / (double)total : 1.0);
+}
+
+static struct hs_error *insert_objects(struct builder *b)
+{
+	b->nreferrers = calloc(b->snap->nobjects ? b->snap->nobjects : 1, sizeof(uint32_t));
+	if (!b->nreferrers)
+		return &hs_error_nomem;
+	for (uint64_t e = 0; e < b->snap->nedges; e++)
+		b->nreferrers[b->snap->edge_dst[e]]++;
+	sqlite3_stmt *many, *one;
+	struct hs_error *err = prepare_insert(b, "objects", OBJECT_COLS, BATCH_ROWS, &many);
+	if (err)
+		return err;
+	err = prepare_insert(b, "objects", OBJECT_COLS, 1, &one);
+	if (err) {
+		sqlite3_finalize(many);
+		return err;
+	}
+	uint64_t n = b->snap->nobjects, i = 0;
+	for (; !err && i + BATCH_ROWS <= n; i += BATCH_ROWS) {
+		for (int r = 0; r < BATCH_ROWS; r++)
+			bind_object(b, many, 1 + r * OBJECT_COLS, i + r);
+		err = step_reset(b, many);
+		if ((i & 0xffff) == 0)
+			report(b, "objects", i, n);
+	}
+	for (; !err && i < n; i++) {
+		bind_object(b, one, 1, i);
+		err = step_reset(b, one);
+	}
+	sqlite3_finalize(many);
+	sqlite3_finalize(one);
+	return err;
+}
+
+/* The label of edge e as text bound to parameter p: NULL when it has none. */
+static void bind_label(struct builder *b, sqlite3_stmt *stmt, int p, uint64_t src, uint64_t e)
+{
+	const struct hs_snapshot *snap = b->snap;
+	char buf[256];
+	if (snap->edge_form[e] == HS_LABEL_NONE) {
+		sqlite3_bind_null(stmt, p);
+		return;
+	}
+	if (snap->edge_form[e] == HS_LABEL_STRING) {
+		const struct hs_string *s = &snap->strings[snap->edge_label[e]];
+		sqlite3_bind_text(stmt, p, s->s, (int)s->len, SQLITE_STATIC);
+		return;
+	}
+	size_t need = hs_snapshot_edge_label(snap, src, e, buf, sizeof(buf));
+	if (need < sizeof(buf)) {
+		sqlite3_bind_text(stmt, p, buf, (int)need, SQLITE_TRANSIENT);
+		return;
+	}
+	char *big = malloc(need + 1);
+	if (!big) {
+		sqlite3_bind_null(stmt, p);
+		return;
+	}
+	hs_snapshot_edge_label(snap, src, e, big, need + 1);
+	sqlite3_bind_text(stmt, p, big, (int)need, free);
+}
+
+static void bind_edge(struct builder *b, sqlite3_stmt *stmt, int p, uint64_t src, uint64_t e)
+{
+	bind_u64(stmt, p, e);
+	bind_u64(stmt, p + 1, src);
+	sqlite3_bind_int64(stmt, p + 2, b->snap->edge_dst[e]);
+	bind_label(b, stmt, p + 3, src, e);
+	sqlite3_bind_int(stmt, p + 4, b->snap->edge_kind[e]);
+}
+
+static struct hs_error *insert_edges(struct builder *b)
+{
+	sqlite3_stmt *many, *one;
+	struct hs_error *err = prepare_insert(b, "edges", EDGE_COLS, BATCH_ROWS, &many);
+	if (err)
+		return err;
+	err = prepare_insert(b, "edges", EDGE_COLS, 1, &one);
+	if (err) {
+		sqlite3_finalize(many);
+		return err;
+	}
+	const struct hs_snapshot *snap = b->snap;
+	int r = 0;
+	for (uint64_t i = 0; !err && i < snap->nobjects; i++) {
+		for (uint64_t e = snap->edge_start[i]; !err && e < snap->edge_start[i + 1]; e++) {
+			bind_edge(b, many, 1 + r * EDGE_COLS, i, e);
+			if (++r == BATCH_ROWS) {
+				err = step_reset(b, many);
+				r = 0;
+			}
+			if ((e & 0x3ffff) == 0)
+				report(b, "edges", e, snap->nedges);
+		}
+	}
+	/* The last partial batch, row by row. */
+	uint64_t first = snap->nedges - (uint64_t)r;
+	for (uint64_t e = first, src = 0; !err && e < snap->nedges; e++) {
+		while (snap->edge_start[src + 1] <= e)
+			src++;
+		bind_edge(b, one, 1, src, e);
+		err = step_reset(b, one);
+	}
+	sqlite3_finalize(many);
+	sqlite3_finalize(one);
+	return err;
+}
+
+/* Runs sql (one statement with ? parameters) once per row that fill() binds. */
+static struct hs_error *insert_small(struct builder *b, const char *sql, uint64_t n,
+                                     void (*fill)(struct builder *, sqlite3_stmt *, uint64_t))
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(b->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return db_error(b, "prepare");
+	struct hs_error *err = NULL;
+	for (uint64_t i = 0; !err && i < n; i++) {
+		fill(b, stmt, i);
+		err = step_reset(b, stmt);
+	}
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static void bind_string(struct builder *b, sqlite3_stmt *stmt, int p, uint32_t id)
+{
+	const struct hs_string *s = &b->snap->strings[id];
+	sqlite3_bind_text(stmt, p, s->s, (int)s->len, SQLITE_STATIC);
+}
+
+static void fill_type(struct builder *b, sqlite3_stmt *stmt, uint64_t i)
+{
+	const struct hs_type *t = &b->snap->types[i];
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)i);
+	bind_string(b, stmt, 2, t->name);
+	bind_string(b, stmt, 3, t->module);
+	bind_u64(stmt, 4, t->default_size);
+	if (t->type_object)
+		bind_u64(stmt, 5, t->type_object - 1);
+	else
+		sqlite3_bind_null(stmt, 5);
+	sqlite3_bind_int(stmt, 6, t->flags & HS_TYPE_HAS_FINALIZER ? 1 : 0);
+	sqlite3_bind_int(stmt, 7, t->flags & HS_TYPE_HEAP ? 1 : 0);
+	sqlite3_bind_int(stmt, 8, t->flags & HS_TYPE_GC ? 1 : 0);
+	sqlite3_bind_int64(stmt, 9, t->flags);
+}
+
+static void fill_weak(struct builder *b, sqlite3_stmt *stmt, uint64_t i)
+{
+	const struct hs_weak *w = &b->snap->weak[i];
+	bind_u64(stmt, 1, w->ref);
+	if (w->referent_plus1)
+		bind_u64(stmt, 2, w->referent_plus1 - 1);
+	else
+		sqlite3_bind_null(stmt, 2);
+	if (w->callback_plus1)
+		bind_u64(stmt, 3, w->callback_plus1 - 1);
+	else
+		sqlite3_bind_null(stmt, 3);
+}
+
+static void fill_root(struct builder *b, sqlite3_stmt *stmt, uint64_t i)
+{
+	const struct hs_root *r = &b->snap->roots[i];
+	bind_u64(stmt, 1, r->obj);
+	bind_string(b, stmt, 2, r->kind);
+	bind_string(b, stmt, 3, r->name);
+}
+
+/* The snapshot's own meta go in under their keys unless heapsnap's keys already took them. */
+static void fill_snapshot_meta(struct builder *b, sqlite3_stmt *stmt, uint64_t i)
+{
+	const struct hs_string *kv = &b->snap->meta[2 * i];
+	sqlite3_bind_text(stmt, 1, kv[0].s, (int)kv[0].len, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, kv[1].s, (int)kv[1].len, SQLITE_STATIC);
+}
+
+static struct hs_error *insert_meta(struct builder *b)
+{
+	const struct hs_snapshot *snap = b->snap;
+	char *abs = realpath(snap->path, NULL);
+	uint64_t bytes = 0;
+	for (uint64_t i = 0; i < snap->nobjects; i++)
+		bytes += snap->size[i];
+	char *sql = sqlite3_mprintf(
+	    "INSERT INTO meta VALUES ('schema_version', '%d'), ('application', 'heapsnap'),"
+	    "('created_by', 'heapsnap %s'), ('snapshot', %Q), ('snapshot_size', '%llu'),"
+	    "('producer', %Q), ('runtime', %Q), ('runtime_version', %Q), ('pointer_size', '%u'),"
+	    "('pid', '%u'), ('time_ns', '%llu'), ('method', '%d'), ('objects', '%llu'),"
+	    "('edges', '%llu'), ('bytes', '%llu'), ('salvage_warning', %Q);"
+	    "PRAGMA user_version = %d; PRAGMA application_id = %d;",
+	    HS_STORE_SCHEMA_VERSION, HS_VERSION, abs ? abs : snap->path,
+	    (unsigned long long)snap->file_size, snap->header.producer, snap->header.runtime,
+	    snap->header.runtime_version, snap->header.pointer_size, snap->header.pid,
+	    (unsigned long long)snap->header.time_ns, (int)snap->header.method,
+	    (unsigned long long)snap->nobjects, (unsigned long long)snap->nedges,
+	    (unsigned long long)bytes, snap->salvage_warning, HS_STORE_SCHEMA_VERSION,
+	    HS_STORE_APPLICATION_ID);
+	free(abs);
+	if (!sql)
+		return &hs_error_nomem;
+	struct hs_error *err = exec(b, sql);
+	sqlite3_free(sql);
+	if (!err)
+		err = insert_small(b, "INSERT OR IGNORE INTO meta VALUES (?, ?)", snap->nmeta,
+		                   fill_snapshot_meta);
+	return err;
+}
+
+static struct hs_error *build(struct builder *b)
+{
+	struct hs_error *err = exec(b, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+	                               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY;"
+	                               "PRAGMA cache_size=-262144; BEGIN;");
+	if (!err)
+		err = exec(b, schema_sql);
+	if (!err)
+		err = insert_meta(b);
+	if (!err)
+		err = insert_small(b, "INSERT INTO types VALUES (?,?,?,?,?,?,?,?,?)",
+		                   b->snap->ntypes, fill_type);
+	if (!err)
+		err = insert_objects(b);
+	if (!err)
+		err = insert_edges(b);
+	if (!err)
+		err = insert_small(b, "INSERT INTO weakrefs VALUES (?,?,?)", b->snap->nweak,
+		                   fill_weak);
+	if (!err)
+		err =
+		    insert_small(b, "INSERT INTO roots VALUES (?,?,?)", b->snap->nroots, fill_root);
+	if (!err) {
+		report(b, "indexes", 0, 1);
+		err = exec(b, index_sql);
+	}
+	if (!err)
+		err = exec(b, "COMMIT; PRAGMA analysis_limit=1000; ANALYZE;");
+	report(b, "indexes", 1, 1);
+	return err;
+}
+
+struct hs_error *hs_store_build(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                                const char *db_path, hs_progress_fn *progress, void *progress_arg)
+{
+	char *tmp;
+	if (asprintf(&tmp, "%s.tmp", db_path) < 0)
+		return &hs_error_nomem;
+	if (unlink(tmp) != 0 && errno != ENOENT) {
+		struct hs_error *err = hs_error_errno(errno, tmp, "remove");
+		free(tmp);
+		return err;
+	}
+	struct builder b = {.path = db_path,
+	                    .snap = snap,
+	                    .a = a,
+	                    .progress = progress,
+	                    .progress_arg = progress_arg};
+	struct hs_error *err = NULL;
+	if (sqlite3_open_v2(tmp, &b.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
+		err = db_error(&b, "create");
+	if (!err) {
+		sqlite3_db_config(b.db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+		err = build(&b);
+	}
+	if (sqlite3_close(b.db) != SQLITE_OK && !err)
+		err = db_error(&b, "close");
+	free(b.nreferrers);
+	if (!err && rename(tmp, db_path) != 0)
+		err = hs_error_errno(errno, db_path, "rename into place");
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}

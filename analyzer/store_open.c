@@ -1,0 +1,193 @@
+/*
+ * store_open.c — how commands get a database: open one of ours with SQLite's defensive settings,
+ * or load a .hsnap (read, analyze, store) into SNAP.db next to it and reuse that while it is newer
+ * than the snapshot.  Loads over a second show their phase and percent on a terminal's stderr.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+
+char *hs_store_db_path(const char *snap_path)
+{
+	size_t n = strlen(snap_path);
+	char *db;
+	if (n > 6 && strcmp(snap_path + n - 6, ".hsnap") == 0) {
+		if (asprintf(&db, "%.*s.db", (int)(n - 6), snap_path) < 0)
+			return NULL;
+	} else if (asprintf(&db, "%s.db", snap_path) < 0) {
+		return NULL;
+	}
+	return db;
+}
+
+/* True when path starts with SQLite's file header. */
+static bool is_sqlite_file(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char buf[16];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	bool yes = fread(buf, 1, 16, f) == 16 && memcmp(buf, magic, 16) == 0;
+	fclose(f);
+	return yes;
+}
+
+static struct hs_error *check_ours(sqlite3 *db, const char *path)
+{
+	sqlite3_stmt *stmt;
+	long long app = 0, version = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &stmt, NULL) != SQLITE_OK)
+		return hs_store_error(db, "read application_id");
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		app = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (app != HS_STORE_APPLICATION_ID)
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s: offset 68: not a heapsnap database (application_id "
+		                       "0x%llx, expected 0x%x)",
+		                       path, (unsigned long long)app, HS_STORE_APPLICATION_ID);
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &stmt,
+	                       NULL) != SQLITE_OK)
+		return hs_store_error(db, "read meta");
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		version = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (version != HS_STORE_SCHEMA_VERSION)
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s: schema version %lld, this heapsnap reads %d (run "
+		                       "'heapsnap load' again)",
+		                       path, version, HS_STORE_SCHEMA_VERSION);
+	return NULL;
+}
+
+struct hs_error *hs_store_open_db(const char *path, bool read_only, sqlite3 **ret)
+{
+	if (access(path, R_OK) != 0)
+		return hs_error_errno(errno, path, "open");
+	if (!is_sqlite_file(path))
+		return hs_error_create(HS_ERROR_FORMAT, "%s: offset 0: not a SQLite database",
+		                       path);
+	sqlite3 *db;
+	int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		struct hs_error *err = hs_store_error(db, "open");
+		sqlite3_close(db);
+		return err;
+	}
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	struct hs_error *err = check_ours(db, path);
+	if (!err && hs_sqlfuncs_register(db) != SQLITE_OK)
+		err = hs_store_error(db, "register SQL functions");
+	if (err) {
+		sqlite3_close(db);
+		return err;
+	}
+	*ret = db;
+	return NULL;
+}
+
+/* Progress on stderr: only on a terminal, only once the load has taken a second. */
+struct progress {
+	bool tty, shown;
+	struct timespec start;
+	const char *phase;
+	int percent;
+};
+
+static void progress_cb(void *arg, const char *phase, double fraction)
+{
+	struct progress *p = arg;
+	if (!p->tty)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double elapsed = (double)(now.tv_sec - p->start.tv_sec) +
+	                 1e-9 * (double)(now.tv_nsec - p->start.tv_nsec);
+	int percent = (int)(fraction * 100.0);
+	if (elapsed < 1.0 || (p->phase == phase && p->percent == percent))
+		return;
+	p->phase = phase;
+	p->percent = percent;
+	p->shown = true;
+	fprintf(stderr, "\rheapsnap: loading: %-12s %3d%%", phase, percent);
+}
+
+struct hs_error *hs_store_load(const char *snap_path, const char *db_path)
+{
+	struct progress p = {.tty = isatty(2) == 1};
+	clock_gettime(CLOCK_MONOTONIC, &p.start);
+	struct hs_snapshot *snap;
+	struct hs_error *err = hs_snapshot_open(snap_path, true, &snap);
+	if (err)
+		return err;
+	if (snap->salvage_warning)
+		fprintf(stderr, "heapsnap: warning: %s\n", snap->salvage_warning);
+	struct hs_analysis *a;
+	err = hs_analyze(snap, progress_cb, &p, &a);
+	if (!err) {
+		err = hs_store_build(snap, a, db_path, progress_cb, &p);
+		hs_analysis_destroy(a);
+	}
+	hs_snapshot_destroy(snap);
+	if (p.shown)
+		fputs("\r\033[K", stderr);
+	return err;
+}
+
+/* What lies at a database path: nothing, a file that is not ours, ours with another schema
+ * version, or ours and current. */
+enum db_kind { DB_MISSING, DB_FOREIGN, DB_STALE, DB_CURRENT };
+
+static enum db_kind classify(const char *path)
+{
+	if (access(path, F_OK) != 0)
+		return DB_MISSING;
+	sqlite3 *db;
+	struct hs_error *err = hs_store_open_db(path, true, &db);
+	if (!err) {
+		sqlite3_close(db);
+		return DB_CURRENT;
+	}
+	enum db_kind kind = err->code == HS_ERROR_FORMAT && strstr(err->message, "schema version")
+	                        ? DB_STALE
+	                        : DB_FOREIGN;
+	hs_error_destroy(err);
+	return kind;
+}
+
+struct hs_error *hs_store_open(const char *path, sqlite3 **ret)
+{
+	if (is_sqlite_file(path))
+		return hs_store_open_db(path, true, ret);
+	struct stat snap_st, db_st;
+	if (stat(path, &snap_st) != 0)
+		return hs_error_errno(errno, path, "open");
+	char *db_path = hs_store_db_path(path);
+	if (!db_path)
+		return &hs_error_nomem;
+	struct hs_error *err = NULL;
+	enum db_kind kind = classify(db_path);
+	bool newer = kind == DB_CURRENT && stat(db_path, &db_st) == 0 &&
+	             (db_st.st_mtim.tv_sec > snap_st.st_mtim.tv_sec ||
+	              (db_st.st_mtim.tv_sec == snap_st.st_mtim.tv_sec &&
+	               db_st.st_mtim.tv_nsec >= snap_st.st_mtim.tv_nsec));
+	if (kind == DB_FOREIGN)
+		err =
+		    hs_error_create(HS_ERROR_FORMAT,
+		                    "%s: not a heapsnap database; refusing to replace it with the "
+		                    "database of %s (use 'heapsnap load %s -o DB')",
+		                    db_path, path, path);
+	else if (!newer)
+		err = hs_store_load(path, db_path);
+	if (!err)
+		err = hs_store_open_db(db_path, true, ret);
+	free(db_path);
+	return err;
+}
