@@ -695,7 +695,9 @@ static struct hs_error *write_graph(struct graph *g, const char *out, struct hs_
 /* Resolves addresses to object indexes, checking that each names an object. */
 static struct hs_error *resolve(struct graph *g, const char *path)
 {
-	qsort(g->objs.v, g->objs.n, sizeof(*g->objs.v), cmp_obj);
+	/* qsort's array must not be NULL, even when empty (an empty graph has none). */
+	if (g->objs.n)
+		qsort(g->objs.v, g->objs.n, sizeof(*g->objs.v), cmp_obj);
 	for (size_t i = 1; i < g->objs.n; i++)
 		if (g->objs.v[i].addr == g->objs.v[i - 1].addr)
 			return hs_error_create(HS_ERROR_FORMAT,
@@ -717,7 +719,8 @@ static struct hs_error *resolve(struct graph *g, const char *path)
 		RESOLVE("edge src", g->edges.v[i].src, g->edges.v[i].line);
 		RESOLVE("edge dst", g->edges.v[i].dst, g->edges.v[i].line);
 	}
-	qsort(g->edges.v, g->edges.n, sizeof(*g->edges.v), cmp_edge);
+	if (g->edges.n)
+		qsort(g->edges.v, g->edges.n, sizeof(*g->edges.v), cmp_edge);
 	for (size_t i = 0; i < g->weak.n; i++) {
 		struct jweak *w = &g->weak.v[i];
 		RESOLVE("weak ref", w->ref, w->line);
