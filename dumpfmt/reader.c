@@ -182,6 +182,8 @@ static bool count_section(struct cursor *c, uint8_t kind, struct totals *t)
 	case HS_SEC_META:
 		if (!get_varint(c, &n, "META count"))
 			return false;
+		if (n > (uint64_t)(c->end - c->p))
+			return bad(c, "META run of %llu cannot fit", (unsigned long long)n);
 		t->meta += n;
 		return t->meta <= UINT32_MAX || bad(c, "too many meta entries");
 	case HS_SEC_OBJECTS:
@@ -326,8 +328,10 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 			return bad(c, "%s section where %s", section_name(kind),
 			           r->nsections ? "a second HEADER is not allowed"
 			                        : "the HEADER section must come first");
+		/* The totals count only sections that were added: a salvage decodes no others. */
 		struct cursor sc = {snap, payload, payload + len, NULL};
-		if (!count_section(&sc, kind, &r->t)) {
+		struct totals t = r->t;
+		if (!count_section(&sc, kind, &t)) {
 			c->err = sc.err;
 			return false;
 		}
@@ -337,6 +341,7 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 			c->err = err;
 			return false;
 		}
+		r->t = t;
 		if (kind == HS_SEC_INDEX) {
 			struct cursor ic = {snap, payload, payload + len, NULL};
 			if (!check_index(r, &ic, (uint64_t)(p - base))) {
