@@ -431,16 +431,17 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		if (has)                                                                           \
 			var = v_->num;                                                             \
 	} while (0)
-#define OPT_STR(name, var, len_out)                                                                \
+/* prior: a string of this record allocated before, freed when this one fails. */
+#define OPT_STR(name, var, len_out, prior)                                                         \
 	do {                                                                                       \
 		const struct jvalue *v_ = field(jl, name);                                         \
 		*col = v_ ? v_->col : 0;                                                           \
 		if (v_ && v_->type != J_STRING && v_->type != J_NULL)                              \
-			return "\"" name "\" must be a string or null";                            \
+			return free(prior), "\"" name "\" must be a string or null";               \
 		if (v_ && v_->type == J_STRING) {                                                  \
 			var = malloc(v_->len + 1);                                                 \
 			if (!var)                                                                  \
-				return *nomem = true, "out of memory";                             \
+				return free(prior), *nomem = true, "out of memory";                \
 			memcpy(var, v_->str, v_->len + 1);                                         \
 			len_out = v_->len;                                                         \
 		}                                                                                  \
@@ -478,7 +479,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 			o.flags |= HS_OBJ_IMMORTAL;
 		if (!intern_type(g, ty->str, &o.type))
 			return *nomem = true, "out of memory";
-		OPT_STR("value", o.value, o.value_len);
+		OPT_STR("value", o.value, o.value_len, NULL);
 		if (!PUSH(g->objs, o)) {
 			free(o.value);
 			return *nomem = true, "out of memory";
@@ -501,7 +502,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		} else if (k && k->type != J_NULL) {
 			return "\"kind\" must be a string";
 		}
-		OPT_STR("label", e.label, e.label_len);
+		OPT_STR("label", e.label, e.label_len, NULL);
 		if (!PUSH(g->edges, e)) {
 			free(e.label);
 			return *nomem = true, "out of memory";
@@ -516,8 +517,8 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 	} else if (strcmp(t->str, "root") == 0) {
 		struct jroot r = {.line = line};
 		NEED_INT("addr", r.addr);
-		OPT_STR("kind", r.kind, len);
-		OPT_STR("name", r.name, len);
+		OPT_STR("kind", r.kind, len, NULL);
+		OPT_STR("name", r.name, len, r.kind);
 		if (!PUSH(g->roots, r)) {
 			free(r.kind);
 			free(r.name);
@@ -525,8 +526,8 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		}
 	} else if (strcmp(t->str, "meta") == 0) {
 		struct jmeta m = {NULL, NULL};
-		OPT_STR("key", m.key, len);
-		OPT_STR("value", m.value, len);
+		OPT_STR("key", m.key, len, NULL);
+		OPT_STR("value", m.value, len, m.key);
 		if (!m.key || !PUSH(g->meta, m)) {
 			free(m.key);
 			free(m.value);
