@@ -1,0 +1,186 @@
+/*
+ * module.c — the Python face of the in-process capture: the extension module _heapsnap_3X
+ * (HS_MODULE names it; the heapsnap package's __init__.py picks the one for the running
+ * interpreter).  It adapts arguments, errors and results around hs_inproc_dump (walk.c) and
+ * holds no logic of its own, except switching the cyclic GC off while the walk runs so that no
+ * collection frees an object the walk has already recorded.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "walk.h"
+
+#define HS_CAT(a, b) a##b
+#define HS_XCAT(a, b) HS_CAT(a, b)
+#define HS_STR(a) #a
+#define HS_XSTR(a) HS_STR(a)
+
+#if PY_VERSION_HEX < 0x030A0000
+static PyObject *gc_module; /* 3.8/3.9 have no PyGC_Disable */
+#endif
+
+/* Switches the collector off; returns 1 if it was on, -1 on error. */
+static int gc_off(void)
+{
+#if PY_VERSION_HEX >= 0x030A0000
+	return PyGC_Disable();
+#else
+	PyObject *on = PyObject_CallMethod(gc_module, "isenabled", NULL);
+	int was = on ? PyObject_IsTrue(on) : -1;
+	Py_XDECREF(on);
+	PyObject *r = was >= 0 ? PyObject_CallMethod(gc_module, "disable", NULL) : NULL;
+	Py_XDECREF(r);
+	return r ? was : -1;
+#endif
+}
+
+static void gc_on(void)
+{
+#if PY_VERSION_HEX >= 0x030A0000
+	PyGC_Enable();
+#else
+	PyObject *r = PyObject_CallMethod(gc_module, "enable", NULL);
+	if (!r)
+		PyErr_WriteUnraisable(gc_module);
+	Py_XDECREF(r);
+#endif
+}
+
+static PyObject *raise(struct hs_error *err)
+{
+	if (err->code == HS_ERROR_NOMEM)
+		PyErr_NoMemory();
+	else
+		PyErr_SetString(err->code == HS_ERROR_IO ? PyExc_OSError : PyExc_RuntimeError,
+		                err->message);
+	hs_error_destroy(err);
+	return NULL;
+}
+
+static int put(PyObject *d, const char *key, PyObject *v)
+{
+	int r = v ? PyDict_SetItemString(d, key, v) : -1;
+	Py_XDECREF(v);
+	return r;
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+PyDoc_STRVAR(dump_doc,
+             "dump(path, *, values=True, progress=False) -> dict\n\n"
+             "Write a .hsnap snapshot of the whole heap to path and return its counts:\n"
+             "objects, edges, weak, roots, values, bytes (file size), heap_bytes (sum of\n"
+             "sys.getsizeof) and seconds.  values=False leaves out the previews of str,\n"
+             "bytes, int and float values; progress=True reports on stderr.");
+
+/* Fast-call with keywords, so that the call itself allocates no argument tuple or dict that
+ * the snapshot would contain. */
+static PyObject *hs_py_dump(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                            PyObject *kwnames)
+{
+	(void)self;
+	struct hs_inproc_options opts = {.values = true, .progress = false};
+	Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	if (nargs != 1) {
+		PyErr_SetString(PyExc_TypeError, "dump() takes one positional argument, path");
+		return NULL;
+	}
+	for (Py_ssize_t i = 0; i < nkw; i++) {
+		PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+		int v = PyObject_IsTrue(args[nargs + i]);
+		if (v < 0)
+			return NULL;
+		if (PyUnicode_CompareWithASCIIString(name, "values") == 0) {
+			opts.values = v;
+		} else if (PyUnicode_CompareWithASCIIString(name, "progress") == 0) {
+			opts.progress = v;
+		} else {
+			PyErr_Format(PyExc_TypeError,
+			             "dump() got an unexpected keyword argument %R", name);
+			return NULL;
+		}
+	}
+	PyObject *fs;
+	if (!PyUnicode_FSConverter(args[0], &fs))
+		return NULL;
+	char *path = strdup(PyBytes_AS_STRING(fs));
+	Py_DECREF(fs); /* freed before the walk starts */
+	if (!path)
+		return PyErr_NoMemory();
+
+	int was_on = gc_off();
+	if (was_on < 0) {
+		free(path);
+		return NULL;
+	}
+	double t0 = now();
+	struct hs_inproc_stats st;
+	struct hs_error *err = hs_inproc_dump(path, &opts, &st);
+	double seconds = now() - t0;
+	free(path);
+	if (was_on)
+		gc_on();
+	if (err)
+		return raise(err);
+
+	PyObject *d = PyDict_New();
+	if (!d || put(d, "objects", PyLong_FromUnsignedLongLong(st.objects)) ||
+	    put(d, "edges", PyLong_FromUnsignedLongLong(st.edges)) ||
+	    put(d, "weak", PyLong_FromUnsignedLongLong(st.weak)) ||
+	    put(d, "roots", PyLong_FromUnsignedLongLong(st.roots)) ||
+	    put(d, "values", PyLong_FromUnsignedLongLong(st.values)) ||
+	    put(d, "bytes", PyLong_FromUnsignedLongLong(st.bytes)) ||
+	    put(d, "heap_bytes", PyLong_FromUnsignedLongLong(st.heap_bytes)) ||
+	    put(d, "seconds", PyFloat_FromDouble(seconds))) {
+		Py_XDECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyMethodDef methods[] = {
+    {"dump", (PyCFunction)(void (*)(void))hs_py_dump, METH_FASTCALL | METH_KEYWORDS, dump_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    HS_XSTR(HS_MODULE),
+    "In-process heap capture for heapsnap (use the heapsnap package).",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC HS_XCAT(PyInit_, HS_MODULE)(void)
+{
+#if PY_VERSION_HEX < 0x030A0000
+	gc_module = PyImport_ImportModule("gc");
+	if (!gc_module)
+		return NULL;
+#endif
+	PyObject *m = PyModule_Create(&module_def);
+	if (!m)
+		return NULL;
+	/* The class the walker learns subtype_traverse from, kept reachable so that it never is
+	 * garbage in a snapshot. */
+	PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "_probe");
+	if (!probe || hs_inproc_init(probe) < 0 ||
+	    PyModule_AddObject(m, "_probe_class", probe) < 0) {
+		Py_XDECREF(probe);
+		Py_DECREF(m);
+		return NULL;
+	}
+	return m;
+}

@@ -1,0 +1,1280 @@
+/*
+ * walk.c — the in-process heap walk behind heapsnap.dump() (walk.h), streaming into hs_writer.
+ *
+ * Two passes, both under the GIL, neither allocating a Python object that could be in the
+ * snapshot and neither holding a reference while refcounts are read:
+ *   1. collect: every object of the three GC generation lists and the permanent one (with its
+ *      generation), the roots (sys.modules, builtins, every thread's frames), then a worklist
+ *      over what tp_traverse visits, the owned references a type does not traverse (DESIGN.md
+ *      "owned" edges: str keys of dicts, code constants, type names...), each object's type and
+ *      each weak reference's referent.  Addresses go to a C array and an address hash set.
+ *   2. emit: sort the addresses (the writer wants increasing addresses), then for each object
+ *      its size (sys.getsizeof's value: the type's own __sizeof__ C function called directly, or
+ *      object.__sizeof__'s formula), refcount, flags, the edges tp_traverse visits now (exactly
+ *      gc.get_referents) labelled from what the container says about them, its owned edges and
+ *      its value preview; then the weak links and the roots.
+ *
+ * The GC lists are found without internal headers: a freshly tracked object sits at the tail
+ * of generation 0, so its PyGC_Head.next is the list head inside struct _gc_runtime_state,
+ * whose layout (cpython.h) is then checked against the state's own generation0 pointer.
+ */
+#include "cpython.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "walk.h"
+
+/* An object key is its address with the generation code in the low three bits (objects are at
+ * least 8-aligned): 0-2 the generations, 3 the permanent one, 4 not tracked. */
+#define GEN_CODE_NONE 4
+#define ADDR_OF(k) ((PyObject *)(uintptr_t)((k) & ~(uint64_t)7))
+#define PROGRESS_EVERY (1u << 18)
+#define LINEAR_LABELS 8   /* label maps up to this size are searched linearly */
+#define PREVIEW_CHARS 100 /* value previews keep this many characters */
+
+/* The fixed labels (HS_LABEL_STRING), interned once per dump. */
+enum label_name {
+	L_DICT,
+	L_CLASS,
+	L_KEY,
+	L_SHARED_KEY,
+	L_CODE,
+	L_GLOBALS,
+	L_DEFAULTS,
+	L_KWDEFAULTS,
+	L_CLOSURE,
+	L_DOC,
+	L_NAME,
+	L_QUALNAME,
+	L_MODULE,
+	L_ANNOTATIONS,
+	L_BUILTINS,
+	L_TYPE_PARAMS,
+	L_MRO,
+	L_BASES,
+	L_BASE,
+	L_CACHE,
+	L_HT_MODULE,
+	L_SLOTS,
+	L_SUBCLASSES,
+	L_CELL,
+	L_FUNC,
+	L_SELF,
+	L_CALLBACK,
+	L_ARGS,
+	L_TRACEBACK,
+	L_CONTEXT,
+	L_CAUSE,
+	L_NOTES,
+	L_F_BACK,
+	L_F_CODE,
+	L_F_GLOBALS,
+	L_F_BUILTINS,
+	L_F_LOCALS,
+	L_F_TRACE,
+	L_CO_CODE,
+	L_CO_CONSTS,
+	L_CO_NAMES,
+	L_CO_VARNAMES,
+	L_CO_FREEVARS,
+	L_CO_CELLVARS,
+	L_CO_FILENAME,
+	L_CO_NAME,
+	L_CO_QUALNAME,
+	L_CO_LINETABLE,
+	L_CO_EXCEPTIONTABLE,
+	L_CO_LOCALSPLUSNAMES,
+	L_CO_LOCALSPLUSKINDS,
+	NLABELS
+};
+
+static const char *const label_text[NLABELS] = {
+    ".__dict__",
+    ".__class__",
+    "<key>",
+    "<shared key>",
+    ".__code__",
+    ".__globals__",
+    ".__defaults__",
+    ".__kwdefaults__",
+    ".__closure__",
+    ".__doc__",
+    ".__name__",
+    ".__qualname__",
+    ".__module__",
+    ".__annotations__",
+    ".__builtins__",
+    ".__type_params__",
+    ".__mro__",
+    ".__bases__",
+    ".__base__",
+    "<tp_cache>",
+    "<ht_module>",
+    ".__slots__",
+    "<tp_subclasses>",
+    ".cell_contents",
+    ".__func__",
+    ".__self__",
+    ".__callback__",
+    ".args",
+    ".__traceback__",
+    ".__context__",
+    ".__cause__",
+    ".__notes__",
+    ".f_back",
+    ".f_code",
+    ".f_globals",
+    ".f_builtins",
+    ".f_locals",
+    ".f_trace",
+    ".co_code",
+    ".co_consts",
+    ".co_names",
+    ".co_varnames",
+    ".co_freevars",
+    ".co_cellvars",
+    ".co_filename",
+    ".co_name",
+    ".co_qualname",
+    ".co_linetable",
+    ".co_exceptiontable",
+    ".co_localsplusnames",
+    ".co_localspluskinds",
+};
+
+/* Address -> position, open addressing; addr 0 marks an empty slot. */
+struct objset {
+	uint64_t *addr;
+	uint32_t *idx;
+	size_t mask, n;
+};
+
+/* An owned edge, or a label offered for a referent.  For HS_LABEL_KEY and HS_LABEL_ATTR, value
+ * is the key object's address until it is resolved to an index. */
+struct label {
+	PyObject *ptr;
+	uint64_t value;
+	uint8_t form;
+	bool owned; /* not found among the traverse edges: the object still owns the reference */
+	bool used;
+	int32_t next; /* next label for the same ptr, -1 at the end */
+};
+
+struct label_slot {
+	PyObject *ptr;
+	int32_t head, tail;
+};
+
+enum size_kind {
+	SIZE_DEFAULT, /* object.__sizeof__: basicsize + ob_size * itemsize */
+	SIZE_CFUNC,   /* a METH_NOARGS C __sizeof__, called directly */
+	SIZE_GENERIC, /* anything else: _PySys_GetSizeOf */
+};
+
+struct type_info {
+	PyTypeObject *tp;
+	uint32_t id;
+	bool declared;
+	uint8_t size_kind;
+	PyCFunction sizeof_fn;
+};
+
+struct root {
+	PyObject *obj;
+	const char *kind;
+	char *name;
+};
+
+struct weak_link {
+	uint64_t ref;
+	PyObject *referent, *callback;
+};
+
+struct walk {
+	const struct hs_inproc_options *opts;
+	struct hs_writer *w;
+	uint32_t label_id[NLABELS];
+	struct hs_error *err; /* first failure inside a visit callback */
+
+	uint64_t *objs; /* keys, in discovery order, then sorted */
+	size_t nobjs, objs_cap;
+	struct objset set;
+
+	PyObject **tedges; /* the current object's traverse edges */
+	size_t ntedges, tedges_cap;
+	struct label *owned; /* the current object's owned edges */
+	size_t nowned, owned_cap;
+	struct label *labels; /* the current object's label map */
+	size_t nlabels, labels_cap;
+	struct label_slot *slots;
+	size_t slots_mask, slots_cap;
+
+	struct type_info *types; /* open addressing over tp */
+	size_t types_mask, ntypes;
+
+	struct root *roots;
+	size_t nroots, roots_cap;
+	struct weak_link *weak;
+	size_t nweak, weak_cap;
+
+	uint64_t heap_bytes;
+};
+
+static traverseproc subtype_traverse; /* the tp_traverse of classes made by a class statement */
+static PyObject *str_sizeof, *str_module, *object_sizeof;
+
+int hs_inproc_init(PyObject *cls)
+{
+	subtype_traverse = ((PyTypeObject *)cls)->tp_traverse;
+	str_sizeof = PyUnicode_InternFromString("__sizeof__");
+	str_module = PyUnicode_InternFromString("__module__");
+	if (!str_sizeof || !str_module)
+		return -1;
+	object_sizeof = _PyType_Lookup(&PyBaseObject_Type, str_sizeof);
+	if (!object_sizeof)
+		PyErr_SetString(PyExc_RuntimeError, "object.__sizeof__ not found");
+	return object_sizeof ? 0 : -1;
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elsize)
+{
+	if (need <= *cap)
+		return true;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(*p, n * elsize);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = n;
+	return true;
+}
+
+static inline size_t hash_ptr(uint64_t a)
+{
+	return (size_t)((a >> 3) * 0x9E3779B97F4A7C15ull >> 20);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The object set
+ */
+
+static bool set_rehash(struct objset *s, size_t cap)
+{
+	uint64_t *addr = calloc(cap, sizeof(*addr));
+	uint32_t *idx = malloc(cap * sizeof(*idx));
+	if (!addr || !idx) {
+		free(addr);
+		free(idx);
+		return false;
+	}
+	for (size_t i = 0; s->addr && i <= s->mask; i++) {
+		if (!s->addr[i])
+			continue;
+		size_t j = hash_ptr(s->addr[i]) & (cap - 1);
+		while (addr[j])
+			j = (j + 1) & (cap - 1);
+		addr[j] = s->addr[i];
+		idx[j] = s->idx[i];
+	}
+	free(s->addr);
+	free(s->idx);
+	s->addr = addr;
+	s->idx = idx;
+	s->mask = cap - 1;
+	return true;
+}
+
+/* The slot of a, or of the empty slot where it would go. */
+static inline size_t set_slot(const struct objset *s, uint64_t a)
+{
+	size_t j = hash_ptr(a) & s->mask;
+	while (s->addr[j] && s->addr[j] != a)
+		j = (j + 1) & s->mask;
+	return j;
+}
+
+/* Object index of o (after the sort), or -1. */
+static inline int64_t set_find(const struct walk *k, const void *o)
+{
+	size_t j = set_slot(&k->set, (uint64_t)(uintptr_t)o);
+	return k->set.addr[j] ? (int64_t)k->set.idx[j] : -1;
+}
+
+/* Adds o to the walk if it is new. */
+static void add(struct walk *k, PyObject *o, unsigned gen)
+{
+	if (!o || k->err)
+		return;
+	uint64_t a = (uint64_t)(uintptr_t)o;
+	if ((k->set.n + 1) * 2 > k->set.mask + 1 && !set_rehash(&k->set, 2 * (k->set.mask + 1))) {
+		k->err = &hs_error_nomem;
+		return;
+	}
+	size_t j = set_slot(&k->set, a);
+	if (k->set.addr[j])
+		return;
+	if (k->nobjs >= UINT32_MAX ||
+	    !grow((void **)&k->objs, &k->objs_cap, k->nobjs + 1, sizeof(*k->objs))) {
+		k->err = &hs_error_nomem;
+		return;
+	}
+	k->set.addr[j] = a;
+	k->set.idx[j] = (uint32_t)k->nobjs;
+	k->set.n++;
+	k->objs[k->nobjs++] = a | gen;
+}
+
+static int visit_add(PyObject *o, void *arg)
+{
+	add(arg, o, GEN_CODE_NONE);
+	return 0;
+}
+
+static int visit_collect(PyObject *o, void *arg)
+{
+	struct walk *k = arg;
+	if (!o)
+		return 0;
+	if (!grow((void **)&k->tedges, &k->tedges_cap, k->ntedges + 1, sizeof(*k->tedges))) {
+		k->err = &hs_error_nomem;
+		return -1;
+	}
+	k->tedges[k->ntedges++] = o;
+	return 0;
+}
+
+/* LSD radix sort of the keys on their low 48 bits (x86-64 user addresses). */
+static bool sort_keys(struct walk *k)
+{
+	uint64_t *tmp = malloc(k->nobjs * sizeof(*tmp));
+	size_t *count = malloc(65536 * sizeof(*count));
+	if (!tmp || !count) {
+		free(tmp);
+		free(count);
+		return false;
+	}
+	uint64_t *src = k->objs, *dst = tmp;
+	for (int shift = 0; shift < 64; shift += 16) {
+		memset(count, 0, 65536 * sizeof(*count));
+		for (size_t i = 0; i < k->nobjs; i++)
+			count[(src[i] >> shift) & 0xffff]++;
+		if (count[0] == k->nobjs)
+			continue; /* all zero in this digit */
+		size_t sum = 0;
+		for (size_t d = 0; d < 65536; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < k->nobjs; i++)
+			dst[count[(src[i] >> shift) & 0xffff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != k->objs)
+		memcpy(k->objs, src, k->nobjs * sizeof(*src));
+	free(tmp);
+	free(count);
+	for (size_t i = 0; i < k->nobjs; i++)
+		k->set.idx[set_slot(&k->set, k->objs[i] & ~(uint64_t)7)] = (uint32_t)i;
+	return true;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Text without allocating Python objects
+ */
+
+/* UTF-8 of at most max_chars characters of str s into buf (cap >= 4 * max_chars + 4); returns
+ * the length, or -1 for a 3.8-3.11 string that is not ready.  Surrogates become U+FFFD;
+ * a cut string ends with U+2026. */
+static Py_ssize_t utf8_of(PyObject *s, char *buf, Py_ssize_t max_chars)
+{
+#if PY_VERSION_HEX < 0x030C0000
+	if (!PyUnicode_IS_READY(s))
+		return -1;
+#endif
+	int kind = PyUnicode_KIND(s);
+	const void *data = PyUnicode_DATA(s);
+	Py_ssize_t len = PyUnicode_GET_LENGTH(s), n = 0;
+	Py_ssize_t lim = len < max_chars ? len : max_chars;
+	for (Py_ssize_t i = 0; i < lim; i++) {
+		Py_UCS4 c = PyUnicode_READ(kind, data, i);
+		if (c >= 0xd800 && c < 0xe000)
+			c = 0xfffd;
+		if (c < 0x80) {
+			buf[n++] = (char)c;
+		} else if (c < 0x800) {
+			buf[n++] = (char)(0xc0 | (c >> 6));
+			buf[n++] = (char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			buf[n++] = (char)(0xe0 | (c >> 12));
+			buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			buf[n++] = (char)(0x80 | (c & 0x3f));
+		} else {
+			buf[n++] = (char)(0xf0 | (c >> 18));
+			buf[n++] = (char)(0x80 | ((c >> 12) & 0x3f));
+			buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			buf[n++] = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	if (lim < len) {
+		memcpy(buf + n, "\xe2\x80\xa6", 3);
+		n += 3;
+	}
+	return n;
+}
+
+/* A NUL-terminated UTF-8 copy of str s into buf (size 4 * 64 + 8), or "?" if s is not a str. */
+static const char *cstr(PyObject *s, char *buf)
+{
+	Py_ssize_t n = s && PyUnicode_Check(s) ? utf8_of(s, buf, 64) : -1;
+	if (n < 0)
+		return "?";
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The value preview of o into buf (size 4 * PREVIEW_CHARS + 8); returns its length or -1. */
+static Py_ssize_t preview(PyObject *o, char *buf, size_t cap)
+{
+	if (PyUnicode_Check(o))
+		return utf8_of(o, buf, PREVIEW_CHARS);
+	if (o == Py_None)
+		return snprintf(buf, cap, "None");
+	if (PyBool_Check(o))
+		return snprintf(buf, cap, o == Py_True ? "True" : "False");
+	if (PyLong_Check(o)) {
+		int overflow;
+		long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+		if (!overflow && !(v == -1 && PyErr_Occurred()))
+			return snprintf(buf, cap, "%lld", v);
+		PyErr_Clear();
+		return snprintf(buf, cap, "<int of %zu bits>", _PyLong_NumBits(o));
+	}
+	if (PyFloat_Check(o)) {
+		char *r =
+		    PyOS_double_to_string(PyFloat_AS_DOUBLE(o), 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+		if (!r) {
+			PyErr_Clear();
+			return -1;
+		}
+		Py_ssize_t n = snprintf(buf, cap, "%s", r);
+		PyMem_Free(r);
+		return n;
+	}
+	if (PyBytes_Check(o)) {
+		const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(o);
+		Py_ssize_t len = PyBytes_GET_SIZE(o), n = 0;
+		buf[n++] = 'b';
+		buf[n++] = '\'';
+		for (Py_ssize_t i = 0; i < len && i < PREVIEW_CHARS; i++) {
+			if (p[i] == '\\' || p[i] == '\'')
+				n += sprintf(buf + n, "\\%c", p[i]);
+			else if (p[i] >= 0x20 && p[i] < 0x7f)
+				buf[n++] = (char)p[i];
+			else
+				n += sprintf(buf + n, "\\x%02x", p[i]);
+		}
+		buf[n++] = '\'';
+		if (len > PREVIEW_CHARS) {
+			memcpy(buf + n, "\xe2\x80\xa6", 3);
+			n += 3;
+		}
+		return n;
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Owned edges and labels
+ */
+
+static void push(struct walk *k, struct label **v, size_t *n, size_t *cap, PyObject *ptr,
+                 uint8_t form, uint64_t value, bool owned)
+{
+	if (!ptr || k->err)
+		return;
+	if (!grow((void **)v, cap, *n + 1, sizeof(**v))) {
+		k->err = &hs_error_nomem;
+		return;
+	}
+	(*v)[(*n)++] = (struct label){ptr, value, form, owned, false, -1};
+}
+
+static void own(struct walk *k, PyObject *ptr, enum label_name name)
+{
+	push(k, &k->owned, &k->nowned, &k->owned_cap, ptr, HS_LABEL_STRING, k->label_id[name],
+	     false);
+}
+
+static void label(struct walk *k, PyObject *ptr, uint8_t form, uint64_t value, bool owned)
+{
+	push(k, &k->labels, &k->nlabels, &k->labels_cap, ptr, form, value, owned);
+}
+
+static void label_fixed(struct walk *k, PyObject *ptr, enum label_name name)
+{
+	label(k, ptr, HS_LABEL_STRING, k->label_id[name], false);
+}
+
+/* The strong references of a type that type_traverse does not visit (or, for static types,
+ * that exist although the type is not a GC object). */
+static void owned_type(struct walk *k, PyTypeObject *t)
+{
+	if (t->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+		PyHeapTypeObject *ht = (PyHeapTypeObject *)t;
+		own(k, ht->ht_name, L_NAME);
+		own(k, ht->ht_qualname, L_QUALNAME);
+		own(k, ht->ht_slots, L_SLOTS);
+		own(k, (PyObject *)t->tp_subclasses, L_SUBCLASSES);
+		if (ht->ht_cached_keys) {
+			Py_ssize_t n = hs_keys_nentries(ht->ht_cached_keys);
+			for (Py_ssize_t i = 0; i < n; i++)
+				own(k, hs_keys_key(ht->ht_cached_keys, i), L_SHARED_KEY);
+		}
+		return;
+	}
+#if PY_VERSION_HEX >= 0x030C0000
+	PyObject *d = PyType_GetDict(t); /* static builtin types keep it in the interpreter */
+	own(k, d, L_DICT);
+	Py_XDECREF(d);
+#else
+	own(k, t->tp_dict, L_DICT);
+	own(k, t->tp_subclasses, L_SUBCLASSES);
+#endif
+	own(k, t->tp_mro, L_MRO);
+	own(k, t->tp_bases, L_BASES);
+}
+
+static void owned_code(struct walk *k, PyCodeObject *co)
+{
+	own(k, co->co_consts, L_CO_CONSTS);
+	own(k, co->co_names, L_CO_NAMES);
+	own(k, co->co_filename, L_CO_FILENAME);
+	own(k, co->co_name, L_CO_NAME);
+#if PY_VERSION_HEX < 0x030B0000
+	own(k, co->co_code, L_CO_CODE);
+	own(k, co->co_varnames, L_CO_VARNAMES);
+	own(k, co->co_freevars, L_CO_FREEVARS);
+	own(k, co->co_cellvars, L_CO_CELLVARS);
+#if PY_VERSION_HEX < 0x030A0000
+	own(k, co->co_lnotab, L_CO_LINETABLE);
+#else
+	own(k, co->co_linetable, L_CO_LINETABLE);
+#endif
+#else
+	own(k, co->co_qualname, L_CO_QUALNAME);
+	own(k, co->co_linetable, L_CO_LINETABLE);
+	own(k, co->co_exceptiontable, L_CO_EXCEPTIONTABLE);
+	own(k, co->co_localsplusnames, L_CO_LOCALSPLUSNAMES);
+	own(k, co->co_localspluskinds, L_CO_LOCALSPLUSKINDS);
+#if PY_VERSION_HEX < 0x030C0000
+	own(k, co->_co_code, L_CO_CODE);
+#else
+	if (co->_co_cached) {
+		own(k, co->_co_cached->_co_code, L_CO_CODE);
+		own(k, co->_co_cached->_co_varnames, L_CO_VARNAMES);
+		own(k, co->_co_cached->_co_cellvars, L_CO_CELLVARS);
+		own(k, co->_co_cached->_co_freevars, L_CO_FREEVARS);
+	}
+#endif
+#endif
+}
+
+/* Fills k->owned with the references o holds that its tp_traverse does not visit (and that no
+ * label below offers as "owned if not traversed"). */
+static void owned_edges(struct walk *k, PyObject *o)
+{
+	k->nowned = 0;
+	if (PyType_Check(o)) {
+		owned_type(k, (PyTypeObject *)o);
+	} else if (PyCode_Check(o)) {
+		owned_code(k, (PyCodeObject *)o);
+	} else if (PyModule_Check(o)) {
+		own(k, ((struct hs_module *)o)->md_name, L_NAME);
+	} else if (PyObject_TypeCheck(o, &PyMethodDescr_Type) ||
+	           PyObject_TypeCheck(o, &PyClassMethodDescr_Type) ||
+	           PyObject_TypeCheck(o, &PyGetSetDescr_Type) ||
+	           PyObject_TypeCheck(o, &PyMemberDescr_Type) ||
+	           PyObject_TypeCheck(o, &PyWrapperDescr_Type)) {
+		own(k, (PyObject *)((PyDescrObject *)o)->d_name, L_NAME);
+		own(k, (PyObject *)((PyDescrObject *)o)->d_qualname, L_QUALNAME);
+	}
+	if (Py_TYPE(o)->tp_flags & Py_TPFLAGS_HEAPTYPE)
+		own(k, hs_instance_untraversed_dict(o), L_DICT);
+}
+
+/* Labels for an instance of a class statement's class: slots, its dict or the attribute
+ * values kept outside one, its class. */
+static void label_instance(struct walk *k, PyObject *o, PyTypeObject *tp)
+{
+	char name[256];
+	for (PyTypeObject *b = tp; b && (b->tp_flags & Py_TPFLAGS_HEAPTYPE); b = b->tp_base) {
+		PyMemberDef *mp = HS_HEAPTYPE_MEMBERS(b);
+		for (Py_ssize_t i = 0; i < Py_SIZE(b); i++, mp++) {
+			if (mp->type != Py_T_OBJECT_EX)
+				continue;
+			PyObject *v = *(PyObject **)((char *)o + mp->offset);
+			if (!v)
+				continue;
+			int n = snprintf(name, sizeof(name), ".%s", mp->name);
+			uint32_t id;
+			struct hs_error *err = hs_writer_string(k->w, name, (size_t)n, &id);
+			if (err) {
+				k->err = err;
+				return;
+			}
+			label(k, v, HS_LABEL_STRING, id, false);
+		}
+	}
+	label_fixed(k, hs_instance_dict(o), L_DICT);
+	PyObject **values;
+	Py_ssize_t n = hs_instance_values(o, &values);
+	const void *keys = ((PyHeapTypeObject *)tp)->ht_cached_keys;
+	for (Py_ssize_t i = 0; i < n; i++)
+		label(k, values[i], HS_LABEL_ATTR, (uintptr_t)hs_keys_key(keys, i), false);
+}
+
+static void label_type(struct walk *k, PyTypeObject *t)
+{
+	label_fixed(k, t->tp_dict, L_DICT);
+	label_fixed(k, t->tp_mro, L_MRO);
+	label_fixed(k, t->tp_bases, L_BASES);
+	label_fixed(k, (PyObject *)t->tp_base, L_BASE);
+	label_fixed(k, t->tp_cache, L_CACHE);
+#if PY_VERSION_HEX >= 0x03090000
+	if (t->tp_flags & Py_TPFLAGS_HEAPTYPE)
+		label_fixed(k, ((PyHeapTypeObject *)t)->ht_module, L_HT_MODULE);
+#endif
+}
+
+static void label_function(struct walk *k, PyFunctionObject *f)
+{
+	label_fixed(k, f->func_code, L_CODE);
+	label_fixed(k, f->func_globals, L_GLOBALS);
+	label_fixed(k, f->func_module, L_MODULE);
+	label_fixed(k, f->func_defaults, L_DEFAULTS);
+	label_fixed(k, f->func_kwdefaults, L_KWDEFAULTS);
+	label_fixed(k, f->func_doc, L_DOC);
+	label_fixed(k, f->func_name, L_NAME);
+	label_fixed(k, f->func_dict, L_DICT);
+	label_fixed(k, f->func_closure, L_CLOSURE);
+	label_fixed(k, f->func_annotations, L_ANNOTATIONS);
+	label_fixed(k, f->func_qualname, L_QUALNAME);
+#if PY_VERSION_HEX >= 0x030A0000
+	label_fixed(k, f->func_builtins, L_BUILTINS);
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+	label_fixed(k, f->func_typeparams, L_TYPE_PARAMS);
+#endif
+}
+
+static void label_exception(struct walk *k, PyBaseExceptionObject *e)
+{
+	label_fixed(k, e->dict, L_DICT);
+	label_fixed(k, e->args, L_ARGS);
+	label_fixed(k, e->traceback, L_TRACEBACK);
+	label_fixed(k, e->context, L_CONTEXT);
+	label_fixed(k, e->cause, L_CAUSE);
+#if PY_VERSION_HEX >= 0x030B0000
+	label_fixed(k, e->notes, L_NOTES);
+#endif
+}
+
+/* Fills the label map of o: first the labels of what tp_traverse visits, then (owned=true)
+ * references that o holds whether or not its traverse visits them.  Lists and tuples need no
+ * map (see emit_edges). */
+static void build_labels(struct walk *k, PyObject *o)
+{
+	PyTypeObject *tp = Py_TYPE(o);
+	k->nlabels = 0;
+	if ((tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && tp->tp_traverse == subtype_traverse)
+		label_instance(k, o, tp);
+	if (PyDict_Check(o)) {
+		Py_ssize_t pos = 0;
+		PyObject *key, *value;
+		while (PyDict_Next(o, &pos, &key, &value))
+			label(k, value, HS_LABEL_KEY, (uintptr_t)key, false);
+	} else if (PyList_Check(o) || PyTuple_Check(o)) {
+		PyObject **items =
+		    PyList_Check(o) ? ((PyListObject *)o)->ob_item : ((PyTupleObject *)o)->ob_item;
+		for (Py_ssize_t i = 0; i < Py_SIZE(o); i++)
+			label(k, items[i], HS_LABEL_INDEX, (uint64_t)i, false);
+	} else if (PyType_Check(o)) {
+		label_type(k, (PyTypeObject *)o);
+	} else if (PyFunction_Check(o)) {
+		label_function(k, (PyFunctionObject *)o);
+	} else if (PyModule_Check(o)) {
+		label_fixed(k, ((struct hs_module *)o)->md_dict, L_DICT);
+	} else if (PyCell_Check(o)) {
+		label_fixed(k, PyCell_GET(o), L_CELL);
+	} else if (PyMethod_Check(o)) {
+		label_fixed(k, PyMethod_GET_FUNCTION(o), L_FUNC);
+		label_fixed(k, PyMethod_GET_SELF(o), L_SELF);
+	} else if (PyCFunction_Check(o)) {
+		label_fixed(k, ((PyCFunctionObject *)o)->m_self, L_SELF);
+		label_fixed(k, ((PyCFunctionObject *)o)->m_module, L_MODULE);
+	} else if (PyWeakref_Check(o)) {
+		label_fixed(k, ((PyWeakReference *)o)->wr_callback, L_CALLBACK);
+	} else if (PyExceptionInstance_Check(o)) {
+		label_exception(k, (PyBaseExceptionObject *)o);
+#if PY_VERSION_HEX < 0x030B0000
+	} else if (PyFrame_Check(o)) {
+		PyFrameObject *f = (PyFrameObject *)o;
+		label_fixed(k, (PyObject *)f->f_back, L_F_BACK);
+		label_fixed(k, (PyObject *)f->f_code, L_F_CODE);
+		label_fixed(k, f->f_globals, L_F_GLOBALS);
+		label_fixed(k, f->f_builtins, L_F_BUILTINS);
+		label_fixed(k, f->f_locals, L_F_LOCALS);
+		label_fixed(k, f->f_trace, L_F_TRACE);
+#endif
+	}
+	/* Second tier: taken only by traverse edges no first-tier label matched. */
+	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
+		label(k, (PyObject *)tp, HS_LABEL_STRING, k->label_id[L_CLASS], true);
+	if (PyDict_Check(o) && !((PyDictObject *)o)->ma_values) {
+		/* A combined table owns its keys; a split one's belong to the shared keys. */
+		Py_ssize_t pos = 0;
+		PyObject *key, *value;
+		while (PyDict_Next(o, &pos, &key, &value))
+			label(k, key, HS_LABEL_STRING, k->label_id[L_KEY], true);
+	}
+	if (k->nlabels <= LINEAR_LABELS || k->err)
+		return;
+	/* Chain the labels of each referent in insertion order behind a hash slot. */
+	size_t cap = 16;
+	while (cap < 2 * k->nlabels)
+		cap *= 2;
+	if (!grow((void **)&k->slots, &k->slots_cap, cap, sizeof(*k->slots))) {
+		k->err = &hs_error_nomem;
+		return;
+	}
+	k->slots_mask = cap - 1;
+	memset(k->slots, 0, cap * sizeof(*k->slots));
+	for (size_t i = 0; i < k->nlabels; i++) {
+		PyObject *p = k->labels[i].ptr;
+		size_t j = hash_ptr((uintptr_t)p) & k->slots_mask;
+		while (k->slots[j].ptr && k->slots[j].ptr != p)
+			j = (j + 1) & k->slots_mask;
+		if (!k->slots[j].ptr)
+			k->slots[j] = (struct label_slot){p, (int32_t)i, (int32_t)i};
+		else
+			k->labels[k->slots[j].tail].next = (int32_t)i,
+			k->slots[j].tail = (int32_t)i;
+	}
+}
+
+/* The first unused label offered for p, marked used; NULL if none. */
+static struct label *take_label(struct walk *k, PyObject *p)
+{
+	if (k->nlabels <= LINEAR_LABELS) {
+		for (size_t i = 0; i < k->nlabels; i++) {
+			if (k->labels[i].ptr == p && !k->labels[i].used) {
+				k->labels[i].used = true;
+				return &k->labels[i];
+			}
+		}
+		return NULL;
+	}
+	size_t j = hash_ptr((uintptr_t)p) & k->slots_mask;
+	while (k->slots[j].ptr && k->slots[j].ptr != p)
+		j = (j + 1) & k->slots_mask;
+	if (!k->slots[j].ptr || k->slots[j].head < 0)
+		return NULL;
+	struct label *l = &k->labels[k->slots[j].head];
+	k->slots[j].head = l->next;
+	l->used = true;
+	return l;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Pass 1: collect
+ */
+
+static void add_root(struct walk *k, PyObject *o, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add_root(struct walk *k, PyObject *o, const char *kind, const char *fmt, ...)
+{
+	if (!o || k->err)
+		return;
+	char *name;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&name, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !grow((void **)&k->roots, &k->roots_cap, k->nroots + 1, sizeof(*k->roots))) {
+		if (n >= 0)
+			free(name);
+		k->err = &hs_error_nomem;
+		return;
+	}
+	k->roots[k->nroots++] = (struct root){o, kind, name};
+	add(k, o, GEN_CODE_NONE);
+}
+
+static void frame_roots(struct walk *k, PyThreadState *ts)
+{
+	char b1[264], b2[264];
+#if PY_VERSION_HEX < 0x030B0000
+	for (PyFrameObject *f = ts->frame; f; f = f->f_back)
+		add_root(k, (PyObject *)f, "frame", "thread %lu: %s (%s:%d)", ts->thread_id,
+		         cstr(f->f_code->co_name, b1), cstr(f->f_code->co_filename, b2),
+		         PyFrame_GetLineNumber(f));
+#else
+	for (char *fr = hs_thread_frame(ts); fr; fr = *(char **)(fr + HS_IFRAME_PREVIOUS)) {
+#if PY_VERSION_HEX >= 0x030C0000
+		if (fr[HS_IFRAME_OWNER] == HS_FRAME_OWNED_BY_CSTACK)
+			continue;
+#endif
+		PyObject *code = *(PyObject **)(fr + HS_IFRAME_CODE);
+		if (!code || !PyCode_Check(code))
+			continue;
+		PyCodeObject *co = (PyCodeObject *)code;
+		char where[600];
+		snprintf(where, sizeof(where), "thread %lu: %s (%s:%d)", ts->thread_id,
+		         cstr(co->co_qualname, b1), cstr(co->co_filename, b2), co->co_firstlineno);
+		add_root(k, *(PyObject **)(fr + HS_IFRAME_FRAME_OBJ), "frame", "%s", where);
+		add_root(k, *(PyObject **)(fr + HS_IFRAME_FUNC), "frame", "%s function", where);
+		add_root(k, code, "frame", "%s code", where);
+		add_root(k, *(PyObject **)(fr + HS_IFRAME_LOCALS), "frame", "%s locals", where);
+		PyObject **plus = (PyObject **)(fr + HS_IFRAME_LOCALSPLUS);
+		for (int i = 0; i < co->co_nlocalsplus; i++)
+			add_root(k, plus[i], "frame", "%s local %s", where,
+			         cstr(PyTuple_GET_ITEM(co->co_localsplusnames, i), b1));
+	}
+#endif
+}
+
+static void collect_roots(struct walk *k)
+{
+	add_root(k, PyImport_GetModuleDict(), "module", "sys.modules");
+	add_root(k, PyEval_GetBuiltins(), "module", "builtins");
+	PyInterpreterState *interp = PyThreadState_Get()->interp;
+	for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+	     ts = PyThreadState_Next(ts))
+		frame_roots(k, ts);
+}
+
+static void progress(struct walk *k, const char *what, size_t done, size_t total)
+{
+	if (k->opts->progress && (done % PROGRESS_EVERY == 0 || done == total))
+		fprintf(stderr, "heapsnap: %s %zu/%zu objects\n", what, done, total);
+}
+
+/* The gen-0 list head, found through a freshly tracked object; checked against the state. */
+static struct hs_error *find_generations(uintptr_t *ret)
+{
+	PyObject *probe = PyList_New(0);
+	if (!probe) {
+		PyErr_Clear();
+		return &hs_error_nomem;
+	}
+	uintptr_t head = ((struct hs_gc_head *)probe)[-1].next & ~(uintptr_t)1;
+	Py_DECREF(probe);
+	if (!head || *(uintptr_t *)(head + HS_GC_GENERATION0_PTR) != head)
+		return hs_error_create(HS_ERROR_OTHER,
+		                       "0x%lx: not the GC state's generation 0 (unknown layout)",
+		                       (unsigned long)head);
+	if (*(int *)(head + HS_GC_COLLECTING))
+		return hs_error_create(HS_ERROR_USAGE,
+		                       "a garbage collection is running (dump called from a "
+		                       "finalizer?): the GC lists are not consistent");
+	*ret = head;
+	return NULL;
+}
+
+#if PY_VERSION_HEX >= 0x030C0000
+static int count_object(PyObject *o, void *arg)
+{
+	(void)o;
+	++*(size_t *)arg;
+	return 1;
+}
+#endif
+
+static struct hs_error *collect(struct walk *k, uintptr_t gen0)
+{
+	size_t tracked = 0;
+	for (unsigned g = 0; g < 4; g++) {
+		uintptr_t head = gen0 + (g < 3 ? g * HS_GC_GENERATION_STRIDE : HS_GC_PERMANENT);
+		for (uintptr_t p = ((struct hs_gc_head *)head)->next & ~(uintptr_t)1; p != head;
+		     p = ((struct hs_gc_head *)p)->next & ~(uintptr_t)1) {
+			add(k, (PyObject *)(p + sizeof(struct hs_gc_head)), g);
+			tracked += g < 3;
+		}
+	}
+#if PY_VERSION_HEX >= 0x030C0000
+	size_t visited = 0;
+	PyUnstable_GC_VisitObjects(count_object, &visited);
+	if (visited != tracked)
+		return hs_error_create(HS_ERROR_OTHER,
+		                       "GC lists at 0x%lx hold %zu objects, "
+		                       "PyUnstable_GC_VisitObjects saw %zu",
+		                       (unsigned long)gen0, tracked, visited);
+#else
+	(void)tracked;
+#endif
+	collect_roots(k);
+	for (size_t i = 0; i < k->nobjs && !k->err; i++) {
+		PyObject *o = ADDR_OF(k->objs[i]);
+		PyTypeObject *tp = Py_TYPE(o);
+		add(k, (PyObject *)tp, GEN_CODE_NONE);
+		if (tp->tp_traverse && PyObject_IS_GC(o))
+			tp->tp_traverse(o, visit_add, k);
+		owned_edges(k, o);
+		for (size_t j = 0; j < k->nowned; j++)
+			add(k, k->owned[j].ptr, GEN_CODE_NONE);
+		if (PyDict_Check(o)) { /* keys: owned, or label targets of split tables */
+			Py_ssize_t pos = 0;
+			PyObject *key, *value;
+			while (PyDict_Next(o, &pos, &key, &value))
+				add(k, key, GEN_CODE_NONE);
+		} else if (PyWeakref_Check(o)) {
+			PyObject *r = ((PyWeakReference *)o)->wr_object;
+			if (r != Py_None)
+				add(k, r, GEN_CODE_NONE);
+		}
+		progress(k, "found", i + 1, k->nobjs);
+	}
+	return k->err;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Pass 2: emit
+ */
+
+static struct type_info *type_info(struct walk *k, PyTypeObject *tp)
+{
+	if ((k->ntypes + 1) * 2 > k->types_mask + 1) {
+		size_t cap = 2 * (k->types_mask + 1);
+		struct type_info *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		for (size_t i = 0; k->types && i <= k->types_mask; i++) {
+			if (!k->types[i].tp)
+				continue;
+			size_t j = hash_ptr((uintptr_t)k->types[i].tp) & (cap - 1);
+			while (v[j].tp)
+				j = (j + 1) & (cap - 1);
+			v[j] = k->types[i];
+		}
+		free(k->types);
+		k->types = v;
+		k->types_mask = cap - 1;
+	}
+	size_t j = hash_ptr((uintptr_t)tp) & k->types_mask;
+	while (k->types[j].tp && k->types[j].tp != tp)
+		j = (j + 1) & k->types_mask;
+	struct type_info *ti = &k->types[j];
+	if (ti->tp)
+		return ti;
+	ti->tp = tp;
+	k->ntypes++;
+	PyObject *m = _PyType_Lookup(tp, str_sizeof);
+	if (m == object_sizeof) {
+		ti->size_kind = SIZE_DEFAULT;
+	} else if (m && Py_IS_TYPE(m, &PyMethodDescr_Type) &&
+	           (((PyMethodDescrObject *)m)->d_method->ml_flags & METH_NOARGS)) {
+		ti->size_kind = SIZE_CFUNC;
+		ti->sizeof_fn = ((PyMethodDescrObject *)m)->d_method->ml_meth;
+	} else {
+		ti->size_kind = SIZE_GENERIC;
+	}
+	return ti;
+}
+
+/* sys.getsizeof(o), computed as getsizeof does; *approx is set when __sizeof__ failed. */
+static uint64_t object_size(const struct type_info *ti, PyObject *o, bool *approx)
+{
+	PyTypeObject *tp = Py_TYPE(o);
+	Py_ssize_t s = -1;
+	if (ti->size_kind == SIZE_DEFAULT) {
+		s = tp->tp_basicsize;
+		if (tp->tp_itemsize > 0)
+			s += Py_SIZE(o) * tp->tp_itemsize;
+	} else if (ti->size_kind == SIZE_CFUNC) {
+		PyObject *r = ti->sizeof_fn(o, NULL);
+		if (r) {
+			s = PyLong_AsSsize_t(r);
+			Py_DECREF(r);
+		}
+	} else {
+		size_t full = _PySys_GetSizeOf(o);
+		if (full != (size_t)-1 || !PyErr_Occurred())
+			return full;
+	}
+	*approx = s < 0;
+	if (s < 0) {
+		PyErr_Clear();
+		s = tp->tp_basicsize;
+	}
+	return (uint64_t)s + hs_preheader_size(o);
+}
+
+static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint64_t size)
+{
+	PyTypeObject *tp = ti->tp;
+	char name[264], module[264];
+	const char *n = tp->tp_name, *m = "builtins";
+	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+		n = cstr(((PyHeapTypeObject *)tp)->ht_qualname, name);
+		PyObject *mod =
+		    tp->tp_dict ? PyDict_GetItemWithError(tp->tp_dict, str_module) : NULL;
+		PyErr_Clear();
+		if (mod && PyUnicode_Check(mod))
+			m = cstr(mod, module);
+	} else {
+		const char *dot = strrchr(tp->tp_name, '.');
+		if (dot) {
+			snprintf(module, sizeof(module), "%.*s", (int)(dot - tp->tp_name),
+			         tp->tp_name);
+			m = module;
+			n = dot + 1;
+		}
+	}
+	uint32_t flags = 0;
+	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
+		flags |= HS_TYPE_HEAP;
+	if (PyType_IS_GC(tp))
+		flags |= HS_TYPE_GC;
+	if (tp->tp_finalize || tp->tp_del)
+		flags |= HS_TYPE_HAS_FINALIZER;
+	int64_t self = set_find(k, tp);
+	ti->declared = true;
+	return hs_writer_type(k->w, n, m, size, (uint64_t)(self + 1), flags, &ti->id);
+}
+
+/* The label of a traverse edge to dst (index), as (form, value). */
+static void resolve(struct walk *k, struct label *l, uint8_t *form, uint64_t *value)
+{
+	*form = HS_LABEL_NONE;
+	*value = 0;
+	if (!l)
+		return;
+	if (l->form == HS_LABEL_KEY || l->form == HS_LABEL_ATTR) {
+		int64_t key = set_find(k, (const void *)(uintptr_t)l->value);
+		if (key < 0)
+			return;
+		*value = (uint64_t)key;
+	} else {
+		*value = l->value;
+	}
+	*form = l->form;
+}
+
+static struct hs_error *missing(PyObject *src, PyObject *dst)
+{
+	return hs_error_create(HS_ERROR_OTHER,
+	                       "object 0x%lx: referent 0x%lx was not found in the first pass "
+	                       "(the heap changed during the dump)",
+	                       (unsigned long)(uintptr_t)src, (unsigned long)(uintptr_t)dst);
+}
+
+static struct hs_error *emit_edges(struct walk *k, PyObject *o)
+{
+	struct hs_error *err;
+	PyTypeObject *tp = Py_TYPE(o);
+	k->ntedges = 0;
+	if (tp->tp_traverse && PyObject_IS_GC(o))
+		tp->tp_traverse(o, visit_collect, k);
+	if (k->err)
+		return k->err;
+	PyObject **items = NULL;
+	Py_ssize_t nitems = 0;
+	bool positional = PyList_CheckExact(o) || PyTuple_CheckExact(o);
+	if (PyList_CheckExact(o)) {
+		items = ((PyListObject *)o)->ob_item;
+		nitems = PyList_GET_SIZE(o);
+	} else if (PyTuple_CheckExact(o)) {
+		items = ((PyTupleObject *)o)->ob_item;
+		nitems = PyTuple_GET_SIZE(o);
+	}
+	if (positional)
+		k->nlabels = 0;
+	else
+		build_labels(k, o);
+	if (k->err)
+		return k->err;
+	for (size_t e = 0; e < k->ntedges; e++) {
+		PyObject *d = k->tedges[e];
+		int64_t dst = set_find(k, d);
+		if (dst < 0)
+			return missing(o, d);
+		uint8_t form = HS_LABEL_NONE;
+		uint64_t value = 0;
+		if (positional) {
+			if ((Py_ssize_t)e < nitems && items[e] == d)
+				form = HS_LABEL_INDEX, value = e;
+		} else {
+			resolve(k, take_label(k, d), &form, &value);
+		}
+		err = hs_writer_edge(k->w, (uint64_t)dst, HS_EDGE_TRAVERSE, form, value);
+		if (err)
+			return err;
+	}
+	owned_edges(k, o);
+	if (k->err)
+		return k->err;
+	for (size_t i = 0; i < k->nlabels; i++) {
+		if (k->labels[i].owned && !k->labels[i].used)
+			push(k, &k->owned, &k->nowned, &k->owned_cap, k->labels[i].ptr,
+			     k->labels[i].form, k->labels[i].value, false);
+	}
+	for (size_t i = 0; i < k->nowned && !k->err; i++) {
+		int64_t dst = set_find(k, k->owned[i].ptr);
+		if (dst < 0)
+			return missing(o, k->owned[i].ptr);
+		uint8_t form;
+		uint64_t value;
+		resolve(k, &k->owned[i], &form, &value);
+		err = hs_writer_edge(k->w, (uint64_t)dst, HS_EDGE_OWNED, form, value);
+		if (err)
+			return err;
+	}
+	return k->err;
+}
+
+static struct hs_error *emit_object(struct walk *k, size_t i)
+{
+	PyObject *o = ADDR_OF(k->objs[i]);
+	unsigned gen = k->objs[i] & 7;
+	uint64_t refcnt = (uint64_t)Py_REFCNT(o); /* first: before anything touches o */
+	struct type_info *ti = type_info(k, Py_TYPE(o));
+	if (!ti)
+		return &hs_error_nomem;
+	bool approx = false;
+	uint64_t size = object_size(ti, o, &approx);
+	struct hs_error *err = ti->declared ? NULL : declare_type(k, ti, size);
+	if (err)
+		return err;
+	uint8_t flags = approx ? HS_OBJ_SIZE_APPROX : 0;
+	if (gen != GEN_CODE_NONE) {
+		flags |= HS_OBJ_GC;
+		if (((struct hs_gc_head *)o)[-1].prev & 1)
+			flags |= HS_OBJ_FINALIZED;
+	}
+	if (hs_is_immortal(o))
+		flags |= HS_OBJ_IMMORTAL;
+	k->heap_bytes += size;
+	err = hs_writer_object(k->w, (uint64_t)(uintptr_t)o, ti->id, size, refcnt, flags,
+	                       gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
+	if (!err)
+		err = emit_edges(k, o);
+	if (!err && k->opts->values) {
+		char buf[4 * PREVIEW_CHARS + 8];
+		Py_ssize_t n = preview(o, buf, sizeof(buf));
+		if (n >= 0)
+			err = hs_writer_value(k->w, buf, (size_t)n);
+	}
+	if (!err && PyWeakref_Check(o)) {
+		PyWeakReference *wr = (PyWeakReference *)o;
+		if (!grow((void **)&k->weak, &k->weak_cap, k->nweak + 1, sizeof(*k->weak)))
+			return &hs_error_nomem;
+		k->weak[k->nweak++] = (struct weak_link){
+		    i, wr->wr_object == Py_None ? NULL : wr->wr_object, wr->wr_callback};
+	}
+	return err;
+}
+
+static struct hs_error *emit_links(struct walk *k)
+{
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < k->nweak && !err; i++) {
+		int64_t r = k->weak[i].referent ? set_find(k, k->weak[i].referent) : -1;
+		int64_t c = k->weak[i].callback ? set_find(k, k->weak[i].callback) : -1;
+		err = hs_writer_weak(k->w, k->weak[i].ref, (uint64_t)(r + 1), (uint64_t)(c + 1));
+	}
+	for (size_t i = 0; i < k->nroots && !err; i++)
+		err = hs_writer_root(k->w, (uint64_t)set_find(k, k->roots[i].obj), k->roots[i].kind,
+		                     k->roots[i].name);
+	return err;
+}
+
+static struct hs_error *write_meta(struct walk *k, uintptr_t gen0)
+{
+	char thr[64], cnt[64];
+	const int *g0 = (const int *)(gen0 + 16), *g1 = (const int *)(gen0 + 40),
+	          *g2 = (const int *)(gen0 + 64); /* {threshold, count} of each generation */
+	snprintf(thr, sizeof(thr), "%d,%d,%d", g0[0], g1[0], g2[0]);
+	snprintf(cnt, sizeof(cnt), "%d,%d,%d", g0[1], g1[1], g2[1]);
+	struct hs_error *err = hs_writer_meta(k->w, "gc.threshold", thr);
+	if (!err)
+		err = hs_writer_meta(k->w, "gc.count", cnt);
+	if (!err)
+		err = hs_writer_meta(k->w, "values", k->opts->values ? "true" : "false");
+	return err;
+}
+
+static struct hs_error *dump(struct walk *k, const char *path)
+{
+	uintptr_t gen0 = 0;
+	struct hs_error *err = find_generations(&gen0);
+	if (err)
+		return err;
+	char version[32];
+	snprintf(version, sizeof(version), "%s", Py_GetVersion());
+	version[strcspn(version, " ")] = '\0';
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct hs_header h = {.producer = "heapsnap 0.1 inproc",
+	                      .runtime = "cpython",
+	                      .runtime_version = version,
+	                      .pointer_size = sizeof(void *),
+	                      .pid = (uint32_t)getpid(),
+	                      .time_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
+	                      .method = HS_METHOD_INPROC};
+	err = hs_writer_create(path, &h, &k->w);
+	for (int i = 0; !err && i < NLABELS; i++)
+		err = hs_writer_string(k->w, label_text[i], strlen(label_text[i]), &k->label_id[i]);
+	if (!err)
+		err = write_meta(k, gen0);
+	if (!err && !set_rehash(&k->set, 1 << 16))
+		err = &hs_error_nomem;
+	if (!err)
+		err = collect(k, gen0);
+	if (!err && !sort_keys(k))
+		err = &hs_error_nomem;
+	for (size_t i = 0; !err && i < k->nobjs; i++) {
+		err = emit_object(k, i);
+		progress(k, "wrote", i + 1, k->nobjs);
+	}
+	if (!err)
+		err = emit_links(k);
+	return err;
+}
+
+struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options *opts,
+                                struct hs_inproc_stats *ret)
+{
+	struct walk k = {.opts = opts};
+	struct hs_error *err = dump(&k, path);
+	struct hs_writer_stats st;
+	if (!err)
+		err = hs_writer_finish(k.w, &st);
+	hs_writer_destroy(k.w);
+	for (size_t i = 0; i < k.nroots; i++)
+		free(k.roots[i].name);
+	free(k.roots);
+	free(k.weak);
+	free(k.objs);
+	free(k.set.addr);
+	free(k.set.idx);
+	free(k.tedges);
+	free(k.owned);
+	free(k.labels);
+	free(k.slots);
+	free(k.types);
+	if (err)
+		return err;
+	*ret = (struct hs_inproc_stats){st.objects, st.edges, st.weak,     st.roots,
+	                                st.values,  st.bytes, k.heap_bytes};
+	return NULL;
+}

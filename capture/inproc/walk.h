@@ -1,0 +1,38 @@
+/*
+ * walk.h — the in-process heap walker behind heapsnap.dump(): it enumerates every object of
+ * the running interpreter and streams them through dumpfmt's hs_writer.  module.c is the thin
+ * Python layer over it.  The caller holds the GIL for the whole call.
+ */
+#ifndef HS_INPROC_WALK_H
+#define HS_INPROC_WALK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hsnap.h"
+
+typedef struct _object PyObject;
+
+struct hs_inproc_options {
+	bool values;   /* write value previews of str, bytes, int, float, bool, None */
+	bool progress; /* report progress on stderr */
+};
+
+struct hs_inproc_stats {
+	uint64_t objects, edges, weak, roots, values;
+	uint64_t bytes;      /* size of the .hsnap file */
+	uint64_t heap_bytes; /* sum of the objects' sys.getsizeof sizes */
+};
+
+/* Prepares what the walker needs from the interpreter (called once, from the module's init):
+ * cls is a class made by a class statement (type(name, (), {})), whose tp_traverse tells
+ * the instances of such classes apart; the caller keeps it alive.  Returns -1 with a Python
+ * exception set on failure. */
+int hs_inproc_init(PyObject *cls);
+
+/* Writes a snapshot of the whole heap to path.  Needs the GIL; allocates no Python object that
+ * the snapshot could contain and holds no reference while it reads refcounts. */
+struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options *opts,
+                                struct hs_inproc_stats *ret);
+
+#endif
