@@ -2,6 +2,7 @@
 #ifndef HS_COMMANDS_H
 #define HS_COMMANDS_H
 
+int hs_cmd_capture(int argc, char **argv);
 int hs_cmd_summary(int argc, char **argv);
 int hs_cmd_convert(int argc, char **argv);
 int hs_cmd_export(int argc, char **argv);

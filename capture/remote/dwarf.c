@@ -1,0 +1,407 @@
+/*
+ * dwarf.c — the one file that speaks libdwarf.  It finds the DWARF of a libpython (in the file,
+ * through .gnu_debuglink, or under /usr/lib/debug/.build-id), finds the structs and typedefs
+ * named in HS_LAYOUT_FIELDS, and resolves each member path to a byte offset, flattening the
+ * anonymous unions and structs CPython uses.  The result is cached per build-id, because a full
+ * scan of libpython's DWARF takes a second or more.  libdwarf's DW_DLV_* results and error
+ * objects never leave this file.
+ */
+#include <errno.h>
+#include <libdwarf/dwarf.h>
+#include <libdwarf/libdwarf.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const char *const field_types[HS_L_COUNT] = {
+#define HS_X(id, type, member) type,
+    HS_LAYOUT_FIELDS(HS_X)
+#undef HS_X
+};
+static const char *const field_members[HS_L_COUNT] = {
+#define HS_X(id, type, member) member,
+    HS_LAYOUT_FIELDS(HS_X)
+#undef HS_X
+};
+
+/* The distinct type names of the table, with the DIE offset of a complete definition. */
+struct wanted {
+	char name[64];
+	Dwarf_Off off; /* 0 = not found yet */
+};
+
+static bool file_exists(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The file holding the DWARF of elf_path, into buf; false when there is none. */
+static bool find_debug_file(const char *elf_path, const struct hs_elf_info *info, char *buf,
+                            size_t size)
+{
+	if (info->has_debug_info) {
+		snprintf(buf, size, "%s", elf_path);
+		return true;
+	}
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", elf_path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	else
+		strcpy(dir, ".");
+	if (info->debuglink[0]) {
+		const char *forms[] = {"%s/%s", "%s/.debug/%s", "/usr/lib/debug%s/%s"};
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(buf, size, forms[i], dir, info->debuglink);
+			struct hs_elf_info di;
+			struct hs_error *err = file_exists(buf) ? hs_elf_info(buf, &di) : NULL;
+			if (file_exists(buf) && !err && di.has_debug_info)
+				return true;
+			hs_error_destroy(err);
+		}
+	}
+	if (strlen(info->build_id) > 2) {
+		snprintf(buf, size, "/usr/lib/debug/.build-id/%.2s/%s.debug", info->build_id,
+		         info->build_id + 2);
+		if (file_exists(buf))
+			return true;
+	}
+	return false;
+}
+
+/* Strips typedefs and qualifiers from the type at off; returns the DIE (caller deallocs). */
+static Dwarf_Die strip_type(Dwarf_Debug dbg, Dwarf_Off off)
+{
+	for (int depth = 0; depth < 16; depth++) {
+		Dwarf_Die die;
+		Dwarf_Error e = NULL;
+		if (dwarf_offdie_b(dbg, off, 1, &die, &e) != DW_DLV_OK)
+			return NULL;
+		Dwarf_Half tag = 0;
+		dwarf_tag(die, &tag, &e);
+		if (tag != DW_TAG_typedef && tag != DW_TAG_const_type &&
+		    tag != DW_TAG_volatile_type)
+			return die;
+		Dwarf_Attribute a;
+		int r = dwarf_attr(die, DW_AT_type, &a, &e);
+		if (r != DW_DLV_OK || dwarf_global_formref(a, &off, &e) != DW_DLV_OK) {
+			dwarf_dealloc_die(die);
+			return NULL;
+		}
+		dwarf_dealloc_die(die);
+	}
+	return NULL;
+}
+
+static bool die_flag(Dwarf_Die die, Dwarf_Half attr)
+{
+	Dwarf_Bool has = 0;
+	Dwarf_Error e = NULL;
+	return dwarf_hasattr(die, attr, &has, &e) == DW_DLV_OK && has;
+}
+
+static int64_t die_udata(Dwarf_Die die, Dwarf_Half attr)
+{
+	Dwarf_Attribute a;
+	Dwarf_Error e = NULL;
+	Dwarf_Unsigned v;
+	if (dwarf_attr(die, attr, &a, &e) != DW_DLV_OK || dwarf_formudata(a, &v, &e) != DW_DLV_OK)
+		return -1;
+	return (int64_t)v;
+}
+
+static bool die_type_off(Dwarf_Die die, Dwarf_Off *ret)
+{
+	Dwarf_Attribute a;
+	Dwarf_Error e = NULL;
+	return dwarf_attr(die, DW_AT_type, &a, &e) == DW_DLV_OK &&
+	       dwarf_global_formref(a, ret, &e) == DW_DLV_OK;
+}
+
+/* Finds member `name` of the struct/union at off, looking into anonymous members (a bounded
+ * explicit stack, no recursion); returns its offset and writes its type's DIE offset. */
+static int64_t find_member(Dwarf_Debug dbg, Dwarf_Off off, const char *name, size_t len,
+                           Dwarf_Off *type_ret)
+{
+	struct {
+		Dwarf_Off off;
+		int64_t base;
+	} stack[16];
+	int sp = 0;
+	stack[sp++].off = off;
+	stack[0].base = 0;
+	while (sp > 0) {
+		sp--;
+		Dwarf_Off cur = stack[sp].off;
+		int64_t base = stack[sp].base;
+		Dwarf_Die s = strip_type(dbg, cur), child = NULL;
+		Dwarf_Error e = NULL;
+		if (!s)
+			continue;
+		int r = dwarf_child(s, &child, &e);
+		dwarf_dealloc_die(s);
+		while (r == DW_DLV_OK) {
+			Dwarf_Half tag = 0;
+			dwarf_tag(child, &tag, &e);
+			char *n = NULL;
+			if (tag == DW_TAG_member) {
+				int64_t loc = die_udata(child, DW_AT_data_member_location);
+				if (loc < 0)
+					loc = 0; /* union members */
+				Dwarf_Off t = 0;
+				bool has_t = die_type_off(child, &t);
+				if (dwarf_diename(child, &n, &e) != DW_DLV_OK) {
+					if (has_t && sp < 16)
+						stack[sp++] = (typeof(stack[0])){t, base + loc};
+				} else if (strlen(n) == len && !memcmp(n, name, len)) {
+					dwarf_dealloc_die(child);
+					*type_ret = has_t ? t : 0;
+					return base + loc;
+				}
+			}
+			Dwarf_Die next = NULL;
+			r = dwarf_siblingof_b(dbg, child, 1, &next, &e);
+			dwarf_dealloc_die(child);
+			child = next;
+		}
+	}
+	return -1;
+}
+
+/* The offset of a dotted member path in the type at off, or its size for "sizeof"; -1. */
+static int64_t resolve_path(Dwarf_Debug dbg, Dwarf_Off off, const char *path, size_t plen)
+{
+	if (plen == 6 && !memcmp(path, "sizeof", 6)) {
+		Dwarf_Die d = strip_type(dbg, off);
+		int64_t v = d ? die_udata(d, DW_AT_byte_size) : -1;
+		if (d)
+			dwarf_dealloc_die(d);
+		return v;
+	}
+	int64_t total = 0;
+	const char *p = path, *end = path + plen;
+	while (p < end) {
+		const char *dot = memchr(p, '.', (size_t)(end - p));
+		size_t n = dot ? (size_t)(dot - p) : (size_t)(end - p);
+		Dwarf_Off t = 0;
+		int64_t o = find_member(dbg, off, p, n, &t);
+		if (o < 0)
+			return -1;
+		total += o;
+		off = t;
+		p += n + (dot ? 1 : 0);
+	}
+	return total;
+}
+
+/* Scans every CU's top-level DIEs for complete definitions of the wanted names. */
+static void scan_types(Dwarf_Debug dbg, struct wanted *w, size_t nw)
+{
+	size_t found = 0;
+	Dwarf_Error e = NULL;
+	for (;;) {
+		Dwarf_Unsigned hlen, abbr, typeoff, next;
+		Dwarf_Half ver, asz, lsz, esz, cutype;
+		Dwarf_Off abbrev;
+		Dwarf_Sig8 sig;
+		(void)abbr;
+		int r = dwarf_next_cu_header_d(dbg, 1, &hlen, &ver, &abbrev, &asz, &lsz, &esz, &sig,
+		                               &typeoff, &next, &cutype, &e);
+		if (r != DW_DLV_OK)
+			break;
+		Dwarf_Die cu = NULL, die = NULL;
+		if (dwarf_siblingof_b(dbg, NULL, 1, &cu, &e) != DW_DLV_OK)
+			continue;
+		r = found < nw ? dwarf_child(cu, &die, &e) : DW_DLV_NO_ENTRY;
+		dwarf_dealloc_die(cu);
+		while (r == DW_DLV_OK) {
+			Dwarf_Half tag = 0;
+			char *name = NULL;
+			dwarf_tag(die, &tag, &e);
+			if ((tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+			     tag == DW_TAG_typedef) &&
+			    dwarf_diename(die, &name, &e) == DW_DLV_OK) {
+				for (size_t i = 0; i < nw; i++) {
+					if (w[i].off || strcmp(w[i].name, name) != 0)
+						continue;
+					Dwarf_Off o = 0;
+					if (tag == DW_TAG_typedef) {
+						Dwarf_Off t;
+						Dwarf_Die s = die_type_off(die, &t)
+						                  ? strip_type(dbg, t)
+						                  : NULL;
+						if (s && !die_flag(s, DW_AT_declaration))
+							dwarf_dieoffset(s, &o, &e);
+						if (s)
+							dwarf_dealloc_die(s);
+					} else if (!die_flag(die, DW_AT_declaration)) {
+						dwarf_dieoffset(die, &o, &e);
+					}
+					if (o) {
+						w[i].off = o;
+						found++;
+					}
+				}
+			}
+			Dwarf_Die next_die = NULL;
+			r = dwarf_siblingof_b(dbg, die, 1, &next_die, &e);
+			dwarf_dealloc_die(die);
+			die = next_die;
+		}
+	}
+}
+
+static struct hs_error *layout_from_dwarf(const char *debug_path, struct hs_layout *ret)
+{
+	Dwarf_Debug dbg = NULL;
+	Dwarf_Error e = NULL;
+	char true_path[PATH_MAX];
+	int r = dwarf_init_path(debug_path, true_path, sizeof(true_path), DW_DLC_READ,
+	                        DW_GROUPNUMBER_ANY, NULL, NULL, &dbg, NULL, 0, NULL, &e);
+	if (r != DW_DLV_OK) {
+		struct hs_error *err =
+		    hs_error_create(HS_ERROR_FORMAT, "%s: cannot read DWARF: %s", debug_path,
+		                    r == DW_DLV_ERROR ? dwarf_errmsg(e) : "no debug sections");
+		if (r == DW_DLV_ERROR)
+			dwarf_dealloc_error(dbg, e);
+		return err;
+	}
+	struct wanted w[HS_L_COUNT];
+	size_t nw = 0;
+	for (size_t f = 0; f < HS_L_COUNT; f++) {
+		const char *p = field_types[f];
+		while (*p) {
+			size_t n = strcspn(p, "|");
+			bool seen = false;
+			for (size_t i = 0; i < nw && !seen; i++)
+				seen = strlen(w[i].name) == n && !memcmp(w[i].name, p, n);
+			if (!seen && n < sizeof(w[0].name)) {
+				memcpy(w[nw].name, p, n);
+				w[nw].name[n] = 0;
+				w[nw++].off = 0;
+			}
+			p += n + (p[n] == '|');
+		}
+	}
+	scan_types(dbg, w, nw);
+	for (size_t f = 0; f < HS_L_COUNT; f++) {
+		ret->v[f] = -1;
+		for (const char *t = field_types[f]; *t && ret->v[f] < 0;) {
+			size_t tn = strcspn(t, "|");
+			Dwarf_Off off = 0;
+			for (size_t i = 0; i < nw; i++)
+				if (strlen(w[i].name) == tn && !memcmp(w[i].name, t, tn))
+					off = w[i].off;
+			for (const char *m = field_members[f]; off && *m && ret->v[f] < 0;) {
+				size_t mn = strcspn(m, "|");
+				ret->v[f] = resolve_path(dbg, off, m, mn);
+				m += mn + (m[mn] == '|');
+			}
+			t += tn + (t[tn] == '|');
+		}
+	}
+	dwarf_finish(dbg, &e);
+	if (ret->v[HS_L_TP_FLAGS] < 0 || ret->v[HS_L_GCGEN_SIZE] < 0)
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s: its DWARF has no PyTypeObject or GC state: not a "
+		                       "CPython 3.8-3.13 build?",
+		                       debug_path);
+	return NULL;
+}
+
+/* The cache file name: the build-id plus a checksum of the field table, so that a changed
+ * table never reads an old cache. */
+static void cache_path(const char *dir, const char *build_id, char *buf, size_t size)
+{
+	uint32_t crc = 0;
+	for (size_t f = 0; f < HS_L_COUNT; f++) {
+		crc = hs_crc32c(crc, field_types[f], strlen(field_types[f]) + 1);
+		crc = hs_crc32c(crc, field_members[f], strlen(field_members[f]) + 1);
+	}
+	if (dir)
+		snprintf(buf, size, "%s/layout-%s-%08x.txt", dir, build_id, crc);
+	else if (getenv("XDG_CACHE_HOME"))
+		snprintf(buf, size, "%s/heapsnap/layout-%s-%08x.txt", getenv("XDG_CACHE_HOME"),
+		         build_id, crc);
+	else
+		snprintf(buf, size, "%s/.cache/heapsnap/layout-%s-%08x.txt",
+		         getenv("HOME") ? getenv("HOME") : "/tmp", build_id, crc);
+}
+
+static bool cache_read(const char *path, struct hs_layout *ret)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	struct hs_layout l;
+	size_t i = 0;
+	long long v;
+	while (i < HS_L_COUNT && fscanf(f, "%lld", &v) == 1)
+		l.v[i++] = v;
+	fclose(f);
+	if (i != HS_L_COUNT)
+		return false;
+	*ret = l;
+	return true;
+}
+
+/* Writes the cache through a temporary file and a rename; failures are ignored (the cache is
+ * an optimisation). */
+static void cache_write(const char *path, const struct hs_layout *l)
+{
+	char dir[PATH_MAX + 64], tmp[PATH_MAX + 96];
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(dir, 0700);
+		*p = '/';
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return;
+	for (size_t i = 0; i < HS_L_COUNT; i++)
+		fprintf(f, "%lld\n", (long long)l->v[i]);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+	else
+		unlink(tmp);
+}
+
+struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, struct hs_layout *ret)
+{
+	struct hs_elf_info info;
+	struct hs_error *err = hs_elf_info(elf_path, &info);
+	if (err)
+		return err;
+	char cpath[PATH_MAX + 64];
+	if (info.build_id[0]) {
+		cache_path(cache_dir, info.build_id, cpath, sizeof(cpath));
+		if (cache_read(cpath, ret))
+			return NULL;
+	}
+	char dbg[PATH_MAX];
+	if (!find_debug_file(elf_path, &info, dbg, sizeof(dbg)))
+		return hs_error_create(
+		    HS_ERROR_FORMAT,
+		    "%s: no DWARF debug information (build-id %s): install its debug symbols "
+		    "(Debian: the python3.X-dbg or libpython3.X-dbg package, or "
+		    "/usr/lib/debug/.build-id/...), or use a python built with -g",
+		    elf_path, info.build_id[0] ? info.build_id : "none");
+	struct hs_layout l;
+	err = layout_from_dwarf(dbg, &l);
+	if (err)
+		return err;
+	if (info.build_id[0])
+		cache_write(cpath, &l);
+	*ret = l;
+	return NULL;
+}

@@ -1,0 +1,658 @@
+/*
+ * memsrc.c — the memory sources behind the walker: a live pid (stopped with ptrace only while
+ * its memory is copied in batched process_vm_readv calls), an ELF core file (PT_LOAD segments
+ * mapped from the core, plus the NT_FILE files for the read-only pages a core omits), and a
+ * caller's read callback (gdb) behind a page cache.  All three end up as one struct hs_memsrc
+ * that hs_mem_read serves.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define PAGE 4096u
+
+/* A memory region to release on deinit: an mmap (len > 0) or a malloc (len == 0). */
+struct hs_region {
+	struct hs_region *next;
+	void *addr;
+	size_t len;
+};
+
+/* The callback source's page cache: open addressing on page numbers; a NULL data pointer in a
+ * used slot remembers an unreadable page. */
+struct hs_pagecache {
+	uint64_t *keys; /* page address + 1; 0 = empty slot */
+	uint8_t **data;
+	size_t cap, used;
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static struct hs_error *keep_region(struct hs_memsrc *m, void *addr, size_t len)
+{
+	struct hs_region *r = malloc(sizeof(*r));
+	if (!r)
+		return &hs_error_nomem;
+	r->addr = addr;
+	r->len = len;
+	r->next = m->regions;
+	m->regions = r;
+	return NULL;
+}
+
+static struct hs_error *push_seg(struct hs_memseg **segs, size_t *n, size_t *cap, uint64_t start,
+                                 uint64_t end, const uint8_t *data)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct hs_memseg *p = realloc(*segs, nc * sizeof(*p));
+		if (!p)
+			return &hs_error_nomem;
+		*segs = p;
+		*cap = nc;
+	}
+	(*segs)[(*n)++] = (struct hs_memseg){start, end, data};
+	return NULL;
+}
+
+static int cmp_seg(const void *a, const void *b)
+{
+	const struct hs_memseg *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static struct hs_error *add_mapping(struct hs_memsrc *m, uint64_t start, uint64_t end, uint64_t off,
+                                    const char *path)
+{
+	struct hs_mapping *p = realloc(m->maps, (m->nmaps + 1) * sizeof(*p));
+	if (!p)
+		return &hs_error_nomem;
+	m->maps = p;
+	char *copy = strdup(path ? path : "");
+	if (!copy)
+		return &hs_error_nomem;
+	m->maps[m->nmaps++] = (struct hs_mapping){start, end, off, copy};
+	return NULL;
+}
+
+/* Finds the segment holding addr in a sorted array, or NULL. */
+static const struct hs_memseg *find_seg(const struct hs_memseg *segs, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (segs[mid].end <= addr)
+			lo = mid + 1;
+		else if (segs[mid].start > addr)
+			hi = mid;
+		else
+			return &segs[mid];
+	}
+	return NULL;
+}
+
+const uint8_t *hs_mem_peek(struct hs_memsrc *m, uint64_t addr, size_t len)
+{
+	const struct hs_memseg *s = NULL;
+	if (m->last < m->nsegs && m->segs[m->last].start <= addr && addr < m->segs[m->last].end)
+		s = &m->segs[m->last];
+	else if ((s = find_seg(m->segs, m->nsegs, addr)) != NULL)
+		m->last = (size_t)(s - m->segs);
+	if (!s || s->end - addr < len)
+		return NULL;
+	return s->data + (addr - s->start);
+}
+
+static const uint8_t *cache_page(struct hs_memsrc *m, uint64_t page)
+{
+	struct hs_pagecache *c = m->cache;
+	if (!c || !m->read)
+		return NULL;
+	if ((c->used + 1) * 2 > c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 4096;
+		uint64_t *nk = calloc(nc, sizeof(*nk));
+		uint8_t **nd = calloc(nc, sizeof(*nd));
+		if (!nk || !nd) {
+			free(nk);
+			free(nd);
+			return NULL;
+		}
+		for (size_t i = 0; i < c->cap; i++) {
+			if (!c->keys[i])
+				continue;
+			size_t j = (size_t)((c->keys[i] / PAGE) * 0x9E3779B97F4A7C15ull) & (nc - 1);
+			while (nk[j])
+				j = (j + 1) & (nc - 1);
+			nk[j] = c->keys[i];
+			nd[j] = c->data[i];
+		}
+		free(c->keys);
+		free(c->data);
+		c->keys = nk;
+		c->data = nd;
+		c->cap = nc;
+	}
+	uint64_t key = page + 1;
+	size_t j = (size_t)((key / PAGE) * 0x9E3779B97F4A7C15ull) & (c->cap - 1);
+	while (c->keys[j]) {
+		if (c->keys[j] == key)
+			return c->data[j];
+		j = (j + 1) & (c->cap - 1);
+	}
+	uint8_t *buf = malloc(PAGE);
+	if (buf && m->read(m->read_ctx, page, buf, PAGE) != 0) {
+		free(buf);
+		buf = NULL;
+	}
+	c->keys[j] = key;
+	c->data[j] = buf;
+	c->used++;
+	return buf;
+}
+
+bool hs_mem_read(struct hs_memsrc *m, uint64_t addr, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+	while (len) {
+		if (addr + len < addr)
+			return false;
+		const struct hs_memseg *s = NULL;
+		if (m->last < m->nsegs && m->segs[m->last].start <= addr &&
+		    addr < m->segs[m->last].end)
+			s = &m->segs[m->last];
+		else if ((s = find_seg(m->segs, m->nsegs, addr)) != NULL)
+			m->last = (size_t)(s - m->segs);
+		else
+			s = find_seg(m->fsegs, m->nfsegs, addr);
+		size_t n;
+		if (s) {
+			n = s->end - addr < len ? (size_t)(s->end - addr) : len;
+			memcpy(out, s->data + (addr - s->start), n);
+		} else {
+			uint64_t page = addr & ~(uint64_t)(PAGE - 1);
+			const uint8_t *p = cache_page(m, page);
+			if (!p)
+				return false;
+			n = page + PAGE - addr < len ? (size_t)(page + PAGE - addr) : len;
+			memcpy(out, p + (addr - page), n);
+		}
+		out += n;
+		addr += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Serves the file-backed mappings from their files: for a core, the pages it omits; for a pid,
+ * the executable mappings it did not copy.  Files that cannot be opened are skipped. */
+static struct hs_error *add_file_fallback(struct hs_memsrc *m)
+{
+	for (size_t i = 0; i < m->nmaps; i++) {
+		const struct hs_mapping *mp = &m->maps[i];
+		if (!mp->path || mp->path[0] != '/')
+			continue;
+		int fd = open(mp->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct stat st;
+		uint64_t len = mp->end - mp->start;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    (uint64_t)st.st_size <= mp->file_offset) {
+			close(fd);
+			continue;
+		}
+		if ((uint64_t)st.st_size - mp->file_offset < len)
+			len = ((uint64_t)st.st_size - mp->file_offset) & ~(uint64_t)(PAGE - 1);
+		void *p = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)mp->file_offset)
+		              : MAP_FAILED;
+		close(fd);
+		if (p == MAP_FAILED)
+			continue;
+		struct hs_error *err = keep_region(m, p, len);
+		if (!err)
+			err = push_seg(&m->fsegs, &m->nfsegs, &m->fsegs_cap, mp->start,
+			               mp->start + len, p);
+		if (err)
+			return err;
+	}
+	qsort(m->fsegs, m->nfsegs, sizeof(*m->fsegs), cmp_seg);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Live pid
+ */
+
+struct tracee {
+	pid_t *tids;
+	size_t n, cap;
+};
+
+static bool tracee_has(const struct tracee *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->tids[i] == tid)
+			return true;
+	return false;
+}
+
+static void detach_all(struct tracee *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		ptrace(PTRACE_DETACH, t->tids[i], NULL, NULL);
+	free(t->tids);
+	t->tids = NULL;
+	t->n = t->cap = 0;
+}
+
+/* Interrupts a seized thread and waits for its stop; false when it exited instead.  A signal
+ * that arrives first is delivered (PTRACE_CONT with it) and the wait goes on. */
+static bool interrupt_one(pid_t tid)
+{
+	ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
+	for (int i = 0; i < 1000; i++) {
+		int status;
+		pid_t r = waitpid(tid, &status, __WALL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || WIFEXITED(status) || WIFSIGNALED(status))
+			return false;
+		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)
+			return true;
+		if (WIFSTOPPED(status))
+			ptrace(PTRACE_CONT, tid, NULL, (void *)(long)WSTOPSIG(status));
+	}
+	return false;
+}
+
+/* Seizes and interrupts every thread of pid, rescanning /proc/PID/task until no new thread
+ * appears (a running thread may start another before it stops). */
+static struct hs_error *stop_all(int pid, struct tracee *t)
+{
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	for (int round = 0; round < 100; round++) {
+		DIR *d = opendir(dir);
+		if (!d) {
+			if (errno == ENOENT)
+				return hs_error_create(HS_ERROR_IO, "process %d does not exist",
+				                       pid);
+			return hs_error_errno(errno, dir, "open");
+		}
+		bool added = false;
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] < '0' || e->d_name[0] > '9')
+				continue;
+			pid_t tid = (pid_t)atoi(e->d_name);
+			if (tracee_has(t, tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
+				if (errno == ESRCH)
+					continue; /* the thread just exited */
+				int er = errno;
+				closedir(d);
+				return hs_error_create(
+				    HS_ERROR_IO,
+				    "process %d: cannot attach to thread %d: %s (ptrace_scope, or "
+				    "another tracer?)",
+				    pid, (int)tid, strerror(er));
+			}
+			if (t->n == t->cap) {
+				size_t nc = t->cap ? t->cap * 2 : 16;
+				pid_t *p = realloc(t->tids, nc * sizeof(*p));
+				if (!p) {
+					ptrace(PTRACE_DETACH, tid, NULL, NULL);
+					closedir(d);
+					return &hs_error_nomem;
+				}
+				t->tids = p;
+				t->cap = nc;
+			}
+			t->tids[t->n++] = tid;
+			added = true;
+			if (!interrupt_one(tid)) {
+				t->n--; /* the thread is gone */
+				if (tid == pid) {
+					closedir(d);
+					return hs_error_create(
+					    HS_ERROR_IO, "process %d exited during capture", pid);
+				}
+			}
+		}
+		closedir(d);
+		if (!added)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* Parses one /proc/PID/maps line into its fields; path may be empty. */
+static bool parse_maps_line(char *line, uint64_t *start, uint64_t *end, char perms[5],
+                            uint64_t *off, char **path)
+{
+	unsigned long long s, e, o;
+	int n = 0;
+	if (sscanf(line, "%llx-%llx %4s %llx %*s %*s%n", &s, &e, perms, &o, &n) < 4)
+		return false;
+	char *p = line + n;
+	while (*p == ' ')
+		p++;
+	p[strcspn(p, "\n")] = 0;
+	*start = s;
+	*end = e;
+	*off = o;
+	*path = p;
+	return true;
+}
+
+/* Copies [start, end) of pid into buf: one process_vm_readv per batch of iovecs, then page by
+ * page for a mapping that failed, keeping the readable runs as segments. */
+static struct hs_error *copy_pid_memory(struct hs_memsrc *m, int pid, uint64_t *starts,
+                                        uint64_t *ends, size_t n)
+{
+	uint8_t **bufs = calloc(n ? n : 1, sizeof(*bufs));
+	if (!bufs)
+		return &hs_error_nomem;
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < n && !err; i++) {
+		size_t len = ends[i] - starts[i];
+		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED) {
+			err = hs_error_errno(errno, "mmap", "allocate a copy of the target");
+			break;
+		}
+		bufs[i] = p;
+		err = keep_region(m, p, len);
+	}
+	for (size_t i = 0; i < n && !err;) {
+		struct iovec local[1024], remote[1024];
+		size_t k = 0, total = 0;
+		for (; k < 1024 && i + k < n; k++) {
+			size_t len = ends[i + k] - starts[i + k];
+			local[k] = (struct iovec){bufs[i + k], len};
+			remote[k] = (struct iovec){(void *)(uintptr_t)starts[i + k], len};
+			total += len;
+		}
+		ssize_t got = process_vm_readv(pid, local, k, remote, k, 0);
+		if (got == (ssize_t)total) {
+			for (size_t j = 0; j < k && !err; j++)
+				err = push_seg(&m->segs, &m->nsegs, &m->segs_cap, starts[i + j],
+				               ends[i + j], bufs[i + j]);
+			i += k;
+			continue;
+		}
+		if (got < 0 && errno == ESRCH) {
+			err = hs_error_create(HS_ERROR_IO, "process %d exited during capture", pid);
+			break;
+		}
+		/* Keep the fully read mappings, then retry the first failing one page by page. */
+		size_t done = got > 0 ? (size_t)got : 0, j = 0;
+		while (j < k && done >= ends[i + j] - starts[i + j]) {
+			done -= ends[i + j] - starts[i + j];
+			err = push_seg(&m->segs, &m->nsegs, &m->segs_cap, starts[i + j],
+			               ends[i + j], bufs[i + j]);
+			j++;
+		}
+		i += j;
+		if (i >= n || err)
+			continue;
+		uint64_t run = starts[i];
+		for (uint64_t a = starts[i]; a < ends[i] && !err; a += PAGE) {
+			struct iovec l = {bufs[i] + (a - starts[i]), PAGE};
+			struct iovec r = {(void *)(uintptr_t)a, PAGE};
+			if (process_vm_readv(pid, &l, 1, &r, 1, 0) != (ssize_t)PAGE) {
+				if (a > run)
+					err = push_seg(&m->segs, &m->nsegs, &m->segs_cap, run, a,
+					               bufs[i] + (run - starts[i]));
+				run = a + PAGE;
+			}
+		}
+		if (!err && ends[i] > run)
+			err = push_seg(&m->segs, &m->nsegs, &m->segs_cap, run, ends[i],
+			               bufs[i] + (run - starts[i]));
+		i++;
+	}
+	free(bufs);
+	return err;
+}
+
+struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid)
+{
+	memset(m, 0, sizeof(*m));
+	m->pid = pid;
+	if (pid <= 0)
+		return hs_error_create(HS_ERROR_USAGE, "bad pid %d", pid);
+	struct tracee t = {0};
+	double t0 = now_seconds();
+	struct hs_error *err = stop_all(pid, &t);
+	if (err) {
+		detach_all(&t);
+		return err;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		err = errno == ENOENT
+		          ? hs_error_create(HS_ERROR_IO, "process %d exited during capture", pid)
+		          : hs_error_errno(errno, path, "open");
+		detach_all(&t);
+		return err;
+	}
+	uint64_t *starts = NULL, *ends = NULL;
+	size_t n = 0, cap = 0;
+	char line[4096 + 256];
+	while (!err && fgets(line, sizeof(line), f)) {
+		uint64_t s, e, off;
+		char perms[5] = {0}, *p;
+		if (!parse_maps_line(line, &s, &e, perms, &off, &p))
+			continue;
+		err = add_mapping(m, s, e, off, p);
+		/* Copy what can change or what no file holds: every readable, non-executable
+		 * mapping except the kernel's own pages. */
+		if (err || perms[0] != 'r' || perms[2] == 'x' || !strcmp(p, "[vvar]") ||
+		    !strcmp(p, "[vsyscall]"))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			uint64_t *ns = realloc(starts, cap * sizeof(*ns));
+			if (ns)
+				starts = ns;
+			uint64_t *ne = ns ? realloc(ends, cap * sizeof(*ne)) : NULL;
+			if (!ne) {
+				err = &hs_error_nomem;
+				break;
+			}
+			ends = ne;
+		}
+		starts[n] = s;
+		ends[n++] = e;
+	}
+	fclose(f);
+	if (!err)
+		err = copy_pid_memory(m, pid, starts, ends, n);
+	detach_all(&t);
+	m->pause_seconds = now_seconds() - t0;
+	free(starts);
+	free(ends);
+	if (!err) {
+		qsort(m->segs, m->nsegs, sizeof(*m->segs), cmp_seg);
+		err = add_file_fallback(m);
+	}
+	return err;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * ELF core
+ */
+
+/* Parses an NT_FILE note: count, page size, then (start, end, page offset) triples, then the
+ * NUL-separated paths. */
+static struct hs_error *parse_nt_file(struct hs_memsrc *m, const char *core, const uint8_t *d,
+                                      size_t len, uint64_t note_off)
+{
+	if (len < 16)
+		return hs_error_create(HS_ERROR_FORMAT, "%s: offset %llu: NT_FILE note too short",
+		                       core, (unsigned long long)note_off);
+	uint64_t count, pagesz;
+	memcpy(&count, d, 8);
+	memcpy(&pagesz, d + 8, 8);
+	if (count > (len - 16) / 24)
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s: offset %llu: NT_FILE note claims %llu files", core,
+		                       (unsigned long long)note_off, (unsigned long long)count);
+	const char *names = (const char *)d + 16 + count * 24, *end = (const char *)d + len;
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t v[3];
+		memcpy(v, d + 16 + i * 24, 24);
+		size_t nl = strnlen(names, (size_t)(end - names));
+		if (names + nl >= end)
+			return hs_error_create(
+			    HS_ERROR_FORMAT, "%s: offset %llu: NT_FILE path %llu unterminated",
+			    core, (unsigned long long)note_off, (unsigned long long)i);
+		struct hs_error *err = add_mapping(m, v[0], v[1], v[2] * pagesz, names);
+		if (err)
+			return err;
+		names += nl + 1;
+	}
+	return NULL;
+}
+
+struct hs_error *hs_memsrc_init_core(struct hs_memsrc *m, const char *core_path)
+{
+	memset(m, 0, sizeof(*m));
+	elf_version(EV_CURRENT);
+	int fd = open(core_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return hs_error_errno(errno, core_path, "open");
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int er = errno;
+		close(fd);
+		return hs_error_errno(er, core_path, "stat");
+	}
+	void *map =
+	    st.st_size ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	struct hs_error *err = NULL;
+	GElf_Ehdr eh;
+	size_t nph = 0;
+	if (map == MAP_FAILED || !e || !gelf_getehdr(e, &eh) || eh.e_type != ET_CORE ||
+	    elf_getphdrnum(e, &nph) != 0) {
+		err = hs_error_create(HS_ERROR_FORMAT, "%s: offset 0: not an ELF core file",
+		                      core_path);
+		goto out;
+	}
+	err = keep_region(m, map, (size_t)st.st_size);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < nph && !err; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph))
+			continue;
+		if (ph.p_offset > (uint64_t)st.st_size ||
+		    ph.p_filesz > (uint64_t)st.st_size - ph.p_offset) {
+			err = hs_error_create(HS_ERROR_FORMAT,
+			                      "%s: offset %llu: segment %zu runs past the end of "
+			                      "the file (truncated core?)",
+			                      core_path, (unsigned long long)ph.p_offset, i);
+			break;
+		}
+		if (ph.p_type == PT_LOAD && ph.p_filesz)
+			err = push_seg(&m->segs, &m->nsegs, &m->segs_cap, ph.p_vaddr,
+			               ph.p_vaddr + ph.p_filesz, (uint8_t *)map + ph.p_offset);
+		if (ph.p_type != PT_NOTE)
+			continue;
+		Elf_Data *nd =
+		    elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		size_t off = 0, noff, doff;
+		GElf_Nhdr nh;
+		while (nd && !err && (off = gelf_getnote(nd, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type == NT_FILE)
+				err = parse_nt_file(m, core_path, (uint8_t *)nd->d_buf + doff,
+				                    nh.n_descsz, ph.p_offset + doff);
+		}
+	}
+	if (!err) {
+		qsort(m->segs, m->nsegs, sizeof(*m->segs), cmp_seg);
+		err = add_file_fallback(m);
+	}
+out:
+	if (e)
+		elf_end(e);
+	if (err && map != MAP_FAILED && !m->regions)
+		munmap(map, (size_t)st.st_size);
+	close(fd);
+	return err;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Callback
+ */
+
+struct hs_error *hs_memsrc_init_callback(struct hs_memsrc *m, hs_memsrc_read_fn read, void *ctx,
+                                         const struct hs_mapping *maps, size_t nmaps)
+{
+	memset(m, 0, sizeof(*m));
+	if (!read)
+		return hs_error_create(HS_ERROR_USAGE, "no read callback");
+	m->read = read;
+	m->read_ctx = ctx;
+	m->cache = calloc(1, sizeof(*m->cache));
+	if (!m->cache)
+		return &hs_error_nomem;
+	for (size_t i = 0; i < nmaps; i++) {
+		struct hs_error *err =
+		    add_mapping(m, maps[i].start, maps[i].end, maps[i].file_offset, maps[i].path);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+void hs_memsrc_deinit(struct hs_memsrc *m)
+{
+	for (struct hs_region *r = m->regions, *next; r; r = next) {
+		next = r->next;
+		if (r->len)
+			munmap(r->addr, r->len);
+		else
+			free(r->addr);
+		free(r);
+	}
+	for (size_t i = 0; i < m->nmaps; i++)
+		free((char *)m->maps[i].path);
+	free(m->maps);
+	free(m->segs);
+	free(m->fsegs);
+	if (m->cache) {
+		for (size_t i = 0; i < m->cache->cap; i++)
+			free(m->cache->data[i]);
+		free(m->cache->keys);
+		free(m->cache->data);
+		free(m->cache);
+	}
+	memset(m, 0, sizeof(*m));
+}

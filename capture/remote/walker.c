@@ -1,0 +1,1939 @@
+/*
+ * walker.c — the CPython 3.8–3.13 heap walker: from _PyRuntime to every interpreter's GC
+ * generations, then every object's type, size, refcount and references as tp_traverse visits
+ * them, discovery of untracked objects through those references, weak links and roots, and
+ * finally the snapshot through hsnap.h's writer (objects sorted by address).
+ *
+ * The target's memory is hostile: every pointer is validated before it becomes an object
+ * (aligned, readable, a sane refcount, a type whose metatype chain reaches `type`), every loop is
+ * bounded, and an object that does not validate is skipped and counted as a warning.
+ * Version differences come from the DWARF layout (hs_layout) and a minor version derived from
+ * which members exist; the constants DWARF lacks are the HS_TPF_* below (cpython-heap-walk.md
+ * §1.6).  Nothing here recurses over the heap: a worklist drives discovery.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Type flags that DWARF does not carry (Include/object.h). */
+#define HS_TPF_INLINE_VALUES (1ull << 2)   /* 3.13 */
+#define HS_TPF_MANAGED_WEAKREF (1ull << 3) /* 3.12+ */
+#define HS_TPF_MANAGED_DICT (1ull << 4)    /* 3.11+ */
+#define HS_TPF_HEAPTYPE (1ull << 9)
+#define HS_TPF_HAVE_GC (1ull << 14)
+#define HS_TPF_TYPE_SUBCLASS (1ull << 31)
+#define HS_T_OBJECT_EX 16
+#define HS_METH_METHOD 0x200
+#define HS_FRAME_OWNED_BY_FRAME_OBJECT 2
+#define HS_FRAME_OWNED_BY_CSTACK 3
+#define HS_FRAME_CLEARED 4
+#define HS_DICT_KEYS_GENERAL 0
+#define HS_MAX_OBJECTS (1ull << 31)
+#define HS_MAX_ITEMS (1ll << 28) /* bound on any container's item count */
+
+enum kind {
+	K_OTHER, /* unknown: conservative scan */
+	K_OBJECT,
+	K_SUBTYPE, /* tp_traverse == subtype_traverse; base_kind says what follows */
+	K_TYPE,
+	K_LIST,
+	K_TUPLE,
+	K_DICT,
+	K_SET,
+	K_FUNC,
+	K_CELL,
+	K_METHOD,
+	K_IMETHOD,
+	K_SM,
+	K_CM,
+	K_PROP,
+	K_CFUNC,
+	K_DESCR,
+	K_MODULE,
+	K_CODE,
+	K_FRAME,
+	K_GEN,
+	K_ASYNCGEN,
+	K_WEAKREF,
+	K_EXC,
+	K_TB,
+	K_SLICE,
+	K_STR,
+	K_INT,
+	K_FLOAT,
+	K_BYTES,
+	K_BYTEARRAY,
+	K_NONE,
+	K_LEAF, /* no references at all (NotImplemented, Ellipsis, ...) */
+};
+
+/* The static types (and other symbols) the walker knows by name. */
+static const struct {
+	const char *sym;
+	enum kind kind;
+} known_types[] = {
+    {"PyBaseObject_Type", K_OBJECT},
+    {"PyType_Type", K_TYPE},
+    {"PyList_Type", K_LIST},
+    {"PyTuple_Type", K_TUPLE},
+    {"PyDict_Type", K_DICT},
+    {"PySet_Type", K_SET},
+    {"PyFrozenSet_Type", K_SET},
+    {"PyFunction_Type", K_FUNC},
+    {"PyCell_Type", K_CELL},
+    {"PyMethod_Type", K_METHOD},
+    {"PyInstanceMethod_Type", K_IMETHOD},
+    {"PyStaticMethod_Type", K_SM},
+    {"PyClassMethod_Type", K_CM},
+    {"PyProperty_Type", K_PROP},
+    {"PyCFunction_Type", K_CFUNC},
+    {"PyCMethod_Type", K_CFUNC},
+    {"PyMethodDescr_Type", K_DESCR},
+    {"PyClassMethodDescr_Type", K_DESCR},
+    {"PyMemberDescr_Type", K_DESCR},
+    {"PyGetSetDescr_Type", K_DESCR},
+    {"PyWrapperDescr_Type", K_DESCR},
+    {"PyModule_Type", K_MODULE},
+    {"PyCode_Type", K_CODE},
+    {"PyFrame_Type", K_FRAME},
+    {"PyGen_Type", K_GEN},
+    {"PyCoro_Type", K_GEN},
+    {"PyAsyncGen_Type", K_ASYNCGEN},
+    {"_PyWeakref_RefType", K_WEAKREF},
+    {"_PyWeakref_ProxyType", K_WEAKREF},
+    {"_PyWeakref_CallableProxyType", K_WEAKREF},
+    {"_PyExc_BaseException", K_EXC},
+    {"PyTraceBack_Type", K_TB},
+    {"PySlice_Type", K_SLICE},
+    {"PyUnicode_Type", K_STR},
+    {"PyLong_Type", K_INT},
+    {"PyBool_Type", K_INT},
+    {"PyFloat_Type", K_FLOAT},
+    {"PyBytes_Type", K_BYTES},
+    {"PyByteArray_Type", K_BYTEARRAY},
+    {"_PyNone_Type", K_NONE},
+    {"_PyNotImplemented_Type", K_LEAF},
+    {"PyEllipsis_Type", K_LEAF},
+};
+#define NKNOWN (sizeof(known_types) / sizeof(known_types[0]))
+
+/* Other symbols: indexes into struct walker.sym after the known types. */
+enum {
+	SYM_RUNTIME = NKNOWN,
+	SYM_SUBTYPE_TRAVERSE,
+	SYM_LOOKDICT,
+	SYM_SET_DUMMY,
+	SYM_NONE,
+	SYM_COUNT
+};
+static const char *const other_syms[] = {"_PyRuntime", "subtype_traverse", "lookdict",
+                                         "_PySet_Dummy", "_Py_NoneStruct"};
+
+struct tinfo {
+	uint64_t addr;
+	bool valid;
+	enum kind kind, base_kind;
+	uint64_t flags, basicsize, itemsize, traverse, is_gc, base, finalize, del;
+	int64_t dictoffset, base_dictoffset; /* base: the first non-subtype base's */
+	bool base_heap, base_has_traverse;
+	uint64_t *slots; /* T_OBJECT_EX offsets along the subtype chain */
+	uint32_t *slot_names;
+	size_t nslots;
+	uint32_t hs_type;
+	char *name;
+};
+
+struct obj {
+	uint64_t addr, type, size, refcnt;
+	uint64_t edge_first;
+	uint32_t nedges, value; /* value: string id + 1 of the preview */
+	uint8_t flags, gen;
+};
+
+struct edge {
+	uint64_t dst; /* object index */
+	uint64_t label;
+	uint8_t kind, form;
+};
+
+struct root {
+	uint64_t obj;
+	uint32_t kind, name;
+};
+
+struct weak {
+	uint64_t ref, referent, callback; /* object indexes + 1 */
+};
+
+struct walker {
+	struct hs_memsrc *m;
+	struct hs_layout L;
+	int minor;
+	uint64_t bias;
+	uint64_t sym[SYM_COUNT];
+	uint64_t known_traverse[NKNOWN];
+	uint64_t set_dummy, none, bool_type;
+	const struct hs_capture_options *opts;
+
+	struct obj *objs;
+	uint64_t nobjs, objs_cap;
+	uint64_t *hkeys; /* open addressing: addr -> index + 1 */
+	uint64_t *hvals;
+	uint64_t hcap;
+
+	struct edge *edges;
+	uint64_t nedges, edges_cap;
+
+	uint64_t *work;
+	uint64_t nwork, work_cap;
+
+	struct tinfo **types; /* open addressing by type address */
+	uint64_t tcap, ntypes;
+
+	char **strs; /* string table: my ids */
+	uint32_t nstrs, strs_cap;
+	uint32_t *shash;
+	uint32_t shcap;
+
+	struct root *roots;
+	uint64_t nroots, roots_cap;
+	struct weak *weaks;
+	uint64_t nweaks, weaks_cap;
+
+	uint64_t warnings;
+	char first_warning[256];
+	bool collecting;
+	uint64_t sysdict;
+	uint32_t cur_thread;
+};
+
+static struct hs_error *nomem_if(bool bad)
+{
+	return bad ? &hs_error_nomem : NULL;
+}
+
+static void warn(struct walker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct walker *w, const char *fmt, ...)
+{
+	if (!w->warnings++) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(w->first_warning, sizeof(w->first_warning), fmt, ap);
+		va_end(ap);
+	}
+}
+
+static bool grow(void **p, uint64_t *cap, uint64_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	uint64_t nc = *cap ? *cap : 1024;
+	while (nc < need)
+		nc *= 2;
+	void *q = realloc(*p, nc * elem);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = nc;
+	return true;
+}
+
+static uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Reading target memory
+ */
+
+static inline bool rd(struct walker *w, uint64_t addr, void *buf, size_t len)
+{
+	const uint8_t *p = hs_mem_peek(w->m, addr, len);
+	if (p) {
+		memcpy(buf, p, len);
+		return true;
+	}
+	return hs_mem_read(w->m, addr, buf, len);
+}
+
+static inline uint64_t u64(struct walker *w, uint64_t addr)
+{
+	uint64_t v = 0;
+	if (!rd(w, addr, &v, 8))
+		return 0;
+	return v;
+}
+
+/* A field of the object at base; 0 when the field does not exist in this version. */
+static inline uint64_t fld(struct walker *w, uint64_t base, enum hs_layout_field f)
+{
+	return w->L.v[f] < 0 ? 0 : u64(w, base + (uint64_t)w->L.v[f]);
+}
+
+static inline int64_t ob_size(struct walker *w, uint64_t o)
+{
+	return (int64_t)u64(w, o + 16);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Strings (my table, interned into the writer at the end)
+ */
+
+static uint32_t str_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+static struct hs_error *intern(struct walker *w, const char *s, size_t n, uint32_t *ret)
+{
+	if ((w->nstrs + 1) * 2 > w->shcap) {
+		uint32_t nc = w->shcap ? w->shcap * 2 : 1024;
+		uint32_t *nh = calloc(nc, sizeof(*nh));
+		if (!nh)
+			return &hs_error_nomem;
+		for (uint32_t i = 0; i < w->nstrs; i++) {
+			uint32_t j = str_hash(w->strs[i], strlen(w->strs[i])) & (nc - 1);
+			while (nh[j])
+				j = (j + 1) & (nc - 1);
+			nh[j] = i + 1;
+		}
+		free(w->shash);
+		w->shash = nh;
+		w->shcap = nc;
+	}
+	uint32_t j = str_hash(s, n) & (w->shcap - 1);
+	while (w->shash[j]) {
+		const char *t = w->strs[w->shash[j] - 1];
+		if (strlen(t) == n && !memcmp(t, s, n)) {
+			*ret = w->shash[j] - 1;
+			return NULL;
+		}
+		j = (j + 1) & (w->shcap - 1);
+	}
+	uint64_t cap = w->strs_cap;
+	if (!grow((void **)&w->strs, &cap, w->nstrs + 1, sizeof(char *)))
+		return &hs_error_nomem;
+	w->strs_cap = (uint32_t)cap;
+	char *c = strndup(s, n);
+	if (!c)
+		return &hs_error_nomem;
+	w->strs[w->nstrs] = c;
+	w->shash[j] = w->nstrs + 1;
+	*ret = w->nstrs++;
+	return NULL;
+}
+
+static uint32_t intern_c(struct walker *w, const char *s)
+{
+	uint32_t id = 0;
+	if (intern(w, s, strlen(s), &id))
+		return 0; /* out of memory: label id 0 is "" below */
+	return id;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Types
+ */
+
+static int64_t i64f(struct walker *w, uint64_t t, enum hs_layout_field f)
+{
+	return (int64_t)fld(w, t, f);
+}
+
+/* The kind of a static type from its address, or K_OTHER. */
+static enum kind known_kind(struct walker *w, uint64_t t, size_t *idx)
+{
+	for (size_t i = 0; i < NKNOWN; i++)
+		if (w->sym[i] && w->sym[i] == t) {
+			if (idx)
+				*idx = i;
+			return known_types[i].kind;
+		}
+	return K_OTHER;
+}
+
+/* The kind of a non-subtype type: a known static type, or a type whose tp_traverse is that of
+ * the first known type up its tp_base chain (so ValueError is BaseException's kind, but
+ * OSError, with its own traverse, is unknown). */
+static enum kind classify(struct walker *w, uint64_t t)
+{
+	enum kind k = known_kind(w, t, NULL);
+	if (k != K_OTHER)
+		return k;
+	uint64_t trav = fld(w, t, HS_L_TP_TRAVERSE);
+	uint64_t b = fld(w, t, HS_L_TP_BASE);
+	for (int depth = 0; b && depth < 64; depth++) {
+		size_t idx;
+		k = known_kind(w, b, &idx);
+		if (k != K_OTHER) {
+			if (k == K_OBJECT)
+				return trav ? K_OTHER : K_LEAF;
+			return trav == w->known_traverse[idx] ? k : K_OTHER;
+		}
+		b = fld(w, b, HS_L_TP_BASE);
+	}
+	return K_OTHER;
+}
+
+static char *read_cstr(struct walker *w, uint64_t addr, size_t max)
+{
+	char *buf = malloc(max + 1);
+	if (!buf)
+		return NULL;
+	size_t n = 0;
+	while (n < max) {
+		char c;
+		if (!rd(w, addr + n, &c, 1) || !c)
+			break;
+		buf[n++] = c;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+/* Reads the type at t into ti; false when t does not look like a type. */
+static bool type_read(struct walker *w, uint64_t t, struct tinfo *ti)
+{
+	/* Its metatype chain must reach `type`, each metatype flagged as a type subclass. */
+	uint64_t mt = t;
+	bool ok = false;
+	for (int i = 0; i < 8 && !ok; i++) {
+		uint64_t next = u64(w, mt + 8);
+		if (!next || (next & 7))
+			return false;
+		if (!(fld(w, next, HS_L_TP_FLAGS) & HS_TPF_TYPE_SUBCLASS))
+			return false;
+		ok = next == w->sym[1]; /* PyType_Type */
+		mt = next;
+	}
+	if (!ok)
+		return false;
+	ti->addr = t;
+	ti->flags = fld(w, t, HS_L_TP_FLAGS);
+	ti->basicsize = fld(w, t, HS_L_TP_BASICSIZE);
+	ti->itemsize = fld(w, t, HS_L_TP_ITEMSIZE);
+	ti->traverse = fld(w, t, HS_L_TP_TRAVERSE);
+	ti->is_gc = fld(w, t, HS_L_TP_IS_GC);
+	ti->base = fld(w, t, HS_L_TP_BASE);
+	ti->dictoffset = i64f(w, t, HS_L_TP_DICTOFFSET);
+	ti->finalize = fld(w, t, HS_L_TP_FINALIZE);
+	ti->del = fld(w, t, HS_L_TP_DEL);
+	if (ti->basicsize < 16 || ti->basicsize > (1u << 24) || ti->itemsize > (1u << 16))
+		return false;
+	ti->name = read_cstr(w, fld(w, t, HS_L_TP_NAME), 200);
+	if (!ti->name)
+		return false;
+	if (ti->traverse && ti->traverse == w->sym[SYM_SUBTYPE_TRAVERSE]) {
+		ti->kind = K_SUBTYPE;
+		uint64_t b = t;
+		for (int depth = 0; b && depth < 64; depth++) {
+			if (fld(w, b, HS_L_TP_TRAVERSE) != w->sym[SYM_SUBTYPE_TRAVERSE])
+				break;
+			int64_t n = ob_size(w, b);
+			uint64_t meta = u64(w, b + 8);
+			uint64_t mp = b + fld(w, meta, HS_L_TP_BASICSIZE);
+			for (int64_t i = 0; i < n && i < 4096; i++) {
+				uint64_t me = mp + (uint64_t)(i * w->L.v[HS_L_MEMBER_SIZE]);
+				uint32_t ty = 0;
+				rd(w, me + (uint64_t)w->L.v[HS_L_MEMBER_TYPE], &ty, 4);
+				if (ty != HS_T_OBJECT_EX)
+					continue;
+				uint64_t cap = ti->nslots;
+				if (!grow((void **)&ti->slots, &cap, ti->nslots + 1, 8))
+					return false;
+				cap = ti->nslots;
+				if (!grow((void **)&ti->slot_names, &cap, ti->nslots + 1, 4))
+					return false;
+				char *nm = read_cstr(w, fld(w, me, HS_L_MEMBER_NAME), 100);
+				char label[128];
+				snprintf(label, sizeof(label), ".%s", nm ? nm : "?");
+				free(nm);
+				ti->slot_names[ti->nslots] = intern_c(w, label);
+				ti->slots[ti->nslots++] = fld(w, me, HS_L_MEMBER_OFFSET);
+			}
+			b = fld(w, b, HS_L_TP_BASE);
+		}
+		ti->base_kind = b ? classify(w, b) : K_OBJECT;
+		ti->base_dictoffset = b ? i64f(w, b, HS_L_TP_DICTOFFSET) : 0;
+		ti->base_heap = b && (fld(w, b, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE);
+		ti->base_has_traverse = b && fld(w, b, HS_L_TP_TRAVERSE);
+	} else {
+		ti->kind = classify(w, t);
+	}
+	return true;
+}
+
+/* The validated type at t, or NULL.  Entries never move once made (the table holds pointers),
+ * so callers may keep the result across later lookups. */
+static struct tinfo *type_get(struct walker *w, uint64_t t)
+{
+	if (!t || (t & 7))
+		return NULL;
+	if ((w->ntypes + 1) * 2 > w->tcap) {
+		uint64_t nc = w->tcap ? w->tcap * 2 : 1024;
+		struct tinfo **nt = calloc(nc, sizeof(*nt));
+		if (!nt)
+			return NULL;
+		for (uint64_t i = 0; i < w->tcap; i++) {
+			if (!w->types[i])
+				continue;
+			uint64_t j = hash64(w->types[i]->addr) & (nc - 1);
+			while (nt[j])
+				j = (j + 1) & (nc - 1);
+			nt[j] = w->types[i];
+		}
+		free(w->types);
+		w->types = nt;
+		w->tcap = nc;
+	}
+	uint64_t j = hash64(t) & (w->tcap - 1);
+	while (w->types[j]) {
+		if (w->types[j]->addr == t)
+			return w->types[j]->valid ? w->types[j] : NULL;
+		j = (j + 1) & (w->tcap - 1);
+	}
+	struct tinfo *ti = calloc(1, sizeof(*ti));
+	if (!ti)
+		return NULL;
+	ti->valid = type_read(w, t, ti);
+	ti->addr = t;
+	/* type_read never touches the type table: j is still the free slot. */
+	w->types[j] = ti;
+	w->ntypes++;
+	return ti->valid ? ti : NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Objects
+ */
+
+static uint64_t obj_find(struct walker *w, uint64_t addr)
+{
+	if (!w->hcap)
+		return 0;
+	uint64_t j = hash64(addr) & (w->hcap - 1);
+	while (w->hkeys[j]) {
+		if (w->hkeys[j] == addr)
+			return w->hvals[j];
+		j = (j + 1) & (w->hcap - 1);
+	}
+	return 0;
+}
+
+static struct hs_error *hash_insert(struct walker *w, uint64_t addr, uint64_t idx1)
+{
+	if ((w->nobjs + 1) * 2 > w->hcap) {
+		uint64_t nc = w->hcap ? w->hcap * 2 : 1 << 16;
+		uint64_t *nk = calloc(nc, 8), *nv = malloc(nc * 8);
+		if (!nk || !nv) {
+			free(nk);
+			free(nv);
+			return &hs_error_nomem;
+		}
+		for (uint64_t i = 0; i < w->hcap; i++) {
+			if (!w->hkeys[i])
+				continue;
+			uint64_t j = hash64(w->hkeys[i]) & (nc - 1);
+			while (nk[j])
+				j = (j + 1) & (nc - 1);
+			nk[j] = w->hkeys[i];
+			nv[j] = w->hvals[i];
+		}
+		free(w->hkeys);
+		free(w->hvals);
+		w->hkeys = nk;
+		w->hvals = nv;
+		w->hcap = nc;
+	}
+	uint64_t j = hash64(addr) & (w->hcap - 1);
+	while (w->hkeys[j])
+		j = (j + 1) & (w->hcap - 1);
+	w->hkeys[j] = addr;
+	w->hvals[j] = idx1;
+	return NULL;
+}
+
+/* Checks that addr looks like a live object: aligned, readable, sane refcount, valid type. */
+static struct tinfo *obj_check(struct walker *w, uint64_t addr, uint64_t *refcnt)
+{
+	uint64_t hdr[2];
+	if (!addr || (addr & 7) || !rd(w, addr, hdr, 16))
+		return NULL;
+	if (hdr[0] == 0 || hdr[0] >= (1ull << 40))
+		return NULL;
+	struct tinfo *ti = type_get(w, hdr[1]);
+	if (!ti)
+		return NULL;
+	if (ti->kind == K_STR) {
+		uint32_t state = 0;
+		rd(w, addr + (uint64_t)w->L.v[HS_L_ASCII_STATE], &state, 4);
+		unsigned kind = (state >> 2) & 7;
+		if (kind != 1 && kind != 2 && kind != 4 && !(w->minor < 12 && kind == 0))
+			return NULL;
+	}
+	*refcnt = hdr[0];
+	return ti;
+}
+
+/* Adds an object (validated by the caller) and queues it; returns its index + 1. */
+static struct hs_error *obj_add(struct walker *w, uint64_t addr, uint64_t type, uint64_t refcnt,
+                                uint8_t flags, uint8_t gen, uint64_t *ret)
+{
+	if (w->nobjs >= HS_MAX_OBJECTS)
+		return hs_error_create(HS_ERROR_MEMORY, "more than %llu objects",
+		                       (unsigned long long)HS_MAX_OBJECTS);
+	if (!grow((void **)&w->objs, &w->objs_cap, w->nobjs + 1, sizeof(*w->objs)) ||
+	    !grow((void **)&w->work, &w->work_cap, w->nwork + 1, 8))
+		return &hs_error_nomem;
+	struct hs_error *err = hash_insert(w, addr, w->nobjs + 1);
+	if (err)
+		return err;
+	struct obj *o = &w->objs[w->nobjs];
+	memset(o, 0, sizeof(*o));
+	o->addr = addr;
+	o->type = type;
+	o->refcnt = refcnt;
+	o->flags = flags;
+	o->gen = gen;
+	w->work[w->nwork++] = w->nobjs;
+	*ret = ++w->nobjs;
+	return NULL;
+}
+
+/* The index + 1 of the object at addr, discovering (validating and queueing) it if new; 0 when
+ * addr is not an object. */
+static struct hs_error *discover(struct walker *w, uint64_t addr, uint64_t *ret)
+{
+	*ret = 0;
+	if (!addr)
+		return NULL;
+	uint64_t i = obj_find(w, addr);
+	if (i) {
+		*ret = i;
+		return NULL;
+	}
+	uint64_t refcnt;
+	struct tinfo *ti = obj_check(w, addr, &refcnt);
+	if (!ti)
+		return NULL;
+	return obj_add(w, addr, ti->addr, refcnt, 0, HS_GEN_NONE, ret);
+}
+
+/* Current object's edges go to the end of w->edges.  label: a string id (STRING), an object
+ * address (KEY, ATTR: resolved to an index when written), an index (INDEX). */
+static struct hs_error *edge(struct walker *w, uint64_t src, uint64_t dst_addr, uint8_t kind,
+                             uint8_t form, uint64_t label)
+{
+	uint64_t d;
+	struct hs_error *err = discover(w, dst_addr, &d);
+	if (err || !d)
+		return err;
+	if (!grow((void **)&w->edges, &w->edges_cap, w->nedges + 1, sizeof(*w->edges)))
+		return &hs_error_nomem;
+	w->edges[w->nedges++] = (struct edge){d - 1, label, kind, form};
+	w->objs[src].nedges++;
+	return NULL;
+}
+
+static struct hs_error *edge_s(struct walker *w, uint64_t src, uint64_t dst, uint8_t kind,
+                               const char *label)
+{
+	if (!dst)
+		return NULL;
+	return edge(w, src, dst, kind, HS_LABEL_STRING, intern_c(w, label));
+}
+
+/* A field holding a reference, as an edge labelled with the field's Python name. */
+static struct hs_error *edge_f(struct walker *w, uint64_t src, uint64_t o, enum hs_layout_field f,
+                               uint8_t kind, const char *label)
+{
+	if (w->L.v[f] < 0)
+		return NULL;
+	return edge_s(w, src, fld(w, o, f), kind, label);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Dicts
+ */
+
+struct dkeys {
+	uint64_t addr, nentries, size, entries;
+	int64_t usable, refcnt;
+	unsigned entry_size, index_bytes_log2;
+	bool general;
+	uint64_t keys_size; /* _PyDict_KeysSize */
+};
+
+static bool dkeys_read(struct walker *w, uint64_t k, struct dkeys *d)
+{
+	if (!k || (k & 7))
+		return false;
+	memset(d, 0, sizeof(*d));
+	d->addr = k;
+	d->refcnt = (int64_t)u64(w, k);
+	d->nentries = fld(w, k, HS_L_DK_NENTRIES);
+	d->usable = (int64_t)fld(w, k, HS_L_DK_USABLE);
+	uint64_t indices = k + (uint64_t)w->L.v[HS_L_DK_INDICES];
+	if (w->minor <= 10) {
+		d->size = fld(w, k, HS_L_DK_SIZE);
+		if (!d->size || (d->size & (d->size - 1)) || d->size > (1ull << 40))
+			return false;
+		unsigned ix = d->size <= 0xff         ? 1
+		              : d->size <= 0xffff     ? 2
+		              : d->size <= 0xffffffff ? 4
+		                                      : 8;
+		d->general = fld(w, k, HS_L_DK_LOOKUP) == w->sym[SYM_LOOKDICT];
+		d->entry_size = 24;
+		d->entries = indices + d->size * ix;
+		d->keys_size =
+		    (uint64_t)w->L.v[HS_L_DK_INDICES] + ix * d->size + 24 * ((d->size * 2) / 3);
+	} else {
+		uint8_t b[3] = {0};
+		rd(w, k + (uint64_t)w->L.v[HS_L_DK_LOG2_SIZE], b, 3);
+		if (b[0] > 40 || b[1] > 43)
+			return false;
+		d->size = 1ull << b[0];
+		d->index_bytes_log2 = b[1];
+		d->general = b[2] == HS_DICT_KEYS_GENERAL;
+		d->entry_size = d->general ? 24 : 16;
+		d->entries = indices + (1ull << b[1]);
+		d->keys_size = (uint64_t)w->L.v[HS_L_DK_INDICES] + (1ull << b[1]) +
+		               ((d->size * 2) / 3) * d->entry_size;
+	}
+	if (d->nentries > d->size)
+		return false;
+	return true;
+}
+
+static uint64_t entry_key(struct walker *w, const struct dkeys *d, uint64_t i)
+{
+	return u64(w, d->entries + i * d->entry_size + (d->entry_size == 24 ? 8 : 0));
+}
+
+static uint64_t entry_value(struct walker *w, const struct dkeys *d, uint64_t i)
+{
+	return u64(w, d->entries + i * d->entry_size + (d->entry_size == 24 ? 16 : 8));
+}
+
+/* The values array of a split dict (3.11/3.12: the values pointer itself; 3.13: its values
+ * member). */
+static uint64_t split_values(struct walker *w, uint64_t values)
+{
+	return values + (uint64_t)(w->L.v[HS_L_DV_VALUES] > 0 ? w->L.v[HS_L_DV_VALUES] : 0);
+}
+
+static struct hs_error *dict_edges(struct walker *w, uint64_t src, uint64_t o, uint64_t *size,
+                                   const struct tinfo *ti)
+{
+	uint64_t keys = fld(w, o, HS_L_DICT_KEYS), values = fld(w, o, HS_L_DICT_VALUES);
+	struct dkeys d;
+	if (!dkeys_read(w, keys, &d)) {
+		warn(w, "dict at 0x%llx: unreadable keys at 0x%llx", (unsigned long long)o,
+		     (unsigned long long)keys);
+		return NULL;
+	}
+	*size = ti->basicsize;
+	if (values)
+		*size += (w->minor <= 10 ? (d.size * 2) / 3 : d.nentries + (uint64_t)d.usable) * 8;
+	if (d.refcnt == 1)
+		*size += d.keys_size;
+	bool embedded = false;
+	if (values && w->minor >= 13) {
+		uint8_t e = 0;
+		rd(w, values + (uint64_t)w->L.v[HS_L_DV_EMBEDDED], &e, 1);
+		embedded = e != 0;
+	}
+	uint64_t vals = values ? split_values(w, values) : 0;
+	struct hs_error *err = NULL;
+	for (uint64_t i = 0; i < d.nentries && !err; i++) {
+		uint64_t k = entry_key(w, &d, i);
+		uint64_t v = vals ? u64(w, vals + i * 8) : entry_value(w, &d, i);
+		if (!k || !v)
+			continue;
+		uint8_t kind = embedded ? HS_EDGE_OWNED : HS_EDGE_TRAVERSE;
+		err = edge(w, src, v, kind, HS_LABEL_KEY, k);
+		if (!err)
+			err = edge_s(w, src, k,
+			             d.general && !embedded ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED,
+			             "<key>");
+	}
+	return err;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Frames (3.11+ interpreter frames live in thread stacks and generators, not as objects)
+ */
+
+/* The references of an interpreter frame as _PyFrame_Traverse visits them. */
+static struct hs_error *iframe_edges(struct walker *w, uint64_t src, uint64_t f)
+{
+	struct hs_error *err = NULL;
+	err = edge_f(w, src, f, HS_L_IF_FRAME_OBJ, 0, "<frame object>");
+	if (!err)
+		err = edge_f(w, src, f, HS_L_IF_LOCALS, 0, ".f_locals");
+	if (!err)
+		err = edge_f(w, src, f, HS_L_IF_FUNC, 0, "<function>");
+	if (!err)
+		err = edge_f(w, src, f, HS_L_IF_CODE, 0, ".f_code");
+	int32_t top = 0;
+	rd(w, f + (uint64_t)w->L.v[HS_L_IF_STACKTOP], &top, 4);
+	for (int32_t i = 0; i < top && i < (1 << 20) && !err; i++)
+		err =
+		    edge(w, src, u64(w, f + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] + 8 * (uint64_t)i),
+		         0, HS_LABEL_INDEX, (uint64_t)i);
+	return err;
+}
+
+static uint64_t iframe_size_words(struct walker *w, uint64_t code)
+{
+	int32_t nlp = 0, ss = 0;
+	rd(w, code + (uint64_t)w->L.v[HS_L_CO_NLOCALSPLUS], &nlp, 4);
+	rd(w, code + (uint64_t)w->L.v[HS_L_CO_STACKSIZE], &ss, 4);
+	if (nlp < 0 || ss < 0 || nlp > (1 << 20) || ss > (1 << 20))
+		return 0;
+	return (uint64_t)nlp + (uint64_t)ss;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Per-object work
+ */
+
+static uint64_t preheader(struct walker *w, const struct tinfo *ti)
+{
+	uint64_t n = (ti->flags & HS_TPF_HAVE_GC) ? 16 : 0;
+	if (w->minor == 11 && (ti->flags & HS_TPF_MANAGED_DICT))
+		n += 16;
+	if (w->minor >= 12 && (ti->flags & (HS_TPF_MANAGED_DICT | HS_TPF_MANAGED_WEAKREF)))
+		n += 16;
+	return n;
+}
+
+/* sys.getsizeof's extra bytes for o (the GC header or pre-header). */
+static uint64_t getsizeof_extra(struct walker *w, uint64_t o, const struct tinfo *ti)
+{
+	bool o_is_type = ti->is_gc != 0; /* only type's tp_is_gc is set */
+	bool o_heap = o_is_type && (fld(w, o, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE);
+	if (w->minor <= 10)
+		return (ti->flags & HS_TPF_HAVE_GC) && (!o_is_type || o_heap) ? 16 : 0;
+	if (w->minor >= 13 && o_is_type && !o_heap)
+		return 0;
+	return preheader(w, ti);
+}
+
+static uint64_t default_size(struct walker *w, uint64_t o, const struct tinfo *ti)
+{
+	uint64_t s = ti->basicsize;
+	if (ti->itemsize) {
+		int64_t n = ob_size(w, o);
+		if (n < 0)
+			n = -n;
+		s += (uint64_t)n * ti->itemsize;
+	}
+	return s;
+}
+
+/* The str's text as UTF-8 into buf (at most size-1 bytes); returns its length. */
+static size_t str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret)
+{
+	uint32_t state = 0;
+	rd(w, o + (uint64_t)w->L.v[HS_L_ASCII_STATE], &state, 4);
+	unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+	int64_t len = (int64_t)fld(w, o, HS_L_ASCII_LENGTH);
+	if (len < 0 || len > (1ll << 40))
+		len = 0;
+	uint64_t data;
+	uint64_t sz;
+	if (compact && ascii) {
+		data = o + (uint64_t)w->L.v[HS_L_ASCII_SIZE];
+		sz = (uint64_t)w->L.v[HS_L_ASCII_SIZE] + (uint64_t)len + 1;
+	} else if (compact) {
+		data = o + (uint64_t)w->L.v[HS_L_CUNI_SIZE];
+		sz = (uint64_t)w->L.v[HS_L_CUNI_SIZE] + ((uint64_t)len + 1) * kind;
+	} else {
+		data = fld(w, o, HS_L_UNI_DATA);
+		sz = (uint64_t)w->L.v[HS_L_UNI_SIZE] + (data ? ((uint64_t)len + 1) * kind : 0);
+	}
+	if (!(compact && ascii)) {
+		uint64_t utf8 = fld(w, o, HS_L_CUNI_UTF8);
+		if (utf8 && utf8 != data)
+			sz += fld(w, o, HS_L_CUNI_UTF8_LENGTH) + 1;
+	}
+	if (w->minor <= 11) {
+		uint64_t wstr = fld(w, o, HS_L_ASCII_WSTR);
+		bool ready = (state >> 7) & 1;
+		if (wstr && (!ready || wstr != data))
+			sz += (fld(w, o, HS_L_CUNI_WSTR_LENGTH) + 1) * 4;
+	}
+	if (sizeof_ret)
+		*sizeof_ret = sz;
+	size_t n = 0;
+	for (int64_t i = 0; i < len && n + 4 < size && kind && data; i++) {
+		uint32_t c = 0;
+		if (!rd(w, data + (uint64_t)i * kind, &c, kind))
+			break;
+		if (c < 0x80) {
+			buf[n++] = (char)c;
+		} else if (c < 0x800) {
+			buf[n++] = (char)(0xc0 | (c >> 6));
+			buf[n++] = (char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			buf[n++] = (char)(0xe0 | (c >> 12));
+			buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			buf[n++] = (char)(0x80 | (c & 0x3f));
+		} else {
+			buf[n++] = (char)(0xf0 | (c >> 18));
+			buf[n++] = (char)(0x80 | ((c >> 12) & 0x3f));
+			buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			buf[n++] = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	buf[n] = 0;
+	return n;
+}
+
+/* int: its size, and its value as text when it fits in 64 bits. */
+static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
+{
+	int64_t ndigits;
+	int sign;
+	if (w->minor >= 12) {
+		uint64_t tag = fld(w, o, HS_L_LONG_LV_TAG);
+		ndigits = (int64_t)(tag >> 3);
+		sign = (tag & 3) == 0 ? 1 : (tag & 3) == 1 ? 0 : -1;
+	} else {
+		int64_t s = ob_size(w, o);
+		ndigits = s < 0 ? -s : s;
+		sign = s < 0 ? -1 : s > 0;
+	}
+	if (ndigits < 0 || ndigits > (1ll << 40))
+		ndigits = 0;
+	uint64_t sz = 24 + (uint64_t)(w->minor >= 11 && ndigits < 1 ? 1 : ndigits) * 4;
+	buf[0] = 0;
+	if (ndigits <= 2) {
+		uint32_t dg[2] = {0, 0};
+		rd(w, o + 24, dg, (size_t)ndigits * 4);
+		uint64_t v = (uint64_t)dg[0] + ((uint64_t)dg[1] << 30);
+		snprintf(buf, size, "%s%llu", sign < 0 ? "-" : "", (unsigned long long)v);
+		if (sign == 0)
+			snprintf(buf, size, "0");
+	}
+	return sz;
+}
+
+static void float_text(double d, char *buf, size_t size)
+{
+	for (int p = 1; p <= 17; p++) {
+		snprintf(buf, size, "%.*g", p, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	if (isfinite(d) && !strpbrk(buf, ".en"))
+		strncat(buf, ".0", size - strlen(buf) - 1);
+	if (isinf(d))
+		snprintf(buf, size, d > 0 ? "inf" : "-inf");
+	if (isnan(d))
+		snprintf(buf, size, "nan");
+}
+
+static struct hs_error *set_value(struct walker *w, uint64_t idx, const char *s)
+{
+	uint32_t id;
+	struct hs_error *err = intern(w, s, strlen(s), &id);
+	if (!err)
+		w->objs[idx].value = id + 1;
+	return err;
+}
+
+/* Words of [from, to) that are objects, as conservative edges. */
+static struct hs_error *scan(struct walker *w, uint64_t src, uint64_t from, uint64_t to)
+{
+	struct hs_error *err = NULL;
+	for (uint64_t a = from; a + 8 <= to && a < from + (1u << 20) && !err; a += 8) {
+		uint64_t p;
+		if (!rd(w, a, &p, 8))
+			break;
+		if (p && !(p & 7) && p != w->objs[src].addr)
+			err = edge(w, src, p, HS_EDGE_CONSERVATIVE, HS_LABEL_NONE, 0);
+	}
+	return err;
+}
+
+/* The edges of a subtype instance that subtype_traverse adds before the base's traverse. */
+static struct hs_error *subtype_edges(struct walker *w, uint64_t src, uint64_t o,
+                                      const struct tinfo *ti)
+{
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < ti->nslots && !err; i++)
+		err = edge(w, src, u64(w, o + ti->slots[i]), 0, HS_LABEL_STRING, ti->slot_names[i]);
+	uint64_t keys = (ti->flags & HS_TPF_HEAPTYPE) ? fld(w, ti->addr, HS_L_HT_CACHED_KEYS) : 0;
+	struct dkeys d;
+	bool have_keys = keys && dkeys_read(w, keys, &d);
+	if (w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT)) {
+		uint64_t vals = 0, n = 0;
+		uint64_t dict = 0;
+		if (w->minor == 11) {
+			vals = u64(w, o - 32);
+			n = have_keys ? d.nentries : 0;
+			dict = u64(w, o - 24);
+		} else if (w->minor == 12) {
+			uint64_t dorv = u64(w, o - 24);
+			if (dorv & 1) {
+				vals = dorv + 1;
+				n = have_keys ? d.nentries : 0;
+			} else {
+				dict = dorv;
+			}
+		} else {
+			uint8_t hdr[4] = {0};
+			uint64_t iv = o + ti->basicsize;
+			if ((ti->flags & HS_TPF_INLINE_VALUES) && rd(w, iv, hdr, 4) && hdr[3]) {
+				vals = iv + (uint64_t)w->L.v[HS_L_DV_VALUES];
+				n = hdr[0];
+			} else {
+				dict = u64(w, o - 24);
+			}
+		}
+		for (uint64_t i = 0; i < n && i < 4096 && !err; i++) {
+			uint64_t k = have_keys && i < d.nentries ? entry_key(w, &d, i) : 0;
+			err = k ? edge(w, src, u64(w, vals + 8 * i), 0, HS_LABEL_ATTR, k)
+			        : edge(w, src, u64(w, vals + 8 * i), 0, HS_LABEL_NONE, 0);
+		}
+		if (!err && dict)
+			err = edge_s(w, src, dict, 0, ".__dict__");
+	} else if (ti->dictoffset != ti->base_dictoffset && ti->dictoffset) {
+		int64_t off = ti->dictoffset;
+		if (off < 0) {
+			int64_t n = ti->itemsize ? ob_size(w, o) : 0;
+			if (n < 0)
+				n = -n;
+			off += (int64_t)((ti->basicsize + (uint64_t)n * ti->itemsize + 7) & ~7ull);
+		}
+		err = edge_s(w, src, u64(w, o + (uint64_t)off), 0, ".__dict__");
+	}
+	bool visit_type = w->minor <= 8 || !ti->base_has_traverse || !ti->base_heap;
+	if (!err && (ti->flags & HS_TPF_HEAPTYPE) && visit_type)
+		err = edge_s(w, src, ti->addr, 0, "<type>");
+	return err;
+}
+
+static struct hs_error *code_edges(struct walker *w, uint64_t src, uint64_t o)
+{
+	static const struct {
+		enum hs_layout_field f;
+		const char *label;
+	} owned[] = {
+	    {HS_L_CO_CODE, ".co_code"},
+	    {HS_L_CO_CONSTS, ".co_consts"},
+	    {HS_L_CO_NAMES, ".co_names"},
+	    {HS_L_CO_VARNAMES, ".co_varnames"},
+	    {HS_L_CO_FREEVARS, ".co_freevars"},
+	    {HS_L_CO_CELLVARS, ".co_cellvars"},
+	    {HS_L_CO_FILENAME, ".co_filename"},
+	    {HS_L_CO_NAME, ".co_name"},
+	    {HS_L_CO_QUALNAME, ".co_qualname"},
+	    {HS_L_CO_LINETABLE, ".co_linetable"},
+	    {HS_L_CO_EXCEPTIONTABLE, ".co_exceptiontable"},
+	    {HS_L_CO_LOCALSPLUSNAMES, ".co_localsplusnames"},
+	    {HS_L_CO_LOCALSPLUSKINDS, ".co_localspluskinds"},
+	    {HS_L_CO_CODE311, "._co_code"},
+	    {HS_L_CO_ZOMBIEFRAME, ".co_zombieframe"},
+	};
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]) && !err; i++)
+		err = edge_f(w, src, o, owned[i].f, HS_EDGE_OWNED, owned[i].label);
+	uint64_t cached = fld(w, o, HS_L_CO_CACHED);
+	if (cached && !err) {
+		err = edge_f(w, src, cached, HS_L_COC_CODE, HS_EDGE_OWNED, "._co_code");
+		if (!err)
+			err = edge_f(w, src, cached, HS_L_COC_VARNAMES, HS_EDGE_OWNED,
+			             ".co_varnames");
+		if (!err)
+			err = edge_f(w, src, cached, HS_L_COC_CELLVARS, HS_EDGE_OWNED,
+			             ".co_cellvars");
+		if (!err)
+			err = edge_f(w, src, cached, HS_L_COC_FREEVARS, HS_EDGE_OWNED,
+			             ".co_freevars");
+	}
+	return err;
+}
+
+static uint64_t code_size(struct walker *w, uint64_t o, const struct tinfo *ti)
+{
+	uint64_t s;
+	if (w->minor <= 10) {
+		s = ti->basicsize;
+		uint64_t cells = fld(w, o, HS_L_CO_CELLVARS);
+		if (fld(w, o, HS_L_CO_CELL2ARG) && cells)
+			s += (uint64_t)ob_size(w, cells) * 8;
+	} else {
+		s = (default_size(w, o, ti) + 7) & ~7ull;
+		if (w->minor == 11 && fld(w, o, HS_L_CO_LINEARRAY)) {
+			int8_t es = 0;
+			rd(w, o + (uint64_t)w->L.v[HS_L_CO_LINEARRAY_ES], &es, 1);
+			s += (uint64_t)es * ((uint64_t)ob_size(w, o) + 1);
+		}
+	}
+	return s;
+}
+
+/* One object: size, value, and every edge, by kind. */
+static struct hs_error *process(struct walker *w, uint64_t idx)
+{
+	struct obj *ob = &w->objs[idx];
+	uint64_t o = ob->addr;
+	struct tinfo *ti = type_get(w, ob->type);
+	if (!ti)
+		return NULL;
+	ob->edge_first = w->nedges;
+	uint64_t size = default_size(w, o, ti);
+	struct hs_error *err = NULL;
+	/* Every type is an object of the snapshot (static types have no other way in). */
+	uint64_t tdummy;
+	err = discover(w, ti->addr, &tdummy);
+	enum kind kind = ti->kind;
+	if (!err && kind == K_SUBTYPE) {
+		err = subtype_edges(w, idx, o, ti);
+		kind = ti->base_kind;
+	}
+	char vbuf[128];
+	switch (err ? K_LEAF : kind) {
+	case K_OTHER:
+		w->objs[idx].flags |= HS_OBJ_CONSERVATIVE_SCAN | HS_OBJ_SIZE_APPROX;
+		if (ti->is_gc)
+			break; /* instances of unknown metatypes: their layout is a type's */
+		err = scan(w, idx, o + 16, o + size);
+		if (!err && (ti->flags & HS_TPF_HEAPTYPE))
+			err = edge_s(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, "<type>");
+		break;
+	case K_OBJECT:
+	case K_LEAF:
+	case K_SUBTYPE: /* a base kind is never itself a subtype */
+		break;
+	case K_NONE:
+		err = set_value(w, idx, "None");
+		break;
+	case K_TYPE: {
+		bool heap = fld(w, o, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE;
+		uint8_t k = heap ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED;
+		uint64_t dict = fld(w, o, HS_L_TP_DICT);
+		if (!heap && w->minor >= 12 && !dict) {
+			uint64_t ix = fld(w, o, HS_L_TP_SUBCLASSES);
+			uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
+			if (ix && ix < 1024 && interp)
+				dict = fld(w,
+				           interp + (uint64_t)w->L.v[HS_L_IS_TYPES_BUILTINS] +
+				               (ix - 1) * (uint64_t)w->L.v[HS_L_SBS_SIZE],
+				           HS_L_SBS_TP_DICT);
+		}
+		err = edge_s(w, idx, dict, k, ".__dict__");
+		if (!err && heap)
+			err = edge_f(w, idx, o, HS_L_TP_CACHE, k, "<tp_cache>");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_TP_MRO, k, ".__mro__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_TP_BASES, k, ".__bases__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_TP_BASE, k, ".__base__");
+		if (heap) {
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_HT_MODULE, k, "<module>");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_HT_NAME, 1, ".__name__");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_HT_QUALNAME, 1, ".__qualname__");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_HT_SLOTS, 1, ".__slots__");
+			if (!err && w->minor <= 11)
+				err = edge_f(w, idx, o, HS_L_TP_SUBCLASSES, 1, "<subclasses>");
+			struct dkeys d;
+			uint64_t keys = fld(w, o, HS_L_HT_CACHED_KEYS);
+			size = (uint64_t)w->L.v[HS_L_HT_SIZE];
+			if (keys && dkeys_read(w, keys, &d)) {
+				size += d.keys_size;
+				for (uint64_t i = 0; i < d.nentries && !err; i++)
+					err =
+					    edge_s(w, idx, entry_key(w, &d, i), 1, "<cached key>");
+			}
+		} else {
+			size = (uint64_t)w->L.v[HS_L_TP_SIZE];
+		}
+		break;
+	}
+	case K_LIST: {
+		int64_t n = ob_size(w, o);
+		uint64_t items = fld(w, o, HS_L_LIST_ITEM);
+		int64_t alloc = (int64_t)fld(w, o, HS_L_LIST_ALLOCATED);
+		if (n < 0 || n > alloc || alloc > HS_MAX_ITEMS) {
+			warn(w, "list at 0x%llx: size %lld, allocated %lld", (unsigned long long)o,
+			     (long long)n, (long long)alloc);
+			break;
+		}
+		size = ti->basicsize + (uint64_t)alloc * 8;
+		for (int64_t i = 0; i < n && !err; i++)
+			err = edge(w, idx, u64(w, items + 8 * (uint64_t)i), 0, HS_LABEL_INDEX,
+			           (uint64_t)i);
+		break;
+	}
+	case K_TUPLE: {
+		int64_t n = ob_size(w, o);
+		if (n < 0 || n > HS_MAX_ITEMS)
+			break;
+		for (int64_t i = 0; i < n && !err; i++)
+			err = edge(w, idx,
+			           u64(w, o + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] + 8 * (uint64_t)i),
+			           0, HS_LABEL_INDEX, (uint64_t)i);
+		break;
+	}
+	case K_DICT:
+		err = dict_edges(w, idx, o, &size, ti);
+		break;
+	case K_SET: {
+		uint64_t mask = fld(w, o, HS_L_SET_MASK), table = fld(w, o, HS_L_SET_TABLE);
+		if (mask > HS_MAX_ITEMS || ((mask + 1) & mask))
+			break;
+		if (table != o + (uint64_t)w->L.v[HS_L_SET_SMALLTABLE])
+			size += (mask + 1) * 16;
+		for (uint64_t i = 0; i <= mask && !err; i++) {
+			uint64_t k = u64(w, table + 16 * i);
+			if (k && k != w->set_dummy)
+				err = edge_s(w, idx, k, 0, "<item>");
+		}
+		break;
+	}
+	case K_FUNC: {
+		static const struct {
+			enum hs_layout_field f;
+			const char *label;
+		} fs[] = {
+		    {HS_L_FUNC_CODE, ".__code__"},
+		    {HS_L_FUNC_GLOBALS, ".__globals__"},
+		    {HS_L_FUNC_MODULE, ".__module__"},
+		    {HS_L_FUNC_DEFAULTS, ".__defaults__"},
+		    {HS_L_FUNC_KWDEFAULTS, ".__kwdefaults__"},
+		    {HS_L_FUNC_DOC, ".__doc__"},
+		    {HS_L_FUNC_NAME, ".__name__"},
+		    {HS_L_FUNC_DICT, ".__dict__"},
+		    {HS_L_FUNC_CLOSURE, ".__closure__"},
+		    {HS_L_FUNC_ANNOTATIONS, ".__annotations__"},
+		    {HS_L_FUNC_QUALNAME, ".__qualname__"},
+		    {HS_L_FUNC_BUILTINS, ".__builtins__"},
+		    {HS_L_FUNC_TYPEPARAMS, ".__type_params__"},
+		};
+		for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]) && !err; i++)
+			err = edge_f(w, idx, o, fs[i].f, 0, fs[i].label);
+		break;
+	}
+	case K_CELL:
+		err = edge_f(w, idx, o, HS_L_CELL_REF, 0, ".cell_contents");
+		break;
+	case K_METHOD:
+		err = edge_f(w, idx, o, HS_L_METHOD_FUNC, 0, ".__func__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_METHOD_SELF, 0, ".__self__");
+		break;
+	case K_IMETHOD:
+		err = edge_f(w, idx, o, HS_L_IMETHOD_FUNC, 0, ".__func__");
+		break;
+	case K_SM:
+		err = edge_f(w, idx, o, HS_L_SM_CALLABLE, 0, ".__func__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_SM_DICT, 0, ".__dict__");
+		break;
+	case K_CM:
+		err = edge_f(w, idx, o, HS_L_CM_CALLABLE, 0, ".__func__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_CM_DICT, 0, ".__dict__");
+		break;
+	case K_PROP:
+		err = edge_f(w, idx, o, HS_L_PROP_GET, 0, ".fget");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_PROP_SET, 0, ".fset");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_PROP_DEL, 0, ".fdel");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_PROP_DOC, 0, ".__doc__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_PROP_NAME, 0, "<name>");
+		break;
+	case K_CFUNC: {
+		err = edge_f(w, idx, o, HS_L_CFUNC_SELF, 0, ".__self__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_CFUNC_MODULE, 0, ".__module__");
+		uint32_t mlf = 0;
+		uint64_t ml = fld(w, o, HS_L_CFUNC_ML);
+		if (ml)
+			rd(w, ml + (uint64_t)w->L.v[HS_L_ML_FLAGS], &mlf, 4);
+		if (!err && w->minor >= 9 && (mlf & HS_METH_METHOD))
+			err = edge_f(w, idx, o, HS_L_CMETH_CLASS, 0, "<class>");
+		break;
+	}
+	case K_DESCR:
+		err = edge_f(w, idx, o, HS_L_DESCR_TYPE, 0, ".__objclass__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_DESCR_NAME, 1, ".__name__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_DESCR_QUALNAME, 1, ".__qualname__");
+		break;
+	case K_MODULE: {
+		err = edge_f(w, idx, o, HS_L_MOD_DICT, 0, ".__dict__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_MOD_NAME, 1, ".__name__");
+		uint64_t def = fld(w, o, HS_L_MOD_DEF), state = fld(w, o, HS_L_MOD_STATE);
+		int64_t msize = def ? (int64_t)fld(w, def, HS_L_MODDEF_SIZE) : 0;
+		if (!err && state && msize > 0) {
+			w->objs[idx].flags |= HS_OBJ_CONSERVATIVE_SCAN;
+			err = scan(w, idx, state, state + (uint64_t)msize);
+		}
+		break;
+	}
+	case K_CODE:
+		size = code_size(w, o, ti);
+		err = code_edges(w, idx, o);
+		break;
+	case K_FRAME:
+		if (w->minor <= 10) {
+			static const struct {
+				enum hs_layout_field f;
+				const char *label;
+			} fs[] = {{HS_L_F_BACK, ".f_back"},         {HS_L_F_CODE, ".f_code"},
+			          {HS_L_F_BUILTINS, ".f_builtins"}, {HS_L_F_GLOBALS, ".f_globals"},
+			          {HS_L_F_LOCALS, ".f_locals"},     {HS_L_F_TRACE, ".f_trace"}};
+			for (size_t i = 0; i < 6 && !err; i++)
+				err = edge_f(w, idx, o, fs[i].f, 0, fs[i].label);
+			uint64_t lp = o + (uint64_t)w->L.v[HS_L_F_LOCALSPLUS];
+			uint64_t vs = fld(w, o, HS_L_F_VALUESTACK);
+			uint64_t top = w->minor <= 9 ? fld(w, o, HS_L_F_STACKTOP) : 0;
+			if (w->minor == 10) {
+				int32_t depth = 0;
+				rd(w, o + (uint64_t)w->L.v[HS_L_F_STACKDEPTH], &depth, 4);
+				top = depth > 0 && depth < (1 << 20) ? vs + 8 * (uint64_t)depth : 0;
+			}
+			if (vs < lp || vs - lp > (8u << 20))
+				break;
+			for (uint64_t a = lp; a < vs && !err; a += 8)
+				err = edge(w, idx, u64(w, a), 0, HS_LABEL_INDEX, (a - lp) / 8);
+			for (uint64_t a = vs; top && a < top && a < vs + (8u << 20) && !err; a += 8)
+				err = edge(w, idx, u64(w, a), 0, HS_LABEL_STRING,
+				           intern_c(w, "<stack>"));
+			uint64_t code = fld(w, o, HS_L_F_CODE);
+			int32_t ss = 0;
+			if (code)
+				rd(w, code + (uint64_t)w->L.v[HS_L_CO_STACKSIZE], &ss, 4);
+			size =
+			    (uint64_t)w->L.v[HS_L_F_SIZE] + ((vs - lp) / 8 + (uint64_t)ss - 1) * 8;
+		} else {
+			err = edge_f(w, idx, o, HS_L_F_BACK, 0, ".f_back");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_F_TRACE, 0, ".f_trace");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_F_EXTRA_LOCALS, 0, "<extra locals>");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_F_LOCALS_CACHE, 0, "<locals cache>");
+			uint64_t f = fld(w, o, HS_L_F_FRAME);
+			uint8_t owner = 0;
+			rd(w, f + (uint64_t)w->L.v[HS_L_IF_OWNER], &owner, 1);
+			if (!err && f && owner == HS_FRAME_OWNED_BY_FRAME_OBJECT)
+				err = iframe_edges(w, idx, f);
+			size = (uint64_t)w->L.v[HS_L_F_FRAME_DATA] +
+			       (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
+			       8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
+		}
+		break;
+	case K_GEN:
+	case K_ASYNCGEN:
+		if (kind == K_ASYNCGEN && w->minor <= 10)
+			err = edge_f(w, idx, o, HS_L_AG_FINALIZER, 0, "<finalizer>");
+		if (w->minor <= 10) {
+			uint64_t es = o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE];
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_GEN_FRAME, 0, ".gi_frame");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_GEN_CODE, 0, ".gi_code");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_GEN_NAME, 0, ".__name__");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_GEN_QUALNAME, 0, ".__qualname__");
+			if (!err)
+				err = edge_f(w, idx, es, HS_L_EXC_TYPE, 0, "<exc type>");
+			if (!err)
+				err = edge_f(w, idx, es, HS_L_EXC_VALUE, 0, "<exc value>");
+			if (!err)
+				err = edge_f(w, idx, es, HS_L_EXC_TRACEBACK, 0, "<exc traceback>");
+		} else {
+			uint64_t f = o + (uint64_t)w->L.v[HS_L_GEN_IFRAME];
+			int8_t st = 0;
+			rd(w, o + (uint64_t)w->L.v[HS_L_GEN_FRAME_STATE], &st, 1);
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_GEN_CODE, 0, ".gi_code");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_GEN_NAME, 0, ".__name__");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_GEN_QUALNAME, 0, ".__qualname__");
+			if (!err && st < HS_FRAME_CLEARED)
+				err = iframe_edges(w, idx, f);
+			if (!err)
+				err = edge_f(w, idx, o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE],
+				             HS_L_EXC_VALUE, 0, "<exc value>");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN,
+				             kind == K_ASYNCGEN ? 0 : 1, "<origin or finalizer>");
+			size = (uint64_t)w->L.v[HS_L_GEN_IFRAME] +
+			       (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
+			       8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
+		}
+		break;
+	case K_WEAKREF: {
+		err = edge_f(w, idx, o, HS_L_WR_CALLBACK, 0, "<callback>");
+		uint64_t referent = fld(w, o, HS_L_WR_OBJECT), r1 = 0, c1 = 0;
+		if (!err && referent && referent != w->none)
+			err = discover(w, referent, &r1);
+		if (!err)
+			err = discover(w, fld(w, o, HS_L_WR_CALLBACK), &c1);
+		if (!err &&
+		    !grow((void **)&w->weaks, &w->weaks_cap, w->nweaks + 1, sizeof(*w->weaks)))
+			err = &hs_error_nomem;
+		if (!err)
+			w->weaks[w->nweaks++] = (struct weak){idx, r1, c1};
+		break;
+	}
+	case K_EXC:
+		err = edge_f(w, idx, o, HS_L_EXC_DICT, 0, ".__dict__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_EXC_ARGS, 0, ".args");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_EXC_NOTES, 0, ".__notes__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_EXC_TB, 0, ".__traceback__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_EXC_CONTEXT, 0, ".__context__");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_EXC_CAUSE, 0, ".__cause__");
+		break;
+	case K_TB:
+		err = edge_f(w, idx, o, HS_L_TB_NEXT, 0, ".tb_next");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_TB_FRAME, 0, ".tb_frame");
+		break;
+	case K_SLICE:
+		err = edge_f(w, idx, o, HS_L_SLICE_START, 0, ".start");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_SLICE_STOP, 0, ".stop");
+		if (!err)
+			err = edge_f(w, idx, o, HS_L_SLICE_STEP, 0, ".step");
+		break;
+	case K_STR:
+		str_text(w, o, vbuf, 101, &size);
+		err = set_value(w, idx, vbuf);
+		break;
+	case K_INT:
+		size = int_info(w, o, vbuf, sizeof(vbuf));
+		if (ti->addr == w->bool_type && vbuf[0])
+			snprintf(vbuf, sizeof(vbuf), "%s", strcmp(vbuf, "0") ? "True" : "False");
+		if (vbuf[0])
+			err = set_value(w, idx, vbuf);
+		break;
+	case K_FLOAT: {
+		double d = 0;
+		rd(w, o + (uint64_t)w->L.v[HS_L_FLOAT_FVAL], &d, 8);
+		float_text(d, vbuf, sizeof(vbuf));
+		err = set_value(w, idx, vbuf);
+		break;
+	}
+	case K_BYTES:
+		break;
+	case K_BYTEARRAY:
+		size = ti->basicsize + fld(w, o, HS_L_BYTEARRAY_ALLOC);
+		break;
+	}
+	if (err)
+		return err;
+	ob = &w->objs[idx];
+	ob->size = size + getsizeof_extra(w, o, ti);
+	if (w->minor >= 12 && (int32_t)ob->refcnt < 0)
+		ob->flags |= HS_OBJ_IMMORTAL;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * GC lists, roots, and the driver
+ */
+
+static struct hs_error *walk_gc_list(struct walker *w, uint64_t head, uint8_t gen)
+{
+	uint64_t p = u64(w, head) & ~1ull, n = 0;
+	while (p != head) {
+		if (!p || (p & 7) || n++ >= HS_MAX_OBJECTS) {
+			warn(w, "GC generation %u: bad link 0x%llx after %llu objects", gen,
+			     (unsigned long long)p, (unsigned long long)n);
+			break;
+		}
+		uint64_t o = p + 16, refcnt, d;
+		uint64_t prev = u64(w, p + 8);
+		struct tinfo *ti = obj_check(w, o, &refcnt);
+		if (!ti) {
+			warn(w, "GC generation %u: object 0x%llx does not validate", gen,
+			     (unsigned long long)o);
+		} else if (obj_find(w, o)) {
+			warn(w, "GC generation %u: loop at 0x%llx", gen, (unsigned long long)o);
+			break;
+		} else {
+			uint8_t fl = HS_OBJ_GC | ((prev & 1) ? HS_OBJ_FINALIZED : 0);
+			struct hs_error *err = obj_add(w, o, ti->addr, refcnt, fl, gen, &d);
+			if (err)
+				return err;
+		}
+		p = u64(w, p) & ~1ull;
+	}
+	return NULL;
+}
+
+static struct hs_error *add_root(struct walker *w, uint64_t addr, const char *kind,
+                                 const char *name)
+{
+	uint64_t i;
+	struct hs_error *err = discover(w, addr, &i);
+	if (err || !i)
+		return err;
+	if (!grow((void **)&w->roots, &w->roots_cap, w->nroots + 1, sizeof(*w->roots)))
+		return &hs_error_nomem;
+	w->roots[w->nroots++] = (struct root){i - 1, intern_c(w, kind), intern_c(w, name)};
+	return NULL;
+}
+
+/* The name of a code object (for root names), into buf. */
+static void code_name(struct walker *w, uint64_t code, char *buf, size_t size)
+{
+	uint64_t n = fld(w, code, HS_L_CO_QUALNAME);
+	if (!n)
+		n = fld(w, code, HS_L_CO_NAME);
+	uint64_t rc;
+	struct tinfo *ti = obj_check(w, n, &rc);
+	if (ti && ti->kind == K_STR)
+		str_text(w, n, buf, size, NULL);
+	else
+		snprintf(buf, size, "?");
+}
+
+static struct hs_error *thread_roots(struct walker *w, uint64_t ts, unsigned tno)
+{
+	char name[256], fn[160];
+	snprintf(name, sizeof(name), "thread %u", tno);
+	struct hs_error *err = add_root(w, fld(w, ts, HS_L_TS_DICT), "thread", name);
+	if (w->minor <= 10) {
+		uint64_t f = fld(w, ts, HS_L_TS_FRAME);
+		for (int depth = 0; f && depth < 100000 && !err; depth++) {
+			code_name(w, fld(w, f, HS_L_F_CODE), fn, sizeof(fn));
+			snprintf(name, sizeof(name), "thread %u: %s", tno, fn);
+			err = add_root(w, f, "frame", name);
+			f = fld(w, f, HS_L_F_BACK);
+		}
+		return err;
+	}
+	uint64_t f = w->minor >= 13 ? fld(w, ts, HS_L_TS_CURRENT_FRAME)
+	                            : fld(w, fld(w, ts, HS_L_TS_CFRAME), HS_L_CFRAME_CURRENT);
+	for (int depth = 0; f && depth < 100000 && !err; depth++) {
+		uint8_t owner = 0;
+		rd(w, f + (uint64_t)w->L.v[HS_L_IF_OWNER], &owner, 1);
+		uint64_t code = fld(w, f, HS_L_IF_CODE);
+		if (owner != HS_FRAME_OWNED_BY_CSTACK) {
+			code_name(w, code, fn, sizeof(fn));
+			snprintf(name, sizeof(name), "thread %u: %s", tno, fn);
+			static const enum hs_layout_field fs[] = {
+			    HS_L_IF_FUNC,     HS_L_IF_CODE,   HS_L_IF_GLOBALS,
+			    HS_L_IF_BUILTINS, HS_L_IF_LOCALS, HS_L_IF_FRAME_OBJ};
+			for (size_t i = 0; i < 6 && !err; i++)
+				err = add_root(w, fld(w, f, fs[i]), "frame", name);
+			int32_t nlp = 0;
+			rd(w, code + (uint64_t)w->L.v[HS_L_CO_NLOCALSPLUS], &nlp, 4);
+			uint64_t names = fld(w, code, HS_L_CO_LOCALSPLUSNAMES);
+			for (int32_t i = 0; i < nlp && i < 65536 && !err; i++) {
+				uint64_t v = u64(w, f + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
+				                        8 * (uint64_t)i);
+				if (!v)
+					continue;
+				char var[100] = "?";
+				uint64_t nm = u64(w, names + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] +
+				                         8 * (uint64_t)i);
+				uint64_t rc;
+				struct tinfo *nti = obj_check(w, nm, &rc);
+				if (nti && nti->kind == K_STR)
+					str_text(w, nm, var, sizeof(var), NULL);
+				snprintf(name, sizeof(name), "thread %u: %s: %s", tno, fn, var);
+				err = add_root(w, v, "local", name);
+			}
+		}
+		f = fld(w, f, HS_L_IF_PREVIOUS);
+	}
+	return err;
+}
+
+static struct hs_error *walk_runtime(struct walker *w)
+{
+	uint64_t rt = w->sym[SYM_RUNTIME];
+	uint64_t interp = fld(w, rt, HS_L_RT_INTERP_HEAD);
+	struct hs_error *err = NULL;
+	unsigned tno = 0;
+	for (int ni = 0; interp && ni < 1024 && !err; ni++) {
+		uint64_t gc = w->minor == 8 ? rt + (uint64_t)w->L.v[HS_L_RT_GC]
+		                            : interp + (uint64_t)w->L.v[HS_L_IS_GC];
+		if (ni == 0 || w->minor > 8) {
+			int32_t collecting = 0;
+			rd(w, gc + (uint64_t)w->L.v[HS_L_GCS_COLLECTING], &collecting, 4);
+			if (collecting) {
+				w->collecting = true;
+				warn(w,
+				     "a garbage collection was running: the young generation may "
+				     "be incomplete");
+			}
+			for (uint8_t g = 0; g < 3 && !err; g++)
+				err = walk_gc_list(w,
+				                   gc + (uint64_t)w->L.v[HS_L_GCS_GENERATIONS] +
+				                       g * (uint64_t)w->L.v[HS_L_GCGEN_SIZE],
+				                   g);
+			if (!err)
+				err = walk_gc_list(w, gc + (uint64_t)w->L.v[HS_L_GCS_PERMANENT],
+				                   HS_GEN_PERMANENT);
+		}
+		if (!err)
+			err = add_root(w, fld(w, interp, HS_L_IS_MODULES), "module", "sys.modules");
+		if (!err)
+			err = add_root(w, fld(w, interp, HS_L_IS_BUILTINS), "builtins", "builtins");
+		if (!err)
+			err = add_root(w, fld(w, interp, HS_L_IS_SYSDICT), "sys", "sys.__dict__");
+		if (!w->sysdict)
+			w->sysdict = fld(w, interp, HS_L_IS_SYSDICT);
+		uint64_t ts = fld(w, interp, HS_L_IS_THREADS_HEAD);
+		for (int nt = 0; ts && nt < 100000 && !err; nt++) {
+			err = thread_roots(w, ts, tno++);
+			ts = fld(w, ts, HS_L_TS_NEXT);
+		}
+		interp = fld(w, interp, HS_L_IS_NEXT);
+	}
+	return err;
+}
+
+/* The interpreter's version from sys.version (its first word), into buf. */
+static void runtime_version(struct walker *w, char *buf, size_t size)
+{
+	snprintf(buf, size, "3.%d", w->minor);
+	uint64_t rc;
+	struct tinfo *ti = obj_check(w, w->sysdict, &rc);
+	if (!ti || ti->kind != K_DICT)
+		return;
+	struct dkeys d;
+	uint64_t values = fld(w, w->sysdict, HS_L_DICT_VALUES);
+	if (values || !dkeys_read(w, fld(w, w->sysdict, HS_L_DICT_KEYS), &d))
+		return;
+	for (uint64_t i = 0; i < d.nentries && i < 4096; i++) {
+		char k[16];
+		uint64_t key = entry_key(w, &d, i);
+		if (!key || !obj_check(w, key, &rc) || type_get(w, u64(w, key + 8))->kind != K_STR)
+			continue;
+		str_text(w, key, k, sizeof(k), NULL);
+		if (strcmp(k, "version") != 0)
+			continue;
+		char v[128];
+		uint64_t val = entry_value(w, &d, i);
+		if (!obj_check(w, val, &rc))
+			return;
+		str_text(w, val, v, sizeof(v), NULL);
+		v[strcspn(v, " ")] = 0;
+		v[size - 1 < sizeof(v) ? size - 1 : sizeof(v) - 1] = 0;
+		if (v[0] == '3')
+			memcpy(buf, v, strlen(v) + 1);
+		return;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Writing
+ */
+
+static const struct walker *sort_w;
+static int cmp_idx(const void *a, const void *b)
+{
+	uint64_t x = sort_w->objs[*(const uint64_t *)a].addr;
+	uint64_t y = sort_w->objs[*(const uint64_t *)b].addr;
+	return x < y ? -1 : x > y;
+}
+
+static uint32_t type_flags(const struct tinfo *ti)
+{
+	uint32_t f = 0;
+	if (ti->finalize || ti->del)
+		f |= HS_TYPE_HAS_FINALIZER;
+	if (ti->flags & HS_TPF_HEAPTYPE)
+		f |= HS_TYPE_HEAP;
+	if (ti->flags & HS_TPF_HAVE_GC)
+		f |= HS_TYPE_GC;
+	return f;
+}
+
+static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, int pid,
+                                       const char *out_path, struct hs_capture_stats *stats)
+{
+	uint64_t *order = malloc((w->nobjs ? w->nobjs : 1) * 8);
+	uint64_t *newidx = malloc((w->nobjs ? w->nobjs : 1) * 8);
+	uint32_t *sid = malloc((w->nstrs ? w->nstrs : 1) * 4);
+	struct hs_writer *wr = NULL;
+	struct hs_error *err = nomem_if(!order || !newidx || !sid);
+	if (err)
+		goto out;
+	for (uint64_t i = 0; i < w->nobjs; i++)
+		order[i] = i;
+	sort_w = w;
+	qsort(order, w->nobjs, 8, cmp_idx);
+	for (uint64_t i = 0; i < w->nobjs; i++)
+		newidx[order[i]] = i;
+	char ver[64], producer[64];
+	runtime_version(w, ver, sizeof(ver));
+	snprintf(producer, sizeof(producer), "heapsnap %s",
+	         method == HS_METHOD_PID    ? "pid"
+	         : method == HS_METHOD_CORE ? "core"
+	                                    : "callback");
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct hs_header h = {producer,
+	                      "cpython",
+	                      ver,
+	                      8,
+	                      (uint32_t)(pid > 0 ? pid : 0),
+	                      (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
+	                      method};
+	err = hs_writer_create(out_path, &h, &wr);
+	for (uint32_t i = 0; i < w->nstrs && !err; i++)
+		err = hs_writer_string(wr, w->strs[i], strlen(w->strs[i]), &sid[i]);
+	for (uint64_t i = 0; i < w->tcap && !err; i++) {
+		struct tinfo *ti = w->types[i];
+		if (!ti || !ti->valid)
+			continue;
+		uint64_t self = obj_find(w, ti->addr);
+		/* tp_name is "module.name" for C types: split it as type.__name__ and
+		 * __module__ do. */
+		char *dot = strrchr(ti->name, '.');
+		if (dot)
+			*dot = 0;
+		err = hs_writer_type(wr, dot ? dot + 1 : ti->name, dot ? ti->name : "", 0,
+		                     self ? newidx[self - 1] + 1 : 0, type_flags(ti), &ti->hs_type);
+		if (dot)
+			*dot = '.';
+	}
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)w->warnings);
+	if (!err)
+		err = hs_writer_meta(wr, "warnings", buf);
+	if (!err && w->warnings)
+		err = hs_writer_meta(wr, "first_warning", w->first_warning);
+	if (!err && w->collecting)
+		err = hs_writer_meta(wr, "gc_collecting", "1");
+	if (!err) {
+		snprintf(buf, sizeof(buf), "%.6f", w->m->pause_seconds);
+		err = hs_writer_meta(wr, "pause_seconds", buf);
+	}
+	uint64_t nedges = 0;
+	for (uint64_t k = 0; k < w->nobjs && !err; k++) {
+		const struct obj *o = &w->objs[order[k]];
+		struct tinfo *ti = type_get(w, o->type);
+		err = hs_writer_object(wr, o->addr, ti->hs_type, o->size, o->refcnt, o->flags,
+		                       o->gen);
+		for (uint32_t e = 0; e < o->nedges && !err; e++) {
+			const struct edge *ed = &w->edges[o->edge_first + e];
+			uint8_t form = ed->form;
+			uint64_t label = ed->label;
+			if (form == HS_LABEL_STRING) {
+				label = sid[label];
+			} else if (form == HS_LABEL_KEY || form == HS_LABEL_ATTR) {
+				uint64_t t = obj_find(w, label);
+				form = t ? form : HS_LABEL_NONE;
+				label = t ? newidx[t - 1] : 0;
+			}
+			err = hs_writer_edge(wr, newidx[ed->dst], ed->kind, form, label);
+			nedges++;
+		}
+		if (!err && o->value)
+			err = hs_writer_value(wr, w->strs[o->value - 1],
+			                      strlen(w->strs[o->value - 1]));
+	}
+	for (uint64_t i = 0; i < w->nweaks && !err; i++) {
+		const struct weak *wk = &w->weaks[i];
+		err = hs_writer_weak(wr, newidx[wk->ref],
+		                     wk->referent ? newidx[wk->referent - 1] + 1 : 0,
+		                     wk->callback ? newidx[wk->callback - 1] + 1 : 0);
+	}
+	for (uint64_t i = 0; i < w->nroots && !err; i++)
+		err = hs_writer_root(wr, newidx[w->roots[i].obj], w->strs[w->roots[i].kind],
+		                     w->strs[w->roots[i].name]);
+	struct hs_writer_stats st;
+	if (!err)
+		err = hs_writer_finish(wr, &st);
+	if (!err && stats) {
+		stats->objects = st.objects;
+		stats->edges = st.edges;
+		stats->weak = st.weak;
+		stats->roots = st.roots;
+	}
+out:
+	hs_writer_destroy(wr);
+	free(order);
+	free(newidx);
+	free(sid);
+	return err;
+}
+
+/* The minor version, from which members exist (cpython-heap-walk.md §1.1). */
+static int minor_from_layout(const struct hs_layout *L)
+{
+	if (L->v[HS_L_DV_CAPACITY] >= 0)
+		return 13;
+	if (L->v[HS_L_LONG_LV_TAG] >= 0)
+		return 12;
+	if (L->v[HS_L_IF_CODE] >= 0)
+		return 11;
+	if (L->v[HS_L_F_STACKDEPTH] >= 0)
+		return 10;
+	if (L->v[HS_L_HT_MODULE] >= 0)
+		return 9;
+	return 8;
+}
+
+/* Finds the file that defines _PyRuntime among the target's mappings (libpython, or a static
+ * python), and its load bias. */
+static struct hs_error *find_python(struct hs_memsrc *m, const char *exe, char *path, size_t size,
+                                    uint64_t *bias)
+{
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < m->nmaps; i++) {
+			const char *p = m->maps[i].path, *base = strrchr(p, '/');
+			base = base ? base + 1 : p;
+			bool lib = !strncmp(base, "libpython", 9);
+			bool prog = !strncmp(base, "python", 6);
+			if (m->maps[i].file_offset != 0 || !(pass == 0 ? lib : prog))
+				continue;
+			struct hs_elf_sym s = {"_PyRuntime", 0};
+			struct hs_elf_info info;
+			if (hs_elf_symbols(p, &s, 1) || !s.value || hs_elf_info(p, &info))
+				continue;
+			snprintf(path, size, "%s", p);
+			*bias = m->maps[i].start - info.first_load_vaddr;
+			return NULL;
+		}
+	}
+	if (exe) {
+		struct hs_elf_info info;
+		struct hs_error *err = hs_elf_info(exe, &info);
+		if (err)
+			return err;
+		const char *base = strrchr(exe, '/');
+		base = base ? base + 1 : exe;
+		for (size_t i = 0; i < m->nmaps; i++) {
+			const char *b = strrchr(m->maps[i].path, '/');
+			if (b && !strcmp(b + 1, base) && m->maps[i].file_offset == 0) {
+				snprintf(path, size, "%s", exe);
+				*bias = m->maps[i].start - info.first_load_vaddr;
+				return NULL;
+			}
+		}
+	}
+	return hs_error_create(HS_ERROR_USAGE,
+	                       "no libpython or python executable defining _PyRuntime among the "
+	                       "target's %zu mappings%s",
+	                       m->nmaps, exe ? "" : " (for a core, try --exe PYTHON)");
+}
+
+static void walker_free(struct walker *w)
+{
+	free(w->objs);
+	free(w->hkeys);
+	free(w->hvals);
+	free(w->edges);
+	free(w->work);
+	for (uint64_t i = 0; i < w->tcap; i++) {
+		if (!w->types[i])
+			continue;
+		free(w->types[i]->name);
+		free(w->types[i]->slots);
+		free(w->types[i]->slot_names);
+		free(w->types[i]);
+	}
+	free(w->types);
+	for (uint32_t i = 0; i < w->nstrs; i++)
+		free(w->strs[i]);
+	free(w->strs);
+	free(w->shash);
+	free(w->roots);
+	free(w->weaks);
+}
+
+struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, const char *exe,
+                                   const char *out_path, const struct hs_capture_options *opts,
+                                   struct hs_capture_stats *stats)
+{
+	struct walker w = {0};
+	w.m = m;
+	w.opts = opts;
+	char pypath[PATH_MAX];
+	struct hs_error *err = find_python(m, exe, pypath, sizeof(pypath), &w.bias);
+	if (!err)
+		err = hs_layout_load(pypath, opts ? opts->cache_dir : NULL, &w.L);
+	if (err)
+		return err;
+	w.minor = minor_from_layout(&w.L);
+	struct hs_elf_sym syms[SYM_COUNT];
+	for (size_t i = 0; i < NKNOWN; i++)
+		syms[i] = (struct hs_elf_sym){known_types[i].sym, 0};
+	for (size_t i = NKNOWN; i < SYM_COUNT; i++)
+		syms[i] = (struct hs_elf_sym){other_syms[i - NKNOWN], 0};
+	err = hs_elf_symbols(pypath, syms, SYM_COUNT);
+	if (err)
+		return err;
+	for (size_t i = 0; i < SYM_COUNT; i++)
+		w.sym[i] = syms[i].value ? syms[i].value + w.bias : 0;
+	if (!w.sym[SYM_RUNTIME] || !w.sym[1])
+		return hs_error_create(HS_ERROR_FORMAT, "%s: no _PyRuntime or PyType_Type symbol",
+		                       pypath);
+	if (!w.sym[SYM_SUBTYPE_TRAVERSE])
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s: no subtype_traverse in its symbol table (stripped?)",
+		                       pypath);
+	for (size_t i = 0; i < NKNOWN; i++)
+		w.known_traverse[i] = w.sym[i] ? fld(&w, w.sym[i], HS_L_TP_TRAVERSE) : 0;
+	w.set_dummy = w.sym[SYM_SET_DUMMY] ? u64(&w, w.sym[SYM_SET_DUMMY]) : 0;
+	w.none = w.sym[SYM_NONE];
+	for (size_t i = 0; i < NKNOWN; i++)
+		if (!strcmp(known_types[i].sym, "PyBool_Type"))
+			w.bool_type = w.sym[i];
+	if (!fld(&w, w.sym[1], HS_L_TP_FLAGS))
+		return hs_error_create(HS_ERROR_MEMORY,
+		                       "cannot read PyType_Type at 0x%llx in the target (is %s the "
+		                       "interpreter it runs?)",
+		                       (unsigned long long)w.sym[1], pypath);
+	err = walk_runtime(&w);
+	uint64_t done = 0;
+	while (!err && w.nwork) {
+		/* Process in discovery order: pop from the front would need a deque; a stack is
+		 * as good since each object is processed exactly once. */
+		uint64_t idx = w.work[--w.nwork];
+		err = process(&w, idx);
+		if (++done % 200000 == 0 && opts && opts->progress)
+			opts->progress(opts->progress_ctx, "objects", done);
+	}
+	if (!err)
+		err = write_snapshot(&w, method, m->pid, out_path, stats);
+	if (!err && stats)
+		stats->warnings = w.warnings;
+	walker_free(&w);
+	return err;
+}

@@ -1,0 +1,156 @@
+"""remote_zoo.py — a target for the out-of-process capture tests (tests/integration/remote_*.py).
+
+Builds an object zoo covering the builtin types the walker knows, plants cyclic garbage with the
+collector disabled, records in-process ground truth (gc.get_objects, sys.getsizeof,
+gc.get_referents, refcounts, weak references) to TRUTH.json, prints "ready" and blocks reading
+stdin.  On "collect\n" it runs gc.collect() with DEBUG_SAVEALL and writes the ids of gc.garbage
+to GARBAGE.json, prints "collected" and blocks again; EOF ends it.
+
+usage: python remote_zoo.py TRUTH.json GARBAGE.json [N_EXTRA_OBJECTS]
+"""
+import gc
+import json
+import os
+import sys
+import weakref
+
+gc.disable()
+
+
+class Plain:
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+
+class Slotted:
+    __slots__ = ("x", "y", "__weakref__")
+
+    def __init__(self, x):
+        self.x = x
+
+
+class WithDel:
+    def __del__(self):
+        pass
+
+
+class MyList(list):
+    pass
+
+
+class MyDict(dict):
+    pass
+
+
+class Meta(type):
+    pass
+
+
+class WithMeta(metaclass=Meta):
+    prop = property(lambda self: 1)
+    sm = staticmethod(len)
+    cm = classmethod(len)
+
+
+def gen():
+    local = [1, 2, 3]
+    yield local
+
+
+def closure_maker(v):
+    def inner():
+        return v
+    return inner
+
+
+zoo = {
+    "list": [1, 2.5, "three", b"four", None, True],
+    "tuple": (1, "two", (3,)),
+    "dict": {"k": "v", 1: 2, (1, 2): [3]},
+    "strdict": {"alpha": 1, "beta": [2]},
+    "set": {1, 2, 3, "x"},
+    "bigset": set(range(100)),
+    "frozenset": frozenset({"a", "b"}),
+    "plain": Plain([1], {"z": 1}),
+    "slotted": Slotted([5]),
+    "mylist": MyList([1, 2]),
+    "mydict": MyDict(a=1),
+    "closure": closure_maker([42]),
+    "gen": gen(),
+    "bound": Plain(1, 2).__init__,
+    "withmeta": WithMeta(),
+    "bytearray": bytearray(b"abc" * 10),
+    "unicode": "h\u00e9llo \u4e16\u754c",
+    "bigint": 2 ** 100,
+    "float": 3.25,
+    "exc": ValueError("bad"),
+    "slice": slice(1, 2, 3),
+}
+zoo["materialised"] = Plain(1, 2)
+zoo["materialised"].__dict__["extra"] = 3
+zoo["weak_alive"] = weakref.ref(zoo["plain"])
+dead = Plain(0, 0)
+zoo["weak_dead"] = weakref.ref(dead)
+del dead
+zoo["extra"] = [[i, str(i)] for i in range(int(sys.argv[3]) if len(sys.argv) > 3 else 0)]
+
+
+def plant_garbage():
+    a = []
+    a.append(a)
+    p = Plain(None, None)
+    p.a = p
+    d = {}
+    d["self"] = d
+    w = WithDel()
+    w.me = w
+    s = Slotted(None)
+    s.x = s
+    g = gen()
+    next(g)
+    cyc = [g]
+    cyc.append(cyc)
+
+
+plant_garbage()
+probe = []  # referenced only by this module's dict: its true refcount is 1
+
+
+def record(path):
+    objs = gc.get_objects()
+    # calibrate getrefcount in this exact context: probe's true count is 1
+    base = None
+    for o in objs:
+        if o is probe:
+            base = sys.getrefcount(o) - 1
+    out = []
+    for o in objs:
+        out.append([id(o), type(o).__name__, sys.getsizeof(o), sys.getrefcount(o) - base,
+                    [id(r) for r in gc.get_referents(o)]])
+    weak = [[id(o), id(o()) if o() is not None else None] for o in objs
+            if type(o) is weakref.ref]
+    # json.dumps (the C encoder) rather than json.dump, whose Python encoder leaves closures in
+    # reference cycles behind while the collector is off.
+    text = json.dumps({"objects": out, "weak": weak, "self": [id(objs)]})
+    with open(path, "w") as f:
+        f.write(text)
+    objs.clear()
+
+
+record(sys.argv[1])
+# os.write, not sys.stdout: a capture that starts at once must not find this frame holding
+# sys.stdout on its stack.
+os.write(1, b"ready\n")
+# Block on the file descriptor, not sys.stdin: iterating sys.stdin would hold a reference to it
+# in this frame while the capture counts its references.
+while True:
+    line = os.read(0, 64)
+    if not line:
+        break
+    if line.strip() == b"collect":
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        with open(sys.argv[2], "w") as f:
+            f.write(json.dumps([id(o) for o in gc.garbage]))
+        os.write(1, b"collected\n")
