@@ -379,8 +379,9 @@ static enum kind classify(struct walker *w, uint64_t t)
 		size_t idx;
 		k = known_kind(w, b, &idx);
 		if (k != K_OTHER) {
-			if (k == K_OBJECT)
-				return trav ? K_OTHER : K_LEAF;
+			if (k == K_OBJECT) /* a C type: a leaf only if it adds no fields */
+				return !trav && fld(w, t, HS_L_TP_BASICSIZE) == 16 ? K_LEAF
+				                                                   : K_OTHER;
 			return trav == w->known_traverse[idx] ? k : K_OTHER;
 		}
 		b = fld(w, b, HS_L_TP_BASE);
