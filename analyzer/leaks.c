@@ -1,0 +1,406 @@
+/*
+ * leaks.c — the leak report's analysis (leaks.h): one SQL pass per leak pattern over the
+ * snapshot's database, with the baselines' databases attached to follow containers over time.
+ *
+ * Containers are followed by address and type name: a dict, list or set keeps its address for
+ * its whole life, so the same address with the same type in an earlier snapshot of the same
+ * process is the same container (the matching `heapsnap diff` uses).  Thresholds keep the
+ * report quiet on a clean program: a finding must retain a "large" size (min_bytes), or grow in
+ * every interval between snapshots by min_count entries.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "leaks.h"
+#include "store.h"
+
+const struct hs_leak_section hs_leak_sections[] = {
+    {1, "finalizer-cycles", "cycles with finalizers",
+     "Unreachable cycles holding objects whose type defines __del__/tp_finalize (or legacy "
+     "tp_del) wait for a full collection and run finalizers in arbitrary order; break the cycle "
+     "(weakref, explicit close()) or move cleanup to a context manager or weakref.finalize."},
+    {2, "unbounded-cache", "unbounded caches",
+     "Dicts, lists and sets reachable from module globals or class attributes that retain the "
+     "most memory (and, against baselines, keep growing); bound them (functools.lru_cache("
+     "maxsize=N), an LRU dict, a TTL) or key them weakly."},
+    {3, "global-accumulation", "global accumulation",
+     "Module-level containers that grew in every interval between snapshots: something appends "
+     "and nothing removes; trim them, use collections.deque(maxlen=N), or stop keeping history."},
+    {4, "closure-retention", "closures and bound methods",
+     "Functions whose closure cells, and bound methods whose __self__, keep large objects alive "
+     "(callbacks registered and never removed); unregister them, capture less, or use "
+     "weakref.WeakMethod."},
+    {5, "c-references", "references held by C code",
+     "Objects whose refcount exceeds the references found in the heap: an extension took a "
+     "reference it never released (a missing Py_DECREF) or C code holds them; find the "
+     "extension call that creates them."},
+    {6, "slots-candidates", "__slots__ candidates",
+     "Classes with many instances that always have the same attributes: declaring __slots__ "
+     "drops each instance's __dict__; bytes saved are measured from the instance and dict "
+     "sizes."},
+    {7, "weak-references", "weak references",
+     "Containers of weak references: dead ones (referent gone) still held cost memory until "
+     "removed; weak caches show what they keep reachable.  Prune dead weakrefs or use "
+     "WeakValueDictionary/WeakSet, which remove them."},
+    {8, "gc-state", "GC state",
+     "Objects per collector generation, the generation counts and thresholds, and the "
+     "permanent generation (gc.freeze()); a large permanent generation is never collected."},
+};
+const int hs_leak_nsections = sizeof(hs_leak_sections) / sizeof(hs_leak_sections[0]);
+
+/* The types whose instances hold many entries: what a cache or an accumulation is made of. */
+#define CONTAINER_TYPES                                                                            \
+	"('dict', 'list', 'set', 'deque', 'OrderedDict', 'defaultdict', 'Counter', 'bytearray',   \
+	 'SimpleQueue', 'Queue', 'array')"
+
+/* The number of entries of container X in schema P: its labelled edges (dict values, list
+ * items), or all of its edges when none is labelled (set elements). */
+#define ENTRIES(P, X)                                                                              \
+	"(SELECT CASE WHEN sum(substr(e.label, 1, 1) = '[') > 0"                                   \
+	" THEN sum(substr(e.label, 1, 1) = '[') ELSE count(*) END"                                 \
+	" FROM " P ".edges e WHERE e.src = " X ")"
+
+/* The qualified name of function F: its __qualname__, else __name__. */
+#define FUNC_NAME(F)                                                                               \
+	"coalesce((SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"                     \
+	" WHERE e.src = " F " AND e.label = '.__qualname__'),"                                     \
+	" (SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"                             \
+	" WHERE e.src = " F " AND e.label = '.__name__'), 'function')"
+
+static const char setup_sql[] =
+    "DROP TABLE IF EXISTS temp.leak_findings;"
+    "CREATE TEMP TABLE leak_findings(section INTEGER, pattern TEXT, subject TEXT, objects INTEGER,"
+    " bytes INTEGER, retained INTEGER, trend TEXT, obj INTEGER, path TEXT, detail TEXT);"
+    "DROP TABLE IF EXISTS temp.leak_snapshots;"
+    "CREATE TEMP TABLE leak_snapshots(k INTEGER PRIMARY KEY, name TEXT, time_ns INTEGER,"
+    " objects INTEGER, bytes INTEGER);"
+    "DROP TABLE IF EXISTS temp.leak_series;"
+    "CREATE TEMP TABLE leak_series(id INTEGER, k INTEGER, entries INTEGER, retained INTEGER);"
+    "DROP TABLE IF EXISTS temp.leak_containers;"
+    /* Namespaces: module __dict__s and heap classes' __dict__s; the containers are their
+     * values, and the values in the __dict__ (or inline attributes) of module-level instances
+     * of heap types ("app.cache" where app = App()). */
+    "CREATE TEMP TABLE leak_containers AS "
+    "WITH spaces AS ("
+    " SELECT d.dst AS dict, coalesce((SELECT v.value FROM edges n JOIN objects v ON v.id = n.dst"
+    "   WHERE n.src = d.dst AND n.label = '[''__name__'']'), printf('<module 0x%x>', m.addr))"
+    "   AS owner, 'module' AS kind"
+    " FROM objects m JOIN types mt ON mt.id = m.type_id AND mt.name = 'module'"
+    " JOIN edges d ON d.src = m.id AND d.label = '.__dict__'"
+    " UNION ALL"
+    " SELECT d.dst, t.name, 'class' FROM types t JOIN objects k ON k.id = t.type_object"
+    " JOIN edges d ON d.src = k.id AND d.label = '.__dict__' WHERE t.heap),"
+    " globals AS (SELECT s.owner, s.kind, substr(g.label, 3, length(g.label) - 4) AS name,"
+    "  g.dst AS id FROM spaces s JOIN edges g ON g.src = s.dict AND g.label LIKE '[''%'']'),"
+    " attrs AS (SELECT g.owner || '.' || g.name AS owner, 'instance' AS kind,"
+    "  substr(a.label, 2) AS name, a.dst AS id"
+    "  FROM globals g JOIN objects i ON i.id = g.id AND g.kind = 'module'"
+    "  JOIN types it ON it.id = i.type_id AND it.heap"
+    "  JOIN edges a ON a.src = i.id AND a.label LIKE '.%'"
+    "   AND a.label NOT IN ('.__dict__', '.__class__')"
+    "  UNION ALL"
+    "  SELECT g.owner || '.' || g.name, 'instance', substr(a.label, 3, length(a.label) - 4),"
+    "   a.dst"
+    "  FROM globals g JOIN objects i ON i.id = g.id AND g.kind = 'module'"
+    "  JOIN types it ON it.id = i.type_id AND it.heap"
+    "  JOIN edges d ON d.src = i.id AND d.label = '.__dict__'"
+    "  JOIN edges a ON a.src = d.dst AND a.label LIKE '[''%'']'),"
+    " named AS (SELECT * FROM globals UNION ALL SELECT * FROM attrs)"
+    "SELECT n.id AS id, min(n.owner || '.' || n.name) AS subject, min(n.kind) AS kind,"
+    " t.name AS type"
+    " FROM named n JOIN objects c ON c.id = n.id JOIN types t ON t.id = c.type_id"
+    " WHERE t.name IN " CONTAINER_TYPES " GROUP BY n.id;"
+    "INSERT INTO leak_series SELECT c.id, (SELECT nbase FROM leak_params), " ENTRIES(
+        "main", "c.id") ", o.retained FROM leak_containers c JOIN objects o ON o.id = c.id;";
+
+/* Per container: snapshots it is in, intervals in which it did not grow, first and last entries
+ * and retained sizes, and the series as text ("2000 > 4000 > 6000"). */
+static const char trend_sql[] =
+    "DROP TABLE IF EXISTS temp.leak_trend;"
+    "CREATE TEMP TABLE leak_trend AS "
+    "WITH s AS (SELECT id, k, entries, retained,"
+    "  lag(entries) OVER w AS pe, first_value(entries) OVER w AS e0,"
+    "  first_value(retained) OVER w AS r0"
+    "  FROM leak_series WINDOW w AS (PARTITION BY id ORDER BY k)),"
+    " txt AS (SELECT id, group_concat(entries, ' > ') AS e, group_concat(retained, ' > ') AS r"
+    "  FROM (SELECT * FROM leak_series ORDER BY id, k) GROUP BY id)"
+    "SELECT s.id AS id, count(*) AS nsnap, sum(pe IS NOT NULL AND entries <= pe) AS flat,"
+    " max(e0) AS e0, max(r0) AS r0,"
+    " max(CASE WHEN k = (SELECT nbase FROM leak_params) THEN entries END) AS e1,"
+    " max(CASE WHEN k = (SELECT nbase FROM leak_params) THEN retained END) AS r1,"
+    " 'entries ' || txt.e || '; retained ' || txt.r AS text"
+    " FROM s JOIN txt ON txt.id = s.id GROUP BY s.id;";
+
+/* Growing in every interval, present in every snapshot, by at least min_count entries. */
+#define GROWING                                                                                    \
+	"(tr.nsnap = p.nbase + 1 AND p.nbase > 0 AND tr.flat = 0 AND tr.e1 - tr.e0 >= p.cnt)"
+
+static const char *const section_sql[] = {
+    /* 1. Garbage components with a finalizer, grouped by the finalizer's type. */
+    "INSERT INTO leak_findings "
+    "WITH g AS (SELECT o.scc AS scc, t.name AS type, t.finalizer AS fin, count(*) AS n,"
+    "  sum(o.size) AS b, min(o.id) AS rep"
+    "  FROM objects o JOIN types t ON t.id = o.type_id WHERE o.unreachable"
+    "  GROUP BY o.scc, o.type_id),"
+    " c AS (SELECT scc, sum(n) AS n, sum(b) AS b,"
+    "  group_concat(type || ' x' || n, ', ') AS types FROM g GROUP BY scc HAVING sum(fin) > 0)"
+    "SELECT 1, 'finalizer-cycles', g.type, sum(c.n), sum(c.b), sum(c.b), NULL, min(g.rep), NULL,"
+    " printf('%d unreachable cycle(s) with %s instances, e.g. {%s}', count(*), g.type,"
+    "  max(c.types))"
+    " FROM g JOIN c ON c.scc = g.scc WHERE g.fin"
+    " GROUP BY g.type ORDER BY sum(c.b) DESC, g.type LIMIT (SELECT lim FROM leak_params);",
+
+    /* 2. Large (or, against baselines, growing) containers of module globals and class
+     * attributes. */
+    "INSERT INTO leak_findings "
+    "SELECT 2, 'unbounded-cache', c.subject, coalesce(tr.e1, 0), o.size, o.retained,"
+    " CASE WHEN p.nbase > 0 THEN tr.text END, o.id, hs_path(o.id),"
+    " printf('%s of %d entries retaining %d bytes', c.type, coalesce(tr.e1, 0), o.retained) ||"
+    " CASE WHEN " GROWING " THEN printf('; grew by %d entries and %d bytes per snapshot',"
+    "  (tr.e1 - tr.e0) / p.nbase, (tr.r1 - tr.r0) / p.nbase) ELSE '' END"
+    " FROM leak_containers c JOIN objects o ON o.id = c.id LEFT JOIN leak_trend tr ON tr.id = c.id"
+    " JOIN leak_params p"
+    " WHERE o.retained >= p.big OR (" GROWING " AND c.type NOT IN ('list', 'deque', 'bytearray'))"
+    " ORDER BY o.retained DESC, c.subject LIMIT (SELECT lim FROM leak_params);",
+
+    /* 3. Module-level containers that grew in every interval. */
+    "INSERT INTO leak_findings "
+    "SELECT 3, 'global-accumulation', c.subject, tr.e1, o.size, o.retained, tr.text, o.id,"
+    " hs_path(o.id),"
+    " printf('%s grew in each of %d intervals: +%d entries (%d per snapshot), +%d bytes retained',"
+    "  c.type, p.nbase, tr.e1 - tr.e0, (tr.e1 - tr.e0) / p.nbase, tr.r1 - tr.r0)"
+    " FROM leak_containers c JOIN objects o ON o.id = c.id JOIN leak_trend tr ON tr.id = c.id"
+    " JOIN leak_params p WHERE c.kind IN ('module', 'instance') AND " GROWING
+    " ORDER BY tr.e1 - tr.e0 DESC, c.subject LIMIT (SELECT lim FROM leak_params);",
+
+    /* 4. Closure cells and bound methods' __self__ that retain a large size. */
+    "INSERT INTO leak_findings "
+    "SELECT * FROM ("
+    " SELECT 4, 'closure-retention', " FUNC_NAME(
+        "f.id") " AS subject, 1, f.size,"
+                "  cell.retained AS r, NULL, f.id, hs_path(f.id),"
+                "  printf('closure cell %s holds a %s retaining %d bytes',"
+                "   coalesce((SELECT v.value FROM edges ce JOIN objects co ON co.id = ce.dst"
+                "    JOIN edges fe ON fe.src = co.id AND fe.label = '.co_freevars'"
+                "    JOIN edges ve ON ve.src = fe.dst AND ve.label = et.label"
+                "    JOIN objects v ON v.id = ve.dst WHERE ce.src = f.id AND ce.label = "
+                "'.__code__'),"
+                "    et.label), hs_type(v.id), cell.retained)"
+                " FROM objects f JOIN types ft ON ft.id = f.type_id AND ft.name = 'function'"
+                " JOIN edges ec ON ec.src = f.id AND ec.label = '.__closure__'"
+                " JOIN edges et ON et.src = ec.dst"
+                " JOIN objects cell ON cell.id = et.dst"
+                " JOIN types ct ON ct.id = cell.type_id AND ct.name = 'cell'"
+                " JOIN edges ev ON ev.src = cell.id JOIN objects v ON v.id = ev.dst"
+                " JOIN leak_params p WHERE cell.retained >= p.big AND f.idom IS NOT NULL"
+                " UNION ALL"
+                " SELECT 4, 'closure-retention', coalesce((SELECT " FUNC_NAME(
+                    "fe.dst") " FROM edges fe"
+                              "   WHERE fe.src = m.id AND fe.label = '.__func__'), 'method'), 1, "
+                              "m.size, s.retained,"
+                              "  NULL, m.id, hs_path(m.id),"
+                              "  printf('bound method keeps its __self__ (a %s) alive, retaining "
+                              "%d bytes', hs_type(s.id),"
+                              "   s.retained)"
+                              " FROM objects m JOIN types mt ON mt.id = m.type_id AND mt.name = "
+                              "'method'"
+                              " JOIN edges es ON es.src = m.id AND es.label = '.__self__'"
+                              " JOIN objects s ON s.id = es.dst AND s.idom = m.id"
+                              " JOIN leak_params p WHERE s.retained >= p.big)"
+                              " ORDER BY r DESC, subject LIMIT (SELECT lim FROM leak_params);",
+
+    /* 5. Instances of classes (and plain containers nothing in the heap refers to) with more
+     * references than the heap explains, grouped by type.  Objects with astronomically high
+     * counts are statically allocated or deep-frozen (3.11), and the roots the capture named
+     * (frames, modules) are explained. */
+    "INSERT INTO leak_findings "
+    "SELECT 5, 'c-references', t.name, count(*), sum(o.size), sum(o.retained), NULL, min(o.id),"
+    " hs_path(min(o.id)),"
+    " printf('%d %s objects hold %d references no object in the heap accounts for'"
+    "  || ' (%d of them referred to by nothing at all)', count(*), t.name, sum(o.ext_refs),"
+    "  sum(o.nreferrers = 0))"
+    " FROM objects o JOIN types t ON t.id = o.type_id JOIN leak_params p"
+    " WHERE o.ext_refs > 0 AND NOT o.immortal AND o.refcnt < 100000000"
+    "  AND NOT o.unreachable AND (t.heap OR (t.name IN " CONTAINER_TYPES " AND o.nreferrers = 0))"
+    "  AND NOT EXISTS (SELECT 1 FROM roots r WHERE r.obj = o.id)"
+    "  AND o.id NOT IN (SELECT type_object FROM types WHERE type_object IS NOT NULL)"
+    " GROUP BY o.type_id HAVING count(*) >= p.cnt OR sum(o.retained) >= p.big"
+    " ORDER BY sum(o.retained) DESC, t.name LIMIT (SELECT lim FROM leak_params);",
+
+    /* 6. Classes with many instances whose attribute sets are all alike. */
+    "INSERT INTO leak_findings "
+    "WITH cls AS (SELECT o.type_id AS tid FROM objects o JOIN types t ON t.id = o.type_id"
+    "  AND t.heap GROUP BY o.type_id HAVING count(*) >= (SELECT cnt FROM leak_params) * 10),"
+    " inst AS (SELECT o.id, o.type_id AS tid, o.size,"
+    "  (SELECT d.dst FROM edges d WHERE d.src = o.id AND d.label = '.__dict__') AS dict"
+    "  FROM objects o JOIN cls ON cls.tid = o.type_id),"
+    " attrs AS (SELECT i.id, i.tid, i.size + coalesce(dobj.size, 0) AS bytes,"
+    "  (SELECT group_concat(l, ',') FROM (SELECT a.label AS l FROM edges a"
+    "   WHERE (a.src = i.dict AND a.label LIKE '[''%'']')"
+    "   OR (a.src = i.id AND a.label LIKE '.%' AND a.label NOT IN ('.__dict__', '.__class__'))"
+    "   ORDER BY a.label)) AS aset,"
+    "  (SELECT count(*) FROM edges a WHERE (a.src = i.dict AND a.label LIKE '[''%'']')"
+    "   OR (a.src = i.id AND a.label LIKE '.%' AND a.label NOT IN ('.__dict__', '.__class__')))"
+    "   AS nattr"
+    "  FROM inst i LEFT JOIN objects dobj ON dobj.id = i.dict),"
+    " sets AS (SELECT tid, aset, count(*) AS n FROM attrs GROUP BY tid, aset),"
+    " per AS (SELECT a.tid, count(*) AS n, sum(a.bytes) AS bytes, max(a.nattr) AS nattr,"
+    "  (SELECT max(n) FROM sets s WHERE s.tid = a.tid) AS common, min(a.id) AS rep"
+    "  FROM attrs a GROUP BY a.tid)"
+    "SELECT 6, 'slots-candidates', t.name, per.n, per.bytes,"
+    " per.bytes - per.n * (32 + 8 * per.nattr), NULL, per.rep, hs_path(per.rep),"
+    " printf('%d instances, %d%% with the same %d attributes: %d bytes now, %d with '"
+    "  || '__slots__ (saves %d)', per.n, 100 * per.common / per.n, per.nattr, per.bytes,"
+    "  per.n * (32 + 8 * per.nattr), per.bytes - per.n * (32 + 8 * per.nattr))"
+    " FROM per JOIN types t ON t.id = per.tid"
+    " WHERE per.common * 10 >= per.n * 9 AND per.bytes > per.n * (32 + 8 * per.nattr)"
+    " ORDER BY per.bytes - per.n * (32 + 8 * per.nattr) DESC LIMIT (SELECT lim FROM leak_params);",
+
+    /* 7. Holders of many weak references (dead ones, and weak caches), leaving out the
+     * interpreter's own weak references to classes (subclass lists, ABC registries). */
+    "INSERT INTO leak_findings "
+    "WITH w AS (SELECT e.src AS holder, w.ref, w.referent, hs_type(w.referent) AS rtype"
+    "  FROM weakrefs w JOIN edges e ON e.dst = w.ref"
+    "  WHERE w.referent IS NULL OR w.referent NOT IN"
+    "   (SELECT type_object FROM types WHERE type_object IS NOT NULL)),"
+    " h AS (SELECT holder, count(*) AS n, sum(referent IS NULL) AS dead FROM w GROUP BY holder"
+    "  HAVING n >= 10),"
+    " rt AS (SELECT holder, group_concat(rtype || ' x' || k, ', ') AS types FROM"
+    "  (SELECT holder, rtype, count(*) AS k FROM w WHERE rtype IS NOT NULL"
+    "   GROUP BY holder, rtype ORDER BY k DESC) GROUP BY holder)"
+    "SELECT 7, 'weak-references', coalesce(hs_path(h.holder), hs_type(h.holder)), h.n, o.size,"
+    " o.retained, NULL, h.holder, hs_path(h.holder),"
+    " CASE WHEN h.dead > 0 THEN printf('%d dead weak references still held', h.dead) ||"
+    "  CASE WHEN h.n > h.dead THEN printf('; %d live', h.n - h.dead) ELSE '' END"
+    "  ELSE printf('weak cache of %d live references', h.n) END ||"
+    " coalesce(' to ' || rt.types, '')"
+    " FROM h JOIN objects o ON o.id = h.holder LEFT JOIN rt ON rt.holder = h.holder"
+    " ORDER BY h.dead DESC, h.n DESC LIMIT (SELECT lim FROM leak_params);",
+
+    /* 8. Objects per generation, and the collector's counts and thresholds. */
+    "INSERT INTO leak_findings "
+    "SELECT 8, 'gc-state', CASE WHEN generation = 3 THEN 'permanent generation'"
+    " ELSE 'generation ' || generation END, count(*), sum(size), NULL, NULL, NULL, NULL,"
+    " CASE WHEN generation < 3 THEN 'count ' || coalesce((SELECT value FROM meta"
+    "  WHERE key = 'gc.count'), '?') || ', thresholds ' || coalesce((SELECT value FROM meta"
+    "  WHERE key = 'gc.threshold'), '?') || ' (generations 0,1,2)'"
+    "  ELSE 'frozen by gc.freeze(): never collected' END ||"
+    " printf('; %d unreachable', sum(unreachable))"
+    " FROM objects WHERE generation IS NOT NULL GROUP BY generation ORDER BY generation;",
+};
+
+/* Executes sql on db; an error names what was being computed. */
+static struct hs_error *exec(sqlite3 *db, const char *sql, const char *what)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return hs_store_error(db, what);
+	return NULL;
+}
+
+/* A baseline: its database file and capture time, for ordering. */
+struct baseline {
+	char *db_path;
+	long long time_ns;
+	const char *name;
+};
+
+static int baseline_cmp(const void *a, const void *b)
+{
+	const struct baseline *x = a, *y = b;
+	return (x->time_ns > y->time_ns) - (x->time_ns < y->time_ns);
+}
+
+/* Opens (building on demand) the database of each baseline and reads its capture time. */
+static struct hs_error *open_baselines(const struct hs_leaks_options *opts, struct baseline *ret)
+{
+	for (int i = 0; i < opts->nbaselines; i++) {
+		sqlite3 *b;
+		struct hs_error *err = hs_store_open(opts->baselines[i], &b);
+		if (err)
+			return err;
+		ret[i].name = opts->baselines[i];
+		ret[i].db_path = strdup(sqlite3_db_filename(b, "main"));
+		sqlite3_stmt *stmt;
+		ret[i].time_ns = 0;
+		if (sqlite3_prepare_v2(
+		        b, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'time_ns'", -1,
+		        &stmt, NULL) == SQLITE_OK) {
+			if (sqlite3_step(stmt) == SQLITE_ROW)
+				ret[i].time_ns = sqlite3_column_int64(stmt, 0);
+			sqlite3_finalize(stmt);
+		}
+		sqlite3_close(b);
+		if (!ret[i].db_path)
+			return &hs_error_nomem;
+	}
+	qsort(ret, (size_t)opts->nbaselines, sizeof(*ret), baseline_cmp);
+	return NULL;
+}
+
+/* Attaches baseline k as bK and adds its row to leak_snapshots and its containers' entries to
+ * leak_series. */
+static struct hs_error *attach_baseline(sqlite3 *db, int k, const struct baseline *b)
+{
+	char *sql = sqlite3_mprintf(
+	    "ATTACH %Q AS b%d;"
+	    "INSERT INTO leak_snapshots SELECT %d, %Q, %lld, count(*), sum(size) FROM b%d.objects;"
+	    "INSERT INTO leak_series SELECT c.id, %d, " ENTRIES(
+	        "b%d", "q.id") ", q.retained"
+	                       " FROM leak_containers c JOIN objects o ON o.id = c.id"
+	                       " JOIN b%d.objects q ON q.addr = o.addr JOIN b%d.types qt ON qt.id "
+	                       "= q.type_id"
+	                       " WHERE qt.name = c.type;",
+	    b->db_path, k, k, b->name, b->time_ns, k, k, k, k, k);
+	if (!sql)
+		return &hs_error_nomem;
+	struct hs_error *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		err = hs_error_create(HS_ERROR_FORMAT, "%s: baseline: %s", b->name,
+		                      sqlite3_errmsg(db));
+	sqlite3_free(sql);
+	return err;
+}
+
+struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
+{
+	uint64_t min_bytes = opts->min_bytes ? opts->min_bytes : 256 * 1024;
+	long min_count = opts->min_count ? opts->min_count : 100;
+	long limit = opts->limit ? opts->limit : 10;
+	char *params = sqlite3_mprintf("DROP TABLE IF EXISTS temp.leak_params;"
+	                               "CREATE TEMP TABLE leak_params AS SELECT"
+	                               " CASE WHEN %llu > coalesce(sum(size), 0) / 100 THEN %llu "
+	                               "ELSE sum(size) / 100 END AS big,"
+	                               " %ld AS cnt, %ld AS lim, %d AS nbase FROM objects;",
+	                               (unsigned long long)min_bytes, (unsigned long long)min_bytes,
+	                               min_count, limit, opts->nbaselines);
+	if (!params)
+		return &hs_error_nomem;
+	struct hs_error *err = exec(db, params, "leak report parameters");
+	sqlite3_free(params);
+	if (!err)
+		err = exec(db, setup_sql, "leak report: containers");
+	struct baseline *bases = calloc((size_t)opts->nbaselines + 1, sizeof(*bases));
+	if (!err && !bases)
+		err = &hs_error_nomem;
+	if (!err)
+		err = open_baselines(opts, bases);
+	for (int k = 0; !err && k < opts->nbaselines; k++)
+		err = attach_baseline(db, k, &bases[k]);
+	if (!err) {
+		char *sql = sqlite3_mprintf(
+		    "INSERT INTO leak_snapshots SELECT %d, (SELECT value FROM meta WHERE key ="
+		    " 'snapshot'), (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'time_ns'),"
+		    " count(*), sum(size) FROM objects;",
+		    opts->nbaselines);
+		err = sql ? exec(db, sql, "leak report: snapshots") : &hs_error_nomem;
+		sqlite3_free(sql);
+	}
+	if (!err)
+		err = exec(db, trend_sql, "leak report: trends");
+	for (int i = 0; !err && i < hs_leak_nsections; i++)
+		err = exec(db, section_sql[i], hs_leak_sections[i].title);
+	for (int k = 0; bases && k < opts->nbaselines; k++)
+		free(bases[k].db_path);
+	free(bases);
+	return err;
+}
