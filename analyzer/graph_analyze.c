@@ -79,20 +79,11 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 	a->t_scc = hs_graph_now() - t;
 
 	t = hs_graph_now();
-	report(progress, progress_arg, "referrers", 0);
-	struct hs_graph_reverse rev;
-	err = hs_graph_reverse_build(snap, &rev);
-	if (err)
-		goto fail;
-	a->t_reverse = hs_graph_now() - t;
-
-	t = hs_graph_now();
 	report(progress, progress_arg, "dominators", 0);
-	err = hs_graph_dominators(snap, &rev, a);
-	hs_graph_reverse_deinit(&rev);
+	err = hs_graph_dominators(snap, a);
 	if (err)
 		goto fail;
-	a->t_dominators = hs_graph_now() - t - a->t_retained;
+	a->t_dominators = hs_graph_now() - t - a->t_reverse - a->t_retained;
 
 	t = hs_graph_now();
 	report(progress, progress_arg, "depth", 0);

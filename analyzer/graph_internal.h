@@ -2,7 +2,7 @@
  * graph_internal.h — what the analyzer's graph phases (graph_*.c) share and nobody else uses.
  *
  * hs_analyze (graph_analyze.c) allocates every output array of struct hs_analysis with one
- * spare entry, then runs the phases in this order: roots, garbage, scc, dominators (with the
+ * spare entry, then runs the phases in this order: roots, garbage, scc, dominators (with a
  * reverse CSR), depth.  A phase may use the output arrays of later phases as scratch space; each
  * phase's comment says which.  This is how the peak stays at the result plus the reverse CSR.
  */
@@ -11,11 +11,12 @@
 
 #include "analysis.h"
 
-/* The strong edges into each object: the sources of the edges into i are
- * src[start[i] .. start[i+1]).  Temporary: built for and freed after the dominators. */
+/* The predecessors of the dominator DFS's vertices, by DFS number (0 is the virtual root, which
+ * has no entry here): the edges into vertex d come from src[start[d] .. start[d+1]).
+ * Temporary: built for and freed by the dominators. */
 struct hs_graph_reverse {
-	uint32_t *start; /* nobjects + 1 entries */
-	uint32_t *src;   /* nedges entries */
+	uint32_t *start; /* n + 2 entries */
+	uint32_t *src;   /* one per edge from a vertex */
 };
 
 /* ext_refs, is_root and nroots.  Uses no scratch. */
@@ -25,13 +26,13 @@ void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a);
 void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a);
 /* scc, scc_size and nsccs (Pearce's iterative algorithm).  Scratch: idom, depth, parent_edge. */
 void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a);
-struct hs_error *hs_graph_reverse_build(const struct hs_snapshot *snap,
-                                        struct hs_graph_reverse *ret);
+/* The reverse CSR of the vertices numbered 1..n, dfn giving each object's number or HS_NONE. */
+struct hs_error *hs_graph_reverse_build(const struct hs_snapshot *snap, const uint32_t *dfn,
+                                        uint32_t n, struct hs_graph_reverse *ret);
 void hs_graph_reverse_deinit(struct hs_graph_reverse *rev);
-/* idom, retained and nreached (semi-NCA over the virtual root).  Scratch: depth, parent_edge.
- * Sets t_retained itself (the part after the dominator tree is known). */
-struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap,
-                                     const struct hs_graph_reverse *rev, struct hs_analysis *a);
+/* idom, retained and nreached (semi-NCA over the virtual root).  Scratch: retained, depth,
+ * parent_edge.  Sets t_reverse and t_retained itself, the parts before and after the tree. */
+struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a);
 /* depth and parent_edge (breadth-first from every root at once). */
 struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analysis *a);
 
