@@ -142,6 +142,7 @@ struct tinfo {
 	uint64_t flags, basicsize, itemsize, traverse, is_gc, base, finalize, del;
 	int64_t dictoffset, base_dictoffset; /* base: the first non-subtype base's */
 	bool base_heap, base_has_traverse;
+	bool discovered; /* the type object itself is in the snapshot */
 	uint64_t *slots; /* T_OBJECT_EX offsets along the subtype chain */
 	uint32_t *slot_names;
 	size_t nslots;
@@ -152,7 +153,8 @@ struct tinfo {
 struct obj {
 	uint64_t addr, type, size, refcnt;
 	uint64_t edge_first;
-	uint32_t nedges, value; /* value: string id + 1 of the preview */
+	uint64_t value; /* offset + 1 of the preview in walker.vals (u16 length, bytes) */
+	uint32_t nedges;
 	uint8_t flags, gen;
 };
 
@@ -201,6 +203,8 @@ struct walker {
 	uint32_t *shash;
 	uint32_t shcap;
 
+	char *vals; /* value previews, not interned: most are unique */
+	uint64_t nvals, vals_cap;
 	struct root *roots;
 	uint64_t nroots, roots_cap;
 	struct weak *weaks;
@@ -642,6 +646,15 @@ static struct hs_error *edge(struct walker *w, uint64_t src, uint64_t dst_addr, 
 	struct hs_error *err = discover(w, dst_addr, &d);
 	if (err || !d)
 		return err;
+	if (form == HS_LABEL_KEY || form == HS_LABEL_ATTR) {
+		/* The label names an object: its index, or no label if it is not one. */
+		uint64_t l;
+		err = discover(w, label, &l);
+		if (err)
+			return err;
+		form = l ? form : HS_LABEL_NONE;
+		label = l ? l - 1 : 0;
+	}
 	if (!grow((void **)&w->edges, &w->edges_cap, w->nedges + 1, sizeof(*w->edges)))
 		return &hs_error_nomem;
 	w->edges[w->nedges++] = (struct edge){d - 1, label, kind, form};
@@ -936,7 +949,9 @@ static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
 
 static void float_text(double d, char *buf, size_t size)
 {
-	for (int p = 1; p <= 17; p++) {
+	/* repr's shortest round-trip form: %g drops trailing zeros, so 15 digits suffice for
+	 * most values and 17 for all. */
+	for (int p = 15; p <= 17; p++) {
 		snprintf(buf, size, "%.*g", p, d);
 		if (strtod(buf, NULL) == d)
 			break;
@@ -951,11 +966,17 @@ static void float_text(double d, char *buf, size_t size)
 
 static struct hs_error *set_value(struct walker *w, uint64_t idx, const char *s)
 {
-	uint32_t id;
-	struct hs_error *err = intern(w, s, strlen(s), &id);
-	if (!err)
-		w->objs[idx].value = id + 1;
-	return err;
+	size_t n = strlen(s);
+	if (n > 0xffff)
+		n = 0xffff;
+	if (!grow((void **)&w->vals, &w->vals_cap, w->nvals + 2 + n, 1))
+		return &hs_error_nomem;
+	uint16_t len = (uint16_t)n;
+	memcpy(w->vals + w->nvals, &len, 2);
+	memcpy(w->vals + w->nvals + 2, s, n);
+	w->objs[idx].value = w->nvals + 1;
+	w->nvals += 2 + n;
+	return NULL;
 }
 
 /* Words of [from, to) that are objects, as conservative edges. */
@@ -1103,7 +1124,9 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 	struct hs_error *err = NULL;
 	/* Every type is an object of the snapshot (static types have no other way in). */
 	uint64_t tdummy;
-	err = discover(w, ti->addr, &tdummy);
+	if (!ti->discovered)
+		err = discover(w, ti->addr, &tdummy);
+	ti->discovered = true;
 	enum kind kind = ti->kind;
 	if (!err && kind == K_SUBTYPE) {
 		err = subtype_edges(w, idx, o, ti);
@@ -1663,11 +1686,13 @@ static void runtime_version(struct walker *w, char *buf, size_t size)
  * Writing
  */
 
-static const struct walker *sort_w;
-static int cmp_idx(const void *a, const void *b)
+struct addr_idx {
+	uint64_t addr, idx;
+};
+
+static int cmp_addr(const void *a, const void *b)
 {
-	uint64_t x = sort_w->objs[*(const uint64_t *)a].addr;
-	uint64_t y = sort_w->objs[*(const uint64_t *)b].addr;
+	uint64_t x = ((const struct addr_idx *)a)->addr, y = ((const struct addr_idx *)b)->addr;
 	return x < y ? -1 : x > y;
 }
 
@@ -1686,7 +1711,7 @@ static uint32_t type_flags(const struct tinfo *ti)
 static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, int pid,
                                        const char *out_path, struct hs_capture_stats *stats)
 {
-	uint64_t *order = malloc((w->nobjs ? w->nobjs : 1) * 8);
+	struct addr_idx *order = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*order));
 	uint64_t *newidx = malloc((w->nobjs ? w->nobjs : 1) * 8);
 	uint32_t *sid = malloc((w->nstrs ? w->nstrs : 1) * 4);
 	struct hs_writer *wr = NULL;
@@ -1694,11 +1719,10 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 	if (err)
 		goto out;
 	for (uint64_t i = 0; i < w->nobjs; i++)
-		order[i] = i;
-	sort_w = w;
-	qsort(order, w->nobjs, 8, cmp_idx);
+		order[i] = (struct addr_idx){w->objs[i].addr, i};
+	qsort(order, w->nobjs, sizeof(*order), cmp_addr);
 	for (uint64_t i = 0; i < w->nobjs; i++)
-		newidx[order[i]] = i;
+		newidx[order[i].idx] = i;
 	char ver[64], producer[64];
 	runtime_version(w, ver, sizeof(ver));
 	snprintf(producer, sizeof(producer), "heapsnap %s",
@@ -1746,7 +1770,7 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 	}
 	uint64_t nedges = 0;
 	for (uint64_t k = 0; k < w->nobjs && !err; k++) {
-		const struct obj *o = &w->objs[order[k]];
+		const struct obj *o = &w->objs[order[k].idx];
 		struct tinfo *ti = type_get(w, o->type);
 		err = hs_writer_object(wr, o->addr, ti->hs_type, o->size, o->refcnt, o->flags,
 		                       o->gen);
@@ -1757,16 +1781,16 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 			if (form == HS_LABEL_STRING) {
 				label = sid[label];
 			} else if (form == HS_LABEL_KEY || form == HS_LABEL_ATTR) {
-				uint64_t t = obj_find(w, label);
-				form = t ? form : HS_LABEL_NONE;
-				label = t ? newidx[t - 1] : 0;
+				label = newidx[label];
 			}
 			err = hs_writer_edge(wr, newidx[ed->dst], ed->kind, form, label);
 			nedges++;
 		}
-		if (!err && o->value)
-			err = hs_writer_value(wr, w->strs[o->value - 1],
-			                      strlen(w->strs[o->value - 1]));
+		if (!err && o->value) {
+			uint16_t len;
+			memcpy(&len, w->vals + o->value - 1, 2);
+			err = hs_writer_value(wr, w->vals + o->value + 1, len);
+		}
 	}
 	for (uint64_t i = 0; i < w->nweaks && !err; i++) {
 		const struct weak *wk = &w->weaks[i];
@@ -1874,6 +1898,7 @@ static void walker_free(struct walker *w)
 		free(w->strs[i]);
 	free(w->strs);
 	free(w->shash);
+	free(w->vals);
 	free(w->roots);
 	free(w->weaks);
 }
