@@ -20,6 +20,7 @@ import codecs
 import json
 import os
 import random
+import shutil
 import struct
 import subprocess
 import sys
@@ -1100,6 +1101,8 @@ def main(argv):
                 % (p.stderr.decode("utf-8", "replace").splitlines() or [""])[0].replace(path + ": ", "")))
 
     print("%d failed" % failures)
+    if not failures:
+        shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failures else 0
 
 
