@@ -7,6 +7,7 @@ int hs_cmd_summary(int argc, char **argv);
 int hs_cmd_convert(int argc, char **argv);
 int hs_cmd_export(int argc, char **argv);
 int hs_cmd_check(int argc, char **argv);
+int hs_cmd_redact(int argc, char **argv);
 int hs_cmd_load(int argc, char **argv);
 int hs_cmd_types(int argc, char **argv);
 int hs_cmd_top(int argc, char **argv);

@@ -257,6 +257,12 @@ size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint
 /* A meta value by key, or NULL (the returned hs_string is owned by the snapshot). */
 const struct hs_string *hs_snapshot_meta(const struct hs_snapshot *snap, const char *key);
 
+/* Writes snap to PATH through the writer (mode 0600, PATH.tmp-PID renamed into place), with its
+ * value previews when values is true and without any VALUES section otherwise (`heapsnap
+ * redact`).  Everything else is copied as is.  stats may be NULL. */
+struct hs_error *hs_snapshot_copy(const struct hs_snapshot *snap, const char *path, bool values,
+                                  struct hs_writer_stats *stats);
+
 /* ---------------------------------------------------------------------------------------------
  * JSON-lines interchange (DESIGN.md): convert a graph to a snapshot and back.
  */
