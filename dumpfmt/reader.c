@@ -189,16 +189,21 @@ static bool count_section(struct cursor *c, uint8_t kind, struct totals *t)
 	case HS_SEC_OBJECTS:
 		if (!run_prefix(c, "OBJECTS", t->objects, &n))
 			return false;
+		if (t->edges_runs_objects != t->objects)
+			return bad(c, "OBJECTS run before the EDGES run of objects %llu..%llu",
+			           (unsigned long long)t->edges_runs_objects,
+			           (unsigned long long)t->objects);
 		t->objects += n;
 		return t->objects < UINT32_MAX || bad(c, "more than 2^32 objects");
 	case HS_SEC_EDGES:
 		if (!run_prefix(c, "EDGES", t->edges_runs_objects, &n) ||
 		    !get_varint(c, &v, "EDGES count"))
 			return false;
-		if (t->edges_runs_objects + n > t->objects)
-			return bad(c, "EDGES run for objects %llu..%llu before their OBJECTS run",
-			           (unsigned long long)t->edges_runs_objects,
-			           (unsigned long long)(t->edges_runs_objects + n));
+		if (t->edges_runs_objects + n != t->objects)
+			return bad(
+			    c, "EDGES run for objects %llu..%llu does not match the OBJECTS run",
+			    (unsigned long long)t->edges_runs_objects,
+			    (unsigned long long)(t->edges_runs_objects + n));
 		if (v > (uint64_t)(c->end - c->p))
 			return bad(c, "EDGES run of %llu edges cannot fit in %llu bytes",
 			           (unsigned long long)v, (unsigned long long)(c->end - c->p));
@@ -566,6 +571,8 @@ static bool decode_values(struct cursor *c, struct hs_snapshot *snap)
 			return bad(c, "value for object %llu+%llu: no such object or out of order",
 			           (unsigned long long)obj, (unsigned long long)delta);
 		obj += delta;
+		if (snap->value[obj])
+			return bad(c, "a second value for object %llu", (unsigned long long)obj);
 		struct hs_string *v = &snap->values[snap->nvalues];
 		if (!get_bytes(c, v, "value"))
 			return false;
@@ -892,43 +899,74 @@ const struct hs_string *hs_snapshot_meta(const struct hs_snapshot *snap, const c
 	return NULL;
 }
 
+/* A bounded output buffer that counts what it would need, like snprintf, and copies bytes as
+ * they are (labels may hold NUL bytes). */
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->len < o->size) {
+		size_t room = o->size - 1 - o->len;
+		memcpy(o->buf + o->len, s, n < room ? n : room);
+	}
+	o->len += n;
+}
+
+static size_t finish(struct out *o)
+{
+	if (o->size)
+		o->buf[o->len < o->size ? o->len : o->size - 1] = '\0';
+	return o->len;
+}
+
 /* Renders object k as a dict key or attribute name: its value preview if it has one. */
-static size_t format_object_name(const struct hs_snapshot *snap, uint64_t k, bool attr, char *buf,
-                                 size_t size)
+static void put_object_name(struct out *o, const struct hs_snapshot *snap, uint64_t k, bool attr)
 {
 	size_t tlen;
 	const char *tname = hs_snapshot_type_name(snap, snap->type[k], &tlen);
 	if (snap->value[k]) {
 		const struct hs_string *v = &snap->values[snap->value[k] - 1];
-		bool is_str = tlen == 3 && memcmp(tname, "str", 3) == 0;
-		if (attr)
-			return (size_t)snprintf(buf, size, ".%.*s", (int)v->len, v->s);
-		return (size_t)snprintf(buf, size, is_str ? "['%.*s']" : "[%.*s]", (int)v->len,
-		                        v->s);
+		bool quoted = !attr && tlen == 3 && memcmp(tname, "str", 3) == 0;
+		put(o, attr ? "." : quoted ? "['" : "[", attr ? 1 : quoted ? 2 : 1);
+		put(o, v->s, v->len);
+		if (!attr)
+			put(o, quoted ? "']" : "]", quoted ? 2 : 1);
+		return;
 	}
-	return (size_t)snprintf(buf, size, attr ? ".<%.*s at 0x%llx>" : "[<%.*s at 0x%llx>]",
-	                        (int)tlen, tname, (unsigned long long)snap->addr[k]);
+	char addr[32];
+	int n = snprintf(addr, sizeof(addr), " at 0x%llx>", (unsigned long long)snap->addr[k]);
+	put(o, attr ? ".<" : "[<", 2);
+	put(o, tname, tlen);
+	put(o, addr, (size_t)n);
+	if (!attr)
+		put(o, "]", 1);
 }
 
 size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint64_t e, char *buf,
                               size_t size)
 {
+	struct out o = {buf, size, 0};
 	uint32_t v = snap->edge_label[e];
+	char num[32];
 	switch (snap->edge_form[e]) {
 	case HS_LABEL_ORDINAL:
-		return (size_t)snprintf(buf, size, "[%llu]",
-		                        (unsigned long long)(e - snap->edge_start[src]));
+		put(&o, num,
+		    (size_t)snprintf(num, sizeof(num), "[%llu]",
+		                     (unsigned long long)(e - snap->edge_start[src])));
+		break;
 	case HS_LABEL_INDEX:
-		return (size_t)snprintf(buf, size, "[%u]", v);
+		put(&o, num, (size_t)snprintf(num, sizeof(num), "[%u]", v));
+		break;
 	case HS_LABEL_STRING:
-		return (size_t)snprintf(buf, size, "%.*s", (int)snap->strings[v].len,
-		                        snap->strings[v].s);
+		put(&o, snap->strings[v].s, snap->strings[v].len);
+		break;
 	case HS_LABEL_KEY:
 	case HS_LABEL_ATTR:
-		return format_object_name(snap, v, snap->edge_form[e] == HS_LABEL_ATTR, buf, size);
-	default:
-		if (size)
-			buf[0] = '\0';
-		return 0;
+		put_object_name(&o, snap, v, snap->edge_form[e] == HS_LABEL_ATTR);
+		break;
 	}
+	return finish(&o);
 }
