@@ -1087,15 +1087,18 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o)
 		tp->tp_traverse(o, visit_collect, k);
 	if (k->err)
 		return k->err;
-	PyObject **items = NULL;
-	Py_ssize_t nitems = 0;
-	bool positional = PyList_CheckExact(o) || PyTuple_CheckExact(o);
-	if (PyList_CheckExact(o)) {
-		items = ((PyListObject *)o)->ob_item;
-		nitems = PyList_GET_SIZE(o);
-	} else if (PyTuple_CheckExact(o)) {
-		items = ((PyTupleObject *)o)->ob_item;
-		nitems = PyTuple_GET_SIZE(o);
+	/* list and tuple traverse their items last to first.  When the edges are exactly the
+	 * items, write them first to last, where an item's label is its position (free). */
+	bool positional = false;
+	if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+		PyObject **items = PyList_CheckExact(o) ? ((PyListObject *)o)->ob_item
+		                                        : ((PyTupleObject *)o)->ob_item;
+		size_t n = (size_t)Py_SIZE(o);
+		positional = n == k->ntedges;
+		for (size_t e = 0; positional && e < n; e++)
+			positional = k->tedges[n - 1 - e] == items[e];
+		if (positional && n)
+			memcpy(k->tedges, items, n * sizeof(*items));
 	}
 	if (positional)
 		k->nlabels = 0;
@@ -1110,12 +1113,10 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o)
 			return missing(o, d);
 		uint8_t form = HS_LABEL_NONE;
 		uint64_t value = 0;
-		if (positional) {
-			if ((Py_ssize_t)e < nitems && items[e] == d)
-				form = HS_LABEL_INDEX, value = e;
-		} else {
+		if (positional)
+			form = HS_LABEL_ORDINAL;
+		else
 			resolve(k, take_label(k, d), &form, &value);
-		}
 		err = hs_writer_edge(k->w, (uint64_t)dst, HS_EDGE_TRAVERSE, form, value);
 		if (err)
 			return err;

@@ -1,0 +1,203 @@
+"""inproc_heap.py: heapsnap.dump() of a heap built with known structure, checked exactly.
+
+usage: PYTHONPATH=BUILD/capture/inproc pythonX inproc_heap.py HEAPSNAP_CLI
+
+Checks (issue 3): every size equals sys.getsizeof and every traverse edge list equals
+gc.get_referents, for every object reachable from gc.get_objects(); refcounts equal what the
+construction below implies and equal the object's incoming edges; instance counts per class equal
+a count over gc.get_objects(); live, dead and callback weak references; labels; the
+unreachable set predicted from the snapshot equals what gc.collect() finds; values, immortality,
+roots, the returned counts and the dump's own invisibility.
+"""
+import gc
+import os
+import sys
+import tempfile
+import weakref
+
+import heapsnap
+from inproc_check import Failures, collect_garbage, compare, load, take_truth
+
+
+class Point:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+class Slotted:
+    __slots__ = ("a", "b")
+
+
+class Leaf:
+    pass
+
+
+class WithDel:
+    def __del__(self):
+        pass
+
+
+HEAP = {}
+
+
+def build():
+    """The known heap: every refcount below follows from these lines."""
+    shared = Leaf()
+    pts = [Point(i, shared) for i in range(100)]  # each Point: 1 reference (the list)
+    HEAP["points"] = pts
+    HEAP["shared"] = shared  # shared: 100 Point.y + this + the tuple's two = 103
+    s = Slotted()
+    s.a = pts  # pts: HEAP["points"] + s.a = 2
+    s.b = "slot-b-value-%d" % os.getpid()
+    HEAP["slotted"] = s
+    HEAP["by_int"] = {1: "one", 2: "two", (3, 4): "tuple-key"}
+    HEAP["tuple"] = (shared, shared)
+
+    def outer():
+        captured = ["captured list"]
+
+        def inner(a=HEAP):  # HEAP: the module dict + this default = 2
+            return captured
+
+        return inner
+
+    HEAP["closure"] = outer()
+    target = Leaf()
+    HEAP["weak_target"] = target
+    HEAP["wr_live"] = weakref.ref(target)
+    HEAP["callback"] = lambda r: None
+    HEAP["wr_cb"] = weakref.ref(target, HEAP["callback"])
+    dead = Leaf()
+    HEAP["wr_dead"] = weakref.ref(dead)
+    del dead
+    HEAP["big"] = 2 ** 100
+    HEAP["float"] = 2.5
+    HEAP["bytes"] = b"raw\x00bytes"
+    # Cyclic garbage (the collector is off): lists, instances with and without a
+    # materialised dict, a dict, a slotted instance, a finalizer.
+    a = []
+    a.append(a)
+    p = Point(1, 2)
+    p.me = p
+    m = Point(3, 4)
+    m.__dict__["me"] = m
+    d = {}
+    d["me"] = d
+    s2 = Slotted()
+    s2.a = s2
+    w = WithDel()
+    w.me = w
+
+
+def main():
+    cli = sys.argv[1]
+    fails = Failures()
+    gc.disable()
+    build()
+    path = os.path.join(tempfile.mkdtemp(prefix="inproc-heap-"), "heap.hsnap")
+    counts = heapsnap.dump(path)
+    garbage = collect_garbage()
+    truth = take_truth(exclude=(garbage,))
+    snap = load(cli, path)
+
+    compare(snap, truth, garbage, fails)
+    O = snap.objects
+
+    # Returned counts.
+    fails.check(counts["objects"] == len(O), "counts %s vs %d objects" % (counts, len(O)))
+    fails.check(counts["bytes"] == os.path.getsize(path), "counts bytes %s" % counts)
+    fails.check(counts["edges"] == sum(len(e) for e in snap.edges.values()), "edge count")
+    fails.check(counts["weak"] == len(snap.weak) and counts["roots"] == len(snap.roots),
+                "weak/roots count")
+    fails.check(counts["heap_bytes"] == sum(o["size"] for o in O.values()), "heap_bytes")
+
+    # Refcounts by construction, and equal to the incoming traverse + owned edges.
+    pts, shared = HEAP["points"], HEAP["shared"]
+    expect = [(id(p), 1, "Point") for p in pts] + [
+        (id(shared), 103, "shared Leaf"), (id(pts), 2, "points list"), (id(HEAP), 2, "HEAP")]
+    for addr, n, what in expect:
+        rec = O.get(addr)
+        fails.check(rec is not None and rec["refcnt"] == n,
+                    "%s: refcnt %s, construction says %d" % (what, rec and rec["refcnt"], n))
+        fails.check(snap.indegree(addr) == n, "%s: %d incoming edges, refcnt %d"
+                    % (what, snap.indegree(addr), n))
+
+    # Instance counts per class against a count over gc.get_objects().
+    objs = gc.get_objects()
+    for cls in (Point, Slotted, Leaf, WithDel):
+        live = sum(1 for o in objs if type(o) is cls)
+        snapped = sum(1 for o in O.values() if o["type"] == cls.__qualname__)
+        fails.check(live == snapped and live > 0, "%s: %d in snapshot, %d by gc.get_objects()"
+                    % (cls.__qualname__, snapped, live))
+    del objs
+
+    # Weak links: live, with a callback, dead.
+    target = HEAP["weak_target"]
+    fails.check(snap.weak.get(id(HEAP["wr_live"])) == (id(target), None), "live weakref")
+    fails.check(snap.weak.get(id(HEAP["wr_cb"])) == (id(target), id(HEAP["callback"])),
+                "weakref with callback: %s" % (snap.weak.get(id(HEAP["wr_cb"])),))
+    fails.check(snap.weak.get(id(HEAP["wr_dead"])) == (None, None), "dead weakref: %s"
+                % (snap.weak.get(id(HEAP["wr_dead"])),))
+
+    # Labels where the container says what the reference is.
+    main_dict = sys.modules[__name__].__dict__
+    fails.check(snap.labels(id(HEAP), id(pts)) == ["['points']"], "dict key label")
+    fails.check(snap.labels(id(main_dict), id(HEAP)) == ["['HEAP']"], "module dict label")
+    fails.check(snap.labels(id(HEAP["by_int"]), id(HEAP["by_int"][1])) == ["[1]"],
+                "int key label: %s" % snap.labels(id(HEAP["by_int"]), id(HEAP["by_int"][1])))
+    fails.check(snap.labels(id(HEAP["tuple"]), id(shared)) == ["[0]", "[1]"], "tuple labels")
+    fails.check(snap.labels(id(pts), id(pts[7])) == ["[7]"], "list label")
+    fails.check(snap.labels(id(HEAP["slotted"]), id(pts)) == [".a"], "slot label")
+    p = pts[5]
+    direct = snap.labels(id(p), id(shared))
+    if sys.version_info >= (3, 11) and direct:
+        fails.check(direct == [".y"], "inline attribute label: %s" % direct)
+    else:
+        fails.check(snap.labels(id(p), id(p.__dict__)) == [".__dict__"], "__dict__ label")
+        fails.check(snap.labels(id(p.__dict__), id(shared)) == ["['y']"], "attr key label")
+    fails.check(snap.labels(id(p), id(Point)) == [".__class__"], "class label")
+    f = HEAP["closure"]
+    fails.check(snap.labels(id(f), id(f.__globals__)) == [".__globals__"], "globals label")
+    fails.check(snap.labels(id(f), id(f.__code__)) == [".__code__"], "code label")
+    fails.check(snap.labels(id(f), id(f.__defaults__)) == [".__defaults__"], "defaults label")
+    cell = f.__closure__[0]
+    fails.check(snap.labels(id(f.__closure__), id(cell)) == ["[0]"], "closure label")
+    fails.check(snap.labels(id(cell), id(cell.cell_contents)) == [".cell_contents"], "cell")
+    fails.check(snap.labels(id(Point), id(Point.__mro__)) == [".__mro__"], "mro label")
+    fails.check(snap.labels(id(Point), id(Point.__dict__)) in ([".__dict__"], []),
+                "type dict label")
+    code = f.__code__
+    fails.check(snap.labels(id(code), id(code.co_consts)) == [".co_consts"] and
+                O[id(code)]["type"] == "code", "code constants (owned)")
+    key_edges = [e for e in snap.edges[id(HEAP)] if e[0] == id("points")]
+    fails.check(key_edges == [(id("points"), "<key>", "owned")], "str key owned: %s" % key_edges)
+
+    # Values, flags.
+    fails.check(O[id(HEAP["slotted"].b)].get("value") == HEAP["slotted"].b, "str value")
+    fails.check(O[id(HEAP["big"])].get("value") == "<int of 101 bits>", "big int value")
+    fails.check(O[id(HEAP["float"])].get("value") == "2.5", "float value")
+    fails.check(O[id(HEAP["bytes"])].get("value") == "b'raw\\x00bytes'", "bytes value")
+    fails.check(O[id(None)].get("value") == "None", "None value")
+    fails.check(bool(O[id(None)].get("immortal")) == (sys.version_info >= (3, 12)),
+                "None immortal flag")
+    fails.check(O[id(pts)].get("gen") in (0, 1, 2) and O[id(pts)]["gc"], "list generation")
+    fails.check("gen" not in O[id(HEAP["float"])] and not O[id(HEAP["float"])]["gc"],
+                "untracked float")
+
+    # Roots.
+    names = {(r["kind"], r["name"]) for r in snap.roots}
+    fails.check(("module", "sys.modules") in names and ("module", "builtins") in names,
+                "named roots: %s" % sorted(names)[:5])
+    fails.check(any(r["addr"] == id(sys.modules) for r in snap.roots), "sys.modules root")
+    fails.check(any(k == "frame" and "main" in n for k, n in names), "frame roots")
+
+    # The dump does not count itself: no object of the heapsnap module's making.
+    own = [o for o in O.values() if o["type"] in ("dict",) and o.get("value")]
+    fails.check(not own, "values on dicts?")
+
+    fails.finish("inproc_heap")
+
+
+if __name__ == "__main__":
+    main()
