@@ -24,7 +24,8 @@ struct funcs {
 	/* hs_deep_size's snapshot, opened on first use; open_error is kept to repeat it. */
 	struct hs_snapshot *snap;
 	char *open_error;
-	/* hs_type's cache: type_of[id] and the type names, read on first use. */
+	/* hs_type's cache: type_of[id] and the type names, read once lookups reach 256. */
+	unsigned lookups;
 	uint32_t *type_of;
 	sqlite3_int64 nobjects;
 	char **type_names;
@@ -182,6 +183,24 @@ static void sql_type(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_int64 id;
 	if (!id_arg(argv, &id))
 		return sqlite3_result_null(ctx);
+	if (!f->type_of && f->lookups < 256) {
+		/* Few calls look the type up; many (a scan) read every object's type once. */
+		f->lookups++;
+		sqlite3_stmt *stmt;
+		if (sqlite3_prepare_v2(
+		        f->db,
+		        "SELECT t.name FROM objects o JOIN types t ON t.id = o.type_id"
+		        " WHERE o.id = ?",
+		        -1, &stmt, NULL) != SQLITE_OK)
+			return sqlite3_result_error(ctx, sqlite3_errmsg(f->db), -1);
+		sqlite3_bind_int64(stmt, 1, id);
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			sqlite3_result_value(ctx, sqlite3_column_value(stmt, 0));
+		else
+			sqlite3_result_null(ctx);
+		sqlite3_finalize(stmt);
+		return;
+	}
 	if (!f->type_of) {
 		struct hs_error *err = load_types(f);
 		if (err)

@@ -34,9 +34,7 @@ static const char schema_sql[] =
 
 /* Built after the data (see the file comment). */
 static const char index_sql[] = "CREATE UNIQUE INDEX objects_addr ON objects(addr);\n"
-                                "CREATE INDEX objects_type ON objects(type_id);\n"
                                 "CREATE INDEX objects_retained ON objects(retained);\n"
-                                "CREATE INDEX objects_size ON objects(size);\n"
                                 "CREATE INDEX objects_garbage ON objects(scc) WHERE unreachable;\n"
                                 "CREATE INDEX edges_src ON edges(src);\n"
                                 "CREATE INDEX edges_dst ON edges(dst);\n"
