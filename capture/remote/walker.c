@@ -1872,7 +1872,7 @@ static struct hs_error *find_python(struct hs_memsrc *m, const char *exe, char *
 			}
 		}
 	}
-	return hs_error_create(HS_ERROR_USAGE,
+	return hs_error_create(HS_ERROR_OTHER,
 	                       "no libpython or python executable defining _PyRuntime among the "
 	                       "target's %zu mappings%s",
 	                       m->nmaps, exe ? "" : " (for a core, try --exe PYTHON)");

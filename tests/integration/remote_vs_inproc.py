@@ -1,0 +1,118 @@
+"""remote_vs_inproc.py — the same paused process captured in process (capture/inproc's
+heapsnap.dump) and out of process (heapsnap capture --pid) must give the same graph: objects,
+sizes, refcounts and edges.  The differences that remain are listed and each has a reason:
+
+* objects alive in only one capture: the in-process dump runs Python code (its call's frame,
+  arguments and result) while it walks, and those die before the out-of-process capture; only
+  objects of the kinds such a call makes are allowed, at most MAX_ONLY of them;
+* refcounts: the dump call holds the dump function and the path string while it runs (+1 in
+  process) and the target holds os.read while it is paused (+1 out of process); on 3.8-3.11, where
+  None, small ints, one-byte bytes and interned strings are not immortal, every line of code that runs between
+  the two captures moves their counts (the dump's own attribute lookups, os.write, os.read), so
+  the shared singletons of those types may differ there, and nothing else;
+* edges: only traverse edges are compared (the two capturers may label or classify owned and
+  conservative references differently), on objects whose type both know.
+
+usage: remote_vs_inproc.py HEAPSNAP TARGET.py INPROC_PKG_DIR PYTHON
+"""
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+MAX_ONLY = 40
+CALL_TYPES = {"frame", "dict", "str", "int", "float", "tuple", "list", "cell", "function",
+              "method", "builtin_function_or_method", "code", "bytes"}
+CONSERVATIVE = 0x04
+
+
+def load(heapsnap, snap):
+    out = subprocess.run([heapsnap, "export", snap], capture_output=True, text=True,
+                         check=True).stdout
+    objs, edges = {}, collections.defaultdict(collections.Counter)
+    for line in out.splitlines():
+        r = json.loads(line)
+        if r["t"] == "object":
+            objs[r["addr"]] = r
+        elif r["t"] == "edge" and r.get("kind", "traverse") == "traverse":
+            edges[r["src"]][r["dst"]] += 1
+    return objs, edges
+
+
+def main():
+    heapsnap, target_py, pkg, python = sys.argv[1:5]
+    if not os.path.exists(python):
+        print(f"skip: {python} not installed")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="hs-vs-")
+    inproc, remote = os.path.join(tmp, "in.hsnap"), os.path.join(tmp, "out.hsnap")
+    env = dict(os.environ, PYTHONPATH=pkg)
+    t = subprocess.Popen([python, target_py, inproc], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, env=env)
+    try:
+        line = t.stdout.readline()
+        if line.strip() != b"ready":
+            print("target failed (is the in-process module built for this Python?)")
+            return 1
+        r = subprocess.run([heapsnap, "capture", "--pid", str(t.pid), "-o", remote],
+                           capture_output=True, text=True)
+        print(r.stderr.strip())
+        if r.returncode:
+            return 1
+    finally:
+        t.stdin.close()
+        t.wait()
+    minor = int(subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"],
+                               capture_output=True, text=True, check=True).stdout)
+    io, ie = load(heapsnap, inproc)
+    ro, re_ = load(heapsnap, remote)
+    problems = []
+    only_in = [a for a in io if a not in ro]
+    only_out = [a for a in ro if a not in io]
+    both = [a for a in io if a in ro]
+    for side, only, objs in (("in-process", only_in, io), ("out-of-process", only_out, ro)):
+        kinds = collections.Counter(objs[a]["type"] for a in only)
+        print(f"only {side}: {len(only)} {dict(kinds)}")
+        bad = {k for k in kinds if k not in CALL_TYPES}
+        if bad or len(only) > MAX_ONLY:
+            problems.append(f"only {side}: unexplained {dict(kinds)}")
+    nsize = nref = nedge = ntype = 0
+    for a in both:
+        x, y = io[a], ro[a]
+        if x["type"] != y["type"]:
+            ntype += 1
+            problems.append(f"0x{a:x}: type {x['type']} in process, {y['type']} out")
+            continue
+        if x["size"] != y["size"] and not (y.get("flags", 0) & 0x08):
+            nsize += 1
+            if nsize <= 10:
+                problems.append(f"0x{a:x} {x['type']}: size {x['size']} vs {y['size']}")
+        if x["refcnt"] != y["refcnt"] and not y.get("immortal"):
+            nref += 1
+            print(f"  refcount 0x{a:x} {x['type']} {x.get('value', '')!r:.40}: "
+                  f"{x['refcnt']} in process, {y['refcnt']} out")
+            call_ref = (abs(x["refcnt"] - y["refcnt"]) == 1
+                        and x["type"] in ("str", "builtin_function_or_method"))
+            shared = minor <= 11 and x["type"] in ("str", "bytes", "int", "NoneType", "bool")
+            if not (call_ref or shared):
+                problems.append(f"0x{a:x} {x['type']}: refcnt {x['refcnt']} vs {y['refcnt']}")
+        if (x.get("flags", 0) | y.get("flags", 0)) & CONSERVATIVE:
+            continue
+        gi = collections.Counter({d: n for d, n in ie[a].items() if d in ro})
+        go = collections.Counter({d: n for d, n in re_[a].items() if d in io})
+        if gi != go:
+            nedge += 1
+            if nedge <= 10:
+                problems.append(f"0x{a:x} {x['type']}: traverse edges in-only "
+                                f"{[hex(d) for d in gi - go]} out-only {[hex(d) for d in go - gi]}")
+    print(f"{len(both)} objects in both; differences: type {ntype}, size {nsize}, "
+          f"refcount {nref} (dump-call references), traverse edges {nedge}")
+    for p in problems[:40]:
+        print("  " + p)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""remote_paused.py — a target that snapshots itself in process, then pauses, so that the test
+(tests/integration/remote_vs_inproc.py) captures the same heap out of process.
+
+It builds a small object zoo with the collector off, calls heapsnap.dump(INPROC) (the build
+tree's capture/inproc package on PYTHONPATH), writes "ready" on fd 1 and blocks on fd 0.
+
+usage: PYTHONPATH=BUILD/capture/inproc python remote_paused.py INPROC.hsnap
+"""
+import gc
+import os
+import sys
+import weakref
+
+import heapsnap
+
+gc.disable()
+
+
+class Node:
+    def __init__(self, name):
+        self.name = name
+        self.children = []
+
+
+class Slotted:
+    __slots__ = ("a", "b")
+
+
+root = Node("root")
+for i in range(50):
+    n = Node("n%d" % i)
+    n.children.append({"i": i, "f": i / 3, "t": (i, str(i))})
+    root.children.append(n)
+s = Slotted()
+s.a = [1, 2]
+s.b = root
+cyc = []
+cyc.append(cyc)
+del cyc
+wr = weakref.ref(root)
+cells = (lambda x: (lambda: x))([3])
+
+heapsnap.dump(sys.argv[1])
+os.write(1, b"ready\n")
+os.read(0, 1)
