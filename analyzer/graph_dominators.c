@@ -5,11 +5,11 @@
  *
  * Steps, each a loop (no recursion: a chain of a million objects is a DFS path a million long):
  *  1. DFS from the virtual root (number 0), numbering objects 1..n in preorder; parent[d] is the
- *     DFS tree parent.  Objects the DFS does not reach keep dfn HS_NONE.  Then the predecessors
- *     of every vertex, by DFS number (graph_reverse.c).
+ *     DFS tree parent.  Objects the DFS does not reach keep dfn HS_NONE.
  *  2. Semidominators in reverse preorder: semi[w] = the least of parent[w] (0 for a root: the
- *     virtual root is a predecessor), of every predecessor numbered below w, and of eval(p) for
- *     every predecessor p numbered above w.  eval is the link-eval forest over the vertices
+ *     virtual root is a predecessor), of every predecessor numbered below w (found while the
+ *     reverse CSR is built, which then holds only the others), and of eval(p) for every
+ *     predecessor p numbered above w.  eval is the link-eval forest over the vertices
  *     already done, with path compression: anc[] climbs the forest, best[v] is the least semi on
  *     the compressed path from v up to (not including) its tree's root.  anc and best of a vertex
  *     sit side by side, so a step up the forest costs one cache miss.
@@ -124,29 +124,28 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 
 	uint32_t n = dfs(snap, a, dfn, vertex, idom, semi);
 	a->nreached = n;
-	double t0 = hs_graph_now();
-	struct hs_graph_reverse rev;
-	struct hs_error *err = hs_graph_reverse_build(snap, dfn, n, &rev);
-	if (err)
-		return err;
-	a->t_reverse = hs_graph_now() - t0;
 
-	/* 2. Semidominators. */
+	/* 2. Semidominators: the DFS parent, 0 for a root (the virtual root is a predecessor),
+	 * the least predecessor numbered below (hs_graph_reverse_build), then the others. */
 	for (uint32_t d = 1; d <= n; d++) {
 		semi[d] = idom[d];
 		f[d].anc = idom[d];
 	}
 	for (uint64_t i = 0; i < nobj; i++) {
 		if (a->is_root[i])
-			semi[dfn[i]] = 0; /* the virtual root is a predecessor */
+			semi[dfn[i]] = 0;
 	}
+	double t0 = hs_graph_now();
+	struct hs_graph_reverse rev;
+	struct hs_error *err = hs_graph_reverse_build(snap, dfn, n, semi, &rev);
+	if (err)
+		return err;
+	a->t_reverse = hs_graph_now() - t0;
 	struct path_stack stack = {0};
 	for (uint32_t w = n; w >= 1; w--) {
 		uint32_t best = semi[w];
 		for (uint32_t k = rev.start[w]; k < rev.start[w + 1]; k++) {
-			uint32_t p = rev.src[k];
-			/* A vertex not done yet has semi = its own number. */
-			uint32_t s = p <= w ? p : eval(f, &stack, p, w + 1);
+			uint32_t s = eval(f, &stack, rev.src[k], w + 1);
 			if (s == HS_NONE) {
 				free(stack.v);
 				hs_graph_reverse_deinit(&rev);

@@ -11,8 +11,8 @@
 
 #include "analysis.h"
 
-/* The predecessors of the dominator DFS's vertices, by DFS number (0 is the virtual root, which
- * has no entry here): the edges into vertex d come from src[start[d] .. start[d+1]).
+/* The predecessors of the dominator DFS's vertices numbered above them, by DFS number (0 is the
+ * virtual root, which has no entry here): they are src[start[d] .. start[d+1]) for vertex d.
  * Temporary: built for and freed by the dominators. */
 struct hs_graph_reverse {
 	uint32_t *start; /* n + 2 entries */
@@ -26,9 +26,10 @@ void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a);
 void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a);
 /* scc, scc_size and nsccs (Pearce's iterative algorithm).  Scratch: idom, depth, parent_edge. */
 void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a);
-/* The reverse CSR of the vertices numbered 1..n, dfn giving each object's number or HS_NONE. */
+/* The reverse CSR of the vertices numbered 1..n, dfn giving each object's number or HS_NONE.
+ * Lowers semi[d] to the least predecessor numbered below d, which it leaves out of the lists. */
 struct hs_error *hs_graph_reverse_build(const struct hs_snapshot *snap, const uint32_t *dfn,
-                                        uint32_t n, struct hs_graph_reverse *ret);
+                                        uint32_t n, uint32_t *semi, struct hs_graph_reverse *ret);
 void hs_graph_reverse_deinit(struct hs_graph_reverse *rev);
 /* idom, retained and nreached (semi-NCA over the virtual root).  Scratch: retained, depth,
  * parent_edge.  Sets t_reverse and t_retained itself, the parts before and after the tree. */

@@ -6,19 +6,22 @@
  * Tarjan's index and lowlink while the object is on a stack, and becomes its component number
  * when the component is complete: visit numbers count up from 1, component numbers count down
  * from n, and the two never meet, so an edge into a finished component never lowers a lowlink.
- * 0 means "not visited yet".
+ * 0 means "not visited yet".  Everything else about an object on the DFS path (its next edge,
+ * whether it still heads a component) lives in its stack entry, so the only scattered accesses
+ * are rindex of each edge's target.
  */
 #include "graph_internal.h"
+
+#define HEAD (1ull << 63) /* in a path entry's edge cursor: no lowlink below the object's own */
 
 void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint32_t n = (uint32_t)snap->nobjects;
 	uint32_t *rindex = a->scc;
-	uint32_t *call = a->idom;          /* scratch: the DFS path, as a stack */
+	uint32_t *path = a->idom;          /* scratch: the DFS path, as a stack */
+	uint64_t *cursor = a->parent_edge; /* scratch: each path entry's next edge, and HEAD */
 	uint32_t *done = a->depth;         /* scratch: visited objects whose component is open */
-	uint64_t *cursor = a->parent_edge; /* scratch: the next edge to look at, per object */
-	uint32_t *is_head = a->scc_size;   /* scratch until the component is complete */
-	uint32_t index = 1, c = n, ncall = 0, ndone = 0;
+	uint32_t index = 1, c = n, npath = 0, ndone = 0;
 
 	for (uint32_t i = 0; i < n; i++)
 		rindex[i] = 0;
@@ -26,41 +29,44 @@ void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a)
 		if (rindex[r])
 			continue;
 		rindex[r] = index++;
-		is_head[r] = 1;
-		cursor[r] = snap->edge_start[r];
-		call[ncall++] = r;
-		while (ncall) {
-			uint32_t v = call[ncall - 1];
-			uint64_t e = cursor[v], end = snap->edge_start[v + 1];
+		path[0] = r;
+		cursor[0] = snap->edge_start[r] | HEAD;
+		npath = 1;
+		while (npath) {
+			uint32_t v = path[npath - 1], rv = rindex[v];
+			uint64_t head = cursor[npath - 1] & HEAD;
+			uint64_t e = cursor[npath - 1] & ~HEAD, end = snap->edge_start[v + 1];
+			uint32_t w = 0;
 			for (; e < end; e++) {
-				uint32_t w = snap->edge_dst[e];
-				if (!rindex[w])
+				w = snap->edge_dst[e];
+				uint32_t rw = rindex[w];
+				if (!rw)
 					break;
 				/* w is finished or on the path: it may lower v's lowlink. */
-				if (rindex[w] < rindex[v]) {
-					rindex[v] = rindex[w];
-					is_head[v] = 0;
+				if (rw < rv) {
+					rv = rw;
+					head = 0;
 				}
 			}
+			rindex[v] = rv;
 			if (e < end) {
 				/* Descend; back here, edge e is looked at again and lowers v. */
-				uint32_t w = snap->edge_dst[e];
-				cursor[v] = e;
+				cursor[npath - 1] = e | head;
 				rindex[w] = index++;
-				is_head[w] = 1;
-				cursor[w] = snap->edge_start[w];
-				call[ncall++] = w;
+				path[npath] = w;
+				cursor[npath] = snap->edge_start[w] | HEAD;
+				npath++;
 				continue;
 			}
-			ncall--;
-			if (!is_head[v]) {
+			npath--;
+			if (!head) {
 				done[ndone++] = v;
 				continue;
 			}
 			/* v heads a component: it and the objects above its visit number on the
 			 * done stack. */
 			uint32_t first = ndone;
-			while (first && rindex[v] <= rindex[done[first - 1]])
+			while (first && rv <= rindex[done[first - 1]])
 				first--;
 			uint32_t size = ndone - first + 1;
 			for (uint32_t k = first; k < ndone; k++) {

@@ -88,7 +88,7 @@ def main():
         return
     keys = ["objects", "edges", "generate_jsonl_s", "convert_s", "open_s", "roots_s",
             "garbage_s", "scc_s", "reverse_s", "dominators_s", "retained_s", "depth_s",
-            "analyze_s", "total_s", "dominator_edges_per_s", "rss_after_open_bytes_per_object",
+            "analyze_s", "total_s", "analyze_cpu_s", "total_cpu_s", "dominator_edges_per_s", "rss_after_open_bytes_per_object",
             "file_pages_after_open_bytes_per_object", "peak_rss_bytes_per_object",
             "peak_rss_mb", "end_anon_bytes_per_object", "end_file_bytes_per_object",
             "roots", "garbage", "sccs", "reached"]
