@@ -16,6 +16,7 @@ usage: test_graph_networkx.py HEAPSNAP HS_ANALYZE_DUMP   (run by meson; exits no
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -374,4 +375,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
