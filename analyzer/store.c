@@ -418,10 +418,10 @@ struct hs_error *hs_store_build(const struct hs_snapshot *snap, const struct hs_
 	if (sqlite3_open_v2(tmp, &b.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK)
 		err = db_error(&b, "create");
-	if (!err) {
-		sqlite3_db_config(b.db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	/* Not SQLITE_DBCONFIG_DEFENSIVE here: it turns journal_mode=OFF into a no-op, and this
+	 * connection only ever sees the file it is creating. */
+	if (!err)
 		err = build(&b);
-	}
 	if (sqlite3_close(b.db) != SQLITE_OK && !err)
 		err = db_error(&b, "close");
 	free(b.nreferrers);
