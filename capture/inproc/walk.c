@@ -146,10 +146,15 @@ static const char *const label_text[NLABELS] = {
     ".co_localspluskinds",
 };
 
-/* Address -> position, open addressing; addr 0 marks an empty slot. */
+/* Address -> position, open addressing; addr 0 marks an empty slot.  Address and index share
+ * a slot, so that a lookup costs one cache miss. */
+struct set_slot {
+	uint64_t addr;
+	uint32_t idx;
+};
+
 struct objset {
-	uint64_t *addr;
-	uint32_t *idx;
+	struct set_slot *slot;
 	size_t mask, n;
 };
 
@@ -175,10 +180,30 @@ enum size_kind {
 	SIZE_GENERIC, /* anything else: _PySys_GetSizeOf */
 };
 
+enum shape {
+	SHAPE_OTHER,
+	SHAPE_DICT,
+	SHAPE_SEQUENCE,
+	SHAPE_TYPE,
+	SHAPE_CODE,
+	SHAPE_MODULE,
+	SHAPE_FUNCTION,
+	SHAPE_CELL,
+	SHAPE_METHOD,
+	SHAPE_CFUNCTION,
+	SHAPE_WEAKREF,
+	SHAPE_EXCEPTION,
+	SHAPE_DESCRIPTOR,
+	SHAPE_FRAME,
+};
+
 struct type_info {
 	PyTypeObject *tp;
 	uint32_t id;
 	bool declared;
+	bool heap;    /* a heap type: its instances own a reference to it */
+	bool subtype; /* made by a class statement: tp_traverse is subtype_traverse */
+	uint8_t shape;
 	uint8_t size_kind;
 	PyCFunction sizeof_fn;
 };
@@ -222,6 +247,7 @@ struct walk {
 	size_t nweak, weak_cap;
 
 	uint64_t heap_bytes;
+	struct timespec start;
 };
 
 static traverseproc subtype_traverse; /* the tp_traverse of classes made by a class statement */
@@ -266,44 +292,37 @@ static inline size_t hash_ptr(uint64_t a)
 
 static bool set_rehash(struct objset *s, size_t cap)
 {
-	uint64_t *addr = calloc(cap, sizeof(*addr));
-	uint32_t *idx = malloc(cap * sizeof(*idx));
-	if (!addr || !idx) {
-		free(addr);
-		free(idx);
+	struct set_slot *slot = calloc(cap, sizeof(*slot));
+	if (!slot)
 		return false;
-	}
-	for (size_t i = 0; s->addr && i <= s->mask; i++) {
-		if (!s->addr[i])
+	for (size_t i = 0; s->slot && i <= s->mask; i++) {
+		if (!s->slot[i].addr)
 			continue;
-		size_t j = hash_ptr(s->addr[i]) & (cap - 1);
-		while (addr[j])
+		size_t j = hash_ptr(s->slot[i].addr) & (cap - 1);
+		while (slot[j].addr)
 			j = (j + 1) & (cap - 1);
-		addr[j] = s->addr[i];
-		idx[j] = s->idx[i];
+		slot[j] = s->slot[i];
 	}
-	free(s->addr);
-	free(s->idx);
-	s->addr = addr;
-	s->idx = idx;
+	free(s->slot);
+	s->slot = slot;
 	s->mask = cap - 1;
 	return true;
 }
 
-/* The slot of a, or of the empty slot where it would go. */
-static inline size_t set_slot(const struct objset *s, uint64_t a)
+/* The slot of a, or the empty slot where it would go. */
+static inline struct set_slot *set_slot(const struct objset *s, uint64_t a)
 {
 	size_t j = hash_ptr(a) & s->mask;
-	while (s->addr[j] && s->addr[j] != a)
+	while (s->slot[j].addr && s->slot[j].addr != a)
 		j = (j + 1) & s->mask;
-	return j;
+	return &s->slot[j];
 }
 
 /* Object index of o (after the sort), or -1. */
 static inline int64_t set_find(const struct walk *k, const void *o)
 {
-	size_t j = set_slot(&k->set, (uint64_t)(uintptr_t)o);
-	return k->set.addr[j] ? (int64_t)k->set.idx[j] : -1;
+	const struct set_slot *sl = set_slot(&k->set, (uint64_t)(uintptr_t)o);
+	return sl->addr ? (int64_t)sl->idx : -1;
 }
 
 /* Adds o to the walk if it is new. */
@@ -316,16 +335,16 @@ static void add(struct walk *k, PyObject *o, unsigned gen)
 		k->err = &hs_error_nomem;
 		return;
 	}
-	size_t j = set_slot(&k->set, a);
-	if (k->set.addr[j])
+	struct set_slot *sl = set_slot(&k->set, a);
+	if (sl->addr)
 		return;
 	if (k->nobjs >= UINT32_MAX ||
 	    !grow((void **)&k->objs, &k->objs_cap, k->nobjs + 1, sizeof(*k->objs))) {
 		k->err = &hs_error_nomem;
 		return;
 	}
-	k->set.addr[j] = a;
-	k->set.idx[j] = (uint32_t)k->nobjs;
+	sl->addr = a;
+	sl->idx = (uint32_t)k->nobjs;
 	k->set.n++;
 	k->objs[k->nobjs++] = a | gen;
 }
@@ -383,8 +402,91 @@ static bool sort_keys(struct walk *k)
 	free(tmp);
 	free(count);
 	for (size_t i = 0; i < k->nobjs; i++)
-		k->set.idx[set_slot(&k->set, k->objs[i] & ~(uint64_t)7)] = (uint32_t)i;
+		set_slot(&k->set, k->objs[i] & ~(uint64_t)7)->idx = (uint32_t)i;
 	return true;
+}
+
+/* What the walker needs to know of an object's type, decided once per type (the checks below
+ * walk the MRO).  Labels and owned edges dispatch on it. */
+static uint8_t shape_of(PyTypeObject *tp)
+{
+	if (PyType_IsSubtype(tp, &PyDict_Type))
+		return SHAPE_DICT;
+	if (PyType_IsSubtype(tp, &PyList_Type) || PyType_IsSubtype(tp, &PyTuple_Type))
+		return SHAPE_SEQUENCE;
+	if (PyType_IsSubtype(tp, &PyType_Type))
+		return SHAPE_TYPE;
+	if (tp == &PyCode_Type)
+		return SHAPE_CODE;
+	if (PyType_IsSubtype(tp, &PyModule_Type))
+		return SHAPE_MODULE;
+	if (tp == &PyFunction_Type)
+		return SHAPE_FUNCTION;
+	if (tp == &PyCell_Type)
+		return SHAPE_CELL;
+	if (tp == &PyMethod_Type)
+		return SHAPE_METHOD;
+	if (PyType_IsSubtype(tp, &PyCFunction_Type))
+		return SHAPE_CFUNCTION;
+	if (PyType_IsSubtype(tp, &_PyWeakref_RefType) ||
+	    PyType_IsSubtype(tp, &_PyWeakref_ProxyType) ||
+	    PyType_IsSubtype(tp, &_PyWeakref_CallableProxyType))
+		return SHAPE_WEAKREF;
+	if (PyType_IsSubtype(tp, (PyTypeObject *)PyExc_BaseException))
+		return SHAPE_EXCEPTION;
+	if (PyType_IsSubtype(tp, &PyMethodDescr_Type) ||
+	    PyType_IsSubtype(tp, &PyClassMethodDescr_Type) ||
+	    PyType_IsSubtype(tp, &PyGetSetDescr_Type) ||
+	    PyType_IsSubtype(tp, &PyMemberDescr_Type) || PyType_IsSubtype(tp, &PyWrapperDescr_Type))
+		return SHAPE_DESCRIPTOR;
+#if PY_VERSION_HEX < 0x030B0000
+	if (tp == &PyFrame_Type)
+		return SHAPE_FRAME;
+#endif
+	return SHAPE_OTHER;
+}
+
+static struct type_info *type_info(struct walk *k, PyTypeObject *tp)
+{
+	if ((k->ntypes + 1) * 2 > k->types_mask + 1) {
+		size_t cap = 2 * (k->types_mask + 1);
+		struct type_info *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		for (size_t i = 0; k->types && i <= k->types_mask; i++) {
+			if (!k->types[i].tp)
+				continue;
+			size_t j = hash_ptr((uintptr_t)k->types[i].tp) & (cap - 1);
+			while (v[j].tp)
+				j = (j + 1) & (cap - 1);
+			v[j] = k->types[i];
+		}
+		free(k->types);
+		k->types = v;
+		k->types_mask = cap - 1;
+	}
+	size_t j = hash_ptr((uintptr_t)tp) & k->types_mask;
+	while (k->types[j].tp && k->types[j].tp != tp)
+		j = (j + 1) & k->types_mask;
+	struct type_info *ti = &k->types[j];
+	if (ti->tp)
+		return ti;
+	ti->tp = tp;
+	k->ntypes++;
+	PyObject *m = _PyType_Lookup(tp, str_sizeof);
+	if (m == object_sizeof) {
+		ti->size_kind = SIZE_DEFAULT;
+	} else if (m && Py_IS_TYPE(m, &PyMethodDescr_Type) &&
+	           (((PyMethodDescrObject *)m)->d_method->ml_flags & METH_NOARGS)) {
+		ti->size_kind = SIZE_CFUNC;
+		ti->sizeof_fn = ((PyMethodDescrObject *)m)->d_method->ml_meth;
+	} else {
+		ti->size_kind = SIZE_GENERIC;
+	}
+	ti->shape = shape_of(tp);
+	ti->heap = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
+	ti->subtype = ti->heap && tp->tp_traverse == subtype_traverse;
+	return ti;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -588,26 +690,22 @@ static void owned_code(struct walk *k, PyCodeObject *co)
 #endif
 }
 
-/* Fills k->owned with the references o holds that its tp_traverse does not visit (and that no
- * label below offers as "owned if not traversed"). */
-static void owned_edges(struct walk *k, PyObject *o)
+/* Fills k->owned with the references o (of type ti) holds that its tp_traverse does not visit
+ * (and that no label below offers as "owned if not traversed"). */
+static void owned_edges(struct walk *k, PyObject *o, const struct type_info *ti)
 {
 	k->nowned = 0;
-	if (PyType_Check(o)) {
+	if (ti->shape == SHAPE_TYPE) {
 		owned_type(k, (PyTypeObject *)o);
-	} else if (PyCode_Check(o)) {
+	} else if (ti->shape == SHAPE_CODE) {
 		owned_code(k, (PyCodeObject *)o);
-	} else if (PyModule_Check(o)) {
+	} else if (ti->shape == SHAPE_MODULE) {
 		own(k, ((struct hs_module *)o)->md_name, L_NAME);
-	} else if (PyObject_TypeCheck(o, &PyMethodDescr_Type) ||
-	           PyObject_TypeCheck(o, &PyClassMethodDescr_Type) ||
-	           PyObject_TypeCheck(o, &PyGetSetDescr_Type) ||
-	           PyObject_TypeCheck(o, &PyMemberDescr_Type) ||
-	           PyObject_TypeCheck(o, &PyWrapperDescr_Type)) {
+	} else if (ti->shape == SHAPE_DESCRIPTOR) {
 		own(k, (PyObject *)((PyDescrObject *)o)->d_name, L_NAME);
 		own(k, (PyObject *)((PyDescrObject *)o)->d_qualname, L_QUALNAME);
 	}
-	if (Py_TYPE(o)->tp_flags & Py_TPFLAGS_HEAPTYPE)
+	if (ti->heap)
 		own(k, hs_instance_untraversed_dict(o), L_DICT);
 }
 
@@ -691,42 +789,55 @@ static void label_exception(struct walk *k, PyBaseExceptionObject *e)
 /* Fills the label map of o: first the labels of what tp_traverse visits, then (owned=true)
  * references that o holds whether or not its traverse visits them.  Lists and tuples need no
  * map (see emit_edges). */
-static void build_labels(struct walk *k, PyObject *o)
+static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti)
 {
 	PyTypeObject *tp = Py_TYPE(o);
 	k->nlabels = 0;
-	if ((tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && tp->tp_traverse == subtype_traverse)
+	if (ti->subtype)
 		label_instance(k, o, tp);
-	if (PyDict_Check(o)) {
+	switch (ti->shape) {
+	case SHAPE_DICT: {
 		Py_ssize_t pos = 0;
 		PyObject *key, *value;
 		while (PyDict_Next(o, &pos, &key, &value))
 			label(k, value, HS_LABEL_KEY, (uintptr_t)key, false);
-	} else if (PyList_Check(o) || PyTuple_Check(o)) {
+		break;
+	}
+	case SHAPE_SEQUENCE: {
 		PyObject **items =
 		    PyList_Check(o) ? ((PyListObject *)o)->ob_item : ((PyTupleObject *)o)->ob_item;
 		for (Py_ssize_t i = 0; i < Py_SIZE(o); i++)
 			label(k, items[i], HS_LABEL_INDEX, (uint64_t)i, false);
-	} else if (PyType_Check(o)) {
+		break;
+	}
+	case SHAPE_TYPE:
 		label_type(k, (PyTypeObject *)o);
-	} else if (PyFunction_Check(o)) {
+		break;
+	case SHAPE_FUNCTION:
 		label_function(k, (PyFunctionObject *)o);
-	} else if (PyModule_Check(o)) {
+		break;
+	case SHAPE_MODULE:
 		label_fixed(k, ((struct hs_module *)o)->md_dict, L_DICT);
-	} else if (PyCell_Check(o)) {
+		break;
+	case SHAPE_CELL:
 		label_fixed(k, PyCell_GET(o), L_CELL);
-	} else if (PyMethod_Check(o)) {
+		break;
+	case SHAPE_METHOD:
 		label_fixed(k, PyMethod_GET_FUNCTION(o), L_FUNC);
 		label_fixed(k, PyMethod_GET_SELF(o), L_SELF);
-	} else if (PyCFunction_Check(o)) {
+		break;
+	case SHAPE_CFUNCTION:
 		label_fixed(k, ((PyCFunctionObject *)o)->m_self, L_SELF);
 		label_fixed(k, ((PyCFunctionObject *)o)->m_module, L_MODULE);
-	} else if (PyWeakref_Check(o)) {
+		break;
+	case SHAPE_WEAKREF:
 		label_fixed(k, ((PyWeakReference *)o)->wr_callback, L_CALLBACK);
-	} else if (PyExceptionInstance_Check(o)) {
+		break;
+	case SHAPE_EXCEPTION:
 		label_exception(k, (PyBaseExceptionObject *)o);
+		break;
 #if PY_VERSION_HEX < 0x030B0000
-	} else if (PyFrame_Check(o)) {
+	case SHAPE_FRAME: {
 		PyFrameObject *f = (PyFrameObject *)o;
 		label_fixed(k, (PyObject *)f->f_back, L_F_BACK);
 		label_fixed(k, (PyObject *)f->f_code, L_F_CODE);
@@ -734,12 +845,14 @@ static void build_labels(struct walk *k, PyObject *o)
 		label_fixed(k, f->f_builtins, L_F_BUILTINS);
 		label_fixed(k, f->f_locals, L_F_LOCALS);
 		label_fixed(k, f->f_trace, L_F_TRACE);
+		break;
+	}
 #endif
 	}
 	/* Second tier: taken only by traverse edges no first-tier label matched. */
-	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
+	if (ti->heap)
 		label(k, (PyObject *)tp, HS_LABEL_STRING, k->label_id[L_CLASS], true);
-	if (PyDict_Check(o) && !((PyDictObject *)o)->ma_values) {
+	if (ti->shape == SHAPE_DICT && !((PyDictObject *)o)->ma_values) {
 		/* A combined table owns its keys; a split one's belong to the shared keys. */
 		Py_ssize_t pos = 0;
 		PyObject *key, *value;
@@ -863,10 +976,18 @@ static void collect_roots(struct walk *k)
 		frame_roots(k, ts);
 }
 
+static double elapsed(const struct walk *k)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - k->start.tv_sec) + (double)(t.tv_nsec - k->start.tv_nsec) / 1e9;
+}
+
 static void progress(struct walk *k, const char *what, size_t done, size_t total)
 {
 	if (k->opts->progress && (done % PROGRESS_EVERY == 0 || done == total))
-		fprintf(stderr, "heapsnap: %s %zu/%zu objects\n", what, done, total);
+		fprintf(stderr, "heapsnap: %.3f s: %s %zu/%zu objects\n", elapsed(k), what, done,
+		        total);
 }
 
 /* The gen-0 list head, found through a freshly tracked object; checked against the state. */
@@ -926,18 +1047,21 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 	for (size_t i = 0; i < k->nobjs && !k->err; i++) {
 		PyObject *o = ADDR_OF(k->objs[i]);
 		PyTypeObject *tp = Py_TYPE(o);
+		const struct type_info *ti = type_info(k, tp);
+		if (!ti)
+			return &hs_error_nomem;
 		add(k, (PyObject *)tp, GEN_CODE_NONE);
 		if (tp->tp_traverse && PyObject_IS_GC(o))
 			tp->tp_traverse(o, visit_add, k);
-		owned_edges(k, o);
+		owned_edges(k, o, ti);
 		for (size_t j = 0; j < k->nowned; j++)
 			add(k, k->owned[j].ptr, GEN_CODE_NONE);
-		if (PyDict_Check(o)) { /* keys: owned, or label targets of split tables */
+		if (ti->shape == SHAPE_DICT) { /* keys: owned, or label targets of split tables */
 			Py_ssize_t pos = 0;
 			PyObject *key, *value;
 			while (PyDict_Next(o, &pos, &key, &value))
 				add(k, key, GEN_CODE_NONE);
-		} else if (PyWeakref_Check(o)) {
+		} else if (ti->shape == SHAPE_WEAKREF) {
 			PyObject *r = ((PyWeakReference *)o)->wr_object;
 			if (r != Py_None)
 				add(k, r, GEN_CODE_NONE);
@@ -950,46 +1074,6 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 /* ---------------------------------------------------------------------------------------------
  * Pass 2: emit
  */
-
-static struct type_info *type_info(struct walk *k, PyTypeObject *tp)
-{
-	if ((k->ntypes + 1) * 2 > k->types_mask + 1) {
-		size_t cap = 2 * (k->types_mask + 1);
-		struct type_info *v = calloc(cap, sizeof(*v));
-		if (!v)
-			return NULL;
-		for (size_t i = 0; k->types && i <= k->types_mask; i++) {
-			if (!k->types[i].tp)
-				continue;
-			size_t j = hash_ptr((uintptr_t)k->types[i].tp) & (cap - 1);
-			while (v[j].tp)
-				j = (j + 1) & (cap - 1);
-			v[j] = k->types[i];
-		}
-		free(k->types);
-		k->types = v;
-		k->types_mask = cap - 1;
-	}
-	size_t j = hash_ptr((uintptr_t)tp) & k->types_mask;
-	while (k->types[j].tp && k->types[j].tp != tp)
-		j = (j + 1) & k->types_mask;
-	struct type_info *ti = &k->types[j];
-	if (ti->tp)
-		return ti;
-	ti->tp = tp;
-	k->ntypes++;
-	PyObject *m = _PyType_Lookup(tp, str_sizeof);
-	if (m == object_sizeof) {
-		ti->size_kind = SIZE_DEFAULT;
-	} else if (m && Py_IS_TYPE(m, &PyMethodDescr_Type) &&
-	           (((PyMethodDescrObject *)m)->d_method->ml_flags & METH_NOARGS)) {
-		ti->size_kind = SIZE_CFUNC;
-		ti->sizeof_fn = ((PyMethodDescrObject *)m)->d_method->ml_meth;
-	} else {
-		ti->size_kind = SIZE_GENERIC;
-	}
-	return ti;
-}
 
 /* sys.getsizeof(o), computed as getsizeof does; *approx is set when __sizeof__ failed. */
 static uint64_t object_size(const struct type_info *ti, PyObject *o, bool *approx)
@@ -1078,7 +1162,7 @@ static struct hs_error *missing(PyObject *src, PyObject *dst)
 	                       (unsigned long)(uintptr_t)src, (unsigned long)(uintptr_t)dst);
 }
 
-static struct hs_error *emit_edges(struct walk *k, PyObject *o)
+static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct type_info *ti)
 {
 	struct hs_error *err;
 	PyTypeObject *tp = Py_TYPE(o);
@@ -1090,7 +1174,7 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o)
 	/* list and tuple traverse their items last to first.  When the edges are exactly the
 	 * items, write them first to last, where an item's label is its position (free). */
 	bool positional = false;
-	if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+	if (Py_IS_TYPE(o, &PyList_Type) || Py_IS_TYPE(o, &PyTuple_Type)) {
 		PyObject **items = PyList_CheckExact(o) ? ((PyListObject *)o)->ob_item
 		                                        : ((PyTupleObject *)o)->ob_item;
 		size_t n = (size_t)Py_SIZE(o);
@@ -1103,7 +1187,7 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o)
 	if (positional)
 		k->nlabels = 0;
 	else
-		build_labels(k, o);
+		build_labels(k, o, ti);
 	if (k->err)
 		return k->err;
 	for (size_t e = 0; e < k->ntedges; e++) {
@@ -1121,7 +1205,7 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o)
 		if (err)
 			return err;
 	}
-	owned_edges(k, o);
+	owned_edges(k, o, ti);
 	if (k->err)
 		return k->err;
 	for (size_t i = 0; i < k->nlabels; i++) {
@@ -1168,14 +1252,14 @@ static struct hs_error *emit_object(struct walk *k, size_t i)
 	err = hs_writer_object(k->w, (uint64_t)(uintptr_t)o, ti->id, size, refcnt, flags,
 	                       gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
 	if (!err)
-		err = emit_edges(k, o);
+		err = emit_edges(k, o, ti);
 	if (!err && k->opts->values) {
 		char buf[4 * PREVIEW_CHARS + 8];
 		Py_ssize_t n = preview(o, buf, sizeof(buf));
 		if (n >= 0)
 			err = hs_writer_value(k->w, buf, (size_t)n);
 	}
-	if (!err && PyWeakref_Check(o)) {
+	if (!err && ti->shape == SHAPE_WEAKREF) {
 		PyWeakReference *wr = (PyWeakReference *)o;
 		if (!grow((void **)&k->weak, &k->weak_cap, k->nweak + 1, sizeof(*k->weak)))
 			return &hs_error_nomem;
@@ -1249,6 +1333,7 @@ static struct hs_error *dump(struct walk *k, const char *path)
 	}
 	if (!err)
 		err = emit_links(k);
+	progress(k, "linked", k->nobjs, k->nobjs);
 	return err;
 }
 
@@ -1256,18 +1341,19 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
                                 struct hs_inproc_stats *ret)
 {
 	struct walk k = {.opts = opts};
+	clock_gettime(CLOCK_MONOTONIC, &k.start);
 	struct hs_error *err = dump(&k, path);
 	struct hs_writer_stats st;
 	if (!err)
 		err = hs_writer_finish(k.w, &st);
+	progress(&k, "finished", k.nobjs, k.nobjs);
 	hs_writer_destroy(k.w);
 	for (size_t i = 0; i < k.nroots; i++)
 		free(k.roots[i].name);
 	free(k.roots);
 	free(k.weak);
 	free(k.objs);
-	free(k.set.addr);
-	free(k.set.idx);
+	free(k.set.slot);
 	free(k.tedges);
 	free(k.owned);
 	free(k.labels);
