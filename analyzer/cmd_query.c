@@ -1,7 +1,7 @@
 /*
- * cmd_query.c — `heapsnap query SNAP NAME [ARG...]` runs a named query (the .sql files of queries/,
- * embedded in the binary), `query --list` lists them, and `heapsnap sql SNAP "SQL" [ARG...]` runs
- * any SQL on the snapshot's database (read-only, with the hs_ SQL functions).
+ * cmd_query.c — `heapsnap query SNAP NAME [ARG...]` runs a named query (one .sql file of
+ * queries/, embedded in the binary), `query --list` lists them, and `heapsnap sql SNAP "SQL"
+ * [ARG...]` runs any SQL on the snapshot's database (read-only, with the hs_ SQL functions).
  */
 #include <stdio.h>
 

@@ -1,8 +1,9 @@
 /*
  * store.c — writes a snapshot and its analysis into the SQLite database of SCHEMA.md.
  *
- * The whole load is one transaction with journal_mode=OFF and synchronous=OFF into db_path.tmp,
- * renamed into place at the end, so a half-written database is never seen.  Rows go in through
+ * The whole load is one transaction with journal_mode=OFF and synchronous=OFF into
+ * db_path.tmpPID (so concurrent loads do not collide), renamed into place at the end, so a
+ * half-written database is never seen.  Rows go in through
  * prepared multi-row INSERTs (one VM step per batch instead of per row), in rowid order so every
  * table is appended to; the indexes are built after the data, which is faster than maintaining
  * them row by row.
@@ -402,7 +403,7 @@ struct hs_error *hs_store_build(const struct hs_snapshot *snap, const struct hs_
                                 const char *db_path, hs_progress_fn *progress, void *progress_arg)
 {
 	char *tmp;
-	if (asprintf(&tmp, "%s.tmp", db_path) < 0)
+	if (asprintf(&tmp, "%s.tmp%d", db_path, (int)getpid()) < 0)
 		return &hs_error_nomem;
 	if (unlink(tmp) != 0 && errno != ENOENT) {
 		struct hs_error *err = hs_error_errno(errno, tmp, "remove");

@@ -1,6 +1,6 @@
 /*
- * store_cli.c — what the database commands share: running SQL with bound arguments and printing its
- * rows through the hs_table printer, and finding named queries.
+ * store_cli.c — what the database commands share: running SQL with bound arguments, printing
+ * its rows through the hs_table printer, finding objects by address and named queries by name.
  */
 #include <errno.h>
 #include <stdlib.h>
