@@ -36,6 +36,7 @@
 #define HS_DICT_KEYS_GENERAL 0
 #define HS_MAX_OBJECTS (1ull << 31)
 #define HS_MAX_ITEMS (1ll << 28) /* bound on any container's item count */
+#define HS_PREVIEW_CHARS 100     /* value previews keep this many characters */
 
 enum kind {
 	K_OTHER, /* unknown: conservative scan */
@@ -667,6 +668,8 @@ static struct hs_error *edge_s(struct walker *w, uint64_t src, uint64_t dst, uin
 {
 	if (!dst)
 		return NULL;
+	if (!label[0])
+		return edge(w, src, dst, kind, HS_LABEL_NONE, 0);
 	return edge(w, src, dst, kind, HS_LABEL_STRING, intern_c(w, label));
 }
 
@@ -779,7 +782,8 @@ static struct hs_error *dict_edges(struct walker *w, uint64_t src, uint64_t o, u
 			continue;
 		uint8_t kind = embedded ? HS_EDGE_OWNED : HS_EDGE_TRAVERSE;
 		err = edge(w, src, v, kind, HS_LABEL_KEY, k);
-		if (!err)
+		/* A split table's keys belong to the type's shared keys, not to the dict. */
+		if (!err && !vals)
 			err = edge_s(w, src, k,
 			             d.general && !embedded ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED,
 			             "<key>");
@@ -791,23 +795,24 @@ static struct hs_error *dict_edges(struct walker *w, uint64_t src, uint64_t o, u
  * Frames (3.11+ interpreter frames live in thread stacks and generators, not as objects)
  */
 
-/* The references of an interpreter frame as _PyFrame_Traverse visits them. */
+/* The references of an interpreter frame as _PyFrame_Traverse visits them (unlabelled, as the
+ * in-process writer gives them). */
 static struct hs_error *iframe_edges(struct walker *w, uint64_t src, uint64_t f)
 {
 	struct hs_error *err = NULL;
-	err = edge_f(w, src, f, HS_L_IF_FRAME_OBJ, 0, "<frame object>");
+	err = edge_f(w, src, f, HS_L_IF_FRAME_OBJ, 0, "");
 	if (!err)
-		err = edge_f(w, src, f, HS_L_IF_LOCALS, 0, ".f_locals");
+		err = edge_f(w, src, f, HS_L_IF_LOCALS, 0, "");
 	if (!err)
-		err = edge_f(w, src, f, HS_L_IF_FUNC, 0, "<function>");
+		err = edge_f(w, src, f, HS_L_IF_FUNC, 0, "");
 	if (!err)
-		err = edge_f(w, src, f, HS_L_IF_CODE, 0, ".f_code");
+		err = edge_f(w, src, f, HS_L_IF_CODE, 0, "");
 	int32_t top = 0;
 	rd(w, f + (uint64_t)w->L.v[HS_L_IF_STACKTOP], &top, 4);
 	for (int32_t i = 0; i < top && i < (1 << 20) && !err; i++)
 		err =
 		    edge(w, src, u64(w, f + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] + 8 * (uint64_t)i),
-		         0, HS_LABEL_INDEX, (uint64_t)i);
+		         0, HS_LABEL_NONE, 0);
 	return err;
 }
 
@@ -893,11 +898,16 @@ static size_t str_text(struct walker *w, uint64_t o, char *buf, size_t size, uin
 	}
 	if (sizeof_ret)
 		*sizeof_ret = sz;
+	/* As the in-process writer: at most HS_PREVIEW_CHARS characters, then an ellipsis;
+	 * surrogates become U+FFFD.  size must hold 4 bytes per character plus 4. */
 	size_t n = 0;
-	for (int64_t i = 0; i < len && n + 4 < size && kind && data; i++) {
+	int64_t i = 0;
+	for (; i < len && i < HS_PREVIEW_CHARS && n + 8 < size && kind && data; i++) {
 		uint32_t c = 0;
 		if (!rd(w, data + (uint64_t)i * kind, &c, kind))
 			break;
+		if (c >= 0xd800 && c < 0xe000)
+			c = 0xfffd;
 		if (c < 0x80) {
 			buf[n++] = (char)c;
 		} else if (c < 0x800) {
@@ -914,11 +924,41 @@ static size_t str_text(struct walker *w, uint64_t o, char *buf, size_t size, uin
 			buf[n++] = (char)(0x80 | (c & 0x3f));
 		}
 	}
+	if (i < len && n + 4 <= size) {
+		memcpy(buf + n, "\xe2\x80\xa6", 3);
+		n += 3;
+	}
 	buf[n] = 0;
 	return n;
 }
 
-/* int: its size, and its value as text when it fits in 64 bits. */
+/* bytes: b'...' as the in-process writer previews it. */
+static void bytes_text(struct walker *w, uint64_t o, char *buf)
+{
+	int64_t len = ob_size(w, o);
+	uint8_t p[HS_PREVIEW_CHARS];
+	size_t n = 0, k = len < 0 ? 0 : len > HS_PREVIEW_CHARS ? HS_PREVIEW_CHARS : (size_t)len;
+	if (!rd(w, o + (uint64_t)w->L.v[HS_L_BYTES_SVAL], p, k))
+		k = 0;
+	buf[n++] = 'b';
+	buf[n++] = '\'';
+	for (size_t i = 0; i < k; i++) {
+		if (p[i] == '\\' || p[i] == '\'')
+			n += (size_t)sprintf(buf + n, "\\%c", p[i]);
+		else if (p[i] >= 0x20 && p[i] < 0x7f)
+			buf[n++] = (char)p[i];
+		else
+			n += (size_t)sprintf(buf + n, "\\x%02x", p[i]);
+	}
+	buf[n++] = '\'';
+	if (len > HS_PREVIEW_CHARS) {
+		memcpy(buf + n, "\xe2\x80\xa6", 3);
+		n += 3;
+	}
+	buf[n] = 0;
+}
+
+/* int: its size, and its preview: the value when it fits a long long, else its bit count. */
 static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
 {
 	int64_t ndigits;
@@ -936,13 +976,23 @@ static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
 		ndigits = 0;
 	uint64_t sz = 24 + (uint64_t)(w->minor >= 11 && ndigits < 1 ? 1 : ndigits) * 4;
 	buf[0] = 0;
-	if (ndigits <= 2) {
-		uint32_t dg[2] = {0, 0};
+	if (sign == 0) {
+		snprintf(buf, size, "0");
+	} else if (ndigits <= 3) {
+		uint32_t dg[3] = {0, 0, 0};
 		rd(w, o + 24, dg, (size_t)ndigits * 4);
-		uint64_t v = (uint64_t)dg[0] + ((uint64_t)dg[1] << 30);
-		snprintf(buf, size, "%s%llu", sign < 0 ? "-" : "", (unsigned long long)v);
-		if (sign == 0)
-			snprintf(buf, size, "0");
+		unsigned __int128 v = (unsigned __int128)dg[0] + ((unsigned __int128)dg[1] << 30) +
+		                      ((unsigned __int128)dg[2] << 60);
+		/* What fits a long long is printed; larger values get their bit count below. */
+		if (sign > 0 ? v <= INT64_MAX : v <= (unsigned __int128)INT64_MAX + 1)
+			snprintf(buf, size, "%s%llu", sign < 0 ? "-" : "", (unsigned long long)v);
+	}
+	if (!buf[0] && ndigits > 0) {
+		uint32_t top = 0;
+		rd(w, o + 24 + 4 * (uint64_t)(ndigits - 1), &top, 4);
+		uint64_t bits =
+		    (uint64_t)(ndigits - 1) * 30 + (top ? 32 - (unsigned)__builtin_clz(top) : 0);
+		snprintf(buf, size, "<int of %llu bits>", (unsigned long long)bits);
 	}
 	return sz;
 }
@@ -964,9 +1014,8 @@ static void float_text(double d, char *buf, size_t size)
 		snprintf(buf, size, "nan");
 }
 
-static struct hs_error *set_value(struct walker *w, uint64_t idx, const char *s)
+static struct hs_error *set_value(struct walker *w, uint64_t idx, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	if (n > 0xffff)
 		n = 0xffff;
 	if (!grow((void **)&w->vals, &w->vals_cap, w->nvals + 2 + n, 1))
@@ -1047,7 +1096,7 @@ static struct hs_error *subtype_edges(struct walker *w, uint64_t src, uint64_t o
 	}
 	bool visit_type = w->minor <= 8 || !ti->base_has_traverse || !ti->base_heap;
 	if (!err && (ti->flags & HS_TPF_HEAPTYPE) && visit_type)
-		err = edge_s(w, src, ti->addr, 0, "<type>");
+		err = edge_s(w, src, ti->addr, 0, ".__class__");
 	return err;
 }
 
@@ -1132,7 +1181,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		err = subtype_edges(w, idx, o, ti);
 		kind = ti->base_kind;
 	}
-	char vbuf[128];
+	char vbuf[4 * HS_PREVIEW_CHARS + 16];
 	switch (err ? K_LEAF : kind) {
 	case K_OTHER:
 		w->objs[idx].flags |= HS_OBJ_CONSERVATIVE_SCAN | HS_OBJ_SIZE_APPROX;
@@ -1140,14 +1189,14 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 			break; /* instances of unknown metatypes: their layout is a type's */
 		err = scan(w, idx, o + 16, o + size);
 		if (!err && (ti->flags & HS_TPF_HEAPTYPE))
-			err = edge_s(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, "<type>");
+			err = edge_s(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, ".__class__");
 		break;
 	case K_OBJECT:
 	case K_LEAF:
 	case K_SUBTYPE: /* a base kind is never itself a subtype */
 		break;
 	case K_NONE:
-		err = set_value(w, idx, "None");
+		err = set_value(w, idx, "None", strlen("None"));
 		break;
 	case K_TYPE: {
 		bool heap = fld(w, o, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE;
@@ -1173,15 +1222,15 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 			err = edge_f(w, idx, o, HS_L_TP_BASE, k, ".__base__");
 		if (heap) {
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_HT_MODULE, k, "<module>");
+				err = edge_f(w, idx, o, HS_L_HT_MODULE, k, "<ht_module>");
 			if (!err)
 				err = edge_f(w, idx, o, HS_L_HT_NAME, 1, ".__name__");
 			if (!err)
 				err = edge_f(w, idx, o, HS_L_HT_QUALNAME, 1, ".__qualname__");
 			if (!err)
 				err = edge_f(w, idx, o, HS_L_HT_SLOTS, 1, ".__slots__");
-			if (!err && w->minor <= 11)
-				err = edge_f(w, idx, o, HS_L_TP_SUBCLASSES, 1, "<subclasses>");
+			if (!err)
+				err = edge_f(w, idx, o, HS_L_TP_SUBCLASSES, 1, "<tp_subclasses>");
 			struct dkeys d;
 			uint64_t keys = fld(w, o, HS_L_HT_CACHED_KEYS);
 			size = (uint64_t)w->L.v[HS_L_HT_SIZE];
@@ -1189,7 +1238,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 				size += d.keys_size;
 				for (uint64_t i = 0; i < d.nentries && !err; i++)
 					err =
-					    edge_s(w, idx, entry_key(w, &d, i), 1, "<cached key>");
+					    edge_s(w, idx, entry_key(w, &d, i), 1, "<shared key>");
 			}
 		} else {
 			size = (uint64_t)w->L.v[HS_L_TP_SIZE];
@@ -1233,7 +1282,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		for (uint64_t i = 0; i <= mask && !err; i++) {
 			uint64_t k = u64(w, table + 16 * i);
 			if (k && k != w->set_dummy)
-				err = edge_s(w, idx, k, 0, "<item>");
+				err = edge_s(w, idx, k, 0, "");
 		}
 		break;
 	}
@@ -1272,25 +1321,25 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		err = edge_f(w, idx, o, HS_L_IMETHOD_FUNC, 0, ".__func__");
 		break;
 	case K_SM:
-		err = edge_f(w, idx, o, HS_L_SM_CALLABLE, 0, ".__func__");
+		err = edge_f(w, idx, o, HS_L_SM_CALLABLE, 0, "");
 		if (!err)
-			err = edge_f(w, idx, o, HS_L_SM_DICT, 0, ".__dict__");
+			err = edge_f(w, idx, o, HS_L_SM_DICT, 0, "");
 		break;
 	case K_CM:
-		err = edge_f(w, idx, o, HS_L_CM_CALLABLE, 0, ".__func__");
+		err = edge_f(w, idx, o, HS_L_CM_CALLABLE, 0, "");
 		if (!err)
-			err = edge_f(w, idx, o, HS_L_CM_DICT, 0, ".__dict__");
+			err = edge_f(w, idx, o, HS_L_CM_DICT, 0, "");
 		break;
 	case K_PROP:
-		err = edge_f(w, idx, o, HS_L_PROP_GET, 0, ".fget");
+		err = edge_f(w, idx, o, HS_L_PROP_GET, 0, "");
 		if (!err)
-			err = edge_f(w, idx, o, HS_L_PROP_SET, 0, ".fset");
+			err = edge_f(w, idx, o, HS_L_PROP_SET, 0, "");
 		if (!err)
-			err = edge_f(w, idx, o, HS_L_PROP_DEL, 0, ".fdel");
+			err = edge_f(w, idx, o, HS_L_PROP_DEL, 0, "");
 		if (!err)
-			err = edge_f(w, idx, o, HS_L_PROP_DOC, 0, ".__doc__");
+			err = edge_f(w, idx, o, HS_L_PROP_DOC, 0, "");
 		if (!err)
-			err = edge_f(w, idx, o, HS_L_PROP_NAME, 0, "<name>");
+			err = edge_f(w, idx, o, HS_L_PROP_NAME, 0, "");
 		break;
 	case K_CFUNC: {
 		err = edge_f(w, idx, o, HS_L_CFUNC_SELF, 0, ".__self__");
@@ -1305,7 +1354,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		break;
 	}
 	case K_DESCR:
-		err = edge_f(w, idx, o, HS_L_DESCR_TYPE, 0, ".__objclass__");
+		err = edge_f(w, idx, o, HS_L_DESCR_TYPE, 0, "");
 		if (!err)
 			err = edge_f(w, idx, o, HS_L_DESCR_NAME, 1, ".__name__");
 		if (!err)
@@ -1397,30 +1446,31 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 			if (!err)
 				err = edge_f(w, idx, es, HS_L_EXC_TRACEBACK, 0, "<exc traceback>");
 		} else {
+			/* 3.11+: unlabelled, as the in-process writer gives them. */
 			uint64_t f = o + (uint64_t)w->L.v[HS_L_GEN_IFRAME];
 			int8_t st = 0;
 			rd(w, o + (uint64_t)w->L.v[HS_L_GEN_FRAME_STATE], &st, 1);
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_CODE, 0, ".gi_code");
+				err = edge_f(w, idx, o, HS_L_GEN_CODE, 0, "");
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_NAME, 0, ".__name__");
+				err = edge_f(w, idx, o, HS_L_GEN_NAME, 0, "");
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_QUALNAME, 0, ".__qualname__");
+				err = edge_f(w, idx, o, HS_L_GEN_QUALNAME, 0, "");
 			if (!err && st < HS_FRAME_CLEARED)
 				err = iframe_edges(w, idx, f);
 			if (!err)
 				err = edge_f(w, idx, o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE],
-				             HS_L_EXC_VALUE, 0, "<exc value>");
+				             HS_L_EXC_VALUE, 0, "");
 			if (!err)
 				err = edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN,
-				             kind == K_ASYNCGEN ? 0 : 1, "<origin or finalizer>");
+				             kind == K_ASYNCGEN ? 0 : 1, "");
 			size = (uint64_t)w->L.v[HS_L_GEN_IFRAME] +
 			       (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
 			       8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
 		}
 		break;
 	case K_WEAKREF: {
-		err = edge_f(w, idx, o, HS_L_WR_CALLBACK, 0, "<callback>");
+		err = edge_f(w, idx, o, HS_L_WR_CALLBACK, 0, ".__callback__");
 		uint64_t referent = fld(w, o, HS_L_WR_OBJECT), r1 = 0, c1 = 0;
 		if (!err && referent && referent != w->none)
 			err = discover(w, referent, &r1);
@@ -1459,24 +1509,25 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 			err = edge_f(w, idx, o, HS_L_SLICE_STEP, 0, ".step");
 		break;
 	case K_STR:
-		str_text(w, o, vbuf, 101, &size);
-		err = set_value(w, idx, vbuf);
+		err = set_value(w, idx, vbuf, str_text(w, o, vbuf, sizeof(vbuf), &size));
 		break;
 	case K_INT:
 		size = int_info(w, o, vbuf, sizeof(vbuf));
 		if (ti->addr == w->bool_type && vbuf[0])
 			snprintf(vbuf, sizeof(vbuf), "%s", strcmp(vbuf, "0") ? "True" : "False");
 		if (vbuf[0])
-			err = set_value(w, idx, vbuf);
+			err = set_value(w, idx, vbuf, strlen(vbuf));
 		break;
 	case K_FLOAT: {
 		double d = 0;
 		rd(w, o + (uint64_t)w->L.v[HS_L_FLOAT_FVAL], &d, 8);
 		float_text(d, vbuf, sizeof(vbuf));
-		err = set_value(w, idx, vbuf);
+		err = set_value(w, idx, vbuf, strlen(vbuf));
 		break;
 	}
 	case K_BYTES:
+		bytes_text(w, o, vbuf);
+		err = set_value(w, idx, vbuf, strlen(vbuf));
 		break;
 	case K_BYTEARRAY:
 		size = ti->basicsize + fld(w, o, HS_L_BYTEARRAY_ALLOC);

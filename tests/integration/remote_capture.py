@@ -62,6 +62,21 @@ def predict_garbage(objs, edges):
     return cand - seen
 
 
+def wait_blocked(pid, timeout=10.0):
+    """Waits until pid sits in read(2) (syscall 0 on x86-64), so that the capture never finds
+    the call that announced "ready" still on the target's stack."""
+    import time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/syscall") as f:
+                if f.read().split()[0] == "0":
+                    return
+        except (OSError, IndexError):
+            pass
+        time.sleep(0.005)
+
+
 def main():
     heapsnap, zoo, python = sys.argv[1:4]
     use_core = "--core" in sys.argv[4:]
@@ -75,6 +90,7 @@ def main():
                               stdout=subprocess.PIPE, text=True)
     try:
         assert target.stdout.readline().strip() == "ready", "target did not start"
+        wait_blocked(target.pid)
         if use_core:
             core = os.path.join(tmp, "core")
             subprocess.run(["gcore", "-o", core, str(target.pid)], check=True,

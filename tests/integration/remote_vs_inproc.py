@@ -1,6 +1,6 @@
 """remote_vs_inproc.py — the same paused process captured in process (capture/inproc's
 heapsnap.dump) and out of process (heapsnap capture --pid) must give the same graph: objects,
-sizes, refcounts and edges.  The differences that remain are listed and each has a reason:
+sizes, refcounts, edges, their labels and value previews.  The differences that remain are listed and each has a reason:
 
 * objects alive in only one capture: the in-process dump runs Python code (its call's frame,
   arguments and result) while it walks, and those die before the out-of-process capture; only
@@ -32,13 +32,30 @@ def load(heapsnap, snap):
     out = subprocess.run([heapsnap, "export", snap], capture_output=True, text=True,
                          check=True).stdout
     objs, edges = {}, collections.defaultdict(collections.Counter)
+    labels = collections.defaultdict(collections.Counter)
     for line in out.splitlines():
         r = json.loads(line)
         if r["t"] == "object":
             objs[r["addr"]] = r
         elif r["t"] == "edge" and r.get("kind", "traverse") == "traverse":
             edges[r["src"]][r["dst"]] += 1
-    return objs, edges
+            labels[r["src"]][(r["dst"], r.get("label"))] += 1
+    return objs, edges, labels
+
+
+def wait_blocked(pid, timeout=10.0):
+    """Waits until pid sits in read(2) (syscall 0 on x86-64), so that the capture never finds
+    the call that announced "ready" still on the target's stack."""
+    import time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/syscall") as f:
+                if f.read().split()[0] == "0":
+                    return
+        except (OSError, IndexError):
+            pass
+        time.sleep(0.005)
 
 
 def main():
@@ -56,6 +73,7 @@ def main():
         if line.strip() != b"ready":
             print("target failed (is the in-process module built for this Python?)")
             return 1
+        wait_blocked(t.pid)
         r = subprocess.run([heapsnap, "capture", "--pid", str(t.pid), "-o", remote],
                            capture_output=True, text=True)
         print(r.stderr.strip())
@@ -66,8 +84,8 @@ def main():
         t.wait()
     minor = int(subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"],
                                capture_output=True, text=True, check=True).stdout)
-    io, ie = load(heapsnap, inproc)
-    ro, re_ = load(heapsnap, remote)
+    io, ie, il = load(heapsnap, inproc)
+    ro, re_, rl = load(heapsnap, remote)
     problems = []
     only_in = [a for a in io if a not in ro]
     only_out = [a for a in ro if a not in io]
@@ -78,7 +96,7 @@ def main():
         bad = {k for k in kinds if k not in CALL_TYPES}
         if bad or len(only) > MAX_ONLY:
             problems.append(f"only {side}: unexplained {dict(kinds)}")
-    nsize = nref = nedge = ntype = 0
+    nsize = nref = nedge = ntype = nvalue = nlabel = 0
     for a in both:
         x, y = io[a], ro[a]
         if x["type"] != y["type"]:
@@ -98,8 +116,17 @@ def main():
             shared = minor <= 11 and x["type"] in ("str", "bytes", "int", "NoneType", "bool")
             if not (call_ref or shared):
                 problems.append(f"0x{a:x} {x['type']}: refcnt {x['refcnt']} vs {y['refcnt']}")
+        if x.get("value") != y.get("value"):
+            nvalue += 1
+            problems.append(f"0x{a:x} {x['type']}: value {x.get('value')!r:.60} vs "
+                            f"{y.get('value')!r:.60}")
         if (x.get("flags", 0) | y.get("flags", 0)) & CONSERVATIVE:
             continue
+        if ie[a] == re_[a] and il[a] != rl[a]:
+            nlabel += 1
+            if nlabel <= 10:
+                problems.append(f"0x{a:x} {x['type']}: labels {sorted(il[a] - rl[a], key=str)[:3]} "
+                                f"in process, {sorted(rl[a] - il[a], key=str)[:3]} out")
         gi = collections.Counter({d: n for d, n in ie[a].items() if d in ro})
         go = collections.Counter({d: n for d, n in re_[a].items() if d in io})
         if gi != go:
@@ -108,7 +135,8 @@ def main():
                 problems.append(f"0x{a:x} {x['type']}: traverse edges in-only "
                                 f"{[hex(d) for d in gi - go]} out-only {[hex(d) for d in go - gi]}")
     print(f"{len(both)} objects in both; differences: type {ntype}, size {nsize}, "
-          f"refcount {nref} (dump-call references), traverse edges {nedge}")
+          f"refcount {nref} (dump-call references), traverse edges {nedge}, values {nvalue}, "
+          f"labels {nlabel}")
     for p in problems[:40]:
         print("  " + p)
     return 1 if problems else 0
