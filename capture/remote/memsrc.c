@@ -341,6 +341,9 @@ static struct hs_error *stop_all(int pid, struct tracee *t)
 			}
 		}
 		closedir(d);
+		if (!t->n)
+			return hs_error_create(HS_ERROR_IO, "process %d exited during capture",
+			                       pid);
 		if (!added)
 			return NULL;
 	}

@@ -159,6 +159,10 @@ struct obj {
 	uint8_t flags, gen;
 };
 
+struct hslot {
+	uint64_t addr, idx1;
+};
+
 struct edge {
 	uint64_t dst; /* object index */
 	uint64_t label;
@@ -186,8 +190,7 @@ struct walker {
 
 	struct obj *objs;
 	uint64_t nobjs, objs_cap;
-	uint64_t *hkeys; /* open addressing: addr -> index + 1 */
-	uint64_t *hvals;
+	struct hslot *hash; /* open addressing: addr -> index + 1 (one cache line per probe) */
 	uint64_t hcap;
 
 	struct edge *edges;
@@ -531,9 +534,9 @@ static uint64_t obj_find(struct walker *w, uint64_t addr)
 	if (!w->hcap)
 		return 0;
 	uint64_t j = hash64(addr) & (w->hcap - 1);
-	while (w->hkeys[j]) {
-		if (w->hkeys[j] == addr)
-			return w->hvals[j];
+	while (w->hash[j].addr) {
+		if (w->hash[j].addr == addr)
+			return w->hash[j].idx1;
 		j = (j + 1) & (w->hcap - 1);
 	}
 	return 0;
@@ -543,32 +546,25 @@ static struct hs_error *hash_insert(struct walker *w, uint64_t addr, uint64_t id
 {
 	if ((w->nobjs + 1) * 2 > w->hcap) {
 		uint64_t nc = w->hcap ? w->hcap * 2 : 1 << 16;
-		uint64_t *nk = calloc(nc, 8), *nv = malloc(nc * 8);
-		if (!nk || !nv) {
-			free(nk);
-			free(nv);
+		struct hslot *nh = calloc(nc, sizeof(*nh));
+		if (!nh)
 			return &hs_error_nomem;
-		}
 		for (uint64_t i = 0; i < w->hcap; i++) {
-			if (!w->hkeys[i])
+			if (!w->hash[i].addr)
 				continue;
-			uint64_t j = hash64(w->hkeys[i]) & (nc - 1);
-			while (nk[j])
+			uint64_t j = hash64(w->hash[i].addr) & (nc - 1);
+			while (nh[j].addr)
 				j = (j + 1) & (nc - 1);
-			nk[j] = w->hkeys[i];
-			nv[j] = w->hvals[i];
+			nh[j] = w->hash[i];
 		}
-		free(w->hkeys);
-		free(w->hvals);
-		w->hkeys = nk;
-		w->hvals = nv;
+		free(w->hash);
+		w->hash = nh;
 		w->hcap = nc;
 	}
 	uint64_t j = hash64(addr) & (w->hcap - 1);
-	while (w->hkeys[j])
+	while (w->hash[j].addr)
 		j = (j + 1) & (w->hcap - 1);
-	w->hkeys[j] = addr;
-	w->hvals[j] = idx1;
+	w->hash[j] = (struct hslot){addr, idx1};
 	return NULL;
 }
 
@@ -1741,10 +1737,27 @@ struct addr_idx {
 	uint64_t addr, idx;
 };
 
-static int cmp_addr(const void *a, const void *b)
+/* Sorts v[0..n) by addr: an LSD radix sort, 16 bits a pass over the 48 bits of a user-space
+ * address (a million objects sort in a few milliseconds, where qsort took a tenth of a second).
+ * tmp has room for n entries. */
+static void sort_by_addr(struct addr_idx *v, struct addr_idx *tmp, uint64_t n, uint64_t *count)
 {
-	uint64_t x = ((const struct addr_idx *)a)->addr, y = ((const struct addr_idx *)b)->addr;
-	return x < y ? -1 : x > y;
+	for (unsigned shift = 0; shift < 64; shift += 16) {
+		memset(count, 0, (1u << 16) * sizeof(*count));
+		for (uint64_t i = 0; i < n; i++)
+			count[(v[i].addr >> shift) & 0xffff]++;
+		if (count[(v[0].addr >> shift) & 0xffff] == n)
+			continue; /* every key has the same digit: nothing to do */
+		uint64_t sum = 0;
+		for (unsigned d = 0; d < (1u << 16); d++) {
+			uint64_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (uint64_t i = 0; i < n; i++)
+			tmp[count[(v[i].addr >> shift) & 0xffff]++] = v[i];
+		memcpy(v, tmp, n * sizeof(*v));
+	}
 }
 
 static uint32_t type_flags(const struct tinfo *ti)
@@ -1763,15 +1776,22 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
                                        const char *out_path, struct hs_capture_stats *stats)
 {
 	struct addr_idx *order = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*order));
+	struct addr_idx *tmp = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*tmp));
+	uint64_t *count = malloc((1u << 16) * sizeof(*count));
 	uint64_t *newidx = malloc((w->nobjs ? w->nobjs : 1) * 8);
 	uint32_t *sid = malloc((w->nstrs ? w->nstrs : 1) * 4);
 	struct hs_writer *wr = NULL;
-	struct hs_error *err = nomem_if(!order || !newidx || !sid);
+	struct hs_error *err = nomem_if(!order || !tmp || !count || !newidx || !sid);
 	if (err)
 		goto out;
 	for (uint64_t i = 0; i < w->nobjs; i++)
 		order[i] = (struct addr_idx){w->objs[i].addr, i};
-	qsort(order, w->nobjs, sizeof(*order), cmp_addr);
+	if (w->nobjs)
+		sort_by_addr(order, tmp, w->nobjs, count);
+	free(tmp);
+	tmp = NULL;
+	free(count);
+	count = NULL;
 	for (uint64_t i = 0; i < w->nobjs; i++)
 		newidx[order[i].idx] = i;
 	char ver[64], producer[64];
@@ -1863,6 +1883,8 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 	}
 out:
 	hs_writer_destroy(wr);
+	free(tmp);
+	free(count);
 	free(order);
 	free(newidx);
 	free(sid);
@@ -1932,8 +1954,7 @@ static struct hs_error *find_python(struct hs_memsrc *m, const char *exe, char *
 static void walker_free(struct walker *w)
 {
 	free(w->objs);
-	free(w->hkeys);
-	free(w->hvals);
+	free(w->hash);
 	free(w->edges);
 	free(w->work);
 	for (uint64_t i = 0; i < w->tcap; i++) {
