@@ -90,7 +90,6 @@ struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret);
 	X(SBS_SIZE, "static_builtin_state|managed_static_type_state", "sizeof")                    \
 	X(SBS_TYPE, "static_builtin_state|managed_static_type_state", "type")                      \
 	X(SBS_TP_DICT, "static_builtin_state|managed_static_type_state", "tp_dict")                \
-	X(SBS_TP_WEAKLIST, "static_builtin_state|managed_static_type_state", "tp_weaklist")        \
 	X(GCS_GENERATIONS, "_gc_runtime_state", "generations")                                     \
 	X(GCS_PERMANENT, "_gc_runtime_state", "permanent_generation")                              \
 	X(GCS_COLLECTING, "_gc_runtime_state", "collecting")                                       \
@@ -144,7 +143,6 @@ struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret);
 	X(TP_ITEMSIZE, "_typeobject", "tp_itemsize")                                               \
 	X(TP_FLAGS, "_typeobject", "tp_flags")                                                     \
 	X(TP_TRAVERSE, "_typeobject", "tp_traverse")                                               \
-	X(TP_WEAKLISTOFFSET, "_typeobject", "tp_weaklistoffset")                                   \
 	X(TP_BASE, "_typeobject", "tp_base")                                                       \
 	X(TP_DICT, "_typeobject", "tp_dict")                                                       \
 	X(TP_DICTOFFSET, "_typeobject", "tp_dictoffset")                                           \
@@ -153,7 +151,6 @@ struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret);
 	X(TP_MRO, "_typeobject", "tp_mro")                                                         \
 	X(TP_CACHE, "_typeobject", "tp_cache")                                                     \
 	X(TP_SUBCLASSES, "_typeobject", "tp_subclasses")                                           \
-	X(TP_WEAKLIST, "_typeobject", "tp_weaklist")                                               \
 	X(TP_DEL, "_typeobject", "tp_del")                                                         \
 	X(TP_FINALIZE, "_typeobject", "tp_finalize")                                               \
 	X(HT_SIZE, "_heaptypeobject", "sizeof")                                                    \
@@ -239,9 +236,7 @@ struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret);
 	X(SLICE_STEP, "PySliceObject", "step")                                                     \
 	X(WR_OBJECT, "_PyWeakReference", "wr_object")                                              \
 	X(WR_CALLBACK, "_PyWeakReference", "wr_callback")                                          \
-	X(WR_NEXT, "_PyWeakReference", "wr_next")                                                  \
 	X(CO_NLOCALSPLUS, "PyCodeObject", "co_nlocalsplus")                                        \
-	X(CO_NLOCALS, "PyCodeObject", "co_nlocals")                                                \
 	X(CO_STACKSIZE, "PyCodeObject", "co_stacksize")                                            \
 	X(CO_CODE, "PyCodeObject", "co_code")                                                      \
 	X(CO_CONSTS, "PyCodeObject", "co_consts")                                                  \
@@ -262,7 +257,6 @@ struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret);
 	X(CO_LINEARRAY, "PyCodeObject", "_co_linearray")                                           \
 	X(CO_LINEARRAY_ES, "PyCodeObject", "_co_linearray_entry_size")                             \
 	X(CO_CACHED, "PyCodeObject", "_co_cached")                                                 \
-	X(CO_EXTRA, "PyCodeObject", "co_extra")                                                    \
 	X(COC_CODE, "_PyCoCached", "_co_code")                                                     \
 	X(COC_VARNAMES, "_PyCoCached", "_co_varnames")                                             \
 	X(COC_CELLVARS, "_PyCoCached", "_co_cellvars")                                             \

@@ -218,7 +218,6 @@ struct walker {
 	char first_warning[256];
 	bool collecting;
 	uint64_t sysdict;
-	uint32_t cur_thread;
 };
 
 static struct hs_error *nomem_if(bool bad)
@@ -696,7 +695,7 @@ static bool dkeys_read(struct walker *w, uint64_t k, struct dkeys *d)
 		return false;
 	memset(d, 0, sizeof(*d));
 	d->addr = k;
-	d->refcnt = (int64_t)u64(w, k);
+	d->refcnt = (int64_t)fld(w, k, HS_L_DK_REFCNT);
 	d->nentries = fld(w, k, HS_L_DK_NENTRIES);
 	d->usable = (int64_t)fld(w, k, HS_L_DK_USABLE);
 	uint64_t indices = k + (uint64_t)w->L.v[HS_L_DK_INDICES];
@@ -715,7 +714,9 @@ static bool dkeys_read(struct walker *w, uint64_t k, struct dkeys *d)
 		    (uint64_t)w->L.v[HS_L_DK_INDICES] + ix * d->size + 24 * ((d->size * 2) / 3);
 	} else {
 		uint8_t b[3] = {0};
-		rd(w, k + (uint64_t)w->L.v[HS_L_DK_LOG2_SIZE], b, 3);
+		rd(w, k + (uint64_t)w->L.v[HS_L_DK_LOG2_SIZE], &b[0], 1);
+		rd(w, k + (uint64_t)w->L.v[HS_L_DK_LOG2_INDEX_BYTES], &b[1], 1);
+		rd(w, k + (uint64_t)w->L.v[HS_L_DK_KIND], &b[2], 1);
 		if (b[0] > 40 || b[1] > 43)
 			return false;
 		d->size = 1ull << b[0];
@@ -1064,11 +1065,13 @@ static struct hs_error *subtype_edges(struct walker *w, uint64_t src, uint64_t o
 				dict = dorv;
 			}
 		} else {
-			uint8_t hdr[4] = {0};
+			uint8_t cap = 0, valid = 0;
 			uint64_t iv = o + ti->basicsize;
-			if ((ti->flags & HS_TPF_INLINE_VALUES) && rd(w, iv, hdr, 4) && hdr[3]) {
+			if ((ti->flags & HS_TPF_INLINE_VALUES) &&
+			    rd(w, iv + (uint64_t)w->L.v[HS_L_DV_VALID], &valid, 1) && valid &&
+			    rd(w, iv + (uint64_t)w->L.v[HS_L_DV_CAPACITY], &cap, 1)) {
 				vals = iv + (uint64_t)w->L.v[HS_L_DV_VALUES];
-				n = hdr[0];
+				n = cap;
 			} else {
 				dict = u64(w, o - 24);
 			}
@@ -1201,11 +1204,11 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		if (!heap && w->minor >= 12 && !dict) {
 			uint64_t ix = fld(w, o, HS_L_TP_SUBCLASSES);
 			uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
-			if (ix && ix < 1024 && interp)
-				dict = fld(w,
-				           interp + (uint64_t)w->L.v[HS_L_IS_TYPES_BUILTINS] +
-				               (ix - 1) * (uint64_t)w->L.v[HS_L_SBS_SIZE],
-				           HS_L_SBS_TP_DICT);
+			uint64_t st = interp + (uint64_t)w->L.v[HS_L_IS_TYPES_BUILTINS] +
+			              (ix - 1) * (uint64_t)w->L.v[HS_L_SBS_SIZE];
+			/* The state must name this type back (cpython-heap-walk.md §1.4). */
+			if (ix && ix < 1024 && interp && fld(w, st, HS_L_SBS_TYPE) == o)
+				dict = fld(w, st, HS_L_SBS_TP_DICT);
 		}
 		err = edge_s(w, idx, dict, k, ".__dict__");
 		if (!err && heap)
