@@ -1396,10 +1396,9 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 			if (vs < lp || vs - lp > (8u << 20))
 				break;
 			for (uint64_t a = lp; a < vs && !err; a += 8)
-				err = edge(w, idx, u64(w, a), 0, HS_LABEL_INDEX, (a - lp) / 8);
+				err = edge(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
 			for (uint64_t a = vs; top && a < top && a < vs + (8u << 20) && !err; a += 8)
-				err = edge(w, idx, u64(w, a), 0, HS_LABEL_STRING,
-				           intern_c(w, "<stack>"));
+				err = edge(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
 			uint64_t code = fld(w, o, HS_L_F_CODE);
 			int32_t ss = 0;
 			if (code)
@@ -1427,23 +1426,23 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 	case K_GEN:
 	case K_ASYNCGEN:
 		if (kind == K_ASYNCGEN && w->minor <= 10)
-			err = edge_f(w, idx, o, HS_L_AG_FINALIZER, 0, "<finalizer>");
+			err = edge_f(w, idx, o, HS_L_AG_FINALIZER, 0, "");
 		if (w->minor <= 10) {
 			uint64_t es = o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE];
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_FRAME, 0, ".gi_frame");
+				err = edge_f(w, idx, o, HS_L_GEN_FRAME, 0, "");
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_CODE, 0, ".gi_code");
+				err = edge_f(w, idx, o, HS_L_GEN_CODE, 0, "");
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_NAME, 0, ".__name__");
+				err = edge_f(w, idx, o, HS_L_GEN_NAME, 0, "");
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_QUALNAME, 0, ".__qualname__");
+				err = edge_f(w, idx, o, HS_L_GEN_QUALNAME, 0, "");
 			if (!err)
-				err = edge_f(w, idx, es, HS_L_EXC_TYPE, 0, "<exc type>");
+				err = edge_f(w, idx, es, HS_L_EXC_TYPE, 0, "");
 			if (!err)
-				err = edge_f(w, idx, es, HS_L_EXC_VALUE, 0, "<exc value>");
+				err = edge_f(w, idx, es, HS_L_EXC_VALUE, 0, "");
 			if (!err)
-				err = edge_f(w, idx, es, HS_L_EXC_TRACEBACK, 0, "<exc traceback>");
+				err = edge_f(w, idx, es, HS_L_EXC_TRACEBACK, 0, "");
 		} else {
 			/* 3.11+: unlabelled, as the in-process writer gives them. */
 			uint64_t f = o + (uint64_t)w->L.v[HS_L_GEN_IFRAME];
@@ -1496,9 +1495,9 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 			err = edge_f(w, idx, o, HS_L_EXC_CAUSE, 0, ".__cause__");
 		break;
 	case K_TB:
-		err = edge_f(w, idx, o, HS_L_TB_NEXT, 0, ".tb_next");
+		err = edge_f(w, idx, o, HS_L_TB_NEXT, 0, "");
 		if (!err)
-			err = edge_f(w, idx, o, HS_L_TB_FRAME, 0, ".tb_frame");
+			err = edge_f(w, idx, o, HS_L_TB_FRAME, 0, "");
 		break;
 	case K_SLICE:
 		err = edge_f(w, idx, o, HS_L_SLICE_START, 0, ".start");

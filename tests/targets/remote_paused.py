@@ -40,6 +40,30 @@ del cyc
 wr = weakref.ref(root)
 cells = (lambda x: (lambda: x))([3])
 
+
+def gen():
+    local = [1, 2]
+    yield local
+
+
+class WithProps:
+    p = property(lambda self: 1)
+    sm = staticmethod(len)
+    cm = classmethod(len)
+
+
+try:
+    raise ValueError("boom")
+except ValueError as e:
+    caught = e  # with its traceback and the frames it holds
+more = {
+    "gen": gen(), "started": gen(), "set": {1, "a", (2,)}, "frozen": frozenset({3}),
+    "bytes": b"x\x00y", "bytearray": bytearray(b"abc"), "big": 2 ** 80, "neg": -7,
+    "float": 1 / 3, "bound": root.__init__, "props": WithProps, "none": None,
+    "text": "h\u00e9llo " * 20,
+}
+next(more["started"])
+
 heapsnap.dump(sys.argv[1])
 os.write(1, b"ready\n")
 os.read(0, 1)
