@@ -43,8 +43,9 @@ struct hs_analysis {
 	/* Counts: roots, GC garbage objects, components, objects some root reaches. */
 	uint64_t nroots, ngarbage, nsccs, nreached;
 
-	/* Seconds spent per phase, for progress and the benchmark table.  t_reverse is the reverse
-	 * CSR the dominators need, t_roots external references and roots. */
+	/* CPU seconds spent per phase, for the benchmark table: the same as wall time on an idle
+	 * machine and steady on a busy one.  t_reverse is the reverse CSR the dominators need,
+	 * t_roots external references and roots. */
 	double t_roots, t_reverse, t_scc, t_garbage, t_dominators, t_retained, t_depth;
 };
 

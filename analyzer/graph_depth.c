@@ -11,7 +11,7 @@
 struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint64_t n = snap->nobjects;
-	uint32_t *queue = malloc((n ? n : 1) * sizeof(*queue));
+	uint32_t *queue = hs_graph_alloc(n * sizeof(*queue));
 	if (!queue)
 		return &hs_error_nomem;
 	for (uint64_t i = 0; i < n; i++) {

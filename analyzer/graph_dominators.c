@@ -7,9 +7,9 @@
  *  1. DFS from the virtual root (number 0), numbering objects 1..n in preorder; parent[d] is the
  *     DFS tree parent.  Objects the DFS does not reach keep dfn HS_NONE.
  *  2. Semidominators in reverse preorder: semi[w] = the least of parent[w] (0 for a root: the
- *     virtual root is a predecessor), of every predecessor numbered below w (found while the
- *     reverse CSR is built, which then holds only the others), and of eval(p) for every
- *     predecessor p numbered above w.  eval is the link-eval forest over the vertices
+ *     virtual root is a predecessor), of every predecessor numbered below w (found by the DFS,
+ *     which sees every edge), and of eval(p) for every predecessor p numbered above w (from
+ *     the reverse CSR, which holds only those).  eval is the link-eval forest over the vertices
  *     already done, with path compression: anc[] climbs the forest, best[v] is the least semi on
  *     the compressed path from v up to (not including) its tree's root.  anc and best of a vertex
  *     sit side by side, so a step up the forest costs one cache miss.
@@ -20,9 +20,11 @@
  *
  * Arrays by DFS number live in output arrays not yet filled (one spare entry each, see
  * graph_internal.h): dfn by object in idom; vertex and parent/idom in retained (as 2 x (n+1)
- * uint32); the anc/best pairs in parent_edge; semi, and during the DFS the edge cursor, in depth.
+ * uint32); the anc/best pairs in parent_edge (best is the edge cursor during the DFS); semi in
+ * depth.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "graph_internal.h"
 
@@ -76,9 +78,13 @@ static uint32_t eval(struct forest *f, struct path_stack *s, uint32_t v, uint32_
 	return best;
 }
 
-/* Step 1, the DFS: fills dfn, vertex and parent; returns n. */
+/* Step 1, the DFS: fills dfn, vertex, parent and the forest's anc; returns n.  It sees every
+ * edge from a vertex once, so it also starts the semidominators (semi[w] = the least of parent[w]
+ * and the predecessors numbered below w) and counts in count[w + 1] the predecessors numbered
+ * above w, which go to the reverse CSR.  The forest's best is the edge cursor meanwhile. */
 static uint32_t dfs(const struct hs_snapshot *snap, const struct hs_analysis *a, uint32_t *dfn,
-                    uint32_t *vertex, uint32_t *parent, uint32_t *cursor)
+                    uint32_t *vertex, uint32_t *parent, struct forest *f, uint32_t *semi,
+                    uint32_t *count)
 {
 	for (uint64_t i = 0; i < snap->nobjects; i++)
 		dfn[i] = HS_NONE;
@@ -90,23 +96,31 @@ static uint32_t dfs(const struct hs_snapshot *snap, const struct hs_analysis *a,
 			continue;
 		dfn[r] = ++n;
 		vertex[n] = r;
-		parent[n] = 0;
-		cursor[n] = 0;
+		parent[n] = semi[n] = f[n].anc = 0;
+		f[n].best = 0;
 		for (uint32_t cur = n; cur;) {
 			uint64_t base = snap->edge_start[vertex[cur]];
-			uint64_t e = base + cursor[cur], end = snap->edge_start[vertex[cur] + 1];
-			while (e < end && dfn[snap->edge_dst[e]] != HS_NONE)
-				e++;
+			uint64_t e = base + f[cur].best, end = snap->edge_start[vertex[cur] + 1];
+			uint32_t w = HS_NONE;
+			for (; e < end; e++) {
+				w = snap->edge_dst[e];
+				uint32_t dw = dfn[w];
+				if (dw == HS_NONE)
+					break;
+				if (dw < cur)
+					count[dw + 1]++;
+				else if (cur < semi[dw])
+					semi[dw] = cur;
+			}
 			if (e == end) {
 				cur = parent[cur];
 				continue;
 			}
-			cursor[cur] = (uint32_t)(e + 1 - base);
-			uint32_t w = snap->edge_dst[e];
+			f[cur].best = (uint32_t)(e + 1 - base);
 			dfn[w] = ++n;
 			vertex[n] = w;
-			parent[n] = cur;
-			cursor[n] = 0;
+			parent[n] = semi[n] = f[n].anc = cur;
+			f[n].best = 0;
 			cur = n;
 		}
 	}
@@ -121,23 +135,23 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 	uint32_t *idom = vertex + nobj + 1; /* the DFS parent until step 3 */
 	struct forest *f = (struct forest *)a->parent_edge;
 	uint32_t *semi = a->depth;
+	uint32_t *count = hs_graph_alloc((nobj + 2) * sizeof(*count));
+	if (!count)
+		return &hs_error_nomem;
+	memset(count, 0, (nobj + 2) * sizeof(*count));
 
-	uint32_t n = dfs(snap, a, dfn, vertex, idom, semi);
+	uint32_t n = dfs(snap, a, dfn, vertex, idom, f, semi, count);
 	a->nreached = n;
 
-	/* 2. Semidominators: the DFS parent, 0 for a root (the virtual root is a predecessor),
-	 * the least predecessor numbered below (hs_graph_reverse_build), then the others. */
-	for (uint32_t d = 1; d <= n; d++) {
-		semi[d] = idom[d];
-		f[d].anc = idom[d];
-	}
+	/* 2. Semidominators: a root's is 0, the virtual root being a predecessor; then the
+	 * predecessors numbered above w, through the forest. */
 	for (uint64_t i = 0; i < nobj; i++) {
 		if (a->is_root[i])
 			semi[dfn[i]] = 0;
 	}
 	double t0 = hs_graph_now();
 	struct hs_graph_reverse rev;
-	struct hs_error *err = hs_graph_reverse_build(snap, dfn, n, semi, &rev);
+	struct hs_error *err = hs_graph_reverse_build(snap, dfn, n, count, &rev);
 	if (err)
 		return err;
 	a->t_reverse = hs_graph_now() - t0;

@@ -26,10 +26,11 @@ void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a);
 void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a);
 /* scc, scc_size and nsccs (Pearce's iterative algorithm).  Scratch: idom, depth, parent_edge. */
 void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a);
-/* The reverse CSR of the vertices numbered 1..n, dfn giving each object's number or HS_NONE.
- * Lowers semi[d] to the least predecessor numbered below d, which it leaves out of the lists. */
+/* The reverse CSR of the vertices numbered 1..n, dfn giving each object's number or HS_NONE,
+ * from count[d + 1] = the number of predecessors numbered above d (n + 2 entries, owned by the
+ * result from here on, freed also on failure). */
 struct hs_error *hs_graph_reverse_build(const struct hs_snapshot *snap, const uint32_t *dfn,
-                                        uint32_t n, uint32_t *semi, struct hs_graph_reverse *ret);
+                                        uint32_t n, uint32_t *count, struct hs_graph_reverse *ret);
 void hs_graph_reverse_deinit(struct hs_graph_reverse *rev);
 /* idom, retained and nreached (semi-NCA over the virtual root).  Scratch: retained, depth,
  * parent_edge.  Sets t_reverse and t_retained itself, the parts before and after the tree. */
@@ -44,7 +45,10 @@ uint32_t hs_graph_next_root(const struct hs_snapshot *snap, const struct hs_anal
                             uint64_t *cursor);
 /* The source object of edge e (binary search over edge_start). */
 uint32_t hs_graph_edge_source(const struct hs_snapshot *snap, uint64_t e);
-/* Seconds on the monotonic clock. */
+/* malloc for the large per-object arrays: 2 MiB aligned and advised to use transparent huge
+ * pages when at least that big (free() releases it). */
+void *hs_graph_alloc(size_t bytes);
+/* The calling thread's CPU time in seconds (what hs_analysis's phase times count). */
 double hs_graph_now(void);
 
 #endif

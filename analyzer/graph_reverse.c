@@ -5,11 +5,12 @@
  * object to its number.
  *
  * Only the predecessors numbered above their vertex are kept (those of back and cross edges):
- * one numbered below w is a semidominator candidate as it is, so the least of them is folded
- * into semi[w] here and needs no list.  That drops every tree and forward edge from the lists.
+ * one numbered below w is a semidominator candidate as it is, and the DFS folds the least of
+ * them into semi[w].  That drops every tree and forward edge from the lists.
  *
- * Counting sort by destination: count the edges into each vertex, turn the counts into starts,
- * drop each source into place, then shift the starts back (placing advanced them by one slot).
+ * Counting sort by destination: the DFS counted the edges into each vertex; turn the counts into
+ * starts, drop each source into place, then shift the starts back (placing advanced them by one
+ * slot).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,31 +18,16 @@
 #include "graph_internal.h"
 
 struct hs_error *hs_graph_reverse_build(const struct hs_snapshot *snap, const uint32_t *dfn,
-                                        uint32_t n, uint32_t *semi, struct hs_graph_reverse *ret)
+                                        uint32_t n, uint32_t *start, struct hs_graph_reverse *ret)
 {
-	uint32_t *start = calloc((size_t)n + 2, sizeof(*start));
-	if (!start)
-		return &hs_error_nomem;
-	/* Every successor of a vertex is a vertex: the DFS followed every edge. */
-	for (uint64_t v = 0; v < snap->nobjects; v++) {
-		uint32_t dv = dfn[v];
-		if (dv == HS_NONE)
-			continue;
-		for (uint64_t e = snap->edge_start[v]; e < snap->edge_start[v + 1]; e++) {
-			uint32_t dw = dfn[snap->edge_dst[e]];
-			if (dv > dw)
-				start[dw + 1]++;
-			else if (dv < semi[dw])
-				semi[dw] = dv;
-		}
-	}
 	for (uint32_t d = 0; d <= n; d++)
 		start[d + 1] += start[d];
-	uint32_t *src = malloc((start[n + 1] ? start[n + 1] : 1) * sizeof(*src));
+	uint32_t *src = hs_graph_alloc(start[n + 1] * sizeof(*src));
 	if (!src) {
 		free(start);
 		return &hs_error_nomem;
 	}
+	/* Every successor of a vertex is a vertex: the DFS followed every edge. */
 	for (uint64_t v = 0; v < snap->nobjects; v++) {
 		uint32_t dv = dfn[v];
 		if (dv == HS_NONE)
