@@ -264,7 +264,10 @@ def read_hsnap(data):
             if h["pid"] >= 1 << 32:
                 raise SpecError(at, "pid %d not below 2^32" % h["pid"])
             h["time"] = c.varint()
+            at = c.pos
             h["method"] = c.varint()
+            if h["method"] > 5:
+                raise SpecError(at, "method %d (0-5 are defined)" % h["method"])
             snap.header = h
             # Later minor versions may append fields: the rest is ignored (§4.1).
             continue
@@ -307,6 +310,9 @@ def read_hsnap(data):
                 key = c.bytes_()
                 snap.meta.append((key, c.bytes_()))
         elif kind == OBJECTS:
+            if next_first[EDGES] != next_first[OBJECTS]:
+                raise SpecError(c.pos, "OBJECTS run before the EDGES run of objects %d..%d"
+                                % (next_first[EDGES], next_first[OBJECTS]))
             count = c.count(4, "object")
             at = c.pos
             addr = c.varint()
@@ -730,13 +736,14 @@ def random_file(rng):
                  for _ in range(rng.randint(0, 5))]
         others.append((ROOTS, uv(len(roots)) + b"".join(uv(x) for r in roots for x in r)))
 
-    # Any order that keeps each kind's runs in order and each EDGES run after its OBJECTS run.
+    # Any order that keeps each kind's runs in order and each EDGES run after its OBJECTS run,
+    # before the next OBJECTS run (§3.1: the runs pair one to one).
     queues = [str_secs, type_secs, others]
     pairs = [[s, e] for s, e in zip(obj_secs, edge_secs)]
     sections, pending_edges = [], []
     while any(queues) or pairs or pending_edges:
         choices = [q for q in queues if q]
-        if pairs:
+        if pairs and not pending_edges:
             choices.append("objects")
         if pending_edges:
             choices.append("edges")
