@@ -446,6 +446,25 @@ static uint8_t shape_of(PyTypeObject *tp)
 	return SHAPE_OTHER;
 }
 
+/* tp's __sizeof__ as sys.getsizeof will find it, without readying tp: a C type whose instances
+ * exist before anything called PyType_Ready on it (3.9's _functools._lru_list_elem) would be
+ * readied by _PyType_Lookup, which adds a weak reference to it to its base's tp_subclasses in
+ * the middle of the walk.  Such a type's own methods are still only in tp_methods (returned in
+ * *def); a NULL tp_base is object, as PyType_Ready will make it. */
+static PyObject *lookup_sizeof(PyTypeObject *tp, PyMethodDef **def)
+{
+	*def = NULL;
+	for (; tp && !(tp->tp_flags & Py_TPFLAGS_READY); tp = tp->tp_base) {
+		for (PyMethodDef *m = tp->tp_methods; m && m->ml_name; m++) {
+			if (strcmp(m->ml_name, "__sizeof__") == 0) {
+				*def = m;
+				return NULL;
+			}
+		}
+	}
+	return tp ? _PyType_Lookup(tp, str_sizeof) : object_sizeof;
+}
+
 static struct type_info *type_info(struct walk *k, PyTypeObject *tp)
 {
 	if ((k->ntypes + 1) * 2 > k->types_mask + 1) {
@@ -473,13 +492,15 @@ static struct type_info *type_info(struct walk *k, PyTypeObject *tp)
 		return ti;
 	ti->tp = tp;
 	k->ntypes++;
-	PyObject *m = _PyType_Lookup(tp, str_sizeof);
+	PyMethodDef *def;
+	PyObject *m = lookup_sizeof(tp, &def);
+	if (m && Py_IS_TYPE(m, &PyMethodDescr_Type))
+		def = ((PyMethodDescrObject *)m)->d_method;
 	if (m == object_sizeof) {
 		ti->size_kind = SIZE_DEFAULT;
-	} else if (m && Py_IS_TYPE(m, &PyMethodDescr_Type) &&
-	           (((PyMethodDescrObject *)m)->d_method->ml_flags & METH_NOARGS)) {
+	} else if (def && (def->ml_flags & METH_NOARGS)) {
 		ti->size_kind = SIZE_CFUNC;
-		ti->sizeof_fn = ((PyMethodDescrObject *)m)->d_method->ml_meth;
+		ti->sizeof_fn = def->ml_meth;
 	} else {
 		ti->size_kind = SIZE_GENERIC;
 	}

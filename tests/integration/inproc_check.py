@@ -117,9 +117,14 @@ def take_truth(exclude=()):
             continue
         refs = gc.get_referents(o)
         if id(o) not in skip:
-            truth[id(o)] = (o, type(o).__qualname__, sys.getsizeof(o), [id(r) for r in refs])
+            truth[id(o)] = (o, None, None, [id(r) for r in refs])
         if type(o) is not types.FrameType:
             work.extend(refs)  # no generator: its closure cell would reach truth itself
+    # Names and sizes last: type.__qualname__ and sys.getsizeof ready a C type that nothing
+    # has readied yet (3.9's _lru_list_elem), which adds a weak reference to its base's
+    # __subclasses__ dict.
+    for a, (o, _, _, refs) in truth.items():
+        truth[a] = (o, type(o).__qualname__, sys.getsizeof(o), refs)
     return truth
 
 

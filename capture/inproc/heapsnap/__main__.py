@@ -1,45 +1,73 @@
 """python -m heapsnap dump PATH [--no-values] [--progress] (SCRIPT | -m MODULE) [ARG...]
 
-Runs a script (or module) as __main__ and dumps the heap when it ends, normally or through
-sys.exit, while its globals are still alive.
+Runs a script (or module) as __main__ and dumps the heap when it ends, normally, through
+sys.exit or through an uncaught exception, while its globals are still alive.  The exit status
+is the script's.
 """
-import argparse
 import runpy
 import sys
 
 import heapsnap
 
+USAGE = __doc__.split("\n", 1)[0].strip()
+
+
+def parse(argv):
+    """(path, values, progress, module, script, args) from the command line, or exits 2."""
+    def usage(msg):
+        print("usage: %s\npython -m heapsnap: error: %s" % (USAGE, msg), file=sys.stderr)
+        sys.exit(2)
+
+    if argv[:1] in (["-h"], ["--help"]) or argv[:2] in (["dump", "-h"], ["dump", "--help"]):
+        print(__doc__)
+        sys.exit(0)
+    if argv[:1] != ["dump"]:
+        usage("the only command is dump")
+    path, values, progress = None, True, False
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if a == "--no-values":
+            values = False
+        elif a == "--progress":
+            progress = True
+        elif a == "-m":
+            if path is None or i >= len(argv):
+                usage("-m needs PATH before it and a MODULE after it")
+            return path, values, progress, argv[i], None, argv[i + 1:]
+        elif a.startswith("-") and a != "-":
+            usage("unknown option %s" % a)
+        elif path is None:
+            path = a
+        else:
+            return path, values, progress, None, a, argv[i:]
+    usage("give PATH, then SCRIPT or -m MODULE")
+
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m heapsnap",
-                                description="Run a script and dump its heap at exit.")
-    sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("dump", help="run SCRIPT (or -m MODULE) and write PATH when it ends")
-    d.add_argument("path", help="the .hsnap file to write")
-    d.add_argument("--no-values", action="store_true", help="leave out value previews")
-    d.add_argument("--progress", action="store_true", help="report progress on stderr")
-    d.add_argument("-m", dest="module", help="run a module instead of a script")
-    d.add_argument("script", nargs="?", help="the script to run")
-    d.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
-    a = p.parse_args(argv)
-    if not a.module and not a.script:
-        p.error("give SCRIPT or -m MODULE")
-    rest = ([a.script] if a.module and a.script else []) + a.args
-    sys.argv = [a.module or a.script] + rest
+    path, values, progress, module, script, args = parse(sys.argv[1:] if argv is None else argv)
+    sys.argv = [module or script] + args
     status = 0
+    held = None  # the script's way out, kept until the dump: its frames hold its globals
     result = None
     try:
-        if a.module:
-            result = runpy.run_module(a.module, run_name="__main__", alter_sys=True)
+        if module:
+            result = runpy.run_module(module, run_name="__main__", alter_sys=True)
         else:
-            result = runpy.run_path(a.script, run_name="__main__")
+            result = runpy.run_path(script, run_name="__main__")
     except SystemExit as e:
         status = e.code
-    counts = heapsnap.dump(a.path, values=not a.no_values, progress=a.progress)
+        held = e
+    except BaseException as e:
+        held = e
+    counts = heapsnap.dump(path, values=values, progress=progress)
     del result
     print("heapsnap: wrote %s: %d objects, %d edges, %d bytes in %.3f s"
-          % (a.path, counts["objects"], counts["edges"], counts["bytes"], counts["seconds"]),
+          % (path, counts["objects"], counts["edges"], counts["bytes"], counts["seconds"]),
           file=sys.stderr)
+    if held is not None and not isinstance(held, SystemExit):
+        raise held
     return status
 
 

@@ -1,0 +1,93 @@
+"""inproc_file.py: the snapshot file heapsnap.dump() leaves behind, and its failures.
+
+usage: PYTHONPATH=BUILD/capture/inproc pythonX inproc_file.py HEAPSNAP_CLI
+
+With umask 0 the snapshot is still mode 0600, also when it replaces a 0644 file.  A dump into a
+directory that does not exist raises OSError naming the path, creates nothing; a dump onto an
+existing directory fails at the rename and leaves no PATH.tmp-*; after each failure the cyclic
+GC is on again and the next dump works.  Wrong arguments raise TypeError.
+"""
+import gc
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+
+import heapsnap
+from inproc_check import Failures
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def main():
+    cli = sys.argv[1]
+    fails = Failures()
+    os.umask(0)
+    d = tempfile.mkdtemp(prefix="inproc-file-")
+    path = os.path.join(d, "a.hsnap")
+    heapsnap.dump(path)
+    fails.check(mode(path) == 0o600, "new snapshot: mode %o" % mode(path))
+    old = os.path.join(d, "old.hsnap")
+    with open(old, "w") as f:
+        f.write("not a snapshot")
+    os.chmod(old, 0o644)
+    heapsnap.dump(old)
+    fails.check(mode(old) == 0o600, "replaced 0644 file: mode %o" % mode(old))
+    fails.check(subprocess.run([cli, "check", old], capture_output=True).returncode == 0,
+                "the replaced file is not a whole snapshot")
+    fails.check(sorted(os.listdir(d)) == ["a.hsnap", "old.hsnap"], "files: %s" % os.listdir(d))
+
+    # A directory that does not exist.
+    missing = os.path.join(d, "no-such-dir", "x.hsnap")
+    try:
+        heapsnap.dump(missing)
+        fails.check(False, "dump into a missing directory did not raise")
+    except OSError as e:
+        fails.check(missing in str(e) and "No such file or directory" in str(e),
+                    "unclear error: %s" % e)
+    fails.check(gc.isenabled(), "gc left off after a failed dump")
+    fails.check(sorted(os.listdir(d)) == ["a.hsnap", "old.hsnap"],
+                "after the failed dump: %s" % os.listdir(d))
+
+    # PATH is a directory: the temporary file is written, the rename fails, nothing is left.
+    adir = os.path.join(d, "adir")
+    os.mkdir(adir)
+    try:
+        heapsnap.dump(adir)
+        fails.check(False, "dump onto a directory did not raise")
+    except OSError as e:
+        fails.check(adir in str(e), "error does not name the path: %s" % e)
+    fails.check(gc.isenabled(), "gc left off after a failed rename")
+    left = sorted(n for n in os.listdir(d) if ".tmp-" in n)
+    fails.check(not left and os.listdir(adir) == [], "left behind: %s %s"
+                % (left, os.listdir(adir)))
+
+    # Arguments.
+    for args, kw in (((), {}), ((path, path), {}), ((path,), {"colour": True})):
+        try:
+            heapsnap.dump(*args, **kw)
+            fails.check(False, "dump(*%r, **%r) did not raise" % (args, kw))
+        except TypeError:
+            pass
+    # Progress on stderr only when asked.
+    for progress in (False, True):
+        r = subprocess.run([sys.executable, "-c", "import heapsnap, sys; "
+                            "heapsnap.dump(sys.argv[1], progress=%s)" % progress, path],
+                           capture_output=True, text=True)
+        said = "finished" in r.stderr and "objects" in r.stderr
+        fails.check(r.returncode == 0 and (said if progress else r.stderr == ""),
+                    "progress=%s: stderr %r" % (progress, r.stderr[-300:]))
+    counts = heapsnap.dump(path, values=False, progress=False)
+    fails.check(counts["objects"] > 1000 and gc.isenabled(), "dump after failures: %s" % counts)
+    for n in ("a.hsnap", "old.hsnap"):
+        os.unlink(os.path.join(d, n))
+    os.rmdir(adir)
+    os.rmdir(d)
+    fails.finish("inproc_file")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""inproc_main.py: `python -m heapsnap dump PATH ...` and dump(values=False).
+
+usage: PYTHONPATH=BUILD/capture/inproc pythonX inproc_main.py HEAPSNAP_CLI SCRIPT
+
+SCRIPT (tests/targets/inproc_script.py) makes 37 Marker objects and ends through sys.exit(3).
+Runs it as a script, as a module (-m), with an uncaught exception, and with --no-values; each
+time the dump must be written at exit with the script's objects in it, the exit status must be
+the script's, and value previews must be there exactly when asked for.  Then dump() in this
+process with values=True and values=False.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import heapsnap
+from inproc_check import Failures, load
+
+
+def snapshot_facts(cli, path):
+    """(whole, number of Marker objects, number of objects with a value, marker texts seen)."""
+    whole = subprocess.run([cli, "check", path], capture_output=True).returncode == 0
+    snap = load(cli, path)
+    markers = sum(1 for o in snap.objects.values() if o["type"] == "Marker")
+    values = [o["value"] for o in snap.objects.values() if "value" in o]
+    texts = sum(1 for v in values if re.fullmatch(r"marker-text-\d{4}", v))
+    return whole, markers, len(values), texts
+
+
+def run(fails, cli, d, name, args, status, values, env=None):
+    path = os.path.join(d, name + ".hsnap")
+    r = subprocess.run([sys.executable, "-m", "heapsnap", "dump", path] + args,
+                       capture_output=True, text=True, env=env)
+    fails.check(r.returncode == status, "%s: exit status %d, expected %d; stderr %r"
+                % (name, r.returncode, status, r.stderr))
+    fails.check("heapsnap: wrote %s" % path in r.stderr, "%s: no report: %r" % (name, r.stderr))
+    if not os.path.exists(path):
+        fails.check(False, "%s: %s not written" % (name, path))
+        return
+    whole, markers, nvalues, texts = snapshot_facts(cli, path)
+    fails.check(whole, "%s: heapsnap check failed" % name)
+    fails.check(markers == 37, "%s: %d Marker objects, the script made 37" % (name, markers))
+    if values:
+        fails.check(texts == 37 and nvalues > 1000, "%s: %d marker texts among %d values"
+                    % (name, texts, nvalues))
+    else:
+        fails.check(nvalues == 0, "%s: --no-values wrote %d values" % (name, nvalues))
+    os.unlink(path)
+
+
+def main():
+    cli, script = sys.argv[1], sys.argv[2]
+    fails = Failures()
+    d = tempfile.mkdtemp(prefix="inproc-main-")
+    run(fails, cli, d, "script", [script, "--flag", "arg"], 3, True)
+    run(fails, cli, d, "novalues", ["--no-values", script, "--flag", "arg"], 3, False)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([env.get("PYTHONPATH", ""), os.path.dirname(script)])
+    run(fails, cli, d, "module", ["-m", "inproc_script", "--flag", "arg"], 3, True, env)
+    run(fails, cli, d, "raised", [script, "raise"], 1, True)
+
+    # dump() itself: values=True writes previews, values=False none.
+    keep = ["in-process-value-%d" % i for i in range(5)]
+    for values in (True, False):
+        path = os.path.join(d, "self-%s.hsnap" % values)
+        counts = heapsnap.dump(path, values=values)
+        snap = load(cli, path)
+        with_value = [o for o in snap.objects.values() if "value" in o]
+        mine = sum(1 for o in with_value if re.fullmatch(r"in-process-value-\d", o["value"]))
+        if values:
+            fails.check(mine == 5 and counts["values"] == len(with_value),
+                        "values=True: %d of mine, %d values, counts %s"
+                        % (mine, len(with_value), counts))
+        else:
+            fails.check(not with_value and counts["values"] == 0,
+                        "values=False: %d values written" % len(with_value))
+        os.unlink(path)
+    del keep
+    os.rmdir(d)
+    fails.finish("inproc_main")
+
+
+if __name__ == "__main__":
+    main()
