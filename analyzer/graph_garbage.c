@@ -9,6 +9,8 @@
  * make a live object look dead.  The candidates left with gc_refs > 0 are referenced from outside
  * C, and so are immortal ones; everything they reach through candidates, over traverse edges (and
  * the scanned edges of opaque objects), is alive (move_unreachable).  The rest is garbage.
+ * gc_refs is kept as min(refcount, 2^32 - 1) and stops at 0: it is only ever compared with 0,
+ * and fewer than 2^32 - 1 edges cannot bring a saturated count down to 0.
  * Untracked objects are never garbage, and are never walked through: CPython does not look
  * inside them either.
  */
@@ -37,21 +39,23 @@ static bool follows(const struct hs_snapshot *snap, uint64_t i, uint64_t e)
 void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint64_t n = snap->nobjects;
-	int64_t *gc_refs = (int64_t *)a->retained; /* scratch */
-	uint32_t *queue = a->idom;                 /* scratch */
+	/* Scratch: retained as two arrays of n + 1 uint32. */
+	uint32_t *gc_refs = (uint32_t *)a->retained;
+	uint32_t *queue = gc_refs + n + 1;
 	uint8_t *state = a->unreachable;
 
 	for (uint64_t i = 0; i < n; i++) {
 		state[i] = is_candidate(snap, i) ? UNREACHED : NOT_CANDIDATE;
-		gc_refs[i] = snap->refcnt[i] > INT64_MAX ? INT64_MAX : (int64_t)snap->refcnt[i];
+		gc_refs[i] = snap->refcnt[i] > UINT32_MAX ? UINT32_MAX : (uint32_t)snap->refcnt[i];
 	}
 	for (uint64_t i = 0; i < n; i++) {
 		if (state[i] == NOT_CANDIDATE || (snap->flags[i] & HS_OBJ_CONSERVATIVE_SCAN))
 			continue;
 		for (uint64_t e = snap->edge_start[i]; e < snap->edge_start[i + 1]; e++) {
-			if (snap->edge_kind[e] == HS_EDGE_TRAVERSE &&
-			    state[snap->edge_dst[e]] != NOT_CANDIDATE)
-				gc_refs[snap->edge_dst[e]]--;
+			uint32_t w = snap->edge_dst[e];
+			if (snap->edge_kind[e] == HS_EDGE_TRAVERSE && state[w] != NOT_CANDIDATE &&
+			    gc_refs[w])
+				gc_refs[w]--;
 		}
 	}
 

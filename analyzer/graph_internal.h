@@ -2,9 +2,10 @@
  * graph_internal.h — what the analyzer's graph phases (graph_*.c) share and nobody else uses.
  *
  * hs_analyze (graph_analyze.c) allocates every output array of struct hs_analysis with one
- * spare entry, then runs the phases in this order: roots, garbage, scc, dominators (with a
- * reverse CSR), depth.  A phase may use the output arrays of later phases as scratch space; each
- * phase's comment says which.  This is how the peak stays at the result plus the reverse CSR.
+ * spare entry, then runs the phases in this order: roots and garbage while scc runs in a second
+ * thread, then dominators (with a reverse CSR), then depth.  A phase may use the output arrays of
+ * later phases as scratch space; each phase's comment says which.  This is how the peak stays at
+ * the result plus the reverse CSR.
  */
 #ifndef HS_GRAPH_INTERNAL_H
 #define HS_GRAPH_INTERNAL_H
@@ -21,8 +22,8 @@ struct hs_graph_reverse {
 
 /* ext_refs, is_root and nroots.  Uses no scratch. */
 void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a);
-/* unreachable and ngarbage (CPython's collector, cpython-heap-walk.md §7).  Scratch: retained,
- * idom. */
+/* unreachable and ngarbage (CPython's collector, cpython-heap-walk.md §7).  Scratch: retained
+ * only, so that it can run while hs_graph_scc does. */
 void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a);
 /* scc, scc_size and nsccs (Pearce's iterative algorithm).  Scratch: idom, depth, parent_edge. */
 void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a);
