@@ -7,15 +7,16 @@
  * strong edges of every kind; weak links never.  Every algorithm is iterative: heaps hold chains of
  * millions of objects.
  *
- * Objects that no root reaches (not even through GC garbage) have idom = HS_NONE,
+ * Objects that no root reaches (GC garbage among them) have idom = HS_NONE,
  * depth = HS_NONE, parent_edge = UINT64_MAX and retained = their own size: nothing reachable
  * from the roots retains them, and what they keep alive is not attributed to them.
  *
  * Memory: the result holds 42 bytes per object.  While it runs, hs_analyze also needs a reverse
- * CSR of the strong edges (4 bytes per object and per edge); the other working arrays live in
- * output arrays that are not yet filled, so the peak is the result plus that reverse CSR.  The
- * reverse CSR is freed before hs_analyze returns: referrers come from the snapshot's edges (the
- * store's edges table).  A snapshot with 2^32 - 1 objects or edges or more is refused.
+ * CSR of the dominator DFS (4 bytes per object, and 4 per edge that goes back or across the DFS
+ * tree); the other working arrays live in output arrays that are not yet filled, so the peak is
+ * the result plus that reverse CSR.  Referrers come from the snapshot's edges (the store's edges
+ * table), not from here.  The components are found in a second thread while the roots and the
+ * garbage are computed.  A snapshot with 2^32 - 1 objects or edges or more is refused.
  */
 #ifndef HS_ANALYSIS_H
 #define HS_ANALYSIS_H
