@@ -131,6 +131,10 @@ class _Memory(gdb.Parameter):
         super().__init__("heapsnap memory", gdb.COMMAND_DATA, gdb.PARAM_ENUM, ["auto", "gdb"])
         self.value = "auto"
 
+    def get_set_string(self):
+        _drop()  # the next command captures through the new source
+        return ""
+
     def get_show_string(self, svalue):
         return "heapsnap reads memory with: %s." % svalue
 
@@ -350,7 +354,9 @@ class _Sub(gdb.Command):
     COMPLETE = gdb.COMPLETE_NONE
 
     def __init__(self):
-        super().__init__("heapsnap " + self.NAME, gdb.COMMAND_DATA, self.COMPLETE)
+        # A completer class would hide a complete() method (Query's).
+        args = () if self.COMPLETE is None else (self.COMPLETE,)
+        super().__init__("heapsnap " + self.NAME, gdb.COMMAND_DATA, *args)
 
     def invoke(self, arg, from_tty):
         self.dont_repeat()
@@ -504,6 +510,7 @@ class Query(_Sub):
 `heapsnap query` alone (or --list) lists the queries.  An ARG starting with $ is evaluated by gdb
 (an address in a convenience variable or register)."""
     NAME = "query"
+    COMPLETE = None
 
     def run(self, arg):
         argv = gdb.string_to_argv(arg)
