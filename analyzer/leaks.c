@@ -96,23 +96,25 @@ static const char setup_sql[] =
     " substr(g.label, 3, length(g.label) - 4) AS name, g.dst AS id"
     " FROM leak_spaces s JOIN edges g ON g.src = s.dict AND g.label LIKE '[''%'']';"
     "INSERT INTO leak_named SELECT g.owner || '.' || g.name, 'instance', substr(a.label, 2), a.dst"
-    " FROM leak_named g JOIN objects i ON i.id = g.id AND g.kind = 'module'"
-    " JOIN types it ON it.id = i.type_id AND it.heap"
-    " JOIN edges a ON a.src = i.id AND a.label LIKE '.%'"
+    " FROM leak_named g CROSS JOIN objects i ON i.id = g.id AND g.kind = 'module'"
+    " CROSS JOIN types it ON it.id = i.type_id AND it.heap"
+    " CROSS JOIN edges a ON a.src = i.id AND a.label LIKE '.%'"
     "  AND a.label NOT IN ('.__dict__', '.__class__');"
     "INSERT INTO leak_named SELECT g.owner || '.' || g.name, 'instance',"
     " substr(a.label, 3, length(a.label) - 4), a.dst"
-    " FROM leak_named g JOIN objects i ON i.id = g.id AND g.kind = 'module'"
-    " JOIN types it ON it.id = i.type_id AND it.heap"
-    " JOIN edges d ON d.src = i.id AND d.label = '.__dict__'"
-    " JOIN edges a ON a.src = d.dst AND a.label LIKE '[''%'']';"
+    " FROM leak_named g CROSS JOIN objects i ON i.id = g.id AND g.kind = 'module'"
+    " CROSS JOIN types it ON it.id = i.type_id AND it.heap"
+    " CROSS JOIN edges d ON d.src = i.id AND d.label = '.__dict__'"
+    " CROSS JOIN edges a ON a.src = d.dst AND a.label LIKE '[''%'']';"
     "CREATE TEMP TABLE leak_containers AS "
     "SELECT n.id AS id, min(n.owner || '.' || n.name) AS subject, min(n.kind) AS kind,"
     " t.name AS type"
-    " FROM leak_named n JOIN objects c ON c.id = n.id JOIN types t ON t.id = c.type_id"
+    " FROM leak_named n CROSS JOIN objects c ON c.id = n.id"
+    " CROSS JOIN types t ON t.id = c.type_id"
     " WHERE t.name IN " CONTAINER_TYPES " GROUP BY n.id;"
+    "CREATE INDEX temp.leak_containers_id ON leak_containers(id);"
     "INSERT INTO leak_series SELECT c.id, (SELECT nbase FROM leak_params), " ENTRIES(
-        "main", "c.id") ", o.retained FROM leak_containers c JOIN objects o ON o.id = c.id;";
+        "main", "c.id") ", o.retained FROM leak_containers c CROSS JOIN objects o ON o.id = c.id;";
 
 /* Per container: snapshots it is in, intervals in which it did not grow, first and last entries
  * and retained sizes, and the series as text ("2000 > 4000 > 6000"). */
@@ -130,7 +132,8 @@ static const char trend_sql[] =
     " max(CASE WHEN k = (SELECT nbase FROM leak_params) THEN entries END) AS e1,"
     " max(CASE WHEN k = (SELECT nbase FROM leak_params) THEN retained END) AS r1,"
     " 'entries ' || txt.e || '; retained ' || txt.r AS text"
-    " FROM s JOIN txt ON txt.id = s.id GROUP BY s.id;";
+    " FROM s JOIN txt ON txt.id = s.id GROUP BY s.id;"
+    "CREATE INDEX temp.leak_trend_id ON leak_trend(id);";
 
 /* Growing in every interval, present in every snapshot, by at least min_count entries. */
 #define GROWING                                                                                    \
@@ -210,19 +213,21 @@ static const char *const section_sql[] = {
                               " JOIN leak_params p WHERE s.retained >= p.big)"
                               " ORDER BY r DESC, subject LIMIT (SELECT lim FROM leak_params);",
 
-    /* 5. Instances of classes (and plain containers nothing in the heap refers to) with more
-     * references than the heap explains, grouped by type.  Objects with astronomically high
+    /* 5. Instances of classes and plain containers that nothing in the heap refers to but whose
+     * refcount says something holds them, grouped by type.  Objects that the heap does refer to
+     * and C code holds as well (the links of functools.lru_cache's C list) are left out: that
+     * is normal for C types and would drown the leaks.  Objects with astronomically high
      * counts are statically allocated or deep-frozen (3.11), and the roots the capture named
      * (frames, modules) are explained. */
     "INSERT INTO leak_findings "
     "SELECT 5, 'c-references', t.name, count(*), sum(o.size), sum(o.retained), NULL, min(o.id),"
     " hs_path(min(o.id)),"
-    " printf('%d %s objects hold %d references no object in the heap accounts for'"
-    "  || ' (%d of them referred to by nothing at all)', count(*), t.name, sum(o.ext_refs),"
-    "  sum(o.nreferrers = 0))"
+    " printf('%d %s objects that nothing in the heap refers to hold %d references'"
+    "  || ' (refcount leaks, or C code holding them)', count(*), t.name, sum(o.ext_refs))"
     " FROM objects o JOIN types t ON t.id = o.type_id JOIN leak_params p"
     " WHERE o.ext_refs > 0 AND NOT o.immortal AND o.refcnt < 100000000"
-    "  AND NOT o.unreachable AND (t.heap OR (t.name IN " CONTAINER_TYPES " AND o.nreferrers = 0))"
+    "  AND NOT o.unreachable AND o.nreferrers = 0"
+    "  AND (t.heap OR t.name IN " CONTAINER_TYPES ")"
     "  AND NOT EXISTS (SELECT 1 FROM roots r WHERE r.obj = o.id)"
     "  AND o.id NOT IN (SELECT type_object FROM types WHERE type_object IS NOT NULL)"
     " GROUP BY o.type_id HAVING count(*) >= p.cnt OR sum(o.retained) >= p.big"
@@ -348,11 +353,12 @@ static struct hs_error *attach_baseline(sqlite3 *db, int k, const struct baselin
 	    "ATTACH %Q AS b%d;"
 	    "INSERT INTO leak_snapshots SELECT %d, %Q, %lld, count(*), sum(size) FROM b%d.objects;"
 	    "INSERT INTO leak_series SELECT c.id, %d, " ENTRIES(
-	        "b%d", "q.id") ", q.retained"
-	                       " FROM leak_containers c JOIN objects o ON o.id = c.id"
-	                       " JOIN b%d.objects q ON q.addr = o.addr JOIN b%d.types qt ON qt.id "
-	                       "= q.type_id"
-	                       " WHERE qt.name = c.type;",
+	        "b%d",
+	        "q.id") ", q.retained"
+	                " FROM leak_containers c CROSS JOIN objects o ON o.id = c.id"
+	                " CROSS JOIN b%d.objects q ON q.addr = o.addr JOIN b%d.types qt ON qt.id "
+	                "= q.type_id"
+	                " WHERE qt.name = c.type;",
 	    b->db_path, k, k, b->name, b->time_ns, k, k, k, k, k);
 	if (!sql)
 		return &hs_error_nomem;

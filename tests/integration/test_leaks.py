@@ -1,0 +1,113 @@
+"""test_leaks.py — `heapsnap leaks` on real captures: the leaky service (tests/targets/
+leaky_service.py) must be reported under every pattern it exhibits, by name, and the clean service
+(tests/targets/clean_service.py) must yield no finding in sections 1-5.
+
+usage: test_leaks.py HEAPSNAP TARGETS_DIR PYTHON   (PYTHONPATH must reach the heapsnap module)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HEAPSNAP, TARGETS, PYTHON = sys.argv[1:4]
+TMP = tempfile.mkdtemp(prefix="hs-leaks-")
+
+
+def capture(target, rounds=3):
+    prefix = os.path.join(TMP, target + "-")
+    out = subprocess.run([PYTHON, os.path.join(TARGETS, target + ".py"), prefix, str(rounds)],
+                         capture_output=True, text=True, timeout=300)
+    if out.returncode:
+        raise AssertionError("%s failed: %s" % (target, out.stderr))
+    return out.stdout.split()
+
+
+def leaks(snaps, *extra):
+    args = [HEAPSNAP, "leaks", snaps[-1], "--format", "json", "-n", "50"]
+    for b in snaps[:-1]:
+        args += ["--baseline", b]
+    out = subprocess.run(args + list(extra), capture_output=True, text=True, timeout=300)
+    if out.returncode:
+        raise AssertionError("leaks failed: %s" % out.stderr)
+    return json.loads(out.stdout)
+
+
+class Leaky(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.snaps = capture("leaky_service")
+        cls.rows = leaks(cls.snaps)
+
+    def subjects(self, section):
+        return [r["subject"] for r in self.rows if r["section"] == section]
+
+    def test_finalizer_cycles(self):
+        self.assertIn("LeakySession", self.subjects(1))
+        row = [r for r in self.rows if r["subject"] == "LeakySession"][0]
+        self.assertEqual(row["objects"], 60)  # 20 per round, 3 rounds
+
+    def test_unbounded_caches(self):
+        s = self.subjects(2)
+        self.assertIn("__main__.RESPONSE_CACHE", s)
+        self.assertIn("Router.route_memo", s)
+        row = [r for r in self.rows if r["section"] == 2
+               and r["subject"] == "__main__.RESPONSE_CACHE"][0]
+        self.assertEqual(row["objects"], 6000)
+        self.assertIn("2000 > 4000 > 6000", row["trend"])
+        self.assertIn("RESPONSE_CACHE", row["path"])
+
+    def test_global_accumulation(self):
+        s = self.subjects(3)
+        self.assertIn("__main__.AUDIT_LOG", s)
+        self.assertNotIn("__main__.EVENT_HANDLERS", s)  # big but constant
+
+    def test_closures_and_methods(self):
+        s = self.subjects(4)
+        self.assertIn("make_ticker.<locals>.on_tick", s)
+        self.assertIn("ReportBuilder.on_event", s)
+
+    def test_c_references(self):
+        self.assertEqual(self.subjects(5), ["LeakedByExtension"])
+        self.assertEqual(self.rows[[r["subject"] for r in self.rows].index(
+            "LeakedByExtension")]["objects"], 900)
+
+    def test_slots(self):
+        self.assertIn("RequestRecord", self.subjects(6))
+
+    def test_weak_references(self):
+        paths = " ".join(self.subjects(7))
+        self.assertIn("DEAD_REFS", paths)
+        self.assertIn("WEAK_INDEX", paths)
+
+    def test_gc_state(self):
+        self.assertTrue(any("thresholds" in r["detail"] for r in self.rows if r["section"] == 8))
+
+    def test_no_baseline_no_accumulation(self):
+        rows = leaks(self.snaps[-1:])
+        self.assertEqual([r for r in rows if r["section"] == 3], [])
+        self.assertIn("LeakedByExtension", [r["subject"] for r in rows if r["section"] == 5])
+
+    def test_table_and_usage(self):
+        out = subprocess.run([HEAPSNAP, "leaks", self.snaps[-1]], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("== 1. cycles with finalizers ==", out.stdout)
+        self.assertIn("LeakySession", out.stdout)
+        out = subprocess.run([HEAPSNAP, "leaks"], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 2)
+        out = subprocess.run([HEAPSNAP, "leaks", os.path.join(TMP, "missing.hsnap")],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("missing.hsnap", out.stderr)
+
+
+class Clean(unittest.TestCase):
+    def test_clean_service_has_no_finding(self):
+        rows = leaks(capture("clean_service"))
+        found = [(r["section"], r["subject"]) for r in rows if r["section"] <= 5]
+        self.assertEqual(found, [])
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
