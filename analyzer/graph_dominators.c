@@ -118,6 +118,7 @@ static uint32_t dfs(const struct hs_snapshot *snap, const struct hs_analysis *a,
 			}
 			f[cur].best = (uint32_t)(e + 1 - base);
 			dfn[w] = ++n;
+			hs_graph_prefetch_targets(snap, dfn, sizeof(*dfn), w);
 			vertex[n] = w;
 			parent[n] = semi[n] = f[n].anc = cur;
 			f[n].best = 0;
@@ -157,6 +158,12 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 	a->t_reverse = hs_graph_now() - t0;
 	struct path_stack stack = {0};
 	for (uint32_t w = n; w >= 1; w--) {
+		/* The forest entries of a later vertex's predecessors: independent of this one's.
+		 */
+		if (w > 4) {
+			for (uint32_t k = rev.start[w - 4]; k < rev.start[w - 3]; k++)
+				__builtin_prefetch(&f[rev.src[k]]);
+		}
 		uint32_t best = semi[w];
 		for (uint32_t k = rev.start[w]; k < rev.start[w + 1]; k++) {
 			uint32_t s = eval(f, &stack, rev.src[k], w + 1);
@@ -175,6 +182,8 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 
 	/* 3. Immediate dominators. */
 	for (uint32_t w = 1; w <= n; w++) {
+		if (w + HS_PREFETCH_AHEAD <= n)
+			__builtin_prefetch(&idom[idom[w + HS_PREFETCH_AHEAD]]);
 		uint32_t c = idom[w];
 		while (c > semi[w])
 			c = idom[c];
@@ -188,6 +197,8 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 	for (uint32_t d = 1; d <= n; d++)
 		rd[d] = snap->size[vertex[d]];
 	for (uint32_t d = n; d >= 1; d--) {
+		if (d > HS_PREFETCH_AHEAD)
+			__builtin_prefetch(&rd[idom[d - HS_PREFETCH_AHEAD]]);
 		if (idom[d])
 			rd[idom[d]] += rd[d];
 	}

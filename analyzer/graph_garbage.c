@@ -52,6 +52,11 @@ void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a)
 		if (state[i] == NOT_CANDIDATE || (snap->flags[i] & HS_OBJ_CONSERVATIVE_SCAN))
 			continue;
 		for (uint64_t e = snap->edge_start[i]; e < snap->edge_start[i + 1]; e++) {
+			if (e + HS_PREFETCH_AHEAD < snap->nedges) {
+				uint32_t ahead = snap->edge_dst[e + HS_PREFETCH_AHEAD];
+				__builtin_prefetch(&state[ahead]);
+				__builtin_prefetch(&gc_refs[ahead]);
+			}
 			uint32_t w = snap->edge_dst[e];
 			if (snap->edge_kind[e] == HS_EDGE_TRAVERSE && state[w] != NOT_CANDIDATE &&
 			    gc_refs[w])
@@ -71,6 +76,7 @@ void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a)
 	}
 	while (head < tail) {
 		uint32_t v = queue[head++];
+		hs_graph_prefetch_targets(snap, state, sizeof(*state), v);
 		for (uint64_t e = snap->edge_start[v]; e < snap->edge_start[v + 1]; e++) {
 			uint32_t w = snap->edge_dst[e];
 			if (state[w] == UNREACHED && follows(snap, v, e)) {

@@ -46,6 +46,20 @@ uint32_t hs_graph_next_root(const struct hs_snapshot *snap, const struct hs_anal
                             uint64_t *cursor);
 /* The source object of edge e (binary search over edge_start). */
 uint32_t hs_graph_edge_source(const struct hs_snapshot *snap, uint64_t e);
+/* How far ahead the sequential passes over the edges prefetch what they will touch. */
+#define HS_PREFETCH_AHEAD 16
+
+/* Prefetches arr[edge_dst[e]] (elements of elem bytes) for the first few edges of object v.
+ * The DFS and BFS loops look at those next; the reads do not depend on each other, so asking
+ * for them together overlaps their cache misses instead of taking them one after another. */
+static inline void hs_graph_prefetch_targets(const struct hs_snapshot *snap, const void *arr,
+                                             size_t elem, uint32_t v)
+{
+	uint64_t e = snap->edge_start[v], end = snap->edge_start[v + 1];
+	for (uint64_t k = 0; e + k < end && k < 8; k++)
+		__builtin_prefetch((const char *)arr + (size_t)snap->edge_dst[e + k] * elem);
+}
+
 /* malloc for the large per-object arrays: 2 MiB aligned and advised to use transparent huge
  * pages when at least that big (free() releases it). */
 void *hs_graph_alloc(size_t bytes);

@@ -33,6 +33,8 @@ struct hs_error *hs_graph_reverse_build(const struct hs_snapshot *snap, const ui
 		if (dv == HS_NONE)
 			continue;
 		for (uint64_t e = snap->edge_start[v]; e < snap->edge_start[v + 1]; e++) {
+			if (e + HS_PREFETCH_AHEAD < snap->nedges)
+				__builtin_prefetch(&dfn[snap->edge_dst[e + HS_PREFETCH_AHEAD]]);
 			uint32_t dw = dfn[snap->edge_dst[e]];
 			if (dv > dw)
 				src[start[dw]++] = dv;

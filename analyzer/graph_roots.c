@@ -17,6 +17,8 @@ void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a)
 	for (uint64_t i = 0; i < n; i++)
 		a->ext_refs[i] = snap->refcnt[i] > INT64_MAX ? INT64_MAX : (int64_t)snap->refcnt[i];
 	for (uint64_t e = 0; e < snap->nedges; e++) {
+		if (e + HS_PREFETCH_AHEAD < snap->nedges)
+			__builtin_prefetch(&a->ext_refs[snap->edge_dst[e + HS_PREFETCH_AHEAD]]);
 		if (snap->edge_kind[e] != HS_EDGE_CONSERVATIVE)
 			a->ext_refs[snap->edge_dst[e]]--;
 	}

@@ -53,6 +53,7 @@ void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a)
 				/* Descend; back here, edge e is looked at again and lowers v. */
 				cursor[npath - 1] = e | head;
 				rindex[w] = index++;
+				hs_graph_prefetch_targets(snap, rindex, sizeof(*rindex), w);
 				path[npath] = w;
 				cursor[npath] = snap->edge_start[w] | HEAD;
 				npath++;
