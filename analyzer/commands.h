@@ -21,5 +21,7 @@ int hs_cmd_diff(int argc, char **argv);
 int hs_cmd_query(int argc, char **argv);
 int hs_cmd_sql(int argc, char **argv);
 int hs_cmd_shell(int argc, char **argv);
+int hs_cmd_leaks(int argc, char **argv);
+int hs_cmd_report(int argc, char **argv);
 
 #endif

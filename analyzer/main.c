@@ -10,20 +10,10 @@
 #include "cli.h"
 #include "commands.h"
 
-/* A subcommand that a later piece of work fills in: visible, but says so (exit 2). */
-static int not_built(int argc, char **argv)
-{
-	(void)argc;
-	fprintf(stderr, "heapsnap %s: not built yet\n", argv[0]);
-	return HS_EXIT_USAGE;
-}
-
 const struct hs_command hs_commands[] = {
 #define HS_COMMAND(name, fn, summary) {name, fn, summary},
-#define HS_NOT_BUILT(name, summary) {name, not_built, summary " (not built yet)"},
 #include "commands.def"
 #undef HS_COMMAND
-#undef HS_NOT_BUILT
     {NULL, NULL, NULL},
 };
 
