@@ -442,7 +442,7 @@ static bool type_read(struct walker *w, uint64_t t, struct tinfo *ti)
 	if (ti->basicsize < 16 || ti->basicsize > (1u << 24) || ti->itemsize > (1u << 16))
 		return false;
 	ti->name = read_cstr(w, fld(w, t, HS_L_TP_NAME), 200);
-	if (!ti->name)
+	if (!ti->name || !ti->name[0]) /* every type has a name; a forged one may not */
 		return false;
 	if (ti->traverse && ti->traverse == w->sym[SYM_SUBTYPE_TRAVERSE]) {
 		ti->kind = K_SUBTYPE;
@@ -640,6 +640,9 @@ static struct hs_error *edge(struct walker *w, uint64_t src, uint64_t dst_addr, 
 {
 	uint64_t d;
 	struct hs_error *err = discover(w, dst_addr, &d);
+	if (!err && !d && dst_addr && kind == HS_EDGE_TRAVERSE)
+		warn(w, "object 0x%llx: reference to 0x%llx, not an object",
+		     (unsigned long long)w->objs[src].addr, (unsigned long long)dst_addr);
 	if (err || !d)
 		return err;
 	if (form == HS_LABEL_KEY || form == HS_LABEL_ATTR) {
@@ -691,7 +694,9 @@ struct dkeys {
 
 static bool dkeys_read(struct walker *w, uint64_t k, struct dkeys *d)
 {
-	if (!k || (k & 7))
+	uint8_t hdr[64];
+	size_t hdr_len = (size_t)w->L.v[HS_L_DK_INDICES];
+	if (!k || (k & 7) || hdr_len > sizeof(hdr) || !rd(w, k, hdr, hdr_len))
 		return false;
 	memset(d, 0, sizeof(*d));
 	d->addr = k;
@@ -1254,9 +1259,16 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 			break;
 		}
 		size = ti->basicsize + (uint64_t)alloc * 8;
-		for (int64_t i = 0; i < n && !err; i++)
-			err = edge(w, idx, u64(w, items + 8 * (uint64_t)i), 0, HS_LABEL_INDEX,
-			           (uint64_t)i);
+		for (int64_t i = 0; i < n && !err; i++) {
+			uint64_t item;
+			if (!rd(w, items + 8 * (uint64_t)i, &item, 8)) {
+				warn(w, "list at 0x%llx: item %lld at 0x%llx unreadable",
+				     (unsigned long long)o, (long long)i,
+				     (unsigned long long)(items + 8 * (uint64_t)i));
+				break;
+			}
+			err = edge(w, idx, item, 0, HS_LABEL_INDEX, (uint64_t)i);
+		}
 		break;
 	}
 	case K_TUPLE: {
@@ -1544,17 +1556,31 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
  * GC lists, roots, and the driver
  */
 
+/* Walks one GC list forward.  A link that is not a readable PyGC_Head ends it, and so does a
+ * loop: back to an object already found, or through objects that do not validate (Brent's
+ * method over each run of them: the link seen at each power of two steps into the run is
+ * remembered), so a loop of bad objects ends within twice its length. */
 static struct hs_error *walk_gc_list(struct walker *w, uint64_t head, uint8_t gen)
 {
-	uint64_t p = u64(w, head) & ~1ull, n = 0;
+	uint64_t p = u64(w, head) & ~1ull, n = 0, from = head, mark = head, run = 0;
 	while (p != head) {
-		if (!p || (p & 7) || n++ >= HS_MAX_OBJECTS) {
-			warn(w, "GC generation %u: bad link 0x%llx after %llu objects", gen,
-			     (unsigned long long)p, (unsigned long long)n);
+		uint64_t gch[2];
+		if (!p || (p & 7) || n++ >= HS_MAX_OBJECTS || !rd(w, p, gch, 16)) {
+			warn(w, "GC generation %u: bad link 0x%llx after 0x%llx (%llu objects)",
+			     gen, (unsigned long long)p, (unsigned long long)from,
+			     (unsigned long long)n);
 			break;
 		}
+		if (p == mark) {
+			warn(w, "GC generation %u: loop at 0x%llx", gen,
+			     (unsigned long long)p + 16);
+			break;
+		}
+		run++;
+		if (!(run & (run - 1)))
+			mark = p;
 		uint64_t o = p + 16, refcnt, d;
-		uint64_t prev = u64(w, p + 8);
+		uint64_t prev = gch[1];
 		struct tinfo *ti = obj_check(w, o, &refcnt);
 		if (!ti) {
 			warn(w, "GC generation %u: object 0x%llx does not validate", gen,
@@ -1567,8 +1593,11 @@ static struct hs_error *walk_gc_list(struct walker *w, uint64_t head, uint8_t ge
 			struct hs_error *err = obj_add(w, o, ti->addr, refcnt, fl, gen, &d);
 			if (err)
 				return err;
+			run = 0;
+			mark = head;
 		}
-		p = u64(w, p) & ~1ull;
+		from = o;
+		p = gch[0] & ~1ull;
 	}
 	return NULL;
 }
