@@ -1,9 +1,11 @@
 /*
  * cmd_capture.c — `heapsnap capture --pid PID | --core CORE [--exe PYTHON] [-o FILE]`: the
  * out-of-process capture (capture/remote/hscapture.h), with progress on a terminal and a
- * summary line (objects, edges, pause, seconds) on stderr.
+ * summary line (objects, edges, pause, seconds) on stderr.  SIGINT, SIGTERM and SIGHUP remove the
+ * temporary file before ending the process (whose exit detaches the target).
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -11,6 +13,17 @@
 #include "cli.h"
 #include "commands.h"
 #include "hscapture.h"
+
+/* The writer's temporary file (hsnap.h: PATH.tmp-PID), for the signal handler. */
+static char tmp_path[4096 + 32];
+
+/* Removes the partial snapshot, then lets the signal end the process as it would have. */
+static void on_signal(int sig)
+{
+	unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
 
 /* Progress on stderr, rewritten in place; only when stderr is a terminal. */
 static void progress(void *ctx, const char *phase, uint64_t done)
@@ -70,6 +83,12 @@ int hs_cmd_capture(int argc, char **argv)
 			snprintf(def, sizeof(def), "%s.hsnap", core);
 		out = def;
 	}
+	snprintf(tmp_path, sizeof(tmp_path), "%s.tmp-%d", out, (int)getpid());
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	struct hs_capture_options o = {0};
 	if (isatty(STDERR_FILENO))
 		o.progress = progress;
