@@ -1,5 +1,5 @@
-"""heapsnap-gdb.py — the gdb `heapsnap` command: what is the stopped Python process's heap full of,
-and who holds this object, without leaving gdb.
+"""heapsnap-gdb.py — the gdb `heapsnap` command: what is the stopped Python process's heap full
+of, and who holds this object, without leaving gdb.
 
 Load it with `source PATH/heapsnap-gdb.py` (or from ~/.gdbinit or gdb's auto-load).  It is thin:
 every subcommand runs the `heapsnap` CLI's own code in gdb's process through ctypes over
@@ -441,6 +441,8 @@ The session then uses FILE as its snapshot (and builds FILE's database next to i
     def run(self, arg):
         global _snap
         argv = gdb.string_to_argv(arg)
+        if _wants_help(argv):
+            return gdb.write(self.__doc__ + "\n")
         if len(argv) > 1:
             raise gdb.GdbError("heapsnap capture: takes at most one FILE")
         snap = _snapshot()

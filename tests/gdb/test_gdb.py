@@ -5,10 +5,13 @@ The target (tests/targets/gdb_heap.py) holds 1234 GdbItem instances in the modul
 and a garbage cycle of two GdbNode objects.  For the live process and for the core:
 `heapsnap capture FILE`, then `summary`, `sql` (the GdbItem count must be 1234), `path` of
 items[7] (through a gdb convenience variable: must name ['items'][7]), `cycles` (the GdbNode pair),
-`referrers` of `*(PyObject *) ADDR` (a struct expression); each output must equal the `heapsnap`
-CLI's on FILE (with the database gdb built removed first).  Also: a failing command is a one-line
-gdb error with no traceback; a write to the inferior's memory drops the snapshot (the next
-command captures again); `set heapsnap memory gdb` (gdb's own memory reads) gives the same count.
+`referrers` of `*(PyObject *) ADDR` (a struct expression), `show self` in the C frame of
+_io_FileIO_readall_impl (the blocked stdin read); each output must equal the `heapsnap`
+CLI's on FILE (with the database gdb built removed first); subcommands and query names complete.
+Also: a failing command is a one-line gdb error with no traceback (no inferior, not a Python
+process, no such object, no such subcommand); a write to the inferior's memory drops the
+snapshot (the next command captures again); `set heapsnap memory gdb` (gdb's own memory reads)
+and gdbserver (a remote target) give the same count.
 
 With --installed BUILD_ROOT, the build is installed with `meson install --destdir` into a
 temporary directory and the installed script must load the installed library and answer.
@@ -82,6 +85,9 @@ def session(script, heapsnap, snap, addr, target_args, what, source):
              ("cycles", "heapsnap cycles"),
              ("referrers", "heapsnap referrers *(PyObject *) " + addr),
              ("types", "heapsnap types -n 5 --format csv"),
+             ("frame", "frame function _io_FileIO_readall_impl"),
+             ("self", "output/x (unsigned long) self"),
+             ("show-self", "heapsnap show self"),
              ("bad", "heapsnap show 0x10"),
              ("nosub", "heapsnap frobnicate"),
              ("complete-sub", "complete heapsnap su"),
@@ -110,6 +116,11 @@ def session(script, heapsnap, snap, addr, target_args, what, source):
           what + ": referrers of a struct expression equals the CLI's")
     check(plugin_lines(out["types"]) == cli(heapsnap, "types", snap, "-n", "5", "--format",
                                             "csv"), what + ": options pass through")
+    self_addr = out["self"].splitlines()[-1].strip()
+    check(re.fullmatch(r"0x[0-9a-f]+", self_addr) is not None, what + ": a C frame's self")
+    show = plugin_lines(out["show-self"])
+    check(show == cli(heapsnap, "show", snap, self_addr) and "FileIO" in show,
+          what + ": show of a C variable (the FileIO self) equals the CLI's")
     for step, msg in (("bad", "no object at address 0x10"), ("nosub", "not a subcommand")):
         lines = out[step].splitlines()
         check(len(lines) == 1 and msg in lines[0] and "Traceback" not in out[step],
@@ -121,10 +132,12 @@ def session(script, heapsnap, snap, addr, target_args, what, source):
 
 
 def live_extras(script, pid):
-    """Drop on a memory write (the handler that `continue` runs too); gdb's own memory reads; debug tracebacks."""
+    """Drop on a memory write (the handler `continue` runs too); gdb's own memory reads; set
+    heapsnap debug on shows tracebacks."""
     q = "heapsnap sql SELECT count(*) FROM objects WHERE hs_type(id) = 'GdbItem'"
-    out, whole = gdb_run(script, [("first", q), ("again", q), ("write", "set var *(char *) $sp = *(char *) $sp"),
-                                  ("after", q), ("mode", "set heapsnap memory gdb"),
+    out, whole = gdb_run(script, [("first", q), ("again", q),
+                                  ("write", "set var *(char *) $sp = *(char *) $sp"), ("after", q),
+                                  ("mode", "set heapsnap memory gdb"),
                                   ("gdbread", "heapsnap summary"), ("gdbsql", q),
                                   ("debug", "set heapsnap debug on"),
                                   ("bad", "heapsnap path 1 +")],
@@ -136,6 +149,32 @@ def live_extras(script, pid):
     check("gdb's memory reads" in out["gdbread"] and out["gdbsql"].split()[-1] == str(N_ITEMS),
           "live: set heapsnap memory gdb captures through gdb with the same count")
     check("Traceback" in out["bad"], "live: set heapsnap debug on shows the traceback")
+
+
+def other_targets(script, pid):
+    """gdbserver (a remote target: mappings from `info proc mappings`, memory through gdb), and
+    the one-line errors for no inferior and for a process that is not Python."""
+    q = "heapsnap sql SELECT count(*) FROM objects WHERE hs_type(id) = 'GdbItem'"
+    if shutil.which("gdbserver"):
+        out, whole = gdb_run(script, [("target", "target remote | exec gdbserver --attach - %d"
+                                       % pid), ("sql", q)], [])
+        print(whole)
+        check("remote target via gdb's memory reads" in out["sql"] and
+              out["sql"].split()[-1] == str(N_ITEMS), "gdbserver: the same count")
+    else:
+        print("skip: no gdbserver")
+    out, whole = gdb_run(script, [("none", "heapsnap summary")], [])
+    check(out["none"].splitlines() == ["heapsnap: no process or core file (attach, run, or "
+                                       "open a core)"], "no inferior: one-line error")
+    sleeper = subprocess.Popen(["sleep", "120"])
+    try:
+        out, whole = gdb_run(script, [("sleep", "heapsnap summary")], ["-p", str(sleeper.pid)])
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    lines = out["sleep"].splitlines()
+    check(len(lines) == 1 and "_PyRuntime" in lines[0] and lines[0].startswith("heapsnap: "),
+          "not a Python process: one-line error " + repr(out["sleep"]))
 
 
 def start_target(python, target, tmp):
@@ -186,6 +225,7 @@ def main():
             session(script, heapsnap, os.path.join(tmp, "live.hsnap"), addr,
                     ["-p", str(t.pid)], "live", "process %d via /proc/%d/mem" % (t.pid, t.pid))
             live_extras(script, t.pid)
+            other_targets(script, t.pid)
             core = os.path.join(tmp, "core")
             subprocess.run(["gcore", "-o", core, str(t.pid)], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
