@@ -10,7 +10,8 @@ _io_FileIO_readall_impl (the blocked stdin read); each output must equal the `he
 CLI's on FILE (with the database gdb built removed first); subcommands and query names complete.
 Also: a failing command is a one-line gdb error with no traceback (no inferior, not a Python
 process, no such object, no such subcommand); a write to the inferior's memory drops the
-snapshot (the next command captures again); `set heapsnap memory gdb` (gdb's own memory reads)
+snapshot (the next command captures again), and so does `continue` (with the temporary
+files); `set heapsnap memory gdb` (gdb's own memory reads)
 and gdbserver (a remote target) give the same count.
 
 With --installed BUILD_ROOT, the build is installed with `meson install --destdir` into a
@@ -40,25 +41,29 @@ def check(cond, what):
     print("ok:", what)
 
 
-def gdb_run(script, steps, target_args):
+def gdb_run(script, steps, target_args, pass_fds=(), started=None):
     """Runs gdb -nx -batch with the plugin sourced and each (name, command) step after an echoed
-    marker; returns {name: output} (stdout and stderr together) and the whole output."""
+    marker; returns {name: output} (stdout and stderr together) and the whole output.  pass_fds
+    are inherited by gdb; started() runs once gdb has been started."""
     cmd = ["gdb", "-nx", "-batch", "-iex", "set auto-load python-scripts off",
            "-iex", "set pagination off", "-iex", "set width 0",
            "-ex", "source " + script]
     for name, command in steps:
         cmd += ["-ex", "echo \\n" + MARK + name + "\\n", "-ex", command]
     cmd += ["-ex", "echo \\n" + MARK + "end\\n"] + target_args
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=300)
+    g = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         pass_fds=pass_fds)
+    if started:
+        started()
+    stdout, _ = g.communicate(timeout=300)
     sections, name = {}, None
-    for line in r.stdout.splitlines():
+    for line in stdout.splitlines():
         if line.startswith(MARK):
             name = line[len(MARK):]
             sections[name] = []
         elif name is not None:
             sections[name].append(line)
-    return {k: "\n".join(v).strip("\n") for k, v in sections.items()}, r.stdout
+    return {k: "\n".join(v).strip("\n") for k, v in sections.items()}, stdout
 
 
 def plugin_lines(text):
@@ -177,6 +182,25 @@ def other_targets(script, pid):
           "not a Python process: one-line error " + repr(out["sleep"]))
 
 
+def resume_to_exit(script, t):
+    """`continue` drops the snapshot: gdb holds the only write end of the target's stdin and
+    closes it, so the continued target reads EOF and exits."""
+    fd = t.stdin.fileno()
+    q = "heapsnap sql SELECT count(*) FROM objects WHERE hs_type(id) = 'GdbItem'"
+    out, whole = gdb_run(script, [("first", q), ("tmp", "python print('TMP', _snap.tmpdir)"),
+                                  ("close", "python import os; os.close(%d)" % fd),
+                                  ("cont", "continue"), ("after", "heapsnap summary"),
+                                  ("snap", "python print('SNAP', _snap)")],
+                         ["-p", str(t.pid)], pass_fds=(fd,), started=t.stdin.close)
+    print(whole)
+    tmpdir = out["tmp"].split()[-1]
+    check("captured" in out["first"] and "exited normally" in out["cont"],
+          "continue: the target ran to its end")
+    check(out["snap"] == "SNAP None" and not os.path.exists(tmpdir),
+          "continue: the snapshot and its temporary directory were dropped")
+    check("no process or core file" in out["after"], "continue: nothing left to capture")
+
+
 def start_target(python, target, tmp):
     t = subprocess.Popen([python, target, str(N_ITEMS)], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True, cwd=tmp)
@@ -229,6 +253,7 @@ def main():
             core = os.path.join(tmp, "core")
             subprocess.run(["gcore", "-o", core, str(t.pid)], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            resume_to_exit(script, t)
         finally:
             stop_target(t)  # the core outlives the process
         session(script, heapsnap, os.path.join(tmp, "core.hsnap"), addr,
