@@ -28,10 +28,8 @@
 
 #include "walk.h"
 
-/* An object key is its address with the generation code in the low three bits (objects are at
- * least 8-aligned): 0-2 the generations, 3 the permanent one, 4 not tracked. */
+/* Generation codes: 0-2 the generations, 3 the permanent one, 4 not on a GC list. */
 #define GEN_CODE_NONE 4
-#define ADDR_OF(k) ((PyObject *)(uintptr_t)((k) & ~(uint64_t)7))
 #define PROGRESS_EVERY (1u << 18)
 #define LINEAR_LABELS 8   /* label maps up to this size are searched linearly */
 #define PREVIEW_CHARS 100 /* value previews keep this many characters */
@@ -162,6 +160,11 @@ struct page {
 	uint32_t before[PAGE_WORDS]; /* objects in the earlier words of this page */
 };
 
+/* The generation codes of the objects found on the GC lists (the others are GEN_CODE_NONE). */
+struct page_gen {
+	uint64_t listed[PAGE_WORDS], bit0[PAGE_WORDS], bit1[PAGE_WORDS];
+};
+
 struct page_slot {
 	uint64_t no; /* page number (address >> PAGE_SHIFT), 0 for an empty slot */
 	uint32_t page;
@@ -171,7 +174,9 @@ struct objset {
 	struct page_slot *slot;
 	size_t mask;
 	struct page *pages;
+	struct page_gen *gens;
 	uint64_t *page_no;
+	size_t *order; /* page indices in address order, by set_rank */
 	size_t npages, pages_cap;
 	uint64_t last_no; /* the page of the last lookup, which the next one often hits */
 	uint32_t last_page;
@@ -194,9 +199,14 @@ struct label_slot {
 };
 
 enum size_kind {
-	SIZE_DEFAULT, /* object.__sizeof__: basicsize + ob_size * itemsize */
-	SIZE_CFUNC,   /* a METH_NOARGS C __sizeof__, called directly */
-	SIZE_GENERIC, /* anything else: _PySys_GetSizeOf */
+	SIZE_DEFAULT,   /* object.__sizeof__: basicsize + ob_size * itemsize */
+	SIZE_CFUNC,     /* a METH_NOARGS C __sizeof__, called directly */
+	SIZE_GENERIC,   /* anything else: _PySys_GetSizeOf */
+	SIZE_STR,       /* the builtin's __sizeof__, computed here (SIZE_CFUNC when in doubt) */
+	SIZE_INT,       /* ... */
+	SIZE_LIST,      /* ... */
+	SIZE_SET,       /* ... (set and frozenset share theirs) */
+	SIZE_BYTEARRAY, /* ... */
 };
 
 enum shape {
@@ -244,7 +254,7 @@ struct walk {
 	uint32_t label_id[NLABELS];
 	struct hs_error *err; /* first failure inside a visit callback */
 
-	uint64_t *objs; /* keys, in discovery order, then sorted */
+	PyObject **objs; /* pass 1's worklist: every object, in discovery order */
 	size_t nobjs, objs_cap;
 	struct objset set;
 
@@ -259,6 +269,10 @@ struct walk {
 
 	struct type_info *types; /* open addressing over tp */
 	size_t types_mask, ntypes;
+	struct {
+		PyTypeObject *tp;
+		struct type_info *ti;
+	} last_ti; /* the last lookup */
 
 	struct root *roots;
 	size_t nroots, roots_cap;
@@ -271,6 +285,8 @@ struct walk {
 
 static traverseproc subtype_traverse; /* the tp_traverse of classes made by a class statement */
 static PyObject *str_sizeof, *str_module, *object_sizeof;
+/* The C functions behind __sizeof__ of str, int, list, set and bytearray (SIZE_STR...). */
+static PyCFunction builtin_sizeof[SIZE_BYTEARRAY - SIZE_STR + 1];
 
 int hs_inproc_init(PyObject *cls)
 {
@@ -280,6 +296,17 @@ int hs_inproc_init(PyObject *cls)
 	if (!str_sizeof || !str_module)
 		return -1;
 	object_sizeof = _PyType_Lookup(&PyBaseObject_Type, str_sizeof);
+	PyTypeObject *builtin[] = {&PyUnicode_Type, &PyLong_Type, &PyList_Type, &PySet_Type,
+	                           &PyByteArray_Type};
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(*builtin); i++) {
+		PyObject *m = _PyType_Lookup(builtin[i], str_sizeof);
+		if (!m || !Py_IS_TYPE(m, &PyMethodDescr_Type)) {
+			PyErr_Format(PyExc_RuntimeError, "%s.__sizeof__ is not a C method",
+			             builtin[i]->tp_name);
+			return -1;
+		}
+		builtin_sizeof[i] = ((PyMethodDescrObject *)m)->d_method->ml_meth;
+	}
 	if (!object_sizeof)
 		PyErr_SetString(PyExc_RuntimeError, "object.__sizeof__ not found");
 	return object_sizeof ? 0 : -1;
@@ -351,10 +378,12 @@ static struct page *set_new_page(struct objset *s, uint64_t no)
 {
 	if ((s->npages + 1) * 2 > s->mask + 1 && !set_rehash(s, 2 * (s->mask + 1)))
 		return NULL;
-	size_t cap = s->pages_cap;
+	size_t cap = s->pages_cap, gcap = s->pages_cap;
 	if (!grow((void **)&s->pages, &cap, s->npages + 1, sizeof(*s->pages)) ||
+	    !grow((void **)&s->gens, &gcap, s->npages + 1, sizeof(*s->gens)) ||
 	    !grow((void **)&s->page_no, &s->pages_cap, s->npages + 1, sizeof(*s->page_no)))
 		return NULL;
+	memset(&s->gens[s->npages], 0, sizeof(*s->gens));
 	size_t j = hash_page(no) & s->mask;
 	while (s->slot[j].no)
 		j = (j + 1) & s->mask;
@@ -363,6 +392,18 @@ static struct page *set_new_page(struct objset *s, uint64_t no)
 	struct page *p = &s->pages[s->npages++];
 	memset(p, 0, sizeof(*p));
 	return p;
+}
+
+static inline unsigned popcount64(uint64_t x)
+{
+#ifdef __POPCNT__
+	return (unsigned)__builtin_popcountll(x);
+#else /* libgcc's fallback is a call and a table */
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
 }
 
 struct page_ref {
@@ -380,18 +421,22 @@ static int page_order(const void *a, const void *b)
 static bool set_rank(struct objset *s)
 {
 	struct page_ref *order = malloc(s->npages * sizeof(*order) + 1);
-	if (!order)
+	s->order = malloc(s->npages * sizeof(*s->order) + 1);
+	if (!order || !s->order) {
+		free(order);
 		return false;
+	}
 	for (size_t i = 0; i < s->npages; i++)
 		order[i] = (struct page_ref){s->page_no[i], i};
 	qsort(order, s->npages, sizeof(*order), page_order);
 	uint32_t n = 0;
 	for (size_t i = 0; i < s->npages; i++) {
 		struct page *p = &s->pages[order[i].page];
+		s->order[i] = order[i].page;
 		p->base = n;
 		for (unsigned w = 0; w < PAGE_WORDS; w++) {
 			p->before[w] = n - p->base;
-			n += (uint32_t)__builtin_popcountll(p->bits[w]);
+			n += popcount64(p->bits[w]);
 		}
 	}
 	free(order);
@@ -409,7 +454,7 @@ static inline int64_t set_find(struct walk *k, const void *o)
 	uint64_t word = p->bits[w / 64], bit = (uint64_t)1 << (w % 64);
 	if (!(word & bit))
 		return -1;
-	return (int64_t)p->base + p->before[w / 64] + __builtin_popcountll(word & (bit - 1));
+	return (int64_t)p->base + p->before[w / 64] + popcount64(word & (bit - 1));
 }
 
 /* Adds o to the walk if it is new. */
@@ -438,7 +483,13 @@ static void add(struct walk *k, PyObject *o, unsigned gen)
 		return;
 	}
 	p->bits[w / 64] |= bit;
-	k->objs[k->nobjs++] = a | gen;
+	if (gen != GEN_CODE_NONE) {
+		struct page_gen *g = &k->set.gens[p - k->set.pages];
+		g->listed[w / 64] |= bit;
+		g->bit0[w / 64] |= gen & 1 ? bit : 0;
+		g->bit1[w / 64] |= gen & 2 ? bit : 0;
+	}
+	k->objs[k->nobjs++] = o;
 }
 
 static int visit_add(PyObject *o, void *arg)
@@ -452,28 +503,13 @@ static int visit_collect(PyObject *o, void *arg)
 	struct walk *k = arg;
 	if (!o)
 		return 0;
-	if (!grow((void **)&k->tedges, &k->tedges_cap, k->ntedges + 1, sizeof(*k->tedges))) {
+	if (k->ntedges == k->tedges_cap &&
+	    !grow((void **)&k->tedges, &k->tedges_cap, k->ntedges + 1, sizeof(*k->tedges))) {
 		k->err = &hs_error_nomem;
 		return -1;
 	}
 	k->tedges[k->ntedges++] = o;
 	return 0;
-}
-
-/* Puts the keys in address order: numbers the objects, then moves each key to its number. */
-static bool sort_keys(struct walk *k)
-{
-	uint64_t *sorted = malloc(k->nobjs * sizeof(*sorted) + 1);
-	if (!sorted || !set_rank(&k->set)) {
-		free(sorted);
-		return false;
-	}
-	for (size_t i = 0; i < k->nobjs; i++)
-		sorted[set_find(k, ADDR_OF(k->objs[i]))] = k->objs[i];
-	free(k->objs);
-	k->objs = sorted;
-	k->objs_cap = k->nobjs;
-	return true;
 }
 
 /* What the walker needs to know of an object's type, decided once per type (the checks below
@@ -537,6 +573,8 @@ static PyObject *lookup_sizeof(PyTypeObject *tp, PyMethodDef **def)
 
 static struct type_info *type_info(struct walk *k, PyTypeObject *tp)
 {
+	if (tp == k->last_ti.tp) /* neighbours in memory often share a type */
+		return k->last_ti.ti;
 	if ((k->ntypes + 1) * 2 > k->types_mask + 1) {
 		size_t cap = 2 * (k->types_mask + 1);
 		struct type_info *v = calloc(cap, sizeof(*v));
@@ -558,6 +596,8 @@ static struct type_info *type_info(struct walk *k, PyTypeObject *tp)
 	while (k->types[j].tp && k->types[j].tp != tp)
 		j = (j + 1) & k->types_mask;
 	struct type_info *ti = &k->types[j];
+	k->last_ti.tp = tp;
+	k->last_ti.ti = ti;
 	if (ti->tp)
 		return ti;
 	ti->tp = tp;
@@ -571,6 +611,10 @@ static struct type_info *type_info(struct walk *k, PyTypeObject *tp)
 	} else if (def && (def->ml_flags & METH_NOARGS)) {
 		ti->size_kind = SIZE_CFUNC;
 		ti->sizeof_fn = def->ml_meth;
+		for (unsigned i = 0; i < sizeof(builtin_sizeof) / sizeof(*builtin_sizeof); i++) {
+			if (def->ml_meth == builtin_sizeof[i])
+				ti->size_kind = (uint8_t)(SIZE_STR + i);
+		}
 	} else {
 		ti->size_kind = SIZE_GENERIC;
 	}
@@ -634,6 +678,25 @@ static const char *cstr(PyObject *s, char *buf)
 	return buf;
 }
 
+/* v in decimal into buf (21 bytes), as repr(int) writes it; returns the length.  (snprintf
+ * was a tenth of the dump.) */
+static Py_ssize_t decimal(char *buf, long long v)
+{
+	char digits[20];
+	int n = 0;
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	Py_ssize_t len = 0;
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = digits[--n];
+	return len;
+}
+
 /* The value preview of o into buf (size 4 * PREVIEW_CHARS + 8); returns its length or -1. */
 static Py_ssize_t preview(PyObject *o, char *buf, size_t cap)
 {
@@ -647,7 +710,7 @@ static Py_ssize_t preview(PyObject *o, char *buf, size_t cap)
 		int overflow;
 		long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
 		if (!overflow && !(v == -1 && PyErr_Occurred()))
-			return snprintf(buf, cap, "%lld", v);
+			return decimal(buf, v);
 		PyErr_Clear();
 		return snprintf(buf, cap, "<int of %zu bits>", _PyLong_NumBits(o));
 	}
@@ -1136,7 +1199,7 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 #endif
 	collect_roots(k);
 	for (size_t i = 0; i < k->nobjs && !k->err; i++) {
-		PyObject *o = ADDR_OF(k->objs[i]);
+		PyObject *o = k->objs[i];
 		PyTypeObject *tp = Py_TYPE(o);
 		const struct type_info *ti = type_info(k, tp);
 		if (!ti)
@@ -1166,25 +1229,67 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
  * Pass 2: emit
  */
 
+/* What the __sizeof__ of str, int, list, set or bytearray returns for o, computed as they do
+ * (cpython-heap-walk.md section 3), or -1: not one of those, or a str other than compact ASCII. */
+static Py_ssize_t builtin_size(const struct type_info *ti, PyObject *o)
+{
+	Py_ssize_t basic = Py_TYPE(o)->tp_basicsize;
+	switch (ti->size_kind) {
+	case SIZE_STR:
+		if (!PyUnicode_IS_COMPACT_ASCII(o))
+			return -1;
+#if PY_VERSION_HEX < 0x030C0000
+		if (((PyASCIIObject *)o)->wstr)
+			return -1;
+#endif
+		return (Py_ssize_t)sizeof(PyASCIIObject) + PyUnicode_GET_LENGTH(o) + 1;
+	case SIZE_INT: {
+#if PY_VERSION_HEX >= 0x030C0000
+		Py_ssize_t n = (Py_ssize_t)(((PyLongObject *)o)->long_value.lv_tag >> 3);
+		return (Py_ssize_t)offsetof(PyLongObject, long_value.ob_digit) +
+		       (n > 1 ? n : 1) * (Py_ssize_t)sizeof(digit);
+#else
+		Py_ssize_t n = Py_SIZE(o) < 0 ? -Py_SIZE(o) : Py_SIZE(o);
+#if PY_VERSION_HEX >= 0x030B0000
+		n = n > 1 ? n : 1;
+#endif
+		return (Py_ssize_t)offsetof(PyLongObject, ob_digit) + n * (Py_ssize_t)sizeof(digit);
+#endif
+	}
+	case SIZE_LIST:
+		return basic + ((PyListObject *)o)->allocated * (Py_ssize_t)sizeof(PyObject *);
+	case SIZE_SET: {
+		PySetObject *so = (PySetObject *)o;
+		return basic + (so->table != so->smalltable
+		                    ? (so->mask + 1) * (Py_ssize_t)sizeof(setentry)
+		                    : 0);
+	}
+	case SIZE_BYTEARRAY:
+		return basic + ((PyByteArrayObject *)o)->ob_alloc;
+	default:
+		return -1;
+	}
+}
+
 /* sys.getsizeof(o), computed as getsizeof does; *approx is set when __sizeof__ failed. */
 static uint64_t object_size(const struct type_info *ti, PyObject *o, bool *approx)
 {
 	PyTypeObject *tp = Py_TYPE(o);
-	Py_ssize_t s = -1;
-	if (ti->size_kind == SIZE_DEFAULT) {
+	Py_ssize_t s = builtin_size(ti, o);
+	if (s < 0 && ti->size_kind == SIZE_DEFAULT) {
 		s = tp->tp_basicsize;
 		if (tp->tp_itemsize > 0)
 			s += Py_SIZE(o) * tp->tp_itemsize;
-	} else if (ti->size_kind == SIZE_CFUNC) {
+	} else if (s < 0 && ti->size_kind == SIZE_GENERIC) {
+		size_t full = _PySys_GetSizeOf(o);
+		if (full != (size_t)-1 || !PyErr_Occurred())
+			return full;
+	} else if (s < 0) {
 		PyObject *r = ti->sizeof_fn(o, NULL);
 		if (r) {
 			s = PyLong_AsSsize_t(r);
 			Py_DECREF(r);
 		}
-	} else {
-		size_t full = _PySys_GetSizeOf(o);
-		if (full != (size_t)-1 || !PyErr_Occurred())
-			return full;
 	}
 	*approx = s < 0;
 	if (s < 0) {
@@ -1318,10 +1423,9 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 	return k->err;
 }
 
-static struct hs_error *emit_object(struct walk *k, size_t i)
+/* Writes object number i, o, whose generation code is gen. */
+static struct hs_error *emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 {
-	PyObject *o = ADDR_OF(k->objs[i]);
-	unsigned gen = k->objs[i] & 7;
 	uint64_t refcnt = (uint64_t)Py_REFCNT(o); /* first: before anything touches o */
 	struct type_info *ti = type_info(k, Py_TYPE(o));
 	if (!ti)
@@ -1356,6 +1460,33 @@ static struct hs_error *emit_object(struct walk *k, size_t i)
 			return &hs_error_nomem;
 		k->weak[k->nweak++] = (struct weak_link){
 		    i, wr->wr_object == Py_None ? NULL : wr->wr_object, wr->wr_callback};
+	}
+	return err;
+}
+
+/* Writes every object, in address order: the pages in order, the bits of each. */
+static struct hs_error *emit_objects(struct walk *k)
+{
+	struct hs_error *err = NULL;
+	size_t i = 0;
+	for (size_t n = 0; !err && n < k->set.npages; n++) {
+		size_t pg = k->set.order[n];
+		const struct page *p = &k->set.pages[pg];
+		const struct page_gen *g = &k->set.gens[pg];
+		uintptr_t base = (uintptr_t)k->set.page_no[pg] << PAGE_SHIFT;
+		for (unsigned w = 0; !err && w < PAGE_WORDS; w++) {
+			for (uint64_t bits = p->bits[w]; bits && !err; bits &= bits - 1) {
+				unsigned b = (unsigned)__builtin_ctzll(bits);
+				uint64_t bit = (uint64_t)1 << b;
+				unsigned gen = GEN_CODE_NONE;
+				if (g->listed[w] & bit)
+					gen = (g->bit0[w] & bit ? 1u : 0u) |
+					      (g->bit1[w] & bit ? 2u : 0u);
+				PyObject *o = (PyObject *)(base + (uintptr_t)(w * 64 + b) * 8);
+				err = emit_object(k, o, gen, i);
+				progress(k, "wrote", ++i, k->nobjs);
+			}
+		}
 	}
 	return err;
 }
@@ -1416,12 +1547,10 @@ static struct hs_error *dump(struct walk *k, const char *path)
 		err = &hs_error_nomem;
 	if (!err)
 		err = collect(k, gen0);
-	if (!err && !sort_keys(k))
+	if (!err && !set_rank(&k->set))
 		err = &hs_error_nomem;
-	for (size_t i = 0; !err && i < k->nobjs; i++) {
-		err = emit_object(k, i);
-		progress(k, "wrote", i + 1, k->nobjs);
-	}
+	if (!err)
+		err = emit_objects(k);
 	if (!err)
 		err = emit_links(k);
 	progress(k, "linked", k->nobjs, k->nobjs);
@@ -1446,7 +1575,9 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 	free(k.objs);
 	free(k.set.slot);
 	free(k.set.pages);
+	free(k.set.gens);
 	free(k.set.page_no);
+	free(k.set.order);
 	free(k.tedges);
 	free(k.owned);
 	free(k.labels);

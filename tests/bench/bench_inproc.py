@@ -1,14 +1,19 @@
 """bench_inproc.py: heapsnap.dump() of a ~1M-object heap against a pure-Python dumper.
 
-usage: PYTHONPATH=BUILD/capture/inproc python bench_inproc.py [OBJECTS]
+usage: PYTHONPATH=BUILD/capture/inproc python bench_inproc.py [OBJECTS [RUNS]]
 
 The pure-Python dumper is what one writes without heapsnap: gc.get_objects, then a worklist
 over gc.get_referents with an id -> index dict, sys.getsizeof, into array('Q')s (no file).
-Prints a table: seconds for each, the ratio, and the .hsnap bytes per object (edges included),
-with and without value previews.  Targets (issue 3): ratio >= 20, bytes/object <= 10.
+Each dumper runs RUNS times (default 5) in this process, alternating; the table gives the median
+wall-clock seconds and the median CPU seconds of the process (time.process_time: less disturbed
+by other load on the machine), the ratios against the pure-Python dumper, and the .hsnap bytes
+per object (edges included).  Targets (issue 3): ratio >= 20, bytes/object <= 10.
+The dump's fsync is timed by heapsnap's progress report ("finished" minus "linked") when
+HEAPSNAP_BENCH_PROGRESS=1.
 """
 import gc
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -48,31 +53,47 @@ def py_dump():
     return len(addrs), len(edges)
 
 
+def timed(fn):
+    w, c = time.perf_counter(), time.process_time()
+    r = fn()
+    return r, time.perf_counter() - w, time.process_time() - c
+
+
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    progress = os.environ.get("HEAPSNAP_BENCH_PROGRESS") == "1"
     gc.disable()
     heap = build(n)
     d = tempfile.mkdtemp(prefix="bench-inproc-")
-    rows = []
+    res = {"py": []}
+    for _ in range(runs):
+        res["py"].append(timed(py_dump))
+        for values in (False, True):
+            path = os.path.join(d, "v%d.hsnap" % values)
+            res.setdefault(values, []).append(
+                timed(lambda: heapsnap.dump(path, values=values, progress=progress)))
+            os.unlink(path)
+    os.rmdir(d)
+
+    def med(rows, i):
+        return statistics.median(r[i] for r in rows)
+
+    py_w, py_c = med(res["py"], 1), med(res["py"], 2)
+    print("python %s, %d objects built, median of %d runs"
+          % (sys.version.split()[0], sum(map(len, heap)), runs))
+    print("%-26s %9s %9s %8s %8s %7s %7s %9s" % ("dumper", "objects", "edges", "wall s",
+                                                   "cpu s", "wall x", "cpu x", "bytes/obj"))
+    nobj, nedge = res["py"][0][0]
+    print("%-26s %9d %9d %8.3f %8.3f %7s %7s %9s" % ("pure Python (no file)", nobj, nedge,
+                                                       py_w, py_c, "1.0", "1.0", "-"))
     for values in (False, True):
-        path = os.path.join(d, "v%d.hsnap" % values)
-        best = None
-        for _ in range(3):
-            c = heapsnap.dump(path, values=values)
-            best = c if best is None or c["seconds"] < best["seconds"] else best
-        rows.append(("heapsnap.dump(values=%s)" % values, best["objects"], best["edges"],
-                     best["seconds"], best["bytes"]))
-    t = time.perf_counter()
-    nobj, nedge = py_dump()
-    py_s = time.perf_counter() - t
-    print("python %s, %d objects built" % (sys.version.split()[0], sum(map(len, heap))))
-    print("%-28s %10s %10s %9s %8s %11s" % ("dumper", "objects", "edges", "seconds", "ratio",
-                                             "bytes/obj"))
-    print("%-28s %10d %10d %9.3f %8s %11s" % ("pure Python (no file)", nobj, nedge, py_s, "1.0",
-                                               "-"))
-    for name, objs, edges, secs, nbytes in rows:
-        print("%-28s %10d %10d %9.3f %7.1fx %11.2f"
-              % (name, objs, edges, secs, py_s / secs, nbytes / objs))
+        rows = res[values]
+        c = rows[-1][0]
+        w, cpu = med(rows, 1), med(rows, 2)
+        print("%-26s %9d %9d %8.3f %8.3f %6.1fx %6.1fx %9.2f"
+              % ("heapsnap.dump(values=%s)" % values, c["objects"], c["edges"], w, cpu,
+                 py_w / w, py_c / cpu, c["bytes"] / c["objects"]))
 
 
 if __name__ == "__main__":
