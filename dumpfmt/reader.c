@@ -359,6 +359,24 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 	}
 }
 
+/* The OBJECTS and EDGES payloads are copied into the arrays by decode(), so their pages of the
+ * mapping are dropped from memory (about 15 bytes per object at 3 edges each): MADV_DONTNEED on
+ * a private read-only file mapping only discards clean pages, and a later read faults them back
+ * in from the file.  The other sections stay: strings and values point into the mapping. */
+static void drop_decoded_pages(const struct reader *r)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	for (size_t i = 0; i < r->nsections; i++) {
+		const struct section *s = &r->sections[i];
+		if (s->kind != HS_SEC_OBJECTS && s->kind != HS_SEC_EDGES)
+			continue;
+		uintptr_t lo = ((uintptr_t)s->payload + page - 1) & ~(page - 1);
+		uintptr_t hi = ((uintptr_t)s->payload + s->len) & ~(page - 1);
+		if (hi > lo)
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+}
+
 static bool decode_header(struct cursor *c, struct hs_snapshot *snap, char **strs)
 {
 	struct hs_string s[3];
@@ -816,6 +834,8 @@ struct hs_error *hs_snapshot_open(const char *path, bool allow_salvage, struct h
 		}
 	}
 	err = decode(&r, !complete, header_strs);
+	if (!err)
+		drop_decoded_pages(&r);
 out:
 	snap->header.producer = header_strs[0];
 	snap->header.runtime = header_strs[1];
