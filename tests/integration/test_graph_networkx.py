@@ -147,7 +147,25 @@ def compare(name, g, rows):
     G.add_edges_from((s, d) for s, d, _, _ in g.edges)
     G.add_edges_from(("V", r) for r in roots)
     idom = nx.immediate_dominators(G, "V")
-    depth = nx.single_source_shortest_path_length(G, "V")
+    # Depth: breadth-first from the roots in tiers (graph_depth.c): module-level named roots,
+    # then the other named roots, then the unnamed (external-reference) roots, each tier
+    # searched to exhaustion before the next; distances counted from the virtual root.
+    tiers = [[r for r, kind, _ in g.roots if kind in ("module", "builtins", "sys")],
+             [r for r, kind, _ in g.roots if kind not in ("module", "builtins", "sys")],
+             sorted(roots)]
+    depth = {"V": 0}
+    for seeds in tiers:
+        frontier = [r for r in seeds if r not in depth]
+        for r in frontier:
+            depth[r] = 1
+        while frontier:
+            nxt = []
+            for v in frontier:
+                for w in G.successors(v):
+                    if w not in depth:
+                        depth[w] = depth[v] + 1
+                        nxt.append(w)
+            frontier = nxt
     # Retained sizes: a preorder of the dominator tree, summed in reverse (children first).
     retained = {i: g.objs[i]["size"] for i in range(n)}
     children = {}
