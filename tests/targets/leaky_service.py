@@ -14,15 +14,16 @@ Each pattern has a distinctive name the report must print:
   7. weak references       WEAK_INDEX (a WeakValueDictionary) and DEAD_REFS (dead weakrefs)
 
 usage: python leaky_service.py SNAPSHOT_PREFIX [ROUNDS]
+       python leaky_service.py --serve [ROUNDS]
 Serves ROUNDS (default 3) rounds of requests and writes SNAPSHOT_PREFIX{round}.hsnap after each
-with the in-process capture module (heapsnap.dump); prints each path on stdout.
+with the in-process capture module (heapsnap.dump); prints each path on stdout.  With --serve it
+captures nothing itself: after each round it prints "round N" and waits for a line on stdin, so
+that `heapsnap capture --pid` can snapshot it from outside (the README's demo).
 """
 import ctypes
 import gc
 import sys
 import weakref
-
-import heapsnap
 
 REQUESTS_PER_ROUND = 2000
 
@@ -112,6 +113,8 @@ def serve(round_no):
 def main():
     prefix = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    if prefix != "--serve":
+        import heapsnap
     gc.collect()
     gc.disable()
     EVENT_HANDLERS.append(ReportBuilder().on_event)
@@ -119,6 +122,10 @@ def main():
     alive = []
     for r in range(rounds):
         alive.append(serve(r))
+        if prefix == "--serve":
+            print("round %d" % r, flush=True)
+            sys.stdin.readline()
+            continue
         path = "%s%d.hsnap" % (prefix, r)
         heapsnap.dump(path)
         print(path, flush=True)
