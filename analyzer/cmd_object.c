@@ -53,8 +53,8 @@ int hs_cmd_show(int argc, char **argv)
 	    " WHERE e.src = ?1 ORDER BY e.id) "
 	    "UNION ALL SELECT * FROM (SELECT 'referrer', printf('0x%x', s.addr), t.name, s.size,"
 	    " s.retained, s.refcnt, e.label, e.kind, substr(s.value, 1, 60)"
-	    " FROM edges e JOIN objects s ON s.id = e.src JOIN types t ON t.id = s.type_id"
-	    " WHERE e.dst = ?1 ORDER BY s.addr, e.id)";
+	    " FROM referrers r JOIN edges e ON e.id = r.edge JOIN objects s ON s.id = r.src"
+	    " JOIN types t ON t.id = s.type_id WHERE r.dst = ?1 ORDER BY s.addr, e.id)";
 	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
 	sqlite3 *db;
 	char id[32];

@@ -366,8 +366,9 @@ static struct hs_error *write_pages(sqlite3 *db, FILE *out)
 	            " FROM edges e JOIN objects d ON d.id = e.dst WHERE e.src = ?1"
 	            " ORDER BY d.retained DESC LIMIT 20) UNION ALL SELECT * FROM (SELECT"
 	            " 'referred to by', e.label, printf('0x%x', s.addr), hs_type(s.id), s.retained,"
-	            " s.id IN (SELECT id FROM report_pages) FROM edges e JOIN objects s"
-	            " ON s.id = e.src WHERE e.dst = ?1 ORDER BY s.retained DESC LIMIT 20)",
+	            " s.id IN (SELECT id FROM report_pages) FROM referrers r JOIN edges e"
+	            " ON e.id = r.edge JOIN objects s ON s.id = r.src WHERE r.dst = ?1"
+	            " ORDER BY s.retained DESC LIMIT 20)",
 	            &rel);
 	if (err) {
 		sqlite3_finalize(obj);

@@ -268,7 +268,7 @@ static const char *const section_sql[] = {
      * interpreter's own weak references to classes (subclass lists, ABC registries). */
     "INSERT INTO leak_findings "
     "WITH w AS (SELECT e.src AS holder, w.ref, w.referent, hs_type(w.referent) AS rtype"
-    "  FROM weakrefs w JOIN edges e ON e.dst = w.ref"
+    "  FROM weakrefs w JOIN referrers e ON e.dst = w.ref"
     "  WHERE w.referent IS NULL OR w.referent NOT IN"
     "   (SELECT src FROM edges WHERE label = '.__mro__')),"
     " h AS (SELECT holder, count(*) AS n, sum(referent IS NULL) AS dead FROM w GROUP BY holder"

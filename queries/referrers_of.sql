@@ -4,8 +4,9 @@
 SELECT printf('0x%x', s.addr) AS addr, t.name AS type, e.label AS label, e.kind AS kind,
        s.size AS size, s.retained AS retained
 FROM objects o
-JOIN edges e ON e.dst = o.id
-JOIN objects s ON s.id = e.src
+JOIN referrers r ON r.dst = o.id
+JOIN edges e ON e.id = r.edge
+JOIN objects s ON s.id = r.src
 JOIN types t ON t.id = s.type_id
 WHERE o.addr = ?1
 ORDER BY s.addr, e.id;

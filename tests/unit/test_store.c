@@ -72,8 +72,13 @@ START_TEST(counts_and_identity)
 	    {"PRAGMA user_version", 5, HS_STORE_SCHEMA_VERSION},
 	    {"SELECT count(*) FROM weakrefs WHERE referent IS NULL", 5, 1},
 	    {"SELECT value FROM meta WHERE key = 'objects'", 0, 0},
-	    {"SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'edges_dst'", 5,
-	     1},
+	    {"SELECT count(*) FROM referrers", 1, 0},
+	    {"SELECT count(*) FROM referrers r JOIN edges e ON e.id = r.edge"
+	     " WHERE e.src = r.src AND e.dst = r.dst",
+	     1, 0},
+	    {"SELECT count(*) FROM (SELECT dst, src, count(*) FROM edges GROUP BY dst, src"
+	     " EXCEPT SELECT dst, src, count(*) FROM referrers GROUP BY dst, src)",
+	     5, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		long long want = cases[i].which == 0   ? (long long)snap->nobjects
