@@ -11,6 +11,7 @@
  * a counting sort of the edges by destination, so SQLite only ever appends to it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -501,6 +502,14 @@ struct hs_error *hs_store_build(const struct hs_snapshot *snap, const struct hs_
 	                    .progress = progress,
 	                    .progress_arg = progress_arg};
 	struct hs_error *err = NULL;
+	/* The database holds what the snapshot holds (value previews): private, like it. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = hs_error_errno(errno, tmp, "create");
+		free(tmp);
+		return err;
+	}
+	close(fd);
 	if (sqlite3_open_v2(tmp, &b.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK)
 		err = db_error(&b, "create");
