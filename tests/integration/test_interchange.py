@@ -44,6 +44,11 @@ run("convert", fixture("small.export.jsonl"), "-o", snap2)
 code, out2, _ = run("export", snap2)
 check(out2 == out, "export -> convert -> export is exact")
 check(os.stat(snap2).st_mode & 0o777 == 0o600, "converted snapshot is mode 0600")
+old_umask = os.umask(0)
+code, _, err = run("load", snap2, "-o", os.path.join(tmp, "again.db"))
+os.umask(old_umask)
+check(code == 0 and os.stat(os.path.join(tmp, "again.db")).st_mode & 0o777 == 0o600,
+      "its database is mode 0600 too, whatever the umask")
 
 # Damaged fixtures: exact errors naming the offset, exit 1.
 for name, message in [
