@@ -2,10 +2,12 @@
  * bench_store.c — the SQLite store's benchmark: builds a synthetic snapshot of N objects with 3
  * edges each (through the real writer), analyzes it, writes the database (insert and index time,
  * rows per second), then times `top --by retained` on it (open the database + the named query
- * largest_retained, as the CLI does).  Prints a table; never fails a build.
+ * largest_retained, as the CLI does) and `path` to the deepest object (open + hs_store_path).
+ * Prints a table; never fails a build.
  *
- * Usage: bench_store [N] [DIR] [keep]   (N default 1000000; files go to DIR, default $TMPDIR or
- * /tmp, and are removed unless the third argument is "keep")
+ * Usage: bench_store [N|SNAP.hsnap] [DIR] [keep]   (N default 1000000; or an existing snapshot,
+ * which is never removed; files go to DIR, default $TMPDIR or /tmp, and are removed unless the
+ * third argument is "keep")
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +94,8 @@ static void make_snapshot(const char *path, uint64_t n)
 /* Records when each store phase starts. */
 struct phases {
 	const char *phase;
-	double t_objects, t_edges, t_indexes; /* wall */
-	double c_objects, c_edges, c_indexes; /* CPU */
+	double t_objects, t_edges, t_referrers, t_indexes; /* wall */
+	double c_objects, c_edges, c_referrers, c_indexes; /* CPU */
 };
 
 static void on_progress(void *arg, const char *phase, double fraction)
@@ -108,6 +110,8 @@ static void on_progress(void *arg, const char *phase, double fraction)
 		p->t_objects = t, p->c_objects = c;
 	else if (strcmp(phase, "edges") == 0)
 		p->t_edges = t, p->c_edges = c;
+	else if (strcmp(phase, "referrers") == 0)
+		p->t_referrers = t, p->c_referrers = c;
 	else if (strcmp(phase, "indexes") == 0)
 		p->t_indexes = t, p->c_indexes = c;
 }
@@ -120,7 +124,8 @@ static int by_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+	const char *given = argc > 1 && access(argv[1], R_OK) == 0 ? argv[1] : NULL;
+	uint64_t n = argc > 1 && !given ? strtoull(argv[1], NULL, 10) : 1000000;
 	const char *dir = argc > 2 ? argv[2] : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char *snap_path, *db_path;
 	if (asprintf(&snap_path, "%s/bench-store-%d.hsnap", dir, (int)getpid()) < 0 ||
@@ -128,7 +133,12 @@ int main(int argc, char **argv)
 		return 1;
 
 	double t0 = now();
-	make_snapshot(snap_path, n);
+	if (given) {
+		free(snap_path);
+		snap_path = strdup(given);
+	} else {
+		make_snapshot(snap_path, n);
+	}
 	double t_write = now() - t0;
 
 	t0 = now();
@@ -146,6 +156,11 @@ int main(int argc, char **argv)
 	die(hs_store_build(snap, a, db_path, on_progress, &ph));
 	double t_end = now(), c_end = cpu();
 	uint64_t nedges = snap->nedges;
+	n = snap->nobjects;
+	uint64_t deepest = 0;
+	for (uint64_t i = 0; i < n; i++)
+		if (a->depth[i] != HS_NONE && a->depth[i] > a->depth[deepest])
+			deepest = i;
 	hs_analysis_destroy(a);
 	hs_snapshot_destroy(snap);
 
@@ -165,6 +180,20 @@ int main(int argc, char **argv)
 	fclose(devnull);
 	qsort(lat, 7, sizeof(double), by_double);
 
+	/* path to the deepest object: open + hs_store_path, median of 7. */
+	double plat[7];
+	for (int r = 0; r < 7; r++) {
+		t0 = now();
+		sqlite3 *db;
+		die(hs_store_open_db(db_path, true, &db));
+		char *path;
+		die(hs_store_path(db, (long long)deepest, &path));
+		free(path);
+		sqlite3_close(db);
+		plat[r] = now() - t0;
+	}
+	qsort(plat, 7, sizeof(double), by_double);
+
 	double t_insert = ph.t_indexes - ph.t_objects, c_insert = ph.c_indexes - ph.c_objects;
 	double rows = (double)(n + nedges);
 	printf("%-34s %12s %12s\n", "measure", "wall", "cpu");
@@ -175,8 +204,10 @@ int main(int argc, char **argv)
 	printf("%-34s %12.3f %12.3f\n", "analyze (s)", t_analyze, c_analyze);
 	printf("%-34s %12.3f %12.3f\n", "store: insert objects (s)", ph.t_edges - ph.t_objects,
 	       ph.c_edges - ph.c_objects);
-	printf("%-34s %12.3f %12.3f\n", "store: insert edges (s)", ph.t_indexes - ph.t_edges,
-	       ph.c_indexes - ph.c_edges);
+	printf("%-34s %12.3f %12.3f\n", "store: insert edges (s)", ph.t_referrers - ph.t_edges,
+	       ph.c_referrers - ph.c_edges);
+	printf("%-34s %12.3f %12.3f\n", "store: insert referrers (s)",
+	       ph.t_indexes - ph.t_referrers, ph.c_indexes - ph.c_referrers);
 	printf("%-34s %12.3f %12.3f\n", "store: indexes + analyze (s)", t_end - ph.t_indexes,
 	       c_end - ph.c_indexes);
 	printf("%-34s %12.3f %12.3f\n", "store total (s)", t_end - t_start, c_end - c_start);
@@ -185,10 +216,12 @@ int main(int argc, char **argv)
 	       t_open + t_analyze + t_end - t_start);
 	printf("%-34s %12.1f\n", "top --by retained median (ms)", 1e3 * lat[3]);
 	printf("%-34s %12.1f\n", "top --by retained max (ms)", 1e3 * lat[6]);
+	printf("%-34s %12.1f\n", "path to the deepest median (ms)", 1e3 * plat[3]);
 	if (argc > 3 && strcmp(argv[3], "keep") == 0) {
 		printf("kept %s and %s\n", snap_path, db_path);
 	} else {
-		unlink(snap_path);
+		if (!given)
+			unlink(snap_path);
 		unlink(db_path);
 	}
 	free(snap_path);
