@@ -6,10 +6,12 @@ objects, edges, pause (the target stopped), total seconds and objects per second
 the issue: at least 1M objects per second, the pause under 1.5 s.  Never fails a build.
 
 usage: bench_remote.py HEAPSNAP [N] [PYTHON] [REPEAT]
+With HS_BENCH_KEEP=PATH the last capture is kept there (run_all.py loads it as the real heap).
 """
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,6 +46,8 @@ def main():
             m = re.search(r"(\d+) objects, (\d+) edges.*pause ([\d.]+) s, ([\d.]+) s", r.stderr)
             objs, edges, pause, secs = int(m[1]), int(m[2]), float(m[3]), float(m[4])
             rows.append((objs, edges, pause, secs, objs / secs, os.path.getsize(out), cpu))
+        if os.environ.get("HS_BENCH_KEEP"):
+            shutil.move(out, os.environ["HS_BENCH_KEEP"])
     finally:
         target.stdin.close()
         target.wait()

@@ -1,0 +1,191 @@
+"""run_all.py -- every benchmark of issue 9 in one table (`./dev bench`, or
+`meson test -C BUILD --benchmark --suite all --verbose`).
+
+Columns: synthetic heaps of 1M and 10M objects with 3 edges each (bench_analyze.py's generator
+and cache; made with `heapsnap convert`) and a real ~1M-object CPython heap (bench_remote.py's
+target, captured out of process and kept).  Rows: capture (in process vs the pure-Python dumper:
+bench_inproc.py; out of process: bench_remote.py; real heap only), snapshot bytes per object and
+per edge (the OBJECTS and EDGES sections), read + analysis per phase and peak memory
+(bench_analyze), the SQLite store per phase and the latency of `top --by retained` and `path`
+(bench_store), and `heapsnap load` end to end (wall, CPU, peak RSS per object).  Every figure is
+the median of RUNS runs; times are CPU seconds where the component reports them, since the
+machine is shared (wall times are inflated by the neighbours' load).  Never fails a build.
+
+usage: run_all.py BUILD_DIR
+env: HS_BENCH_QUICK=1 (100k synthetic and a 100k real heap, one run), HS_BENCH_RUNS=N (default 3),
+     HS_BENCH_SIZES=1000000,10000000 (synthetic sizes), HS_BENCH_REAL=1000000 (0: no real heap)
+"""
+import os
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench_analyze  # noqa: E402  (its generator and snapshot cache)
+
+PY311 = "/root/.pyenv/versions/3.11.7/bin/python"
+SECTION_OBJECTS, SECTION_EDGES = 5, 6
+
+
+def run_rusage(cmd, env=None):
+    """Runs cmd and returns (stdout, wall s, CPU s, peak RSS bytes) measured by wait4."""
+    t = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         env=env)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.stdout.close()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - t
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}")
+    return out, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024
+
+
+def section_bytes(path):
+    """Bytes of the OBJECTS and EDGES sections (head, payload and CRC) of a snapshot."""
+    sizes = {SECTION_OBJECTS: 0, SECTION_EDGES: 0}
+    with open(path, "rb") as f:
+        end = os.fstat(f.fileno()).st_size
+        pos = 16
+        while pos + 13 <= end:
+            f.seek(pos)
+            kind, length = struct.unpack("<BQ", f.read(9))
+            if kind in sizes:
+                sizes[kind] += 13 + length
+            pos += 13 + length
+            if kind == 10:  # INDEX: the last section
+                break
+    return sizes[SECTION_OBJECTS], sizes[SECTION_EDGES]
+
+
+def table_values(out):
+    """The first number of each "label   number [number]" line of bench_store's table and the
+    second (CPU) when there is one, as {label: [numbers]}."""
+    rows = {}
+    for line in out.splitlines():
+        label, _, rest = line.partition("  ")
+        try:
+            rows[label.strip()] = [float(x) for x in rest.split()]
+        except ValueError:
+            pass
+    return rows
+
+
+def measure_snapshot(build, snap, runs, col):
+    heapsnap = os.path.join(build, "analyzer", "heapsnap")
+    an, st, ld = [], [], []
+    db = snap + ".bench.db"
+    for _ in range(runs):
+        out, _, _, _ = run_rusage([os.path.join(build, "tests/bench/bench_analyze"), snap])
+        an.append({k: float(v) for k, v in (line.split(" ", 1) for line in out.splitlines())})
+        out, _, _, _ = run_rusage([os.path.join(build, "tests/bench/bench_store"), snap,
+                                   os.path.dirname(snap)])
+        st.append(table_values(out))
+        _, wall, cpu, rss = run_rusage([heapsnap, "load", snap, "-o", db])
+        ld.append((wall, cpu, rss))
+        os.unlink(db)
+    n, e = an[0]["objects"], an[0]["edges"]
+    obj_b, edge_b = section_bytes(snap)
+
+    def med_a(k):
+        return statistics.median(r[k] for r in an)
+
+    def med_s(k, i=0):
+        vals = [r[k][i] for r in st if k in r and len(r[k]) > i]
+        return statistics.median(vals) if vals else float("nan")
+
+    col["objects"] = f"{n:.0f}"
+    col["edges"] = f"{e:.0f}"
+    col["file bytes/object (all)"] = f"{os.path.getsize(snap) / n:.2f}"
+    col["OBJECTS bytes/object"] = f"{obj_b / n:.2f}"
+    col["EDGES bytes/edge"] = f"{edge_b / e:.2f}"
+    for k in ("open_s", "roots_s", "garbage_s", "scc_s", "reverse_s", "dominators_s",
+              "retained_s", "depth_s", "analyze_cpu_s", "total_cpu_s"):
+        col["analysis: " + k.replace("_s", " s")] = f"{med_a(k):.2f}"
+    col["analysis: peak RSS B/object"] = f"{med_a('peak_rss_bytes_per_object'):.0f}"
+    for label, key in (("store: objects cpu s", "store: insert objects (s)"),
+                       ("store: edges cpu s", "store: insert edges (s)"),
+                       ("store: referrers cpu s", "store: insert referrers (s)"),
+                       ("store: indexes cpu s", "store: indexes + analyze (s)"),
+                       ("store: total cpu s", "store total (s)")):
+        col[label] = f"{med_s(key, 1):.2f}"
+    col["top --by retained ms"] = f"{med_s('top --by retained median (ms)'):.1f}"
+    col["path (deepest) ms"] = f"{med_s('path to the deepest median (ms)'):.1f}"
+    wall = statistics.median(r[0] for r in ld)
+    cpu = statistics.median(r[1] for r in ld)
+    rss = statistics.median(r[2] for r in ld)
+    col["load: wall s"] = f"{wall:.1f}"
+    col["load: cpu s"] = f"{cpu:.1f}"
+    col["load: peak RSS B/object"] = f"{rss / n:.0f}"
+
+
+def real_heap(build, n, runs, col):
+    snap = os.path.join(build, "tests/bench", f"real-{n}.hsnap")
+    env = dict(os.environ, HS_BENCH_KEEP=snap)
+    out, _, _, _ = run_rusage([sys.executable, os.path.join(HERE, "bench_remote.py"),
+                               os.path.join(build, "analyzer", "heapsnap"), str(n), PY311,
+                               str(runs)], env=env)
+    best = [line for line in out.splitlines() if line.startswith("best:")]
+    rows = [line.split() for line in out.splitlines() if line[:1] == " " or line[:1].isdigit()]
+    per_cpu = [float(r[0]) / float(r[5]) for r in rows if len(r) == 8 and r[0].isdigit()]
+    if per_cpu:
+        col["out-of-process objects/CPU-s"] = f"{statistics.median(per_cpu):.0f}"
+    if best:
+        col["out-of-process pause s (best)"] = best[0].split("pause ")[1].split()[0]
+    pkg = os.path.join(build, "capture", "inproc")
+    if os.path.isdir(pkg):
+        out, _, _, _ = run_rusage([PY311, os.path.join(HERE, "bench_inproc.py"), str(n),
+                                   str(max(runs, 3))],
+                                  env=dict(os.environ, PYTHONPATH=pkg))
+        for line in out.splitlines():
+            if line.startswith("heapsnap.dump(values=False)"):
+                f = line.split()
+                col["in-process vs pure Python (cpu x)"] = f[-2]
+                col["in-process vs pure Python (wall x)"] = f[-3]
+    measure_snapshot(build, snap, runs, col)
+
+
+def main():
+    build = os.path.abspath(sys.argv[1])
+    quick = os.environ.get("HS_BENCH_QUICK") == "1"
+    runs = int(os.environ.get("HS_BENCH_RUNS", "1" if quick else "3"))
+    sizes = [int(x) for x in os.environ.get(
+        "HS_BENCH_SIZES", "100000" if quick else "1000000,10000000").split(",") if x]
+    real = int(os.environ.get("HS_BENCH_REAL", "100000" if quick else "1000000"))
+    cache = os.path.join(build, "tests/bench/analyze-cache")
+    os.makedirs(cache, exist_ok=True)
+    heapsnap = os.path.join(build, "analyzer", "heapsnap")
+    cols = []
+    for n in sizes:
+        col = {"heap": f"synthetic {n // 1000}k" if n < 1_000_000 else f"synthetic {n // 10**6}M"}
+        try:
+            snap, _, _ = bench_analyze.snapshot(heapsnap, cache, n)
+            measure_snapshot(build, snap, runs, col)
+        except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+            print(f"run_all: {n} objects: {e}")
+        cols.append(col)
+    if real:
+        col = {"heap": f"real 3.11 ~{real // 1000}k"}
+        try:
+            real_heap(build, real, runs, col)
+        except (RuntimeError, OSError) as e:
+            print(f"run_all: real heap: {e}")
+        cols.append(col)
+    keys = []
+    for c in cols:
+        keys += [k for k in c if k not in keys]
+    width = max(len(k) for k in keys)
+    print(f"heapsnap benchmarks, median of {runs} run(s); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for k in keys:
+        print(f"{k:{width}}  " + "  ".join(f"{c.get(k, '-'):>18}" for c in cols))
+    print("targets: in-process >= 20x; out-of-process >= 1M objects/s; <= 8 B/object + 2.5 B/edge;"
+          " 10M load < 30 s, < 120 B/object; top --by retained < 100 ms")
+
+
+if __name__ == "__main__":
+    main()
