@@ -254,8 +254,10 @@ struct walk {
 	uint32_t label_id[NLABELS];
 	struct hs_error *err; /* first failure inside a visit callback */
 
-	PyObject **objs; /* pass 1's worklist: every object, in discovery order */
-	size_t nobjs, objs_cap;
+	size_t nobjs;     /* objects found */
+	size_t ndone;     /* objects whose references pass 1 has followed */
+	PyObject **stack; /* pass 1's worklist: found, references not followed yet */
+	size_t nstack, stack_cap;
 	struct objset set;
 
 	PyObject **tedges; /* the current object's traverse edges */
@@ -475,21 +477,24 @@ static void add(struct walk *k, PyObject *o, unsigned gen)
 	}
 	unsigned w = (a >> 3) & (PAGE_BITS - 1);
 	uint64_t bit = (uint64_t)1 << (w % 64);
-	if (p->bits[w / 64] & bit)
-		return;
-	if (k->nobjs >= UINT32_MAX ||
-	    !grow((void **)&k->objs, &k->objs_cap, k->nobjs + 1, sizeof(*k->objs))) {
-		k->err = &hs_error_nomem;
-		return;
-	}
-	p->bits[w / 64] |= bit;
-	if (gen != GEN_CODE_NONE) {
+	if (gen != GEN_CODE_NONE) { /* also when a reference found it first */
 		struct page_gen *g = &k->set.gens[p - k->set.pages];
 		g->listed[w / 64] |= bit;
 		g->bit0[w / 64] |= gen & 1 ? bit : 0;
 		g->bit1[w / 64] |= gen & 2 ? bit : 0;
 	}
-	k->objs[k->nobjs++] = o;
+	if (p->bits[w / 64] & bit)
+		return;
+	if (k->nobjs >= UINT32_MAX ||
+	    (k->nstack == k->stack_cap &&
+	     !grow((void **)&k->stack, &k->stack_cap, k->nstack + 1, sizeof(*k->stack)))) {
+		k->err = &hs_error_nomem;
+		return;
+	}
+	p->bits[w / 64] |= bit;
+	k->nobjs++;
+	k->stack[k->nstack++] = o;
+	__builtin_prefetch(o); /* its type is read soon: the stack is last in, first out */
 }
 
 static int visit_add(PyObject *o, void *arg)
@@ -1175,35 +1180,19 @@ static int count_object(PyObject *o, void *arg)
 }
 #endif
 
-static struct hs_error *collect(struct walk *k, uintptr_t gen0)
+/* Follows the references of the objects on the stack, and of those they find, until it is
+ * empty: each object's type, what tp_traverse visits, its owned references, the keys of a dict,
+ * the referent of a weak reference. */
+static void follow(struct walk *k)
 {
-	size_t tracked = 0;
-	for (unsigned g = 0; g < 4; g++) {
-		uintptr_t head = gen0 + (g < 3 ? g * HS_GC_GENERATION_STRIDE : HS_GC_PERMANENT);
-		for (uintptr_t p = ((struct hs_gc_head *)head)->next & ~(uintptr_t)1; p != head;
-		     p = ((struct hs_gc_head *)p)->next & ~(uintptr_t)1) {
-			add(k, (PyObject *)(p + sizeof(struct hs_gc_head)), g);
-			tracked += g < 3;
-		}
-	}
-#if PY_VERSION_HEX >= 0x030C0000
-	size_t visited = 0;
-	PyUnstable_GC_VisitObjects(count_object, &visited);
-	if (visited != tracked)
-		return hs_error_create(HS_ERROR_OTHER,
-		                       "GC lists at 0x%lx hold %zu objects, "
-		                       "PyUnstable_GC_VisitObjects saw %zu",
-		                       (unsigned long)gen0, tracked, visited);
-#else
-	(void)tracked;
-#endif
-	collect_roots(k);
-	for (size_t i = 0; i < k->nobjs && !k->err; i++) {
-		PyObject *o = k->objs[i];
+	while (k->nstack && !k->err) {
+		PyObject *o = k->stack[--k->nstack];
 		PyTypeObject *tp = Py_TYPE(o);
 		const struct type_info *ti = type_info(k, tp);
-		if (!ti)
-			return &hs_error_nomem;
+		if (!ti) {
+			k->err = &hs_error_nomem;
+			return;
+		}
 		add(k, (PyObject *)tp, GEN_CODE_NONE);
 		if (tp->tp_traverse && PyObject_IS_GC(o))
 			tp->tp_traverse(o, visit_add, k);
@@ -1220,8 +1209,39 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 			if (r != Py_None)
 				add(k, r, GEN_CODE_NONE);
 		}
-		progress(k, "found", i + 1, k->nobjs);
+		progress(k, "found", ++k->ndone, k->nobjs);
 	}
+}
+
+/* Pass 1.  Each object of the GC lists is followed as soon as the list walk reaches it, while
+ * its header is in the cache, and what it refers to right after (depth first). */
+static struct hs_error *collect(struct walk *k, uintptr_t gen0)
+{
+	size_t tracked = 0;
+	for (unsigned g = 0; g < 4; g++) {
+		uintptr_t head = gen0 + (g < 3 ? g * HS_GC_GENERATION_STRIDE : HS_GC_PERMANENT);
+		for (uintptr_t p = ((struct hs_gc_head *)head)->next & ~(uintptr_t)1, next;
+		     p != head; p = next) {
+			next = ((struct hs_gc_head *)p)->next & ~(uintptr_t)1;
+			__builtin_prefetch((void *)next);
+			add(k, (PyObject *)(p + sizeof(struct hs_gc_head)), g);
+			follow(k);
+			tracked += g < 3;
+		}
+	}
+#if PY_VERSION_HEX >= 0x030C0000
+	size_t visited = 0;
+	PyUnstable_GC_VisitObjects(count_object, &visited);
+	if (visited != tracked)
+		return hs_error_create(HS_ERROR_OTHER,
+		                       "GC lists at 0x%lx hold %zu objects, "
+		                       "PyUnstable_GC_VisitObjects saw %zu",
+		                       (unsigned long)gen0, tracked, visited);
+#else
+	(void)tracked;
+#endif
+	collect_roots(k);
+	follow(k);
 	return k->err;
 }
 
@@ -1572,7 +1592,7 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 		free(k.roots[i].name);
 	free(k.roots);
 	free(k.weak);
-	free(k.objs);
+	free(k.stack);
 	free(k.set.slot);
 	free(k.set.pages);
 	free(k.set.gens);
