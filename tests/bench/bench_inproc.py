@@ -8,8 +8,8 @@ Each dumper runs RUNS times (default 5) in this process, alternating; the table 
 wall-clock seconds and the median CPU seconds of the process (time.process_time: less disturbed
 by other load on the machine), the ratios against the pure-Python dumper, and the .hsnap bytes
 per object (edges included).  Targets (issue 3): ratio >= 20, bytes/object <= 10.
-The dump's fsync is timed by heapsnap's progress report ("finished" minus "linked") when
-HEAPSNAP_BENCH_PROGRESS=1.
+HEAPSNAP_BENCH_PROGRESS=1 adds heapsnap's progress report on stderr (time per phase; the
+writer's closing flush, fsync and rename are "linked" to "finished").
 """
 import gc
 import os
