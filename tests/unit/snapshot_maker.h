@@ -13,6 +13,14 @@
 
 #include "hsnap.h"
 
+/* full, or quick when HS_TEST_QUICK is set (./dev test sets it for the run under valgrind, which
+ * is some 100 times slower here): sizes that still make the test's point with less work. */
+static inline uint64_t test_size(uint64_t full, uint64_t quick)
+{
+	const char *q = getenv("HS_TEST_QUICK");
+	return q && *q && *q != '0' ? quick : full;
+}
+
 /* A unique path under the test's temporary directory. */
 static inline char *maker_path(const char *name)
 {

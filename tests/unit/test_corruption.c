@@ -56,7 +56,7 @@ static void setup(void)
 {
 	src_path = maker_path("corrupt-src.hsnap");
 	bad_path = maker_path("corrupt-bad.hsnap");
-	total_objects = 150000;
+	total_objects = test_size(150000, 70000); /* at least two chunks */
 	make_snapshot(src_path, total_objects);
 	orig = read_all(src_path, &orig_len);
 	walk();
@@ -140,7 +140,7 @@ END_TEST
 START_TEST(truncated_at_random_offsets)
 {
 	srand(20261122);
-	for (int i = 0; i < 60; i++) {
+	for (int i = 0, n = (int)test_size(60, 8); i < n; i++) {
 		uint64_t cut = (uint64_t)rand() % orig_len;
 		write_all(bad_path, orig, cut);
 		char *msg = strict_error();
@@ -157,7 +157,7 @@ START_TEST(bit_flips_in_every_section)
 	srand(7);
 	uint8_t *copy = malloc(orig_len);
 	for (size_t k = 0; k < nsecs; k++) {
-		for (int rep = 0; rep < 4; rep++) {
+		for (int rep = 0, n = (int)test_size(4, 2); rep < n; rep++) {
 			/* Flip a bit of the kind, the length, the payload or the CRC. */
 			uint64_t at = secs[k].offset + (uint64_t)rand() % secs[k].len;
 			if (rep == 0)

@@ -382,7 +382,7 @@ END_TEST
 /* A chain far longer than any C stack: every phase must be iterative. */
 START_TEST(test_long_chain)
 {
-	enum { N = 2000000 };
+	const uint64_t N = test_size(2000000, 300000);
 	char *path = maker_path("chain.hsnap");
 	struct hs_header h = {"test", "cpython", "3.11.7", 8, 1, 1, HS_METHOD_CONVERT};
 	struct hs_writer *w;
