@@ -20,6 +20,7 @@
  */
 #include "cpython.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -646,7 +647,11 @@ static Py_ssize_t utf8_of(PyObject *s, char *buf, Py_ssize_t max_chars)
 	const void *data = PyUnicode_DATA(s);
 	Py_ssize_t len = PyUnicode_GET_LENGTH(s), n = 0;
 	Py_ssize_t lim = len < max_chars ? len : max_chars;
-	for (Py_ssize_t i = 0; i < lim; i++) {
+	if (PyUnicode_IS_ASCII(s)) {
+		memcpy(buf, data, (size_t)lim);
+		n = lim;
+	}
+	for (Py_ssize_t i = n; i < lim; i++) {
 		Py_UCS4 c = PyUnicode_READ(kind, data, i);
 		if (c >= 0xd800 && c < 0xe000)
 			c = 0xfffd;
@@ -720,8 +725,13 @@ static Py_ssize_t preview(PyObject *o, char *buf, size_t cap)
 		return snprintf(buf, cap, "<int of %zu bits>", _PyLong_NumBits(o));
 	}
 	if (PyFloat_Check(o)) {
-		char *r =
-		    PyOS_double_to_string(PyFloat_AS_DOUBLE(o), 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+		double v = PyFloat_AS_DOUBLE(o);
+		if (v > -1e16 && v < 1e16 && v == (double)(long long)v && (v != 0 || !signbit(v))) {
+			Py_ssize_t n = decimal(buf, (long long)v); /* repr(3.0) without dtoa */
+			memcpy(buf + n, ".0", 2);
+			return n + 2;
+		}
+		char *r = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
 		if (!r) {
 			PyErr_Clear();
 			return -1;
