@@ -36,17 +36,22 @@ static void progress(void *ctx, const char *phase, uint64_t done)
 int hs_cmd_capture(int argc, char **argv)
 {
 	static const char help[] =
-	    "usage: heapsnap capture --pid PID [-o FILE]\n"
-	    "       heapsnap capture --core CORE [--exe PYTHON] [-o FILE]\n\n"
+	    "usage: heapsnap capture --pid PID [--no-values] [-o FILE]\n"
+	    "       heapsnap capture --core CORE [--exe PYTHON] [--no-values] [-o FILE]\n\n"
 	    "Snapshots the heap of a running CPython 3.8-3.13 process (stopped only while its\n"
 	    "memory is copied) or of a core file, from outside, using libpython's DWARF.\n"
-	    "FILE defaults to heapsnap-PID.hsnap or CORE.hsnap.\n";
-	static const struct option opts[] = {
-	    {"pid", required_argument, NULL, 'p'}, {"core", required_argument, NULL, 'c'},
-	    {"exe", required_argument, NULL, 'e'}, {"output", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0}};
+	    "FILE defaults to heapsnap-PID.hsnap or CORE.hsnap.  --no-values writes no value\n"
+	    "previews: no str or bytes contents (secrets) in the file.\n";
+	static const struct option opts[] = {{"pid", required_argument, NULL, 'p'},
+	                                     {"core", required_argument, NULL, 'c'},
+	                                     {"exe", required_argument, NULL, 'e'},
+	                                     {"output", required_argument, NULL, 'o'},
+	                                     {"no-values", no_argument, NULL, 'n'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *core = NULL, *exe = NULL, *out = NULL;
 	int pid = 0, c;
+	bool no_values = false;
 	while ((c = getopt_long(argc, argv, "p:c:e:o:h", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
@@ -63,6 +68,9 @@ int hs_cmd_capture(int argc, char **argv)
 			break;
 		case 'o':
 			out = optarg;
+			break;
+		case 'n':
+			no_values = true;
 			break;
 		case 'h':
 			return fputs(help, stdout), HS_EXIT_OK;
@@ -89,7 +97,7 @@ int hs_cmd_capture(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	struct hs_capture_options o = {0};
+	struct hs_capture_options o = {.no_values = no_values};
 	if (isatty(STDERR_FILENO))
 		o.progress = progress;
 	struct hs_capture_stats st;

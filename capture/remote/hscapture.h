@@ -9,6 +9,7 @@
 #ifndef HSCAPTURE_H
 #define HSCAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,7 @@ struct hs_capture_options {
 	void *progress_ctx;
 	const char
 	    *cache_dir; /* layout cache; NULL: $XDG_CACHE_HOME/heapsnap or ~/.cache/heapsnap */
+	bool no_values; /* write no value previews: no str or bytes contents in the file */
 };
 
 /* Stops every thread of pid (PTRACE_SEIZE + PTRACE_INTERRUPT), copies its readable memory in

@@ -1870,6 +1870,9 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 		snprintf(buf, sizeof(buf), "%.6f", w->m->pause_seconds);
 		err = hs_writer_meta(wr, "pause_seconds", buf);
 	}
+	bool values = !(w->opts && w->opts->no_values);
+	if (!err)
+		err = hs_writer_meta(wr, "values", values ? "true" : "false");
 	uint64_t nedges = 0;
 	for (uint64_t k = 0; k < w->nobjs && !err; k++) {
 		const struct obj *o = &w->objs[order[k].idx];
@@ -1888,7 +1891,7 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 			err = hs_writer_edge(wr, newidx[ed->dst], ed->kind, form, label);
 			nedges++;
 		}
-		if (!err && o->value) {
+		if (!err && o->value && values) {
 			uint16_t len;
 			memcpy(&len, w->vals + o->value - 1, 2);
 			err = hs_writer_value(wr, w->vals + o->value + 1, len);

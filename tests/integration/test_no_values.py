@@ -1,0 +1,58 @@
+"""test_no_values.py — `heapsnap capture --no-values` writes no str or bytes contents: a secret
+held by the target is in a normal capture's file and nowhere in a --no-values capture's file
+(nor in its database), whose meta says values=false.
+
+usage: test_no_values.py HEAPSNAP PYTHON
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+HEAPSNAP, PYTHON = sys.argv[1], sys.argv[2]
+SECRET = "hunter2-correct-horse-battery"
+TARGET = """
+import sys
+TOKEN = "%s"
+BLOB = TOKEN.encode() * 2
+CONFIG = {"password": TOKEN}
+print("READY", flush=True)
+sys.stdin.readline()
+""" % SECRET
+
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(("ok: " if cond else "FAIL: ") + what)
+    failures += not cond
+
+
+tmp = tempfile.mkdtemp(prefix="hs-novalues-")
+target = subprocess.Popen([PYTHON, "-c", TARGET], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True)
+try:
+    check(target.stdout.readline().strip() == "READY", "target ready")
+    with_values = os.path.join(tmp, "with.hsnap")
+    without = os.path.join(tmp, "without.hsnap")
+    for path, extra in ((with_values, []), (without, ["--no-values"])):
+        p = subprocess.run([HEAPSNAP, "capture", "--pid", str(target.pid), "-o", path] + extra,
+                           capture_output=True, text=True)
+        check(p.returncode == 0, "capture %s: %s" % (" ".join(extra) or "(values)", p.stderr.strip()))
+    check(SECRET.encode() in open(with_values, "rb").read(), "a normal capture holds the secret")
+    data = open(without, "rb").read()
+    check(SECRET.encode() not in data and b"hunter2" not in data, "--no-values holds no part of it")
+    exported = subprocess.run([HEAPSNAP, "export", without], capture_output=True, text=True).stdout
+    objects = [l for l in exported.splitlines() if l.startswith('{"t":"object"')]
+    check(objects and not any('"value":' in l for l in objects), "no object has a value preview")
+    check('{"t":"meta","key":"values","value":"false"}' in exported, "meta says values=false")
+    db = os.path.join(tmp, "without.db")
+    p = subprocess.run([HEAPSNAP, "load", without, "-o", db], capture_output=True, text=True)
+    check(p.returncode == 0 and SECRET.encode() not in open(db, "rb").read(),
+          "nor does its database")
+finally:
+    target.stdin.close()
+    target.wait(timeout=30)
+print("%d failed" % failures)
+sys.exit(1 if failures else 0)
