@@ -233,6 +233,7 @@ struct type_info {
 	bool declared;
 	bool heap;    /* a heap type: its instances own a reference to it */
 	bool subtype; /* made by a class statement: tp_traverse is subtype_traverse */
+	bool plain;   /* no labels and no owned edges (static type of SHAPE_OTHER): skip both */
 	uint8_t shape;
 	uint8_t size_kind;
 	PyCFunction sizeof_fn;
@@ -577,10 +578,8 @@ static PyObject *lookup_sizeof(PyTypeObject *tp, PyMethodDef **def)
 	return tp ? _PyType_Lookup(tp, str_sizeof) : object_sizeof;
 }
 
-static struct type_info *type_info(struct walk *k, PyTypeObject *tp)
+static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 {
-	if (tp == k->last_ti.tp) /* neighbours in memory often share a type */
-		return k->last_ti.ti;
 	if ((k->ntypes + 1) * 2 > k->types_mask + 1) {
 		size_t cap = 2 * (k->types_mask + 1);
 		struct type_info *v = calloc(cap, sizeof(*v));
@@ -627,7 +626,15 @@ static struct type_info *type_info(struct walk *k, PyTypeObject *tp)
 	ti->shape = shape_of(tp);
 	ti->heap = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
 	ti->subtype = ti->heap && tp->tp_traverse == subtype_traverse;
+	ti->plain = !ti->heap && ti->shape == SHAPE_OTHER;
 	return ti;
+}
+
+static inline struct type_info *type_info(struct walk *k, PyTypeObject *tp)
+{
+	if (tp == k->last_ti.tp) /* neighbours in memory often share a type */
+		return k->last_ti.ti;
+	return type_info_lookup(k, tp);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1152,7 +1159,7 @@ static double elapsed(const struct walk *k)
 	return (double)(t.tv_sec - k->start.tv_sec) + (double)(t.tv_nsec - k->start.tv_nsec) / 1e9;
 }
 
-static void progress(struct walk *k, const char *what, size_t done, size_t total)
+static inline void progress(struct walk *k, const char *what, size_t done, size_t total)
 {
 	if (k->opts->progress && (done % PROGRESS_EVERY == 0 || done == total))
 		fprintf(stderr, "heapsnap: %.3f s: %s %zu/%zu objects\n", elapsed(k), what, done,
@@ -1198,17 +1205,21 @@ static void follow(struct walk *k)
 	while (k->nstack && !k->err) {
 		PyObject *o = k->stack[--k->nstack];
 		PyTypeObject *tp = Py_TYPE(o);
+		bool known = tp == k->last_ti.tp; /* added with the previous object */
 		const struct type_info *ti = type_info(k, tp);
 		if (!ti) {
 			k->err = &hs_error_nomem;
 			return;
 		}
-		add(k, (PyObject *)tp, GEN_CODE_NONE);
+		if (!known)
+			add(k, (PyObject *)tp, GEN_CODE_NONE);
 		if (tp->tp_traverse && PyObject_IS_GC(o))
 			tp->tp_traverse(o, visit_add, k);
-		owned_edges(k, o, ti);
-		for (size_t j = 0; j < k->nowned; j++)
-			add(k, k->owned[j].ptr, GEN_CODE_NONE);
+		if (!ti->plain) {
+			owned_edges(k, o, ti);
+			for (size_t j = 0; j < k->nowned; j++)
+				add(k, k->owned[j].ptr, GEN_CODE_NONE);
+		}
 		if (ti->shape == SHAPE_DICT) { /* keys: owned, or label targets of split tables */
 			Py_ssize_t pos = 0;
 			PyObject *key, *value;
@@ -1410,7 +1421,7 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 		if (positional && n)
 			memcpy(k->tedges, items, n * sizeof(*items));
 	}
-	if (positional)
+	if (positional || ti->plain)
 		k->nlabels = 0;
 	else
 		build_labels(k, o, ti);
@@ -1431,7 +1442,9 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 		if (err)
 			return err;
 	}
-	owned_edges(k, o, ti);
+	k->nowned = 0;
+	if (!ti->plain)
+		owned_edges(k, o, ti);
 	if (k->err)
 		return k->err;
 	for (size_t i = 0; i < k->nlabels; i++) {
