@@ -4,15 +4,17 @@
  * Two passes, both under the GIL, neither allocating a Python object that could be in the
  * snapshot and neither holding a reference while refcounts are read:
  *   1. collect: every object of the three GC generation lists and the permanent one (with its
- *      generation), the roots (sys.modules, builtins, every thread's frames), then a worklist
- *      over what tp_traverse visits, the owned references a type does not traverse (DESIGN.md
- *      "owned" edges: str keys of dicts, code constants, type names...), each object's type and
- *      each weak reference's referent.  Addresses go to a C array and an address hash set.
- *   2. emit: sort the addresses (the writer wants increasing addresses), then for each object
- *      its size (sys.getsizeof's value: the type's own __sizeof__ C function called directly, or
- *      object.__sizeof__'s formula), refcount, flags, the edges tp_traverse visits now (exactly
- *      gc.get_referents) labelled from what the container says about them, its owned edges and
- *      its value preview; then the weak links and the roots.
+ *      generation), the roots (sys.modules, builtins, every thread's frames), and, depth first
+ *      from each, what tp_traverse visits, the owned references a type does not traverse
+ *      (DESIGN.md "owned" edges: str keys of dicts, code constants, type names...), each
+ *      object's type and each weak reference's referent.  The set of objects found is a bitmap
+ *      per page of memory (struct objset), small enough to stay in the cache.
+ *   2. emit: number the objects in address order (the writer wants increasing addresses) from
+ *      the bitmaps, then for each object its size (sys.getsizeof's value: computed here for
+ *      str, int, list, set, bytearray and object.__sizeof__'s formula, else the type's own
+ *      __sizeof__ C function called directly), refcount, flags, the edges tp_traverse visits
+ *      now (exactly gc.get_referents) labelled from what the container says about them, its
+ *      owned edges and its value preview; then the weak links and the roots.
  *
  * The GC lists are found without internal headers: a freshly tracked object sits at the tail
  * of generation 0, so its PyGC_Head.next is the list head inside struct _gc_runtime_state,
