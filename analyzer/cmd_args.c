@@ -1,6 +1,7 @@
 /*
  * cmd_args.c — the argument parsing every database command shares: positional arguments (SNAP,
- * ADDR, ...) mixed with --format, -n/--limit/--top, --by, --section, --list and -o (store.h).
+ * ADDR, ...) mixed with --format, -n/--limit/--top, --by, --section, --list, -o and --dot
+ * (store.h).
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -11,15 +12,12 @@
 int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int min_pos,
                  int max_pos, struct hs_cmd_args *ret)
 {
-	static const struct option all[] = {{"format", required_argument, NULL, 'f'},
-	                                    {"limit", required_argument, NULL, 'n'},
-	                                    {"top", required_argument, NULL, 'n'},
-	                                    {"by", required_argument, NULL, 'b'},
-	                                    {"section", required_argument, NULL, 's'},
-	                                    {"list", no_argument, NULL, 'l'},
-	                                    {"output", required_argument, NULL, 'o'},
-	                                    {"help", no_argument, NULL, 'h'},
-	                                    {NULL, 0, NULL, 0}};
+	static const struct option all[] = {
+	    {"format", required_argument, NULL, 'f'},  {"limit", required_argument, NULL, 'n'},
+	    {"top", required_argument, NULL, 'n'},     {"by", required_argument, NULL, 'b'},
+	    {"section", required_argument, NULL, 's'}, {"list", no_argument, NULL, 'l'},
+	    {"output", required_argument, NULL, 'o'},  {"dot", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
 	const char *cmd = argv[0];
 	ret->npos = 0;
 	ret->pos = argv + 1;
@@ -27,7 +25,7 @@ int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int 
 	/* "+": stop at each positional argument, move it to the front of argv (to a slot already
 	 * read) and go on, so options may come before or after them; "--" ends the options. */
 	for (;;) {
-		int c = getopt_long(argc, argv, "+f:n:b:s:lo:h", all, NULL);
+		int c = getopt_long(argc, argv, "+f:n:b:s:lo:dh", all, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
@@ -65,6 +63,9 @@ int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int 
 			break;
 		case 'o':
 			ret->output = optarg;
+			break;
+		case 'd':
+			ret->dot = true;
 			break;
 		}
 	}

@@ -88,11 +88,12 @@ struct hs_cmd_args {
 	const char *section; /* --section, for diff */
 	bool list;           /* --list, for query */
 	const char *output;  /* -o, for load */
+	bool dot;            /* --dot, for path and cycles */
 	int npos;
 	char **pos; /* positional arguments */
 };
 /* Parses argv for command cmd with usage text help; opts is a string of the optional letters it
- * accepts among "nbslo" (-n, --by, --section, --list, -o).  Returns -1 when the command should
+ * accepts among "nbslod" (-n, --by, --section, --list, -o, --dot).  Returns -1 when the command should
  * go on, or the exit code (help printed: 0, usage error: 2). */
 int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int min_pos,
                  int max_pos, struct hs_cmd_args *ret);
