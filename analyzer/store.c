@@ -55,12 +55,17 @@ static const char index_sql[] = "CREATE UNIQUE INDEX objects_addr ON objects(add
 
 struct builder {
 	sqlite3 *db;
-	const char *path; /* for messages */
+	const char *path;      /* for messages */
+	const char *path_snap; /* hs_store_stream's snapshot */
 	const struct hs_snapshot *snap;
 	const struct hs_analysis *a;
 	hs_progress_fn *progress;
 	void *progress_arg;
 	uint32_t *nreferrers; /* strong edges into each object */
+	/* hs_store_stream: */
+	uint32_t *inrefs;   /* traverse and owned edges into each object (for ext_refs) */
+	uint64_t bytes;     /* the objects' total size */
+	const char *stream; /* NULL, or the meta note of a streamed load */
 };
 
 static struct hs_error *db_error(struct builder *b, const char *what)
@@ -422,23 +427,24 @@ static struct hs_error *insert_meta(struct builder *b)
 {
 	const struct hs_snapshot *snap = b->snap;
 	char *abs = realpath(snap->path, NULL);
-	uint64_t bytes = 0;
-	for (uint64_t i = 0; i < snap->nobjects; i++)
-		bytes += snap->size[i];
+	uint64_t bytes = b->bytes;
+	if (!b->stream)
+		for (uint64_t i = 0; i < snap->nobjects; i++)
+			bytes += snap->size[i];
 	char *sql = sqlite3_mprintf(
 	    "INSERT INTO meta VALUES ('schema_version', '%d'), ('application', 'heapsnap'),"
 	    "('created_by', 'heapsnap %s'), ('snapshot', %Q), ('snapshot_size', '%llu'),"
 	    "('producer', %Q), ('runtime', %Q), ('runtime_version', %Q), ('pointer_size', '%u'),"
 	    "('pid', '%u'), ('time_ns', '%llu'), ('method', '%d'), ('objects', '%llu'),"
-	    "('edges', '%llu'), ('bytes', '%llu'), ('salvage_warning', %Q);"
+	    "('edges', '%llu'), ('bytes', '%llu'), ('salvage_warning', %Q), ('analysis', %Q);"
 	    "PRAGMA user_version = %d; PRAGMA application_id = %d;",
 	    HS_STORE_SCHEMA_VERSION, HS_VERSION, abs ? abs : snap->path,
 	    (unsigned long long)snap->file_size, snap->header.producer, snap->header.runtime,
 	    snap->header.runtime_version, snap->header.pointer_size, snap->header.pid,
 	    (unsigned long long)snap->header.time_ns, (int)snap->header.method,
 	    (unsigned long long)snap->nobjects, (unsigned long long)snap->nedges,
-	    (unsigned long long)bytes, snap->salvage_warning, HS_STORE_SCHEMA_VERSION,
-	    HS_STORE_APPLICATION_ID);
+	    (unsigned long long)bytes, snap->salvage_warning, b->stream ? b->stream : "complete",
+	    HS_STORE_SCHEMA_VERSION, HS_STORE_APPLICATION_ID);
 	free(abs);
 	if (!sql)
 		return &hs_error_nomem;
@@ -485,8 +491,9 @@ static struct hs_error *build(struct builder *b)
 	return err;
 }
 
-struct hs_error *hs_store_build(const struct hs_snapshot *snap, const struct hs_analysis *a,
-                                const char *db_path, hs_progress_fn *progress, void *progress_arg)
+/* Runs body(b) on a new database at db_path.tmpPID and renames it into place when it succeeds. */
+static struct hs_error *create_db(struct builder *b, const char *db_path,
+                                  struct hs_error *(*body)(struct builder *))
 {
 	char *tmp;
 	if (asprintf(&tmp, "%s.tmp%d", db_path, (int)getpid()) < 0)
@@ -496,34 +503,236 @@ struct hs_error *hs_store_build(const struct hs_snapshot *snap, const struct hs_
 		free(tmp);
 		return err;
 	}
-	struct builder b = {.path = db_path,
-	                    .snap = snap,
-	                    .a = a,
-	                    .progress = progress,
-	                    .progress_arg = progress_arg};
-	struct hs_error *err = NULL;
 	/* The database holds what the snapshot holds (value previews): private, like it. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		err = hs_error_errno(errno, tmp, "create");
+		struct hs_error *err = hs_error_errno(errno, tmp, "create");
 		free(tmp);
 		return err;
 	}
 	close(fd);
-	if (sqlite3_open_v2(tmp, &b.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	struct hs_error *err = NULL;
+	if (sqlite3_open_v2(tmp, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK)
-		err = db_error(&b, "create");
+		err = db_error(b, "create");
 	/* Not SQLITE_DBCONFIG_DEFENSIVE here: it turns journal_mode=OFF into a no-op, and this
 	 * connection only ever sees the file it is creating. */
 	if (!err)
-		err = build(&b);
-	if (sqlite3_close(b.db) != SQLITE_OK && !err)
-		err = db_error(&b, "close");
-	free(b.nreferrers);
+		err = body(b);
+	if (sqlite3_close(b->db) != SQLITE_OK && !err)
+		err = db_error(b, "close");
 	if (!err && rename(tmp, db_path) != 0)
 		err = hs_error_errno(errno, db_path, "rename into place");
 	if (err)
 		unlink(tmp);
 	free(tmp);
+	return err;
+}
+
+struct hs_error *hs_store_build(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                                const char *db_path, hs_progress_fn *progress, void *progress_arg)
+{
+	struct builder b = {.path = db_path,
+	                    .snap = snap,
+	                    .a = a,
+	                    .progress = progress,
+	                    .progress_arg = progress_arg};
+	struct hs_error *err = create_db(&b, db_path, build);
+	free(b.nreferrers);
+	return err;
+}
+
+/* The streamed load (OUT-OF-CORE.md).  Pass 1 counts each object's incoming edges (8 bytes per
+ * object: the only memory that grows with the heap besides SQLite's bounded cache); pass 2
+ * inserts each run's objects and edges as it is decoded. */
+static struct hs_error *count_run(void *arg, const struct hs_snapshot *snap,
+                                  const struct hs_run *run)
+{
+	struct builder *b = arg;
+	if (run->first == 0) {
+		b->nreferrers = calloc(snap->nobjects, sizeof(uint32_t));
+		b->inrefs = calloc(snap->nobjects, sizeof(uint32_t));
+		if (!b->nreferrers || !b->inrefs)
+			return &hs_error_nomem;
+	}
+	uint64_t nedges = snap->edge_start[run->n] - run->first_edge;
+	for (uint64_t i = 0; i < run->n; i++)
+		b->bytes += snap->size[i];
+	for (uint64_t e = 0; e < nedges; e++) {
+		b->nreferrers[snap->edge_dst[e]]++;
+		if (snap->edge_kind[e] != HS_EDGE_CONSERVATIVE)
+			b->inrefs[snap->edge_dst[e]]++;
+	}
+	return NULL;
+}
+
+/* Object run->first + i of a streamed run: the columns a run gives; the graph analyses NULL. */
+static void bind_streamed_object(struct builder *b, sqlite3_stmt *stmt, int p,
+                                 const struct hs_snapshot *snap, uint64_t first, uint64_t i)
+{
+	uint64_t id = first + i;
+	uint8_t flags = snap->flags[i];
+	int64_t ext =
+	    (int64_t)(snap->refcnt[i] > INT64_MAX ? INT64_MAX : snap->refcnt[i]) - b->inrefs[id];
+	if (flags & HS_OBJ_IMMORTAL)
+		ext = 0;
+	for (int c = 0; c < OBJECT_COLS; c++)
+		sqlite3_bind_null(stmt, p + c);
+	sqlite3_bind_int64(stmt, p, (sqlite3_int64)id);
+	bind_u64(stmt, p + 1, snap->addr[i]);
+	sqlite3_bind_int64(stmt, p + 2, snap->type[i]);
+	bind_u64(stmt, p + 3, snap->size[i]);
+	bind_u64(stmt, p + 4, snap->refcnt[i]);
+	sqlite3_bind_int(stmt, p + 5, flags & HS_OBJ_GC ? 1 : 0);
+	if (snap->generation[i] != HS_GEN_NONE)
+		sqlite3_bind_int(stmt, p + 6, snap->generation[i]);
+	sqlite3_bind_int(stmt, p + 7, flags & HS_OBJ_IMMORTAL ? 1 : 0);
+	sqlite3_bind_int64(stmt, p + 9, ext);
+	sqlite3_bind_int(stmt, p + 15, ext > 0);
+	bind_u64(stmt, p + 18, snap->edge_start[i + 1] - snap->edge_start[i]);
+	sqlite3_bind_int64(stmt, p + 19, b->nreferrers[id]);
+	sqlite3_bind_int(stmt, p + 20, flags);
+}
+
+/* Edge e (global) of object first + i: labels that name another object (dict keys,
+ * attributes) need that object's value, which a stream does not hold: they are NULL. */
+static void bind_streamed_edge(sqlite3_stmt *stmt, int p, const struct hs_snapshot *snap,
+                               const struct hs_run *run, uint64_t i, uint64_t e)
+{
+	uint64_t k = e - run->first_edge;
+	char num[32];
+	bind_u64(stmt, p, e);
+	bind_u64(stmt, p + 1, run->first + i);
+	sqlite3_bind_int64(stmt, p + 2, snap->edge_dst[k]);
+	uint32_t v = snap->edge_label[k];
+	switch (snap->edge_form[k]) {
+	case HS_LABEL_ORDINAL:
+	case HS_LABEL_INDEX:
+		sqlite3_bind_text(stmt, p + 3, num,
+		                  snprintf(num, sizeof(num), "[%llu]",
+		                           (unsigned long long)(snap->edge_form[k] == HS_LABEL_INDEX
+		                                                    ? v
+		                                                    : e - snap->edge_start[i])),
+		                  SQLITE_TRANSIENT);
+		break;
+	case HS_LABEL_STRING:
+		sqlite3_bind_text(stmt, p + 3, snap->strings[v].s, (int)snap->strings[v].len,
+		                  SQLITE_STATIC);
+		break;
+	default:
+		sqlite3_bind_null(stmt, p + 3);
+	}
+	sqlite3_bind_int(stmt, p + 4, snap->edge_kind[k]);
+}
+
+struct stream_state {
+	struct builder *b;
+	sqlite3_stmt *objects, *object; /* BATCH_ROWS rows, one row */
+	sqlite3_stmt *edges, *edge;
+};
+
+/* Inserts one run: whole batches, then the run's last rows one by one (a run's arrays live
+ * only during its call, so no batch spans two runs). */
+static struct hs_error *insert_streamed_run(void *arg, const struct hs_snapshot *snap,
+                                            const struct hs_run *run)
+{
+	struct stream_state *st = arg;
+	struct builder *b = st->b;
+	struct hs_error *err = NULL;
+	if (run->first == 0) {
+		/* The small sections are decoded by now: meta, types, weak links and roots. */
+		b->snap = snap;
+		err = insert_meta(b);
+		if (!err)
+			err = insert_small(b, "INSERT INTO types VALUES (?,?,?,?,?,?,?,?,?)",
+			                   snap->ntypes, fill_type);
+		if (!err)
+			err = insert_small(b, "INSERT INTO weakrefs VALUES (?,?,?)", snap->nweak,
+			                   fill_weak);
+		if (!err)
+			err = insert_small(b, "INSERT INTO roots VALUES (?,?,?)", snap->nroots,
+			                   fill_root);
+	}
+	for (uint64_t i = 0; !err && i < run->n;) {
+		int rows = run->n - i >= BATCH_ROWS ? BATCH_ROWS : 1;
+		sqlite3_stmt *stmt = rows == 1 ? st->object : st->objects;
+		for (int r = 0; r < rows; r++, i++)
+			bind_streamed_object(b, stmt, 1 + r * OBJECT_COLS, snap, run->first, i);
+		err = step_reset(b, stmt);
+	}
+	uint64_t end = snap->edge_start[run->n];
+	for (uint64_t i = 0, e = run->first_edge; !err && e < end;) {
+		int rows = end - e >= BATCH_ROWS ? BATCH_ROWS : 1;
+		sqlite3_stmt *stmt = rows == 1 ? st->edge : st->edges;
+		for (int r = 0; r < rows; r++, e++) {
+			while (snap->edge_start[i + 1] <= e)
+				i++;
+			bind_streamed_edge(stmt, 1 + r * EDGE_COLS, snap, run, i, e);
+		}
+		err = step_reset(b, stmt);
+	}
+	report(b, "objects", run->first + run->n, snap->nobjects);
+	return err;
+}
+
+/* The body of hs_store_stream's database (create_db). */
+static struct hs_error *build_streamed(struct builder *b)
+{
+	/* A bounded page cache, and temporary files for the referrers sort. */
+	struct hs_error *err = exec(b, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+	                               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=FILE;"
+	                               "PRAGMA cache_size=-32768; PRAGMA threads=2; BEGIN;");
+	if (!err)
+		err = exec(b, schema_sql);
+	struct stream_state st = {b, NULL, NULL, NULL, NULL};
+	if (!err)
+		err = prepare_insert(b, "objects", OBJECT_COLS, BATCH_ROWS, &st.objects);
+	if (!err)
+		err = prepare_insert(b, "objects", OBJECT_COLS, 1, &st.object);
+	if (!err)
+		err = prepare_insert(b, "edges", EDGE_COLS, BATCH_ROWS, &st.edges);
+	if (!err)
+		err = prepare_insert(b, "edges", EDGE_COLS, 1, &st.edge);
+	if (!err)
+		err = hs_snapshot_stream(b->path_snap, insert_streamed_run, &st);
+	sqlite3_finalize(st.objects);
+	sqlite3_finalize(st.object);
+	sqlite3_finalize(st.edges);
+	sqlite3_finalize(st.edge);
+	if (!err && !b->snap)
+		err = hs_error_create(HS_ERROR_USAGE, "%s: no objects: load it without --stream",
+		                      b->path_snap);
+	/* SQLite sorts the referrers by destination in bounded memory (temporary files). */
+	if (!err) {
+		report(b, "referrers", 0, 1);
+		err =
+		    exec(b, "INSERT INTO referrers SELECT dst, id, src FROM edges ORDER BY dst, id;"
+		            "UPDATE objects SET is_root = 1 WHERE id IN (SELECT obj FROM roots);");
+	}
+	if (!err) {
+		report(b, "indexes", 0, 1);
+		err = exec(b, index_sql);
+	}
+	if (!err)
+		err = exec(b, "COMMIT; PRAGMA analysis_limit=1000; ANALYZE;");
+	report(b, "indexes", 1, 1);
+	return err;
+}
+
+struct hs_error *hs_store_stream(const char *snap_path, const char *db_path,
+                                 hs_progress_fn *progress, void *progress_arg)
+{
+	struct builder b = {.path = db_path,
+	                    .path_snap = snap_path,
+	                    .progress = progress,
+	                    .progress_arg = progress_arg,
+	                    .stream = "partial: streamed load (heapsnap load --stream): no value "
+	                              "previews, dict-key and attribute labels, GC garbage, SCCs, "
+	                              "dominators, retained sizes, depths or paths"};
+	struct hs_error *err = hs_snapshot_stream(snap_path, count_run, &b);
+	if (!err)
+		err = create_db(&b, db_path, build_streamed);
+	free(b.nreferrers);
+	free(b.inrefs);
 	return err;
 }

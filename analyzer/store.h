@@ -43,6 +43,12 @@ struct hs_error *hs_store_open(const char *path, sqlite3 **ret);
 /* Loads snap_path, analyzes it and writes db_path, showing progress on stderr when it is a
  * terminal and the work takes over a second. */
 struct hs_error *hs_store_load(const char *snap_path, const char *db_path);
+/* The streamed load of OUT-OF-CORE.md (`heapsnap load --stream`): the database from the snapshot
+ * decoded run by run, in memory bounded by a run, SQLite's cache and 8 bytes per object; the
+ * graph analyses (and value previews, key and attribute labels) are NULL and meta.analysis says
+ * so. */
+struct hs_error *hs_store_stream(const char *snap_path, const char *db_path,
+                                 hs_progress_fn *progress, void *progress_arg);
 
 /* Registers hs_deep_size(id), hs_path(id) and hs_type(id) on db.  The snapshot that
  * hs_deep_size needs is opened on first use from meta('snapshot').  Returns an SQLite code. */

@@ -244,6 +244,22 @@ struct hs_snapshot {
  * snapshot with salvage_warning set when allow_salvage is true; otherwise the first problem is
  * the error ("PATH: offset N: what was wrong"). */
 struct hs_error *hs_snapshot_open(const char *path, bool allow_salvage, struct hs_snapshot **ret);
+
+/* One run of objects given by hs_snapshot_stream: objects first .. first + n - 1. */
+struct hs_run {
+	uint64_t first, n;
+	uint64_t first_edge; /* the global index of the run's first edge */
+};
+typedef struct hs_error *hs_run_fn(void *arg, const struct hs_snapshot *snap,
+                                   const struct hs_run *run);
+/* Reads PATH in memory bounded by one run (HS_CHUNK_OBJECTS objects) instead of the whole heap:
+ * the small sections (strings, types, meta, weak links, roots) are decoded into a snapshot as by
+ * hs_snapshot_open, with nobjects and nedges the totals, but its per-object and per-edge arrays
+ * hold one run at a time: fn is called for each run in order with addr[i] ... the object
+ * run->first + i, edge_start[i] its first edge (a global index) and edge_dst[e -
+ * run->first_edge] ... its edges.  Value previews are not decoded (value[] is 0).  Each run's
+ * pages of the mapping are dropped once decoded.  No salvage; fn's error ends the stream. */
+struct hs_error *hs_snapshot_stream(const char *path, hs_run_fn *fn, void *arg);
 void hs_snapshot_destroy(struct hs_snapshot *snap);
 
 /* Index of the object at addr, or -1. Binary search: objects are sorted by address. */
@@ -278,7 +294,16 @@ void hs_json_string(FILE *out, const char *s, size_t len);
  */
 uint32_t hs_crc32c(uint32_t crc, const void *buf, size_t len);
 /* Encodes v as an unsigned LEB128 varint into buf (10 bytes suffice); returns bytes written. */
-size_t hs_varint_put(uint8_t *buf, uint64_t v);
+static inline size_t hs_varint_put(uint8_t *buf, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		buf[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	buf[n++] = (uint8_t)v;
+	return n;
+}
 /* Decodes a varint from [p, end); returns bytes consumed, or 0 if truncated or over 10 bytes or
  * overflowing 64 bits. */
 size_t hs_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *ret);

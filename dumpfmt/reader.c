@@ -33,6 +33,9 @@ struct cursor {
 	const struct hs_snapshot *snap;
 	const uint8_t *p, *end;
 	struct hs_error *err;
+	/* hs_snapshot_stream: the per-object arrays start at object base, the edge arrays at edge
+	 * ebase (0 and 0 for hs_snapshot_open). */
+	uint64_t base, ebase;
 };
 
 static uint64_t file_offset(const struct cursor *c)
@@ -146,6 +149,7 @@ struct reader {
 	size_t nsections;
 	struct totals t;
 	size_t damaged_at; /* index of the first section not read (nsections when none) */
+	bool stream;       /* hs_snapshot_stream: OBJECTS, EDGES and VALUES are left to it */
 	char *damage;      /* what was wrong there, for the salvage warning */
 };
 
@@ -334,7 +338,7 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 			           r->nsections ? "a second HEADER is not allowed"
 			                        : "the HEADER section must come first");
 		/* The totals count only sections that were added: a salvage decodes no others. */
-		struct cursor sc = {snap, payload, payload + len, NULL};
+		struct cursor sc = {snap, payload, payload + len, NULL, 0, 0};
 		struct totals t = r->t;
 		if (!count_section(&sc, kind, &t)) {
 			c->err = sc.err;
@@ -348,7 +352,7 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 		}
 		r->t = t;
 		if (kind == HS_SEC_INDEX) {
-			struct cursor ic = {snap, payload, payload + len, NULL};
+			struct cursor ic = {snap, payload, payload + len, NULL, 0, 0};
 			if (!check_index(r, &ic, (uint64_t)(p - base))) {
 				c->err = ic.err;
 				return false;
@@ -363,17 +367,21 @@ static bool walk_sections(struct reader *r, struct cursor *c)
  * mapping are dropped from memory (about 15 bytes per object at 3 edges each): MADV_DONTNEED on
  * a private read-only file mapping only discards clean pages, and a later read faults them back
  * in from the file.  The other sections stay: strings and values point into the mapping. */
-static void drop_decoded_pages(const struct reader *r)
+static void drop_pages(const uint8_t *p, uint64_t len)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)p + len) & ~(page - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+static void drop_decoded_pages(const struct reader *r)
+{
 	for (size_t i = 0; i < r->nsections; i++) {
 		const struct section *s = &r->sections[i];
-		if (s->kind != HS_SEC_OBJECTS && s->kind != HS_SEC_EDGES)
-			continue;
-		uintptr_t lo = ((uintptr_t)s->payload + page - 1) & ~(page - 1);
-		uintptr_t hi = ((uintptr_t)s->payload + s->len) & ~(page - 1);
-		if (hi > lo)
-			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		if (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES)
+			drop_pages(s->payload, s->len);
 	}
 }
 
@@ -456,7 +464,7 @@ static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
 	get_varint(c, &n, "OBJECTS count");
 	if (!get_varint(c, &addr, "OBJECTS first address"))
 		return false;
-	if (first && addr <= snap->addr[first - 1])
+	if (first > c->base && addr <= snap->addr[first - 1 - c->base])
 		return bad(c, "OBJECTS run starts at 0x%llx, not above the previous object",
 		           (unsigned long long)addr);
 	/* In a salvage, objects past the last whole EDGES run are dropped. */
@@ -485,12 +493,13 @@ static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
 			return bad(c, "object %llu: generation code %u", (unsigned long long)i,
 			           gen);
 		}
-		snap->addr[i] = addr;
-		snap->type[i] = type;
-		snap->size[i] = typeword & 1 ? size : snap->types[type].default_size;
-		snap->refcnt[i] = refcnt;
-		snap->flags[i] = fb & HS_OBJ_FLAG_MASK;
-		snap->generation[i] = gen == HS_GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen;
+		uint64_t k = i - c->base;
+		snap->addr[k] = addr;
+		snap->type[k] = type;
+		snap->size[k] = typeword & 1 ? size : snap->types[type].default_size;
+		snap->refcnt[k] = refcnt;
+		snap->flags[k] = fb & HS_OBJ_FLAG_MASK;
+		snap->generation[k] = gen == HS_GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen;
 	}
 	return first + n > snap->nobjects || at_end(c, "OBJECTS");
 }
@@ -507,7 +516,7 @@ static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *n
 	uint64_t run_end = e + count;
 	for (uint64_t src = first; src < first + n; src++) {
 		uint64_t k, head, prev = src;
-		snap->edge_start[src] = e;
+		snap->edge_start[src - c->base] = e;
 		if (!get_varint(c, &k, "edge count"))
 			return false;
 		if (k > run_end - e)
@@ -559,10 +568,10 @@ static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *n
 				(*dropped)++;
 				continue;
 			}
-			snap->edge_dst[e] = (uint32_t)dst;
-			snap->edge_kind[e] = kind;
-			snap->edge_form[e] = form;
-			snap->edge_label[e] = (uint32_t)label;
+			snap->edge_dst[e - c->ebase] = (uint32_t)dst;
+			snap->edge_kind[e - c->ebase] = kind;
+			snap->edge_form[e - c->ebase] = form;
+			snap->edge_label[e - c->ebase] = (uint32_t)label;
 			e++;
 		}
 	}
@@ -571,7 +580,7 @@ static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *n
 	if (!salvage && e != run_end)
 		return bad(c, "EDGES run declares %llu edges, holds %llu",
 		           (unsigned long long)count, (unsigned long long)(e - *next_edge));
-	snap->edge_start[first + n] = e;
+	snap->edge_start[first + n - c->base] = e;
 	*next_edge = e;
 	return true;
 }
@@ -653,28 +662,31 @@ static bool decode_roots(struct cursor *c, struct hs_snapshot *snap, bool salvag
 			return &hs_error_nomem;                                                    \
 	} while (0)
 
+/* Allocates the arrays at their final size; in a stream, the per-object and per-edge arrays at
+ * size 1 (hs_snapshot_stream grows them to a run's size). */
 static struct hs_error *allocate(struct hs_snapshot *snap, const struct totals *t,
-                                 uint64_t nobjects)
+                                 uint64_t nobjects, bool stream)
 {
 	snap->nstrings = (uint32_t)t->strings;
 	snap->ntypes = (uint32_t)t->types;
 	snap->nobjects = nobjects;
+	uint64_t n = stream ? 0 : nobjects, ne = stream ? 0 : t->edges;
 	ALLOC(strings, t->strings);
 	ALLOC(types, t->types);
 	ALLOC(meta, 2 * t->meta);
-	ALLOC(addr, nobjects);
-	ALLOC(type, nobjects);
-	ALLOC(size, nobjects);
-	ALLOC(refcnt, nobjects);
-	ALLOC(flags, nobjects);
-	ALLOC(generation, nobjects);
-	ALLOC(value, nobjects);
-	ALLOC(edge_start, nobjects + 1);
-	ALLOC(edge_dst, t->edges);
-	ALLOC(edge_kind, t->edges);
-	ALLOC(edge_form, t->edges);
-	ALLOC(edge_label, t->edges);
-	ALLOC(values, t->values);
+	ALLOC(addr, n);
+	ALLOC(type, n);
+	ALLOC(size, n);
+	ALLOC(refcnt, n);
+	ALLOC(flags, n);
+	ALLOC(generation, n);
+	ALLOC(value, n);
+	ALLOC(edge_start, n + 1);
+	ALLOC(edge_dst, ne);
+	ALLOC(edge_kind, ne);
+	ALLOC(edge_form, ne);
+	ALLOC(edge_label, ne);
+	ALLOC(values, stream ? 0 : t->values);
 	ALLOC(weak, t->weak);
 	ALLOC(roots, t->roots);
 	return NULL;
@@ -691,7 +703,7 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 	else if (r->t.edges_runs_objects != r->t.objects)
 		return hs_error_create(HS_ERROR_FORMAT, "%s: objects %llu.. have no EDGES run",
 		                       snap->path, (unsigned long long)r->t.edges_runs_objects);
-	struct hs_error *err = allocate(snap, &r->t, nobjects);
+	struct hs_error *err = allocate(snap, &r->t, nobjects, r->stream);
 	if (err)
 		return err;
 	/* Types, strings and objects first: edges, values and links are checked against them. */
@@ -704,8 +716,11 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 			const struct section *s = &r->sections[i];
 			if (s->kind != order[o])
 				continue;
-			struct cursor c = {snap, s->payload, s->payload + s->len, NULL};
+			struct cursor c = {snap, s->payload, s->payload + s->len, NULL, 0, 0};
 			bool ok = true;
+			if (r->stream && (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES ||
+			                  s->kind == HS_SEC_VALUES))
+				continue;
 			switch (s->kind) {
 			case HS_SEC_HEADER:
 				ok = decode_header(&c, snap, header_strs);
@@ -755,7 +770,7 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 				return c.err;
 		}
 	}
-	snap->nedges = next_edge;
+	snap->nedges = r->stream ? r->t.edges : next_edge;
 	for (uint32_t t = 0; t < snap->ntypes; t++)
 		if (snap->types[t].type_object > nobjects)
 			snap->types[t].type_object = 0; /* its object was lost in a salvage */
@@ -772,14 +787,16 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 	return NULL;
 }
 
-struct hs_error *hs_snapshot_open(const char *path, bool allow_salvage, struct hs_snapshot **ret)
+/* hs_snapshot_open, or with stream the start of hs_snapshot_stream (no salvage then). */
+static struct hs_error *open_snapshot(const char *path, bool allow_salvage, bool stream,
+                                      struct hs_snapshot **ret)
 {
 	struct hs_snapshot *snap = calloc(1, sizeof(*snap));
 	if (!snap)
 		return &hs_error_nomem;
 	struct hs_error *err = NULL;
 	char *header_strs[3] = {NULL, NULL, NULL};
-	struct reader r = {.snap = snap};
+	struct reader r = {.snap = snap, .stream = stream};
 	snap->path = strdup(path);
 	if (!snap->path) {
 		err = &hs_error_nomem;
@@ -813,7 +830,7 @@ struct hs_error *hs_snapshot_open(const char *path, bool allow_salvage, struct h
 	}
 	snap->map_len = (size_t)st.st_size;
 
-	struct cursor c = {snap, NULL, NULL, NULL};
+	struct cursor c = {snap, NULL, NULL, NULL, 0, 0};
 	bool complete = walk_sections(&r, &c);
 	r.damaged_at = r.nsections;
 	if (!complete) {
@@ -834,7 +851,7 @@ struct hs_error *hs_snapshot_open(const char *path, bool allow_salvage, struct h
 		}
 	}
 	err = decode(&r, !complete, header_strs);
-	if (!err)
+	if (!err && !stream)
 		drop_decoded_pages(&r);
 out:
 	snap->header.producer = header_strs[0];
@@ -848,6 +865,121 @@ out:
 	}
 	*ret = snap;
 	return NULL;
+}
+
+struct hs_error *hs_snapshot_open(const char *path, bool allow_salvage, struct hs_snapshot **ret)
+{
+	return open_snapshot(path, allow_salvage, false, ret);
+}
+
+/* Grows a run array to n entries (kept between runs: runs have about the same size). */
+#define GROW(field, n)                                                                             \
+	do {                                                                                       \
+		void *p_ = realloc(snap->field, ((n) ? (n) : 1) * sizeof(*snap->field));           \
+		if (!p_)                                                                           \
+			return &hs_error_nomem;                                                    \
+		snap->field = p_;                                                                  \
+	} while (0)
+
+static struct hs_error *grow_run(struct hs_snapshot *snap, uint64_t n, uint64_t nedges)
+{
+	GROW(addr, n);
+	GROW(type, n);
+	GROW(size, n);
+	GROW(refcnt, n);
+	GROW(flags, n);
+	GROW(generation, n);
+	GROW(value, n);
+	GROW(edge_start, n + 1);
+	GROW(edge_dst, nedges);
+	GROW(edge_kind, nedges);
+	GROW(edge_form, nedges);
+	GROW(edge_label, nedges);
+	memset(snap->value, 0, n * sizeof(*snap->value));
+	return NULL;
+}
+
+/* The run loop of hs_snapshot_stream: the sections were checked by open_snapshot (lengths,
+ * CRCs, run prefixes), so it steps from record to record. */
+static struct hs_error *stream_runs(struct hs_snapshot *snap, hs_run_fn *fn, void *arg)
+{
+	const uint8_t *p = (const uint8_t *)snap->map + HS_FILE_HEADER_SIZE;
+	const uint8_t *objects = NULL;
+	uint64_t objects_len = 0, next_edge = 0, last_addr = 0, cap = 0, ecap = 0;
+	for (;;) {
+		uint8_t kind = p[0];
+		uint64_t len = le64(p + 1);
+		const uint8_t *payload = p + HS_SECTION_HEAD_SIZE;
+		if (kind == HS_SEC_INDEX)
+			return NULL;
+		p = payload + len + HS_SECTION_CRC_SIZE;
+		if (kind == HS_SEC_OBJECTS) {
+			objects = payload, objects_len = len;
+			continue;
+		}
+		if (kind != HS_SEC_EDGES)
+			continue;
+		struct hs_run run;
+		uint64_t count;
+		const uint8_t *q = payload, *end = payload + len;
+		q += hs_varint_get(q, end, &run.first);
+		q += hs_varint_get(q, end, &run.n);
+		hs_varint_get(q, end, &count);
+		uint64_t ofirst = UINT64_MAX;
+		if (objects)
+			hs_varint_get(objects, objects + objects_len, &ofirst);
+		if (ofirst != run.first)
+			return hs_error_create(
+			    HS_ERROR_FORMAT,
+			    "%s: offset %llu: EDGES run of objects %llu.. follows no "
+			    "OBJECTS run of them",
+			    snap->path, (unsigned long long)(payload - (const uint8_t *)snap->map),
+			    (unsigned long long)run.first);
+		if (run.n > cap || count > ecap) {
+			cap = run.n > cap ? run.n : cap;
+			ecap = count > ecap ? count : ecap;
+			struct hs_error *err = grow_run(snap, cap, ecap);
+			if (err)
+				return err;
+		} else {
+			memset(snap->value, 0, run.n * sizeof(*snap->value));
+		}
+		run.first_edge = next_edge;
+		struct cursor c = {snap, objects,   objects + objects_len,
+		                   NULL, run.first, next_edge};
+		if (!decode_objects(&c, snap))
+			return c.err;
+		if (run.n && run.first && snap->addr[0] <= last_addr)
+			return hs_error_create(
+			    HS_ERROR_FORMAT,
+			    "%s: offset %llu: OBJECTS run starts at 0x%llx, not above "
+			    "the previous object",
+			    snap->path, (unsigned long long)(objects - (const uint8_t *)snap->map),
+			    (unsigned long long)snap->addr[0]);
+		c = (struct cursor){snap, payload, end, NULL, run.first, next_edge};
+		if (!decode_edges(&c, snap, &next_edge, false, NULL))
+			return c.err;
+		if (run.n)
+			last_addr = snap->addr[run.n - 1];
+		drop_pages(objects, objects_len);
+		drop_pages(payload, len);
+		objects = NULL;
+		struct hs_error *err = fn(arg, snap, &run);
+		if (err)
+			return err;
+	}
+}
+
+struct hs_error *hs_snapshot_stream(const char *path, hs_run_fn *fn, void *arg)
+{
+	struct hs_snapshot *snap;
+	struct hs_error *err = open_snapshot(path, false, true, &snap);
+	if (err)
+		return err;
+	/* nedges is the total; the run loop counts edges itself. */
+	err = stream_runs(snap, fn, arg);
+	hs_snapshot_destroy(snap);
+	return err;
 }
 
 void hs_snapshot_destroy(struct hs_snapshot *snap)
