@@ -99,8 +99,8 @@ struct hs_cmd_args {
 	char **pos; /* positional arguments */
 };
 /* Parses argv for command cmd with usage text help; opts is a string of the optional letters it
- * accepts among "nbslod" (-n, --by, --section, --list, -o, --dot).  Returns -1 when the command should
- * go on, or the exit code (help printed: 0, usage error: 2). */
+ * accepts among "nbslod" (-n, --by, --section, --list, -o, --dot).  Returns -1 when the command
+ * should go on, or the exit code (help printed: 0, usage error: 2). */
 int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int min_pos,
                  int max_pos, struct hs_cmd_args *ret);
 
