@@ -2,20 +2,10 @@
  * varint.c — unsigned LEB128 varints, the integer encoding of every .hsnap section (FORMAT.md §2).
  *
  * Seven bits a byte, least significant group first, high bit set on every byte but the last.
- * The decoder is the one place that guards against truncated and over-long encodings.
+ * The encoder is inline in hsnap.h (the writer's hot path); the decoder is the one place that
+ * guards against truncated and over-long encodings.
  */
 #include "hsnap.h"
-
-size_t hs_varint_put(uint8_t *buf, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		buf[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	buf[n++] = (uint8_t)v;
-	return n;
-}
 
 size_t hs_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *ret)
 {

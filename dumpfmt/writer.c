@@ -27,10 +27,8 @@ struct buf {
 	size_t len, cap;
 };
 
-static struct hs_error *buf_reserve(struct buf *b, size_t more)
+static struct hs_error *buf_grow(struct buf *b, size_t more)
 {
-	if (b->len + more <= b->cap)
-		return NULL;
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < b->len + more)
 		cap *= 2;
@@ -40,6 +38,12 @@ static struct hs_error *buf_reserve(struct buf *b, size_t more)
 	b->data = data;
 	b->cap = cap;
 	return NULL;
+}
+
+/* Makes room for more bytes; the common case (room enough) stays inline in the hot paths. */
+static inline struct hs_error *buf_reserve(struct buf *b, size_t more)
+{
+	return b->len + more <= b->cap ? NULL : buf_grow(b, more);
 }
 
 static struct hs_error *buf_put(struct buf *b, const void *p, size_t len)
@@ -253,11 +257,16 @@ static struct hs_error *end_object(struct hs_writer *w)
 	if (!w->in_object)
 		return NULL;
 	w->in_object = false;
-	struct hs_error *err = buf_varint(&w->edges, w->cur_nedges);
-	if (!err)
-		err = buf_put(&w->edges, w->cur_edges.data, w->cur_edges.len);
+	struct hs_error *err = buf_reserve(&w->edges, 10 + w->cur_edges.len);
+	if (err)
+		return err;
+	uint8_t *p = w->edges.data + w->edges.len;
+	p += hs_varint_put(p, w->cur_nedges);
+	for (size_t i = 0; i < w->cur_edges.len; i++) /* a few bytes: no memcpy call */
+		p[i] = w->cur_edges.data[i];
+	w->edges.len = (size_t)(p + w->cur_edges.len - w->edges.data);
 	w->cur_edges.len = 0;
-	return err;
+	return NULL;
 }
 
 static struct hs_error *flush_chunk(struct hs_writer *w)
@@ -508,19 +517,18 @@ struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t t
 		w->chunk_first_addr = addr;
 	bool explicit_size = size != w->type_default[type_id];
 	uint8_t gen_code = generation == HS_GEN_NONE ? HS_GEN_CODE_NONE : generation;
-	err = buf_varint(&w->objs, first ? 0 : addr - w->last_addr);
-	if (!err)
-		err = buf_varint(&w->objs, ((uint64_t)type_id << 1) | explicit_size);
-	if (!err && explicit_size)
-		err = buf_varint(&w->objs, size);
-	if (!err)
-		err = buf_varint(&w->objs, refcnt);
-	if (!err) {
-		uint8_t fb = (uint8_t)((flags & HS_OBJ_FLAG_MASK) | (gen_code << HS_GEN_SHIFT));
-		err = buf_put(&w->objs, &fb, 1);
-	}
+	/* The record: four varints and the flags byte, written in place (the hot path). */
+	err = buf_reserve(&w->objs, 4 * 10 + 1);
 	if (err)
 		return fail(w, err);
+	uint8_t *p = w->objs.data + w->objs.len;
+	p += hs_varint_put(p, first ? 0 : addr - w->last_addr);
+	p += hs_varint_put(p, ((uint64_t)type_id << 1) | explicit_size);
+	if (explicit_size)
+		p += hs_varint_put(p, size);
+	p += hs_varint_put(p, refcnt);
+	*p++ = (uint8_t)((flags & HS_OBJ_FLAG_MASK) | (gen_code << HS_GEN_SHIFT));
+	w->objs.len = (size_t)(p - w->objs.data);
 	w->last_addr = addr;
 	w->nobjects++;
 	w->in_object = true;
@@ -557,15 +565,17 @@ struct hs_error *hs_writer_edge(struct hs_writer *w, uint64_t dst, enum hs_edge_
 		head |= HS_EDGE_LABEL_EXPLICIT;
 	if (kind != HS_EDGE_TRAVERSE)
 		head |= HS_EDGE_KIND_FOLLOWS;
-	struct hs_error *err = buf_varint(&w->cur_edges, head);
-	if (!err && kind != HS_EDGE_TRAVERSE) {
-		uint8_t k = (uint8_t)kind;
-		err = buf_put(&w->cur_edges, &k, 1);
-	}
-	if (!err && !ordinal && form != HS_LABEL_NONE)
-		err = buf_varint(&w->cur_edges, (label_value << 3) | form);
+	/* The record: head, kind byte, label varint, written in place (the hot path). */
+	struct hs_error *err = buf_reserve(&w->cur_edges, 10 + 1 + 10);
 	if (err)
 		return fail(w, err);
+	uint8_t *p = w->cur_edges.data + w->cur_edges.len;
+	p += hs_varint_put(p, head);
+	if (kind != HS_EDGE_TRAVERSE)
+		*p++ = (uint8_t)kind;
+	if (!ordinal && form != HS_LABEL_NONE)
+		p += hs_varint_put(p, (label_value << 3) | form);
+	w->cur_edges.len = (size_t)(p - w->cur_edges.data);
 	w->cur_prev_dst = dst;
 	w->cur_nedges++;
 	w->chunk_nedges++;
