@@ -296,48 +296,48 @@ static struct hs_error *flush_referrers(struct builder *b, sqlite3_stmt *stmt,
 	return err;
 }
 
-/* The referrers table in (dst, edge) order: a counting sort of the edges' sources by
- * destination (nreferrers holds the counts; 4 bytes per edge and 8 per object while it runs), then
- * each (dst, src) pair finds its edge among src's edges (the next one to dst after the edge the
- * previous pair of the same src used, so parallel edges get distinct ids). */
+/* The referrers table in (dst, edge) order: a counting sort of the edge ids by destination
+ * (nreferrers holds the counts; 4 bytes per edge and 8 per object while it runs), each edge's
+ * source found by a binary search of edge_start (scanning the source's edges for the
+ * destination would be quadratic in a big list's length). */
 static struct hs_error *insert_referrers(struct builder *b)
 {
 	const struct hs_snapshot *snap = b->snap;
 	uint64_t n = snap->nobjects;
-	if (n > UINT32_MAX)
+	if (snap->nedges > UINT32_MAX)
 		return hs_error_create(HS_ERROR_USAGE,
-		                       "%s: %llu objects: referrers need ids below 2^32", b->path,
-		                       (unsigned long long)n);
+		                       "%s: %llu edges: referrers need ids below 2^32", b->path,
+		                       (unsigned long long)snap->nedges);
 	uint64_t *start = malloc((n + 1) * sizeof(uint64_t));
-	uint32_t *src = malloc((snap->nedges ? snap->nedges : 1) * sizeof(uint32_t));
+	uint32_t *edge = malloc((snap->nedges ? snap->nedges : 1) * sizeof(uint32_t));
 	sqlite3_stmt *many = NULL;
-	struct hs_error *err = !start || !src ? &hs_error_nomem : NULL;
+	struct hs_error *err = !start || !edge ? &hs_error_nomem : NULL;
 	if (!err)
 		err = prepare_insert(b, "referrers", REFERRER_COLS, BATCH_ROWS, &many);
 	if (err) {
 		free(start);
-		free(src);
+		free(edge);
 		return err;
 	}
 	start[0] = 0;
 	for (uint64_t i = 0; i < n; i++)
 		start[i + 1] = start[i] + b->nreferrers[i];
-	for (uint64_t i = 0; i < n; i++)
-		for (uint64_t e = snap->edge_start[i]; e < snap->edge_start[i + 1]; e++)
-			src[start[snap->edge_dst[e]]++] = (uint32_t)i;
+	for (uint64_t e = 0; e < snap->nedges; e++)
+		edge[start[snap->edge_dst[e]]++] = (uint32_t)e;
 	/* start[d] is now the end of d's run. */
 	uint64_t rows[BATCH_ROWS][REFERRER_COLS];
 	int r = 0;
 	for (uint64_t d = 0, k = 0; !err && d < n; d++) {
-		uint64_t e = 0;
-		uint32_t prev = UINT32_MAX;
 		for (; !err && k < start[d]; k++) {
-			uint32_t s = src[k];
-			e = s == prev ? e + 1 : snap->edge_start[s];
-			while (snap->edge_dst[e] != d)
-				e++;
-			prev = s;
-			rows[r][0] = d, rows[r][1] = e, rows[r][2] = s;
+			uint64_t e = edge[k], lo = 0, hi = n;
+			while (hi - lo > 1) { /* the last object whose edges start at or before e */
+				uint64_t mid = lo + (hi - lo) / 2;
+				if (snap->edge_start[mid] <= e)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			rows[r][0] = d, rows[r][1] = e, rows[r][2] = lo;
 			if (++r == BATCH_ROWS) {
 				err = flush_referrers(b, many, rows, r);
 				r = 0;
@@ -350,7 +350,7 @@ static struct hs_error *insert_referrers(struct builder *b)
 		err = flush_referrers(b, NULL, rows, r);
 	sqlite3_finalize(many);
 	free(start);
-	free(src);
+	free(edge);
 	return err;
 }
 
