@@ -297,9 +297,11 @@ static struct hs_error *flush_referrers(struct builder *b, sqlite3_stmt *stmt,
 }
 
 /* The referrers table in (dst, edge) order: a counting sort of the edge ids by destination
- * (nreferrers holds the counts; 4 bytes per edge and 8 per object while it runs), each edge's
- * source found by a binary search of edge_start (scanning the source's edges for the
- * destination would be quadratic in a big list's length). */
+ * (nreferrers holds the counts; 4 bytes per edge and 8 per object while it runs).  Each edge's
+ * source is the source of its block of 16 edges, then a forward step through edge_start: one or
+ * two cache misses where a binary search of edge_start takes ten, and never quadratic (as scanning
+ * a source's edges for the destination is in a big list). */
+#define SRC_BLOCK_SHIFT 4
 static struct hs_error *insert_referrers(struct builder *b)
 {
 	const struct hs_snapshot *snap = b->snap;
@@ -310,15 +312,21 @@ static struct hs_error *insert_referrers(struct builder *b)
 		                       (unsigned long long)snap->nedges);
 	uint64_t *start = malloc((n + 1) * sizeof(uint64_t));
 	uint32_t *edge = malloc((snap->nedges ? snap->nedges : 1) * sizeof(uint32_t));
+	uint64_t nblocks = (snap->nedges >> SRC_BLOCK_SHIFT) + 1;
+	uint32_t *block_src = malloc(nblocks * sizeof(uint32_t));
 	sqlite3_stmt *many = NULL;
-	struct hs_error *err = !start || !edge ? &hs_error_nomem : NULL;
+	struct hs_error *err = !start || !edge || !block_src ? &hs_error_nomem : NULL;
 	if (!err)
 		err = prepare_insert(b, "referrers", REFERRER_COLS, BATCH_ROWS, &many);
 	if (err) {
 		free(start);
 		free(edge);
+		free(block_src);
 		return err;
 	}
+	for (uint64_t i = 0, j = 0; i < n; i++)
+		for (; j < nblocks && (j << SRC_BLOCK_SHIFT) < snap->edge_start[i + 1]; j++)
+			block_src[j] = (uint32_t)i;
 	start[0] = 0;
 	for (uint64_t i = 0; i < n; i++)
 		start[i + 1] = start[i] + b->nreferrers[i];
@@ -329,15 +337,10 @@ static struct hs_error *insert_referrers(struct builder *b)
 	int r = 0;
 	for (uint64_t d = 0, k = 0; !err && d < n; d++) {
 		for (; !err && k < start[d]; k++) {
-			uint64_t e = edge[k], lo = 0, hi = n;
-			while (hi - lo > 1) { /* the last object whose edges start at or before e */
-				uint64_t mid = lo + (hi - lo) / 2;
-				if (snap->edge_start[mid] <= e)
-					lo = mid;
-				else
-					hi = mid;
-			}
-			rows[r][0] = d, rows[r][1] = e, rows[r][2] = lo;
+			uint64_t e = edge[k], src = block_src[e >> SRC_BLOCK_SHIFT];
+			while (snap->edge_start[src + 1] <= e)
+				src++;
+			rows[r][0] = d, rows[r][1] = e, rows[r][2] = src;
 			if (++r == BATCH_ROWS) {
 				err = flush_referrers(b, many, rows, r);
 				r = 0;
@@ -351,6 +354,7 @@ static struct hs_error *insert_referrers(struct builder *b)
 	sqlite3_finalize(many);
 	free(start);
 	free(edge);
+	free(block_src);
 	return err;
 }
 
