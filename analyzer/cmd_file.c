@@ -1,6 +1,7 @@
 /*
  * cmd_file.c — the commands that work on snapshot files as files: convert (JSON lines to
- * .hsnap), export (.hsnap to JSON lines) and check (validate, say where a file is damaged).
+ * .hsnap), export (.hsnap to JSON lines), check (validate, say where a file is damaged) and
+ * redact (a copy without value previews).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +11,30 @@
 #include "cli.h"
 #include "commands.h"
 
+/* Parses `CMD INPUT -o OUTPUT [--help]`: returns -1 with *input and *output set, or the exit
+ * code to return (help printed, or a usage error). */
+static int input_and_output(int argc, char **argv, const char *help, const char **input,
+                            const char **output)
+{
+	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	int c;
+	*output = NULL;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		if (c == 'o')
+			*output = optarg;
+		else if (c == 'h')
+			return fputs(help, stdout), HS_EXIT_OK;
+		else
+			return hs_cli_usage_error(argv[0], "unknown option");
+	}
+	if (optind + 1 != argc || !*output)
+		return hs_cli_usage_error(argv[0], "needs an input file and -o OUTPUT");
+	*input = argv[optind];
+	return -1;
+}
+
 int hs_cmd_convert(int argc, char **argv)
 {
 	static const char help[] =
@@ -17,23 +42,12 @@ int hs_cmd_convert(int argc, char **argv)
 	    "Turns a JSON-lines graph (one "
 	    "{\"t\":\"object\"|\"edge\"|\"weak\"|\"root\"|\"meta\",...}\n"
 	    "per line, see README.md) into a snapshot.  Objects may come in any order.\n";
-	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
-	const char *out = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		if (c == 'o')
-			out = optarg;
-		else if (c == 'h')
-			return fputs(help, stdout), HS_EXIT_OK;
-		else
-			return hs_cli_usage_error("convert", "unknown option");
-	}
-	if (optind + 1 != argc || !out)
-		return hs_cli_usage_error("convert", "needs GRAPH.jsonl and -o SNAP.hsnap");
+	const char *in, *out;
+	int code = input_and_output(argc, argv, help, &in, &out);
+	if (code >= 0)
+		return code;
 	struct hs_writer_stats st;
-	struct hs_error *err = hs_jsonl_convert(argv[optind], out, &st);
+	struct hs_error *err = hs_jsonl_convert(in, out, &st);
 	if (err)
 		return hs_cli_fail(err);
 	fprintf(stderr, "%s: %llu objects, %llu edges, %llu weak links, %llu roots, %llu bytes\n",
@@ -116,4 +130,31 @@ int hs_cmd_check(int argc, char **argv)
 	}
 	hs_error_destroy(err);
 	return HS_EXIT_DATA;
+}
+
+int hs_cmd_redact(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap redact SNAP.hsnap -o OUT.hsnap\n\n"
+	    "Writes a copy of a snapshot without value previews (no VALUES sections), created "
+	    "with\n"
+	    "mode 0600.  Everything else is kept; dict keys and attribute names that were shown\n"
+	    "through their str object's value become \"<str at 0xADDR>\".\n";
+	const char *in, *out;
+	int code = input_and_output(argc, argv, help, &in, &out);
+	if (code >= 0)
+		return code;
+	struct hs_snapshot *snap;
+	struct hs_error *err = hs_snapshot_open(in, false, &snap);
+	if (err)
+		return hs_cli_fail(err);
+	struct hs_writer_stats st;
+	err = hs_snapshot_copy(snap, out, false, &st);
+	if (!err)
+		fprintf(stderr,
+		        "%s: %llu objects, %llu edges, %llu value previews removed, %llu bytes\n",
+		        out, (unsigned long long)st.objects, (unsigned long long)st.edges,
+		        (unsigned long long)snap->nvalues, (unsigned long long)st.bytes);
+	hs_snapshot_destroy(snap);
+	return err ? hs_cli_fail(err) : HS_EXIT_OK;
 }
