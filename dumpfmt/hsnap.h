@@ -150,6 +150,16 @@ struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t t
 /* An edge from the current object to object index dst. */
 struct hs_error *hs_writer_edge(struct hs_writer *w, uint64_t dst, enum hs_edge_kind kind,
                                 enum hs_label_form form, uint64_t label_value);
+/* An edge for hs_writer_edges. */
+struct hs_edge {
+	uint64_t dst;         /* object index */
+	uint64_t label_value; /* as for hs_writer_edge */
+	uint8_t kind;         /* enum hs_edge_kind */
+	uint8_t form;         /* enum hs_label_form */
+};
+/* n edges from the current object: the same as n calls of hs_writer_edge, in one call (the
+ * capture's hot path).  Nothing is written unless every edge is valid. */
+struct hs_error *hs_writer_edges(struct hs_writer *w, const struct hs_edge *edges, size_t n);
 /* The current object's value preview (bytes, len); at most one per object. */
 struct hs_error *hs_writer_value(struct hs_writer *w, const char *s, size_t len);
 /* A weak reference object `ref` to `referent` with `callback` (object indexes plus one; 0 = dead

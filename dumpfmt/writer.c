@@ -22,6 +22,10 @@
 #include "format.h"
 #include "hsnap.h"
 
+#define OUT_BUFFER (1u << 20)         /* the write buffer in front of the file */
+#define OUT_DIRECT (1u << 16)         /* longer writes bypass it */
+#define OBJECT_MAX_BYTES (4 * 10 + 1) /* an object record: four varints and the flags byte */
+
 struct buf {
 	uint8_t *data;
 	size_t len, cap;
@@ -107,8 +111,10 @@ struct hs_writer {
 	uint64_t *type_default; /* each type's default size, to elide sizes equal to it */
 	size_t type_cap;
 
-	/* The current chunk. */
-	struct buf objs, edges, values, cur_edges;
+	/* The current chunk.  The current object's edges go straight into edges, behind a one-byte
+	 * placeholder at count_pos for their count (end_object widens it when needed). */
+	struct buf objs, edges, values;
+	size_t count_pos;
 	uint64_t chunk_first, nobjects, last_addr, chunk_first_addr, cur_nedges, cur_prev_dst;
 	uint64_t value_prev, nvalues_chunk, chunk_nedges;
 	bool in_object, have_value, objects_closed;
@@ -147,14 +153,16 @@ static struct hs_error *out_flush(struct hs_writer *w)
 	return NULL;
 }
 
+/* Appends to the file through the write buffer; what is at least OUT_DIRECT bytes long (a
+ * chunk's sections) goes to the file as is, without a copy into the buffer. */
 static struct hs_error *out_put(struct hs_writer *w, const void *p, size_t len)
 {
-	if (w->out.len + len > (1u << 20)) {
+	if (w->out.len + len > OUT_BUFFER || (len >= OUT_DIRECT && w->out.len)) {
 		struct hs_error *err = out_flush(w);
 		if (err)
 			return err;
 	}
-	if (len >= (1u << 20)) {
+	if (len >= OUT_DIRECT) {
 		size_t done = 0;
 		while (done < len) {
 			ssize_t n = write(w->fd, (const uint8_t *)p + done, len - done);
@@ -252,20 +260,25 @@ static struct hs_error *flush_declarations(struct hs_writer *w)
 	return err;
 }
 
+/* Writes the current object's edge count into its placeholder, moving its edges up when the
+ * count needs more than one byte (128 edges or more: rare, and then the move is cheap beside
+ * the edges themselves). */
 static struct hs_error *end_object(struct hs_writer *w)
 {
 	if (!w->in_object)
 		return NULL;
 	w->in_object = false;
-	struct hs_error *err = buf_reserve(&w->edges, 10 + w->cur_edges.len);
-	if (err)
-		return err;
-	uint8_t *p = w->edges.data + w->edges.len;
-	p += hs_varint_put(p, w->cur_nedges);
-	for (size_t i = 0; i < w->cur_edges.len; i++) /* a few bytes: no memcpy call */
-		p[i] = w->cur_edges.data[i];
-	w->edges.len = (size_t)(p + w->cur_edges.len - w->edges.data);
-	w->cur_edges.len = 0;
+	uint8_t count[10];
+	size_t n = hs_varint_put(count, w->cur_nedges);
+	if (n > 1) {
+		struct hs_error *err = buf_reserve(&w->edges, n - 1);
+		if (err)
+			return err;
+		uint8_t *p = w->edges.data + w->count_pos;
+		memmove(p + n, p + 1, w->edges.len - w->count_pos - 1);
+		w->edges.len += n - 1;
+	}
+	memcpy(w->edges.data + w->count_pos, count, n);
 	return NULL;
 }
 
@@ -484,8 +497,9 @@ struct hs_error *hs_writer_meta(struct hs_writer *w, const char *key, const char
 	return NULL;
 }
 
-struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t type_id,
-                                  uint64_t size, uint64_t refcnt, uint8_t flags, uint8_t generation)
+/* Why hs_writer_object refused an object (the checks of its fast path, one by one). */
+static struct hs_error *object_error(struct hs_writer *w, uint64_t addr, uint32_t type_id,
+                                     uint8_t generation)
 {
 	if (w->failed)
 		return failed_before(w);
@@ -503,24 +517,53 @@ struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t t
 	if (generation > HS_GEN_PERMANENT && generation != HS_GEN_NONE)
 		return fail(w, hs_error_create(HS_ERROR_USAGE, "object 0x%llx: generation %u",
 		                               (unsigned long long)addr, generation));
-	if (w->nobjects >= UINT32_MAX)
-		return fail(w, hs_error_create(HS_ERROR_USAGE, "more than 2^32 objects"));
+	return fail(w, hs_error_create(HS_ERROR_USAGE, "more than 2^32 objects"));
+}
+
+/* Ends the previous object and makes room for the next one's record: the part of
+ * hs_writer_object that is not the common case. */
+static struct hs_error *object_room(struct hs_writer *w)
+{
 	struct hs_error *err = end_object(w);
 	if (!err && (w->nobjects - w->chunk_first >= HS_CHUNK_OBJECTS ||
 	             w->objs.len + w->edges.len + w->values.len >= HS_CHUNK_BYTES))
 		err = flush_chunk(w);
-	if (err)
-		return fail(w, err);
+	if (!err)
+		err = buf_reserve(&w->objs, OBJECT_MAX_BYTES);
+	if (!err)
+		err = buf_reserve(&w->edges, 1);
+	return err;
+}
+
+/* The hot path of a capture: every check in one test, the previous object's count written in
+ * place when it fits a byte, the record written in place. */
+struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t type_id,
+                                  uint64_t size, uint64_t refcnt, uint8_t flags, uint8_t generation)
+{
+	bool ok = !w->failed & !w->objects_closed & (addr > w->last_addr || !w->nobjects) &
+	          (type_id < w->ntypes) &
+	          (generation <= HS_GEN_PERMANENT || generation == HS_GEN_NONE) &
+	          (w->nobjects < UINT32_MAX);
+	if (!ok)
+		return object_error(w, addr, type_id, generation);
+	if (w->in_object && w->cur_nedges < 0x80) {
+		w->edges.data[w->count_pos] = (uint8_t)w->cur_nedges;
+		w->in_object = false;
+	}
+	if (w->in_object || w->nobjects - w->chunk_first >= HS_CHUNK_OBJECTS ||
+	    w->objs.len + w->edges.len + w->values.len >= HS_CHUNK_BYTES ||
+	    w->objs.len + OBJECT_MAX_BYTES > w->objs.cap || w->edges.len + 1 > w->edges.cap) {
+		struct hs_error *err = object_room(w);
+		if (err)
+			return fail(w, err);
+	}
 
 	bool first = w->nobjects == w->chunk_first;
 	if (first)
 		w->chunk_first_addr = addr;
 	bool explicit_size = size != w->type_default[type_id];
 	uint8_t gen_code = generation == HS_GEN_NONE ? HS_GEN_CODE_NONE : generation;
-	/* The record: four varints and the flags byte, written in place (the hot path). */
-	err = buf_reserve(&w->objs, 4 * 10 + 1);
-	if (err)
-		return fail(w, err);
+	w->count_pos = w->edges.len++;
 	uint8_t *p = w->objs.data + w->objs.len;
 	p += hs_varint_put(p, first ? 0 : addr - w->last_addr);
 	p += hs_varint_put(p, ((uint64_t)type_id << 1) | explicit_size);
@@ -538,22 +581,10 @@ struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t t
 	return NULL;
 }
 
-struct hs_error *hs_writer_edge(struct hs_writer *w, uint64_t dst, enum hs_edge_kind kind,
-                                enum hs_label_form form, uint64_t label_value)
+/* The edge record of FORMAT.md §4.6 at p, for an edge already checked; returns its end. */
+static inline uint8_t *put_edge(struct hs_writer *w, uint8_t *p, uint64_t dst, uint8_t kind,
+                                uint8_t form, uint64_t label_value)
 {
-	if (w->failed)
-		return failed_before(w);
-	if (!w->in_object)
-		return fail(w, hs_error_create(HS_ERROR_USAGE, "edge to %llu outside an object",
-		                               (unsigned long long)dst));
-	if (dst >= UINT32_MAX || kind > HS_EDGE_CONSERVATIVE || form > HS_LABEL_ATTR ||
-	    label_value > UINT32_MAX)
-		return fail(w, hs_error_create(HS_ERROR_USAGE,
-		                               "object 0x%llx: bad edge (dst %llu, kind %d, label "
-		                               "%d/%llu)",
-		                               (unsigned long long)w->last_addr,
-		                               (unsigned long long)dst, (int)kind, (int)form,
-		                               (unsigned long long)label_value));
 	/* The previous destination, or the source itself for the first edge. */
 	uint64_t prev = w->cur_nedges ? w->cur_prev_dst : w->nobjects - 1;
 	uint64_t head = hs_zigzag((int64_t)(dst - prev)) << HS_EDGE_HEAD_BITS;
@@ -565,21 +596,80 @@ struct hs_error *hs_writer_edge(struct hs_writer *w, uint64_t dst, enum hs_edge_
 		head |= HS_EDGE_LABEL_EXPLICIT;
 	if (kind != HS_EDGE_TRAVERSE)
 		head |= HS_EDGE_KIND_FOLLOWS;
-	/* The record: head, kind byte, label varint, written in place (the hot path). */
-	struct hs_error *err = buf_reserve(&w->cur_edges, 10 + 1 + 10);
-	if (err)
-		return fail(w, err);
-	uint8_t *p = w->cur_edges.data + w->cur_edges.len;
-	p += hs_varint_put(p, head);
+	if (head < 0x80) /* most edges: a near destination, no label or an ordinal one */
+		*p++ = (uint8_t)head;
+	else
+		p += hs_varint_put(p, head);
 	if (kind != HS_EDGE_TRAVERSE)
-		*p++ = (uint8_t)kind;
+		*p++ = kind;
 	if (!ordinal && form != HS_LABEL_NONE)
 		p += hs_varint_put(p, (label_value << 3) | form);
-	w->cur_edges.len = (size_t)(p - w->cur_edges.data);
 	w->cur_prev_dst = dst;
 	w->cur_nedges++;
+	return p;
+}
+
+#define EDGE_MAX_BYTES (10 + 1 + 10) /* head, kind byte, label */
+
+static struct hs_error *bad_edge(struct hs_writer *w, uint64_t dst, int kind, int form,
+                                 uint64_t label_value)
+{
+	if (!w->in_object)
+		return fail(w, hs_error_create(HS_ERROR_USAGE, "edge to %llu outside an object",
+		                               (unsigned long long)dst));
+	return fail(w, hs_error_create(HS_ERROR_USAGE,
+	                               "object 0x%llx: bad edge (dst %llu, kind %d, label %d/%llu)",
+	                               (unsigned long long)w->last_addr, (unsigned long long)dst,
+	                               kind, form, (unsigned long long)label_value));
+}
+
+static inline bool edge_ok(uint64_t dst, int kind, int form, uint64_t label_value)
+{
+	return dst < UINT32_MAX && kind >= 0 && kind <= HS_EDGE_CONSERVATIVE && form >= 0 &&
+	       form <= HS_LABEL_ATTR && label_value <= UINT32_MAX;
+}
+
+struct hs_error *hs_writer_edge(struct hs_writer *w, uint64_t dst, enum hs_edge_kind kind,
+                                enum hs_label_form form, uint64_t label_value)
+{
+	if (w->failed)
+		return failed_before(w);
+	if (!w->in_object || !edge_ok(dst, (int)kind, (int)form, label_value))
+		return bad_edge(w, dst, (int)kind, (int)form, label_value);
+	struct hs_error *err = buf_reserve(&w->edges, EDGE_MAX_BYTES);
+	if (err)
+		return fail(w, err);
+	uint8_t *p = put_edge(w, w->edges.data + w->edges.len, dst, (uint8_t)kind, (uint8_t)form,
+	                      label_value);
+	w->edges.len = (size_t)(p - w->edges.data);
 	w->chunk_nedges++;
 	w->stats.edges++;
+	return NULL;
+}
+
+struct hs_error *hs_writer_edges(struct hs_writer *w, const struct hs_edge *edges, size_t n)
+{
+	if (w->failed)
+		return failed_before(w);
+	for (size_t i = 0; i < n; i++) {
+		const struct hs_edge *e = &edges[i];
+		if (!w->in_object || !edge_ok(e->dst, e->kind, e->form, e->label_value))
+			return bad_edge(w, e->dst, e->kind, e->form, e->label_value);
+	}
+	/* Room for a slice at a time: a big list's edges take a few bytes each, not the most. */
+	for (size_t i = 0; i < n;) {
+		size_t end = n - i > 1024 ? i + 1024 : n;
+		struct hs_error *err = buf_reserve(&w->edges, (end - i) * EDGE_MAX_BYTES);
+		if (err)
+			return fail(w, err);
+		uint8_t *p = w->edges.data + w->edges.len;
+		for (; i < end; i++)
+			p = put_edge(w, p, edges[i].dst, edges[i].kind, edges[i].form,
+			             edges[i].label_value);
+		w->edges.len = (size_t)(p - w->edges.data);
+	}
+	w->chunk_nedges += n;
+	w->stats.edges += n;
 	return NULL;
 }
 
@@ -746,8 +836,8 @@ void hs_writer_destroy(struct hs_writer *w)
 		close(w->fd);
 	if (!w->finished && w->tmp_path)
 		unlink(w->tmp_path);
-	struct buf *bufs[] = {&w->out,   &w->string_store, &w->types,     &w->meta, &w->objs,
-	                      &w->edges, &w->values,       &w->cur_edges, &w->weak, &w->roots};
+	struct buf *bufs[] = {&w->out,   &w->string_store, &w->types, &w->meta, &w->objs,
+	                      &w->edges, &w->values,       &w->weak,  &w->roots};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]->data);
 	free(w->string_pos);

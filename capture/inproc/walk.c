@@ -266,6 +266,8 @@ struct walk {
 
 	PyObject **tedges; /* the current object's traverse edges */
 	size_t ntedges, tedges_cap;
+	struct hs_edge *out; /* the current object's edges as written */
+	size_t out_cap;
 	struct label *owned; /* the current object's owned edges */
 	size_t nowned, owned_cap;
 	struct label *labels; /* the current object's label map */
@@ -1403,7 +1405,6 @@ static struct hs_error *missing(PyObject *src, PyObject *dst)
 
 static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct type_info *ti)
 {
-	struct hs_error *err;
 	PyTypeObject *tp = Py_TYPE(o);
 	k->ntedges = 0;
 	if (tp->tp_traverse && PyObject_IS_GC(o))
@@ -1429,21 +1430,21 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 		build_labels(k, o, ti);
 	if (k->err)
 		return k->err;
+	if (!grow((void **)&k->out, &k->out_cap, k->ntedges, sizeof(*k->out)))
+		return &hs_error_nomem;
 	for (size_t e = 0; e < k->ntedges; e++) {
 		PyObject *d = k->tedges[e];
 		int64_t dst = set_find(k, d);
 		if (dst < 0)
 			return missing(o, d);
-		uint8_t form = HS_LABEL_NONE;
-		uint64_t value = 0;
+		struct hs_edge *out = &k->out[e];
+		*out = (struct hs_edge){(uint64_t)dst, 0, HS_EDGE_TRAVERSE, HS_LABEL_NONE};
 		if (positional)
-			form = HS_LABEL_ORDINAL;
+			out->form = HS_LABEL_ORDINAL;
 		else
-			resolve(k, take_label(k, d), &form, &value);
-		err = hs_writer_edge(k->w, (uint64_t)dst, HS_EDGE_TRAVERSE, form, value);
-		if (err)
-			return err;
+			resolve(k, take_label(k, d), &out->form, &out->label_value);
 	}
+	size_t nout = k->ntedges;
 	k->nowned = 0;
 	if (!ti->plain)
 		owned_edges(k, o, ti);
@@ -1454,18 +1455,17 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 			push(k, &k->owned, &k->nowned, &k->owned_cap, k->labels[i].ptr,
 			     k->labels[i].form, k->labels[i].value, false);
 	}
-	for (size_t i = 0; i < k->nowned && !k->err; i++) {
+	if (k->err || !grow((void **)&k->out, &k->out_cap, nout + k->nowned, sizeof(*k->out)))
+		return k->err ? k->err : &hs_error_nomem;
+	for (size_t i = 0; i < k->nowned; i++) {
 		int64_t dst = set_find(k, k->owned[i].ptr);
 		if (dst < 0)
 			return missing(o, k->owned[i].ptr);
-		uint8_t form;
-		uint64_t value;
-		resolve(k, &k->owned[i], &form, &value);
-		err = hs_writer_edge(k->w, (uint64_t)dst, HS_EDGE_OWNED, form, value);
-		if (err)
-			return err;
+		struct hs_edge *out = &k->out[nout++];
+		*out = (struct hs_edge){(uint64_t)dst, 0, HS_EDGE_OWNED, HS_LABEL_NONE};
+		resolve(k, &k->owned[i], &out->form, &out->label_value);
 	}
-	return k->err;
+	return nout ? hs_writer_edges(k->w, k->out, nout) : NULL;
 }
 
 /* Writes object number i, o, whose generation code is gen. */
@@ -1624,6 +1624,7 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 	free(k.set.page_no);
 	free(k.set.order);
 	free(k.tedges);
+	free(k.out);
 	free(k.owned);
 	free(k.labels);
 	free(k.slots);

@@ -172,6 +172,94 @@ START_TEST(writer_refuses_misuse)
 }
 END_TEST
 
+/* Writes objects with 0, 1, 127, 128, 300 and 20000 edges (their counts take one to three
+ * bytes) of every kind and label form, edge by edge or in one call. */
+static void write_edges(const char *path, bool batch)
+{
+	static const size_t counts[] = {0, 1, 127, 128, 300, 20000, 2};
+	const size_t nobj = sizeof(counts) / sizeof(counts[0]);
+	struct hs_header h = {"test", "cpython", "3.12", 8, 0, 0, HS_METHOD_INPROC};
+	struct hs_writer *w;
+	uint32_t t, label;
+	CK_OK(hs_writer_create(path, &h, &w));
+	CK_OK(hs_writer_type(w, "list", "", 56, 0, 0, &t));
+	CK_OK(hs_writer_string(w, ".x", 2, &label));
+	struct hs_edge *edges = calloc(20000, sizeof(*edges));
+	ck_assert_ptr_nonnull(edges);
+	for (size_t i = 0; i < nobj; i++) {
+		CK_OK(hs_writer_object(w, 0x1000 + 64 * i, t, 56, 1, 0, HS_GEN_NONE));
+		for (size_t e = 0; e < counts[i]; e++) {
+			uint8_t form = (uint8_t)((e + i) % 6);
+			edges[e] = (struct hs_edge){
+			    .dst = (e * 7 + i) % nobj,
+			    .label_value = form == HS_LABEL_STRING ? label
+			                   : e % 3                 ? e
+			                                           : 100000 + e,
+			    .kind = (uint8_t)(e % 5 == 0 ? HS_EDGE_OWNED : HS_EDGE_TRAVERSE),
+			    .form = form};
+			if (form == HS_LABEL_KEY || form == HS_LABEL_ATTR)
+				edges[e].label_value %= nobj;
+			if (!batch)
+				CK_OK(hs_writer_edge(w, edges[e].dst, edges[e].kind, edges[e].form,
+				                     edges[e].label_value));
+		}
+		if (batch)
+			CK_OK(hs_writer_edges(w, edges, counts[i]));
+	}
+	free(edges);
+	CK_OK(hs_writer_finish(w, NULL));
+	hs_writer_destroy(w);
+}
+
+/* hs_writer_edges writes the very bytes of as many hs_writer_edge calls, and the reader reads
+ * every edge back; a bad edge in a batch fails the call. */
+START_TEST(edges_in_one_call_match_one_by_one)
+{
+	char *p1 = maker_path("edges1.hsnap"), *p2 = maker_path("edges2.hsnap");
+	write_edges(p1, false);
+	write_edges(p2, true);
+	size_t n1, n2;
+	uint8_t *b1 = read_all(p1, &n1), *b2 = read_all(p2, &n2);
+	ck_assert_uint_eq(n1, n2);
+	ck_assert_mem_eq(b1, b2, n1);
+	struct hs_snapshot *s;
+	CK_OK(hs_snapshot_open(p2, false, &s));
+	ck_assert_uint_eq(s->nobjects, 7);
+	ck_assert_uint_eq(s->nedges, 0 + 1 + 127 + 128 + 300 + 20000 + 2);
+	ck_assert_uint_eq(s->edge_start[5] - s->edge_start[4], 300);
+	uint64_t e = s->edge_start[5] + 19999; /* object 5's last edge */
+	ck_assert_uint_eq(s->edge_dst[e], (19999 * 7 + 5) % 7);
+	ck_assert_uint_eq(s->edge_kind[e], HS_EDGE_TRAVERSE);
+	ck_assert_uint_eq(s->edge_form[e], (19999 + 5) % 6);
+	hs_snapshot_destroy(s);
+	free(b1);
+	free(b2);
+	unlink(p1);
+	unlink(p2);
+
+	struct hs_header h = {"test", "cpython", "3.12", 8, 0, 0, HS_METHOD_INPROC};
+	struct hs_writer *w;
+	uint32_t t;
+	struct hs_edge bad[2] = {{0, 0, HS_EDGE_TRAVERSE, HS_LABEL_NONE}, {0, 0, 7, HS_LABEL_NONE}};
+	CK_OK(hs_writer_create(p1, &h, &w));
+	struct hs_error *err = hs_writer_edges(w, bad, 1);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->message, "outside an object"));
+	hs_error_destroy(err);
+	hs_writer_destroy(w);
+	CK_OK(hs_writer_create(p1, &h, &w));
+	CK_OK(hs_writer_type(w, "int", "", 28, 0, 0, &t));
+	CK_OK(hs_writer_object(w, 0x10, t, 28, 1, 0, HS_GEN_NONE));
+	err = hs_writer_edges(w, bad, 2);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->message, "bad edge (dst 0, kind 7"));
+	hs_error_destroy(err);
+	hs_writer_destroy(w);
+	free(p1);
+	free(p2);
+}
+END_TEST
+
 /* Bad files and the exact error each gives. */
 static const struct {
 	const char *name;
@@ -230,6 +318,7 @@ int main(void)
 	tcase_add_test(tc, round_trip_keeps_everything);
 	tcase_add_test(tc, file_is_private_and_appears_only_when_complete);
 	tcase_add_test(tc, writer_refuses_misuse);
+	tcase_add_test(tc, edges_in_one_call_match_one_by_one);
 	tcase_add_loop_test(tc, reader_rejects_bad_files, 0,
 	                    sizeof(bad_files) / sizeof(bad_files[0]));
 	tcase_add_test(tc, reader_names_missing_file);
