@@ -264,11 +264,23 @@ static bool prepend(char **path, const char *text)
 	return true;
 }
 
+/* True when db runs no statement and no transaction: each statement stepped alone would then
+ * take and drop the file lock itself (two fcntl and an fstat per step). */
+static bool idle(sqlite3 *db)
+{
+	for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s))
+		if (sqlite3_stmt_busy(s))
+			return false;
+	return sqlite3_get_autocommit(db);
+}
+
 struct hs_error *hs_store_path(sqlite3 *db, long long id, char **ret)
 {
 	sqlite3_stmt *obj = NULL, *edge = NULL, *root = NULL;
 	struct hs_error *err = NULL;
 	char *path = NULL;
+	/* One read transaction for the whole walk, unless the caller is inside one already. */
+	bool txn = idle(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	if (sqlite3_prepare_v2(db, "SELECT depth, parent_edge, addr FROM objects WHERE id = ?", -1,
 	                       &obj, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
@@ -337,6 +349,8 @@ out:
 	sqlite3_finalize(obj);
 	sqlite3_finalize(edge);
 	sqlite3_finalize(root);
+	if (txn)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (err) {
 		free(path);
 		return err;
