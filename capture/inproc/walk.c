@@ -36,6 +36,7 @@
 #define PROGRESS_EVERY (1u << 18)
 #define LINEAR_LABELS 8   /* label maps up to this size are searched linearly */
 #define PREVIEW_CHARS 100 /* value previews keep this many characters */
+#define TYPE_CACHE 8      /* recent type lookups kept (a power of two) */
 
 /* The fixed labels (HS_LABEL_STRING), interned once per dump. */
 enum label_name {
@@ -161,9 +162,13 @@ struct page {
 	uint64_t bits[PAGE_WORDS];
 	uint32_t base;               /* objects in lower pages */
 	uint32_t before[PAGE_WORDS]; /* objects in the earlier words of this page */
+	uint32_t gen; /* its struct page_gen, or NO_GEN: none of its objects is listed */
 };
 
-/* The generation codes of the objects found on the GC lists (the others are GEN_CODE_NONE). */
+#define NO_GEN UINT32_MAX
+
+/* The generation codes of the objects of a page found on the GC lists (the others are
+ * GEN_CODE_NONE); only pages that hold such objects have one. */
 struct page_gen {
 	uint64_t listed[PAGE_WORDS], bit0[PAGE_WORDS], bit1[PAGE_WORDS];
 };
@@ -178,6 +183,7 @@ struct objset {
 	size_t mask;
 	struct page *pages;
 	struct page_gen *gens;
+	size_t ngens, gens_cap;
 	uint64_t *page_no;
 	size_t *order; /* page indices in address order, by set_rank */
 	size_t npages, pages_cap;
@@ -236,6 +242,8 @@ struct type_info {
 	bool heap;    /* a heap type: its instances own a reference to it */
 	bool subtype; /* made by a class statement: tp_traverse is subtype_traverse */
 	bool plain;   /* no labels and no owned edges (static type of SHAPE_OTHER): skip both */
+	bool gc;      /* instances may be GC objects with references to visit (see is_gc) */
+	bool added;   /* the type object is in the walk's set */
 	uint8_t shape;
 	uint8_t size_kind;
 	PyCFunction sizeof_fn;
@@ -256,6 +264,7 @@ struct walk {
 	const struct hs_inproc_options *opts;
 	struct hs_writer *w;
 	uint32_t label_id[NLABELS];
+	bool progress;        /* opts->progress, where the hot loops find it */
 	struct hs_error *err; /* first failure inside a visit callback */
 
 	size_t nobjs;     /* objects found */
@@ -280,7 +289,7 @@ struct walk {
 	struct {
 		PyTypeObject *tp;
 		struct type_info *ti;
-	} last_ti; /* the last lookup */
+	} type_cache[TYPE_CACHE]; /* recent lookups, by a hash of tp; cleared when types moves */
 
 	struct root *roots;
 	size_t nroots, roots_cap;
@@ -386,12 +395,10 @@ static struct page *set_new_page(struct objset *s, uint64_t no)
 {
 	if ((s->npages + 1) * 2 > s->mask + 1 && !set_rehash(s, 2 * (s->mask + 1)))
 		return NULL;
-	size_t cap = s->pages_cap, gcap = s->pages_cap;
+	size_t cap = s->pages_cap;
 	if (!grow((void **)&s->pages, &cap, s->npages + 1, sizeof(*s->pages)) ||
-	    !grow((void **)&s->gens, &gcap, s->npages + 1, sizeof(*s->gens)) ||
 	    !grow((void **)&s->page_no, &s->pages_cap, s->npages + 1, sizeof(*s->page_no)))
 		return NULL;
-	memset(&s->gens[s->npages], 0, sizeof(*s->gens));
 	size_t j = hash_page(no) & s->mask;
 	while (s->slot[j].no)
 		j = (j + 1) & s->mask;
@@ -399,6 +406,7 @@ static struct page *set_new_page(struct objset *s, uint64_t no)
 	s->page_no[s->npages] = no;
 	struct page *p = &s->pages[s->npages++];
 	memset(p, 0, sizeof(*p));
+	p->gen = NO_GEN;
 	return p;
 }
 
@@ -465,6 +473,24 @@ static inline int64_t set_find(struct walk *k, const void *o)
 	return (int64_t)p->base + p->before[w / 64] + popcount64(word & (bit - 1));
 }
 
+/* Records that o, on page p, is on the GC list of generation gen. */
+static bool set_listed(struct objset *s, struct page *p, uint64_t a, unsigned gen)
+{
+	if (p->gen == NO_GEN) {
+		if (!grow((void **)&s->gens, &s->gens_cap, s->ngens + 1, sizeof(*s->gens)))
+			return false;
+		memset(&s->gens[s->ngens], 0, sizeof(*s->gens));
+		p->gen = (uint32_t)s->ngens++;
+	}
+	struct page_gen *g = &s->gens[p->gen];
+	unsigned w = (a >> 3) & (PAGE_BITS - 1);
+	uint64_t bit = (uint64_t)1 << (w % 64);
+	g->listed[w / 64] |= bit;
+	g->bit0[w / 64] |= gen & 1 ? bit : 0;
+	g->bit1[w / 64] |= gen & 2 ? bit : 0;
+	return true;
+}
+
 /* Adds o to the walk if it is new. */
 static void add(struct walk *k, PyObject *o, unsigned gen)
 {
@@ -483,11 +509,9 @@ static void add(struct walk *k, PyObject *o, unsigned gen)
 	}
 	unsigned w = (a >> 3) & (PAGE_BITS - 1);
 	uint64_t bit = (uint64_t)1 << (w % 64);
-	if (gen != GEN_CODE_NONE) { /* also when a reference found it first */
-		struct page_gen *g = &k->set.gens[p - k->set.pages];
-		g->listed[w / 64] |= bit;
-		g->bit0[w / 64] |= gen & 1 ? bit : 0;
-		g->bit1[w / 64] |= gen & 2 ? bit : 0;
+	if (gen != GEN_CODE_NONE && !set_listed(&k->set, p, a, gen)) { /* also when found before */
+		k->err = &hs_error_nomem;
+		return;
 	}
 	if (p->bits[w / 64] & bit)
 		return;
@@ -600,13 +624,12 @@ static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 		free(k->types);
 		k->types = v;
 		k->types_mask = cap - 1;
+		memset(k->type_cache, 0, sizeof(k->type_cache));
 	}
 	size_t j = hash_ptr((uintptr_t)tp) & k->types_mask;
 	while (k->types[j].tp && k->types[j].tp != tp)
 		j = (j + 1) & k->types_mask;
 	struct type_info *ti = &k->types[j];
-	k->last_ti.tp = tp;
-	k->last_ti.ti = ti;
 	if (ti->tp)
 		return ti;
 	ti->tp = tp;
@@ -631,56 +654,94 @@ static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 	ti->heap = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
 	ti->subtype = ti->heap && tp->tp_traverse == subtype_traverse;
 	ti->plain = !ti->heap && ti->shape == SHAPE_OTHER;
+	ti->gc = PyType_IS_GC(tp) && tp->tp_traverse;
 	return ti;
 }
 
+/* The walk's type_info of tp, or NULL when out of memory.  A few types make most objects
+ * (and the depth-first walk alternates between a container's type and its items'): a small
+ * cache in front of the table. */
 static inline struct type_info *type_info(struct walk *k, PyTypeObject *tp)
 {
-	if (tp == k->last_ti.tp) /* neighbours in memory often share a type */
-		return k->last_ti.ti;
-	return type_info_lookup(k, tp);
+	size_t h = (size_t)((uintptr_t)tp * 0x9E3779B97F4A7C15ull >> 32) & (TYPE_CACHE - 1);
+	if (k->type_cache[h].tp == tp)
+		return k->type_cache[h].ti;
+	struct type_info *ti = type_info_lookup(k, tp);
+	if (ti) {
+		k->type_cache[h].tp = tp;
+		k->type_cache[h].ti = ti;
+	}
+	return ti;
+}
+
+/* Whether o is a GC object whose tp_traverse has references to visit: PyObject_IS_GC (a call
+ * into libpython on some versions) from what the type_info keeps. */
+static inline bool is_gc(const struct type_info *ti, PyObject *o)
+{
+	return ti->gc && (!ti->tp->tp_is_gc || ti->tp->tp_is_gc(o));
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Text without allocating Python objects
  */
 
+/* Appends code point c (a surrogate becomes U+FFFD) to buf as UTF-8; returns the new length. */
+static inline Py_ssize_t put_utf8(char *buf, Py_ssize_t n, Py_UCS4 c)
+{
+	if (c >= 0xd800 && c < 0xe000)
+		c = 0xfffd;
+	if (c < 0x80) {
+		buf[n++] = (char)c;
+	} else if (c < 0x800) {
+		buf[n++] = (char)(0xc0 | (c >> 6));
+		buf[n++] = (char)(0x80 | (c & 0x3f));
+	} else if (c < 0x10000) {
+		buf[n++] = (char)(0xe0 | (c >> 12));
+		buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+		buf[n++] = (char)(0x80 | (c & 0x3f));
+	} else {
+		buf[n++] = (char)(0xf0 | (c >> 18));
+		buf[n++] = (char)(0x80 | ((c >> 12) & 0x3f));
+		buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+		buf[n++] = (char)(0x80 | (c & 0x3f));
+	}
+	return n;
+}
+
 /* UTF-8 of at most max_chars characters of str s into buf (cap >= 4 * max_chars + 4); returns
  * the length, or -1 for a 3.8-3.11 string that is not ready.  Surrogates become U+FFFD;
- * a cut string ends with U+2026. */
+ * a cut string ends with U+2026.  One loop per kind, so that each reads its characters
+ * directly. */
 static Py_ssize_t utf8_of(PyObject *s, char *buf, Py_ssize_t max_chars)
 {
 #if PY_VERSION_HEX < 0x030C0000
 	if (!PyUnicode_IS_READY(s))
 		return -1;
 #endif
-	int kind = PyUnicode_KIND(s);
 	const void *data = PyUnicode_DATA(s);
 	Py_ssize_t len = PyUnicode_GET_LENGTH(s), n = 0;
 	Py_ssize_t lim = len < max_chars ? len : max_chars;
 	if (PyUnicode_IS_ASCII(s)) {
 		memcpy(buf, data, (size_t)lim);
 		n = lim;
-	}
-	for (Py_ssize_t i = n; i < lim; i++) {
-		Py_UCS4 c = PyUnicode_READ(kind, data, i);
-		if (c >= 0xd800 && c < 0xe000)
-			c = 0xfffd;
-		if (c < 0x80) {
-			buf[n++] = (char)c;
-		} else if (c < 0x800) {
-			buf[n++] = (char)(0xc0 | (c >> 6));
-			buf[n++] = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			buf[n++] = (char)(0xe0 | (c >> 12));
-			buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			buf[n++] = (char)(0x80 | (c & 0x3f));
-		} else {
-			buf[n++] = (char)(0xf0 | (c >> 18));
-			buf[n++] = (char)(0x80 | ((c >> 12) & 0x3f));
-			buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			buf[n++] = (char)(0x80 | (c & 0x3f));
+	} else if (PyUnicode_KIND(s) == PyUnicode_1BYTE_KIND) {
+		const Py_UCS1 *d = data;
+		for (Py_ssize_t i = 0; i < lim; i++) {
+			if (d[i] < 0x80) {
+				buf[n++] = (char)d[i];
+			} else {
+				buf[n++] = (char)(0xc0 | (d[i] >> 6));
+				buf[n++] = (char)(0x80 | (d[i] & 0x3f));
+			}
 		}
+	} else if (PyUnicode_KIND(s) == PyUnicode_2BYTE_KIND) {
+		const Py_UCS2 *d = data;
+		for (Py_ssize_t i = 0; i < lim; i++)
+			n = put_utf8(buf, n, d[i]);
+	} else {
+		const Py_UCS4 *d = data;
+		for (Py_ssize_t i = 0; i < lim; i++)
+			n = put_utf8(buf, n, d[i]);
 	}
 	if (lim < len) {
 		memcpy(buf + n, "\xe2\x80\xa6", 3);
@@ -699,37 +760,109 @@ static const char *cstr(PyObject *s, char *buf)
 	return buf;
 }
 
+/* u in decimal into buf (20 bytes), two digits at a time; returns the length. */
+static Py_ssize_t udecimal(char *buf, unsigned long long u)
+{
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+	                            "25262728293031323334353637383940414243444546474849"
+	                            "50515253545556575859606162636465666768697071727374"
+	                            "75767778798081828384858687888990919293949596979899";
+	char tmp[20];
+	int n = 20;
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		n -= 2;
+		memcpy(tmp + n, pairs + 2 * r, 2);
+	}
+	if (u >= 10) {
+		n -= 2;
+		memcpy(tmp + n, pairs + 2 * u, 2);
+	} else {
+		tmp[--n] = (char)('0' + u);
+	}
+	memcpy(buf, tmp + n, (size_t)(20 - n));
+	return 20 - n;
+}
+
 /* v in decimal into buf (21 bytes), as repr(int) writes it; returns the length.  (snprintf
  * was a tenth of the dump.) */
 static Py_ssize_t decimal(char *buf, long long v)
 {
-	char digits[20];
-	int n = 0;
-	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-	do {
-		digits[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	Py_ssize_t len = 0;
-	if (v < 0)
-		buf[len++] = '-';
-	while (n)
-		buf[len++] = digits[--n];
-	return len;
+	if (v >= 0)
+		return udecimal(buf, (unsigned long long)v);
+	buf[0] = '-';
+	return 1 + udecimal(buf + 1, 0ull - (unsigned long long)v);
+}
+
+/* repr(v) without dtoa when v has at most 15 significant digits and repr writes it without an
+ * exponent (1e-4 <= |v| < 1e15), e.g. 0.5, 2.25, 0.1; returns its length, or -1 when it cannot
+ * tell.  The shortest decimal that reads back as v is what repr writes.  For k = 0, 1, 2, ...
+ * the only candidate with k decimals is m / 10**k, m = round(|v| * 10**k): m and 10**k are
+ * exact doubles, so m / 10**k is the correctly rounded quotient, the double that reading the
+ * decimal gives.  The first k that gives back v has the fewest digits, and with at most 15
+ * significant digits no other decimal of as many digits reads as v, so it is repr's. */
+static Py_ssize_t float_short(char *buf, double v)
+{
+	static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	double a = fabs(v);
+	if (!(a >= 1e-4 && a < 1e15))
+		return -1;
+	for (int k = 0; k < 16; k++) {
+		double x = a * pow10[k];
+		if (x >= 1e15)
+			return -1;
+		unsigned long long m = (unsigned long long)(x + 0.5); /* x + 0.5 < 2**50: exact */
+		if ((double)m / pow10[k] != a)
+			continue;
+		char digits[20];
+		Py_ssize_t nd = udecimal(digits, m), n = 0;
+		if (v < 0)
+			buf[n++] = '-';
+		if (nd > k) { /* digits before the point */
+			memcpy(buf + n, digits, (size_t)(nd - k));
+			n += nd - k;
+			buf[n++] = '.';
+			if (k == 0) {
+				buf[n++] = '0';
+			} else {
+				memcpy(buf + n, digits + nd - k, (size_t)k);
+				n += k;
+			}
+		} else { /* 0.00ddd */
+			buf[n++] = '0';
+			buf[n++] = '.';
+			memset(buf + n, '0', (size_t)(k - nd));
+			n += k - nd;
+			memcpy(buf + n, digits, (size_t)nd);
+			n += nd;
+		}
+		return n;
+	}
+	return -1;
 }
 
 /* The value preview of o into buf (size 4 * PREVIEW_CHARS + 8); returns its length or -1. */
 static Py_ssize_t preview(PyObject *o, char *buf, size_t cap)
 {
+	static const char hex[] = "0123456789abcdef";
 	if (PyUnicode_Check(o))
 		return utf8_of(o, buf, PREVIEW_CHARS);
-	if (o == Py_None)
-		return snprintf(buf, cap, "None");
-	if (PyBool_Check(o))
-		return snprintf(buf, cap, o == Py_True ? "True" : "False");
+	if (o == Py_None) {
+		memcpy(buf, "None", 4);
+		return 4;
+	}
+	if (PyBool_Check(o)) {
+		memcpy(buf, o == Py_True ? "True" : "False", o == Py_True ? 4 : 5);
+		return o == Py_True ? 4 : 5;
+	}
 	if (PyLong_Check(o)) {
+		long long v;
+		if (hs_long_small(o, &v))
+			return decimal(buf, v);
 		int overflow;
-		long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+		v = PyLong_AsLongLongAndOverflow(o, &overflow);
 		if (!overflow && !(v == -1 && PyErr_Occurred()))
 			return decimal(buf, v);
 		PyErr_Clear();
@@ -737,17 +870,19 @@ static Py_ssize_t preview(PyObject *o, char *buf, size_t cap)
 	}
 	if (PyFloat_Check(o)) {
 		double v = PyFloat_AS_DOUBLE(o);
-		if (v > -1e16 && v < 1e16 && v == (double)(long long)v && (v != 0 || !signbit(v))) {
-			Py_ssize_t n = decimal(buf, (long long)v); /* repr(3.0) without dtoa */
-			memcpy(buf + n, ".0", 2);
-			return n + 2;
+		Py_ssize_t n = float_short(buf, v);
+		if (n >= 0)
+			return n;
+		if (v == 0 && !signbit(v)) {
+			memcpy(buf, "0.0", 3);
+			return 3;
 		}
 		char *r = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
 		if (!r) {
 			PyErr_Clear();
 			return -1;
 		}
-		Py_ssize_t n = snprintf(buf, cap, "%s", r);
+		n = snprintf(buf, cap, "%s", r);
 		PyMem_Free(r);
 		return n;
 	}
@@ -757,12 +892,17 @@ static Py_ssize_t preview(PyObject *o, char *buf, size_t cap)
 		buf[n++] = 'b';
 		buf[n++] = '\'';
 		for (Py_ssize_t i = 0; i < len && i < PREVIEW_CHARS; i++) {
-			if (p[i] == '\\' || p[i] == '\'')
-				n += sprintf(buf + n, "\\%c", p[i]);
-			else if (p[i] >= 0x20 && p[i] < 0x7f)
+			if (p[i] == '\\' || p[i] == '\'') {
+				buf[n++] = '\\';
 				buf[n++] = (char)p[i];
-			else
-				n += sprintf(buf + n, "\\x%02x", p[i]);
+			} else if (p[i] >= 0x20 && p[i] < 0x7f) {
+				buf[n++] = (char)p[i];
+			} else {
+				buf[n++] = '\\';
+				buf[n++] = 'x';
+				buf[n++] = hex[p[i] >> 4];
+				buf[n++] = hex[p[i] & 15];
+			}
 		}
 		buf[n++] = '\'';
 		if (len > PREVIEW_CHARS) {
@@ -1163,11 +1303,16 @@ static double elapsed(const struct walk *k)
 	return (double)(t.tv_sec - k->start.tv_sec) + (double)(t.tv_nsec - k->start.tv_nsec) / 1e9;
 }
 
+static void report(struct walk *k, const char *what, size_t done, size_t total)
+{
+	fprintf(stderr, "heapsnap: %.3f s: %s %zu/%zu objects\n", elapsed(k), what, done, total);
+}
+
+/* Reports every PROGRESS_EVERY objects when asked to (the callers report the last count). */
 static inline void progress(struct walk *k, const char *what, size_t done, size_t total)
 {
-	if (k->opts->progress && (done % PROGRESS_EVERY == 0 || done == total))
-		fprintf(stderr, "heapsnap: %.3f s: %s %zu/%zu objects\n", elapsed(k), what, done,
-		        total);
+	if (k->progress && done % PROGRESS_EVERY == 0)
+		report(k, what, done, total);
 }
 
 /* The gen-0 list head, found through a freshly tracked object; checked against the state. */
@@ -1209,15 +1354,16 @@ static void follow(struct walk *k)
 	while (k->nstack && !k->err) {
 		PyObject *o = k->stack[--k->nstack];
 		PyTypeObject *tp = Py_TYPE(o);
-		bool known = tp == k->last_ti.tp; /* added with the previous object */
-		const struct type_info *ti = type_info(k, tp);
+		struct type_info *ti = type_info(k, tp);
 		if (!ti) {
 			k->err = &hs_error_nomem;
 			return;
 		}
-		if (!known)
+		if (!ti->added) {
 			add(k, (PyObject *)tp, GEN_CODE_NONE);
-		if (tp->tp_traverse && PyObject_IS_GC(o))
+			ti->added = true;
+		}
+		if (is_gc(ti, o))
 			tp->tp_traverse(o, visit_add, k);
 		if (!ti->plain) {
 			owned_edges(k, o, ti);
@@ -1267,6 +1413,8 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 #endif
 	collect_roots(k);
 	follow(k);
+	if (k->progress)
+		report(k, "found", k->nobjs, k->nobjs);
 	return k->err;
 }
 
@@ -1403,11 +1551,12 @@ static struct hs_error *missing(PyObject *src, PyObject *dst)
 	                       (unsigned long)(uintptr_t)src, (unsigned long)(uintptr_t)dst);
 }
 
-static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct type_info *ti)
+/* Writes the edges of o, of type ti; gc: is_gc(ti, o). */
+static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct type_info *ti, bool gc)
 {
 	PyTypeObject *tp = Py_TYPE(o);
 	k->ntedges = 0;
-	if (tp->tp_traverse && PyObject_IS_GC(o))
+	if (gc)
 		tp->tp_traverse(o, visit_collect, k);
 	if (k->err)
 		return k->err;
@@ -1491,8 +1640,9 @@ static struct hs_error *emit_object(struct walk *k, PyObject *o, unsigned gen, s
 	k->heap_bytes += size;
 	err = hs_writer_object(k->w, (uint64_t)(uintptr_t)o, ti->id, size, refcnt, flags,
 	                       gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
-	if (!err)
-		err = emit_edges(k, o, ti);
+	bool gc = is_gc(ti, o);
+	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
+		err = emit_edges(k, o, ti, gc);
 	if (!err && k->opts->values) {
 		char buf[4 * PREVIEW_CHARS + 8];
 		Py_ssize_t n = preview(o, buf, sizeof(buf));
@@ -1517,7 +1667,8 @@ static struct hs_error *emit_objects(struct walk *k)
 	for (size_t n = 0; !err && n < k->set.npages; n++) {
 		size_t pg = k->set.order[n];
 		const struct page *p = &k->set.pages[pg];
-		const struct page_gen *g = &k->set.gens[pg];
+		static const struct page_gen none;
+		const struct page_gen *g = p->gen == NO_GEN ? &none : &k->set.gens[p->gen];
 		uintptr_t base = (uintptr_t)k->set.page_no[pg] << PAGE_SHIFT;
 		for (unsigned w = 0; !err && w < PAGE_WORDS; w++) {
 			for (uint64_t bits = p->bits[w]; bits && !err; bits &= bits - 1) {
@@ -1533,6 +1684,8 @@ static struct hs_error *emit_objects(struct walk *k)
 			}
 		}
 	}
+	if (k->progress)
+		report(k, "wrote", i, k->nobjs);
 	return err;
 }
 
@@ -1588,6 +1741,7 @@ static struct hs_error *dump(struct walk *k, const char *path)
 		err = hs_writer_string(k->w, label_text[i], strlen(label_text[i]), &k->label_id[i]);
 	if (!err)
 		err = write_meta(k, gen0);
+	k->set.last_no = UINT64_MAX; /* no page */
 	if (!err && !set_rehash(&k->set, 1 << 12))
 		err = &hs_error_nomem;
 	if (!err)
@@ -1598,20 +1752,22 @@ static struct hs_error *dump(struct walk *k, const char *path)
 		err = emit_objects(k);
 	if (!err)
 		err = emit_links(k);
-	progress(k, "linked", k->nobjs, k->nobjs);
+	if (k->progress)
+		report(k, "linked", k->nobjs, k->nobjs);
 	return err;
 }
 
 struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options *opts,
                                 struct hs_inproc_stats *ret)
 {
-	struct walk k = {.opts = opts};
+	struct walk k = {.opts = opts, .progress = opts->progress};
 	clock_gettime(CLOCK_MONOTONIC, &k.start);
 	struct hs_error *err = dump(&k, path);
 	struct hs_writer_stats st;
 	if (!err)
 		err = hs_writer_finish(k.w, &st);
-	progress(&k, "finished", k.nobjs, k.nobjs);
+	if (k.progress)
+		report(&k, "finished", k.nobjs, k.nobjs);
 	hs_writer_destroy(k.w);
 	for (size_t i = 0; i < k.nroots; i++)
 		free(k.roots[i].name);

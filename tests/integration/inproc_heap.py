@@ -81,6 +81,17 @@ def build():
     HEAP["big"] = 2 ** 100
     HEAP["float"] = 2.5
     HEAP["bytes"] = b"raw\x00bytes"
+    # Values of every kind of preview (all of them are checked against preview() below).
+    HEAP["values"] = [
+        [0, 1, -1, 7, 42, -99, 100, 12345, -2 ** 30, 2 ** 30, 2 ** 60 - 1, -(2 ** 60) + 1,
+         2 ** 60, 2 ** 62, 2 ** 63 - 1, -(2 ** 63), 2 ** 63, 10 ** 19, -(10 ** 30), True, False],
+        [0.5, -2.25, 0.1, 0.2 + 0.1, 1 / 3, 1e-4, 1.5e-4, 9.5e-5, 1e-5, 123456.789, 1e14 + 0.5,
+         999999999999999.9, 1e15, 1e16, 1e22, -0.0, 0.0, 3.0, -7.0, float("nan"),
+         float("inf"), -float("inf"), 2.0 ** -1074, 1.7976931348623157e308, 12.3456789012345],
+        ["", "ascii", "caf\xe9 cr\xe8me", "\u65e5\u672c\u8a9e", "\U0001f600 emoji",
+         "lone \ud800 surrogate", "\xe9" * 150, "\u65e5" * 101, "a" * 100, "b" * 101],
+        [bytes(range(256)), b"", b"quote ' and \\ backslash", b"x" * 101],
+    ]
     # Cyclic garbage (the collector is off): lists, instances with and without a
     # materialised dict, a dict, a slotted instance, a finalizer.
     a = []
@@ -95,6 +106,27 @@ def build():
     s2.a = s2
     w = WithDel()
     w.me = w
+
+
+def preview(o):
+    """The value preview heapsnap writes for o (FORMAT.md), or None for an object without."""
+    if o is None:
+        return "None"
+    if isinstance(o, bool):
+        return repr(o)
+    if isinstance(o, str):
+        text = "".join("\ufffd" if 0xD800 <= ord(c) < 0xE000 else c for c in o[:100])
+        return text + ("\u2026" if len(o) > 100 else "")
+    if isinstance(o, int):
+        v = int(o)
+        return str(v) if -(2 ** 63) <= v < 2 ** 63 else "<int of %d bits>" % v.bit_length()
+    if isinstance(o, float):
+        return repr(float(o))
+    if isinstance(o, bytes):
+        text = "".join("\\" + chr(b) if b in b"\\'" else chr(b) if 0x20 <= b < 0x7F
+                       else "\\x%02x" % b for b in o[:100])
+        return "b'" + text + "'" + ("\u2026" if len(o) > 100 else "")
+    return None
 
 
 def main():
@@ -186,6 +218,10 @@ def main():
     fails.check(O[id(HEAP["float"])].get("value") == "2.5", "float value")
     fails.check(O[id(HEAP["bytes"])].get("value") == "b'raw\\x00bytes'", "bytes value")
     fails.check(O[id(None)].get("value") == "None", "None value")
+    wrong = [(truth[a][1], truth[a][0], O[a].get("value")) for a in truth
+             if a in O and preview(truth[a][0]) != O[a].get("value")]
+    fails.check(not wrong, "%d values differ from their preview, e.g. %s"
+                % (len(wrong), wrong[:5]))
     fails.check(bool(O[id(None)].get("immortal")) == (sys.version_info >= (3, 12)),
                 "None immortal flag")
     fails.check(O[id(pts)].get("gen") in (0, 1, 2) and O[id(pts)]["gc"], "list generation")
