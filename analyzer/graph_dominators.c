@@ -5,7 +5,9 @@
  *
  * Steps, each a loop (no recursion: a chain of a million objects is a DFS path a million long):
  *  1. DFS from the virtual root (number 0), numbering objects 1..n in preorder; parent[d] is the
- *     DFS tree parent.  Objects the DFS does not reach keep dfn HS_NONE.
+ *     DFS tree parent.  Objects the DFS does not reach keep dfn HS_NONE.  The DFS path is an
+ *     explicit stack (vertex number, next edge, end edge by depth), so that going back up it reads
+ *     memory in order instead of chasing parent[] and the object's edge_start once more.
  *  2. Semidominators in reverse preorder: semi[w] = the least of parent[w] (0 for a root: the
  *     virtual root is a predecessor), of every predecessor numbered below w (found by the DFS,
  *     which sees every edge), and of eval(p) for every predecessor p numbered above w (from
@@ -19,14 +21,19 @@
  *     a dominator precedes what it dominates in preorder, reverse preorder is bottom-up.
  *
  * Arrays by DFS number live in output arrays not yet filled (one spare entry each, see
- * graph_internal.h): dfn by object in idom; vertex and parent/idom in retained (as 2 x (n+1)
- * uint32); the anc/best pairs in parent_edge (best is the edge cursor during the DFS); semi in
- * depth.
+ * graph_internal.h): dfn by object in idom; parent/idom in the upper half of retained (as
+ * 2 x (n+1) uint32); semi in depth.  During the DFS, the path's vertex numbers and next edges
+ * are in parent_edge (2 x (n+1) uint32) and its end edges in the lower half of retained; after
+ * it, parent_edge holds the forest's anc/best pairs.  Step 4 puts the object of each number
+ * (vertex, the inverse of dfn) in depth and the retained sizes by number in parent_edge.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph_internal.h"
+
+/* How many levels above the top the DFS prefetches the next edge of, going back up. */
+#define PATH_AHEAD 4
 
 struct forest {
 	uint32_t anc, best;
@@ -78,32 +85,40 @@ static uint32_t eval(struct forest *f, struct path_stack *s, uint32_t v, uint32_
 	return best;
 }
 
-/* Step 1, the DFS: fills dfn, vertex, parent and the forest's anc; returns n.  It sees every
- * edge from a vertex once, so it also starts the semidominators (semi[w] = the least of parent[w]
- * and the predecessors numbered below w) and counts in count[w + 1] the predecessors numbered
- * above w, which go to the reverse CSR.  The forest's best is the edge cursor meanwhile. */
+/* The DFS path, by depth: the vertex's number, its next edge and its end (edge indexes fit in
+ * 32 bits, hs_analyze checks).  The entries of the path sit side by side, so returning up the path
+ * reads memory in order and can be prefetched, where a step up the parent[] chain would be a
+ * cache miss each. */
+struct dfs_path {
+	uint32_t *d, *e, *end;
+};
+
+/* Step 1, the DFS: fills dfn and parent; returns n.  It sees every edge from a vertex once, so it
+ * also starts the semidominators (semi[w] = the least of parent[w] and the predecessors numbered
+ * below w) and counts in count[w + 1] the predecessors numbered above w, which go to the reverse
+ * CSR. */
 static uint32_t dfs(const struct hs_snapshot *snap, const struct hs_analysis *a, uint32_t *dfn,
-                    uint32_t *vertex, uint32_t *parent, struct forest *f, uint32_t *semi,
-                    uint32_t *count)
+                    uint32_t *parent, struct dfs_path path, uint32_t *semi, uint32_t *count)
 {
+	const uint64_t *edge_start = snap->edge_start;
+	const uint32_t *edge_dst = snap->edge_dst;
 	for (uint64_t i = 0; i < snap->nobjects; i++)
 		dfn[i] = HS_NONE;
 	uint32_t n = 0;
 	uint64_t rc = 0;
-	vertex[0] = HS_NONE;
 	for (uint32_t r; (r = hs_graph_next_root(snap, a, &rc)) != HS_NONE;) {
 		if (dfn[r] != HS_NONE)
 			continue;
 		dfn[r] = ++n;
-		vertex[n] = r;
-		parent[n] = semi[n] = f[n].anc = 0;
-		f[n].best = 0;
-		for (uint32_t cur = n; cur;) {
-			uint64_t base = snap->edge_start[vertex[cur]];
-			uint64_t e = base + f[cur].best, end = snap->edge_start[vertex[cur] + 1];
-			uint32_t w = HS_NONE;
+		parent[n] = semi[n] = 0;
+		path.d[0] = n;
+		path.e[0] = (uint32_t)edge_start[r];
+		path.end[0] = (uint32_t)edge_start[r + 1];
+		for (uint32_t depth = 1; depth;) {
+			uint32_t top = depth - 1, cur = path.d[top];
+			uint32_t e = path.e[top], end = path.end[top], w = HS_NONE;
 			for (; e < end; e++) {
-				w = snap->edge_dst[e];
+				w = edge_dst[e];
 				uint32_t dw = dfn[w];
 				if (dw == HS_NONE)
 					break;
@@ -113,16 +128,29 @@ static uint32_t dfs(const struct hs_snapshot *snap, const struct hs_analysis *a,
 					semi[dw] = cur;
 			}
 			if (e == end) {
-				cur = parent[cur];
+				depth--;
+				/* Where the path will go back to: its next edges. */
+				if (depth > PATH_AHEAD) {
+					uint32_t k = depth - PATH_AHEAD;
+					if (path.e[k] < path.end[k])
+						__builtin_prefetch(&edge_dst[path.e[k]]);
+				}
 				continue;
 			}
-			f[cur].best = (uint32_t)(e + 1 - base);
+			path.e[top] = e + 1;
 			dfn[w] = ++n;
-			hs_graph_prefetch_targets(snap, dfn, sizeof(*dfn), w);
-			vertex[n] = w;
-			parent[n] = semi[n] = f[n].anc = cur;
-			f[n].best = 0;
-			cur = n;
+			/* The new vertex's successors: their numbers and their edges. */
+			uint64_t we = edge_start[w], wend = edge_start[w + 1];
+			for (uint64_t k = 0; we + k < wend && k < 8; k++) {
+				uint32_t t = edge_dst[we + k];
+				__builtin_prefetch(&dfn[t]);
+				__builtin_prefetch(&edge_start[t]);
+			}
+			parent[n] = semi[n] = cur;
+			path.d[depth] = n;
+			path.e[depth] = (uint32_t)we;
+			path.end[depth] = (uint32_t)wend;
+			depth++;
 		}
 	}
 	return n;
@@ -132,8 +160,7 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 {
 	uint64_t nobj = snap->nobjects;
 	uint32_t *dfn = a->idom;
-	uint32_t *vertex = (uint32_t *)a->retained;
-	uint32_t *idom = vertex + nobj + 1; /* the DFS parent until step 3 */
+	uint32_t *idom = (uint32_t *)a->retained + nobj + 1; /* the DFS parent until step 3 */
 	struct forest *f = (struct forest *)a->parent_edge;
 	uint32_t *semi = a->depth;
 	uint32_t *count = hs_graph_alloc((nobj + 2) * sizeof(*count));
@@ -141,7 +168,11 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 		return &hs_error_nomem;
 	memset(count, 0, (nobj + 2) * sizeof(*count));
 
-	uint32_t n = dfs(snap, a, dfn, vertex, idom, f, semi, count);
+	struct dfs_path path = {(uint32_t *)a->parent_edge, (uint32_t *)a->parent_edge + nobj + 1,
+	                        (uint32_t *)a->retained};
+	uint32_t n = dfs(snap, a, dfn, idom, path, semi, count);
+	for (uint32_t d = 1; d <= n; d++)
+		f[d].anc = idom[d]; /* each vertex linked to its DFS parent once it is done */
 	a->nreached = n;
 
 	/* 2. Semidominators: a root's is 0, the virtual root being a predecessor; then the
@@ -191,11 +222,24 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 	}
 
 	/* 4. Retained sizes, by DFS number in parent_edge (the forest is done), then by object;
-	 * idom by object in place of dfn. */
+	 * idom by object in place of dfn.  vertex, the object of each number, goes in depth. */
 	t0 = hs_graph_now();
 	uint64_t *rd = a->parent_edge;
-	for (uint32_t d = 1; d <= n; d++)
-		rd[d] = snap->size[vertex[d]];
+	uint32_t *vertex = a->depth; /* semi is done */
+	for (uint64_t i = 0; i < nobj; i++) {
+		if (i + HS_PREFETCH_AHEAD < nobj) {
+			uint32_t ahead = dfn[i + HS_PREFETCH_AHEAD];
+			if (ahead != HS_NONE) {
+				__builtin_prefetch(&vertex[ahead], 1);
+				__builtin_prefetch(&rd[ahead], 1);
+			}
+		}
+		uint32_t d = dfn[i];
+		if (d != HS_NONE) {
+			vertex[d] = (uint32_t)i;
+			rd[d] = snap->size[i];
+		}
+	}
 	for (uint32_t d = n; d >= 1; d--) {
 		if (d > HS_PREFETCH_AHEAD)
 			__builtin_prefetch(&rd[idom[d - HS_PREFETCH_AHEAD]]);
@@ -206,14 +250,10 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 		uint32_t d = dfn[i];
 		dfn[i] = d == HS_NONE || !idom[d] ? HS_NONE : vertex[idom[d]];
 	}
-	uint32_t *vertex_copy =
-	    a->depth; /* semi is done; retained[] is about to overwrite vertex */
-	for (uint32_t d = 1; d <= n; d++)
-		vertex_copy[d] = vertex[d];
 	for (uint64_t i = 0; i < nobj; i++)
 		a->retained[i] = snap->size[i];
 	for (uint32_t d = 1; d <= n; d++)
-		a->retained[vertex_copy[d]] = rd[d];
+		a->retained[vertex[d]] = rd[d];
 	a->t_retained = hs_graph_now() - t0;
 	return NULL;
 }
