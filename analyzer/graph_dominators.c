@@ -14,7 +14,9 @@
  *     the reverse CSR, which holds only those).  eval is the link-eval forest over the vertices
  *     already done, with path compression: anc[] climbs the forest, best[v] is the least semi on
  *     the compressed path from v up to (not including) its tree's root.  anc and best of a vertex
- *     sit side by side, so a step up the forest costs one cache miss.
+ *     sit side by side, so a step up the forest costs one cache miss; and since the reverse CSR
+ *     says in advance which vertices eval will start from, a pipeline walks their first forest
+ *     steps ahead of time, so that eval finds them in cache (see climb_ahead).
  *  3. Nearest common ancestors in preorder: idom[w] starts at parent[w] and climbs the partly
  *     built dominator tree while it is numbered above semi[w].
  *  4. Retained sizes bottom-up: each vertex's total is added to its immediate dominator's; since
@@ -83,6 +85,36 @@ static uint32_t eval(struct forest *f, struct path_stack *s, uint32_t v, uint32_
 			best = x->best;
 	}
 	return best;
+}
+
+/* The pipeline of climb_ahead: PIPE_STAGES steps up the forest for each predecessor, one step
+ * every PIPE_GAP predecessors; the ring holds where each predecessor in flight has got to. */
+enum { PIPE_STAGES = 6, PIPE_GAP = 12, PIPE_RING = 128 };
+_Static_assert((PIPE_RING & (PIPE_RING - 1)) == 0 && PIPE_RING > PIPE_STAGES * PIPE_GAP,
+               "the ring is a power of two with room for every predecessor in flight");
+
+/* Called before eval of predecessor k (the semidominator pass takes them from last to first):
+ * prefetches the forest entry of predecessor k - PIPE_STAGES * PIPE_GAP, and moves each of the
+ * ones between up one step, prefetching where it arrives.  Each step reads an entry prefetched
+ * PIPE_GAP calls before, so the misses of a path overlap with the evals before it instead of
+ * coming one after another in eval.  Path compression may change anc meanwhile: then a
+ * prefetch is wasted, never wrong. */
+static inline void climb_ahead(const struct forest *f, const uint32_t *src, uint32_t *ring,
+                               int64_t k)
+{
+	int64_t i = k - PIPE_STAGES * PIPE_GAP;
+	if (i >= 0) {
+		ring[i & (PIPE_RING - 1)] = src[i];
+		__builtin_prefetch(&f[src[i]]);
+	}
+	for (int s = 1; s < PIPE_STAGES; s++) {
+		i = k - (PIPE_STAGES - s) * PIPE_GAP;
+		if (i >= 0) {
+			uint32_t c = f[ring[i & (PIPE_RING - 1)]].anc;
+			ring[i & (PIPE_RING - 1)] = c;
+			__builtin_prefetch(&f[c]);
+		}
+	}
 }
 
 /* The DFS path, by depth: the vertex's number, its next edge and its end (edge indexes fit in
@@ -188,15 +220,17 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 		return err;
 	a->t_reverse = hs_graph_now() - t0;
 	struct path_stack stack = {0};
+	uint32_t ring[PIPE_RING];
+	int64_t total = rev.start[n + 1];
+	/* The last few predecessors enter the pipeline part way along. */
+	for (int64_t i = total - 1; i >= 0 && i >= total - PIPE_STAGES * PIPE_GAP; i--)
+		ring[i & (PIPE_RING - 1)] = rev.src[i];
+	f[0].anc = f[0].best = 0; /* the virtual root, where the pipeline may climb */
+	int64_t k = total - 1;
 	for (uint32_t w = n; w >= 1; w--) {
-		/* The forest entries of a later vertex's predecessors: independent of this one's.
-		 */
-		if (w > 4) {
-			for (uint32_t k = rev.start[w - 4]; k < rev.start[w - 3]; k++)
-				__builtin_prefetch(&f[rev.src[k]]);
-		}
 		uint32_t best = semi[w];
-		for (uint32_t k = rev.start[w]; k < rev.start[w + 1]; k++) {
+		for (; k >= (int64_t)rev.start[w]; k--) {
+			climb_ahead(f, rev.src, ring, k);
 			uint32_t s = eval(f, &stack, rev.src[k], w + 1);
 			if (s == HS_NONE) {
 				free(stack.v);
