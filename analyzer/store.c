@@ -1,17 +1,19 @@
 /*
  * store.c — writes a snapshot and its analysis into the SQLite database of SCHEMA.md.
  *
- * The whole load is one transaction with journal_mode=OFF and synchronous=OFF into
- * db_path.tmpPID (so concurrent loads do not collide), renamed into place at the end, so a
- * half-written database is never seen.  Rows go in through
- * prepared multi-row INSERTs (one VM step per batch instead of per row), in rowid order so every
- * table is appended to; the indexes are built after the data, which is faster than maintaining
- * them row by row.  The edges by destination are not an index on edges(dst) (sorting 30M keys was
- * most of a 10M-object load) but the table referrers, clustered on (dst, edge) and written from
- * a counting sort of the edges by destination, so SQLite only ever appends to it.
+ * The big tables (objects, edges, referrers) and their indexes are written as pages by
+ * store_tables.c; the edge trees while hs_analyze runs (in a thread: they need no analysis),
+ * the objects after it.  SQLite then opens the file and adds the small tables (meta, types,
+ * weakrefs, roots), their indexes and ANALYZE's statistics in one transaction with
+ * journal_mode=OFF.  All of it goes to db_path.tmpPID (so concurrent loads do not collide),
+ * renamed into place at the end, so a half-written database is never seen.
+ *
+ * The streamed load (hs_store_stream, OUT-OF-CORE.md) goes through SQLite alone: prepared
+ * multi-row INSERTs in rowid order, the referrers sorted by SQLite, the indexes after the data.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,35 +22,21 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_tables.h"
 
-/* The schema; SCHEMA.md documents every column. */
-static const char schema_sql[] =
+/* The small tables and their indexes (SCHEMA.md documents every column); the big ones are in
+ * store_tables.c. */
+static const char small_schema_sql[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);\n"
     "CREATE TABLE types(id INTEGER PRIMARY KEY, name TEXT, module TEXT, default_size INTEGER,\n"
     "  type_object INTEGER, finalizer INTEGER, heap INTEGER, gc INTEGER, flags INTEGER);\n"
-    "CREATE TABLE objects(id INTEGER PRIMARY KEY, addr INTEGER, type_id INTEGER, size INTEGER,\n"
-    "  refcnt INTEGER, gc INTEGER, generation INTEGER, immortal INTEGER, value TEXT,\n"
-    "  ext_refs INTEGER, unreachable INTEGER, scc INTEGER, idom INTEGER, retained INTEGER,\n"
-    "  depth INTEGER, is_root INTEGER, scc_size INTEGER, parent_edge INTEGER, nrefs INTEGER,\n"
-    "  nreferrers INTEGER, flags INTEGER);\n"
-    "CREATE TABLE edges(id INTEGER PRIMARY KEY, src INTEGER, dst INTEGER, label TEXT,\n"
-    "  kind INTEGER);\n"
-    "CREATE TABLE referrers(dst INTEGER, edge INTEGER, src INTEGER, PRIMARY KEY(dst, edge))\n"
-    "  WITHOUT ROWID;\n"
     "CREATE TABLE weakrefs(ref INTEGER, referent INTEGER, callback INTEGER);\n"
     "CREATE TABLE roots(obj INTEGER, kind TEXT, name TEXT);\n";
-
-/* Built after the data (see the file comment). */
-static const char index_sql[] = "CREATE UNIQUE INDEX objects_addr ON objects(addr);\n"
-                                "CREATE INDEX objects_retained ON objects(retained);\n"
-                                "CREATE INDEX objects_garbage ON objects(scc) WHERE unreachable;\n"
-                                "CREATE INDEX edges_src ON edges(src);\n"
-                                "CREATE INDEX weakrefs_ref ON weakrefs(ref);\n"
-                                "CREATE INDEX roots_obj ON roots(obj);\n";
+static const char small_index_sql[] = "CREATE INDEX weakrefs_ref ON weakrefs(ref);\n"
+                                      "CREATE INDEX roots_obj ON roots(obj);\n";
 
 #define OBJECT_COLS 21
 #define EDGE_COLS 5
-#define REFERRER_COLS 3
 /* Rows per multi-row INSERT: large enough to amortize the statement, small enough to stay far
  * below SQLITE_MAX_VARIABLE_NUMBER (32766 since 3.32). */
 #define BATCH_ROWS 128
@@ -117,245 +105,10 @@ static void bind_u64(sqlite3_stmt *stmt, int col, uint64_t v)
 	sqlite3_bind_int64(stmt, col, (sqlite3_int64)v);
 }
 
-/* Binds object i's columns starting at parameter p. */
-static void bind_object(struct builder *b, sqlite3_stmt *stmt, int p, uint64_t i)
-{
-	const struct hs_snapshot *snap = b->snap;
-	const struct hs_analysis *a = b->a;
-	uint8_t flags = snap->flags[i];
-	sqlite3_bind_int64(stmt, p++, (sqlite3_int64)i);
-	bind_u64(stmt, p++, snap->addr[i]);
-	sqlite3_bind_int64(stmt, p++, snap->type[i]);
-	bind_u64(stmt, p++, snap->size[i]);
-	bind_u64(stmt, p++, snap->refcnt[i]);
-	sqlite3_bind_int(stmt, p++, flags & HS_OBJ_GC ? 1 : 0);
-	if (snap->generation[i] == HS_GEN_NONE)
-		sqlite3_bind_null(stmt, p++);
-	else
-		sqlite3_bind_int(stmt, p++, snap->generation[i]);
-	sqlite3_bind_int(stmt, p++, flags & HS_OBJ_IMMORTAL ? 1 : 0);
-	if (snap->value[i]) {
-		const struct hs_string *v = &snap->values[snap->value[i] - 1];
-		sqlite3_bind_text(stmt, p++, v->s, (int)v->len, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_null(stmt, p++);
-	}
-	sqlite3_bind_int64(stmt, p++, a->ext_refs[i]);
-	sqlite3_bind_int(stmt, p++, a->unreachable[i]);
-	sqlite3_bind_int64(stmt, p++, a->scc[i]);
-	if (a->idom[i] == HS_NONE)
-		sqlite3_bind_null(stmt, p++);
-	else
-		sqlite3_bind_int64(stmt, p++, a->idom[i]);
-	bind_u64(stmt, p++, a->retained[i]);
-	if (a->depth[i] == HS_NONE)
-		sqlite3_bind_null(stmt, p++);
-	else
-		sqlite3_bind_int64(stmt, p++, a->depth[i]);
-	sqlite3_bind_int(stmt, p++, a->is_root[i]);
-	sqlite3_bind_int64(stmt, p++, a->scc_size[i]);
-	if (a->parent_edge[i] == UINT64_MAX)
-		sqlite3_bind_null(stmt, p++);
-	else
-		bind_u64(stmt, p++, a->parent_edge[i]);
-	bind_u64(stmt, p++, snap->edge_start[i + 1] - snap->edge_start[i]);
-	sqlite3_bind_int64(stmt, p++, b->nreferrers[i]);
-	sqlite3_bind_int(stmt, p++, flags);
-}
-
 static void report(struct builder *b, const char *phase, uint64_t done, uint64_t total)
 {
 	if (b->progress)
 		b->progress(b->progress_arg, phase, total ? (double)done / (double)total : 1.0);
-}
-
-static struct hs_error *insert_objects(struct builder *b)
-{
-	b->nreferrers = calloc(b->snap->nobjects ? b->snap->nobjects : 1, sizeof(uint32_t));
-	if (!b->nreferrers)
-		return &hs_error_nomem;
-	for (uint64_t e = 0; e < b->snap->nedges; e++)
-		b->nreferrers[b->snap->edge_dst[e]]++;
-	sqlite3_stmt *many, *one;
-	struct hs_error *err = prepare_insert(b, "objects", OBJECT_COLS, BATCH_ROWS, &many);
-	if (err)
-		return err;
-	err = prepare_insert(b, "objects", OBJECT_COLS, 1, &one);
-	if (err) {
-		sqlite3_finalize(many);
-		return err;
-	}
-	uint64_t n = b->snap->nobjects, i = 0;
-	for (; !err && i + BATCH_ROWS <= n; i += BATCH_ROWS) {
-		for (int r = 0; r < BATCH_ROWS; r++)
-			bind_object(b, many, 1 + r * OBJECT_COLS, i + r);
-		err = step_reset(b, many);
-		if ((i & 0xffff) == 0)
-			report(b, "objects", i, n);
-	}
-	for (; !err && i < n; i++) {
-		bind_object(b, one, 1, i);
-		err = step_reset(b, one);
-	}
-	sqlite3_finalize(many);
-	sqlite3_finalize(one);
-	return err;
-}
-
-/* The label of edge e as text bound to parameter p: NULL when it has none. */
-static void bind_label(struct builder *b, sqlite3_stmt *stmt, int p, uint64_t src, uint64_t e)
-{
-	const struct hs_snapshot *snap = b->snap;
-	char buf[256];
-	if (snap->edge_form[e] == HS_LABEL_NONE) {
-		sqlite3_bind_null(stmt, p);
-		return;
-	}
-	if (snap->edge_form[e] == HS_LABEL_STRING) {
-		const struct hs_string *s = &snap->strings[snap->edge_label[e]];
-		sqlite3_bind_text(stmt, p, s->s, (int)s->len, SQLITE_STATIC);
-		return;
-	}
-	size_t need = hs_snapshot_edge_label(snap, src, e, buf, sizeof(buf));
-	if (need < sizeof(buf)) {
-		sqlite3_bind_text(stmt, p, buf, (int)need, SQLITE_TRANSIENT);
-		return;
-	}
-	char *big = malloc(need + 1);
-	if (!big) {
-		sqlite3_bind_null(stmt, p);
-		return;
-	}
-	hs_snapshot_edge_label(snap, src, e, big, need + 1);
-	sqlite3_bind_text(stmt, p, big, (int)need, free);
-}
-
-static void bind_edge(struct builder *b, sqlite3_stmt *stmt, int p, uint64_t src, uint64_t e)
-{
-	bind_u64(stmt, p, e);
-	bind_u64(stmt, p + 1, src);
-	sqlite3_bind_int64(stmt, p + 2, b->snap->edge_dst[e]);
-	bind_label(b, stmt, p + 3, src, e);
-	sqlite3_bind_int(stmt, p + 4, b->snap->edge_kind[e]);
-}
-
-static struct hs_error *insert_edges(struct builder *b)
-{
-	sqlite3_stmt *many, *one;
-	struct hs_error *err = prepare_insert(b, "edges", EDGE_COLS, BATCH_ROWS, &many);
-	if (err)
-		return err;
-	err = prepare_insert(b, "edges", EDGE_COLS, 1, &one);
-	if (err) {
-		sqlite3_finalize(many);
-		return err;
-	}
-	const struct hs_snapshot *snap = b->snap;
-	int r = 0;
-	for (uint64_t i = 0; !err && i < snap->nobjects; i++) {
-		for (uint64_t e = snap->edge_start[i]; !err && e < snap->edge_start[i + 1]; e++) {
-			bind_edge(b, many, 1 + r * EDGE_COLS, i, e);
-			if (++r == BATCH_ROWS) {
-				err = step_reset(b, many);
-				r = 0;
-			}
-			if ((e & 0x3ffff) == 0)
-				report(b, "edges", e, snap->nedges);
-		}
-	}
-	/* The last partial batch, row by row. */
-	uint64_t first = snap->nedges - (uint64_t)r;
-	for (uint64_t e = first, src = 0; !err && e < snap->nedges; e++) {
-		while (snap->edge_start[src + 1] <= e)
-			src++;
-		bind_edge(b, one, 1, src, e);
-		err = step_reset(b, one);
-	}
-	sqlite3_finalize(many);
-	sqlite3_finalize(one);
-	return err;
-}
-
-/* Inserts the first nrows of rows into referrers with one statement (stmt, or one prepared for
- * nrows when it is NULL). */
-static struct hs_error *flush_referrers(struct builder *b, sqlite3_stmt *stmt,
-                                        const uint64_t (*rows)[REFERRER_COLS], int nrows)
-{
-	sqlite3_stmt *own = NULL;
-	if (!stmt) {
-		struct hs_error *err = prepare_insert(b, "referrers", REFERRER_COLS, nrows, &own);
-		if (err)
-			return err;
-		stmt = own;
-	}
-	for (int r = 0; r < nrows; r++)
-		for (int c = 0; c < REFERRER_COLS; c++)
-			bind_u64(stmt, 1 + r * REFERRER_COLS + c, rows[r][c]);
-	struct hs_error *err = step_reset(b, stmt);
-	sqlite3_finalize(own);
-	return err;
-}
-
-/* The referrers table in (dst, edge) order: a counting sort of the edge ids by destination
- * (nreferrers holds the counts; 4 bytes per edge and 8 per object while it runs).  Each edge's
- * source is the source of its block of 16 edges, then a forward step through edge_start: one or
- * two cache misses where a binary search of edge_start takes ten, and never quadratic (as scanning
- * a source's edges for the destination is in a big list). */
-#define SRC_BLOCK_SHIFT 4
-static struct hs_error *insert_referrers(struct builder *b)
-{
-	const struct hs_snapshot *snap = b->snap;
-	uint64_t n = snap->nobjects;
-	if (snap->nedges > UINT32_MAX)
-		return hs_error_create(HS_ERROR_USAGE,
-		                       "%s: %llu edges: referrers need ids below 2^32", b->path,
-		                       (unsigned long long)snap->nedges);
-	uint64_t *start = malloc((n + 1) * sizeof(uint64_t));
-	uint32_t *edge = malloc((snap->nedges ? snap->nedges : 1) * sizeof(uint32_t));
-	uint64_t nblocks = (snap->nedges >> SRC_BLOCK_SHIFT) + 1;
-	uint32_t *block_src = malloc(nblocks * sizeof(uint32_t));
-	sqlite3_stmt *many = NULL;
-	struct hs_error *err = !start || !edge || !block_src ? &hs_error_nomem : NULL;
-	if (!err)
-		err = prepare_insert(b, "referrers", REFERRER_COLS, BATCH_ROWS, &many);
-	if (err) {
-		free(start);
-		free(edge);
-		free(block_src);
-		return err;
-	}
-	for (uint64_t i = 0, j = 0; i < n; i++)
-		for (; j < nblocks && (j << SRC_BLOCK_SHIFT) < snap->edge_start[i + 1]; j++)
-			block_src[j] = (uint32_t)i;
-	start[0] = 0;
-	for (uint64_t i = 0; i < n; i++)
-		start[i + 1] = start[i] + b->nreferrers[i];
-	for (uint64_t e = 0; e < snap->nedges; e++)
-		edge[start[snap->edge_dst[e]]++] = (uint32_t)e;
-	/* start[d] is now the end of d's run. */
-	uint64_t rows[BATCH_ROWS][REFERRER_COLS];
-	int r = 0;
-	for (uint64_t d = 0, k = 0; !err && d < n; d++) {
-		for (; !err && k < start[d]; k++) {
-			uint64_t e = edge[k], src = block_src[e >> SRC_BLOCK_SHIFT];
-			while (snap->edge_start[src + 1] <= e)
-				src++;
-			rows[r][0] = d, rows[r][1] = e, rows[r][2] = src;
-			if (++r == BATCH_ROWS) {
-				err = flush_referrers(b, many, rows, r);
-				r = 0;
-			}
-			if ((k & 0x3ffff) == 0)
-				report(b, "referrers", k, snap->nedges);
-		}
-	}
-	if (!err && r)
-		err = flush_referrers(b, NULL, rows, r);
-	sqlite3_finalize(many);
-	free(start);
-	free(edge);
-	free(block_src);
-	return err;
 }
 
 /* Runs sql (one statement with ? parameters) once per row that fill() binds. */
@@ -460,71 +213,61 @@ static struct hs_error *insert_meta(struct builder *b)
 	return err;
 }
 
-static struct hs_error *build(struct builder *b)
+/* The body of a database whose big tables store_tables.c wrote: SQLite adds the rest. */
+static struct hs_error *build_small(struct builder *b)
 {
-	/* threads=2: CREATE INDEX sorts with a helper thread. */
 	struct hs_error *err = exec(b, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-	                               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY;"
-	                               "PRAGMA cache_size=-262144; PRAGMA threads=2; BEGIN;");
+	                               "PRAGMA locking_mode=EXCLUSIVE; BEGIN;");
 	if (!err)
-		err = exec(b, schema_sql);
+		err = exec(b, small_schema_sql);
 	if (!err)
 		err = insert_meta(b);
 	if (!err)
 		err = insert_small(b, "INSERT INTO types VALUES (?,?,?,?,?,?,?,?,?)",
 		                   b->snap->ntypes, fill_type);
 	if (!err)
-		err = insert_objects(b);
-	if (!err)
-		err = insert_edges(b);
-	if (!err)
-		err = insert_referrers(b);
-	if (!err)
 		err = insert_small(b, "INSERT INTO weakrefs VALUES (?,?,?)", b->snap->nweak,
 		                   fill_weak);
 	if (!err)
 		err =
 		    insert_small(b, "INSERT INTO roots VALUES (?,?,?)", b->snap->nroots, fill_root);
-	if (!err) {
-		report(b, "indexes", 0, 1);
-		err = exec(b, index_sql);
-	}
+	if (!err)
+		err = exec(b, small_index_sql);
 	if (!err)
 		err = exec(b, "COMMIT; PRAGMA analysis_limit=1000; ANALYZE;");
-	report(b, "indexes", 1, 1);
 	return err;
 }
 
-/* Runs body(b) on a new database at db_path.tmpPID and renames it into place when it succeeds. */
-static struct hs_error *create_db(struct builder *b, const char *db_path,
-                                  struct hs_error *(*body)(struct builder *))
+/* Creates db_path.tmpPID, private (the database holds what the snapshot holds: value
+ * previews), into *tmp (malloc'd) and *fd. */
+static struct hs_error *create_tmp(const char *db_path, char **tmp, int *fd)
 {
-	char *tmp;
-	if (asprintf(&tmp, "%s.tmp%d", db_path, (int)getpid()) < 0)
+	if (asprintf(tmp, "%s.tmp%d", db_path, (int)getpid()) < 0)
 		return &hs_error_nomem;
-	if (unlink(tmp) != 0 && errno != ENOENT) {
-		struct hs_error *err = hs_error_errno(errno, tmp, "remove");
-		free(tmp);
-		return err;
-	}
-	/* The database holds what the snapshot holds (value previews): private, like it. */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		struct hs_error *err = hs_error_errno(errno, tmp, "create");
-		free(tmp);
-		return err;
-	}
-	close(fd);
 	struct hs_error *err = NULL;
-	if (sqlite3_open_v2(tmp, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK)
-		err = db_error(b, "create");
+	if (unlink(*tmp) != 0 && errno != ENOENT)
+		err = hs_error_errno(errno, *tmp, "remove");
+	else if ((*fd = open(*tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		err = hs_error_errno(errno, *tmp, "create");
+	if (err)
+		free(*tmp);
+	return err;
+}
+
+/* Runs body(b) with SQLite on the file tmp (unless err is already set), then renames it to
+ * db_path, or removes it on any error.  Frees tmp. */
+static struct hs_error *finish_db(struct builder *b, char *tmp, const char *db_path,
+                                  struct hs_error *(*body)(struct builder *), struct hs_error *err)
+{
+	if (!err && sqlite3_open_v2(tmp, &b->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		err = db_error(b, "open");
 	/* Not SQLITE_DBCONFIG_DEFENSIVE here: it turns journal_mode=OFF into a no-op, and this
 	 * connection only ever sees the file it is creating. */
 	if (!err)
 		err = body(b);
-	if (sqlite3_close(b->db) != SQLITE_OK && !err)
+	if (b->db && sqlite3_close(b->db) != SQLITE_OK && !err)
 		err = db_error(b, "close");
+	b->db = NULL;
 	if (!err && rename(tmp, db_path) != 0)
 		err = hs_error_errno(errno, db_path, "rename into place");
 	if (err)
@@ -533,17 +276,126 @@ static struct hs_error *create_db(struct builder *b, const char *db_path,
 	return err;
 }
 
+/* Runs body(b) on a new, empty database at db_path.tmpPID and renames it into place when it
+ * succeeds. */
+static struct hs_error *create_db(struct builder *b, const char *db_path,
+                                  struct hs_error *(*body)(struct builder *))
+{
+	char *tmp;
+	int fd;
+	struct hs_error *err = create_tmp(db_path, &tmp, &fd);
+	if (err)
+		return err;
+	close(fd);
+	return finish_db(b, tmp, db_path, body, NULL);
+}
+
+struct hs_store_writer {
+	struct builder b;
+	char *tmp;
+	int fd;
+	struct hs_btree_file file;
+	pthread_t thread;
+	bool threaded;
+	struct hs_error *edges_err;
+};
+
+static void *write_edges(void *arg)
+{
+	struct hs_store_writer *w = arg;
+	w->edges_err = hs_store_tables_edges(&w->file, w->b.snap, w->b.nreferrers);
+	return NULL;
+}
+
+struct hs_error *hs_store_begin(const struct hs_snapshot *snap, const char *db_path,
+                                struct hs_store_writer **ret)
+{
+	struct hs_store_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return &hs_error_nomem;
+	w->b = (struct builder){.path = db_path, .snap = snap};
+	w->b.nreferrers = calloc(snap->nobjects ? snap->nobjects : 1, sizeof(uint32_t));
+	struct hs_error *err =
+	    w->b.nreferrers ? create_tmp(db_path, &w->tmp, &w->fd) : &hs_error_nomem;
+	if (!err) {
+		err = hs_btree_file_create(&w->file, w->fd, w->tmp);
+		if (err) {
+			close(w->fd);
+			unlink(w->tmp);
+			free(w->tmp);
+		}
+	}
+	if (err) {
+		free(w->b.nreferrers);
+		free(w);
+		return err;
+	}
+	/* Where no thread can be started, hs_store_finish writes the edges itself. */
+	w->threaded = pthread_create(&w->thread, NULL, write_edges, w) == 0;
+	*ret = w;
+	return NULL;
+}
+
+/* Waits for the edge trees; returns their error. */
+static struct hs_error *join_edges(struct hs_store_writer *w)
+{
+	if (w->threaded)
+		pthread_join(w->thread, NULL);
+	else
+		write_edges(w);
+	w->threaded = false;
+	return w->edges_err;
+}
+
+static void writer_free(struct hs_store_writer *w)
+{
+	free(w->b.nreferrers);
+	free(w);
+}
+
+void hs_store_abort(struct hs_store_writer *w)
+{
+	hs_error_destroy(join_edges(w));
+	hs_btree_file_discard(&w->file);
+	close(w->fd);
+	unlink(w->tmp);
+	free(w->tmp);
+	writer_free(w);
+}
+
+struct hs_error *hs_store_finish(struct hs_store_writer *w, const struct hs_analysis *a,
+                                 hs_progress_fn *progress, void *progress_arg)
+{
+	struct builder *b = &w->b;
+	b->a = a;
+	b->progress = progress;
+	b->progress_arg = progress_arg;
+	/* Phases: waiting for the edge trees (usually written by the end of the analysis), the
+	 * object trees, then SQLite's part. */
+	report(b, "edges", 0, 1);
+	struct hs_error *err = join_edges(w);
+	report(b, "objects", 0, 1);
+	if (!err)
+		err = hs_store_tables_objects(&w->file, b->snap, a, b->nreferrers);
+	report(b, "indexes", 0, 1);
+	if (err)
+		hs_btree_file_discard(&w->file);
+	else
+		err = hs_btree_file_finish(&w->file);
+	if (close(w->fd) != 0 && !err)
+		err = hs_error_errno(errno, w->tmp, "close");
+	err = finish_db(b, w->tmp, b->path, build_small, err);
+	report(b, "indexes", 1, 1);
+	writer_free(w);
+	return err;
+}
+
 struct hs_error *hs_store_build(const struct hs_snapshot *snap, const struct hs_analysis *a,
                                 const char *db_path, hs_progress_fn *progress, void *progress_arg)
 {
-	struct builder b = {.path = db_path,
-	                    .snap = snap,
-	                    .a = a,
-	                    .progress = progress,
-	                    .progress_arg = progress_arg};
-	struct hs_error *err = create_db(&b, db_path, build);
-	free(b.nreferrers);
-	return err;
+	struct hs_store_writer *w;
+	struct hs_error *err = hs_store_begin(snap, db_path, &w);
+	return err ? err : hs_store_finish(w, a, progress, progress_arg);
 }
 
 /* The streamed load (OUT-OF-CORE.md).  Pass 1 counts each object's incoming edges (8 bytes per
@@ -679,15 +531,22 @@ static struct hs_error *insert_streamed_run(void *arg, const struct hs_snapshot 
 	return err;
 }
 
+static const char *const big_tables[] = {hs_sql_objects, hs_sql_edges, hs_sql_referrers};
+static const char *const big_indexes[] = {hs_sql_objects_addr, hs_sql_objects_retained,
+                                          hs_sql_objects_garbage, hs_sql_edges_src};
+
 /* The body of hs_store_stream's database (create_db). */
 static struct hs_error *build_streamed(struct builder *b)
 {
-	/* A bounded page cache, and temporary files for the referrers sort. */
+	/* A bounded page cache, temporary files for the referrers sort, and no sorter threads: each
+	 * would add a malloc arena of 64 MiB of address space, which a `ulimit -v` counts. */
 	struct hs_error *err = exec(b, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
 	                               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=FILE;"
-	                               "PRAGMA cache_size=-32768; PRAGMA threads=2; BEGIN;");
+	                               "PRAGMA cache_size=-32768; PRAGMA threads=0; BEGIN;");
+	for (size_t i = 0; !err && i < sizeof(big_tables) / sizeof(*big_tables); i++)
+		err = exec(b, big_tables[i]);
 	if (!err)
-		err = exec(b, schema_sql);
+		err = exec(b, small_schema_sql);
 	struct stream_state st = {b, NULL, NULL, NULL, NULL};
 	if (!err)
 		err = prepare_insert(b, "objects", OBJECT_COLS, BATCH_ROWS, &st.objects);
@@ -715,8 +574,11 @@ static struct hs_error *build_streamed(struct builder *b)
 	}
 	if (!err) {
 		report(b, "indexes", 0, 1);
-		err = exec(b, index_sql);
+		for (size_t i = 0; !err && i < sizeof(big_indexes) / sizeof(*big_indexes); i++)
+			err = exec(b, big_indexes[i]);
 	}
+	if (!err)
+		err = exec(b, small_index_sql);
 	if (!err)
 		err = exec(b, "COMMIT; PRAGMA analysis_limit=1000; ANALYZE;");
 	report(b, "indexes", 1, 1);

@@ -27,6 +27,15 @@
  * place when complete).  progress may be NULL. */
 struct hs_error *hs_store_build(const struct hs_snapshot *snap, const struct hs_analysis *a,
                                 const char *db_path, hs_progress_fn *progress, void *progress_arg);
+/* The same in two steps, so that the analysis runs meanwhile: hs_store_begin starts writing
+ * the tables that need no analysis (in a thread: snap must stay open and unchanged), then
+ * hs_store_finish(w, a) writes the rest and frees w, or hs_store_abort(w) drops it all. */
+struct hs_store_writer;
+struct hs_error *hs_store_begin(const struct hs_snapshot *snap, const char *db_path,
+                                struct hs_store_writer **ret);
+struct hs_error *hs_store_finish(struct hs_store_writer *w, const struct hs_analysis *a,
+                                 hs_progress_fn *progress, void *progress_arg);
+void hs_store_abort(struct hs_store_writer *w);
 
 /* The database a snapshot is cached in: SNAP with ".hsnap" replaced by ".db" (or ".db" appended).
  * malloc'd; NULL when out of memory. */

@@ -129,10 +129,14 @@ struct hs_error *hs_store_load(const char *snap_path, const char *db_path)
 		return err;
 	if (snap->salvage_warning)
 		fprintf(stderr, "heapsnap: warning: %s\n", snap->salvage_warning);
+	/* The edge tables are written while the analysis runs. */
+	struct hs_store_writer *w;
+	err = hs_store_begin(snap, db_path, &w);
 	struct hs_analysis *a;
-	err = hs_analyze(snap, progress_cb, &p, &a);
-	if (!err) {
-		err = hs_store_build(snap, a, db_path, progress_cb, &p);
+	if (!err && (err = hs_analyze(snap, progress_cb, &p, &a)) != NULL)
+		hs_store_abort(w);
+	else if (!err) {
+		err = hs_store_finish(w, a, progress_cb, &p);
 		hs_analysis_destroy(a);
 	}
 	hs_snapshot_destroy(snap);

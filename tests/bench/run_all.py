@@ -107,10 +107,9 @@ def measure_snapshot(build, snap, runs, col):
               "retained_s", "depth_s", "analyze_cpu_s", "total_cpu_s"):
         col["analysis: " + k.replace("_s", " s")] = f"{med_a(k):.2f}"
     col["analysis: peak RSS B/object"] = f"{med_a('peak_rss_bytes_per_object'):.0f}"
-    for label, key in (("store: objects cpu s", "store: insert objects (s)"),
-                       ("store: edges cpu s", "store: insert edges (s)"),
-                       ("store: referrers cpu s", "store: insert referrers (s)"),
-                       ("store: indexes cpu s", "store: indexes + analyze (s)"),
+    for label, key in (("store: edge trees cpu s", "store: edge trees (s)"),
+                       ("store: object trees cpu s", "store: object trees (s)"),
+                       ("store: small tables cpu s", "store: small tables + analyze (s)"),
                        ("store: total cpu s", "store total (s)")):
         col[label] = f"{med_s(key, 1):.2f}"
     col["top --by retained ms"] = f"{med_s('top --by retained median (ms)'):.1f}"

@@ -1,6 +1,6 @@
 """test_stream_load.py -- `heapsnap load --stream` (analyzer/OUT-OF-CORE.md) under a memory limit.
 
-Writes a synthetic graph of N objects (default 1,000,000, about 2 edges each: a binary tree of
+Writes a synthetic graph of N objects (default 2,000,000, about 2 edges each: a binary tree of
 attribute-labelled edges and one unlabelled random edge, some owned) with `heapsnap convert`,
 then:
 - the normal load under an address-space limit (RLIMIT_AS, as `ulimit -v`) fails with "out of
@@ -49,7 +49,7 @@ def limited(limit):
 
 def main():
     heapsnap = sys.argv[1]
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 2_000_000
     limit = (int(sys.argv[3]) if len(sys.argv) > 3 else 200) << 20
     tmp = tempfile.mkdtemp(prefix="hs-stream-")
     failures = []

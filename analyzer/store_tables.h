@@ -1,0 +1,25 @@
+/*
+ * store_tables.h — the big tables of the store (objects, edges, referrers) and their indexes,
+ * written page by page into a new database file (store_tables.c, over sqlite_btree.h).
+ */
+#ifndef HS_STORE_TABLES_H
+#define HS_STORE_TABLES_H
+
+#include "analysis.h"
+#include "hsnap.h"
+#include "sqlite_btree.h"
+
+/* Their CREATE statements (SCHEMA.md), for the streamed load which creates them with SQL. */
+extern const char hs_sql_objects[], hs_sql_edges[], hs_sql_referrers[], hs_sql_objects_addr[],
+    hs_sql_objects_retained[], hs_sql_objects_garbage[], hs_sql_edges_src[];
+
+/* Writes the edges table, edges_src and the referrers table to f, and counts into nreferrers
+ * (nobjects entries, zeroed by the caller) the strong edges into each object.  Needs no
+ * analysis. */
+struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_snapshot *snap,
+                                       uint32_t *nreferrers);
+/* Writes the objects table and objects_addr, objects_retained and objects_garbage. */
+struct hs_error *hs_store_tables_objects(struct hs_btree_file *f, const struct hs_snapshot *snap,
+                                         const struct hs_analysis *a, const uint32_t *nreferrers);
+
+#endif
