@@ -446,6 +446,18 @@ static size_t make_cell(struct hs_btree *t, uint8_t *cell, const uint8_t *payloa
 	return n + 4;
 }
 
+/* The cell of record r (and the rowid of a table row); 0 when out of memory (kept in t->f). */
+static size_t record_cell(struct hs_btree *t, const struct hs_record *r, uint8_t *cell,
+                          const int64_t *rowid)
+{
+	size_t len = record_payload(r, &t->payload, &t->payload_cap);
+	if (!len) {
+		t->f->err = &hs_error_nomem;
+		return 0;
+	}
+	return make_cell(t, cell, t->payload, len, rowid);
+}
+
 struct hs_error *hs_btree_begin(struct hs_btree *t, struct hs_btree_file *f, bool table)
 {
 	*t = (struct hs_btree){.f = f, .table = table};
@@ -461,13 +473,10 @@ void hs_btree_add_row(struct hs_btree *t, int64_t rowid, const struct hs_record 
 		                            t->f->path, (long long)rowid);
 		return;
 	}
-	size_t len = record_payload(r, &t->payload, &t->payload_cap);
-	if (!len) {
-		t->f->err = &hs_error_nomem;
-		return;
-	}
 	uint8_t cell[U];
-	size_t n = make_cell(t, cell, t->payload, len, &rowid);
+	size_t n = record_cell(t, r, cell, &rowid);
+	if (!n)
+		return;
 	struct hs_btree_level *leaf = t->levels[0];
 	if (!fits(leaf, true, n)) {
 		uint32_t pgno = write_level(t, leaf, true, 0);
@@ -491,13 +500,10 @@ void hs_btree_add_key(struct hs_btree *t, const struct hs_record *r)
 {
 	if (t->f->err)
 		return;
-	size_t len = record_payload(r, &t->payload, &t->payload_cap);
-	if (!len) {
-		t->f->err = &hs_error_nomem;
-		return;
-	}
 	uint8_t cell[U];
-	size_t n = make_cell(t, cell, t->payload, len, NULL);
+	size_t n = record_cell(t, r, cell, NULL);
+	if (!n)
+		return;
 	if (t->holding)
 		release_held(t);
 	struct hs_btree_level *leaf = t->levels[0];

@@ -168,6 +168,15 @@ struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_
 	return f->err;
 }
 
+/* v as an integer column, NULL when it is none (the "no value" mark of its array). */
+static void record_unless(struct hs_record *r, uint64_t v, uint64_t none)
+{
+	if (v == none)
+		hs_record_null(r);
+	else
+		hs_record_int(r, (int64_t)v);
+}
+
 static void object_record(struct hs_record *r, const struct hs_snapshot *snap,
                           const struct hs_analysis *a, const uint32_t *nreferrers, uint64_t i)
 {
@@ -179,10 +188,7 @@ static void object_record(struct hs_record *r, const struct hs_snapshot *snap,
 	hs_record_int(r, (int64_t)snap->size[i]);
 	hs_record_int(r, (int64_t)snap->refcnt[i]);
 	hs_record_int(r, flags & HS_OBJ_GC ? 1 : 0);
-	if (snap->generation[i] == HS_GEN_NONE)
-		hs_record_null(r);
-	else
-		hs_record_int(r, snap->generation[i]);
+	record_unless(r, snap->generation[i], HS_GEN_NONE);
 	hs_record_int(r, flags & HS_OBJ_IMMORTAL ? 1 : 0);
 	if (snap->value[i]) {
 		const struct hs_string *v = &snap->values[snap->value[i] - 1];
@@ -193,21 +199,12 @@ static void object_record(struct hs_record *r, const struct hs_snapshot *snap,
 	hs_record_int(r, a->ext_refs[i]);
 	hs_record_int(r, a->unreachable[i]);
 	hs_record_int(r, a->scc[i]);
-	if (a->idom[i] == HS_NONE)
-		hs_record_null(r);
-	else
-		hs_record_int(r, a->idom[i]);
+	record_unless(r, a->idom[i], HS_NONE);
 	hs_record_int(r, (int64_t)a->retained[i]);
-	if (a->depth[i] == HS_NONE)
-		hs_record_null(r);
-	else
-		hs_record_int(r, a->depth[i]);
+	record_unless(r, a->depth[i], HS_NONE);
 	hs_record_int(r, a->is_root[i]);
 	hs_record_int(r, a->scc_size[i]);
-	if (a->parent_edge[i] == UINT64_MAX)
-		hs_record_null(r);
-	else
-		hs_record_int(r, (int64_t)a->parent_edge[i]);
+	record_unless(r, a->parent_edge[i], UINT64_MAX);
 	hs_record_int(r, (int64_t)(snap->edge_start[i + 1] - snap->edge_start[i]));
 	hs_record_int(r, nreferrers[i]);
 	hs_record_int(r, flags);
