@@ -376,7 +376,8 @@ struct hs_error *hs_store_finish(struct hs_store_writer *w, const struct hs_anal
 	struct hs_error *err = join_edges(w);
 	report(b, "objects", 0, 1);
 	if (!err)
-		err = hs_store_tables_objects(&w->file, b->snap, a, b->nreferrers);
+		err = hs_store_tables_objects(&w->file, b->snap, a, b->nreferrers, progress,
+		                              progress_arg);
 	report(b, "indexes", 0, 1);
 	if (err)
 		hs_btree_file_discard(&w->file);

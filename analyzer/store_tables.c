@@ -263,7 +263,8 @@ static int by_value(const void *x, const void *y)
 }
 
 struct hs_error *hs_store_tables_objects(struct hs_btree_file *f, const struct hs_snapshot *snap,
-                                         const struct hs_analysis *a, const uint32_t *nreferrers)
+                                         const struct hs_analysis *a, const uint32_t *nreferrers,
+                                         hs_progress_fn *progress, void *progress_arg)
 {
 	uint64_t n = snap->nobjects;
 	struct hs_record r = {0};
@@ -271,6 +272,8 @@ struct hs_error *hs_store_tables_objects(struct hs_btree_file *f, const struct h
 	if ((f->err = hs_btree_begin(&t, f, true)))
 		return f->err;
 	for (uint64_t i = 0; i < n && !f->err; i++) {
+		if (progress && (i & 0xffff) == 0)
+			progress(progress_arg, "objects", (double)i / (double)n);
 		object_record(&r, snap, a, nreferrers, i);
 		hs_btree_add_row(&t, (int64_t)i, &r);
 	}

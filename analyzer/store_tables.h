@@ -18,8 +18,10 @@ extern const char hs_sql_objects[], hs_sql_edges[], hs_sql_referrers[], hs_sql_o
  * analysis. */
 struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_snapshot *snap,
                                        uint32_t *nreferrers);
-/* Writes the objects table and objects_addr, objects_retained and objects_garbage. */
+/* Writes the objects table and objects_addr, objects_retained and objects_garbage, reporting
+ * progress (phase "objects") when progress is not NULL. */
 struct hs_error *hs_store_tables_objects(struct hs_btree_file *f, const struct hs_snapshot *snap,
-                                         const struct hs_analysis *a, const uint32_t *nreferrers);
+                                         const struct hs_analysis *a, const uint32_t *nreferrers,
+                                         hs_progress_fn *progress, void *progress_arg);
 
 #endif
