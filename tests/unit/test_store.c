@@ -2,8 +2,9 @@
  * test_store.c — Check suite for the SQLite store (analyzer/store*.c, sqlfuncs.c): every column
  * the store writes equals the snapshot and the analysis it came from; hs_path (from the database's
  * columns) equals hs_path_text (from the analysis) for every object; the SQL functions; opening
- * refuses foreign and stale databases; ADDR parsing; database path naming; and SQLite's
- * integrity_check passes on it.
+ * refuses foreign and stale databases; ADDR parsing; database path naming; SQLite's
+ * integrity_check passes and every index is in key order, also for a snapshot with addresses
+ * from 2^63, sizes above INT64_MAX, garbage cycles and values and labels longer than a page.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -56,17 +57,126 @@ static long long query_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
-/* The file is sound by SQLite's own check: store_tables.c writes most of its pages itself. */
-START_TEST(integrity)
+/* SQLite's own check passes: store_tables.c writes most of the file's pages itself. */
+static void check_integrity(sqlite3 *db)
 {
-	sqlite3 *db = open_db();
 	sqlite3_stmt *stmt;
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL),
 	                 SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
 	ck_assert_str_eq((const char *)sqlite3_column_text(stmt, 0), "ok");
 	sqlite3_finalize(stmt);
+}
+
+/* Each index and WITHOUT ROWID table is in its key order (integrity_check compares an index's
+ * entries with its table, not their order) and finds every row it holds. */
+static void check_index_order(sqlite3 *db)
+{
+	static const struct {
+		const char *scan, *rows;
+	} trees[] = {
+	    {"SELECT addr, id FROM objects INDEXED BY objects_addr WHERE addr >= "
+	     "-9223372036854775808"
+	     " ORDER BY addr",
+	     "SELECT count(*) FROM objects"},
+	    {"SELECT retained, id FROM objects INDEXED BY objects_retained"
+	     " WHERE retained >= -9223372036854775808 ORDER BY retained",
+	     "SELECT count(*) FROM objects"},
+	    {"SELECT scc, id FROM objects INDEXED BY objects_garbage WHERE unreachable AND scc >= 0"
+	     " ORDER BY scc",
+	     "SELECT count(*) FROM objects WHERE unreachable"},
+	    {"SELECT src, id FROM edges INDEXED BY edges_src WHERE src >= 0 ORDER BY src",
+	     "SELECT count(*) FROM edges"},
+	    {"SELECT dst, edge FROM referrers ORDER BY dst, edge", "SELECT count(*) FROM edges"}};
+	for (size_t q = 0; q < sizeof(trees) / sizeof(*trees); q++) {
+		sqlite3_stmt *stmt;
+		ck_assert_int_eq(sqlite3_prepare_v2(db, trees[q].scan, -1, &stmt, NULL), SQLITE_OK);
+		long long prev[2] = {0, 0}, rows = 0;
+		for (; sqlite3_step(stmt) == SQLITE_ROW; rows++) {
+			long long k = sqlite3_column_int64(stmt, 0),
+			          id = sqlite3_column_int64(stmt, 1);
+			ck_assert_msg(rows == 0 || prev[0] < k || (prev[0] == k && prev[1] < id),
+			              "%s: (%lld, %lld) after (%lld, %lld)", trees[q].scan, k, id,
+			              prev[0], prev[1]);
+			prev[0] = k, prev[1] = id;
+		}
+		sqlite3_finalize(stmt);
+		ck_assert_int_eq(rows, query_int(db, trees[q].rows));
+	}
+	ck_assert_int_eq(query_int(db,
+	                           "SELECT count(*) FROM objects o WHERE (SELECT id FROM objects"
+	                           " INDEXED BY objects_addr WHERE addr = o.addr) = o.id"),
+	                 query_int(db, "SELECT count(*) FROM objects"));
+}
+
+START_TEST(integrity_and_order)
+{
+	sqlite3 *db = open_db();
+	check_integrity(db);
+	check_index_order(db);
 	sqlite3_close(db);
+}
+END_TEST
+
+/* A snapshot with what the usual one lacks: addresses from 2^63 up (negative as SQLite integers),
+ * sizes above INT64_MAX, GC garbage in several cycles, a value and a label too long for one
+ * page (overflow chains). */
+START_TEST(odd_snapshot)
+{
+	char *path = maker_path("odd.hsnap"), *db_path_odd = maker_path("odd.db");
+	struct hs_header h = {"test", "cpython", "3.12.1", 8, 42, 0, HS_METHOD_CONVERT};
+	struct hs_writer *w;
+	CK_OK(hs_writer_create(path, &h, &w));
+	uint32_t type, label;
+	CK_OK(hs_writer_type(w, "Node", "app", 56, 0, HS_TYPE_GC, &type));
+	char *big = malloc(9000);
+	memset(big, 'k', 9000);
+	CK_OK(hs_writer_string(w, big, 6000, &label));
+	enum { M = 300 };
+	for (uint64_t i = 0; i < M; i++) {
+		/* Objects 0..99 at low addresses, the rest from 2^63; i >= 100 form cycles of 5
+		 * that nothing outside refers to: garbage. */
+		uint64_t addr = i < 100 ? 0x1000 + 64 * i : (1ull << 63) + 64 * i;
+		bool garbage = i >= 100;
+		CK_OK(hs_writer_object(w, addr, type, i == 7 ? UINT64_MAX - 5 : 56 + i,
+		                       garbage ? 1 : 2, HS_OBJ_GC, 2));
+		uint64_t next =
+		    garbage ? 100 + (i - 100 + 1) % 5 + (i - 100) / 5 * 5 : (i + 1) % 100;
+		CK_OK(hs_writer_edge(w, next, HS_EDGE_TRAVERSE,
+		                     i % 2 ? HS_LABEL_STRING : HS_LABEL_NONE, i % 2 ? label : 0));
+		if (i % 50 == 0)
+			CK_OK(hs_writer_value(w, big, 9000));
+	}
+	free(big);
+	CK_OK(hs_writer_root(w, 0, "module", "sys.modules"));
+	CK_OK(hs_writer_finish(w, NULL));
+	hs_writer_destroy(w);
+
+	struct hs_snapshot *s;
+	struct hs_analysis *a;
+	CK_OK(hs_snapshot_open(path, false, &s));
+	CK_OK(hs_analyze(s, NULL, NULL, &a));
+	ck_assert_uint_eq(a->ngarbage, M - 100);
+	CK_OK(hs_store_build(s, a, db_path_odd, NULL, NULL));
+	sqlite3 *db;
+	CK_OK(hs_store_open_db(db_path_odd, true, &db));
+	check_integrity(db);
+	check_index_order(db);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM objects WHERE addr < 0"), M - 100);
+	ck_assert_int_eq(query_int(db, "SELECT size FROM objects WHERE id = 7"), -6);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM objects WHERE length(value) = 9000"),
+	                 M / 50);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM edges WHERE length(label) = 6000"),
+	                 M / 2);
+	ck_assert_int_eq(query_int(db, "SELECT count(DISTINCT scc) FROM objects WHERE unreachable"),
+	                 (M - 100) / 5);
+	sqlite3_close(db);
+	hs_analysis_destroy(a);
+	hs_snapshot_destroy(s);
+	unlink(path);
+	unlink(db_path_odd);
+	free(path);
+	free(db_path_odd);
 }
 END_TEST
 
@@ -349,7 +459,8 @@ int main(void)
 	TCase *tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, integrity);
+	tcase_add_test(tc, integrity_and_order);
+	tcase_add_test(tc, odd_snapshot);
 	tcase_add_test(tc, counts_and_identity);
 	tcase_add_test(tc, columns_match_analysis);
 	tcase_add_test(tc, path_matches_hs_path_text);
