@@ -173,11 +173,7 @@ static uint32_t dfs(const struct hs_snapshot *snap, const struct hs_analysis *a,
 			dfn[w] = ++n;
 			/* The new vertex's successors: their numbers and their edges. */
 			uint64_t we = edge_start[w], wend = edge_start[w + 1];
-			for (uint64_t k = 0; we + k < wend && k < 8; k++) {
-				uint32_t t = edge_dst[we + k];
-				__builtin_prefetch(&dfn[t]);
-				__builtin_prefetch(&edge_start[t]);
-			}
+			hs_graph_prefetch_descent(snap, dfn, sizeof(*dfn), we, wend);
 			parent[n] = semi[n] = cur;
 			path.d[depth] = n;
 			path.e[depth] = (uint32_t)we;

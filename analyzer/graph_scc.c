@@ -8,7 +8,8 @@
  * from n, and the two never meet, so an edge into a finished component never lowers a lowlink.
  * 0 means "not visited yet".  Everything else about an object on the DFS path (its next edge,
  * whether it still heads a component) lives in its stack entry, so the only scattered accesses
- * are rindex of each edge's target.
+ * are rindex and edge_start of each edge's target (prefetched together as the DFS enters an
+ * object) and the object's edges.
  */
 #include "graph_internal.h"
 
@@ -53,9 +54,11 @@ void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a)
 				/* Descend; back here, edge e is looked at again and lowers v. */
 				cursor[npath - 1] = e | head;
 				rindex[w] = index++;
-				hs_graph_prefetch_targets(snap, rindex, sizeof(*rindex), w);
+				uint64_t we = snap->edge_start[w];
+				hs_graph_prefetch_descent(snap, rindex, sizeof(*rindex), we,
+				                          snap->edge_start[w + 1]);
 				path[npath] = w;
-				cursor[npath] = snap->edge_start[w] | HEAD;
+				cursor[npath] = we | HEAD;
 				npath++;
 				continue;
 			}
