@@ -94,6 +94,8 @@ struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret);
 	X(GCS_PERMANENT, "_gc_runtime_state", "permanent_generation")                              \
 	X(GCS_COLLECTING, "_gc_runtime_state", "collecting")                                       \
 	X(GCGEN_SIZE, "gc_generation", "sizeof")                                                   \
+	X(GCGEN_THRESHOLD, "gc_generation", "threshold")                                           \
+	X(GCGEN_COUNT, "gc_generation", "count")                                                   \
 	X(TS_NEXT, "_ts", "next")                                                                  \
 	X(TS_FRAME, "_ts", "frame")                                                                \
 	X(TS_CFRAME, "_ts", "cframe")                                                              \

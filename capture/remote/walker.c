@@ -217,6 +217,10 @@ struct walker {
 	uint64_t warnings;
 	char first_warning[256];
 	bool collecting;
+	/* The first interpreter's gc.get_threshold() and gc.get_count(), when its layout has them.
+	 */
+	bool gc_known;
+	int32_t gc_threshold[3], gc_count[3];
 	uint64_t sysdict;
 };
 
@@ -1700,11 +1704,19 @@ static struct hs_error *walk_runtime(struct walker *w)
 				     "a garbage collection was running: the young generation may "
 				     "be incomplete");
 			}
-			for (uint8_t g = 0; g < 3 && !err; g++)
-				err = walk_gc_list(w,
-				                   gc + (uint64_t)w->L.v[HS_L_GCS_GENERATIONS] +
-				                       g * (uint64_t)w->L.v[HS_L_GCGEN_SIZE],
-				                   g);
+			w->gc_known = ni == 0 && w->L.v[HS_L_GCGEN_THRESHOLD] >= 0 &&
+			              w->L.v[HS_L_GCGEN_COUNT] >= 0;
+			for (uint8_t g = 0; g < 3 && !err; g++) {
+				uint64_t gen = gc + (uint64_t)w->L.v[HS_L_GCS_GENERATIONS] +
+				               g * (uint64_t)w->L.v[HS_L_GCGEN_SIZE];
+				if (w->gc_known) {
+					rd(w, gen + (uint64_t)w->L.v[HS_L_GCGEN_THRESHOLD],
+					   &w->gc_threshold[g], 4);
+					rd(w, gen + (uint64_t)w->L.v[HS_L_GCGEN_COUNT],
+					   &w->gc_count[g], 4);
+				}
+				err = walk_gc_list(w, gen, g);
+			}
 			if (!err)
 				err = walk_gc_list(w, gc + (uint64_t)w->L.v[HS_L_GCS_PERMANENT],
 				                   HS_GEN_PERMANENT);
@@ -1866,6 +1878,15 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 		err = hs_writer_meta(wr, "first_warning", w->first_warning);
 	if (!err && w->collecting)
 		err = hs_writer_meta(wr, "gc_collecting", "1");
+	if (!err && w->gc_known) {
+		snprintf(buf, sizeof(buf), "%d,%d,%d", w->gc_threshold[0], w->gc_threshold[1],
+		         w->gc_threshold[2]);
+		err = hs_writer_meta(wr, "gc.threshold", buf);
+		snprintf(buf, sizeof(buf), "%d,%d,%d", w->gc_count[0], w->gc_count[1],
+		         w->gc_count[2]);
+		if (!err)
+			err = hs_writer_meta(wr, "gc.count", buf);
+	}
 	if (!err) {
 		snprintf(buf, sizeof(buf), "%.6f", w->m->pause_seconds);
 		err = hs_writer_meta(wr, "pause_seconds", buf);

@@ -169,6 +169,10 @@ def main():
     for ref, referent in truth["weak"]:
         if wk.get(ref, "absent") != referent:
             problems.append(f"weakref 0x{ref:x}: referent {wk.get(ref, 'absent')} != {referent}")
+    if meta.get("gc.threshold") != "1234,11,12":  # what remote_zoo set
+        problems.append(f"meta gc.threshold {meta.get('gc.threshold')!r} != '1234,11,12'")
+    if len(meta.get("gc.count", "").split(",")) != 3:
+        problems.append(f"meta gc.count {meta.get('gc.count')!r} is not three counts")
     predicted = predict_garbage(objs, edges)
     # gc.collect() finalises generators first; their frame's locals die by refcount and are
     # never in gc.garbage (cpython-heap-walk.md section 7.4): allow those, and only those.
