@@ -58,8 +58,10 @@ struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analys
 				seed(a, queue, &tail, r);
 		}
 		while (head < tail) {
+			hs_graph_prefetch_queue(snap, queue, head, tail, a->depth,
+			                        sizeof(*a->depth), a->parent_edge,
+			                        sizeof(*a->parent_edge));
 			uint32_t v = queue[head++];
-			hs_graph_prefetch_targets(snap, a->depth, sizeof(*a->depth), v);
 			for (uint64_t e = snap->edge_start[v]; e < snap->edge_start[v + 1]; e++) {
 				uint32_t w = snap->edge_dst[e];
 				if (a->depth[w] == HS_NONE) {

@@ -75,8 +75,8 @@ void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a)
 		}
 	}
 	while (head < tail) {
+		hs_graph_prefetch_queue(snap, queue, head, tail, state, sizeof(*state), NULL, 0);
 		uint32_t v = queue[head++];
-		hs_graph_prefetch_targets(snap, state, sizeof(*state), v);
 		for (uint64_t e = snap->edge_start[v]; e < snap->edge_start[v + 1]; e++) {
 			uint32_t w = snap->edge_dst[e];
 			if (state[w] == UNREACHED && follows(snap, v, e)) {

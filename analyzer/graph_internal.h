@@ -49,23 +49,45 @@ uint32_t hs_graph_edge_source(const struct hs_snapshot *snap, uint64_t e);
 /* How far ahead the sequential passes over the edges prefetch what they will touch. */
 #define HS_PREFETCH_AHEAD 16
 
-/* Prefetches arr[edge_dst[e]] (elements of elem bytes) for the first few edges of object v.
- * The DFS and BFS loops look at those next; the reads do not depend on each other, so asking
+/* The prefetch helpers below are always_inline: GCC counts a function that only loads and
+ * prefetches as having no side effects, and deletes a call to it that it did not inline,
+ * prefetches and all.  The reads of a BFS or a DFS step do not depend on each other, so asking
  * for them together overlaps their cache misses instead of taking them one after another. */
-static inline void hs_graph_prefetch_targets(const struct hs_snapshot *snap, const void *arr,
-                                             size_t elem, uint32_t v)
+
+/* For a BFS about to take queue[head] (the queue holds queue[head .. tail)): prefetches what the
+ * objects a little further on in the queue will read, in three stages that each depend on what
+ * the one before fetched, so that each stage's misses are over by the time the next needs them:
+ * edge_start of queue[head + 24], the edges of queue[head + 12], and arr1[w] and arr2[w]
+ * (elements of elem1 and elem2 bytes; arr2 may be NULL) for the first successors w of
+ * queue[head + 4]. */
+static inline __attribute__((always_inline)) void
+hs_graph_prefetch_queue(const struct hs_snapshot *snap, const uint32_t *queue, uint64_t head,
+                        uint64_t tail, const void *arr1, size_t elem1, const void *arr2,
+                        size_t elem2)
 {
-	uint64_t e = snap->edge_start[v], end = snap->edge_start[v + 1];
-	for (uint64_t k = 0; e + k < end && k < 8; k++)
-		__builtin_prefetch((const char *)arr + (size_t)snap->edge_dst[e + k] * elem);
+	if (head + 24 < tail)
+		__builtin_prefetch(&snap->edge_start[queue[head + 24]]);
+	if (head + 12 < tail)
+		__builtin_prefetch(&snap->edge_dst[snap->edge_start[queue[head + 12]]]);
+	if (head + 4 < tail) {
+		uint32_t u = queue[head + 4];
+		uint64_t e = snap->edge_start[u], end = snap->edge_start[u + 1];
+		for (uint64_t k = 0; e + k < end && k < 16; k++) {
+			uint32_t w = snap->edge_dst[e + k];
+			__builtin_prefetch((const char *)arr1 + (size_t)w * elem1);
+			if (arr2)
+				__builtin_prefetch((const char *)arr2 + (size_t)w * elem2);
+		}
+	}
 }
 
 /* For a DFS that has just entered an object whose edges are edge_dst[e .. end): prefetches
  * arr[w] and edge_start[w] for the first few successors w.  The DFS looks at arr[w] next and,
  * if it descends into w, reads edge_start[w] at once: fetched together, the two misses cost one
  * wait instead of two in a row. */
-static inline void hs_graph_prefetch_descent(const struct hs_snapshot *snap, const void *arr,
-                                             size_t elem, uint64_t e, uint64_t end)
+static inline __attribute__((always_inline)) void
+hs_graph_prefetch_descent(const struct hs_snapshot *snap, const void *arr, size_t elem, uint64_t e,
+                          uint64_t end)
 {
 	for (uint64_t k = 0; e + k < end && k < 8; k++) {
 		uint32_t w = snap->edge_dst[e + k];
