@@ -31,7 +31,8 @@ struct hs_inproc_stats {
 int hs_inproc_init(PyObject *cls);
 
 /* Writes a snapshot of the whole heap to path.  Needs the GIL; allocates no Python object that
- * the snapshot could contain and holds no reference while it reads refcounts. */
+ * the snapshot could contain and holds no reference while it reads refcounts.  Keeps its work
+ * arrays (a few bytes per object) for the next call. */
 struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options *opts,
                                 struct hs_inproc_stats *ret);
 
