@@ -295,6 +295,7 @@ struct hs_store_writer {
 	char *tmp;
 	int fd;
 	struct hs_btree_file file;
+	uint32_t *ends; /* hs_store_tables_edges' ends of each object's referrers */
 	pthread_t thread;
 	bool threaded;
 	struct hs_error *edges_err;
@@ -303,7 +304,7 @@ struct hs_store_writer {
 static void *write_edges(void *arg)
 {
 	struct hs_store_writer *w = arg;
-	w->edges_err = hs_store_tables_edges(&w->file, w->b.snap, w->b.nreferrers);
+	w->edges_err = hs_store_tables_edges(&w->file, w->b.snap, w->ends);
 	return NULL;
 }
 
@@ -314,9 +315,8 @@ struct hs_error *hs_store_begin(const struct hs_snapshot *snap, const char *db_p
 	if (!w)
 		return &hs_error_nomem;
 	w->b = (struct builder){.path = db_path, .snap = snap};
-	w->b.nreferrers = calloc(snap->nobjects ? snap->nobjects : 1, sizeof(uint32_t));
-	struct hs_error *err =
-	    w->b.nreferrers ? create_tmp(db_path, &w->tmp, &w->fd) : &hs_error_nomem;
+	w->ends = calloc(snap->nobjects ? snap->nobjects : 1, sizeof(uint32_t));
+	struct hs_error *err = w->ends ? create_tmp(db_path, &w->tmp, &w->fd) : &hs_error_nomem;
 	if (!err) {
 		err = hs_btree_file_create(&w->file, w->fd, w->tmp);
 		if (err) {
@@ -326,7 +326,7 @@ struct hs_error *hs_store_begin(const struct hs_snapshot *snap, const char *db_p
 		}
 	}
 	if (err) {
-		free(w->b.nreferrers);
+		free(w->ends);
 		free(w);
 		return err;
 	}
@@ -349,7 +349,7 @@ static struct hs_error *join_edges(struct hs_store_writer *w)
 
 static void writer_free(struct hs_store_writer *w)
 {
-	free(w->b.nreferrers);
+	free(w->ends);
 	free(w);
 }
 
@@ -376,8 +376,8 @@ struct hs_error *hs_store_finish(struct hs_store_writer *w, const struct hs_anal
 	struct hs_error *err = join_edges(w);
 	report(b, "objects", 0, 1);
 	if (!err)
-		err = hs_store_tables_objects(&w->file, b->snap, a, b->nreferrers, progress,
-		                              progress_arg);
+		err =
+		    hs_store_tables_objects(&w->file, b->snap, a, w->ends, progress, progress_arg);
 	report(b, "indexes", 0, 1);
 	if (err)
 		hs_btree_file_discard(&w->file);

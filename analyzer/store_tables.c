@@ -89,57 +89,62 @@ static void write_edges(struct hs_btree_file *f, const struct hs_snapshot *snap,
 
 /* referrers in (dst, edge) order: a counting sort of the edges by destination, each edge
  * scattered with its source so that the rows come out in one sequential pass.  The
- * destinations go in ranges of at most a quarter of the edges (a million at least), each range a
- * sequential pass over all the edges: 2 bytes per edge and 4 per object while it runs, where
- * sorting them all at once would take 8 per edge, on top of the analysis running meanwhile. */
-static void write_referrers(struct hs_btree_file *f, const struct hs_snapshot *snap,
-                            uint32_t *nreferrers, struct hs_record *r)
+ * destinations go in ranges of at most an eighth of the edges (a million at least), each range
+ * a sequential pass over all the edges: 1 byte per edge while it runs, where sorting them all at
+ * once would take 8, on top of the analysis running meanwhile.  ends (zeroed, nobjects entries)
+ * counts the edges into each object, then holds where each one's run starts, and ends as the
+ * end of its run. */
+static void write_referrers(struct hs_btree_file *f, const struct hs_snapshot *snap, uint32_t *ends,
+                            struct hs_record *r)
 {
 	uint64_t n = snap->nobjects, m = snap->nedges;
-	uint64_t chunk = m / 4 > (1 << 20) ? m / 4 : (1 << 20);
-	uint32_t *start = malloc((n + 1) * sizeof(*start));
-	uint32_t(*edge)[2] = malloc((m < chunk ? (m ? m : 1) : chunk) * sizeof(*edge));
+	uint64_t chunk = m / 8 > (1 << 20) ? m / 8 : (1 << 20), cap = m < chunk ? m : chunk;
+	uint32_t(*edge)[2] = malloc((cap ? cap : 1) * sizeof(*edge));
 	struct hs_btree t;
-	if (!start || !edge)
-		f->err = &hs_error_nomem;
-	else
-		f->err = hs_btree_begin(&t, f, false);
-	if (f->err) {
-		free(start);
+	if (!edge || (f->err = hs_btree_begin(&t, f, false))) {
+		if (!f->err)
+			f->err = &hs_error_nomem;
 		free(edge);
 		return;
 	}
 	for (uint64_t e = 0; e < m; e++)
-		nreferrers[snap->edge_dst[e]]++;
-	start[0] = 0;
-	for (uint64_t i = 0; i < n; i++)
-		start[i + 1] = start[i] + nreferrers[i];
+		ends[snap->edge_dst[e]]++;
+	for (uint64_t d = 0, run = 0; d < n; d++) {
+		uint32_t count = ends[d];
+		ends[d] = (uint32_t)run;
+		run += count;
+	}
 	for (uint64_t lo = 0, hi; lo < n && !f->err; lo = hi) {
-		/* Destinations lo .. hi-1: as many as fit chunk edges (at least one). */
-		uint64_t base = start[lo];
-		for (hi = lo + 1; hi < n && start[hi + 1] - base <= chunk; hi++)
+		/* Destinations lo .. hi-1: as many as fit chunk edges (at least one); ends[d] is
+		 * the start of d's run for every d >= lo. */
+		uint64_t base = ends[lo], end;
+		for (hi = lo + 1; hi < n && ends[hi] - base <= chunk; hi++)
 			;
-		if (start[hi] - base > chunk) { /* one object with more referrers than a chunk */
-			uint32_t(*big)[2] = realloc(edge, (start[hi] - base) * sizeof(*edge));
+		end = hi < n ? ends[hi] : m;
+		if (hi > lo + 1 && end - base > chunk)
+			end = ends[--hi];
+		if (end - base > cap) { /* one object with more referrers than a chunk */
+			uint32_t(*big)[2] = realloc(edge, (end - base) * sizeof(*edge));
 			if (!big) {
 				f->err = &hs_error_nomem;
 				break;
 			}
 			edge = big;
+			cap = end - base;
 		}
 		for (uint64_t i = 0; i < n; i++) {
 			for (uint64_t e = snap->edge_start[i]; e < snap->edge_start[i + 1]; e++) {
 				uint32_t d = snap->edge_dst[e];
 				if (d < lo || d >= hi)
 					continue;
-				uint32_t *to = edge[start[d]++ - base];
+				uint32_t *to = edge[ends[d]++ - base];
 				to[0] = (uint32_t)e;
 				to[1] = (uint32_t)i;
 			}
 		}
-		/* start[d] is now the end of d's run. */
+		/* ends[d] is now the end of d's run. */
 		for (uint64_t d = lo, k = base; d < hi && !f->err; d++) {
-			for (; k < start[d]; k++) {
+			for (; k < ends[d]; k++) {
 				hs_record_start(r);
 				hs_record_int(r, (int64_t)d);
 				hs_record_int(r, edge[k - base][0]);
@@ -148,13 +153,12 @@ static void write_referrers(struct hs_btree_file *f, const struct hs_snapshot *s
 			}
 		}
 	}
-	free(start);
 	free(edge);
 	hs_btree_end(&t, "table", "referrers", "referrers", hs_sql_referrers);
 }
 
 struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_snapshot *snap,
-                                       uint32_t *nreferrers)
+                                       uint32_t *ends)
 {
 	if (snap->nedges > UINT32_MAX || snap->nobjects >= UINT32_MAX)
 		return hs_error_create(HS_ERROR_USAGE,
@@ -163,7 +167,7 @@ struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_
 	struct hs_record r = {0};
 	write_edges(f, snap, &r);
 	if (!f->err)
-		write_referrers(f, snap, nreferrers, &r);
+		write_referrers(f, snap, ends, &r);
 	hs_record_free(&r);
 	return f->err;
 }
@@ -178,7 +182,7 @@ static void record_unless(struct hs_record *r, uint64_t v, uint64_t none)
 }
 
 static void object_record(struct hs_record *r, const struct hs_snapshot *snap,
-                          const struct hs_analysis *a, const uint32_t *nreferrers, uint64_t i)
+                          const struct hs_analysis *a, const uint32_t *ends, uint64_t i)
 {
 	uint8_t flags = snap->flags[i];
 	hs_record_start(r);
@@ -206,7 +210,7 @@ static void object_record(struct hs_record *r, const struct hs_snapshot *snap,
 	hs_record_int(r, a->scc_size[i]);
 	record_unless(r, a->parent_edge[i], UINT64_MAX);
 	hs_record_int(r, (int64_t)(snap->edge_start[i + 1] - snap->edge_start[i]));
-	hs_record_int(r, nreferrers[i]);
+	hs_record_int(r, ends[i] - (i ? ends[i - 1] : 0)); /* nreferrers */
 	hs_record_int(r, flags);
 }
 
@@ -263,7 +267,7 @@ static int by_value(const void *x, const void *y)
 }
 
 struct hs_error *hs_store_tables_objects(struct hs_btree_file *f, const struct hs_snapshot *snap,
-                                         const struct hs_analysis *a, const uint32_t *nreferrers,
+                                         const struct hs_analysis *a, const uint32_t *ends,
                                          hs_progress_fn *progress, void *progress_arg)
 {
 	uint64_t n = snap->nobjects;
@@ -274,7 +278,7 @@ struct hs_error *hs_store_tables_objects(struct hs_btree_file *f, const struct h
 	for (uint64_t i = 0; i < n && !f->err; i++) {
 		if (progress && (i & 0xffff) == 0)
 			progress(progress_arg, "objects", (double)i / (double)n);
-		object_record(&r, snap, a, nreferrers, i);
+		object_record(&r, snap, a, ends, i);
 		hs_btree_add_row(&t, (int64_t)i, &r);
 	}
 	hs_btree_end(&t, "table", "objects", "objects", hs_sql_objects);

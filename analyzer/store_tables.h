@@ -13,15 +13,15 @@
 extern const char hs_sql_objects[], hs_sql_edges[], hs_sql_referrers[], hs_sql_objects_addr[],
     hs_sql_objects_retained[], hs_sql_objects_garbage[], hs_sql_edges_src[];
 
-/* Writes the edges table, edges_src and the referrers table to f, and counts into nreferrers
- * (nobjects entries, zeroed by the caller) the strong edges into each object.  Needs no
- * analysis. */
+/* Writes the edges table, edges_src and the referrers table to f.  ends (nobjects entries, zeroed
+ * by the caller) gets where each object's run of referrers ends: ends[i] - ends[i - 1] strong
+ * edges go into object i.  Needs no analysis. */
 struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_snapshot *snap,
-                                       uint32_t *nreferrers);
+                                       uint32_t *ends);
 /* Writes the objects table and objects_addr, objects_retained and objects_garbage, reporting
  * progress (phase "objects") when progress is not NULL. */
 struct hs_error *hs_store_tables_objects(struct hs_btree_file *f, const struct hs_snapshot *snap,
-                                         const struct hs_analysis *a, const uint32_t *nreferrers,
+                                         const struct hs_analysis *a, const uint32_t *ends,
                                          hs_progress_fn *progress, void *progress_arg);
 
 #endif
