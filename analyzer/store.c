@@ -295,7 +295,8 @@ struct hs_store_writer {
 	char *tmp;
 	int fd;
 	struct hs_btree_file file;
-	uint32_t *ends; /* hs_store_tables_edges' ends of each object's referrers */
+	uint32_t *ends; /* hs_store_tables_referrers' ends of each object's referrers */
+	struct hs_snapshot *drop_labels; /* the snapshot whose labels go once written, or NULL */
 	pthread_t thread;
 	bool threaded;
 	struct hs_error *edges_err;
@@ -304,17 +305,22 @@ struct hs_store_writer {
 static void *write_edges(void *arg)
 {
 	struct hs_store_writer *w = arg;
-	w->edges_err = hs_store_tables_edges(&w->file, w->b.snap, w->ends);
+	w->edges_err = hs_store_tables_edges(&w->file, w->b.snap);
+	if (w->drop_labels)
+		hs_snapshot_drop_edge_labels(w->drop_labels);
+	if (!w->edges_err)
+		w->edges_err = hs_store_tables_referrers(&w->file, w->b.snap, w->ends);
 	return NULL;
 }
 
-struct hs_error *hs_store_begin(const struct hs_snapshot *snap, const char *db_path,
+struct hs_error *hs_store_begin(struct hs_snapshot *snap, const char *db_path, bool drop_labels,
                                 struct hs_store_writer **ret)
 {
 	struct hs_store_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return &hs_error_nomem;
 	w->b = (struct builder){.path = db_path, .snap = snap};
+	w->drop_labels = drop_labels ? snap : NULL;
 	w->ends = calloc(snap->nobjects ? snap->nobjects : 1, sizeof(uint32_t));
 	struct hs_error *err = w->ends ? create_tmp(db_path, &w->tmp, &w->fd) : &hs_error_nomem;
 	if (!err) {
@@ -391,11 +397,11 @@ struct hs_error *hs_store_finish(struct hs_store_writer *w, const struct hs_anal
 	return err;
 }
 
-struct hs_error *hs_store_build(const struct hs_snapshot *snap, const struct hs_analysis *a,
+struct hs_error *hs_store_build(struct hs_snapshot *snap, const struct hs_analysis *a,
                                 const char *db_path, hs_progress_fn *progress, void *progress_arg)
 {
 	struct hs_store_writer *w;
-	struct hs_error *err = hs_store_begin(snap, db_path, &w);
+	struct hs_error *err = hs_store_begin(snap, db_path, false, &w);
 	return err ? err : hs_store_finish(w, a, progress, progress_arg);
 }
 

@@ -129,9 +129,9 @@ struct hs_error *hs_store_load(const char *snap_path, const char *db_path)
 		return err;
 	if (snap->salvage_warning)
 		fprintf(stderr, "heapsnap: warning: %s\n", snap->salvage_warning);
-	/* The edge tables are written while the analysis runs. */
+	/* The edge tables are written while the analysis runs, and their labels freed then. */
 	struct hs_store_writer *w;
-	err = hs_store_begin(snap, db_path, &w);
+	err = hs_store_begin(snap, db_path, true, &w);
 	struct hs_analysis *a;
 	if (!err && (err = hs_analyze(snap, progress_cb, &p, &a)) != NULL)
 		hs_store_abort(w);

@@ -157,8 +157,7 @@ static void write_referrers(struct hs_btree_file *f, const struct hs_snapshot *s
 	hs_btree_end(&t, "table", "referrers", "referrers", hs_sql_referrers);
 }
 
-struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_snapshot *snap,
-                                       uint32_t *ends)
+struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_snapshot *snap)
 {
 	if (snap->nedges > UINT32_MAX || snap->nobjects >= UINT32_MAX)
 		return hs_error_create(HS_ERROR_USAGE,
@@ -166,8 +165,15 @@ struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_
 		                       (unsigned long long)snap->nedges);
 	struct hs_record r = {0};
 	write_edges(f, snap, &r);
-	if (!f->err)
-		write_referrers(f, snap, ends, &r);
+	hs_record_free(&r);
+	return f->err;
+}
+
+struct hs_error *hs_store_tables_referrers(struct hs_btree_file *f, const struct hs_snapshot *snap,
+                                           uint32_t *ends)
+{
+	struct hs_record r = {0};
+	write_referrers(f, snap, ends, &r);
 	hs_record_free(&r);
 	return f->err;
 }

@@ -13,11 +13,13 @@
 extern const char hs_sql_objects[], hs_sql_edges[], hs_sql_referrers[], hs_sql_objects_addr[],
     hs_sql_objects_retained[], hs_sql_objects_garbage[], hs_sql_edges_src[];
 
-/* Writes the edges table, edges_src and the referrers table to f.  ends (nobjects entries, zeroed
- * by the caller) gets where each object's run of referrers ends: ends[i] - ends[i - 1] strong
- * edges go into object i.  Needs no analysis. */
-struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_snapshot *snap,
-                                       uint32_t *ends);
+/* Writes the edges table and edges_src to f (the only trees that read the edges' labels). */
+struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_snapshot *snap);
+/* Writes the referrers table to f.  ends (nobjects entries, zeroed by the caller) gets where each
+ * object's run of referrers ends: ends[i] - ends[i - 1] strong edges go into object i.  These
+ * trees need no analysis. */
+struct hs_error *hs_store_tables_referrers(struct hs_btree_file *f, const struct hs_snapshot *snap,
+                                           uint32_t *ends);
 /* Writes the objects table and objects_addr, objects_retained and objects_garbage, reporting
  * progress (phase "objects") when progress is not NULL. */
 struct hs_error *hs_store_tables_objects(struct hs_btree_file *f, const struct hs_snapshot *snap,

@@ -271,6 +271,10 @@ typedef struct hs_error *hs_run_fn(void *arg, const struct hs_snapshot *snap,
  * pages of the mapping are dropped once decoded.  No salvage; fn's error ends the stream. */
 struct hs_error *hs_snapshot_stream(const char *path, hs_run_fn *fn, void *arg);
 void hs_snapshot_destroy(struct hs_snapshot *snap);
+/* Frees the edges' labels (edge_form and edge_label, 5 bytes per edge) of a snapshot that no
+ * longer needs them: `heapsnap load` once its edges table is written, while the analysis, which
+ * never reads them, goes on.  Labels read as empty afterwards. */
+void hs_snapshot_drop_edge_labels(struct hs_snapshot *snap);
 
 /* Index of the object at addr, or -1. Binary search: objects are sorted by address. */
 int64_t hs_snapshot_find(const struct hs_snapshot *snap, uint64_t addr);

@@ -1097,10 +1097,20 @@ static void put_object_name(struct out *o, const struct hs_snapshot *snap, uint6
 		put(o, "]", 1);
 }
 
+void hs_snapshot_drop_edge_labels(struct hs_snapshot *snap)
+{
+	free(snap->edge_form);
+	free(snap->edge_label);
+	snap->edge_form = NULL;
+	snap->edge_label = NULL;
+}
+
 size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint64_t e, char *buf,
                               size_t size)
 {
 	struct out o = {buf, size, 0};
+	if (!snap->edge_form)
+		return finish(&o);
 	uint32_t v = snap->edge_label[e];
 	char num[32];
 	switch (snap->edge_form[e]) {

@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 	t0 = now();
 	c0 = cpu();
 	struct hs_store_writer *sw;
-	die(hs_store_begin(snap, db_path, &sw));
+	die(hs_store_begin(snap, db_path, true, &sw)); /* the last use of snap's labels */
 	die(hs_analyze(snap, NULL, NULL, &a));
 	die(hs_store_finish(sw, a, NULL, NULL));
 	double t_load = now() - t0, c_load = cpu() - c0;
