@@ -37,6 +37,7 @@
 #define LINEAR_LABELS 8   /* label maps up to this size are searched linearly */
 #define PREVIEW_CHARS 100 /* value previews keep this many characters */
 #define TYPE_CACHE 8      /* recent type lookups kept (a power of two) */
+#define FOLLOW_STEP 4     /* objects pass 1 follows per entry of the GC lists (see collect) */
 
 /* The fixed labels (HS_LABEL_STRING), interned once per dump. */
 enum label_name {
@@ -1361,11 +1362,11 @@ static int count_object(PyObject *o, void *arg)
 #endif
 
 /* Follows the references of the objects on the stack, and of those they find, until it is
- * empty: each object's type, what tp_traverse visits, its owned references, the keys of a dict,
- * the referent of a weak reference. */
-static void follow(struct walk *k)
+ * empty or n objects have been followed: each object's type, what tp_traverse visits, its owned
+ * references, the keys of a dict, the referent of a weak reference. */
+static void follow(struct walk *k, size_t n)
 {
-	while (k->nstack && !k->err) {
+	for (; n && k->nstack && !k->err; n--) {
 		PyObject *o = k->stack[--k->nstack];
 		PyTypeObject *tp = Py_TYPE(o);
 		struct type_info *ti = type_info(k, tp);
@@ -1398,8 +1399,12 @@ static void follow(struct walk *k)
 	}
 }
 
-/* Pass 1.  Each object of the GC lists is followed as soon as the list walk reaches it, while
- * its header is in the cache, and what it refers to right after (depth first). */
+/* Pass 1.  The walk of the GC lists is a chain of cache misses (each PyGC_Head names the next),
+ * and most of its objects were found before, from their containers.  So each step prefetches
+ * the next entry and follows a few objects of the stack while it arrives: first the one just
+ * found, while its header is in the cache, then what it refers to (depth first).  (Following
+ * the whole stack at once left most steps with nothing to hide the miss: 3.11, 1M objects,
+ * 5 ms of 60.) */
 static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 {
 	size_t tracked = 0;
@@ -1410,7 +1415,7 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 			next = ((struct hs_gc_head *)p)->next & ~(uintptr_t)1;
 			__builtin_prefetch((void *)next);
 			add(k, (PyObject *)(p + sizeof(struct hs_gc_head)), g);
-			follow(k);
+			follow(k, FOLLOW_STEP);
 			tracked += g < 3;
 		}
 	}
@@ -1431,7 +1436,7 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 	(void)tracked;
 #endif
 	collect_roots(k);
-	follow(k);
+	follow(k, SIZE_MAX);
 	if (k->progress)
 		report(k, "found", k->nobjs, k->nobjs);
 	return k->err;
