@@ -684,6 +684,29 @@ static struct hs_error *edge_f(struct walker *w, uint64_t src, uint64_t o, enum 
 	return edge_s(w, src, fld(w, o, f), kind, label);
 }
 
+/* One row of a kind's field table: a member of the layout holding a reference, the edge's kind
+ * (HS_EDGE_*) and its label ("" for the references the in-process writer leaves unlabelled). */
+struct field_edge {
+	enum hs_layout_field f;
+	uint8_t kind;
+	const char *label;
+};
+
+/* The edges of the fields t[0..n) of the struct at o, in the table's order (the tests compare edge
+ * lists, so a table's order is part of the contract), stopping at the first error; fields the
+ * target's layout lacks are skipped. */
+static struct hs_error *field_edges(struct walker *w, uint64_t src, uint64_t o,
+                                    const struct field_edge *t, size_t n)
+{
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < n && !err; i++)
+		err = edge_f(w, src, o, t[i].f, t[i].kind, t[i].label);
+	return err;
+}
+
+/* field_edges over a whole static table. */
+#define FIELD_EDGES(w, src, o, t) field_edges(w, src, o, t, sizeof(t) / sizeof((t)[0]))
+
 /* ---------------------------------------------------------------------------------------------
  * Dicts
  */
@@ -805,14 +828,13 @@ static struct hs_error *dict_edges(struct walker *w, uint64_t src, uint64_t o, u
  * in-process writer gives them). */
 static struct hs_error *iframe_edges(struct walker *w, uint64_t src, uint64_t f)
 {
-	struct hs_error *err = NULL;
-	err = edge_f(w, src, f, HS_L_IF_FRAME_OBJ, 0, "");
-	if (!err)
-		err = edge_f(w, src, f, HS_L_IF_LOCALS, 0, "");
-	if (!err)
-		err = edge_f(w, src, f, HS_L_IF_FUNC, 0, "");
-	if (!err)
-		err = edge_f(w, src, f, HS_L_IF_CODE, 0, "");
+	static const struct field_edge fs[] = {
+	    {HS_L_IF_FRAME_OBJ, HS_EDGE_TRAVERSE, ""},
+	    {HS_L_IF_LOCALS, HS_EDGE_TRAVERSE, ""},
+	    {HS_L_IF_FUNC, HS_EDGE_TRAVERSE, ""},
+	    {HS_L_IF_CODE, HS_EDGE_TRAVERSE, ""},
+	};
+	struct hs_error *err = FIELD_EDGES(w, src, f, fs);
 	int32_t top = 0;
 	rd(w, f + (uint64_t)w->L.v[HS_L_IF_STACKTOP], &top, 4);
 	for (int32_t i = 0; i < top && i < (1 << 20) && !err; i++)
@@ -1110,42 +1132,34 @@ static struct hs_error *subtype_edges(struct walker *w, uint64_t src, uint64_t o
 
 static struct hs_error *code_edges(struct walker *w, uint64_t src, uint64_t o)
 {
-	static const struct {
-		enum hs_layout_field f;
-		const char *label;
-	} owned[] = {
-	    {HS_L_CO_CODE, ".co_code"},
-	    {HS_L_CO_CONSTS, ".co_consts"},
-	    {HS_L_CO_NAMES, ".co_names"},
-	    {HS_L_CO_VARNAMES, ".co_varnames"},
-	    {HS_L_CO_FREEVARS, ".co_freevars"},
-	    {HS_L_CO_CELLVARS, ".co_cellvars"},
-	    {HS_L_CO_FILENAME, ".co_filename"},
-	    {HS_L_CO_NAME, ".co_name"},
-	    {HS_L_CO_QUALNAME, ".co_qualname"},
-	    {HS_L_CO_LINETABLE, ".co_linetable"},
-	    {HS_L_CO_EXCEPTIONTABLE, ".co_exceptiontable"},
-	    {HS_L_CO_LOCALSPLUSNAMES, ".co_localsplusnames"},
-	    {HS_L_CO_LOCALSPLUSKINDS, ".co_localspluskinds"},
-	    {HS_L_CO_CODE311, "._co_code"},
-	    {HS_L_CO_ZOMBIEFRAME, ".co_zombieframe"},
+	static const struct field_edge owned[] = {
+	    {HS_L_CO_CODE, HS_EDGE_OWNED, ".co_code"},
+	    {HS_L_CO_CONSTS, HS_EDGE_OWNED, ".co_consts"},
+	    {HS_L_CO_NAMES, HS_EDGE_OWNED, ".co_names"},
+	    {HS_L_CO_VARNAMES, HS_EDGE_OWNED, ".co_varnames"},
+	    {HS_L_CO_FREEVARS, HS_EDGE_OWNED, ".co_freevars"},
+	    {HS_L_CO_CELLVARS, HS_EDGE_OWNED, ".co_cellvars"},
+	    {HS_L_CO_FILENAME, HS_EDGE_OWNED, ".co_filename"},
+	    {HS_L_CO_NAME, HS_EDGE_OWNED, ".co_name"},
+	    {HS_L_CO_QUALNAME, HS_EDGE_OWNED, ".co_qualname"},
+	    {HS_L_CO_LINETABLE, HS_EDGE_OWNED, ".co_linetable"},
+	    {HS_L_CO_EXCEPTIONTABLE, HS_EDGE_OWNED, ".co_exceptiontable"},
+	    {HS_L_CO_LOCALSPLUSNAMES, HS_EDGE_OWNED, ".co_localsplusnames"},
+	    {HS_L_CO_LOCALSPLUSKINDS, HS_EDGE_OWNED, ".co_localspluskinds"},
+	    {HS_L_CO_CODE311, HS_EDGE_OWNED, "._co_code"},
+	    {HS_L_CO_ZOMBIEFRAME, HS_EDGE_OWNED, ".co_zombieframe"},
 	};
-	struct hs_error *err = NULL;
-	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]) && !err; i++)
-		err = edge_f(w, src, o, owned[i].f, HS_EDGE_OWNED, owned[i].label);
+	/* The _PyCoCached of 3.12+: what the code object computed from itself on demand. */
+	static const struct field_edge cached_owned[] = {
+	    {HS_L_COC_CODE, HS_EDGE_OWNED, "._co_code"},
+	    {HS_L_COC_VARNAMES, HS_EDGE_OWNED, ".co_varnames"},
+	    {HS_L_COC_CELLVARS, HS_EDGE_OWNED, ".co_cellvars"},
+	    {HS_L_COC_FREEVARS, HS_EDGE_OWNED, ".co_freevars"},
+	};
+	struct hs_error *err = FIELD_EDGES(w, src, o, owned);
 	uint64_t cached = fld(w, o, HS_L_CO_CACHED);
-	if (cached && !err) {
-		err = edge_f(w, src, cached, HS_L_COC_CODE, HS_EDGE_OWNED, "._co_code");
-		if (!err)
-			err = edge_f(w, src, cached, HS_L_COC_VARNAMES, HS_EDGE_OWNED,
-			             ".co_varnames");
-		if (!err)
-			err = edge_f(w, src, cached, HS_L_COC_CELLVARS, HS_EDGE_OWNED,
-			             ".co_cellvars");
-		if (!err)
-			err = edge_f(w, src, cached, HS_L_COC_FREEVARS, HS_EDGE_OWNED,
-			             ".co_freevars");
-	}
+	if (cached && !err)
+		err = FIELD_EDGES(w, src, cached, cached_owned);
 	return err;
 }
 
@@ -1167,6 +1181,138 @@ static uint64_t code_size(struct walker *w, uint64_t o, const struct tinfo *ti)
 	}
 	return s;
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * The reference fields of each kind, as field_edges walks them: traversed ones in tp_traverse's
+ * order, owned ones where the in-process writer gives them (the tests compare edge lists).
+ */
+
+/* K_TYPE, a heap type (after its __dict__). */
+static const struct field_edge heap_type_fields[] = {
+    {HS_L_TP_CACHE, HS_EDGE_TRAVERSE, "<tp_cache>"},
+    {HS_L_TP_MRO, HS_EDGE_TRAVERSE, ".__mro__"},
+    {HS_L_TP_BASES, HS_EDGE_TRAVERSE, ".__bases__"},
+    {HS_L_TP_BASE, HS_EDGE_TRAVERSE, ".__base__"},
+    {HS_L_HT_MODULE, HS_EDGE_TRAVERSE, "<ht_module>"},
+    {HS_L_HT_NAME, HS_EDGE_OWNED, ".__name__"},
+    {HS_L_HT_QUALNAME, HS_EDGE_OWNED, ".__qualname__"},
+    {HS_L_HT_SLOTS, HS_EDGE_OWNED, ".__slots__"},
+    {HS_L_TP_SUBCLASSES, HS_EDGE_OWNED, "<tp_subclasses>"},
+};
+/* K_TYPE, a static type (after its __dict__). */
+static const struct field_edge static_type_fields[] = {
+    {HS_L_TP_MRO, HS_EDGE_OWNED, ".__mro__"},
+    {HS_L_TP_BASES, HS_EDGE_OWNED, ".__bases__"},
+    {HS_L_TP_BASE, HS_EDGE_OWNED, ".__base__"},
+};
+/* K_FUNC. */
+static const struct field_edge func_fields[] = {
+    {HS_L_FUNC_CODE, HS_EDGE_TRAVERSE, ".__code__"},
+    {HS_L_FUNC_GLOBALS, HS_EDGE_TRAVERSE, ".__globals__"},
+    {HS_L_FUNC_MODULE, HS_EDGE_TRAVERSE, ".__module__"},
+    {HS_L_FUNC_DEFAULTS, HS_EDGE_TRAVERSE, ".__defaults__"},
+    {HS_L_FUNC_KWDEFAULTS, HS_EDGE_TRAVERSE, ".__kwdefaults__"},
+    {HS_L_FUNC_DOC, HS_EDGE_TRAVERSE, ".__doc__"},
+    {HS_L_FUNC_NAME, HS_EDGE_TRAVERSE, ".__name__"},
+    {HS_L_FUNC_DICT, HS_EDGE_TRAVERSE, ".__dict__"},
+    {HS_L_FUNC_CLOSURE, HS_EDGE_TRAVERSE, ".__closure__"},
+    {HS_L_FUNC_ANNOTATIONS, HS_EDGE_TRAVERSE, ".__annotations__"},
+    {HS_L_FUNC_QUALNAME, HS_EDGE_TRAVERSE, ".__qualname__"},
+    {HS_L_FUNC_BUILTINS, HS_EDGE_TRAVERSE, ".__builtins__"},
+    {HS_L_FUNC_TYPEPARAMS, HS_EDGE_TRAVERSE, ".__type_params__"},
+};
+/* K_METHOD. */
+static const struct field_edge method_fields[] = {
+    {HS_L_METHOD_FUNC, HS_EDGE_TRAVERSE, ".__func__"},
+    {HS_L_METHOD_SELF, HS_EDGE_TRAVERSE, ".__self__"},
+};
+/* K_SM. */
+static const struct field_edge sm_fields[] = {
+    {HS_L_SM_CALLABLE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_SM_DICT, HS_EDGE_TRAVERSE, ""},
+};
+/* K_CM. */
+static const struct field_edge cm_fields[] = {
+    {HS_L_CM_CALLABLE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_CM_DICT, HS_EDGE_TRAVERSE, ""},
+};
+/* K_PROP. */
+static const struct field_edge prop_fields[] = {
+    {HS_L_PROP_GET, HS_EDGE_TRAVERSE, ""},  {HS_L_PROP_SET, HS_EDGE_TRAVERSE, ""},
+    {HS_L_PROP_DEL, HS_EDGE_TRAVERSE, ""},  {HS_L_PROP_DOC, HS_EDGE_TRAVERSE, ""},
+    {HS_L_PROP_NAME, HS_EDGE_TRAVERSE, ""},
+};
+/* K_CFUNC (then a method's defining class). */
+static const struct field_edge cfunc_fields[] = {
+    {HS_L_CFUNC_SELF, HS_EDGE_TRAVERSE, ".__self__"},
+    {HS_L_CFUNC_MODULE, HS_EDGE_TRAVERSE, ".__module__"},
+};
+/* K_DESCR. */
+static const struct field_edge descr_fields[] = {
+    {HS_L_DESCR_TYPE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_DESCR_NAME, HS_EDGE_OWNED, ".__name__"},
+    {HS_L_DESCR_QUALNAME, HS_EDGE_OWNED, ".__qualname__"},
+};
+/* K_MODULE (then its state, scanned). */
+static const struct field_edge module_fields[] = {
+    {HS_L_MOD_DICT, HS_EDGE_TRAVERSE, ".__dict__"},
+    {HS_L_MOD_NAME, HS_EDGE_OWNED, ".__name__"},
+};
+/* K_FRAME up to 3.10 (then locals and the value stack). */
+static const struct field_edge frame310_fields[] = {
+    {HS_L_F_BACK, HS_EDGE_TRAVERSE, ".f_back"},
+    {HS_L_F_CODE, HS_EDGE_TRAVERSE, ".f_code"},
+    {HS_L_F_BUILTINS, HS_EDGE_TRAVERSE, ".f_builtins"},
+    {HS_L_F_GLOBALS, HS_EDGE_TRAVERSE, ".f_globals"},
+    {HS_L_F_LOCALS, HS_EDGE_TRAVERSE, ".f_locals"},
+    {HS_L_F_TRACE, HS_EDGE_TRAVERSE, ".f_trace"},
+};
+/* K_FRAME from 3.11 (then the interpreter frame it owns). */
+static const struct field_edge frame_fields[] = {
+    {HS_L_F_BACK, HS_EDGE_TRAVERSE, ".f_back"},
+    {HS_L_F_TRACE, HS_EDGE_TRAVERSE, ".f_trace"},
+    {HS_L_F_EXTRA_LOCALS, HS_EDGE_TRAVERSE, "<extra locals>"},
+    {HS_L_F_LOCALS_CACHE, HS_EDGE_TRAVERSE, "<locals cache>"},
+};
+/* K_GEN and K_ASYNCGEN up to 3.10 (after an async generator's finalizer). */
+static const struct field_edge gen310_fields[] = {
+    {HS_L_GEN_FRAME, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_CODE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_NAME, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_QUALNAME, HS_EDGE_TRAVERSE, ""},
+};
+/* The exception state of a generator up to 3.10 (after gen310_fields). */
+static const struct field_edge exc_state310_fields[] = {
+    {HS_L_EXC_TYPE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_EXC_VALUE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_EXC_TRACEBACK, HS_EDGE_TRAVERSE, ""},
+};
+/* K_GEN and K_ASYNCGEN from 3.11 (then the frame, the exception, the origin or finalizer). */
+static const struct field_edge gen_fields[] = {
+    {HS_L_GEN_CODE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_NAME, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_QUALNAME, HS_EDGE_TRAVERSE, ""},
+};
+/* K_EXC. */
+static const struct field_edge exc_fields[] = {
+    {HS_L_EXC_DICT, HS_EDGE_TRAVERSE, ".__dict__"},
+    {HS_L_EXC_ARGS, HS_EDGE_TRAVERSE, ".args"},
+    {HS_L_EXC_NOTES, HS_EDGE_TRAVERSE, ".__notes__"},
+    {HS_L_EXC_TB, HS_EDGE_TRAVERSE, ".__traceback__"},
+    {HS_L_EXC_CONTEXT, HS_EDGE_TRAVERSE, ".__context__"},
+    {HS_L_EXC_CAUSE, HS_EDGE_TRAVERSE, ".__cause__"},
+};
+/* K_TB. */
+static const struct field_edge tb_fields[] = {
+    {HS_L_TB_NEXT, HS_EDGE_TRAVERSE, ""},
+    {HS_L_TB_FRAME, HS_EDGE_TRAVERSE, ""},
+};
+/* K_SLICE. */
+static const struct field_edge slice_fields[] = {
+    {HS_L_SLICE_START, HS_EDGE_TRAVERSE, ".start"},
+    {HS_L_SLICE_STOP, HS_EDGE_TRAVERSE, ".stop"},
+    {HS_L_SLICE_STEP, HS_EDGE_TRAVERSE, ".step"},
+};
 
 /* One object: size, value, and every edge, by kind. */
 static struct hs_error *process(struct walker *w, uint64_t idx)
@@ -1220,25 +1366,10 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 				dict = fld(w, st, HS_L_SBS_TP_DICT);
 		}
 		err = edge_s(w, idx, dict, k, ".__dict__");
-		if (!err && heap)
-			err = edge_f(w, idx, o, HS_L_TP_CACHE, k, "<tp_cache>");
 		if (!err)
-			err = edge_f(w, idx, o, HS_L_TP_MRO, k, ".__mro__");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_TP_BASES, k, ".__bases__");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_TP_BASE, k, ".__base__");
+			err = heap ? FIELD_EDGES(w, idx, o, heap_type_fields)
+			           : FIELD_EDGES(w, idx, o, static_type_fields);
 		if (heap) {
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_HT_MODULE, k, "<ht_module>");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_HT_NAME, 1, ".__name__");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_HT_QUALNAME, 1, ".__qualname__");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_HT_SLOTS, 1, ".__slots__");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_TP_SUBCLASSES, 1, "<tp_subclasses>");
 			struct dkeys d;
 			uint64_t keys = fld(w, o, HS_L_HT_CACHED_KEYS);
 			size = (uint64_t)w->L.v[HS_L_HT_SIZE];
@@ -1301,65 +1432,29 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		}
 		break;
 	}
-	case K_FUNC: {
-		static const struct {
-			enum hs_layout_field f;
-			const char *label;
-		} fs[] = {
-		    {HS_L_FUNC_CODE, ".__code__"},
-		    {HS_L_FUNC_GLOBALS, ".__globals__"},
-		    {HS_L_FUNC_MODULE, ".__module__"},
-		    {HS_L_FUNC_DEFAULTS, ".__defaults__"},
-		    {HS_L_FUNC_KWDEFAULTS, ".__kwdefaults__"},
-		    {HS_L_FUNC_DOC, ".__doc__"},
-		    {HS_L_FUNC_NAME, ".__name__"},
-		    {HS_L_FUNC_DICT, ".__dict__"},
-		    {HS_L_FUNC_CLOSURE, ".__closure__"},
-		    {HS_L_FUNC_ANNOTATIONS, ".__annotations__"},
-		    {HS_L_FUNC_QUALNAME, ".__qualname__"},
-		    {HS_L_FUNC_BUILTINS, ".__builtins__"},
-		    {HS_L_FUNC_TYPEPARAMS, ".__type_params__"},
-		};
-		for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]) && !err; i++)
-			err = edge_f(w, idx, o, fs[i].f, 0, fs[i].label);
+	case K_FUNC:
+		err = FIELD_EDGES(w, idx, o, func_fields);
 		break;
-	}
 	case K_CELL:
 		err = edge_f(w, idx, o, HS_L_CELL_REF, 0, ".cell_contents");
 		break;
 	case K_METHOD:
-		err = edge_f(w, idx, o, HS_L_METHOD_FUNC, 0, ".__func__");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_METHOD_SELF, 0, ".__self__");
+		err = FIELD_EDGES(w, idx, o, method_fields);
 		break;
 	case K_IMETHOD:
 		err = edge_f(w, idx, o, HS_L_IMETHOD_FUNC, 0, ".__func__");
 		break;
 	case K_SM:
-		err = edge_f(w, idx, o, HS_L_SM_CALLABLE, 0, "");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_SM_DICT, 0, "");
+		err = FIELD_EDGES(w, idx, o, sm_fields);
 		break;
 	case K_CM:
-		err = edge_f(w, idx, o, HS_L_CM_CALLABLE, 0, "");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_CM_DICT, 0, "");
+		err = FIELD_EDGES(w, idx, o, cm_fields);
 		break;
 	case K_PROP:
-		err = edge_f(w, idx, o, HS_L_PROP_GET, 0, "");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_PROP_SET, 0, "");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_PROP_DEL, 0, "");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_PROP_DOC, 0, "");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_PROP_NAME, 0, "");
+		err = FIELD_EDGES(w, idx, o, prop_fields);
 		break;
 	case K_CFUNC: {
-		err = edge_f(w, idx, o, HS_L_CFUNC_SELF, 0, ".__self__");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_CFUNC_MODULE, 0, ".__module__");
+		err = FIELD_EDGES(w, idx, o, cfunc_fields);
 		uint32_t mlf = 0;
 		uint64_t ml = fld(w, o, HS_L_CFUNC_ML);
 		if (ml)
@@ -1369,16 +1464,10 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		break;
 	}
 	case K_DESCR:
-		err = edge_f(w, idx, o, HS_L_DESCR_TYPE, 0, "");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_DESCR_NAME, 1, ".__name__");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_DESCR_QUALNAME, 1, ".__qualname__");
+		err = FIELD_EDGES(w, idx, o, descr_fields);
 		break;
 	case K_MODULE: {
-		err = edge_f(w, idx, o, HS_L_MOD_DICT, 0, ".__dict__");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_MOD_NAME, 1, ".__name__");
+		err = FIELD_EDGES(w, idx, o, module_fields);
 		uint64_t def = fld(w, o, HS_L_MOD_DEF), state = fld(w, o, HS_L_MOD_STATE);
 		int64_t msize = def ? (int64_t)fld(w, def, HS_L_MODDEF_SIZE) : 0;
 		if (!err && state && msize > 0) {
@@ -1393,14 +1482,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		break;
 	case K_FRAME:
 		if (w->minor <= 10) {
-			static const struct {
-				enum hs_layout_field f;
-				const char *label;
-			} fs[] = {{HS_L_F_BACK, ".f_back"},         {HS_L_F_CODE, ".f_code"},
-			          {HS_L_F_BUILTINS, ".f_builtins"}, {HS_L_F_GLOBALS, ".f_globals"},
-			          {HS_L_F_LOCALS, ".f_locals"},     {HS_L_F_TRACE, ".f_trace"}};
-			for (size_t i = 0; i < 6 && !err; i++)
-				err = edge_f(w, idx, o, fs[i].f, 0, fs[i].label);
+			err = FIELD_EDGES(w, idx, o, frame310_fields);
 			uint64_t lp = o + (uint64_t)w->L.v[HS_L_F_LOCALSPLUS];
 			uint64_t vs = fld(w, o, HS_L_F_VALUESTACK);
 			uint64_t top = w->minor <= 9 ? fld(w, o, HS_L_F_STACKTOP) : 0;
@@ -1422,13 +1504,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 			size =
 			    (uint64_t)w->L.v[HS_L_F_SIZE] + ((vs - lp) / 8 + (uint64_t)ss - 1) * 8;
 		} else {
-			err = edge_f(w, idx, o, HS_L_F_BACK, 0, ".f_back");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_F_TRACE, 0, ".f_trace");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_F_EXTRA_LOCALS, 0, "<extra locals>");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_F_LOCALS_CACHE, 0, "<locals cache>");
+			err = FIELD_EDGES(w, idx, o, frame_fields);
 			uint64_t f = fld(w, o, HS_L_F_FRAME);
 			uint8_t owner = 0;
 			rd(w, f + (uint64_t)w->L.v[HS_L_IF_OWNER], &owner, 1);
@@ -1446,30 +1522,16 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		if (w->minor <= 10) {
 			uint64_t es = o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE];
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_FRAME, 0, "");
+				err = FIELD_EDGES(w, idx, o, gen310_fields);
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_CODE, 0, "");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_NAME, 0, "");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_QUALNAME, 0, "");
-			if (!err)
-				err = edge_f(w, idx, es, HS_L_EXC_TYPE, 0, "");
-			if (!err)
-				err = edge_f(w, idx, es, HS_L_EXC_VALUE, 0, "");
-			if (!err)
-				err = edge_f(w, idx, es, HS_L_EXC_TRACEBACK, 0, "");
+				err = FIELD_EDGES(w, idx, es, exc_state310_fields);
 		} else {
 			/* 3.11+: unlabelled, as the in-process writer gives them. */
 			uint64_t f = o + (uint64_t)w->L.v[HS_L_GEN_IFRAME];
 			int8_t st = 0;
 			rd(w, o + (uint64_t)w->L.v[HS_L_GEN_FRAME_STATE], &st, 1);
 			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_CODE, 0, "");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_NAME, 0, "");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_QUALNAME, 0, "");
+				err = FIELD_EDGES(w, idx, o, gen_fields);
 			if (!err && st < HS_FRAME_CLEARED)
 				err = iframe_edges(w, idx, f);
 			if (!err)
@@ -1498,29 +1560,13 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		break;
 	}
 	case K_EXC:
-		err = edge_f(w, idx, o, HS_L_EXC_DICT, 0, ".__dict__");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_EXC_ARGS, 0, ".args");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_EXC_NOTES, 0, ".__notes__");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_EXC_TB, 0, ".__traceback__");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_EXC_CONTEXT, 0, ".__context__");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_EXC_CAUSE, 0, ".__cause__");
+		err = FIELD_EDGES(w, idx, o, exc_fields);
 		break;
 	case K_TB:
-		err = edge_f(w, idx, o, HS_L_TB_NEXT, 0, "");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_TB_FRAME, 0, "");
+		err = FIELD_EDGES(w, idx, o, tb_fields);
 		break;
 	case K_SLICE:
-		err = edge_f(w, idx, o, HS_L_SLICE_START, 0, ".start");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_SLICE_STOP, 0, ".stop");
-		if (!err)
-			err = edge_f(w, idx, o, HS_L_SLICE_STEP, 0, ".step");
+		err = FIELD_EDGES(w, idx, o, slice_fields);
 		break;
 	case K_STR:
 		err = set_value(w, idx, vbuf, str_text(w, o, vbuf, sizeof(vbuf), &size));
