@@ -16,40 +16,41 @@
 	" JOIN edges e ON e.id = o.parent_edge"                                                    \
 	" WHERE o.depth > 0 AND chain.n < (SELECT depth FROM objects WHERE id = ?1)) "
 
-/* Parses `CMD SNAP ADDR`, opens SNAP and finds ADDR's object id.  Returns -1 to go on (with
- * *db open), or the exit code. */
-static int open_object(int argc, char **argv, const char *help, const char *opts,
-                       struct hs_cmd_args *a, sqlite3 **db, char *id)
+/* What a command's work sees once run_object has found the object: the parsed arguments (pos[0]
+ * SNAP, pos[1] ADDR), the open snapshot, and the object's id as a number and as SQL parameter
+ * text. */
+struct object_cmd {
+	struct hs_cmd_args a;
+	sqlite3 *db;
+	long long id;
+	char id_text[32];
+};
+
+/* Runs `CMD SNAP ADDR [options]` (help and opts as hs_cmd_parse takes them): opens SNAP, finds
+ * ADDR's object, calls work on it, closes SNAP.  Returns the exit code: the parser's, a failure
+ * to open or find or work's error reported, or HS_EXIT_OK. */
+static int run_object(int argc, char **argv, const char *help, const char *opts,
+                      struct hs_error *(*work)(struct object_cmd *c))
 {
-	int rc = hs_cmd_parse(argc, argv, help, opts, 2, 2, a);
+	struct object_cmd c = {.a = {.format = HS_FORMAT_TABLE}};
+	int rc = hs_cmd_parse(argc, argv, help, opts, 2, 2, &c.a);
 	if (rc >= 0)
 		return rc;
-	long long found;
-	struct hs_error *err = hs_store_open(a->pos[0], db);
-	if (!err) {
-		err = hs_store_find(*db, a->pos[1], &found);
-		if (err)
-			sqlite3_close(*db);
-	}
+	struct hs_error *err = hs_store_open(c.a.pos[0], &c.db);
 	if (err)
 		return hs_cli_fail(err);
-	snprintf(id, 32, "%lld", found);
-	return -1;
-}
-
-static int finish(sqlite3 *db, struct hs_error *err)
-{
-	sqlite3_close(db);
+	err = hs_store_find(c.db, c.a.pos[1], &c.id);
+	if (!err) {
+		snprintf(c.id_text, sizeof(c.id_text), "%lld", c.id);
+		err = work(&c);
+	}
+	sqlite3_close(c.db);
 	return err ? hs_cli_fail(err) : HS_EXIT_OK;
 }
 
-int hs_cmd_show(int argc, char **argv)
+/* show's work: the path in table format, then the object, its referents and referrers. */
+static struct hs_error *show_object(struct object_cmd *c)
 {
-	static const char help[] =
-	    "usage: heapsnap show SNAP ADDR [--format table|csv|json]\n\n"
-	    "The object at ADDR (relation 'object'), then what it refers to ('referent') and what\n"
-	    "refers to it ('referrer'), each with the reference's label and kind (0 traverse,\n"
-	    "1 owned, 2 conservative).\n";
 	static const char sql[] =
 	    "SELECT 'object' AS relation, printf('0x%x', o.addr) AS addr, t.name AS type,"
 	    " o.size AS size, o.retained AS retained, o.refcnt AS refcnt, NULL AS label,"
@@ -63,36 +64,33 @@ int hs_cmd_show(int argc, char **argv)
 	    " s.retained, s.refcnt, e.label, e.kind, substr(s.value, 1, 60)"
 	    " FROM referrers r JOIN edges e ON e.id = r.edge JOIN objects s ON s.id = r.src"
 	    " JOIN types t ON t.id = s.type_id WHERE r.dst = ?1 ORDER BY s.addr, e.id)";
-	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
-	sqlite3 *db;
-	char id[32];
-	int rc = open_object(argc, argv, help, "", &a, &db, id);
-	if (rc >= 0)
-		return rc;
 	struct hs_error *err = NULL;
-	if (a.format == HS_FORMAT_TABLE) {
+	if (c->a.format == HS_FORMAT_TABLE) {
 		char *path;
-		err = hs_store_path(db, atoll(id), &path);
+		err = hs_store_path(c->db, c->id, &path);
 		if (!err)
 			printf("path: %s\n\n", path ? path : "(no root reaches it)");
 		free(path);
 	}
-	char *args[] = {id};
+	char *args[] = {c->id_text};
 	if (!err)
-		err = hs_store_run(db, sql, 1, args, a.format, stdout);
-	return finish(db, err);
+		err = hs_store_run(c->db, sql, 1, args, c->a.format, stdout);
+	return err;
 }
 
-int hs_cmd_path(int argc, char **argv)
+int hs_cmd_show(int argc, char **argv)
 {
 	static const char help[] =
-	    "usage: heapsnap path SNAP ADDR [--format table|csv|json | --dot]\n\n"
-	    "The shortest chain of labelled strong references from a root to ADDR, as\n"
-	    "sys.modules['app'].__dict__['cache']['users'][3], then one row per step (the root's\n"
-	    "row has the root's name as its label; the labels in order spell the path).\n"
-	    "--dot: the chain as a Graphviz digraph instead (heapsnap path SNAP ADDR --dot |\n"
-	    "dot -Tsvg > path.svg): one box per object with its type, address, size and retained\n"
-	    "size, the root's box with the root's name, the arrows labelled with the references.\n";
+	    "usage: heapsnap show SNAP ADDR [--format table|csv|json]\n\n"
+	    "The object at ADDR (relation 'object'), then what it refers to ('referent') and what\n"
+	    "refers to it ('referrer'), each with the reference's label and kind (0 traverse,\n"
+	    "1 owned, 2 conservative).\n";
+	return run_object(argc, argv, help, "", show_object);
+}
+
+/* path's work: the chain from a root to the object, as text and rows or as a digraph. */
+static struct hs_error *print_path(struct object_cmd *c)
+{
 	static const char sql[] = CHAIN_SQL
 	    "SELECT o.depth AS depth, printf('0x%x', o.addr) AS addr, t.name AS type,"
 	    " CASE WHEN o.depth > 0 THEN coalesce(nullif(e.label, ''),"
@@ -114,26 +112,40 @@ int hs_cmd_path(int argc, char **argv)
 	    "UNION ALL SELECT * FROM (SELECT e.src, o.id, nullif(e.label, ''), NULL"
 	    " FROM chain JOIN objects o ON o.id = chain.id JOIN edges e ON e.id = o.parent_edge"
 	    " WHERE o.depth > 0 ORDER BY o.depth)";
-	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
-	sqlite3 *db;
-	char id[32];
-	int rc = open_object(argc, argv, help, "d", &a, &db, id);
-	if (rc >= 0)
-		return rc;
 	char *path;
-	struct hs_error *err = hs_store_path(db, atoll(id), &path);
+	struct hs_error *err = hs_store_path(c->db, c->id, &path);
 	if (!err && !path)
 		err = hs_error_create(HS_ERROR_OTHER, "%s: no root reaches the object at %s",
-		                      a.pos[0], a.pos[1]);
-	if (!err && a.format == HS_FORMAT_TABLE && !a.dot)
+		                      c->a.pos[0], c->a.pos[1]);
+	if (!err && c->a.format == HS_FORMAT_TABLE && !c->a.dot)
 		printf("%s\n\n", path);
-	long long ids[] = {atoll(id)};
-	if (!err && a.dot)
-		err = hs_dot_write(db, dot_sql, 1, ids, path, stdout);
+	long long ids[] = {c->id};
+	if (!err && c->a.dot)
+		err = hs_dot_write(c->db, dot_sql, 1, ids, path, stdout);
 	else if (!err)
-		err = hs_store_run(db, sql, 1, (char *[]){id}, a.format, stdout);
+		err = hs_store_run(c->db, sql, 1, (char *[]){c->id_text}, c->a.format, stdout);
 	free(path);
-	return finish(db, err);
+	return err;
+}
+
+int hs_cmd_path(int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: heapsnap path SNAP ADDR [--format table|csv|json | --dot]\n\n"
+	    "The shortest chain of labelled strong references from a root to ADDR, as\n"
+	    "sys.modules['app'].__dict__['cache']['users'][3], then one row per step (the root's\n"
+	    "row has the root's name as its label; the labels in order spell the path).\n"
+	    "--dot: the chain as a Graphviz digraph instead (heapsnap path SNAP ADDR --dot |\n"
+	    "dot -Tsvg > path.svg): one box per object with its type, address, size and retained\n"
+	    "size, the root's box with the root's name, the arrows labelled with the references.\n";
+	return run_object(argc, argv, help, "d", print_path);
+}
+
+/* referrers' work: what refers to the object, by the named query. */
+static struct hs_error *list_referrers(struct object_cmd *c)
+{
+	return hs_store_run(c->db, hs_query_find("referrers_of")->sql, 1, &c->a.pos[1], c->a.format,
+	                    stdout);
 }
 
 int hs_cmd_referrers(int argc, char **argv)
@@ -141,14 +153,18 @@ int hs_cmd_referrers(int argc, char **argv)
 	static const char help[] =
 	    "usage: heapsnap referrers SNAP ADDR [--format table|csv|json]\n\n"
 	    "What refers to the object at ADDR, with each reference's label and kind.\n";
-	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
-	sqlite3 *db;
-	char id[32];
-	int rc = open_object(argc, argv, help, "", &a, &db, id);
-	if (rc >= 0)
-		return rc;
-	return finish(db, hs_store_run(db, hs_query_find("referrers_of")->sql, 1, &a.pos[1],
-	                               a.format, stdout));
+	return run_object(argc, argv, help, "", list_referrers);
+}
+
+/* deep's work: the object's deep size beside its own and its retained size. */
+static struct hs_error *print_deep_size(struct object_cmd *c)
+{
+	static const char sql[] =
+	    "SELECT printf('0x%x', o.addr) AS addr, t.name AS type, o.size AS size,"
+	    " hs_deep_size(o.id) AS deep_size, o.retained AS retained"
+	    " FROM objects o JOIN types t ON t.id = o.type_id WHERE o.id = ?1";
+	char *args[] = {c->id_text};
+	return hs_store_run(c->db, sql, 1, args, c->a.format, stdout);
 }
 
 int hs_cmd_deep(int argc, char **argv)
@@ -158,16 +174,5 @@ int hs_cmd_deep(int argc, char **argv)
 	    "The deep size of the object at ADDR: the bytes of everything reachable from it by\n"
 	    "strong references, each object once, not entering types or modules unless it is one\n"
 	    "(pympler's asizeof); shown with its own size and its retained size.\n";
-	static const char sql[] =
-	    "SELECT printf('0x%x', o.addr) AS addr, t.name AS type, o.size AS size,"
-	    " hs_deep_size(o.id) AS deep_size, o.retained AS retained"
-	    " FROM objects o JOIN types t ON t.id = o.type_id WHERE o.id = ?1";
-	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
-	sqlite3 *db;
-	char id[32];
-	int rc = open_object(argc, argv, help, "", &a, &db, id);
-	if (rc >= 0)
-		return rc;
-	char *args[] = {id};
-	return finish(db, hs_store_run(db, sql, 1, args, a.format, stdout));
+	return run_object(argc, argv, help, "", print_deep_size);
 }
