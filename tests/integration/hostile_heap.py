@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 
+from target_process import target_state
+
 MODES = ["bad_type", "garbage_type", "forged_type", "gc_cycle", "gc_cycle_bad",
          "gc_next_unmapped", "list_oversize", "list_item", "list_items", "dict_keys"]
 failures = []
@@ -36,15 +38,6 @@ def read_line(proc, timeout):
     """A line of proc's stdout within timeout seconds, or None."""
     r, _, _ = select.select([proc.stdout], [], [], timeout)
     return proc.stdout.readline().decode() if r else None
-
-
-def target_state(pid):
-    """(state letter, TracerPid) of a live process."""
-    with open(f"/proc/{pid}/stat") as f:
-        state = f.read().rsplit(")", 1)[1].split()[0]
-    with open(f"/proc/{pid}/status") as f:
-        tracer = int(re.search(r"^TracerPid:\s+(\d+)", f.read(), re.M).group(1))
-    return state, tracer
 
 
 def check_running(name, proc):

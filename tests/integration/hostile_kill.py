@@ -17,7 +17,6 @@ usage: hostile_kill.py HEAPSNAP TARGET.py PYTHON [N_OBJECTS]
 """
 import glob
 import os
-import re
 import select
 import shutil
 import signal
@@ -25,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from target_process import target_state
 
 failures = []
 figures = {"kills": 0, "finished first": 0, "killed after the rename": 0,
@@ -34,15 +35,6 @@ figures = {"kills": 0, "finished first": 0, "killed after the rename": 0,
 def fail(name, why):
     print(f"FAIL {name}: {why}")
     failures.append(name)
-
-
-def target_state(pid):
-    """(state letter, TracerPid) of a live process."""
-    with open(f"/proc/{pid}/stat") as f:
-        state = f.read().rsplit(")", 1)[1].split()[0]
-    with open(f"/proc/{pid}/status") as f:
-        tracer = int(re.search(r"^TracerPid:\s+(\d+)", f.read(), re.M).group(1))
-    return state, tracer
 
 
 def ping(proc):

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 
+from target_process import wait_blocked
+
 CONSERVATIVE, SIZE_APPROX = 0x04, 0x08  # hsnap.h HS_OBJ_CONSERVATIVE_SCAN, HS_OBJ_SIZE_APPROX
 # Objects the recording code itself holds or calls while it measures (its own function object,
 # module globals and the builtins it calls): their refcounts differ by the recorder's own
@@ -60,21 +62,6 @@ def predict_garbage(objs, edges):
                 seen.add(dst)
                 reach.append(dst)
     return cand - seen
-
-
-def wait_blocked(pid, timeout=10.0):
-    """Waits until pid sits in read(2) (syscall 0 on x86-64), so that the capture never finds
-    the call that announced "ready" still on the target's stack."""
-    import time
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with open(f"/proc/{pid}/syscall") as f:
-                if f.read().split()[0] == "0":
-                    return
-        except (OSError, IndexError):
-            pass
-        time.sleep(0.005)
 
 
 def main():

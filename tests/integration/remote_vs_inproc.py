@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 
+from target_process import wait_blocked
+
 MAX_ONLY = 40
 CALL_TYPES = {"frame", "dict", "str", "int", "float", "tuple", "list", "cell", "function",
               "method", "builtin_function_or_method", "code", "bytes"}
@@ -41,21 +43,6 @@ def load(heapsnap, snap):
             edges[r["src"]][r["dst"]] += 1
             labels[r["src"]][(r["dst"], r.get("label"))] += 1
     return objs, edges, labels
-
-
-def wait_blocked(pid, timeout=10.0):
-    """Waits until pid sits in read(2) (syscall 0 on x86-64), so that the capture never finds
-    the call that announced "ready" still on the target's stack."""
-    import time
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with open(f"/proc/{pid}/syscall") as f:
-                if f.read().split()[0] == "0":
-                    return
-        except (OSError, IndexError):
-            pass
-        time.sleep(0.005)
 
 
 def main():
