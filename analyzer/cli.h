@@ -1,6 +1,6 @@
 /*
  * cli.h — what the heapsnap command's subcommands share: the command table, exit codes, option
- * helpers and the table/CSV/JSON row printer (output.c).
+ * helpers, the table/CSV/JSON row printer (output.c) and the named queries' listing.
  *
  * Each subcommand is a function `int hs_cmd_NAME(int argc, char **argv)` (argv[0] is the
  * subcommand's name) registered in main.c's table, and returns an exit code.
@@ -44,6 +44,10 @@ void hs_table_cellf(struct hs_table *t, enum hs_cell_type type, const char *fmt,
 void hs_table_end_row(struct hs_table *t);
 /* Flushes what is buffered, ends the JSON array, and frees the printer. */
 void hs_table_destroy(struct hs_table *t);
+
+/* The named queries, one row each (name, parameters, help), to out: `query --list` and the
+ * shell's .queries (cmd_query.c). */
+void hs_queries_print(FILE *out, enum hs_format format);
 
 /* --------------------------------------------------------------------------------------------
  * The subcommands.

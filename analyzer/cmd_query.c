@@ -1,17 +1,18 @@
 /*
  * cmd_query.c — `heapsnap query SNAP NAME [ARG...]` runs a named query (one .sql file of
- * queries/, embedded in the binary), `query --list` lists them, and `heapsnap sql SNAP "SQL"
- * [ARG...]` runs any SQL on the snapshot's database (read-only, with the hs_ SQL functions).
+ * queries/, embedded in the binary), `query --list` lists them (hs_queries_print, which the
+ * shell's .queries prints too), and `heapsnap sql SNAP "SQL" [ARG...]` runs any SQL on the
+ * snapshot's database (read-only, with the hs_ SQL functions).
  */
 #include <stdio.h>
 
 #include "commands.h"
 #include "store.h"
 
-static int list_queries(enum hs_format format)
+void hs_queries_print(FILE *out, enum hs_format format)
 {
 	static const char *const cols[] = {"name", "parameters", "help"};
-	struct hs_table *t = hs_table_create(stdout, format, 3, cols);
+	struct hs_table *t = hs_table_create(out, format, 3, cols);
 	for (size_t i = 0; i < hs_nqueries; i++) {
 		hs_table_cell(t, HS_CELL_TEXT, hs_queries[i].name);
 		hs_table_cell(t, HS_CELL_TEXT, hs_queries[i].params);
@@ -19,7 +20,6 @@ static int list_queries(enum hs_format format)
 		hs_table_end_row(t);
 	}
 	hs_table_destroy(t);
-	return HS_EXIT_OK;
 }
 
 /* Opens SNAP and runs sql with args bound to ?1, ?2, ... */
@@ -46,8 +46,10 @@ int hs_cmd_query(int argc, char **argv)
 	int rc = hs_cmd_parse(argc, argv, help, "l", 0, argc, &a);
 	if (rc >= 0)
 		return rc;
-	if (a.list)
-		return list_queries(a.format);
+	if (a.list) {
+		hs_queries_print(stdout, a.format);
+		return HS_EXIT_OK;
+	}
 	if (a.npos < 2)
 		return hs_cli_usage_error("query", "needs SNAP and a query NAME (or --list)");
 	const struct hs_named_query *q = hs_query_find(a.pos[1]);

@@ -215,15 +215,7 @@ static bool dot_command(struct shell *sh, char *line)
 		else
 			fputs("usage: .timer on|off\n", stderr);
 	} else if (strcmp(w[0], ".queries") == 0) {
-		static const char *const cols[] = {"name", "parameters", "help"};
-		struct hs_table *t = hs_table_create(stdout, sh->mode, 3, cols);
-		for (size_t i = 0; i < hs_nqueries; i++) {
-			hs_table_cell(t, HS_CELL_TEXT, hs_queries[i].name);
-			hs_table_cell(t, HS_CELL_TEXT, hs_queries[i].params);
-			hs_table_cell(t, HS_CELL_TEXT, hs_queries[i].help);
-			hs_table_end_row(t);
-		}
-		hs_table_destroy(t);
+		hs_queries_print(stdout, sh->mode);
 	} else if (strcmp(w[0], ".query") == 0) {
 		const struct hs_named_query *q = n > 1 ? hs_query_find(w[1]) : NULL;
 		if (q)
