@@ -1580,23 +1580,27 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 {
 	PyTypeObject *tp = Py_TYPE(o);
 	k->ntedges = 0;
-	if (gc)
-		tp->tp_traverse(o, visit_collect, k);
-	if (k->err)
-		return k->err;
-	/* list and tuple traverse their items last to first.  When the edges are exactly the
-	 * items, write them first to last, where an item's label is its position (free). */
+	/* list_traverse and tupletraverse visit the items that are not NULL, last to first.  When
+	 * none is NULL, the edges are the items, written first to last, where an item's label is
+	 * its position (free). */
 	bool positional = false;
-	if (Py_IS_TYPE(o, &PyList_Type) || Py_IS_TYPE(o, &PyTuple_Type)) {
+	if (gc && (Py_IS_TYPE(o, &PyList_Type) || Py_IS_TYPE(o, &PyTuple_Type))) {
 		PyObject **items = PyList_CheckExact(o) ? ((PyListObject *)o)->ob_item
 		                                        : ((PyTupleObject *)o)->ob_item;
 		size_t n = (size_t)Py_SIZE(o);
-		positional = n == k->ntedges;
+		positional = true;
 		for (size_t e = 0; positional && e < n; e++)
-			positional = k->tedges[n - 1 - e] == items[e];
+			positional = items[e] != NULL;
+		if (positional && !grow((void **)&k->tedges, &k->tedges_cap, n, sizeof(*k->tedges)))
+			return &hs_error_nomem;
 		if (positional && n)
 			memcpy(k->tedges, items, n * sizeof(*items));
+		k->ntedges = positional ? n : 0;
 	}
+	if (gc && !positional)
+		tp->tp_traverse(o, visit_collect, k);
+	if (k->err)
+		return k->err;
 	if (positional || ti->plain)
 		k->nlabels = 0;
 	else
