@@ -1,4 +1,4 @@
-"""test_reliability.py — `heapsnap redact` and what the writer does when the disk fills up.
+"""test_reliability.py — `heapsnap redact`, and what the writers do when the disk fills up.
 
 Redact: a snapshot with every feature (make_seed) and the small fixture are redacted; the output
 is mode 0600, has no VALUES section while the input has one, holds none of the value texts, checks
@@ -6,9 +6,9 @@ clean, and exports exactly like the input apart from the "value" keys and the di
 attribute labels that were rendered through a value (they become "[<TYPE at 0xADDR>]" and
 ".<TYPE at 0xADDR>" for an object that had a value).  A damaged input is refused.
 
-Full disk: converting and redacting into a 64 KiB tmpfs (mounted in a private mount namespace,
-so nothing is left mounted) must fail with exit 1 and "No space left on device" naming the
-output's temporary file, and leave the directory empty; the same under a file-size limit
+Full disk: converting, redacting and loading (the database) into a 64 KiB tmpfs (mounted in a
+private mount namespace, so nothing is left mounted) must fail with exit 1 and "No space left on
+device" naming the output's temporary file, and leave the directory empty; the same under a file-size limit
 (RLIMIT_FSIZE, "File too large"), which needs no privileges.
 
 usage: test_reliability.py HEAPSNAP MAKE_SEED FIXTURES_DIR
@@ -132,7 +132,10 @@ check(p.returncode == 0 and os.path.getsize(os.path.join(tmp, "big.redacted.hsna
 def check_full(how, cases, expect):
     for (label, code, out, err, left) in cases:
         check(code == 1, "%s: %s fails with exit 1 (got %d)" % (how, label, code))
-        check(re.search(r"heapsnap: \S*/out\.hsnap\.tmp-\d+: write: " + expect, err),
+        # The snapshot writer names its temporary file, the database writer also the offset.
+        named = (r"out\.db\.tmp\d+: offset \d+: write: " if label == "load"
+                 else r"out\.hsnap\.tmp-\d+: write: ")
+        check(re.search(r"heapsnap: \S*/" + named + expect, err),
               "%s: %s names the file and the cause: %s" % (how, label, err.strip()))
         check(left == [], "%s: %s leaves no file behind (%s)" % (how, label, left))
 
@@ -142,9 +145,12 @@ script = r'''
 set -u
 mnt=$1; shift
 mount -t tmpfs -o size=64k hs-full "$mnt" || exit 99
-for cmd in convert redact; do
-    if [ $cmd = convert ]; then "$HEAPSNAP" convert "$1" -o "$mnt/out.hsnap" 2>"$mnt/../$cmd.err"
-    else "$HEAPSNAP" redact "$2" -o "$mnt/out.hsnap" 2>"$mnt/../$cmd.err"; fi
+for cmd in convert redact load; do
+    case $cmd in
+    convert) "$HEAPSNAP" convert "$1" -o "$mnt/out.hsnap" 2>"$mnt/../$cmd.err" ;;
+    redact) "$HEAPSNAP" redact "$2" -o "$mnt/out.hsnap" 2>"$mnt/../$cmd.err" ;;
+    load) "$HEAPSNAP" load "$2" -o "$mnt/out.db" 2>"$mnt/../$cmd.err" ;;
+    esac
     echo "$cmd $? $(ls -A "$mnt" | tr '\n' ' ')"
 done
 '''
@@ -172,8 +178,9 @@ def limit():
 lim = os.path.join(tmp, "limited")
 os.mkdir(lim)
 cases = []
-for label, args in [("convert", ["convert", big_jsonl]), ("redact", ["redact", big])]:
-    p = run(*args, "-o", os.path.join(lim, "out.hsnap"), preexec_fn=limit)
+for label, args, out in [("convert", ["convert", big_jsonl], "out.hsnap"),
+                         ("redact", ["redact", big], "out.hsnap"), ("load", ["load", big], "out.db")]:
+    p = run(*args, "-o", os.path.join(lim, out), preexec_fn=limit)
     cases.append((label, p.returncode, p.stdout, p.stderr, os.listdir(lim)))
 check_full("RLIMIT_FSIZE 64 KiB", cases, "File too large")
 
