@@ -106,8 +106,9 @@ struct hs_btree {
 
 /* table: a rowid table; otherwise an index or a WITHOUT ROWID table. */
 struct hs_error *hs_btree_begin(struct hs_btree *t, struct hs_btree_file *f, bool table);
-/* Appends a row of a table (rowids strictly increasing) or an entry of an index (records in
- * SQLite's order, strictly increasing: the caller sorts).  Errors are kept in t->f->err. */
+/* Appends a row of a table (rowids strictly increasing: a rowid out of order is an error) or an
+ * entry of an index (records strictly increasing in SQLite's order: the caller sorts, and this
+ * is not checked).  Errors are kept in t->f->err. */
 void hs_btree_add_row(struct hs_btree *t, int64_t rowid, const struct hs_record *r);
 void hs_btree_add_key(struct hs_btree *t, const struct hs_record *r);
 /* Writes what is left of the tree, enters it in the schema (type "table" or "index", its name,
