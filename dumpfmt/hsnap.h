@@ -318,6 +318,33 @@ static inline size_t hs_varint_put(uint8_t *buf, uint64_t v)
 	buf[n++] = (uint8_t)v;
 	return n;
 }
+/* Encodes code point c as UTF-8 into buf (4 bytes suffice), a surrogate (which UTF-8 cannot
+ * hold) as U+FFFD; returns bytes written.  Both captures' value previews use it. */
+static inline size_t hs_utf8_put(char *buf, uint32_t c)
+{
+	if (c >= 0xd800 && c < 0xe000)
+		c = 0xfffd;
+	if (c < 0x80) {
+		buf[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		buf[0] = (char)(0xc0 | (c >> 6));
+		buf[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		buf[0] = (char)(0xe0 | (c >> 12));
+		buf[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		buf[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	buf[0] = (char)(0xf0 | (c >> 18));
+	buf[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	buf[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	buf[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
 /* Decodes a varint from [p, end); returns bytes consumed, or 0 if truncated or over 10 bytes or
  * overflowing 64 bits. */
 size_t hs_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *ret);

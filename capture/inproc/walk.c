@@ -267,6 +267,20 @@ struct weak_link {
 	PyObject *referent, *callback;
 };
 
+/* The arrays of a walk that grow with the heap (its object set and pass 1's stack, some 6 bytes
+ * per object) or with its biggest object (that object's edges and labels, some 80 bytes per
+ * edge): kept from one dump for the next (see spare). */
+struct work {
+	struct objset set;
+	PyObject **stack;     /* pass 1's worklist: found, references not followed yet */
+	PyObject **tedges;    /* the current object's traverse edges */
+	struct hs_edge *out;  /* the current object's edges as written */
+	struct label *owned;  /* the current object's owned edges */
+	struct label *labels; /* the current object's label map */
+	struct label_slot *slots;
+	size_t stack_cap, tedges_cap, out_cap, owned_cap, labels_cap, slots_cap;
+};
+
 struct walk {
 	const struct hs_inproc_options *opts;
 	struct hs_writer *w;
@@ -274,22 +288,14 @@ struct walk {
 	bool progress;        /* opts->progress, where the hot loops find it */
 	struct hs_error *err; /* first failure inside a visit callback */
 
-	size_t nobjs;     /* objects found */
-	size_t ndone;     /* objects whose references pass 1 has followed */
-	PyObject **stack; /* pass 1's worklist: found, references not followed yet */
-	size_t nstack, stack_cap;
-	struct objset set;
-
-	PyObject **tedges; /* the current object's traverse edges */
-	size_t ntedges, tedges_cap;
-	struct hs_edge *out; /* the current object's edges as written */
-	size_t out_cap;
-	struct label *owned; /* the current object's owned edges */
-	size_t nowned, owned_cap;
-	struct label *labels; /* the current object's label map */
-	size_t nlabels, labels_cap;
-	struct label_slot *slots;
-	size_t slots_mask, slots_cap;
+	size_t nobjs;      /* objects found */
+	size_t ndone;      /* objects whose references pass 1 has followed */
+	struct work a;     /* the object set and the work arrays, kept between dumps */
+	size_t nstack;     /* entries of a.stack */
+	size_t ntedges;    /* of a.tedges */
+	size_t nowned;     /* of a.owned */
+	size_t nlabels;    /* of a.labels */
+	size_t slots_mask; /* a.slots' size - 1 */
 
 	struct type_info *types; /* open addressing over tp */
 	size_t types_mask, ntypes;
@@ -382,7 +388,7 @@ static bool set_rehash(struct objset *s, size_t cap)
 	return true;
 }
 
-/* Empties s for a walk, keeping the arrays it has (see struct spare). */
+/* Empties s for a walk, keeping the arrays it has (see spare). */
 static bool set_clear(struct objset *s)
 {
 	s->npages = s->ngens = 0;
@@ -478,7 +484,7 @@ static bool set_rank(struct objset *s)
 static inline int64_t set_find(struct walk *k, const void *o)
 {
 	uint64_t a = (uint64_t)(uintptr_t)o;
-	const struct page *p = set_page(&k->set, a >> PAGE_SHIFT);
+	const struct page *p = set_page(&k->a.set, a >> PAGE_SHIFT);
 	if (!p || (a & 7))
 		return -1;
 	unsigned w = (a >> 3) & (PAGE_BITS - 1);
@@ -517,28 +523,29 @@ static void add(struct walk *k, PyObject *o, unsigned gen)
 		                         (unsigned long)a);
 		return;
 	}
-	struct page *p = set_page(&k->set, a >> PAGE_SHIFT);
-	if (!p && !(p = set_new_page(&k->set, a >> PAGE_SHIFT))) {
+	struct page *p = set_page(&k->a.set, a >> PAGE_SHIFT);
+	if (!p && !(p = set_new_page(&k->a.set, a >> PAGE_SHIFT))) {
 		k->err = &hs_error_nomem;
 		return;
 	}
 	unsigned w = (a >> 3) & (PAGE_BITS - 1);
 	uint64_t bit = (uint64_t)1 << (w % 64);
-	if (gen != GEN_CODE_NONE && !set_listed(&k->set, p, a, gen)) { /* also when found before */
+	if (gen != GEN_CODE_NONE &&
+	    !set_listed(&k->a.set, p, a, gen)) { /* also when found before */
 		k->err = &hs_error_nomem;
 		return;
 	}
 	if (p->bits[w / 64] & bit)
 		return;
 	if (k->nobjs >= UINT32_MAX ||
-	    (k->nstack == k->stack_cap &&
-	     !grow((void **)&k->stack, &k->stack_cap, k->nstack + 1, sizeof(*k->stack)))) {
+	    (k->nstack == k->a.stack_cap &&
+	     !grow((void **)&k->a.stack, &k->a.stack_cap, k->nstack + 1, sizeof(*k->a.stack)))) {
 		k->err = &hs_error_nomem;
 		return;
 	}
 	p->bits[w / 64] |= bit;
 	k->nobjs++;
-	k->stack[k->nstack++] = o;
+	k->a.stack[k->nstack++] = o;
 	__builtin_prefetch(o); /* its type is read soon: the stack is last in, first out */
 }
 
@@ -553,12 +560,12 @@ static int visit_collect(PyObject *o, void *arg)
 	struct walk *k = arg;
 	if (!o)
 		return 0;
-	if (k->ntedges == k->tedges_cap &&
-	    !grow((void **)&k->tedges, &k->tedges_cap, k->ntedges + 1, sizeof(*k->tedges))) {
+	if (k->ntedges == k->a.tedges_cap &&
+	    !grow((void **)&k->a.tedges, &k->a.tedges_cap, k->ntedges + 1, sizeof(*k->a.tedges))) {
 		k->err = &hs_error_nomem;
 		return -1;
 	}
-	k->tedges[k->ntedges++] = o;
+	k->a.tedges[k->ntedges++] = o;
 	return 0;
 }
 
@@ -700,27 +707,10 @@ static inline bool is_gc(const struct type_info *ti, PyObject *o)
  * Text without allocating Python objects
  */
 
-/* Appends code point c (a surrogate becomes U+FFFD) to buf as UTF-8; returns the new length. */
+/* Appends code point c to buf as UTF-8 (hs_utf8_put); returns the new length. */
 static inline Py_ssize_t put_utf8(char *buf, Py_ssize_t n, Py_UCS4 c)
 {
-	if (c >= 0xd800 && c < 0xe000)
-		c = 0xfffd;
-	if (c < 0x80) {
-		buf[n++] = (char)c;
-	} else if (c < 0x800) {
-		buf[n++] = (char)(0xc0 | (c >> 6));
-		buf[n++] = (char)(0x80 | (c & 0x3f));
-	} else if (c < 0x10000) {
-		buf[n++] = (char)(0xe0 | (c >> 12));
-		buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
-		buf[n++] = (char)(0x80 | (c & 0x3f));
-	} else {
-		buf[n++] = (char)(0xf0 | (c >> 18));
-		buf[n++] = (char)(0x80 | ((c >> 12) & 0x3f));
-		buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
-		buf[n++] = (char)(0x80 | (c & 0x3f));
-	}
-	return n;
+	return n + (Py_ssize_t)hs_utf8_put(buf + n, c);
 }
 
 /* UTF-8 of at most max_chars characters of str s into buf (cap >= 4 * max_chars + 4); returns
@@ -947,13 +937,13 @@ static void push(struct walk *k, struct label **v, size_t *n, size_t *cap, PyObj
 
 static void own(struct walk *k, PyObject *ptr, enum label_name name)
 {
-	push(k, &k->owned, &k->nowned, &k->owned_cap, ptr, HS_LABEL_STRING, k->label_id[name],
+	push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, ptr, HS_LABEL_STRING, k->label_id[name],
 	     false);
 }
 
 static void label(struct walk *k, PyObject *ptr, uint8_t form, uint64_t value, bool owned)
 {
-	push(k, &k->labels, &k->nlabels, &k->labels_cap, ptr, form, value, owned);
+	push(k, &k->a.labels, &k->nlabels, &k->a.labels_cap, ptr, form, value, owned);
 }
 
 static void label_fixed(struct walk *k, PyObject *ptr, enum label_name name)
@@ -1025,7 +1015,7 @@ static void owned_code(struct walk *k, PyCodeObject *co)
 #endif
 }
 
-/* Fills k->owned with the references o (of type ti) holds that its tp_traverse does not visit
+/* Fills k->a.owned with the references o (of type ti) holds that its tp_traverse does not visit
  * (and that no label below offers as "owned if not traversed"). */
 static void owned_edges(struct walk *k, PyObject *o, const struct type_info *ti)
 {
@@ -1200,22 +1190,22 @@ static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti
 	size_t cap = 16;
 	while (cap < 2 * k->nlabels)
 		cap *= 2;
-	if (!grow((void **)&k->slots, &k->slots_cap, cap, sizeof(*k->slots))) {
+	if (!grow((void **)&k->a.slots, &k->a.slots_cap, cap, sizeof(*k->a.slots))) {
 		k->err = &hs_error_nomem;
 		return;
 	}
 	k->slots_mask = cap - 1;
-	memset(k->slots, 0, cap * sizeof(*k->slots));
+	memset(k->a.slots, 0, cap * sizeof(*k->a.slots));
 	for (size_t i = 0; i < k->nlabels; i++) {
-		PyObject *p = k->labels[i].ptr;
+		PyObject *p = k->a.labels[i].ptr;
 		size_t j = hash_ptr((uintptr_t)p) & k->slots_mask;
-		while (k->slots[j].ptr && k->slots[j].ptr != p)
+		while (k->a.slots[j].ptr && k->a.slots[j].ptr != p)
 			j = (j + 1) & k->slots_mask;
-		if (!k->slots[j].ptr)
-			k->slots[j] = (struct label_slot){p, (int32_t)i, (int32_t)i};
+		if (!k->a.slots[j].ptr)
+			k->a.slots[j] = (struct label_slot){p, (int32_t)i, (int32_t)i};
 		else
-			k->labels[k->slots[j].tail].next = (int32_t)i,
-			k->slots[j].tail = (int32_t)i;
+			k->a.labels[k->a.slots[j].tail].next = (int32_t)i,
+			k->a.slots[j].tail = (int32_t)i;
 	}
 }
 
@@ -1224,20 +1214,20 @@ static struct label *take_label(struct walk *k, PyObject *p)
 {
 	if (k->nlabels <= LINEAR_LABELS) {
 		for (size_t i = 0; i < k->nlabels; i++) {
-			if (k->labels[i].ptr == p && !k->labels[i].used) {
-				k->labels[i].used = true;
-				return &k->labels[i];
+			if (k->a.labels[i].ptr == p && !k->a.labels[i].used) {
+				k->a.labels[i].used = true;
+				return &k->a.labels[i];
 			}
 		}
 		return NULL;
 	}
 	size_t j = hash_ptr((uintptr_t)p) & k->slots_mask;
-	while (k->slots[j].ptr && k->slots[j].ptr != p)
+	while (k->a.slots[j].ptr && k->a.slots[j].ptr != p)
 		j = (j + 1) & k->slots_mask;
-	if (!k->slots[j].ptr || k->slots[j].head < 0)
+	if (!k->a.slots[j].ptr || k->a.slots[j].head < 0)
 		return NULL;
-	struct label *l = &k->labels[k->slots[j].head];
-	k->slots[j].head = l->next;
+	struct label *l = &k->a.labels[k->a.slots[j].head];
+	k->a.slots[j].head = l->next;
 	l->used = true;
 	return l;
 }
@@ -1367,7 +1357,7 @@ static int count_object(PyObject *o, void *arg)
 static void follow(struct walk *k, size_t n)
 {
 	for (; n && k->nstack && !k->err; n--) {
-		PyObject *o = k->stack[--k->nstack];
+		PyObject *o = k->a.stack[--k->nstack];
 		PyTypeObject *tp = Py_TYPE(o);
 		struct type_info *ti = type_info(k, tp);
 		if (!ti) {
@@ -1383,7 +1373,7 @@ static void follow(struct walk *k, size_t n)
 		if (!ti->plain) {
 			owned_edges(k, o, ti);
 			for (size_t j = 0; j < k->nowned; j++)
-				add(k, k->owned[j].ptr, GEN_CODE_NONE);
+				add(k, k->a.owned[j].ptr, GEN_CODE_NONE);
 		}
 		if (ti->shape == SHAPE_DICT) { /* keys: owned, or label targets of split tables */
 			Py_ssize_t pos = 0;
@@ -1591,10 +1581,11 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 		positional = true;
 		for (size_t e = 0; positional && e < n; e++)
 			positional = items[e] != NULL;
-		if (positional && !grow((void **)&k->tedges, &k->tedges_cap, n, sizeof(*k->tedges)))
+		if (positional &&
+		    !grow((void **)&k->a.tedges, &k->a.tedges_cap, n, sizeof(*k->a.tedges)))
 			return &hs_error_nomem;
 		if (positional && n)
-			memcpy(k->tedges, items, n * sizeof(*items));
+			memcpy(k->a.tedges, items, n * sizeof(*items));
 		k->ntedges = positional ? n : 0;
 	}
 	if (gc && !positional)
@@ -1607,14 +1598,14 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 		build_labels(k, o, ti);
 	if (k->err)
 		return k->err;
-	if (!grow((void **)&k->out, &k->out_cap, k->ntedges, sizeof(*k->out)))
+	if (!grow((void **)&k->a.out, &k->a.out_cap, k->ntedges, sizeof(*k->a.out)))
 		return &hs_error_nomem;
 	for (size_t e = 0; e < k->ntedges; e++) {
-		PyObject *d = k->tedges[e];
+		PyObject *d = k->a.tedges[e];
 		int64_t dst = set_find(k, d);
 		if (dst < 0)
 			return missing(o, d);
-		struct hs_edge *out = &k->out[e];
+		struct hs_edge *out = &k->a.out[e];
 		*out = (struct hs_edge){(uint64_t)dst, 0, HS_EDGE_TRAVERSE, HS_LABEL_NONE};
 		if (positional)
 			out->form = HS_LABEL_ORDINAL;
@@ -1628,21 +1619,21 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 	if (k->err)
 		return k->err;
 	for (size_t i = 0; i < k->nlabels; i++) {
-		if (k->labels[i].owned && !k->labels[i].used)
-			push(k, &k->owned, &k->nowned, &k->owned_cap, k->labels[i].ptr,
-			     k->labels[i].form, k->labels[i].value, false);
+		if (k->a.labels[i].owned && !k->a.labels[i].used)
+			push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, k->a.labels[i].ptr,
+			     k->a.labels[i].form, k->a.labels[i].value, false);
 	}
-	if (k->err || !grow((void **)&k->out, &k->out_cap, nout + k->nowned, sizeof(*k->out)))
+	if (k->err || !grow((void **)&k->a.out, &k->a.out_cap, nout + k->nowned, sizeof(*k->a.out)))
 		return k->err ? k->err : &hs_error_nomem;
 	for (size_t i = 0; i < k->nowned; i++) {
-		int64_t dst = set_find(k, k->owned[i].ptr);
+		int64_t dst = set_find(k, k->a.owned[i].ptr);
 		if (dst < 0)
-			return missing(o, k->owned[i].ptr);
-		struct hs_edge *out = &k->out[nout++];
+			return missing(o, k->a.owned[i].ptr);
+		struct hs_edge *out = &k->a.out[nout++];
 		*out = (struct hs_edge){(uint64_t)dst, 0, HS_EDGE_OWNED, HS_LABEL_NONE};
-		resolve(k, &k->owned[i], &out->form, &out->label_value);
+		resolve(k, &k->a.owned[i], &out->form, &out->label_value);
 	}
-	return nout ? hs_writer_edges(k->w, k->out, nout) : NULL;
+	return nout ? hs_writer_edges(k->w, k->a.out, nout) : NULL;
 }
 
 /* Writes object number i, o, whose generation code is gen. */
@@ -1692,11 +1683,11 @@ static struct hs_error *emit_objects(struct walk *k)
 {
 	struct hs_error *err = NULL;
 	size_t i = 0;
-	for (size_t n = 0; !err && n < k->set.npages; n++) {
-		const struct page *p = &k->set.pages[k->set.order[n].page];
+	for (size_t n = 0; !err && n < k->a.set.npages; n++) {
+		const struct page *p = &k->a.set.pages[k->a.set.order[n].page];
 		static const struct page_gen none;
-		const struct page_gen *g = p->gen == NO_GEN ? &none : &k->set.gens[p->gen];
-		uintptr_t base = (uintptr_t)k->set.order[n].no << PAGE_SHIFT;
+		const struct page_gen *g = p->gen == NO_GEN ? &none : &k->a.set.gens[p->gen];
+		uintptr_t base = (uintptr_t)k->a.set.order[n].no << PAGE_SHIFT;
 		for (unsigned w = 0; !err && w < PAGE_WORDS; w++) {
 			for (uint64_t bits = p->bits[w]; bits && !err; bits &= bits - 1) {
 				unsigned b = (unsigned)__builtin_ctzll(bits);
@@ -1768,11 +1759,11 @@ static struct hs_error *dump(struct walk *k, const char *path)
 		err = hs_writer_string(k->w, label_text[i], strlen(label_text[i]), &k->label_id[i]);
 	if (!err)
 		err = write_meta(k, gen0);
-	if (!err && !set_clear(&k->set))
+	if (!err && !set_clear(&k->a.set))
 		err = &hs_error_nomem;
 	if (!err)
 		err = collect(k, gen0);
-	if (!err && !set_rank(&k->set))
+	if (!err && !set_rank(&k->a.set))
 		err = &hs_error_nomem;
 	if (!err)
 		err = emit_objects(k);
@@ -1783,64 +1774,32 @@ static struct hs_error *dump(struct walk *k, const char *path)
 	return err;
 }
 
-/* The arrays of a walk that grow with the heap (its object set and pass 1's stack, some 6 bytes
- * per object) or with its biggest object (that object's edges and labels, some 80 bytes per
- * edge), kept from one dump for the next: fresh ones cost a dump of a million objects 1,400 page
- * faults (of its 1,850), 2 ms of its 60.  A dump takes them and puts them back when it is done;
- * a dump that runs inside another (from a __sizeof__ written in Python) finds none, allocates
- * its own, and leaves them for the next one. */
-static struct spare {
-	struct objset set;
-	PyObject **stack, **tedges;
-	struct hs_edge *out;
-	struct label *owned, *labels;
-	struct label_slot *slots;
-	size_t stack_cap, tedges_cap, out_cap, owned_cap, labels_cap, slots_cap;
-} spare;
+/* A walk's work arrays kept from one dump for the next: fresh ones cost a dump of a million
+ * objects 1,400 page faults (of its 1,850), 2 ms of its 60.  A dump takes them and puts them back
+ * when it is done; a dump that runs inside another (from a __sizeof__ written in Python) finds
+ * none, allocates its own, and leaves them for the next one. */
+static struct work spare;
 
 static void spare_take(struct walk *k)
 {
-	k->set = spare.set;
-	k->stack = spare.stack;
-	k->stack_cap = spare.stack_cap;
-	k->tedges = spare.tedges;
-	k->tedges_cap = spare.tedges_cap;
-	k->out = spare.out;
-	k->out_cap = spare.out_cap;
-	k->owned = spare.owned;
-	k->owned_cap = spare.owned_cap;
-	k->labels = spare.labels;
-	k->labels_cap = spare.labels_cap;
-	k->slots = spare.slots;
-	k->slots_cap = spare.slots_cap;
-	spare = (struct spare){0};
+	k->a = spare;
+	spare = (struct work){0};
 }
 
 static void spare_put(struct walk *k)
 {
-	if (spare.set.slot) { /* left by a dump that ran inside this one */
-		set_free(&k->set);
-		free(k->stack);
-		free(k->tedges);
-		free(k->out);
-		free(k->owned);
-		free(k->labels);
-		free(k->slots);
+	if (!spare.set.slot) {
+		spare = k->a;
 		return;
 	}
-	spare = (struct spare){.set = k->set,
-	                       .stack = k->stack,
-	                       .stack_cap = k->stack_cap,
-	                       .tedges = k->tedges,
-	                       .tedges_cap = k->tedges_cap,
-	                       .out = k->out,
-	                       .out_cap = k->out_cap,
-	                       .owned = k->owned,
-	                       .owned_cap = k->owned_cap,
-	                       .labels = k->labels,
-	                       .labels_cap = k->labels_cap,
-	                       .slots = k->slots,
-	                       .slots_cap = k->slots_cap};
+	/* Left by a dump that ran inside this one. */
+	set_free(&k->a.set);
+	free(k->a.stack);
+	free(k->a.tedges);
+	free(k->a.out);
+	free(k->a.owned);
+	free(k->a.labels);
+	free(k->a.slots);
 }
 
 struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options *opts,

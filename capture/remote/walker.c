@@ -934,23 +934,7 @@ static size_t str_text(struct walker *w, uint64_t o, char *buf, size_t size, uin
 		uint32_t c = 0;
 		if (!rd(w, data + (uint64_t)i * kind, &c, kind))
 			break;
-		if (c >= 0xd800 && c < 0xe000)
-			c = 0xfffd;
-		if (c < 0x80) {
-			buf[n++] = (char)c;
-		} else if (c < 0x800) {
-			buf[n++] = (char)(0xc0 | (c >> 6));
-			buf[n++] = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			buf[n++] = (char)(0xe0 | (c >> 12));
-			buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			buf[n++] = (char)(0x80 | (c & 0x3f));
-		} else {
-			buf[n++] = (char)(0xf0 | (c >> 18));
-			buf[n++] = (char)(0x80 | ((c >> 12) & 0x3f));
-			buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			buf[n++] = (char)(0x80 | (c & 0x3f));
-		}
+		n += hs_utf8_put(buf + n, c);
 	}
 	if (i < len && n + 4 <= size) {
 		memcpy(buf + n, "\xe2\x80\xa6", 3);
