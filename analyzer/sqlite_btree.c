@@ -383,10 +383,8 @@ static void table_child(struct hs_btree *t, int l, uint32_t pgno, int64_t key)
 static void index_child(struct hs_btree *t, int l, uint32_t pgno)
 {
 	struct hs_btree_level *lv = level(t, l);
-	if (lv) {
-		lv->has_page = true;
+	if (lv)
 		lv->pending = pgno;
-	}
 }
 
 static void index_divider(struct hs_btree *t, int l, const uint8_t *key, size_t key_len)

@@ -82,7 +82,7 @@ struct hs_btree_level {
 	size_t used;         /* cell bytes plus cell pointers */
 	uint32_t pending;    /* a child page not yet given a cell (0: none) */
 	int64_t pending_key; /* table trees: the largest rowid under pending */
-	bool has_page;       /* an interior level: it has received a child */
+	bool has_page;       /* table trees' interior levels: a child has come (pending is set) */
 };
 
 struct hs_btree {
