@@ -307,6 +307,12 @@ void hs_json_string(FILE *out, const char *s, size_t len);
  * Building blocks, exposed for tests and for the capture libraries.
  */
 uint32_t hs_crc32c(uint32_t crc, const void *buf, size_t len);
+/* A 64-bit key and the index of what it stands for. */
+struct hs_keyed {
+	uint64_t key, index;
+};
+/* Sorts v[0..n) by key, equal keys in their order (sort.c); tmp has room for n entries. */
+void hs_sort_keyed(struct hs_keyed *v, struct hs_keyed *tmp, size_t n);
 /* Encodes v as an unsigned LEB128 varint into buf (10 bytes suffice); returns bytes written. */
 static inline size_t hs_varint_put(uint8_t *buf, uint64_t v)
 {

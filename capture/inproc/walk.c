@@ -179,11 +179,6 @@ struct page_slot {
 	uint32_t page;
 };
 
-struct page_ref {
-	uint64_t no;
-	size_t page;
-};
-
 struct objset {
 	struct page_slot *slot;
 	size_t mask;
@@ -192,8 +187,9 @@ struct objset {
 	size_t npages, pages_cap, page_no_cap;
 	struct page_gen *gens;
 	size_t ngens, gens_cap;
-	struct page_ref *order; /* the pages in address order, by set_rank */
-	size_t order_cap;
+	struct hs_keyed *order; /* the pages in address order (page number, index), by set_rank */
+	struct hs_keyed *order_tmp;
+	size_t order_cap, order_tmp_cap;
 	uint64_t last_no; /* the page of the last lookup, which the next one often hits */
 	uint32_t last_page;
 };
@@ -406,6 +402,7 @@ static void set_free(struct objset *s)
 	free(s->page_no);
 	free(s->gens);
 	free(s->order);
+	free(s->order_tmp);
 }
 
 /* The page numbered no, or NULL. */
@@ -454,23 +451,18 @@ static inline unsigned popcount64(uint64_t x)
 #endif
 }
 
-static int page_order(const void *a, const void *b)
-{
-	uint64_t x = ((const struct page_ref *)a)->no, y = ((const struct page_ref *)b)->no;
-	return (x > y) - (x < y);
-}
-
 /* Numbers the objects in address order (see struct objset). */
 static bool set_rank(struct objset *s)
 {
-	if (!grow((void **)&s->order, &s->order_cap, s->npages, sizeof(*s->order)))
+	if (!grow((void **)&s->order, &s->order_cap, s->npages, sizeof(*s->order)) ||
+	    !grow((void **)&s->order_tmp, &s->order_tmp_cap, s->npages, sizeof(*s->order_tmp)))
 		return false;
 	for (size_t i = 0; i < s->npages; i++)
-		s->order[i] = (struct page_ref){s->page_no[i], i};
-	qsort(s->order, s->npages, sizeof(*s->order), page_order);
+		s->order[i] = (struct hs_keyed){s->page_no[i], i};
+	hs_sort_keyed(s->order, s->order_tmp, s->npages);
 	uint32_t n = 0;
 	for (size_t i = 0; i < s->npages; i++) {
-		struct page *p = &s->pages[s->order[i].page];
+		struct page *p = &s->pages[s->order[i].index];
 		p->base = n;
 		for (unsigned w = 0; w < PAGE_WORDS; w++) {
 			p->before[w] = n - p->base;
@@ -1684,10 +1676,10 @@ static struct hs_error *emit_objects(struct walk *k)
 	struct hs_error *err = NULL;
 	size_t i = 0;
 	for (size_t n = 0; !err && n < k->a.set.npages; n++) {
-		const struct page *p = &k->a.set.pages[k->a.set.order[n].page];
+		const struct page *p = &k->a.set.pages[k->a.set.order[n].index];
 		static const struct page_gen none;
 		const struct page_gen *g = p->gen == NO_GEN ? &none : &k->a.set.gens[p->gen];
-		uintptr_t base = (uintptr_t)k->a.set.order[n].no << PAGE_SHIFT;
+		uintptr_t base = (uintptr_t)k->a.set.order[n].key << PAGE_SHIFT;
 		for (unsigned w = 0; !err && w < PAGE_WORDS; w++) {
 			for (uint64_t bits = p->bits[w]; bits && !err; bits &= bits - 1) {
 				unsigned b = (unsigned)__builtin_ctzll(bits);

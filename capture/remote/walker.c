@@ -1806,33 +1806,6 @@ static void runtime_version(struct walker *w, char *buf, size_t size)
  * Writing
  */
 
-struct addr_idx {
-	uint64_t addr, idx;
-};
-
-/* Sorts v[0..n) by addr: an LSD radix sort, 16 bits a pass over the 48 bits of a user-space
- * address (a million objects sort in a few milliseconds, where qsort took a tenth of a second).
- * tmp has room for n entries. */
-static void sort_by_addr(struct addr_idx *v, struct addr_idx *tmp, uint64_t n, uint64_t *count)
-{
-	for (unsigned shift = 0; shift < 64; shift += 16) {
-		memset(count, 0, (1u << 16) * sizeof(*count));
-		for (uint64_t i = 0; i < n; i++)
-			count[(v[i].addr >> shift) & 0xffff]++;
-		if (count[(v[0].addr >> shift) & 0xffff] == n)
-			continue; /* every key has the same digit: nothing to do */
-		uint64_t sum = 0;
-		for (unsigned d = 0; d < (1u << 16); d++) {
-			uint64_t c = count[d];
-			count[d] = sum;
-			sum += c;
-		}
-		for (uint64_t i = 0; i < n; i++)
-			tmp[count[(v[i].addr >> shift) & 0xffff]++] = v[i];
-		memcpy(v, tmp, n * sizeof(*v));
-	}
-}
-
 static uint32_t type_flags(const struct tinfo *ti)
 {
 	uint32_t f = 0;
@@ -1848,25 +1821,21 @@ static uint32_t type_flags(const struct tinfo *ti)
 static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, int pid,
                                        const char *out_path, struct hs_capture_stats *stats)
 {
-	struct addr_idx *order = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*order));
-	struct addr_idx *tmp = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*tmp));
-	uint64_t *count = malloc((1u << 16) * sizeof(*count));
+	struct hs_keyed *order = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*order));
+	struct hs_keyed *tmp = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*tmp));
 	uint64_t *newidx = malloc((w->nobjs ? w->nobjs : 1) * 8);
 	uint32_t *sid = malloc((w->nstrs ? w->nstrs : 1) * 4);
 	struct hs_writer *wr = NULL;
-	struct hs_error *err = nomem_if(!order || !tmp || !count || !newidx || !sid);
+	struct hs_error *err = nomem_if(!order || !tmp || !newidx || !sid);
 	if (err)
 		goto out;
 	for (uint64_t i = 0; i < w->nobjs; i++)
-		order[i] = (struct addr_idx){w->objs[i].addr, i};
-	if (w->nobjs)
-		sort_by_addr(order, tmp, w->nobjs, count);
+		order[i] = (struct hs_keyed){w->objs[i].addr, i};
+	hs_sort_keyed(order, tmp, w->nobjs);
 	free(tmp);
 	tmp = NULL;
-	free(count);
-	count = NULL;
 	for (uint64_t i = 0; i < w->nobjs; i++)
-		newidx[order[i].idx] = i;
+		newidx[order[i].index] = i;
 	char ver[64], producer[64];
 	runtime_version(w, ver, sizeof(ver));
 	snprintf(producer, sizeof(producer), "heapsnap %s",
@@ -1926,7 +1895,7 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 		err = hs_writer_meta(wr, "values", values ? "true" : "false");
 	uint64_t nedges = 0;
 	for (uint64_t k = 0; k < w->nobjs && !err; k++) {
-		const struct obj *o = &w->objs[order[k].idx];
+		const struct obj *o = &w->objs[order[k].index];
 		struct tinfo *ti = type_get(w, o->type);
 		err = hs_writer_object(wr, o->addr, ti->hs_type, o->size, o->refcnt, o->flags,
 		                       o->gen);
@@ -1969,7 +1938,6 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 out:
 	hs_writer_destroy(wr);
 	free(tmp);
-	free(count);
 	free(order);
 	free(newidx);
 	free(sid);

@@ -1,5 +1,6 @@
 /*
- * test_codec.c — unit tests of dumpfmt's building blocks: varints, zigzag, CRC-32C, JSON strings.
+ * test_codec.c — unit tests of dumpfmt's building blocks: varints, zigzag, CRC-32C, JSON strings,
+ * the keyed sort.
  * Table-driven: each case is one line of input and expected output.
  */
 #include <check.h>
@@ -110,6 +111,52 @@ START_TEST(json_string_escapes)
 }
 END_TEST
 
+static int by_key_then_index(const void *x, const void *y)
+{
+	const struct hs_keyed *a = x, *b = y;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return (a->index > b->index) - (a->index < b->index);
+}
+
+/* Key sets for the sort: {count, mask of the bits that vary, fixed bits}. */
+static const struct {
+	size_t n;
+	uint64_t vary, fixed;
+} sorts[] = {
+    {0, ~0ull, 0},
+    {1, ~0ull, 0},
+    {1000, 0, 0x7f0000001000ull},              /* all equal */
+    {100000, 0xffffff8ull, 0x7f1200000000ull}, /* addresses of one heap */
+    {100000, ~0ull, 0},                        /* every bit */
+    {100000, 0xf00000000000000full, 0},        /* two far digits, many ties */
+};
+
+/* hs_sort_keyed against qsort by (key, original index): sorted and stable. */
+START_TEST(sort_keyed_matches_qsort)
+{
+	size_t n = sorts[_i].n;
+	struct hs_keyed *v = malloc((n + 1) * sizeof(*v)), *tmp = malloc((n + 1) * sizeof(*v)),
+	                *want = malloc((n + 1) * sizeof(*v));
+	uint64_t x = 88172645463325252ull; /* xorshift64 */
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v[i] = want[i] = (struct hs_keyed){(x & sorts[_i].vary) | sorts[_i].fixed, i};
+	}
+	qsort(want, n, sizeof(*want), by_key_then_index);
+	hs_sort_keyed(v, tmp, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(v[i].key, want[i].key);
+		ck_assert_uint_eq(v[i].index, want[i].index);
+	}
+	free(v);
+	free(tmp);
+	free(want);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("codec");
@@ -119,6 +166,7 @@ int main(void)
 	tcase_add_loop_test(tc, zigzag_maps, 0, sizeof(zigzags) / sizeof(zigzags[0]));
 	tcase_add_test(tc, crc32c_vectors);
 	tcase_add_loop_test(tc, json_string_escapes, 0, sizeof(jsons) / sizeof(jsons[0]));
+	tcase_add_loop_test(tc, sort_keyed_matches_qsort, 0, sizeof(sorts) / sizeof(sorts[0]));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
