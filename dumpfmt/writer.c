@@ -581,15 +581,15 @@ struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t t
 	return NULL;
 }
 
-/* The edge record of FORMAT.md §4.6 at p, for an edge already checked; returns its end. */
-static inline uint8_t *put_edge(struct hs_writer *w, uint8_t *p, uint64_t dst, uint8_t kind,
+/* The edge record of FORMAT.md §4.6 at p, for an edge already checked, the current object's
+ * edge number nth, whose previous destination (or the object itself, for the first) is prev;
+ * returns the record's end.  The callers keep prev and nth in locals: the record's byte stores
+ * would make the compiler reload anything kept in *w. */
+static inline uint8_t *put_edge(uint8_t *p, uint64_t prev, uint64_t nth, uint64_t dst, uint8_t kind,
                                 uint8_t form, uint64_t label_value)
 {
-	/* The previous destination, or the source itself for the first edge. */
-	uint64_t prev = w->cur_nedges ? w->cur_prev_dst : w->nobjects - 1;
 	uint64_t head = hs_zigzag((int64_t)(dst - prev)) << HS_EDGE_HEAD_BITS;
-	bool ordinal =
-	    form == HS_LABEL_ORDINAL || (form == HS_LABEL_INDEX && label_value == w->cur_nedges);
+	bool ordinal = form == HS_LABEL_ORDINAL || (form == HS_LABEL_INDEX && label_value == nth);
 	if (ordinal)
 		head |= HS_EDGE_LABEL_ORDINAL;
 	else if (form != HS_LABEL_NONE)
@@ -604,9 +604,14 @@ static inline uint8_t *put_edge(struct hs_writer *w, uint8_t *p, uint64_t dst, u
 		*p++ = kind;
 	if (!ordinal && form != HS_LABEL_NONE)
 		p += hs_varint_put(p, (label_value << 3) | form);
-	w->cur_prev_dst = dst;
-	w->cur_nedges++;
 	return p;
+}
+
+/* The destination the current object's next edge is a delta from: its previous edge's, or the
+ * object itself for the first. */
+static inline uint64_t edge_prev(const struct hs_writer *w)
+{
+	return w->cur_nedges ? w->cur_prev_dst : w->nobjects - 1;
 }
 
 #define EDGE_MAX_BYTES (10 + 1 + 10) /* head, kind byte, label */
@@ -639,9 +644,11 @@ struct hs_error *hs_writer_edge(struct hs_writer *w, uint64_t dst, enum hs_edge_
 	struct hs_error *err = buf_reserve(&w->edges, EDGE_MAX_BYTES);
 	if (err)
 		return fail(w, err);
-	uint8_t *p = put_edge(w, w->edges.data + w->edges.len, dst, (uint8_t)kind, (uint8_t)form,
-	                      label_value);
+	uint8_t *p = put_edge(w->edges.data + w->edges.len, edge_prev(w), w->cur_nedges, dst,
+	                      (uint8_t)kind, (uint8_t)form, label_value);
 	w->edges.len = (size_t)(p - w->edges.data);
+	w->cur_prev_dst = dst;
+	w->cur_nedges++;
 	w->chunk_nedges++;
 	w->stats.edges++;
 	return NULL;
@@ -651,11 +658,15 @@ struct hs_error *hs_writer_edges(struct hs_writer *w, const struct hs_edge *edge
 {
 	if (w->failed)
 		return failed_before(w);
-	for (size_t i = 0; i < n; i++) {
+	bool ok = w->in_object;
+	for (size_t i = 0; i < n; i++) /* all of them at once, then which one */
+		ok &= edge_ok(edges[i].dst, edges[i].kind, edges[i].form, edges[i].label_value);
+	for (size_t i = 0; !ok; i++) {
 		const struct hs_edge *e = &edges[i];
 		if (!w->in_object || !edge_ok(e->dst, e->kind, e->form, e->label_value))
 			return bad_edge(w, e->dst, e->kind, e->form, e->label_value);
 	}
+	uint64_t prev = edge_prev(w), nth = w->cur_nedges;
 	/* Room for a slice at a time: a big list's edges take a few bytes each, not the most. */
 	for (size_t i = 0; i < n;) {
 		size_t end = n - i > 1024 ? i + 1024 : n;
@@ -663,11 +674,15 @@ struct hs_error *hs_writer_edges(struct hs_writer *w, const struct hs_edge *edge
 		if (err)
 			return fail(w, err);
 		uint8_t *p = w->edges.data + w->edges.len;
-		for (; i < end; i++)
-			p = put_edge(w, p, edges[i].dst, edges[i].kind, edges[i].form,
+		for (; i < end; i++, nth++) {
+			p = put_edge(p, prev, nth, edges[i].dst, edges[i].kind, edges[i].form,
 			             edges[i].label_value);
+			prev = edges[i].dst;
+		}
 		w->edges.len = (size_t)(p - w->edges.data);
 	}
+	w->cur_prev_dst = prev;
+	w->cur_nedges = nth;
 	w->chunk_nedges += n;
 	w->stats.edges += n;
 	return NULL;
