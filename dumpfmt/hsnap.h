@@ -162,6 +162,13 @@ struct hs_edge {
 struct hs_error *hs_writer_edges(struct hs_writer *w, const struct hs_edge *edges, size_t n);
 /* The current object's value preview (bytes, len); at most one per object. */
 struct hs_error *hs_writer_value(struct hs_writer *w, const char *s, size_t len);
+/* A segment: objects from index first on, written apart from w (by another thread, while w
+ * writes the objects before them) into memory, with the types and strings w has declared so far
+ * (a segment declares none of its own, and has no weak links, roots or finish).  Then
+ * hs_writer_append(w, segment), once w has written every object before first, puts them in w's
+ * file and destroys the segment.  hs_writer_destroy frees a segment never appended. */
+struct hs_error *hs_writer_segment(struct hs_writer *w, uint64_t first, struct hs_writer **ret);
+struct hs_error *hs_writer_append(struct hs_writer *w, struct hs_writer *segment);
 /* A weak reference object `ref` to `referent` with `callback` (object indexes plus one; 0 = dead
  * referent / no callback). */
 struct hs_error *hs_writer_weak(struct hs_writer *w, uint64_t ref, uint64_t referent_plus1,

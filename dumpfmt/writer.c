@@ -94,6 +94,8 @@ struct hs_writer {
 	struct buf out;  /* write buffer in front of fd */
 	bool failed;     /* sticky: a call failed, so every later one does */
 	bool finished;
+	bool segment; /* made by hs_writer_segment: writes into out alone, never to a file */
+	uint64_t segment_first, segment_first_addr; /* a segment's first object: index, address */
 
 	struct index_entry *index;
 	size_t nindex, index_cap;
@@ -140,6 +142,8 @@ static struct hs_error *failed_before(struct hs_writer *w)
 
 static struct hs_error *out_flush(struct hs_writer *w)
 {
+	if (w->segment)
+		return NULL; /* out holds all of it until hs_writer_append */
 	size_t done = 0;
 	while (done < w->out.len) {
 		ssize_t n = write(w->fd, w->out.data + done, w->out.len - done);
@@ -157,6 +161,10 @@ static struct hs_error *out_flush(struct hs_writer *w)
  * chunk's sections) goes to the file as is, without a copy into the buffer. */
 static struct hs_error *out_put(struct hs_writer *w, const void *p, size_t len)
 {
+	if (w->segment) {
+		w->offset += len;
+		return buf_put(&w->out, p, len);
+	}
 	if (w->out.len + len > OUT_BUFFER || (len >= OUT_DIRECT && w->out.len)) {
 		struct hs_error *err = out_flush(w);
 		if (err)
@@ -181,6 +189,21 @@ static struct hs_error *out_put(struct hs_writer *w, const void *p, size_t len)
 	return NULL;
 }
 
+/* Adds e to the section index. */
+static struct hs_error *index_add(struct hs_writer *w, struct index_entry e)
+{
+	if (w->nindex == w->index_cap) {
+		size_t cap = w->index_cap ? 2 * w->index_cap : 64;
+		struct index_entry *idx = realloc(w->index, cap * sizeof(*idx));
+		if (!idx)
+			return &hs_error_nomem;
+		w->index = idx;
+		w->index_cap = cap;
+	}
+	w->index[w->nindex++] = e;
+	return NULL;
+}
+
 /* Writes one section: kind, payload length, prefix + body as payload, CRC-32C of all of it. */
 static struct hs_error *write_section(struct hs_writer *w, uint8_t kind, const struct buf *prefix,
                                       const struct buf *body)
@@ -198,17 +221,10 @@ static struct hs_error *write_section(struct hs_writer *w, uint8_t kind, const s
 	uint8_t tail[4] = {(uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16),
 	                   (uint8_t)(crc >> 24)};
 
-	if (w->nindex == w->index_cap) {
-		size_t cap = w->index_cap ? 2 * w->index_cap : 64;
-		struct index_entry *idx = realloc(w->index, cap * sizeof(*idx));
-		if (!idx)
-			return &hs_error_nomem;
-		w->index = idx;
-		w->index_cap = cap;
-	}
-	w->index[w->nindex++] = (struct index_entry){kind, w->offset, sizeof(head) + plen + 4};
-
-	struct hs_error *err = out_put(w, head, sizeof(head));
+	struct hs_error *err =
+	    index_add(w, (struct index_entry){kind, w->offset, sizeof(head) + plen + 4});
+	if (!err)
+		err = out_put(w, head, sizeof(head));
 	if (!err && prefix)
 		err = out_put(w, prefix->data, prefix->len);
 	if (!err && body)
@@ -316,6 +332,8 @@ static struct hs_error *flush_chunk(struct hs_writer *w)
 	}
 	if (!err && w->nvalues_chunk)
 		err = write_run(w, HS_SEC_VALUES, w->chunk_first, w->nvalues_chunk, &w->values);
+	if (w->segment && w->chunk_first == w->segment_first)
+		w->segment_first_addr = w->chunk_first_addr;
 	w->nvalues_chunk = 0;
 	w->value_prev = w->nobjects;
 	w->chunk_first = w->nobjects;
@@ -415,10 +433,18 @@ static struct hs_error *intern_grow(struct hs_writer *w)
 	return NULL;
 }
 
+static struct hs_error *in_segment(struct hs_writer *w, const char *what)
+{
+	return fail(w, hs_error_create(HS_ERROR_USAGE,
+	                               "%s in a segment: only its objects are its own", what));
+}
+
 struct hs_error *hs_writer_string(struct hs_writer *w, const char *s, size_t len, uint32_t *ret)
 {
 	if (w->failed)
 		return failed_before(w);
+	if (w->segment)
+		return in_segment(w, "a string");
 	if (len > UINT32_MAX)
 		return fail(
 		    w, hs_error_create(HS_ERROR_USAGE, "string of %zu bytes is too long", len));
@@ -454,6 +480,8 @@ struct hs_error *hs_writer_type(struct hs_writer *w, const char *name, const cha
                                 uint64_t default_size, uint64_t type_object, uint32_t flags,
                                 uint32_t *ret)
 {
+	if (w->segment)
+		return in_segment(w, "a type");
 	uint32_t name_id, module_id;
 	struct hs_error *err = hs_writer_string(w, name, strlen(name), &name_id);
 	if (!err)
@@ -488,6 +516,8 @@ struct hs_error *hs_writer_meta(struct hs_writer *w, const char *key, const char
 {
 	if (w->failed)
 		return failed_before(w);
+	if (w->segment)
+		return in_segment(w, "meta");
 	struct hs_error *err = buf_bytes(&w->meta, key, strlen(key));
 	if (!err)
 		err = buf_bytes(&w->meta, value, strlen(value));
@@ -746,6 +776,8 @@ struct hs_error *hs_writer_weak(struct hs_writer *w, uint64_t ref, uint64_t refe
 {
 	if (w->failed)
 		return failed_before(w);
+	if (w->segment)
+		return in_segment(w, "a weak link");
 	struct hs_error *err = close_objects(w);
 	if (!err &&
 	    (ref >= w->nobjects || referent_plus1 > w->nobjects || callback_plus1 > w->nobjects))
@@ -772,6 +804,8 @@ struct hs_error *hs_writer_root(struct hs_writer *w, uint64_t obj, const char *k
 {
 	if (w->failed)
 		return failed_before(w);
+	if (w->segment)
+		return in_segment(w, "a root");
 	uint32_t kind_id, name_id;
 	struct hs_error *err = close_objects(w);
 	if (!err && obj >= w->nobjects)
@@ -800,6 +834,8 @@ struct hs_error *hs_writer_finish(struct hs_writer *w, struct hs_writer_stats *s
 {
 	if (w->failed)
 		return failed_before(w);
+	if (w->segment)
+		return in_segment(w, "finish");
 	struct hs_error *err = close_objects(w);
 	if (!err)
 		err = flush_links(w);
@@ -841,6 +877,70 @@ struct hs_error *hs_writer_finish(struct hs_writer *w, struct hs_writer_stats *s
 	if (stats)
 		*stats = w->stats;
 	return NULL;
+}
+
+struct hs_error *hs_writer_segment(struct hs_writer *w, uint64_t first, struct hs_writer **ret)
+{
+	if (w->failed)
+		return failed_before(w);
+	if (w->segment)
+		return in_segment(w, "a segment");
+	struct hs_writer *s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(w->path)) ||
+	    !(s->type_default = malloc((w->ntypes ? w->ntypes : 1) * sizeof(*s->type_default)))) {
+		hs_writer_destroy(s);
+		return &hs_error_nomem;
+	}
+	memcpy(s->type_default, w->type_default, w->ntypes * sizeof(*s->type_default));
+	s->fd = -1;
+	s->segment = true;
+	s->ntypes = s->types_flushed = w->ntypes;
+	s->type_cap = w->ntypes;
+	s->nstrings = s->strings_flushed = w->nstrings;
+	s->segment_first = s->nobjects = s->chunk_first = s->value_prev = first;
+	*ret = s;
+	return NULL;
+}
+
+struct hs_error *hs_writer_append(struct hs_writer *w, struct hs_writer *s)
+{
+	struct hs_error *err = NULL;
+	if (w->failed || s->failed)
+		err = w->failed ? failed_before(w) : failed_before(s);
+	else if (w->segment || !s->segment || w->objects_closed)
+		err =
+		    fail(w, hs_error_create(HS_ERROR_USAGE, "append: not a segment after objects"));
+	else if (s->segment_first != w->nobjects)
+		err = fail(w, hs_error_create(HS_ERROR_USAGE,
+		                              "append: the segment starts at object %llu, not %llu",
+		                              (unsigned long long)s->segment_first,
+		                              (unsigned long long)w->nobjects));
+	if (!err)
+		err = flush_chunk(s);
+	if (!err && s->nobjects > s->segment_first && w->nobjects &&
+	    s->segment_first_addr <= w->last_addr)
+		err = hs_error_create(
+		    HS_ERROR_USAGE, "append: object 0x%llx is not above the previous 0x%llx",
+		    (unsigned long long)s->segment_first_addr, (unsigned long long)w->last_addr);
+	if (!err)
+		err = flush_chunk(w);
+	if (!err)
+		err = flush_declarations(w);
+	for (size_t i = 0; !err && i < s->nindex; i++)
+		err = index_add(w, (struct index_entry){s->index[i].kind,
+		                                        w->offset + s->index[i].offset,
+		                                        s->index[i].length});
+	if (!err)
+		err = out_put(w, s->out.data, s->out.len);
+	if (!err && s->nobjects > s->segment_first) {
+		w->nobjects = w->chunk_first = w->value_prev = s->nobjects;
+		w->last_addr = s->last_addr;
+		w->stats.objects += s->stats.objects;
+		w->stats.edges += s->stats.edges;
+		w->stats.values += s->stats.values;
+	}
+	hs_writer_destroy(s);
+	return fail(w, err);
 }
 
 void hs_writer_destroy(struct hs_writer *w)

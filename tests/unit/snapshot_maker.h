@@ -38,8 +38,9 @@ static inline char *maker_path(const char *name)
 
 /* n objects at 0x1000 + 48*i: type i%3, object i refers to (i+1)%n (label "[0]") and, for even
  * i, to i/2 (labelled with the string "x"); every 7th has a value "v<i>"; two weak links, one
- * dead; two roots. */
-static inline void make_snapshot(const char *path, uint64_t n)
+ * dead; two roots.  The objects from split on go through a segment (hs_writer_segment), written
+ * before the objects ahead of it and appended after them. */
+static inline void make_snapshot_split(const char *path, uint64_t n, uint64_t split)
 {
 	struct hs_header h = {"test",          "cpython", "3.11.7", 8, 42, 1700000000000000000ull,
 	                      HS_METHOD_INPROC};
@@ -51,7 +52,12 @@ static inline void make_snapshot(const char *path, uint64_t n)
 	CK_OK(hs_writer_type(w, "str", "builtins", 50, 0, 0, &t[2]));
 	CK_OK(hs_writer_string(w, ".x", 2, &x));
 	CK_OK(hs_writer_meta(w, "python", "/usr/bin/python3"));
-	for (uint64_t i = 0; i < n; i++) {
+	struct hs_writer *seg = NULL, *main = w;
+	if (split < n)
+		CK_OK(hs_writer_segment(main, split, &seg));
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t i = split < n ? (k + split) % n : k; /* the segment's objects first */
+		w = i < split ? main : seg;
 		CK_OK(hs_writer_object(w, 0x1000 + 48 * i, t[i % 3], i % 5 ? 64 : 100 + i, i + 1,
 		                       i % 3 == 2 ? 0 : HS_OBJ_GC,
 		                       i % 3 == 2 ? HS_GEN_NONE : i % 3));
@@ -65,12 +71,20 @@ static inline void make_snapshot(const char *path, uint64_t n)
 			CK_OK(hs_writer_value(w, v, (size_t)len));
 		}
 	}
+	w = main;
+	if (seg)
+		CK_OK(hs_writer_append(w, seg));
 	CK_OK(hs_writer_weak(w, n - 1, 1, 0));
 	CK_OK(hs_writer_weak(w, n - 2, 0, 0));
 	CK_OK(hs_writer_root(w, 0, "module", "sys.modules"));
 	CK_OK(hs_writer_root(w, n / 2, "frame", "<frame main>"));
 	CK_OK(hs_writer_finish(w, NULL));
 	hs_writer_destroy(w);
+}
+
+static inline void make_snapshot(const char *path, uint64_t n)
+{
+	make_snapshot_split(path, n, n);
 }
 
 static inline uint8_t *read_all(const char *path, size_t *len)

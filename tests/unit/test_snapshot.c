@@ -11,11 +11,15 @@
 
 #include "snapshot_maker.h"
 
+/* Where round_trip_keeps_everything starts a segment (as a fraction of n: none, mid-chunk, at
+ * the first object, at the second chunk's first). */
+static const double splits[] = {1.0, 0.37, 0.0, 65536.0 / 200000};
+
 START_TEST(round_trip_keeps_everything)
 {
 	char *path = maker_path("rt.hsnap");
 	const uint64_t n = test_size(200000, 70000); /* several chunks (two when quick) */
-	make_snapshot(path, n);
+	make_snapshot_split(path, n, (uint64_t)(splits[_i] * (double)n));
 	struct hs_snapshot *s;
 	CK_OK(hs_snapshot_open(path, false, &s));
 	ck_assert_ptr_null(s->salvage_warning);
@@ -260,6 +264,46 @@ START_TEST(edges_in_one_call_match_one_by_one)
 }
 END_TEST
 
+/* A segment declares nothing of its own, and is appended only where its objects belong. */
+static void expect_error(struct hs_error *err, const char *text)
+{
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err->message, text), "'%s' lacks '%s'", err->message, text);
+	hs_error_destroy(err);
+}
+
+START_TEST(segment_refuses_misuse)
+{
+	char *path = maker_path("seg.hsnap");
+	struct hs_header h = {"test", "cpython", "3.12", 8, 0, 0, HS_METHOD_INPROC};
+	struct hs_writer *w, *s;
+	uint32_t t, id;
+	CK_OK(hs_writer_create(path, &h, &w));
+	CK_OK(hs_writer_type(w, "int", "", 28, 0, 0, &t));
+	CK_OK(hs_writer_segment(w, 2, &s));
+	expect_error(hs_writer_string(s, "x", 1, &id), "a string in a segment");
+	hs_writer_destroy(s);
+	CK_OK(hs_writer_segment(w, 2, &s));
+	expect_error(hs_writer_type(s, "x", "", 1, 0, 0, &id), "a type in a segment");
+	hs_writer_destroy(s);
+	CK_OK(hs_writer_segment(w, 2, &s));
+	CK_OK(hs_writer_object(s, 0x100, t, 28, 1, 0, HS_GEN_NONE));
+	expect_error(hs_writer_finish(s, NULL), "finish in a segment");
+	hs_writer_destroy(s);
+	CK_OK(hs_writer_segment(w, 1, &s));
+	CK_OK(hs_writer_object(s, 0x100, t, 28, 1, 0, HS_GEN_NONE));
+	CK_OK(hs_writer_object(w, 0x200, t, 28, 1, 0, HS_GEN_NONE));
+	expect_error(hs_writer_append(w, s), "object 0x100 is not above the previous 0x200");
+	hs_writer_destroy(w);
+	CK_OK(hs_writer_create(path, &h, &w));
+	CK_OK(hs_writer_type(w, "int", "", 28, 0, 0, &t));
+	CK_OK(hs_writer_segment(w, 1, &s));
+	expect_error(hs_writer_append(w, s), "the segment starts at object 1, not 0");
+	hs_writer_destroy(w);
+	free(path);
+}
+END_TEST
+
 /* Bad files and the exact error each gives. */
 static const struct {
 	const char *name;
@@ -315,7 +359,8 @@ int main(void)
 	Suite *s = suite_create("snapshot");
 	TCase *tc = tcase_create("snapshot");
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, round_trip_keeps_everything);
+	tcase_add_loop_test(tc, round_trip_keeps_everything, 0, sizeof(splits) / sizeof(splits[0]));
+	tcase_add_test(tc, segment_refuses_misuse);
 	tcase_add_test(tc, file_is_private_and_appears_only_when_complete);
 	tcase_add_test(tc, writer_refuses_misuse);
 	tcase_add_test(tc, edges_in_one_call_match_one_by_one);
