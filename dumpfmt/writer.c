@@ -9,7 +9,12 @@
  *
  * The file is written to PATH.tmp-PID with mode 0600 and renamed to PATH by hs_writer_finish;
  * destroying an unfinished writer unlinks the temporary file, so a killed or failed capture never
- * leaves a file that passes for a complete snapshot.
+ * leaves a file that passes for a complete snapshot.  Its writeback to the disk starts as it is
+ * written (out_put), so that the fsync before the rename has little left to wait for.
+ *
+ * A segment (hs_writer_segment) is a writer whose chunks go to memory: another thread encodes
+ * the objects from some index on while this one writes those before, and hs_writer_append
+ * copies its sections (and their index entries, moved by the offset) into the file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +29,7 @@
 
 #define OUT_BUFFER (1u << 20)         /* the write buffer in front of the file */
 #define OUT_DIRECT (1u << 16)         /* longer writes bypass it */
+#define WRITEBACK (1u << 20)          /* written bytes that start their writeback (see out_put) */
 #define OBJECT_MAX_BYTES (4 * 10 + 1) /* an object record: four varints and the flags byte */
 
 struct buf {
@@ -90,9 +96,10 @@ struct index_entry {
 struct hs_writer {
 	char *path, *tmp_path;
 	int fd;
-	uint64_t offset; /* bytes written to the file so far */
-	struct buf out;  /* write buffer in front of fd */
-	bool failed;     /* sticky: a call failed, so every later one does */
+	uint64_t offset;    /* bytes written to the file so far */
+	uint64_t writeback; /* bytes whose writeback to the disk has been started */
+	struct buf out;     /* write buffer in front of fd */
+	bool failed;        /* sticky: a call failed, so every later one does */
 	bool finished;
 	bool segment; /* made by hs_writer_segment: writes into out alone, never to a file */
 	uint64_t segment_first, segment_first_addr; /* a segment's first object: index, address */
@@ -186,6 +193,14 @@ static struct hs_error *out_put(struct hs_writer *w, const void *p, size_t len)
 			return err;
 	}
 	w->offset += len;
+	/* The disk gets what the file has while the capture goes on, so that the fsync of
+	 * hs_writer_finish has less to wait for.  A hint: where it fails, fsync does it all. */
+	uint64_t in_file = w->offset - w->out.len;
+	if (in_file - w->writeback >= WRITEBACK) {
+		(void)sync_file_range(w->fd, (off_t)w->writeback, (off_t)(in_file - w->writeback),
+		                      SYNC_FILE_RANGE_WRITE);
+		w->writeback = in_file;
+	}
 	return NULL;
 }
 
