@@ -8,13 +8,18 @@
  *      from each, what tp_traverse visits, the owned references a type does not traverse
  *      (DESIGN.md "owned" edges: str keys of dicts, code constants, type names...), each
  *      object's type and each weak reference's referent.  The set of objects found is a bitmap
- *      per page of memory (struct objset), small enough to stay in the cache.
+ *      per page of memory (struct objset), small enough to stay in the cache.  Each object
+ *      also votes for its type's declared size (vote_size) and counts for its type.
+ *   Between the two: the sizes that take a call which may touch other objects (a __sizeof__
+ *   in Python, one of a C extension: presize), and every type declared, the most common
+ *   first (declare_types).
  *   2. emit: number the objects in address order (the writer wants increasing addresses) from
  *      the bitmaps, then for each object its size (sys.getsizeof's value: computed here for
  *      str, int, list, set, bytearray and object.__sizeof__'s formula, else the type's own
  *      __sizeof__ C function called directly), refcount, flags, the edges tp_traverse visits
  *      now (exactly gc.get_referents) labelled from what the container says about them, its
- *      owned edges and its value preview; then the weak links and the roots.
+ *      owned edges and its value preview; then the weak links and the roots.  A big heap is
+ *      emitted by two threads, each writing half of the addresses ("Two threads" below).
  *
  * The GC lists are found without internal headers: a freshly tracked object sits at the tail
  * of generation 0, so its PyGC_Head.next is the list head inside struct _gc_runtime_state,
@@ -23,12 +28,15 @@
 #include "cpython.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "mailbox.h"
 #include "walk.h"
 
 /* Generation codes: 0-2 the generations, 3 the permanent one, 4 not on a GC list. */
@@ -38,6 +46,9 @@
 #define PREVIEW_CHARS 100 /* value previews keep this many characters */
 #define TYPE_CACHE 8      /* recent type lookups kept (a power of two) */
 #define FOLLOW_STEP 4     /* objects pass 1 follows per entry of the GC lists (see collect) */
+#define VOTE_EVERY 64     /* of the objects pass 1 follows, one in this many votes (vote_size) */
+#define TWO_THREADS_MIN 200000 /* objects from which a dump emits with two threads by default */
+#define LISTED_COST 8 /* a GC object's emit costs as much as this many others (split_pages) */
 
 /* The fixed labels (HS_LABEL_STRING), interned once per dump. */
 enum label_name {
@@ -242,14 +253,19 @@ struct type_info {
 	PyTypeObject *tp;
 	uint32_t id;
 	bool declared;
-	bool heap;    /* a heap type: its instances own a reference to it */
-	bool subtype; /* made by a class statement: tp_traverse is subtype_traverse */
-	bool plain;   /* no labels and no owned edges (static type of SHAPE_OTHER): skip both */
-	bool gc;      /* instances may be GC objects with references to visit (see is_gc) */
-	bool added;   /* the type object is in the walk's set */
+	bool heap;     /* a heap type: its instances own a reference to it */
+	bool subtype;  /* made by a class statement: tp_traverse is subtype_traverse */
+	bool plain;    /* no labels and no owned edges (static type of SHAPE_OTHER): skip both */
+	bool gc;       /* instances may be GC objects with references to visit (see is_gc) */
+	bool added;    /* the type object is in the walk's set */
+	bool presized; /* its size takes a call that may touch other objects: made before emit */
 	uint8_t shape;
 	uint8_t size_kind;
 	PyCFunction sizeof_fn;
+	uint64_t size_vote; /* the size declared as the type's: its objects' majority (vote_size) */
+	uint64_t votes;
+	uint64_t voters;    /* its objects that voted: the most common types are declared first */
+	uint32_t *slot_ids; /* a class statement's class: its __slots__' labels (label_instance) */
 };
 
 struct root {
@@ -304,6 +320,22 @@ struct walk {
 	size_t nroots, roots_cap;
 	struct weak_link *weak;
 	size_t nweak, weak_cap;
+
+	/* Sizes made before emit (presize): the objects of presized types by address, each with
+	 * its size (bit 63: approximate); emit finds them in order, from presized_next. */
+	struct hs_keyed *presized;
+	size_t npresized, presized_cap, presized_next;
+	/* 3.12+: static types' dicts, which PyType_GetDict gives with a new reference: taken in
+	 * pass 1 (type address, dict), by address, for emit (static_dict). */
+	struct hs_keyed *static_dicts;
+	size_t nstatic_dicts, static_dicts_cap;
+	bool emitting; /* pass 1 is over */
+
+	/* Two threads (emit_objects): the second one's walk has worker set; it asks the first
+	 * one's mailbox for what needs the interpreter, and stops when stop is set. */
+	bool worker;
+	struct mailbox *mailbox;
+	atomic_bool *stop;
 
 	uint64_t heap_bytes;
 	struct timespec start;
@@ -664,6 +696,11 @@ static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 	} else {
 		ti->size_kind = SIZE_GENERIC;
 	}
+	/* A C __sizeof__ of the interpreter's own types only makes its result; any other may
+	 * touch other objects (a bound method, a refcount) while a second thread reads them. */
+	ti->presized = ti->size_kind == SIZE_GENERIC ||
+	               (ti->size_kind == SIZE_CFUNC &&
+	                ((tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || strchr(tp->tp_name, '.')));
 	ti->shape = shape_of(tp);
 	ti->heap = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
 	ti->subtype = ti->heap && tp->tp_traverse == subtype_traverse;
@@ -672,15 +709,25 @@ static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 	return ti;
 }
 
-/* The walk's type_info of tp, or NULL when out of memory.  A few types make most objects
- * (and the depth-first walk alternates between a container's type and its items'): a small
- * cache in front of the table. */
+/* The type_info of tp, if the table has it: emit's lookup, which neither adds nor moves anything
+ * while a second thread reads the table. */
+static struct type_info *type_info_find(struct walk *k, PyTypeObject *tp)
+{
+	size_t j = hash_ptr((uintptr_t)tp) & k->types_mask;
+	while (k->types[j].tp && k->types[j].tp != tp)
+		j = (j + 1) & k->types_mask;
+	return k->types[j].tp ? &k->types[j] : NULL;
+}
+
+/* The walk's type_info of tp, or NULL when out of memory (or, in emit, when tp is new: the heap
+ * changed).  A few types make most objects (and the depth-first walk alternates
+ * between a container's type and its items'): a small cache in front of the table. */
 static inline struct type_info *type_info(struct walk *k, PyTypeObject *tp)
 {
 	size_t h = (size_t)((uintptr_t)tp * 0x9E3779B97F4A7C15ull >> 32) & (TYPE_CACHE - 1);
 	if (k->type_cache[h].tp == tp)
 		return k->type_cache[h].ti;
-	struct type_info *ti = type_info_lookup(k, tp);
+	struct type_info *ti = k->emitting ? type_info_find(k, tp) : type_info_lookup(k, tp);
 	if (ti) {
 		k->type_cache[h].tp = tp;
 		k->type_cache[h].ti = ti;
@@ -840,8 +887,11 @@ static Py_ssize_t float_short(char *buf, double v)
 	return -1;
 }
 
-/* The value preview of o into buf (size 4 * PREVIEW_CHARS + 8); returns its length or -1. */
-static Py_ssize_t preview(PyObject *o, char *buf, size_t cap)
+/* The value preview of o into buf (size 4 * PREVIEW_CHARS + 8); returns its length, or -1 for
+ * none, or NEEDS_INTERPRETER when pure is set and o's preview needs a call into the interpreter
+ * (an int beyond the small ones, a float's repr by dtoa: allocations, an exception). */
+#define NEEDS_INTERPRETER (-2)
+static Py_ssize_t preview(PyObject *o, char *buf, size_t cap, bool pure)
 {
 	static const char hex[] = "0123456789abcdef";
 	if (PyUnicode_Check(o))
@@ -858,6 +908,8 @@ static Py_ssize_t preview(PyObject *o, char *buf, size_t cap)
 		long long v;
 		if (hs_long_small(o, &v))
 			return decimal(buf, v);
+		if (pure)
+			return NEEDS_INTERPRETER;
 		int overflow;
 		v = PyLong_AsLongLongAndOverflow(o, &overflow);
 		if (!overflow && !(v == -1 && PyErr_Occurred()))
@@ -874,6 +926,8 @@ static Py_ssize_t preview(PyObject *o, char *buf, size_t cap)
 			memcpy(buf, "0.0", 3);
 			return 3;
 		}
+		if (pure)
+			return NEEDS_INTERPRETER;
 		char *r = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
 		if (!r) {
 			PyErr_Clear();
@@ -943,6 +997,37 @@ static void label_fixed(struct walk *k, PyObject *ptr, enum label_name name)
 	label(k, ptr, HS_LABEL_STRING, k->label_id[name], false);
 }
 
+#if PY_VERSION_HEX >= 0x030C0000
+/* The dict of static type t, which the interpreter keeps for it (3.12+).  PyType_GetDict gives
+ * it with a new reference: pass 1 takes it, gives the reference back and keeps the pointer in
+ * static_dicts, where emit finds it, so that no refcount changes while emit reads them. */
+static PyObject *static_dict(struct walk *k, PyTypeObject *t)
+{
+	uint64_t key = (uint64_t)(uintptr_t)t;
+	if (!k->emitting) {
+		PyObject *d = PyType_GetDict(t);
+		Py_XDECREF(d); /* the interpreter holds it */
+		if (d && !grow((void **)&k->static_dicts, &k->static_dicts_cap,
+		               k->nstatic_dicts + 1, sizeof(*k->static_dicts)))
+			k->err = &hs_error_nomem;
+		else if (d)
+			k->static_dicts[k->nstatic_dicts++] = (struct hs_keyed){key, (uintptr_t)d};
+		return d;
+	}
+	size_t lo = 0, hi = k->nstatic_dicts; /* sorted by sort_found */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->static_dicts[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < k->nstatic_dicts && k->static_dicts[lo].key == key
+	           ? (PyObject *)(uintptr_t)k->static_dicts[lo].index
+	           : NULL;
+}
+#endif
+
 /* The strong references of a type that type_traverse does not visit (or, for static types,
  * that exist although the type is not a GC object). */
 static void owned_type(struct walk *k, PyTypeObject *t)
@@ -961,9 +1046,7 @@ static void owned_type(struct walk *k, PyTypeObject *t)
 		return;
 	}
 #if PY_VERSION_HEX >= 0x030C0000
-	PyObject *d = PyType_GetDict(t); /* static builtin types keep it in the interpreter */
-	own(k, d, L_DICT);
-	Py_XDECREF(d);
+	own(k, static_dict(k, t), L_DICT);
 #else
 	own(k, t->tp_dict, L_DICT);
 	own(k, t->tp_subclasses, L_SUBCLASSES);
@@ -1026,29 +1109,42 @@ static void owned_edges(struct walk *k, PyObject *o, const struct type_info *ti)
 		own(k, hs_instance_untraversed_dict(o), L_DICT);
 }
 
-/* Labels for an instance of a class statement's class: slots, its dict or the attribute
- * values kept outside one, its class. */
-static void label_instance(struct walk *k, PyObject *o, PyTypeObject *tp)
+/* Calls fn(arg, member, j) for each object member of the __slots__ of tp and of its heap-type
+ * bases, j counting them: the order of a type_info's slot_ids. */
+static void for_each_slot(PyTypeObject *tp, void (*fn)(void *, const PyMemberDef *, size_t),
+                          void *arg)
 {
-	char name[256];
+	size_t j = 0;
 	for (PyTypeObject *b = tp; b && (b->tp_flags & Py_TPFLAGS_HEAPTYPE); b = b->tp_base) {
-		PyMemberDef *mp = HS_HEAPTYPE_MEMBERS(b);
+		const PyMemberDef *mp = HS_HEAPTYPE_MEMBERS(b);
 		for (Py_ssize_t i = 0; i < Py_SIZE(b); i++, mp++) {
-			if (mp->type != Py_T_OBJECT_EX)
-				continue;
-			PyObject *v = *(PyObject **)((char *)o + mp->offset);
-			if (!v)
-				continue;
-			int n = snprintf(name, sizeof(name), ".%s", mp->name);
-			uint32_t id;
-			struct hs_error *err = hs_writer_string(k->w, name, (size_t)n, &id);
-			if (err) {
-				k->err = err;
-				return;
-			}
-			label(k, v, HS_LABEL_STRING, id, false);
+			if (mp->type == Py_T_OBJECT_EX)
+				fn(arg, mp, j++);
 		}
 	}
+}
+
+struct slot_labels {
+	struct walk *k;
+	PyObject *o;
+	const uint32_t *ids;
+};
+
+static void label_slot(void *arg, const PyMemberDef *mp, size_t j)
+{
+	struct slot_labels *v = arg;
+	PyObject *value = *(PyObject **)((char *)v->o + mp->offset);
+	if (value)
+		label(v->k, value, HS_LABEL_STRING, v->ids[j], false);
+}
+
+/* Labels for an instance of a class statement's class: slots, its dict or the attribute
+ * values kept outside one, its class. */
+static void label_instance(struct walk *k, PyObject *o, const struct type_info *ti)
+{
+	PyTypeObject *tp = ti->tp;
+	if (ti->slot_ids)
+		for_each_slot(tp, label_slot, &(struct slot_labels){k, o, ti->slot_ids});
 	label_fixed(k, hs_instance_dict(o), L_DICT);
 	PyObject **values;
 	Py_ssize_t n = hs_instance_values(o, &values);
@@ -1111,7 +1207,7 @@ static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti
 	PyTypeObject *tp = Py_TYPE(o);
 	k->nlabels = 0;
 	if (ti->subtype)
-		label_instance(k, o, tp);
+		label_instance(k, o, ti);
 	switch (ti->shape) {
 	case SHAPE_DICT: {
 		Py_ssize_t pos = 0;
@@ -1343,6 +1439,27 @@ static int count_object(PyObject *o, void *arg)
 }
 #endif
 
+static inline Py_ssize_t pure_size(const struct type_info *ti, PyObject *o);
+
+/* o's vote for the size declared as its type's, which its objects then have without writing
+ * it: Boyer and Moore's majority vote, which elects the size more than half of the voters have, *
+ * if one does.  A sample votes, each type's first object and then one object in VOTE_EVERY: a vote
+ * is a few branches hard to predict, and one in 8 was still a tenth of pass 1.  A size that only a
+ * call gives votes for the basic size. */
+static void vote_size(struct type_info *ti, PyObject *o)
+{
+	Py_ssize_t s = pure_size(ti, o);
+	uint64_t size =
+	    s >= 0 ? (uint64_t)s : (uint64_t)ti->tp->tp_basicsize + hs_preheader_size(o);
+	if (!ti->votes)
+		ti->size_vote = size;
+	if (size == ti->size_vote)
+		ti->votes++;
+	else
+		ti->votes--;
+	ti->voters++;
+}
+
 /* Follows the references of the objects on the stack, and of those they find, until it is
  * empty or n objects have been followed: each object's type, what tp_traverse visits, its owned
  * references, the keys of a dict, the referent of a weak reference. */
@@ -1359,6 +1476,16 @@ static void follow(struct walk *k, size_t n)
 		if (!ti->added) {
 			add(k, (PyObject *)tp, GEN_CODE_NONE);
 			ti->added = true;
+		}
+		if (!ti->voters || (k->ndone & (VOTE_EVERY - 1)) == 0)
+			vote_size(ti, o);
+		if (ti->presized) {
+			if (!grow((void **)&k->presized, &k->presized_cap, k->npresized + 1,
+			          sizeof(*k->presized))) {
+				k->err = &hs_error_nomem;
+				return;
+			}
+			k->presized[k->npresized++] = (struct hs_keyed){(uintptr_t)o, 0};
 		}
 		if (is_gc(ti, o))
 			tp->tp_traverse(o, visit_add, k);
@@ -1430,7 +1557,8 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 
 /* What the __sizeof__ of str, int, list, set or bytearray returns for o, computed as they do
  * (cpython-heap-walk.md section 3), or -1: not one of those, or a str other than compact ASCII. */
-static Py_ssize_t builtin_size(const struct type_info *ti, PyObject *o)
+static inline __attribute__((always_inline)) Py_ssize_t builtin_size(const struct type_info *ti,
+                                                                     PyObject *o)
 {
 	Py_ssize_t basic = Py_TYPE(o)->tp_basicsize;
 	switch (ti->size_kind) {
@@ -1470,8 +1598,10 @@ static Py_ssize_t builtin_size(const struct type_info *ti, PyObject *o)
 	}
 }
 
-/* sys.getsizeof(o), computed as getsizeof does; *approx is set when __sizeof__ failed. */
-static uint64_t object_size(const struct type_info *ti, PyObject *o, bool *approx)
+/* sys.getsizeof(o) when it can be computed here without a call (object.__sizeof__'s formula
+ * and the builtins' of builtin_size), else -1. */
+static inline __attribute__((always_inline)) Py_ssize_t pure_size(const struct type_info *ti,
+                                                                  PyObject *o)
 {
 	PyTypeObject *tp = Py_TYPE(o);
 	Py_ssize_t s = builtin_size(ti, o);
@@ -1479,11 +1609,20 @@ static uint64_t object_size(const struct type_info *ti, PyObject *o, bool *appro
 		s = tp->tp_basicsize;
 		if (tp->tp_itemsize > 0)
 			s += Py_SIZE(o) * tp->tp_itemsize;
-	} else if (s < 0 && ti->size_kind == SIZE_GENERIC) {
+	}
+	return s < 0 ? -1 : s + (Py_ssize_t)hs_preheader_size(o);
+}
+
+/* sys.getsizeof(o) by a call, as getsizeof makes it: o's type's C __sizeof__, or getsizeof
+ * itself (the thread with the GIL only); *approx is set when the call failed. */
+static uint64_t called_size(const struct type_info *ti, PyObject *o, bool *approx)
+{
+	Py_ssize_t s = -1;
+	if (ti->size_kind == SIZE_GENERIC) {
 		size_t full = _PySys_GetSizeOf(o);
 		if (full != (size_t)-1 || !PyErr_Occurred())
 			return full;
-	} else if (s < 0) {
+	} else {
 		PyObject *r = ti->sizeof_fn(o, NULL);
 		if (r) {
 			s = PyLong_AsSsize_t(r);
@@ -1493,9 +1632,100 @@ static uint64_t object_size(const struct type_info *ti, PyObject *o, bool *appro
 	*approx = s < 0;
 	if (s < 0) {
 		PyErr_Clear();
-		s = tp->tp_basicsize;
+		s = Py_TYPE(o)->tp_basicsize;
 	}
 	return (uint64_t)s + hs_preheader_size(o);
+}
+
+struct size_call {
+	const struct type_info *ti;
+	PyObject *o;
+	uint64_t size;
+	bool approx;
+};
+
+static void run_size_call(void *arg)
+{
+	struct size_call *c = arg;
+	c->size = called_size(c->ti, c->o, &c->approx);
+}
+
+/* Makes the sizes of the objects of presized types (before emit, while nothing else reads the
+ * heap) and sorts them by address for emit. */
+static struct hs_error *presize(struct walk *k)
+{
+	for (size_t i = 0; i < k->npresized; i++) {
+		PyObject *o = (PyObject *)(uintptr_t)k->presized[i].key;
+		bool approx = false;
+		const struct type_info *ti = type_info(k, Py_TYPE(o));
+		if (!ti)
+			return &hs_error_nomem;
+		uint64_t size = called_size(ti, o, &approx);
+		k->presized[i].index = size | (uint64_t)approx << 63;
+	}
+	struct hs_keyed *tmp = malloc((k->npresized + k->nstatic_dicts + 1) * sizeof(*tmp));
+	if (!tmp)
+		return &hs_error_nomem;
+	hs_sort_keyed(k->presized, tmp, k->npresized);
+	hs_sort_keyed(k->static_dicts, tmp, k->nstatic_dicts);
+	free(tmp);
+	k->emitting = true;
+	return NULL;
+}
+
+/* o's size made by presize; emit asks in address order, so the search goes on from the last. */
+static uint64_t presized_size(struct walk *k, PyObject *o, bool *approx)
+{
+	uint64_t a = (uint64_t)(uintptr_t)o;
+	while (k->presized_next < k->npresized && k->presized[k->presized_next].key < a)
+		k->presized_next++;
+	if (k->presized_next == k->npresized || k->presized[k->presized_next].key != a) {
+		*approx = true; /* found by neither pass 1 nor presize: the heap changed */
+		return (uint64_t)Py_TYPE(o)->tp_basicsize;
+	}
+	uint64_t v = k->presized[k->presized_next].index;
+	*approx = v >> 63;
+	return v & ~((uint64_t)1 << 63);
+}
+
+/* sys.getsizeof(o), as getsizeof makes it; *approx is set when __sizeof__ failed. */
+static uint64_t object_size(struct walk *k, const struct type_info *ti, PyObject *o, bool *approx)
+{
+	Py_ssize_t s = pure_size(ti, o);
+	if (s >= 0)
+		return (uint64_t)s;
+	if (ti->presized)
+		return presized_size(k, o, approx);
+	if (!k->worker)
+		return called_size(ti, o, approx);
+	struct size_call c = {ti, o, 0, false};
+	mailbox_ask(k->mailbox, run_size_call, &c);
+	*approx = c.approx;
+	return c.size;
+}
+
+static void count_slot(void *arg, const PyMemberDef *mp, size_t j)
+{
+	(void)mp;
+	*(size_t *)arg = j + 1;
+}
+
+struct slot_names {
+	struct walk *k;
+	uint32_t *ids;
+	struct hs_error *err;
+};
+
+/* Interns ".name" of slot member mp as the label of the j-th slot. */
+static void intern_slot(void *arg, const PyMemberDef *mp, size_t j)
+{
+	struct slot_names *v = arg;
+	char name[256];
+	int n = snprintf(name, sizeof(name), ".%s", mp->name);
+	if (!v->err)
+		v->err = hs_writer_string(v->k->w, name,
+		                          n < (int)sizeof(name) ? (size_t)n : sizeof(name) - 1,
+		                          &v->ids[j]);
 }
 
 static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint64_t size)
@@ -1528,7 +1758,47 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 		flags |= HS_TYPE_HAS_FINALIZER;
 	int64_t self = set_find(k, tp);
 	ti->declared = true;
-	return hs_writer_type(k->w, n, m, size, (uint64_t)(self + 1), flags, &ti->id);
+	struct hs_error *err =
+	    hs_writer_type(k->w, n, m, size, (uint64_t)(self + 1), flags, &ti->id);
+	size_t nslots = 0;
+	if (!err && ti->subtype)
+		for_each_slot(tp, count_slot, &nslots);
+	if (err || !nslots)
+		return err;
+	struct slot_names v = {k, calloc(nslots, sizeof(*v.ids)), NULL};
+	if (!v.ids)
+		return &hs_error_nomem;
+	ti->slot_ids = v.ids;
+	for_each_slot(tp, intern_slot, &v);
+	return v.err;
+}
+
+static int more_objects(const void *a, const void *b)
+{
+	uint64_t x = (*(struct type_info *const *)a)->voters,
+	         y = (*(struct type_info *const *)b)->voters;
+	return (x < y) - (x > y);
+}
+
+/* Declares the types of all the objects before any is written (a second thread writes
+ * objects, and only this one may declare), the most common first: an object's type id takes
+ * one byte below 64. */
+static struct hs_error *declare_types(struct walk *k)
+{
+	struct type_info **order = malloc((k->ntypes + 1) * sizeof(*order));
+	if (!order)
+		return &hs_error_nomem;
+	size_t n = 0;
+	for (size_t i = 0; i <= k->types_mask; i++) {
+		if (k->types[i].tp && !k->types[i].declared)
+			order[n++] = &k->types[i];
+	}
+	qsort(order, n, sizeof(*order), more_objects);
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < n && !err; i++)
+		err = declare_type(k, order[i], order[i]->size_vote);
+	free(order);
+	return err;
 }
 
 /* The label of a traverse edge to dst (index), as (form, value). */
@@ -1628,18 +1898,37 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 	return nout ? hs_writer_edges(k->w, k->a.out, nout) : NULL;
 }
 
+static struct hs_error *changed_type(PyObject *o)
+{
+	return hs_error_create(HS_ERROR_OTHER,
+	                       "object 0x%lx: its type is not the one the first pass found (the "
+	                       "heap changed during the dump)",
+	                       (unsigned long)(uintptr_t)o);
+}
+
+struct preview_call {
+	PyObject *o;
+	Py_ssize_t n;
+	char buf[4 * PREVIEW_CHARS + 8];
+};
+
+static void run_preview_call(void *arg)
+{
+	struct preview_call *c = arg;
+	c->n = preview(c->o, c->buf, sizeof(c->buf), false);
+}
+
 /* Writes object number i, o, whose generation code is gen. */
-static struct hs_error *emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
+static inline __attribute__((always_inline)) struct hs_error *
+emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 {
 	uint64_t refcnt = (uint64_t)Py_REFCNT(o); /* first: before anything touches o */
 	struct type_info *ti = type_info(k, Py_TYPE(o));
-	if (!ti)
-		return &hs_error_nomem;
+	if (!ti || !ti->declared)
+		return changed_type(o);
 	bool approx = false;
-	uint64_t size = object_size(ti, o, &approx);
-	struct hs_error *err = ti->declared ? NULL : declare_type(k, ti, size);
-	if (err)
-		return err;
+	uint64_t size = object_size(k, ti, o, &approx);
+	struct hs_error *err = NULL;
 	uint8_t flags = approx ? HS_OBJ_SIZE_APPROX : 0;
 	if (gen != GEN_CODE_NONE) {
 		flags |= HS_OBJ_GC;
@@ -1655,10 +1944,13 @@ static struct hs_error *emit_object(struct walk *k, PyObject *o, unsigned gen, s
 	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
 		err = emit_edges(k, o, ti, gc);
 	if (!err && k->opts->values) {
-		char buf[4 * PREVIEW_CHARS + 8];
-		Py_ssize_t n = preview(o, buf, sizeof(buf));
-		if (n >= 0)
-			err = hs_writer_value(k->w, buf, (size_t)n);
+		struct preview_call c; /* buf not cleared: a 408-byte memset an object */
+		c.o = o;
+		c.n = preview(o, c.buf, sizeof(c.buf), k->worker);
+		if (c.n == NEEDS_INTERPRETER)
+			mailbox_ask(k->mailbox, run_preview_call, &c);
+		if (c.n >= 0)
+			err = hs_writer_value(k->w, c.buf, (size_t)c.n);
 	}
 	if (!err && ti->shape == SHAPE_WEAKREF) {
 		PyWeakReference *wr = (PyWeakReference *)o;
@@ -1670,12 +1962,15 @@ static struct hs_error *emit_object(struct walk *k, PyObject *o, unsigned gen, s
 	return err;
 }
 
-/* Writes every object, in address order: the pages in order, the bits of each. */
-static struct hs_error *emit_objects(struct walk *k)
+/* Writes the objects of the pages from up to to (in address order), the first of them object
+ * number i: the pages in order, the bits of each.  With two threads, the first answers the
+ * second's mailbox after each object, and the second stops when told to. */
+static struct hs_error *emit_range(struct walk *k, size_t from, size_t to, size_t i)
 {
 	struct hs_error *err = NULL;
-	size_t i = 0;
-	for (size_t n = 0; !err && n < k->a.set.npages; n++) {
+	for (size_t n = from; !err && n < to; n++) {
+		if (k->worker && atomic_load_explicit(k->stop, memory_order_relaxed))
+			break;
 		const struct page *p = &k->a.set.pages[k->a.set.order[n].index];
 		static const struct page_gen none;
 		const struct page_gen *g = p->gen == NO_GEN ? &none : &k->a.set.gens[p->gen];
@@ -1690,12 +1985,184 @@ static struct hs_error *emit_objects(struct walk *k)
 					      (g->bit1[w] & bit ? 2u : 0u);
 				PyObject *o = (PyObject *)(base + (uintptr_t)(w * 64 + b) * 8);
 				err = emit_object(k, o, gen, i);
+				if (k->mailbox && !k->worker)
+					mailbox_serve(k->mailbox);
 				progress(k, "wrote", ++i, k->nobjs);
 			}
 		}
 	}
+	return err;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Two threads
+ *
+ * Emit is most of a dump, and each object's record depends on nothing but the object and the
+ * set, so a second thread writes the objects of the lower addresses straight into the file's
+ * writer while this one writes the rest into a segment (hs_writer_segment), appended once both
+ * are done.  The second thread must not call into the interpreter (it has no thread state and
+ * this one holds the GIL): the sizes that need a call touching other objects were made before
+ * (presize), the static types' dicts taken in pass 1 (static_dict), and what remains (a builtin
+ * C __sizeof__, a value preview through dtoa) it asks this thread for (mailbox.h).  The types
+ * and labels are all declared before (declare_types): a segment cannot declare.
+ * 3.11, 1M objects: emit 34 -> 18 ms on this 2-core machine.
+ */
+
+struct second {
+	struct walk k; /* shares the set, the types and presize's sizes with the first thread's */
+	size_t from, to, first;
+	pthread_t thread;
+	atomic_bool done;
+	double done_at; /* elapsed() when it was done */
+	struct hs_error *err;
+};
+
+static void *second_main(void *arg)
+{
+	struct second *s = arg;
+	s->err = emit_range(&s->k, s->from, s->to, s->first);
+	s->done_at = elapsed(&s->k);
+	atomic_store_explicit(&s->done, true, memory_order_release);
+	return NULL;
+}
+
+/* How many threads emit: opts->threads, or by default two for a heap of TWO_THREADS_MIN objects
+ * or more when this process may run on two CPUs. */
+static unsigned emit_threads(const struct walk *k)
+{
+	if (k->opts->threads)
+		return k->opts->threads > 1 ? 2 : 1;
+	cpu_set_t cpus;
+	if (k->nobjs < TWO_THREADS_MIN || sched_getaffinity(0, sizeof(cpus), &cpus) != 0)
+		return 1;
+	return CPU_COUNT(&cpus) >= 2 ? 2 : 1;
+}
+
+/* The cost of emitting the objects of the n-th page in address order: its objects, a GC object
+ * counting as LISTED_COST (its edges and labels; 3.11, 1M objects: the two parts took 17 and
+ * 18 ms).  *objects receives how many it holds. */
+static uint64_t page_cost(const struct objset *s, size_t n, size_t *objects)
+{
+	const struct page *p = &s->pages[s->order[n].index];
+	uint64_t c = 0, listed = 0;
+	for (unsigned w = 0; w < PAGE_WORDS; w++) {
+		c += popcount64(p->bits[w]);
+		listed += p->gen == NO_GEN ? 0 : popcount64(s->gens[p->gen].listed[w]);
+	}
+	*objects = c;
+	return c + LISTED_COST * listed;
+}
+
+/* The page where the second thread's part ends: the first past half the cost of emit.
+ * *first receives the number of objects before it. */
+static size_t split_pages(const struct walk *k, size_t *first)
+{
+	const struct objset *s = &k->a.set;
+	uint64_t total = 0, cost = 0;
+	size_t objects;
+	for (size_t n = 0; n < s->npages; n++)
+		total += page_cost(s, n, &objects);
+	*first = 0;
+	size_t n = 0;
+	for (; n < s->npages && cost < total / 2; n++) {
+		cost += page_cost(s, n, &objects);
+		*first += objects;
+	}
+	return n;
+}
+
+/* Emits with two threads, the second one's part ending at page split, before object first. */
+static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
+{
+	struct hs_writer *file = k->w, *segment;
+	struct hs_error *err = hs_writer_segment(file, first, &segment);
+	struct second *s = err ? NULL : calloc(1, sizeof(*s));
+	if (!s) {
+		hs_writer_destroy(segment);
+		return err ? err : &hs_error_nomem;
+	}
+	struct mailbox mailbox = {0};
+	atomic_bool stop = false;
+	s->k = *k;
+	s->k.a = (struct work){.set = k->a.set}; /* its own last-page cache and work arrays */
+	s->k.weak = NULL;
+	s->k.nweak = s->k.weak_cap = 0;
+	s->k.heap_bytes = 0;
+	s->k.progress = false;
+	s->k.worker = true;
+	s->k.mailbox = &mailbox;
+	s->k.stop = &stop;
+	s->k.presized_next = 0;
+	s->to = split;
+	atomic_init(&s->done, false);
+	if (pthread_create(&s->thread, NULL, second_main, s) != 0) {
+		free(s); /* no second thread: all of it here */
+		hs_writer_destroy(segment);
+		return emit_range(k, 0, k->a.set.npages, 0);
+	}
+	uint64_t split_addr = k->a.set.order[split].key << PAGE_SHIFT;
+	while (k->presized_next < k->npresized && k->presized[k->presized_next].key < split_addr)
+		k->presized_next++;
+	k->w = segment;
+	k->mailbox = &mailbox;
+	err = emit_range(k, split, k->a.set.npages, first);
 	if (k->progress)
-		report(k, "wrote", i, k->nobjs);
+		report(k, "wrote (the first thread's part)", k->nobjs - first, k->nobjs);
+	if (err)
+		atomic_store_explicit(&stop, true, memory_order_relaxed);
+	while (!atomic_load_explicit(&s->done, memory_order_acquire)) {
+		mailbox_serve(&mailbox);
+		mailbox_relax();
+	}
+	pthread_join(s->thread, NULL);
+	if (k->progress)
+		fprintf(stderr,
+		        "heapsnap: %.3f s: wrote (the second thread's part) %zu/%zu objects\n",
+		        s->done_at, first, k->nobjs);
+	k->w = file;
+	k->mailbox = NULL;
+	k->heap_bytes += s->k.heap_bytes;
+	if (!err && s->k.nweak) { /* the second part's weak links come first */
+		if (!grow((void **)&s->k.weak, &s->k.weak_cap, s->k.nweak + k->nweak,
+		          sizeof(*k->weak)))
+			err = &hs_error_nomem;
+		else if (k->nweak)
+			memcpy(s->k.weak + s->k.nweak, k->weak, k->nweak * sizeof(*k->weak));
+		if (!err) {
+			free(k->weak);
+			k->weak = s->k.weak;
+			k->nweak += s->k.nweak;
+			k->weak_cap = s->k.weak_cap;
+			s->k.weak = NULL;
+		}
+	}
+	free(s->k.weak);
+	free(s->k.a.tedges);
+	free(s->k.a.out);
+	free(s->k.a.owned);
+	free(s->k.a.labels);
+	free(s->k.a.slots);
+	if (!err && s->err)
+		err = s->err;
+	else if (s->err)
+		hs_error_destroy(s->err);
+	free(s);
+	if (err) {
+		hs_writer_destroy(segment);
+		return err;
+	}
+	return hs_writer_append(file, segment);
+}
+
+/* Writes every object, in address order. */
+static struct hs_error *emit_objects(struct walk *k)
+{
+	size_t first = 0, split = emit_threads(k) > 1 ? split_pages(k, &first) : 0;
+	struct hs_error *err = split > 0 && split < k->a.set.npages
+	                           ? emit_two(k, split, first)
+	                           : emit_range(k, 0, k->a.set.npages, 0);
+	if (k->progress)
+		report(k, "wrote", k->nobjs, k->nobjs);
 	return err;
 }
 
@@ -1758,6 +2225,10 @@ static struct hs_error *dump(struct walk *k, const char *path)
 	if (!err && !set_rank(&k->a.set))
 		err = &hs_error_nomem;
 	if (!err)
+		err = presize(k);
+	if (!err)
+		err = declare_types(k);
+	if (!err)
 		err = emit_objects(k);
 	if (!err)
 		err = emit_links(k);
@@ -1812,7 +2283,11 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 	free(k.roots);
 	free(k.weak);
 	spare_put(&k);
+	for (size_t i = 0; k.types && i <= k.types_mask; i++)
+		free(k.types[i].slot_ids);
 	free(k.types);
+	free(k.presized);
+	free(k.static_dicts);
 	if (err)
 		return err;
 	*ret = (struct hs_inproc_stats){st.objects, st.edges, st.weak,     st.roots,

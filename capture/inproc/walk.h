@@ -14,8 +14,9 @@
 typedef struct _object PyObject;
 
 struct hs_inproc_options {
-	bool values;   /* write value previews of str, bytes, int, float, bool, None */
-	bool progress; /* report progress on stderr */
+	bool values;      /* write value previews of str, bytes, int, float, bool, None */
+	bool progress;    /* report progress on stderr */
+	unsigned threads; /* threads that write the objects: 1, 2, or 0 to choose (walk.c) */
 };
 
 struct hs_inproc_stats {

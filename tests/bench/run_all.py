@@ -141,10 +141,13 @@ def real_heap(build, n, runs, col):
                                    str(max(runs, 3))],
                                   env=dict(os.environ, PYTHONPATH=pkg))
         for line in out.splitlines():
-            if line.startswith("heapsnap.dump(values=False)"):
-                f = line.split()
+            f = line.split()
+            if line.startswith("heapsnap.dump(values=False)"):  # two threads at this size
                 col["in-process vs pure Python (cpu x)"] = f[-2]
                 col["in-process vs pure Python (wall x)"] = f[-3]
+            elif line.startswith("heapsnap.dump(values=False, threads=1)"):
+                col["in-process, one thread (cpu x)"] = f[-2]
+                col["in-process, one thread (wall x)"] = f[-3]
     measure_snapshot(build, snap, runs, col)
 
 

@@ -8,6 +8,7 @@ construction below implies and equal the object's incoming edges; instance count
 a count over gc.get_objects(); live, dead and callback weak references; labels; the
 unreachable set predicted from the snapshot equals what gc.collect() finds; values, immortality,
 roots, the returned counts and the dump's own invisibility.
+HEAPSNAP_TEST_THREADS=N dumps with heapsnap.dump(..., threads=N) (meson runs it with 2 too).
 """
 import functools
 import gc
@@ -18,6 +19,8 @@ import weakref
 
 import heapsnap
 from inproc_check import Failures, collect_garbage, compare, load, take_truth
+
+THREADS = int(os.environ.get("HEAPSNAP_TEST_THREADS", "0"))
 
 
 class Point:
@@ -135,8 +138,8 @@ def main():
     gc.disable()
     build()
     path = os.path.join(tempfile.mkdtemp(prefix="inproc-heap-"), "heap.hsnap")
-    heapsnap.dump(path)  # the checked dump reuses the work arrays that this one keeps
-    counts = heapsnap.dump(path)
+    heapsnap.dump(path, threads=THREADS)  # the checked dump reuses the work arrays that this one keeps
+    counts = heapsnap.dump(path, threads=THREADS)
     garbage = collect_garbage()
     truth = take_truth(exclude=(garbage,))
     snap = load(cli, path)

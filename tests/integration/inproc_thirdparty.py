@@ -9,6 +9,7 @@ object reachable from gc.get_objects() (sizes = sys.getsizeof, traverse edges =
 gc.get_referents as multisets, the unreachable set = what gc.collect() finds with
 DEBUG_SAVEALL), refcounts of a random sample against sys.getrefcount, and a few facts about
 the packages' own objects (instance counts, labels).
+HEAPSNAP_TEST_THREADS=N dumps with heapsnap.dump(..., threads=N) (meson runs it with 2 too).
 """
 import gc
 import os
@@ -24,6 +25,8 @@ import sympy
 
 import heapsnap
 from inproc_check import Failures, collect_garbage, compare, load, take_truth
+
+THREADS = int(os.environ.get("HEAPSNAP_TEST_THREADS", "0"))
 
 WORK = {}
 
@@ -120,7 +123,7 @@ def main():
     subprocess.run([cli, "--help"], capture_output=True)  # what subprocess loads, loaded now
     rng = random.Random(11)
     gc.disable()
-    counts = heapsnap.dump(path)
+    counts = heapsnap.dump(path, threads=THREADS)
     garbage = collect_garbage()
     truth = take_truth(exclude=(garbage,))
     snap = load(cli, path)
