@@ -1014,7 +1014,7 @@ static PyObject *static_dict(struct walk *k, PyTypeObject *t)
 			k->static_dicts[k->nstatic_dicts++] = (struct hs_keyed){key, (uintptr_t)d};
 		return d;
 	}
-	size_t lo = 0, hi = k->nstatic_dicts; /* sorted by sort_found */
+	size_t lo = 0, hi = k->nstatic_dicts; /* sorted by presize */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (k->static_dicts[mid].key < key)
@@ -1442,10 +1442,10 @@ static int count_object(PyObject *o, void *arg)
 static inline Py_ssize_t pure_size(const struct type_info *ti, PyObject *o);
 
 /* o's vote for the size declared as its type's, which its objects then have without writing
- * it: Boyer and Moore's majority vote, which elects the size more than half of the voters have, *
- * if one does.  A sample votes, each type's first object and then one object in VOTE_EVERY: a vote
- * is a few branches hard to predict, and one in 8 was still a tenth of pass 1.  A size that only a
- * call gives votes for the basic size. */
+ * it: Boyer and Moore's majority vote, which elects the size that more than half of the voters
+ * have, if one does.  A sample votes: each type's first object, then one object in VOTE_EVERY
+ * (a vote is a few branches hard to predict; one object in 8 was still a tenth of pass 1).  A
+ * size that only a call gives votes for the basic size. */
 static void vote_size(struct type_info *ti, PyObject *o)
 {
 	Py_ssize_t s = pure_size(ti, o);
