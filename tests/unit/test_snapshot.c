@@ -11,15 +11,22 @@
 
 #include "snapshot_maker.h"
 
-/* Where round_trip_keeps_everything starts a segment (as a fraction of n: none, mid-chunk, at
- * the first object, at the second chunk's first). */
-static const double splits[] = {1.0, 0.37, 0.0, 65536.0 / 200000};
+/* round_trip_keeps_everything's snapshots: n objects (n_quick when quick), those from split on
+ * written through a segment. */
+static const struct {
+	uint64_t n, n_quick, split;
+} splits[] = {
+    {200000, 70000, UINT64_MAX}, /* no segment; several chunks (two when quick) */
+    {20000, 20000, 7400},        /* a segment from the middle of a chunk */
+    {20000, 20000, 0},           /* a segment with all the objects */
+    {70000, 70000, 65536},       /* a segment from the second chunk's first object */
+};
 
 START_TEST(round_trip_keeps_everything)
 {
 	char *path = maker_path("rt.hsnap");
-	const uint64_t n = test_size(200000, 70000); /* several chunks (two when quick) */
-	make_snapshot_split(path, n, (uint64_t)(splits[_i] * (double)n));
+	const uint64_t n = test_size(splits[_i].n, splits[_i].n_quick);
+	make_snapshot_split(path, n, splits[_i].split < n ? splits[_i].split : n);
 	struct hs_snapshot *s;
 	CK_OK(hs_snapshot_open(path, false, &s));
 	ck_assert_ptr_null(s->salvage_warning);
