@@ -5,7 +5,10 @@ usage: PYTHONPATH=BUILD/capture/inproc pythonX inproc_file.py HEAPSNAP_CLI
 With umask 0 the snapshot is still mode 0600, also when it replaces a 0644 file.  A dump into a
 directory that does not exist raises OSError naming the path, creates nothing; a dump onto an
 existing directory fails at the rename and leaves no PATH.tmp-*; after each failure the cyclic
-GC is on again and the next dump works.  Wrong arguments raise TypeError.
+GC is on again and the next dump works.  Wrong arguments raise TypeError (ValueError for a
+threads= other than 0, 1, 2).  The progress report shows two threads writing the objects when
+threads=2, or by default for a heap of 300k objects when the process may use two CPUs, and one
+thread otherwise (threads=1, a small heap, sched_setaffinity to one CPU).
 """
 import gc
 import os
@@ -80,6 +83,28 @@ def main():
         said = "finished" in r.stderr and "objects" in r.stderr
         fails.check(r.returncode == 0 and (said if progress else r.stderr == ""),
                     "progress=%s: stderr %r" % (progress, r.stderr[-300:]))
+    for threads, error in ((3, ValueError), (-1, ValueError), ("2", TypeError)):
+        try:
+            heapsnap.dump(path, threads=threads)
+            fails.check(False, "dump(threads=%r) did not raise" % (threads,))
+        except error:
+            pass
+    # Who writes the objects, as the progress report tells: two threads when asked, one when
+    # asked, one by default for a small heap, and one for a big heap on one CPU (taskset).
+    big = "x = [[j for j in range(i, i + 9)] for i in range(0, 300000, 9)]; "
+    two_cpus = len(os.sched_getaffinity(0)) >= 2
+    runs = [("threads=2", "", True), ("threads=1", big, False), ("threads=0", "", False),
+            ("threads=0", big, two_cpus)]
+    if two_cpus:
+        runs.append(("threads=0", big + "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); ",
+                     False))
+    for arg, setup, two in runs:
+        r = subprocess.run([sys.executable, "-c", "import heapsnap, os, sys; " + setup +
+                            "heapsnap.dump(sys.argv[1], progress=True, %s)" % arg, path],
+                           capture_output=True, text=True)
+        fails.check(r.returncode == 0 and ("second thread" in r.stderr) == two,
+                    "%s %s: two threads expected %s, stderr %r"
+                    % (arg, setup[:20], two, r.stderr[-300:]))
     counts = heapsnap.dump(path, values=False, progress=False)
     fails.check(counts["objects"] > 1000 and gc.isenabled(), "dump after failures: %s" % counts)
     for n in ("a.hsnap", "old.hsnap"):
