@@ -259,6 +259,7 @@ struct type_info {
 	bool gc;       /* instances may be GC objects with references to visit (see is_gc) */
 	bool added;    /* the type object is in the walk's set */
 	bool presized; /* its size takes a call that may touch other objects: made before emit */
+	bool traverse_alone; /* its tp_traverse may run on emit's second thread (traverse_alone) */
 	uint8_t shape;
 	uint8_t size_kind;
 	PyCFunction sizeof_fn;
@@ -342,6 +343,12 @@ struct walk {
 };
 
 static traverseproc subtype_traverse; /* the tp_traverse of classes made by a class statement */
+/* The tp_traverse functions of the interpreter's core types, which read the object and call the
+ * visitor, nothing else (3.12's structseq_traverse, for one, looks in its type's dict, which
+ * needs the thread's interpreter): only those run on the second thread of emit (see
+ * traverse_alone). */
+static traverseproc pure_traverse[24];
+static size_t npure_traverse;
 static PyObject *str_sizeof, *str_module, *object_sizeof;
 /* The C functions behind __sizeof__ of str, int, list, set and bytearray (SIZE_STR...). */
 static PyCFunction builtin_sizeof[SIZE_BYTEARRAY - SIZE_STR + 1];
@@ -349,6 +356,19 @@ static PyCFunction builtin_sizeof[SIZE_BYTEARRAY - SIZE_STR + 1];
 int hs_inproc_init(PyObject *cls)
 {
 	subtype_traverse = ((PyTypeObject *)cls)->tp_traverse;
+	/* Not module_traverse (it calls an extension's m_traverse), nor a capsule's. */
+	PyTypeObject *core[] = {
+	    &PyList_Type,        &PyTuple_Type,        &PyDict_Type,        &PySet_Type,
+	    &PyFrozenSet_Type,   &PyFunction_Type,     &PyCell_Type,        &PyMethod_Type,
+	    &PyType_Type,        &PyCFunction_Type,    &PyProperty_Type,    &PyFrame_Type,
+	    &PyGen_Type,         &PyCoro_Type,         &_PyWeakref_RefType, &PyMethodDescr_Type,
+	    &PyDictProxy_Type,   &PyStaticMethod_Type, &PyClassMethod_Type, &PyMemberDescr_Type,
+	    &PyGetSetDescr_Type, &PyWrapperDescr_Type};
+	for (size_t i = 0; i < sizeof(core) / sizeof(*core); i++) {
+		if (core[i]->tp_traverse &&
+		    npure_traverse < sizeof(pure_traverse) / sizeof(*pure_traverse))
+			pure_traverse[npure_traverse++] = core[i]->tp_traverse;
+	}
 	str_sizeof = PyUnicode_InternFromString("__sizeof__");
 	str_module = PyUnicode_InternFromString("__module__");
 	if (!str_sizeof || !str_module)
@@ -652,6 +672,21 @@ static PyObject *lookup_sizeof(PyTypeObject *tp, PyMethodDef **def)
 	return tp ? _PyType_Lookup(tp, str_sizeof) : object_sizeof;
 }
 
+/* Whether tp's tp_traverse may run on emit's second thread: one of pure_traverse's, or, for a
+ * class statement's class, subtype_traverse with the first base traverse it calls one of them. */
+static bool traverse_alone(PyTypeObject *tp)
+{
+	while (tp && tp->tp_traverse == subtype_traverse)
+		tp = tp->tp_base;
+	if (!tp || !tp->tp_traverse)
+		return true;
+	for (size_t i = 0; i < npure_traverse; i++) {
+		if (tp->tp_traverse == pure_traverse[i])
+			return true;
+	}
+	return false;
+}
+
 static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 {
 	if ((k->ntypes + 1) * 2 > k->types_mask + 1) {
@@ -706,6 +741,7 @@ static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 	ti->subtype = ti->heap && tp->tp_traverse == subtype_traverse;
 	ti->plain = !ti->heap && ti->shape == SHAPE_OTHER;
 	ti->gc = PyType_IS_GC(tp) && tp->tp_traverse;
+	ti->traverse_alone = traverse_alone(tp);
 	return ti;
 }
 
@@ -1827,6 +1863,18 @@ static struct hs_error *missing(PyObject *src, PyObject *dst)
 	                       (unsigned long)(uintptr_t)src, (unsigned long)(uintptr_t)dst);
 }
 
+/* A tp_traverse that emit's second thread asks the first to run for it (traverse_alone). */
+struct traverse_call {
+	struct walk *k;
+	PyObject *o;
+};
+
+static void run_traverse_call(void *arg)
+{
+	struct traverse_call *c = arg;
+	Py_TYPE(c->o)->tp_traverse(c->o, visit_collect, c->k);
+}
+
 /* Writes the edges of o, of type ti; gc: is_gc(ti, o). */
 static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct type_info *ti, bool gc)
 {
@@ -1850,7 +1898,9 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 			memcpy(k->a.tedges, items, n * sizeof(*items));
 		k->ntedges = positional ? n : 0;
 	}
-	if (gc && !positional)
+	if (gc && !positional && k->worker && !ti->traverse_alone)
+		mailbox_ask(k->mailbox, run_traverse_call, &(struct traverse_call){k, o});
+	else if (gc && !positional)
 		tp->tp_traverse(o, visit_collect, k);
 	if (k->err)
 		return k->err;
@@ -2001,9 +2051,10 @@ static struct hs_error *emit_range(struct walk *k, size_t from, size_t to, size_
  * set, so a second thread writes the objects of the lower addresses straight into the file's
  * writer while this one writes the rest into a segment (hs_writer_segment), appended once both
  * are done.  The second thread must not call into the interpreter (it has no thread state and
- * this one holds the GIL): the sizes that need a call touching other objects were made before
- * (presize), the static types' dicts taken in pass 1 (static_dict), and what remains (a builtin
- * C __sizeof__, a value preview through dtoa) it asks this thread for (mailbox.h).  The types
+ * this one holds the GIL): the sizes that need a call touching other objects were made before *
+ * (presize), the static types' dicts taken in pass 1 (static_dict), and what remains (a builtin C
+ * __sizeof__, a value preview through dtoa, a tp_traverse other than the core types': see
+ * traverse_alone) it asks this thread for (mailbox.h).  The types
  * and labels are all declared before (declare_types): a segment cannot declare.
  * 3.11, 1M objects: emit 34 -> 18 ms on this 2-core machine.
  */
