@@ -30,6 +30,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -673,9 +674,12 @@ static PyObject *lookup_sizeof(PyTypeObject *tp, PyMethodDef **def)
 }
 
 /* Whether tp's tp_traverse may run on emit's second thread: one of pure_traverse's, or, for a
- * class statement's class, subtype_traverse with the first base traverse it calls one of them. */
+ * class statement's class, subtype_traverse with the first base traverse it calls one of them;
+ * and its tp_is_gc, if any, type's. */
 static bool traverse_alone(PyTypeObject *tp)
 {
+	if (tp->tp_is_gc && tp->tp_is_gc != PyType_Type.tp_is_gc)
+		return false;
 	while (tp && tp->tp_traverse == subtype_traverse)
 		tp = tp->tp_base;
 	if (!tp || !tp->tp_traverse)
@@ -1863,6 +1867,25 @@ static struct hs_error *missing(PyObject *src, PyObject *dst)
 	                       (unsigned long)(uintptr_t)src, (unsigned long)(uintptr_t)dst);
 }
 
+struct is_gc_call {
+	PyObject *o;
+	bool gc;
+};
+
+static void run_is_gc_call(void *arg)
+{
+	struct is_gc_call *c = arg;
+	c->gc = Py_TYPE(c->o)->tp_is_gc(c->o);
+}
+
+/* is_gc for emit's second thread, of an object whose tp_is_gc it may not call (traverse_alone). */
+static bool ask_is_gc(struct walk *k, PyObject *o)
+{
+	struct is_gc_call c = {o, false};
+	mailbox_ask(k->mailbox, run_is_gc_call, &c);
+	return c.gc;
+}
+
 /* A tp_traverse that emit's second thread asks the first to run for it (traverse_alone). */
 struct traverse_call {
 	struct walk *k;
@@ -1990,7 +2013,8 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	k->heap_bytes += size;
 	err = hs_writer_object(k->w, (uint64_t)(uintptr_t)o, ti->id, size, refcnt, flags,
 	                       gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
-	bool gc = is_gc(ti, o);
+	bool gc = k->worker && !ti->traverse_alone && ti->gc && ti->tp->tp_is_gc ? ask_is_gc(k, o)
+	                                                                         : is_gc(ti, o);
 	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
 		err = emit_edges(k, o, ti, gc);
 	if (!err && k->opts->values) {
@@ -2146,7 +2170,13 @@ static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
 	s->k.presized_next = 0;
 	s->to = split;
 	atomic_init(&s->done, false);
-	if (pthread_create(&s->thread, NULL, second_main, s) != 0) {
+	sigset_t all,
+	    old; /* signals are for the first thread: the second starts with them blocked */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int started = pthread_create(&s->thread, NULL, second_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (started != 0) {
 		free(s); /* no second thread: all of it here */
 		hs_writer_destroy(segment);
 		return emit_range(k, 0, k->a.set.npages, 0);
