@@ -10,6 +10,7 @@
 #ifndef HS_INPROC_MAILBOX_H
 #define HS_INPROC_MAILBOX_H
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -21,8 +22,15 @@ struct mailbox {
 	void *arg;
 };
 
-static inline void mailbox_relax(void)
+/* One step of a wait for the other thread, the n-th: a pause instruction for a while (the
+ * answer usually takes well under a microsecond), then the CPU given up at each step, for a
+ * machine so busy that the other thread is not running. */
+static inline void mailbox_relax(unsigned long n)
 {
+	if (n > 4096) {
+		sched_yield();
+		return;
+	}
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
 #endif
@@ -34,18 +42,20 @@ static inline void mailbox_ask(struct mailbox *m, void (*fn)(void *), void *arg)
 	m->fn = fn;
 	m->arg = arg;
 	atomic_store_explicit(&m->state, MAILBOX_ASKED, memory_order_release);
-	while (atomic_load_explicit(&m->state, memory_order_acquire) != MAILBOX_DONE)
-		mailbox_relax();
+	for (unsigned long n = 0;
+	     atomic_load_explicit(&m->state, memory_order_acquire) != MAILBOX_DONE; n++)
+		mailbox_relax(n);
 	atomic_store_explicit(&m->state, MAILBOX_EMPTY, memory_order_relaxed);
 }
 
-/* The first thread: runs the call waiting in m, if any. */
-static inline void mailbox_serve(struct mailbox *m)
+/* The first thread: runs the call waiting in m, if any; returns whether there was one. */
+static inline bool mailbox_serve(struct mailbox *m)
 {
 	if (atomic_load_explicit(&m->state, memory_order_acquire) != MAILBOX_ASKED)
-		return;
+		return false;
 	m->fn(m->arg);
 	atomic_store_explicit(&m->state, MAILBOX_DONE, memory_order_release);
+	return true;
 }
 
 #endif

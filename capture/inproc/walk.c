@@ -8,11 +8,10 @@
  *      from each, what tp_traverse visits, the owned references a type does not traverse
  *      (DESIGN.md "owned" edges: str keys of dicts, code constants, type names...), each
  *      object's type and each weak reference's referent.  The set of objects found is a bitmap
- *      per page of memory (struct objset), small enough to stay in the cache.  Each object
- *      also votes for its type's declared size (vote_size) and counts for its type.
- *   Between the two: the sizes that take a call which may touch other objects (a __sizeof__
- *   in Python, one of a C extension: presize), and every type declared, the most common
- *   first (declare_types).
+ *      per page of memory (struct objset), small enough to stay in the cache.  A sample of
+ *      the objects elects each type's declared size (vote_size).
+ *   Between the two: with two threads, the sizes that take a call (presize); every type
+ *   declared, the most common first (declare_types).
  *   2. emit: number the objects in address order (the writer wants increasing addresses) from
  *      the bitmaps, then for each object its size (sys.getsizeof's value: computed here for
  *      str, int, list, set, bytearray and object.__sizeof__'s formula, else the type's own
@@ -254,12 +253,11 @@ struct type_info {
 	PyTypeObject *tp;
 	uint32_t id;
 	bool declared;
-	bool heap;     /* a heap type: its instances own a reference to it */
-	bool subtype;  /* made by a class statement: tp_traverse is subtype_traverse */
-	bool plain;    /* no labels and no owned edges (static type of SHAPE_OTHER): skip both */
-	bool gc;       /* instances may be GC objects with references to visit (see is_gc) */
-	bool added;    /* the type object is in the walk's set */
-	bool presized; /* its size takes a call that may touch other objects: made before emit */
+	bool heap;    /* a heap type: its instances own a reference to it */
+	bool subtype; /* made by a class statement: tp_traverse is subtype_traverse */
+	bool plain;   /* no labels and no owned edges (static type of SHAPE_OTHER): skip both */
+	bool gc;      /* instances may be GC objects with references to visit (see is_gc) */
+	bool added;   /* the type object is in the walk's set */
 	bool traverse_alone; /* its tp_traverse may run on emit's second thread (traverse_alone) */
 	uint8_t shape;
 	uint8_t size_kind;
@@ -321,12 +319,13 @@ struct walk {
 	struct root *roots;
 	size_t nroots, roots_cap;
 	struct weak_link *weak;
-	size_t nweak, weak_cap;
-
-	/* Sizes made before emit (presize): the objects of presized types by address, each with
-	 * its size (bit 63: approximate); emit finds them in order, from presized_next. */
+	size_t nweak, weak_cap; /* The objects whose size takes a call (a __sizeof__), found by
+	                         * pass 1.  With two threads, presize makes their sizes before emit,
+	                         * and sorts them by address with their sizes (bit 63: approximate)
+	                         * for emit, which finds them in order from presized_next. */
 	struct hs_keyed *presized;
 	size_t npresized, presized_cap, presized_next;
+	unsigned threads; /* that emit, 1 or 2 (emit_threads) */
 	/* 3.12+: static types' dicts, which PyType_GetDict gives with a new reference: taken in
 	 * pass 1 (type address, dict), by address, for emit (static_dict). */
 	struct hs_keyed *static_dicts;
@@ -735,11 +734,6 @@ static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 	} else {
 		ti->size_kind = SIZE_GENERIC;
 	}
-	/* A C __sizeof__ of the interpreter's own types only makes its result; any other may
-	 * touch other objects (a bound method, a refcount) while a second thread reads them. */
-	ti->presized = ti->size_kind == SIZE_GENERIC ||
-	               (ti->size_kind == SIZE_CFUNC &&
-	                ((tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || strchr(tp->tp_name, '.')));
 	ti->shape = shape_of(tp);
 	ti->heap = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
 	ti->subtype = ti->heap && tp->tp_traverse == subtype_traverse;
@@ -1480,6 +1474,14 @@ static int count_object(PyObject *o, void *arg)
 #endif
 
 static inline Py_ssize_t pure_size(const struct type_info *ti, PyObject *o);
+static inline Py_ssize_t builtin_size(const struct type_info *ti, PyObject *o);
+
+/* Whether o's size takes a call (its type's __sizeof__, or a str that builtin_size leaves). */
+static inline bool size_by_call(const struct type_info *ti, PyObject *o)
+{
+	return ti->size_kind == SIZE_CFUNC || ti->size_kind == SIZE_GENERIC ||
+	       (ti->size_kind == SIZE_STR && builtin_size(ti, o) < 0);
+}
 
 /* o's vote for the size declared as its type's, which its objects then have without writing
  * it: Boyer and Moore's majority vote, which elects the size that more than half of the voters
@@ -1519,7 +1521,7 @@ static void follow(struct walk *k, size_t n)
 		}
 		if (!ti->voters || (k->ndone & (VOTE_EVERY - 1)) == 0)
 			vote_size(ti, o);
-		if (ti->presized) {
+		if (size_by_call(ti, o)) {
 			if (!grow((void **)&k->presized, &k->presized_cap, k->npresized + 1,
 			          sizeof(*k->presized))) {
 				k->err = &hs_error_nomem;
@@ -1677,24 +1679,12 @@ static uint64_t called_size(const struct type_info *ti, PyObject *o, bool *appro
 	return (uint64_t)s + hs_preheader_size(o);
 }
 
-struct size_call {
-	const struct type_info *ti;
-	PyObject *o;
-	uint64_t size;
-	bool approx;
-};
-
-static void run_size_call(void *arg)
-{
-	struct size_call *c = arg;
-	c->size = called_size(c->ti, c->o, &c->approx);
-}
-
-/* Makes the sizes of the objects of presized types (before emit, while nothing else reads the
- * heap) and sorts them by address for emit. */
+/* Before emit, while nothing else reads the heap: with two threads, makes the sizes that take a
+ * call (whatever a __sizeof__ does, a bound method, a refcount changing, a result allocated, it
+ * does then, not while the second thread reads), sorted by address; sorts static_dicts. */
 static struct hs_error *presize(struct walk *k)
 {
-	for (size_t i = 0; i < k->npresized; i++) {
+	for (size_t i = 0; k->threads > 1 && i < k->npresized; i++) {
 		PyObject *o = (PyObject *)(uintptr_t)k->presized[i].key;
 		bool approx = false;
 		const struct type_info *ti = type_info(k, Py_TYPE(o));
@@ -1734,14 +1724,7 @@ static uint64_t object_size(struct walk *k, const struct type_info *ti, PyObject
 	Py_ssize_t s = pure_size(ti, o);
 	if (s >= 0)
 		return (uint64_t)s;
-	if (ti->presized)
-		return presized_size(k, o, approx);
-	if (!k->worker)
-		return called_size(ti, o, approx);
-	struct size_call c = {ti, o, 0, false};
-	mailbox_ask(k->mailbox, run_size_call, &c);
-	*approx = c.approx;
-	return c.size;
+	return k->threads > 1 ? presized_size(k, o, approx) : called_size(ti, o, approx);
 }
 
 static void count_slot(void *arg, const PyMemberDef *mp, size_t j)
@@ -2075,12 +2058,12 @@ static struct hs_error *emit_range(struct walk *k, size_t from, size_t to, size_
  * set, so a second thread writes the objects of the lower addresses straight into the file's
  * writer while this one writes the rest into a segment (hs_writer_segment), appended once both
  * are done.  The second thread must not call into the interpreter (it has no thread state and
- * this one holds the GIL): the sizes that need a call touching other objects were made before *
- * (presize), the static types' dicts taken in pass 1 (static_dict), and what remains (a builtin C
- * __sizeof__, a value preview through dtoa, a tp_traverse other than the core types': see
- * traverse_alone) it asks this thread for (mailbox.h).  The types
- * and labels are all declared before (declare_types): a segment cannot declare.
- * 3.11, 1M objects: emit 34 -> 18 ms on this 2-core machine.
+ * this one holds the GIL), and neither thread may change what the other reads: the sizes that
+ * take a call were made before (presize), the static types' dicts taken in pass 1
+ * (static_dict), and what remains (a value preview through dtoa or a big int, a tp_traverse
+ * other than the core types', see traverse_alone) the second asks this thread for
+ * (mailbox.h).  The types and labels are all declared before (declare_types): a segment
+ * cannot declare.  3.11, 1M objects: emit 34 -> 18 ms on this 2-core machine.
  */
 
 struct second {
@@ -2191,9 +2174,10 @@ static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
 		report(k, "wrote (the first thread's part)", k->nobjs - first, k->nobjs);
 	if (err)
 		atomic_store_explicit(&stop, true, memory_order_relaxed);
-	while (!atomic_load_explicit(&s->done, memory_order_acquire)) {
-		mailbox_serve(&mailbox);
-		mailbox_relax();
+	for (unsigned long n = 0; !atomic_load_explicit(&s->done, memory_order_acquire); n++) {
+		if (mailbox_serve(&mailbox))
+			n = 0;
+		mailbox_relax(n);
 	}
 	pthread_join(s->thread, NULL);
 	if (k->progress)
@@ -2238,7 +2222,7 @@ static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
 /* Writes every object, in address order. */
 static struct hs_error *emit_objects(struct walk *k)
 {
-	size_t first = 0, split = emit_threads(k) > 1 ? split_pages(k, &first) : 0;
+	size_t first = 0, split = k->threads > 1 ? split_pages(k, &first) : 0;
 	struct hs_error *err = split > 0 && split < k->a.set.npages
 	                           ? emit_two(k, split, first)
 	                           : emit_range(k, 0, k->a.set.npages, 0);
@@ -2305,8 +2289,10 @@ static struct hs_error *dump(struct walk *k, const char *path)
 		err = collect(k, gen0);
 	if (!err && !set_rank(&k->a.set))
 		err = &hs_error_nomem;
-	if (!err)
+	if (!err) {
+		k->threads = emit_threads(k);
 		err = presize(k);
+	}
 	if (!err)
 		err = declare_types(k);
 	if (!err)
