@@ -1158,15 +1158,17 @@ static void for_each_slot(PyTypeObject *tp, void (*fn)(void *, const PyMemberDef
 	}
 }
 
-struct slot_labels {
+/* for_each_slot's arg for label_slot (an instance o's labels) and intern_slot (a type's). */
+struct slot_visit {
 	struct walk *k;
 	PyObject *o;
-	const uint32_t *ids;
+	uint32_t *ids; /* the type_info's slot_ids */
+	struct hs_error *err;
 };
 
 static void label_slot(void *arg, const PyMemberDef *mp, size_t j)
 {
-	struct slot_labels *v = arg;
+	struct slot_visit *v = arg;
 	PyObject *value = *(PyObject **)((char *)v->o + mp->offset);
 	if (value)
 		label(v->k, value, HS_LABEL_STRING, v->ids[j], false);
@@ -1178,7 +1180,7 @@ static void label_instance(struct walk *k, PyObject *o, const struct type_info *
 {
 	PyTypeObject *tp = ti->tp;
 	if (ti->slot_ids)
-		for_each_slot(tp, label_slot, &(struct slot_labels){k, o, ti->slot_ids});
+		for_each_slot(tp, label_slot, &(struct slot_visit){k, o, ti->slot_ids, NULL});
 	label_fixed(k, hs_instance_dict(o), L_DICT);
 	PyObject **values;
 	Py_ssize_t n = hs_instance_values(o, &values);
@@ -1733,16 +1735,10 @@ static void count_slot(void *arg, const PyMemberDef *mp, size_t j)
 	*(size_t *)arg = j + 1;
 }
 
-struct slot_names {
-	struct walk *k;
-	uint32_t *ids;
-	struct hs_error *err;
-};
-
 /* Interns ".name" of slot member mp as the label of the j-th slot. */
 static void intern_slot(void *arg, const PyMemberDef *mp, size_t j)
 {
-	struct slot_names *v = arg;
+	struct slot_visit *v = arg;
 	char name[256];
 	int n = snprintf(name, sizeof(name), ".%s", mp->name);
 	if (!v->err)
@@ -1788,7 +1784,7 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 		for_each_slot(tp, count_slot, &nslots);
 	if (err || !nslots)
 		return err;
-	struct slot_names v = {k, calloc(nslots, sizeof(*v.ids)), NULL};
+	struct slot_visit v = {k, NULL, calloc(nslots, sizeof(*v.ids)), NULL};
 	if (!v.ids)
 		return &hs_error_nomem;
 	ti->slot_ids = v.ids;
