@@ -2148,9 +2148,10 @@ static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
 	s->k.stop = &stop;
 	s->k.presized_next = 0;
 	s->to = split;
-	atomic_init(&s->done, false);
-	sigset_t all,
-	    old; /* signals are for the first thread: the second starts with them blocked */
+	atomic_init(
+	    &s->done,
+	    false); /* Signals are for the first thread: the second starts with them all blocked. */
+	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int started = pthread_create(&s->thread, NULL, second_main, s);
