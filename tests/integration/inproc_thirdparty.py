@@ -135,9 +135,9 @@ def main():
     # Refcounts of a sample: now, the sample's tuple, truth's tuple, `o` and getrefcount's
     # argument hold 3 more than at the dump.  Left out: what the checking itself touches
     # (str and int, which truth's tuples and the export share; types, whose instances came
-    # and went; the garbage, which `garbage` now holds; sys.getrefcount) and frames.
-    # sys.getrefcount itself is on the stack while it counts itself.
-    skip = {id(g) for g in garbage} | {id(sys.getrefcount)}
+    # and went; the garbage, which `garbage` now holds; sys.getrefcount) and frames.    # sys.getrefcount itself is on the stack while it counts itself, and heapsnap.dump was on
+    # the stack while it dumped (one reference more then than now).
+    skip = {id(g) for g in garbage} | {id(sys.getrefcount), id(heapsnap.dump)}
     pool = [a for a, t in truth.items()
             if a in O and a not in skip and
             t[1] not in ("str", "int", "type", "frame", "bool", "NoneType")]
