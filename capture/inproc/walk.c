@@ -457,6 +457,17 @@ static void set_free(struct objset *s)
 	free(s->order_tmp);
 }
 
+/* Frees the work arrays of a, all but its object set. */
+static void work_free(struct work *a)
+{
+	free(a->stack);
+	free(a->tedges);
+	free(a->out);
+	free(a->owned);
+	free(a->labels);
+	free(a->slots);
+}
+
 /* The page numbered no, or NULL. */
 static inline struct page *set_page(struct objset *s, uint64_t no)
 {
@@ -1980,7 +1991,6 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 		return changed_type(o);
 	bool approx = false;
 	uint64_t size = object_size(k, ti, o, &approx);
-	struct hs_error *err = NULL;
 	uint8_t flags = approx ? HS_OBJ_SIZE_APPROX : 0;
 	if (gen != GEN_CODE_NONE) {
 		flags |= HS_OBJ_GC;
@@ -1990,8 +2000,9 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	if (hs_is_immortal(o))
 		flags |= HS_OBJ_IMMORTAL;
 	k->heap_bytes += size;
-	err = hs_writer_object(k->w, (uint64_t)(uintptr_t)o, ti->id, size, refcnt, flags,
-	                       gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
+	struct hs_error *err =
+	    hs_writer_object(k->w, (uint64_t)(uintptr_t)o, ti->id, size, refcnt, flags,
+	                     gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
 	bool gc = k->worker && !ti->traverse_alone && ti->gc && ti->tp->tp_is_gc ? ask_is_gc(k, o)
 	                                                                         : is_gc(ti, o);
 	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
@@ -2200,11 +2211,7 @@ static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
 		}
 	}
 	free(s->k.weak);
-	free(s->k.a.tedges);
-	free(s->k.a.out);
-	free(s->k.a.owned);
-	free(s->k.a.labels);
-	free(s->k.a.slots);
+	work_free(&s->k.a); /* its arrays, not the set it shares */
 	if (!err && s->err)
 		err = s->err;
 	else if (s->err)
@@ -2319,15 +2326,9 @@ static void spare_put(struct walk *k)
 	if (!spare.set.slot) {
 		spare = k->a;
 		return;
-	}
-	/* Left by a dump that ran inside this one. */
+	} /* Left by a dump that ran inside this one. */
 	set_free(&k->a.set);
-	free(k->a.stack);
-	free(k->a.tedges);
-	free(k->a.out);
-	free(k->a.owned);
-	free(k->a.labels);
-	free(k->a.slots);
+	work_free(&k->a);
 }
 
 struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options *opts,
