@@ -50,12 +50,7 @@ static struct hs_error *open_pair(const char *old_path, const char *new_path, sq
 		return err;
 	err = hs_store_open(new_path, &db);
 	if (!err) {
-		char *sql = sqlite3_mprintf("ATTACH %Q AS old", sqlite3_db_filename(old, "main"));
-		if (!sql)
-			err = &hs_error_nomem;
-		else if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-			err = hs_store_error(db, "attach the old snapshot's database");
-		sqlite3_free(sql);
+		err = hs_store_attach(db, sqlite3_db_filename(old, "main"), "old");
 		if (err)
 			sqlite3_close(db);
 	}

@@ -66,7 +66,7 @@ static struct hs_error *show_object(struct object_cmd *c)
 	    " JOIN types t ON t.id = s.type_id WHERE r.dst = ?1 ORDER BY s.addr, e.id)";
 	struct hs_error *err = NULL;
 	if (c->a.format == HS_FORMAT_TABLE) {
-		char *path;
+		char *path = NULL;
 		err = hs_store_path(c->db, c->id, &path);
 		if (!err)
 			printf("path: %s\n\n", path ? path : "(no root reaches it)");
@@ -112,7 +112,7 @@ static struct hs_error *print_path(struct object_cmd *c)
 	    "UNION ALL SELECT * FROM (SELECT e.src, o.id, nullif(e.label, ''), NULL"
 	    " FROM chain JOIN objects o ON o.id = chain.id JOIN edges e ON e.id = o.parent_edge"
 	    " WHERE o.depth > 0 ORDER BY o.depth)";
-	char *path;
+	char *path = NULL;
 	struct hs_error *err = hs_store_path(c->db, c->id, &path);
 	if (!err && !path)
 		err = hs_error_create(HS_ERROR_OTHER, "%s: no root reaches the object at %s",

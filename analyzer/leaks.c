@@ -349,8 +349,12 @@ static struct hs_error *open_baselines(const struct hs_leaks_options *opts, stru
  * leak_series. */
 static struct hs_error *attach_baseline(sqlite3 *db, int k, const struct baseline *b)
 {
+	char schema[16];
+	snprintf(schema, sizeof(schema), "b%d", k);
+	struct hs_error *err = hs_store_attach(db, b->db_path, schema);
+	if (err)
+		return err;
 	char *sql = sqlite3_mprintf(
-	    "ATTACH %Q AS b%d;"
 	    "INSERT INTO leak_snapshots SELECT %d, %Q, %lld, count(*), sum(size) FROM b%d.objects;"
 	    "INSERT INTO leak_series SELECT c.id, %d, " ENTRIES(
 	        "b%d",
@@ -359,10 +363,9 @@ static struct hs_error *attach_baseline(sqlite3 *db, int k, const struct baselin
 	                " CROSS JOIN b%d.objects q ON q.addr = o.addr JOIN b%d.types qt ON qt.id "
 	                "= q.type_id"
 	                " WHERE qt.name = c.type;",
-	    b->db_path, k, k, b->name, b->time_ns, k, k, k, k, k);
+	    k, b->name, b->time_ns, k, k, k, k, k);
 	if (!sql)
 		return &hs_error_nomem;
-	struct hs_error *err = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		err = hs_error_create(HS_ERROR_FORMAT, "%s: baseline: %s", b->name,
 		                      sqlite3_errmsg(db));

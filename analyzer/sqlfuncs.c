@@ -32,15 +32,25 @@ struct funcs {
 	uint32_t ntypes;
 };
 
+/* Drops hs_type's cache (after a failed load, so that no half-filled one is used). */
+static void forget_types(struct funcs *f)
+{
+	free(f->type_of);
+	for (uint32_t i = 0; f->type_names && i < f->ntypes; i++)
+		free(f->type_names[i]);
+	free(f->type_names);
+	f->type_of = NULL;
+	f->type_names = NULL;
+	f->nobjects = 0;
+	f->ntypes = 0;
+}
+
 static void funcs_destroy(void *arg)
 {
 	struct funcs *f = arg;
 	hs_snapshot_destroy(f->snap);
 	sqlite3_free(f->open_error);
-	free(f->type_of);
-	for (uint32_t i = 0; i < f->ntypes; i++)
-		free(f->type_names[i]);
-	free(f->type_names);
+	forget_types(f);
 	free(f);
 }
 
@@ -57,45 +67,55 @@ static char *query_text(sqlite3 *db, const char *sql)
 	return text;
 }
 
-/* Opens the snapshot named in meta, checking it is the one the database was built from. */
+/* Opens the snapshot file at path if it is the one the database was built from: a regular file,
+ * reached without following a symbolic link (the database, not the user, chose the name), with
+ * the identity recorded in meta. */
+static struct hs_error *open_if_same(const char *path, const char *identity,
+                                     struct hs_snapshot **ret)
+{
+	char id[HS_STORE_IDENTITY_LEN];
+	struct hs_error *err = hs_store_identity(path, false, id);
+	if (err)
+		return err;
+	if (strcmp(id, identity) != 0)
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s: not the snapshot the database was built from (identity "
+		                       "%s, recorded %s)",
+		                       path, id, identity);
+	return hs_snapshot_open(path, false, ret);
+}
+
+/* Opens the snapshot named in meta, or the file of that name next to the database when the pair
+ * was moved together, checking it is the one the database was built from. */
 static struct hs_error *open_snapshot(struct funcs *f)
 {
 	char *path = query_text(f->db, "SELECT value FROM meta WHERE key = 'snapshot'");
-	char *size = query_text(f->db, "SELECT value FROM meta WHERE key = 'snapshot_size'");
+	char *identity =
+	    query_text(f->db, "SELECT value FROM meta WHERE key = 'snapshot_identity'");
 	const char *db_file = sqlite3_db_filename(f->db, "main");
 	struct hs_error *err = NULL;
-	if (!path || !size) {
+	if (!path || !identity) {
 		err = hs_error_create(HS_ERROR_FORMAT, "%s: meta has no snapshot",
 		                      db_file ? db_file : "database");
 		goto out;
 	}
-	err = hs_snapshot_open(path, false, &f->snap);
+	err = open_if_same(path, identity, &f->snap);
 	if (err && db_file && *db_file) {
-		/* The database and snapshot may have moved together. */
 		char *dbc = strdup(db_file), *snc = strdup(path), *alt = NULL;
 		if (dbc && snc && asprintf(&alt, "%s/%s", dirname(dbc), basename(snc)) >= 0) {
-			struct hs_error *err2 = hs_snapshot_open(alt, false, &f->snap);
-			if (!err2) {
-				hs_error_destroy(err);
-				err = NULL;
+			if (strcmp(alt, path) != 0) {
+				struct hs_error *err2 = open_if_same(alt, identity, &f->snap);
+				hs_error_destroy(err2 ? err2 : err);
+				err = err2 ? err : NULL;
 			}
-			hs_error_destroy(err2);
 			free(alt);
 		}
 		free(dbc);
 		free(snc);
 	}
-	if (!err && f->snap->file_size != strtoull(size, NULL, 10)) {
-		err = hs_error_create(HS_ERROR_FORMAT,
-		                      "%s: %llu bytes, but the database was built from a snapshot "
-		                      "of %s bytes",
-		                      f->snap->path, (unsigned long long)f->snap->file_size, size);
-		hs_snapshot_destroy(f->snap);
-		f->snap = NULL;
-	}
 out:
 	sqlite3_free(path);
-	sqlite3_free(size);
+	sqlite3_free(identity);
 	return err;
 }
 
@@ -147,29 +167,55 @@ static struct hs_error *load_types(struct funcs *f)
 	                            "|| (SELECT coalesce(max(id), -1) + 1 FROM types)");
 	if (!n)
 		return hs_error_create(HS_ERROR_FORMAT, "hs_type: %s", sqlite3_errmsg(f->db));
-	unsigned long long nobj = 0, ntypes = 0;
-	sscanf(n, "%llu %llu", &nobj, &ntypes);
+	long long nobj = 0, ntypes = 0;
+	sscanf(n, "%lld %lld", &nobj, &ntypes);
 	sqlite3_free(n);
-	f->type_of = calloc(nobj ? nobj : 1, sizeof(uint32_t));
-	f->type_names = calloc(ntypes ? ntypes : 1, sizeof(char *));
+	/* Ids are indexes: a database whose largest id is far past its row count was altered. */
+	long long rows = 0, trows = 0;
+	n = query_text(f->db, "SELECT (SELECT count(*) FROM objects) || ' ' || "
+	                      "(SELECT count(*) FROM types)");
+	if (n)
+		sscanf(n, "%lld %lld", &rows, &trows);
+	sqlite3_free(n);
+	if (nobj < 0 || nobj > rows || ntypes < 0 || ntypes > trows ||
+	    (uint64_t)ntypes >= UINT32_MAX)
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s: objects or types ids are not 0..count-1: the database "
+		                       "was altered",
+		                       sqlite3_db_filename(f->db, "main"));
+	f->type_of = calloc(nobj ? (size_t)nobj : 1, sizeof(uint32_t));
+	f->type_names = calloc(ntypes ? (size_t)ntypes : 1, sizeof(char *));
 	if (!f->type_of || !f->type_names)
 		return &hs_error_nomem;
 	f->nobjects = (sqlite3_int64)nobj;
 	f->ntypes = (uint32_t)ntypes;
-	for (uint64_t i = 0; i < nobj; i++)
+	for (long long i = 0; i < nobj; i++)
 		f->type_of[i] = UINT32_MAX;
 	if (sqlite3_prepare_v2(f->db, "SELECT id, type_id FROM objects", -1, &stmt, NULL) !=
 	    SQLITE_OK)
 		return hs_error_create(HS_ERROR_FORMAT, "hs_type: %s", sqlite3_errmsg(f->db));
-	while (sqlite3_step(stmt) == SQLITE_ROW)
-		f->type_of[sqlite3_column_int64(stmt, 0)] = (uint32_t)sqlite3_column_int64(stmt, 1);
+	while (!err && sqlite3_step(stmt) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(stmt, 0);
+		sqlite3_int64 type = sqlite3_column_int64(stmt, 1);
+		if (id < 0 || id >= f->nobjects)
+			err = hs_error_create(HS_ERROR_FORMAT,
+			                      "%s: objects.id %lld is not in 0..%lld: the database "
+			                      "was altered",
+			                      sqlite3_db_filename(f->db, "main"), (long long)id,
+			                      (long long)f->nobjects - 1);
+		else
+			f->type_of[id] = type >= 0 && type < ntypes ? (uint32_t)type : UINT32_MAX;
+	}
 	sqlite3_finalize(stmt);
+	if (err)
+		return err;
 	if (sqlite3_prepare_v2(f->db, "SELECT id, name FROM types", -1, &stmt, NULL) != SQLITE_OK)
 		return hs_error_create(HS_ERROR_FORMAT, "hs_type: %s", sqlite3_errmsg(f->db));
 	while (!err && sqlite3_step(stmt) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(stmt, 1);
 		sqlite3_int64 id = sqlite3_column_int64(stmt, 0);
-		if (name && id >= 0 && (uint64_t)id < ntypes && !(f->type_names[id] = strdup(name)))
+		if (name && id >= 0 && id < ntypes && !f->type_names[id] &&
+		    !(f->type_names[id] = strdup(name)))
 			err = &hs_error_nomem;
 	}
 	sqlite3_finalize(stmt);
@@ -203,8 +249,10 @@ static void sql_type(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	if (!f->type_of) {
 		struct hs_error *err = load_types(f);
-		if (err)
+		if (err) {
+			forget_types(f);
 			return result_error(ctx, err);
+		}
 	}
 	if (id < 0 || id >= f->nobjects || f->type_of[id] >= f->ntypes)
 		return sqlite3_result_null(ctx);
@@ -302,9 +350,10 @@ struct hs_error *hs_store_path(sqlite3 *db, long long id, char **ret)
 	err = path_step(db, obj, cur, &step);
 	if (err || !step.found || !step.reached)
 		goto out;
-	/* Each step goes one closer to a root; depth bounds the walk even if the data lies. */
-	for (sqlite3_int64 left = step.depth; !err && step.depth > 0; left--) {
-		if (left < 0 || step.parent_edge < 0) {
+	/* Each step goes one closer to a root: the parent's depth is one less, which bounds the
+	 * walk even if the data lies (a loop would need a depth to repeat). */
+	for (sqlite3_int64 want = step.depth; !err && step.depth > 0; want--) {
+		if (step.depth != want || step.parent_edge < 0) {
 			err = hs_error_create(HS_ERROR_FORMAT,
 			                      "hs_path: object 0x%llx: parent chain does not reach "
 			                      "a root",

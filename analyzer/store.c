@@ -184,6 +184,12 @@ static struct hs_error *insert_meta(struct builder *b)
 {
 	const struct hs_snapshot *snap = b->snap;
 	char *abs = realpath(snap->path, NULL);
+	char identity[HS_STORE_IDENTITY_LEN];
+	struct hs_error *err = hs_store_identity(snap->path, true, identity);
+	if (err) {
+		free(abs);
+		return err;
+	}
 	uint64_t bytes = b->bytes;
 	if (!b->stream)
 		for (uint64_t i = 0; i < snap->nobjects; i++)
@@ -191,21 +197,22 @@ static struct hs_error *insert_meta(struct builder *b)
 	char *sql = sqlite3_mprintf(
 	    "INSERT INTO meta VALUES ('schema_version', '%d'), ('application', 'heapsnap'),"
 	    "('created_by', 'heapsnap %s'), ('snapshot', %Q), ('snapshot_size', '%llu'),"
-	    "('producer', %Q), ('runtime', %Q), ('runtime_version', %Q), ('pointer_size', '%u'),"
+	    "('snapshot_identity', %Q), ('producer', %Q), ('runtime', %Q), ('runtime_version', "
+	    "%Q), ('pointer_size', '%u'),"
 	    "('pid', '%u'), ('time_ns', '%llu'), ('method', '%d'), ('objects', '%llu'),"
 	    "('edges', '%llu'), ('bytes', '%llu'), ('salvage_warning', %Q), ('analysis', %Q);"
 	    "PRAGMA user_version = %d; PRAGMA application_id = %d;",
 	    HS_STORE_SCHEMA_VERSION, HS_VERSION, abs ? abs : snap->path,
-	    (unsigned long long)snap->file_size, snap->header.producer, snap->header.runtime,
-	    snap->header.runtime_version, snap->header.pointer_size, snap->header.pid,
-	    (unsigned long long)snap->header.time_ns, (int)snap->header.method,
+	    (unsigned long long)snap->file_size, identity, snap->header.producer,
+	    snap->header.runtime, snap->header.runtime_version, snap->header.pointer_size,
+	    snap->header.pid, (unsigned long long)snap->header.time_ns, (int)snap->header.method,
 	    (unsigned long long)snap->nobjects, (unsigned long long)snap->nedges,
 	    (unsigned long long)bytes, snap->salvage_warning, b->stream ? b->stream : "complete",
 	    HS_STORE_SCHEMA_VERSION, HS_STORE_APPLICATION_ID);
 	free(abs);
 	if (!sql)
 		return &hs_error_nomem;
-	struct hs_error *err = exec(b, sql);
+	err = exec(b, sql);
 	sqlite3_free(sql);
 	if (!err)
 		err = insert_small(b, "INSERT OR IGNORE INTO meta VALUES (?, ?)", snap->nmeta,

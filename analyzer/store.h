@@ -44,12 +44,23 @@ void hs_store_abort(struct hs_store_writer *w);
 char *hs_store_db_path(const char *snap_path);
 
 /* Opens an existing database at path with SQLite's defensive settings, checks that it is one of
- * ours (application_id and meta), and registers the SQL functions.  read_only opens it so. */
+ * ours (application_id, user_version and meta) and owned by this user, and registers the SQL
+ * functions.  read_only opens it so.  SQL on the connection cannot create files (ATTACH and
+ * VACUUM INTO are denied) nor call fts3_tokenizer: see hs_store_attach. */
 struct hs_error *hs_store_open_db(const char *path, bool read_only, sqlite3 **ret);
 
+/* Attaches the database file path (one that hs_store_open_db accepted) as schema; the only way
+ * an ATTACH passes the connection's authorizer. */
+struct hs_error *hs_store_attach(sqlite3 *db, const char *path, const char *schema);
+
 /* Opens what a command was given: a .db of ours, or a .hsnap whose database is built (with
- * progress on a terminal) unless a newer one exists next to it. */
+ * progress on a terminal) unless one built from this very file exists next to it. */
 struct hs_error *hs_store_open(const char *path, sqlite3 **ret);
+
+/* The identity of the snapshot file at path, "SIZE:HASH" (store_identity.c): opened without
+ * blocking, and without following a symbolic link unless follow; must be a regular file. */
+#define HS_STORE_IDENTITY_LEN 48
+struct hs_error *hs_store_identity(const char *path, bool follow, char ret[HS_STORE_IDENTITY_LEN]);
 
 /* Loads snap_path, analyzes it and writes db_path, showing progress on stderr when it is a
  * terminal and the work takes over a second. */

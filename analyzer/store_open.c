@@ -38,51 +38,128 @@ static bool is_sqlite_file(const char *path)
 	return yes;
 }
 
-static struct hs_error *check_ours(sqlite3 *db, const char *path)
+/* What lies at a database path: nothing, a file that is not ours (or not this user's), ours with
+ * another schema version, or ours and current. */
+enum db_kind { DB_MISSING, DB_FOREIGN, DB_STALE, DB_CURRENT };
+
+/* One integer a query returns, or fallback. */
+static long long query_int(sqlite3 *db, const char *sql, long long fallback)
 {
 	sqlite3_stmt *stmt;
-	long long app = 0, version = -1;
-	if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &stmt, NULL) != SQLITE_OK)
-		return hs_store_error(db, "read application_id");
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		app = sqlite3_column_int64(stmt, 0);
+	long long v = fallback;
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return fallback;
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
+	return v;
+}
+
+/* Checks that db is one of ours and of this schema version: application_id, user_version and
+ * meta.schema_version as SCHEMA.md says.  *kind says which, also when an error is returned. */
+static struct hs_error *check_ours(sqlite3 *db, const char *path, enum db_kind *kind)
+{
+	*kind = DB_FOREIGN;
+	long long app = query_int(db, "PRAGMA application_id", 0);
 	if (app != HS_STORE_APPLICATION_ID)
 		return hs_error_create(HS_ERROR_FORMAT,
 		                       "%s: offset 68: not a heapsnap database (application_id "
 		                       "0x%llx, expected 0x%x)",
 		                       path, (unsigned long long)app, HS_STORE_APPLICATION_ID);
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &stmt,
-	                       NULL) != SQLITE_OK)
-		return hs_store_error(db, "read meta");
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		version = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	long long user_version = query_int(db, "PRAGMA user_version", -1);
+	long long version =
+	    query_int(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1);
+	if (user_version != version)
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s: offset 60: user_version %lld but meta.schema_version "
+		                       "%lld: the database was altered",
+		                       path, user_version, version);
+	*kind = DB_STALE;
 	if (version != HS_STORE_SCHEMA_VERSION)
 		return hs_error_create(HS_ERROR_FORMAT,
 		                       "%s: schema version %lld, this heapsnap reads %d (run "
 		                       "'heapsnap load' again)",
 		                       path, version, HS_STORE_SCHEMA_VERSION);
+	*kind = DB_CURRENT;
 	return NULL;
 }
 
-struct hs_error *hs_store_open_db(const char *path, bool read_only, sqlite3 **ret)
+/* A database another user can write is one they could have tampered with: only this user's. */
+static struct hs_error *check_owner(const char *path)
 {
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return hs_error_errno(errno, path, "stat");
+	if (st.st_uid != geteuid())
+		return hs_error_create(
+		    HS_ERROR_IO,
+		    "%s: owned by uid %u, not by you (uid %u): refusing a database "
+		    "another user could have written (copy it, or load the "
+		    "snapshot again)",
+		    path, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & S_IWOTH)
+		return hs_error_create(
+		    HS_ERROR_IO,
+		    "%s: writable by every user: refusing it (chmod o-w, or load "
+		    "the snapshot again)",
+		    path);
+	return NULL;
+}
+
+/* The authorizer of every connection heapsnap reads.  SQL, the user's or a tampered schema's,
+ * may not create files (ATTACH; VACUUM INTO attaches its target) nor call fts3_tokenizer, whose
+ * two-argument form calls through a pointer the SQL chooses and whose one-argument form reveals
+ * a code address. */
+static int authorize(void *arg, int action, const char *a1, const char *a2, const char *schema,
+                     const char *trigger)
+{
+	(void)arg, (void)a1, (void)schema, (void)trigger;
+	if (action == SQLITE_ATTACH)
+		return SQLITE_DENY;
+	if (action == SQLITE_FUNCTION && a2 && sqlite3_stricmp(a2, "fts3_tokenizer") == 0)
+		return SQLITE_DENY;
+	return SQLITE_OK;
+}
+
+struct hs_error *hs_store_attach(sqlite3 *db, const char *path, const char *schema)
+{
+	char *sql = sqlite3_mprintf("ATTACH %Q AS %s", path, schema);
+	if (!sql)
+		return &hs_error_nomem;
+	sqlite3_set_authorizer(db, NULL, NULL);
+	struct hs_error *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		err = hs_error_create(HS_ERROR_FORMAT, "%s: attach: %s", path, sqlite3_errmsg(db));
+	sqlite3_set_authorizer(db, authorize, NULL);
+	sqlite3_free(sql);
+	return err;
+}
+
+/* hs_store_open_db, also saying what kind of database path holds when it fails. */
+static struct hs_error *open_db(const char *path, bool read_only, sqlite3 **ret, enum db_kind *kind)
+{
+	*kind = DB_FOREIGN;
 	if (access(path, R_OK) != 0)
 		return hs_error_errno(errno, path, "open");
+	struct hs_error *err = check_owner(path);
+	if (err)
+		return err;
 	if (!is_sqlite_file(path))
 		return hs_error_create(HS_ERROR_FORMAT, "%s: offset 0: not a SQLite database",
 		                       path);
 	sqlite3 *db;
 	int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-		struct hs_error *err = hs_store_error(db, "open");
+		err = hs_store_error(db, "open");
 		sqlite3_close(db);
 		return err;
 	}
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	struct hs_error *err = check_ours(db, path);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	sqlite3_set_authorizer(db, authorize, NULL);
+	err = check_ours(db, path, kind);
 	if (!err && hs_sqlfuncs_register(db) != SQLITE_OK)
 		err = hs_store_error(db, "register SQL functions");
 	if (err) {
@@ -91,6 +168,12 @@ struct hs_error *hs_store_open_db(const char *path, bool read_only, sqlite3 **re
 	}
 	*ret = db;
 	return NULL;
+}
+
+struct hs_error *hs_store_open_db(const char *path, bool read_only, sqlite3 **ret)
+{
+	enum db_kind kind;
+	return open_db(path, read_only, ret, &kind);
 }
 
 /* Progress on stderr: only on a terminal, only once the load has taken a second. */
@@ -145,53 +228,63 @@ struct hs_error *hs_store_load(const char *snap_path, const char *db_path)
 	return err;
 }
 
-/* What lies at a database path: nothing, a file that is not ours, ours with another schema
- * version, or ours and current. */
-enum db_kind { DB_MISSING, DB_FOREIGN, DB_STALE, DB_CURRENT };
-
-static enum db_kind classify(const char *path)
+/* Whether db was built from the snapshot file at snap_path (meta.snapshot_identity). */
+static bool built_from(sqlite3 *db, const char *snap_path)
 {
-	if (access(path, F_OK) != 0)
-		return DB_MISSING;
-	sqlite3 *db;
-	struct hs_error *err = hs_store_open_db(path, true, &db);
-	if (!err) {
-		sqlite3_close(db);
-		return DB_CURRENT;
+	char id[HS_STORE_IDENTITY_LEN];
+	struct hs_error *err = hs_store_identity(snap_path, true, id);
+	if (err) {
+		hs_error_destroy(err);
+		return false;
 	}
-	enum db_kind kind = err->code == HS_ERROR_FORMAT && strstr(err->message, "schema version")
-	                        ? DB_STALE
-	                        : DB_FOREIGN;
-	hs_error_destroy(err);
-	return kind;
+	sqlite3_stmt *stmt;
+	bool same = false;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'snapshot_identity'", -1,
+	                       &stmt, NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+		same = strcmp((const char *)sqlite3_column_text(stmt, 0), id) == 0;
+	sqlite3_finalize(stmt);
+	return same;
 }
 
 struct hs_error *hs_store_open(const char *path, sqlite3 **ret)
 {
 	if (is_sqlite_file(path))
 		return hs_store_open_db(path, true, ret);
-	struct stat snap_st, db_st;
-	if (stat(path, &snap_st) != 0)
+	if (access(path, R_OK) != 0)
 		return hs_error_errno(errno, path, "open");
 	char *db_path = hs_store_db_path(path);
 	if (!db_path)
 		return &hs_error_nomem;
+	/* The database next to the snapshot is reused only when it was built from this very file;
+	 * a stale one (older schema, or another snapshot's) is rebuilt; a foreign one (not ours,
+	 * or another user's) is never replaced. */
+	enum db_kind kind = DB_MISSING;
+	sqlite3 *db = NULL;
 	struct hs_error *err = NULL;
-	enum db_kind kind = classify(db_path);
-	bool newer = kind == DB_CURRENT && stat(db_path, &db_st) == 0 &&
-	             (db_st.st_mtim.tv_sec > snap_st.st_mtim.tv_sec ||
-	              (db_st.st_mtim.tv_sec == snap_st.st_mtim.tv_sec &&
-	               db_st.st_mtim.tv_nsec >= snap_st.st_mtim.tv_nsec));
-	if (kind == DB_FOREIGN)
-		err =
-		    hs_error_create(HS_ERROR_FORMAT,
-		                    "%s: not a heapsnap database; refusing to replace it with the "
-		                    "database of %s (use 'heapsnap load %s -o DB')",
-		                    db_path, path, path);
-	else if (!newer)
+	if (access(db_path, F_OK) == 0)
+		err = open_db(db_path, true, &db, &kind);
+	if (err && kind == DB_FOREIGN) {
+		struct hs_error *why = err;
+		err = hs_error_create(why->code,
+		                      "%s; refusing to replace it with the database of %s "
+		                      "(use 'heapsnap load %s -o DB')",
+		                      why->message, path, path);
+		hs_error_destroy(why);
+	} else {
+		hs_error_destroy(err);
+		err = NULL;
+		if (db && built_from(db, path)) {
+			*ret = db;
+			free(db_path);
+			return NULL;
+		}
+		sqlite3_close(db);
 		err = hs_store_load(path, db_path);
-	if (!err)
-		err = hs_store_open_db(db_path, true, ret);
+		if (!err)
+			err = hs_store_open_db(db_path, true, ret);
+	}
 	free(db_path);
 	return err;
 }

@@ -17,7 +17,7 @@ static struct hs_error *cstr(const struct hs_snapshot *snap, const struct hs_str
                              const char *what, char **ret)
 {
 	if (memchr(s->s, '\0', s->len))
-		return hs_error_create(HS_ERROR_USAGE, "%s: a %s holds a NUL byte", snap->path,
+		return hs_error_create(HS_ERROR_FORMAT, "%s: a %s holds a NUL byte", snap->path,
 		                       what);
 	char *c = strndup(s->s ? s->s : "", s->len);
 	if (!c)

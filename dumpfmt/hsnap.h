@@ -214,6 +214,11 @@ struct hs_root {
 	uint32_t kind, name; /* string ids */
 };
 
+/* The reader refuses a file whose object sizes add up to more than this (64 PiB), so that no
+ * sum over objects (summary, retained sizes, SQL's sum(), even times 100 for a percentage) can
+ * overflow 64 signed bits. */
+#define HS_MAX_TOTAL_SIZE (UINT64_C(1) << 56)
+
 struct hs_snapshot {
 	char *path;
 	struct hs_header header;
@@ -230,6 +235,7 @@ struct hs_snapshot {
 	uint64_t *addr;
 	uint32_t *type;
 	uint64_t *size;
+	uint64_t total_size; /* sum of size[] over the objects read, at most HS_MAX_TOTAL_SIZE */
 	uint64_t *refcnt;
 	uint8_t *flags;      /* HS_OBJ_* */
 	uint8_t *generation; /* 0, 1, 2, HS_GEN_PERMANENT, HS_GEN_NONE */

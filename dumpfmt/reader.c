@@ -424,6 +424,17 @@ static bool decode_strings(struct cursor *c, struct hs_snapshot *snap)
 	return at_end(c, "STRINGS");
 }
 
+/* Names that the analyses and the writer use as C strings (type names and modules, root kinds
+ * and names) must hold no NUL byte. */
+static bool c_string(struct cursor *c, const struct hs_snapshot *snap, uint64_t id,
+                     const char *what)
+{
+	const struct hs_string *s = &snap->strings[id];
+	if (s->len && memchr(s->s, '\0', s->len))
+		return bad(c, "%s (string %llu) holds a NUL byte", what, (unsigned long long)id);
+	return true;
+}
+
 static bool decode_types(struct cursor *c, struct hs_snapshot *snap, uint64_t nobjects)
 {
 	uint64_t first, n, name, module, dsize, tobj, flags;
@@ -434,12 +445,15 @@ static bool decode_types(struct cursor *c, struct hs_snapshot *snap, uint64_t no
 		             "type name string id") ||
 		    !get_max(c, &module, snap->nstrings ? snap->nstrings - 1 : 0,
 		             "type module string id") ||
-		    !get_varint(c, &dsize, "type default size") ||
+		    !get_max(c, &dsize, HS_MAX_TOTAL_SIZE, "type default size") ||
 		    !get_max(c, &tobj, nobjects, "type object index+1") ||
 		    !get_max(c, &flags, UINT32_MAX, "type flags"))
 			return false;
 		if (!snap->nstrings)
 			return bad(c, "type refers to a string but there are none");
+		if (!c_string(c, snap, name, "type name") ||
+		    !c_string(c, snap, module, "type module"))
+			return false;
 		snap->types[first + i] = (struct hs_type){(uint32_t)name, (uint32_t)module, dsize,
 		                                          tobj, (uint32_t)flags};
 	}
@@ -497,6 +511,12 @@ static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
 		snap->addr[k] = addr;
 		snap->type[k] = type;
 		snap->size[k] = typeword & 1 ? size : snap->types[type].default_size;
+		if (snap->size[k] > HS_MAX_TOTAL_SIZE - snap->total_size)
+			return bad(c,
+			           "object %llu: size %llu makes the heap larger than 2^56 bytes "
+			           "(the sizes are wrong)",
+			           (unsigned long long)i, (unsigned long long)snap->size[k]);
+		snap->total_size += snap->size[k];
 		snap->refcnt[k] = refcnt;
 		snap->flags[k] = fb & HS_OBJ_FLAG_MASK;
 		snap->generation[k] = gen == HS_GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen;
@@ -642,6 +662,8 @@ static bool decode_roots(struct cursor *c, struct hs_snapshot *snap, bool salvag
 			return false;
 		if (!snap->nstrings)
 			return bad(c, "root names a string but there are none");
+		if (!c_string(c, snap, kind, "root kind") || !c_string(c, snap, name, "root name"))
+			return false;
 		if (obj >= snap->nobjects) {
 			if (!salvage)
 				return bad(c, "root %llu names missing object %llu",
@@ -802,7 +824,7 @@ static struct hs_error *open_snapshot(const char *path, bool allow_salvage, bool
 		err = &hs_error_nomem;
 		goto out;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not block */
 	if (fd < 0) {
 		err = hs_error_errno(errno, path, "open");
 		goto out;

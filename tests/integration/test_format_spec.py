@@ -637,7 +637,9 @@ def random_file(rng):
     strs[0], strs[1] = b"str", b""
     n_obj = rng.randint(1, 1500)
     n_types = rng.randint(1, 12)
-    types = [(0 if k == 0 else rng.randrange(n_str), rng.randrange(n_str), rng.randint(0, 300),
+    # FORMAT.md §4.3/§4.9: type names and modules, root kinds and names hold no NUL byte.
+    c_strs = [i for i, b in enumerate(strs) if b"\0" not in b]
+    types = [(0 if k == 0 else rng.choice(c_strs), rng.choice(c_strs), rng.randint(0, 300),
               rng.choice([0, 0, rng.randint(1, n_obj)]), rng.randint(0, 7)) for k in range(n_types)]
     addrs, a = [], rng.randint(0, 1 << 40)
     for _ in range(n_obj):
@@ -732,7 +734,7 @@ def random_file(rng):
             p += uv(0 if callback is None else callback + 1)
             prev = ref
         others.append((WEAK, p))
-        roots = [(rng.randrange(n_obj), rng.randrange(n_str), rng.randrange(n_str))
+        roots = [(rng.randrange(n_obj), rng.choice(c_strs), rng.choice(c_strs))
                  for _ in range(rng.randint(0, 5))]
         others.append((ROOTS, uv(len(roots)) + b"".join(uv(x) for r in roots for x in r)))
 
