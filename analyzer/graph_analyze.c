@@ -90,7 +90,7 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 	uint64_t n = snap->nobjects;
 	if (n >= HS_NONE || snap->nedges >= UINT32_MAX)
 		return hs_error_create(
-		    HS_ERROR_USAGE,
+		    HS_ERROR_FORMAT,
 		    "%s: %llu objects and %llu edges: the analysis handles fewer "
 		    "than 2^32 - 1 of each",
 		    snap->path, (unsigned long long)n, (unsigned long long)snap->nedges);

@@ -231,7 +231,7 @@ static uint32_t write_page(struct hs_btree_file *f, const uint8_t *page)
 static uint32_t append_page(struct hs_btree_file *f, const uint8_t *page)
 {
 	if (f->next_page == UINT32_MAX - 1) {
-		f->err = hs_error_create(HS_ERROR_USAGE, "%s: over 2^32 pages", f->path);
+		f->err = hs_error_create(HS_ERROR_FORMAT, "%s: over 2^32 pages", f->path);
 		return 0;
 	}
 	memcpy(f->buf + f->buf_len, page, U);
@@ -333,7 +333,7 @@ static struct hs_btree_level *level(struct hs_btree *t, int l)
 	if (l >= HS_BTREE_MAX_LEVELS) {
 		if (!t->f->err)
 			t->f->err =
-			    hs_error_create(HS_ERROR_USAGE, "%s: b-tree too deep", t->f->path);
+			    hs_error_create(HS_ERROR_FORMAT, "%s: b-tree too deep", t->f->path);
 		return NULL;
 	}
 	struct hs_btree_level *lv = calloc(1, sizeof(*lv));
@@ -467,7 +467,7 @@ void hs_btree_add_row(struct hs_btree *t, int64_t rowid, const struct hs_record 
 	if (t->f->err)
 		return;
 	if (t->rows && rowid <= t->last_rowid) {
-		t->f->err = hs_error_create(HS_ERROR_USAGE, "%s: rowid %lld out of order",
+		t->f->err = hs_error_create(HS_ERROR_FORMAT, "%s: rowid %lld out of order",
 		                            t->f->path, (long long)rowid);
 		return;
 	}
@@ -602,7 +602,7 @@ struct hs_error *hs_btree_file_finish(struct hs_btree_file *f)
 		n += (size_t)varint_put(cell + n, i + 1);
 		/* Page 1 starts with the 100-byte file header: its cells have 100 bytes less. */
 		if (!len || n + len > U || !fits(&page1, true, n + len + 100)) {
-			f->err = hs_error_create(HS_ERROR_USAGE,
+			f->err = hs_error_create(HS_ERROR_FORMAT,
 			                         "%s: the schema does not fit page 1", f->path);
 			break;
 		}

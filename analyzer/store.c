@@ -577,7 +577,7 @@ static struct hs_error *build_streamed(struct builder *b)
 	sqlite3_finalize(st.edges);
 	sqlite3_finalize(st.edge);
 	if (!err && !b->snap)
-		err = hs_error_create(HS_ERROR_USAGE, "%s: no objects: load it without --stream",
+		err = hs_error_create(HS_ERROR_FORMAT, "%s: no objects: load it without --stream",
 		                      b->path_snap);
 	/* SQLite sorts the referrers by destination in bounded memory (temporary files). */
 	if (!err) {

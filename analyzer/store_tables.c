@@ -160,7 +160,7 @@ static void write_referrers(struct hs_btree_file *f, const struct hs_snapshot *s
 struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_snapshot *snap)
 {
 	if (snap->nedges > UINT32_MAX || snap->nobjects >= UINT32_MAX)
-		return hs_error_create(HS_ERROR_USAGE,
+		return hs_error_create(HS_ERROR_FORMAT,
 		                       "%s: %llu edges: the store needs ids below 2^32", f->path,
 		                       (unsigned long long)snap->nedges);
 	struct hs_record r = {0};

@@ -31,7 +31,8 @@ enum hs_error_code {
 	HS_ERROR_IO,        /* open/read/write/rename failed; errno is in the message */
 	HS_ERROR_FORMAT,    /* bad data in a file: message names the file and byte offset */
 	HS_ERROR_MEMORY,    /* a read of target memory failed or gave bad data: names the address */
-	HS_ERROR_USAGE,     /* the caller asked for something impossible (bad argument) */
+	HS_ERROR_USAGE,     /* a command-line argument is malformed (the CLI exits 2); data a
+	                     * library is given, even by its caller, is HS_ERROR_FORMAT (exit 1) */
 	HS_ERROR_OTHER,
 };
 

@@ -144,7 +144,7 @@ static struct hs_error *fail(struct hs_writer *w, struct hs_error *err)
 
 static struct hs_error *failed_before(struct hs_writer *w)
 {
-	return hs_error_create(HS_ERROR_USAGE, "%s: an earlier write failed", w->path);
+	return hs_error_create(HS_ERROR_FORMAT, "%s: an earlier write failed", w->path);
 }
 
 static struct hs_error *out_flush(struct hs_writer *w)
@@ -450,7 +450,7 @@ static struct hs_error *intern_grow(struct hs_writer *w)
 
 static struct hs_error *in_segment(struct hs_writer *w, const char *what)
 {
-	return fail(w, hs_error_create(HS_ERROR_USAGE,
+	return fail(w, hs_error_create(HS_ERROR_FORMAT,
 	                               "%s in a segment: only its objects are its own", what));
 }
 
@@ -462,7 +462,7 @@ struct hs_error *hs_writer_string(struct hs_writer *w, const char *s, size_t len
 		return in_segment(w, "a string");
 	if (len > UINT32_MAX)
 		return fail(
-		    w, hs_error_create(HS_ERROR_USAGE, "string of %zu bytes is too long", len));
+		    w, hs_error_create(HS_ERROR_FORMAT, "string of %zu bytes is too long", len));
 	if ((w->nstrings + 1) * 2 > w->nslots && intern_grow(w))
 		return fail(w, &hs_error_nomem);
 	uint64_t h = hash_bytes(s, len);
@@ -474,7 +474,7 @@ struct hs_error *hs_writer_string(struct hs_writer *w, const char *s, size_t len
 		}
 	}
 	if (w->nstrings == UINT32_MAX - 1)
-		return fail(w, hs_error_create(HS_ERROR_USAGE, "too many strings"));
+		return fail(w, hs_error_create(HS_ERROR_FORMAT, "too many strings"));
 	if (w->nstrings == w->string_pos_cap) {
 		size_t cap = w->string_pos_cap ? 2 * w->string_pos_cap : 256;
 		uint64_t *pos = realloc(w->string_pos, cap * sizeof(*pos));
@@ -549,20 +549,20 @@ static struct hs_error *object_error(struct hs_writer *w, uint64_t addr, uint32_
 	if (w->failed)
 		return failed_before(w);
 	if (w->objects_closed)
-		return fail(w, hs_error_create(HS_ERROR_USAGE,
+		return fail(w, hs_error_create(HS_ERROR_FORMAT,
 		                               "object 0x%llx written after weak links or roots",
 		                               (unsigned long long)addr));
 	if (w->nobjects && addr <= w->last_addr)
 		return fail(w, hs_error_create(
-		                   HS_ERROR_USAGE, "object 0x%llx is not above the previous 0x%llx",
+		                   HS_ERROR_FORMAT, "object 0x%llx is not above the previous 0x%llx",
 		                   (unsigned long long)addr, (unsigned long long)w->last_addr));
 	if (type_id >= w->ntypes)
-		return fail(w, hs_error_create(HS_ERROR_USAGE, "object 0x%llx: no type %u",
+		return fail(w, hs_error_create(HS_ERROR_FORMAT, "object 0x%llx: no type %u",
 		                               (unsigned long long)addr, type_id));
 	if (generation > HS_GEN_PERMANENT && generation != HS_GEN_NONE)
-		return fail(w, hs_error_create(HS_ERROR_USAGE, "object 0x%llx: generation %u",
+		return fail(w, hs_error_create(HS_ERROR_FORMAT, "object 0x%llx: generation %u",
 		                               (unsigned long long)addr, generation));
-	return fail(w, hs_error_create(HS_ERROR_USAGE, "more than 2^32 objects"));
+	return fail(w, hs_error_create(HS_ERROR_FORMAT, "more than 2^32 objects"));
 }
 
 /* Ends the previous object and makes room for the next one's record: the part of
@@ -665,9 +665,9 @@ static struct hs_error *bad_edge(struct hs_writer *w, uint64_t dst, int kind, in
                                  uint64_t label_value)
 {
 	if (!w->in_object)
-		return fail(w, hs_error_create(HS_ERROR_USAGE, "edge to %llu outside an object",
+		return fail(w, hs_error_create(HS_ERROR_FORMAT, "edge to %llu outside an object",
 		                               (unsigned long long)dst));
-	return fail(w, hs_error_create(HS_ERROR_USAGE,
+	return fail(w, hs_error_create(HS_ERROR_FORMAT,
 	                               "object 0x%llx: bad edge (dst %llu, kind %d, label %d/%llu)",
 	                               (unsigned long long)w->last_addr, (unsigned long long)dst,
 	                               kind, form, (unsigned long long)label_value));
@@ -739,7 +739,7 @@ struct hs_error *hs_writer_value(struct hs_writer *w, const char *s, size_t len)
 		return failed_before(w);
 	if (!w->in_object || w->have_value)
 		return fail(
-		    w, hs_error_create(HS_ERROR_USAGE, "value outside an object or given twice"));
+		    w, hs_error_create(HS_ERROR_FORMAT, "value outside an object or given twice"));
 	uint64_t idx = w->nobjects - 1;
 	struct hs_error *err = buf_varint(&w->values, idx - w->value_prev);
 	if (!err)
@@ -796,7 +796,7 @@ struct hs_error *hs_writer_weak(struct hs_writer *w, uint64_t ref, uint64_t refe
 	struct hs_error *err = close_objects(w);
 	if (!err &&
 	    (ref >= w->nobjects || referent_plus1 > w->nobjects || callback_plus1 > w->nobjects))
-		err = hs_error_create(HS_ERROR_USAGE, "weak link %llu -> %llu: no such object",
+		err = hs_error_create(HS_ERROR_FORMAT, "weak link %llu -> %llu: no such object",
 		                      (unsigned long long)ref, (unsigned long long)referent_plus1);
 	if (!err)
 		err = buf_varint(&w->weak, hs_zigzag((int64_t)(ref - w->weak_prev)));
@@ -824,7 +824,7 @@ struct hs_error *hs_writer_root(struct hs_writer *w, uint64_t obj, const char *k
 	uint32_t kind_id, name_id;
 	struct hs_error *err = close_objects(w);
 	if (!err && obj >= w->nobjects)
-		err = hs_error_create(HS_ERROR_USAGE, "root %llu: no such object",
+		err = hs_error_create(HS_ERROR_FORMAT, "root %llu: no such object",
 		                      (unsigned long long)obj);
 	if (!err)
 		err = hs_writer_string(w, kind, strlen(kind), &kind_id);
@@ -924,9 +924,9 @@ struct hs_error *hs_writer_append(struct hs_writer *w, struct hs_writer *s)
 		err = w->failed ? failed_before(w) : failed_before(s);
 	else if (w->segment || !s->segment || w->objects_closed)
 		err =
-		    fail(w, hs_error_create(HS_ERROR_USAGE, "append: not a segment after objects"));
+		    fail(w, hs_error_create(HS_ERROR_FORMAT, "append: not a segment after objects"));
 	else if (s->segment_first != w->nobjects)
-		err = fail(w, hs_error_create(HS_ERROR_USAGE,
+		err = fail(w, hs_error_create(HS_ERROR_FORMAT,
 		                              "append: the segment starts at object %llu, not %llu",
 		                              (unsigned long long)s->segment_first,
 		                              (unsigned long long)w->nobjects));
@@ -935,7 +935,7 @@ struct hs_error *hs_writer_append(struct hs_writer *w, struct hs_writer *s)
 	if (!err && s->nobjects > s->segment_first && w->nobjects &&
 	    s->segment_first_addr <= w->last_addr)
 		err = hs_error_create(
-		    HS_ERROR_USAGE, "append: object 0x%llx is not above the previous 0x%llx",
+		    HS_ERROR_FORMAT, "append: object 0x%llx is not above the previous 0x%llx",
 		    (unsigned long long)s->segment_first_addr, (unsigned long long)w->last_addr);
 	if (!err)
 		err = flush_chunk(w);

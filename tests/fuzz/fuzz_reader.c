@@ -35,7 +35,7 @@ static void check_copy(const struct hs_snapshot *snap)
 	snprintf(path, sizeof(path), "%s/copy.hsnap", fuzz_tmpdir());
 	struct hs_error *err = hs_snapshot_copy(snap, path, true, NULL);
 	if (err) {
-		if (err->code != HS_ERROR_USAGE || !strstr(err->message, "NUL byte"))
+		if (err->code != HS_ERROR_FORMAT || !strstr(err->message, "NUL byte"))
 			fuzz_fail("copy failed: %s", err->message);
 		hs_error_destroy(err);
 		return;
