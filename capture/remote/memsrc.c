@@ -249,15 +249,30 @@ static struct hs_error *add_file_fallback(struct hs_memsrc *m)
  * Live pid
  */
 
+/* A thread left running because it sleeps in a system call that any stop ends with EINTR (the
+ * kernel restarts the others unseen): where it sleeps and how often it has been switched out,
+ * read again after the copy to prove that it did not run meanwhile. */
+struct spared {
+	pid_t tid;
+	char where[256]; /* /proc/TID/syscall: number, arguments, stack and instruction pointer */
+	long switches;   /* voluntary + involuntary context switches */
+};
+
 struct tracee {
-	pid_t *tids;
+	pid_t *tids; /* seized and stopped */
 	size_t n, cap;
+	struct spared *spared;
+	size_t nspared, spared_cap;
+	bool spare; /* whether to spare threads in EINTR calls (false on the retry) */
 };
 
 static bool tracee_has(const struct tracee *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->tids[i] == tid)
+			return true;
+	for (size_t i = 0; i < t->nspared; i++)
+		if (t->spared[i].tid == tid)
 			return true;
 	return false;
 }
@@ -267,8 +282,8 @@ static void detach_all(struct tracee *t)
 	for (size_t i = 0; i < t->n; i++)
 		ptrace(PTRACE_DETACH, t->tids[i], NULL, NULL);
 	free(t->tids);
-	t->tids = NULL;
-	t->n = t->cap = 0;
+	free(t->spared);
+	*t = (struct tracee){.spare = t->spare};
 }
 
 /* Interrupts a seized thread and waits for its stop; false when it exited instead.  A signal
@@ -381,8 +396,84 @@ static struct hs_error *attach_error(int pid, pid_t tid, int er)
 	                       (int)tid, strerror(er), why);
 }
 
+/* Where tid sleeps, as /proc/TID/syscall says, and its context switches; false when it cannot
+ * be read or tid is not asleep in a system call. */
+static bool sleep_state(pid_t tid, char where[256], long *switches)
+{
+	char path[64];
+	long vol = status_field(tid, "voluntary_ctxt_switches:");
+	long invol = status_field(tid, "nonvoluntary_ctxt_switches:");
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	bool ok =
+	    fgets(where, 256, f) && where[0] >= '0' && where[0] <= '9' && vol >= 0 && invol >= 0;
+	fclose(f);
+	*switches = vol + invol;
+	return ok;
+}
+
+/* Whether tid sleeps in a system call that a stop would end with EINTR rather than restart
+ * (signal(7): epoll_wait and epoll_pwait, semop and semtimedop, sigtimedwait, io_getevents), and
+ * if so where (into sp). */
+static bool in_eintr_call(pid_t tid, struct spared *sp)
+{
+#if defined(__x86_64__)
+	static const long calls[] = {232 /* epoll_wait */,   281 /* epoll_pwait */,
+	                             441 /* epoll_pwait2 */, 65 /* semop */,
+	                             220 /* semtimedop */,   128 /* rt_sigtimedwait */,
+	                             208 /* io_getevents */, 333 /* io_pgetevents */};
+	if (!sleep_state(tid, sp->where, &sp->switches))
+		return false;
+	long nr = strtol(sp->where, NULL, 10);
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (nr == calls[i]) {
+			sp->tid = tid;
+			return true;
+		}
+#else
+	(void)tid;
+	(void)sp;
+#endif
+	return false;
+}
+
+/* Whether every spared thread still sleeps where it slept, never switched in since. */
+static bool spared_slept(const struct tracee *t)
+{
+	for (size_t i = 0; i < t->nspared; i++) {
+		char where[256];
+		long switches;
+		if (!sleep_state(t->spared[i].tid, where, &switches) ||
+		    strcmp(where, t->spared[i].where) || switches != t->spared[i].switches)
+			return false;
+	}
+	return true;
+}
+
+/* Adds tid to the spared threads when t->spare and it sleeps in an EINTR call. */
+static struct hs_error *spare_one(struct tracee *t, pid_t tid, bool *ret)
+{
+	struct spared sp;
+	*ret = t->spare && in_eintr_call(tid, &sp);
+	if (!*ret)
+		return NULL;
+	if (t->nspared == t->spared_cap) {
+		size_t nc = t->spared_cap ? t->spared_cap * 2 : 8;
+		struct spared *p = realloc(t->spared, nc * sizeof(*p));
+		if (!p)
+			return &hs_error_nomem;
+		t->spared = p;
+		t->spared_cap = nc;
+	}
+	t->spared[t->nspared++] = sp;
+	return NULL;
+}
+
 /* Seizes and interrupts every thread of pid, rescanning /proc/PID/task until no new thread
- * appears (a running thread may start another before it stops). */
+ * appears (a running thread may start another before it stops); a thread asleep in a call that
+ * the stop would end with EINTR is spared instead when t->spare. */
 static struct hs_error *stop_all(int pid, struct tracee *t)
 {
 	char dir[64];
@@ -403,6 +494,16 @@ static struct hs_error *stop_all(int pid, struct tracee *t)
 			pid_t tid = (pid_t)atoi(e->d_name);
 			if (tracee_has(t, tid))
 				continue;
+			bool spared;
+			struct hs_error *err = spare_one(t, tid, &spared);
+			if (err || spared) {
+				if (err) {
+					closedir(d);
+					return err;
+				}
+				added = true;
+				continue;
+			}
 			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
 				if (errno == ESRCH)
 					continue; /* the thread just exited */
@@ -433,7 +534,7 @@ static struct hs_error *stop_all(int pid, struct tracee *t)
 			}
 		}
 		closedir(d);
-		if (!t->n)
+		if (!t->n && !t->nspared)
 			return hs_error_create(HS_ERROR_IO, "process %d exited during capture",
 			                       pid);
 		if (!added)
@@ -533,7 +634,9 @@ static struct hs_error *copy_pid_memory(struct hs_memsrc *m, int pid, uint64_t *
 	return err;
 }
 
-struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid)
+/* hs_memsrc_init_pid; spare: leave the threads that sleep in an EINTR call running (then, if
+ * one of them ran during the copy, the copy is discarded and made again with spare false). */
+static struct hs_error *init_pid(struct hs_memsrc *m, int pid, bool spare)
 {
 	memset(m, 0, sizeof(*m));
 	m->pid = pid;
@@ -546,7 +649,7 @@ struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid)
 	struct hs_error *err = check_process(pid);
 	if (err)
 		return err;
-	struct tracee t = {0};
+	struct tracee t = {.spare = spare};
 	double t0 = now_seconds();
 	err = stop_all(pid, &t);
 	if (err) {
@@ -595,15 +698,28 @@ struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid)
 	fclose(f);
 	if (!err)
 		err = copy_pid_memory(m, pid, starts, ends, n);
+	bool raced = !err && !spared_slept(&t);
 	detach_all(&t);
 	m->pause_seconds = now_seconds() - t0;
 	free(starts);
 	free(ends);
+	if (raced) { /* a spared thread ran: copy again with every thread stopped */
+		double first = m->pause_seconds;
+		hs_memsrc_deinit(m);
+		err = init_pid(m, pid, false);
+		m->pause_seconds += first;
+		return err;
+	}
 	if (!err) {
 		sort_segs(m->segs, m->nsegs);
 		err = add_file_fallback(m);
 	}
 	return err;
+}
+
+struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid)
+{
+	return init_pid(m, pid, true);
 }
 
 /* ---------------------------------------------------------------------------------------------
