@@ -58,7 +58,10 @@ int hs_cmd_capture(int argc, char **argv)
 	    "Snapshots the heap of a running CPython 3.8-3.13 process (stopped only while its\n"
 	    "memory is copied) or of a core file, from outside, using libpython's DWARF.\n"
 	    "FILE defaults to heapsnap-PID.hsnap or CORE.hsnap.  --no-values writes no value\n"
-	    "previews: no str or bytes contents (secrets) in the file.\n";
+	    "previews: no str or bytes contents (secrets) in the file.\n"
+	    "Exit 1, naming the pid or core and the cause, when there is nothing to capture\n"
+	    "(a zombie, a kernel thread, no Python in it, another tracer attached); exit 2 for a\n"
+	    "PID that is not a decimal number from 1 to 2147483647.\n";
 	static const struct option opts[] = {{"pid", required_argument, NULL, 'p'},
 	                                     {"core", required_argument, NULL, 'c'},
 	                                     {"exe", required_argument, NULL, 'e'},

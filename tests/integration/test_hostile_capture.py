@@ -160,11 +160,38 @@ def pid_cases(heapsnap, out):
                r"process 2 \(kthreadd\) is a kernel thread")
     else:
         print("skip kernel thread: no kthreadd at pid 2 here")
+    traced_by_another(heapsnap, out)
     sleeper = subprocess.Popen(["sleep", "60"])
     try:
         expect("not python (pid)", capture(heapsnap, ["--pid", str(sleeper.pid), "-o", out]), 1,
                rf"process {sleeper.pid}: no libpython .*not a Python process")
     finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def traced_by_another(heapsnap, out):
+    """A process gdb is attached to: the message names gdb's pid, not ptrace_scope."""
+    if not shutil.which("gdb"):
+        print("skip traced by another: no gdb")
+        return
+    sleeper = subprocess.Popen(["sleep", "60"])
+    gdb = subprocess.Popen(["gdb", "-q", "-nx", "-batch", "-p", str(sleeper.pid),
+                            "-ex", "shell sleep 60"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        tracer = "0"
+        for _ in range(1000):
+            with open(f"/proc/{sleeper.pid}/status") as f:
+                tracer = re.search(r"TracerPid:\s*(\d+)", f.read()).group(1)
+            if tracer != "0":
+                break
+            time.sleep(0.02)
+        expect("traced by another", capture(heapsnap, ["--pid", str(sleeper.pid), "-o", out]),
+               1, rf"process {sleeper.pid}: .*already traced by process {tracer}\b")
+    finally:
+        gdb.kill()
+        gdb.wait()
         sleeper.kill()
         sleeper.wait()
 
