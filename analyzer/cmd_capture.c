@@ -4,7 +4,9 @@
  * summary line (objects, edges, pause, seconds) on stderr.  SIGINT, SIGTERM and SIGHUP remove the
  * temporary file before ending the process (whose exit detaches the target).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,21 @@ static void progress(void *ctx, const char *phase, uint64_t done)
 	fflush(stderr);
 }
 
+/* A pid as the kernel has them: decimal digits only, 1 to INT_MAX (never wrapped: 4294999707 is
+ * no alias for 32411). */
+static bool parse_pid(const char *s, int *ret)
+{
+	if (*s < '0' || *s > '9')
+		return false;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || v <= 0 || v > INT_MAX)
+		return false;
+	*ret = (int)v;
+	return true;
+}
+
 int hs_cmd_capture(int argc, char **argv)
 {
 	static const char help[] =
@@ -41,7 +58,10 @@ int hs_cmd_capture(int argc, char **argv)
 	    "Snapshots the heap of a running CPython 3.8-3.13 process (stopped only while its\n"
 	    "memory is copied) or of a core file, from outside, using libpython's DWARF.\n"
 	    "FILE defaults to heapsnap-PID.hsnap or CORE.hsnap.  --no-values writes no value\n"
-	    "previews: no str or bytes contents (secrets) in the file.\n";
+	    "previews: no str or bytes contents (secrets) in the file.\n"
+	    "Exit 1, naming the pid or core and the cause, when there is nothing to capture\n"
+	    "(a zombie, a kernel thread, no Python in it, another tracer attached); exit 2 for a\n"
+	    "PID that is not a decimal number from 1 to 2147483647.\n";
 	static const struct option opts[] = {{"pid", required_argument, NULL, 'p'},
 	                                     {"core", required_argument, NULL, 'c'},
 	                                     {"exe", required_argument, NULL, 'e'},
@@ -53,12 +73,12 @@ int hs_cmd_capture(int argc, char **argv)
 	int pid = 0, c;
 	bool no_values = false;
 	while ((c = getopt_long(argc, argv, "p:c:e:o:h", opts, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case 'p':
-			pid = (int)strtol(optarg, &end, 10);
-			if (*end || pid <= 0)
-				return hs_cli_usage_error("capture", "bad pid '%s'", optarg);
+			if (!parse_pid(optarg, &pid))
+				return hs_cli_usage_error("capture",
+				                          "bad pid '%s': not a number from 1 to %d",
+				                          optarg, INT_MAX);
 			break;
 		case 'c':
 			core = optarg;

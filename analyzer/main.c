@@ -29,10 +29,10 @@ int hs_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "heapsnap %s: ", cmd);
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n(see 'heapsnap %s --help')\n", cmd);
+	struct hs_error *err = hs_error_createv(HS_ERROR_USAGE, fmt, ap); /* one line, escaped */
 	va_end(ap);
+	fprintf(stderr, "heapsnap %s: %s\n(see 'heapsnap %s --help')\n", cmd, err->message, cmd);
+	hs_error_destroy(err);
 	return HS_EXIT_USAGE;
 }
 

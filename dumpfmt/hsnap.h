@@ -52,6 +52,10 @@ struct hs_error *hs_error_create(enum hs_error_code code, const char *fmt, ...)
 struct hs_error *hs_error_createv(enum hs_error_code code, const char *fmt, va_list ap);
 /* An HS_ERROR_IO error "PATH: what: strerror(errnum)". */
 struct hs_error *hs_error_errno(int errnum, const char *path, const char *what);
+/* A malloc'd copy of s with every control character (below 0x20, and 0x7f) written as \xNN, so
+ * that a message quoting a file name or target bytes stays one line; NULL when out of memory.
+ * hs_error_create applies it to every message. */
+char *hs_escape_controls(const char *s);
 /* Frees an error (NULL and hs_error_nomem are accepted). */
 void hs_error_destroy(struct hs_error *err);
 

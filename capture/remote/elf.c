@@ -1,7 +1,8 @@
 /*
  * elf.c — what the capture needs from ELF files on disk, through libelf: symbol values (the
  * runtime, the static types, subtype_traverse), the build-id, the .gnu_debuglink name and the
- * first PT_LOAD address (for the load bias).
+ * first PT_LOAD address (for the load bias); and the one way the capture opens a file a target
+ * or a core names (hs_open_regular: never a FIFO or a device).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,16 +10,60 @@
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 
+/* What a file that is not a regular one is, for messages. */
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFLNK:
+		return "a symbolic link";
+	default:
+		return "not a regular file";
+	}
+}
+
+struct hs_error *hs_open_regular(const char *path, bool follow, int *fd_ret, struct stat *st_ret)
+{
+	struct stat before, st;
+	if ((follow ? stat(path, &before) : lstat(path, &before)) != 0)
+		return hs_error_errno(errno, path, "open");
+	if (!S_ISREG(before.st_mode))
+		return hs_error_create(HS_ERROR_IO, "%s: %s, not a regular file: not opened", path,
+		                       file_kind(before.st_mode));
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return hs_error_errno(errno, path, "open");
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != before.st_dev ||
+	    st.st_ino != before.st_ino) {
+		close(fd);
+		return hs_error_create(HS_ERROR_IO, "%s: replaced while being opened", path);
+	}
+	*fd_ret = fd;
+	if (st_ret)
+		*st_ret = st;
+	return NULL;
+}
+
 static struct hs_error *open_elf(const char *path, int *fd, Elf **e)
 {
 	elf_version(EV_CURRENT);
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return hs_error_errno(errno, path, "open");
+	struct hs_error *err = hs_open_regular(path, true, fd, NULL);
+	if (err)
+		return err;
 	*e = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
 	if (!*e || elf_kind(*e) != ELF_K_ELF) {
 		if (*e)

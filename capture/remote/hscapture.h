@@ -51,7 +51,8 @@ struct hs_capture_options {
 
 /* Stops every thread of pid (PTRACE_SEIZE + PTRACE_INTERRUPT), copies its readable memory in
  * large batched process_vm_readv calls, resumes it, then walks the copy and writes out_path.
- * opts and stats may be NULL. */
+ * A thread asleep in a call that a stop would end with EINTR (epoll_wait, ...) is left running
+ * unless it runs during the copy (README.md).  opts and stats may be NULL. */
 struct hs_error *hs_capture_pid(int pid, const char *out_path,
                                 const struct hs_capture_options *opts,
                                 struct hs_capture_stats *stats);

@@ -36,6 +36,7 @@ struct hs_memsrc {
 	struct hs_region *regions; /* what to unmap or free on destroy */
 	double pause_seconds;
 	int pid;
+	char *what; /* for messages: "process PID", the core's path, or "the target" */
 };
 
 /* Fills m from a live process: stops it, copies its memory, resumes it.  The copy outlives the
@@ -55,6 +56,11 @@ const uint8_t *hs_mem_peek(struct hs_memsrc *m, uint64_t addr, size_t len);
 /* ---------------------------------------------------------------------------------------------
  * ELF helpers (elf.c), over libelf.
  */
+struct stat;
+/* Opens path read-only when it is a regular file, and only then: a FIFO (which would block the
+ * open) or a device (whose open can act) named by a core or a target is never opened; nor is a
+ * symbolic link as the last component unless follow.  Fills *fd_ret and *st_ret (may be NULL). */
+struct hs_error *hs_open_regular(const char *path, bool follow, int *fd_ret, struct stat *st_ret);
 struct hs_elf_sym {
 	const char *name;
 	uint64_t value; /* st_value, 0 when not found */

@@ -203,39 +203,45 @@ bool hs_mem_read(struct hs_memsrc *m, uint64_t addr, void *buf, size_t len)
 	return true;
 }
 
+static void sort_segs(struct hs_memseg *segs, size_t n)
+{
+	if (n > 1)
+		qsort(segs, n, sizeof(*segs), cmp_seg);
+}
+
 /* Serves the file-backed mappings from their files: for a core, the pages it omits; for a pid,
- * the executable mappings it did not copy.  Files that cannot be opened are skipped. */
+ * the executable mappings it did not copy.  Only regular files are opened (a FIFO or a device a
+ * hostile core names is not), and only those whose size reaches the mapping's last page (a file
+ * that is shorter is not the one that was mapped); the others are skipped. */
 static struct hs_error *add_file_fallback(struct hs_memsrc *m)
 {
 	for (size_t i = 0; i < m->nmaps; i++) {
 		const struct hs_mapping *mp = &m->maps[i];
-		if (!mp->path || mp->path[0] != '/')
+		if (!mp->path || mp->path[0] != '/' || mp->end <= mp->start ||
+		    (mp->start | mp->end) % PAGE)
 			continue;
-		int fd = open(mp->path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
+		int fd;
 		struct stat st;
-		uint64_t len = mp->end - mp->start;
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    (uint64_t)st.st_size <= mp->file_offset) {
-			close(fd);
+		struct hs_error *err = hs_open_regular(mp->path, false, &fd, &st);
+		if (err) {
+			hs_error_destroy(err);
 			continue;
 		}
-		if ((uint64_t)st.st_size - mp->file_offset < len)
-			len = ((uint64_t)st.st_size - mp->file_offset) & ~(uint64_t)(PAGE - 1);
-		void *p = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)mp->file_offset)
+		uint64_t len = mp->end - mp->start, size = (uint64_t)st.st_size;
+		uint64_t have = size > mp->file_offset ? size - mp->file_offset : 0;
+		void *p = have && have + PAGE > len && mp->file_offset % PAGE == 0
+		              ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)mp->file_offset)
 		              : MAP_FAILED;
 		close(fd);
 		if (p == MAP_FAILED)
 			continue;
-		struct hs_error *err = keep_region(m, p, len);
+		err = keep_region(m, p, len);
 		if (!err)
-			err = push_seg(&m->fsegs, &m->nfsegs, &m->fsegs_cap, mp->start,
-			               mp->start + len, p);
+			err = push_seg(&m->fsegs, &m->nfsegs, &m->fsegs_cap, mp->start, mp->end, p);
 		if (err)
 			return err;
 	}
-	qsort(m->fsegs, m->nfsegs, sizeof(*m->fsegs), cmp_seg);
+	sort_segs(m->fsegs, m->nfsegs);
 	return NULL;
 }
 
@@ -243,15 +249,30 @@ static struct hs_error *add_file_fallback(struct hs_memsrc *m)
  * Live pid
  */
 
+/* A thread left running because it sleeps in a system call that any stop ends with EINTR (the
+ * kernel restarts the others unseen): where it sleeps and how often it has been switched out,
+ * read again after the copy to prove that it did not run meanwhile. */
+struct spared {
+	pid_t tid;
+	char where[256]; /* /proc/TID/syscall: number, arguments, stack and instruction pointer */
+	long switches;   /* voluntary + involuntary context switches */
+};
+
 struct tracee {
-	pid_t *tids;
+	pid_t *tids; /* seized and stopped */
 	size_t n, cap;
+	struct spared *spared;
+	size_t nspared, spared_cap;
+	bool spare; /* whether to spare threads in EINTR calls (false on the retry) */
 };
 
 static bool tracee_has(const struct tracee *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->tids[i] == tid)
+			return true;
+	for (size_t i = 0; i < t->nspared; i++)
+		if (t->spared[i].tid == tid)
 			return true;
 	return false;
 }
@@ -261,8 +282,8 @@ static void detach_all(struct tracee *t)
 	for (size_t i = 0; i < t->n; i++)
 		ptrace(PTRACE_DETACH, t->tids[i], NULL, NULL);
 	free(t->tids);
-	t->tids = NULL;
-	t->n = t->cap = 0;
+	free(t->spared);
+	*t = (struct tracee){.spare = t->spare};
 }
 
 /* Interrupts a seized thread and waits for its stop; false when it exited instead.  A signal
@@ -285,8 +306,174 @@ static bool interrupt_one(pid_t tid)
 	return false;
 }
 
+#define PF_KTHREAD 0x00200000 /* /proc/PID/stat flags: a kernel thread (linux/sched.h) */
+
+/* Refuses, before anything is attached, what ptrace would only answer EPERM for: a zombie (its
+ * memory is gone; a zombie leader whose other threads live is left to ptrace) and a kernel
+ * thread (it has no user memory).  Also says when pid does not exist. */
+static struct hs_error *check_process(int pid)
+{
+	char path[64], buf[1024], comm[64] = "?";
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT
+		           ? hs_error_create(HS_ERROR_IO, "process %d does not exist", pid)
+		           : hs_error_errno(errno, path, "open");
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* pid (comm) state ppid pgrp session tty tpgid flags ... num_threads (field 20) */
+	char *lp = strchr(buf, '('), *rp = strrchr(buf, ')'), state;
+	int ppid;
+	unsigned long flags;
+	long threads;
+	if (!lp || !rp || rp < lp ||
+	    sscanf(rp + 1, " %c %d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld",
+	           &state, &ppid, &flags, &threads) != 4)
+		return NULL; /* unknown format: ptrace will tell */
+	snprintf(comm, sizeof(comm), "%.*s", (int)(rp - lp - 1), lp + 1);
+	if ((state == 'Z' || state == 'X') && threads <= 1)
+		return hs_error_create(HS_ERROR_IO,
+		                       "process %d (%s) is a zombie: it has exited and waits for "
+		                       "its parent (process %d) to reap it; no memory is left",
+		                       pid, comm, ppid);
+	if (flags & PF_KTHREAD)
+		return hs_error_create(HS_ERROR_IO,
+		                       "process %d (%s) is a kernel thread: it has no user memory "
+		                       "to capture",
+		                       pid, comm);
+	return NULL;
+}
+
+/* The number after "key" in /proc/TID/status (its first one for "Uid:", the real uid), or -1. */
+static long status_field(pid_t tid, const char *key)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && sscanf(line + strlen(key), "%ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Why PTRACE_SEIZE of thread tid of pid failed with errno er, as far as /proc tells. */
+static struct hs_error *attach_error(int pid, pid_t tid, int er)
+{
+	long tracer = status_field(tid, "TracerPid:"), uid = status_field(tid, "Uid:");
+	long scope = -1;
+	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &scope) != 1)
+			scope = -1;
+		fclose(f);
+	}
+	const char *why = "";
+	char buf[160];
+	if (er == EPERM && tracer > 0) {
+		snprintf(buf, sizeof(buf),
+		         ": already traced by process %ld (a debugger or strace: one tracer at a "
+		         "time)",
+		         tracer);
+		why = buf;
+	} else if (er == EPERM && geteuid() != 0 && uid >= 0 && uid != (long)geteuid()) {
+		snprintf(buf, sizeof(buf),
+		         ": it belongs to uid %ld, not to uid %ld: run as that user or root", uid,
+		         (long)geteuid());
+		why = buf;
+	} else if (er == EPERM && geteuid() != 0 && scope > 0) {
+		snprintf(buf, sizeof(buf),
+		         ": kernel.yama.ptrace_scope is %ld: run as root, or set it to 0", scope);
+		why = buf;
+	} else if (er == EPERM) {
+		why = " (not dumpable, or a security module refused)";
+	}
+	return hs_error_create(HS_ERROR_IO, "process %d: cannot attach to thread %d: %s%s", pid,
+	                       (int)tid, strerror(er), why);
+}
+
+/* Where tid sleeps, as /proc/TID/syscall says, and its context switches; false when it cannot
+ * be read or tid is not asleep in a system call. */
+static bool sleep_state(pid_t tid, char where[256], long *switches)
+{
+	char path[64];
+	long vol = status_field(tid, "voluntary_ctxt_switches:");
+	long invol = status_field(tid, "nonvoluntary_ctxt_switches:");
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	bool ok =
+	    fgets(where, 256, f) && where[0] >= '0' && where[0] <= '9' && vol >= 0 && invol >= 0;
+	fclose(f);
+	*switches = vol + invol;
+	return ok;
+}
+
+/* Whether tid sleeps in a system call that a stop would end with EINTR rather than restart
+ * (signal(7): epoll_wait and epoll_pwait, semop and semtimedop, sigtimedwait, io_getevents), and
+ * if so where (into sp). */
+static bool in_eintr_call(pid_t tid, struct spared *sp)
+{
+#if defined(__x86_64__)
+	static const long calls[] = {232 /* epoll_wait */,   281 /* epoll_pwait */,
+	                             441 /* epoll_pwait2 */, 65 /* semop */,
+	                             220 /* semtimedop */,   128 /* rt_sigtimedwait */,
+	                             208 /* io_getevents */, 333 /* io_pgetevents */};
+	if (!sleep_state(tid, sp->where, &sp->switches))
+		return false;
+	long nr = strtol(sp->where, NULL, 10);
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (nr == calls[i]) {
+			sp->tid = tid;
+			return true;
+		}
+#else
+	(void)tid;
+	(void)sp;
+#endif
+	return false;
+}
+
+/* Whether every spared thread still sleeps where it slept, never switched in since. */
+static bool spared_slept(const struct tracee *t)
+{
+	for (size_t i = 0; i < t->nspared; i++) {
+		char where[256];
+		long switches;
+		if (!sleep_state(t->spared[i].tid, where, &switches) ||
+		    strcmp(where, t->spared[i].where) || switches != t->spared[i].switches)
+			return false;
+	}
+	return true;
+}
+
+/* Adds tid to the spared threads when t->spare and it sleeps in an EINTR call. */
+static struct hs_error *spare_one(struct tracee *t, pid_t tid, bool *ret)
+{
+	struct spared sp;
+	*ret = t->spare && in_eintr_call(tid, &sp);
+	if (!*ret)
+		return NULL;
+	if (t->nspared == t->spared_cap) {
+		size_t nc = t->spared_cap ? t->spared_cap * 2 : 8;
+		struct spared *p = realloc(t->spared, nc * sizeof(*p));
+		if (!p)
+			return &hs_error_nomem;
+		t->spared = p;
+		t->spared_cap = nc;
+	}
+	t->spared[t->nspared++] = sp;
+	return NULL;
+}
+
 /* Seizes and interrupts every thread of pid, rescanning /proc/PID/task until no new thread
- * appears (a running thread may start another before it stops). */
+ * appears (a running thread may start another before it stops); a thread asleep in a call that
+ * the stop would end with EINTR is spared instead when t->spare. */
 static struct hs_error *stop_all(int pid, struct tracee *t)
 {
 	char dir[64];
@@ -307,16 +494,22 @@ static struct hs_error *stop_all(int pid, struct tracee *t)
 			pid_t tid = (pid_t)atoi(e->d_name);
 			if (tracee_has(t, tid))
 				continue;
+			bool spared;
+			struct hs_error *err = spare_one(t, tid, &spared);
+			if (err || spared) {
+				if (err) {
+					closedir(d);
+					return err;
+				}
+				added = true;
+				continue;
+			}
 			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
 				if (errno == ESRCH)
 					continue; /* the thread just exited */
 				int er = errno;
 				closedir(d);
-				return hs_error_create(
-				    HS_ERROR_IO,
-				    "process %d: cannot attach to thread %d: %s (ptrace_scope, or "
-				    "another tracer?)",
-				    pid, (int)tid, strerror(er));
+				return attach_error(pid, tid, er);
 			}
 			if (t->n == t->cap) {
 				size_t nc = t->cap ? t->cap * 2 : 16;
@@ -341,7 +534,7 @@ static struct hs_error *stop_all(int pid, struct tracee *t)
 			}
 		}
 		closedir(d);
-		if (!t->n)
+		if (!t->n && !t->nspared)
 			return hs_error_create(HS_ERROR_IO, "process %d exited during capture",
 			                       pid);
 		if (!added)
@@ -441,15 +634,24 @@ static struct hs_error *copy_pid_memory(struct hs_memsrc *m, int pid, uint64_t *
 	return err;
 }
 
-struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid)
+/* hs_memsrc_init_pid; spare: leave the threads that sleep in an EINTR call running (then, if
+ * one of them ran during the copy, the copy is discarded and made again with spare false). */
+static struct hs_error *init_pid(struct hs_memsrc *m, int pid, bool spare)
 {
 	memset(m, 0, sizeof(*m));
 	m->pid = pid;
 	if (pid <= 0)
 		return hs_error_create(HS_ERROR_USAGE, "bad pid %d", pid);
-	struct tracee t = {0};
+	if (asprintf(&m->what, "process %d", pid) < 0) {
+		m->what = NULL;
+		return &hs_error_nomem;
+	}
+	struct hs_error *err = check_process(pid);
+	if (err)
+		return err;
+	struct tracee t = {.spare = spare};
 	double t0 = now_seconds();
-	struct hs_error *err = stop_all(pid, &t);
+	err = stop_all(pid, &t);
 	if (err) {
 		detach_all(&t);
 		return err;
@@ -496,15 +698,28 @@ struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid)
 	fclose(f);
 	if (!err)
 		err = copy_pid_memory(m, pid, starts, ends, n);
+	bool raced = !err && !spared_slept(&t);
 	detach_all(&t);
 	m->pause_seconds = now_seconds() - t0;
 	free(starts);
 	free(ends);
+	if (raced) { /* a spared thread ran: copy again with every thread stopped */
+		double first = m->pause_seconds;
+		hs_memsrc_deinit(m);
+		err = init_pid(m, pid, false);
+		m->pause_seconds += first;
+		return err;
+	}
 	if (!err) {
-		qsort(m->segs, m->nsegs, sizeof(*m->segs), cmp_seg);
+		sort_segs(m->segs, m->nsegs);
 		err = add_file_fallback(m);
 	}
 	return err;
+}
+
+struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid)
+{
+	return init_pid(m, pid, true);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -547,19 +762,16 @@ struct hs_error *hs_memsrc_init_core(struct hs_memsrc *m, const char *core_path)
 {
 	memset(m, 0, sizeof(*m));
 	elf_version(EV_CURRENT);
-	int fd = open(core_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return hs_error_errno(errno, core_path, "open");
+	if (!(m->what = strdup(core_path)))
+		return &hs_error_nomem;
+	int fd;
 	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		int er = errno;
-		close(fd);
-		return hs_error_errno(er, core_path, "stat");
-	}
+	struct hs_error *err = hs_open_regular(core_path, true, &fd, &st);
+	if (err)
+		return err;
 	void *map =
 	    st.st_size ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
 	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	struct hs_error *err = NULL;
 	GElf_Ehdr eh;
 	size_t nph = 0;
 	if (map == MAP_FAILED || !e || !gelf_getehdr(e, &eh) || eh.e_type != ET_CORE ||
@@ -599,7 +811,7 @@ struct hs_error *hs_memsrc_init_core(struct hs_memsrc *m, const char *core_path)
 		}
 	}
 	if (!err) {
-		qsort(m->segs, m->nsegs, sizeof(*m->segs), cmp_seg);
+		sort_segs(m->segs, m->nsegs);
 		err = add_file_fallback(m);
 	}
 out:
@@ -621,6 +833,8 @@ struct hs_error *hs_memsrc_init_callback(struct hs_memsrc *m, hs_memsrc_read_fn 
 	memset(m, 0, sizeof(*m));
 	if (!read)
 		return hs_error_create(HS_ERROR_USAGE, "no read callback");
+	if (!(m->what = strdup("the target")))
+		return &hs_error_nomem;
 	m->read = read;
 	m->read_ctx = ctx;
 	m->cache = calloc(1, sizeof(*m->cache));
@@ -648,6 +862,7 @@ void hs_memsrc_deinit(struct hs_memsrc *m)
 	for (size_t i = 0; i < m->nmaps; i++)
 		free((char *)m->maps[i].path);
 	free(m->maps);
+	free(m->what);
 	free(m->segs);
 	free(m->fsegs);
 	if (m->cache) {

@@ -1965,6 +1965,7 @@ static int minor_from_layout(const struct hs_layout *L)
 static struct hs_error *find_python(struct hs_memsrc *m, const char *exe, char *path, size_t size,
                                     uint64_t *bias)
 {
+	struct hs_error *why = NULL; /* why the first python-named file could not be read */
 	for (size_t pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < m->nmaps; i++) {
 			const char *p = m->maps[i].path, *base = strrchr(p, '/');
@@ -1975,8 +1976,16 @@ static struct hs_error *find_python(struct hs_memsrc *m, const char *exe, char *
 				continue;
 			struct hs_elf_sym s = {"_PyRuntime", 0};
 			struct hs_elf_info info;
-			if (hs_elf_symbols(p, &s, 1) || !s.value || hs_elf_info(p, &info))
+			struct hs_error *err = hs_elf_symbols(p, &s, 1);
+			if (!err && s.value)
+				err = hs_elf_info(p, &info);
+			if (err && !why)
+				why = err;
+			else
+				hs_error_destroy(err);
+			if (err || !s.value)
 				continue;
+			hs_error_destroy(why);
 			snprintf(path, size, "%s", p);
 			*bias = m->maps[i].start - info.first_load_vaddr;
 			return NULL;
@@ -1985,8 +1994,10 @@ static struct hs_error *find_python(struct hs_memsrc *m, const char *exe, char *
 	if (exe) {
 		struct hs_elf_info info;
 		struct hs_error *err = hs_elf_info(exe, &info);
-		if (err)
+		if (err) {
+			hs_error_destroy(why);
 			return err;
+		}
 		const char *base = strrchr(exe, '/');
 		base = base ? base + 1 : exe;
 		for (size_t i = 0; i < m->nmaps; i++) {
@@ -1994,14 +2005,21 @@ static struct hs_error *find_python(struct hs_memsrc *m, const char *exe, char *
 			if (b && !strcmp(b + 1, base) && m->maps[i].file_offset == 0) {
 				snprintf(path, size, "%s", exe);
 				*bias = m->maps[i].start - info.first_load_vaddr;
+				hs_error_destroy(why);
 				return NULL;
 			}
 		}
 	}
-	return hs_error_create(HS_ERROR_OTHER,
-	                       "no libpython or python executable defining _PyRuntime among the "
-	                       "target's %zu mappings%s",
-	                       m->nmaps, exe ? "" : " (for a core, try --exe PYTHON)");
+	const char *hint = m->pid || exe ? "" : " (or its python moved: try --exe PYTHON)";
+	struct hs_error *err =
+	    why ? hs_error_create(HS_ERROR_OTHER, "%s: the python it maps cannot be read: %s%s",
+	                          m->what, why->message, hint)
+	        : hs_error_create(HS_ERROR_OTHER,
+	                          "%s: no libpython or python executable defining _PyRuntime "
+	                          "among its %zu mappings: not a Python process%s",
+	                          m->what, m->nmaps, hint);
+	hs_error_destroy(why);
+	return err;
 }
 
 static void walker_free(struct walker *w)
@@ -2068,9 +2086,16 @@ struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, c
 			w.bool_type = w.sym[i];
 	if (!fld(&w, w.sym[1], HS_L_TP_FLAGS))
 		return hs_error_create(HS_ERROR_MEMORY,
-		                       "cannot read PyType_Type at 0x%llx in the target (is %s the "
+		                       "%s: cannot read PyType_Type at 0x%llx (is %s the "
 		                       "interpreter it runs?)",
-		                       (unsigned long long)w.sym[1], pypath);
+		                       m->what, (unsigned long long)w.sym[1], pypath);
+	if (!fld(&w, w.sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD))
+		return hs_error_create(
+		    HS_ERROR_MEMORY,
+		    "%s: no interpreter state: _PyRuntime (0x%llx in %s) lists no "
+		    "interpreter (Python not initialised or finalised, or memory "
+		    "that does not match its files)",
+		    m->what, (unsigned long long)w.sym[SYM_RUNTIME], pypath);
 	err = walk_runtime(&w);
 	uint64_t done = 0;
 	while (!err && w.nwork) {
@@ -2081,6 +2106,12 @@ struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, c
 		if (++done % 200000 == 0 && opts && opts->progress)
 			opts->progress(opts->progress_ctx, "objects", done);
 	}
+	if (!err && !w.nobjs)
+		err = hs_error_create(
+		    HS_ERROR_MEMORY,
+		    "%s: no objects: the interpreter's GC lists and roots are empty "
+		    "or unreadable (%llu warnings; first: %s)",
+		    m->what, (unsigned long long)w.warnings, w.warnings ? w.first_warning : "none");
 	if (!err)
 		err = write_snapshot(&w, method, m->pid, out_path, stats);
 	if (!err && stats)
