@@ -21,6 +21,8 @@ CONSERVATIVE, SIZE_APPROX = 0x04, 0x08  # hsnap.h HS_OBJ_CONSERVATIVE_SCAN, HS_O
 # Objects the recording code itself holds or calls while it measures (its own function object,
 # module globals and the builtins it calls): their refcounts differ by the recorder's own
 # references.  Any other refcount difference is an error.
+# Types whose C state a conservative scan cannot follow (see the edge check below).
+C_STATE_TYPES = {"module", "PyCapsule"}
 RECORDER_TYPES = {"function", "dict", "builtin_function_or_method", "method_descriptor",
                   "wrapper_descriptor", "method", "tuple"}
 
@@ -115,6 +117,7 @@ def main():
     for a in sorted(extra)[:10]:
         problems.append(f"extra tracked object 0x{a:x} {objs[a]['type']}")
     nsize = nref = nedge = 0
+    unseen_c_state = []
     for a, (_, tname, size, refcnt, referents) in tobjs.items():
         o = objs.get(a)
         if o is None:
@@ -144,7 +147,15 @@ def main():
                         near.add(d)
                         if od.get("flags", 0) & CONSERVATIVE and not od.get("gc"):
                             todo.append(d)
-            ok = all(d in near for d in want)
+            unseen = [d for d in want if d not in near]
+            # Modules and capsules hold some references in C structures behind non-object
+            # pointers (3.8's atexit callbacks, 3.13's pyexpat capsule): a scan cannot find
+            # them, and the snapshot flags the holder as scanned conservatively. They are
+            # counted and listed, nothing else may be unseen.
+            if unseen and tname in C_STATE_TYPES:
+                unseen_c_state.append(f"{tname} 0x{a:x}: {len(unseen)}")
+                unseen = []
+            ok = not unseen
         else:
             ok = got == want
         if not ok:
@@ -152,6 +163,8 @@ def main():
             if nedge <= 10:
                 problems.append(f"0x{a:x} {tname}: traverse edges differ: missing "
                                 f"{[hex(x) for x in (want - got)]} extra {[hex(x) for x in (got - want)]}")
+    if unseen_c_state:
+        print(f"referents held in C state a scan cannot follow: {unseen_c_state}")
     wk = {w["ref"]: w.get("referent") for w in weak}
     for ref, referent in truth["weak"]:
         if wk.get(ref, "absent") != referent:

@@ -51,6 +51,7 @@ def main():
         print(f"skip: {python} not installed")
         return 77
     tmp = tempfile.mkdtemp(prefix="hs-vs-")
+    print(f"snapshots in {tmp}")
     inproc, remote = os.path.join(tmp, "in.hsnap"), os.path.join(tmp, "out.hsnap")
     env = dict(os.environ, PYTHONPATH=pkg)
     t = subprocess.Popen([python, target_py, inproc], stdin=subprocess.PIPE,
@@ -121,6 +122,8 @@ def main():
             if nedge <= 10:
                 problems.append(f"0x{a:x} {x['type']}: traverse edges in-only "
                                 f"{[hex(d) for d in gi - go]} out-only {[hex(d) for d in go - gi]}")
+    print(f"coverage: {len(both)} of the {len(io)} objects in process seen out of process "
+          f"({100.0 * len(both) / max(len(io), 1):.2f}%)")
     print(f"{len(both)} objects in both; differences: type {ntype}, size {nsize}, "
           f"refcount {nref} (dump-call references), traverse edges {nedge}, values {nvalue}, "
           f"labels {nlabel}")

@@ -8,11 +8,18 @@ to GARBAGE.json, prints "collected" and blocks again; EOF ends it.
 
 usage: python remote_zoo.py TRUTH.json GARBAGE.json [N_EXTRA_OBJECTS]
 """
+import array
+import asyncio
+import collections
+import contextvars
+import functools
 import gc
 import json
 import os
 import sys
+import types
 import weakref
+import xml.etree.ElementTree as ET
 
 gc.disable()
 gc.set_threshold(1234, 11, 12)  # remote_capture.py finds these in the snapshot's meta
@@ -88,6 +95,51 @@ zoo = {
     "exc": ValueError("bad"),
     "slice": slice(1, 2, 3),
 }
+# The standard library's C types (capture/remote/kinds_stdlib.c).
+loop = asyncio.new_event_loop()
+cvar = contextvars.ContextVar("cvar", default="dflt")
+token = cvar.set(["in context"])
+
+
+@functools.lru_cache(maxsize=8)
+def cached(x):
+    return [x]
+
+
+for i in range(12):
+    cached(i)
+    cached(str(i))
+
+
+async def pending():
+    await loop.create_future()
+
+
+element = ET.Element("root", {"a": "1"})
+element.text, element.tail = "text", "tail"
+for i in range(6):
+    ET.SubElement(element, "child").text = str(i)
+zoo["stdlib"] = {
+    "deque": collections.deque([[i] for i in range(150)] + ["s"]),
+    "deque_rotated": collections.deque(range(70), maxlen=70),
+    "odict": collections.OrderedDict((str(i), [i]) for i in range(20)),
+    "odict_int": collections.OrderedDict((i, [i]) for i in range(5)),
+    "defaultdict": collections.defaultdict(list, {"k": [1]}),
+    "partial": functools.partial(Plain, [1], b={"kw": 2}),
+    "lru": cached,
+    "future": loop.create_future(),
+    "task": loop.create_task(pending()),
+    "context": contextvars.copy_context(),
+    "token": token,
+    "element": element,
+    "array": array.array("q", range(100)),
+    "namespace": types.SimpleNamespace(x=[1], y="y"),
+    "mappingproxy": types.MappingProxyType({"m": [1]}),
+}
+zoo["stdlib"]["deque_rotated"].rotate(13)
+zoo["stdlib"]["future"].set_result(["result"])
+for i in range(40):  # a HAMT with bitmap and array nodes
+    zoo["stdlib"]["context"].run(contextvars.ContextVar(f"v{i}").set, [i])
 zoo["materialised"] = Plain(1, 2)
 zoo["materialised"].__dict__["extra"] = 3
 zoo["weak_alive"] = weakref.ref(zoo["plain"])
@@ -112,6 +164,16 @@ def plant_garbage():
     next(g)
     cyc = [g]
     cyc.append(cyc)
+    dq = collections.deque()
+    dq.append(dq)
+    od = collections.OrderedDict()
+    od["me"] = od
+    pa = functools.partial(print)
+    pa.__dict__["me"] = pa
+    el = ET.Element("cycle")
+    el.text = [el]
+    fu = loop.create_future()
+    fu.set_result(fu)
 
 
 plant_garbage()
@@ -155,3 +217,4 @@ while True:
         with open(sys.argv[2], "w") as f:
             f.write(json.dumps([id(o) for o in gc.garbage]))
         os.write(1, b"collected\n")
+os._exit(0)  # no teardown: the pending task would complain

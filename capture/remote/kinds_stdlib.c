@@ -1,0 +1,461 @@
+/*
+ * kinds_stdlib.c — exact out-of-process walking of the standard library's C types that programs
+ * keep their data in: collections.deque (its blocks), OrderedDict, defaultdict, functools.partial
+ * and the lru_cache wrapper, asyncio's Future and Task, contextvars' Context, ContextVar, Token and
+ * the HAMT behind a Context, ElementTree's Element, array.array, SimpleNamespace and mappingproxy.
+ *
+ * A kind is recognised by its type's tp_traverse (or, for the non-GC array of 3.8-3.9, the static
+ * type itself), found by symbol in the file that defines it: libpython for the built-in modules,
+ * or the extension module (_asyncio, _elementtree, array) among the target's mappings.  The
+ * layouts come from the DWARF of the same files through hs_layout_load_table.  A kind whose
+ * symbol or layout is missing stays unknown, so its objects are scanned conservatively by the
+ * walker, as before.  Edges follow the kind's tp_traverse exactly (gc.get_referents), unlabelled
+ * as the in-process capture leaves them, and sizes follow the type's __sizeof__ (sys.getsizeof,
+ * the walker adds the GC header).  A C heap type's traverse visits the object's type (3.9+).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* The layouts this file reads (type names | alternatives, member path). */
+#define HS_STDLIB_FIELDS(X)                                                                        \
+	X(DQ_LEFTBLOCK, "dequeobject", "leftblock")                                                \
+	X(DQ_LEFTINDEX, "dequeobject", "leftindex")                                                \
+	X(BLOCK_SIZE, "BLOCK", "sizeof")                                                           \
+	X(BLOCK_DATA, "BLOCK", "data")                                                             \
+	X(BLOCK_RIGHTLINK, "BLOCK", "rightlink")                                                   \
+	X(DICT_USED, "PyDictObject", "ma_used")                                                    \
+	X(OD_FAST_NODES_SIZE, "PyODictObject", "od_fast_nodes_size")                               \
+	X(OD_INST_DICT, "PyODictObject", "od_inst_dict")                                           \
+	X(ODNODE_SIZE, "_odictnode", "sizeof")                                                     \
+	X(DD_FACTORY, "defdictobject", "default_factory")                                          \
+	X(PARTIAL_FN, "partialobject", "fn")                                                       \
+	X(PARTIAL_ARGS, "partialobject", "args")                                                   \
+	X(PARTIAL_KW, "partialobject", "kw")                                                       \
+	X(PARTIAL_DICT, "partialobject", "dict")                                                   \
+	X(LRU_ROOT_NEXT, "lru_cache_object", "root.next")                                          \
+	X(LRU_CACHE, "lru_cache_object", "cache")                                                  \
+	X(LRU_FUNC, "lru_cache_object", "func")                                                    \
+	X(LRU_KWD_MARK, "lru_cache_object", "kwd_mark")                                            \
+	X(LRU_ELEM_TYPE, "lru_cache_object", "lru_list_elem_type")                                 \
+	X(LRU_INFO_TYPE, "lru_cache_object", "cache_info_type")                                    \
+	X(LRU_DICT, "lru_cache_object", "dict")                                                    \
+	X(LRUE_NEXT, "lru_list_elem", "next")                                                      \
+	X(LRUE_KEY, "lru_list_elem", "key")                                                        \
+	X(LRUE_RESULT, "lru_list_elem", "result")                                                  \
+	X(FUT_LOOP, "FutureObj", "fut_loop")                                                       \
+	X(FUT_CALLBACK0, "FutureObj", "fut_callback0")                                             \
+	X(FUT_CONTEXT0, "FutureObj", "fut_context0")                                               \
+	X(FUT_CALLBACKS, "FutureObj", "fut_callbacks")                                             \
+	X(FUT_RESULT, "FutureObj", "fut_result")                                                   \
+	X(FUT_EXCEPTION, "FutureObj", "fut_exception")                                             \
+	X(FUT_EXCEPTION_TB, "FutureObj", "fut_exception_tb")                                       \
+	X(FUT_SOURCE_TB, "FutureObj", "fut_source_tb")                                             \
+	X(FUT_CANCEL_MSG, "FutureObj", "fut_cancel_msg")                                           \
+	X(FUT_CANCELLED_EXC, "FutureObj", "fut_cancelled_exc")                                     \
+	X(FUT_DICT, "FutureObj", "dict")                                                           \
+	X(TASK_FUT_WAITER, "TaskObj", "task_fut_waiter")                                           \
+	X(TASK_CORO, "TaskObj", "task_coro")                                                       \
+	X(TASK_NAME, "TaskObj", "task_name")                                                       \
+	X(TASK_CONTEXT, "TaskObj", "task_context")                                                 \
+	X(CTX_PREV, "PyContext", "ctx_prev")                                                       \
+	X(CTX_VARS, "PyContext", "ctx_vars")                                                       \
+	X(CVAR_NAME, "PyContextVar", "var_name")                                                   \
+	X(CVAR_DEFAULT, "PyContextVar", "var_default")                                             \
+	X(TOK_CTX, "PyContextToken", "tok_ctx")                                                    \
+	X(TOK_VAR, "PyContextToken", "tok_var")                                                    \
+	X(TOK_OLDVAL, "PyContextToken", "tok_oldval")                                              \
+	X(HAMT_ROOT, "PyHamtObject", "h_root")                                                     \
+	X(HAMTB_ARRAY, "PyHamtNode_Bitmap", "b_array")                                             \
+	X(HAMTA_ARRAY, "PyHamtNode_Array", "a_array")                                              \
+	X(HAMTC_ARRAY, "PyHamtNode_Collision", "c_array")                                          \
+	X(NS_DICT, "_PyNamespaceObject", "ns_dict")                                                \
+	X(MP_MAPPING, "mappingproxyobject", "mapping")                                             \
+	X(EL_TAG, "ElementObject", "tag")                                                          \
+	X(EL_TEXT, "ElementObject", "text")                                                        \
+	X(EL_TAIL, "ElementObject", "tail")                                                        \
+	X(EL_EXTRA, "ElementObject", "extra")                                                      \
+	X(ELX_SIZE, "ElementObjectExtra", "sizeof")                                                \
+	X(ELX_ATTRIB, "ElementObjectExtra", "attrib")                                              \
+	X(ELX_LENGTH, "ElementObjectExtra", "length")                                              \
+	X(ELX_ALLOCATED, "ElementObjectExtra", "allocated")                                        \
+	X(ELX_CHILDREN, "ElementObjectExtra", "children")                                          \
+	X(ELX_CHILDREN0, "ElementObjectExtra", "_children")                                        \
+	X(ARR_ALLOCATED, "arrayobject", "allocated")                                               \
+	X(ARR_DESCR, "arrayobject", "ob_descr")                                                    \
+	X(ARRD_ITEMSIZE, "arraydescr", "itemsize")
+
+enum sfield {
+#define HS_X(id, type, member) S_##id,
+	HS_STDLIB_FIELDS(HS_X)
+#undef HS_X
+	    S_COUNT
+};
+static const char *const sfield_types[S_COUNT] = {
+#define HS_X(id, type, member) type,
+    HS_STDLIB_FIELDS(HS_X)
+#undef HS_X
+};
+static const char *const sfield_members[S_COUNT] = {
+#define HS_X(id, type, member) member,
+    HS_STDLIB_FIELDS(HS_X)
+#undef HS_X
+};
+static const struct hs_layout_table stdlib_table = {sfield_types, sfield_members, S_COUNT};
+
+#define HAMT_ARRAY_NODE_SIZE 32 /* Python/hamt.c: an array node's fixed width */
+#define MAX_ITEMS (1ll << 28)   /* bound on any container's item count */
+
+/* The kinds: how each is recognised, and the fields it cannot be walked without. */
+static const struct {
+	const char *sym;      /* its tp_traverse (or static type, see static_type) */
+	bool static_type;     /* sym names the type itself */
+	const char *module;   /* the extension module's file name prefix, or NULL (libpython) */
+	enum sfield needs[3]; /* fields required (S_COUNT ends the list) */
+} kinds[HS_STDLIB_KINDS] = {
+    [HS_SK_DEQUE] = {"deque_traverse",
+                     false,
+                     "_collections.",
+                     {S_DQ_LEFTBLOCK, S_BLOCK_DATA, S_BLOCK_RIGHTLINK}},
+    [HS_SK_ODICT] = {"odict_traverse",
+                     false,
+                     NULL,
+                     {S_OD_FAST_NODES_SIZE, S_ODNODE_SIZE, S_DICT_USED}},
+    [HS_SK_DEFDICT] = {"defdict_traverse", false, "_collections.", {S_DD_FACTORY, S_COUNT}},
+    [HS_SK_PARTIAL] = {"partial_traverse", false, "_functools.", {S_PARTIAL_FN, S_COUNT}},
+    [HS_SK_LRU] = {"lru_cache_tp_traverse",
+                   false,
+                   "_functools.",
+                   {S_LRU_ROOT_NEXT, S_LRUE_NEXT, S_LRUE_KEY}},
+    [HS_SK_FUTURE] = {"FutureObj_traverse", false, "_asyncio.", {S_FUT_LOOP, S_COUNT}},
+    [HS_SK_TASK] = {"TaskObj_traverse", false, "_asyncio.", {S_FUT_LOOP, S_TASK_CORO, S_COUNT}},
+    [HS_SK_CONTEXT] = {"context_tp_traverse", false, NULL, {S_CTX_VARS, S_COUNT}},
+    [HS_SK_CONTEXTVAR] = {"contextvar_tp_traverse", false, NULL, {S_CVAR_NAME, S_COUNT}},
+    [HS_SK_TOKEN] = {"token_tp_traverse", false, NULL, {S_TOK_CTX, S_COUNT}},
+    [HS_SK_HAMT] = {"hamt_tp_traverse", false, NULL, {S_HAMT_ROOT, S_COUNT}},
+    [HS_SK_HAMT_BITMAP] = {"hamt_node_bitmap_traverse", false, NULL, {S_HAMTB_ARRAY, S_COUNT}},
+    [HS_SK_HAMT_ARRAY] = {"hamt_node_array_traverse", false, NULL, {S_HAMTA_ARRAY, S_COUNT}},
+    [HS_SK_HAMT_COLLISION] = {"hamt_node_collision_traverse",
+                              false,
+                              NULL,
+                              {S_HAMTC_ARRAY, S_COUNT}},
+    [HS_SK_NAMESPACE] = {"namespace_traverse", false, NULL, {S_NS_DICT, S_COUNT}},
+    [HS_SK_MAPPINGPROXY] = {"mappingproxy_traverse", false, NULL, {S_MP_MAPPING, S_COUNT}},
+    [HS_SK_ELEMENT] = {"element_gc_traverse",
+                       false,
+                       "_elementtree.",
+                       {S_EL_EXTRA, S_ELX_CHILDREN, S_ELX_SIZE}},
+    [HS_SK_ARRAY] = {"array_tp_traverse",
+                     false,
+                     "array.",
+                     {S_ARR_ALLOCATED, S_ARR_DESCR, S_ARRD_ITEMSIZE}},
+    [HS_SK_ARRAY_STATIC] = {"Arraytype",
+                            true,
+                            "array.",
+                            {S_ARR_ALLOCATED, S_ARR_DESCR, S_ARRD_ITEMSIZE}},
+};
+
+struct hs_stdlib {
+	int64_t v[S_COUNT];             /* merged over the files, -1 where absent */
+	uint64_t addr[HS_STDLIB_KINDS]; /* the symbol's address in the target, 0: unknown */
+};
+
+/* Whether the file at path is libpython, a static python, or the extension module a kind names.
+ */
+static bool wanted_file(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (!strncmp(base, "libpython", 9) || !strncmp(base, "python", 6))
+		return true;
+	for (size_t k = 1; k < HS_STDLIB_KINDS; k++)
+		if (kinds[k].module && !strncmp(base, kinds[k].module, strlen(kinds[k].module)))
+			return true;
+	return false;
+}
+
+/* Adds one mapped file's symbols and layouts to s; a file without them adds nothing. */
+static struct hs_error *load_file(struct hs_stdlib *s, const struct hs_mapping *map,
+                                  const char *cache_dir)
+{
+	struct hs_elf_info info;
+	struct hs_error *err = hs_elf_info(map->path, &info);
+	if (err) {
+		hs_error_destroy(err);
+		return NULL;
+	}
+	struct hs_elf_sym syms[HS_STDLIB_KINDS];
+	for (size_t k = 0; k < HS_STDLIB_KINDS; k++)
+		syms[k] = (struct hs_elf_sym){k ? kinds[k].sym : "", 0};
+	err = hs_elf_symbols(map->path, syms + 1, HS_STDLIB_KINDS - 1);
+	if (err) {
+		hs_error_destroy(err);
+		return NULL;
+	}
+	bool any = false;
+	for (size_t k = 1; k < HS_STDLIB_KINDS; k++)
+		any |= syms[k].value != 0;
+	if (!any)
+		return NULL;
+	int64_t v[S_COUNT];
+	err = hs_layout_load_table(map->path, cache_dir, &stdlib_table, v);
+	if (err) { /* no DWARF: this file's kinds stay unknown */
+		hs_error_destroy(err);
+		return NULL;
+	}
+	for (size_t f = 0; f < S_COUNT; f++)
+		if (s->v[f] < 0)
+			s->v[f] = v[f];
+	uint64_t bias = map->start - info.first_load_vaddr;
+	for (size_t k = 1; k < HS_STDLIB_KINDS; k++) {
+		bool ok = syms[k].value && !s->addr[k];
+		for (size_t i = 0; i < 3 && ok && kinds[k].needs[i] != S_COUNT; i++)
+			ok = v[kinds[k].needs[i]] >= 0;
+		if (ok)
+			s->addr[k] = syms[k].value + bias;
+	}
+	return NULL;
+}
+
+struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const char *cache_dir,
+                                struct hs_stdlib **ret)
+{
+	struct hs_stdlib *s = calloc(1, sizeof(*s));
+	if (!s)
+		return &hs_error_nomem;
+	for (size_t f = 0; f < S_COUNT; f++)
+		s->v[f] = -1;
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < m->nmaps && !err; i++) {
+		const struct hs_mapping *map = &m->maps[i];
+		bool seen = false; /* a file is mapped several times: the first, at offset 0 */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(m->maps[j].path, map->path);
+		if (map->file_offset == 0 && !seen && map->path[0] == '/' && wanted_file(map->path))
+			err = load_file(s, map, cache_dir);
+	}
+	if (err) {
+		free(s);
+		return err;
+	}
+	*ret = s;
+	return NULL;
+}
+
+void hs_stdlib_free(struct hs_stdlib *s)
+{
+	free(s);
+}
+
+int hs_stdlib_kind(const struct hs_stdlib *s, uint64_t type, uint64_t traverse)
+{
+	for (int k = 1; s && k < HS_STDLIB_KINDS; k++)
+		if (s->addr[k] && s->addr[k] == (kinds[k].static_type ? type : traverse))
+			return k;
+	return 0;
+}
+
+/* The field f of the struct at o (0 when the layout lacks it). */
+static uint64_t sf(struct walker *w, const struct hs_stdlib *s, uint64_t o, enum sfield f)
+{
+	return s->v[f] < 0 ? 0 : hs_wk_u64(w, o + (uint64_t)s->v[f]);
+}
+
+/* Unlabelled traverse edges to the fields t[0..n) of the struct at o. */
+static struct hs_error *fields(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                               uint64_t o, const enum sfield *t, size_t n)
+{
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < n && !err; i++)
+		err = hs_wk_edge(w, src, sf(w, s, o, t[i]), HS_EDGE_TRAVERSE, "");
+	return err;
+}
+#define FIELDS(w, s, src, o, t) fields(w, s, src, o, t, sizeof(t) / sizeof((t)[0]))
+
+/* Edges to the n words at a (an array of references; NULL items skipped). */
+static struct hs_error *items(struct walker *w, uint64_t src, uint64_t a, int64_t n)
+{
+	struct hs_error *err = NULL;
+	for (int64_t i = 0; i < n && i < MAX_ITEMS && !err; i++)
+		err = hs_wk_edge(w, src, hs_wk_u64(w, a + 8 * (uint64_t)i), HS_EDGE_TRAVERSE, "");
+	return err;
+}
+
+/* deque_traverse: the items, block by block; deque.__sizeof__: the blocks in use. */
+static struct hs_error *deque_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                                   uint64_t o, uint64_t *size)
+{
+	int64_t n = (int64_t)hs_wk_u64(w, o + 16);
+	int64_t left = (int64_t)sf(w, s, o, S_DQ_LEFTINDEX);
+	uint64_t blocklen = (uint64_t)(s->v[S_BLOCK_RIGHTLINK] - s->v[S_BLOCK_DATA]) / 8;
+	if (n < 0 || n > MAX_ITEMS || left < 0 || (uint64_t)left >= blocklen || !blocklen) {
+		hs_wk_warn(w, "deque at 0x%llx: length %lld, left index %lld",
+		           (unsigned long long)o, (long long)n, (long long)left);
+		return NULL;
+	}
+	*size +=
+	    ((uint64_t)left + (uint64_t)n + blocklen - 1) / blocklen * (uint64_t)s->v[S_BLOCK_SIZE];
+	uint64_t b = sf(w, s, o, S_DQ_LEFTBLOCK), i = (uint64_t)left;
+	struct hs_error *err = NULL;
+	for (int64_t k = 0; k < n && b && !err; k++) {
+		err = hs_wk_edge(w, src, hs_wk_u64(w, b + (uint64_t)s->v[S_BLOCK_DATA] + 8 * i),
+		                 HS_EDGE_TRAVERSE, "");
+		if (++i == blocklen) {
+			b = hs_wk_u64(w, b + (uint64_t)s->v[S_BLOCK_RIGHTLINK]);
+			i = 0;
+		}
+	}
+	return err;
+}
+
+/* lru_cache_tp_traverse: each link's key and result (and, 3.10+, the link's type), then the
+ * wrapper's own fields.  The root link is the wrapper itself (its first member). */
+static struct hs_error *lru_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                                 uint64_t o, bool heap)
+{
+	static const enum sfield own[] = {S_LRU_CACHE,     S_LRU_FUNC,      S_LRU_KWD_MARK,
+	                                  S_LRU_ELEM_TYPE, S_LRU_INFO_TYPE, S_LRU_DICT};
+	struct hs_error *err = NULL;
+	uint64_t link = sf(w, s, o, S_LRU_ROOT_NEXT);
+	for (int64_t k = 0; link && link != o && k < MAX_ITEMS && !err; k++) {
+		err = hs_wk_edge(w, src, sf(w, s, link, S_LRUE_KEY), HS_EDGE_TRAVERSE, "");
+		if (!err)
+			err =
+			    hs_wk_edge(w, src, sf(w, s, link, S_LRUE_RESULT), HS_EDGE_TRAVERSE, "");
+		if (!err && heap)
+			err = hs_wk_edge(w, src, hs_wk_u64(w, link + 8), HS_EDGE_TRAVERSE, "");
+		link = sf(w, s, link, S_LRUE_NEXT);
+	}
+	return err ? err : FIELDS(w, s, src, o, own);
+}
+
+/* FutureObj_traverse (and the future part of TaskObj_traverse). */
+static struct hs_error *future_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                                    uint64_t o, uint64_t type_flags)
+{
+	static const enum sfield fut[] = {S_FUT_LOOP,          S_FUT_CALLBACK0, S_FUT_CONTEXT0,
+	                                  S_FUT_CALLBACKS,     S_FUT_RESULT,    S_FUT_EXCEPTION,
+	                                  S_FUT_EXCEPTION_TB,  S_FUT_SOURCE_TB, S_FUT_CANCEL_MSG,
+	                                  S_FUT_CANCELLED_EXC, S_FUT_DICT};
+	struct hs_error *err = FIELDS(w, s, src, o, fut);
+	/* 3.13: the dict is a managed one, just before the GC header. */
+	if (!err && s->v[S_FUT_DICT] < 0 && (type_flags & HS_TPF_MANAGED_DICT))
+		err = hs_wk_edge(w, src, hs_wk_u64(w, o - 24), HS_EDGE_TRAVERSE, "");
+	return err;
+}
+
+/* ElementTree's element_gc_traverse and element_sizeof. */
+static struct hs_error *element_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                                     uint64_t o, uint64_t *size)
+{
+	struct hs_error *err = hs_wk_edge(w, src, sf(w, s, o, S_EL_TAG), HS_EDGE_TRAVERSE, "");
+	/* text and tail carry a flag in their low bit (JOIN_OBJ). */
+	if (!err)
+		err = hs_wk_edge(w, src, sf(w, s, o, S_EL_TEXT) & ~1ull, HS_EDGE_TRAVERSE, "");
+	if (!err)
+		err = hs_wk_edge(w, src, sf(w, s, o, S_EL_TAIL) & ~1ull, HS_EDGE_TRAVERSE, "");
+	uint64_t x = sf(w, s, o, S_EL_EXTRA);
+	if (err || !x)
+		return err;
+	int64_t n = (int64_t)sf(w, s, x, S_ELX_LENGTH), cap = (int64_t)sf(w, s, x, S_ELX_ALLOCATED);
+	uint64_t children = sf(w, s, x, S_ELX_CHILDREN);
+	if (n < 0 || n > cap || cap > MAX_ITEMS) {
+		hs_wk_warn(w, "Element at 0x%llx: %lld children of %lld allocated",
+		           (unsigned long long)o, (long long)n, (long long)cap);
+		return NULL;
+	}
+	*size += (uint64_t)s->v[S_ELX_SIZE];
+	if (children != x + (uint64_t)s->v[S_ELX_CHILDREN0])
+		*size += 8 * (uint64_t)cap;
+	err = hs_wk_edge(w, src, sf(w, s, x, S_ELX_ATTRIB), HS_EDGE_TRAVERSE, "");
+	return err ? err : items(w, src, children, n);
+}
+
+/* Fields of the kinds that are only a list of them, in traverse order. */
+static const enum sfield partial_f[] = {S_PARTIAL_FN, S_PARTIAL_ARGS, S_PARTIAL_KW, S_PARTIAL_DICT};
+static const enum sfield task_f[] = {S_TASK_CONTEXT, S_TASK_CORO, S_TASK_NAME, S_TASK_FUT_WAITER};
+static const enum sfield context_f[] = {S_CTX_PREV, S_CTX_VARS};
+static const enum sfield contextvar_f[] = {S_CVAR_NAME, S_CVAR_DEFAULT};
+static const enum sfield token_f[] = {S_TOK_CTX, S_TOK_VAR, S_TOK_OLDVAL};
+static const enum sfield hamt_f[] = {S_HAMT_ROOT};
+static const enum sfield namespace_f[] = {S_NS_DICT};
+static const enum sfield mappingproxy_f[] = {S_MP_MAPPING};
+
+struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
+                                const struct hs_stdlib_obj *ob, uint64_t *size)
+{
+	if (ob->kind <= 0 || ob->kind >= HS_STDLIB_KINDS)
+		return NULL;
+	uint64_t src = ob->src, o = ob->addr;
+	struct hs_error *err = NULL;
+	/* A C heap type's traverse visits the type first (3.9+; 3.8's did not). */
+	if (ob->heap && hs_wk_minor(w) >= 9)
+		err = hs_wk_edge(w, src, ob->type, HS_EDGE_TRAVERSE, ".__class__");
+	if (err)
+		return err;
+	switch ((enum hs_stdlib_kind)ob->kind) {
+	case HS_SK_DEQUE:
+		return deque_walk(w, s, src, o, size);
+	case HS_SK_ODICT: {
+		err = hs_wk_edge(w, src, sf(w, s, o, S_OD_INST_DICT), HS_EDGE_TRAVERSE, "");
+		if (!err)
+			err = hs_wk_dict(w, src, o, ob->type, true, size);
+		int64_t fast = (int64_t)sf(w, s, o, S_OD_FAST_NODES_SIZE);
+		int64_t used = (int64_t)sf(w, s, o, S_DICT_USED);
+		if (fast > 0 && fast < MAX_ITEMS && used > 0 && used < MAX_ITEMS)
+			*size +=
+			    8 * (uint64_t)fast + (uint64_t)used * (uint64_t)s->v[S_ODNODE_SIZE];
+		return err;
+	}
+	case HS_SK_DEFDICT:
+		err = hs_wk_edge(w, src, sf(w, s, o, S_DD_FACTORY), HS_EDGE_TRAVERSE, "");
+		return err ? err : hs_wk_dict(w, src, o, ob->type, false, size);
+	case HS_SK_PARTIAL:
+		return FIELDS(w, s, src, o, partial_f);
+	case HS_SK_LRU:
+		return lru_walk(w, s, src, o, ob->heap);
+	case HS_SK_TASK:
+		err = FIELDS(w, s, src, o, task_f);
+		return err ? err : future_walk(w, s, src, o, ob->type_flags);
+	case HS_SK_FUTURE:
+		return future_walk(w, s, src, o, ob->type_flags);
+	case HS_SK_CONTEXT:
+		return FIELDS(w, s, src, o, context_f);
+	case HS_SK_CONTEXTVAR:
+		return FIELDS(w, s, src, o, contextvar_f);
+	case HS_SK_TOKEN:
+		return FIELDS(w, s, src, o, token_f);
+	case HS_SK_HAMT:
+		return FIELDS(w, s, src, o, hamt_f);
+	case HS_SK_HAMT_BITMAP:
+		return items(w, src, o + (uint64_t)s->v[S_HAMTB_ARRAY],
+		             (int64_t)hs_wk_u64(w, o + 16));
+	case HS_SK_HAMT_ARRAY:
+		return items(w, src, o + (uint64_t)s->v[S_HAMTA_ARRAY], HAMT_ARRAY_NODE_SIZE);
+	case HS_SK_HAMT_COLLISION:
+		return items(w, src, o + (uint64_t)s->v[S_HAMTC_ARRAY],
+		             (int64_t)hs_wk_u64(w, o + 16));
+	case HS_SK_NAMESPACE:
+		return FIELDS(w, s, src, o, namespace_f);
+	case HS_SK_MAPPINGPROXY:
+		return FIELDS(w, s, src, o, mappingproxy_f);
+	case HS_SK_ELEMENT:
+		return element_walk(w, s, src, o, size);
+	case HS_SK_ARRAY:
+	case HS_SK_ARRAY_STATIC: {
+		int64_t cap = (int64_t)sf(w, s, o, S_ARR_ALLOCATED);
+		int32_t isz = 0;
+		uint64_t descr = sf(w, s, o, S_ARR_DESCR);
+		if (descr)
+			hs_wk_read(w, descr + (uint64_t)s->v[S_ARRD_ITEMSIZE], &isz, 4);
+		if (cap >= 0 && cap < MAX_ITEMS && isz > 0 && isz <= 16)
+			*size += (uint64_t)cap * (uint64_t)isz;
+		return NULL;
+	}
+	case HS_SK_NONE:
+	case HS_STDLIB_KINDS:
+		break;
+	}
+	return NULL;
+}
