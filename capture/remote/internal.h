@@ -259,6 +259,9 @@ struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret);
 	X(CO_LINEARRAY, "PyCodeObject", "_co_linearray")                                           \
 	X(CO_LINEARRAY_ES, "PyCodeObject", "_co_linearray_entry_size")                             \
 	X(CO_CACHED, "PyCodeObject", "_co_cached")                                                 \
+	X(CO_OPCACHE, "PyCodeObject", "co_opcache")                                                \
+	X(CO_OPCACHE_SIZE, "PyCodeObject", "co_opcache_size")                                      \
+	X(OPCACHE_SIZE, "_PyOpcache", "sizeof")                                                    \
 	X(COC_CODE, "_PyCoCached", "_co_code")                                                     \
 	X(COC_VARNAMES, "_PyCoCached", "_co_varnames")                                             \
 	X(COC_CELLVARS, "_PyCoCached", "_co_cellvars")                                             \

@@ -927,8 +927,10 @@ static size_t str_text(struct walker *w, uint64_t o, char *buf, size_t size, uin
 	if (w->minor <= 11) {
 		uint64_t wstr = fld(w, o, HS_L_ASCII_WSTR);
 		bool ready = (state >> 7) & 1;
+		/* An ASCII str has no wstr_length: its wstr is as long as it is. */
+		uint64_t wlen = compact && ascii ? (uint64_t)len : fld(w, o, HS_L_CUNI_WSTR_LENGTH);
 		if (wstr && (!ready || wstr != data))
-			sz += (fld(w, o, HS_L_CUNI_WSTR_LENGTH) + 1) * 4;
+			sz += (wlen + 1) * 4;
 	}
 	if (sizeof_ret)
 		*sizeof_ret = sz;
@@ -1161,6 +1163,14 @@ static uint64_t code_size(struct walker *w, uint64_t o, const struct tinfo *ti)
 		uint64_t cells = fld(w, o, HS_L_CO_CELLVARS);
 		if (fld(w, o, HS_L_CO_CELL2ARG) && cells)
 			s += (uint64_t)ob_size(w, cells) * 8;
+		/* A code object run often enough has an opcode cache (3.8-3.10): one byte per
+		 * code unit for its map, and its entries. */
+		uint8_t nopcache = 0;
+		rd(w, o + (uint64_t)w->L.v[HS_L_CO_OPCACHE_SIZE], &nopcache, 1);
+		uint64_t bytecode = fld(w, o, HS_L_CO_CODE);
+		int64_t ncode = bytecode ? ob_size(w, bytecode) : 0;
+		if (fld(w, o, HS_L_CO_OPCACHE) && ncode > 0 && ncode < HS_MAX_ITEMS)
+			s += (uint64_t)ncode / 2 + nopcache * (uint64_t)w->L.v[HS_L_OPCACHE_SIZE];
 	} else {
 		s = (default_size(w, o, ti) + 7) & ~7ull;
 		if (w->minor == 11 && fld(w, o, HS_L_CO_LINEARRAY)) {
