@@ -2,7 +2,9 @@
  * kinds_stdlib.c — exact out-of-process walking of the standard library's C types that programs
  * keep their data in: collections.deque (its blocks), OrderedDict, defaultdict, functools.partial
  * and the lru_cache wrapper, asyncio's Future and Task, contextvars' Context, ContextVar, Token and
- * the HAMT behind a Context, ElementTree's Element, array.array, SimpleNamespace and mappingproxy.
+ * the HAMT behind a Context, ElementTree's Element, array.array, SimpleNamespace, mappingproxy,
+ * method-wrapper, namedtuple's field getters, abc's per-class data, the common itertools
+ * (count, repeat, cycle, chain, islice) and asyncio's future iterators and task callbacks.
  *
  * A kind is recognised by its type's tp_traverse (or, for the non-GC array of 3.8-3.9, the static
  * type itself), found by symbol in the file that defines it: libpython for the built-in modules,
@@ -82,6 +84,24 @@
 	X(ELX_ALLOCATED, "ElementObjectExtra", "allocated")                                        \
 	X(ELX_CHILDREN, "ElementObjectExtra", "children")                                          \
 	X(ELX_CHILDREN0, "ElementObjectExtra", "_children")                                        \
+	X(TG_DOC, "_tuplegetterobject", "doc")                                                     \
+	X(ABC_REGISTRY, "_abc_data", "_abc_registry")                                              \
+	X(ABC_CACHE, "_abc_data", "_abc_cache")                                                    \
+	X(ABC_NEGATIVE_CACHE, "_abc_data", "_abc_negative_cache")                                  \
+	X(MW_DESCR, "wrapperobject", "descr")                                                      \
+	X(MW_SELF, "wrapperobject", "self")                                                        \
+	X(COUNT_LONG_CNT, "countobject", "long_cnt")                                               \
+	X(COUNT_LONG_STEP, "countobject", "long_step")                                             \
+	X(REPEAT_ELEMENT, "repeatobject", "element")                                               \
+	X(CYCLE_IT, "cycleobject", "it")                                                           \
+	X(CYCLE_SAVED, "cycleobject", "saved")                                                     \
+	X(CHAIN_SOURCE, "chainobject", "source")                                                   \
+	X(CHAIN_ACTIVE, "chainobject", "active")                                                   \
+	X(ISLICE_IT, "isliceobject", "it")                                                         \
+	X(FUTITER_FUTURE, "futureiterobject", "future")                                            \
+	X(TASKSTEP_TASK, "TaskStepMethWrapper", "sw_task")                                         \
+	X(TASKSTEP_ARG, "TaskStepMethWrapper", "sw_arg")                                           \
+	X(TASKWAKEUP_TASK, "TaskWakeupMethWrapper", "ww_task")                                     \
 	X(ARR_ALLOCATED, "arrayobject", "allocated")                                               \
 	X(ARR_DESCR, "arrayobject", "ob_descr")                                                    \
 	X(ARRD_ITEMSIZE, "arraydescr", "itemsize")
@@ -107,12 +127,37 @@ static const struct hs_layout_table stdlib_table = {sfield_types, sfield_members
 #define HAMT_ARRAY_NODE_SIZE 32 /* Python/hamt.c: an array node's fixed width */
 #define MAX_ITEMS (1ll << 28)   /* bound on any container's item count */
 
-/* The kinds: how each is recognised, and the fields it cannot be walked without. */
+/* The fields of the kinds that are only a list of them, in traverse order. */
+static const enum sfield partial_f[] = {S_PARTIAL_FN, S_PARTIAL_ARGS, S_PARTIAL_KW, S_PARTIAL_DICT};
+static const enum sfield context_f[] = {S_CTX_PREV, S_CTX_VARS};
+static const enum sfield contextvar_f[] = {S_CVAR_NAME, S_CVAR_DEFAULT};
+static const enum sfield token_f[] = {S_TOK_CTX, S_TOK_VAR, S_TOK_OLDVAL};
+static const enum sfield hamt_f[] = {S_HAMT_ROOT};
+static const enum sfield namespace_f[] = {S_NS_DICT};
+static const enum sfield mappingproxy_f[] = {S_MP_MAPPING};
+static const enum sfield tuplegetter_f[] = {S_TG_DOC};
+static const enum sfield abc_data_f[] = {S_ABC_REGISTRY, S_ABC_CACHE, S_ABC_NEGATIVE_CACHE};
+static const enum sfield method_wrapper_f[] = {S_MW_DESCR, S_MW_SELF};
+static const enum sfield count_f[] = {S_COUNT_LONG_CNT, S_COUNT_LONG_STEP};
+static const enum sfield repeat_f[] = {S_REPEAT_ELEMENT};
+static const enum sfield cycle_f[] = {S_CYCLE_IT, S_CYCLE_SAVED};
+static const enum sfield chain_f[] = {S_CHAIN_SOURCE, S_CHAIN_ACTIVE};
+static const enum sfield islice_f[] = {S_ISLICE_IT};
+static const enum sfield futureiter_f[] = {S_FUTITER_FUTURE};
+static const enum sfield taskstep_f[] = {S_TASKSTEP_TASK, S_TASKSTEP_ARG};
+static const enum sfield taskwakeup_f[] = {S_TASKWAKEUP_TASK};
+static const enum sfield task_f[] = {S_TASK_CONTEXT, S_TASK_CORO, S_TASK_NAME, S_TASK_FUT_WAITER};
+#define LIST(a) a, sizeof(a) / sizeof((a)[0])
+
+/* The kinds: how each is recognised, the fields it cannot be walked without, and for the kinds
+ * whose traverse visits only fields, those fields. */
 static const struct {
 	const char *sym;      /* its tp_traverse (or static type, see static_type) */
 	bool static_type;     /* sym names the type itself */
 	const char *module;   /* the extension module's file name prefix, or NULL (libpython) */
 	enum sfield needs[3]; /* fields required (S_COUNT ends the list) */
+	const enum sfield *fields; /* a field list kind: the fields its traverse visits */
+	size_t nfields;
 } kinds[HS_STDLIB_KINDS] = {
     [HS_SK_DEQUE] = {"deque_traverse",
                      false,
@@ -123,25 +168,29 @@ static const struct {
                      NULL,
                      {S_OD_FAST_NODES_SIZE, S_ODNODE_SIZE, S_DICT_USED}},
     [HS_SK_DEFDICT] = {"defdict_traverse", false, "_collections.", {S_DD_FACTORY, S_COUNT}},
-    [HS_SK_PARTIAL] = {"partial_traverse", false, "_functools.", {S_PARTIAL_FN, S_COUNT}},
+    [HS_SK_PARTIAL] =
+        {"partial_traverse", false, "_functools.", {S_PARTIAL_FN, S_COUNT}, LIST(partial_f)},
     [HS_SK_LRU] = {"lru_cache_tp_traverse",
                    false,
                    "_functools.",
                    {S_LRU_ROOT_NEXT, S_LRUE_NEXT, S_LRUE_KEY}},
     [HS_SK_FUTURE] = {"FutureObj_traverse", false, "_asyncio.", {S_FUT_LOOP, S_COUNT}},
     [HS_SK_TASK] = {"TaskObj_traverse", false, "_asyncio.", {S_FUT_LOOP, S_TASK_CORO, S_COUNT}},
-    [HS_SK_CONTEXT] = {"context_tp_traverse", false, NULL, {S_CTX_VARS, S_COUNT}},
-    [HS_SK_CONTEXTVAR] = {"contextvar_tp_traverse", false, NULL, {S_CVAR_NAME, S_COUNT}},
-    [HS_SK_TOKEN] = {"token_tp_traverse", false, NULL, {S_TOK_CTX, S_COUNT}},
-    [HS_SK_HAMT] = {"hamt_tp_traverse", false, NULL, {S_HAMT_ROOT, S_COUNT}},
+    [HS_SK_CONTEXT] = {"context_tp_traverse", false, NULL, {S_CTX_VARS, S_COUNT}, LIST(context_f)},
+    [HS_SK_CONTEXTVAR] =
+        {"contextvar_tp_traverse", false, NULL, {S_CVAR_NAME, S_COUNT}, LIST(contextvar_f)},
+    [HS_SK_TOKEN] = {"token_tp_traverse", false, NULL, {S_TOK_CTX, S_COUNT}, LIST(token_f)},
+    [HS_SK_HAMT] = {"hamt_tp_traverse", false, NULL, {S_HAMT_ROOT, S_COUNT}, LIST(hamt_f)},
     [HS_SK_HAMT_BITMAP] = {"hamt_node_bitmap_traverse", false, NULL, {S_HAMTB_ARRAY, S_COUNT}},
     [HS_SK_HAMT_ARRAY] = {"hamt_node_array_traverse", false, NULL, {S_HAMTA_ARRAY, S_COUNT}},
     [HS_SK_HAMT_COLLISION] = {"hamt_node_collision_traverse",
                               false,
                               NULL,
                               {S_HAMTC_ARRAY, S_COUNT}},
-    [HS_SK_NAMESPACE] = {"namespace_traverse", false, NULL, {S_NS_DICT, S_COUNT}},
-    [HS_SK_MAPPINGPROXY] = {"mappingproxy_traverse", false, NULL, {S_MP_MAPPING, S_COUNT}},
+    [HS_SK_NAMESPACE] =
+        {"namespace_traverse", false, NULL, {S_NS_DICT, S_COUNT}, LIST(namespace_f)},
+    [HS_SK_MAPPINGPROXY] =
+        {"mappingproxy_traverse", false, NULL, {S_MP_MAPPING, S_COUNT}, LIST(mappingproxy_f)},
     [HS_SK_ELEMENT] = {"element_gc_traverse",
                        false,
                        "_elementtree.",
@@ -154,6 +203,36 @@ static const struct {
                             true,
                             "array.",
                             {S_ARR_ALLOCATED, S_ARR_DESCR, S_ARRD_ITEMSIZE}},
+    [HS_SK_TUPLEGETTER] =
+        {"tuplegetter_traverse", false, "_collections.", {S_TG_DOC, S_COUNT}, LIST(tuplegetter_f)},
+    [HS_SK_ABC_DATA] =
+        {"abc_data_traverse", false, "_abc.", {S_ABC_REGISTRY, S_COUNT}, LIST(abc_data_f)},
+    [HS_SK_METHOD_WRAPPER] =
+        {"wrapper_traverse", false, NULL, {S_MW_DESCR, S_MW_SELF, S_COUNT}, LIST(method_wrapper_f)},
+    [HS_SK_COUNT] =
+        {"count_traverse", false, "itertools.", {S_COUNT_LONG_CNT, S_COUNT}, LIST(count_f)},
+    [HS_SK_REPEAT] =
+        {"repeat_traverse", false, "itertools.", {S_REPEAT_ELEMENT, S_COUNT}, LIST(repeat_f)},
+    [HS_SK_CYCLE] = {"cycle_traverse", false, "itertools.", {S_CYCLE_IT, S_COUNT}, LIST(cycle_f)},
+    [HS_SK_CHAIN] =
+        {"chain_traverse", false, "itertools.", {S_CHAIN_SOURCE, S_COUNT}, LIST(chain_f)},
+    [HS_SK_ISLICE] =
+        {"islice_traverse", false, "itertools.", {S_ISLICE_IT, S_COUNT}, LIST(islice_f)},
+    [HS_SK_FUTUREITER] = {"FutureIter_traverse",
+                          false,
+                          "_asyncio.",
+                          {S_FUTITER_FUTURE, S_COUNT},
+                          LIST(futureiter_f)},
+    [HS_SK_TASKSTEP] = {"TaskStepMethWrapper_traverse",
+                        false,
+                        "_asyncio.",
+                        {S_TASKSTEP_TASK, S_COUNT},
+                        LIST(taskstep_f)},
+    [HS_SK_TASKWAKEUP] = {"TaskWakeupMethWrapper_traverse",
+                          false,
+                          "_asyncio.",
+                          {S_TASKWAKEUP_TASK, S_COUNT},
+                          LIST(taskwakeup_f)},
 };
 
 struct hs_stdlib {
@@ -372,16 +451,6 @@ static struct hs_error *element_walk(struct walker *w, const struct hs_stdlib *s
 	return err ? err : items(w, src, children, n);
 }
 
-/* Fields of the kinds that are only a list of them, in traverse order. */
-static const enum sfield partial_f[] = {S_PARTIAL_FN, S_PARTIAL_ARGS, S_PARTIAL_KW, S_PARTIAL_DICT};
-static const enum sfield task_f[] = {S_TASK_CONTEXT, S_TASK_CORO, S_TASK_NAME, S_TASK_FUT_WAITER};
-static const enum sfield context_f[] = {S_CTX_PREV, S_CTX_VARS};
-static const enum sfield contextvar_f[] = {S_CVAR_NAME, S_CVAR_DEFAULT};
-static const enum sfield token_f[] = {S_TOK_CTX, S_TOK_VAR, S_TOK_OLDVAL};
-static const enum sfield hamt_f[] = {S_HAMT_ROOT};
-static const enum sfield namespace_f[] = {S_NS_DICT};
-static const enum sfield mappingproxy_f[] = {S_MP_MAPPING};
-
 struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
                                 const struct hs_stdlib_obj *ob, uint64_t *size)
 {
@@ -394,6 +463,8 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 		err = hs_wk_edge(w, src, ob->type, HS_EDGE_TRAVERSE, ".__class__");
 	if (err)
 		return err;
+	if (kinds[ob->kind].nfields)
+		return fields(w, s, src, o, kinds[ob->kind].fields, kinds[ob->kind].nfields);
 	switch ((enum hs_stdlib_kind)ob->kind) {
 	case HS_SK_DEQUE:
 		return deque_walk(w, s, src, o, size);
@@ -411,8 +482,6 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 	case HS_SK_DEFDICT:
 		err = hs_wk_edge(w, src, sf(w, s, o, S_DD_FACTORY), HS_EDGE_TRAVERSE, "");
 		return err ? err : hs_wk_dict(w, src, o, ob->type, false, size);
-	case HS_SK_PARTIAL:
-		return FIELDS(w, s, src, o, partial_f);
 	case HS_SK_LRU:
 		return lru_walk(w, s, src, o, ob->heap);
 	case HS_SK_TASK:
@@ -420,14 +489,6 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 		return err ? err : future_walk(w, s, src, o, ob->type_flags);
 	case HS_SK_FUTURE:
 		return future_walk(w, s, src, o, ob->type_flags);
-	case HS_SK_CONTEXT:
-		return FIELDS(w, s, src, o, context_f);
-	case HS_SK_CONTEXTVAR:
-		return FIELDS(w, s, src, o, contextvar_f);
-	case HS_SK_TOKEN:
-		return FIELDS(w, s, src, o, token_f);
-	case HS_SK_HAMT:
-		return FIELDS(w, s, src, o, hamt_f);
 	case HS_SK_HAMT_BITMAP:
 		return items(w, src, o + (uint64_t)s->v[S_HAMTB_ARRAY],
 		             (int64_t)hs_wk_u64(w, o + 16));
@@ -436,10 +497,6 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 	case HS_SK_HAMT_COLLISION:
 		return items(w, src, o + (uint64_t)s->v[S_HAMTC_ARRAY],
 		             (int64_t)hs_wk_u64(w, o + 16));
-	case HS_SK_NAMESPACE:
-		return FIELDS(w, s, src, o, namespace_f);
-	case HS_SK_MAPPINGPROXY:
-		return FIELDS(w, s, src, o, mappingproxy_f);
 	case HS_SK_ELEMENT:
 		return element_walk(w, s, src, o, size);
 	case HS_SK_ARRAY:
@@ -453,8 +510,7 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 			*size += (uint64_t)cap * (uint64_t)isz;
 		return NULL;
 	}
-	case HS_SK_NONE:
-	case HS_STDLIB_KINDS:
+	default: /* HS_SK_NONE, and the field list kinds above */
 		break;
 	}
 	return NULL;

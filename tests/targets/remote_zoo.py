@@ -14,6 +14,7 @@ import collections
 import contextvars
 import functools
 import gc
+import itertools
 import json
 import os
 import sys
@@ -135,6 +136,12 @@ zoo["stdlib"] = {
     "array": array.array("q", range(100)),
     "namespace": types.SimpleNamespace(x=[1], y="y"),
     "mappingproxy": types.MappingProxyType({"m": [1]}),
+    "method_wrapper": [1].__len__,
+    "namedtuple": collections.namedtuple("Pair", "left right")([1], "r"),
+    "itertools": [itertools.count(10 ** 20, 3), itertools.repeat([1], 3),
+                  itertools.cycle(["c"]), itertools.chain([1], ["x"]),
+                  itertools.islice(iter([1, 2, 3]), 1, 2)],
+    "future_iter": iter(loop.create_future()),
 }
 zoo["stdlib"]["deque_rotated"].rotate(13)
 zoo["stdlib"]["future"].set_result(["result"])
