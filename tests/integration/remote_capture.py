@@ -9,6 +9,8 @@ usage: remote_capture.py HEAPSNAP ZOO.py PYTHON [--core]
 Exits 0 on success, 1 with the differences listed, 77 (skip) when PYTHON is missing.
 """
 import collections
+import csv
+import io
 import json
 import os
 import subprocess
@@ -165,6 +167,13 @@ def main():
                                 f"{[hex(x) for x in (want - got)]} extra {[hex(x) for x in (got - want)]}")
     if unseen_c_state:
         print(f"referents held in C state a scan cannot follow: {unseen_c_state}")
+    # Types as Python names them (type.__name__, type.__module__): heapsnap types' columns.
+    csv_out = subprocess.run([heapsnap, "types", snap, "--format", "csv"], capture_output=True,
+                             text=True, check=True).stdout
+    named = {tuple(row[:2]) for row in list(csv.reader(io.StringIO(csv_out)))[1:]}
+    for name, module in truth["types"]:
+        if (name, module) not in named and len(problems) < 40:
+            problems.append(f"type {name} of module {module} not in heapsnap types")
     wk = {w["ref"]: w.get("referent") for w in weak}
     for ref, referent in truth["weak"]:
         if wk.get(ref, "absent") != referent:

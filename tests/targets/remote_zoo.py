@@ -48,6 +48,13 @@ class MyList(list):
     pass
 
 
+class _Renamed:  # a class whose __name__ is reassigned, as SQLAlchemy's symbol is
+    pass
+
+
+_Renamed.__name__ = "Renamed"
+
+
 class MyDict(dict):
     pass
 
@@ -84,6 +91,7 @@ zoo = {
     "plain": Plain([1], {"z": 1}),
     "slotted": Slotted([5]),
     "mylist": MyList([1, 2]),
+    "renamed": _Renamed(),
     "mydict": MyDict(a=1),
     "closure": closure_maker([42]),
     "gen": gen(),
@@ -202,7 +210,9 @@ def record(path):
             if type(o) is weakref.ref]
     # json.dumps (the C encoder) rather than json.dump, whose Python encoder leaves closures in
     # reference cycles behind while the collector is off.
-    text = json.dumps({"objects": out, "weak": weak, "self": [id(objs)]})
+    # every type as Python names it: type.__name__ and type.__module__
+    names = sorted({(type(o).__name__, type(o).__module__) for o in objs})
+    text = json.dumps({"objects": out, "weak": weak, "self": [id(objs)], "types": names})
     with open(path, "w") as f:
         f.write(text)
     objs.clear()
