@@ -329,6 +329,8 @@ int hs_wk_minor(const struct walker *w);             /* the target's 3.x */
  */
 struct hs_error *hs_wk_edge(struct walker *w, uint64_t src, uint64_t dst, uint8_t kind,
                             const char *label);
+/* A traverse edge from src to the object at dst labelled by position, as a tuple's items. */
+struct hs_error *hs_wk_edge_index(struct walker *w, uint64_t src, uint64_t dst, uint64_t index);
 /* The edges and sys.getsizeof size (without the GC header) of the dict part of the object o of
  * type `type`; keys_visited: its tp_traverse visits every key itself (OrderedDict's node list), so
  * each key gets a traverse edge labelled <key>. */
@@ -372,6 +374,7 @@ enum hs_stdlib_kind {
 	HS_SK_FUTUREITER,
 	HS_SK_TASKSTEP,
 	HS_SK_TASKWAKEUP,
+	HS_SK_STRUCTSEQ,
 	HS_STDLIB_KINDS
 };
 struct hs_stdlib;

@@ -4,7 +4,8 @@
  * and the lru_cache wrapper, asyncio's Future and Task, contextvars' Context, ContextVar, Token and
  * the HAMT behind a Context, ElementTree's Element, array.array, SimpleNamespace, mappingproxy,
  * method-wrapper, namedtuple's field getters, abc's per-class data, the common itertools
- * (count, repeat, cycle, chain, islice) and asyncio's future iterators and task callbacks.
+ * (count, repeat, cycle, chain, islice), asyncio's future iterators and task callbacks, and
+ * struct sequences (os.stat_result, time.struct_time, sys.flags, ...) with their hidden fields.
  *
  * A kind is recognised by its type's tp_traverse (or, for the non-GC array of 3.8-3.9, the static
  * type itself), found by symbol in the file that defines it: libpython for the built-in modules,
@@ -102,6 +103,13 @@
 	X(TASKSTEP_TASK, "TaskStepMethWrapper", "sw_task")                                         \
 	X(TASKSTEP_ARG, "TaskStepMethWrapper", "sw_arg")                                           \
 	X(TASKWAKEUP_TASK, "TaskWakeupMethWrapper", "ww_task")                                     \
+	X(TP_BASE, "_typeobject", "tp_base")                                                       \
+	X(TP_TRAVERSE, "_typeobject", "tp_traverse")                                               \
+	X(TP_MEMBERS, "_typeobject", "tp_members")                                                 \
+	X(MEMBER_SIZE, "PyMemberDef", "sizeof")                                                    \
+	X(MEMBER_NAME, "PyMemberDef", "name")                                                      \
+	X(MEMBER_OFFSET, "PyMemberDef", "offset")                                                  \
+	X(TUPLE_ITEM, "PyTupleObject", "ob_item")                                                  \
 	X(ARR_ALLOCATED, "arrayobject", "allocated")                                               \
 	X(ARR_DESCR, "arrayobject", "ob_descr")                                                    \
 	X(ARRD_ITEMSIZE, "arraydescr", "itemsize")
@@ -228,6 +236,10 @@ static const struct {
                         "_asyncio.",
                         {S_TASKSTEP_TASK, S_COUNT},
                         LIST(taskstep_f)},
+    [HS_SK_STRUCTSEQ] = {"structseq_traverse",
+                         false,
+                         NULL,
+                         {S_TP_MEMBERS, S_MEMBER_SIZE, S_TUPLE_ITEM}},
     [HS_SK_TASKWAKEUP] = {"TaskWakeupMethWrapper_traverse",
                           false,
                           "_asyncio.",
@@ -424,6 +436,43 @@ static struct hs_error *future_walk(struct walker *w, const struct hs_stdlib *s,
 	return err;
 }
 
+/* structseq_traverse: every field, the hidden ones (after the len() visible ones) too.  Their
+ * number is the type's n_fields; each hidden field is named, so it is also the end of the last
+ * member of the struct sequence type (the first type up from `type` with this traverse). */
+static struct hs_error *structseq_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                                       uint64_t o, uint64_t type)
+{
+	uint64_t t = type;
+	for (int depth = 0; t && depth < 64; depth++) {
+		if (sf(w, s, t, S_TP_TRAVERSE) == s->addr[HS_SK_STRUCTSEQ])
+			break;
+		t = sf(w, s, t, S_TP_BASE);
+	}
+	int64_t visible = (int64_t)hs_wk_u64(w, o + 16), n = visible;
+	uint64_t members = t ? sf(w, s, t, S_TP_MEMBERS) : 0;
+	uint64_t msize = (uint64_t)s->v[S_MEMBER_SIZE], items0 = (uint64_t)s->v[S_TUPLE_ITEM];
+	for (uint64_t i = 0; members && i < 1024; i++) {
+		uint64_t m = members + i * msize;
+		if (!sf(w, s, m, S_MEMBER_NAME))
+			break;
+		uint64_t off = sf(w, s, m, S_MEMBER_OFFSET);
+		if (off >= items0 && (off - items0) / 8 < 1024 &&
+		    (int64_t)((off - items0) / 8) >= n)
+			n = (int64_t)((off - items0) / 8) + 1;
+	}
+	if (visible < 0 || n > 1024) {
+		hs_wk_warn(w, "struct sequence at 0x%llx: %lld fields", (unsigned long long)o,
+		           (long long)n);
+		return NULL;
+	}
+	/* The visible fields are labelled by position, as a tuple's items. */
+	struct hs_error *err = NULL;
+	for (int64_t i = 0; i < visible && !err; i++)
+		err = hs_wk_edge_index(w, src, hs_wk_u64(w, o + items0 + 8 * (uint64_t)i),
+		                       (uint64_t)i);
+	return err ? err : items(w, src, o + items0 + 8 * (uint64_t)visible, n - visible);
+}
+
 /* ElementTree's element_gc_traverse and element_sizeof. */
 static struct hs_error *element_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
                                      uint64_t o, uint64_t *size)
@@ -499,6 +548,8 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 		             (int64_t)hs_wk_u64(w, o + 16));
 	case HS_SK_ELEMENT:
 		return element_walk(w, s, src, o, size);
+	case HS_SK_STRUCTSEQ:
+		return structseq_walk(w, s, src, o, ob->type);
 	case HS_SK_ARRAY:
 	case HS_SK_ARRAY_STATIC: {
 		int64_t cap = (int64_t)sf(w, s, o, S_ARR_ALLOCATED);

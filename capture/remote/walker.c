@@ -1638,6 +1638,11 @@ struct hs_error *hs_wk_edge(struct walker *w, uint64_t src, uint64_t dst, uint8_
 	return edge_s(w, src, dst, kind, label);
 }
 
+struct hs_error *hs_wk_edge_index(struct walker *w, uint64_t src, uint64_t dst, uint64_t index)
+{
+	return edge(w, src, dst, HS_EDGE_TRAVERSE, HS_LABEL_INDEX, index);
+}
+
 struct hs_error *hs_wk_dict(struct walker *w, uint64_t src, uint64_t o, uint64_t type,
                             bool keys_visited, uint64_t *size)
 {

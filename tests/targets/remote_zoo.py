@@ -150,6 +150,7 @@ zoo["stdlib"] = {
                   itertools.cycle(["c"]), itertools.chain([1], ["x"]),
                   itertools.islice(iter([1, 2, 3]), 1, 2)],
     "future_iter": iter(loop.create_future()),
+    "structseq": [os.stat("/"), __import__("time").localtime(0), sys.flags, sys.version_info],
 }
 zoo["stdlib"]["deque_rotated"].rotate(13)
 zoo["stdlib"]["future"].set_result(["result"])
