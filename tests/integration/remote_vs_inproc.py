@@ -1,6 +1,7 @@
 """remote_vs_inproc.py — the same paused process captured in process (capture/inproc's
 heapsnap.dump) and out of process (heapsnap capture --pid) must give the same graph: objects,
-sizes, refcounts, edges, their labels and value previews.  The differences that remain are listed and each has a reason:
+sizes, refcounts, edges, their labels and value previews, and the same GC garbage (what the
+analysis finds gc.collect() would free).  The differences that remain are listed and each has a reason:
 
 * objects alive in only one capture: the in-process dump runs Python code (its call's frame,
   arguments and result) while it walks, and those die before the out-of-process capture; only
@@ -57,6 +58,13 @@ def load(heapsnap, snap):
             edges[r["src"]][r["dst"]] += 1
             labels[r["src"]][(r["dst"], r.get("label"))] += 1
     return objs, edges, labels, into
+
+
+def garbage(heapsnap, snap):
+    """The addresses of the objects the analysis finds unreachable (GC garbage)."""
+    out = subprocess.run([heapsnap, "sql", snap, "SELECT addr FROM objects WHERE unreachable",
+                          "--format", "csv"], capture_output=True, text=True, check=True).stdout
+    return {int(x) for x in out.split()[1:]}
 
 
 def reached_by_scans(only, into):
@@ -156,6 +164,12 @@ def main():
             if nedge <= 10:
                 problems.append(f"0x{a:x} {x['type']}: traverse edges in-only "
                                 f"{[hex(d) for d in gi - go]} out-only {[hex(d) for d in go - gi]}")
+    common = set(both)
+    gi, go = garbage(heapsnap, inproc) & common, garbage(heapsnap, remote) & common
+    print(f"garbage: {len(gi)} objects in process, {len(go)} out of process")
+    if gi != go:
+        problems.append(f"garbage: in process only {sorted(hex(a) for a in gi - go)[:5]}, "
+                        f"out of process only {sorted(hex(a) for a in go - gi)[:5]}")
     print(f"coverage: {len(both)} of the {len(io)} objects in process seen out of process "
           f"({100.0 * len(both) / max(len(io), 1):.2f}%)")
     print(f"{len(both)} objects in both; differences: type {ntype}, size {nsize}, "
