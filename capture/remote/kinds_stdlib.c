@@ -132,8 +132,9 @@ static const char *const sfield_members[S_COUNT] = {
 };
 static const struct hs_layout_table stdlib_table = {sfield_types, sfield_members, S_COUNT};
 
-#define HAMT_ARRAY_NODE_SIZE 32 /* Python/hamt.c: an array node's fixed width */
-#define MAX_ITEMS (1ll << 28)   /* bound on any container's item count */
+#define HAMT_ARRAY_NODE_SIZE 32   /* Python/hamt.c: an array node's fixed width */
+#define HAMT_MAX_NODE_ITEMS 65536 /* bound on a collision node's items (2 per key) */
+#define MAX_ITEMS (1ll << 28)     /* bound on any container's item count */
 
 /* The fields of the kinds that are only a list of them, in traverse order. */
 static const enum sfield partial_f[] = {S_PARTIAL_FN, S_PARTIAL_ARGS, S_PARTIAL_KW, S_PARTIAL_DICT};
@@ -364,12 +365,17 @@ static struct hs_error *fields(struct walker *w, const struct hs_stdlib *s, uint
 }
 #define FIELDS(w, s, src, o, t) fields(w, s, src, o, t, sizeof(t) / sizeof((t)[0]))
 
-/* Edges to the n words at a (an array of references; NULL items skipped). */
+/* Edges to the n words at a (an array of references; NULL items skipped), up to the first
+ * unreadable one. */
 static struct hs_error *items(struct walker *w, uint64_t src, uint64_t a, int64_t n)
 {
 	struct hs_error *err = NULL;
-	for (int64_t i = 0; i < n && i < MAX_ITEMS && !err; i++)
-		err = hs_wk_edge(w, src, hs_wk_u64(w, a + 8 * (uint64_t)i), HS_EDGE_TRAVERSE, "");
+	uint64_t p;
+	for (int64_t i = 0; i < n && i < MAX_ITEMS && !err; i++) {
+		if (!hs_wk_read(w, a + 8 * (uint64_t)i, &p, 8))
+			break;
+		err = hs_wk_edge(w, src, p, HS_EDGE_TRAVERSE, "");
+	}
 	return err;
 }
 
@@ -387,13 +393,14 @@ static struct hs_error *deque_walk(struct walker *w, const struct hs_stdlib *s, 
 	}
 	*size +=
 	    ((uint64_t)left + (uint64_t)n + blocklen - 1) / blocklen * (uint64_t)s->v[S_BLOCK_SIZE];
-	uint64_t b = sf(w, s, o, S_DQ_LEFTBLOCK), i = (uint64_t)left;
+	uint64_t first = sf(w, s, o, S_DQ_LEFTBLOCK), b = first, i = (uint64_t)left;
 	struct hs_error *err = NULL;
 	for (int64_t k = 0; k < n && b && !err; k++) {
 		err = hs_wk_edge(w, src, hs_wk_u64(w, b + (uint64_t)s->v[S_BLOCK_DATA] + 8 * i),
 		                 HS_EDGE_TRAVERSE, "");
 		if (++i == blocklen) {
-			b = hs_wk_u64(w, b + (uint64_t)s->v[S_BLOCK_RIGHTLINK]);
+			uint64_t next = hs_wk_u64(w, b + (uint64_t)s->v[S_BLOCK_RIGHTLINK]);
+			b = next == b || next == first ? 0 : next; /* a loop ends the walk */
 			i = 0;
 		}
 	}
@@ -408,8 +415,9 @@ static struct hs_error *lru_walk(struct walker *w, const struct hs_stdlib *s, ui
 	static const enum sfield own[] = {S_LRU_CACHE,     S_LRU_FUNC,      S_LRU_KWD_MARK,
 	                                  S_LRU_ELEM_TYPE, S_LRU_INFO_TYPE, S_LRU_DICT};
 	struct hs_error *err = NULL;
-	uint64_t link = sf(w, s, o, S_LRU_ROOT_NEXT);
-	for (int64_t k = 0; link && link != o && k < MAX_ITEMS && !err; k++) {
+	uint64_t first = sf(w, s, o, S_LRU_ROOT_NEXT), link = first;
+	for (int64_t k = 0; link && link != o && (k == 0 || link != first) && k < MAX_ITEMS && !err;
+	     k++) {
 		err = hs_wk_edge(w, src, sf(w, s, link, S_LRUE_KEY), HS_EDGE_TRAVERSE, "");
 		if (!err)
 			err =
@@ -471,6 +479,16 @@ static struct hs_error *structseq_walk(struct walker *w, const struct hs_stdlib 
 		err = hs_wk_edge_index(w, src, hs_wk_u64(w, o + items0 + 8 * (uint64_t)i),
 		                       (uint64_t)i);
 	return err ? err : items(w, src, o + items0 + 8 * (uint64_t)visible, n - visible);
+}
+
+/* A HAMT node's item count (its ob_size), 0 (and a warning) beyond max. */
+static int64_t hamt_items(struct walker *w, uint64_t o, int64_t max)
+{
+	int64_t n = (int64_t)hs_wk_u64(w, o + 16);
+	if (n >= 0 && n <= max)
+		return n;
+	hs_wk_warn(w, "HAMT node at 0x%llx: %lld items", (unsigned long long)o, (long long)n);
+	return 0;
 }
 
 /* ElementTree's element_gc_traverse and element_sizeof. */
@@ -540,12 +558,12 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 		return future_walk(w, s, src, o, ob->type_flags);
 	case HS_SK_HAMT_BITMAP:
 		return items(w, src, o + (uint64_t)s->v[S_HAMTB_ARRAY],
-		             (int64_t)hs_wk_u64(w, o + 16));
+		             hamt_items(w, o, 2 * HAMT_ARRAY_NODE_SIZE));
 	case HS_SK_HAMT_ARRAY:
 		return items(w, src, o + (uint64_t)s->v[S_HAMTA_ARRAY], HAMT_ARRAY_NODE_SIZE);
 	case HS_SK_HAMT_COLLISION:
 		return items(w, src, o + (uint64_t)s->v[S_HAMTC_ARRAY],
-		             (int64_t)hs_wk_u64(w, o + 16));
+		             hamt_items(w, o, HAMT_MAX_NODE_ITEMS));
 	case HS_SK_ELEMENT:
 		return element_walk(w, s, src, o, size);
 	case HS_SK_STRUCTSEQ:
