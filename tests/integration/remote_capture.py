@@ -178,6 +178,19 @@ def main():
     for ref, referent in truth["weak"]:
         if wk.get(ref, "absent") != referent:
             problems.append(f"weakref 0x{ref:x}: referent {wk.get(ref, 'absent')} != {referent}")
+    # summary and leaks say how many objects were scanned conservatively, of which types.
+    scanned = collections.Counter(o["type"] for o in objs.values()
+                                  if o.get("flags", 0) & CONSERVATIVE)
+    for cmd in ("summary", "leaks"):
+        text = subprocess.run([heapsnap, cmd, snap], capture_output=True, text=True,
+                              check=True).stdout
+        want = (f"conservatively scanned: {sum(scanned.values())} objects of {len(scanned)} "
+                f"types")
+        top = min(scanned.items(), key=lambda kv: (-kv[1], kv[0])) if scanned else None
+        if scanned and (want not in text or f" {top[0]} {top[1]}" not in text):
+            problems.append(f"{cmd} does not say '{want}' (top type {top})")
+        if not scanned and "conservatively scanned" in text:
+            problems.append(f"{cmd} reports conservatively scanned objects; there are none")
     if meta.get("gc.threshold") != "1234,11,12":  # what remote_zoo set
         problems.append(f"meta gc.threshold {meta.get('gc.threshold')!r} != '1234,11,12'")
     if len(meta.get("gc.count", "").split(",")) != 3:
