@@ -267,24 +267,30 @@ static bool wanted_file(const char *path)
 	return false;
 }
 
-/* Adds one mapped file's symbols and layouts to s; a file without them adds nothing. */
+/* err, when it is running out of memory; otherwise nothing (err destroyed). */
+static struct hs_error *forget(struct hs_error *err)
+{
+	if (err == &hs_error_nomem)
+		return err;
+	hs_error_destroy(err);
+	return NULL;
+}
+
+/* Adds one mapped file's symbols and layouts to s; a file without them (or that cannot be read)
+ * adds nothing.  Only running out of memory is an error. */
 static struct hs_error *load_file(struct hs_stdlib *s, const struct hs_mapping *map,
                                   const char *cache_dir)
 {
 	struct hs_elf_info info;
 	struct hs_error *err = hs_elf_info(map->path, &info);
-	if (err) {
-		hs_error_destroy(err);
-		return NULL;
-	}
+	if (err)
+		return forget(err);
 	struct hs_elf_sym syms[HS_STDLIB_KINDS];
 	for (size_t k = 0; k < HS_STDLIB_KINDS; k++)
 		syms[k] = (struct hs_elf_sym){k ? kinds[k].sym : "", 0};
 	err = hs_elf_symbols(map->path, syms + 1, HS_STDLIB_KINDS - 1);
-	if (err) {
-		hs_error_destroy(err);
-		return NULL;
-	}
+	if (err)
+		return forget(err);
 	bool any = false;
 	for (size_t k = 1; k < HS_STDLIB_KINDS; k++)
 		any |= syms[k].value != 0;
@@ -292,10 +298,8 @@ static struct hs_error *load_file(struct hs_stdlib *s, const struct hs_mapping *
 		return NULL;
 	int64_t v[S_COUNT];
 	err = hs_layout_load_table(map->path, cache_dir, &stdlib_table, v);
-	if (err) { /* no DWARF: this file's kinds stay unknown */
-		hs_error_destroy(err);
-		return NULL;
-	}
+	if (err) /* no DWARF: this file's kinds stay unknown */
+		return forget(err);
 	for (size_t f = 0; f < S_COUNT; f++)
 		if (s->v[f] < 0)
 			s->v[f] = v[f];
@@ -321,10 +325,12 @@ struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const char *cache_dir
 	struct hs_error *err = NULL;
 	for (size_t i = 0; i < m->nmaps && !err; i++) {
 		const struct hs_mapping *map = &m->maps[i];
-		bool seen = false; /* a file is mapped several times: the first, at offset 0 */
+		if (map->file_offset != 0 || map->path[0] != '/' || !wanted_file(map->path))
+			continue;
+		bool seen = false; /* a file mapped twice at offset 0 is read once */
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = !strcmp(m->maps[j].path, map->path);
-		if (map->file_offset == 0 && !seen && map->path[0] == '/' && wanted_file(map->path))
+			seen = m->maps[j].file_offset == 0 && !strcmp(m->maps[j].path, map->path);
+		if (!seen)
 			err = load_file(s, map, cache_dir);
 	}
 	if (err) {
