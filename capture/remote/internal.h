@@ -375,6 +375,7 @@ enum hs_stdlib_kind {
 	HS_SK_TASKSTEP,
 	HS_SK_TASKWAKEUP,
 	HS_SK_STRUCTSEQ,
+	HS_SK_LRU_ELEM,
 	HS_STDLIB_KINDS
 };
 struct hs_stdlib;
@@ -383,8 +384,8 @@ struct hs_stdlib;
 struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const char *cache_dir,
                                 struct hs_stdlib **ret);
 void hs_stdlib_free(struct hs_stdlib *s);
-/* The kind of a type from its address and tp_traverse, or HS_SK_NONE. */
-int hs_stdlib_kind(const struct hs_stdlib *s, uint64_t type, uint64_t traverse);
+/* The kind of a type from its address and tp_traverse (or its tp_dealloc), or HS_SK_NONE. */
+int hs_stdlib_kind(struct walker *w, const struct hs_stdlib *s, uint64_t type, uint64_t traverse);
 /* One object of a stdlib kind, as hs_stdlib_walk needs it. */
 struct hs_stdlib_obj {
 	int kind;            /* enum hs_stdlib_kind */

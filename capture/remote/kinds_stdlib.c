@@ -5,16 +5,18 @@
  * the HAMT behind a Context, ElementTree's Element, array.array, SimpleNamespace, mappingproxy,
  * method-wrapper, namedtuple's field getters, abc's per-class data, the common itertools
  * (count, repeat, cycle, chain, islice), asyncio's future iterators and task callbacks, and
- * struct sequences (os.stat_result, time.struct_time, sys.flags, ...) with their hidden fields.
+ * struct sequences (os.stat_result, time.struct_time, sys.flags, ...) with their hidden fields,
+ * and the lru_cache's links (no traverse: their key and result as owned edges).
  *
  * A kind is recognised by its type's tp_traverse (or, for the non-GC array of 3.8-3.9, the static
- * type itself), found by symbol in the file that defines it: libpython for the built-in modules,
- * or the extension module (_asyncio, _elementtree, array) among the target's mappings.  The
- * layouts come from the DWARF of the same files through hs_layout_load_table.  A kind whose
- * symbol or layout is missing stays unknown, so its objects are scanned conservatively by the
- * walker, as before.  Edges follow the kind's tp_traverse exactly (gc.get_referents), unlabelled
- * as the in-process capture leaves them, and sizes follow the type's __sizeof__ (sys.getsizeof,
- * the walker adds the GC header).  A C heap type's traverse visits the object's type (3.9+).
+ * type itself; for the lru_cache's links, which have no traverse, their tp_dealloc), found by
+ * symbol in the file that defines it: libpython for the built-in modules, or the extension module
+ * (_asyncio, _elementtree, array) among the target's mappings.  The layouts come from the DWARF of
+ * the same files through hs_layout_load_table.  A kind whose symbol or layout is missing stays
+ * unknown, so its objects are scanned conservatively by the walker, as before.  Edges follow the
+ * kind's tp_traverse exactly (gc.get_referents), unlabelled as the in-process capture leaves them,
+ * and sizes follow the type's __sizeof__ (sys.getsizeof, the walker adds the GC header).  A C heap
+ * type's traverse visits the object's type (3.9+).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +108,7 @@
 	X(TP_BASE, "_typeobject", "tp_base")                                                       \
 	X(TP_TRAVERSE, "_typeobject", "tp_traverse")                                               \
 	X(TP_MEMBERS, "_typeobject", "tp_members")                                                 \
+	X(TP_DEALLOC, "_typeobject", "tp_dealloc")                                                 \
 	X(MEMBER_SIZE, "PyMemberDef", "sizeof")                                                    \
 	X(MEMBER_NAME, "PyMemberDef", "name")                                                      \
 	X(MEMBER_OFFSET, "PyMemberDef", "offset")                                                  \
@@ -161,88 +164,106 @@ static const enum sfield task_f[] = {S_TASK_CONTEXT, S_TASK_CORO, S_TASK_NAME, S
 /* The kinds: how each is recognised, the fields it cannot be walked without, and for the kinds
  * whose traverse visits only fields, those fields. */
 static const struct {
-	const char *sym;      /* its tp_traverse (or static type, see static_type) */
-	bool static_type;     /* sym names the type itself */
+	const char *sym; /* its tp_traverse (or static type, see static_type) */
+	enum { BY_TRAVERSE, BY_TYPE, BY_DEALLOC } by; /* what sym names */
 	const char *module;   /* the extension module's file name prefix, or NULL (libpython) */
 	enum sfield needs[3]; /* fields required (S_COUNT ends the list) */
 	const enum sfield *fields; /* a field list kind: the fields its traverse visits */
 	size_t nfields;
 } kinds[HS_STDLIB_KINDS] = {
     [HS_SK_DEQUE] = {"deque_traverse",
-                     false,
+                     BY_TRAVERSE,
                      "_collections.",
                      {S_DQ_LEFTBLOCK, S_BLOCK_DATA, S_BLOCK_RIGHTLINK}},
     [HS_SK_ODICT] = {"odict_traverse",
-                     false,
+                     BY_TRAVERSE,
                      NULL,
                      {S_OD_FAST_NODES_SIZE, S_ODNODE_SIZE, S_DICT_USED}},
-    [HS_SK_DEFDICT] = {"defdict_traverse", false, "_collections.", {S_DD_FACTORY, S_COUNT}},
+    [HS_SK_DEFDICT] = {"defdict_traverse", BY_TRAVERSE, "_collections.", {S_DD_FACTORY, S_COUNT}},
     [HS_SK_PARTIAL] =
-        {"partial_traverse", false, "_functools.", {S_PARTIAL_FN, S_COUNT}, LIST(partial_f)},
+        {"partial_traverse", BY_TRAVERSE, "_functools.", {S_PARTIAL_FN, S_COUNT}, LIST(partial_f)},
     [HS_SK_LRU] = {"lru_cache_tp_traverse",
-                   false,
+                   BY_TRAVERSE,
                    "_functools.",
                    {S_LRU_ROOT_NEXT, S_LRUE_NEXT, S_LRUE_KEY}},
-    [HS_SK_FUTURE] = {"FutureObj_traverse", false, "_asyncio.", {S_FUT_LOOP, S_COUNT}},
-    [HS_SK_TASK] = {"TaskObj_traverse", false, "_asyncio.", {S_FUT_LOOP, S_TASK_CORO, S_COUNT}},
-    [HS_SK_CONTEXT] = {"context_tp_traverse", false, NULL, {S_CTX_VARS, S_COUNT}, LIST(context_f)},
+    [HS_SK_FUTURE] = {"FutureObj_traverse", BY_TRAVERSE, "_asyncio.", {S_FUT_LOOP, S_COUNT}},
+    [HS_SK_TASK] = {"TaskObj_traverse",
+                    BY_TRAVERSE,
+                    "_asyncio.",
+                    {S_FUT_LOOP, S_TASK_CORO, S_COUNT}},
+    [HS_SK_CONTEXT] =
+        {"context_tp_traverse", BY_TRAVERSE, NULL, {S_CTX_VARS, S_COUNT}, LIST(context_f)},
     [HS_SK_CONTEXTVAR] =
-        {"contextvar_tp_traverse", false, NULL, {S_CVAR_NAME, S_COUNT}, LIST(contextvar_f)},
-    [HS_SK_TOKEN] = {"token_tp_traverse", false, NULL, {S_TOK_CTX, S_COUNT}, LIST(token_f)},
-    [HS_SK_HAMT] = {"hamt_tp_traverse", false, NULL, {S_HAMT_ROOT, S_COUNT}, LIST(hamt_f)},
-    [HS_SK_HAMT_BITMAP] = {"hamt_node_bitmap_traverse", false, NULL, {S_HAMTB_ARRAY, S_COUNT}},
-    [HS_SK_HAMT_ARRAY] = {"hamt_node_array_traverse", false, NULL, {S_HAMTA_ARRAY, S_COUNT}},
+        {"contextvar_tp_traverse", BY_TRAVERSE, NULL, {S_CVAR_NAME, S_COUNT}, LIST(contextvar_f)},
+    [HS_SK_TOKEN] = {"token_tp_traverse", BY_TRAVERSE, NULL, {S_TOK_CTX, S_COUNT}, LIST(token_f)},
+    [HS_SK_HAMT] = {"hamt_tp_traverse", BY_TRAVERSE, NULL, {S_HAMT_ROOT, S_COUNT}, LIST(hamt_f)},
+    [HS_SK_HAMT_BITMAP] = {"hamt_node_bitmap_traverse",
+                           BY_TRAVERSE,
+                           NULL,
+                           {S_HAMTB_ARRAY, S_COUNT}},
+    [HS_SK_HAMT_ARRAY] = {"hamt_node_array_traverse", BY_TRAVERSE, NULL, {S_HAMTA_ARRAY, S_COUNT}},
     [HS_SK_HAMT_COLLISION] = {"hamt_node_collision_traverse",
-                              false,
+                              BY_TRAVERSE,
                               NULL,
                               {S_HAMTC_ARRAY, S_COUNT}},
     [HS_SK_NAMESPACE] =
-        {"namespace_traverse", false, NULL, {S_NS_DICT, S_COUNT}, LIST(namespace_f)},
+        {"namespace_traverse", BY_TRAVERSE, NULL, {S_NS_DICT, S_COUNT}, LIST(namespace_f)},
     [HS_SK_MAPPINGPROXY] =
-        {"mappingproxy_traverse", false, NULL, {S_MP_MAPPING, S_COUNT}, LIST(mappingproxy_f)},
+        {"mappingproxy_traverse", BY_TRAVERSE, NULL, {S_MP_MAPPING, S_COUNT}, LIST(mappingproxy_f)},
     [HS_SK_ELEMENT] = {"element_gc_traverse",
-                       false,
+                       BY_TRAVERSE,
                        "_elementtree.",
                        {S_EL_EXTRA, S_ELX_CHILDREN, S_ELX_SIZE}},
     [HS_SK_ARRAY] = {"array_tp_traverse",
-                     false,
+                     BY_TRAVERSE,
                      "array.",
                      {S_ARR_ALLOCATED, S_ARR_DESCR, S_ARRD_ITEMSIZE}},
     [HS_SK_ARRAY_STATIC] = {"Arraytype",
-                            true,
+                            BY_TYPE,
                             "array.",
                             {S_ARR_ALLOCATED, S_ARR_DESCR, S_ARRD_ITEMSIZE}},
-    [HS_SK_TUPLEGETTER] =
-        {"tuplegetter_traverse", false, "_collections.", {S_TG_DOC, S_COUNT}, LIST(tuplegetter_f)},
+    [HS_SK_TUPLEGETTER] = {"tuplegetter_traverse",
+                           BY_TRAVERSE,
+                           "_collections.",
+                           {S_TG_DOC, S_COUNT},
+                           LIST(tuplegetter_f)},
     [HS_SK_ABC_DATA] =
-        {"abc_data_traverse", false, "_abc.", {S_ABC_REGISTRY, S_COUNT}, LIST(abc_data_f)},
-    [HS_SK_METHOD_WRAPPER] =
-        {"wrapper_traverse", false, NULL, {S_MW_DESCR, S_MW_SELF, S_COUNT}, LIST(method_wrapper_f)},
+        {"abc_data_traverse", BY_TRAVERSE, "_abc.", {S_ABC_REGISTRY, S_COUNT}, LIST(abc_data_f)},
+    [HS_SK_METHOD_WRAPPER] = {"wrapper_traverse",
+                              BY_TRAVERSE,
+                              NULL,
+                              {S_MW_DESCR, S_MW_SELF, S_COUNT},
+                              LIST(method_wrapper_f)},
     [HS_SK_COUNT] =
-        {"count_traverse", false, "itertools.", {S_COUNT_LONG_CNT, S_COUNT}, LIST(count_f)},
+        {"count_traverse", BY_TRAVERSE, "itertools.", {S_COUNT_LONG_CNT, S_COUNT}, LIST(count_f)},
     [HS_SK_REPEAT] =
-        {"repeat_traverse", false, "itertools.", {S_REPEAT_ELEMENT, S_COUNT}, LIST(repeat_f)},
-    [HS_SK_CYCLE] = {"cycle_traverse", false, "itertools.", {S_CYCLE_IT, S_COUNT}, LIST(cycle_f)},
+        {"repeat_traverse", BY_TRAVERSE, "itertools.", {S_REPEAT_ELEMENT, S_COUNT}, LIST(repeat_f)},
+    [HS_SK_CYCLE] =
+        {"cycle_traverse", BY_TRAVERSE, "itertools.", {S_CYCLE_IT, S_COUNT}, LIST(cycle_f)},
     [HS_SK_CHAIN] =
-        {"chain_traverse", false, "itertools.", {S_CHAIN_SOURCE, S_COUNT}, LIST(chain_f)},
+        {"chain_traverse", BY_TRAVERSE, "itertools.", {S_CHAIN_SOURCE, S_COUNT}, LIST(chain_f)},
     [HS_SK_ISLICE] =
-        {"islice_traverse", false, "itertools.", {S_ISLICE_IT, S_COUNT}, LIST(islice_f)},
+        {"islice_traverse", BY_TRAVERSE, "itertools.", {S_ISLICE_IT, S_COUNT}, LIST(islice_f)},
     [HS_SK_FUTUREITER] = {"FutureIter_traverse",
-                          false,
+                          BY_TRAVERSE,
                           "_asyncio.",
                           {S_FUTITER_FUTURE, S_COUNT},
                           LIST(futureiter_f)},
     [HS_SK_TASKSTEP] = {"TaskStepMethWrapper_traverse",
-                        false,
+                        BY_TRAVERSE,
                         "_asyncio.",
                         {S_TASKSTEP_TASK, S_COUNT},
                         LIST(taskstep_f)},
     [HS_SK_STRUCTSEQ] = {"structseq_traverse",
-                         false,
+                         BY_TRAVERSE,
                          NULL,
                          {S_TP_MEMBERS, S_MEMBER_SIZE, S_TUPLE_ITEM}},
+    [HS_SK_LRU_ELEM] = {"lru_list_elem_dealloc",
+                        BY_DEALLOC,
+                        "_functools.",
+                        {S_LRUE_KEY, S_LRUE_RESULT, S_TP_DEALLOC}},
     [HS_SK_TASKWAKEUP] = {"TaskWakeupMethWrapper_traverse",
-                          false,
+                          BY_TRAVERSE,
                           "_asyncio.",
                           {S_TASKWAKEUP_TASK, S_COUNT},
                           LIST(taskwakeup_f)},
@@ -252,6 +273,12 @@ struct hs_stdlib {
 	int64_t v[S_COUNT];             /* merged over the files, -1 where absent */
 	uint64_t addr[HS_STDLIB_KINDS]; /* the symbol's address in the target, 0: unknown */
 };
+
+/* The field f of the struct at o (0 when the layout lacks it). */
+static uint64_t sf(struct walker *w, const struct hs_stdlib *s, uint64_t o, enum sfield f)
+{
+	return s->v[f] < 0 ? 0 : hs_wk_u64(w, o + (uint64_t)s->v[f]);
+}
 
 /* Whether the file at path is libpython, a static python, or the extension module a kind names.
  */
@@ -346,18 +373,17 @@ void hs_stdlib_free(struct hs_stdlib *s)
 	free(s);
 }
 
-int hs_stdlib_kind(const struct hs_stdlib *s, uint64_t type, uint64_t traverse)
+int hs_stdlib_kind(struct walker *w, const struct hs_stdlib *s, uint64_t type, uint64_t traverse)
 {
-	for (int k = 1; s && k < HS_STDLIB_KINDS; k++)
-		if (s->addr[k] && s->addr[k] == (kinds[k].static_type ? type : traverse))
+	uint64_t dealloc = s ? sf(w, s, type, S_TP_DEALLOC) : 0;
+	for (int k = 1; s && k < HS_STDLIB_KINDS; k++) {
+		uint64_t key = kinds[k].by == BY_TYPE      ? type
+		               : kinds[k].by == BY_DEALLOC ? dealloc
+		                                           : traverse;
+		if (s->addr[k] && s->addr[k] == key)
 			return k;
+	}
 	return 0;
-}
-
-/* The field f of the struct at o (0 when the layout lacks it). */
-static uint64_t sf(struct walker *w, const struct hs_stdlib *s, uint64_t o, enum sfield f)
-{
-	return s->v[f] < 0 ? 0 : hs_wk_u64(w, o + (uint64_t)s->v[f]);
 }
 
 /* Unlabelled traverse edges to the fields t[0..n) of the struct at o. */
@@ -531,9 +557,12 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 		return NULL;
 	uint64_t src = ob->src, o = ob->addr;
 	struct hs_error *err = NULL;
-	/* A C heap type's traverse visits the type first (3.9+; 3.8's did not). */
-	if (ob->heap && hs_wk_minor(w) >= 9)
-		err = hs_wk_edge(w, src, ob->type, HS_EDGE_TRAVERSE, ".__class__");
+	/* A C heap type's traverse visits the type first (3.9+; 3.8's did not); an instance of a
+	 * heap type without a traverse holds its type all the same. */
+	bool traversed = kinds[ob->kind].by != BY_DEALLOC;
+	if (ob->heap && (hs_wk_minor(w) >= 9 || !traversed))
+		err = hs_wk_edge(w, src, ob->type, traversed ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED,
+		                 ".__class__");
 	if (err)
 		return err;
 	if (kinds[ob->kind].nfields)
@@ -574,6 +603,10 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 		return element_walk(w, s, src, o, size);
 	case HS_SK_STRUCTSEQ:
 		return structseq_walk(w, s, src, o, ob->type);
+	case HS_SK_LRU_ELEM: /* no traverse: its key and result are held, not visited */
+		err = hs_wk_edge(w, src, sf(w, s, o, S_LRUE_KEY), HS_EDGE_OWNED, "");
+		return err ? err
+		           : hs_wk_edge(w, src, sf(w, s, o, S_LRUE_RESULT), HS_EDGE_OWNED, "");
 	case HS_SK_ARRAY:
 	case HS_SK_ARRAY_STATIC: {
 		int64_t cap = (int64_t)sf(w, s, o, S_ARR_ALLOCATED);

@@ -382,7 +382,7 @@ static enum kind classify(struct walker *w, uint64_t t, int *std)
 	if (k != K_OTHER)
 		return k;
 	uint64_t trav = fld(w, t, HS_L_TP_TRAVERSE);
-	*std = hs_stdlib_kind(w->std, t, trav);
+	*std = hs_stdlib_kind(w, w->std, t, trav);
 	if (*std)
 		return K_STDLIB;
 	uint64_t b = fld(w, t, HS_L_TP_BASE);
