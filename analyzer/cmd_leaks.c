@@ -147,6 +147,10 @@ int hs_cmd_leaks(int argc, char **argv)
 		err = hs_leaks_run(db, &opts);
 		if (!err)
 			err = print_findings(db, format);
+		if (!err && format == HS_FORMAT_TABLE) {
+			fflush(stdout);
+			err = hs_store_print_conservative(db, stdout);
+		}
 		sqlite3_close(db);
 	}
 	free(opts.baselines);

@@ -23,7 +23,8 @@ static const char overview_sql[] =
     " (SELECT count(*) FROM types) AS types,"
     " (SELECT count(*) FROM objects WHERE unreachable) AS garbage,"
     " (SELECT coalesce(sum(size), 0) FROM objects WHERE unreachable) AS garbage_bytes,"
-    " (SELECT count(*) FROM objects WHERE depth IS NULL) AS unrooted";
+    " (SELECT count(*) FROM objects WHERE depth IS NULL) AS unrooted,"
+    " (SELECT count(*) FROM objects WHERE flags & 4) AS conservative";
 
 static struct hs_error *print_overview(sqlite3 *db)
 {
@@ -47,7 +48,9 @@ int hs_cmd_summary(int argc, char **argv)
 	    "Prints the snapshot's producer, counts, bytes and GC garbage, then the N (default "
 	    "10)\n"
 	    "types holding the most bytes (only those in csv and json).  SNAP is a .hsnap or its\n"
-	    ".db.\n";
+	    ".db.  `conservative` counts the objects whose type the capture does not know: their\n"
+	    "references were found by scanning their memory, so objects they hold may be\n"
+	    "missing; the types of those objects are listed at the end.\n";
 	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = 10};
 	int rc = hs_cmd_parse(argc, argv, help, "n", 1, 1, &a);
 	if (rc >= 0)
@@ -58,12 +61,17 @@ int hs_cmd_summary(int argc, char **argv)
 		return hs_cli_fail(err);
 	if (a.format == HS_FORMAT_TABLE)
 		err = print_overview(db);
+
 	char limit[32];
 	snprintf(limit, sizeof(limit), "%ld", a.limit);
 	char *args[] = {limit};
 	if (!err)
 		err = hs_store_run(db, hs_query_find("type_histogram")->sql, 1, args, a.format,
 		                   stdout);
+	if (!err && a.format == HS_FORMAT_TABLE) {
+		fflush(stdout);
+		err = hs_store_print_conservative(db, stdout);
+	}
 	sqlite3_close(db);
 	return err ? hs_cli_fail(err) : HS_EXIT_OK;
 }

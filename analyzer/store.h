@@ -89,6 +89,11 @@ struct hs_error *hs_store_run(sqlite3 *db, const char *sql, int nargs, char **ar
                               enum hs_format format, FILE *out);
 /* An error naming db's file for SQLite's current error on db. */
 struct hs_error *hs_store_error(sqlite3 *db, const char *what);
+/* The note `summary` and `leaks` print when the capture scanned objects conservatively (their
+ * type unknown to it: their references were found by scanning their memory, so objects they hold
+ * may be missing): how many, of which types (the 10 commonest), after a blank line.  Nothing when
+ * there are none. */
+struct hs_error *hs_store_print_conservative(sqlite3 *db, FILE *out);
 
 /* Parses ADDR as 0x hex or decimal and finds the object's id in db. */
 struct hs_error *hs_store_find(sqlite3 *db, const char *addr, long long *ret);

@@ -1,6 +1,7 @@
 /*
  * store_cli.c — what the database commands share: running SQL with bound arguments, printing
- * its rows through the hs_table printer, finding objects by address and named queries by name.
+ * its rows through the hs_table printer, finding objects by address and named queries by name,
+ * the note on conservatively scanned objects.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -135,5 +136,42 @@ const struct hs_named_query *hs_query_find(const char *name)
 	for (size_t i = 0; i < hs_nqueries; i++)
 		if (strcmp(hs_queries[i].name, name) == 0)
 			return &hs_queries[i];
+	return NULL;
+}
+
+struct hs_error *hs_store_print_conservative(sqlite3 *db, FILE *out)
+{
+	static const char sql[] =
+	    "SELECT t.name, count(*), sum(count(*)) OVER (), count(*) OVER () FROM objects o"
+	    " JOIN types t ON t.id = o.type_id WHERE o.flags & 4 GROUP BY t.id"
+	    " ORDER BY 2 DESC, 1";
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return hs_store_error(db, "conservatively scanned objects");
+	int rc, row = 0;
+	long long ntypes = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(stmt, 0);
+		if (row == 0) {
+			ntypes = sqlite3_column_int64(stmt, 3);
+			fprintf(
+			    out,
+			    "\nconservatively scanned: %lld objects of %lld types unknown to the "
+			    "capture; their references were found by scanning their memory, so "
+			    "objects they hold may be missing:\n ",
+			    sqlite3_column_int64(stmt, 2), ntypes);
+		}
+		if (row < 10)
+			fprintf(out, " %s %lld%s", name ? (const char *)name : "?",
+			        sqlite3_column_int64(stmt, 1), row + 1 < ntypes ? "," : "");
+		row++;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return hs_store_error(db, "conservatively scanned objects");
+	if (row > 10)
+		fprintf(out, " and %d more types", row - 10);
+	if (row)
+		fputs("\n", out);
 	return NULL;
 }

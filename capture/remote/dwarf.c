@@ -3,8 +3,9 @@
  * through .gnu_debuglink, or under /usr/lib/debug/.build-id), finds the structs and typedefs
  * named in HS_LAYOUT_FIELDS, and resolves each member path to a byte offset, flattening the
  * anonymous unions and structs CPython uses.  The result is cached per build-id, because a full
- * scan of libpython's DWARF takes a second or more.  libdwarf's DW_DLV_* results and error
- * objects never leave this file.
+ * scan of libpython's DWARF takes a second or more.  The same loader serves other tables
+ * (hs_layout_load_table): kinds_stdlib.c's, over libpython and the stdlib's extension modules.
+ * libdwarf's DW_DLV_* results and error objects never leave this file.
  */
 #include <errno.h>
 #include <libdwarf/dwarf.h>
@@ -27,6 +28,8 @@ static const char *const field_members[HS_L_COUNT] = {
     HS_LAYOUT_FIELDS(HS_X)
 #undef HS_X
 };
+/* The walker's own table, as hs_layout_load_table takes tables. */
+static const struct hs_layout_table walker_table = {field_types, field_members, HS_L_COUNT};
 
 /* The distinct type names of the table, with the DIE offset of a complete definition. */
 struct wanted {
@@ -257,7 +260,9 @@ static void scan_types(Dwarf_Debug dbg, struct wanted *w, size_t nw)
 	}
 }
 
-static struct hs_error *layout_from_dwarf(const char *debug_path, struct hs_layout *ret)
+/* Resolves every entry of table t from the DWARF in debug_path into ret[0..t->n) (-1: absent). */
+static struct hs_error *layout_from_dwarf(const char *debug_path, const struct hs_layout_table *t,
+                                          int64_t *ret)
 {
 	Dwarf_Debug dbg = NULL;
 	Dwarf_Error e = NULL;
@@ -272,10 +277,14 @@ static struct hs_error *layout_from_dwarf(const char *debug_path, struct hs_layo
 			dwarf_dealloc_error(dbg, e);
 		return err;
 	}
-	struct wanted w[HS_L_COUNT];
+	struct wanted *w = calloc(t->n ? t->n : 1, sizeof(*w));
+	if (!w) {
+		dwarf_finish(dbg, &e);
+		return &hs_error_nomem;
+	}
 	size_t nw = 0;
-	for (size_t f = 0; f < HS_L_COUNT; f++) {
-		const char *p = field_types[f];
+	for (size_t f = 0; f < t->n; f++) {
+		const char *p = t->types[f];
 		while (*p) {
 			size_t n = strcspn(p, "|");
 			bool seen = false;
@@ -290,39 +299,36 @@ static struct hs_error *layout_from_dwarf(const char *debug_path, struct hs_layo
 		}
 	}
 	scan_types(dbg, w, nw);
-	for (size_t f = 0; f < HS_L_COUNT; f++) {
-		ret->v[f] = -1;
-		for (const char *t = field_types[f]; *t && ret->v[f] < 0;) {
-			size_t tn = strcspn(t, "|");
+	for (size_t f = 0; f < t->n; f++) {
+		ret[f] = -1;
+		for (const char *ty = t->types[f]; *ty && ret[f] < 0;) {
+			size_t tn = strcspn(ty, "|");
 			Dwarf_Off off = 0;
 			for (size_t i = 0; i < nw; i++)
-				if (strlen(w[i].name) == tn && !memcmp(w[i].name, t, tn))
+				if (strlen(w[i].name) == tn && !memcmp(w[i].name, ty, tn))
 					off = w[i].off;
-			for (const char *m = field_members[f]; off && *m && ret->v[f] < 0;) {
+			for (const char *m = t->members[f]; off && *m && ret[f] < 0;) {
 				size_t mn = strcspn(m, "|");
-				ret->v[f] = resolve_path(dbg, off, m, mn);
+				ret[f] = resolve_path(dbg, off, m, mn);
 				m += mn + (m[mn] == '|');
 			}
-			t += tn + (t[tn] == '|');
+			ty += tn + (ty[tn] == '|');
 		}
 	}
+	free(w);
 	dwarf_finish(dbg, &e);
-	if (ret->v[HS_L_TP_FLAGS] < 0 || ret->v[HS_L_GCGEN_SIZE] < 0)
-		return hs_error_create(HS_ERROR_FORMAT,
-		                       "%s: its DWARF has no PyTypeObject or GC state: not a "
-		                       "CPython 3.8-3.13 build?",
-		                       debug_path);
 	return NULL;
 }
 
 /* The cache file name: the build-id plus a checksum of the field table, so that a changed
  * table never reads an old cache. */
-static void cache_path(const char *dir, const char *build_id, char *buf, size_t size)
+static void cache_path(const char *dir, const char *build_id, const struct hs_layout_table *t,
+                       char *buf, size_t size)
 {
 	uint32_t crc = 0;
-	for (size_t f = 0; f < HS_L_COUNT; f++) {
-		crc = hs_crc32c(crc, field_types[f], strlen(field_types[f]) + 1);
-		crc = hs_crc32c(crc, field_members[f], strlen(field_members[f]) + 1);
+	for (size_t f = 0; f < t->n; f++) {
+		crc = hs_crc32c(crc, t->types[f], strlen(t->types[f]) + 1);
+		crc = hs_crc32c(crc, t->members[f], strlen(t->members[f]) + 1);
 	}
 	if (dir)
 		snprintf(buf, size, "%s/layout-%s-%08x.txt", dir, build_id, crc);
@@ -334,26 +340,22 @@ static void cache_path(const char *dir, const char *build_id, char *buf, size_t 
 		         getenv("HOME") ? getenv("HOME") : "/tmp", build_id, crc);
 }
 
-static bool cache_read(const char *path, struct hs_layout *ret)
+static bool cache_read(const char *path, int64_t *ret, size_t n)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return false;
-	struct hs_layout l;
 	size_t i = 0;
 	long long v;
-	while (i < HS_L_COUNT && fscanf(f, "%lld", &v) == 1)
-		l.v[i++] = v;
+	while (i < n && fscanf(f, "%lld", &v) == 1)
+		ret[i++] = v;
 	fclose(f);
-	if (i != HS_L_COUNT)
-		return false;
-	*ret = l;
-	return true;
+	return i == n;
 }
 
 /* Writes the cache through a temporary file and a rename; failures are ignored (the cache is
  * an optimisation). */
-static void cache_write(const char *path, const struct hs_layout *l)
+static void cache_write(const char *path, const int64_t *l, size_t n)
 {
 	char dir[PATH_MAX + 64], tmp[PATH_MAX + 96];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -368,15 +370,16 @@ static void cache_write(const char *path, const struct hs_layout *l)
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return;
-	for (size_t i = 0; i < HS_L_COUNT; i++)
-		fprintf(f, "%lld\n", (long long)l->v[i]);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%lld\n", (long long)l[i]);
 	if (fclose(f) == 0)
 		rename(tmp, path);
 	else
 		unlink(tmp);
 }
 
-struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, struct hs_layout *ret)
+struct hs_error *hs_layout_load_table(const char *elf_path, const char *cache_dir,
+                                      const struct hs_layout_table *t, int64_t *ret)
 {
 	struct hs_elf_info info;
 	struct hs_error *err = hs_elf_info(elf_path, &info);
@@ -384,8 +387,8 @@ struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, str
 		return err;
 	char cpath[PATH_MAX + 64];
 	if (info.build_id[0]) {
-		cache_path(cache_dir, info.build_id, cpath, sizeof(cpath));
-		if (cache_read(cpath, ret))
+		cache_path(cache_dir, info.build_id, t, cpath, sizeof(cpath));
+		if (cache_read(cpath, ret, t->n))
 			return NULL;
 	}
 	char dbg[PATH_MAX];
@@ -396,12 +399,23 @@ struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, str
 		    "(Debian: the python3.X-dbg or libpython3.X-dbg package, or "
 		    "/usr/lib/debug/.build-id/...), or use a python built with -g",
 		    elf_path, info.build_id[0] ? info.build_id : "none");
+	err = layout_from_dwarf(dbg, t, ret);
+	if (!err && info.build_id[0])
+		cache_write(cpath, ret, t->n);
+	return err;
+}
+
+struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, struct hs_layout *ret)
+{
 	struct hs_layout l;
-	err = layout_from_dwarf(dbg, &l);
+	struct hs_error *err = hs_layout_load_table(elf_path, cache_dir, &walker_table, l.v);
 	if (err)
 		return err;
-	if (info.build_id[0])
-		cache_write(cpath, &l);
+	if (l.v[HS_L_TP_FLAGS] < 0 || l.v[HS_L_GCGEN_SIZE] < 0)
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s: its DWARF has no PyTypeObject or GC state: not a "
+		                       "CPython 3.8-3.13 build?",
+		                       elf_path);
 	*ret = l;
 	return NULL;
 }

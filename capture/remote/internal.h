@@ -265,6 +265,9 @@ struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret);
 	X(CO_LINEARRAY, "PyCodeObject", "_co_linearray")                                           \
 	X(CO_LINEARRAY_ES, "PyCodeObject", "_co_linearray_entry_size")                             \
 	X(CO_CACHED, "PyCodeObject", "_co_cached")                                                 \
+	X(CO_OPCACHE, "PyCodeObject", "co_opcache")                                                \
+	X(CO_OPCACHE_SIZE, "PyCodeObject", "co_opcache_size")                                      \
+	X(OPCACHE_SIZE, "_PyOpcache", "sizeof")                                                    \
 	X(COC_CODE, "_PyCoCached", "_co_code")                                                     \
 	X(COC_VARNAMES, "_PyCoCached", "_co_varnames")                                             \
 	X(COC_CELLVARS, "_PyCoCached", "_co_cellvars")                                             \
@@ -295,6 +298,16 @@ struct hs_layout {
 	int64_t v[HS_L_COUNT]; /* byte offset, or the size for "sizeof"; -1 when absent */
 };
 
+/* A table of (type names, member path) entries, as HS_LAYOUT_FIELDS spells them. */
+struct hs_layout_table {
+	const char *const *types, *const *members;
+	size_t n;
+};
+/* Resolves table t from the DWARF of elf_path into ret[0..t->n) (-1 where absent), cached by
+ * build-id and table as hs_layout_load does. */
+struct hs_error *hs_layout_load_table(const char *elf_path, const char *cache_dir,
+                                      const struct hs_layout_table *t, int64_t *ret);
+
 /* Fills ret from the DWARF of the ELF file elf_path (whose build-id is build_id, "" if none),
  * looking for it in the file, its .gnu_debuglink and /usr/lib/debug/.build-id, and caching
  * the table in cache_dir (NULL: the default) by build-id. */
@@ -303,6 +316,94 @@ struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, str
 /* ---------------------------------------------------------------------------------------------
  * The walker (walker.c): everything between a memory source and a written snapshot.
  */
+
+/* Type flags that DWARF does not carry (Include/object.h). */
+#define HS_TPF_INLINE_VALUES (1ull << 2)   /* 3.13 */
+#define HS_TPF_MANAGED_WEAKREF (1ull << 3) /* 3.12+ */
+#define HS_TPF_MANAGED_DICT (1ull << 4)    /* 3.11+ */
+#define HS_TPF_HEAPTYPE (1ull << 9)
+#define HS_TPF_HAVE_GC (1ull << 14)
+#define HS_TPF_TYPE_SUBCLASS (1ull << 31)
+
+struct walker;
+/* What walker.c offers the files that walk further kinds (kinds_stdlib.c).  src is the index of
+ * the object whose edges are being made (the current object). */
+bool hs_wk_read(struct walker *w, uint64_t addr, void *buf, size_t len);
+uint64_t hs_wk_u64(struct walker *w, uint64_t addr); /* 0 when unreadable */
+int hs_wk_minor(const struct walker *w);             /* the target's 3.x */
+/* An edge from src to the object at dst (none when dst is 0 or not an object); label "" for none.
+ */
+struct hs_error *hs_wk_edge(struct walker *w, uint64_t src, uint64_t dst, uint8_t kind,
+                            const char *label);
+/* A traverse edge from src to the object at dst labelled by position, as a tuple's items. */
+struct hs_error *hs_wk_edge_index(struct walker *w, uint64_t src, uint64_t dst, uint64_t index);
+/* The edges and sys.getsizeof size (without the GC header) of the dict part of the object o of
+ * type `type`; keys_visited: its tp_traverse visits every key itself (OrderedDict's node list), so
+ * each key gets a traverse edge labelled <key>. */
+struct hs_error *hs_wk_dict(struct walker *w, uint64_t src, uint64_t o, uint64_t type,
+                            bool keys_visited, uint64_t *size);
+/* Counts a warning (the snapshot's warnings meta); the first one is kept as first_warning. */
+void hs_wk_warn(struct walker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------------------------------------
+ * The standard library's C types (kinds_stdlib.c).
+ */
+enum hs_stdlib_kind {
+	HS_SK_NONE,
+	HS_SK_DEQUE,
+	HS_SK_ODICT,
+	HS_SK_DEFDICT,
+	HS_SK_PARTIAL,
+	HS_SK_LRU,
+	HS_SK_FUTURE,
+	HS_SK_TASK,
+	HS_SK_CONTEXT,
+	HS_SK_CONTEXTVAR,
+	HS_SK_TOKEN,
+	HS_SK_HAMT,
+	HS_SK_HAMT_BITMAP,
+	HS_SK_HAMT_ARRAY,
+	HS_SK_HAMT_COLLISION,
+	HS_SK_NAMESPACE,
+	HS_SK_MAPPINGPROXY,
+	HS_SK_ELEMENT,
+	HS_SK_ARRAY,
+	HS_SK_ARRAY_STATIC,
+	HS_SK_TUPLEGETTER,
+	HS_SK_ABC_DATA,
+	HS_SK_METHOD_WRAPPER,
+	HS_SK_COUNT,
+	HS_SK_REPEAT,
+	HS_SK_CYCLE,
+	HS_SK_CHAIN,
+	HS_SK_ISLICE,
+	HS_SK_FUTUREITER,
+	HS_SK_TASKSTEP,
+	HS_SK_TASKWAKEUP,
+	HS_SK_STRUCTSEQ,
+	HS_SK_LRU_ELEM,
+	HS_STDLIB_KINDS
+};
+struct hs_stdlib;
+/* Finds the kinds' symbols and layouts in libpython and the stdlib extension modules among m's
+ * mappings (what cannot be found stays unknown: not an error). */
+struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const char *cache_dir,
+                                struct hs_stdlib **ret);
+void hs_stdlib_free(struct hs_stdlib *s);
+/* The kind of a type from its address and tp_traverse (or its tp_dealloc), or HS_SK_NONE. */
+int hs_stdlib_kind(struct walker *w, const struct hs_stdlib *s, uint64_t type, uint64_t traverse);
+/* One object of a stdlib kind, as hs_stdlib_walk needs it. */
+struct hs_stdlib_obj {
+	int kind;            /* enum hs_stdlib_kind */
+	uint64_t src;        /* its index in the walker */
+	uint64_t addr, type; /* its address, its type's */
+	uint64_t type_flags; /* its type's tp_flags */
+	bool heap;           /* the C type of the kind is a heap type (its traverse visits type) */
+};
+/* The object's edges as its tp_traverse visits them, and its size: *size holds object.__sizeof__
+ * on entry, sys.getsizeof's (without the GC header) on return. */
+struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
+                                const struct hs_stdlib_obj *ob, uint64_t *size);
 struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, const char *exe,
                                    const char *out_path, const struct hs_capture_options *opts,
                                    struct hs_capture_stats *stats);

@@ -21,13 +21,7 @@
 
 #include "internal.h"
 
-/* Type flags that DWARF does not carry (Include/object.h). */
-#define HS_TPF_INLINE_VALUES (1ull << 2)   /* 3.13 */
-#define HS_TPF_MANAGED_WEAKREF (1ull << 3) /* 3.12+ */
-#define HS_TPF_MANAGED_DICT (1ull << 4)    /* 3.11+ */
-#define HS_TPF_HEAPTYPE (1ull << 9)
-#define HS_TPF_HAVE_GC (1ull << 14)
-#define HS_TPF_TYPE_SUBCLASS (1ull << 31)
+/* Constants DWARF does not carry (Include/): the HS_TPF_* type flags are in internal.h. */
 #define HS_T_OBJECT_EX 16
 #define HS_METH_METHOD 0x200
 #define HS_FRAME_OWNED_BY_FRAME_OBJECT 2
@@ -71,7 +65,8 @@ enum kind {
 	K_BYTES,
 	K_BYTEARRAY,
 	K_NONE,
-	K_LEAF, /* no references at all (NotImplemented, Ellipsis, ...) */
+	K_LEAF,   /* no references at all (NotImplemented, Ellipsis, ...) */
+	K_STDLIB, /* a standard library C type: kinds_stdlib.c (tinfo.std says which) */
 };
 
 /* The static types (and other symbols) the walker knows by name. */
@@ -140,6 +135,7 @@ struct tinfo {
 	uint64_t addr;
 	bool valid;
 	enum kind kind, base_kind;
+	int std; /* enum hs_stdlib_kind of kind or base_kind K_STDLIB */
 	uint64_t flags, basicsize, itemsize, traverse, is_gc, base, finalize, del;
 	int64_t dictoffset, base_dictoffset; /* base: the first non-subtype base's */
 	bool base_heap, base_has_traverse;
@@ -187,6 +183,7 @@ struct walker {
 	uint64_t known_traverse[NKNOWN];
 	uint64_t set_dummy, none, bool_type;
 	const struct hs_capture_options *opts;
+	struct hs_stdlib *std;
 
 	struct obj *objs;
 	uint64_t nobjs, objs_cap;
@@ -376,15 +373,18 @@ static enum kind known_kind(struct walker *w, uint64_t t, size_t *idx)
 	return K_OTHER;
 }
 
-/* The kind of a non-subtype type: a known static type, or a type whose tp_traverse is that of
- * the first known type up its tp_base chain (so ValueError is BaseException's kind, but
- * OSError, with its own traverse, is unknown). */
-static enum kind classify(struct walker *w, uint64_t t)
+/* The kind of a non-subtype type: a known static type, a standard library C type (*std set), or
+ * a type whose tp_traverse is that of the first known type up its tp_base chain (so ValueError
+ * is BaseException's kind, but OSError, with its own traverse, is unknown). */
+static enum kind classify(struct walker *w, uint64_t t, int *std)
 {
 	enum kind k = known_kind(w, t, NULL);
 	if (k != K_OTHER)
 		return k;
 	uint64_t trav = fld(w, t, HS_L_TP_TRAVERSE);
+	*std = hs_stdlib_kind(w, w->std, t, trav);
+	if (*std)
+		return K_STDLIB;
 	uint64_t b = fld(w, t, HS_L_TP_BASE);
 	for (int depth = 0; b && depth < 64; depth++) {
 		size_t idx;
@@ -478,12 +478,12 @@ static bool type_read(struct walker *w, uint64_t t, struct tinfo *ti)
 			}
 			b = fld(w, b, HS_L_TP_BASE);
 		}
-		ti->base_kind = b ? classify(w, b) : K_OBJECT;
+		ti->base_kind = b ? classify(w, b, &ti->std) : K_OBJECT;
 		ti->base_dictoffset = b ? i64f(w, b, HS_L_TP_DICTOFFSET) : 0;
 		ti->base_heap = b && (fld(w, b, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE);
 		ti->base_has_traverse = b && fld(w, b, HS_L_TP_TRAVERSE);
 	} else {
-		ti->kind = classify(w, t);
+		ti->kind = classify(w, t, &ti->std);
 	}
 	return true;
 }
@@ -781,8 +781,11 @@ static uint64_t split_values(struct walker *w, uint64_t values)
 	return values + (uint64_t)(w->L.v[HS_L_DV_VALUES] > 0 ? w->L.v[HS_L_DV_VALUES] : 0);
 }
 
+/* keys_visited: the type's traverse visits every key itself (OrderedDict), so each key of a
+ * table that is not split has a traverse edge labelled <key>, and a general table's keys a second,
+ * unlabelled one (dict_traverse's), as the in-process capture labels them. */
 static struct hs_error *dict_edges(struct walker *w, uint64_t src, uint64_t o, uint64_t *size,
-                                   const struct tinfo *ti)
+                                   const struct tinfo *ti, bool keys_visited)
 {
 	uint64_t keys = fld(w, o, HS_L_DICT_KEYS), values = fld(w, o, HS_L_DICT_VALUES);
 	struct dkeys d;
@@ -814,8 +817,11 @@ static struct hs_error *dict_edges(struct walker *w, uint64_t src, uint64_t o, u
 		/* A split table's keys belong to the type's shared keys, not to the dict. */
 		if (!err && !vals)
 			err = edge_s(w, src, k,
-			             d.general && !embedded ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED,
+			             (d.general && !embedded) || keys_visited ? HS_EDGE_TRAVERSE
+			                                                      : HS_EDGE_OWNED,
 			             "<key>");
+		if (!err && keys_visited && (vals || (d.general && !embedded)))
+			err = edge_s(w, src, k, HS_EDGE_TRAVERSE, "");
 	}
 	return err;
 }
@@ -921,8 +927,10 @@ static size_t str_text(struct walker *w, uint64_t o, char *buf, size_t size, uin
 	if (w->minor <= 11) {
 		uint64_t wstr = fld(w, o, HS_L_ASCII_WSTR);
 		bool ready = (state >> 7) & 1;
+		/* An ASCII str has no wstr_length: its wstr is as long as it is. */
+		uint64_t wlen = compact && ascii ? (uint64_t)len : fld(w, o, HS_L_CUNI_WSTR_LENGTH);
 		if (wstr && (!ready || wstr != data))
-			sz += (fld(w, o, HS_L_CUNI_WSTR_LENGTH) + 1) * 4;
+			sz += (wlen + 1) * 4;
 	}
 	if (sizeof_ret)
 		*sizeof_ret = sz;
@@ -1155,6 +1163,14 @@ static uint64_t code_size(struct walker *w, uint64_t o, const struct tinfo *ti)
 		uint64_t cells = fld(w, o, HS_L_CO_CELLVARS);
 		if (fld(w, o, HS_L_CO_CELL2ARG) && cells)
 			s += (uint64_t)ob_size(w, cells) * 8;
+		/* A code object run often enough has an opcode cache (3.8-3.10): one byte per
+		 * code unit for its map, and its entries. */
+		uint8_t nopcache = 0;
+		rd(w, o + (uint64_t)w->L.v[HS_L_CO_OPCACHE_SIZE], &nopcache, 1);
+		uint64_t bytecode = fld(w, o, HS_L_CO_CODE);
+		int64_t ncode = bytecode ? ob_size(w, bytecode) : 0;
+		if (fld(w, o, HS_L_CO_OPCACHE) && ncode > 0 && ncode < HS_MAX_ITEMS)
+			s += (uint64_t)ncode / 2 + nopcache * (uint64_t)w->L.v[HS_L_OPCACHE_SIZE];
 	} else {
 		s = (default_size(w, o, ti) + 7) & ~7ull;
 		if (w->minor == 11 && fld(w, o, HS_L_CO_LINEARRAY)) {
@@ -1326,6 +1342,9 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		if (ti->is_gc)
 			break; /* instances of unknown metatypes: their layout is a type's */
 		err = scan(w, idx, o + 16, o + size);
+		/* A managed dict (3.11+) is a word of the pre-header, before the GC header. */
+		if (!err && w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT))
+			err = scan(w, idx, o - 24, o - 16);
 		if (!err && (ti->flags & HS_TPF_HEAPTYPE))
 			err = edge_s(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, ".__class__");
 		break;
@@ -1401,7 +1420,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		break;
 	}
 	case K_DICT:
-		err = dict_edges(w, idx, o, &size, ti);
+		err = dict_edges(w, idx, o, &size, ti, false);
 		break;
 	case K_SET: {
 		uint64_t mask = fld(w, o, HS_L_SET_MASK), table = fld(w, o, HS_L_SET_TABLE);
@@ -1576,6 +1595,14 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 	case K_BYTEARRAY:
 		size = ti->basicsize + fld(w, o, HS_L_BYTEARRAY_ALLOC);
 		break;
+	case K_STDLIB: {
+		bool sub = ti->kind == K_SUBTYPE;
+		struct hs_stdlib_obj so = {
+		    ti->std,  idx,       o,
+		    ti->addr, ti->flags, sub ? ti->base_heap : (ti->flags & HS_TPF_HEAPTYPE) != 0};
+		err = hs_stdlib_walk(w, w->std, &so, &size);
+		break;
+	}
 	}
 	if (err)
 		return err;
@@ -1584,6 +1611,53 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 	if (w->minor >= 12 && (int32_t)ob->refcnt < 0)
 		ob->flags |= HS_OBJ_IMMORTAL;
 	return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * What the kind files (kinds_stdlib.c) use of the walker (internal.h)
+ */
+
+bool hs_wk_read(struct walker *w, uint64_t addr, void *buf, size_t len)
+{
+	return rd(w, addr, buf, len);
+}
+
+uint64_t hs_wk_u64(struct walker *w, uint64_t addr)
+{
+	return u64(w, addr);
+}
+
+int hs_wk_minor(const struct walker *w)
+{
+	return w->minor;
+}
+
+struct hs_error *hs_wk_edge(struct walker *w, uint64_t src, uint64_t dst, uint8_t kind,
+                            const char *label)
+{
+	return edge_s(w, src, dst, kind, label);
+}
+
+struct hs_error *hs_wk_edge_index(struct walker *w, uint64_t src, uint64_t dst, uint64_t index)
+{
+	return edge(w, src, dst, HS_EDGE_TRAVERSE, HS_LABEL_INDEX, index);
+}
+
+struct hs_error *hs_wk_dict(struct walker *w, uint64_t src, uint64_t o, uint64_t type,
+                            bool keys_visited, uint64_t *size)
+{
+	const struct tinfo *ti = type_get(w, type);
+	return ti ? dict_edges(w, src, o, size, ti, keys_visited) : NULL;
+}
+
+void hs_wk_warn(struct walker *w, const char *fmt, ...)
+{
+	char buf[sizeof(w->first_warning)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	warn(w, "%s", buf);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1769,37 +1843,72 @@ static struct hs_error *walk_runtime(struct walker *w)
 	return err;
 }
 
+/* The value of the str key `key` in the combined-table dict at dict, or 0. */
+static uint64_t dict_get_str(struct walker *w, uint64_t dict, const char *key)
+{
+	uint64_t rc;
+	struct tinfo *ti = obj_check(w, dict, &rc);
+	struct dkeys d;
+	if (!ti || ti->kind != K_DICT || fld(w, dict, HS_L_DICT_VALUES) ||
+	    !dkeys_read(w, fld(w, dict, HS_L_DICT_KEYS), &d))
+		return 0;
+	size_t klen = strlen(key);
+	for (uint64_t i = 0; i < d.nentries && i < 4096; i++) {
+		char k[4 * HS_PREVIEW_CHARS + 16];
+		uint64_t kaddr = entry_key(w, &d, i);
+		struct tinfo *kti = kaddr ? obj_check(w, kaddr, &rc) : NULL;
+		if (!kti || kti->kind != K_STR || str_text(w, kaddr, k, sizeof(k), NULL) != klen ||
+		    memcmp(k, key, klen) != 0)
+			continue;
+		uint64_t v = entry_value(w, &d, i);
+		return obj_check(w, v, &rc) ? v : 0;
+	}
+	return 0;
+}
+
+/* The text of the str at o into buf; false when o is not a str. */
+static bool str_at(struct walker *w, uint64_t o, char *buf, size_t size)
+{
+	uint64_t rc;
+	struct tinfo *ti = obj_check(w, o, &rc);
+	if (!ti || ti->kind != K_STR)
+		return false;
+	str_text(w, o, buf, size, NULL);
+	return true;
+}
+
 /* The interpreter's version from sys.version (its first word), into buf. */
 static void runtime_version(struct walker *w, char *buf, size_t size)
 {
 	snprintf(buf, size, "3.%d", w->minor);
-	uint64_t rc;
-	struct tinfo *ti = obj_check(w, w->sysdict, &rc);
-	if (!ti || ti->kind != K_DICT)
+	char v[4 * HS_PREVIEW_CHARS + 16];
+	if (!str_at(w, dict_get_str(w, w->sysdict, "version"), v, sizeof(v)))
 		return;
-	struct dkeys d;
-	uint64_t values = fld(w, w->sysdict, HS_L_DICT_VALUES);
-	if (values || !dkeys_read(w, fld(w, w->sysdict, HS_L_DICT_KEYS), &d))
+	size_t n = strcspn(v, " ");
+	if (v[0] != '3')
 		return;
-	for (uint64_t i = 0; i < d.nentries && i < 4096; i++) {
-		char k[16];
-		uint64_t key = entry_key(w, &d, i);
-		if (!key || !obj_check(w, key, &rc) || type_get(w, u64(w, key + 8))->kind != K_STR)
-			continue;
-		str_text(w, key, k, sizeof(k), NULL);
-		if (strcmp(k, "version") != 0)
-			continue;
-		char v[128];
-		uint64_t val = entry_value(w, &d, i);
-		if (!obj_check(w, val, &rc))
-			return;
-		str_text(w, val, v, sizeof(v), NULL);
-		v[strcspn(v, " ")] = 0;
-		v[size - 1 < sizeof(v) ? size - 1 : sizeof(v) - 1] = 0;
-		if (v[0] == '3')
-			memcpy(buf, v, strlen(v) + 1);
+	n = n < size ? n : size - 1;
+	memcpy(buf, v, n);
+	buf[n] = 0;
+}
+
+/* type.__name__ and type.__module__ as Python gives them: for a heap type, its ht_name and the
+ * __module__ str of its dict (else ""); for a static type, tp_name split at its last dot (no
+ * dot: builtins). */
+static void type_names(struct walker *w, const struct tinfo *ti, char *name, char *module,
+                       size_t size)
+{
+	char *dot = strrchr(ti->name, '.');
+	if (!(ti->flags & HS_TPF_HEAPTYPE)) {
+		snprintf(name, size, "%s", dot ? dot + 1 : ti->name);
+		snprintf(module, size, "%.*s", dot ? (int)(dot - ti->name) : 8,
+		         dot ? ti->name : "builtins");
 		return;
 	}
+	if (!str_at(w, fld(w, ti->addr, HS_L_HT_NAME), name, size))
+		snprintf(name, size, "%s", ti->name);
+	if (!str_at(w, dict_get_str(w, fld(w, ti->addr, HS_L_TP_DICT), "__module__"), module, size))
+		module[0] = 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1859,15 +1968,10 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 		if (!ti || !ti->valid)
 			continue;
 		uint64_t self = obj_find(w, ti->addr);
-		/* tp_name is "module.name" for C types: split it as type.__name__ and
-		 * __module__ do. */
-		char *dot = strrchr(ti->name, '.');
-		if (dot)
-			*dot = 0;
-		err = hs_writer_type(wr, dot ? dot + 1 : ti->name, dot ? ti->name : "", 0,
-		                     self ? newidx[self - 1] + 1 : 0, type_flags(ti), &ti->hs_type);
-		if (dot)
-			*dot = '.';
+		char name[4 * HS_PREVIEW_CHARS + 16], module[4 * HS_PREVIEW_CHARS + 16];
+		type_names(w, ti, name, module, sizeof(name));
+		err = hs_writer_type(wr, name, module, 0, self ? newidx[self - 1] + 1 : 0,
+		                     type_flags(ti), &ti->hs_type);
 	}
 	char buf[64];
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)w->warnings);
@@ -2044,6 +2148,7 @@ static void walker_free(struct walker *w)
 	free(w->vals);
 	free(w->roots);
 	free(w->weaks);
+	hs_stdlib_free(w->std);
 }
 
 struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, const char *exe,
@@ -2096,7 +2201,9 @@ struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, c
 		    "interpreter (Python not initialised or finalised, or memory "
 		    "that does not match its files)",
 		    m->what, (unsigned long long)w.sym[SYM_RUNTIME], pypath);
-	err = walk_runtime(&w);
+	err = hs_stdlib_load(m, opts ? opts->cache_dir : NULL, &w.std);
+	if (!err)
+		err = walk_runtime(&w);
 	uint64_t done = 0;
 	while (!err && w.nwork) {
 		/* Process in discovery order: pop from the front would need a deque; a stack is

@@ -8,11 +8,19 @@ to GARBAGE.json, prints "collected" and blocks again; EOF ends it.
 
 usage: python remote_zoo.py TRUTH.json GARBAGE.json [N_EXTRA_OBJECTS]
 """
+import array
+import asyncio
+import collections
+import contextvars
+import functools
 import gc
+import itertools
 import json
 import os
 import sys
+import types
 import weakref
+import xml.etree.ElementTree as ET
 
 gc.disable()
 gc.set_threshold(1234, 11, 12)  # remote_capture.py finds these in the snapshot's meta
@@ -38,6 +46,13 @@ class WithDel:
 
 class MyList(list):
     pass
+
+
+class _Renamed:  # a class whose __name__ is reassigned, as SQLAlchemy's symbol is
+    pass
+
+
+_Renamed.__name__ = "Renamed"
 
 
 class MyDict(dict):
@@ -76,6 +91,7 @@ zoo = {
     "plain": Plain([1], {"z": 1}),
     "slotted": Slotted([5]),
     "mylist": MyList([1, 2]),
+    "renamed": _Renamed(),
     "mydict": MyDict(a=1),
     "closure": closure_maker([42]),
     "gen": gen(),
@@ -88,6 +104,58 @@ zoo = {
     "exc": ValueError("bad"),
     "slice": slice(1, 2, 3),
 }
+# The standard library's C types (capture/remote/kinds_stdlib.c).
+loop = asyncio.new_event_loop()
+cvar = contextvars.ContextVar("cvar", default="dflt")
+token = cvar.set(["in context"])
+
+
+@functools.lru_cache(maxsize=8)
+def cached(x):
+    return [x]
+
+
+for i in range(12):
+    cached(i)
+    cached(str(i))
+
+
+async def pending():
+    await loop.create_future()
+
+
+element = ET.Element("root", {"a": "1"})
+element.text, element.tail = "text", "tail"
+for i in range(6):
+    ET.SubElement(element, "child").text = str(i)
+zoo["stdlib"] = {
+    "deque": collections.deque([[i] for i in range(150)] + ["s"]),
+    "deque_rotated": collections.deque(range(70), maxlen=70),
+    "odict": collections.OrderedDict((str(i), [i]) for i in range(20)),
+    "odict_int": collections.OrderedDict((i, [i]) for i in range(5)),
+    "defaultdict": collections.defaultdict(list, {"k": [1]}),
+    "partial": functools.partial(Plain, [1], b={"kw": 2}),
+    "lru": cached,
+    "future": loop.create_future(),
+    "task": loop.create_task(pending()),
+    "context": contextvars.copy_context(),
+    "token": token,
+    "element": element,
+    "array": array.array("q", range(100)),
+    "namespace": types.SimpleNamespace(x=[1], y="y"),
+    "mappingproxy": types.MappingProxyType({"m": [1]}),
+    "method_wrapper": [1].__len__,
+    "namedtuple": collections.namedtuple("Pair", "left right")([1], "r"),
+    "itertools": [itertools.count(10 ** 20, 3), itertools.repeat([1], 3),
+                  itertools.cycle(["c"]), itertools.chain([1], ["x"]),
+                  itertools.islice(iter([1, 2, 3]), 1, 2)],
+    "future_iter": iter(loop.create_future()),
+    "structseq": [os.stat("/"), __import__("time").localtime(0), sys.flags, sys.version_info],
+}
+zoo["stdlib"]["deque_rotated"].rotate(13)
+zoo["stdlib"]["future"].set_result(["result"])
+for i in range(40):  # a HAMT with bitmap and array nodes
+    zoo["stdlib"]["context"].run(contextvars.ContextVar(f"v{i}").set, [i])
 zoo["materialised"] = Plain(1, 2)
 zoo["materialised"].__dict__["extra"] = 3
 zoo["weak_alive"] = weakref.ref(zoo["plain"])
@@ -112,6 +180,16 @@ def plant_garbage():
     next(g)
     cyc = [g]
     cyc.append(cyc)
+    dq = collections.deque()
+    dq.append(dq)
+    od = collections.OrderedDict()
+    od["me"] = od
+    pa = functools.partial(print)
+    pa.__dict__["me"] = pa
+    el = ET.Element("cycle")
+    el.text = [el]
+    fu = loop.create_future()
+    fu.set_result(fu)
 
 
 plant_garbage()
@@ -133,7 +211,9 @@ def record(path):
             if type(o) is weakref.ref]
     # json.dumps (the C encoder) rather than json.dump, whose Python encoder leaves closures in
     # reference cycles behind while the collector is off.
-    text = json.dumps({"objects": out, "weak": weak, "self": [id(objs)]})
+    # every type as Python names it: type.__name__ and type.__module__
+    names = sorted({(type(o).__name__, type(o).__module__) for o in objs})
+    text = json.dumps({"objects": out, "weak": weak, "self": [id(objs)], "types": names})
     with open(path, "w") as f:
         f.write(text)
     objs.clear()
@@ -155,3 +235,4 @@ while True:
         with open(sys.argv[2], "w") as f:
             f.write(json.dumps([id(o) for o in gc.garbage]))
         os.write(1, b"collected\n")
+os._exit(0)  # no teardown: the pending task would complain

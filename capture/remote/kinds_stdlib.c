@@ -1,0 +1,625 @@
+/*
+ * kinds_stdlib.c — exact out-of-process walking of the standard library's C types that programs
+ * keep their data in: collections.deque (its blocks), OrderedDict, defaultdict, functools.partial
+ * and the lru_cache wrapper, asyncio's Future and Task, contextvars' Context, ContextVar, Token and
+ * the HAMT behind a Context, ElementTree's Element, array.array, SimpleNamespace, mappingproxy,
+ * method-wrapper, namedtuple's field getters, abc's per-class data, the common itertools
+ * (count, repeat, cycle, chain, islice), asyncio's future iterators and task callbacks, and
+ * struct sequences (os.stat_result, time.struct_time, sys.flags, ...) with their hidden fields,
+ * and the lru_cache's links (no traverse: their key and result as owned edges).
+ *
+ * A kind is recognised by its type's tp_traverse (or, for the non-GC array of 3.8-3.9, the static
+ * type itself; for the lru_cache's links, which have no traverse, their tp_dealloc), found by
+ * symbol in the file that defines it: libpython for the built-in modules, or the extension module
+ * (_asyncio, _elementtree, array) among the target's mappings.  The layouts come from the DWARF of
+ * the same files through hs_layout_load_table.  A kind whose symbol or layout is missing stays
+ * unknown, so its objects are scanned conservatively by the walker, as before.  Edges follow the
+ * kind's tp_traverse exactly (gc.get_referents), unlabelled as the in-process capture leaves them,
+ * and sizes follow the type's __sizeof__ (sys.getsizeof, the walker adds the GC header).  A C heap
+ * type's traverse visits the object's type (3.9+).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* The layouts this file reads (type names | alternatives, member path). */
+#define HS_STDLIB_FIELDS(X)                                                                        \
+	X(DQ_LEFTBLOCK, "dequeobject", "leftblock")                                                \
+	X(DQ_LEFTINDEX, "dequeobject", "leftindex")                                                \
+	X(BLOCK_SIZE, "BLOCK", "sizeof")                                                           \
+	X(BLOCK_DATA, "BLOCK", "data")                                                             \
+	X(BLOCK_RIGHTLINK, "BLOCK", "rightlink")                                                   \
+	X(DICT_USED, "PyDictObject", "ma_used")                                                    \
+	X(OD_FAST_NODES_SIZE, "PyODictObject", "od_fast_nodes_size")                               \
+	X(OD_INST_DICT, "PyODictObject", "od_inst_dict")                                           \
+	X(ODNODE_SIZE, "_odictnode", "sizeof")                                                     \
+	X(DD_FACTORY, "defdictobject", "default_factory")                                          \
+	X(PARTIAL_FN, "partialobject", "fn")                                                       \
+	X(PARTIAL_ARGS, "partialobject", "args")                                                   \
+	X(PARTIAL_KW, "partialobject", "kw")                                                       \
+	X(PARTIAL_DICT, "partialobject", "dict")                                                   \
+	X(LRU_ROOT_NEXT, "lru_cache_object", "root.next")                                          \
+	X(LRU_CACHE, "lru_cache_object", "cache")                                                  \
+	X(LRU_FUNC, "lru_cache_object", "func")                                                    \
+	X(LRU_KWD_MARK, "lru_cache_object", "kwd_mark")                                            \
+	X(LRU_ELEM_TYPE, "lru_cache_object", "lru_list_elem_type")                                 \
+	X(LRU_INFO_TYPE, "lru_cache_object", "cache_info_type")                                    \
+	X(LRU_DICT, "lru_cache_object", "dict")                                                    \
+	X(LRUE_NEXT, "lru_list_elem", "next")                                                      \
+	X(LRUE_KEY, "lru_list_elem", "key")                                                        \
+	X(LRUE_RESULT, "lru_list_elem", "result")                                                  \
+	X(FUT_LOOP, "FutureObj", "fut_loop")                                                       \
+	X(FUT_CALLBACK0, "FutureObj", "fut_callback0")                                             \
+	X(FUT_CONTEXT0, "FutureObj", "fut_context0")                                               \
+	X(FUT_CALLBACKS, "FutureObj", "fut_callbacks")                                             \
+	X(FUT_RESULT, "FutureObj", "fut_result")                                                   \
+	X(FUT_EXCEPTION, "FutureObj", "fut_exception")                                             \
+	X(FUT_EXCEPTION_TB, "FutureObj", "fut_exception_tb")                                       \
+	X(FUT_SOURCE_TB, "FutureObj", "fut_source_tb")                                             \
+	X(FUT_CANCEL_MSG, "FutureObj", "fut_cancel_msg")                                           \
+	X(FUT_CANCELLED_EXC, "FutureObj", "fut_cancelled_exc")                                     \
+	X(FUT_DICT, "FutureObj", "dict")                                                           \
+	X(TASK_FUT_WAITER, "TaskObj", "task_fut_waiter")                                           \
+	X(TASK_CORO, "TaskObj", "task_coro")                                                       \
+	X(TASK_NAME, "TaskObj", "task_name")                                                       \
+	X(TASK_CONTEXT, "TaskObj", "task_context")                                                 \
+	X(CTX_PREV, "PyContext", "ctx_prev")                                                       \
+	X(CTX_VARS, "PyContext", "ctx_vars")                                                       \
+	X(CVAR_NAME, "PyContextVar", "var_name")                                                   \
+	X(CVAR_DEFAULT, "PyContextVar", "var_default")                                             \
+	X(TOK_CTX, "PyContextToken", "tok_ctx")                                                    \
+	X(TOK_VAR, "PyContextToken", "tok_var")                                                    \
+	X(TOK_OLDVAL, "PyContextToken", "tok_oldval")                                              \
+	X(HAMT_ROOT, "PyHamtObject", "h_root")                                                     \
+	X(HAMTB_ARRAY, "PyHamtNode_Bitmap", "b_array")                                             \
+	X(HAMTA_ARRAY, "PyHamtNode_Array", "a_array")                                              \
+	X(HAMTC_ARRAY, "PyHamtNode_Collision", "c_array")                                          \
+	X(NS_DICT, "_PyNamespaceObject", "ns_dict")                                                \
+	X(MP_MAPPING, "mappingproxyobject", "mapping")                                             \
+	X(EL_TAG, "ElementObject", "tag")                                                          \
+	X(EL_TEXT, "ElementObject", "text")                                                        \
+	X(EL_TAIL, "ElementObject", "tail")                                                        \
+	X(EL_EXTRA, "ElementObject", "extra")                                                      \
+	X(ELX_SIZE, "ElementObjectExtra", "sizeof")                                                \
+	X(ELX_ATTRIB, "ElementObjectExtra", "attrib")                                              \
+	X(ELX_LENGTH, "ElementObjectExtra", "length")                                              \
+	X(ELX_ALLOCATED, "ElementObjectExtra", "allocated")                                        \
+	X(ELX_CHILDREN, "ElementObjectExtra", "children")                                          \
+	X(ELX_CHILDREN0, "ElementObjectExtra", "_children")                                        \
+	X(TG_DOC, "_tuplegetterobject", "doc")                                                     \
+	X(ABC_REGISTRY, "_abc_data", "_abc_registry")                                              \
+	X(ABC_CACHE, "_abc_data", "_abc_cache")                                                    \
+	X(ABC_NEGATIVE_CACHE, "_abc_data", "_abc_negative_cache")                                  \
+	X(MW_DESCR, "wrapperobject", "descr")                                                      \
+	X(MW_SELF, "wrapperobject", "self")                                                        \
+	X(COUNT_LONG_CNT, "countobject", "long_cnt")                                               \
+	X(COUNT_LONG_STEP, "countobject", "long_step")                                             \
+	X(REPEAT_ELEMENT, "repeatobject", "element")                                               \
+	X(CYCLE_IT, "cycleobject", "it")                                                           \
+	X(CYCLE_SAVED, "cycleobject", "saved")                                                     \
+	X(CHAIN_SOURCE, "chainobject", "source")                                                   \
+	X(CHAIN_ACTIVE, "chainobject", "active")                                                   \
+	X(ISLICE_IT, "isliceobject", "it")                                                         \
+	X(FUTITER_FUTURE, "futureiterobject", "future")                                            \
+	X(TASKSTEP_TASK, "TaskStepMethWrapper", "sw_task")                                         \
+	X(TASKSTEP_ARG, "TaskStepMethWrapper", "sw_arg")                                           \
+	X(TASKWAKEUP_TASK, "TaskWakeupMethWrapper", "ww_task")                                     \
+	X(TP_BASE, "_typeobject", "tp_base")                                                       \
+	X(TP_TRAVERSE, "_typeobject", "tp_traverse")                                               \
+	X(TP_MEMBERS, "_typeobject", "tp_members")                                                 \
+	X(TP_DEALLOC, "_typeobject", "tp_dealloc")                                                 \
+	X(MEMBER_SIZE, "PyMemberDef", "sizeof")                                                    \
+	X(MEMBER_NAME, "PyMemberDef", "name")                                                      \
+	X(MEMBER_OFFSET, "PyMemberDef", "offset")                                                  \
+	X(TUPLE_ITEM, "PyTupleObject", "ob_item")                                                  \
+	X(ARR_ALLOCATED, "arrayobject", "allocated")                                               \
+	X(ARR_DESCR, "arrayobject", "ob_descr")                                                    \
+	X(ARRD_ITEMSIZE, "arraydescr", "itemsize")
+
+enum sfield {
+#define HS_X(id, type, member) S_##id,
+	HS_STDLIB_FIELDS(HS_X)
+#undef HS_X
+	    S_COUNT
+};
+static const char *const sfield_types[S_COUNT] = {
+#define HS_X(id, type, member) type,
+    HS_STDLIB_FIELDS(HS_X)
+#undef HS_X
+};
+static const char *const sfield_members[S_COUNT] = {
+#define HS_X(id, type, member) member,
+    HS_STDLIB_FIELDS(HS_X)
+#undef HS_X
+};
+static const struct hs_layout_table stdlib_table = {sfield_types, sfield_members, S_COUNT};
+
+#define HAMT_ARRAY_NODE_SIZE 32   /* Python/hamt.c: an array node's fixed width */
+#define HAMT_MAX_NODE_ITEMS 65536 /* bound on a collision node's items (2 per key) */
+#define MAX_ITEMS (1ll << 28)     /* bound on any container's item count */
+
+/* The fields of the kinds that are only a list of them, in traverse order. */
+static const enum sfield partial_f[] = {S_PARTIAL_FN, S_PARTIAL_ARGS, S_PARTIAL_KW, S_PARTIAL_DICT};
+static const enum sfield context_f[] = {S_CTX_PREV, S_CTX_VARS};
+static const enum sfield contextvar_f[] = {S_CVAR_NAME, S_CVAR_DEFAULT};
+static const enum sfield token_f[] = {S_TOK_CTX, S_TOK_VAR, S_TOK_OLDVAL};
+static const enum sfield hamt_f[] = {S_HAMT_ROOT};
+static const enum sfield namespace_f[] = {S_NS_DICT};
+static const enum sfield mappingproxy_f[] = {S_MP_MAPPING};
+static const enum sfield tuplegetter_f[] = {S_TG_DOC};
+static const enum sfield abc_data_f[] = {S_ABC_REGISTRY, S_ABC_CACHE, S_ABC_NEGATIVE_CACHE};
+static const enum sfield method_wrapper_f[] = {S_MW_DESCR, S_MW_SELF};
+static const enum sfield count_f[] = {S_COUNT_LONG_CNT, S_COUNT_LONG_STEP};
+static const enum sfield repeat_f[] = {S_REPEAT_ELEMENT};
+static const enum sfield cycle_f[] = {S_CYCLE_IT, S_CYCLE_SAVED};
+static const enum sfield chain_f[] = {S_CHAIN_SOURCE, S_CHAIN_ACTIVE};
+static const enum sfield islice_f[] = {S_ISLICE_IT};
+static const enum sfield futureiter_f[] = {S_FUTITER_FUTURE};
+static const enum sfield taskstep_f[] = {S_TASKSTEP_TASK, S_TASKSTEP_ARG};
+static const enum sfield taskwakeup_f[] = {S_TASKWAKEUP_TASK};
+static const enum sfield task_f[] = {S_TASK_CONTEXT, S_TASK_CORO, S_TASK_NAME, S_TASK_FUT_WAITER};
+#define LIST(a) a, sizeof(a) / sizeof((a)[0])
+
+/* The kinds: how each is recognised, the fields it cannot be walked without, and for the kinds
+ * whose traverse visits only fields, those fields. */
+static const struct {
+	const char *sym; /* its tp_traverse (or static type, see static_type) */
+	enum { BY_TRAVERSE, BY_TYPE, BY_DEALLOC } by; /* what sym names */
+	const char *module;   /* the extension module's file name prefix, or NULL (libpython) */
+	enum sfield needs[3]; /* fields required (S_COUNT ends the list) */
+	const enum sfield *fields; /* a field list kind: the fields its traverse visits */
+	size_t nfields;
+} kinds[HS_STDLIB_KINDS] = {
+    [HS_SK_DEQUE] = {"deque_traverse",
+                     BY_TRAVERSE,
+                     "_collections.",
+                     {S_DQ_LEFTBLOCK, S_BLOCK_DATA, S_BLOCK_RIGHTLINK}},
+    [HS_SK_ODICT] = {"odict_traverse",
+                     BY_TRAVERSE,
+                     NULL,
+                     {S_OD_FAST_NODES_SIZE, S_ODNODE_SIZE, S_DICT_USED}},
+    [HS_SK_DEFDICT] = {"defdict_traverse", BY_TRAVERSE, "_collections.", {S_DD_FACTORY, S_COUNT}},
+    [HS_SK_PARTIAL] =
+        {"partial_traverse", BY_TRAVERSE, "_functools.", {S_PARTIAL_FN, S_COUNT}, LIST(partial_f)},
+    [HS_SK_LRU] = {"lru_cache_tp_traverse",
+                   BY_TRAVERSE,
+                   "_functools.",
+                   {S_LRU_ROOT_NEXT, S_LRUE_NEXT, S_LRUE_KEY}},
+    [HS_SK_FUTURE] = {"FutureObj_traverse", BY_TRAVERSE, "_asyncio.", {S_FUT_LOOP, S_COUNT}},
+    [HS_SK_TASK] = {"TaskObj_traverse",
+                    BY_TRAVERSE,
+                    "_asyncio.",
+                    {S_FUT_LOOP, S_TASK_CORO, S_COUNT}},
+    [HS_SK_CONTEXT] =
+        {"context_tp_traverse", BY_TRAVERSE, NULL, {S_CTX_VARS, S_COUNT}, LIST(context_f)},
+    [HS_SK_CONTEXTVAR] =
+        {"contextvar_tp_traverse", BY_TRAVERSE, NULL, {S_CVAR_NAME, S_COUNT}, LIST(contextvar_f)},
+    [HS_SK_TOKEN] = {"token_tp_traverse", BY_TRAVERSE, NULL, {S_TOK_CTX, S_COUNT}, LIST(token_f)},
+    [HS_SK_HAMT] = {"hamt_tp_traverse", BY_TRAVERSE, NULL, {S_HAMT_ROOT, S_COUNT}, LIST(hamt_f)},
+    [HS_SK_HAMT_BITMAP] = {"hamt_node_bitmap_traverse",
+                           BY_TRAVERSE,
+                           NULL,
+                           {S_HAMTB_ARRAY, S_COUNT}},
+    [HS_SK_HAMT_ARRAY] = {"hamt_node_array_traverse", BY_TRAVERSE, NULL, {S_HAMTA_ARRAY, S_COUNT}},
+    [HS_SK_HAMT_COLLISION] = {"hamt_node_collision_traverse",
+                              BY_TRAVERSE,
+                              NULL,
+                              {S_HAMTC_ARRAY, S_COUNT}},
+    [HS_SK_NAMESPACE] =
+        {"namespace_traverse", BY_TRAVERSE, NULL, {S_NS_DICT, S_COUNT}, LIST(namespace_f)},
+    [HS_SK_MAPPINGPROXY] =
+        {"mappingproxy_traverse", BY_TRAVERSE, NULL, {S_MP_MAPPING, S_COUNT}, LIST(mappingproxy_f)},
+    [HS_SK_ELEMENT] = {"element_gc_traverse",
+                       BY_TRAVERSE,
+                       "_elementtree.",
+                       {S_EL_EXTRA, S_ELX_CHILDREN, S_ELX_SIZE}},
+    [HS_SK_ARRAY] = {"array_tp_traverse",
+                     BY_TRAVERSE,
+                     "array.",
+                     {S_ARR_ALLOCATED, S_ARR_DESCR, S_ARRD_ITEMSIZE}},
+    [HS_SK_ARRAY_STATIC] = {"Arraytype",
+                            BY_TYPE,
+                            "array.",
+                            {S_ARR_ALLOCATED, S_ARR_DESCR, S_ARRD_ITEMSIZE}},
+    [HS_SK_TUPLEGETTER] = {"tuplegetter_traverse",
+                           BY_TRAVERSE,
+                           "_collections.",
+                           {S_TG_DOC, S_COUNT},
+                           LIST(tuplegetter_f)},
+    [HS_SK_ABC_DATA] =
+        {"abc_data_traverse", BY_TRAVERSE, "_abc.", {S_ABC_REGISTRY, S_COUNT}, LIST(abc_data_f)},
+    [HS_SK_METHOD_WRAPPER] = {"wrapper_traverse",
+                              BY_TRAVERSE,
+                              NULL,
+                              {S_MW_DESCR, S_MW_SELF, S_COUNT},
+                              LIST(method_wrapper_f)},
+    [HS_SK_COUNT] =
+        {"count_traverse", BY_TRAVERSE, "itertools.", {S_COUNT_LONG_CNT, S_COUNT}, LIST(count_f)},
+    [HS_SK_REPEAT] =
+        {"repeat_traverse", BY_TRAVERSE, "itertools.", {S_REPEAT_ELEMENT, S_COUNT}, LIST(repeat_f)},
+    [HS_SK_CYCLE] =
+        {"cycle_traverse", BY_TRAVERSE, "itertools.", {S_CYCLE_IT, S_COUNT}, LIST(cycle_f)},
+    [HS_SK_CHAIN] =
+        {"chain_traverse", BY_TRAVERSE, "itertools.", {S_CHAIN_SOURCE, S_COUNT}, LIST(chain_f)},
+    [HS_SK_ISLICE] =
+        {"islice_traverse", BY_TRAVERSE, "itertools.", {S_ISLICE_IT, S_COUNT}, LIST(islice_f)},
+    [HS_SK_FUTUREITER] = {"FutureIter_traverse",
+                          BY_TRAVERSE,
+                          "_asyncio.",
+                          {S_FUTITER_FUTURE, S_COUNT},
+                          LIST(futureiter_f)},
+    [HS_SK_TASKSTEP] = {"TaskStepMethWrapper_traverse",
+                        BY_TRAVERSE,
+                        "_asyncio.",
+                        {S_TASKSTEP_TASK, S_COUNT},
+                        LIST(taskstep_f)},
+    [HS_SK_STRUCTSEQ] = {"structseq_traverse",
+                         BY_TRAVERSE,
+                         NULL,
+                         {S_TP_MEMBERS, S_MEMBER_SIZE, S_TUPLE_ITEM}},
+    [HS_SK_LRU_ELEM] = {"lru_list_elem_dealloc",
+                        BY_DEALLOC,
+                        "_functools.",
+                        {S_LRUE_KEY, S_LRUE_RESULT, S_TP_DEALLOC}},
+    [HS_SK_TASKWAKEUP] = {"TaskWakeupMethWrapper_traverse",
+                          BY_TRAVERSE,
+                          "_asyncio.",
+                          {S_TASKWAKEUP_TASK, S_COUNT},
+                          LIST(taskwakeup_f)},
+};
+
+struct hs_stdlib {
+	int64_t v[S_COUNT];             /* merged over the files, -1 where absent */
+	uint64_t addr[HS_STDLIB_KINDS]; /* the symbol's address in the target, 0: unknown */
+};
+
+/* The field f of the struct at o (0 when the layout lacks it). */
+static uint64_t sf(struct walker *w, const struct hs_stdlib *s, uint64_t o, enum sfield f)
+{
+	return s->v[f] < 0 ? 0 : hs_wk_u64(w, o + (uint64_t)s->v[f]);
+}
+
+/* Whether the file at path is libpython, a static python, or the extension module a kind names.
+ */
+static bool wanted_file(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (!strncmp(base, "libpython", 9) || !strncmp(base, "python", 6))
+		return true;
+	for (size_t k = 1; k < HS_STDLIB_KINDS; k++)
+		if (kinds[k].module && !strncmp(base, kinds[k].module, strlen(kinds[k].module)))
+			return true;
+	return false;
+}
+
+/* err, when it is running out of memory; otherwise nothing (err destroyed). */
+static struct hs_error *forget(struct hs_error *err)
+{
+	if (err == &hs_error_nomem)
+		return err;
+	hs_error_destroy(err);
+	return NULL;
+}
+
+/* Adds one mapped file's symbols and layouts to s; a file without them (or that cannot be read)
+ * adds nothing.  Only running out of memory is an error. */
+static struct hs_error *load_file(struct hs_stdlib *s, const struct hs_mapping *map,
+                                  const char *cache_dir)
+{
+	struct hs_elf_info info;
+	struct hs_error *err = hs_elf_info(map->path, &info);
+	if (err)
+		return forget(err);
+	struct hs_elf_sym syms[HS_STDLIB_KINDS];
+	for (size_t k = 0; k < HS_STDLIB_KINDS; k++)
+		syms[k] = (struct hs_elf_sym){k ? kinds[k].sym : "", 0};
+	err = hs_elf_symbols(map->path, syms + 1, HS_STDLIB_KINDS - 1);
+	if (err)
+		return forget(err);
+	bool any = false;
+	for (size_t k = 1; k < HS_STDLIB_KINDS; k++)
+		any |= syms[k].value != 0;
+	if (!any)
+		return NULL;
+	int64_t v[S_COUNT];
+	err = hs_layout_load_table(map->path, cache_dir, &stdlib_table, v);
+	if (err) /* no DWARF: this file's kinds stay unknown */
+		return forget(err);
+	for (size_t f = 0; f < S_COUNT; f++)
+		if (s->v[f] < 0)
+			s->v[f] = v[f];
+	uint64_t bias = map->start - info.first_load_vaddr;
+	for (size_t k = 1; k < HS_STDLIB_KINDS; k++) {
+		bool ok = syms[k].value && !s->addr[k];
+		for (size_t i = 0; i < 3 && ok && kinds[k].needs[i] != S_COUNT; i++)
+			ok = v[kinds[k].needs[i]] >= 0;
+		if (ok)
+			s->addr[k] = syms[k].value + bias;
+	}
+	return NULL;
+}
+
+struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const char *cache_dir,
+                                struct hs_stdlib **ret)
+{
+	struct hs_stdlib *s = calloc(1, sizeof(*s));
+	if (!s)
+		return &hs_error_nomem;
+	for (size_t f = 0; f < S_COUNT; f++)
+		s->v[f] = -1;
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < m->nmaps && !err; i++) {
+		const struct hs_mapping *map = &m->maps[i];
+		if (map->file_offset != 0 || map->path[0] != '/' || !wanted_file(map->path))
+			continue;
+		bool seen = false; /* a file mapped twice at offset 0 is read once */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = m->maps[j].file_offset == 0 && !strcmp(m->maps[j].path, map->path);
+		if (!seen)
+			err = load_file(s, map, cache_dir);
+	}
+	if (err) {
+		free(s);
+		return err;
+	}
+	*ret = s;
+	return NULL;
+}
+
+void hs_stdlib_free(struct hs_stdlib *s)
+{
+	free(s);
+}
+
+int hs_stdlib_kind(struct walker *w, const struct hs_stdlib *s, uint64_t type, uint64_t traverse)
+{
+	uint64_t dealloc = s ? sf(w, s, type, S_TP_DEALLOC) : 0;
+	for (int k = 1; s && k < HS_STDLIB_KINDS; k++) {
+		uint64_t key = kinds[k].by == BY_TYPE      ? type
+		               : kinds[k].by == BY_DEALLOC ? dealloc
+		                                           : traverse;
+		if (s->addr[k] && s->addr[k] == key)
+			return k;
+	}
+	return 0;
+}
+
+/* Unlabelled traverse edges to the fields t[0..n) of the struct at o. */
+static struct hs_error *fields(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                               uint64_t o, const enum sfield *t, size_t n)
+{
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < n && !err; i++)
+		err = hs_wk_edge(w, src, sf(w, s, o, t[i]), HS_EDGE_TRAVERSE, "");
+	return err;
+}
+#define FIELDS(w, s, src, o, t) fields(w, s, src, o, t, sizeof(t) / sizeof((t)[0]))
+
+/* Edges to the n words at a (an array of references; NULL items skipped), up to the first
+ * unreadable one. */
+static struct hs_error *items(struct walker *w, uint64_t src, uint64_t a, int64_t n)
+{
+	struct hs_error *err = NULL;
+	uint64_t p;
+	for (int64_t i = 0; i < n && i < MAX_ITEMS && !err; i++) {
+		if (!hs_wk_read(w, a + 8 * (uint64_t)i, &p, 8))
+			break;
+		err = hs_wk_edge(w, src, p, HS_EDGE_TRAVERSE, "");
+	}
+	return err;
+}
+
+/* deque_traverse: the items, block by block; deque.__sizeof__: the blocks in use. */
+static struct hs_error *deque_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                                   uint64_t o, uint64_t *size)
+{
+	int64_t n = (int64_t)hs_wk_u64(w, o + 16);
+	int64_t left = (int64_t)sf(w, s, o, S_DQ_LEFTINDEX);
+	uint64_t blocklen = (uint64_t)(s->v[S_BLOCK_RIGHTLINK] - s->v[S_BLOCK_DATA]) / 8;
+	if (n < 0 || n > MAX_ITEMS || left < 0 || (uint64_t)left >= blocklen || !blocklen) {
+		hs_wk_warn(w, "deque at 0x%llx: length %lld, left index %lld",
+		           (unsigned long long)o, (long long)n, (long long)left);
+		return NULL;
+	}
+	*size +=
+	    ((uint64_t)left + (uint64_t)n + blocklen - 1) / blocklen * (uint64_t)s->v[S_BLOCK_SIZE];
+	uint64_t first = sf(w, s, o, S_DQ_LEFTBLOCK), b = first, i = (uint64_t)left;
+	struct hs_error *err = NULL;
+	for (int64_t k = 0; k < n && b && !err; k++) {
+		err = hs_wk_edge(w, src, hs_wk_u64(w, b + (uint64_t)s->v[S_BLOCK_DATA] + 8 * i),
+		                 HS_EDGE_TRAVERSE, "");
+		if (++i == blocklen) {
+			uint64_t next = hs_wk_u64(w, b + (uint64_t)s->v[S_BLOCK_RIGHTLINK]);
+			b = next == b || next == first ? 0 : next; /* a loop ends the walk */
+			i = 0;
+		}
+	}
+	return err;
+}
+
+/* lru_cache_tp_traverse: each link's key and result (and, 3.10+, the link's type), then the
+ * wrapper's own fields.  The root link is the wrapper itself (its first member). */
+static struct hs_error *lru_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                                 uint64_t o, bool heap)
+{
+	static const enum sfield own[] = {S_LRU_CACHE,     S_LRU_FUNC,      S_LRU_KWD_MARK,
+	                                  S_LRU_ELEM_TYPE, S_LRU_INFO_TYPE, S_LRU_DICT};
+	struct hs_error *err = NULL;
+	uint64_t first = sf(w, s, o, S_LRU_ROOT_NEXT), link = first;
+	for (int64_t k = 0; link && link != o && (k == 0 || link != first) && k < MAX_ITEMS && !err;
+	     k++) {
+		err = hs_wk_edge(w, src, sf(w, s, link, S_LRUE_KEY), HS_EDGE_TRAVERSE, "");
+		if (!err)
+			err =
+			    hs_wk_edge(w, src, sf(w, s, link, S_LRUE_RESULT), HS_EDGE_TRAVERSE, "");
+		if (!err && heap)
+			err = hs_wk_edge(w, src, hs_wk_u64(w, link + 8), HS_EDGE_TRAVERSE, "");
+		link = sf(w, s, link, S_LRUE_NEXT);
+	}
+	return err ? err : FIELDS(w, s, src, o, own);
+}
+
+/* FutureObj_traverse (and the future part of TaskObj_traverse). */
+static struct hs_error *future_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                                    uint64_t o, uint64_t type_flags)
+{
+	static const enum sfield fut[] = {S_FUT_LOOP,          S_FUT_CALLBACK0, S_FUT_CONTEXT0,
+	                                  S_FUT_CALLBACKS,     S_FUT_RESULT,    S_FUT_EXCEPTION,
+	                                  S_FUT_EXCEPTION_TB,  S_FUT_SOURCE_TB, S_FUT_CANCEL_MSG,
+	                                  S_FUT_CANCELLED_EXC, S_FUT_DICT};
+	struct hs_error *err = FIELDS(w, s, src, o, fut);
+	/* 3.13: the dict is a managed one, just before the GC header. */
+	if (!err && s->v[S_FUT_DICT] < 0 && (type_flags & HS_TPF_MANAGED_DICT))
+		err = hs_wk_edge(w, src, hs_wk_u64(w, o - 24), HS_EDGE_TRAVERSE, "");
+	return err;
+}
+
+/* structseq_traverse: every field, the hidden ones (after the len() visible ones) too.  Their
+ * number is the type's n_fields; each hidden field is named, so it is also the end of the last
+ * member of the struct sequence type (the first type up from `type` with this traverse). */
+static struct hs_error *structseq_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                                       uint64_t o, uint64_t type)
+{
+	uint64_t t = type;
+	for (int depth = 0; t && depth < 64; depth++) {
+		if (sf(w, s, t, S_TP_TRAVERSE) == s->addr[HS_SK_STRUCTSEQ])
+			break;
+		t = sf(w, s, t, S_TP_BASE);
+	}
+	int64_t visible = (int64_t)hs_wk_u64(w, o + 16), n = visible;
+	uint64_t members = t ? sf(w, s, t, S_TP_MEMBERS) : 0;
+	uint64_t msize = (uint64_t)s->v[S_MEMBER_SIZE], items0 = (uint64_t)s->v[S_TUPLE_ITEM];
+	for (uint64_t i = 0; members && i < 1024; i++) {
+		uint64_t m = members + i * msize;
+		if (!sf(w, s, m, S_MEMBER_NAME))
+			break;
+		uint64_t off = sf(w, s, m, S_MEMBER_OFFSET);
+		if (off >= items0 && (off - items0) / 8 < 1024 &&
+		    (int64_t)((off - items0) / 8) >= n)
+			n = (int64_t)((off - items0) / 8) + 1;
+	}
+	if (visible < 0 || n > 1024) {
+		hs_wk_warn(w, "struct sequence at 0x%llx: %lld fields", (unsigned long long)o,
+		           (long long)n);
+		return NULL;
+	}
+	/* The visible fields are labelled by position, as a tuple's items. */
+	struct hs_error *err = NULL;
+	for (int64_t i = 0; i < visible && !err; i++)
+		err = hs_wk_edge_index(w, src, hs_wk_u64(w, o + items0 + 8 * (uint64_t)i),
+		                       (uint64_t)i);
+	return err ? err : items(w, src, o + items0 + 8 * (uint64_t)visible, n - visible);
+}
+
+/* A HAMT node's item count (its ob_size), 0 (and a warning) beyond max. */
+static int64_t hamt_items(struct walker *w, uint64_t o, int64_t max)
+{
+	int64_t n = (int64_t)hs_wk_u64(w, o + 16);
+	if (n >= 0 && n <= max)
+		return n;
+	hs_wk_warn(w, "HAMT node at 0x%llx: %lld items", (unsigned long long)o, (long long)n);
+	return 0;
+}
+
+/* ElementTree's element_gc_traverse and element_sizeof. */
+static struct hs_error *element_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
+                                     uint64_t o, uint64_t *size)
+{
+	struct hs_error *err = hs_wk_edge(w, src, sf(w, s, o, S_EL_TAG), HS_EDGE_TRAVERSE, "");
+	/* text and tail carry a flag in their low bit (JOIN_OBJ). */
+	if (!err)
+		err = hs_wk_edge(w, src, sf(w, s, o, S_EL_TEXT) & ~1ull, HS_EDGE_TRAVERSE, "");
+	if (!err)
+		err = hs_wk_edge(w, src, sf(w, s, o, S_EL_TAIL) & ~1ull, HS_EDGE_TRAVERSE, "");
+	uint64_t x = sf(w, s, o, S_EL_EXTRA);
+	if (err || !x)
+		return err;
+	int64_t n = (int64_t)sf(w, s, x, S_ELX_LENGTH), cap = (int64_t)sf(w, s, x, S_ELX_ALLOCATED);
+	uint64_t children = sf(w, s, x, S_ELX_CHILDREN);
+	if (n < 0 || n > cap || cap > MAX_ITEMS) {
+		hs_wk_warn(w, "Element at 0x%llx: %lld children of %lld allocated",
+		           (unsigned long long)o, (long long)n, (long long)cap);
+		return NULL;
+	}
+	*size += (uint64_t)s->v[S_ELX_SIZE];
+	if (children != x + (uint64_t)s->v[S_ELX_CHILDREN0])
+		*size += 8 * (uint64_t)cap;
+	err = hs_wk_edge(w, src, sf(w, s, x, S_ELX_ATTRIB), HS_EDGE_TRAVERSE, "");
+	return err ? err : items(w, src, children, n);
+}
+
+struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
+                                const struct hs_stdlib_obj *ob, uint64_t *size)
+{
+	if (ob->kind <= 0 || ob->kind >= HS_STDLIB_KINDS)
+		return NULL;
+	uint64_t src = ob->src, o = ob->addr;
+	struct hs_error *err = NULL;
+	/* A C heap type's traverse visits the type first (3.9+; 3.8's did not); an instance of a
+	 * heap type without a traverse holds its type all the same. */
+	bool traversed = kinds[ob->kind].by != BY_DEALLOC;
+	if (ob->heap && (hs_wk_minor(w) >= 9 || !traversed))
+		err = hs_wk_edge(w, src, ob->type, traversed ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED,
+		                 ".__class__");
+	if (err)
+		return err;
+	if (kinds[ob->kind].nfields)
+		return fields(w, s, src, o, kinds[ob->kind].fields, kinds[ob->kind].nfields);
+	switch ((enum hs_stdlib_kind)ob->kind) {
+	case HS_SK_DEQUE:
+		return deque_walk(w, s, src, o, size);
+	case HS_SK_ODICT: {
+		err = hs_wk_edge(w, src, sf(w, s, o, S_OD_INST_DICT), HS_EDGE_TRAVERSE, "");
+		if (!err)
+			err = hs_wk_dict(w, src, o, ob->type, true, size);
+		int64_t fast = (int64_t)sf(w, s, o, S_OD_FAST_NODES_SIZE);
+		int64_t used = (int64_t)sf(w, s, o, S_DICT_USED);
+		if (fast > 0 && fast < MAX_ITEMS && used > 0 && used < MAX_ITEMS)
+			*size +=
+			    8 * (uint64_t)fast + (uint64_t)used * (uint64_t)s->v[S_ODNODE_SIZE];
+		return err;
+	}
+	case HS_SK_DEFDICT:
+		err = hs_wk_edge(w, src, sf(w, s, o, S_DD_FACTORY), HS_EDGE_TRAVERSE, "");
+		return err ? err : hs_wk_dict(w, src, o, ob->type, false, size);
+	case HS_SK_LRU:
+		return lru_walk(w, s, src, o, ob->heap);
+	case HS_SK_TASK:
+		err = FIELDS(w, s, src, o, task_f);
+		return err ? err : future_walk(w, s, src, o, ob->type_flags);
+	case HS_SK_FUTURE:
+		return future_walk(w, s, src, o, ob->type_flags);
+	case HS_SK_HAMT_BITMAP:
+		return items(w, src, o + (uint64_t)s->v[S_HAMTB_ARRAY],
+		             hamt_items(w, o, 2 * HAMT_ARRAY_NODE_SIZE));
+	case HS_SK_HAMT_ARRAY:
+		return items(w, src, o + (uint64_t)s->v[S_HAMTA_ARRAY], HAMT_ARRAY_NODE_SIZE);
+	case HS_SK_HAMT_COLLISION:
+		return items(w, src, o + (uint64_t)s->v[S_HAMTC_ARRAY],
+		             hamt_items(w, o, HAMT_MAX_NODE_ITEMS));
+	case HS_SK_ELEMENT:
+		return element_walk(w, s, src, o, size);
+	case HS_SK_STRUCTSEQ:
+		return structseq_walk(w, s, src, o, ob->type);
+	case HS_SK_LRU_ELEM: /* no traverse: its key and result are held, not visited */
+		err = hs_wk_edge(w, src, sf(w, s, o, S_LRUE_KEY), HS_EDGE_OWNED, "");
+		return err ? err
+		           : hs_wk_edge(w, src, sf(w, s, o, S_LRUE_RESULT), HS_EDGE_OWNED, "");
+	case HS_SK_ARRAY:
+	case HS_SK_ARRAY_STATIC: {
+		int64_t cap = (int64_t)sf(w, s, o, S_ARR_ALLOCATED);
+		int32_t isz = 0;
+		uint64_t descr = sf(w, s, o, S_ARR_DESCR);
+		if (descr)
+			hs_wk_read(w, descr + (uint64_t)s->v[S_ARRD_ITEMSIZE], &isz, 4);
+		if (cap >= 0 && cap < MAX_ITEMS && isz > 0 && isz <= 16)
+			*size += (uint64_t)cap * (uint64_t)isz;
+		return NULL;
+	}
+	default: /* HS_SK_NONE, and the field list kinds above */
+		break;
+	}
+	return NULL;
+}
