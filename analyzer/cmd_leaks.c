@@ -13,7 +13,7 @@
 
 static const char help[] =
     "usage: heapsnap leaks SNAP [--baseline OLD]... [--min-bytes N] [--min-count N] [-n N]\n"
-    "                      [--format table|csv|json]\n\n"
+    "                      [--format table|csv|json] [--salvage]\n\n"
     "The leak report of snapshot SNAP (a .hsnap or its .db): the classic leak patterns, each a\n"
     "section with its evidence (objects, bytes, retained bytes, the labelled path that holds\n"
     "it) and a line on the pattern and its usual fix:\n"
@@ -37,6 +37,7 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 	                                         {"limit", required_argument, NULL, 'n'},
 	                                         {"format", required_argument, NULL, 'f'},
 	                                         {"help", no_argument, NULL, 'h'},
+	                                         {"salvage", no_argument, NULL, 'S'},
 	                                         {NULL, 0, NULL, 0}};
 	*snap = NULL;
 	optind = 0;
@@ -64,6 +65,9 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 		case 'h':
 			fputs(help, stdout);
 			return HS_EXIT_OK;
+		case 'S':
+			hs_store_allow_salvage(true);
+			break;
 		case 'b':
 			opts->baselines[opts->nbaselines++] = optarg;
 			break;

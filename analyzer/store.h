@@ -48,8 +48,15 @@ char *hs_store_db_path(const char *snap_path);
 struct hs_error *hs_store_open_db(const char *path, bool read_only, sqlite3 **ret);
 
 /* Opens what a command was given: a .db of ours, or a .hsnap whose database is built (with
- * progress on a terminal) unless a newer one exists next to it. */
+ * progress on a terminal) unless a newer one exists next to it.  A database with partial
+ * results (a salvage, a streamed load) says so once on stderr and marks every table printed
+ * (hs_table_set_partial). */
 struct hs_error *hs_store_open(const char *path, sqlite3 **ret);
+
+/* Whether a damaged snapshot is salvaged (the --salvage option every database command takes)
+ * instead of refused.  Off by default: hs_store_load fails with the offset of the damage, and
+ * hs_store_open does not reuse the salvaged database of a .hsnap. */
+void hs_store_allow_salvage(bool yes);
 
 /* Loads snap_path, analyzes it and writes db_path, showing progress on stderr when it is a
  * terminal and the work takes over a second. */

@@ -119,12 +119,25 @@ static void progress_cb(void *arg, const char *phase, double fraction)
 	fprintf(stderr, "\rheapsnap: loading: %-12s %3d%%", phase, percent);
 }
 
+static bool allow_salvage;
+
+void hs_store_allow_salvage(bool yes)
+{
+	allow_salvage = yes;
+}
+
 struct hs_error *hs_store_load(const char *snap_path, const char *db_path)
 {
 	struct progress p = {.tty = isatty(2) == 1};
 	clock_gettime(CLOCK_MONOTONIC, &p.start);
 	struct hs_snapshot *snap;
-	struct hs_error *err = hs_snapshot_open(snap_path, true, &snap);
+	struct hs_error *err = hs_snapshot_open(snap_path, allow_salvage, &snap);
+	if (err && err->code == HS_ERROR_FORMAT && !allow_salvage) {
+		struct hs_error *e = hs_error_create(
+		    HS_ERROR_FORMAT, "%s (--salvage analyses what survives)", err->message);
+		hs_error_destroy(err);
+		return e;
+	}
 	if (err)
 		return err;
 	if (snap->salvage_warning)
@@ -166,10 +179,68 @@ static enum db_kind classify(const char *path)
 	return kind;
 }
 
+/* A meta value of db, malloc'd; NULL when absent or NULL. */
+static char *meta_value(sqlite3 *db, const char *key)
+{
+	sqlite3_stmt *stmt;
+	char *v = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &stmt, NULL) !=
+	    SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+		v = strdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+/* Says on stderr, and on every table, what db's results lack: a salvage's losses, a streamed
+ * load's analyses. */
+static void note_partial(sqlite3 *db)
+{
+	char *salvage = meta_value(db, "salvage_warning"), *analysis = meta_value(db, "analysis");
+	char *note = NULL;
+	bool streamed = analysis && strcmp(analysis, "complete") != 0;
+	if (salvage || streamed) {
+		if (asprintf(&note, "%s%s%s%s", salvage ? "salvaged from a damaged snapshot: " : "",
+		             salvage ? salvage : "", salvage && streamed ? "; " : "",
+		             !streamed                                ? ""
+		             : strncmp(analysis, "partial: ", 9) == 0 ? analysis + 9
+		                                                      : analysis) < 0)
+			note = NULL;
+	}
+	if (note) {
+		fprintf(stderr, "heapsnap: warning: partial results: %s%s\n", note,
+		        streamed ? " (plain `heapsnap load SNAP`, without --stream, computes them)"
+		                 : "");
+		hs_table_set_partial(note);
+	}
+	free(note);
+	free(salvage);
+	free(analysis);
+}
+
+/* True when db (at path) was built by a salvage. */
+static bool is_salvaged(const char *path)
+{
+	sqlite3 *db;
+	if (hs_store_open_db(path, true, &db) != NULL)
+		return false;
+	char *v = meta_value(db, "salvage_warning");
+	bool yes = v != NULL;
+	sqlite3_close(db);
+	free(v);
+	return yes;
+}
+
 struct hs_error *hs_store_open(const char *path, sqlite3 **ret)
 {
-	if (is_sqlite_file(path))
-		return hs_store_open_db(path, true, ret);
+	if (is_sqlite_file(path)) {
+		struct hs_error *err = hs_store_open_db(path, true, ret);
+		if (!err)
+			note_partial(*ret);
+		return err;
+	}
 	struct stat snap_st, db_st;
 	if (stat(path, &snap_st) != 0)
 		return hs_error_errno(errno, path, "open");
@@ -188,10 +259,12 @@ struct hs_error *hs_store_open(const char *path, sqlite3 **ret)
 		                    "%s: not a heapsnap database; refusing to replace it with the "
 		                    "database of %s (use 'heapsnap load %s -o DB')",
 		                    db_path, path, path);
-	else if (!newer)
+	else if (!newer || (!allow_salvage && is_salvaged(db_path)))
 		err = hs_store_load(path, db_path);
 	if (!err)
 		err = hs_store_open_db(db_path, true, ret);
+	if (!err)
+		note_partial(*ret);
 	free(db_path);
 	return err;
 }
