@@ -94,6 +94,19 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 	return -1;
 }
 
+/* True when db comes from `heapsnap load --stream`, which leaves the graph analyses NULL. */
+static bool streamed_load(sqlite3 *db)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT 1 FROM meta WHERE key = 'analysis' AND value <> 'complete'",
+	                       -1, &stmt, NULL) != SQLITE_OK)
+		return false;
+	bool yes = sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return yes;
+}
+
 /* Prints the findings: per section a title, the explanation and a table (or "no finding") in
  * table format; every finding with its section number and pattern in csv and json. */
 static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
@@ -108,10 +121,15 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 	    " FROM leak_findings WHERE section = ?1 ORDER BY rowid";
 	if (format != HS_FORMAT_TABLE)
 		return hs_store_run(db, rows, 0, NULL, format, stdout);
-	struct hs_error *err = NULL;
+	char *untraversed;
+	struct hs_error *err = hs_store_untraversed(db, &untraversed);
+	bool streamed = streamed_load(db);
 	for (int i = 0; !err && i < hs_leak_nsections; i++) {
 		const struct hs_leak_section *s = &hs_leak_sections[i];
 		printf("%s== %d. %s ==\n%s\n", i ? "\n" : "", s->number, s->title, s->explain);
+		if (untraversed && strcmp(s->pattern, "c-references") == 0)
+			printf("This snapshot has objects whose type has no tp_traverse: %s\n",
+			       untraversed);
 		sqlite3_stmt *stmt;
 		if (sqlite3_prepare_v2(db, "SELECT count(*) FROM leak_findings WHERE section = ?1",
 		                       -1, &stmt, NULL) != SQLITE_OK)
@@ -120,7 +138,11 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 		long long n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
 		sqlite3_finalize(stmt);
 		if (n == 0) {
-			puts("no finding");
+			puts(streamed && s->number != 8
+			         ? "not computed: `heapsnap load --stream` skipped the graph "
+			           "analyses "
+			           "(plain `heapsnap load SNAP` computes them)"
+			         : "no finding");
 			continue;
 		}
 		fflush(stdout);
@@ -129,6 +151,7 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 		char *args[] = {num};
 		err = hs_store_run(db, section_rows, 1, args, format, stdout);
 	}
+	free(untraversed);
 	return err;
 }
 

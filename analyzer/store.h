@@ -86,6 +86,25 @@ struct hs_error *hs_store_run(sqlite3 *db, const char *sql, int nargs, char **ar
 /* An error naming db's file for SQLite's current error on db. */
 struct hs_error *hs_store_error(sqlite3 *db, const char *what);
 
+/* SQL condition on types t and objects o (o of type t): o may hold references that no edge of
+ * the snapshot shows, because its type has no tp_traverse (not Py_TPFLAGS_HAVE_GC: the
+ * collector and gc.get_referents never look inside it) and the capture found no edge from it,
+ * and it is not one of CPython's own types (module builtins), which the captures walk by their
+ * known fields.  numpy's ndarray (an object array's elements, a view's base) and datetime's
+ * tzinfo are such references.  Out-of-process captures that leave the module empty give the
+ * dotted tp_name ("numpy.ndarray"). */
+#define HS_UNTRAVERSED_SQL(t, o)                                                                  \
+	"(NOT " t ".gc AND " o ".nrefs = 0 AND (" t ".module NOT IN ('builtins', '') OR (" t       \
+	".module = '' AND instr(" t ".name, '.') > 0)))"
+
+/* The types of the objects that may hold unseen references (HS_UNTRAVERSED_SQL) in db, as
+ * "numpy.ndarray (77), datetime.date (21), ..." (malloc'd, the three with most objects), or
+ * NULL in *ret when there are none. */
+struct hs_error *hs_store_untraversed(sqlite3 *db, char **ret);
+/* A line for an object with references from outside the snapshot's graph (ext_refs > 0): who
+ * may hold them, naming the untraversed types of db if any.  malloc'd into *ret. */
+struct hs_error *hs_store_outside_note(sqlite3 *db, char **ret);
+
 /* Parses ADDR as 0x hex or decimal and finds the object's id in db. */
 struct hs_error *hs_store_find(sqlite3 *db, const char *addr, long long *ret);
 
