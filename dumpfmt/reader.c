@@ -987,10 +987,8 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 				ok = decode_strings(&c, snap);
 				break;
 			case HS_SEC_TYPES:
-				ok = decode_types(&c, snap,
-				                  kept      ? kept->file_objects
-				                  : salvage ? r->t.objects
-				                            : nobjects);
+				/* A salvage drops type objects it did not read (below). */
+				ok = decode_types(&c, snap, salvage ? UINT64_MAX - 1 : nobjects);
 				break;
 			case HS_SEC_META:
 				ok = decode_meta(&c, snap);

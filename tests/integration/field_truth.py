@@ -14,7 +14,9 @@ usage: PYTHONPATH=BUILD/capture/inproc PYTHON field_truth.py HEAPSNAP_CLI [--std
   dominators: objects.idom equals networkx.immediate_dominators over the exported graph (every
     strong edge) from a virtual root above the roots (named roots, and objects whose refcount
     exceeds their traverse and owned edges in);
-  garbage: objects.unreachable equals what gc.collect() finds under DEBUG_SAVEALL.
+  garbage: objects.unreachable equals what gc.collect() finds under DEBUG_SAVEALL;
+  no tp_traverse: the elements of a numpy object array are held from outside the graph, and
+    show, path (the root's note) and the leak report name ndarray as a possible holder.
 --stdlib builds the standard-library parts only (pyenv's interpreters); without it a missing
 package (Django, SQLAlchemy, numpy, networkx) makes the test SKIP (exit 77) with the reason;
 with it, an interpreter without networkx checks deep sizes and garbage only, and says so.
@@ -198,6 +200,35 @@ def check_garbage(path, garbage, fails):
                                                    sorted(found - got)[:5]))
 
 
+def check_untraversed(path, work, fails):
+    """numpy's ndarray has no tp_traverse: what an object array holds shows as held from
+    outside, and show, path and the leak report say that it may be the array."""
+    def run(*args):
+        return subprocess.run([CLI] + list(args), capture_output=True, text=True).stdout
+    shown = run("show", path, hex(id(work["np_element"])))
+    fails.check("no tp_traverse" in shown and "numpy.ndarray" in shown,
+                "show of an ndarray's element does not name ndarray: %s" % shown[:300])
+    only_in_array = work["np_array"][0]  # held by nothing but the array
+    rooted = run("path", path, hex(id(only_in_array)))
+    fails.check(rooted.startswith("<list at") and "root: held from outside" in rooted
+                and "numpy.ndarray" in rooted, "path's root note: %s" % rooted[:300])
+    # The leak report takes minutes on this heap: it reads a small one with an object array.
+    small = os.path.join(os.path.dirname(path), "numpy.hsnap")
+    subprocess.run([sys.executable, "-c", NUMPY_HEAP, small], check=True)
+    report = run("leaks", small)
+    fails.check("no tp_traverse: " in report and "numpy.ndarray" in report,
+                "the leak report does not name ndarray: %s" % report[:300])
+
+
+NUMPY_HEAP = """
+import sys, heapsnap, numpy
+held = numpy.empty(200, dtype=object)
+for i in range(200):
+    held[i] = ["held by the array only", i]
+heapsnap.dump(sys.argv[1])
+"""
+
+
 def main():
     gc.disable()
     work = {}
@@ -218,6 +249,8 @@ def main():
     fails = Failures()
     check_deep(path, work, fails)
     check_garbage(path, garbage, fails)
+    if not STDLIB:
+        check_untraversed(path, work, fails)
     if have_networkx:
         check_dominators(path, fails)
     else:
