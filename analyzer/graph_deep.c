@@ -67,14 +67,22 @@ static uint32_t string_id(const struct hs_snapshot *snap, const char *text)
 	return UINT32_MAX;
 }
 
-/* The object index of builtins.NAME's type object, or UINT64_MAX. */
-static uint64_t builtin_type_object(const struct hs_snapshot *snap, const char *name)
+/* The object index of builtins.NAME's type object whose own type's object is meta (any type's
+ * object when meta is UINT64_MAX), or UINT64_MAX.  Out-of-process captures leave the module
+ * empty, so an empty module counts as builtins; the type check tells builtins.type (the one
+ * type whose type is itself) and builtins.module (whose type is type) from a class of the same
+ * name. */
+static uint64_t builtin_type_object(const struct hs_snapshot *snap, const char *name, uint64_t meta)
 {
 	for (uint32_t t = 0; t < snap->ntypes; t++) {
 		const struct hs_type *ty = &snap->types[t];
-		if (ty->type_object && text_is(&snap->strings[ty->name], name) &&
-		    text_is(&snap->strings[ty->module], "builtins"))
-			return ty->type_object - 1;
+		const struct hs_string *module = &snap->strings[ty->module];
+		if (!ty->type_object || !text_is(&snap->strings[ty->name], name) ||
+		    !(text_is(module, "builtins") || module->len == 0))
+			continue;
+		uint64_t o = ty->type_object - 1, self = snap->types[snap->type[o]].type_object;
+		if (meta == UINT64_MAX ? self == o + 1 : self == meta + 1)
+			return o;
 	}
 	return UINT64_MAX;
 }
@@ -144,8 +152,9 @@ static struct hs_error *boundary_init(const struct hs_snapshot *snap, uint64_t x
 	if (!b->by_type || !b->type_objects || !b->namespace)
 		return &hs_error_nomem;
 	uint32_t mro_label = string_id(snap, ".__mro__");
-	uint64_t type_type = builtin_type_object(snap, "type");
-	uint64_t module_type = builtin_type_object(snap, "module");
+	uint64_t type_type = builtin_type_object(snap, "type", UINT64_MAX);
+	uint64_t module_type =
+	    type_type == UINT64_MAX ? UINT64_MAX : builtin_type_object(snap, "module", type_type);
 	for (uint32_t t = 0; t < snap->ntypes; t++) {
 		b->by_type[t] = type_kind(snap, t, mro_label, type_type, module_type);
 		if (snap->types[t].type_object)
