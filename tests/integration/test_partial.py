@@ -166,7 +166,10 @@ class Streamed(unittest.TestCase):
             self.assertIn("partial results: streamed load", r.stderr, args)
             self.assertIn("GC garbage", r.stderr)
             self.assertIn("plain `heapsnap load SNAP`", r.stderr)
-        self.assertIn("(partial: streamed load", run("summary", db).stdout)
+        summary = run("summary", db).stdout
+        self.assertIn("(partial: streamed load", summary)
+        self.assertRegex(summary, r"\ngarbage +not computed\n")
+        self.assertRegex(summary, r"\nunrooted +not computed\n")
         self.assertIn("not computed: `heapsnap load --stream` skipped", run("leaks", db).stdout)
         self.assertNotIn("\nno finding", run("leaks", db).stdout)
 
