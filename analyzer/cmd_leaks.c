@@ -94,19 +94,6 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 	return -1;
 }
 
-/* True when db comes from `heapsnap load --stream`, which leaves the graph analyses NULL. */
-static bool streamed_load(sqlite3 *db)
-{
-	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT 1 FROM meta WHERE key = 'analysis' AND value <> 'complete'",
-	                       -1, &stmt, NULL) != SQLITE_OK)
-		return false;
-	bool yes = sqlite3_step(stmt) == SQLITE_ROW;
-	sqlite3_finalize(stmt);
-	return yes;
-}
-
 /* Prints the findings: per section a title, the explanation and a table (or "no finding") in
  * table format; every finding with its section number and pattern in csv and json. */
 static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
@@ -123,7 +110,7 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 		return hs_store_run(db, rows, 0, NULL, format, stdout);
 	char *untraversed;
 	struct hs_error *err = hs_store_untraversed(db, &untraversed);
-	bool streamed = streamed_load(db);
+	bool streamed = hs_store_streamed(db);
 	for (int i = 0; !err && i < hs_leak_nsections; i++) {
 		const struct hs_leak_section *s = &hs_leak_sections[i];
 		printf("%s== %d. %s ==\n%s\n", i ? "\n" : "", s->number, s->title, s->explain);

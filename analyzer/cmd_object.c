@@ -137,7 +137,12 @@ static struct hs_error *print_path(struct object_cmd *c)
 	    " WHERE o.depth > 0 ORDER BY o.depth)";
 	char *path;
 	struct hs_error *err = hs_store_path(c->db, c->id, &path);
-	if (!err && !path)
+	if (!err && !path && hs_store_streamed(c->db))
+		err = hs_error_create(HS_ERROR_OTHER,
+		                      "%s: paths were not computed: `heapsnap load --stream` skips "
+		                      "them (plain `heapsnap load SNAP` computes them)",
+		                      c->a.pos[0]);
+	else if (!err && !path)
 		err = hs_error_create(HS_ERROR_OTHER, "%s: no root reaches the object at %s",
 		                      c->a.pos[0], c->a.pos[1]);
 	if (!err && c->a.format == HS_FORMAT_TABLE && !c->a.dot) {

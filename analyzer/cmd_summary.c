@@ -14,34 +14,34 @@
 	" THEN 'not computed' ELSE " expr " END"
 
 /* The one-row overview; printed as aligned "key  value" lines in table format. */
-static const char
-    overview_sql[] =
-        "SELECT (SELECT value FROM meta WHERE key = 'snapshot') AS snapshot,"
-        " (SELECT value FROM meta WHERE key = 'producer') AS producer,"
-        " (SELECT value FROM meta WHERE key = 'runtime') || ' ' ||"
-        " (SELECT value FROM meta WHERE key = 'runtime_version') AS runtime,"
-        " (SELECT count(*) FROM objects) AS objects,"
-        " (SELECT count(*) FROM objects WHERE gc) AS gc_tracked,"
-        " (SELECT coalesce(sum(size), 0) FROM objects) AS bytes,"
-        " (SELECT count(*) FROM edges) AS edges,"
-        " (SELECT count(*) FROM weakrefs) AS weak,"
-        " (SELECT count(*) FROM roots) AS roots,"
-        " (SELECT count(*) FROM types) AS types," GRAPH("(SELECT count(*) FROM objects WHERE "
-                                                        "unreachable)") " AS garbage," GRAPH(
-            "(SELECT coalesce(sum(size), 0) FROM objects WHERE unreachable)") " AS "
-                                                                              "garbage_"
-                                                                              "bytes," GRAPH("(SELE"
-                                                                                             "CT "
-                                                                                             "count"
-                                                                                             "(*) "
-                                                                                             "FROM "
-                                                                                             "objec"
-                                                                                             "ts "
-                                                                                             "WHERE"
-                                                                                             " dept"
-                                                                                             "h IS "
-                                                                                             "NULL"
-                                                                                             ")") " AS unrooted";
+static const char overview_sql[] =
+    "SELECT (SELECT value FROM meta WHERE key = 'snapshot') AS snapshot,"
+    " (SELECT value FROM meta WHERE key = 'producer') AS producer,"
+    " (SELECT value FROM meta WHERE key = 'runtime') || ' ' ||"
+    " (SELECT value FROM meta WHERE key = 'runtime_version') AS runtime,"
+    " (SELECT count(*) FROM objects) AS objects,"
+    " (SELECT count(*) FROM objects WHERE gc) AS gc_tracked,"
+    " (SELECT coalesce(sum(size), 0) FROM objects) AS bytes,"
+    " (SELECT count(*) FROM edges) AS edges,"
+    " (SELECT count(*) FROM weakrefs) AS weak,"
+    " (SELECT count(*) FROM roots) AS roots,"
+    " (SELECT count(*) FROM types) AS types," GRAPH(
+        "(SELECT count(*) FROM objects WHERE "
+        "unreachable)") " AS garbage," GRAPH("(SELECT coalesce(sum(size), 0) FROM objects WHERE "
+                                             "unreachable)") " AS "
+                                                             "garbage_"
+                                                             "bytes," GRAPH("(SELE"
+                                                                            "CT "
+                                                                            "count"
+                                                                            "(*) "
+                                                                            "FROM "
+                                                                            "objec"
+                                                                            "ts "
+                                                                            "WHERE"
+                                                                            " dept"
+                                                                            "h IS "
+                                                                            "NULL"
+                                                                            ")") " AS unrooted";
 
 static struct hs_error *print_overview(sqlite3 *db)
 {

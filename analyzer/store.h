@@ -105,6 +105,9 @@ struct hs_error *hs_store_untraversed(sqlite3 *db, char **ret);
  * may hold them, naming the untraversed types of db if any.  malloc'd into *ret. */
 struct hs_error *hs_store_outside_note(sqlite3 *db, char **ret);
 
+/* True when db comes from `heapsnap load --stream`, which leaves the graph analyses NULL. */
+bool hs_store_streamed(sqlite3 *db);
+
 /* Parses ADDR as 0x hex or decimal and finds the object's id in db. */
 struct hs_error *hs_store_find(sqlite3 *db, const char *addr, long long *ret);
 

@@ -178,3 +178,15 @@ struct hs_error *hs_store_outside_note(sqlite3 *db, char **ret)
 	free(types);
 	return n < 0 ? &hs_error_nomem : NULL;
 }
+
+bool hs_store_streamed(sqlite3 *db)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT 1 FROM meta WHERE key = 'analysis' AND value <> 'complete'",
+	                       -1, &stmt, NULL) != SQLITE_OK)
+		return false;
+	bool yes = sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return yes;
+}

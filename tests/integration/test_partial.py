@@ -172,6 +172,7 @@ class Streamed(unittest.TestCase):
         self.assertRegex(summary, r"\nunrooted +not computed\n")
         self.assertIn("not computed: `heapsnap load --stream` skipped", run("leaks", db).stdout)
         self.assertNotIn("\nno finding", run("leaks", db).stdout)
+        self.assertIn("paths were not computed", run("path", db, addr, ok=False).stderr)
 
 
 class Strings(unittest.TestCase):
