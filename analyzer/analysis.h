@@ -61,9 +61,9 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 void hs_analysis_destroy(struct hs_analysis *a);
 
 /* The deep size of object x (DESIGN.md): the sum of sizes of every object reachable from x by
- * strong edges, each once, not entering type objects or modules unless x is one.  A type object
- * is one that a type of the snapshot names as its type_object, or whose type is named "type";
- * a module is an object whose type is named "module".  Those are neither counted nor followed. */
+ * strong edges, each once, not entering type objects (of any metaclass), modules or modules'
+ * namespace dicts unless x is one (SCHEMA.md, hs_deep_size, says how each is recognised).
+ * Those are neither counted nor followed. */
 struct hs_error *hs_deep_size(const struct hs_snapshot *snap, uint64_t x, uint64_t *ret);
 
 /* The labelled shortest path from a root to x, as DESIGN.md prints it

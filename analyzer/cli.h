@@ -44,6 +44,10 @@ void hs_table_cellf(struct hs_table *t, enum hs_cell_type type, const char *fmt,
 void hs_table_end_row(struct hs_table *t);
 /* Flushes what is buffered, ends the JSON array, and frees the printer. */
 void hs_table_destroy(struct hs_table *t);
+/* Marks every table printed from now on as partial, saying why (note; NULL: complete): a
+ * "(partial: NOTE)" line under table output, a "# partial: NOTE" line before the CSV header, a
+ * "partial": true key in every JSON row. */
+void hs_table_set_partial(const char *note);
 
 /* The named queries, one row each (name, parameters, help), to out: `query --list` and the
  * shell's .queries (cmd_query.c). */

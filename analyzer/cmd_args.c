@@ -12,12 +12,17 @@
 int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int min_pos,
                  int max_pos, struct hs_cmd_args *ret)
 {
-	static const struct option all[] = {
-	    {"format", required_argument, NULL, 'f'},  {"limit", required_argument, NULL, 'n'},
-	    {"top", required_argument, NULL, 'n'},     {"by", required_argument, NULL, 'b'},
-	    {"section", required_argument, NULL, 's'}, {"list", no_argument, NULL, 'l'},
-	    {"output", required_argument, NULL, 'o'},  {"dot", no_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+	static const struct option all[] = {{"format", required_argument, NULL, 'f'},
+	                                    {"limit", required_argument, NULL, 'n'},
+	                                    {"top", required_argument, NULL, 'n'},
+	                                    {"by", required_argument, NULL, 'b'},
+	                                    {"section", required_argument, NULL, 's'},
+	                                    {"list", no_argument, NULL, 'l'},
+	                                    {"output", required_argument, NULL, 'o'},
+	                                    {"dot", no_argument, NULL, 'd'},
+	                                    {"help", no_argument, NULL, 'h'},
+	                                    {"salvage", no_argument, NULL, 'S'},
+	                                    {NULL, 0, NULL, 0}};
 	const char *cmd = argv[0];
 	ret->npos = 0;
 	ret->pos = argv + 1;
@@ -38,6 +43,10 @@ int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int 
 		char *end;
 		if (c == 'h')
 			return fputs(help, stdout), HS_EXIT_OK;
+		if (c == 'S') {
+			hs_store_allow_salvage(true);
+			continue;
+		}
 		if (c == '?')
 			return hs_cli_usage_error(cmd, "unknown option");
 		if (c != 'f' && !strchr(opts, c))

@@ -103,7 +103,8 @@ int hs_cmd_check(int argc, char **argv)
 	static const char help[] =
 	    "usage: heapsnap check SNAP.hsnap\n\n"
 	    "Validates every section, checksum, count and index.  Exit 0 when the file is whole;\n"
-	    "1 with the offset of the first damage and what a salvage would recover otherwise.\n";
+	    "1 with the offset of the first damage and what a salvage would recover otherwise\n"
+	    "(`--salvage` on any analysis command analyses that).\n";
 	if (hs_cli_wants_help(argc, argv))
 		return fputs(help, stdout), HS_EXIT_OK;
 	if (argc != 2 || argv[1][0] == '-')
@@ -127,6 +128,8 @@ int hs_cmd_check(int argc, char **argv)
 	if (!err) {
 		fprintf(stderr, "heapsnap: salvage: %s\n", snap->salvage_warning);
 		hs_snapshot_destroy(snap);
+	} else {
+		fprintf(stderr, "heapsnap: salvage: nothing can be recovered: %s\n", err->message);
 	}
 	hs_error_destroy(err);
 	return HS_EXIT_DATA;

@@ -13,7 +13,7 @@
 
 static const char help[] =
     "usage: heapsnap leaks SNAP [--baseline OLD]... [--min-bytes N] [--min-count N] [-n N]\n"
-    "                      [--format table|csv|json]\n\n"
+    "                      [--format table|csv|json] [--salvage]\n\n"
     "The leak report of snapshot SNAP (a .hsnap or its .db): the classic leak patterns, each a\n"
     "section with its evidence (objects, bytes, retained bytes, the labelled path that holds\n"
     "it) and a line on the pattern and its usual fix:\n"
@@ -37,6 +37,7 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 	                                         {"limit", required_argument, NULL, 'n'},
 	                                         {"format", required_argument, NULL, 'f'},
 	                                         {"help", no_argument, NULL, 'h'},
+	                                         {"salvage", no_argument, NULL, 'S'},
 	                                         {NULL, 0, NULL, 0}};
 	*snap = NULL;
 	optind = 0;
@@ -64,6 +65,9 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 		case 'h':
 			fputs(help, stdout);
 			return HS_EXIT_OK;
+		case 'S':
+			hs_store_allow_salvage(true);
+			break;
 		case 'b':
 			opts->baselines[opts->nbaselines++] = optarg;
 			break;
@@ -104,10 +108,15 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 	    " FROM leak_findings WHERE section = ?1 ORDER BY rowid";
 	if (format != HS_FORMAT_TABLE)
 		return hs_store_run(db, rows, 0, NULL, format, stdout);
-	struct hs_error *err = NULL;
+	char *untraversed;
+	struct hs_error *err = hs_store_untraversed(db, &untraversed);
+	bool streamed = hs_store_streamed(db);
 	for (int i = 0; !err && i < hs_leak_nsections; i++) {
 		const struct hs_leak_section *s = &hs_leak_sections[i];
 		printf("%s== %d. %s ==\n%s\n", i ? "\n" : "", s->number, s->title, s->explain);
+		if (untraversed && strcmp(s->pattern, "c-references") == 0)
+			printf("This snapshot has objects whose type has no tp_traverse: %s\n",
+			       untraversed);
 		sqlite3_stmt *stmt;
 		if (sqlite3_prepare_v2(db, "SELECT count(*) FROM leak_findings WHERE section = ?1",
 		                       -1, &stmt, NULL) != SQLITE_OK)
@@ -116,7 +125,11 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 		long long n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
 		sqlite3_finalize(stmt);
 		if (n == 0) {
-			puts("no finding");
+			puts(streamed && s->number != 8
+			         ? "not computed: `heapsnap load --stream` skipped the graph "
+			           "analyses "
+			           "(plain `heapsnap load SNAP` computes them)"
+			         : "no finding");
 			continue;
 		}
 		fflush(stdout);
@@ -125,6 +138,7 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 		char *args[] = {num};
 		err = hs_store_run(db, section_rows, 1, args, format, stdout);
 	}
+	free(untraversed);
 	return err;
 }
 

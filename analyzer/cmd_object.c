@@ -48,6 +48,24 @@ static int run_object(int argc, char **argv, const char *help, const char *opts,
 	return err ? hs_cli_fail(err) : HS_EXIT_OK;
 }
 
+/* Prints, for table output, who may hold the object that sql (?1: the object's id) selects
+ * when sql's one value is true: "WHAT held from outside the snapshot's graph: ...". */
+static struct hs_error *print_outside_note(struct object_cmd *c, const char *sql, const char *what)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(c->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return hs_store_error(c->db, "find the references from outside");
+	sqlite3_bind_int64(stmt, 1, c->id);
+	bool outside = sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	char *note = NULL;
+	struct hs_error *err = outside ? hs_store_outside_note(c->db, &note) : NULL;
+	if (note)
+		printf("%s %s\n\n", what, note);
+	free(note);
+	return err;
+}
+
 /* show's work: the path in table format, then the object, its referents and referrers. */
 static struct hs_error *show_object(struct object_cmd *c)
 {
@@ -71,6 +89,11 @@ static struct hs_error *show_object(struct object_cmd *c)
 		if (!err)
 			printf("path: %s\n\n", path ? path : "(no root reaches it)");
 		free(path);
+		if (!err)
+			err = print_outside_note(c,
+			                         "SELECT ext_refs > 0 AND NOT immortal FROM objects"
+			                         " WHERE id = ?1",
+			                         "references:");
 	}
 	char *args[] = {c->id_text};
 	if (!err)
@@ -114,11 +137,24 @@ static struct hs_error *print_path(struct object_cmd *c)
 	    " WHERE o.depth > 0 ORDER BY o.depth)";
 	char *path = NULL;
 	struct hs_error *err = hs_store_path(c->db, c->id, &path);
-	if (!err && !path)
+	if (!err && !path && hs_store_streamed(c->db))
+		err = hs_error_create(HS_ERROR_OTHER,
+		                      "%s: paths were not computed: `heapsnap load --stream` skips "
+		                      "them (plain `heapsnap load SNAP` computes them)",
+		                      c->a.pos[0]);
+	else if (!err && !path)
 		err = hs_error_create(HS_ERROR_OTHER, "%s: no root reaches the object at %s",
 		                      c->a.pos[0], c->a.pos[1]);
-	if (!err && c->a.format == HS_FORMAT_TABLE && !c->a.dot)
+	if (!err && c->a.format == HS_FORMAT_TABLE && !c->a.dot) {
 		printf("%s\n\n", path);
+		err = print_outside_note(c,
+		                         CHAIN_SQL
+		                         "SELECT o.ext_refs > 0 AND NOT o.immortal AND NOT"
+		                         " EXISTS (SELECT 1 FROM roots r WHERE r.obj = o.id)"
+		                         " FROM chain JOIN objects o ON o.id = chain.id"
+		                         " ORDER BY chain.n DESC LIMIT 1",
+		                         "root:");
+	}
 	long long ids[] = {c->id};
 	if (!err && c->a.dot)
 		err = hs_dot_write(c->db, dot_sql, 1, ids, path, stdout);

@@ -22,7 +22,7 @@
 enum { TREE_NODES = 2500, OBJECT_PAGES = 300, TYPE_ROWS = 25 };
 
 static const char help[] =
-    "usage: heapsnap report SNAP [--baseline OLD]... -o REPORT.html\n\n"
+    "usage: heapsnap report SNAP [--baseline OLD]... -o REPORT.html [--salvage]\n\n"
     "Writes one self-contained HTML file about snapshot SNAP: a treemap of what retains the\n"
     "memory (the dominator tree by retained size; every box links to the object's page), the\n"
     "type histogram, growth charts against each --baseline (earlier snapshots of the same\n"
@@ -444,6 +444,7 @@ int hs_cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {{"baseline", required_argument, NULL, 'b'},
 	                                         {"output", required_argument, NULL, 'o'},
 	                                         {"help", no_argument, NULL, 'h'},
+	                                         {"salvage", no_argument, NULL, 'S'},
 	                                         {NULL, 0, NULL, 0}};
 	struct hs_leaks_options opts = {0};
 	opts.baselines = calloc((size_t)argc, sizeof(char *));
@@ -467,6 +468,8 @@ int hs_cmd_report(int argc, char **argv)
 			opts.baselines[opts.nbaselines++] = optarg;
 		} else if (c == 'o') {
 			output = optarg;
+		} else if (c == 'S') {
+			hs_store_allow_salvage(true);
 		} else {
 			rc = hs_cli_usage_error("report", "unknown option");
 		}

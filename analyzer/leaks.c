@@ -33,7 +33,9 @@ const struct hs_leak_section hs_leak_sections[] = {
     {5, "c-references", "references held by C code",
      "Objects whose refcount exceeds the references found in the heap: an extension took a "
      "reference it never released (a missing Py_DECREF) or C code holds them; find the "
-     "extension call that creates them."},
+     "extension call that creates them.  Objects whose type has no tp_traverse (numpy's "
+     "ndarray: an object array's elements, a view's base) hold references that no capture "
+     "sees, so what they hold is listed here too."},
     {6, "slots-candidates", "__slots__ candidates",
      "Classes with many instances that always have the same attributes: declaring __slots__ "
      "drops each instance's __dict__; bytes saved are measured from the instance and dict "
@@ -223,7 +225,8 @@ static const char *const section_sql[] = {
     "SELECT 5, 'c-references', t.name, count(*), sum(o.size), sum(o.retained), NULL, min(o.id),"
     " hs_path(min(o.id)),"
     " printf('%d %s objects that nothing in the heap refers to hold %d references'"
-    "  || ' (refcount leaks, or C code holding them)', count(*), t.name, sum(o.ext_refs))"
+    "  || ' (refcount leaks, C code, or objects without tp_traverse holding them)',"
+    "  count(*), t.name, sum(o.ext_refs))"
     " FROM objects o JOIN types t ON t.id = o.type_id JOIN leak_params p"
     " WHERE o.ext_refs > 0 AND NOT o.immortal AND o.refcnt < 100000000"
     "  AND NOT o.unreachable AND o.nreferrers = 0"

@@ -55,7 +55,11 @@ static void usage(FILE *out)
 	      out);
 	for (const struct hs_command *c = hs_commands; c->name; c++)
 		fprintf(out, "  %-10s %s\n", c->name, c->summary);
-	fputs("\nExit codes: 0 success, 1 user or data error, 2 usage error.\n", out);
+	fputs("\nA damaged snapshot is refused (exit 1, with the offset); every analysis command "
+	      "takes\n"
+	      "--salvage to analyse what survives, and then marks its output partial.\n"
+	      "\nExit codes: 0 success, 1 user or data error, 2 usage error.\n",
+	      out);
 }
 
 int main(int argc, char **argv)

@@ -8,10 +8,31 @@
 
 #include "cli.h"
 
+static void *xmalloc_fail(void)
+{
+	fputs("heapsnap: out of memory\n", stderr);
+	exit(HS_EXIT_DATA);
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	return d ? d : xmalloc_fail();
+}
+
 struct cell {
 	enum hs_cell_type type;
 	char *text;
 };
+
+/* What every table says it lacks (hs_table_set_partial), or NULL. */
+static char *partial_note;
+
+void hs_table_set_partial(const char *note)
+{
+	free(partial_note);
+	partial_note = note ? xstrdup(note) : NULL;
+}
 
 struct hs_table {
 	FILE *out;
@@ -36,18 +57,6 @@ bool hs_format_parse(const char *s, enum hs_format *ret)
 	return false;
 }
 
-static void *xmalloc_fail(void)
-{
-	fputs("heapsnap: out of memory\n", stderr);
-	exit(HS_EXIT_DATA);
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-	return d ? d : xmalloc_fail();
-}
-
 struct hs_table *hs_table_create(FILE *out, enum hs_format format, size_t ncols,
                                  const char *const *names)
 {
@@ -63,6 +72,8 @@ struct hs_table *hs_table_create(FILE *out, enum hs_format format, size_t ncols,
 	for (size_t i = 0; i < ncols; i++)
 		t->names[i] = xstrdup(names[i]);
 	if (format == HS_FORMAT_CSV) {
+		if (partial_note) /* a comment line before the header */
+			fprintf(out, "# partial: %s\r\n", partial_note);
 		/* The header row uses the same quoting as data rows. */
 		for (size_t i = 0; i < ncols; i++)
 			hs_table_cell(t, HS_CELL_TEXT, names[i]);
@@ -152,7 +163,7 @@ void hs_table_end_row(struct hs_table *t)
 			else
 				hs_json_string(t->out, row[i].text, strlen(row[i].text));
 		}
-		fputc('}', t->out);
+		fputs(partial_note ? ",\"partial\":true}" : "}", t->out);
 	}
 	t->nrows++;
 	free_cells(t, 0);
@@ -204,9 +215,11 @@ void hs_table_destroy(struct hs_table *t)
 		return;
 	if (t->ncells > t->row_start)
 		hs_table_end_row(t);
-	if (t->format == HS_FORMAT_TABLE)
+	if (t->format == HS_FORMAT_TABLE) {
 		print_table(t);
-	else if (t->format == HS_FORMAT_JSON)
+		if (partial_note)
+			fprintf(t->out, "(partial: %s)\n", partial_note);
+	} else if (t->format == HS_FORMAT_JSON)
 		fputs(t->nrows ? "\n]\n" : "]\n", t->out);
 	free_cells(t, 0);
 	free(t->cells);

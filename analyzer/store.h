@@ -54,8 +54,15 @@ struct hs_error *hs_store_open_db(const char *path, bool read_only, sqlite3 **re
 struct hs_error *hs_store_attach(sqlite3 *db, const char *path, const char *schema);
 
 /* Opens what a command was given: a .db of ours, or a .hsnap whose database is built (with
- * progress on a terminal) unless one built from this very file exists next to it. */
+ * progress on a terminal) unless one built from this very file exists next to it.  A database
+ * with partial results (a salvage, a streamed load) says so once on stderr and marks every table
+ * printed (hs_table_set_partial). */
 struct hs_error *hs_store_open(const char *path, sqlite3 **ret);
+
+/* Whether a damaged snapshot is salvaged (the --salvage option every database command takes)
+ * instead of refused.  Off by default: hs_store_load fails with the offset of the damage, and
+ * hs_store_open does not reuse the salvaged database of a .hsnap. */
+void hs_store_allow_salvage(bool yes);
 
 /* The identity of the snapshot file at path, "SIZE:HASH" (store_identity.c): opened without
  * blocking, and without following a symbolic link unless follow; must be a regular file. */
@@ -94,6 +101,28 @@ struct hs_error *hs_store_error(sqlite3 *db, const char *what);
  * may be missing): how many, of which types (the 10 commonest), after a blank line.  Nothing when
  * there are none. */
 struct hs_error *hs_store_print_conservative(sqlite3 *db, FILE *out);
+
+/* SQL condition on types t and objects o (o of type t): o may hold references that no edge of
+ * the snapshot shows, because its type has no tp_traverse (not Py_TPFLAGS_HAVE_GC: the
+ * collector and gc.get_referents never look inside it) and the capture found no edge from it,
+ * and it is not one of CPython's own types (module builtins), which the captures walk by their
+ * known fields.  numpy's ndarray (an object array's elements, a view's base) and datetime's
+ * tzinfo are such references.  Out-of-process captures that leave the module empty give the
+ * dotted tp_name ("numpy.ndarray"). */
+#define HS_UNTRAVERSED_SQL(t, o)                                                                  \
+	"(NOT " t ".gc AND " o ".nrefs = 0 AND (" t ".module NOT IN ('builtins', '') OR (" t       \
+	".module = '' AND instr(" t ".name, '.') > 0)))"
+
+/* The types of the objects that may hold unseen references (HS_UNTRAVERSED_SQL) in db, as
+ * "numpy.ndarray (77), datetime.date (21), ..." (malloc'd, the three with most objects), or
+ * NULL in *ret when there are none. */
+struct hs_error *hs_store_untraversed(sqlite3 *db, char **ret);
+/* A line for an object with references from outside the snapshot's graph (ext_refs > 0): who
+ * may hold them, naming the untraversed types of db if any.  malloc'd into *ret. */
+struct hs_error *hs_store_outside_note(sqlite3 *db, char **ret);
+
+/* True when db comes from `heapsnap load --stream`, which leaves the graph analyses NULL. */
+bool hs_store_streamed(sqlite3 *db);
 
 /* Parses ADDR as 0x hex or decimal and finds the object's id in db. */
 struct hs_error *hs_store_find(sqlite3 *db, const char *addr, long long *ret);

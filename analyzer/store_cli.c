@@ -175,3 +175,56 @@ struct hs_error *hs_store_print_conservative(sqlite3 *db, FILE *out)
 		fputs("\n", out);
 	return NULL;
 }
+
+struct hs_error *hs_store_untraversed(sqlite3 *db, char **ret)
+{
+#define UNTRAVERSED_FROM                                                                           \
+	" FROM objects o JOIN types t ON t.id = o.type_id WHERE " HS_UNTRAVERSED_SQL("t", "o")
+	static const char sql[] =
+	    "SELECT (SELECT group_concat(name || ' (' || n || ')', ', ') FROM (SELECT CASE WHEN"
+	    " t.module = '' THEN t.name ELSE t.module || '.' || t.name END AS name, count(*) AS "
+	    "n" UNTRAVERSED_FROM " GROUP BY t.id ORDER BY n DESC, name LIMIT 3))"
+	    " || CASE WHEN (SELECT count(DISTINCT t.id)" UNTRAVERSED_FROM ") > 3 THEN ', ...'"
+	    " ELSE '' END";
+#undef UNTRAVERSED_FROM
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return hs_store_error(db, "find types without tp_traverse");
+	*ret = NULL;
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) &&
+	    !(*ret = strdup((const char *)sqlite3_column_text(stmt, 0)))) {
+		sqlite3_finalize(stmt);
+		return &hs_error_nomem;
+	}
+	sqlite3_finalize(stmt);
+	return NULL;
+}
+
+struct hs_error *hs_store_outside_note(sqlite3 *db, char **ret)
+{
+	char *types;
+	struct hs_error *err = hs_store_untraversed(db, &types);
+	if (err)
+		return err;
+	int n = types ? asprintf(ret,
+	                         "held from outside the snapshot's graph: by C code, or by objects "
+	                         "whose type has no tp_traverse, whose references no capture can "
+	                         "see (here: %s)",
+	                         types)
+	              : asprintf(ret, "held from outside the snapshot's graph: by C code (no "
+	                              "object here lacks tp_traverse)");
+	free(types);
+	return n < 0 ? &hs_error_nomem : NULL;
+}
+
+bool hs_store_streamed(sqlite3 *db)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT 1 FROM meta WHERE key = 'analysis' AND value <> 'complete'",
+	                       -1, &stmt, NULL) != SQLITE_OK)
+		return false;
+	bool yes = sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return yes;
+}

@@ -202,12 +202,25 @@ static void progress_cb(void *arg, const char *phase, double fraction)
 	fprintf(stderr, "\rheapsnap: loading: %-12s %3d%%", phase, percent);
 }
 
+static bool allow_salvage;
+
+void hs_store_allow_salvage(bool yes)
+{
+	allow_salvage = yes;
+}
+
 struct hs_error *hs_store_load(const char *snap_path, const char *db_path)
 {
 	struct progress p = {.tty = isatty(2) == 1};
 	clock_gettime(CLOCK_MONOTONIC, &p.start);
 	struct hs_snapshot *snap;
-	struct hs_error *err = hs_snapshot_open(snap_path, true, &snap);
+	struct hs_error *err = hs_snapshot_open(snap_path, allow_salvage, &snap);
+	if (err && err->code == HS_ERROR_FORMAT && !allow_salvage) {
+		struct hs_error *e = hs_error_create(
+		    HS_ERROR_FORMAT, "%s (--salvage analyses what survives)", err->message);
+		hs_error_destroy(err);
+		return e;
+	}
 	if (err)
 		return err;
 	if (snap->salvage_warning)
@@ -248,18 +261,73 @@ static bool built_from(sqlite3 *db, const char *snap_path)
 	return same;
 }
 
+/* A meta value of db, malloc'd; NULL when absent or NULL. */
+static char *meta_value(sqlite3 *db, const char *key)
+{
+	sqlite3_stmt *stmt;
+	char *v = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &stmt, NULL) !=
+	    SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+		v = strdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+/* Says on stderr, and on every table, what db's results lack: a salvage's losses, a streamed
+ * load's analyses. */
+static void note_partial(sqlite3 *db)
+{
+	char *salvage = meta_value(db, "salvage_warning"), *analysis = meta_value(db, "analysis");
+	char *note = NULL;
+	bool streamed = analysis && strcmp(analysis, "complete") != 0;
+	if (salvage || streamed) {
+		if (asprintf(&note, "%s%s%s%s", salvage ? "salvaged from a damaged snapshot: " : "",
+		             salvage ? salvage : "", salvage && streamed ? "; " : "",
+		             !streamed                                ? ""
+		             : strncmp(analysis, "partial: ", 9) == 0 ? analysis + 9
+		                                                      : analysis) < 0)
+			note = NULL;
+	}
+	if (note) {
+		fprintf(stderr, "heapsnap: warning: partial results: %s%s\n", note,
+		        streamed ? " (plain `heapsnap load SNAP`, without --stream, computes them)"
+		                 : "");
+		hs_table_set_partial(note);
+	}
+	free(note);
+	free(salvage);
+	free(analysis);
+}
+
+/* True when db (at path) was built by a salvage. */
+/* Whether db holds a salvage's partial results. */
+static bool is_salvaged(sqlite3 *db)
+{
+	char *v = meta_value(db, "salvage_warning");
+	bool yes = v != NULL;
+	free(v);
+	return yes;
+}
+
 struct hs_error *hs_store_open(const char *path, sqlite3 **ret)
 {
-	if (is_sqlite_file(path))
-		return hs_store_open_db(path, true, ret);
+	if (is_sqlite_file(path)) {
+		struct hs_error *err = hs_store_open_db(path, true, ret);
+		if (!err)
+			note_partial(*ret);
+		return err;
+	}
 	if (access(path, R_OK) != 0)
 		return hs_error_errno(errno, path, "open");
 	char *db_path = hs_store_db_path(path);
 	if (!db_path)
 		return &hs_error_nomem;
-	/* The database next to the snapshot is reused only when it was built from this very file;
-	 * a stale one (older schema, or another snapshot's) is rebuilt; a foreign one (not ours,
-	 * or another user's) is never replaced. */
+	/* The database next to the snapshot is reused only when it was built from this very file
+	 * (and is no salvage, unless salvage is allowed); a stale one (older schema, or another
+	 * snapshot's) is rebuilt; a foreign one (not ours, or another user's) is never replaced. */
 	enum db_kind kind = DB_MISSING;
 	sqlite3 *db = NULL;
 	struct hs_error *err = NULL;
@@ -272,19 +340,21 @@ struct hs_error *hs_store_open(const char *path, sqlite3 **ret)
 		                      "(use 'heapsnap load %s -o DB')",
 		                      why->message, path, path);
 		hs_error_destroy(why);
+		free(db_path);
+		return err;
+	}
+	hs_error_destroy(err);
+	err = NULL;
+	if (db && built_from(db, path) && (allow_salvage || !is_salvaged(db))) {
+		*ret = db;
 	} else {
-		hs_error_destroy(err);
-		err = NULL;
-		if (db && built_from(db, path)) {
-			*ret = db;
-			free(db_path);
-			return NULL;
-		}
 		sqlite3_close(db);
 		err = hs_store_load(path, db_path);
 		if (!err)
 			err = hs_store_open_db(db_path, true, ret);
 	}
+	if (!err)
+		note_partial(*ret);
 	free(db_path);
 	return err;
 }

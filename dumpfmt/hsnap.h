@@ -320,6 +320,9 @@ struct hs_error *hs_jsonl_convert(const char *jsonl_path, const char *hsnap_path
 struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out);
 /* Writes s as a JSON string (quotes included); invalid UTF-8 bytes become U+FFFD. */
 void hs_json_string(FILE *out, const char *s, size_t len);
+/* The same, lossless: a byte that is not part of valid UTF-8 becomes the lone surrogate
+ * \udc80..\udcff (PEP 383), which hs_jsonl_convert turns back into the byte; NUL is \u0000. */
+void hs_json_string_exact(FILE *out, const char *s, size_t len);
 
 /* ---------------------------------------------------------------------------------------------
  * Building blocks, exposed for tests and for the capture libraries.

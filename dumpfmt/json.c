@@ -1,11 +1,12 @@
 /*
- * json.c — hs_json_string: a JSON string literal for any bytes, shared by the JSON-lines export
- * and the CLI's --format json.  Valid UTF-8 is copied as is; invalid bytes become U+FFFD, so the
- * output is always valid JSON.
+ * json.c — JSON string literals for any bytes: hs_json_string for the CLI's --format json
+ * (valid UTF-8 is copied as is; invalid bytes become U+FFFD, so the output is always valid
+ * Unicode) and hs_json_string_exact for the JSON-lines export, which must come back byte for
+ * byte through convert (invalid bytes become \udc80..\udcff, PEP 383's surrogateescape).
  */
 #include "hsnap.h"
 
-void hs_json_string(FILE *out, const char *s, size_t len)
+static void json_string(FILE *out, const char *s, size_t len, bool exact)
 {
 	fputc('"', out);
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
@@ -41,10 +42,23 @@ void hs_json_string(FILE *out, const char *s, size_t len)
 				fwrite(p, 1, n, out);
 				p += n;
 			} else {
-				fputs("\xef\xbf\xbd", out);
+				if (exact)
+					fprintf(out, "\\u%04x", 0xdc00 + c);
+				else
+					fputs("\xef\xbf\xbd", out);
 				p++;
 			}
 		}
 	}
 	fputc('"', out);
+}
+
+void hs_json_string(FILE *out, const char *s, size_t len)
+{
+	json_string(out, s, len, false);
+}
+
+void hs_json_string_exact(FILE *out, const char *s, size_t len)
+{
+	json_string(out, s, len, true);
 }

@@ -151,16 +151,17 @@ static char *parse_string(char *p, struct jvalue *v, const char **err)
 				}
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				p += 6;
+			} else if (cp >= 0xdc80 && cp < 0xdd00) {
+				/* A lone \udc80..\udcff is a byte that is not UTF-8 (PEP 383's
+				 * surrogateescape, as the export writes it). */
+				*out++ = (char)(cp - 0xdc00);
+				break;
 			} else if (cp >= 0xdc00 && cp < 0xe000) {
 				*err = "unpaired surrogate";
 				return NULL;
 			}
-			/* \u0000 would end the C string: keep it as the two-byte overlong form? No:
-			 * reject, values and labels never hold NUL. */
-			if (cp == 0) {
-				*err = "NUL character in a string";
-				return NULL;
-			}
+			/* \u0000 is kept: strings carry their length (the fields that the format
+			 * keeps as C strings refuse it, see c_string). */
 			put_utf8(&out, cp);
 			break;
 		default:
@@ -404,6 +405,13 @@ static void graph_free(struct graph *g)
 	free(g->type_slots);
 }
 
+/* True when v, a J_STRING, holds a NUL (type names, roots' kind and name and meta are C
+ * strings in the format and cannot). */
+static bool has_nul(const struct jvalue *v)
+{
+	return strlen(v->str) != v->len;
+}
+
 /* Reads one line's record into g; returns an error message (static text) or NULL, with *col set
  * to the offending value's offset in the line (0 when a field is missing). */
 static const char *add_record(struct graph *g, const struct jline *jl, uint64_t line, bool *nomem,
@@ -431,6 +439,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		if (has)                                                                           \
 			var = v_->num;                                                             \
 	} while (0)
+
 /* prior: a string of this record allocated before, freed when this one fails. */
 #define OPT_STR(name, var, len_out, prior)                                                         \
 	do {                                                                                       \
@@ -439,6 +448,8 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		if (v_ && v_->type != J_STRING && v_->type != J_NULL)                              \
 			return free(prior), "\"" name "\" must be a string or null";               \
 		if (v_ && v_->type == J_STRING) {                                                  \
+			if (c_string && has_nul(v_))                                               \
+				return free(prior), "NUL character in \"" name "\" (a C string)";  \
 			var = malloc(v_->len + 1);                                                 \
 			if (!var)                                                                  \
 				return free(prior), *nomem = true, "out of memory";                \
@@ -455,6 +466,8 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		*col = ty ? ty->col : 0;
 		if (!ty || ty->type != J_STRING)
 			return "\"type\" must be a string";
+		if (has_nul(ty))
+			return "NUL character in \"type\" (a C string)";
 		uint64_t gen = 0, flags = 0;
 		OPT_INT("size", o.size, has);
 		OPT_INT("refcnt", o.refcnt, has);
@@ -479,6 +492,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 			o.flags |= HS_OBJ_IMMORTAL;
 		if (!intern_type(g, ty->str, &o.type))
 			return *nomem = true, "out of memory";
+		bool c_string = false;
 		OPT_STR("value", o.value, o.value_len, NULL);
 		if (!PUSH(g->objs, o)) {
 			free(o.value);
@@ -502,6 +516,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		} else if (k && k->type != J_NULL) {
 			return "\"kind\" must be a string";
 		}
+		bool c_string = false;
 		OPT_STR("label", e.label, e.label_len, NULL);
 		if (!PUSH(g->edges, e)) {
 			free(e.label);
@@ -516,6 +531,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 			return *nomem = true, "out of memory";
 	} else if (strcmp(t->str, "root") == 0) {
 		struct jroot r = {.line = line};
+		bool c_string = true;
 		NEED_INT("addr", r.addr);
 		OPT_STR("kind", r.kind, len, NULL);
 		OPT_STR("name", r.name, len, r.kind);
@@ -526,6 +542,7 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		}
 	} else if (strcmp(t->str, "meta") == 0) {
 		struct jmeta m = {NULL, NULL};
+		bool c_string = true;
 		OPT_STR("key", m.key, len, NULL);
 		OPT_STR("value", m.value, len, m.key);
 		if (!m.key || !PUSH(g->meta, m)) {
@@ -801,9 +818,9 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 	static const char *kinds[] = {"traverse", "owned", "conservative"};
 	for (uint32_t i = 0; i < snap->nmeta; i++) {
 		fputs("{\"t\":\"meta\",\"key\":", out);
-		hs_json_string(out, snap->meta[2 * i].s, snap->meta[2 * i].len);
+		hs_json_string_exact(out, snap->meta[2 * i].s, snap->meta[2 * i].len);
 		fputs(",\"value\":", out);
-		hs_json_string(out, snap->meta[2 * i + 1].s, snap->meta[2 * i + 1].len);
+		hs_json_string_exact(out, snap->meta[2 * i + 1].s, snap->meta[2 * i + 1].len);
 		fputs("}\n", out);
 	}
 	for (uint64_t i = 0; i < snap->nobjects; i++) {
@@ -811,7 +828,7 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 		const char *tname = hs_snapshot_type_name(snap, snap->type[i], &tlen);
 		fprintf(out, "{\"t\":\"object\",\"addr\":%llu,\"type\":",
 		        (unsigned long long)snap->addr[i]);
-		hs_json_string(out, tname, tlen);
+		hs_json_string_exact(out, tname, tlen);
 		fprintf(out, ",\"size\":%llu,\"refcnt\":%llu,\"gc\":%s",
 		        (unsigned long long)snap->size[i], (unsigned long long)snap->refcnt[i],
 		        snap->flags[i] & HS_OBJ_GC ? "true" : "false");
@@ -825,7 +842,7 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 		if (snap->value[i]) {
 			const struct hs_string *v = &snap->values[snap->value[i] - 1];
 			fputs(",\"value\":", out);
-			hs_json_string(out, v->s, v->len);
+			hs_json_string_exact(out, v->s, v->len);
 		}
 		fputs("}\n", out);
 	}
@@ -846,7 +863,7 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 					hs_snapshot_edge_label(snap, i, e, label, need + 1);
 				}
 				fputs(",\"label\":", out);
-				hs_json_string(out, label, need);
+				hs_json_string_exact(out, label, need);
 				if (label != small)
 					free(label);
 			}
@@ -872,9 +889,9 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 		const struct hs_root *r = &snap->roots[i];
 		fprintf(out, "{\"t\":\"root\",\"addr\":%llu,\"kind\":",
 		        (unsigned long long)snap->addr[r->obj]);
-		hs_json_string(out, snap->strings[r->kind].s, snap->strings[r->kind].len);
+		hs_json_string_exact(out, snap->strings[r->kind].s, snap->strings[r->kind].len);
 		fputs(",\"name\":", out);
-		hs_json_string(out, snap->strings[r->name].s, snap->strings[r->name].len);
+		hs_json_string_exact(out, snap->strings[r->name].s, snap->strings[r->name].len);
 		fputs("}\n", out);
 	}
 	return NULL;

@@ -36,7 +36,34 @@ struct cursor {
 	/* hs_snapshot_stream: the per-object arrays start at object base, the edge arrays at edge
 	 * ebase (0 and 0 for hs_snapshot_open). */
 	uint64_t base, ebase;
+	/* A salvage that skipped damaged sections: the object runs kept, which renumber the
+	 * objects (NULL otherwise: indexes are the file's). */
+	const struct kept_runs *kept;
 };
+
+/* The object runs a salvage keeps (an OBJECTS run and its EDGES run both whole), in file order:
+ * run i holds the file's objects first[i] .. first[i] + n[i] - 1, renumbered from new_first[i]. */
+struct kept_runs {
+	uint64_t *first, *n, *new_first;
+	size_t count, cap;
+	uint64_t file_objects; /* the file's object count as far as it is known */
+};
+
+/* The index a salvage gives the file's object i, or UINT64_MAX when its run was lost. */
+static uint64_t kept_index(const struct kept_runs *k, uint64_t i)
+{
+	size_t lo = 0, hi = k->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (i < k->first[mid])
+			hi = mid;
+		else if (i >= k->first[mid] + k->n[mid])
+			lo = mid + 1;
+		else
+			return k->new_first[mid] + (i - k->first[mid]);
+	}
+	return UINT64_MAX;
+}
 
 static uint64_t file_offset(const struct cursor *c)
 {
@@ -151,6 +178,10 @@ struct reader {
 	size_t damaged_at; /* index of the first section not read (nsections when none) */
 	bool stream;       /* hs_snapshot_stream: OBJECTS, EDGES and VALUES are left to it */
 	char *damage;      /* what was wrong there, for the salvage warning */
+	/* A salvage past the damage (salvage_sections): the runs kept, the sections skipped. */
+	struct kept_runs kept;
+	uint64_t skipped;
+	bool renumber; /* objects are renumbered by kept */
 };
 
 /* Reads a run prefix (first, count) and checks that runs are contiguous. */
@@ -338,7 +369,7 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 			           r->nsections ? "a second HEADER is not allowed"
 			                        : "the HEADER section must come first");
 		/* The totals count only sections that were added: a salvage decodes no others. */
-		struct cursor sc = {snap, payload, payload + len, NULL, 0, 0};
+		struct cursor sc = {snap, payload, payload + len, NULL, 0, 0, NULL};
 		struct totals t = r->t;
 		if (!count_section(&sc, kind, &t)) {
 			c->err = sc.err;
@@ -352,7 +383,7 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 		}
 		r->t = t;
 		if (kind == HS_SEC_INDEX) {
-			struct cursor ic = {snap, payload, payload + len, NULL, 0, 0};
+			struct cursor ic = {snap, payload, payload + len, NULL, 0, 0, NULL};
 			if (!check_index(r, &ic, (uint64_t)(p - base))) {
 				c->err = ic.err;
 				return false;
@@ -361,6 +392,200 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 		}
 		p = payload + len + HS_SECTION_CRC_SIZE;
 	}
+}
+
+/* Salvage past damage: the section records as the INDEX lists them when the trailer and the
+ * INDEX are whole, else as found walking from the file header, stepping over a damaged record by
+ * its length while that stays inside the file.  Each record must pass its own CRC; runs may
+ * have gaps where runs were lost (lost strings and types read as "<lost>").  An OBJECTS run is
+ * kept only with its EDGES run; the objects kept are renumbered (r->kept).  Sections are added
+ * to r->sections only when kept.  False when there is nothing to salvage this way. */
+struct record {
+	uint8_t kind;
+	uint64_t offset, len;
+};
+
+static size_t index_records(struct reader *r, struct record *recs, size_t cap)
+{
+	const uint8_t *base = r->snap->map;
+	uint64_t size = r->snap->file_size, off;
+	if (size < HS_FILE_HEADER_SIZE + HS_TRAILER_SIZE ||
+	    memcmp(base + size - 8, HS_END_MAGIC, 8) != 0)
+		return 0;
+	off = le64(base + size - HS_TRAILER_SIZE);
+	uint64_t room = size - HS_TRAILER_SIZE;
+	if (off < HS_FILE_HEADER_SIZE || off > room - HS_SECTION_HEAD_SIZE - HS_SECTION_CRC_SIZE ||
+	    base[off] != HS_SEC_INDEX)
+		return 0;
+	uint64_t len = le64(base + off + 1);
+	if (len != room - off - HS_SECTION_HEAD_SIZE - HS_SECTION_CRC_SIZE ||
+	    hs_crc32c(0, base + off, HS_SECTION_HEAD_SIZE + len) !=
+	        le32(base + off + HS_SECTION_HEAD_SIZE + len))
+		return 0;
+	const uint8_t *p = base + off + HS_SECTION_HEAD_SIZE, *end = p + len;
+	uint64_t n, v[2];
+	size_t m = hs_varint_get(p, end, &n), k = 0;
+	if (!m)
+		return 0;
+	for (p += m; k < n && k < cap; k++) {
+		if (p >= end)
+			return 0;
+		recs[k].kind = *p++;
+		for (int j = 0; j < 2; j++) {
+			if (!(m = hs_varint_get(p, end, &v[j])))
+				return 0;
+			p += m;
+		}
+		recs[k].offset = v[0];
+		recs[k].len = v[1];
+	}
+	return k == n ? k : 0;
+}
+
+/* The records from the file header on, stepping over a damaged one by its length. */
+static size_t walked_records(struct reader *r, struct record *recs, size_t cap)
+{
+	const uint8_t *base = r->snap->map;
+	uint64_t size = r->snap->file_size, off = HS_FILE_HEADER_SIZE;
+	size_t k = 0;
+	while (k < cap && size - off >= HS_SECTION_HEAD_SIZE + HS_SECTION_CRC_SIZE) {
+		uint64_t len = le64(base + off + 1);
+		if (len > size - off - HS_SECTION_HEAD_SIZE - HS_SECTION_CRC_SIZE)
+			break;
+		recs[k++] = (struct record){base[off], off,
+		                            len + HS_SECTION_HEAD_SIZE + HS_SECTION_CRC_SIZE};
+		if (base[off] == HS_SEC_INDEX)
+			break;
+		off += len + HS_SECTION_HEAD_SIZE + HS_SECTION_CRC_SIZE;
+	}
+	return k;
+}
+
+static bool kept_add(struct kept_runs *k, uint64_t first, uint64_t n, uint64_t new_first)
+{
+	if (k->count == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 16;
+		uint64_t *a = realloc(k->first, cap * sizeof(*a)), *b, *c;
+		if (a)
+			k->first = a;
+		b = a ? realloc(k->n, cap * sizeof(*b)) : NULL;
+		if (b)
+			k->n = b;
+		c = b ? realloc(k->new_first, cap * sizeof(*c)) : NULL;
+		if (!c)
+			return false;
+		k->new_first = c;
+		k->cap = cap;
+	}
+	k->first[k->count] = first;
+	k->n[k->count] = n;
+	k->new_first[k->count++] = new_first;
+	return true;
+}
+
+/* The run prefix (first, count) of a run section's payload, without checks beyond the varints. */
+static bool peek_run(const struct section *s, uint64_t *first, uint64_t *n)
+{
+	size_t m = hs_varint_get(s->payload, s->payload + s->len, first);
+	return m && hs_varint_get(s->payload + m, s->payload + s->len, n);
+}
+
+/* Checks one record for the salvage and counts it into r->t: its CRC, and a run that does not
+ * go back.  Returns false for a record to skip. */
+static bool salvage_record(struct reader *r, const struct record *rec, struct section *ret)
+{
+	const uint8_t *base = r->snap->map;
+	uint64_t size = r->snap->file_size;
+	if (rec->offset < HS_FILE_HEADER_SIZE || rec->offset > size ||
+	    rec->len < HS_SECTION_HEAD_SIZE + HS_SECTION_CRC_SIZE || rec->len > size - rec->offset)
+		return false;
+	const uint8_t *p = base + rec->offset;
+	uint64_t len = le64(p + 1);
+	if (p[0] != rec->kind || len != rec->len - HS_SECTION_HEAD_SIZE - HS_SECTION_CRC_SIZE ||
+	    hs_crc32c(0, p, HS_SECTION_HEAD_SIZE + len) != le32(p + HS_SECTION_HEAD_SIZE + len))
+		return false;
+	*ret = (struct section){rec->kind, rec->offset, p + HS_SECTION_HEAD_SIZE, len};
+	if (rec->kind == HS_SEC_HEADER || rec->kind == HS_SEC_INDEX)
+		return (rec->kind == HS_SEC_HEADER) == (r->nsections == 0);
+	if (r->nsections == 0)
+		return false;
+	uint64_t first = 0, n = 0;
+	struct totals t = r->t;
+	/* A run may start past the previous one (runs lost between them), never before it. */
+	if (rec->kind == HS_SEC_STRINGS || rec->kind == HS_SEC_TYPES) {
+		uint64_t *total = rec->kind == HS_SEC_STRINGS ? &t.strings : &t.types;
+		if (!peek_run(ret, &first, &n) || first < *total)
+			return false;
+		*total = first;
+	}
+	if (rec->kind == HS_SEC_OBJECTS || rec->kind == HS_SEC_EDGES) {
+		if (!peek_run(ret, &first, &n) ||
+		    first < r->kept.file_objects - n * (rec->kind == HS_SEC_EDGES))
+			return false;
+		t.edges_runs_objects = first;
+		t.objects = rec->kind == HS_SEC_EDGES ? first + n : first;
+	}
+	struct cursor c = {r->snap, ret->payload, ret->payload + len, NULL, 0, 0, NULL};
+	if (!count_section(&c, rec->kind, &t)) {
+		hs_error_destroy(c.err);
+		return false;
+	}
+	if (rec->kind == HS_SEC_OBJECTS || rec->kind == HS_SEC_EDGES) {
+		t.objects = r->t.objects;
+		t.edges_runs_objects = r->t.edges_runs_objects;
+	}
+	r->t = t;
+	return true;
+}
+
+/* Fills r->sections, r->t and r->kept with what a salvage past the damage keeps. */
+static bool salvage_sections(struct reader *r)
+{
+	size_t cap = r->snap->file_size / (HS_SECTION_HEAD_SIZE + HS_SECTION_CRC_SIZE) + 1;
+	struct record *recs = malloc(cap * sizeof(*recs));
+	if (!recs)
+		return false;
+	size_t n = index_records(r, recs, cap);
+	if (!n)
+		n = walked_records(r, recs, cap);
+	r->nsections = 0;
+	r->t = (struct totals){0};
+	struct section pending = {0}; /* the OBJECTS run waiting for its EDGES run */
+	uint64_t pending_first = 0, pending_n = 0, kept_objects = 0;
+	bool ok = true;
+	for (size_t i = 0; i < n && ok; i++) {
+		struct section s;
+		uint64_t first, count;
+		struct totals before = r->t;
+		if (!salvage_record(r, &recs[i], &s)) {
+			r->skipped++;
+			continue;
+		}
+		if (s.kind == HS_SEC_INDEX)
+			break;
+		if (s.kind == HS_SEC_OBJECTS) {
+			peek_run(&s, &pending_first, &pending_n);
+			pending = s;
+			r->kept.file_objects = pending_first + pending_n;
+			continue;
+		}
+		if (s.kind == HS_SEC_EDGES) {
+			peek_run(&s, &first, &count);
+			if (!pending.payload || first != pending_first || count != pending_n) {
+				r->t = before; /* its edges are not kept */
+				continue;
+			}
+			ok = add_section(r, pending) == NULL &&
+			     kept_add(&r->kept, first, count, kept_objects);
+			kept_objects += count;
+			pending.payload = NULL;
+		}
+		ok = ok && add_section(r, s) == NULL;
+	}
+	free(recs);
+	r->t.objects = r->t.edges_runs_objects = kept_objects;
+	r->damaged_at = r->nsections;
+	return ok && r->nsections > 0 && r->sections[0].kind == HS_SEC_HEADER;
 }
 
 /* The OBJECTS and EDGES payloads are copied into the arrays by decode(), so their pages of the
@@ -482,7 +707,7 @@ static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
 		return bad(c, "OBJECTS run starts at 0x%llx, not above the previous object",
 		           (unsigned long long)addr);
 	/* In a salvage, objects past the last whole EDGES run are dropped. */
-	for (uint64_t i = first; i < first + n && i < snap->nobjects; i++) {
+	for (uint64_t i = first; i < first + n && i - c->base < snap->nobjects; i++) {
 		uint8_t fb = 0;
 		if (!get_varint(c, &delta, "object address delta"))
 			return false;
@@ -521,7 +746,7 @@ static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
 		snap->flags[k] = fb & HS_OBJ_FLAG_MASK;
 		snap->generation[k] = gen == HS_GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen;
 	}
-	return first + n > snap->nobjects || at_end(c, "OBJECTS");
+	return first + n - c->base > snap->nobjects || at_end(c, "OBJECTS");
 }
 
 /* Decodes an EDGES run.  Edges to objects that did not survive a salvage are dropped and counted
@@ -569,7 +794,11 @@ static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *n
 				label = lv >> 3;
 				uint64_t max = form == HS_LABEL_INDEX    ? UINT32_MAX
 				               : form == HS_LABEL_STRING ? snap->nstrings
+				               : c->kept                 ? c->kept->file_objects
 				                                         : snap->nobjects;
+				if (c->kept && form >= HS_LABEL_KEY && form <= HS_LABEL_ATTR &&
+				    label < max)
+					label = kept_index(c->kept, label); /* lost: UINT64_MAX */
 				if (salvage && form >= HS_LABEL_KEY && form <= HS_LABEL_ATTR &&
 				    label >= max)
 					form = HS_LABEL_NONE, label = 0; /* its key was lost */
@@ -580,6 +809,8 @@ static bool decode_edges(struct cursor *c, struct hs_snapshot *snap, uint64_t *n
 					           form, (unsigned long long)label);
 			}
 			prev = dst;
+			if (c->kept)
+				dst = kept_index(c->kept, dst);
 			if (dst >= snap->nobjects) {
 				if (!salvage)
 					return bad(c, "object %llu edge %llu: no object %lld",
@@ -614,16 +845,20 @@ static bool decode_values(struct cursor *c, struct hs_snapshot *snap)
 	for (uint64_t i = 0; i < n; i++) {
 		if (!get_varint(c, &delta, "value object delta"))
 			return false;
-		if ((i > 0 && delta == 0) || delta >= snap->nobjects - obj)
+		uint64_t nobj = c->kept ? c->kept->file_objects : snap->nobjects;
+		if ((i > 0 && delta == 0) || delta >= nobj - obj)
 			return bad(c, "value for object %llu+%llu: no such object or out of order",
 			           (unsigned long long)obj, (unsigned long long)delta);
 		obj += delta;
-		if (snap->value[obj])
-			return bad(c, "a second value for object %llu", (unsigned long long)obj);
+		uint64_t k = c->kept ? kept_index(c->kept, obj) : obj;
 		struct hs_string *v = &snap->values[snap->nvalues];
 		if (!get_bytes(c, v, "value"))
 			return false;
-		snap->value[obj] = (uint32_t)++snap->nvalues;
+		if (k == UINT64_MAX)
+			continue; /* its object was lost in a salvage */
+		if (snap->value[k])
+			return bad(c, "a second value for object %llu", (unsigned long long)obj);
+		snap->value[k] = (uint32_t)++snap->nvalues;
 	}
 	return at_end(c, "VALUES");
 }
@@ -638,6 +873,19 @@ static bool decode_weak(struct cursor *c, struct hs_snapshot *snap, bool salvage
 		    !get_varint(c, &cb, "weak callback"))
 			return false;
 		ref += (uint64_t)hs_unzigzag(d);
+		if (c->kept) {
+			uint64_t kr = kept_index(c->kept, ref);
+			uint64_t kt = target ? kept_index(c->kept, target - 1) : 0;
+			uint64_t kc = cb ? kept_index(c->kept, cb - 1) : 0;
+			target = target ? kt + 1 : 0;
+			cb = cb ? kc + 1 : 0;
+			if (kr == UINT64_MAX || kt == UINT64_MAX || kc == UINT64_MAX) {
+				(*dropped)++;
+				continue;
+			}
+			snap->weak[snap->nweak++] = (struct hs_weak){kr, target, cb};
+			continue;
+		}
 		if (ref >= snap->nobjects || target > snap->nobjects || cb > snap->nobjects) {
 			if (!salvage)
 				return bad(c, "weak link %llu names a missing object",
@@ -664,6 +912,8 @@ static bool decode_roots(struct cursor *c, struct hs_snapshot *snap, bool salvag
 			return bad(c, "root names a string but there are none");
 		if (!c_string(c, snap, kind, "root kind") || !c_string(c, snap, name, "root name"))
 			return false;
+		if (c->kept)
+			obj = kept_index(c->kept, obj);
 		if (obj >= snap->nobjects) {
 			if (!salvage)
 				return bad(c, "root %llu names missing object %llu",
@@ -722,12 +972,20 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 	uint64_t nobjects = r->t.objects;
 	if (salvage)
 		nobjects = r->t.edges_runs_objects;
+	if (r->renumber)
+		r->t.strings++; /* one more string: "<lost>", the name of what was lost */
 	else if (r->t.edges_runs_objects != r->t.objects)
 		return hs_error_create(HS_ERROR_FORMAT, "%s: objects %llu.. have no EDGES run",
 		                       snap->path, (unsigned long long)r->t.edges_runs_objects);
 	struct hs_error *err = allocate(snap, &r->t, nobjects, r->stream);
 	if (err)
 		return err;
+	const struct kept_runs *kept = r->renumber ? &r->kept : NULL;
+	if (kept) {
+		for (uint32_t t = 0; t < snap->ntypes; t++)
+			snap->types[t].name = UINT32_MAX; /* until a TYPES run says */
+		snap->strings[snap->nstrings - 1] = (struct hs_string){"<lost>", 6};
+	}
 	/* Types, strings and objects first: edges, values and links are checked against them. */
 	static const uint8_t order[] = {HS_SEC_HEADER, HS_SEC_STRINGS, HS_SEC_TYPES,
 	                                HS_SEC_META,   HS_SEC_OBJECTS, HS_SEC_EDGES,
@@ -738,7 +996,7 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 			const struct section *s = &r->sections[i];
 			if (s->kind != order[o])
 				continue;
-			struct cursor c = {snap, s->payload, s->payload + s->len, NULL, 0, 0};
+			struct cursor c = {snap, s->payload, s->payload + s->len, NULL, 0, 0, kept};
 			bool ok = true;
 			if (r->stream && (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES ||
 			                  s->kind == HS_SEC_VALUES))
@@ -751,32 +1009,35 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 				ok = decode_strings(&c, snap);
 				break;
 			case HS_SEC_TYPES:
-				ok = decode_types(&c, snap, nobjects);
+				/* A salvage drops type objects it did not read (below). */
+				ok = decode_types(&c, snap, salvage ? UINT64_MAX - 1 : nobjects);
 				break;
 			case HS_SEC_META:
 				ok = decode_meta(&c, snap);
 				break;
 			case HS_SEC_OBJECTS: {
 				/* Peek at the run's first index to skip runs lost in a salvage. */
-				uint64_t first;
+				uint64_t first, k;
 				hs_varint_get(c.p, c.end, &first);
-				if (first >= nobjects)
+				if ((k = kept ? kept_index(kept, first) : first) >= nobjects)
 					break;
+				c.base = first - k;
 				ok = decode_objects(&c, snap);
 				break;
 			}
 			case HS_SEC_EDGES: {
-				uint64_t first;
+				uint64_t first, k;
 				hs_varint_get(c.p, c.end, &first);
-				if (first >= nobjects)
+				if ((k = kept ? kept_index(kept, first) : first) >= nobjects)
 					break;
+				c.base = first - k;
 				ok = decode_edges(&c, snap, &next_edge, salvage, &dropped_edges);
 				break;
 			}
 			case HS_SEC_VALUES: {
 				uint64_t first;
 				hs_varint_get(c.p, c.end, &first);
-				if (first >= nobjects)
+				if (!kept && first >= nobjects)
 					break;
 				ok = decode_values(&c, snap);
 				break;
@@ -793,25 +1054,35 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 		}
 	}
 	snap->nedges = r->stream ? r->t.edges : next_edge;
-	for (uint32_t t = 0; t < snap->ntypes; t++)
-		if (snap->types[t].type_object > nobjects)
-			snap->types[t].type_object = 0; /* its object was lost in a salvage */
+	for (uint32_t t = 0; t < snap->ntypes; t++) {
+		struct hs_type *ty = &snap->types[t];
+		if (kept && ty->type_object)
+			ty->type_object = kept_index(kept, ty->type_object - 1) + 1; /* lost: 0 */
+		if (ty->type_object > nobjects)
+			ty->type_object = 0; /* its object was lost in a salvage */
+		if (ty->name == UINT32_MAX)  /* its TYPES run was lost */
+			*ty = (struct hs_type){snap->nstrings - 1, snap->nstrings - 1, 0, 0, 0};
+	}
+	for (uint32_t i = 0; kept && i < snap->nstrings; i++)
+		if (!snap->strings[i].s) /* its STRINGS run was lost */
+			snap->strings[i] = snap->strings[snap->nstrings - 1];
 	if (r->damage) {
 		if (asprintf(&snap->salvage_warning,
 		             "%s; salvaged %llu of %llu objects, %llu edges (%llu dropped), %llu "
-		             "weak links and roots dropped",
+		             "weak links and roots dropped, %llu damaged sections skipped",
 		             r->damage, (unsigned long long)nobjects,
-		             (unsigned long long)r->t.objects, (unsigned long long)next_edge,
-		             (unsigned long long)dropped_edges,
-		             (unsigned long long)dropped_links) < 0)
+		             (unsigned long long)(kept ? kept->file_objects : r->t.objects),
+		             (unsigned long long)next_edge, (unsigned long long)dropped_edges,
+		             (unsigned long long)dropped_links, (unsigned long long)r->skipped) < 0)
 			return &hs_error_nomem;
 	}
 	return NULL;
 }
 
-/* hs_snapshot_open, or with stream the start of hs_snapshot_stream (no salvage then). */
+/* hs_snapshot_open, or with stream the start of hs_snapshot_stream (no salvage then).  With
+ * damage (the first damage's message), a salvage past it (salvage_sections). */
 static struct hs_error *open_snapshot(const char *path, bool allow_salvage, bool stream,
-                                      struct hs_snapshot **ret)
+                                      const char *damage, struct hs_snapshot **ret)
 {
 	struct hs_snapshot *snap = calloc(1, sizeof(*snap));
 	if (!snap)
@@ -852,7 +1123,16 @@ static struct hs_error *open_snapshot(const char *path, bool allow_salvage, bool
 	}
 	snap->map_len = (size_t)st.st_size;
 
-	struct cursor c = {snap, NULL, NULL, NULL, 0, 0};
+	if (damage) {
+		r.renumber = true;
+		r.damage = strdup(damage);
+		err = !r.damage ? &hs_error_nomem
+		      : salvage_sections(&r)
+		          ? decode(&r, true, header_strs)
+		          : hs_error_create(HS_ERROR_FORMAT, "%s: nothing to salvage", path);
+		goto out;
+	}
+	struct cursor c = {snap, NULL, NULL, NULL, 0, 0, NULL};
 	bool complete = walk_sections(&r, &c);
 	r.damaged_at = r.nsections;
 	if (!complete) {
@@ -871,6 +1151,17 @@ static struct hs_error *open_snapshot(const char *path, bool allow_salvage, bool
 			err = &hs_error_nomem;
 			goto out;
 		}
+		/* Past the damage when every section kept decodes; else the sections before it. */
+		struct hs_snapshot *past;
+		err = open_snapshot(path, true, false, r.damage, &past);
+		if (!err) {
+			hs_snapshot_destroy(snap);
+			free(r.sections);
+			free(r.damage);
+			*ret = past;
+			return NULL;
+		}
+		hs_error_destroy(err);
 	}
 	err = decode(&r, !complete, header_strs);
 	if (!err && !stream)
@@ -881,6 +1172,9 @@ out:
 	snap->header.runtime_version = header_strs[2];
 	free(r.sections);
 	free(r.damage);
+	free(r.kept.first);
+	free(r.kept.n);
+	free(r.kept.new_first);
 	if (err) {
 		hs_snapshot_destroy(snap);
 		return err;
@@ -891,7 +1185,7 @@ out:
 
 struct hs_error *hs_snapshot_open(const char *path, bool allow_salvage, struct hs_snapshot **ret)
 {
-	return open_snapshot(path, allow_salvage, false, ret);
+	return open_snapshot(path, allow_salvage, false, NULL, ret);
 }
 
 /* Grows a run array to n entries (kept between runs: runs have about the same size). */
@@ -967,8 +1261,8 @@ static struct hs_error *stream_runs(struct hs_snapshot *snap, hs_run_fn *fn, voi
 			memset(snap->value, 0, run.n * sizeof(*snap->value));
 		}
 		run.first_edge = next_edge;
-		struct cursor c = {snap, objects,   objects + objects_len,
-		                   NULL, run.first, next_edge};
+		struct cursor c = {snap,      objects, objects + objects_len, NULL, run.first,
+		                   next_edge, NULL};
 		if (!decode_objects(&c, snap))
 			return c.err;
 		if (run.n && run.first && snap->addr[0] <= last_addr)
@@ -978,7 +1272,7 @@ static struct hs_error *stream_runs(struct hs_snapshot *snap, hs_run_fn *fn, voi
 			    "the previous object",
 			    snap->path, (unsigned long long)(objects - (const uint8_t *)snap->map),
 			    (unsigned long long)snap->addr[0]);
-		c = (struct cursor){snap, payload, end, NULL, run.first, next_edge};
+		c = (struct cursor){snap, payload, end, NULL, run.first, next_edge, NULL};
 		if (!decode_edges(&c, snap, &next_edge, false, NULL))
 			return c.err;
 		if (run.n)
@@ -995,7 +1289,7 @@ static struct hs_error *stream_runs(struct hs_snapshot *snap, hs_run_fn *fn, voi
 struct hs_error *hs_snapshot_stream(const char *path, hs_run_fn *fn, void *arg)
 {
 	struct hs_snapshot *snap;
-	struct hs_error *err = open_snapshot(path, false, true, &snap);
+	struct hs_error *err = open_snapshot(path, false, true, NULL, &snap);
 	if (err)
 		return err;
 	/* nedges is the total; the run loop counts edges itself. */

@@ -16,9 +16,9 @@ usage: test_format_spec.py HEAPSNAP FIXTURES_DIR
 
 Pure Python 3.8+, standard library only.
 """
-import codecs
 import json
 import os
+import re
 import random
 import shutil
 import struct
@@ -496,23 +496,17 @@ def read_hsnap(data):
 # Rendering as the JSON lines of `heapsnap export` (DESIGN.md "Interchange"; labels: FORMAT.md §4.6).
 
 
-def _per_byte_replace(err):
-    return ("\ufffd", err.start + 1)
-
-
-codecs.register_error("hsnap-per-byte", _per_byte_replace)
-
-
 def text(b):
-    """Strings are UTF-8 by convention, but any bytes are allowed (§1). Neither FORMAT.md nor
-    DESIGN.md says how others are shown; `heapsnap export` shows each byte that does not start a
-    well-formed UTF-8 sequence as one U+FFFD (Python's "replace" would use one U+FFFD for a
-    truncated sequence such as e2 82)."""
-    return bytes(b).decode("utf-8", "hsnap-per-byte")
+    """Strings are UTF-8 by convention, but any bytes are allowed (§1). README ("JSON-lines
+    interchange") says how `heapsnap export` shows the others: each byte that is not part of a
+    well-formed UTF-8 sequence as the lone surrogate U+DC80..U+DCFF, Python's surrogateescape."""
+    return bytes(b).decode("utf-8", "surrogateescape")
 
 
 def dumps(obj):
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    """JSON with non-ASCII text as is, except lone surrogates, which only an escape can hold."""
+    return re.sub("[\ud800-\udfff]", lambda m: "\\u%04x" % ord(m.group()),
+                  json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
 
 
 def render_label(snap, src, i, label):

@@ -16,6 +16,7 @@ struct sec {
 	uint64_t offset, len; /* len: the whole record, head + payload + CRC */
 	uint8_t kind;
 	uint64_t edges_run_end; /* for EDGES sections: first + count of the run */
+	uint64_t run_count;     /* for OBJECTS and EDGES sections: count of the run */
 };
 
 static uint8_t *orig;
@@ -35,13 +36,15 @@ static void walk(void)
 		uint64_t len = 0;
 		for (int i = 7; i >= 0; i--)
 			len = (len << 8) | orig[off + 1 + i];
-		struct sec s = {off, 9 + len + 4, orig[off], 0};
-		if (s.kind == 6) { /* EDGES: varint first, varint count */
+		struct sec s = {off, 9 + len + 4, orig[off], 0, 0};
+		if (s.kind == 5 || s.kind == 6) { /* OBJECTS, EDGES: varint first, varint count */
 			uint64_t first, count;
 			const uint8_t *p = orig + off + 9, *end = p + len;
 			p += hs_varint_get(p, end, &first);
 			hs_varint_get(p, end, &count);
-			s.edges_run_end = first + count;
+			s.run_count = count;
+			if (s.kind == 6)
+				s.edges_run_end = first + count;
 		}
 		ck_assert_uint_lt(nsecs, 256);
 		secs[nsecs++] = s;
@@ -194,6 +197,27 @@ START_TEST(bit_flips_in_every_section)
 }
 END_TEST
 
+/* Damage inside one section's payload (its length intact): a salvage skips that section and
+ * keeps every other, so only the objects of a damaged OBJECTS or EDGES run are lost. */
+START_TEST(salvage_keeps_the_other_sections)
+{
+	uint8_t *copy = malloc(orig_len);
+	for (size_t k = 1; k + 1 < nsecs; k++) {
+		if (secs[k].kind == 2 || secs[k].kind == 3)
+			continue; /* lost strings or types make the objects naming them undecodable
+			           */
+		memcpy(copy, orig, orig_len);
+		copy[secs[k].offset + 9 + (secs[k].len - 13) / 2] ^= 0x10;
+		write_all(bad_path, copy, orig_len);
+		free(strict_error());
+		uint64_t lost = secs[k].kind == 5 || secs[k].kind == 6 ? secs[k].run_count : 0;
+		ck_assert_msg(salvage_objects() == (int64_t)(total_objects - lost),
+		              "section %zu (kind %u) damaged", k, secs[k].kind);
+	}
+	free(copy);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("corruption");
@@ -203,6 +227,7 @@ int main(void)
 	tcase_add_test(tc, truncated_at_every_section_boundary);
 	tcase_add_test(tc, truncated_at_random_offsets);
 	tcase_add_test(tc, bit_flips_in_every_section);
+	tcase_add_test(tc, salvage_keeps_the_other_sections);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
