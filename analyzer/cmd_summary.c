@@ -14,39 +14,24 @@
 	" THEN 'not computed' ELSE " expr " END"
 
 /* The one-row overview; printed as aligned "key  value" lines in table format. */
-static const char overview_sql
-    [] = "SELECT (SELECT value FROM meta WHERE key = 'snapshot') AS snapshot,"
-         " (SELECT value FROM meta WHERE key = 'producer') AS producer,"
-         " (SELECT value FROM meta WHERE key = 'runtime') || ' ' ||"
-         " (SELECT value FROM meta WHERE key = 'runtime_version') AS runtime,"
-         " (SELECT count(*) FROM objects) AS objects,"
-         " (SELECT count(*) FROM objects WHERE gc) AS gc_tracked,"
-         " (SELECT coalesce(sum(size), 0) FROM objects) AS bytes,"
-         " (SELECT count(*) FROM edges) AS edges,"
-         " (SELECT count(*) FROM weakrefs) AS weak,"
-         " (SELECT count(*) FROM roots) AS roots,"
-         " (SELECT count(*) FROM types) AS types," GRAPH("(SELECT count(*) FROM objects WHERE "
-                                                         "unreachable)") " AS garbage," GRAPH("(SEL"
-                                                                                              "ECT "
-                                                                                              "coal"
-                                                                                              "esce"
-                                                                                              "(sum"
-                                                                                              "(siz"
-                                                                                              "e), "
-                                                                                              "0) "
-                                                                                              "FROM"
-                                                                                              " obj"
-                                                                                              "ects"
-                                                                                              " WHE"
-                                                                                              "RE "
-                                                                                              "unre"
-                                                                                              "acha"
-                                                                                              "ble"
-                                                                                              ")") " AS garbage_bytes," GRAPH(
-             "(SELECT count(*) FROM objects WHERE depth IS NULL)") " AS unrooted,"
-                                                                   " (SELECT count(*) FROM objects "
-                                                                   "WHERE flags & 4) AS "
-                                                                   "conservative";
+/* clang-format off */
+static const char overview_sql[] =
+    "SELECT (SELECT value FROM meta WHERE key = 'snapshot') AS snapshot,"
+    " (SELECT value FROM meta WHERE key = 'producer') AS producer,"
+    " (SELECT value FROM meta WHERE key = 'runtime') || ' ' ||"
+    " (SELECT value FROM meta WHERE key = 'runtime_version') AS runtime,"
+    " (SELECT count(*) FROM objects) AS objects,"
+    " (SELECT count(*) FROM objects WHERE gc) AS gc_tracked,"
+    " (SELECT coalesce(sum(size), 0) FROM objects) AS bytes,"
+    " (SELECT count(*) FROM edges) AS edges,"
+    " (SELECT count(*) FROM weakrefs) AS weak,"
+    " (SELECT count(*) FROM roots) AS roots,"
+    " (SELECT count(*) FROM types) AS types,"
+    GRAPH("(SELECT count(*) FROM objects WHERE unreachable)") " AS garbage,"
+    GRAPH("(SELECT coalesce(sum(size), 0) FROM objects WHERE unreachable)") " AS garbage_bytes,"
+    GRAPH("(SELECT count(*) FROM objects WHERE depth IS NULL)") " AS unrooted,"
+    " (SELECT count(*) FROM objects WHERE flags & 4) AS conservative";
+/* clang-format on */
 
 static struct hs_error *print_overview(sqlite3 *db)
 {
