@@ -1997,12 +1997,23 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 	bool values = !(w->opts && w->opts->no_values);
 	if (!err)
 		err = hs_writer_meta(wr, "values", values ? "true" : "false");
-	uint64_t nedges = 0;
+	uint64_t nedges = 0, total_size = 0;
 	for (uint64_t k = 0; k < w->nobjs && !err; k++) {
 		const struct obj *o = &w->objs[order[k].index];
 		struct tinfo *ti = type_get(w, o->type);
-		err = hs_writer_object(wr, o->addr, ti->hs_type, o->size, o->refcnt, o->flags,
-		                       o->gen);
+		/* A size read from damaged memory can exceed the address space; the reader refuses
+		 * a heap past HS_MAX_TOTAL_SIZE, so such a size is recorded as 0, with a warning.
+		 */
+		uint64_t size = o->size;
+		if (size > (UINT64_C(1) << 48) || size > HS_MAX_TOTAL_SIZE - total_size) {
+			warn(w,
+			     "object 0x%llx: size %llu is larger than the address space (damaged "
+			     "memory?); recorded as 0",
+			     (unsigned long long)o->addr, (unsigned long long)size);
+			size = 0;
+		}
+		total_size += size;
+		err = hs_writer_object(wr, o->addr, ti->hs_type, size, o->refcnt, o->flags, o->gen);
 		for (uint32_t e = 0; e < o->nedges && !err; e++) {
 			const struct edge *ed = &w->edges[o->edge_first + e];
 			uint8_t form = ed->form;
