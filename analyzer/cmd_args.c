@@ -4,6 +4,7 @@
  * (store.h).
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +41,6 @@ int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int 
 			while (dashdash && optind < argc);
 			continue;
 		}
-		char *end;
 		if (c == 'h')
 			return fputs(help, stdout), HS_EXIT_OK;
 		if (c == 'S') {
@@ -57,9 +57,10 @@ int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int 
 				return hs_cli_usage_error(cmd, "--format is table, csv or json");
 			break;
 		case 'n':
-			ret->limit = strtol(optarg, &end, 10);
-			if (ret->limit < 0 || *end || !*optarg)
+			uint64_t n;
+			if (!hs_parse_u64(optarg, false, &n) || n > LONG_MAX)
 				return hs_cli_usage_error(cmd, "-n needs a count");
+			ret->limit = (long)n;
 			break;
 		case 'b':
 			ret->by = optarg;

@@ -35,16 +35,12 @@ static void progress(void *ctx, const char *phase, uint64_t done)
 	fflush(stderr);
 }
 
-/* A pid as the kernel has them: decimal digits only, 1 to INT_MAX (never wrapped: 4294999707 is
- * no alias for 32411). */
+/* A pid as the kernel has them: decimal digits only (whitespace around them allowed), 1 to
+ * INT_MAX (never wrapped: 4294999707 is no alias for 32411). */
 static bool parse_pid(const char *s, int *ret)
 {
-	if (*s < '0' || *s > '9')
-		return false;
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || *end || v <= 0 || v > INT_MAX)
+	uint64_t v;
+	if (!hs_parse_u64(s, false, &v) || v == 0 || v > INT_MAX)
 		return false;
 	*ret = (int)v;
 	return true;
@@ -61,7 +57,8 @@ int hs_cmd_capture(int argc, char **argv)
 	    "previews: no str or bytes contents (secrets) in the file.\n"
 	    "Exit 1, naming the pid or core and the cause, when there is nothing to capture\n"
 	    "(a zombie, a kernel thread, no Python in it, another tracer attached); exit 2 for a\n"
-	    "PID that is not a decimal number from 1 to 2147483647.\n";
+	    "PID that is not a decimal number from 1 to 2147483647 (whitespace around it is "
+	    "allowed).\n";
 	static const struct option opts[] = {{"pid", required_argument, NULL, 'p'},
 	                                     {"core", required_argument, NULL, 'c'},
 	                                     {"exe", required_argument, NULL, 'e'},

@@ -4,6 +4,7 @@
  * (table format) or one row per finding with its section (csv, json).
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,11 +52,9 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 			*snap = argv[optind++];
 			continue;
 		}
-		char *end;
-		long v = 0;
+		uint64_t v = 0;
 		if (c == 'B' || c == 'C' || c == 'n') {
-			v = strtol(optarg, &end, 10);
-			if (v <= 0 || *end)
+			if (!hs_parse_u64(optarg, false, &v) || v == 0 || v > LONG_MAX)
 				return hs_cli_usage_error("leaks", "--%s needs a positive number",
 				                          c == 'B'   ? "min-bytes"
 				                          : c == 'C' ? "min-count"
@@ -75,10 +74,10 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 			opts->min_bytes = (uint64_t)v;
 			break;
 		case 'C':
-			opts->min_count = v;
+			opts->min_count = (long)v;
 			break;
 		case 'n':
-			opts->limit = v;
+			opts->limit = (long)v;
 			break;
 		case 'f':
 			if (!hs_format_parse(optarg, format))

@@ -109,11 +109,8 @@ struct hs_error *hs_store_run(sqlite3 *db, const char *sql, int nargs, char **ar
 
 struct hs_error *hs_store_find(sqlite3 *db, const char *addr, long long *ret)
 {
-	char *end;
-	errno = 0;
-	bool hex = addr[0] == '0' && (addr[1] == 'x' || addr[1] == 'X');
-	unsigned long long a = strtoull(addr, &end, hex ? 16 : 10);
-	if (!*addr || *end || errno || addr[0] == '-')
+	uint64_t a;
+	if (!hs_parse_u64(addr, true, &a))
 		return hs_error_create(HS_ERROR_USAGE, "'%s' is not an address (0x hex or decimal)",
 		                       addr);
 	sqlite3_stmt *stmt;
@@ -128,7 +125,8 @@ struct hs_error *hs_store_find(sqlite3 *db, const char *addr, long long *ret)
 	if (rc == SQLITE_ROW)
 		return NULL;
 	const char *file = sqlite3_db_filename(db, "main");
-	return hs_error_create(HS_ERROR_OTHER, "%s: no object at address 0x%llx", file, a);
+	return hs_error_create(HS_ERROR_OTHER, "%s: no object at address 0x%llx", file,
+	                       (unsigned long long)a);
 }
 
 const struct hs_named_query *hs_query_find(const char *name)

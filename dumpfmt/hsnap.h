@@ -59,6 +59,10 @@ char *hs_escape_controls(const char *s);
 /* Frees an error (NULL and hs_error_nomem are accepted). */
 void hs_error_destroy(struct hs_error *err);
 
+/* Parses s as an unsigned decimal number, or also as 0x hex when hex_prefix, with whitespace
+ * allowed around it and nothing else (number.c); false when it is not one or exceeds 2^64 - 1. */
+bool hs_parse_u64(const char *s, bool hex_prefix, uint64_t *ret);
+
 /* ---------------------------------------------------------------------------------------------
  * The in-memory model shared by writer and reader
  */

@@ -165,6 +165,23 @@ class Store(unittest.TestCase):
         self.assertEqual(sum(r["bytes"] for r in rows), TOTAL)
         self.assertEqual(len(rows_csv("types", self.snap, "-n", "2")), 2)
 
+    def test_numbers_taken_from_csv(self):
+        # A field cut from CSV output keeps the CRLF line ending: a script hands it on as is.
+        out = run("top", self.snap, "-n", "1", "--format", "csv").stdout
+        last = out.split("\n")[-2] + "\n"
+        addr = last.split(",")[0] if last.startswith("0x") else None
+        self.assertIsNotNone(addr, out)
+        field = last.rsplit(",", 1)[0].split(",")[0] + "\r\n"
+        run("deep", self.snap, field)
+        run("deep", self.snap, " " + addr + " ")
+        run("top", self.snap, "-n", " 2\r\n")
+        run("leaks", self.snap, "--limit", "3\r\n")
+        # Whitespace around a number, nothing else: these stay usage errors.
+        for bad in ("0x 1400", "1400x", "-5", "+5", "", "0x"):
+            run("deep", self.snap, bad, check=2)
+        run("capture", "--pid", "4294999707", check=2)
+        run("capture", "--pid", " 0 ", check=2)
+
     def test_top(self):
         rows = rows_json("top", self.snap, "--by", "retained", "-n", "3")
         self.assertEqual([r["addr"] for r in rows], ["0x1000", "0x2000", "0x3000"])

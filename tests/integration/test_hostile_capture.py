@@ -132,7 +132,7 @@ def take_core(python, tmp, script):
 
 
 def pid_cases(heapsnap, out):
-    for bad in ["4294999707", "-5", "0", "12abc", " 7", "0x10", "99999999999999999999"]:
+    for bad in ["4294999707", "-5", "0", "12abc", "7 7", "0x10", "99999999999999999999"]:
         expect(f"--pid {bad!r}", capture(heapsnap, ["--pid", bad, "-o", out]), 2,
                r"bad pid '" + re.escape(bad) + "'")
     # A zombie: a child that has exited and that nobody has reaped yet.
