@@ -1991,6 +1991,13 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 		return changed_type(o);
 	bool approx = false;
 	uint64_t size = object_size(k, ti, o, &approx);
+	/* A __sizeof__ may return any int: one past the address space, or one that would take the
+	 * heap past the reader's limit (half of it for each of the two writers), is replaced by the
+	 * type's basic size and the object marked approximate. */
+	if (size > (UINT64_C(1) << 48) || size > HS_MAX_TOTAL_SIZE / 2 - k->heap_bytes) {
+		size = (uint64_t)Py_TYPE(o)->tp_basicsize;
+		approx = true;
+	}
 	uint8_t flags = approx ? HS_OBJ_SIZE_APPROX : 0;
 	if (gen != GEN_CODE_NONE) {
 		flags |= HS_OBJ_GC;
