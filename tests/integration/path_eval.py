@@ -153,10 +153,7 @@ class Evaluator:
         self.kinds = {}  # the non-Python steps by their text up to the first space
 
     def fail(self, msg):
-        if len(self.fails) < 30:
-            self.fails.append(msg)
-        else:
-            self.fails.append(None)
+        self.fails.append(msg if len(self.fails) < 30 else None)
 
     def step(self, parent, label, addr, where):
         """The value of parent + label, checked against addr; None when it cannot be told."""
@@ -317,7 +314,10 @@ def main():
             print(f"  first non-Python steps: {report['first_other']}")
             for k in ("key users_id", "key surrogate", "key tuple", "key quote", "attr class"):
                 print(f"  {k}: {lasts[side].get(k)!r}")
-            problems += [f"{side}: {f}" if f else f"{side}: ..." for f in report["fails"]]
+            problems += [f"{side}: {f}" for f in report["fails"] if f]
+            more = sum(f is None for f in report["fails"])
+            if more:
+                problems.append(f"{side}: {more} more failures")
             if report["evaluated"] < report["tree"] // 2:
                 problems.append(f"{side}: only {report['evaluated']} of {report['tree']} paths "
                                 "evaluated")
