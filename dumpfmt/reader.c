@@ -1367,84 +1367,10 @@ const struct hs_string *hs_snapshot_meta(const struct hs_snapshot *snap, const c
 	return NULL;
 }
 
-/* A bounded output buffer that counts what it would need, like snprintf, and copies bytes as
- * they are (labels may hold NUL bytes). */
-struct out {
-	char *buf;
-	size_t size, len;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-	if (o->len < o->size) {
-		size_t room = o->size - 1 - o->len;
-		memcpy(o->buf + o->len, s, n < room ? n : room);
-	}
-	o->len += n;
-}
-
-static size_t finish(struct out *o)
-{
-	if (o->size)
-		o->buf[o->len < o->size ? o->len : o->size - 1] = '\0';
-	return o->len;
-}
-
-/* Renders object k as a dict key or attribute name: its value preview if it has one. */
-static void put_object_name(struct out *o, const struct hs_snapshot *snap, uint64_t k, bool attr)
-{
-	size_t tlen;
-	const char *tname = hs_snapshot_type_name(snap, snap->type[k], &tlen);
-	if (snap->value[k]) {
-		const struct hs_string *v = &snap->values[snap->value[k] - 1];
-		bool quoted = !attr && tlen == 3 && memcmp(tname, "str", 3) == 0;
-		put(o, attr ? "." : quoted ? "['" : "[", attr ? 1 : quoted ? 2 : 1);
-		put(o, v->s, v->len);
-		if (!attr)
-			put(o, quoted ? "']" : "]", quoted ? 2 : 1);
-		return;
-	}
-	char addr[32];
-	int n = snprintf(addr, sizeof(addr), " at 0x%llx>", (unsigned long long)snap->addr[k]);
-	put(o, attr ? ".<" : "[<", 2);
-	put(o, tname, tlen);
-	put(o, addr, (size_t)n);
-	if (!attr)
-		put(o, "]", 1);
-}
-
 void hs_snapshot_drop_edge_labels(struct hs_snapshot *snap)
 {
 	free(snap->edge_form);
 	free(snap->edge_label);
 	snap->edge_form = NULL;
 	snap->edge_label = NULL;
-}
-
-size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint64_t e, char *buf,
-                              size_t size)
-{
-	struct out o = {buf, size, 0};
-	if (!snap->edge_form)
-		return finish(&o);
-	uint32_t v = snap->edge_label[e];
-	char num[32];
-	switch (snap->edge_form[e]) {
-	case HS_LABEL_ORDINAL:
-		put(&o, num,
-		    (size_t)snprintf(num, sizeof(num), "[%llu]",
-		                     (unsigned long long)(e - snap->edge_start[src])));
-		break;
-	case HS_LABEL_INDEX:
-		put(&o, num, (size_t)snprintf(num, sizeof(num), "[%u]", v));
-		break;
-	case HS_LABEL_STRING:
-		put(&o, snap->strings[v].s, snap->strings[v].len);
-		break;
-	case HS_LABEL_KEY:
-	case HS_LABEL_ATTR:
-		put_object_name(&o, snap, v, snap->edge_form[e] == HS_LABEL_ATTR);
-		break;
-	}
-	return finish(&o);
 }

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "mailbox.h"
+#include "pyrepr.h"
 #include "walk.h"
 
 /* Generation codes: 0-2 the generations, 3 the permanent one, 4 not on a GC list. */
@@ -66,6 +67,7 @@ enum label_name {
 	L_QUALNAME,
 	L_MODULE,
 	L_ANNOTATIONS,
+	L_FUNC_ANNOTATIONS,
 	L_BUILTINS,
 	L_TYPE_PARAMS,
 	L_MRO,
@@ -100,6 +102,7 @@ enum label_name {
 	L_CO_NAME,
 	L_CO_QUALNAME,
 	L_CO_LINETABLE,
+	L_CO_LNOTAB,
 	L_CO_EXCEPTIONTABLE,
 	L_CO_LOCALSPLUSNAMES,
 	L_CO_LOCALSPLUSKINDS,
@@ -121,6 +124,7 @@ static const char *const label_text[NLABELS] = {
     ".__qualname__",
     ".__module__",
     ".__annotations__",
+    "<func_annotations>",
     ".__builtins__",
     ".__type_params__",
     ".__mro__",
@@ -128,7 +132,7 @@ static const char *const label_text[NLABELS] = {
     ".__base__",
     "<tp_cache>",
     "<ht_module>",
-    ".__slots__",
+    "<ht_slots>",
     "<tp_subclasses>",
     ".cell_contents",
     ".__func__",
@@ -155,9 +159,10 @@ static const char *const label_text[NLABELS] = {
     ".co_name",
     ".co_qualname",
     ".co_linetable",
+    ".co_lnotab",
     ".co_exceptiontable",
-    ".co_localsplusnames",
-    ".co_localspluskinds",
+    "<co_localsplusnames>",
+    "<co_localspluskinds>",
 };
 
 /* The object set: one bit per 8-byte word of the heap, a 64-byte bitmap for each 4 KiB page that
@@ -938,7 +943,6 @@ static Py_ssize_t float_short(char *buf, double v)
 #define NEEDS_INTERPRETER (-2)
 static Py_ssize_t preview(PyObject *o, char *buf, size_t cap, bool pure)
 {
-	static const char hex[] = "0123456789abcdef";
 	if (PyUnicode_Check(o))
 		return utf8_of(o, buf, PREVIEW_CHARS);
 	if (o == Py_None) {
@@ -982,31 +986,10 @@ static Py_ssize_t preview(PyObject *o, char *buf, size_t cap, bool pure)
 		PyMem_Free(r);
 		return n;
 	}
-	if (PyBytes_Check(o)) {
-		const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(o);
-		Py_ssize_t len = PyBytes_GET_SIZE(o), n = 0;
-		buf[n++] = 'b';
-		buf[n++] = '\'';
-		for (Py_ssize_t i = 0; i < len && i < PREVIEW_CHARS; i++) {
-			if (p[i] == '\\' || p[i] == '\'') {
-				buf[n++] = '\\';
-				buf[n++] = (char)p[i];
-			} else if (p[i] >= 0x20 && p[i] < 0x7f) {
-				buf[n++] = (char)p[i];
-			} else {
-				buf[n++] = '\\';
-				buf[n++] = 'x';
-				buf[n++] = hex[p[i] >> 4];
-				buf[n++] = hex[p[i] & 15];
-			}
-		}
-		buf[n++] = '\'';
-		if (len > PREVIEW_CHARS) {
-			memcpy(buf + n, "\xe2\x80\xa6", 3);
-			n += 3;
-		}
-		return n;
-	}
+	if (PyBytes_Check(o))
+		return (Py_ssize_t)hs_py_bytes_repr((const uint8_t *)PyBytes_AS_STRING(o),
+		                                    (size_t)PyBytes_GET_SIZE(o), PREVIEW_CHARS,
+		                                    buf);
 	return -1;
 }
 
@@ -1112,7 +1095,7 @@ static void owned_code(struct walk *k, PyCodeObject *co)
 	own(k, co->co_freevars, L_CO_FREEVARS);
 	own(k, co->co_cellvars, L_CO_CELLVARS);
 #if PY_VERSION_HEX < 0x030A0000
-	own(k, co->co_lnotab, L_CO_LINETABLE);
+	own(k, co->co_lnotab, L_CO_LNOTAB);
 #else
 	own(k, co->co_linetable, L_CO_LINETABLE);
 #endif
@@ -1224,7 +1207,10 @@ static void label_function(struct walk *k, PyFunctionObject *f)
 	label_fixed(k, f->func_name, L_NAME);
 	label_fixed(k, f->func_dict, L_DICT);
 	label_fixed(k, f->func_closure, L_CLOSURE);
-	label_fixed(k, f->func_annotations, L_ANNOTATIONS);
+	/* 3.10+ keeps the compiler's tuple until __annotations__ makes the dict of it. */
+	label_fixed(k, f->func_annotations,
+	            f->func_annotations && PyTuple_Check(f->func_annotations) ? L_FUNC_ANNOTATIONS
+	                                                                      : L_ANNOTATIONS);
 	label_fixed(k, f->func_qualname, L_QUALNAME);
 #if PY_VERSION_HEX >= 0x030A0000
 	label_fixed(k, f->func_builtins, L_BUILTINS);
@@ -1398,7 +1384,7 @@ static void frame_roots(struct walk *k, PyThreadState *ts)
 	char b1[264], b2[264];
 #if PY_VERSION_HEX < 0x030B0000
 	for (PyFrameObject *f = ts->frame; f; f = f->f_back)
-		add_root(k, (PyObject *)f, "frame", "thread %lu: %s (%s:%d)", ts->thread_id,
+		add_root(k, (PyObject *)f, "frame", "<thread %lu: %s (%s:%d)>", ts->thread_id,
 		         cstr(f->f_code->co_name, b1), cstr(f->f_code->co_filename, b2),
 		         PyFrame_GetLineNumber(f));
 #else
@@ -1414,13 +1400,13 @@ static void frame_roots(struct walk *k, PyThreadState *ts)
 		char where[600];
 		snprintf(where, sizeof(where), "thread %lu: %s (%s:%d)", ts->thread_id,
 		         cstr(co->co_qualname, b1), cstr(co->co_filename, b2), co->co_firstlineno);
-		add_root(k, *(PyObject **)(fr + HS_IFRAME_FRAME_OBJ), "frame", "%s", where);
-		add_root(k, *(PyObject **)(fr + HS_IFRAME_FUNC), "frame", "%s function", where);
-		add_root(k, code, "frame", "%s code", where);
-		add_root(k, *(PyObject **)(fr + HS_IFRAME_LOCALS), "frame", "%s locals", where);
+		add_root(k, *(PyObject **)(fr + HS_IFRAME_FRAME_OBJ), "frame", "<%s>", where);
+		add_root(k, *(PyObject **)(fr + HS_IFRAME_FUNC), "frame", "<%s function>", where);
+		add_root(k, code, "frame", "<%s code>", where);
+		add_root(k, *(PyObject **)(fr + HS_IFRAME_LOCALS), "frame", "<%s locals>", where);
 		PyObject **plus = (PyObject **)(fr + HS_IFRAME_LOCALSPLUS);
 		for (int i = 0; i < co->co_nlocalsplus; i++)
-			add_root(k, plus[i], "frame", "%s local %s", where,
+			add_root(k, plus[i], "frame", "<%s local %s>", where,
 			         cstr(PyTuple_GET_ITEM(co->co_localsplusnames, i), b1));
 	}
 #endif
@@ -1429,7 +1415,7 @@ static void frame_roots(struct walk *k, PyThreadState *ts)
 static void collect_roots(struct walk *k)
 {
 	add_root(k, PyImport_GetModuleDict(), "module", "sys.modules");
-	add_root(k, PyEval_GetBuiltins(), "module", "builtins");
+	add_root(k, PyEval_GetBuiltins(), "module", "builtins.__dict__");
 	PyInterpreterState *interp = PyThreadState_Get()->interp;
 	for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
 	     ts = PyThreadState_Next(ts))

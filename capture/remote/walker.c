@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pyrepr.h"
 
 /* Constants DWARF does not carry (Include/): the HS_TPF_* type flags are in internal.h. */
 #define HS_T_OBJECT_EX 16
@@ -952,30 +953,15 @@ static size_t str_text(struct walker *w, uint64_t o, char *buf, size_t size, uin
 	return n;
 }
 
-/* bytes: b'...' as the in-process writer previews it. */
+/* bytes: its repr, cut as the in-process writer cuts it. */
 static void bytes_text(struct walker *w, uint64_t o, char *buf)
 {
 	int64_t len = ob_size(w, o);
 	uint8_t p[HS_PREVIEW_CHARS];
-	size_t n = 0, k = len < 0 ? 0 : len > HS_PREVIEW_CHARS ? HS_PREVIEW_CHARS : (size_t)len;
+	size_t k = len < 0 ? 0 : len > HS_PREVIEW_CHARS ? HS_PREVIEW_CHARS : (size_t)len;
 	if (!rd(w, o + (uint64_t)w->L.v[HS_L_BYTES_SVAL], p, k))
-		k = 0;
-	buf[n++] = 'b';
-	buf[n++] = '\'';
-	for (size_t i = 0; i < k; i++) {
-		if (p[i] == '\\' || p[i] == '\'')
-			n += (size_t)sprintf(buf + n, "\\%c", p[i]);
-		else if (p[i] >= 0x20 && p[i] < 0x7f)
-			buf[n++] = (char)p[i];
-		else
-			n += (size_t)sprintf(buf + n, "\\x%02x", p[i]);
-	}
-	buf[n++] = '\'';
-	if (len > HS_PREVIEW_CHARS) {
-		memcpy(buf + n, "\xe2\x80\xa6", 3);
-		n += 3;
-	}
-	buf[n] = 0;
+		len = 0;
+	hs_py_bytes_repr(p, len < 0 ? 0 : (size_t)len, HS_PREVIEW_CHARS, buf);
 }
 
 /* int: its size, and its preview: the value when it fits a long long, else its bit count. */
@@ -1015,23 +1001,6 @@ static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
 		snprintf(buf, size, "<int of %llu bits>", (unsigned long long)bits);
 	}
 	return sz;
-}
-
-static void float_text(double d, char *buf, size_t size)
-{
-	/* repr's shortest round-trip form: %g drops trailing zeros, so 15 digits suffice for
-	 * most values and 17 for all. */
-	for (int p = 15; p <= 17; p++) {
-		snprintf(buf, size, "%.*g", p, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	if (isfinite(d) && !strpbrk(buf, ".en"))
-		strncat(buf, ".0", size - strlen(buf) - 1);
-	if (isinf(d))
-		snprintf(buf, size, d > 0 ? "inf" : "-inf");
-	if (isnan(d))
-		snprintf(buf, size, "nan");
 }
 
 static struct hs_error *set_value(struct walker *w, uint64_t idx, const char *s, size_t n)
@@ -1134,21 +1103,23 @@ static struct hs_error *code_edges(struct walker *w, uint64_t src, uint64_t o)
 	    {HS_L_CO_FILENAME, HS_EDGE_OWNED, ".co_filename"},
 	    {HS_L_CO_NAME, HS_EDGE_OWNED, ".co_name"},
 	    {HS_L_CO_QUALNAME, HS_EDGE_OWNED, ".co_qualname"},
-	    {HS_L_CO_LINETABLE, HS_EDGE_OWNED, ".co_linetable"},
 	    {HS_L_CO_EXCEPTIONTABLE, HS_EDGE_OWNED, ".co_exceptiontable"},
-	    {HS_L_CO_LOCALSPLUSNAMES, HS_EDGE_OWNED, ".co_localsplusnames"},
-	    {HS_L_CO_LOCALSPLUSKINDS, HS_EDGE_OWNED, ".co_localspluskinds"},
-	    {HS_L_CO_CODE311, HS_EDGE_OWNED, "._co_code"},
-	    {HS_L_CO_ZOMBIEFRAME, HS_EDGE_OWNED, ".co_zombieframe"},
+	    {HS_L_CO_LOCALSPLUSNAMES, HS_EDGE_OWNED, "<co_localsplusnames>"},
+	    {HS_L_CO_LOCALSPLUSKINDS, HS_EDGE_OWNED, "<co_localspluskinds>"},
+	    {HS_L_CO_CODE311, HS_EDGE_OWNED, ".co_code"},
+	    {HS_L_CO_ZOMBIEFRAME, HS_EDGE_OWNED, "<co_zombieframe>"},
 	};
 	/* The _PyCoCached of 3.12+: what the code object computed from itself on demand. */
 	static const struct field_edge cached_owned[] = {
-	    {HS_L_COC_CODE, HS_EDGE_OWNED, "._co_code"},
+	    {HS_L_COC_CODE, HS_EDGE_OWNED, ".co_code"},
 	    {HS_L_COC_VARNAMES, HS_EDGE_OWNED, ".co_varnames"},
 	    {HS_L_COC_CELLVARS, HS_EDGE_OWNED, ".co_cellvars"},
 	    {HS_L_COC_FREEVARS, HS_EDGE_OWNED, ".co_freevars"},
 	};
 	struct hs_error *err = FIELD_EDGES(w, src, o, owned);
+	if (!err) /* the attribute is co_lnotab up to 3.9 */
+		err = edge_f(w, src, o, HS_L_CO_LINETABLE, HS_EDGE_OWNED,
+		             w->minor <= 9 ? ".co_lnotab" : ".co_linetable");
 	uint64_t cached = fld(w, o, HS_L_CO_CACHED);
 	if (cached && !err)
 		err = FIELD_EDGES(w, src, cached, cached_owned);
@@ -1196,7 +1167,7 @@ static const struct field_edge heap_type_fields[] = {
     {HS_L_HT_MODULE, HS_EDGE_TRAVERSE, "<ht_module>"},
     {HS_L_HT_NAME, HS_EDGE_OWNED, ".__name__"},
     {HS_L_HT_QUALNAME, HS_EDGE_OWNED, ".__qualname__"},
-    {HS_L_HT_SLOTS, HS_EDGE_OWNED, ".__slots__"},
+    {HS_L_HT_SLOTS, HS_EDGE_OWNED, "<ht_slots>"},
     {HS_L_TP_SUBCLASSES, HS_EDGE_OWNED, "<tp_subclasses>"},
 };
 /* K_TYPE, a static type (after its __dict__). */
@@ -1221,6 +1192,22 @@ static const struct field_edge func_fields[] = {
     {HS_L_FUNC_BUILTINS, HS_EDGE_TRAVERSE, ".__builtins__"},
     {HS_L_FUNC_TYPEPARAMS, HS_EDGE_TRAVERSE, ".__type_params__"},
 };
+/* func_fields' edges, where annotations still in the compiler's tuple (3.10+, until
+ * __annotations__ makes the dict of it) are no attribute: <func_annotations>. */
+static struct hs_error *func_edges(struct walker *w, uint64_t src, uint64_t o)
+{
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < sizeof(func_fields) / sizeof(*func_fields) && !err; i++) {
+		const struct field_edge *f = &func_fields[i];
+		bool ann = f->f == HS_L_FUNC_ANNOTATIONS && w->L.v[f->f] >= 0;
+		uint64_t rc, a = ann ? fld(w, o, f->f) : 0;
+		struct tinfo *ti = a ? obj_check(w, a, &rc) : NULL;
+		err = edge_f(w, src, o, f->f, f->kind,
+		             ti && ti->kind == K_TUPLE ? "<func_annotations>" : f->label);
+	}
+	return err;
+}
+
 /* K_METHOD. */
 static const struct field_edge method_fields[] = {
     {HS_L_METHOD_FUNC, HS_EDGE_TRAVERSE, ".__func__"},
@@ -1436,7 +1423,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		break;
 	}
 	case K_FUNC:
-		err = FIELD_EDGES(w, idx, o, func_fields);
+		err = func_edges(w, idx, o);
 		break;
 	case K_CELL:
 		err = edge_f(w, idx, o, HS_L_CELL_REF, 0, ".cell_contents");
@@ -1584,7 +1571,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 	case K_FLOAT: {
 		double d = 0;
 		rd(w, o + (uint64_t)w->L.v[HS_L_FLOAT_FVAL], &d, 8);
-		float_text(d, vbuf, sizeof(vbuf));
+		hs_py_float_repr(d, vbuf);
 		err = set_value(w, idx, vbuf, strlen(vbuf));
 		break;
 	}
@@ -1740,13 +1727,13 @@ static void code_name(struct walker *w, uint64_t code, char *buf, size_t size)
 static struct hs_error *thread_roots(struct walker *w, uint64_t ts, unsigned tno)
 {
 	char name[256], fn[160];
-	snprintf(name, sizeof(name), "thread %u", tno);
+	snprintf(name, sizeof(name), "<thread %u dict>", tno);
 	struct hs_error *err = add_root(w, fld(w, ts, HS_L_TS_DICT), "thread", name);
 	if (w->minor <= 10) {
 		uint64_t f = fld(w, ts, HS_L_TS_FRAME);
 		for (int depth = 0; f && depth < 100000 && !err; depth++) {
 			code_name(w, fld(w, f, HS_L_F_CODE), fn, sizeof(fn));
-			snprintf(name, sizeof(name), "thread %u: %s", tno, fn);
+			snprintf(name, sizeof(name), "<thread %u: %s>", tno, fn);
 			err = add_root(w, f, "frame", name);
 			f = fld(w, f, HS_L_F_BACK);
 		}
@@ -1760,7 +1747,7 @@ static struct hs_error *thread_roots(struct walker *w, uint64_t ts, unsigned tno
 		uint64_t code = fld(w, f, HS_L_IF_CODE);
 		if (owner != HS_FRAME_OWNED_BY_CSTACK) {
 			code_name(w, code, fn, sizeof(fn));
-			snprintf(name, sizeof(name), "thread %u: %s", tno, fn);
+			snprintf(name, sizeof(name), "<thread %u: %s>", tno, fn);
 			static const enum hs_layout_field fs[] = {
 			    HS_L_IF_FUNC,     HS_L_IF_CODE,   HS_L_IF_GLOBALS,
 			    HS_L_IF_BUILTINS, HS_L_IF_LOCALS, HS_L_IF_FRAME_OBJ};
@@ -1781,7 +1768,7 @@ static struct hs_error *thread_roots(struct walker *w, uint64_t ts, unsigned tno
 				struct tinfo *nti = obj_check(w, nm, &rc);
 				if (nti && nti->kind == K_STR)
 					str_text(w, nm, var, sizeof(var), NULL);
-				snprintf(name, sizeof(name), "thread %u: %s: %s", tno, fn, var);
+				snprintf(name, sizeof(name), "<thread %u: %s: %s>", tno, fn, var);
 				err = add_root(w, v, "local", name);
 			}
 		}
@@ -1828,7 +1815,8 @@ static struct hs_error *walk_runtime(struct walker *w)
 		if (!err)
 			err = add_root(w, fld(w, interp, HS_L_IS_MODULES), "module", "sys.modules");
 		if (!err)
-			err = add_root(w, fld(w, interp, HS_L_IS_BUILTINS), "builtins", "builtins");
+			err = add_root(w, fld(w, interp, HS_L_IS_BUILTINS), "builtins",
+			               "builtins.__dict__");
 		if (!err)
 			err = add_root(w, fld(w, interp, HS_L_IS_SYSDICT), "sys", "sys.__dict__");
 		if (!w->sysdict)

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -509,6 +510,67 @@ def dumps(obj):
                   json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
 
 
+PY_KEYWORDS = {"False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+               "continue", "def", "del", "elif", "else", "except", "finally", "for", "from",
+               "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass",
+               "raise", "return", "try", "while", "with", "yield"}
+
+
+def builtin_type(snap, k):
+    """The name of object k's type when its module is builtins or empty (§4.6), else None."""
+    name_id, module_id = snap.types[snap.type_ids[k]][:2]
+    return text(snap.strings[name_id]) if snap.strings[module_id] in (b"", b"builtins") else None
+
+
+def whole_str(snap, k):
+    """§4.6: the text of str k when its preview is all of it, else None."""
+    if builtin_type(snap, k) != "str" or k not in snap.values:
+        return None
+    try:
+        s = bytes(snap.values[k]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\ufffd" in s or (len(s) == 101 and s.endswith("\u2026")):
+        return None
+    return s
+
+
+def literal(snap, k, depth=0):
+    """§4.6: object k as a Python literal, or None."""
+    t, v = builtin_type(snap, k), snap.values.get(k)
+    v = None if v is None else bytes(v).decode("utf-8", "replace")
+    out = None
+    if depth > 8:
+        return None
+    if t in ("tuple", "frozenset"):
+        edges = range(snap.edge_start[k], snap.edge_start[k + 1])
+        items = []
+        for i, e in enumerate(edges):
+            lab = snap.edge_label[e]
+            placed = (lab in (("o", i), (FORM_INDEX, i))) if t == "tuple" else lab is None
+            item = literal(snap, snap.edge_dst[e], depth + 1)
+            if snap.edge_kind[e] != 0 or not placed or item is None:
+                return None
+            items.append(item)
+        if t == "tuple":
+            out = "(%s)" % (items[0] + "," if len(items) == 1 else ", ".join(items))
+        else:
+            out = "frozenset({%s})" % ", ".join(items) if items else "frozenset()"
+    elif t == "str":
+        s = whole_str(snap, k)
+        out = None if s is None else repr(s)
+    elif v is None:
+        return None
+    elif t == "float" and v in ("inf", "-inf"):
+        out = "float('inf')" if v == "inf" else "-float('inf')"
+    elif ((t == "int" and re.fullmatch(r"[-0-9]*[0-9][-0-9]*", v))
+          or (t == "float" and re.fullmatch(r"[-+.e0-9]*[0-9][-+.e0-9]*", v))
+          or (t == "bool" and v in ("True", "False")) or (t == "NoneType" and v == "None")
+          or (t == "bytes" and len(v) >= 3 and v[0] == "b" and v[1] in "'\"" and v[-1] == v[1])):
+        out = v
+    return out if out is not None and len(out.encode("utf-8")) <= 1024 else None
+
+
 def render_label(snap, src, i, label):
     if label is None:
         return None
@@ -519,15 +581,14 @@ def render_label(snap, src, i, label):
         return "[%d]" % value
     if form == FORM_STRING:
         return text(snap.strings[value])
-    preview = snap.values.get(value)
-    if preview is None:
-        shown = "<%s at 0x%x>" % (text(snap.strings[snap.types[snap.type_ids[value]][0]]),
+    anonymous = "<%s at 0x%x>" % (text(snap.strings[snap.types[snap.type_ids[value]][0]]),
                                   snap.addrs[value])
-    else:
-        shown = text(preview)
-        if form == FORM_KEY and snap.strings[snap.types[snap.type_ids[value]][0]] == b"str":
-            shown = "'%s'" % shown
-    return ("[%s]" if form == FORM_KEY else ".%s") % shown
+    if form == FORM_KEY:
+        return "[%s]" % (literal(snap, value) or anonymous)
+    name = whole_str(snap, value)
+    if name is not None and name.isascii() and name.isidentifier() and name not in PY_KEYWORDS:
+        return "." + name
+    return ".__dict__[%s]" % repr(name) if name is not None else "." + anonymous
 
 
 def render_jsonl(snap):

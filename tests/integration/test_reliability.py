@@ -103,7 +103,8 @@ for name, src in [("features", features), ("small", os.path.join(FIXTURES, "smal
     print("   %s: %d records compared, %d key/attribute labels fell back to <type at addr>"
           % (name, len(before), relabelled))
     if name == "features":
-        check(relabelled == 4, "features: the 2 dict-key and 2 attribute labels fell back")
+        # The third dict key's preview is not UTF-8: its label is <str at 0x...> before too.
+        check(relabelled == 3, "features: 1 dict-key and 2 attribute labels fell back")
 p = run("redact", os.path.join(FIXTURES, "bitflip.hsnap"), "-o", os.path.join(tmp, "x.hsnap"))
 check(p.returncode == 1 and "bitflip.hsnap: offset 338" in p.stderr and not os.path.exists(os.path.join(tmp, "x.hsnap")),
       "redact refuses a damaged snapshot: " + p.stderr.strip())
