@@ -11,8 +11,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "leaks.h"
@@ -477,25 +479,28 @@ int hs_cmd_report(int argc, char **argv)
 		free(opts.baselines);
 		return rc;
 	}
-	sqlite3 *db;
-	struct hs_error *err = hs_store_open(snap, &db);
+	sqlite3 *db = NULL;
+	struct hs_error *err = hs_out_not_input(output, snap);
+	if (!err)
+		err = hs_store_open(snap, &db);
 	if (!err) {
 		err = hs_leaks_run(db, &opts);
-		char *tmp = NULL;
+		struct hs_out file = {.fd = -1};
 		FILE *out = NULL;
-		if (!err && asprintf(&tmp, "%s.tmp", output) < 0)
-			err = &hs_error_nomem;
-		if (!err && !(out = fopen(tmp, "w")))
-			err = hs_error_errno(errno, tmp, "create");
+		bool opened = !err && !(err = hs_out_open(output, &file));
+		if (opened && !(out = fdopen(file.fd, "w")))
+			err = hs_error_errno(errno, file.tmp, "open");
 		if (!err)
 			err = write_report(db, out, opts.nbaselines);
-		if (out && fclose(out) != 0 && !err)
-			err = hs_error_errno(errno, tmp, "write");
-		if (!err && rename(tmp, output) != 0)
-			err = hs_error_errno(errno, output, "rename");
-		if (err && tmp)
-			remove(tmp);
-		free(tmp);
+		if (out) { /* the FILE owns file.fd: sync and close it here */
+			if (!err && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+				err = hs_error_errno(errno, file.tmp, "write");
+			if (fclose(out) != 0 && !err)
+				err = hs_error_errno(errno, file.tmp, "write");
+			file.fd = -1;
+		}
+		if (opened)
+			err = err ? (hs_out_abort(&file), err) : hs_out_commit(&file);
 		sqlite3_close(db);
 	}
 	free(opts.baselines);

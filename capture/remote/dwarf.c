@@ -7,9 +7,12 @@
  * objects never leave this file.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libdwarf/dwarf.h>
 #include <libdwarf/libdwarf.h>
 #include <limits.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -315,65 +318,136 @@ static struct hs_error *layout_from_dwarf(const char *debug_path, struct hs_layo
 	return NULL;
 }
 
-/* The cache file name: the build-id plus a checksum of the field table, so that a changed
- * table never reads an old cache. */
-static void cache_path(const char *dir, const char *build_id, char *buf, size_t size)
+/* The cache directory into buf: dir, or $XDG_CACHE_HOME/heapsnap, or ~/.cache/heapsnap with ~ from
+ * $HOME or the password database; false when there is none (never a shared directory such as
+ * /tmp: another user could plant entries there). */
+static bool cache_dir_path(const char *dir, char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(geteuid());
+		home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+	}
+	int n;
+	if (dir)
+		n = snprintf(buf, size, "%s", dir);
+	else if (xdg && *xdg)
+		n = snprintf(buf, size, "%s/heapsnap", xdg);
+	else if (home)
+		n = snprintf(buf, size, "%s/.cache/heapsnap", home);
+	else
+		return false;
+	return n > 0 && (size_t)n < size;
+}
+
+/* Creates the cache directory (and its parents) 0700 when missing, and accepts it only when it
+ * is a real directory (not a symlink) owned by this user and not writable or readable by
+ * others: anyone who can write an entry chooses the offsets every later capture uses.  A refusal
+ * is said on stderr (one line) and the capture goes on without the cache. */
+static bool cache_dir_ok(const char *dir)
+{
+	char tmp[PATH_MAX + 64];
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(tmp, 0700);
+		*p = '/';
+	}
+	mkdir(dir, 0700);
+	struct stat st;
+	if (lstat(dir, &st) != 0)
+		return false;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		fprintf(stderr,
+		        "heapsnap: layout cache %s not used: %s (it must be a directory of uid %d, "
+		        "mode 0700)\n",
+		        dir,
+		        !S_ISDIR(st.st_mode)     ? "not a directory"
+		        : st.st_uid != geteuid() ? "owned by another user"
+		                                 : "open to other users",
+		        (int)geteuid());
+		return false;
+	}
+	return true;
+}
+
+/* The cache file name into buf: the build-id plus a checksum of the field table, so that a
+ * changed table never reads an old cache.  False when there is no usable cache directory. */
+static bool cache_path(const char *dir, const char *build_id, char *buf, size_t size)
 {
 	uint32_t crc = 0;
 	for (size_t f = 0; f < HS_L_COUNT; f++) {
 		crc = hs_crc32c(crc, field_types[f], strlen(field_types[f]) + 1);
 		crc = hs_crc32c(crc, field_members[f], strlen(field_members[f]) + 1);
 	}
-	if (dir)
-		snprintf(buf, size, "%s/layout-%s-%08x.txt", dir, build_id, crc);
-	else if (getenv("XDG_CACHE_HOME"))
-		snprintf(buf, size, "%s/heapsnap/layout-%s-%08x.txt", getenv("XDG_CACHE_HOME"),
-		         build_id, crc);
-	else
-		snprintf(buf, size, "%s/.cache/heapsnap/layout-%s-%08x.txt",
-		         getenv("HOME") ? getenv("HOME") : "/tmp", build_id, crc);
+	char d[PATH_MAX];
+	if (!cache_dir_path(dir, d, sizeof(d)) || !cache_dir_ok(d))
+		return false;
+	int n = snprintf(buf, size, "%s/layout-%s-%08x.txt", d, build_id, crc);
+	return n > 0 && (size_t)n < size;
 }
 
-static bool cache_read(const char *path, struct hs_layout *ret)
+/* The checksum of an entry's values, its last line. */
+static uint32_t layout_crc(const struct hs_layout *l)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return false;
+	return hs_crc32c(0x68736c61u, l->v, sizeof(l->v));
+}
+
+/* Reads an entry: HS_L_COUNT offsets, then their checksum.  Returns 1 when it is whole and
+ * plausible, 0 when there is none, -1 when it is bad (the caller rebuilds it). */
+static int cache_read(const char *path, struct hs_layout *ret)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	struct stat st;
+	FILE *f = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	                  st.st_size < 65536
+	              ? fdopen(fd, "r")
+	              : NULL;
+	if (!f) {
+		close(fd);
+		return -1;
+	}
 	struct hs_layout l;
 	size_t i = 0;
 	long long v;
-	while (i < HS_L_COUNT && fscanf(f, "%lld", &v) == 1)
+	unsigned long long crc = 0;
+	while (i < HS_L_COUNT && fscanf(f, "%lld", &v) == 1 && v >= -1 && v < (1 << 20))
 		l.v[i++] = v;
+	bool ok = i == HS_L_COUNT && fscanf(f, " crc %llx", &crc) == 1 && crc == layout_crc(&l) &&
+	          l.v[HS_L_TP_FLAGS] >= 0 && l.v[HS_L_GCGEN_SIZE] >= 0;
 	fclose(f);
-	if (i != HS_L_COUNT)
-		return false;
+	if (!ok)
+		return -1;
 	*ret = l;
-	return true;
+	return 1;
 }
 
-/* Writes the cache through a temporary file and a rename; failures are ignored (the cache is
- * an optimisation). */
+/* Writes an entry through hs_out_open's private temporary and a rename; failures are ignored
+ * (the cache is an optimisation). */
 static void cache_write(const char *path, const struct hs_layout *l)
 {
-	char dir[PATH_MAX + 64], tmp[PATH_MAX + 96];
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		mkdir(dir, 0700);
-		*p = '/';
-	}
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f)
+	struct hs_out o;
+	if (hs_out_open(path, &o))
 		return;
+	FILE *f = fdopen(o.fd, "w");
+	if (!f) {
+		hs_out_abort(&o);
+		return;
+	}
 	for (size_t i = 0; i < HS_L_COUNT; i++)
 		fprintf(f, "%lld\n", (long long)l->v[i]);
-	if (fclose(f) == 0)
-		rename(tmp, path);
+	fprintf(f, "crc %08x\n", (unsigned)layout_crc(l));
+	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok;
+	o.fd = -1;
+	if (ok)
+		hs_error_destroy(hs_out_commit(&o));
 	else
-		unlink(tmp);
+		hs_out_abort(&o);
 }
 
 struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, struct hs_layout *ret)
@@ -383,11 +457,14 @@ struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, str
 	if (err)
 		return err;
 	char cpath[PATH_MAX + 64];
-	if (info.build_id[0]) {
-		cache_path(cache_dir, info.build_id, cpath, sizeof(cpath));
-		if (cache_read(cpath, ret))
-			return NULL;
-	}
+	bool cached =
+	    info.build_id[0] && cache_path(cache_dir, info.build_id, cpath, sizeof(cpath));
+	int got = cached ? cache_read(cpath, ret) : 0;
+	if (got > 0)
+		return NULL;
+	if (got < 0)
+		fprintf(stderr, "heapsnap: layout cache %s: bad entry, rebuilt from the DWARF\n",
+		        cpath);
 	char dbg[PATH_MAX];
 	if (!find_debug_file(elf_path, &info, dbg, sizeof(dbg)))
 		return hs_error_create(
@@ -400,7 +477,7 @@ struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, str
 	err = layout_from_dwarf(dbg, &l);
 	if (err)
 		return err;
-	if (info.build_id[0])
+	if (cached)
 		cache_write(cpath, &l);
 	*ret = l;
 	return NULL;
