@@ -63,7 +63,8 @@ int hs_cmd_export(int argc, char **argv)
 {
 	static const char help[] =
 	    "usage: heapsnap export SNAP.hsnap [--format jsonl] [-o FILE]\n\n"
-	    "Writes a snapshot as JSON lines (the form convert reads).\n";
+	    "Writes a snapshot as JSON lines (the form convert reads).  -o FILE is created with mode\n"
+	    "0600 (it holds the snapshot's labels and value previews) and renamed into place.\n";
 	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
 	                                     {"format", required_argument, NULL, 'f'},
 	                                     {"help", no_argument, NULL, 'h'},

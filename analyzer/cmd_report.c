@@ -28,7 +28,8 @@ static const char help[] =
     "Writes one self-contained HTML file about snapshot SNAP: a treemap of what retains the\n"
     "memory (the dominator tree by retained size; every box links to the object's page), the\n"
     "type histogram, growth charts against each --baseline (earlier snapshots of the same\n"
-    "process), the leak report's sections with their paths, and object pages.\n";
+    "process), the leak report's sections with their paths, and object pages.  The file is\n"
+    "created with mode 0600 (it holds labels and value previews) and renamed into place.\n";
 
 /* Writes s HTML-escaped (NULL writes nothing). */
 static void html(FILE *out, const char *s)
