@@ -16,13 +16,11 @@
 #include "commands.h"
 #include "hscapture.h"
 
-/* The writer's temporary file (hsnap.h: PATH.tmp-PID), for the signal handler. */
-static char tmp_path[4096 + 32];
-
-/* Removes the partial snapshot, then lets the signal end the process as it would have. */
+/* Removes the partial snapshot (the writer's temporary, hs_out_open), then lets the signal end
+ * the process as it would have. */
 static void on_signal(int sig)
 {
-	unlink(tmp_path);
+	hs_out_signal_cleanup();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -108,7 +106,9 @@ int hs_cmd_capture(int argc, char **argv)
 			snprintf(def, sizeof(def), "%s.hsnap", core);
 		out = def;
 	}
-	snprintf(tmp_path, sizeof(tmp_path), "%s.tmp-%d", out, (int)getpid());
+	struct hs_error *same = hs_out_not_input(out, core);
+	if (same)
+		return hs_cli_fail(same);
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

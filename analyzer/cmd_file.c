@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -32,7 +33,8 @@ static int input_and_output(int argc, char **argv, const char *help, const char 
 	if (optind + 1 != argc || !*output)
 		return hs_cli_usage_error(argv[0], "needs an input file and -o OUTPUT");
 	*input = argv[optind];
-	return -1;
+	struct hs_error *same = hs_out_not_input(*output, *input);
+	return same ? hs_cli_fail(same) : -1;
 }
 
 int hs_cmd_convert(int argc, char **argv)
@@ -61,7 +63,8 @@ int hs_cmd_export(int argc, char **argv)
 {
 	static const char help[] =
 	    "usage: heapsnap export SNAP.hsnap [--format jsonl] [-o FILE]\n\n"
-	    "Writes a snapshot as JSON lines (the form convert reads).\n";
+	    "Writes a snapshot as JSON lines (the form convert reads).  -o FILE is created with mode\n"
+	    "0600 (it holds the snapshot's labels and value previews) and renamed into place.\n";
 	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
 	                                     {"format", required_argument, NULL, 'f'},
 	                                     {"help", no_argument, NULL, 'h'},
@@ -80,20 +83,27 @@ int hs_cmd_export(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return hs_cli_usage_error("export", "needs one SNAP.hsnap");
-	struct hs_snapshot *snap;
-	struct hs_error *err = hs_snapshot_open(argv[optind], false, &snap);
-	if (err)
-		return hs_cli_fail(err);
-	FILE *f = out ? fopen(out, "w") : stdout;
-	if (!f) {
-		hs_snapshot_destroy(snap);
-		return hs_cli_fail(hs_error_errno(errno, out, "create"));
+	struct hs_error *err = hs_out_not_input(out, argv[optind]);
+	struct hs_snapshot *snap = NULL;
+	if (!err)
+		err = hs_snapshot_open(argv[optind], false, &snap);
+	struct hs_out file = {.fd = -1};
+	FILE *f = stdout;
+	if (!err && out && !(err = hs_out_open(out, &file)) && !(f = fdopen(file.fd, "w")))
+		err = hs_error_errno(errno, file.tmp, "open");
+	if (!err)
+		err = hs_jsonl_export(snap, f);
+	if (!err && (ferror(f) || fflush(f) != 0))
+		err = hs_error_errno(errno, out ? file.tmp : "stdout", "write");
+	if (out && f && f != stdout) { /* the FILE owns file.fd: sync and close it here */
+		if (!err && fsync(fileno(f)) != 0)
+			err = hs_error_errno(errno, file.tmp, "fsync");
+		if (fclose(f) != 0 && !err)
+			err = hs_error_errno(errno, file.tmp, "close");
+		file.fd = -1;
 	}
-	err = hs_jsonl_export(snap, f);
-	if (!err && (ferror(f) || (out && fclose(f) != 0)))
-		err = hs_error_errno(errno, out ? out : "stdout", "write");
-	else if (out && err)
-		fclose(f);
+	if (out)
+		err = err ? (hs_out_abort(&file), err) : hs_out_commit(&file);
 	hs_snapshot_destroy(snap);
 	return err ? hs_cli_fail(err) : HS_EXIT_OK;
 }

@@ -39,9 +39,10 @@ int hs_cmd_load(int argc, char **argv)
 	char *db = a.output ? NULL : hs_store_db_path(a.pos[0]);
 	if (!a.output && !db)
 		return hs_cli_fail(&hs_error_nomem);
-	struct hs_error *err = stream
-	                           ? hs_store_stream(a.pos[0], a.output ? a.output : db, NULL, NULL)
-	                           : hs_store_load(a.pos[0], a.output ? a.output : db);
+	struct hs_error *err = hs_out_not_input(a.output ? a.output : db, a.pos[0]);
+	if (!err)
+		err = stream ? hs_store_stream(a.pos[0], a.output ? a.output : db, NULL, NULL)
+		             : hs_store_load(a.pos[0], a.output ? a.output : db);
 	if (!err)
 		fprintf(stderr, "%s: loaded\n", a.output ? a.output : db);
 	free(db);

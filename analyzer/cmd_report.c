@@ -11,8 +11,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "leaks.h"
@@ -26,7 +28,8 @@ static const char help[] =
     "Writes one self-contained HTML file about snapshot SNAP: a treemap of what retains the\n"
     "memory (the dominator tree by retained size; every box links to the object's page), the\n"
     "type histogram, growth charts against each --baseline (earlier snapshots of the same\n"
-    "process), the leak report's sections with their paths, and object pages.\n";
+    "process), the leak report's sections with their paths, and object pages.  The file is\n"
+    "created with mode 0600 (it holds labels and value previews) and renamed into place.\n";
 
 /* Writes s HTML-escaped (NULL writes nothing). */
 static void html(FILE *out, const char *s)
@@ -480,25 +483,28 @@ int hs_cmd_report(int argc, char **argv)
 		free(opts.baselines);
 		return rc;
 	}
-	sqlite3 *db;
-	struct hs_error *err = hs_store_open(snap, &db);
+	sqlite3 *db = NULL;
+	struct hs_error *err = hs_out_not_input(output, snap);
+	if (!err)
+		err = hs_store_open(snap, &db);
 	if (!err) {
 		err = hs_leaks_run(db, &opts);
-		char *tmp = NULL;
+		struct hs_out file = {.fd = -1};
 		FILE *out = NULL;
-		if (!err && asprintf(&tmp, "%s.tmp", output) < 0)
-			err = &hs_error_nomem;
-		if (!err && !(out = fopen(tmp, "w")))
-			err = hs_error_errno(errno, tmp, "create");
+		bool opened = !err && !(err = hs_out_open(output, &file));
+		if (opened && !(out = fdopen(file.fd, "w")))
+			err = hs_error_errno(errno, file.tmp, "open");
 		if (!err)
 			err = write_report(db, out, opts.nbaselines);
-		if (out && fclose(out) != 0 && !err)
-			err = hs_error_errno(errno, tmp, "write");
-		if (!err && rename(tmp, output) != 0)
-			err = hs_error_errno(errno, output, "rename");
-		if (err && tmp)
-			remove(tmp);
-		free(tmp);
+		if (out) { /* the FILE owns file.fd: sync and close it here */
+			if (!err && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+				err = hs_error_errno(errno, file.tmp, "write");
+			if (fclose(out) != 0 && !err)
+				err = hs_error_errno(errno, file.tmp, "write");
+			file.fd = -1;
+		}
+		if (opened)
+			err = err ? (hs_out_abort(&file), err) : hs_out_commit(&file);
 		sqlite3_close(db);
 	}
 	free(opts.baselines);

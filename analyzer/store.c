@@ -5,8 +5,8 @@
  * store_tables.c; the edge trees while hs_analyze runs (in a thread: they need no analysis),
  * the objects after it.  SQLite then opens the file and adds the small tables (meta, types,
  * weakrefs, roots), their indexes and ANALYZE's statistics in one transaction with
- * journal_mode=OFF.  All of it goes to db_path.tmpPID (so concurrent loads do not collide),
- * renamed into place at the end, so a half-written database is never seen.
+ * journal_mode=OFF.  All of it goes to a temporary next to db_path (so concurrent loads do not
+ * collide), renamed into place at the end, so a half-written database is never seen.
  *
  * The streamed load (hs_store_stream, OUT-OF-CORE.md) goes through SQLite alone: prepared
  * multi-row INSERTs in rowid order, the referrers sorted by SQLite, the indexes after the data.
@@ -245,20 +245,18 @@ static struct hs_error *build_small(struct builder *b)
 	return err;
 }
 
-/* Creates db_path.tmpPID, private (the database holds what the snapshot holds: value
- * previews), into *tmp (malloc'd) and *fd. */
+/* Creates a fresh temporary next to db_path (hs_out_open: O_EXCL, random name, mode 0600: the
+ * database holds what the snapshot holds, value previews), into *tmp (malloc'd) and *fd. */
 static struct hs_error *create_tmp(const char *db_path, char **tmp, int *fd)
 {
-	if (asprintf(tmp, "%s.tmp%d", db_path, (int)getpid()) < 0)
-		return &hs_error_nomem;
-	struct hs_error *err = NULL;
-	if (unlink(*tmp) != 0 && errno != ENOENT)
-		err = hs_error_errno(errno, *tmp, "remove");
-	else if ((*fd = open(*tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-		err = hs_error_errno(errno, *tmp, "create");
+	struct hs_out o;
+	struct hs_error *err = hs_out_open(db_path, &o);
 	if (err)
-		free(*tmp);
-	return err;
+		return err;
+	*fd = o.fd;
+	*tmp = o.tmp;
+	free(o.path);
+	return NULL;
 }
 
 /* Runs body(b) with SQLite on the file tmp (unless err is already set), then renames it to
@@ -283,8 +281,8 @@ static struct hs_error *finish_db(struct builder *b, char *tmp, const char *db_p
 	return err;
 }
 
-/* Runs body(b) on a new, empty database at db_path.tmpPID and renames it into place when it
- * succeeds. */
+/* Runs body(b) on a new, empty database at a temporary next to db_path and renames it into place
+ * when it succeeds. */
 static struct hs_error *create_db(struct builder *b, const char *db_path,
                                   struct hs_error *(*body)(struct builder *))
 {

@@ -23,7 +23,7 @@
 #define HS_STORE_APPLICATION_ID 0x48534442
 #define HS_STORE_SCHEMA_VERSION 2
 
-/* Writes the database of snap and its analysis a to db_path (through db_path.tmpPID, renamed into
+/* Writes the database of snap and its analysis a to db_path (through a fresh db_path.tmp-XXXXXX, renamed into
  * place when complete).  progress may be NULL.  snap is left as it was. */
 struct hs_error *hs_store_build(struct hs_snapshot *snap, const struct hs_analysis *a,
                                 const char *db_path, hs_progress_fn *progress, void *progress_arg);

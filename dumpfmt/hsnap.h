@@ -64,6 +64,28 @@ void hs_error_destroy(struct hs_error *err);
 bool hs_parse_u64(const char *s, bool hex_prefix, uint64_t *ret);
 
 /* ---------------------------------------------------------------------------------------------
+ * Output files (outfile.c).  Every file heapsnap creates goes through these: a fresh PATH.tmp-XXXXXX
+ * (random name, O_CREAT|O_EXCL, mode 0600) in PATH's directory, fsynced and renamed over PATH.
+ */
+struct hs_out {
+	int fd;     /* the temporary's descriptor, -1 once closed */
+	char *path; /* the destination */
+	char *tmp;  /* the temporary's name */
+};
+
+/* Creates the temporary for path into *ret. */
+struct hs_error *hs_out_open(const char *path, struct hs_out *ret);
+/* fsyncs and closes the temporary (unless the caller closed it: fd -1) and renames it over
+ * path; on failure removes it.  Frees o's strings either way. */
+struct hs_error *hs_out_commit(struct hs_out *o);
+/* Closes and removes the temporary; frees o's strings. Safe on an already-committed o. */
+void hs_out_abort(struct hs_out *o);
+/* Removes the temporary being written; async-signal-safe, for a SIGINT/SIGTERM handler. */
+void hs_out_signal_cleanup(void);
+/* An error when out exists and is the same file as in (also through a symlink), else NULL. */
+struct hs_error *hs_out_not_input(const char *out, const char *in);
+
+/* ---------------------------------------------------------------------------------------------
  * The in-memory model shared by writer and reader
  */
 
@@ -130,7 +152,7 @@ struct hs_header {
 };
 
 /* ---------------------------------------------------------------------------------------------
- * Writer: streams a snapshot to PATH.tmp (mode 0600) and renames it to PATH on finish.
+ * Writer: streams a snapshot to a fresh PATH.tmp-XXXXXX (hs_out_open, mode 0600) and renames it to PATH on finish.
  *
  * Call order: create; any number of hs_writer_string / hs_writer_type / hs_writer_meta at any time;
  * then the objects in strictly increasing address order, each as hs_writer_object followed by its
@@ -309,7 +331,7 @@ size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint
 /* A meta value by key, or NULL (the returned hs_string is owned by the snapshot). */
 const struct hs_string *hs_snapshot_meta(const struct hs_snapshot *snap, const char *key);
 
-/* Writes snap to PATH through the writer (mode 0600, PATH.tmp-PID renamed into place), with its
+/* Writes snap to PATH through the writer (mode 0600, a fresh PATH.tmp-XXXXXX renamed into place), with its
  * value previews when values is true and without any VALUES section otherwise (`heapsnap
  * redact`).  Everything else is copied as is.  stats may be NULL. */
 struct hs_error *hs_snapshot_copy(const struct hs_snapshot *snap, const char *path, bool values,

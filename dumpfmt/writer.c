@@ -7,10 +7,11 @@
  * truncated file still decodes up to its last whole chunk.  What grows with the input is only the
  * string-intern table, the section index (one entry per section) and one object's edges.
  *
- * The file is written to PATH.tmp-PID with mode 0600 and renamed to PATH by hs_writer_finish;
- * destroying an unfinished writer unlinks the temporary file, so a killed or failed capture never
- * leaves a file that passes for a complete snapshot.  Its writeback to the disk starts as it is
- * written (out_put), so that the fsync before the rename has little left to wait for.
+ * The file is written to a fresh PATH.tmp-XXXXXX (outfile.c: O_EXCL, mode 0600) and renamed to PATH
+ * by hs_writer_finish; destroying an unfinished writer unlinks the temporary file, so a killed or
+ * failed capture never leaves a file that passes for a complete snapshot.  Its writeback to the
+ * disk starts as it is written (out_put), so that the fsync before the rename has little left to
+ * wait for.
  *
  * A segment (hs_writer_segment) is a writer whose chunks go to memory: another thread encodes
  * the objects from some index on while this one writes those before, and hs_writer_append
@@ -94,8 +95,9 @@ struct index_entry {
 };
 
 struct hs_writer {
-	char *path, *tmp_path;
-	int fd;
+	char *path;
+	struct hs_out file; /* the temporary being written (file.tmp NULL in a segment) */
+	int fd;             /* file.fd, or -1 */
 	uint64_t offset;    /* bytes written to the file so far */
 	uint64_t writeback; /* bytes whose writeback to the disk has been started */
 	struct buf out;     /* write buffer in front of fd */
@@ -157,7 +159,7 @@ static struct hs_error *out_flush(struct hs_writer *w)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return hs_error_errno(errno, w->tmp_path, "write");
+			return hs_error_errno(errno, w->file.tmp, "write");
 		done += (size_t)n;
 	}
 	w->out.len = 0;
@@ -184,7 +186,7 @@ static struct hs_error *out_put(struct hs_writer *w, const void *p, size_t len)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0)
-				return hs_error_errno(errno, w->tmp_path, "write");
+				return hs_error_errno(errno, w->file.tmp, "write");
 			done += (size_t)n;
 		}
 	} else {
@@ -369,19 +371,12 @@ struct hs_error *hs_writer_create(const char *path, const struct hs_header *head
 		return &hs_error_nomem;
 	w->fd = -1;
 	w->path = strdup(path);
-	if (!w->path || asprintf(&w->tmp_path, "%s.tmp-%d", path, (int)getpid()) < 0) {
-		w->tmp_path = NULL;
+	struct hs_error *oerr = w->path ? hs_out_open(path, &w->file) : &hs_error_nomem;
+	if (oerr) {
 		hs_writer_destroy(w);
-		return &hs_error_nomem;
+		return oerr;
 	}
-	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (w->fd < 0) {
-		struct hs_error *err = hs_error_errno(errno, w->tmp_path, "create");
-		hs_writer_destroy(w);
-		return err;
-	}
-	/* Do not trust the umask or a pre-existing file: the dump holds secrets. */
-	(void)fchmod(w->fd, 0600);
+	w->fd = w->file.fd;
 
 	uint8_t fh[HS_FILE_HEADER_SIZE] = {0};
 	memcpy(fh, HS_MAGIC, 8);
@@ -878,13 +873,10 @@ struct hs_error *hs_writer_finish(struct hs_writer *w, struct hs_writer_stats *s
 		err = out_put(w, trailer, sizeof(trailer));
 	if (!err)
 		err = out_flush(w);
-	if (!err && fsync(w->fd) < 0)
-		err = hs_error_errno(errno, w->tmp_path, "fsync");
-	if (!err && close(w->fd) < 0)
-		err = hs_error_errno(errno, w->tmp_path, "close");
-	w->fd = -1;
-	if (!err && rename(w->tmp_path, w->path) < 0)
-		err = hs_error_errno(errno, w->path, "rename");
+	if (!err) {
+		w->fd = -1;
+		err = hs_out_commit(&w->file);
+	}
 	if (err)
 		return fail(w, err);
 	w->finished = true;
@@ -962,10 +954,10 @@ void hs_writer_destroy(struct hs_writer *w)
 {
 	if (!w)
 		return;
-	if (w->fd >= 0)
+	if (w->file.tmp)
+		hs_out_abort(&w->file);
+	else if (w->fd >= 0)
 		close(w->fd);
-	if (!w->finished && w->tmp_path)
-		unlink(w->tmp_path);
 	struct buf *bufs[] = {&w->out,   &w->string_store, &w->types, &w->meta, &w->objs,
 	                      &w->edges, &w->values,       &w->weak,  &w->roots};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
@@ -975,6 +967,5 @@ void hs_writer_destroy(struct hs_writer *w)
 	free(w->type_default);
 	free(w->index);
 	free(w->path);
-	free(w->tmp_path);
 	free(w);
 }

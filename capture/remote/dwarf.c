@@ -8,9 +8,12 @@
  * libdwarf's DW_DLV_* results and error objects never leave this file.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libdwarf/dwarf.h>
 #include <libdwarf/libdwarf.h>
 #include <limits.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -320,9 +323,64 @@ static struct hs_error *layout_from_dwarf(const char *debug_path, const struct h
 	return NULL;
 }
 
-/* The cache file name: the build-id plus a checksum of the field table, so that a changed
- * table never reads an old cache. */
-static void cache_path(const char *dir, const char *build_id, const struct hs_layout_table *t,
+/* The cache directory into buf: dir, or $XDG_CACHE_HOME/heapsnap, or ~/.cache/heapsnap with ~ from
+ * $HOME or the password database; false when there is none (never a shared directory such as
+ * /tmp: another user could plant entries there). */
+static bool cache_dir_path(const char *dir, char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(geteuid());
+		home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+	}
+	int n;
+	if (dir)
+		n = snprintf(buf, size, "%s", dir);
+	else if (xdg && *xdg)
+		n = snprintf(buf, size, "%s/heapsnap", xdg);
+	else if (home)
+		n = snprintf(buf, size, "%s/.cache/heapsnap", home);
+	else
+		return false;
+	return n > 0 && (size_t)n < size;
+}
+
+/* Creates the cache directory (and its parents) 0700 when missing, and accepts it only when it
+ * is a real directory (not a symlink) owned by this user and not writable or readable by
+ * others: anyone who can write an entry chooses the offsets every later capture uses.  A refusal
+ * is said on stderr (one line) and the capture goes on without the cache. */
+static bool cache_dir_ok(const char *dir)
+{
+	char tmp[PATH_MAX + 64];
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(tmp, 0700);
+		*p = '/';
+	}
+	mkdir(dir, 0700);
+	struct stat st;
+	if (lstat(dir, &st) != 0)
+		return false;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		fprintf(stderr,
+		        "heapsnap: layout cache %s not used: %s (it must be a directory of uid %d, "
+		        "mode 0700)\n",
+		        dir,
+		        !S_ISDIR(st.st_mode)     ? "not a directory"
+		        : st.st_uid != geteuid() ? "owned by another user"
+		                                 : "open to other users",
+		        (int)geteuid());
+		return false;
+	}
+	return true;
+}
+
+/* The cache file name into buf: the build-id plus a checksum of the field table, so that a
+ * changed table never reads an old cache.  False when there is no usable cache directory. */
+static bool cache_path(const char *dir, const char *build_id, const struct hs_layout_table *t,
                        char *buf, size_t size)
 {
 	uint32_t crc = 0;
@@ -330,52 +388,71 @@ static void cache_path(const char *dir, const char *build_id, const struct hs_la
 		crc = hs_crc32c(crc, t->types[f], strlen(t->types[f]) + 1);
 		crc = hs_crc32c(crc, t->members[f], strlen(t->members[f]) + 1);
 	}
-	if (dir)
-		snprintf(buf, size, "%s/layout-%s-%08x.txt", dir, build_id, crc);
-	else if (getenv("XDG_CACHE_HOME"))
-		snprintf(buf, size, "%s/heapsnap/layout-%s-%08x.txt", getenv("XDG_CACHE_HOME"),
-		         build_id, crc);
-	else
-		snprintf(buf, size, "%s/.cache/heapsnap/layout-%s-%08x.txt",
-		         getenv("HOME") ? getenv("HOME") : "/tmp", build_id, crc);
+	char d[PATH_MAX];
+	if (!cache_dir_path(dir, d, sizeof(d)) || !cache_dir_ok(d))
+		return false;
+	int n = snprintf(buf, size, "%s/layout-%s-%08x.txt", d, build_id, crc);
+	return n > 0 && (size_t)n < size;
 }
 
-static bool cache_read(const char *path, int64_t *ret, size_t n)
+/* The checksum of an entry's n values, its last line. */
+static uint32_t layout_crc(const int64_t *v, size_t n)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return false;
+	return hs_crc32c(0x68736c61u, v, n * sizeof(*v));
+}
+
+/* Reads an entry: n offsets, then their checksum, into ret (n values).  Returns 1 when it is
+ * whole and plausible, 0 when there is none, -1 when it is bad (the caller rebuilds it). */
+static int cache_read(const char *path, int64_t *ret, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	struct stat st;
+	FILE *f = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	                  st.st_size < 65536
+	              ? fdopen(fd, "r")
+	              : NULL;
+	if (!f) {
+		close(fd);
+		return -1;
+	}
+	int64_t *l = calloc(n ? n : 1, sizeof(*l));
 	size_t i = 0;
 	long long v;
-	while (i < n && fscanf(f, "%lld", &v) == 1)
-		ret[i++] = v;
+	unsigned long long crc = 0;
+	while (l && i < n && fscanf(f, "%lld", &v) == 1 && v >= -1 && v < (1 << 20))
+		l[i++] = v;
+	bool ok = l && i == n && fscanf(f, " crc %llx", &crc) == 1 && crc == layout_crc(l, n);
 	fclose(f);
-	return i == n;
+	if (ok)
+		memcpy(ret, l, n * sizeof(*l));
+	free(l);
+	return ok ? 1 : -1;
 }
 
-/* Writes the cache through a temporary file and a rename; failures are ignored (the cache is
- * an optimisation). */
+/* Writes an entry through hs_out_open's private temporary and a rename; failures are ignored
+ * (the cache is an optimisation). */
 static void cache_write(const char *path, const int64_t *l, size_t n)
 {
-	char dir[PATH_MAX + 64], tmp[PATH_MAX + 96];
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		mkdir(dir, 0700);
-		*p = '/';
-	}
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f)
+	struct hs_out o;
+	if (hs_out_open(path, &o))
 		return;
+	FILE *f = fdopen(o.fd, "w");
+	if (!f) {
+		hs_out_abort(&o);
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%lld\n", (long long)l[i]);
-	if (fclose(f) == 0)
-		rename(tmp, path);
+	fprintf(f, "crc %08x\n", (unsigned)layout_crc(l, n));
+	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok;
+	o.fd = -1;
+	if (ok)
+		hs_error_destroy(hs_out_commit(&o));
 	else
-		unlink(tmp);
+		hs_out_abort(&o);
 }
 
 struct hs_error *hs_layout_load_table(const char *elf_path, const char *cache_dir,
@@ -386,11 +463,14 @@ struct hs_error *hs_layout_load_table(const char *elf_path, const char *cache_di
 	if (err)
 		return err;
 	char cpath[PATH_MAX + 64];
-	if (info.build_id[0]) {
-		cache_path(cache_dir, info.build_id, t, cpath, sizeof(cpath));
-		if (cache_read(cpath, ret, t->n))
-			return NULL;
-	}
+	bool cached =
+	    info.build_id[0] && cache_path(cache_dir, info.build_id, t, cpath, sizeof(cpath));
+	int got = cached ? cache_read(cpath, ret, t->n) : 0;
+	if (got > 0)
+		return NULL;
+	if (got < 0)
+		fprintf(stderr, "heapsnap: layout cache %s: bad entry, rebuilt from the DWARF\n",
+		        cpath);
 	char dbg[PATH_MAX];
 	if (!find_debug_file(elf_path, &info, dbg, sizeof(dbg)))
 		return hs_error_create(
@@ -400,7 +480,7 @@ struct hs_error *hs_layout_load_table(const char *elf_path, const char *cache_di
 		    "/usr/lib/debug/.build-id/...), or use a python built with -g",
 		    elf_path, info.build_id[0] ? info.build_id : "none");
 	err = layout_from_dwarf(dbg, t, ret);
-	if (!err && info.build_id[0])
+	if (!err && cached)
 		cache_write(cpath, ret, t->n);
 	return err;
 }

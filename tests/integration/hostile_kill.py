@@ -5,7 +5,7 @@ Each capture gets SIGKILL, SIGINT or SIGTERM at a fixed time after its start (0.
 the target is traced (its memory being copied), and once the snapshot's temporary file exists
 (the write).  After each kill:
   * no file at the -o path (unless the snapshot was complete before the signal: see below);
-    after SIGKILL only PATH.tmp-PID may remain, and `heapsnap check`
+    after SIGKILL only PATH.tmp-XXXXXX may remain, and `heapsnap check`
     must reject it; after SIGINT/SIGTERM nothing at all, and the capture died of the signal;
   * the target is not stopped, has no tracer, and answers on stdin/stdout;
   * when the temporary file appeared, the target was already running again (it is stopped only
@@ -58,13 +58,12 @@ def kill_one(heapsnap, target, out, sig, when):
     name = f"{signal.Signals(sig).name} at {when}"
     cap = subprocess.Popen([heapsnap, "capture", "--pid", str(target.pid), "-o", out],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    tmp_name = f"{out}.tmp-{cap.pid}"
     running_at_write = None
     try:
         if when == "traced":
             hit = wait_for(lambda: target_state(target.pid)[1] == cap.pid, cap)
         elif when == "writing":
-            hit = wait_for(lambda: os.path.exists(tmp_name), cap)
+            hit = wait_for(lambda: glob.glob(glob.escape(out) + ".tmp-*"), cap)
             if hit:
                 state, tracer = target_state(target.pid)
                 running_at_write = state not in "tT" and not tracer

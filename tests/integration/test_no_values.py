@@ -43,7 +43,10 @@ try:
     check(SECRET.encode() in open(with_values, "rb").read(), "a normal capture holds the secret")
     data = open(without, "rb").read()
     check(SECRET.encode() not in data and b"hunter2" not in data, "--no-values holds no part of it")
+    check(b"password" in open(with_values, "rb").read() and b"password" not in data,
+          "nor the dict key it is stored under (a str key label is <str at 0xADDR>)")
     exported = subprocess.run([HEAPSNAP, "export", without], capture_output=True, text=True).stdout
+    check("password" not in exported, "nor its export")
     objects = [l for l in exported.splitlines() if l.startswith('{"t":"object"')]
     check(objects and not any('"value":' in l for l in objects), "no object has a value preview")
     check('{"t":"meta","key":"values","value":"false"}' in exported, "meta says values=false")

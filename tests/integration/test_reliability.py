@@ -135,8 +135,8 @@ def check_full(how, cases, expect):
     for (label, code, out, err, left) in cases:
         check(code == 1, "%s: %s fails with exit 1 (got %d)" % (how, label, code))
         # The snapshot writer names its temporary file, the database writer also the offset.
-        named = (r"out\.db\.tmp\d+: offset \d+: write: " if label == "load"
-                 else r"out\.hsnap\.tmp-\d+: write: ")
+        named = (r"out\.db\.tmp-\w{6}: offset \d+: write: " if label == "load"
+                 else r"out\.hsnap\.tmp-\w{6}: write: ")
         check(re.search(r"heapsnap: \S*/" + named + expect, err),
               "%s: %s names the file and the cause: %s" % (how, label, err.strip()))
         check(left == [], "%s: %s leaves no file behind (%s)" % (how, label, left))
