@@ -62,15 +62,15 @@ static bool spelled_with(const char *s, size_t n, const char *accept, const char
 	return found;
 }
 
-static bool put_literal(struct hs_out *o, const struct hs_snapshot *snap, uint64_t k, int depth);
+static bool put_literal(struct hs_textbuf *o, const struct hs_snapshot *snap, uint64_t k, int depth);
 
 /* The items of tuple or frozenset k (open ... close), each a literal; ordered: the tuple's
  * edges are its items in order, labelled with their positions. */
-static bool put_items(struct hs_out *o, const struct hs_snapshot *snap, uint64_t k, int depth,
+static bool put_items(struct hs_textbuf *o, const struct hs_snapshot *snap, uint64_t k, int depth,
                       bool ordered, const char *open, const char *close)
 {
 	uint64_t first = snap->edge_start[k], n = snap->edge_start[k + 1] - first;
-	hs_out_put(o, open, strlen(open));
+	hs_textbuf_put(o, open, strlen(open));
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t e = first + i;
 		uint8_t form = snap->edge_form[e];
@@ -80,19 +80,19 @@ static bool put_items(struct hs_out *o, const struct hs_snapshot *snap, uint64_t
 		if (snap->edge_kind[e] != HS_EDGE_TRAVERSE || !placed)
 			return false;
 		if (i)
-			hs_out_put(o, ", ", 2);
+			hs_textbuf_put(o, ", ", 2);
 		if (!put_literal(o, snap, snap->edge_dst[e], depth + 1))
 			return false;
 	}
 	if (ordered && n == 1)
-		hs_out_put(o, ",", 1);
-	hs_out_put(o, close, strlen(close));
+		hs_textbuf_put(o, ",", 1);
+	hs_textbuf_put(o, close, strlen(close));
 	return true;
 }
 
 /* Appends object k as a Python literal (or expression) equal to it; false, with o as it was,
  * when the snapshot does not hold all of it. */
-static bool put_literal(struct hs_out *o, const struct hs_snapshot *snap, uint64_t k, int depth)
+static bool put_literal(struct hs_textbuf *o, const struct hs_snapshot *snap, uint64_t k, int depth)
 {
 	size_t start = o->len;
 	const struct hs_string *v = preview(snap, k);
@@ -103,16 +103,16 @@ static bool put_literal(struct hs_out *o, const struct hs_snapshot *snap, uint64
 		ok = put_items(o, snap, k, depth, true, "(", ")");
 	} else if (builtin(snap, k, "frozenset")) {
 		ok = snap->edge_start[k + 1] == snap->edge_start[k]
-		         ? (hs_out_put(o, "frozenset()", 11), true)
+		         ? (hs_textbuf_put(o, "frozenset()", 11), true)
 		         : put_items(o, snap, k, depth, false, "frozenset({", "})");
 	} else if (!v) {
 		ok = false;
 	} else if (builtin(snap, k, "str")) {
 		ok = str_whole(v) && hs_py_str_repr(o, v->s, v->len);
 	} else if (builtin(snap, k, "float") && v->len == 3 && memcmp(v->s, "inf", 3) == 0) {
-		ok = (hs_out_put(o, "float('inf')", 12), true);
+		ok = (hs_textbuf_put(o, "float('inf')", 12), true);
 	} else if (builtin(snap, k, "float") && v->len == 4 && memcmp(v->s, "-inf", 4) == 0) {
-		ok = (hs_out_put(o, "-float('inf')", 13), true);
+		ok = (hs_textbuf_put(o, "-float('inf')", 13), true);
 	} else {
 		bool b = builtin(snap, k, "bytes");
 		ok =
@@ -127,7 +127,7 @@ static bool put_literal(struct hs_out *o, const struct hs_snapshot *snap, uint64
 		    (b && v->len >= 3 && v->s[0] == 'b' && (v->s[1] == '\'' || v->s[1] == '"') &&
 		     v->s[v->len - 1] == v->s[1]);
 		if (ok)
-			hs_out_put(o, v->s, v->len);
+			hs_textbuf_put(o, v->s, v->len);
 	}
 	if (!ok || o->len - start > KEY_TEXT) {
 		o->len = start;
@@ -137,66 +137,66 @@ static bool put_literal(struct hs_out *o, const struct hs_snapshot *snap, uint64
 }
 
 /* `<TYPE at 0xADDR>`: object k, which no Python expression here spells. */
-static void put_anonymous(struct hs_out *o, const struct hs_snapshot *snap, uint64_t k)
+static void put_anonymous(struct hs_textbuf *o, const struct hs_snapshot *snap, uint64_t k)
 {
 	size_t tlen;
 	const char *tname = hs_snapshot_type_name(snap, snap->type[k], &tlen);
 	char addr[32];
 	int n = snprintf(addr, sizeof(addr), " at 0x%llx>", (unsigned long long)snap->addr[k]);
-	hs_out_put(o, "<", 1);
-	hs_out_put(o, tname, tlen);
-	hs_out_put(o, addr, (size_t)n);
+	hs_textbuf_put(o, "<", 1);
+	hs_textbuf_put(o, tname, tlen);
+	hs_textbuf_put(o, addr, (size_t)n);
 }
 
 /* A dict's item of key k: [KEY]. */
-static void put_key(struct hs_out *o, const struct hs_snapshot *snap, uint64_t k)
+static void put_key(struct hs_textbuf *o, const struct hs_snapshot *snap, uint64_t k)
 {
-	hs_out_put(o, "[", 1);
+	hs_textbuf_put(o, "[", 1);
 	if (!put_literal(o, snap, k, 0))
 		put_anonymous(o, snap, k);
-	hs_out_put(o, "]", 1);
+	hs_textbuf_put(o, "]", 1);
 }
 
 /* An instance attribute kept outside a dict (inline values), of name k: .name when the name can
  * follow a dot, else .__dict__['name'], which gives the same object. */
-static void put_attribute(struct hs_out *o, const struct hs_snapshot *snap, uint64_t k)
+static void put_attribute(struct hs_textbuf *o, const struct hs_snapshot *snap, uint64_t k)
 {
 	const struct hs_string *v = preview(snap, k);
 	if (v && builtin(snap, k, "str") && str_whole(v) && hs_py_attribute_name(v->s, v->len)) {
-		hs_out_put(o, ".", 1);
-		hs_out_put(o, v->s, v->len);
+		hs_textbuf_put(o, ".", 1);
+		hs_textbuf_put(o, v->s, v->len);
 		return;
 	}
 	size_t start = o->len;
-	hs_out_put(o, ".__dict__[", 10);
+	hs_textbuf_put(o, ".__dict__[", 10);
 	if (v && builtin(snap, k, "str") && put_literal(o, snap, k, 0)) {
-		hs_out_put(o, "]", 1);
+		hs_textbuf_put(o, "]", 1);
 		return;
 	}
 	o->len = start;
-	hs_out_put(o, ".", 1);
+	hs_textbuf_put(o, ".", 1);
 	put_anonymous(o, snap, k);
 }
 
 size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint64_t e, char *buf,
                               size_t size)
 {
-	struct hs_out o = {buf, size, 0};
+	struct hs_textbuf o = {buf, size, 0};
 	if (!snap->edge_form)
-		return hs_out_finish(&o);
+		return hs_textbuf_finish(&o);
 	uint32_t v = snap->edge_label[e];
 	char num[32];
 	switch (snap->edge_form[e]) {
 	case HS_LABEL_ORDINAL:
-		hs_out_put(&o, num,
+		hs_textbuf_put(&o, num,
 		           (size_t)snprintf(num, sizeof(num), "[%llu]",
 		                            (unsigned long long)(e - snap->edge_start[src])));
 		break;
 	case HS_LABEL_INDEX:
-		hs_out_put(&o, num, (size_t)snprintf(num, sizeof(num), "[%u]", v));
+		hs_textbuf_put(&o, num, (size_t)snprintf(num, sizeof(num), "[%u]", v));
 		break;
 	case HS_LABEL_STRING:
-		hs_out_put(&o, snap->strings[v].s, snap->strings[v].len);
+		hs_textbuf_put(&o, snap->strings[v].s, snap->strings[v].len);
 		break;
 	case HS_LABEL_KEY:
 		put_key(&o, snap, v);
@@ -205,5 +205,5 @@ size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint
 		put_attribute(&o, snap, v);
 		break;
 	}
-	return hs_out_finish(&o);
+	return hs_textbuf_finish(&o);
 }

@@ -17,7 +17,7 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
-void hs_out_put(struct hs_out *o, const char *s, size_t n)
+void hs_textbuf_put(struct hs_textbuf *o, const char *s, size_t n)
 {
 	if (o->len < o->size) {
 		size_t room = o->size - 1 - o->len;
@@ -26,7 +26,7 @@ void hs_out_put(struct hs_out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-size_t hs_out_finish(struct hs_out *o)
+size_t hs_textbuf_finish(struct hs_textbuf *o)
 {
 	if (o->size)
 		o->buf[o->len < o->size ? o->len : o->size - 1] = '\0';
@@ -74,7 +74,7 @@ static int32_t utf8_next(const unsigned char *s, size_t n, size_t *i)
 }
 
 /* Appends character c of a str repr whose quote is quote. */
-static void put_char(struct hs_out *o, uint32_t c, char quote, const char *utf8, size_t len)
+static void put_char(struct hs_textbuf *o, uint32_t c, char quote, const char *utf8, size_t len)
 {
 	char esc[10] = {'\\'};
 	size_t n = 2;
@@ -83,7 +83,7 @@ static void put_char(struct hs_out *o, uint32_t c, char quote, const char *utf8,
 	} else if (c == '\t' || c == '\n' || c == '\r') {
 		esc[1] = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
 	} else if (hs_py_printable(c)) {
-		hs_out_put(o, utf8, len);
+		hs_textbuf_put(o, utf8, len);
 		return;
 	} else {
 		int digits = c <= 0xff ? 2 : c <= 0xffff ? 4 : 8;
@@ -91,10 +91,10 @@ static void put_char(struct hs_out *o, uint32_t c, char quote, const char *utf8,
 		for (int k = 0; k < digits; k++)
 			esc[n++] = hexdigits[(c >> (4 * (digits - 1 - k))) & 15];
 	}
-	hs_out_put(o, esc, n);
+	hs_textbuf_put(o, esc, n);
 }
 
-bool hs_py_str_repr(struct hs_out *o, const char *s, size_t n)
+bool hs_py_str_repr(struct hs_textbuf *o, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	bool single = false, dbl = false;
@@ -106,13 +106,13 @@ bool hs_py_str_repr(struct hs_out *o, const char *s, size_t n)
 		dbl |= c == '"';
 	}
 	char quote = single && !dbl ? '"' : '\'';
-	hs_out_put(o, &quote, 1);
+	hs_textbuf_put(o, &quote, 1);
 	for (size_t i = 0; i < n;) {
 		size_t at = i;
 		int32_t c = utf8_next(u, n, &i);
 		put_char(o, (uint32_t)c, quote, s + at, i - at);
 	}
-	hs_out_put(o, &quote, 1);
+	hs_textbuf_put(o, &quote, 1);
 	return true;
 }
 

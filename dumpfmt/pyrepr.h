@@ -12,20 +12,20 @@
 
 /* A bounded text sink that counts what it would need, like snprintf, and copies bytes as they
  * are (labels may hold NUL bytes).  size 0 writes nothing; finish NUL-terminates within size. */
-struct hs_out {
+struct hs_textbuf {
 	char *buf;
 	size_t size, len;
 };
-void hs_out_put(struct hs_out *o, const char *s, size_t n);
+void hs_textbuf_put(struct hs_textbuf *o, const char *s, size_t n);
 /* NUL-terminates the text (truncated to size) and returns the length it needed. */
-size_t hs_out_finish(struct hs_out *o);
+size_t hs_textbuf_finish(struct hs_textbuf *o);
 
 /* Whether code point c is printable for Python's str.isprintable() (Unicode 15.1: see
  * gen_printable.py). */
 bool hs_py_printable(uint32_t c);
 /* Appends repr(s) of the str whose UTF-8 is s[0..n): quotes and escapes as unicode_repr
  * chooses them.  Returns false, writing nothing, when s is not well-formed UTF-8. */
-bool hs_py_str_repr(struct hs_out *o, const char *s, size_t n);
+bool hs_py_str_repr(struct hs_textbuf *o, const char *s, size_t n);
 /* repr(d) of a float into buf (at least 32 bytes), NUL-terminated; returns its length. */
 size_t hs_py_float_repr(double d, char *buf);
 /* repr() of the bytes p[0..n) cut after max of them, then U+2026 when cut, into buf (at least

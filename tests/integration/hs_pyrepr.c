@@ -36,9 +36,9 @@ int main(void)
 			memcpy(&d, &bits, sizeof(d));
 			hs_py_float_repr(d, out);
 		} else if (line[0] == 's') {
-			struct hs_out o = {out, sizeof(out), 0};
+			struct hs_textbuf o = {out, sizeof(out), 0};
 			if (hs_py_str_repr(&o, (const char *)b, n))
-				hs_out_finish(&o);
+				hs_textbuf_finish(&o);
 			else
 				strcpy(out, "FAIL");
 		} else {
