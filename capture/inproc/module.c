@@ -74,11 +74,31 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* {address: reason} of the objects whose __sizeof__ gave no size. */
+static PyObject *failed_dict(const struct hs_inproc_stats *st)
+{
+	PyObject *d = PyDict_New();
+	for (size_t i = 0; d && i < st->nsizeof_failed; i++) {
+		PyObject *k = PyLong_FromUnsignedLongLong(st->sizeof_failed[i].addr);
+		const char *r = st->sizeof_failed[i].reason;
+		PyObject *v =
+		    PyUnicode_DecodeUTF8(r ? r : "?", (Py_ssize_t)strlen(r ? r : "?"), "replace");
+		if (!k || !v || PyDict_SetItem(d, k, v) < 0)
+			Py_CLEAR(d);
+		Py_XDECREF(k);
+		Py_XDECREF(v);
+	}
+	return d;
+}
+
 PyDoc_STRVAR(dump_doc,
              "dump(path, *, values=True, progress=False, threads=0) -> dict\n\n"
              "Write a .hsnap snapshot of the whole heap to path and return its counts:\n"
              "objects, edges, weak, roots, values, bytes (file size), heap_bytes (sum of\n"
-             "sys.getsizeof) and seconds.  values=False leaves out the previews of str,\n"
+             "sys.getsizeof), seconds, sizeof_called (objects sized by a __sizeof__ that\n"
+             "may run Python code, called before the walk) and sizeof_failed ({address:\n"
+             "reason} of those whose __sizeof__ raised, timed out or was not called: their\n"
+             "basic size is written).  values=False leaves out the previews of str,\n"
              "bytes, int and float values; progress=True reports on stderr.  threads=1 or 2\n"
              "writes the objects with that many threads; 0 chooses: two for a heap of\n"
              "200,000 objects or more when the process may use two CPUs.");
@@ -153,10 +173,13 @@ static PyObject *hs_py_dump(PyObject *self, PyObject *const *args, Py_ssize_t na
 	    put(d, "values", PyLong_FromUnsignedLongLong(st.values)) ||
 	    put(d, "bytes", PyLong_FromUnsignedLongLong(st.bytes)) ||
 	    put(d, "heap_bytes", PyLong_FromUnsignedLongLong(st.heap_bytes)) ||
-	    put(d, "seconds", PyFloat_FromDouble(seconds))) {
+	    put(d, "seconds", PyFloat_FromDouble(seconds)) ||
+	    put(d, "sizeof_called", PyLong_FromUnsignedLongLong(st.sizeof_called)) ||
+	    put(d, "sizeof_failed", failed_dict(&st))) {
 		Py_XDECREF(d);
-		return NULL;
+		d = NULL;
 	}
+	hs_inproc_stats_free(&st);
 	return d;
 }
 

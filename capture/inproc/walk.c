@@ -26,6 +26,7 @@
  */
 #include "cpython.h"
 
+#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -50,6 +51,9 @@
 #define VOTE_EVERY 64     /* of the objects pass 1 follows, one in this many votes (vote_size) */
 #define TWO_THREADS_MIN 200000 /* objects from which a dump emits with two threads by default */
 #define LISTED_COST 12 /* a GC object's emit costs as much as this many others (split_pages) */
+#define SIZE_ROUNDS 4  /* walks that may call __sizeof__ before the one written (call_sizes) */
+#define SIZEOF_CALL_SECONDS 1.0    /* a __sizeof__ call is interrupted after this (call_timer) */
+#define SIZEOF_BUDGET_SECONDS 10.0 /* the calls of a dump start within this */
 
 /* The fixed labels (HS_LABEL_STRING), interned once per dump. */
 enum label_name {
@@ -229,7 +233,9 @@ struct label_slot {
 enum size_kind {
 	SIZE_DEFAULT,   /* object.__sizeof__: basicsize + ob_size * itemsize */
 	SIZE_CFUNC,     /* a METH_NOARGS C __sizeof__, called directly */
-	SIZE_GENERIC,   /* anything else: _PySys_GetSizeOf */
+	SIZE_USER,      /* a __sizeof__ that may run Python code or allocate: written in Python,
+	                 * or a C function outside the interpreter's binary; called before the
+	                 * walk (call_sizes), never while it runs */
 	SIZE_STR,       /* the builtin's __sizeof__, computed here (SIZE_CFUNC when in doubt) */
 	SIZE_INT,       /* ... */
 	SIZE_LIST,      /* ... */
@@ -271,6 +277,22 @@ struct type_info {
 	uint64_t votes;
 	uint64_t voters;    /* its objects that voted: the most common types are declared first */
 	uint32_t *slot_ids; /* a class statement's class: its __slots__' labels (label_instance) */
+};
+
+/* A size taken by calling a SIZE_USER __sizeof__ before the walk (call_sizes). */
+enum called_state {
+	CALLED_OK,      /* size is sys.getsizeof's answer */
+	CALLED_FAILED,  /* __sizeof__ raised: size is the basic size */
+	CALLED_TIMEOUT, /* interrupted after SIZEOF_CALL_SECONDS: the basic size */
+	CALLED_SKIPPED, /* not called (time budget or rounds spent): the basic size */
+};
+
+struct called {
+	uint64_t addr; /* 0: dropped (the object was freed) */
+	uint64_t size;
+	uint8_t state;
+	bool held;    /* the dump holds a reference to it, which emit leaves out of its refcount */
+	char *reason; /* why there is no answer (malloc'd), or NULL */
 };
 
 struct root {
@@ -336,6 +358,12 @@ struct walk {
 	struct hs_keyed *static_dicts;
 	size_t nstatic_dicts, static_dicts_cap;
 	bool emitting; /* pass 1 is over */
+
+	/* The sizes of SIZE_USER objects, by address once sorted (call_sizes); kept over the
+	 * rounds of pass 1 that dump makes. */
+	struct called *called;
+	size_t ncalled, called_cap;
+	double call_seconds; /* spent in them */
 
 	/* Two threads (emit_objects): the second one's walk has worker set; it asks the first
 	 * one's mailbox for what needs the interpreter, and stops when stop is set. */
@@ -706,6 +734,18 @@ static bool traverse_alone(PyTypeObject *tp)
 	return false;
 }
 
+/* Whether C function fn is part of the interpreter's own binary (libpython or the executable
+ * that has it built in), whose __sizeof__ methods only compute and return an int; an
+ * extension's may do anything (Cython's run Python code). */
+static bool in_interpreter(PyCFunction fn)
+{
+	static void *base;
+	Dl_info info;
+	if (!base && dladdr((void *)&PyDict_Type, &info))
+		base = info.dli_fbase;
+	return base && dladdr((void *)(uintptr_t)fn, &info) && info.dli_fbase == base;
+}
+
 static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 {
 	if ((k->ntypes + 1) * 2 > k->types_mask + 1) {
@@ -740,7 +780,7 @@ static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 		def = ((PyMethodDescrObject *)m)->d_method;
 	if (m == object_sizeof) {
 		ti->size_kind = SIZE_DEFAULT;
-	} else if (def && (def->ml_flags & METH_NOARGS)) {
+	} else if (def && (def->ml_flags & METH_NOARGS) && in_interpreter(def->ml_meth)) {
 		ti->size_kind = SIZE_CFUNC;
 		ti->sizeof_fn = def->ml_meth;
 		for (unsigned i = 0; i < sizeof(builtin_sizeof) / sizeof(*builtin_sizeof); i++) {
@@ -748,7 +788,7 @@ static struct type_info *type_info_lookup(struct walk *k, PyTypeObject *tp)
 				ti->size_kind = (uint8_t)(SIZE_STR + i);
 		}
 	} else {
-		ti->size_kind = SIZE_GENERIC;
+		ti->size_kind = SIZE_USER;
 	}
 	ti->shape = shape_of(tp);
 	ti->heap = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
@@ -1478,7 +1518,7 @@ static inline Py_ssize_t builtin_size(const struct type_info *ti, PyObject *o);
 /* Whether o's size takes a call (its type's __sizeof__, or a str that builtin_size leaves). */
 static inline bool size_by_call(const struct type_info *ti, PyObject *o)
 {
-	return ti->size_kind == SIZE_CFUNC || ti->size_kind == SIZE_GENERIC ||
+	return ti->size_kind == SIZE_CFUNC || ti->size_kind == SIZE_USER ||
 	       (ti->size_kind == SIZE_STR && builtin_size(ti, o) < 0);
 }
 
@@ -1654,21 +1694,15 @@ static inline __attribute__((always_inline)) Py_ssize_t pure_size(const struct t
 	return s < 0 ? -1 : s + (Py_ssize_t)hs_preheader_size(o);
 }
 
-/* sys.getsizeof(o) by a call, as getsizeof makes it: o's type's C __sizeof__, or getsizeof
- * itself (the thread with the GIL only); *approx is set when the call failed. */
+/* sys.getsizeof(o) by a call, as getsizeof makes it: o's type's C __sizeof__ from the
+ * interpreter's own binary (the thread with the GIL only); *approx is set when the call failed. */
 static uint64_t called_size(const struct type_info *ti, PyObject *o, bool *approx)
 {
 	Py_ssize_t s = -1;
-	if (ti->size_kind == SIZE_GENERIC) {
-		size_t full = _PySys_GetSizeOf(o);
-		if (full != (size_t)-1 || !PyErr_Occurred())
-			return full;
-	} else {
-		PyObject *r = ti->sizeof_fn(o, NULL);
-		if (r) {
-			s = PyLong_AsSsize_t(r);
-			Py_DECREF(r);
-		}
+	PyObject *r = ti->sizeof_fn(o, NULL);
+	if (r) {
+		s = PyLong_AsSsize_t(r);
+		Py_DECREF(r);
 	}
 	*approx = s < 0;
 	if (s < 0) {
@@ -1678,19 +1712,298 @@ static uint64_t called_size(const struct type_info *ti, PyObject *o, bool *appro
 	return (uint64_t)s + hs_preheader_size(o);
 }
 
-/* Before emit, while nothing else reads the heap: with two threads, makes the sizes that take a
- * call (whatever a __sizeof__ does, a bound method, a refcount changing, a result allocated, it
- * does then, not while the second thread reads), sorted by address; sorts static_dicts. */
+#define PRESIZED_APPROX ((uint64_t)1 << 63)
+#define PRESIZED_HELD ((uint64_t)1 << 62)
+
+/* ---------------------------------------------------------------------------------------------
+ * Sizes by a __sizeof__ that may run Python code (SIZE_USER)
+ *
+ * pandas' DataFrame.__sizeof__ builds Series to sum them; any __sizeof__ written in Python may
+ * allocate, free, or change the heap in other ways.  None runs while a pass reads the heap: dump
+ * runs pass 1, and if it found SIZE_USER objects that have no size yet, calls their __sizeof__
+ * (call_sizes; the GC is off) and runs pass 1 again over the heap as those calls left it, until
+ * a pass 1 finds no new one (at most SIZE_ROUNDS calling rounds; past them, and past the time
+ * budget, an object gets its basic size).  The last pass 1 ran after the last call, so the heap
+ * it found is the heap emit writes.  The dump holds a reference to each object it called, so
+ * that a call cannot free one that the next call or the table still names; emit leaves that
+ * reference out of the refcount it writes, and dump gives them back at the end.
+ */
+
+static int by_called_addr(const void *a, const void *b)
+{
+	uint64_t x = ((const struct called *)a)->addr, y = ((const struct called *)b)->addr;
+	return (x > y) - (x < y);
+}
+
+/* The entry of k->called (its first n sorted by address) for addr, or NULL. */
+static struct called *called_find(struct walk *k, uint64_t addr, size_t n)
+{
+	struct called key = {.addr = addr};
+	return bsearch(&key, k->called, n, sizeof(*k->called), by_called_addr);
+}
+
+/* The size a failed __sizeof__ leaves: object.__sizeof__'s answer, plus the GC header and
+ * pre-header as sys.getsizeof adds them. */
+static uint64_t basic_size(PyObject *o)
+{
+	PyTypeObject *tp = Py_TYPE(o);
+	Py_ssize_t s = tp->tp_basicsize;
+	if (tp->tp_itemsize > 0)
+		s += Py_SIZE(o) * tp->tp_itemsize;
+	return (uint64_t)s + hs_preheader_size(o);
+}
+
+/* "ExcType: message" of the exception the current call raised (cleared), malloc'd. */
+static char *exception_reason(void)
+{
+	PyObject *t, *v, *tb;
+	PyErr_Fetch(&t, &v, &tb);
+	PyErr_NormalizeException(&t, &v, &tb);
+	PyObject *text = v ? PyObject_Str(v) : NULL;
+	PyErr_Clear();
+	char buf[264], *r = NULL;
+	if (asprintf(&r, "%s: %s", t && PyType_Check(t) ? ((PyTypeObject *)t)->tp_name : "?",
+	             cstr(text, buf)) < 0)
+		r = NULL;
+	Py_XDECREF(text);
+	Py_XDECREF(t);
+	Py_XDECREF(v);
+	Py_XDECREF(tb);
+	return r;
+}
+
+/* The call timer: while a __sizeof__ call runs past its deadline, a thread asks the interpreter
+ * to raise TimeoutError in it (Py_AddPendingCall; the main thread runs pending calls between
+ * bytecodes, and raise_timeout does nothing unless that call is still running, in the thread
+ * that made it).  A call stuck in C code, or made by a dump in another thread, runs on. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread, caller;
+	bool open, quit, armed, fired;
+	uint64_t call; /* number of the current call */
+	struct timespec deadline;
+} timer = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int raise_timeout(void *arg)
+{
+	pthread_mutex_lock(&timer.lock);
+	bool now = timer.armed && timer.call == (uint64_t)(uintptr_t)arg &&
+	           pthread_equal(pthread_self(), timer.caller);
+	pthread_mutex_unlock(&timer.lock);
+	if (!now)
+		return 0;
+	PyErr_SetString(PyExc_TimeoutError, "heapsnap: __sizeof__ ran past its time limit");
+	return -1;
+}
+
+static void *timer_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&timer.lock);
+	while (!timer.quit) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		bool due =
+		    t.tv_sec > timer.deadline.tv_sec ||
+		    (t.tv_sec == timer.deadline.tv_sec && t.tv_nsec >= timer.deadline.tv_nsec);
+		if (timer.armed && !timer.fired && due) {
+			timer.fired = true;
+			uint64_t call = timer.call;
+			pthread_mutex_unlock(&timer.lock);
+			Py_AddPendingCall(raise_timeout, (void *)(uintptr_t)call);
+			pthread_mutex_lock(&timer.lock);
+		} else if (timer.armed && !timer.fired) {
+			pthread_cond_timedwait(&timer.cond, &timer.lock, &timer.deadline);
+		} else {
+			pthread_cond_wait(&timer.cond, &timer.lock);
+		}
+	}
+	pthread_mutex_unlock(&timer.lock);
+	return NULL;
+}
+
+/* Starts the timer's thread (not for a dump inside another's __sizeof__: its timer runs). */
+static bool call_timer_open(void)
+{
+	if (timer.open)
+		return false;
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&timer.cond, &attr);
+	pthread_condattr_destroy(&attr);
+	timer.quit = timer.armed = false;
+	timer.caller = pthread_self();
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	timer.open = pthread_create(&timer.thread, NULL, timer_main, NULL) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!timer.open)
+		pthread_cond_destroy(&timer.cond);
+	return timer.open;
+}
+
+static void call_timer_close(void)
+{
+	pthread_mutex_lock(&timer.lock);
+	timer.quit = true;
+	pthread_cond_signal(&timer.cond);
+	pthread_mutex_unlock(&timer.lock);
+	pthread_join(timer.thread, NULL);
+	pthread_cond_destroy(&timer.cond);
+	timer.open = false;
+}
+
+static void call_timer_start(double seconds)
+{
+	pthread_mutex_lock(&timer.lock);
+	clock_gettime(CLOCK_MONOTONIC, &timer.deadline);
+	long ns = timer.deadline.tv_nsec + (long)((seconds - (double)(long)seconds) * 1e9);
+	timer.deadline.tv_sec += (time_t)seconds + ns / 1000000000;
+	timer.deadline.tv_nsec = ns % 1000000000;
+	timer.call++;
+	timer.armed = true;
+	timer.fired = false;
+	pthread_cond_signal(&timer.cond);
+	pthread_mutex_unlock(&timer.lock);
+}
+
+/* Whether the call ran past its deadline. */
+static bool call_timer_stop(void)
+{
+	pthread_mutex_lock(&timer.lock);
+	timer.armed = false;
+	bool fired = timer.fired;
+	pthread_mutex_unlock(&timer.lock);
+	return fired;
+}
+
+/* Calls o's __sizeof__ as sys.getsizeof does, within SIZEOF_CALL_SECONDS (call_timer), into c. */
+static void call_size(struct walk *k, PyObject *o, struct called *c, bool timed)
+{
+	double t0 = elapsed(k);
+	if (timed)
+		call_timer_start(SIZEOF_CALL_SECONDS);
+	size_t s = _PySys_GetSizeOf(o);
+	bool late = timed && call_timer_stop();
+	k->call_seconds += elapsed(k) - t0;
+	if (late) {
+		PyErr_Clear();
+		c->state = CALLED_TIMEOUT;
+		if (asprintf(&c->reason, "timed out: stopped after %.1f s", SIZEOF_CALL_SECONDS) <
+		    0)
+			c->reason = NULL;
+	} else if (s == (size_t)-1 && PyErr_Occurred()) {
+		c->state = CALLED_FAILED;
+		c->reason = exception_reason();
+	} else {
+		c->state = CALLED_OK;
+		c->size = s;
+	}
+}
+
+/* Adds to k->called the objects of the last pass 1 whose size is SIZE_USER and not taken yet.
+ * With call, takes a reference to each and calls its __sizeof__ (call_size) until the time
+ * budget is spent; then gives back the references that were the last (the calls dropped the
+ * others).  *ran receives whether any Python code ran. */
+static struct hs_error *call_sizes(struct walk *k, bool call, bool *ran)
+{
+	size_t first = k->ncalled;
+	*ran = false;
+	for (size_t i = 0; i < k->npresized; i++) {
+		PyObject *o = (PyObject *)(uintptr_t)k->presized[i].key;
+		const struct type_info *ti = type_info(k, Py_TYPE(o));
+		if (!ti)
+			return &hs_error_nomem;
+		if (ti->size_kind != SIZE_USER || called_find(k, k->presized[i].key, first))
+			continue;
+		if (!grow((void **)&k->called, &k->called_cap, k->ncalled + 1, sizeof(*k->called)))
+			return &hs_error_nomem;
+		k->called[k->ncalled++] =
+		    (struct called){k->presized[i].key, basic_size(o), CALLED_SKIPPED, call, NULL};
+		if (call)
+			Py_INCREF(o);
+	}
+	bool timed = call && first < k->ncalled && call_timer_open();
+	for (size_t i = first; i < k->ncalled; i++) {
+		struct called *c = &k->called[i];
+		if (call && k->call_seconds < SIZEOF_BUDGET_SECONDS) {
+			*ran = true;
+			call_size(k, (PyObject *)(uintptr_t)c->addr, c, timed);
+		} else if (asprintf(&c->reason, "not called: %s",
+		                    call ? "the dump's time budget for __sizeof__ was spent"
+		                         : "__sizeof__ calls kept making new objects") < 0) {
+			c->reason = NULL;
+		}
+	}
+	if (timed)
+		call_timer_close();
+	for (size_t i = first; i < k->ncalled; i++) {
+		PyObject *o = (PyObject *)(uintptr_t)k->called[i].addr;
+		if (k->called[i].held && Py_REFCNT(o) == 1) {
+			k->called[i].held = false;
+			k->called[i].addr = 0; /* the calls dropped every other reference */
+			Py_DECREF(o);
+			*ran = true;
+		}
+	}
+	qsort(k->called, k->ncalled, sizeof(*k->called), by_called_addr);
+	return NULL;
+}
+
+/* The META entries sizeof.called and sizeof.failed (FORMAT.md). */
+static struct hs_error *write_called_meta(struct walk *k)
+{
+	char *ok = NULL, *failed = NULL;
+	size_t nok = 0, nfailed = 0;
+	FILE *a = open_memstream(&ok, &nok), *b = open_memstream(&failed, &nfailed);
+	for (size_t i = 0; a && b && i < k->ncalled; i++) {
+		const struct called *c = &k->called[i];
+		if (!c->addr)
+			continue;
+		if (c->state == CALLED_OK)
+			fprintf(a, "%s0x%lx", ftell(a) ? " " : "", (unsigned long)c->addr);
+		else
+			fprintf(b, "%s0x%lx %s", ftell(b) ? "\n" : "", (unsigned long)c->addr,
+			        c->reason ? c->reason : "?");
+	}
+	bool done = a && b;
+	done = (a && fclose(a) == 0) && done;
+	done = (b && fclose(b) == 0) && done;
+	struct hs_error *err = done ? hs_writer_meta(k->w, "sizeof.called", ok) : &hs_error_nomem;
+	if (!err)
+		err = hs_writer_meta(k->w, "sizeof.failed", failed);
+	free(ok);
+	free(failed);
+	return err;
+}
+
+/* Before emit, while nothing else reads the heap: the sizes of SIZE_USER objects from
+ * call_sizes, and, with two threads, the other sizes that take a call (whatever a C __sizeof__
+ * does, a refcount changing, a result allocated, it does then, not while the second thread
+ * reads), sorted by address; sorts static_dicts. */
 static struct hs_error *presize(struct walk *k)
 {
-	for (size_t i = 0; k->threads > 1 && i < k->npresized; i++) {
+	for (size_t i = 0; i < k->npresized; i++) {
 		PyObject *o = (PyObject *)(uintptr_t)k->presized[i].key;
 		bool approx = false;
 		const struct type_info *ti = type_info(k, Py_TYPE(o));
 		if (!ti)
 			return &hs_error_nomem;
-		uint64_t size = called_size(ti, o, &approx);
-		k->presized[i].index = size | (uint64_t)approx << 63;
+		if (ti->size_kind == SIZE_USER) {
+			/* pass 1 found no SIZE_USER object that call_sizes did not list */
+			const struct called *c = called_find(k, k->presized[i].key, k->ncalled);
+			assert(c);
+			k->presized[i].index =
+			    c ? c->size | (c->state != CALLED_OK ? PRESIZED_APPROX : 0) |
+			            (c->held ? PRESIZED_HELD : 0)
+			      : basic_size(o) | PRESIZED_APPROX;
+		} else if (k->threads > 1) {
+			uint64_t size = called_size(ti, o, &approx);
+			k->presized[i].index = size | (approx ? PRESIZED_APPROX : 0);
+		}
 	}
 	struct hs_keyed *tmp = malloc((k->npresized + k->nstatic_dicts + 1) * sizeof(*tmp));
 	if (!tmp)
@@ -1702,8 +2015,9 @@ static struct hs_error *presize(struct walk *k)
 	return NULL;
 }
 
-/* o's size made by presize; emit asks in address order, so the search goes on from the last. */
-static uint64_t presized_size(struct walk *k, PyObject *o, bool *approx)
+/* o's size made by presize; emit asks in address order, so the search goes on from the last.
+ * *held is set when the dump holds a reference to o. */
+static uint64_t presized_size(struct walk *k, PyObject *o, bool *approx, bool *held)
 {
 	uint64_t a = (uint64_t)(uintptr_t)o;
 	while (k->presized_next < k->npresized && k->presized[k->presized_next].key < a)
@@ -1713,17 +2027,21 @@ static uint64_t presized_size(struct walk *k, PyObject *o, bool *approx)
 		return (uint64_t)Py_TYPE(o)->tp_basicsize;
 	}
 	uint64_t v = k->presized[k->presized_next].index;
-	*approx = v >> 63;
-	return v & ~((uint64_t)1 << 63);
+	*approx = (v & PRESIZED_APPROX) != 0;
+	*held = (v & PRESIZED_HELD) != 0;
+	return v & ~(PRESIZED_APPROX | PRESIZED_HELD);
 }
 
-/* sys.getsizeof(o), as getsizeof makes it; *approx is set when __sizeof__ failed. */
-static uint64_t object_size(struct walk *k, const struct type_info *ti, PyObject *o, bool *approx)
+/* sys.getsizeof(o), as getsizeof makes it; *approx is set when __sizeof__ failed, *held when
+ * the dump holds a reference to o (call_sizes). */
+static uint64_t object_size(struct walk *k, const struct type_info *ti, PyObject *o, bool *approx,
+                            bool *held)
 {
 	Py_ssize_t s = pure_size(ti, o);
 	if (s >= 0)
 		return (uint64_t)s;
-	return k->threads > 1 ? presized_size(k, o, approx) : called_size(ti, o, approx);
+	return k->threads > 1 || ti->size_kind == SIZE_USER ? presized_size(k, o, approx, held)
+	                                                    : called_size(ti, o, approx);
 }
 
 static void count_slot(void *arg, const PyMemberDef *mp, size_t j)
@@ -1975,8 +2293,10 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	struct type_info *ti = type_info(k, Py_TYPE(o));
 	if (!ti || !ti->declared)
 		return changed_type(o);
-	bool approx = false;
-	uint64_t size = object_size(k, ti, o, &approx);
+	bool approx = false, held = false;
+	uint64_t size = object_size(k, ti, o, &approx, &held);
+	if (held && !hs_is_immortal(o))
+		refcnt--; /* the dump's own reference */
 	/* A __sizeof__ may return any int: one past the address space, or one that would take the
 	 * heap past the reader's limit (half of it for each of the two writers), is replaced by the
 	 * type's basic size and the object marked approximate. */
@@ -2258,6 +2578,20 @@ static struct hs_error *write_meta(struct walk *k, uintptr_t gen0)
 	return err;
 }
 
+/* Forgets what a pass 1 found, for the next one (dump), keeping k->called. */
+static bool walk_restart(struct walk *k)
+{
+	for (size_t i = 0; i < k->nroots; i++)
+		free(k->roots[i].name);
+	k->nroots = 0;
+	free(k->types); /* no slot_ids before declare_types */
+	k->types = NULL;
+	k->types_mask = k->ntypes = 0;
+	memset(k->type_cache, 0, sizeof(k->type_cache));
+	k->nobjs = k->ndone = k->nstack = k->npresized = k->nstatic_dicts = 0;
+	return set_clear(&k->a.set);
+}
+
 static struct hs_error *dump(struct walk *k, const char *path)
 {
 	uintptr_t gen0 = 0;
@@ -2281,10 +2615,20 @@ static struct hs_error *dump(struct walk *k, const char *path)
 		err = hs_writer_string(k->w, label_text[i], strlen(label_text[i]), &k->label_id[i]);
 	if (!err)
 		err = write_meta(k, gen0);
-	if (!err && !set_clear(&k->a.set))
-		err = &hs_error_nomem;
+	/* Pass 1 until one finds no SIZE_USER object without a size (see call_sizes). */
+	for (unsigned round = 0; !err; round++) {
+		bool ran = false;
+		if (!walk_restart(k))
+			err = &hs_error_nomem;
+		if (!err)
+			err = collect(k, gen0);
+		if (!err)
+			err = call_sizes(k, round < SIZE_ROUNDS, &ran);
+		if (!ran)
+			break;
+	}
 	if (!err)
-		err = collect(k, gen0);
+		err = write_called_meta(k);
 	if (!err && !set_rank(&k->a.set))
 		err = &hs_error_nomem;
 	if (!err) {
@@ -2324,6 +2668,30 @@ static void spare_put(struct walk *k)
 	work_free(&k->a);
 }
 
+/* Moves the results of call_sizes into ret (if not NULL) and gives back the dump's references
+ * (which may run finalizers: the dump is over). */
+static void called_results(struct walk *k, struct hs_inproc_stats *ret)
+{
+	if (ret)
+		ret->sizeof_failed = calloc(k->ncalled + 1, sizeof(*ret->sizeof_failed));
+	for (size_t i = 0; i < k->ncalled; i++) {
+		struct called *c = &k->called[i];
+		if (ret && c->addr && c->state == CALLED_OK) {
+			ret->sizeof_called++;
+		} else if (ret && ret->sizeof_failed && c->addr) {
+			ret->sizeof_failed[ret->nsizeof_failed++] =
+			    (struct hs_inproc_failed){c->addr, c->reason};
+			c->reason = NULL;
+		}
+		free(c->reason);
+	}
+	for (size_t i = 0; i < k->ncalled; i++) {
+		if (k->called[i].held)
+			Py_DECREF((PyObject *)(uintptr_t)k->called[i].addr);
+	}
+	free(k->called);
+}
+
 struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options *opts,
                                 struct hs_inproc_stats *ret)
 {
@@ -2347,9 +2715,23 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 	free(k.types);
 	free(k.presized);
 	free(k.static_dicts);
-	if (err)
-		return err;
-	*ret = (struct hs_inproc_stats){st.objects, st.edges, st.weak,     st.roots,
-	                                st.values,  st.bytes, k.heap_bytes};
-	return NULL;
+	if (!err)
+		*ret = (struct hs_inproc_stats){.objects = st.objects,
+		                                .edges = st.edges,
+		                                .weak = st.weak,
+		                                .roots = st.roots,
+		                                .values = st.values,
+		                                .bytes = st.bytes,
+		                                .heap_bytes = k.heap_bytes};
+	called_results(&k, err ? NULL : ret);
+	return err;
+}
+
+void hs_inproc_stats_free(struct hs_inproc_stats *st)
+{
+	for (size_t i = 0; i < st->nsizeof_failed; i++)
+		free(st->sizeof_failed[i].reason);
+	free(st->sizeof_failed);
+	st->sizeof_failed = NULL;
+	st->nsizeof_failed = 0;
 }

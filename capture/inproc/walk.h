@@ -19,10 +19,19 @@ struct hs_inproc_options {
 	unsigned threads; /* threads that write the objects: 1, 2, or 0 to choose (walk.c) */
 };
 
+/* An object whose __sizeof__ gave no size (walk.c's call_sizes): why. */
+struct hs_inproc_failed {
+	uint64_t addr;
+	char *reason; /* "ValueError: message", "timed out: ...", "not called: ..."; may be NULL */
+};
+
 struct hs_inproc_stats {
 	uint64_t objects, edges, weak, roots, values;
-	uint64_t bytes;      /* size of the .hsnap file */
-	uint64_t heap_bytes; /* sum of the objects' sys.getsizeof sizes */
+	uint64_t bytes;         /* size of the .hsnap file */
+	uint64_t heap_bytes;    /* sum of the objects' sys.getsizeof sizes */
+	uint64_t sizeof_called; /* objects whose size their own __sizeof__ gave, called before */
+	struct hs_inproc_failed *sizeof_failed; /* the others: their basic size was written */
+	size_t nsizeof_failed;
 };
 
 /* Prepares what the walker needs from the interpreter (called once, from the module's init):
@@ -31,10 +40,15 @@ struct hs_inproc_stats {
  * exception set on failure. */
 int hs_inproc_init(PyObject *cls);
 
-/* Writes a snapshot of the whole heap to path.  Needs the GIL; allocates no Python object that
- * the snapshot could contain and holds no reference while it reads refcounts.  Keeps its work
- * arrays (a few bytes per object) for the next call. */
+/* Writes a snapshot of the whole heap to path.  Needs the GIL, and the cyclic GC off.  Before
+ * the walk it calls the __sizeof__ methods that may run Python code (walk.c's call_sizes); the
+ * walk that follows allocates no Python object that the snapshot could contain, and leaves the
+ * references the dump holds out of the refcounts it writes.  Keeps its work arrays (a few bytes
+ * per object) for the next call.  On success the caller frees *ret with hs_inproc_stats_free. */
 struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options *opts,
                                 struct hs_inproc_stats *ret);
+
+/* Frees what hs_inproc_dump allocated in st. */
+void hs_inproc_stats_free(struct hs_inproc_stats *st);
 
 #endif
