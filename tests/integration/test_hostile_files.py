@@ -190,7 +190,7 @@ def capture(cache_env, what):
 
 rc, err, objs = capture(env, "a first capture")
 entries = glob.glob(os.path.join(cache, "heapsnap", "layout-*"))
-check(rc == 0 and objs > 500 and len(entries) == 1,
+check(rc == 0 and objs > 500 and len(entries) >= 1,
       "a first capture fills the cache (%d objects, %d entries)" % (objs, len(entries)))
 st = os.stat(os.path.join(cache, "heapsnap"))
 check(stat.S_IMODE(st.st_mode) == 0o700, "the cache directory is 0700 (%o)" % stat.S_IMODE(st.st_mode))
