@@ -21,19 +21,6 @@
 
 #include "internal.h"
 
-static const char *const field_types[HS_L_COUNT] = {
-#define HS_X(id, type, member) type,
-    HS_LAYOUT_FIELDS(HS_X)
-#undef HS_X
-};
-static const char *const field_members[HS_L_COUNT] = {
-#define HS_X(id, type, member) member,
-    HS_LAYOUT_FIELDS(HS_X)
-#undef HS_X
-};
-/* The walker's own table, as hs_layout_load_table takes tables. */
-static const struct hs_layout_table walker_table = {field_types, field_members, HS_L_COUNT};
-
 /* The distinct type names of the table, with the DIE offset of a complete definition. */
 struct wanted {
 	char name[64];
@@ -488,7 +475,7 @@ struct hs_error *hs_layout_load_table(const char *elf_path, const char *cache_di
 struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, struct hs_layout *ret)
 {
 	struct hs_layout l;
-	struct hs_error *err = hs_layout_load_table(elf_path, cache_dir, &walker_table, l.v);
+	struct hs_error *err = hs_layout_load_table(elf_path, cache_dir, &hs_walker_fields, l.v);
 	if (err)
 		return err;
 	if (l.v[HS_L_TP_FLAGS] < 0 || l.v[HS_L_GCGEN_SIZE] < 0)

@@ -23,142 +23,30 @@
 
 #include "internal.h"
 
-/* The layouts this file reads (type names | alternatives, member path). */
-#define HS_STDLIB_FIELDS(X)                                                                        \
-	X(DQ_LEFTBLOCK, "dequeobject", "leftblock")                                                \
-	X(DQ_LEFTINDEX, "dequeobject", "leftindex")                                                \
-	X(BLOCK_SIZE, "BLOCK", "sizeof")                                                           \
-	X(BLOCK_DATA, "BLOCK", "data")                                                             \
-	X(BLOCK_RIGHTLINK, "BLOCK", "rightlink")                                                   \
-	X(DICT_USED, "PyDictObject", "ma_used")                                                    \
-	X(OD_FAST_NODES_SIZE, "PyODictObject", "od_fast_nodes_size")                               \
-	X(OD_INST_DICT, "PyODictObject", "od_inst_dict")                                           \
-	X(ODNODE_SIZE, "_odictnode", "sizeof")                                                     \
-	X(DD_FACTORY, "defdictobject", "default_factory")                                          \
-	X(PARTIAL_FN, "partialobject", "fn")                                                       \
-	X(PARTIAL_ARGS, "partialobject", "args")                                                   \
-	X(PARTIAL_KW, "partialobject", "kw")                                                       \
-	X(PARTIAL_DICT, "partialobject", "dict")                                                   \
-	X(LRU_ROOT_NEXT, "lru_cache_object", "root.next")                                          \
-	X(LRU_CACHE, "lru_cache_object", "cache")                                                  \
-	X(LRU_FUNC, "lru_cache_object", "func")                                                    \
-	X(LRU_KWD_MARK, "lru_cache_object", "kwd_mark")                                            \
-	X(LRU_ELEM_TYPE, "lru_cache_object", "lru_list_elem_type")                                 \
-	X(LRU_INFO_TYPE, "lru_cache_object", "cache_info_type")                                    \
-	X(LRU_DICT, "lru_cache_object", "dict")                                                    \
-	X(LRUE_NEXT, "lru_list_elem", "next")                                                      \
-	X(LRUE_KEY, "lru_list_elem", "key")                                                        \
-	X(LRUE_RESULT, "lru_list_elem", "result")                                                  \
-	X(FUT_LOOP, "FutureObj", "fut_loop")                                                       \
-	X(FUT_CALLBACK0, "FutureObj", "fut_callback0")                                             \
-	X(FUT_CONTEXT0, "FutureObj", "fut_context0")                                               \
-	X(FUT_CALLBACKS, "FutureObj", "fut_callbacks")                                             \
-	X(FUT_RESULT, "FutureObj", "fut_result")                                                   \
-	X(FUT_EXCEPTION, "FutureObj", "fut_exception")                                             \
-	X(FUT_EXCEPTION_TB, "FutureObj", "fut_exception_tb")                                       \
-	X(FUT_SOURCE_TB, "FutureObj", "fut_source_tb")                                             \
-	X(FUT_CANCEL_MSG, "FutureObj", "fut_cancel_msg")                                           \
-	X(FUT_CANCELLED_EXC, "FutureObj", "fut_cancelled_exc")                                     \
-	X(FUT_DICT, "FutureObj", "dict")                                                           \
-	X(TASK_FUT_WAITER, "TaskObj", "task_fut_waiter")                                           \
-	X(TASK_CORO, "TaskObj", "task_coro")                                                       \
-	X(TASK_NAME, "TaskObj", "task_name")                                                       \
-	X(TASK_CONTEXT, "TaskObj", "task_context")                                                 \
-	X(CTX_PREV, "PyContext", "ctx_prev")                                                       \
-	X(CTX_VARS, "PyContext", "ctx_vars")                                                       \
-	X(CVAR_NAME, "PyContextVar", "var_name")                                                   \
-	X(CVAR_DEFAULT, "PyContextVar", "var_default")                                             \
-	X(TOK_CTX, "PyContextToken", "tok_ctx")                                                    \
-	X(TOK_VAR, "PyContextToken", "tok_var")                                                    \
-	X(TOK_OLDVAL, "PyContextToken", "tok_oldval")                                              \
-	X(HAMT_ROOT, "PyHamtObject", "h_root")                                                     \
-	X(HAMTB_ARRAY, "PyHamtNode_Bitmap", "b_array")                                             \
-	X(HAMTA_ARRAY, "PyHamtNode_Array", "a_array")                                              \
-	X(HAMTC_ARRAY, "PyHamtNode_Collision", "c_array")                                          \
-	X(NS_DICT, "_PyNamespaceObject", "ns_dict")                                                \
-	X(MP_MAPPING, "mappingproxyobject", "mapping")                                             \
-	X(EL_TAG, "ElementObject", "tag")                                                          \
-	X(EL_TEXT, "ElementObject", "text")                                                        \
-	X(EL_TAIL, "ElementObject", "tail")                                                        \
-	X(EL_EXTRA, "ElementObject", "extra")                                                      \
-	X(ELX_SIZE, "ElementObjectExtra", "sizeof")                                                \
-	X(ELX_ATTRIB, "ElementObjectExtra", "attrib")                                              \
-	X(ELX_LENGTH, "ElementObjectExtra", "length")                                              \
-	X(ELX_ALLOCATED, "ElementObjectExtra", "allocated")                                        \
-	X(ELX_CHILDREN, "ElementObjectExtra", "children")                                          \
-	X(ELX_CHILDREN0, "ElementObjectExtra", "_children")                                        \
-	X(TG_DOC, "_tuplegetterobject", "doc")                                                     \
-	X(ABC_REGISTRY, "_abc_data", "_abc_registry")                                              \
-	X(ABC_CACHE, "_abc_data", "_abc_cache")                                                    \
-	X(ABC_NEGATIVE_CACHE, "_abc_data", "_abc_negative_cache")                                  \
-	X(MW_DESCR, "wrapperobject", "descr")                                                      \
-	X(MW_SELF, "wrapperobject", "self")                                                        \
-	X(COUNT_LONG_CNT, "countobject", "long_cnt")                                               \
-	X(COUNT_LONG_STEP, "countobject", "long_step")                                             \
-	X(REPEAT_ELEMENT, "repeatobject", "element")                                               \
-	X(CYCLE_IT, "cycleobject", "it")                                                           \
-	X(CYCLE_SAVED, "cycleobject", "saved")                                                     \
-	X(CHAIN_SOURCE, "chainobject", "source")                                                   \
-	X(CHAIN_ACTIVE, "chainobject", "active")                                                   \
-	X(ISLICE_IT, "isliceobject", "it")                                                         \
-	X(FUTITER_FUTURE, "futureiterobject", "future")                                            \
-	X(TASKSTEP_TASK, "TaskStepMethWrapper", "sw_task")                                         \
-	X(TASKSTEP_ARG, "TaskStepMethWrapper", "sw_arg")                                           \
-	X(TASKWAKEUP_TASK, "TaskWakeupMethWrapper", "ww_task")                                     \
-	X(TP_BASE, "_typeobject", "tp_base")                                                       \
-	X(TP_TRAVERSE, "_typeobject", "tp_traverse")                                               \
-	X(TP_MEMBERS, "_typeobject", "tp_members")                                                 \
-	X(TP_DEALLOC, "_typeobject", "tp_dealloc")                                                 \
-	X(MEMBER_SIZE, "PyMemberDef", "sizeof")                                                    \
-	X(MEMBER_NAME, "PyMemberDef", "name")                                                      \
-	X(MEMBER_OFFSET, "PyMemberDef", "offset")                                                  \
-	X(TUPLE_ITEM, "PyTupleObject", "ob_item")                                                  \
-	X(ARR_ALLOCATED, "arrayobject", "allocated")                                               \
-	X(ARR_DESCR, "arrayobject", "ob_descr")                                                    \
-	X(ARRD_ITEMSIZE, "arraydescr", "itemsize")
-
-enum sfield {
-#define HS_X(id, type, member) S_##id,
-	HS_STDLIB_FIELDS(HS_X)
-#undef HS_X
-	    S_COUNT
-};
-static const char *const sfield_types[S_COUNT] = {
-#define HS_X(id, type, member) type,
-    HS_STDLIB_FIELDS(HS_X)
-#undef HS_X
-};
-static const char *const sfield_members[S_COUNT] = {
-#define HS_X(id, type, member) member,
-    HS_STDLIB_FIELDS(HS_X)
-#undef HS_X
-};
-static const struct hs_layout_table stdlib_table = {sfield_types, sfield_members, S_COUNT};
-
 #define HAMT_ARRAY_NODE_SIZE 32   /* Python/hamt.c: an array node's fixed width */
 #define HAMT_MAX_NODE_ITEMS 65536 /* bound on a collision node's items (2 per key) */
 #define MAX_ITEMS (1ll << 28)     /* bound on any container's item count */
 
 /* The fields of the kinds that are only a list of them, in traverse order. */
-static const enum sfield partial_f[] = {S_PARTIAL_FN, S_PARTIAL_ARGS, S_PARTIAL_KW, S_PARTIAL_DICT};
-static const enum sfield context_f[] = {S_CTX_PREV, S_CTX_VARS};
-static const enum sfield contextvar_f[] = {S_CVAR_NAME, S_CVAR_DEFAULT};
-static const enum sfield token_f[] = {S_TOK_CTX, S_TOK_VAR, S_TOK_OLDVAL};
-static const enum sfield hamt_f[] = {S_HAMT_ROOT};
-static const enum sfield namespace_f[] = {S_NS_DICT};
-static const enum sfield mappingproxy_f[] = {S_MP_MAPPING};
-static const enum sfield tuplegetter_f[] = {S_TG_DOC};
-static const enum sfield abc_data_f[] = {S_ABC_REGISTRY, S_ABC_CACHE, S_ABC_NEGATIVE_CACHE};
-static const enum sfield method_wrapper_f[] = {S_MW_DESCR, S_MW_SELF};
-static const enum sfield count_f[] = {S_COUNT_LONG_CNT, S_COUNT_LONG_STEP};
-static const enum sfield repeat_f[] = {S_REPEAT_ELEMENT};
-static const enum sfield cycle_f[] = {S_CYCLE_IT, S_CYCLE_SAVED};
-static const enum sfield chain_f[] = {S_CHAIN_SOURCE, S_CHAIN_ACTIVE};
-static const enum sfield islice_f[] = {S_ISLICE_IT};
-static const enum sfield futureiter_f[] = {S_FUTITER_FUTURE};
-static const enum sfield taskstep_f[] = {S_TASKSTEP_TASK, S_TASKSTEP_ARG};
-static const enum sfield taskwakeup_f[] = {S_TASKWAKEUP_TASK};
-static const enum sfield task_f[] = {S_TASK_CONTEXT, S_TASK_CORO, S_TASK_NAME, S_TASK_FUT_WAITER};
+static const enum hs_stdlib_field partial_f[] = {HS_SF_PARTIAL_FN, HS_SF_PARTIAL_ARGS, HS_SF_PARTIAL_KW, HS_SF_PARTIAL_DICT};
+static const enum hs_stdlib_field context_f[] = {HS_SF_CTX_PREV, HS_SF_CTX_VARS};
+static const enum hs_stdlib_field contextvar_f[] = {HS_SF_CVAR_NAME, HS_SF_CVAR_DEFAULT};
+static const enum hs_stdlib_field token_f[] = {HS_SF_TOK_CTX, HS_SF_TOK_VAR, HS_SF_TOK_OLDVAL};
+static const enum hs_stdlib_field hamt_f[] = {HS_SF_HAMT_ROOT};
+static const enum hs_stdlib_field namespace_f[] = {HS_SF_NS_DICT};
+static const enum hs_stdlib_field mappingproxy_f[] = {HS_SF_MP_MAPPING};
+static const enum hs_stdlib_field tuplegetter_f[] = {HS_SF_TG_DOC};
+static const enum hs_stdlib_field abc_data_f[] = {HS_SF_ABC_REGISTRY, HS_SF_ABC_CACHE, HS_SF_ABC_NEGATIVE_CACHE};
+static const enum hs_stdlib_field method_wrapper_f[] = {HS_SF_MW_DESCR, HS_SF_MW_SELF};
+static const enum hs_stdlib_field count_f[] = {HS_SF_COUNT_LONG_CNT, HS_SF_COUNT_LONG_STEP};
+static const enum hs_stdlib_field repeat_f[] = {HS_SF_REPEAT_ELEMENT};
+static const enum hs_stdlib_field cycle_f[] = {HS_SF_CYCLE_IT, HS_SF_CYCLE_SAVED};
+static const enum hs_stdlib_field chain_f[] = {HS_SF_CHAIN_SOURCE, HS_SF_CHAIN_ACTIVE};
+static const enum hs_stdlib_field islice_f[] = {HS_SF_ISLICE_IT};
+static const enum hs_stdlib_field futureiter_f[] = {HS_SF_FUTITER_FUTURE};
+static const enum hs_stdlib_field taskstep_f[] = {HS_SF_TASKSTEP_TASK, HS_SF_TASKSTEP_ARG};
+static const enum hs_stdlib_field taskwakeup_f[] = {HS_SF_TASKWAKEUP_TASK};
+static const enum hs_stdlib_field task_f[] = {HS_SF_TASK_CONTEXT, HS_SF_TASK_CORO, HS_SF_TASK_NAME, HS_SF_TASK_FUT_WAITER};
 #define LIST(a) a, sizeof(a) / sizeof((a)[0])
 
 /* The kinds: how each is recognised, the fields it cannot be walked without, and for the kinds
@@ -167,115 +55,115 @@ static const struct {
 	const char *sym; /* its tp_traverse (or static type, see static_type) */
 	enum { BY_TRAVERSE, BY_TYPE, BY_DEALLOC } by; /* what sym names */
 	const char *module;   /* the extension module's file name prefix, or NULL (libpython) */
-	enum sfield needs[3]; /* fields required (S_COUNT ends the list) */
-	const enum sfield *fields; /* a field list kind: the fields its traverse visits */
+	enum hs_stdlib_field needs[3]; /* fields required (HS_SF_COUNT ends the list) */
+	const enum hs_stdlib_field *fields; /* a field list kind: the fields its traverse visits */
 	size_t nfields;
 } kinds[HS_STDLIB_KINDS] = {
     [HS_SK_DEQUE] = {"deque_traverse",
                      BY_TRAVERSE,
                      "_collections.",
-                     {S_DQ_LEFTBLOCK, S_BLOCK_DATA, S_BLOCK_RIGHTLINK}},
+                     {HS_SF_DQ_LEFTBLOCK, HS_SF_BLOCK_DATA, HS_SF_BLOCK_RIGHTLINK}},
     [HS_SK_ODICT] = {"odict_traverse",
                      BY_TRAVERSE,
                      NULL,
-                     {S_OD_FAST_NODES_SIZE, S_ODNODE_SIZE, S_DICT_USED}},
-    [HS_SK_DEFDICT] = {"defdict_traverse", BY_TRAVERSE, "_collections.", {S_DD_FACTORY, S_COUNT}},
+                     {HS_SF_OD_FAST_NODES_SIZE, HS_SF_ODNODE_SIZE, HS_SF_DICT_USED}},
+    [HS_SK_DEFDICT] = {"defdict_traverse", BY_TRAVERSE, "_collections.", {HS_SF_DD_FACTORY, HS_SF_COUNT}},
     [HS_SK_PARTIAL] =
-        {"partial_traverse", BY_TRAVERSE, "_functools.", {S_PARTIAL_FN, S_COUNT}, LIST(partial_f)},
+        {"partial_traverse", BY_TRAVERSE, "_functools.", {HS_SF_PARTIAL_FN, HS_SF_COUNT}, LIST(partial_f)},
     [HS_SK_LRU] = {"lru_cache_tp_traverse",
                    BY_TRAVERSE,
                    "_functools.",
-                   {S_LRU_ROOT_NEXT, S_LRUE_NEXT, S_LRUE_KEY}},
-    [HS_SK_FUTURE] = {"FutureObj_traverse", BY_TRAVERSE, "_asyncio.", {S_FUT_LOOP, S_COUNT}},
+                   {HS_SF_LRU_ROOT_NEXT, HS_SF_LRUE_NEXT, HS_SF_LRUE_KEY}},
+    [HS_SK_FUTURE] = {"FutureObj_traverse", BY_TRAVERSE, "_asyncio.", {HS_SF_FUT_LOOP, HS_SF_COUNT}},
     [HS_SK_TASK] = {"TaskObj_traverse",
                     BY_TRAVERSE,
                     "_asyncio.",
-                    {S_FUT_LOOP, S_TASK_CORO, S_COUNT}},
+                    {HS_SF_FUT_LOOP, HS_SF_TASK_CORO, HS_SF_COUNT}},
     [HS_SK_CONTEXT] =
-        {"context_tp_traverse", BY_TRAVERSE, NULL, {S_CTX_VARS, S_COUNT}, LIST(context_f)},
+        {"context_tp_traverse", BY_TRAVERSE, NULL, {HS_SF_CTX_VARS, HS_SF_COUNT}, LIST(context_f)},
     [HS_SK_CONTEXTVAR] =
-        {"contextvar_tp_traverse", BY_TRAVERSE, NULL, {S_CVAR_NAME, S_COUNT}, LIST(contextvar_f)},
-    [HS_SK_TOKEN] = {"token_tp_traverse", BY_TRAVERSE, NULL, {S_TOK_CTX, S_COUNT}, LIST(token_f)},
-    [HS_SK_HAMT] = {"hamt_tp_traverse", BY_TRAVERSE, NULL, {S_HAMT_ROOT, S_COUNT}, LIST(hamt_f)},
+        {"contextvar_tp_traverse", BY_TRAVERSE, NULL, {HS_SF_CVAR_NAME, HS_SF_COUNT}, LIST(contextvar_f)},
+    [HS_SK_TOKEN] = {"token_tp_traverse", BY_TRAVERSE, NULL, {HS_SF_TOK_CTX, HS_SF_COUNT}, LIST(token_f)},
+    [HS_SK_HAMT] = {"hamt_tp_traverse", BY_TRAVERSE, NULL, {HS_SF_HAMT_ROOT, HS_SF_COUNT}, LIST(hamt_f)},
     [HS_SK_HAMT_BITMAP] = {"hamt_node_bitmap_traverse",
                            BY_TRAVERSE,
                            NULL,
-                           {S_HAMTB_ARRAY, S_COUNT}},
-    [HS_SK_HAMT_ARRAY] = {"hamt_node_array_traverse", BY_TRAVERSE, NULL, {S_HAMTA_ARRAY, S_COUNT}},
+                           {HS_SF_HAMTB_ARRAY, HS_SF_COUNT}},
+    [HS_SK_HAMT_ARRAY] = {"hamt_node_array_traverse", BY_TRAVERSE, NULL, {HS_SF_HAMTA_ARRAY, HS_SF_COUNT}},
     [HS_SK_HAMT_COLLISION] = {"hamt_node_collision_traverse",
                               BY_TRAVERSE,
                               NULL,
-                              {S_HAMTC_ARRAY, S_COUNT}},
+                              {HS_SF_HAMTC_ARRAY, HS_SF_COUNT}},
     [HS_SK_NAMESPACE] =
-        {"namespace_traverse", BY_TRAVERSE, NULL, {S_NS_DICT, S_COUNT}, LIST(namespace_f)},
+        {"namespace_traverse", BY_TRAVERSE, NULL, {HS_SF_NS_DICT, HS_SF_COUNT}, LIST(namespace_f)},
     [HS_SK_MAPPINGPROXY] =
-        {"mappingproxy_traverse", BY_TRAVERSE, NULL, {S_MP_MAPPING, S_COUNT}, LIST(mappingproxy_f)},
+        {"mappingproxy_traverse", BY_TRAVERSE, NULL, {HS_SF_MP_MAPPING, HS_SF_COUNT}, LIST(mappingproxy_f)},
     [HS_SK_ELEMENT] = {"element_gc_traverse",
                        BY_TRAVERSE,
                        "_elementtree.",
-                       {S_EL_EXTRA, S_ELX_CHILDREN, S_ELX_SIZE}},
+                       {HS_SF_EL_EXTRA, HS_SF_ELX_CHILDREN, HS_SF_ELX_SIZE}},
     [HS_SK_ARRAY] = {"array_tp_traverse",
                      BY_TRAVERSE,
                      "array.",
-                     {S_ARR_ALLOCATED, S_ARR_DESCR, S_ARRD_ITEMSIZE}},
+                     {HS_SF_ARR_ALLOCATED, HS_SF_ARR_DESCR, HS_SF_ARRD_ITEMSIZE}},
     [HS_SK_ARRAY_STATIC] = {"Arraytype",
                             BY_TYPE,
                             "array.",
-                            {S_ARR_ALLOCATED, S_ARR_DESCR, S_ARRD_ITEMSIZE}},
+                            {HS_SF_ARR_ALLOCATED, HS_SF_ARR_DESCR, HS_SF_ARRD_ITEMSIZE}},
     [HS_SK_TUPLEGETTER] = {"tuplegetter_traverse",
                            BY_TRAVERSE,
                            "_collections.",
-                           {S_TG_DOC, S_COUNT},
+                           {HS_SF_TG_DOC, HS_SF_COUNT},
                            LIST(tuplegetter_f)},
     [HS_SK_ABC_DATA] =
-        {"abc_data_traverse", BY_TRAVERSE, "_abc.", {S_ABC_REGISTRY, S_COUNT}, LIST(abc_data_f)},
+        {"abc_data_traverse", BY_TRAVERSE, "_abc.", {HS_SF_ABC_REGISTRY, HS_SF_COUNT}, LIST(abc_data_f)},
     [HS_SK_METHOD_WRAPPER] = {"wrapper_traverse",
                               BY_TRAVERSE,
                               NULL,
-                              {S_MW_DESCR, S_MW_SELF, S_COUNT},
+                              {HS_SF_MW_DESCR, HS_SF_MW_SELF, HS_SF_COUNT},
                               LIST(method_wrapper_f)},
     [HS_SK_COUNT] =
-        {"count_traverse", BY_TRAVERSE, "itertools.", {S_COUNT_LONG_CNT, S_COUNT}, LIST(count_f)},
+        {"count_traverse", BY_TRAVERSE, "itertools.", {HS_SF_COUNT_LONG_CNT, HS_SF_COUNT}, LIST(count_f)},
     [HS_SK_REPEAT] =
-        {"repeat_traverse", BY_TRAVERSE, "itertools.", {S_REPEAT_ELEMENT, S_COUNT}, LIST(repeat_f)},
+        {"repeat_traverse", BY_TRAVERSE, "itertools.", {HS_SF_REPEAT_ELEMENT, HS_SF_COUNT}, LIST(repeat_f)},
     [HS_SK_CYCLE] =
-        {"cycle_traverse", BY_TRAVERSE, "itertools.", {S_CYCLE_IT, S_COUNT}, LIST(cycle_f)},
+        {"cycle_traverse", BY_TRAVERSE, "itertools.", {HS_SF_CYCLE_IT, HS_SF_COUNT}, LIST(cycle_f)},
     [HS_SK_CHAIN] =
-        {"chain_traverse", BY_TRAVERSE, "itertools.", {S_CHAIN_SOURCE, S_COUNT}, LIST(chain_f)},
+        {"chain_traverse", BY_TRAVERSE, "itertools.", {HS_SF_CHAIN_SOURCE, HS_SF_COUNT}, LIST(chain_f)},
     [HS_SK_ISLICE] =
-        {"islice_traverse", BY_TRAVERSE, "itertools.", {S_ISLICE_IT, S_COUNT}, LIST(islice_f)},
+        {"islice_traverse", BY_TRAVERSE, "itertools.", {HS_SF_ISLICE_IT, HS_SF_COUNT}, LIST(islice_f)},
     [HS_SK_FUTUREITER] = {"FutureIter_traverse",
                           BY_TRAVERSE,
                           "_asyncio.",
-                          {S_FUTITER_FUTURE, S_COUNT},
+                          {HS_SF_FUTITER_FUTURE, HS_SF_COUNT},
                           LIST(futureiter_f)},
     [HS_SK_TASKSTEP] = {"TaskStepMethWrapper_traverse",
                         BY_TRAVERSE,
                         "_asyncio.",
-                        {S_TASKSTEP_TASK, S_COUNT},
+                        {HS_SF_TASKSTEP_TASK, HS_SF_COUNT},
                         LIST(taskstep_f)},
     [HS_SK_STRUCTSEQ] = {"structseq_traverse",
                          BY_TRAVERSE,
                          NULL,
-                         {S_TP_MEMBERS, S_MEMBER_SIZE, S_TUPLE_ITEM}},
+                         {HS_SF_TP_MEMBERS, HS_SF_MEMBER_SIZE, HS_SF_TUPLE_ITEM}},
     [HS_SK_LRU_ELEM] = {"lru_list_elem_dealloc",
                         BY_DEALLOC,
                         "_functools.",
-                        {S_LRUE_KEY, S_LRUE_RESULT, S_TP_DEALLOC}},
+                        {HS_SF_LRUE_KEY, HS_SF_LRUE_RESULT, HS_SF_TP_DEALLOC}},
     [HS_SK_TASKWAKEUP] = {"TaskWakeupMethWrapper_traverse",
                           BY_TRAVERSE,
                           "_asyncio.",
-                          {S_TASKWAKEUP_TASK, S_COUNT},
+                          {HS_SF_TASKWAKEUP_TASK, HS_SF_COUNT},
                           LIST(taskwakeup_f)},
 };
 
 struct hs_stdlib {
-	int64_t v[S_COUNT];             /* merged over the files, -1 where absent */
+	int64_t v[HS_SF_COUNT];             /* merged over the files, -1 where absent */
 	uint64_t addr[HS_STDLIB_KINDS]; /* the symbol's address in the target, 0: unknown */
 };
 
 /* The field f of the struct at o (0 when the layout lacks it). */
-static uint64_t sf(struct walker *w, const struct hs_stdlib *s, uint64_t o, enum sfield f)
+static uint64_t sf(struct walker *w, const struct hs_stdlib *s, uint64_t o, enum hs_stdlib_field f)
 {
 	return s->v[f] < 0 ? 0 : hs_wk_u64(w, o + (uint64_t)s->v[f]);
 }
@@ -323,17 +211,17 @@ static struct hs_error *load_file(struct hs_stdlib *s, const struct hs_mapping *
 		any |= syms[k].value != 0;
 	if (!any)
 		return NULL;
-	int64_t v[S_COUNT];
-	err = hs_layout_load_table(map->path, cache_dir, &stdlib_table, v);
+	int64_t v[HS_SF_COUNT];
+	err = hs_layout_load_table(map->path, cache_dir, &hs_stdlib_fields, v);
 	if (err) /* no DWARF: this file's kinds stay unknown */
 		return forget(err);
-	for (size_t f = 0; f < S_COUNT; f++)
+	for (size_t f = 0; f < HS_SF_COUNT; f++)
 		if (s->v[f] < 0)
 			s->v[f] = v[f];
 	uint64_t bias = map->start - info.first_load_vaddr;
 	for (size_t k = 1; k < HS_STDLIB_KINDS; k++) {
 		bool ok = syms[k].value && !s->addr[k];
-		for (size_t i = 0; i < 3 && ok && kinds[k].needs[i] != S_COUNT; i++)
+		for (size_t i = 0; i < 3 && ok && kinds[k].needs[i] != HS_SF_COUNT; i++)
 			ok = v[kinds[k].needs[i]] >= 0;
 		if (ok)
 			s->addr[k] = syms[k].value + bias;
@@ -347,7 +235,7 @@ struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const char *cache_dir
 	struct hs_stdlib *s = calloc(1, sizeof(*s));
 	if (!s)
 		return &hs_error_nomem;
-	for (size_t f = 0; f < S_COUNT; f++)
+	for (size_t f = 0; f < HS_SF_COUNT; f++)
 		s->v[f] = -1;
 	struct hs_error *err = NULL;
 	for (size_t i = 0; i < m->nmaps && !err; i++) {
@@ -375,7 +263,7 @@ void hs_stdlib_free(struct hs_stdlib *s)
 
 int hs_stdlib_kind(struct walker *w, const struct hs_stdlib *s, uint64_t type, uint64_t traverse)
 {
-	uint64_t dealloc = s ? sf(w, s, type, S_TP_DEALLOC) : 0;
+	uint64_t dealloc = s ? sf(w, s, type, HS_SF_TP_DEALLOC) : 0;
 	for (int k = 1; s && k < HS_STDLIB_KINDS; k++) {
 		uint64_t key = kinds[k].by == BY_TYPE      ? type
 		               : kinds[k].by == BY_DEALLOC ? dealloc
@@ -388,7 +276,7 @@ int hs_stdlib_kind(struct walker *w, const struct hs_stdlib *s, uint64_t type, u
 
 /* Unlabelled traverse edges to the fields t[0..n) of the struct at o. */
 static struct hs_error *fields(struct walker *w, const struct hs_stdlib *s, uint64_t src,
-                               uint64_t o, const enum sfield *t, size_t n)
+                               uint64_t o, const enum hs_stdlib_field *t, size_t n)
 {
 	struct hs_error *err = NULL;
 	for (size_t i = 0; i < n && !err; i++)
@@ -416,22 +304,22 @@ static struct hs_error *deque_walk(struct walker *w, const struct hs_stdlib *s, 
                                    uint64_t o, uint64_t *size)
 {
 	int64_t n = (int64_t)hs_wk_u64(w, o + 16);
-	int64_t left = (int64_t)sf(w, s, o, S_DQ_LEFTINDEX);
-	uint64_t blocklen = (uint64_t)(s->v[S_BLOCK_RIGHTLINK] - s->v[S_BLOCK_DATA]) / 8;
+	int64_t left = (int64_t)sf(w, s, o, HS_SF_DQ_LEFTINDEX);
+	uint64_t blocklen = (uint64_t)(s->v[HS_SF_BLOCK_RIGHTLINK] - s->v[HS_SF_BLOCK_DATA]) / 8;
 	if (n < 0 || n > MAX_ITEMS || left < 0 || (uint64_t)left >= blocklen || !blocklen) {
 		hs_wk_warn(w, "deque at 0x%llx: length %lld, left index %lld",
 		           (unsigned long long)o, (long long)n, (long long)left);
 		return NULL;
 	}
 	*size +=
-	    ((uint64_t)left + (uint64_t)n + blocklen - 1) / blocklen * (uint64_t)s->v[S_BLOCK_SIZE];
-	uint64_t first = sf(w, s, o, S_DQ_LEFTBLOCK), b = first, i = (uint64_t)left;
+	    ((uint64_t)left + (uint64_t)n + blocklen - 1) / blocklen * (uint64_t)s->v[HS_SF_BLOCK_SIZE];
+	uint64_t first = sf(w, s, o, HS_SF_DQ_LEFTBLOCK), b = first, i = (uint64_t)left;
 	struct hs_error *err = NULL;
 	for (int64_t k = 0; k < n && b && !err; k++) {
-		err = hs_wk_edge(w, src, hs_wk_u64(w, b + (uint64_t)s->v[S_BLOCK_DATA] + 8 * i),
+		err = hs_wk_edge(w, src, hs_wk_u64(w, b + (uint64_t)s->v[HS_SF_BLOCK_DATA] + 8 * i),
 		                 HS_EDGE_TRAVERSE, "");
 		if (++i == blocklen) {
-			uint64_t next = hs_wk_u64(w, b + (uint64_t)s->v[S_BLOCK_RIGHTLINK]);
+			uint64_t next = hs_wk_u64(w, b + (uint64_t)s->v[HS_SF_BLOCK_RIGHTLINK]);
 			b = next == b || next == first ? 0 : next; /* a loop ends the walk */
 			i = 0;
 		}
@@ -444,19 +332,19 @@ static struct hs_error *deque_walk(struct walker *w, const struct hs_stdlib *s, 
 static struct hs_error *lru_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
                                  uint64_t o, bool heap)
 {
-	static const enum sfield own[] = {S_LRU_CACHE,     S_LRU_FUNC,      S_LRU_KWD_MARK,
-	                                  S_LRU_ELEM_TYPE, S_LRU_INFO_TYPE, S_LRU_DICT};
+	static const enum hs_stdlib_field own[] = {HS_SF_LRU_CACHE,     HS_SF_LRU_FUNC,      HS_SF_LRU_KWD_MARK,
+	                                  HS_SF_LRU_ELEM_TYPE, HS_SF_LRU_INFO_TYPE, HS_SF_LRU_DICT};
 	struct hs_error *err = NULL;
-	uint64_t first = sf(w, s, o, S_LRU_ROOT_NEXT), link = first;
+	uint64_t first = sf(w, s, o, HS_SF_LRU_ROOT_NEXT), link = first;
 	for (int64_t k = 0; link && link != o && (k == 0 || link != first) && k < MAX_ITEMS && !err;
 	     k++) {
-		err = hs_wk_edge(w, src, sf(w, s, link, S_LRUE_KEY), HS_EDGE_TRAVERSE, "");
+		err = hs_wk_edge(w, src, sf(w, s, link, HS_SF_LRUE_KEY), HS_EDGE_TRAVERSE, "");
 		if (!err)
 			err =
-			    hs_wk_edge(w, src, sf(w, s, link, S_LRUE_RESULT), HS_EDGE_TRAVERSE, "");
+			    hs_wk_edge(w, src, sf(w, s, link, HS_SF_LRUE_RESULT), HS_EDGE_TRAVERSE, "");
 		if (!err && heap)
 			err = hs_wk_edge(w, src, hs_wk_u64(w, link + 8), HS_EDGE_TRAVERSE, "");
-		link = sf(w, s, link, S_LRUE_NEXT);
+		link = sf(w, s, link, HS_SF_LRUE_NEXT);
 	}
 	return err ? err : FIELDS(w, s, src, o, own);
 }
@@ -465,13 +353,13 @@ static struct hs_error *lru_walk(struct walker *w, const struct hs_stdlib *s, ui
 static struct hs_error *future_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
                                     uint64_t o, uint64_t type_flags)
 {
-	static const enum sfield fut[] = {S_FUT_LOOP,          S_FUT_CALLBACK0, S_FUT_CONTEXT0,
-	                                  S_FUT_CALLBACKS,     S_FUT_RESULT,    S_FUT_EXCEPTION,
-	                                  S_FUT_EXCEPTION_TB,  S_FUT_SOURCE_TB, S_FUT_CANCEL_MSG,
-	                                  S_FUT_CANCELLED_EXC, S_FUT_DICT};
+	static const enum hs_stdlib_field fut[] = {HS_SF_FUT_LOOP,          HS_SF_FUT_CALLBACK0, HS_SF_FUT_CONTEXT0,
+	                                  HS_SF_FUT_CALLBACKS,     HS_SF_FUT_RESULT,    HS_SF_FUT_EXCEPTION,
+	                                  HS_SF_FUT_EXCEPTION_TB,  HS_SF_FUT_SOURCE_TB, HS_SF_FUT_CANCEL_MSG,
+	                                  HS_SF_FUT_CANCELLED_EXC, HS_SF_FUT_DICT};
 	struct hs_error *err = FIELDS(w, s, src, o, fut);
 	/* 3.13: the dict is a managed one, just before the GC header. */
-	if (!err && s->v[S_FUT_DICT] < 0 && (type_flags & HS_TPF_MANAGED_DICT))
+	if (!err && s->v[HS_SF_FUT_DICT] < 0 && (type_flags & HS_TPF_MANAGED_DICT))
 		err = hs_wk_edge(w, src, hs_wk_u64(w, o - 24), HS_EDGE_TRAVERSE, "");
 	return err;
 }
@@ -484,18 +372,18 @@ static struct hs_error *structseq_walk(struct walker *w, const struct hs_stdlib 
 {
 	uint64_t t = type;
 	for (int depth = 0; t && depth < 64; depth++) {
-		if (sf(w, s, t, S_TP_TRAVERSE) == s->addr[HS_SK_STRUCTSEQ])
+		if (sf(w, s, t, HS_SF_TP_TRAVERSE) == s->addr[HS_SK_STRUCTSEQ])
 			break;
-		t = sf(w, s, t, S_TP_BASE);
+		t = sf(w, s, t, HS_SF_TP_BASE);
 	}
 	int64_t visible = (int64_t)hs_wk_u64(w, o + 16), n = visible;
-	uint64_t members = t ? sf(w, s, t, S_TP_MEMBERS) : 0;
-	uint64_t msize = (uint64_t)s->v[S_MEMBER_SIZE], items0 = (uint64_t)s->v[S_TUPLE_ITEM];
+	uint64_t members = t ? sf(w, s, t, HS_SF_TP_MEMBERS) : 0;
+	uint64_t msize = (uint64_t)s->v[HS_SF_MEMBER_SIZE], items0 = (uint64_t)s->v[HS_SF_TUPLE_ITEM];
 	for (uint64_t i = 0; members && i < 1024; i++) {
 		uint64_t m = members + i * msize;
-		if (!sf(w, s, m, S_MEMBER_NAME))
+		if (!sf(w, s, m, HS_SF_MEMBER_NAME))
 			break;
-		uint64_t off = sf(w, s, m, S_MEMBER_OFFSET);
+		uint64_t off = sf(w, s, m, HS_SF_MEMBER_OFFSET);
 		if (off >= items0 && (off - items0) / 8 < 1024 &&
 		    (int64_t)((off - items0) / 8) >= n)
 			n = (int64_t)((off - items0) / 8) + 1;
@@ -527,26 +415,26 @@ static int64_t hamt_items(struct walker *w, uint64_t o, int64_t max)
 static struct hs_error *element_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
                                      uint64_t o, uint64_t *size)
 {
-	struct hs_error *err = hs_wk_edge(w, src, sf(w, s, o, S_EL_TAG), HS_EDGE_TRAVERSE, "");
+	struct hs_error *err = hs_wk_edge(w, src, sf(w, s, o, HS_SF_EL_TAG), HS_EDGE_TRAVERSE, "");
 	/* text and tail carry a flag in their low bit (JOIN_OBJ). */
 	if (!err)
-		err = hs_wk_edge(w, src, sf(w, s, o, S_EL_TEXT) & ~1ull, HS_EDGE_TRAVERSE, "");
+		err = hs_wk_edge(w, src, sf(w, s, o, HS_SF_EL_TEXT) & ~1ull, HS_EDGE_TRAVERSE, "");
 	if (!err)
-		err = hs_wk_edge(w, src, sf(w, s, o, S_EL_TAIL) & ~1ull, HS_EDGE_TRAVERSE, "");
-	uint64_t x = sf(w, s, o, S_EL_EXTRA);
+		err = hs_wk_edge(w, src, sf(w, s, o, HS_SF_EL_TAIL) & ~1ull, HS_EDGE_TRAVERSE, "");
+	uint64_t x = sf(w, s, o, HS_SF_EL_EXTRA);
 	if (err || !x)
 		return err;
-	int64_t n = (int64_t)sf(w, s, x, S_ELX_LENGTH), cap = (int64_t)sf(w, s, x, S_ELX_ALLOCATED);
-	uint64_t children = sf(w, s, x, S_ELX_CHILDREN);
+	int64_t n = (int64_t)sf(w, s, x, HS_SF_ELX_LENGTH), cap = (int64_t)sf(w, s, x, HS_SF_ELX_ALLOCATED);
+	uint64_t children = sf(w, s, x, HS_SF_ELX_CHILDREN);
 	if (n < 0 || n > cap || cap > MAX_ITEMS) {
 		hs_wk_warn(w, "Element at 0x%llx: %lld children of %lld allocated",
 		           (unsigned long long)o, (long long)n, (long long)cap);
 		return NULL;
 	}
-	*size += (uint64_t)s->v[S_ELX_SIZE];
-	if (children != x + (uint64_t)s->v[S_ELX_CHILDREN0])
+	*size += (uint64_t)s->v[HS_SF_ELX_SIZE];
+	if (children != x + (uint64_t)s->v[HS_SF_ELX_CHILDREN0])
 		*size += 8 * (uint64_t)cap;
-	err = hs_wk_edge(w, src, sf(w, s, x, S_ELX_ATTRIB), HS_EDGE_TRAVERSE, "");
+	err = hs_wk_edge(w, src, sf(w, s, x, HS_SF_ELX_ATTRIB), HS_EDGE_TRAVERSE, "");
 	return err ? err : items(w, src, children, n);
 }
 
@@ -571,18 +459,18 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 	case HS_SK_DEQUE:
 		return deque_walk(w, s, src, o, size);
 	case HS_SK_ODICT: {
-		err = hs_wk_edge(w, src, sf(w, s, o, S_OD_INST_DICT), HS_EDGE_TRAVERSE, "");
+		err = hs_wk_edge(w, src, sf(w, s, o, HS_SF_OD_INST_DICT), HS_EDGE_TRAVERSE, "");
 		if (!err)
 			err = hs_wk_dict(w, src, o, ob->type, true, size);
-		int64_t fast = (int64_t)sf(w, s, o, S_OD_FAST_NODES_SIZE);
-		int64_t used = (int64_t)sf(w, s, o, S_DICT_USED);
+		int64_t fast = (int64_t)sf(w, s, o, HS_SF_OD_FAST_NODES_SIZE);
+		int64_t used = (int64_t)sf(w, s, o, HS_SF_DICT_USED);
 		if (fast > 0 && fast < MAX_ITEMS && used > 0 && used < MAX_ITEMS)
 			*size +=
-			    8 * (uint64_t)fast + (uint64_t)used * (uint64_t)s->v[S_ODNODE_SIZE];
+			    8 * (uint64_t)fast + (uint64_t)used * (uint64_t)s->v[HS_SF_ODNODE_SIZE];
 		return err;
 	}
 	case HS_SK_DEFDICT:
-		err = hs_wk_edge(w, src, sf(w, s, o, S_DD_FACTORY), HS_EDGE_TRAVERSE, "");
+		err = hs_wk_edge(w, src, sf(w, s, o, HS_SF_DD_FACTORY), HS_EDGE_TRAVERSE, "");
 		return err ? err : hs_wk_dict(w, src, o, ob->type, false, size);
 	case HS_SK_LRU:
 		return lru_walk(w, s, src, o, ob->heap);
@@ -592,28 +480,28 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 	case HS_SK_FUTURE:
 		return future_walk(w, s, src, o, ob->type_flags);
 	case HS_SK_HAMT_BITMAP:
-		return items(w, src, o + (uint64_t)s->v[S_HAMTB_ARRAY],
+		return items(w, src, o + (uint64_t)s->v[HS_SF_HAMTB_ARRAY],
 		             hamt_items(w, o, 2 * HAMT_ARRAY_NODE_SIZE));
 	case HS_SK_HAMT_ARRAY:
-		return items(w, src, o + (uint64_t)s->v[S_HAMTA_ARRAY], HAMT_ARRAY_NODE_SIZE);
+		return items(w, src, o + (uint64_t)s->v[HS_SF_HAMTA_ARRAY], HAMT_ARRAY_NODE_SIZE);
 	case HS_SK_HAMT_COLLISION:
-		return items(w, src, o + (uint64_t)s->v[S_HAMTC_ARRAY],
+		return items(w, src, o + (uint64_t)s->v[HS_SF_HAMTC_ARRAY],
 		             hamt_items(w, o, HAMT_MAX_NODE_ITEMS));
 	case HS_SK_ELEMENT:
 		return element_walk(w, s, src, o, size);
 	case HS_SK_STRUCTSEQ:
 		return structseq_walk(w, s, src, o, ob->type);
 	case HS_SK_LRU_ELEM: /* no traverse: its key and result are held, not visited */
-		err = hs_wk_edge(w, src, sf(w, s, o, S_LRUE_KEY), HS_EDGE_OWNED, "");
+		err = hs_wk_edge(w, src, sf(w, s, o, HS_SF_LRUE_KEY), HS_EDGE_OWNED, "");
 		return err ? err
-		           : hs_wk_edge(w, src, sf(w, s, o, S_LRUE_RESULT), HS_EDGE_OWNED, "");
+		           : hs_wk_edge(w, src, sf(w, s, o, HS_SF_LRUE_RESULT), HS_EDGE_OWNED, "");
 	case HS_SK_ARRAY:
 	case HS_SK_ARRAY_STATIC: {
-		int64_t cap = (int64_t)sf(w, s, o, S_ARR_ALLOCATED);
+		int64_t cap = (int64_t)sf(w, s, o, HS_SF_ARR_ALLOCATED);
 		int32_t isz = 0;
-		uint64_t descr = sf(w, s, o, S_ARR_DESCR);
+		uint64_t descr = sf(w, s, o, HS_SF_ARR_DESCR);
 		if (descr)
-			hs_wk_read(w, descr + (uint64_t)s->v[S_ARRD_ITEMSIZE], &isz, 4);
+			hs_wk_read(w, descr + (uint64_t)s->v[HS_SF_ARRD_ITEMSIZE], &isz, 4);
 		if (cap >= 0 && cap < MAX_ITEMS && isz > 0 && isz <= 16)
 			*size += (uint64_t)cap * (uint64_t)isz;
 		return NULL;
