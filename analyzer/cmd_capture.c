@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -47,10 +48,16 @@ static bool parse_pid(const char *s, int *ret)
 int hs_cmd_capture(int argc, char **argv)
 {
 	static const char help[] =
-	    "usage: heapsnap capture --pid PID [--no-values] [-o FILE]\n"
-	    "       heapsnap capture --core CORE [--exe PYTHON] [--no-values] [-o FILE]\n\n"
+	    "usage: heapsnap capture --pid PID [OPTIONS] [-o FILE]\n"
+	    "       heapsnap capture --core CORE [--exe PYTHON] [OPTIONS] [-o FILE]\n\n"
 	    "Snapshots the heap of a running CPython 3.8-3.13 process (stopped only while its\n"
-	    "memory is copied) or of a core file, from outside, using libpython's DWARF.\n"
+	    "memory is copied) or of a core file, from outside.  No debug symbols are needed:\n"
+	    "the struct layouts come from the target's DWARF when it has any (in the file, a\n"
+	    "/usr/lib/debug/.build-id debug file, its .gnu_debuglink), else from the tables\n"
+	    "heapsnap carries for each version, checked against the target's memory.\n"
+	    "  --layouts auto|table  table: use only those tables and exported symbols\n"
+	    "  --debug-dir DIR       also look for DIR/.build-id/NN/REST.debug\n"
+	    "  --verbose             say which python, version and layout source were used\n"
 	    "FILE defaults to heapsnap-PID.hsnap or CORE.hsnap.  --no-values writes no value\n"
 	    "previews: no str or bytes contents (secrets) in the file.\n"
 	    "Exit 1, naming the pid or core and the cause, when there is nothing to capture\n"
@@ -62,12 +69,16 @@ int hs_cmd_capture(int argc, char **argv)
 	                                     {"exe", required_argument, NULL, 'e'},
 	                                     {"output", required_argument, NULL, 'o'},
 	                                     {"no-values", no_argument, NULL, 'n'},
+	                                     {"layouts", required_argument, NULL, 'L'},
+	                                     {"debug-dir", required_argument, NULL, 'D'},
+	                                     {"verbose", no_argument, NULL, 'v'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *core = NULL, *exe = NULL, *out = NULL;
 	int pid = 0, c;
-	bool no_values = false;
-	while ((c = getopt_long(argc, argv, "p:c:e:o:h", opts, NULL)) != -1) {
+	bool no_values = false, verbose = false;
+	struct hs_capture_options o = {0};
+	while ((c = getopt_long(argc, argv, "p:c:e:o:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_pid(optarg, &pid))
@@ -86,6 +97,18 @@ int hs_cmd_capture(int argc, char **argv)
 			break;
 		case 'n':
 			no_values = true;
+			break;
+		case 'L':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "table"))
+				return hs_cli_usage_error(
+				    "capture", "--layouts takes auto or table, not '%s'", optarg);
+			o.layouts = !strcmp(optarg, "table") ? HS_LAYOUTS_TABLE : HS_LAYOUTS_AUTO;
+			break;
+		case 'D':
+			o.debug_dir = optarg;
+			break;
+		case 'v':
+			verbose = true;
 			break;
 		case 'h':
 			return fputs(help, stdout), HS_EXIT_OK;
@@ -114,7 +137,7 @@ int hs_cmd_capture(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	struct hs_capture_options o = {.no_values = no_values};
+	o.no_values = no_values;
 	if (isatty(STDERR_FILENO))
 		o.progress = progress;
 	struct hs_capture_stats st;
@@ -130,5 +153,7 @@ int hs_cmd_capture(int argc, char **argv)
 	        out, (unsigned long long)st.objects, (unsigned long long)st.edges,
 	        (unsigned long long)st.weak, (unsigned long long)st.roots,
 	        (unsigned long long)st.warnings, st.pause_seconds, st.seconds);
+	if (verbose)
+		fprintf(stderr, "%s: %s\n", out, st.source);
 	return HS_EXIT_OK;
 }

@@ -40,7 +40,7 @@ class _Stats(ctypes.Structure):
     _fields_ = [("objects", ctypes.c_uint64), ("edges", ctypes.c_uint64),
                 ("weak", ctypes.c_uint64), ("roots", ctypes.c_uint64),
                 ("warnings", ctypes.c_uint64), ("pause_seconds", ctypes.c_double),
-                ("seconds", ctypes.c_double)]
+                ("seconds", ctypes.c_double), ("source", ctypes.c_char * 512)]
 
 
 class _NamedQuery(ctypes.Structure):

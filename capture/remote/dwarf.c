@@ -7,6 +7,7 @@
  * (hs_layout_load_table): kinds_stdlib.c's, over libpython and the stdlib's extension modules.
  * libdwarf's DW_DLV_* results and error objects never leave this file.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libdwarf/dwarf.h>
@@ -33,14 +34,37 @@ static bool file_exists(const char *p)
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The file holding the DWARF of elf_path, into buf; false when there is none. */
-static bool find_debug_file(const char *elf_path, const struct hs_elf_info *info, char *buf,
-                            size_t size)
+/* Whether buf names a debug file (its own .debug_info) for the file whose build-id is want
+ * ("" when the file has none, then any debug file will do). */
+static bool debug_file_ok(const char *buf, const char *want)
+{
+	struct hs_elf_info di;
+	if (!file_exists(buf))
+		return false;
+	struct hs_error *err = hs_elf_info(buf, &di);
+	bool ok = !err && di.has_debug_info && (!want[0] || !strcmp(di.build_id, want));
+	hs_error_destroy(err);
+	return ok;
+}
+
+bool hs_debug_file(const char *elf_path, const struct hs_elf_info *info,
+                   const struct hs_layout_opts *lo, char *buf, size_t size)
 {
 	if (info->has_debug_info) {
 		snprintf(buf, size, "%s", elf_path);
 		return true;
 	}
+	const char *roots[] = {lo ? lo->debug_dir : NULL, "/usr/lib/debug"};
+	for (size_t r = 0; r < 2 && strlen(info->build_id) > 2; r++) {
+		if (!roots[r])
+			continue;
+		snprintf(buf, size, "%s/.build-id/%.2s/%s.debug", roots[r], info->build_id,
+		         info->build_id + 2);
+		if (debug_file_ok(buf, info->build_id))
+			return true;
+	}
+	if (!info->debuglink[0] || strchr(info->debuglink, '/'))
+		return false;
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", elf_path);
 	char *slash = strrchr(dir, '/');
@@ -48,21 +72,10 @@ static bool find_debug_file(const char *elf_path, const struct hs_elf_info *info
 		*slash = 0;
 	else
 		strcpy(dir, ".");
-	if (info->debuglink[0]) {
-		const char *forms[] = {"%s/%s", "%s/.debug/%s", "/usr/lib/debug%s/%s"};
-		for (size_t i = 0; i < 3; i++) {
-			snprintf(buf, size, forms[i], dir, info->debuglink);
-			struct hs_elf_info di;
-			struct hs_error *err = file_exists(buf) ? hs_elf_info(buf, &di) : NULL;
-			if (file_exists(buf) && !err && di.has_debug_info)
-				return true;
-			hs_error_destroy(err);
-		}
-	}
-	if (strlen(info->build_id) > 2) {
-		snprintf(buf, size, "/usr/lib/debug/.build-id/%.2s/%s.debug", info->build_id,
-		         info->build_id + 2);
-		if (file_exists(buf))
+	const char *forms[] = {"%s/%s", "%s/.debug/%s", "/usr/lib/debug%s/%s"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(buf, size, forms[i], dir, info->debuglink);
+		if (debug_file_ok(buf, info->build_id))
 			return true;
 	}
 	return false;
@@ -442,9 +455,11 @@ static void cache_write(const char *path, const int64_t *l, size_t n)
 		hs_out_abort(&o);
 }
 
-struct hs_error *hs_layout_load_table(const char *elf_path, const char *cache_dir,
+struct hs_error *hs_layout_load_table(const char *elf_path, const struct hs_layout_opts *lo,
                                       const struct hs_layout_table *t, int64_t *ret)
 {
+	assert(!lo || !lo->no_dwarf);
+	const char *cache_dir = lo ? lo->cache_dir : NULL;
 	struct hs_elf_info info;
 	struct hs_error *err = hs_elf_info(elf_path, &info);
 	if (err)
@@ -459,30 +474,13 @@ struct hs_error *hs_layout_load_table(const char *elf_path, const char *cache_di
 		fprintf(stderr, "heapsnap: layout cache %s: bad entry, rebuilt from the DWARF\n",
 		        cpath);
 	char dbg[PATH_MAX];
-	if (!find_debug_file(elf_path, &info, dbg, sizeof(dbg)))
-		return hs_error_create(
-		    HS_ERROR_FORMAT,
-		    "%s: no DWARF debug information (build-id %s): install its debug symbols "
-		    "(Debian: the python3.X-dbg or libpython3.X-dbg package, or "
-		    "/usr/lib/debug/.build-id/...), or use a python built with -g",
-		    elf_path, info.build_id[0] ? info.build_id : "none");
+	if (!hs_debug_file(elf_path, &info, lo, dbg, sizeof(dbg)))
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s: no DWARF debug information (build-id %s) in the file, "
+		                       "its .gnu_debuglink or a .build-id directory",
+		                       elf_path, info.build_id[0] ? info.build_id : "none");
 	err = layout_from_dwarf(dbg, t, ret);
 	if (!err && cached)
 		cache_write(cpath, ret, t->n);
 	return err;
-}
-
-struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, struct hs_layout *ret)
-{
-	struct hs_layout l;
-	struct hs_error *err = hs_layout_load_table(elf_path, cache_dir, &hs_walker_fields, l.v);
-	if (err)
-		return err;
-	if (l.v[HS_L_TP_FLAGS] < 0 || l.v[HS_L_GCGEN_SIZE] < 0)
-		return hs_error_create(HS_ERROR_FORMAT,
-		                       "%s: its DWARF has no PyTypeObject or GC state: not a "
-		                       "CPython 3.8-3.13 build?",
-		                       elf_path);
-	*ret = l;
-	return NULL;
 }

@@ -74,7 +74,8 @@ static struct hs_error *open_elf(const char *path, int *fd, Elf **e)
 	return NULL;
 }
 
-struct hs_error *hs_elf_symbols(const char *path, struct hs_elf_sym *syms, size_t n)
+struct hs_error *hs_elf_symbols(const char *path, struct hs_elf_sym *syms, size_t n,
+                                bool dynsym_only)
 {
 	int fd;
 	Elf *e;
@@ -87,7 +88,7 @@ struct hs_error *hs_elf_symbols(const char *path, struct hs_elf_sym *syms, size_
 	while ((scn = elf_nextscn(e, scn)) != NULL) {
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		    (sh.sh_type != SHT_DYNSYM && (dynsym_only || sh.sh_type != SHT_SYMTAB)))
 			continue;
 		Elf_Data *d = elf_getdata(scn, NULL);
 		if (!d || !sh.sh_entsize)
@@ -121,8 +122,11 @@ struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret)
 	struct hs_elf_info info = {0};
 	GElf_Ehdr eh;
 	size_t shstrndx = 0, nph = 0;
-	if (gelf_getehdr(e, &eh))
+	if (gelf_getehdr(e, &eh)) {
 		info.is_core = eh.e_type == ET_CORE;
+		info.machine = eh.e_machine;
+	}
+	info.elf64 = gelf_getclass(e) == ELFCLASS64;
 	elf_getshdrstrndx(e, &shstrndx);
 	if (elf_getphdrnum(e, &nph) == 0) {
 		for (size_t i = 0; i < nph; i++) {

@@ -36,6 +36,7 @@ struct hs_capture_stats {
 	uint64_t warnings;    /* bad objects skipped (also in the snapshot's meta) */
 	double pause_seconds; /* how long the target was stopped (pid only; 0 otherwise) */
 	double seconds;       /* the whole capture */
+	char source[512];     /* "python FILE 3.X.Y (version from W); layouts L; ..." */
 };
 
 /* Progress callback: called now and then with a phase name and a count. May be NULL. */
@@ -47,7 +48,15 @@ struct hs_capture_options {
 	const char
 	    *cache_dir; /* layout cache; NULL: $XDG_CACHE_HOME/heapsnap or ~/.cache/heapsnap */
 	bool no_values; /* write no value previews: no str or bytes contents in the file */
+	const char *debug_dir; /* also look for debug files under DIR/.build-id (NULL: only
+	                          /usr/lib/debug) */
+	int layouts;           /* enum hs_layouts: where the target's struct layouts come from */
 };
+
+/* Where layouts come from: the target's DWARF when it has any, else the tables compiled in for
+ * its version (AUTO); or only those tables and exported symbols, as for a stripped python
+ * (TABLE). */
+enum hs_layouts { HS_LAYOUTS_AUTO, HS_LAYOUTS_TABLE };
 
 /* Stops every thread of pid (PTRACE_SEIZE + PTRACE_INTERRUPT), copies its readable memory in
  * large batched process_vm_readv calls, resumes it, then walks the copy and writes out_path.

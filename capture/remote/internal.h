@@ -6,6 +6,7 @@
 #ifndef HS_CAPTURE_INTERNAL_H
 #define HS_CAPTURE_INTERNAL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -65,8 +66,10 @@ struct hs_elf_sym {
 	const char *name;
 	uint64_t value; /* st_value, 0 when not found */
 };
-/* Looks up every name of syms[0..n) in PATH's .symtab and .dynsym. */
-struct hs_error *hs_elf_symbols(const char *path, struct hs_elf_sym *syms, size_t n);
+/* Looks up every name of syms[0..n) in PATH's .dynsym (the exported symbols, which even a
+ * stripped file keeps) and, unless dynsym_only, its .symtab. */
+struct hs_error *hs_elf_symbols(const char *path, struct hs_elf_sym *syms, size_t n,
+                                bool dynsym_only);
 /* The build-id of PATH as lower-case hex into buf (41+ bytes); "" when it has none.  Also the
  * .gnu_debuglink name (or "") and the vaddr of the first PT_LOAD, and whether it has
  * .debug_info. */
@@ -76,6 +79,8 @@ struct hs_elf_info {
 	uint64_t first_load_vaddr;
 	bool has_debug_info;
 	bool is_core;
+	bool elf64;
+	uint16_t machine; /* e_machine */
 };
 struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret);
 
@@ -89,15 +94,70 @@ struct hs_layout {
 	int64_t v[HS_L_COUNT]; /* byte offset, or the size for "sizeof"; -1 when absent */
 };
 
-/* Resolves table t from the DWARF of elf_path into ret[0..t->n) (-1 where absent), cached by
- * build-id and table as hs_layout_load does. */
-struct hs_error *hs_layout_load_table(const char *elf_path, const char *cache_dir,
+/* Where layouts and symbols may come from (the capture's options). */
+struct hs_layout_opts {
+	const char *cache_dir; /* the DWARF layout cache; NULL: the default */
+	const char *debug_dir; /* a root holding .build-id/NN/REST.debug, searched before
+	                          /usr/lib/debug; NULL: none */
+	bool no_dwarf;         /* compiled-in tables and exported symbols only (--layouts table) */
+};
+
+/* The file holding the DWARF of the ELF file elf_path into buf: the file itself, a debug file of
+ * the same build-id under lo->debug_dir or /usr/lib/debug/.build-id, or its .gnu_debuglink beside
+ * it, in .debug/ or under /usr/lib/debug.  False when there is none. */
+bool hs_debug_file(const char *elf_path, const struct hs_elf_info *info,
+                   const struct hs_layout_opts *lo, char *buf, size_t size);
+/* Resolves table t from the DWARF of elf_path (hs_debug_file) into ret[0..t->n) (-1 where
+ * absent), cached by build-id and table in lo->cache_dir.  lo->no_dwarf must be false. */
+struct hs_error *hs_layout_load_table(const char *elf_path, const struct hs_layout_opts *lo,
                                       const struct hs_layout_table *t, int64_t *ret);
 
-/* Fills ret from the DWARF of the ELF file elf_path (whose build-id is build_id, "" if none),
- * looking for it in the file, its .gnu_debuglink and /usr/lib/debug/.build-id, and caching
- * the table in cache_dir (NULL: the default) by build-id. */
-struct hs_error *hs_layout_load(const char *elf_path, const char *cache_dir, struct hs_layout *ret);
+/* ---------------------------------------------------------------------------------------------
+ * The interpreter a target runs (python.c) and the layouts its walk uses (layouts.c).
+ */
+struct hs_python {
+	char path[PATH_MAX];       /* libpython or the static python, as the target names it */
+	char open_path[PATH_MAX];  /* the same file as this process opens it (hs_memsrc_file) */
+	char debug_path[PATH_MAX]; /* the file holding its DWARF and full .symtab; "" if none */
+	struct hs_elf_info info;
+	uint64_t bias;         /* load address minus link-time address */
+	uint64_t runtime;      /* &_PyRuntime in the target */
+	int minor, micro;      /* 3.minor.micro; micro -1 when unknown */
+	char version_from[48]; /* where the version was read */
+	bool no_dwarf;         /* symbols from .dynsym only, layouts from the tables only */
+	bool debug_build;      /* Py_DEBUG: layouts only from its own DWARF */
+	struct hs_layout L;
+	char layout_source[PATH_MAX + 64]; /* "dwarf FILE" or "table 3.X (...)" */
+	char debugoff_check[160];          /* _Py_DebugOffsets against L, or "" */
+};
+/* Finds the file among m's mappings that defines _PyRuntime (libpython first, then a python
+ * executable; exe when the core names none), its debug file, and the version of CPython it is.
+ * Refuses, in one line naming what was found and what is supported, another architecture, a
+ * version outside 3.8-3.13 and a free-threaded build. */
+struct hs_error *hs_python_find(struct hs_memsrc *m, const char *exe,
+                                const struct hs_layout_opts *lo, struct hs_python *py);
+/* Looks up syms[0..n) in py's file (.dynsym, and .symtab unless py->no_dwarf) and then in its
+ * debug file's .symtab; values are the target's addresses (bias added), 0 when not found. */
+struct hs_error *hs_python_symbols(const struct hs_python *py, struct hs_elf_sym *syms, size_t n);
+/* The path to open for mapping i of m: the target's own file through /proc/PID/map_files or
+ * /proc/PID/root for a live target (so that a container's files are read, not the host's of the
+ * same name), its path otherwise. */
+void hs_memsrc_file(const struct hs_memsrc *m, size_t i, char *buf, size_t size);
+
+/* The layout tables compiled in (layout_tables.c, generated by gen_layouts.py). */
+struct hs_layout_builtin {
+	int minor;
+	const char *reference; /* the build it was generated from ("3.11.7 pyenv") */
+	const int64_t *walker, *stdlib, *debugoff;
+};
+extern const struct hs_layout_builtin hs_layout_builtins[];
+extern const size_t hs_layout_nbuiltins;
+const struct hs_layout_builtin *hs_layout_builtin(int minor);
+/* Fills py->L from py's DWARF, or from the compiled-in table of py->minor when there is none (or
+ * py->no_dwarf), checks it against the target's memory (PyType_Type read through it) and, on
+ * 3.13+, against the target's _Py_DebugOffsets; sets py->layout_source and debugoff_check. */
+struct hs_error *hs_layouts_choose(struct hs_memsrc *m, const struct hs_layout_opts *lo,
+                                   struct hs_python *py);
 
 /* ---------------------------------------------------------------------------------------------
  * The walker (walker.c): everything between a memory source and a written snapshot.
@@ -173,11 +233,15 @@ enum hs_stdlib_kind {
 struct hs_stdlib;
 /* Finds the kinds' symbols and layouts in libpython and the stdlib extension modules among m's
  * mappings (what cannot be found stays unknown: not an error). */
-struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const char *cache_dir,
-                                struct hs_stdlib **ret);
+struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const struct hs_python *py,
+                                const struct hs_layout_opts *lo, struct hs_stdlib **ret);
 void hs_stdlib_free(struct hs_stdlib *s);
 /* The kind of a type from its address and tp_traverse (or its tp_dealloc), or HS_SK_NONE. */
-int hs_stdlib_kind(struct walker *w, const struct hs_stdlib *s, uint64_t type, uint64_t traverse);
+int hs_stdlib_kind(struct walker *w, struct hs_stdlib *s, uint64_t type, uint64_t traverse,
+                   const char *name);
+/* Tells s that kind's key (its tp_traverse, or what enum says) is key, unless it knows it already
+ * or key is subtype_traverse (a class defined in Python); also remembers subtype_traverse. */
+void hs_stdlib_learn(struct hs_stdlib *s, int kind, uint64_t key, uint64_t subtype_traverse);
 /* One object of a stdlib kind, as hs_stdlib_walk needs it. */
 struct hs_stdlib_obj {
 	int kind;            /* enum hs_stdlib_kind */

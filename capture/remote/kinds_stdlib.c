@@ -18,6 +18,7 @@
  * and sizes follow the type's __sizeof__ (sys.getsizeof, the walker adds the GC header).  A C heap
  * type's traverse visits the object's type (3.9+).
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -28,7 +29,8 @@
 #define MAX_ITEMS (1ll << 28)     /* bound on any container's item count */
 
 /* The fields of the kinds that are only a list of them, in traverse order. */
-static const enum hs_stdlib_field partial_f[] = {HS_SF_PARTIAL_FN, HS_SF_PARTIAL_ARGS, HS_SF_PARTIAL_KW, HS_SF_PARTIAL_DICT};
+static const enum hs_stdlib_field partial_f[] = {HS_SF_PARTIAL_FN, HS_SF_PARTIAL_ARGS,
+                                                 HS_SF_PARTIAL_KW, HS_SF_PARTIAL_DICT};
 static const enum hs_stdlib_field context_f[] = {HS_SF_CTX_PREV, HS_SF_CTX_VARS};
 static const enum hs_stdlib_field contextvar_f[] = {HS_SF_CVAR_NAME, HS_SF_CVAR_DEFAULT};
 static const enum hs_stdlib_field token_f[] = {HS_SF_TOK_CTX, HS_SF_TOK_VAR, HS_SF_TOK_OLDVAL};
@@ -36,7 +38,8 @@ static const enum hs_stdlib_field hamt_f[] = {HS_SF_HAMT_ROOT};
 static const enum hs_stdlib_field namespace_f[] = {HS_SF_NS_DICT};
 static const enum hs_stdlib_field mappingproxy_f[] = {HS_SF_MP_MAPPING};
 static const enum hs_stdlib_field tuplegetter_f[] = {HS_SF_TG_DOC};
-static const enum hs_stdlib_field abc_data_f[] = {HS_SF_ABC_REGISTRY, HS_SF_ABC_CACHE, HS_SF_ABC_NEGATIVE_CACHE};
+static const enum hs_stdlib_field abc_data_f[] = {HS_SF_ABC_REGISTRY, HS_SF_ABC_CACHE,
+                                                  HS_SF_ABC_NEGATIVE_CACHE};
 static const enum hs_stdlib_field method_wrapper_f[] = {HS_SF_MW_DESCR, HS_SF_MW_SELF};
 static const enum hs_stdlib_field count_f[] = {HS_SF_COUNT_LONG_CNT, HS_SF_COUNT_LONG_STEP};
 static const enum hs_stdlib_field repeat_f[] = {HS_SF_REPEAT_ELEMENT};
@@ -46,7 +49,8 @@ static const enum hs_stdlib_field islice_f[] = {HS_SF_ISLICE_IT};
 static const enum hs_stdlib_field futureiter_f[] = {HS_SF_FUTITER_FUTURE};
 static const enum hs_stdlib_field taskstep_f[] = {HS_SF_TASKSTEP_TASK, HS_SF_TASKSTEP_ARG};
 static const enum hs_stdlib_field taskwakeup_f[] = {HS_SF_TASKWAKEUP_TASK};
-static const enum hs_stdlib_field task_f[] = {HS_SF_TASK_CONTEXT, HS_SF_TASK_CORO, HS_SF_TASK_NAME, HS_SF_TASK_FUT_WAITER};
+static const enum hs_stdlib_field task_f[] = {HS_SF_TASK_CONTEXT, HS_SF_TASK_CORO, HS_SF_TASK_NAME,
+                                              HS_SF_TASK_FUT_WAITER};
 #define LIST(a) a, sizeof(a) / sizeof((a)[0])
 
 /* The kinds: how each is recognised, the fields it cannot be walked without, and for the kinds
@@ -54,8 +58,8 @@ static const enum hs_stdlib_field task_f[] = {HS_SF_TASK_CONTEXT, HS_SF_TASK_COR
 static const struct {
 	const char *sym; /* its tp_traverse (or static type, see static_type) */
 	enum { BY_TRAVERSE, BY_TYPE, BY_DEALLOC } by; /* what sym names */
-	const char *module;   /* the extension module's file name prefix, or NULL (libpython) */
-	enum hs_stdlib_field needs[3]; /* fields required (HS_SF_COUNT ends the list) */
+	const char *module; /* the extension module's file name prefix, or NULL (libpython) */
+	enum hs_stdlib_field needs[3];      /* fields required (HS_SF_COUNT ends the list) */
 	const enum hs_stdlib_field *fields; /* a field list kind: the fields its traverse visits */
 	size_t nfields;
 } kinds[HS_STDLIB_KINDS] = {
@@ -67,37 +71,57 @@ static const struct {
                      BY_TRAVERSE,
                      NULL,
                      {HS_SF_OD_FAST_NODES_SIZE, HS_SF_ODNODE_SIZE, HS_SF_DICT_USED}},
-    [HS_SK_DEFDICT] = {"defdict_traverse", BY_TRAVERSE, "_collections.", {HS_SF_DD_FACTORY, HS_SF_COUNT}},
-    [HS_SK_PARTIAL] =
-        {"partial_traverse", BY_TRAVERSE, "_functools.", {HS_SF_PARTIAL_FN, HS_SF_COUNT}, LIST(partial_f)},
+    [HS_SK_DEFDICT] = {"defdict_traverse",
+                       BY_TRAVERSE,
+                       "_collections.",
+                       {HS_SF_DD_FACTORY, HS_SF_COUNT}},
+    [HS_SK_PARTIAL] = {"partial_traverse",
+                       BY_TRAVERSE,
+                       "_functools.",
+                       {HS_SF_PARTIAL_FN, HS_SF_COUNT},
+                       LIST(partial_f)},
     [HS_SK_LRU] = {"lru_cache_tp_traverse",
                    BY_TRAVERSE,
                    "_functools.",
                    {HS_SF_LRU_ROOT_NEXT, HS_SF_LRUE_NEXT, HS_SF_LRUE_KEY}},
-    [HS_SK_FUTURE] = {"FutureObj_traverse", BY_TRAVERSE, "_asyncio.", {HS_SF_FUT_LOOP, HS_SF_COUNT}},
+    [HS_SK_FUTURE] = {"FutureObj_traverse",
+                      BY_TRAVERSE,
+                      "_asyncio.",
+                      {HS_SF_FUT_LOOP, HS_SF_COUNT}},
     [HS_SK_TASK] = {"TaskObj_traverse",
                     BY_TRAVERSE,
                     "_asyncio.",
                     {HS_SF_FUT_LOOP, HS_SF_TASK_CORO, HS_SF_COUNT}},
     [HS_SK_CONTEXT] =
         {"context_tp_traverse", BY_TRAVERSE, NULL, {HS_SF_CTX_VARS, HS_SF_COUNT}, LIST(context_f)},
-    [HS_SK_CONTEXTVAR] =
-        {"contextvar_tp_traverse", BY_TRAVERSE, NULL, {HS_SF_CVAR_NAME, HS_SF_COUNT}, LIST(contextvar_f)},
-    [HS_SK_TOKEN] = {"token_tp_traverse", BY_TRAVERSE, NULL, {HS_SF_TOK_CTX, HS_SF_COUNT}, LIST(token_f)},
-    [HS_SK_HAMT] = {"hamt_tp_traverse", BY_TRAVERSE, NULL, {HS_SF_HAMT_ROOT, HS_SF_COUNT}, LIST(hamt_f)},
+    [HS_SK_CONTEXTVAR] = {"contextvar_tp_traverse",
+                          BY_TRAVERSE,
+                          NULL,
+                          {HS_SF_CVAR_NAME, HS_SF_COUNT},
+                          LIST(contextvar_f)},
+    [HS_SK_TOKEN] =
+        {"token_tp_traverse", BY_TRAVERSE, NULL, {HS_SF_TOK_CTX, HS_SF_COUNT}, LIST(token_f)},
+    [HS_SK_HAMT] =
+        {"hamt_tp_traverse", BY_TRAVERSE, NULL, {HS_SF_HAMT_ROOT, HS_SF_COUNT}, LIST(hamt_f)},
     [HS_SK_HAMT_BITMAP] = {"hamt_node_bitmap_traverse",
                            BY_TRAVERSE,
                            NULL,
                            {HS_SF_HAMTB_ARRAY, HS_SF_COUNT}},
-    [HS_SK_HAMT_ARRAY] = {"hamt_node_array_traverse", BY_TRAVERSE, NULL, {HS_SF_HAMTA_ARRAY, HS_SF_COUNT}},
+    [HS_SK_HAMT_ARRAY] = {"hamt_node_array_traverse",
+                          BY_TRAVERSE,
+                          NULL,
+                          {HS_SF_HAMTA_ARRAY, HS_SF_COUNT}},
     [HS_SK_HAMT_COLLISION] = {"hamt_node_collision_traverse",
                               BY_TRAVERSE,
                               NULL,
                               {HS_SF_HAMTC_ARRAY, HS_SF_COUNT}},
     [HS_SK_NAMESPACE] =
         {"namespace_traverse", BY_TRAVERSE, NULL, {HS_SF_NS_DICT, HS_SF_COUNT}, LIST(namespace_f)},
-    [HS_SK_MAPPINGPROXY] =
-        {"mappingproxy_traverse", BY_TRAVERSE, NULL, {HS_SF_MP_MAPPING, HS_SF_COUNT}, LIST(mappingproxy_f)},
+    [HS_SK_MAPPINGPROXY] = {"mappingproxy_traverse",
+                            BY_TRAVERSE,
+                            NULL,
+                            {HS_SF_MP_MAPPING, HS_SF_COUNT},
+                            LIST(mappingproxy_f)},
     [HS_SK_ELEMENT] = {"element_gc_traverse",
                        BY_TRAVERSE,
                        "_elementtree.",
@@ -115,23 +139,38 @@ static const struct {
                            "_collections.",
                            {HS_SF_TG_DOC, HS_SF_COUNT},
                            LIST(tuplegetter_f)},
-    [HS_SK_ABC_DATA] =
-        {"abc_data_traverse", BY_TRAVERSE, "_abc.", {HS_SF_ABC_REGISTRY, HS_SF_COUNT}, LIST(abc_data_f)},
+    [HS_SK_ABC_DATA] = {"abc_data_traverse",
+                        BY_TRAVERSE,
+                        "_abc.",
+                        {HS_SF_ABC_REGISTRY, HS_SF_COUNT},
+                        LIST(abc_data_f)},
     [HS_SK_METHOD_WRAPPER] = {"wrapper_traverse",
                               BY_TRAVERSE,
                               NULL,
                               {HS_SF_MW_DESCR, HS_SF_MW_SELF, HS_SF_COUNT},
                               LIST(method_wrapper_f)},
-    [HS_SK_COUNT] =
-        {"count_traverse", BY_TRAVERSE, "itertools.", {HS_SF_COUNT_LONG_CNT, HS_SF_COUNT}, LIST(count_f)},
-    [HS_SK_REPEAT] =
-        {"repeat_traverse", BY_TRAVERSE, "itertools.", {HS_SF_REPEAT_ELEMENT, HS_SF_COUNT}, LIST(repeat_f)},
+    [HS_SK_COUNT] = {"count_traverse",
+                     BY_TRAVERSE,
+                     "itertools.",
+                     {HS_SF_COUNT_LONG_CNT, HS_SF_COUNT},
+                     LIST(count_f)},
+    [HS_SK_REPEAT] = {"repeat_traverse",
+                      BY_TRAVERSE,
+                      "itertools.",
+                      {HS_SF_REPEAT_ELEMENT, HS_SF_COUNT},
+                      LIST(repeat_f)},
     [HS_SK_CYCLE] =
         {"cycle_traverse", BY_TRAVERSE, "itertools.", {HS_SF_CYCLE_IT, HS_SF_COUNT}, LIST(cycle_f)},
-    [HS_SK_CHAIN] =
-        {"chain_traverse", BY_TRAVERSE, "itertools.", {HS_SF_CHAIN_SOURCE, HS_SF_COUNT}, LIST(chain_f)},
-    [HS_SK_ISLICE] =
-        {"islice_traverse", BY_TRAVERSE, "itertools.", {HS_SF_ISLICE_IT, HS_SF_COUNT}, LIST(islice_f)},
+    [HS_SK_CHAIN] = {"chain_traverse",
+                     BY_TRAVERSE,
+                     "itertools.",
+                     {HS_SF_CHAIN_SOURCE, HS_SF_COUNT},
+                     LIST(chain_f)},
+    [HS_SK_ISLICE] = {"islice_traverse",
+                      BY_TRAVERSE,
+                      "itertools.",
+                      {HS_SF_ISLICE_IT, HS_SF_COUNT},
+                      LIST(islice_f)},
     [HS_SK_FUTUREITER] = {"FutureIter_traverse",
                           BY_TRAVERSE,
                           "_asyncio.",
@@ -157,9 +196,53 @@ static const struct {
                           LIST(taskwakeup_f)},
 };
 
+/* The tp_name of each kind's type, "|" between the spellings of different versions: how a kind
+ * is recognised when its file has no symbol for it (a stripped python).  The structseq kind has
+ * no one name: hs_stdlib_learn is told its traverse from sys.flags. */
+static const char *const kind_names[HS_STDLIB_KINDS] = {
+    [HS_SK_DEQUE] = "collections.deque",
+    [HS_SK_ODICT] = "collections.OrderedDict",
+    [HS_SK_DEFDICT] = "collections.defaultdict",
+    [HS_SK_PARTIAL] = "functools.partial",
+    [HS_SK_LRU] = "functools._lru_cache_wrapper",
+    [HS_SK_FUTURE] = "_asyncio.Future",
+    [HS_SK_TASK] = "_asyncio.Task",
+    [HS_SK_CONTEXT] = "_contextvars.Context|Context",
+    [HS_SK_CONTEXTVAR] = "_contextvars.ContextVar|ContextVar",
+    [HS_SK_TOKEN] = "_contextvars.Token|Token",
+    [HS_SK_HAMT] = "hamt",
+    [HS_SK_HAMT_BITMAP] = "hamt_bitmap_node",
+    [HS_SK_HAMT_ARRAY] = "hamt_array_node",
+    [HS_SK_HAMT_COLLISION] = "hamt_collision_node",
+    [HS_SK_NAMESPACE] = "types.SimpleNamespace",
+    [HS_SK_MAPPINGPROXY] = "mappingproxy",
+    [HS_SK_ELEMENT] = "xml.etree.ElementTree.Element",
+    [HS_SK_ARRAY] = "array.array",
+    [HS_SK_ARRAY_STATIC] = "array.array",
+    [HS_SK_TUPLEGETTER] = "collections._tuplegetter|_collections._tuplegetter",
+    [HS_SK_ABC_DATA] = "_abc._abc_data",
+    [HS_SK_METHOD_WRAPPER] = "method-wrapper",
+    [HS_SK_COUNT] = "itertools.count",
+    [HS_SK_REPEAT] = "itertools.repeat",
+    [HS_SK_CYCLE] = "itertools.cycle",
+    [HS_SK_CHAIN] = "itertools.chain",
+    [HS_SK_ISLICE] = "itertools.islice",
+    [HS_SK_FUTUREITER] = "_asyncio.FutureIter",
+    [HS_SK_TASKSTEP] = "TaskStepMethWrapper",
+    [HS_SK_TASKWAKEUP] = "TaskWakeupMethWrapper",
+    [HS_SK_LRU_ELEM] = "functools._lru_list_elem",
+};
+
+#define MAX_FILES 64 /* mappings of libpython and the kinds' modules remembered */
+
 struct hs_stdlib {
-	int64_t v[HS_SF_COUNT];             /* merged over the files, -1 where absent */
+	int64_t v[HS_SF_COUNT];         /* merged over the files, -1 where absent */
 	uint64_t addr[HS_STDLIB_KINDS]; /* the symbol's address in the target, 0: unknown */
+	struct {
+		uint64_t start, end;
+	} files[MAX_FILES]; /* where libpython and the kinds' modules are mapped */
+	size_t nfiles;
+	uint64_t subtype_traverse; /* never a kind's (a class defined in Python) */
 };
 
 /* The field f of the struct at o (0 when the layout lacks it). */
@@ -191,46 +274,84 @@ static struct hs_error *forget(struct hs_error *err)
 	return NULL;
 }
 
-/* Adds one mapped file's symbols and layouts to s; a file without them (or that cannot be read)
- * adds nothing.  Only running out of memory is an error. */
-static struct hs_error *load_file(struct hs_stdlib *s, const struct hs_mapping *map,
-                                  const char *cache_dir)
+/* Whether the fields kind k cannot be walked without are known. */
+static bool has_needs(const struct hs_stdlib *s, size_t k)
 {
-	struct hs_elf_info info;
-	struct hs_error *err = hs_elf_info(map->path, &info);
-	if (err)
-		return forget(err);
-	struct hs_elf_sym syms[HS_STDLIB_KINDS];
+	for (size_t i = 0; i < 3 && kinds[k].needs[i] != HS_SF_COUNT; i++)
+		if (s->v[kinds[k].needs[i]] < 0)
+			return false;
+	return true;
+}
+
+/* The kinds' symbols in one file (and in its debug file's .symtab), addresses in the target. */
+static struct hs_error *file_symbols(const char *path, const struct hs_elf_info *info,
+                                     const struct hs_layout_opts *lo, uint64_t bias,
+                                     struct hs_elf_sym *syms)
+{
 	for (size_t k = 0; k < HS_STDLIB_KINDS; k++)
 		syms[k] = (struct hs_elf_sym){k ? kinds[k].sym : "", 0};
-	err = hs_elf_symbols(map->path, syms + 1, HS_STDLIB_KINDS - 1);
+	struct hs_error *err = hs_elf_symbols(path, syms + 1, HS_STDLIB_KINDS - 1, lo->no_dwarf);
+	char dbg[PATH_MAX];
+	if (!err && !lo->no_dwarf && !info->has_debug_info &&
+	    hs_debug_file(path, info, lo, dbg, sizeof(dbg))) {
+		struct hs_elf_sym more[HS_STDLIB_KINDS];
+		memcpy(more, syms, sizeof(more));
+		err = hs_elf_symbols(dbg, more + 1, HS_STDLIB_KINDS - 1, false);
+		for (size_t k = 1; k < HS_STDLIB_KINDS && !err; k++)
+			syms[k].value = syms[k].value ? syms[k].value : more[k].value;
+	}
+	for (size_t k = 1; k < HS_STDLIB_KINDS && !err; k++)
+		syms[k].value = syms[k].value ? syms[k].value + bias : 0;
+	return err;
+}
+
+/* Adds one mapped file's symbols and DWARF layouts to s; a file without them (or that cannot be
+ * read) adds nothing.  Only running out of memory is an error. */
+static struct hs_error *load_file(struct hs_stdlib *s, const struct hs_memsrc *m, size_t i,
+                                  const struct hs_layout_opts *lo)
+{
+	char path[PATH_MAX + 64];
+	hs_memsrc_file(m, i, path, sizeof(path));
+	struct hs_elf_info info;
+	struct hs_error *err = hs_elf_info(path, &info);
+	if (err)
+		return forget(err);
+	uint64_t bias = m->maps[i].start - info.first_load_vaddr;
+	struct hs_elf_sym syms[HS_STDLIB_KINDS];
+	err = file_symbols(path, &info, lo, bias, syms);
 	if (err)
 		return forget(err);
 	bool any = false;
 	for (size_t k = 1; k < HS_STDLIB_KINDS; k++)
 		any |= syms[k].value != 0;
-	if (!any)
-		return NULL;
 	int64_t v[HS_SF_COUNT];
-	err = hs_layout_load_table(map->path, cache_dir, &hs_stdlib_fields, v);
-	if (err) /* no DWARF: this file's kinds stay unknown */
+	err = any ? hs_layout_load_table(path, lo, &hs_stdlib_fields, v) : NULL;
+	if (err || !any) /* no DWARF: this file's kinds are recognised by name */
 		return forget(err);
 	for (size_t f = 0; f < HS_SF_COUNT; f++)
 		if (s->v[f] < 0)
 			s->v[f] = v[f];
-	uint64_t bias = map->start - info.first_load_vaddr;
 	for (size_t k = 1; k < HS_STDLIB_KINDS; k++) {
 		bool ok = syms[k].value && !s->addr[k];
-		for (size_t i = 0; i < 3 && ok && kinds[k].needs[i] != HS_SF_COUNT; i++)
-			ok = v[kinds[k].needs[i]] >= 0;
+		for (size_t n = 0; n < 3 && ok && kinds[k].needs[n] != HS_SF_COUNT; n++)
+			ok = v[kinds[k].needs[n]] >= 0;
 		if (ok)
-			s->addr[k] = syms[k].value + bias;
+			s->addr[k] = syms[k].value;
 	}
 	return NULL;
 }
 
-struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const char *cache_dir,
-                                struct hs_stdlib **ret)
+/* Remembers where mapping i lies (a kind recognised by name must live in one of them). */
+static void add_range(struct hs_stdlib *s, const struct hs_mapping *map)
+{
+	if (s->nfiles < MAX_FILES) {
+		s->files[s->nfiles].start = map->start;
+		s->files[s->nfiles++].end = map->end;
+	}
+}
+
+struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const struct hs_python *py,
+                                const struct hs_layout_opts *lo, struct hs_stdlib **ret)
 {
 	struct hs_stdlib *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -240,14 +361,20 @@ struct hs_error *hs_stdlib_load(const struct hs_memsrc *m, const char *cache_dir
 	struct hs_error *err = NULL;
 	for (size_t i = 0; i < m->nmaps && !err; i++) {
 		const struct hs_mapping *map = &m->maps[i];
-		if (map->file_offset != 0 || map->path[0] != '/' || !wanted_file(map->path))
+		if (map->path[0] != '/' || !wanted_file(map->path))
 			continue;
-		bool seen = false; /* a file mapped twice at offset 0 is read once */
+		add_range(s, map);
+		bool seen =
+		    map->file_offset != 0; /* a file mapped twice at offset 0 is read once */
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = m->maps[j].file_offset == 0 && !strcmp(m->maps[j].path, map->path);
 		if (!seen)
-			err = load_file(s, map, cache_dir);
+			err = load_file(s, m, i, lo);
 	}
+	const struct hs_layout_builtin *b = hs_layout_builtin(py->minor);
+	for (size_t f = 0; b && f < HS_SF_COUNT; f++)
+		if (s->v[f] < 0)
+			s->v[f] = b->stdlib[f];
 	if (err) {
 		free(s);
 		return err;
@@ -261,13 +388,49 @@ void hs_stdlib_free(struct hs_stdlib *s)
 	free(s);
 }
 
-int hs_stdlib_kind(struct walker *w, const struct hs_stdlib *s, uint64_t type, uint64_t traverse)
+void hs_stdlib_learn(struct hs_stdlib *s, int kind, uint64_t key, uint64_t subtype_traverse)
+{
+	assert(kind > 0 && kind < HS_STDLIB_KINDS);
+	s->subtype_traverse = subtype_traverse;
+	if (!s->addr[kind] && key && key != subtype_traverse && has_needs(s, (size_t)kind))
+		s->addr[kind] = key;
+}
+
+/* Whether name is one of the "|"-separated names. */
+static bool name_is(const char *names, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = names; p && *p;) {
+		size_t l = strcspn(p, "|");
+		if (l == n && !memcmp(p, name, n))
+			return true;
+		p += l + (p[l] == '|');
+	}
+	return false;
+}
+
+/* Whether addr lies in libpython or one of the kinds' modules. */
+static bool in_files(const struct hs_stdlib *s, uint64_t addr)
+{
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (addr >= s->files[i].start && addr < s->files[i].end)
+			return true;
+	return false;
+}
+
+int hs_stdlib_kind(struct walker *w, struct hs_stdlib *s, uint64_t type, uint64_t traverse,
+                   const char *name)
 {
 	uint64_t dealloc = s ? sf(w, s, type, HS_SF_TP_DEALLOC) : 0;
 	for (int k = 1; s && k < HS_STDLIB_KINDS; k++) {
 		uint64_t key = kinds[k].by == BY_TYPE      ? type
 		               : kinds[k].by == BY_DEALLOC ? dealloc
 		                                           : traverse;
+		/* By name only when the name's type is where libpython or its module lies. */
+		if (!s->addr[k] && name && name_is(kind_names[k], name) && in_files(s, key) &&
+		    (kinds[k].by != BY_TYPE || hs_wk_minor(w) <= 9) &&
+		    (k != HS_SK_ARRAY || hs_wk_minor(w) >= 10))
+			hs_stdlib_learn(s, k, key, s->subtype_traverse);
 		if (s->addr[k] && s->addr[k] == key)
 			return k;
 	}
@@ -311,8 +474,8 @@ static struct hs_error *deque_walk(struct walker *w, const struct hs_stdlib *s, 
 		           (unsigned long long)o, (long long)n, (long long)left);
 		return NULL;
 	}
-	*size +=
-	    ((uint64_t)left + (uint64_t)n + blocklen - 1) / blocklen * (uint64_t)s->v[HS_SF_BLOCK_SIZE];
+	*size += ((uint64_t)left + (uint64_t)n + blocklen - 1) / blocklen *
+	         (uint64_t)s->v[HS_SF_BLOCK_SIZE];
 	uint64_t first = sf(w, s, o, HS_SF_DQ_LEFTBLOCK), b = first, i = (uint64_t)left;
 	struct hs_error *err = NULL;
 	for (int64_t k = 0; k < n && b && !err; k++) {
@@ -332,16 +495,17 @@ static struct hs_error *deque_walk(struct walker *w, const struct hs_stdlib *s, 
 static struct hs_error *lru_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
                                  uint64_t o, bool heap)
 {
-	static const enum hs_stdlib_field own[] = {HS_SF_LRU_CACHE,     HS_SF_LRU_FUNC,      HS_SF_LRU_KWD_MARK,
-	                                  HS_SF_LRU_ELEM_TYPE, HS_SF_LRU_INFO_TYPE, HS_SF_LRU_DICT};
+	static const enum hs_stdlib_field own[] = {HS_SF_LRU_CACHE,     HS_SF_LRU_FUNC,
+	                                           HS_SF_LRU_KWD_MARK,  HS_SF_LRU_ELEM_TYPE,
+	                                           HS_SF_LRU_INFO_TYPE, HS_SF_LRU_DICT};
 	struct hs_error *err = NULL;
 	uint64_t first = sf(w, s, o, HS_SF_LRU_ROOT_NEXT), link = first;
 	for (int64_t k = 0; link && link != o && (k == 0 || link != first) && k < MAX_ITEMS && !err;
 	     k++) {
 		err = hs_wk_edge(w, src, sf(w, s, link, HS_SF_LRUE_KEY), HS_EDGE_TRAVERSE, "");
 		if (!err)
-			err =
-			    hs_wk_edge(w, src, sf(w, s, link, HS_SF_LRUE_RESULT), HS_EDGE_TRAVERSE, "");
+			err = hs_wk_edge(w, src, sf(w, s, link, HS_SF_LRUE_RESULT),
+			                 HS_EDGE_TRAVERSE, "");
 		if (!err && heap)
 			err = hs_wk_edge(w, src, hs_wk_u64(w, link + 8), HS_EDGE_TRAVERSE, "");
 		link = sf(w, s, link, HS_SF_LRUE_NEXT);
@@ -353,10 +517,11 @@ static struct hs_error *lru_walk(struct walker *w, const struct hs_stdlib *s, ui
 static struct hs_error *future_walk(struct walker *w, const struct hs_stdlib *s, uint64_t src,
                                     uint64_t o, uint64_t type_flags)
 {
-	static const enum hs_stdlib_field fut[] = {HS_SF_FUT_LOOP,          HS_SF_FUT_CALLBACK0, HS_SF_FUT_CONTEXT0,
-	                                  HS_SF_FUT_CALLBACKS,     HS_SF_FUT_RESULT,    HS_SF_FUT_EXCEPTION,
-	                                  HS_SF_FUT_EXCEPTION_TB,  HS_SF_FUT_SOURCE_TB, HS_SF_FUT_CANCEL_MSG,
-	                                  HS_SF_FUT_CANCELLED_EXC, HS_SF_FUT_DICT};
+	static const enum hs_stdlib_field fut[] = {
+	    HS_SF_FUT_LOOP,          HS_SF_FUT_CALLBACK0, HS_SF_FUT_CONTEXT0,
+	    HS_SF_FUT_CALLBACKS,     HS_SF_FUT_RESULT,    HS_SF_FUT_EXCEPTION,
+	    HS_SF_FUT_EXCEPTION_TB,  HS_SF_FUT_SOURCE_TB, HS_SF_FUT_CANCEL_MSG,
+	    HS_SF_FUT_CANCELLED_EXC, HS_SF_FUT_DICT};
 	struct hs_error *err = FIELDS(w, s, src, o, fut);
 	/* 3.13: the dict is a managed one, just before the GC header. */
 	if (!err && s->v[HS_SF_FUT_DICT] < 0 && (type_flags & HS_TPF_MANAGED_DICT))
@@ -378,7 +543,8 @@ static struct hs_error *structseq_walk(struct walker *w, const struct hs_stdlib 
 	}
 	int64_t visible = (int64_t)hs_wk_u64(w, o + 16), n = visible;
 	uint64_t members = t ? sf(w, s, t, HS_SF_TP_MEMBERS) : 0;
-	uint64_t msize = (uint64_t)s->v[HS_SF_MEMBER_SIZE], items0 = (uint64_t)s->v[HS_SF_TUPLE_ITEM];
+	uint64_t msize = (uint64_t)s->v[HS_SF_MEMBER_SIZE],
+	         items0 = (uint64_t)s->v[HS_SF_TUPLE_ITEM];
 	for (uint64_t i = 0; members && i < 1024; i++) {
 		uint64_t m = members + i * msize;
 		if (!sf(w, s, m, HS_SF_MEMBER_NAME))
@@ -424,7 +590,8 @@ static struct hs_error *element_walk(struct walker *w, const struct hs_stdlib *s
 	uint64_t x = sf(w, s, o, HS_SF_EL_EXTRA);
 	if (err || !x)
 		return err;
-	int64_t n = (int64_t)sf(w, s, x, HS_SF_ELX_LENGTH), cap = (int64_t)sf(w, s, x, HS_SF_ELX_ALLOCATED);
+	int64_t n = (int64_t)sf(w, s, x, HS_SF_ELX_LENGTH),
+	        cap = (int64_t)sf(w, s, x, HS_SF_ELX_ALLOCATED);
 	uint64_t children = sf(w, s, x, HS_SF_ELX_CHILDREN);
 	if (n < 0 || n > cap || cap > MAX_ITEMS) {
 		hs_wk_warn(w, "Element at 0x%llx: %lld children of %lld allocated",

@@ -122,6 +122,7 @@ static const struct {
 
 /* Other symbols: indexes into struct walker.sym after the known types. */
 enum {
+	SYM_TYPE = 1, /* known_types[1], PyType_Type */
 	SYM_RUNTIME = NKNOWN,
 	SYM_SUBTYPE_TRAVERSE,
 	SYM_LOOKDICT,
@@ -177,9 +178,10 @@ struct weak {
 
 struct walker {
 	struct hs_memsrc *m;
-	struct hs_layout L;
+	struct hs_python py;
+	struct hs_layout L; /* py.L */
 	int minor;
-	uint64_t bias;
+	char symbols_from[160]; /* for the snapshot's meta */
 	uint64_t sym[SYM_COUNT];
 	uint64_t known_traverse[NKNOWN];
 	uint64_t set_dummy, none, bool_type;
@@ -374,6 +376,22 @@ static enum kind known_kind(struct walker *w, uint64_t t, size_t *idx)
 	return K_OTHER;
 }
 
+static char *read_cstr(struct walker *w, uint64_t addr, size_t max)
+{
+	char *buf = malloc(max + 1);
+	if (!buf)
+		return NULL;
+	size_t n = 0;
+	while (n < max) {
+		char c;
+		if (!rd(w, addr + n, &c, 1) || !c)
+			break;
+		buf[n++] = c;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
 /* The kind of a non-subtype type: a known static type, a standard library C type (*std set), or
  * a type whose tp_traverse is that of the first known type up its tp_base chain (so ValueError
  * is BaseException's kind, but OSError, with its own traverse, is unknown). */
@@ -383,7 +401,9 @@ static enum kind classify(struct walker *w, uint64_t t, int *std)
 	if (k != K_OTHER)
 		return k;
 	uint64_t trav = fld(w, t, HS_L_TP_TRAVERSE);
-	*std = hs_stdlib_kind(w, w->std, t, trav);
+	char *name = read_cstr(w, fld(w, t, HS_L_TP_NAME), 64);
+	*std = hs_stdlib_kind(w, w->std, t, trav, name);
+	free(name);
 	if (*std)
 		return K_STDLIB;
 	uint64_t b = fld(w, t, HS_L_TP_BASE);
@@ -399,22 +419,6 @@ static enum kind classify(struct walker *w, uint64_t t, int *std)
 		b = fld(w, b, HS_L_TP_BASE);
 	}
 	return K_OTHER;
-}
-
-static char *read_cstr(struct walker *w, uint64_t addr, size_t max)
-{
-	char *buf = malloc(max + 1);
-	if (!buf)
-		return NULL;
-	size_t n = 0;
-	while (n < max) {
-		char c;
-		if (!rd(w, addr + n, &c, 1) || !c)
-			break;
-		buf[n++] = c;
-	}
-	buf[n] = 0;
-	return buf;
 }
 
 /* Reads the type at t into ti; false when t does not look like a type. */
@@ -1831,15 +1835,16 @@ static struct hs_error *walk_runtime(struct walker *w)
 	return err;
 }
 
-/* The value of the str key `key` in the combined-table dict at dict, or 0. */
-static uint64_t dict_get_str(struct walker *w, uint64_t dict, const char *key)
+/* The value of the str key `key` in the dict at dict (combined or split table), or 0. */
+static uint64_t dict_get_str_raw(struct walker *w, uint64_t dict, const char *key)
 {
 	uint64_t rc;
 	struct tinfo *ti = obj_check(w, dict, &rc);
 	struct dkeys d;
-	if (!ti || ti->kind != K_DICT || fld(w, dict, HS_L_DICT_VALUES) ||
-	    !dkeys_read(w, fld(w, dict, HS_L_DICT_KEYS), &d))
+	if (!ti || ti->kind != K_DICT || !dkeys_read(w, fld(w, dict, HS_L_DICT_KEYS), &d))
 		return 0;
+	uint64_t values = fld(w, dict, HS_L_DICT_VALUES); /* a split table's (an instance dict) */
+	uint64_t vals = values ? split_values(w, values) : 0;
 	size_t klen = strlen(key);
 	for (uint64_t i = 0; i < d.nentries && i < 4096; i++) {
 		char k[4 * HS_PREVIEW_CHARS + 16];
@@ -1848,10 +1853,16 @@ static uint64_t dict_get_str(struct walker *w, uint64_t dict, const char *key)
 		if (!kti || kti->kind != K_STR || str_text(w, kaddr, k, sizeof(k), NULL) != klen ||
 		    memcmp(k, key, klen) != 0)
 			continue;
-		uint64_t v = entry_value(w, &d, i);
-		return obj_check(w, v, &rc) ? v : 0;
+		return vals ? u64(w, vals + i * 8) : entry_value(w, &d, i);
 	}
 	return 0;
+}
+
+/* The same, when the value is an object. */
+static uint64_t dict_get_str(struct walker *w, uint64_t dict, const char *key)
+{
+	uint64_t rc, v = dict_get_str_raw(w, dict, key);
+	return v && obj_check(w, v, &rc) ? v : 0;
 }
 
 /* The text of the str at o into buf; false when o is not a str. */
@@ -1863,6 +1874,22 @@ static bool str_at(struct walker *w, uint64_t o, char *buf, size_t size)
 		return false;
 	str_text(w, o, buf, size, NULL);
 	return true;
+}
+
+/* Which python was walked and where its layouts came from (FORMAT.md, META keys). */
+static struct hs_error *write_source_meta(const struct walker *w, struct hs_writer *wr)
+{
+	const struct hs_python *py = &w->py;
+	struct hs_error *err = hs_writer_meta(wr, "python.file", py->path);
+	if (!err)
+		err = hs_writer_meta(wr, "python.version_from", py->version_from);
+	if (!err)
+		err = hs_writer_meta(wr, "layout.source", py->layout_source);
+	if (!err && py->debugoff_check[0])
+		err = hs_writer_meta(wr, "layout.debug_offsets", py->debugoff_check);
+	if (!err)
+		err = hs_writer_meta(wr, "symbols", w->symbols_from);
+	return err;
 }
 
 /* The interpreter's version from sys.version (its first word), into buf. */
@@ -1982,6 +2009,8 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 		snprintf(buf, sizeof(buf), "%.6f", w->m->pause_seconds);
 		err = hs_writer_meta(wr, "pause_seconds", buf);
 	}
+	if (!err)
+		err = write_source_meta(w, wr);
 	bool values = !(w->opts && w->opts->no_values);
 	if (!err)
 		err = hs_writer_meta(wr, "values", values ? "true" : "false");
@@ -2047,82 +2076,49 @@ out:
 	return err;
 }
 
-/* The minor version, from which members exist (cpython-heap-walk.md §1.1). */
-static int minor_from_layout(const struct hs_layout *L)
+/* The tp_traverse that type_new gives every class defined in Python: ModuleSpec's, a class of
+ * the frozen importlib that every interpreter imports at startup (for a python with no
+ * subtype_traverse in any symbol table). */
+static uint64_t discover_subtype_traverse(struct walker *w)
 {
-	if (L->v[HS_L_DV_CAPACITY] >= 0)
-		return 13;
-	if (L->v[HS_L_LONG_LV_TAG] >= 0)
-		return 12;
-	if (L->v[HS_L_IF_CODE] >= 0)
-		return 11;
-	if (L->v[HS_L_F_STACKDEPTH] >= 0)
-		return 10;
-	if (L->v[HS_L_HT_MODULE] >= 0)
-		return 9;
-	return 8;
+	uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
+	uint64_t mod = dict_get_str(w, fld(w, interp, HS_L_IS_MODULES), "_frozen_importlib");
+	uint64_t spec = mod ? dict_get_str(w, fld(w, mod, HS_L_MOD_DICT), "ModuleSpec") : 0;
+	if (!spec || u64(w, spec + 8) != w->sym[SYM_TYPE] ||
+	    !(fld(w, spec, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE))
+		return 0;
+	return fld(w, spec, HS_L_TP_TRAVERSE);
 }
 
-/* Finds the file that defines _PyRuntime among the target's mappings (libpython, or a static
- * python), and its load bias. */
-static struct hs_error *find_python(struct hs_memsrc *m, const char *exe, char *path, size_t size,
-                                    uint64_t *bias)
+/* The tp_traverse of struct sequences: sys.flags' type's. */
+static uint64_t discover_structseq_traverse(struct walker *w)
 {
-	struct hs_error *why = NULL; /* why the first python-named file could not be read */
-	for (size_t pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < m->nmaps; i++) {
-			const char *p = m->maps[i].path, *base = strrchr(p, '/');
-			base = base ? base + 1 : p;
-			bool lib = !strncmp(base, "libpython", 9);
-			bool prog = !strncmp(base, "python", 6);
-			if (m->maps[i].file_offset != 0 || !(pass == 0 ? lib : prog))
-				continue;
-			struct hs_elf_sym s = {"_PyRuntime", 0};
-			struct hs_elf_info info;
-			struct hs_error *err = hs_elf_symbols(p, &s, 1);
-			if (!err && s.value)
-				err = hs_elf_info(p, &info);
-			if (err && !why)
-				why = err;
-			else
-				hs_error_destroy(err);
-			if (err || !s.value)
-				continue;
-			hs_error_destroy(why);
-			snprintf(path, size, "%s", p);
-			*bias = m->maps[i].start - info.first_load_vaddr;
-			return NULL;
-		}
-	}
-	if (exe) {
-		struct hs_elf_info info;
-		struct hs_error *err = hs_elf_info(exe, &info);
-		if (err) {
-			hs_error_destroy(why);
-			return err;
-		}
-		const char *base = strrchr(exe, '/');
-		base = base ? base + 1 : exe;
-		for (size_t i = 0; i < m->nmaps; i++) {
-			const char *b = strrchr(m->maps[i].path, '/');
-			if (b && !strcmp(b + 1, base) && m->maps[i].file_offset == 0) {
-				snprintf(path, size, "%s", exe);
-				*bias = m->maps[i].start - info.first_load_vaddr;
-				hs_error_destroy(why);
-				return NULL;
-			}
-		}
-	}
-	const char *hint = m->pid || exe ? "" : " (or its python moved: try --exe PYTHON)";
-	struct hs_error *err =
-	    why ? hs_error_create(HS_ERROR_OTHER, "%s: the python it maps cannot be read: %s%s",
-	                          m->what, why->message, hint)
-	        : hs_error_create(HS_ERROR_OTHER,
-	                          "%s: no libpython or python executable defining _PyRuntime "
-	                          "among its %zu mappings: not a Python process%s",
-	                          m->what, m->nmaps, hint);
-	hs_error_destroy(why);
-	return err;
+	uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
+	/* Not checked as an object: that would classify its type before the kind is known. */
+	uint64_t flags = dict_get_str_raw(w, fld(w, interp, HS_L_IS_SYSDICT), "flags");
+	return flags ? fld(w, u64(w, flags + 8), HS_L_TP_TRAVERSE) : 0;
+}
+
+/* lookdict, the dk_lookup of 3.8-3.10's general tables: os.environ._data's, whose keys are
+ * bytes (0 when os was not imported; dkeys_read then learns it from the first table seen with a
+ * key that is not a str). */
+static uint64_t discover_lookdict(struct walker *w)
+{
+	uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
+	uint64_t os = dict_get_str(w, fld(w, interp, HS_L_IS_MODULES), "os");
+	uint64_t env = os ? dict_get_str(w, fld(w, os, HS_L_MOD_DICT), "environ") : 0;
+	uint64_t rc, type = env ? u64(w, env + 8) : 0;
+	int64_t off = type ? (int64_t)fld(w, type, HS_L_TP_DICTOFFSET) : 0;
+	uint64_t dict = off > 0 && off < 4096 ? u64(w, env + (uint64_t)off) : 0;
+	uint64_t data = dict ? dict_get_str(w, dict, "_data") : 0;
+	struct tinfo *ti = data ? obj_check(w, data, &rc) : NULL;
+	struct dkeys d;
+	if (!ti || ti->kind != K_DICT || fld(w, data, HS_L_DICT_VALUES) ||
+	    !dkeys_read(w, fld(w, data, HS_L_DICT_KEYS), &d) || !d.nentries)
+		return 0;
+	uint64_t k = entry_key(w, &d, 0);
+	struct tinfo *kt = k ? obj_check(w, k, &rc) : NULL;
+	return kt && kt->kind == K_BYTES ? fld(w, d.addr, HS_L_DK_LOOKUP) : 0;
 }
 
 static void walker_free(struct walker *w)
@@ -2150,6 +2146,72 @@ static void walker_free(struct walker *w)
 	hs_stdlib_free(w->std);
 }
 
+/* Everything a walk needs before its first object: the interpreter, its layouts, its symbols
+ * (from the exported .dynsym, a .symtab where there is one, or found on the heap). */
+static struct hs_error *walker_setup(struct walker *w, const char *exe,
+                                     const struct hs_layout_opts *lo)
+{
+	struct hs_python *py = &w->py;
+	struct hs_error *err = hs_python_find(w->m, exe, lo, py);
+	if (!err)
+		err = hs_layouts_choose(w->m, lo, py);
+	if (err)
+		return err;
+	w->L = py->L;
+	w->minor = py->minor;
+	struct hs_elf_sym syms[SYM_COUNT];
+	for (size_t i = 0; i < NKNOWN; i++)
+		syms[i] = (struct hs_elf_sym){known_types[i].sym, 0};
+	for (size_t i = NKNOWN; i < SYM_COUNT; i++)
+		syms[i] = (struct hs_elf_sym){other_syms[i - NKNOWN], 0};
+	err = hs_python_symbols(py, syms, SYM_COUNT);
+	if (err)
+		return err;
+	for (size_t i = 0; i < SYM_COUNT; i++)
+		w->sym[i] = syms[i].value;
+	if (!w->sym[SYM_RUNTIME] || !w->sym[SYM_TYPE])
+		return hs_error_create(HS_ERROR_FORMAT, "%s: no _PyRuntime or PyType_Type symbol",
+		                       py->path);
+	if (!fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD))
+		return hs_error_create(
+		    HS_ERROR_MEMORY,
+		    "%s: no interpreter state: _PyRuntime (0x%llx in %s) lists no "
+		    "interpreter (Python not initialised or finalised, or memory "
+		    "that does not match its files)",
+		    w->m->what, (unsigned long long)w->sym[SYM_RUNTIME], py->path);
+	for (size_t i = 0; i < NKNOWN; i++)
+		w->known_traverse[i] = w->sym[i] ? fld(w, w->sym[i], HS_L_TP_TRAVERSE) : 0;
+	w->set_dummy = w->sym[SYM_SET_DUMMY] ? u64(w, w->sym[SYM_SET_DUMMY]) : 0;
+	w->none = w->sym[SYM_NONE];
+	for (size_t i = 0; i < NKNOWN; i++)
+		if (!strcmp(known_types[i].sym, "PyBool_Type"))
+			w->bool_type = w->sym[i];
+	uint64_t found = discover_subtype_traverse(w);
+	if (w->sym[SYM_SUBTYPE_TRAVERSE] && found && found != w->sym[SYM_SUBTYPE_TRAVERSE])
+		warn(w, "ModuleSpec's tp_traverse 0x%llx is not subtype_traverse 0x%llx",
+		     (unsigned long long)found, (unsigned long long)w->sym[SYM_SUBTYPE_TRAVERSE]);
+	snprintf(w->symbols_from, sizeof(w->symbols_from), "%s",
+	         w->sym[SYM_SUBTYPE_TRAVERSE]
+	             ? "symbol tables"
+	             : "exported symbols; subtype_traverse from "
+	               "_frozen_importlib.ModuleSpec; stdlib kinds by name");
+	if (!w->sym[SYM_SUBTYPE_TRAVERSE])
+		w->sym[SYM_SUBTYPE_TRAVERSE] = found;
+	if (!w->sym[SYM_SUBTYPE_TRAVERSE])
+		return hs_error_create(
+		    HS_ERROR_MEMORY,
+		    "%s: cannot find subtype_traverse: %s has no symbol for it and "
+		    "_frozen_importlib.ModuleSpec cannot be read",
+		    w->m->what, py->path);
+	if (w->minor <= 10 && !w->sym[SYM_LOOKDICT])
+		w->sym[SYM_LOOKDICT] = discover_lookdict(w);
+	err = hs_stdlib_load(w->m, py, lo, &w->std);
+	if (!err) /* struct sequences have no one name: sys.flags is one of them */
+		hs_stdlib_learn(w->std, HS_SK_STRUCTSEQ, discover_structseq_traverse(w),
+		                w->sym[SYM_SUBTYPE_TRAVERSE]);
+	return err;
+}
+
 struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, const char *exe,
                                    const char *out_path, const struct hs_capture_options *opts,
                                    struct hs_capture_stats *stats)
@@ -2157,50 +2219,9 @@ struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, c
 	struct walker w = {0};
 	w.m = m;
 	w.opts = opts;
-	char pypath[PATH_MAX];
-	struct hs_error *err = find_python(m, exe, pypath, sizeof(pypath), &w.bias);
-	if (!err)
-		err = hs_layout_load(pypath, opts ? opts->cache_dir : NULL, &w.L);
-	if (err)
-		return err;
-	w.minor = minor_from_layout(&w.L);
-	struct hs_elf_sym syms[SYM_COUNT];
-	for (size_t i = 0; i < NKNOWN; i++)
-		syms[i] = (struct hs_elf_sym){known_types[i].sym, 0};
-	for (size_t i = NKNOWN; i < SYM_COUNT; i++)
-		syms[i] = (struct hs_elf_sym){other_syms[i - NKNOWN], 0};
-	err = hs_elf_symbols(pypath, syms, SYM_COUNT);
-	if (err)
-		return err;
-	for (size_t i = 0; i < SYM_COUNT; i++)
-		w.sym[i] = syms[i].value ? syms[i].value + w.bias : 0;
-	if (!w.sym[SYM_RUNTIME] || !w.sym[1])
-		return hs_error_create(HS_ERROR_FORMAT, "%s: no _PyRuntime or PyType_Type symbol",
-		                       pypath);
-	if (!w.sym[SYM_SUBTYPE_TRAVERSE])
-		return hs_error_create(HS_ERROR_FORMAT,
-		                       "%s: no subtype_traverse in its symbol table (stripped?)",
-		                       pypath);
-	for (size_t i = 0; i < NKNOWN; i++)
-		w.known_traverse[i] = w.sym[i] ? fld(&w, w.sym[i], HS_L_TP_TRAVERSE) : 0;
-	w.set_dummy = w.sym[SYM_SET_DUMMY] ? u64(&w, w.sym[SYM_SET_DUMMY]) : 0;
-	w.none = w.sym[SYM_NONE];
-	for (size_t i = 0; i < NKNOWN; i++)
-		if (!strcmp(known_types[i].sym, "PyBool_Type"))
-			w.bool_type = w.sym[i];
-	if (!fld(&w, w.sym[1], HS_L_TP_FLAGS))
-		return hs_error_create(HS_ERROR_MEMORY,
-		                       "%s: cannot read PyType_Type at 0x%llx (is %s the "
-		                       "interpreter it runs?)",
-		                       m->what, (unsigned long long)w.sym[1], pypath);
-	if (!fld(&w, w.sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD))
-		return hs_error_create(
-		    HS_ERROR_MEMORY,
-		    "%s: no interpreter state: _PyRuntime (0x%llx in %s) lists no "
-		    "interpreter (Python not initialised or finalised, or memory "
-		    "that does not match its files)",
-		    m->what, (unsigned long long)w.sym[SYM_RUNTIME], pypath);
-	err = hs_stdlib_load(m, opts ? opts->cache_dir : NULL, &w.std);
+	struct hs_layout_opts lo = {opts ? opts->cache_dir : NULL, opts ? opts->debug_dir : NULL,
+	                            opts && opts->layouts == HS_LAYOUTS_TABLE};
+	struct hs_error *err = walker_setup(&w, exe, &lo);
 	if (!err)
 		err = walk_runtime(&w);
 	uint64_t done = 0;
@@ -2220,8 +2241,17 @@ struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, c
 		    m->what, (unsigned long long)w.warnings, w.warnings ? w.first_warning : "none");
 	if (!err)
 		err = write_snapshot(&w, method, m->pid, out_path, stats);
-	if (!err && stats)
+	if (!err && stats) {
 		stats->warnings = w.warnings;
+		char v[32];
+		runtime_version(&w, v, sizeof(v));
+		if (snprintf(stats->source, sizeof(stats->source),
+		             "python %s %s (version from %s); layouts: %s%s%s; symbols: %s",
+		             w.py.path, v, w.py.version_from, w.py.layout_source,
+		             w.py.debugoff_check[0] ? "; _Py_DebugOffsets: " : "",
+		             w.py.debugoff_check, w.symbols_from) < 0)
+			stats->source[0] = 0;
+	}
 	walker_free(&w);
 	return err;
 }

@@ -22,7 +22,7 @@ class Stats(ctypes.Structure):
     _fields_ = [("objects", ctypes.c_uint64), ("edges", ctypes.c_uint64),
                 ("weak", ctypes.c_uint64), ("roots", ctypes.c_uint64),
                 ("warnings", ctypes.c_uint64), ("pause_seconds", ctypes.c_double),
-                ("seconds", ctypes.c_double)]
+                ("seconds", ctypes.c_double), ("source", ctypes.c_char * 512)]
 
 
 class Error(ctypes.Structure):
