@@ -74,6 +74,14 @@ static struct hs_error *open_elf(const char *path, int *fd, Elf **e)
 	return NULL;
 }
 
+/* Whether the symbol table's name is the static function or object `want`: the same name, or the
+ * name link-time optimisation gives a static it keeps (want.lto_priv.N, as in Debian's python3). */
+static bool same_symbol(const char *name, const char *want)
+{
+	size_t n = strlen(want);
+	return !strncmp(name, want, n) && (!name[n] || !strncmp(name + n, ".lto_priv.", 10));
+}
+
 struct hs_error *hs_elf_symbols(const char *path, struct hs_elf_sym *syms, size_t n,
                                 bool dynsym_only)
 {
@@ -103,7 +111,7 @@ struct hs_error *hs_elf_symbols(const char *path, struct hs_elf_sym *syms, size_
 			if (!name || !name[0])
 				continue;
 			for (size_t i = 0; i < n; i++)
-				if (!syms[i].value && !strcmp(name, syms[i].name))
+				if (!syms[i].value && same_symbol(name, syms[i].name))
 					syms[i].value = sym.st_value;
 		}
 	}

@@ -103,13 +103,13 @@ static struct hs_error *check_memory(struct hs_memsrc *m, const struct hs_python
 	          hs_mem_read(m, name, buf, 5) && !memcmp(buf, "type", 5);
 	if (ok && (int64_t)basicsize == v[HS_L_HT_SIZE])
 		return NULL;
-	return hs_error_create(HS_ERROR_FORMAT,
-	                       "%s: the layout (%s) does not fit its memory: PyType_Type at 0x%llx "
-	                       "reads as tp_basicsize %llu, tp_name \"%.4s\" where the layout "
-	                       "expects %lld, \"type\" (a build with other options? install its "
-	                       "debug symbols)",
-	                       m->what, py->layout_source, (unsigned long long)s.value,
-	                       (unsigned long long)basicsize, buf, (long long)v[HS_L_HT_SIZE]);
+	return hs_error_create(HS_ERROR_MEMORY,
+	                       "%s: PyType_Type (0x%llx) does not read as the type \"type\" through "
+	                       "the layout (%s): tp_basicsize %llu (expected %lld), tp_name \"%.4s\" "
+	                       "(memory that does not match its files, or a build with other "
+	                       "options: then install its debug symbols)",
+	                       m->what, (unsigned long long)s.value, py->layout_source,
+	                       (unsigned long long)basicsize, (long long)v[HS_L_HT_SIZE], buf);
 }
 
 /* The target's _Py_DebugOffsets (3.13+) against py->L: the positions of its members come from

@@ -23,7 +23,13 @@ analysis finds gc.collect() would free).  The differences that remain are listed
 * labels: a builtin method's defining class (PyCMethodObject.mm_class) is labelled <class> out of
   process and left unlabelled in process (one label model for both is issue 18.1).
 
-usage: remote_vs_inproc.py HEAPSNAP TARGET.py INPROC_PKG_DIR PYTHON
+With --core, a gcore core of the same paused target is captured too and compared the same way;
+with --field-apps, the target also builds tests/targets/field_apps.py's heaps (Django, SQLAlchemy,
+numpy: Debian's python3); arguments after -- go to `heapsnap capture` (--layouts table: no DWARF,
+only the tables compiled in and exported symbols, as on a stripped python).
+
+usage: remote_vs_inproc.py HEAPSNAP TARGET.py INPROC_PKG_DIR PYTHON [--core] [--field-apps]
+                           [-- CAPTURE_ARGS...]
 """
 import collections
 import json
@@ -46,7 +52,9 @@ def load(heapsnap, snap):
     objs, edges = {}, collections.defaultdict(collections.Counter)
     labels = collections.defaultdict(collections.Counter)
     into = collections.defaultdict(list)  # dst -> [(src, kind)]
-    for line in out.splitlines():
+    for line in out.split("\n"):  # not splitlines(): a str may hold U+2028, escaped as itself
+        if not line:
+            continue
         r = json.loads(line)
         if r["t"] == "object":
             objs[r["addr"]] = r
@@ -79,15 +87,28 @@ def reached_by_scans(only, into):
     return found
 
 
+def capture(heapsnap, args, out, extra):
+    r = subprocess.run([heapsnap, "capture"] + args + ["-o", out, "--verbose"] + extra,
+                       capture_output=True, text=True)
+    print(r.stderr.strip())
+    return r.returncode == 0
+
+
 def main():
     heapsnap, target_py, pkg, python = sys.argv[1:5]
+    opts = sys.argv[5:]
+    extra = opts[opts.index("--") + 1:] if "--" in opts else []
+    opts = opts[:opts.index("--")] if "--" in opts else opts
     if not os.path.exists(python):
         print(f"skip: {python} not installed")
         return 77
     tmp = tempfile.mkdtemp(prefix="hs-vs-")
     print(f"snapshots in {tmp}")
     inproc, remote = os.path.join(tmp, "in.hsnap"), os.path.join(tmp, "out.hsnap")
+    core = os.path.join(tmp, "core")
     env = dict(os.environ, PYTHONPATH=pkg)
+    if "--field-apps" in opts:
+        env["HS_FIELD_APPS"] = "1"
     t = subprocess.Popen([python, target_py, inproc], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, env=env)
     try:
@@ -96,14 +117,23 @@ def main():
             print("target failed (is the in-process module built for this Python?)")
             return 1
         wait_blocked(t.pid)
-        r = subprocess.run([heapsnap, "capture", "--pid", str(t.pid), "-o", remote],
-                           capture_output=True, text=True)
-        print(r.stderr.strip())
-        if r.returncode:
+        if not capture(heapsnap, ["--pid", str(t.pid)], remote, extra):
             return 1
+        if "--core" in opts:
+            subprocess.run(["gcore", "-o", core, str(t.pid)], capture_output=True, check=True)
+            if not capture(heapsnap, ["--core", f"{core}.{t.pid}"], remote + ".core", extra):
+                return 1
     finally:
         t.stdin.close()
         t.wait()
+    bad = compare(heapsnap, python, inproc, remote)
+    if "--core" in opts:
+        print("--- the core of the same paused process:")
+        bad |= compare(heapsnap, python, inproc, remote + ".core")
+    return 1 if bad else 0
+
+
+def compare(heapsnap, python, inproc, remote):
     minor = int(subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"],
                                capture_output=True, text=True, check=True).stdout)
     io, ie, il, _ = load(heapsnap, inproc)
@@ -177,7 +207,7 @@ def main():
           f"labels {nlabel}")
     for p in problems[:40]:
         print("  " + p)
-    return 1 if problems else 0
+    return bool(problems)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@
 It builds a small object zoo with the collector off, calls heapsnap.dump(INPROC) (the build
 tree's capture/inproc package on PYTHONPATH), writes "ready" on fd 1 and blocks on fd 0.
 
+With HS_FIELD_APPS=1 it also builds tests/targets/field_apps.py's heaps (Django, SQLAlchemy,
+numpy), and exits when one of them cannot be built.
+
 usage: PYTHONPATH=BUILD/capture/inproc python remote_paused.py INPROC.hsnap
 """
 import gc
@@ -63,6 +66,13 @@ more = {
     "text": "h\u00e9llo " * 20,
 }
 next(more["started"])
+if os.environ.get("HS_FIELD_APPS"):  # Django, SQLAlchemy, numpy heaps (Debian's python3)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import field_apps
+    field_work = {}
+    field_missing = field_apps.build(field_work)
+    if field_missing:
+        sys.exit("remote_paused.py: cannot build %s" % field_missing)
 
 heapsnap.dump(sys.argv[1])
 os.write(1, b"ready\n")
