@@ -243,8 +243,9 @@ def _capture(out_path):
 
         _check(lib.hs_capture_callback(read, None, arr, len(arr), path, None, ctypes.byref(st)))
         source = "%s target via gdb's memory reads" % (conn or "this")
-    return "%d objects, %d edges, %d weak, %d roots, %d warnings from %s in %.2f s" % (
-        st.objects, st.edges, st.weak, st.roots, st.warnings, source, st.seconds)
+    return "%d objects, %d edges, %d weak, %d roots, %d warnings from %s in %.2f s\n  %s" % (
+        st.objects, st.edges, st.weak, st.roots, st.warnings, source, st.seconds,
+        st.source.decode(errors="replace"))
 
 
 def _snapshot():

@@ -47,15 +47,18 @@ static bool debug_file_ok(const char *buf, const char *want)
 	return ok;
 }
 
-bool hs_debug_file(const char *elf_path, const struct hs_elf_info *info,
+bool hs_debug_file(const struct hs_file *f, const struct hs_elf_info *info,
                    const struct hs_layout_opts *lo, char *buf, size_t size)
 {
 	if (info->has_debug_info) {
-		snprintf(buf, size, "%s", elf_path);
+		snprintf(buf, size, "%s", f->open);
 		return true;
 	}
-	const char *roots[] = {lo ? lo->debug_dir : NULL, "/usr/lib/debug"};
-	for (size_t r = 0; r < 2 && strlen(info->build_id) > 2; r++) {
+	char rootdbg[PATH_MAX];
+	snprintf(rootdbg, sizeof(rootdbg), "%s/usr/lib/debug", f->root);
+	const char *roots[] = {lo ? lo->debug_dir : NULL, rootdbg,
+	                       f->root[0] ? "/usr/lib/debug" : NULL};
+	for (size_t r = 0; r < 3 && strlen(info->build_id) > 2; r++) {
 		if (!roots[r])
 			continue;
 		snprintf(buf, size, "%s/.build-id/%.2s/%s.debug", roots[r], info->build_id,
@@ -66,15 +69,15 @@ bool hs_debug_file(const char *elf_path, const struct hs_elf_info *info,
 	if (!info->debuglink[0] || strchr(info->debuglink, '/'))
 		return false;
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", elf_path);
+	snprintf(dir, sizeof(dir), "%s", f->path);
 	char *slash = strrchr(dir, '/');
 	if (slash)
 		*slash = 0;
 	else
 		strcpy(dir, ".");
-	const char *forms[] = {"%s/%s", "%s/.debug/%s", "/usr/lib/debug%s/%s"};
+	const char *forms[] = {"%s%s/%s", "%s%s/.debug/%s", "%s/usr/lib/debug%s/%s"};
 	for (size_t i = 0; i < 3; i++) {
-		snprintf(buf, size, forms[i], dir, info->debuglink);
+		snprintf(buf, size, forms[i], f->root, dir, info->debuglink);
 		if (debug_file_ok(buf, info->build_id))
 			return true;
 	}
@@ -455,9 +458,10 @@ static void cache_write(const char *path, const int64_t *l, size_t n)
 		hs_out_abort(&o);
 }
 
-struct hs_error *hs_layout_load_table(const char *elf_path, const struct hs_layout_opts *lo,
+struct hs_error *hs_layout_load_table(const struct hs_file *f, const struct hs_layout_opts *lo,
                                       const struct hs_layout_table *t, int64_t *ret)
 {
+	const char *elf_path = f->open;
 	assert(!lo || !lo->no_dwarf);
 	const char *cache_dir = lo ? lo->cache_dir : NULL;
 	struct hs_elf_info info;
@@ -474,11 +478,11 @@ struct hs_error *hs_layout_load_table(const char *elf_path, const struct hs_layo
 		fprintf(stderr, "heapsnap: layout cache %s: bad entry, rebuilt from the DWARF\n",
 		        cpath);
 	char dbg[PATH_MAX];
-	if (!hs_debug_file(elf_path, &info, lo, dbg, sizeof(dbg)))
+	if (!hs_debug_file(f, &info, lo, dbg, sizeof(dbg)))
 		return hs_error_create(HS_ERROR_FORMAT,
 		                       "%s: no DWARF debug information (build-id %s) in the file, "
 		                       "its .gnu_debuglink or a .build-id directory",
-		                       elf_path, info.build_id[0] ? info.build_id : "none");
+		                       f->path, info.build_id[0] ? info.build_id : "none");
 	err = layout_from_dwarf(dbg, t, ret);
 	if (!err && cached)
 		cache_write(cpath, ret, t->n);

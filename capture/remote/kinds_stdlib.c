@@ -228,8 +228,8 @@ static const char *const kind_names[HS_STDLIB_KINDS] = {
     [HS_SK_CHAIN] = "itertools.chain",
     [HS_SK_ISLICE] = "itertools.islice",
     [HS_SK_FUTUREITER] = "_asyncio.FutureIter",
-    [HS_SK_TASKSTEP] = "TaskStepMethWrapper",
-    [HS_SK_TASKWAKEUP] = "TaskWakeupMethWrapper",
+    [HS_SK_TASKSTEP] = "_asyncio.TaskStepMethWrapper|TaskStepMethWrapper",
+    [HS_SK_TASKWAKEUP] = "_asyncio.TaskWakeupMethWrapper|TaskWakeupMethWrapper",
     [HS_SK_LRU_ELEM] = "functools._lru_list_elem",
 };
 
@@ -284,16 +284,16 @@ static bool has_needs(const struct hs_stdlib *s, size_t k)
 }
 
 /* The kinds' symbols in one file (and in its debug file's .symtab), addresses in the target. */
-static struct hs_error *file_symbols(const char *path, const struct hs_elf_info *info,
+static struct hs_error *file_symbols(const struct hs_file *f, const struct hs_elf_info *info,
                                      const struct hs_layout_opts *lo, uint64_t bias,
                                      struct hs_elf_sym *syms)
 {
 	for (size_t k = 0; k < HS_STDLIB_KINDS; k++)
 		syms[k] = (struct hs_elf_sym){k ? kinds[k].sym : "", 0};
-	struct hs_error *err = hs_elf_symbols(path, syms + 1, HS_STDLIB_KINDS - 1, lo->no_dwarf);
+	struct hs_error *err = hs_elf_symbols(f->open, syms + 1, HS_STDLIB_KINDS - 1, lo->no_dwarf);
 	char dbg[PATH_MAX];
 	if (!err && !lo->no_dwarf && !info->has_debug_info &&
-	    hs_debug_file(path, info, lo, dbg, sizeof(dbg))) {
+	    hs_debug_file(f, info, lo, dbg, sizeof(dbg))) {
 		struct hs_elf_sym more[HS_STDLIB_KINDS];
 		memcpy(more, syms, sizeof(more));
 		err = hs_elf_symbols(dbg, more + 1, HS_STDLIB_KINDS - 1, false);
@@ -310,22 +310,23 @@ static struct hs_error *file_symbols(const char *path, const struct hs_elf_info 
 static struct hs_error *load_file(struct hs_stdlib *s, const struct hs_memsrc *m, size_t i,
                                   const struct hs_layout_opts *lo)
 {
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 64], root[64];
 	hs_memsrc_file(m, i, path, sizeof(path));
+	struct hs_file f = {path, m->maps[i].path, hs_memsrc_root(m, root, sizeof(root))};
 	struct hs_elf_info info;
 	struct hs_error *err = hs_elf_info(path, &info);
 	if (err)
 		return forget(err);
 	uint64_t bias = m->maps[i].start - info.first_load_vaddr;
 	struct hs_elf_sym syms[HS_STDLIB_KINDS];
-	err = file_symbols(path, &info, lo, bias, syms);
+	err = file_symbols(&f, &info, lo, bias, syms);
 	if (err)
 		return forget(err);
 	bool any = false;
 	for (size_t k = 1; k < HS_STDLIB_KINDS; k++)
 		any |= syms[k].value != 0;
 	int64_t v[HS_SF_COUNT];
-	err = any ? hs_layout_load_table(path, lo, &hs_stdlib_fields, v) : NULL;
+	err = any ? hs_layout_load_table(&f, lo, &hs_stdlib_fields, v) : NULL;
 	if (err || !any) /* no DWARF: this file's kinds are recognised by name */
 		return forget(err);
 	for (size_t f = 0; f < HS_SF_COUNT; f++)

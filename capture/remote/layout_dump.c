@@ -29,7 +29,8 @@ int main(int argc, char **argv)
 	int files = 0;
 	struct hs_layout_opts lo = {0};
 	for (int a = 2; a < argc; a++) {
-		struct hs_error *err = hs_layout_load_table(argv[a], &lo, t, got);
+		struct hs_file f = {argv[a], argv[a], ""};
+		struct hs_error *err = hs_layout_load_table(&f, &lo, t, got);
 		if (err) {
 			fprintf(stderr, "hs-layout-dump: %s\n", err->message);
 			hs_error_destroy(err);

@@ -40,7 +40,7 @@ static int minor_from_layout(const struct hs_layout *L)
 /* py->L from py's DWARF; the version from it when the target stated none. */
 static struct hs_error *from_dwarf(const struct hs_layout_opts *lo, struct hs_python *py)
 {
-	struct hs_error *err = hs_layout_load_table(py->open_path, lo, &hs_walker_fields, py->L.v);
+	struct hs_error *err = hs_layout_load_table(&py->file, lo, &hs_walker_fields, py->L.v);
 	if (err)
 		return err;
 	if (py->L.v[HS_L_TP_FLAGS] < 0 || py->L.v[HS_L_GCGEN_SIZE] < 0)
@@ -103,13 +103,14 @@ static struct hs_error *check_memory(struct hs_memsrc *m, const struct hs_python
 	          hs_mem_read(m, name, buf, 5) && !memcmp(buf, "type", 5);
 	if (ok && (int64_t)basicsize == v[HS_L_HT_SIZE])
 		return NULL;
-	return hs_error_create(HS_ERROR_MEMORY,
-	                       "%s: PyType_Type (0x%llx) does not read as the type \"type\" through "
-	                       "the layout (%s): tp_basicsize %llu (expected %lld), tp_name \"%.4s\" "
-	                       "(memory that does not match its files, or a build with other "
-	                       "options: then install its debug symbols)",
-	                       m->what, (unsigned long long)s.value, py->layout_source,
-	                       (unsigned long long)basicsize, (long long)v[HS_L_HT_SIZE], buf);
+	return hs_error_create(
+	    HS_ERROR_MEMORY,
+	    "%s: PyType_Type (0x%llx) does not read as the type \"type\" through "
+	    "the layout (%s): tp_basicsize %llu (expected %lld), tp_name \"%.4s\" "
+	    "(memory that does not match its files, or a build with other "
+	    "options: then install its debug symbols)",
+	    m->what, (unsigned long long)s.value, py->layout_source, (unsigned long long)basicsize,
+	    (long long)v[HS_L_HT_SIZE], buf);
 }
 
 /* The target's _Py_DebugOffsets (3.13+) against py->L: the positions of its members come from
@@ -125,7 +126,7 @@ static struct hs_error *check_debugoffsets(struct hs_memsrc *m, const struct hs_
 	const struct hs_layout_builtin *b = hs_layout_builtin(py->minor);
 	bool dwarf = !strncmp(py->layout_source, "dwarf", 5);
 	struct hs_error *err =
-	    dwarf ? hs_layout_load_table(py->open_path, lo, &hs_debugoff_fields, pos) : NULL;
+	    dwarf ? hs_layout_load_table(&py->file, lo, &hs_debugoff_fields, pos) : NULL;
 	if (err || (!dwarf && !b)) {
 		hs_error_destroy(err);
 		return NULL;

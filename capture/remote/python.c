@@ -35,6 +35,15 @@ void hs_memsrc_file(const struct hs_memsrc *m, size_t i, char *buf, size_t size)
 	snprintf(buf, size, "%s", mp->path);
 }
 
+const char *hs_memsrc_root(const struct hs_memsrc *m, char *buf, size_t size)
+{
+	if (m->pid > 0)
+		snprintf(buf, size, "/proc/%d/root", m->pid);
+	else if (size)
+		buf[0] = 0;
+	return buf;
+}
+
 /* Whether mapping i is the start of a file whose name begins with prefix. */
 static bool named(const struct hs_memsrc *m, size_t i, const char *prefix)
 {
@@ -192,8 +201,10 @@ struct hs_error *hs_python_find(struct hs_memsrc *m, const char *exe,
 		    "supports %s",
 		    m->what, py->path, py->info.elf64 ? "64" : "32", (unsigned)py->info.machine,
 		    HS_SUPPORTED);
+	py->file = (struct hs_file){py->open_path, py->path,
+	                            hs_memsrc_root(m, py->root, sizeof(py->root))};
 	if (!py->no_dwarf &&
-	    !hs_debug_file(py->open_path, &py->info, lo, py->debug_path, sizeof(py->debug_path)))
+	    !hs_debug_file(&py->file, &py->info, lo, py->debug_path, sizeof(py->debug_path)))
 		py->debug_path[0] = 0;
 	return version(m, py);
 }

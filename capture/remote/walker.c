@@ -128,10 +128,13 @@ enum {
 	SYM_LOOKDICT,
 	SYM_SET_DUMMY,
 	SYM_NONE,
+	SYM_EXC_PTR,
 	SYM_COUNT
 };
-static const char *const other_syms[] = {"_PyRuntime", "subtype_traverse", "lookdict",
-                                         "_PySet_Dummy", "_Py_NoneStruct"};
+/* PyExc_BaseException: the exported pointer to the static _PyExc_BaseException, which only a
+ * .symtab names. */
+static const char *const other_syms[] = {"_PyRuntime",   "subtype_traverse", "lookdict",
+                                         "_PySet_Dummy", "_Py_NoneStruct",   "PyExc_BaseException"};
 
 struct tinfo {
 	uint64_t addr;
@@ -2169,6 +2172,9 @@ static struct hs_error *walker_setup(struct walker *w, const char *exe,
 		return err;
 	for (size_t i = 0; i < SYM_COUNT; i++)
 		w->sym[i] = syms[i].value;
+	for (size_t i = 0; i < NKNOWN; i++)
+		if (!w->sym[i] && w->sym[SYM_EXC_PTR] && known_types[i].kind == K_EXC)
+			w->sym[i] = u64(w, w->sym[SYM_EXC_PTR]);
 	if (!w->sym[SYM_RUNTIME] || !w->sym[SYM_TYPE])
 		return hs_error_create(HS_ERROR_FORMAT, "%s: no _PyRuntime or PyType_Type symbol",
 		                       py->path);
