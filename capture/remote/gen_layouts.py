@@ -71,6 +71,7 @@ def main(argv):
         " */",
         '#include "internal.h"',
         "",
+        "/* clang-format off */",
     ]
     for minor in sorted(builds):
         for table, prefix in TABLES:

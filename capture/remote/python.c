@@ -52,6 +52,49 @@ static bool named(const struct hs_memsrc *m, size_t i, const char *prefix)
 	return m->maps[i].file_offset == 0 && p[0] == '/' && !strncmp(base, prefix, strlen(prefix));
 }
 
+/* The version from a file's name: libpythonM.N[suffix] or pythonM.N[suffix]; *suffix gets the ABI
+ * letters after the number ("t": free-threaded, "d": debug).  The minor, -1 when the name has
+ * none; *major gets M. */
+static int version_from_name(const char *path, int *major, char *suffix, size_t size)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *v = strstr(base, "python");
+	suffix[0] = 0;
+	char *end;
+	if (!v || !(v[6] == '2' || v[6] == '3') || v[7] != '.')
+		return -1;
+	*major = v[6] - '0';
+	long minor = strtol(v + 8, &end, 10);
+	if (end == v + 8 || minor < 0 || minor > 99)
+		return -1;
+	size_t n = strspn(end, "dmt");
+	snprintf(suffix, size, "%.*s", (int)(n < size ? n : size - 1), end);
+	return (int)minor;
+}
+
+/* Why a process with no _PyRuntime is no Python heapsnap can walk: a python it maps whose name
+ * says another version (2.7, 3.6), or none at all. */
+static struct hs_error *no_runtime(const struct hs_memsrc *m, const char *hint)
+{
+	for (size_t i = 0; i < m->nmaps; i++) {
+		int major = 0, minor;
+		char suffix[8];
+		if (m->maps[i].file_offset != 0 || m->maps[i].path[0] != '/' ||
+		    (minor = version_from_name(m->maps[i].path, &major, suffix, sizeof(suffix))) <
+		        0)
+			continue;
+		return hs_error_create(HS_ERROR_FORMAT,
+		                       "%s runs CPython %d.%d (%s, which defines no _PyRuntime): "
+		                       "heapsnap supports %s",
+		                       m->what, major, minor, m->maps[i].path, HS_SUPPORTED);
+	}
+	return hs_error_create(HS_ERROR_OTHER,
+	                       "%s: no libpython or python executable defining _PyRuntime among "
+	                       "its %zu mappings: not a Python process%s",
+	                       m->what, m->nmaps, hint);
+}
+
 /* Fills py's paths, info and bias for mapping i when its file defines _PyRuntime; false (why
  * kept for the first unreadable one) otherwise. */
 static bool try_file(struct hs_memsrc *m, size_t i, const char *open_path, struct hs_python *py,
@@ -101,46 +144,27 @@ static struct hs_error *find_file(struct hs_memsrc *m, const char *exe, struct h
 	struct hs_error *err =
 	    why ? hs_error_create(HS_ERROR_OTHER, "%s: the python it maps cannot be read: %s%s",
 	                          m->what, why->message, hint)
-	        : hs_error_create(HS_ERROR_OTHER,
-	                          "%s: no libpython or python executable defining _PyRuntime "
-	                          "among its %zu mappings: not a Python process%s",
-	                          m->what, m->nmaps, hint);
+	        : no_runtime(m, hint);
 	hs_error_destroy(why);
 	return err;
 }
 
-/* The version from the file's name: libpython3.X[suffix] or python3.X[suffix]; *suffix gets the
- * ABI letters after the number ("t": free-threaded, "d": debug). */
-static int minor_from_name(const char *path, char *suffix, size_t size)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	const char *v = strstr(base, "python3.");
-	suffix[0] = 0;
-	if (!v)
-		return -1;
-	char *end;
-	long minor = strtol(v + 8, &end, 10);
-	if (end == v + 8 || minor < 0 || minor > 99)
-		return -1;
-	size_t n = strspn(end, "dmt");
-	snprintf(suffix, size, "%.*s", (int)(n < size ? n : size - 1), end);
-	return (int)minor;
-}
-
-/* The version the target's memory states: PY_VERSION_HEX from _Py_DebugOffsets (3.13+) or the
- * exported Py_Version (3.11+); 0 when it states none. */
-static uint64_t hexversion(struct hs_memsrc *m, struct hs_python *py, const uint64_t *py_version)
+/* The version the target's memory states: PY_VERSION_HEX from _Py_DebugOffsets (3.13+, which
+ * also says whether the build is free-threaded) or the exported Py_Version (3.11+); 0 when it
+ * states none. */
+static uint64_t hexversion(struct hs_memsrc *m, struct hs_python *py, uint64_t py_version,
+                           bool *free_threaded)
 {
 	char cookie[8];
-	uint64_t v = 0;
+	uint64_t v = 0, ft = 0;
 	if (hs_mem_read(m, py->runtime, cookie, 8) && !memcmp(cookie, "xdebugpy", 8) &&
 	    hs_mem_read(m, py->runtime + 8, &v, 8) && v >> 24 == 3) {
 		snprintf(py->version_from, sizeof(py->version_from), "_Py_DebugOffsets");
+		*free_threaded = hs_mem_read(m, py->runtime + 16, &ft, 8) && ft == 1;
 		return v;
 	}
 	v = 0;
-	if (*py_version && hs_mem_read(m, *py_version, &v, 8) && v >> 24 == 3) {
+	if (py_version && hs_mem_read(m, py_version, &v, 8) && v >> 24 == 3) {
 		snprintf(py->version_from, sizeof(py->version_from), "Py_Version");
 		return v;
 	}
@@ -159,8 +183,9 @@ static struct hs_error *version(struct hs_memsrc *m, struct hs_python *py)
 	if (err)
 		return err;
 	char suffix[8];
-	int by_name = minor_from_name(py->path, suffix, sizeof(suffix));
-	uint64_t hex = hexversion(m, py, &s[0].value);
+	int major = 3, by_name = version_from_name(py->path, &major, suffix, sizeof(suffix));
+	bool ft_said = false;
+	uint64_t hex = hexversion(m, py, s[0].value, &ft_said);
 	py->micro = -1;
 	if (hex) {
 		py->minor = (int)((hex >> 16) & 0xff);
@@ -172,7 +197,7 @@ static struct hs_error *version(struct hs_memsrc *m, struct hs_python *py)
 		py->minor = -1; /* layouts.c tells it from the DWARF, or refuses */
 	}
 	py->debug_build = s[2].value != 0;
-	bool free_threaded = s[1].value || strchr(suffix, 't');
+	bool free_threaded = ft_said || s[1].value || strchr(suffix, 't');
 	if (!free_threaded &&
 	    (py->minor < 0 || (py->minor >= HS_MIN_MINOR && py->minor <= HS_MAX_MINOR)))
 		return NULL;
