@@ -110,6 +110,9 @@ enum label_name {
 	L_CO_EXCEPTIONTABLE,
 	L_CO_LOCALSPLUSNAMES,
 	L_CO_LOCALSPLUSKINDS,
+	L_SLICE_START,
+	L_SLICE_STOP,
+	L_SLICE_STEP,
 	NLABELS
 };
 
@@ -167,6 +170,9 @@ static const char *const label_text[NLABELS] = {
     ".co_exceptiontable",
     "<co_localsplusnames>",
     "<co_localspluskinds>",
+    ".start",
+    ".stop",
+    ".step",
 };
 
 /* The object set: one bit per 8-byte word of the heap, a 64-byte bitmap for each 4 KiB page that
@@ -252,6 +258,7 @@ enum shape {
 	SHAPE_MODULE,
 	SHAPE_FUNCTION,
 	SHAPE_CELL,
+	SHAPE_SLICE,
 	SHAPE_METHOD,
 	SHAPE_CFUNCTION,
 	SHAPE_WEAKREF,
@@ -675,6 +682,8 @@ static uint8_t shape_of(PyTypeObject *tp)
 		return SHAPE_FUNCTION;
 	if (tp == &PyCell_Type)
 		return SHAPE_CELL;
+	if (tp == &PySlice_Type)
+		return SHAPE_SLICE;
 	if (tp == &PyMethod_Type)
 		return SHAPE_METHOD;
 	if (PyType_IsSubtype(tp, &PyCFunction_Type))
@@ -1307,6 +1316,11 @@ static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti
 		break;
 	case SHAPE_CELL:
 		label_fixed(k, PyCell_GET(o), L_CELL);
+		break;
+	case SHAPE_SLICE:
+		label_fixed(k, ((PySliceObject *)o)->start, L_SLICE_START);
+		label_fixed(k, ((PySliceObject *)o)->stop, L_SLICE_STOP);
+		label_fixed(k, ((PySliceObject *)o)->step, L_SLICE_STEP);
 		break;
 	case SHAPE_METHOD:
 		label_fixed(k, PyMethod_GET_FUNCTION(o), L_FUNC);

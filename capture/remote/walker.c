@@ -144,8 +144,9 @@ struct tinfo {
 	uint64_t flags, basicsize, itemsize, traverse, is_gc, base, finalize, del;
 	int64_t dictoffset, base_dictoffset; /* base: the first non-subtype base's */
 	bool base_heap, base_has_traverse;
-	bool discovered; /* the type object itself is in the snapshot */
-	uint64_t *slots; /* T_OBJECT_EX offsets along the subtype chain */
+	bool discovered;                 /* the type object itself is in the snapshot */
+	bool sizeof_checked, own_sizeof; /* has_own_sizeof, computed once */
+	uint64_t *slots;                 /* T_OBJECT_EX offsets along the subtype chain */
 	uint32_t *slot_names;
 	size_t nslots;
 	uint32_t hs_type;
@@ -1308,6 +1309,47 @@ static const struct field_edge slice_fields[] = {
     {HS_L_SLICE_STEP, HS_EDGE_TRAVERSE, ".step"},
 };
 
+/* Whether a type between t and the first type the walker knows (a builtin's or a stdlib kind's)
+ * defines __sizeof__ (ctypes' StgDict, a Python class like pandas' DataFrame): then
+ * sys.getsizeof runs code that only the target can run, and the walker's size is a lower bound
+ * (HS_OBJ_SIZE_APPROX). */
+/* The preview of the float (or instance of a float subclass) at o. */
+static struct hs_error *float_value(struct walker *w, uint64_t idx, uint64_t o)
+{
+	char buf[32];
+	double d = 0;
+	rd(w, o + (uint64_t)w->L.v[HS_L_FLOAT_FVAL], &d, 8);
+	hs_py_float_repr(d, buf);
+	return set_value(w, idx, buf, strlen(buf));
+}
+
+/* Whether the known type of kind k is in the MRO of type t (a C type whose tp_base chain does
+ * not show it, as numpy.float64's does not show float). */
+static bool in_mro(struct walker *w, uint64_t t, enum kind k)
+{
+	uint64_t mro = fld(w, t, HS_L_TP_MRO);
+	int64_t n = mro ? ob_size(w, mro) : 0;
+	for (int64_t i = 0; i < n && i < 64; i++)
+		if (known_kind(w, u64(w, mro + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] + 8 * (uint64_t)i),
+		               NULL) == k)
+			return true;
+	return false;
+}
+
+static uint64_t dict_get_str_raw(struct walker *w, uint64_t dict, const char *key);
+static bool has_own_sizeof(struct walker *w, uint64_t t)
+{
+	for (int depth = 0; t && depth < 64; depth++) {
+		struct tinfo *ti = known_kind(w, t, NULL) == K_OTHER ? type_get(w, t) : NULL;
+		if (!ti || ti->kind == K_STDLIB)
+			return false;
+		if (dict_get_str_raw(w, fld(w, t, HS_L_TP_DICT), "__sizeof__"))
+			return true;
+		t = fld(w, t, HS_L_TP_BASE);
+	}
+	return false;
+}
+
 /* One object: size, value, and every edge, by kind. */
 static struct hs_error *process(struct walker *w, uint64_t idx)
 {
@@ -1324,6 +1366,12 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 	if (!ti->discovered)
 		err = discover(w, ti->addr, &tdummy);
 	ti->discovered = true;
+	if (!ti->sizeof_checked) {
+		ti->sizeof_checked = true;
+		ti->own_sizeof = has_own_sizeof(w, ti->addr);
+	}
+	if (ti->own_sizeof) /* its __sizeof__, not the walker's size, is what getsizeof says */
+		w->objs[idx].flags |= HS_OBJ_SIZE_APPROX;
 	enum kind kind = ti->kind;
 	if (!err && kind == K_SUBTYPE) {
 		err = subtype_edges(w, idx, o, ti);
@@ -1341,6 +1389,8 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 			err = scan(w, idx, o - 24, o - 16);
 		if (!err && (ti->flags & HS_TPF_HEAPTYPE))
 			err = edge_s(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, ".__class__");
+		if (!err && in_mro(w, ti->addr, K_FLOAT)) /* numpy.float64: a float by its MRO */
+			err = float_value(w, idx, o);
 		break;
 	case K_OBJECT:
 	case K_LEAF:
@@ -1575,13 +1625,9 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		if (vbuf[0])
 			err = set_value(w, idx, vbuf, strlen(vbuf));
 		break;
-	case K_FLOAT: {
-		double d = 0;
-		rd(w, o + (uint64_t)w->L.v[HS_L_FLOAT_FVAL], &d, 8);
-		hs_py_float_repr(d, vbuf);
-		err = set_value(w, idx, vbuf, strlen(vbuf));
+	case K_FLOAT:
+		err = float_value(w, idx, o);
 		break;
-	}
 	case K_BYTES:
 		bytes_text(w, o, vbuf);
 		err = set_value(w, idx, vbuf, strlen(vbuf));
