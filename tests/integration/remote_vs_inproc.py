@@ -24,12 +24,13 @@ analysis finds gc.collect() would free).  The differences that remain are listed
   process and left unlabelled in process (one label model for both is issue 18.1).
 
 With --core, a gcore core of the same paused target is captured too and compared the same way;
+with --gdb PLUGIN, gdb attached to it captures it with the plugin's `heapsnap capture`;
 with --field-apps, the target also builds tests/targets/field_apps.py's heaps (Django, SQLAlchemy,
 numpy: Debian's python3); arguments after -- go to `heapsnap capture` (--layouts table: no DWARF,
 only the tables compiled in and exported symbols, as on a stripped python).
 
-usage: remote_vs_inproc.py HEAPSNAP TARGET.py INPROC_PKG_DIR PYTHON [--core] [--field-apps]
-                           [-- CAPTURE_ARGS...]
+usage: remote_vs_inproc.py HEAPSNAP TARGET.py INPROC_PKG_DIR PYTHON [--core] [--gdb PLUGIN]
+                           [--field-apps] [-- CAPTURE_ARGS...]
 """
 import collections
 import json
@@ -123,6 +124,15 @@ def main():
             subprocess.run(["gcore", "-o", core, str(t.pid)], capture_output=True, check=True)
             if not capture(heapsnap, ["--core", f"{core}.{t.pid}"], remote + ".core", extra):
                 return 1
+        if "--gdb" in opts:
+            g = subprocess.run(["gdb", "-nx", "-batch", "-iex", "set auto-load python-scripts off",
+                                "-ex", "source " + opts[opts.index("--gdb") + 1],
+                                "-ex", "heapsnap capture " + remote + ".gdb", "-p", str(t.pid)],
+                               capture_output=True, text=True, timeout=600)
+            print("\n".join(x for x in g.stdout.splitlines() if "heapsnap" in x or "layouts" in x))
+            if not os.path.exists(remote + ".gdb"):
+                print("gdb capture failed: " + g.stderr[-500:])
+                return 1
     finally:
         t.stdin.close()
         t.wait()
@@ -130,6 +140,9 @@ def main():
     if "--core" in opts:
         print("--- the core of the same paused process:")
         bad |= compare(heapsnap, python, inproc, remote + ".core")
+    if "--gdb" in opts:
+        print("--- gdb's capture of the same paused process:")
+        bad |= compare(heapsnap, python, inproc, remote + ".gdb")
     return 1 if bad else 0
 
 
