@@ -259,6 +259,7 @@ enum shape {
 	SHAPE_FUNCTION,
 	SHAPE_CELL,
 	SHAPE_SLICE,
+	SHAPE_WRAPPER, /* classmethod, staticmethod: their __dict__ */
 	SHAPE_METHOD,
 	SHAPE_CFUNCTION,
 	SHAPE_WEAKREF,
@@ -684,6 +685,8 @@ static uint8_t shape_of(PyTypeObject *tp)
 		return SHAPE_CELL;
 	if (tp == &PySlice_Type)
 		return SHAPE_SLICE;
+	if (tp == &PyClassMethod_Type || tp == &PyStaticMethod_Type)
+		return SHAPE_WRAPPER;
 	if (tp == &PyMethod_Type)
 		return SHAPE_METHOD;
 	if (PyType_IsSubtype(tp, &PyCFunction_Type))
@@ -1290,6 +1293,7 @@ static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti
 	k->nlabels = 0;
 	if (ti->subtype)
 		label_instance(k, o, ti);
+
 	switch (ti->shape) {
 	case SHAPE_DICT: {
 		Py_ssize_t pos = 0;
@@ -1317,6 +1321,11 @@ static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti
 	case SHAPE_CELL:
 		label_fixed(k, PyCell_GET(o), L_CELL);
 		break;
+	case SHAPE_WRAPPER: { /* cm_dict, sm_dict */
+		PyObject **dict = _PyObject_GetDictPtr(o);
+		label_fixed(k, dict ? *dict : NULL, L_DICT);
+		break;
+	}
 	case SHAPE_SLICE:
 		label_fixed(k, ((PySliceObject *)o)->start, L_SLICE_START);
 		label_fixed(k, ((PySliceObject *)o)->stop, L_SLICE_STOP);
@@ -2081,8 +2090,8 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 	PyTypeObject *tp = ti->tp;
 	char name[264], module[264];
 	const char *n = tp->tp_name, *m = "builtins";
-	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) {
-		n = cstr(((PyHeapTypeObject *)tp)->ht_qualname, name);
+	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) { /* type.__name__ (which a class may reassign) */
+		n = cstr(((PyHeapTypeObject *)tp)->ht_name, name);
 		PyObject *mod =
 		    tp->tp_dict ? PyDict_GetItemWithError(tp->tp_dict, str_module) : NULL;
 		PyErr_Clear();

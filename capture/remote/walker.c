@@ -1224,12 +1224,12 @@ static const struct field_edge method_fields[] = {
 /* K_SM. */
 static const struct field_edge sm_fields[] = {
     {HS_L_SM_CALLABLE, HS_EDGE_TRAVERSE, ""},
-    {HS_L_SM_DICT, HS_EDGE_TRAVERSE, ""},
+    {HS_L_SM_DICT, HS_EDGE_TRAVERSE, ".__dict__"},
 };
 /* K_CM. */
 static const struct field_edge cm_fields[] = {
     {HS_L_CM_CALLABLE, HS_EDGE_TRAVERSE, ""},
-    {HS_L_CM_DICT, HS_EDGE_TRAVERSE, ""},
+    {HS_L_CM_DICT, HS_EDGE_TRAVERSE, ".__dict__"},
 };
 /* K_PROP. */
 static const struct field_edge prop_fields[] = {

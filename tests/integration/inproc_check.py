@@ -120,11 +120,11 @@ def take_truth(exclude=()):
             truth[id(o)] = (o, None, None, [id(r) for r in refs])
         if type(o) is not types.FrameType:
             work.extend(refs)  # no generator: its closure cell would reach truth itself
-    # Names and sizes last: type.__qualname__ and sys.getsizeof ready a C type that nothing
+    # Names and sizes last: type.__name__ and sys.getsizeof ready a C type that nothing
     # has readied yet (3.9's _lru_list_elem), which adds a weak reference to its base's
     # __subclasses__ dict.
     for a, (o, _, _, refs) in truth.items():
-        truth[a] = (o, type(o).__qualname__, sys.getsizeof(o), refs)
+        truth[a] = (o, type(o).__name__, sys.getsizeof(o), refs)
     return truth
 
 

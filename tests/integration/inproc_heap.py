@@ -168,9 +168,9 @@ def main():
     objs = gc.get_objects()
     for cls in (Point, Slotted, Leaf, WithDel):
         live = sum(1 for o in objs if type(o) is cls)
-        snapped = sum(1 for o in O.values() if o["type"] == cls.__qualname__)
+        snapped = sum(1 for o in O.values() if o["type"] == cls.__name__)
         fails.check(live == snapped and live > 0, "%s: %d in snapshot, %d by gc.get_objects()"
-                    % (cls.__qualname__, snapped, live))
+                    % (cls.__name__, snapped, live))
     del objs
 
     # Weak links: live, with a callback, dead.

@@ -156,10 +156,10 @@ def main():
     for cls in (Person, Address, sympy.Symbol, sympy.Add, sympy.Mul, nx.Graph, nx.DiGraph,
                 jinja2.Template, jinja2.Environment):
         live = sum(1 for o in objs if type(o) is cls)
-        snapped = sum(1 for a, o in O.items() if o["type"] == cls.__qualname__ and
+        snapped = sum(1 for a, o in O.items() if o["type"] == cls.__name__ and
                       a in truth and type(truth[a][0]) is cls)
         fails.check(live == snapped and live > 0, "%s: %d in snapshot, %d by gc.get_objects()"
-                    % (cls.__qualname__, snapped, live))
+                    % (cls.__name__, snapped, live))
     del objs
     g = WORK["nx_graph"]
     direct = snap.labels(id(g), id(g._adj))

@@ -17,9 +17,6 @@ analysis finds gc.collect() would free).  The differences that remain are listed
   running-loop holder in a thread's dict on 3.9-3.11);
 * edges: only traverse edges are compared (the two capturers may label or classify owned and
   conservative references differently), on objects whose type both know;
-* type names: the in-process capture names a heap type by its __qualname__, the out-of-process
-  one by its __name__ (ht_name, what Python's type.__name__ gives), until the in-process side
-  changes (issue 16.4); a name equal to the qualified name's last part is the same type;
 * labels: a builtin method's defining class (PyCMethodObject.mm_class) is labelled <class> out of
   process and left unlabelled in process (one label model for both is issue 18.1).
 
@@ -168,7 +165,7 @@ def compare(heapsnap, python, inproc, remote):
     nsize = nref = nedge = ntype = nvalue = nlabel = 0
     for a in both:
         x, y = io[a], ro[a]
-        if x["type"] != y["type"] and not x["type"].endswith("." + y["type"]):
+        if x["type"] != y["type"]:
             ntype += 1
             problems.append(f"0x{a:x}: type {x['type']} in process, {y['type']} out")
             continue
