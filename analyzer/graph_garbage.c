@@ -1,6 +1,6 @@
 /*
  * graph_garbage.c — GC garbage: the objects gc.collect() would find unreachable, computed as
- * CPython's collector does (Modules/gcmodule.c; cpython-heap-walk.md §7).
+ * CPython's collector does (Modules/gcmodule.c; capture/CPYTHON.md §7).
  *
  * The candidates C are the GC-tracked objects outside the permanent generation.  Each candidate's
  * gc_refs starts at its refcount; every traverse edge from a candidate to a candidate subtracts

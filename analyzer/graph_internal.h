@@ -22,7 +22,7 @@ struct hs_graph_reverse {
 
 /* ext_refs, is_root and nroots.  Uses no scratch. */
 void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a);
-/* unreachable and ngarbage (CPython's collector, cpython-heap-walk.md §7).  Scratch: retained
+/* unreachable and ngarbage (CPython's collector, capture/CPYTHON.md §7).  Scratch: retained
  * only, so that it can run while hs_graph_scc does. */
 void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a);
 /* scc, scc_size and nsccs (Pearce's iterative algorithm).  Scratch: idom, depth, parent_edge. */

@@ -5,7 +5,7 @@
  * reads through struct hs_snapshot.  Nothing above this header knows how the bytes are laid out
  * (that is FORMAT.md's job), and nothing below it knows how a heap was captured.
  *
- * Conventions (see ../shared/STYLE.md): fallible functions return a struct hs_error *, NULL on
+ * Conventions (see STYLE.md): fallible functions return a struct hs_error *, NULL on
  * success; out-parameters come last, are called ret, and are written only on success; the caller
  * owns what it allocated; _create/_destroy pairs, destroy accepts NULL.
  */

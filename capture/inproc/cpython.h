@@ -2,7 +2,7 @@
  * cpython.h — the few CPython internals the in-process walker reads that no public header
  * declares, one definition per minor version (3.8-3.13), compiled against the interpreter the
  * extension is built for.  Every layout here is a verified entry of
- * shared/cpython-heap-walk.md (§1.2, §1.3, §2.3, §4.2, §9); the walker's tests check them by
+ * capture/CPYTHON.md (§1.2, §1.3, §2.3, §4.2, §9); the walker's tests check them by
  * comparing every object against sys.getsizeof and gc.get_referents.
  *
  * Only walk.c includes this file.

@@ -1660,7 +1660,7 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
  */
 
 /* What the __sizeof__ of str, int, list, set or bytearray returns for o, computed as they do
- * (cpython-heap-walk.md section 3), or -1: not one of those, or a str other than compact ASCII. */
+ * (capture/CPYTHON.md section 3), or -1: not one of those, or a str other than compact ASCII. */
 static inline __attribute__((always_inline)) Py_ssize_t builtin_size(const struct type_info *ti,
                                                                      PyObject *o)
 {

@@ -21,7 +21,7 @@ const struct hs_layout_builtin *hs_layout_builtin(int minor)
 	return NULL;
 }
 
-/* The minor version from the members a DWARF layout has (cpython-heap-walk.md §1.1). */
+/* The minor version from the members a DWARF layout has (capture/CPYTHON.md §1.1). */
 static int minor_from_layout(const struct hs_layout *L)
 {
 	if (L->v[HS_L_DV_CAPACITY] >= 0)

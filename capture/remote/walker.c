@@ -8,7 +8,7 @@
  * (aligned, readable, a sane refcount, a type whose metatype chain reaches `type`), every loop is
  * bounded, and an object that does not validate is skipped and counted as a warning.
  * Version differences come from the DWARF layout (hs_layout) and a minor version derived from
- * which members exist; the constants DWARF lacks are the HS_TPF_* below (cpython-heap-walk.md
+ * which members exist; the constants DWARF lacks are the HS_TPF_* below (capture/CPYTHON.md
  * §1.6).  Nothing here recurses over the heap: a worklist drives discovery.
  */
 #include <errno.h>
@@ -1408,7 +1408,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 			uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
 			uint64_t st = interp + (uint64_t)w->L.v[HS_L_IS_TYPES_BUILTINS] +
 			              (ix - 1) * (uint64_t)w->L.v[HS_L_SBS_SIZE];
-			/* The state must name this type back (cpython-heap-walk.md §1.4). */
+			/* The state must name this type back (capture/CPYTHON.md §1.4). */
 			if (ix && ix < 1024 && interp && fld(w, st, HS_L_SBS_TYPE) == o)
 				dict = fld(w, st, HS_L_SBS_TP_DICT);
 		}

@@ -47,7 +47,7 @@ def load_jsonl(path):
 
 
 def predict_garbage(objs, edges):
-    """CPython's move_unreachable over generations 0-2 (cpython-heap-walk.md section 7.1):
+    """CPython's move_unreachable over generations 0-2 (capture/CPYTHON.md section 7.1):
     traverse edges only; objects scanned conservatively subtract nothing."""
     cand = {a for a, o in objs.items() if o.get("gc") and o.get("gen", 255) <= 2}
     refs = {a: objs[a]["refcnt"] for a in cand}
@@ -197,7 +197,7 @@ def main():
         problems.append(f"meta gc.count {meta.get('gc.count')!r} is not three counts")
     predicted = predict_garbage(objs, edges)
     # gc.collect() finalises generators first; their frame's locals die by refcount and are
-    # never in gc.garbage (cpython-heap-walk.md section 7.4): allow those, and only those.
+    # never in gc.garbage (capture/CPYTHON.md section 7.4): allow those, and only those.
     unexplained = {a for a in predicted - garbage
                    if objs[a]["type"] not in ("list", "frame")}
     if garbage - predicted:

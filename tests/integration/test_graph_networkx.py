@@ -115,7 +115,7 @@ def expected_ext_refs(g):
 
 
 def expected_garbage(g):
-    """cpython-heap-walk.md §7.1, written plainly with sets."""
+    """capture/CPYTHON.md §7.1, written plainly with sets."""
     n = len(g.objs)
     cand = {i for i, o in enumerate(g.objs) if o["flags"] & GC and o["gen"] != 3}
     gc_refs = {i: g.refcnt(i) for i in cand}
