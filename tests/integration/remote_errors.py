@@ -13,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 
+from target_process import wait_blocked
+
 failures = []
 
 
@@ -47,9 +49,12 @@ def main():
     # Debian's python3 has no DWARF unless its -dbg package is installed, and no .symtab: it is
     # captured all the same (issue 19), with its debug files or with the tables alone.
     if os.path.exists("/usr/bin/python3"):
-        p = subprocess.Popen(["/usr/bin/python3", "-c", "import sys; sys.stdin.read()"],
-                             stdin=subprocess.PIPE)
+        p = subprocess.Popen(["/usr/bin/python3", "-c",
+                              "import sys; print('ready', flush=True); sys.stdin.read()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         try:
+            p.stdout.readline()  # initialised: not a process still starting up
+            wait_blocked(p.pid)
             for extra in ([], ["--layouts", "table"]):
                 r = capture(heapsnap, ["--pid", str(p.pid), "-o", out] + extra)
                 expect("Debian's python3 " + " ".join(extra), r, 0, r"\d+ objects")
