@@ -11,6 +11,7 @@
  * which members exist; the constants DWARF lacks are the HS_TPF_* below (capture/CPYTHON.md
  * §1.6).  Nothing here recurses over the heap: a worklist drives discovery.
  */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -1350,6 +1351,339 @@ static bool has_own_sizeof(struct walker *w, uint64_t t)
 	return false;
 }
 
+/* The kinds' edges, sizes and previews: each function below makes the edges of the object o
+ * (index idx) of type ti and sets *size to its sys.getsizeof size without the GC header (it holds
+ * the default size on entry). */
+
+/* K_OTHER: an unknown type's instance, scanned conservatively. */
+static struct hs_error *walk_other(struct walker *w, uint64_t idx, uint64_t o,
+                                   const struct tinfo *ti, uint64_t *size)
+{
+	w->objs[idx].flags |= HS_OBJ_CONSERVATIVE_SCAN | HS_OBJ_SIZE_APPROX;
+	if (ti->is_gc)
+		return NULL; /* instances of unknown metatypes: their layout is a type's */
+	struct hs_error *err = scan(w, idx, o + 16, o + *size);
+	/* A managed dict (3.11+) is a word of the pre-header, before the GC header. */
+	if (!err && w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT))
+		err = scan(w, idx, o - 24, o - 16);
+	if (!err && (ti->flags & HS_TPF_HEAPTYPE))
+		err = edge_s(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, ".__class__");
+	if (!err && in_mro(w, ti->addr, K_FLOAT)) /* numpy.float64: a float by its MRO */
+		err = float_value(w, idx, o);
+	return err;
+}
+
+/* K_TYPE: its dict (3.12+ static builtin types: kept in the interpreter's state), its fields, a
+ * heap type's shared keys. */
+static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
+{
+	bool heap = fld(w, o, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE;
+	uint8_t k = heap ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED;
+	uint64_t dict = fld(w, o, HS_L_TP_DICT);
+	if (!heap && w->minor >= 12 && !dict) {
+		uint64_t ix = fld(w, o, HS_L_TP_SUBCLASSES);
+		uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
+		uint64_t st = interp + (uint64_t)w->L.v[HS_L_IS_TYPES_BUILTINS] +
+		              (ix - 1) * (uint64_t)w->L.v[HS_L_SBS_SIZE];
+		/* The state must name this type back (capture/CPYTHON.md §1.4). */
+		if (ix && ix < 1024 && interp && fld(w, st, HS_L_SBS_TYPE) == o)
+			dict = fld(w, st, HS_L_SBS_TP_DICT);
+	}
+	struct hs_error *err = edge_s(w, idx, dict, k, ".__dict__");
+	if (!err)
+		err = heap ? FIELD_EDGES(w, idx, o, heap_type_fields)
+		           : FIELD_EDGES(w, idx, o, static_type_fields);
+	if (!heap) {
+		*size = (uint64_t)w->L.v[HS_L_TP_SIZE];
+		return err;
+	}
+	struct dkeys d;
+	uint64_t keys = fld(w, o, HS_L_HT_CACHED_KEYS);
+	*size = (uint64_t)w->L.v[HS_L_HT_SIZE];
+	if (keys && dkeys_read(w, keys, &d)) {
+		*size += d.keys_size;
+		for (uint64_t i = 0; i < d.nentries && !err; i++)
+			err = edge_s(w, idx, entry_key(w, &d, i), 1, "<shared key>");
+	}
+	return err;
+}
+
+/* K_LIST: its items, by index; the allocated array in its size. */
+static struct hs_error *walk_list(struct walker *w, uint64_t idx, uint64_t o,
+                                  const struct tinfo *ti, uint64_t *size)
+{
+	int64_t n = ob_size(w, o);
+	uint64_t items = fld(w, o, HS_L_LIST_ITEM);
+	int64_t alloc = (int64_t)fld(w, o, HS_L_LIST_ALLOCATED);
+	if (n < 0 || n > alloc || alloc > HS_MAX_ITEMS) {
+		warn(w, "list at 0x%llx: size %lld, allocated %lld", (unsigned long long)o,
+		     (long long)n, (long long)alloc);
+		return NULL;
+	}
+	*size = ti->basicsize + (uint64_t)alloc * 8;
+	struct hs_error *err = NULL;
+	for (int64_t i = 0; i < n && !err; i++) {
+		uint64_t item;
+		if (!rd(w, items + 8 * (uint64_t)i, &item, 8)) {
+			warn(w, "list at 0x%llx: item %lld at 0x%llx unreadable",
+			     (unsigned long long)o, (long long)i,
+			     (unsigned long long)(items + 8 * (uint64_t)i));
+			break;
+		}
+		err = edge(w, idx, item, 0, HS_LABEL_INDEX, (uint64_t)i);
+	}
+	return err;
+}
+
+/* K_TUPLE: its items, by index. */
+static struct hs_error *walk_tuple(struct walker *w, uint64_t idx, uint64_t o)
+{
+	int64_t n = ob_size(w, o);
+	struct hs_error *err = NULL;
+	for (int64_t i = 0; n <= HS_MAX_ITEMS && i < n && !err; i++)
+		err = edge(w, idx, u64(w, o + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] + 8 * (uint64_t)i),
+		           0, HS_LABEL_INDEX, (uint64_t)i);
+	return err;
+}
+
+/* K_SET: its keys (not the dummy); a table that is not the small table in its size. */
+static struct hs_error *walk_set(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
+{
+	uint64_t mask = fld(w, o, HS_L_SET_MASK), table = fld(w, o, HS_L_SET_TABLE);
+	if (mask > HS_MAX_ITEMS || ((mask + 1) & mask))
+		return NULL;
+	if (table != o + (uint64_t)w->L.v[HS_L_SET_SMALLTABLE])
+		*size += (mask + 1) * 16;
+	struct hs_error *err = NULL;
+	for (uint64_t i = 0; i <= mask && !err; i++) {
+		uint64_t k = u64(w, table + 16 * i);
+		if (k && k != w->set_dummy)
+			err = edge_s(w, idx, k, 0, "");
+	}
+	return err;
+}
+
+/* K_CFUNC: its fields; a METH_METHOD function (3.9+) its defining class. */
+static struct hs_error *walk_cfunc(struct walker *w, uint64_t idx, uint64_t o)
+{
+	struct hs_error *err = FIELD_EDGES(w, idx, o, cfunc_fields);
+	uint32_t mlf = 0;
+	uint64_t ml = fld(w, o, HS_L_CFUNC_ML);
+	if (ml)
+		rd(w, ml + (uint64_t)w->L.v[HS_L_ML_FLAGS], &mlf, 4);
+	if (!err && w->minor >= 9 && (mlf & HS_METH_METHOD))
+		err = edge_f(w, idx, o, HS_L_CMETH_CLASS, 0, "<class>");
+	return err;
+}
+
+/* K_MODULE: its fields, and its C state scanned conservatively. */
+static struct hs_error *walk_module(struct walker *w, uint64_t idx, uint64_t o)
+{
+	struct hs_error *err = FIELD_EDGES(w, idx, o, module_fields);
+	uint64_t def = fld(w, o, HS_L_MOD_DEF), state = fld(w, o, HS_L_MOD_STATE);
+	int64_t msize = def ? (int64_t)fld(w, def, HS_L_MODDEF_SIZE) : 0;
+	if (!err && state && msize > 0) {
+		w->objs[idx].flags |= HS_OBJ_CONSERVATIVE_SCAN;
+		err = scan(w, idx, state, state + (uint64_t)msize);
+	}
+	return err;
+}
+
+/* K_FRAME up to 3.10: its fields, fast locals, cells and value stack. */
+static struct hs_error *walk_frame310(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
+{
+	struct hs_error *err = FIELD_EDGES(w, idx, o, frame310_fields);
+	uint64_t lp = o + (uint64_t)w->L.v[HS_L_F_LOCALSPLUS];
+	uint64_t vs = fld(w, o, HS_L_F_VALUESTACK);
+	uint64_t top = w->minor <= 9 ? fld(w, o, HS_L_F_STACKTOP) : 0;
+	if (w->minor == 10) {
+		int32_t depth = 0;
+		rd(w, o + (uint64_t)w->L.v[HS_L_F_STACKDEPTH], &depth, 4);
+		top = depth > 0 && depth < (1 << 20) ? vs + 8 * (uint64_t)depth : 0;
+	}
+	if (vs < lp || vs - lp > (8u << 20))
+		return err;
+	for (uint64_t a = lp; a < vs && !err; a += 8)
+		err = edge(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
+	for (uint64_t a = vs; top && a < top && a < vs + (8u << 20) && !err; a += 8)
+		err = edge(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
+	uint64_t code = fld(w, o, HS_L_F_CODE);
+	int32_t ss = 0;
+	if (code)
+		rd(w, code + (uint64_t)w->L.v[HS_L_CO_STACKSIZE], &ss, 4);
+	*size = (uint64_t)w->L.v[HS_L_F_SIZE] + ((vs - lp) / 8 + (uint64_t)ss - 1) * 8;
+	return err;
+}
+
+/* K_FRAME from 3.11: its fields and, when it owns it, its interpreter frame. */
+static struct hs_error *walk_frame(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
+{
+	if (w->minor <= 10)
+		return walk_frame310(w, idx, o, size);
+	struct hs_error *err = FIELD_EDGES(w, idx, o, frame_fields);
+	uint64_t f = fld(w, o, HS_L_F_FRAME);
+	uint8_t owner = 0;
+	rd(w, f + (uint64_t)w->L.v[HS_L_IF_OWNER], &owner, 1);
+	if (!err && f && owner == HS_FRAME_OWNED_BY_FRAME_OBJECT)
+		err = iframe_edges(w, idx, f);
+	*size = (uint64_t)w->L.v[HS_L_F_FRAME_DATA] + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
+	        8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
+	return err;
+}
+
+/* K_GEN, K_ASYNCGEN (coroutines too): up to 3.10 their fields and exception state; from 3.11
+ * their embedded interpreter frame too, unlabelled as the in-process writer gives them. */
+static struct hs_error *walk_gen(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
+                                 uint64_t *size)
+{
+	struct hs_error *err = NULL;
+	if (kind == K_ASYNCGEN && w->minor <= 10)
+		err = edge_f(w, idx, o, HS_L_AG_FINALIZER, 0, "");
+	if (w->minor <= 10) {
+		uint64_t es = o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE];
+		if (!err)
+			err = FIELD_EDGES(w, idx, o, gen310_fields);
+		return err ? err : FIELD_EDGES(w, idx, es, exc_state310_fields);
+	}
+	uint64_t f = o + (uint64_t)w->L.v[HS_L_GEN_IFRAME];
+	int8_t st = 0;
+	rd(w, o + (uint64_t)w->L.v[HS_L_GEN_FRAME_STATE], &st, 1);
+	err = FIELD_EDGES(w, idx, o, gen_fields);
+	if (!err && st < HS_FRAME_CLEARED)
+		err = iframe_edges(w, idx, f);
+	if (!err)
+		err =
+		    edge_f(w, idx, o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE], HS_L_EXC_VALUE, 0, "");
+	if (!err)
+		err = edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN, kind == K_ASYNCGEN ? 0 : 1, "");
+	*size = (uint64_t)w->L.v[HS_L_GEN_IFRAME] + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
+	        8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
+	return err;
+}
+
+/* K_WEAKREF: its callback; the referent and callback recorded as a weak link. */
+static struct hs_error *walk_weakref(struct walker *w, uint64_t idx, uint64_t o)
+{
+	struct hs_error *err = edge_f(w, idx, o, HS_L_WR_CALLBACK, 0, ".__callback__");
+	uint64_t referent = fld(w, o, HS_L_WR_OBJECT), r1 = 0, c1 = 0;
+	if (!err && referent && referent != w->none)
+		err = discover(w, referent, &r1);
+	if (!err)
+		err = discover(w, fld(w, o, HS_L_WR_CALLBACK), &c1);
+	if (!err && !grow((void **)&w->weaks, &w->weaks_cap, w->nweaks + 1, sizeof(*w->weaks)))
+		err = &hs_error_nomem;
+	if (!err)
+		w->weaks[w->nweaks++] = (struct weak){idx, r1, c1};
+	return err;
+}
+
+/* The kinds with a value preview and no references: None, str, int and bool, float, bytes. */
+static struct hs_error *walk_value(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
+                                   const struct tinfo *ti, uint64_t *size)
+{
+	char vbuf[4 * HS_PREVIEW_CHARS + 16];
+	switch (kind) {
+	case K_NONE:
+		return set_value(w, idx, "None", strlen("None"));
+	case K_STR:
+		return set_value(w, idx, vbuf, str_text(w, o, vbuf, sizeof(vbuf), size));
+	case K_INT:
+		*size = int_info(w, o, vbuf, sizeof(vbuf));
+		if (ti->addr == w->bool_type && vbuf[0])
+			snprintf(vbuf, sizeof(vbuf), "%s", strcmp(vbuf, "0") ? "True" : "False");
+		return vbuf[0] ? set_value(w, idx, vbuf, strlen(vbuf)) : NULL;
+	case K_FLOAT:
+		return float_value(w, idx, o);
+	default:
+		assert(kind == K_BYTES);
+		bytes_text(w, o, vbuf);
+		return set_value(w, idx, vbuf, strlen(vbuf));
+	}
+}
+
+/* K_STDLIB: kinds_stdlib.c's. */
+static struct hs_error *walk_stdlib(struct walker *w, uint64_t idx, uint64_t o,
+                                    const struct tinfo *ti, uint64_t *size)
+{
+	bool sub = ti->kind == K_SUBTYPE;
+	struct hs_stdlib_obj so = {
+	    ti->std,  idx,       o,
+	    ti->addr, ti->flags, sub ? ti->base_heap : (ti->flags & HS_TPF_HEAPTYPE) != 0};
+	return hs_stdlib_walk(w, w->std, &so, size);
+}
+
+/* The edges and size of o by its kind (a subtype's by its base's). */
+static struct hs_error *walk_kind(struct walker *w, uint64_t idx, uint64_t o,
+                                  const struct tinfo *ti, enum kind kind, uint64_t *size)
+{
+	switch (kind) {
+	case K_OTHER:
+		return walk_other(w, idx, o, ti, size);
+	case K_OBJECT:
+	case K_LEAF:
+	case K_SUBTYPE: /* a base kind is never itself a subtype */
+		return NULL;
+	case K_NONE:
+	case K_STR:
+	case K_INT:
+	case K_FLOAT:
+	case K_BYTES:
+		return walk_value(w, idx, o, kind, ti, size);
+	case K_TYPE:
+		return walk_type(w, idx, o, size);
+	case K_LIST:
+		return walk_list(w, idx, o, ti, size);
+	case K_TUPLE:
+		return walk_tuple(w, idx, o);
+	case K_DICT:
+		return dict_edges(w, idx, o, size, ti, false);
+	case K_SET:
+		return walk_set(w, idx, o, size);
+	case K_FUNC:
+		return func_edges(w, idx, o);
+	case K_CELL:
+		return edge_f(w, idx, o, HS_L_CELL_REF, 0, ".cell_contents");
+	case K_METHOD:
+		return FIELD_EDGES(w, idx, o, method_fields);
+	case K_IMETHOD:
+		return edge_f(w, idx, o, HS_L_IMETHOD_FUNC, 0, ".__func__");
+	case K_SM:
+		return FIELD_EDGES(w, idx, o, sm_fields);
+	case K_CM:
+		return FIELD_EDGES(w, idx, o, cm_fields);
+	case K_PROP:
+		return FIELD_EDGES(w, idx, o, prop_fields);
+	case K_CFUNC:
+		return walk_cfunc(w, idx, o);
+	case K_DESCR:
+		return FIELD_EDGES(w, idx, o, descr_fields);
+	case K_MODULE:
+		return walk_module(w, idx, o);
+	case K_CODE:
+		*size = code_size(w, o, ti);
+		return code_edges(w, idx, o);
+	case K_FRAME:
+		return walk_frame(w, idx, o, size);
+	case K_GEN:
+	case K_ASYNCGEN:
+		return walk_gen(w, idx, o, kind, size);
+	case K_WEAKREF:
+		return walk_weakref(w, idx, o);
+	case K_EXC:
+		return FIELD_EDGES(w, idx, o, exc_fields);
+	case K_TB:
+		return FIELD_EDGES(w, idx, o, tb_fields);
+	case K_SLICE:
+		return FIELD_EDGES(w, idx, o, slice_fields);
+	case K_BYTEARRAY:
+		*size = ti->basicsize + fld(w, o, HS_L_BYTEARRAY_ALLOC);
+		return NULL;
+	case K_STDLIB:
+		return walk_stdlib(w, idx, o, ti, size);
+	}
+	return NULL;
+}
+
 /* One object: size, value, and every edge, by kind. */
 static struct hs_error *process(struct walker *w, uint64_t idx)
 {
@@ -1377,273 +1711,8 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 		err = subtype_edges(w, idx, o, ti);
 		kind = ti->base_kind;
 	}
-	char vbuf[4 * HS_PREVIEW_CHARS + 16];
-	switch (err ? K_LEAF : kind) {
-	case K_OTHER:
-		w->objs[idx].flags |= HS_OBJ_CONSERVATIVE_SCAN | HS_OBJ_SIZE_APPROX;
-		if (ti->is_gc)
-			break; /* instances of unknown metatypes: their layout is a type's */
-		err = scan(w, idx, o + 16, o + size);
-		/* A managed dict (3.11+) is a word of the pre-header, before the GC header. */
-		if (!err && w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT))
-			err = scan(w, idx, o - 24, o - 16);
-		if (!err && (ti->flags & HS_TPF_HEAPTYPE))
-			err = edge_s(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, ".__class__");
-		if (!err && in_mro(w, ti->addr, K_FLOAT)) /* numpy.float64: a float by its MRO */
-			err = float_value(w, idx, o);
-		break;
-	case K_OBJECT:
-	case K_LEAF:
-	case K_SUBTYPE: /* a base kind is never itself a subtype */
-		break;
-	case K_NONE:
-		err = set_value(w, idx, "None", strlen("None"));
-		break;
-	case K_TYPE: {
-		bool heap = fld(w, o, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE;
-		uint8_t k = heap ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED;
-		uint64_t dict = fld(w, o, HS_L_TP_DICT);
-		if (!heap && w->minor >= 12 && !dict) {
-			uint64_t ix = fld(w, o, HS_L_TP_SUBCLASSES);
-			uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
-			uint64_t st = interp + (uint64_t)w->L.v[HS_L_IS_TYPES_BUILTINS] +
-			              (ix - 1) * (uint64_t)w->L.v[HS_L_SBS_SIZE];
-			/* The state must name this type back (capture/CPYTHON.md §1.4). */
-			if (ix && ix < 1024 && interp && fld(w, st, HS_L_SBS_TYPE) == o)
-				dict = fld(w, st, HS_L_SBS_TP_DICT);
-		}
-		err = edge_s(w, idx, dict, k, ".__dict__");
-		if (!err)
-			err = heap ? FIELD_EDGES(w, idx, o, heap_type_fields)
-			           : FIELD_EDGES(w, idx, o, static_type_fields);
-		if (heap) {
-			struct dkeys d;
-			uint64_t keys = fld(w, o, HS_L_HT_CACHED_KEYS);
-			size = (uint64_t)w->L.v[HS_L_HT_SIZE];
-			if (keys && dkeys_read(w, keys, &d)) {
-				size += d.keys_size;
-				for (uint64_t i = 0; i < d.nentries && !err; i++)
-					err =
-					    edge_s(w, idx, entry_key(w, &d, i), 1, "<shared key>");
-			}
-		} else {
-			size = (uint64_t)w->L.v[HS_L_TP_SIZE];
-		}
-		break;
-	}
-	case K_LIST: {
-		int64_t n = ob_size(w, o);
-		uint64_t items = fld(w, o, HS_L_LIST_ITEM);
-		int64_t alloc = (int64_t)fld(w, o, HS_L_LIST_ALLOCATED);
-		if (n < 0 || n > alloc || alloc > HS_MAX_ITEMS) {
-			warn(w, "list at 0x%llx: size %lld, allocated %lld", (unsigned long long)o,
-			     (long long)n, (long long)alloc);
-			break;
-		}
-		size = ti->basicsize + (uint64_t)alloc * 8;
-		for (int64_t i = 0; i < n && !err; i++) {
-			uint64_t item;
-			if (!rd(w, items + 8 * (uint64_t)i, &item, 8)) {
-				warn(w, "list at 0x%llx: item %lld at 0x%llx unreadable",
-				     (unsigned long long)o, (long long)i,
-				     (unsigned long long)(items + 8 * (uint64_t)i));
-				break;
-			}
-			err = edge(w, idx, item, 0, HS_LABEL_INDEX, (uint64_t)i);
-		}
-		break;
-	}
-	case K_TUPLE: {
-		int64_t n = ob_size(w, o);
-		if (n < 0 || n > HS_MAX_ITEMS)
-			break;
-		for (int64_t i = 0; i < n && !err; i++)
-			err = edge(w, idx,
-			           u64(w, o + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] + 8 * (uint64_t)i),
-			           0, HS_LABEL_INDEX, (uint64_t)i);
-		break;
-	}
-	case K_DICT:
-		err = dict_edges(w, idx, o, &size, ti, false);
-		break;
-	case K_SET: {
-		uint64_t mask = fld(w, o, HS_L_SET_MASK), table = fld(w, o, HS_L_SET_TABLE);
-		if (mask > HS_MAX_ITEMS || ((mask + 1) & mask))
-			break;
-		if (table != o + (uint64_t)w->L.v[HS_L_SET_SMALLTABLE])
-			size += (mask + 1) * 16;
-		for (uint64_t i = 0; i <= mask && !err; i++) {
-			uint64_t k = u64(w, table + 16 * i);
-			if (k && k != w->set_dummy)
-				err = edge_s(w, idx, k, 0, "");
-		}
-		break;
-	}
-	case K_FUNC:
-		err = func_edges(w, idx, o);
-		break;
-	case K_CELL:
-		err = edge_f(w, idx, o, HS_L_CELL_REF, 0, ".cell_contents");
-		break;
-	case K_METHOD:
-		err = FIELD_EDGES(w, idx, o, method_fields);
-		break;
-	case K_IMETHOD:
-		err = edge_f(w, idx, o, HS_L_IMETHOD_FUNC, 0, ".__func__");
-		break;
-	case K_SM:
-		err = FIELD_EDGES(w, idx, o, sm_fields);
-		break;
-	case K_CM:
-		err = FIELD_EDGES(w, idx, o, cm_fields);
-		break;
-	case K_PROP:
-		err = FIELD_EDGES(w, idx, o, prop_fields);
-		break;
-	case K_CFUNC: {
-		err = FIELD_EDGES(w, idx, o, cfunc_fields);
-		uint32_t mlf = 0;
-		uint64_t ml = fld(w, o, HS_L_CFUNC_ML);
-		if (ml)
-			rd(w, ml + (uint64_t)w->L.v[HS_L_ML_FLAGS], &mlf, 4);
-		if (!err && w->minor >= 9 && (mlf & HS_METH_METHOD))
-			err = edge_f(w, idx, o, HS_L_CMETH_CLASS, 0, "<class>");
-		break;
-	}
-	case K_DESCR:
-		err = FIELD_EDGES(w, idx, o, descr_fields);
-		break;
-	case K_MODULE: {
-		err = FIELD_EDGES(w, idx, o, module_fields);
-		uint64_t def = fld(w, o, HS_L_MOD_DEF), state = fld(w, o, HS_L_MOD_STATE);
-		int64_t msize = def ? (int64_t)fld(w, def, HS_L_MODDEF_SIZE) : 0;
-		if (!err && state && msize > 0) {
-			w->objs[idx].flags |= HS_OBJ_CONSERVATIVE_SCAN;
-			err = scan(w, idx, state, state + (uint64_t)msize);
-		}
-		break;
-	}
-	case K_CODE:
-		size = code_size(w, o, ti);
-		err = code_edges(w, idx, o);
-		break;
-	case K_FRAME:
-		if (w->minor <= 10) {
-			err = FIELD_EDGES(w, idx, o, frame310_fields);
-			uint64_t lp = o + (uint64_t)w->L.v[HS_L_F_LOCALSPLUS];
-			uint64_t vs = fld(w, o, HS_L_F_VALUESTACK);
-			uint64_t top = w->minor <= 9 ? fld(w, o, HS_L_F_STACKTOP) : 0;
-			if (w->minor == 10) {
-				int32_t depth = 0;
-				rd(w, o + (uint64_t)w->L.v[HS_L_F_STACKDEPTH], &depth, 4);
-				top = depth > 0 && depth < (1 << 20) ? vs + 8 * (uint64_t)depth : 0;
-			}
-			if (vs < lp || vs - lp > (8u << 20))
-				break;
-			for (uint64_t a = lp; a < vs && !err; a += 8)
-				err = edge(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
-			for (uint64_t a = vs; top && a < top && a < vs + (8u << 20) && !err; a += 8)
-				err = edge(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
-			uint64_t code = fld(w, o, HS_L_F_CODE);
-			int32_t ss = 0;
-			if (code)
-				rd(w, code + (uint64_t)w->L.v[HS_L_CO_STACKSIZE], &ss, 4);
-			size =
-			    (uint64_t)w->L.v[HS_L_F_SIZE] + ((vs - lp) / 8 + (uint64_t)ss - 1) * 8;
-		} else {
-			err = FIELD_EDGES(w, idx, o, frame_fields);
-			uint64_t f = fld(w, o, HS_L_F_FRAME);
-			uint8_t owner = 0;
-			rd(w, f + (uint64_t)w->L.v[HS_L_IF_OWNER], &owner, 1);
-			if (!err && f && owner == HS_FRAME_OWNED_BY_FRAME_OBJECT)
-				err = iframe_edges(w, idx, f);
-			size = (uint64_t)w->L.v[HS_L_F_FRAME_DATA] +
-			       (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
-			       8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
-		}
-		break;
-	case K_GEN:
-	case K_ASYNCGEN:
-		if (kind == K_ASYNCGEN && w->minor <= 10)
-			err = edge_f(w, idx, o, HS_L_AG_FINALIZER, 0, "");
-		if (w->minor <= 10) {
-			uint64_t es = o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE];
-			if (!err)
-				err = FIELD_EDGES(w, idx, o, gen310_fields);
-			if (!err)
-				err = FIELD_EDGES(w, idx, es, exc_state310_fields);
-		} else {
-			/* 3.11+: unlabelled, as the in-process writer gives them. */
-			uint64_t f = o + (uint64_t)w->L.v[HS_L_GEN_IFRAME];
-			int8_t st = 0;
-			rd(w, o + (uint64_t)w->L.v[HS_L_GEN_FRAME_STATE], &st, 1);
-			if (!err)
-				err = FIELD_EDGES(w, idx, o, gen_fields);
-			if (!err && st < HS_FRAME_CLEARED)
-				err = iframe_edges(w, idx, f);
-			if (!err)
-				err = edge_f(w, idx, o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE],
-				             HS_L_EXC_VALUE, 0, "");
-			if (!err)
-				err = edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN,
-				             kind == K_ASYNCGEN ? 0 : 1, "");
-			size = (uint64_t)w->L.v[HS_L_GEN_IFRAME] +
-			       (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
-			       8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
-		}
-		break;
-	case K_WEAKREF: {
-		err = edge_f(w, idx, o, HS_L_WR_CALLBACK, 0, ".__callback__");
-		uint64_t referent = fld(w, o, HS_L_WR_OBJECT), r1 = 0, c1 = 0;
-		if (!err && referent && referent != w->none)
-			err = discover(w, referent, &r1);
-		if (!err)
-			err = discover(w, fld(w, o, HS_L_WR_CALLBACK), &c1);
-		if (!err &&
-		    !grow((void **)&w->weaks, &w->weaks_cap, w->nweaks + 1, sizeof(*w->weaks)))
-			err = &hs_error_nomem;
-		if (!err)
-			w->weaks[w->nweaks++] = (struct weak){idx, r1, c1};
-		break;
-	}
-	case K_EXC:
-		err = FIELD_EDGES(w, idx, o, exc_fields);
-		break;
-	case K_TB:
-		err = FIELD_EDGES(w, idx, o, tb_fields);
-		break;
-	case K_SLICE:
-		err = FIELD_EDGES(w, idx, o, slice_fields);
-		break;
-	case K_STR:
-		err = set_value(w, idx, vbuf, str_text(w, o, vbuf, sizeof(vbuf), &size));
-		break;
-	case K_INT:
-		size = int_info(w, o, vbuf, sizeof(vbuf));
-		if (ti->addr == w->bool_type && vbuf[0])
-			snprintf(vbuf, sizeof(vbuf), "%s", strcmp(vbuf, "0") ? "True" : "False");
-		if (vbuf[0])
-			err = set_value(w, idx, vbuf, strlen(vbuf));
-		break;
-	case K_FLOAT:
-		err = float_value(w, idx, o);
-		break;
-	case K_BYTES:
-		bytes_text(w, o, vbuf);
-		err = set_value(w, idx, vbuf, strlen(vbuf));
-		break;
-	case K_BYTEARRAY:
-		size = ti->basicsize + fld(w, o, HS_L_BYTEARRAY_ALLOC);
-		break;
-	case K_STDLIB: {
-		bool sub = ti->kind == K_SUBTYPE;
-		struct hs_stdlib_obj so = {
-		    ti->std,  idx,       o,
-		    ti->addr, ti->flags, sub ? ti->base_heap : (ti->flags & HS_TPF_HEAPTYPE) != 0};
-		err = hs_stdlib_walk(w, w->std, &so, &size);
-		break;
-	}
-	}
+	if (!err)
+		err = walk_kind(w, idx, o, ti, kind, &size);
 	if (err)
 		return err;
 	ob = &w->objs[idx];
@@ -1991,24 +2060,11 @@ static uint32_t type_flags(const struct tinfo *ti)
 	return f;
 }
 
-static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, int pid,
-                                       const char *out_path, struct hs_capture_stats *stats)
+/* The snapshot's writer with its header, its strings (sid: their ids) and its types. */
+static struct hs_error *write_start(struct walker *w, enum hs_method method, int pid,
+                                    const char *out_path, const uint64_t *newidx, uint32_t *sid,
+                                    struct hs_writer **wr)
 {
-	struct hs_keyed *order = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*order));
-	struct hs_keyed *tmp = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*tmp));
-	uint64_t *newidx = malloc((w->nobjs ? w->nobjs : 1) * 8);
-	uint32_t *sid = malloc((w->nstrs ? w->nstrs : 1) * 4);
-	struct hs_writer *wr = NULL;
-	struct hs_error *err = nomem_if(!order || !tmp || !newidx || !sid);
-	if (err)
-		goto out;
-	for (uint64_t i = 0; i < w->nobjs; i++)
-		order[i] = (struct hs_keyed){w->objs[i].addr, i};
-	hs_sort_keyed(order, tmp, w->nobjs);
-	free(tmp);
-	tmp = NULL;
-	for (uint64_t i = 0; i < w->nobjs; i++)
-		newidx[order[i].index] = i;
 	char ver[64], producer[64];
 	runtime_version(w, ver, sizeof(ver));
 	snprintf(producer, sizeof(producer), "heapsnap %s",
@@ -2024,9 +2080,9 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 	                      (uint32_t)(pid > 0 ? pid : 0),
 	                      (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
 	                      method};
-	err = hs_writer_create(out_path, &h, &wr);
+	struct hs_error *err = hs_writer_create(out_path, &h, wr);
 	for (uint32_t i = 0; i < w->nstrs && !err; i++)
-		err = hs_writer_string(wr, w->strs[i], strlen(w->strs[i]), &sid[i]);
+		err = hs_writer_string(*wr, w->strs[i], strlen(w->strs[i]), &sid[i]);
 	for (uint64_t i = 0; i < w->tcap && !err; i++) {
 		struct tinfo *ti = w->types[i];
 		if (!ti || !ti->valid)
@@ -2034,13 +2090,18 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 		uint64_t self = obj_find(w, ti->addr);
 		char name[4 * HS_PREVIEW_CHARS + 16], module[4 * HS_PREVIEW_CHARS + 16];
 		type_names(w, ti, name, module, sizeof(name));
-		err = hs_writer_type(wr, name, module, 0, self ? newidx[self - 1] + 1 : 0,
+		err = hs_writer_type(*wr, name, module, 0, self ? newidx[self - 1] + 1 : 0,
 		                     type_flags(ti), &ti->hs_type);
 	}
+	return err;
+}
+
+/* The capture's META pairs (FORMAT.md §4.4). */
+static struct hs_error *write_meta(struct walker *w, struct hs_writer *wr)
+{
 	char buf[64];
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)w->warnings);
-	if (!err)
-		err = hs_writer_meta(wr, "warnings", buf);
+	struct hs_error *err = hs_writer_meta(wr, "warnings", buf);
 	if (!err && w->warnings)
 		err = hs_writer_meta(wr, "first_warning", w->first_warning);
 	if (!err && w->collecting)
@@ -2061,43 +2122,70 @@ static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, 
 	if (!err)
 		err = write_source_meta(w, wr);
 	bool values = !(w->opts && w->opts->no_values);
-	if (!err)
-		err = hs_writer_meta(wr, "values", values ? "true" : "false");
-	uint64_t nedges = 0, total_size = 0;
-	for (uint64_t k = 0; k < w->nobjs && !err; k++) {
-		const struct obj *o = &w->objs[order[k].index];
-		struct tinfo *ti = type_get(w, o->type);
-		/* A size read from damaged memory can exceed the address space; the reader refuses
-		 * a heap past HS_MAX_TOTAL_SIZE, so such a size is recorded as 0, with a warning.
-		 */
-		uint64_t size = o->size;
-		if (size > (UINT64_C(1) << 48) || size > HS_MAX_TOTAL_SIZE - total_size) {
-			warn(w,
-			     "object 0x%llx: size %llu is larger than the address space (damaged "
-			     "memory?); recorded as 0",
-			     (unsigned long long)o->addr, (unsigned long long)size);
-			size = 0;
-		}
-		total_size += size;
-		err = hs_writer_object(wr, o->addr, ti->hs_type, size, o->refcnt, o->flags, o->gen);
-		for (uint32_t e = 0; e < o->nedges && !err; e++) {
-			const struct edge *ed = &w->edges[o->edge_first + e];
-			uint8_t form = ed->form;
-			uint64_t label = ed->label;
-			if (form == HS_LABEL_STRING) {
-				label = sid[label];
-			} else if (form == HS_LABEL_KEY || form == HS_LABEL_ATTR) {
-				label = newidx[label];
-			}
-			err = hs_writer_edge(wr, newidx[ed->dst], ed->kind, form, label);
-			nedges++;
-		}
-		if (!err && o->value && values) {
-			uint16_t len;
-			memcpy(&len, w->vals + o->value - 1, 2);
-			err = hs_writer_value(wr, w->vals + o->value + 1, len);
-		}
+	return err ? err : hs_writer_meta(wr, "values", values ? "true" : "false");
+}
+
+/* The object o with its edges and preview; a size read from damaged memory that could exceed the
+ * address space is recorded as 0, with a warning (the reader refuses a heap past
+ * HS_MAX_TOTAL_SIZE). */
+static struct hs_error *write_object(struct walker *w, struct hs_writer *wr, const struct obj *o,
+                                     const uint64_t *newidx, const uint32_t *sid,
+                                     uint64_t *total_size)
+{
+	struct tinfo *ti = type_get(w, o->type);
+	uint64_t size = o->size;
+	if (size > (UINT64_C(1) << 48) || size > HS_MAX_TOTAL_SIZE - *total_size) {
+		warn(w,
+		     "object 0x%llx: size %llu is larger than the address space (damaged "
+		     "memory?); recorded as 0",
+		     (unsigned long long)o->addr, (unsigned long long)size);
+		size = 0;
 	}
+	*total_size += size;
+	struct hs_error *err =
+	    hs_writer_object(wr, o->addr, ti->hs_type, size, o->refcnt, o->flags, o->gen);
+	for (uint32_t e = 0; e < o->nedges && !err; e++) {
+		const struct edge *ed = &w->edges[o->edge_first + e];
+		uint64_t label = ed->label;
+		if (ed->form == HS_LABEL_STRING)
+			label = sid[label];
+		else if (ed->form == HS_LABEL_KEY || ed->form == HS_LABEL_ATTR)
+			label = newidx[label];
+		err = hs_writer_edge(wr, newidx[ed->dst], ed->kind, ed->form, label);
+	}
+	if (!err && o->value && !(w->opts && w->opts->no_values)) {
+		uint16_t len;
+		memcpy(&len, w->vals + o->value - 1, 2);
+		err = hs_writer_value(wr, w->vals + o->value + 1, len);
+	}
+	return err;
+}
+
+/* Writes the snapshot: objects in address order (newidx: an object's index there). */
+static struct hs_error *write_snapshot(struct walker *w, enum hs_method method, int pid,
+                                       const char *out_path, struct hs_capture_stats *stats)
+{
+	struct hs_keyed *order = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*order));
+	struct hs_keyed *tmp = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*tmp));
+	uint64_t *newidx = malloc((w->nobjs ? w->nobjs : 1) * 8);
+	uint32_t *sid = malloc((w->nstrs ? w->nstrs : 1) * 4);
+	struct hs_writer *wr = NULL;
+	struct hs_error *err = nomem_if(!order || !tmp || !newidx || !sid);
+	if (err)
+		goto out;
+	for (uint64_t i = 0; i < w->nobjs; i++)
+		order[i] = (struct hs_keyed){w->objs[i].addr, i};
+	hs_sort_keyed(order, tmp, w->nobjs);
+	free(tmp); /* no longer needed: a large heap's writing should not hold it */
+	tmp = NULL;
+	for (uint64_t i = 0; i < w->nobjs; i++)
+		newidx[order[i].index] = i;
+	err = write_start(w, method, pid, out_path, newidx, sid, &wr);
+	if (!err)
+		err = write_meta(w, wr);
+	uint64_t total_size = 0;
+	for (uint64_t k = 0; k < w->nobjs && !err; k++)
+		err = write_object(w, wr, &w->objs[order[k].index], newidx, sid, &total_size);
 	for (uint64_t i = 0; i < w->nweaks && !err; i++) {
 		const struct weak *wk = &w->weaks[i];
 		err = hs_writer_weak(wr, newidx[wk->ref],
