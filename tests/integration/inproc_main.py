@@ -4,12 +4,15 @@ usage: PYTHONPATH=BUILD/capture/inproc pythonX inproc_main.py HEAPSNAP_CLI SCRIP
 
 SCRIPT (tests/targets/inproc_script.py) makes 37 Marker objects and ends through sys.exit(3).
 Runs it as a script, as a module (-m), with an uncaught exception, and with --no-values; each
-time the dump must be written at exit with the script's objects in it, the exit status must be
-the script's, and value previews must be there exactly when asked for.  Then dump() in this
-process with values=True and values=False.
+time the dump must be written at exit with the script's objects in it, the path of a Marker must
+start at the script's module (sys.modules['__main__'], as when python runs the script), not at
+the wrapper's frame, the exit status must be the script's, and value previews must be there
+exactly when asked for.  A script or module that does not exist: exit 1 and no snapshot.  Then
+dump() in this process with values=True and values=False.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +42,13 @@ def run(fails, cli, d, name, args, status, values, env=None):
         fails.check(False, "%s: %s not written" % (name, path))
         return
     whole, markers, nvalues, texts = snapshot_facts(cli, path)
+    snap = load(cli, path)
+    marker = next(a for a, o in snap.objects.items() if o["type"] == "Marker")
+    route = subprocess.run([cli, "path", path, str(marker)], capture_output=True,
+                           text=True).stdout.split("\n")[0]
+    want = "sys.modules['__main__'].__dict__['KEEP'][" if values else "sys.modules[<str at "
+    fails.check(route.startswith(want),  # with --no-values, str keys cannot be shown
+                "%s: a Marker's path is %r, not from the script's module" % (name, route))
     fails.check(whole, "%s: heapsnap check failed" % name)
     fails.check(markers == 37, "%s: %d Marker objects, the script made 37" % (name, markers))
     if values:
@@ -59,6 +69,15 @@ def main():
     env["PYTHONPATH"] = os.pathsep.join([env.get("PYTHONPATH", ""), os.path.dirname(script)])
     run(fails, cli, d, "module", ["-m", "inproc_script", "--flag", "arg"], 3, True, env)
     run(fails, cli, d, "raised", [script, "raise"], 1, True)
+    for name, args in (("missing", [os.path.join(d, "no-such-script.py")]),
+                       ("nomodule", ["-m", "no_such_module_here"])):
+        path = os.path.join(d, name + ".hsnap")
+        r = subprocess.run([sys.executable, "-m", "heapsnap", "dump", path] + args,
+                           capture_output=True, text=True)
+        fails.check(r.returncode == 1 and not os.path.exists(path) and
+                    "python -m heapsnap: " in r.stderr,
+                    "%s: exit %d, snapshot written: %s, stderr %r"
+                    % (name, r.returncode, os.path.exists(path), r.stderr))
 
     # dump() itself: values=True writes previews, values=False none.
     keep = ["in-process-value-%d" % i for i in range(5)]
@@ -77,7 +96,7 @@ def main():
                         "values=False: %d values written" % len(with_value))
         os.unlink(path)
     del keep
-    os.rmdir(d)
+    shutil.rmtree(d)  # with the databases `heapsnap path` built beside the snapshots
     fails.finish("inproc_main")
 
 

@@ -2,10 +2,16 @@
 
 Runs a script (or module) as __main__ and dumps the heap when it ends, normally, through
 sys.exit or through an uncaught exception, while its globals are still alive.  The exit status
-is the script's.
+is the script's.  The script runs in a module installed as sys.modules["__main__"], as python
+runs it, so paths start at the script's module; a script or module that does not exist is an
+error (exit 1) and writes no snapshot.
 """
-import runpy
+import builtins
+import importlib.util
+import io
+import os
 import sys
+import types
 
 import heapsnap
 
@@ -45,24 +51,61 @@ def parse(argv):
     usage("give PATH, then SCRIPT or -m MODULE")
 
 
+def load(module, script):
+    """The code to run and the module to run it in, installed as sys.modules["__main__"] as
+    python itself runs a script: the script's globals are that module's dict, so that every
+    path in the dump starts at the script's module, not at this wrapper.  None, with the
+    message printed, when the script or module does not exist (then no dump is written)."""
+    if module:
+        try:
+            spec = importlib.util.find_spec(module)
+            if spec is not None and spec.submodule_search_locations is not None:
+                spec = importlib.util.find_spec(module + ".__main__")
+        except (ImportError, ValueError) as e:
+            spec, why = None, e
+        else:
+            why = "no module named %r" % module
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "get_code"):
+            print("python -m heapsnap: %s: %s" % (module, why), file=sys.stderr)
+            return None
+        code, path = spec.loader.get_code(spec.name), spec.origin
+    else:
+        if not os.path.isfile(script):
+            print("python -m heapsnap: %s: no such file" % script, file=sys.stderr)
+            return None
+        with io.open_code(script) as f:
+            code = compile(f.read(), script, "exec", dont_inherit=True)
+        path, spec = script, None
+        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    main_module = types.ModuleType("__main__")
+    main_module.__dict__.update(__file__=path, __cached__=None, __builtins__=builtins,
+                                __spec__=spec, __loader__=spec.loader if spec else None,
+                                __package__=spec.parent if spec else None)
+    sys.modules["__main__"] = main_module
+    sys.argv[0] = path
+    return code
+
+
+def run(code):
+    """Runs code in __main__; returns (exit status, the exception that ended it or None)."""
+    try:
+        exec(code, sys.modules["__main__"].__dict__)
+    except SystemExit as e:
+        return e.code, e
+    except BaseException as e:
+        return 1, e
+    return 0, None
+
+
 def main(argv=None):
     path, values, progress, module, script, args = parse(sys.argv[1:] if argv is None else argv)
     sys.argv = [module or script] + args
-    status = 0
-    held = None  # the script's way out, kept until the dump: its frames hold its globals
-    result = None
-    try:
-        if module:
-            result = runpy.run_module(module, run_name="__main__", alter_sys=True)
-        else:
-            result = runpy.run_path(script, run_name="__main__")
-    except SystemExit as e:
-        status = e.code
-        held = e
-    except BaseException as e:
-        held = e
+    code = load(module, script)
+    if code is None:
+        return 1
+    status, held = run(code)  # held: kept until the dump, its frames hold the script's locals
+    del code
     counts = heapsnap.dump(path, values=values, progress=progress)
-    del result
     print("heapsnap: wrote %s: %d objects, %d edges, %d bytes in %.3f s"
           % (path, counts["objects"], counts["edges"], counts["bytes"], counts["seconds"]),
           file=sys.stderr)
