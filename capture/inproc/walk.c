@@ -1795,29 +1795,33 @@ static char *exception_reason(void)
 	return r;
 }
 
-/* The call timer: while a __sizeof__ call runs past its deadline, a thread asks the interpreter
- * to raise TimeoutError in it (Py_AddPendingCall; the main thread runs pending calls between
- * bytecodes, and raise_timeout does nothing unless that call is still running, in the thread
- * that made it).  A call stuck in C code, or made by a dump in another thread, runs on. */
+/* The call timer: while a __sizeof__ call runs past its deadline, a thread takes the GIL (which
+ * the interpreter hands over at its next check, as to any thread) and raises TimeoutError in the
+ * calling thread with PyThreadState_SetAsyncExc, the one way to interrupt Python code in another
+ * thread on every version (Py_AddPendingCall from another thread does not wake the eval loop on
+ * 3.11 and 3.12).  It does nothing unless that call is still running; call_timer_stop cancels a
+ * raise that comes after the call ended.  A call stuck in C code, which never lets the GIL go,
+ * runs on. */
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	pthread_t thread, caller;
+	pthread_t thread;
+	unsigned long caller; /* PyThread_get_thread_ident() of the dumping thread */
 	bool open, quit, armed, fired;
 	uint64_t call; /* number of the current call */
 	struct timespec deadline;
 } timer = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static int raise_timeout(void *arg)
+/* In the timer's thread: interrupts call number `call` if it is still running. */
+static void raise_timeout(uint64_t call)
 {
+	PyGILState_STATE g = PyGILState_Ensure();
 	pthread_mutex_lock(&timer.lock);
-	bool now = timer.armed && timer.call == (uint64_t)(uintptr_t)arg &&
-	           pthread_equal(pthread_self(), timer.caller);
+	bool now = timer.armed && timer.call == call;
 	pthread_mutex_unlock(&timer.lock);
-	if (!now)
-		return 0;
-	PyErr_SetString(PyExc_TimeoutError, "heapsnap: __sizeof__ ran past its time limit");
-	return -1;
+	if (now)
+		PyThreadState_SetAsyncExc(timer.caller, PyExc_TimeoutError);
+	PyGILState_Release(g);
 }
 
 static void *timer_main(void *arg)
@@ -1834,7 +1838,7 @@ static void *timer_main(void *arg)
 			timer.fired = true;
 			uint64_t call = timer.call;
 			pthread_mutex_unlock(&timer.lock);
-			Py_AddPendingCall(raise_timeout, (void *)(uintptr_t)call);
+			raise_timeout(call);
 			pthread_mutex_lock(&timer.lock);
 		} else if (timer.armed && !timer.fired) {
 			pthread_cond_timedwait(&timer.cond, &timer.lock, &timer.deadline);
@@ -1857,7 +1861,7 @@ static bool call_timer_open(void)
 	pthread_cond_init(&timer.cond, &attr);
 	pthread_condattr_destroy(&attr);
 	timer.quit = timer.armed = false;
-	timer.caller = pthread_self();
+	timer.caller = PyThread_get_thread_ident();
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1874,8 +1878,9 @@ static void call_timer_close(void)
 	timer.quit = true;
 	pthread_cond_signal(&timer.cond);
 	pthread_mutex_unlock(&timer.lock);
-	pthread_join(timer.thread, NULL);
-	pthread_cond_destroy(&timer.cond);
+	Py_BEGIN_ALLOW_THREADS /* the timer's thread may be waiting for the GIL */
+	    pthread_join(timer.thread, NULL);
+	Py_END_ALLOW_THREADS pthread_cond_destroy(&timer.cond);
 	timer.open = false;
 }
 
@@ -1893,13 +1898,16 @@ static void call_timer_start(double seconds)
 	pthread_mutex_unlock(&timer.lock);
 }
 
-/* Whether the call ran past its deadline. */
+/* Whether the call ran past its deadline.  A TimeoutError that the timer raised but the call did
+ * not reach is cancelled (with the GIL held, the timer cannot raise another meanwhile). */
 static bool call_timer_stop(void)
 {
 	pthread_mutex_lock(&timer.lock);
 	timer.armed = false;
 	bool fired = timer.fired;
 	pthread_mutex_unlock(&timer.lock);
+	if (fired)
+		PyThreadState_SetAsyncExc(timer.caller, NULL);
 	return fired;
 }
 
