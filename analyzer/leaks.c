@@ -378,16 +378,17 @@ static struct hs_error *attach_baseline(sqlite3 *db, int k, const struct baselin
 
 struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
 {
-	uint64_t min_bytes = opts->min_bytes ? opts->min_bytes : 256 * 1024;
+	/* The user's --min-bytes is the floor as given; the default is 256 KiB or 1% of the heap,
+	 * the larger. */
 	long min_count = opts->min_count ? opts->min_count : 100;
 	long limit = opts->limit ? opts->limit : 10;
-	char *params = sqlite3_mprintf("DROP TABLE IF EXISTS temp.leak_params;"
-	                               "CREATE TEMP TABLE leak_params AS SELECT"
-	                               " CASE WHEN %llu > coalesce(sum(size), 0) / 100 THEN %llu "
-	                               "ELSE sum(size) / 100 END AS big,"
-	                               " %ld AS cnt, %ld AS lim, %d AS nbase FROM objects;",
-	                               (unsigned long long)min_bytes, (unsigned long long)min_bytes,
-	                               min_count, limit, opts->nbaselines);
+	char *params = sqlite3_mprintf(
+	    "DROP TABLE IF EXISTS temp.leak_params;"
+	    "CREATE TEMP TABLE leak_params AS SELECT"
+	    " CASE WHEN %llu THEN %llu ELSE max(%llu, coalesce(sum(size), 0) / 100) END AS big,"
+	    " %ld AS cnt, %ld AS lim, %d AS nbase FROM objects;",
+	    (unsigned long long)opts->min_bytes, (unsigned long long)opts->min_bytes,
+	    256ull * 1024, min_count, limit, opts->nbaselines);
 	if (!params)
 		return &hs_error_nomem;
 	struct hs_error *err = exec(db, params, "leak report parameters");

@@ -108,6 +108,14 @@ class Clean(unittest.TestCase):
         found = [(r["section"], r["subject"]) for r in rows if r["section"] <= 5]
         self.assertEqual(found, [])
 
+    def test_min_bytes_as_given(self):
+        """--min-bytes is the floor as the user gives it, below 1% of the heap too (issue 22):
+        with 1 byte, the clean service's module-level containers become findings."""
+        snaps = capture("clean_service")
+        low = leaks(snaps, "--min-bytes", "1")
+        self.assertTrue(any(r["section"] <= 5 for r in low),
+                        "--min-bytes 1 found nothing: the 1%% floor still applies")
+
 
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=2)

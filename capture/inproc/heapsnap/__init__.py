@@ -21,26 +21,27 @@ SUPPORTED = "CPython 3.8-3.13 with the GIL"
 def _load_extension():
     """The C extension for this interpreter, or ImportError saying what was found and what is
     supported (a version outside 3.8-3.13, a free-threaded or other implementation, a version
-    this install was not built for)."""
-    import platform
-    import sysconfig
-    found = "%s %s" % (platform.python_implementation(), platform.python_version())
-    if sysconfig.get_config_var("Py_GIL_DISABLED"):
-        found += " (free-threaded)"
-    if (platform.python_implementation() != "CPython"
-            or not (3, 8) <= sys.version_info[:2] <= (3, 13)
-            or sysconfig.get_config_var("Py_GIL_DISABLED")):
+    this install was not built for).  Only sys is used on the way in: importing heapsnap adds
+    no module of the standard library to the heap it will dump."""
+    found = "%s %d.%d.%d" % ((sys.implementation.name,) + tuple(sys.version_info[:3]))
+    if sys.implementation.name != "cpython" or not (3, 8) <= sys.version_info[:2] <= (3, 13):
         raise ImportError("heapsnap: %s is not supported: heapsnap supports %s"
-                          % (found, SUPPORTED))
+                          % (found.replace("cpython", "CPython"), SUPPORTED))
     try:
         return importlib.import_module("._heapsnap_%d%d" % sys.version_info[:2], __name__)
     except ModuleNotFoundError:
-        here = os.path.dirname(os.path.abspath(__file__))
-        built = sorted(int(n.split(".")[0][len("_heapsnap_3"):]) for n in os.listdir(here)
-                       if n.startswith("_heapsnap_3") and n.endswith(".so"))
-        raise ImportError("heapsnap: this install has no module for %s (built for: %s); "
-                          "rebuild heapsnap with this interpreter present"
-                          % (found, ", ".join("3.%d" % b for b in built) or "none")) from None
+        pass
+    import sysconfig
+    found = found.replace("cpython", "CPython")
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        raise ImportError("heapsnap: %s (free-threaded) is not supported: heapsnap supports %s"
+                          % (found, SUPPORTED)) from None
+    here = os.path.dirname(os.path.abspath(__file__))
+    built = sorted(int(n.split(".")[0][len("_heapsnap_3"):]) for n in os.listdir(here)
+                   if n.startswith("_heapsnap_3") and n.endswith(".so"))
+    raise ImportError("heapsnap: this install has no module for %s (built for: %s); "
+                      "rebuild heapsnap with this interpreter present"
+                      % (found, ", ".join("3.%d" % b for b in built) or "none")) from None
 
 
 _ext = _load_extension()
