@@ -3,6 +3,7 @@
 #define HS_COMMANDS_H
 
 int hs_cmd_capture(int argc, char **argv);
+int hs_cmd_watch(int argc, char **argv);
 int hs_cmd_summary(int argc, char **argv);
 int hs_cmd_convert(int argc, char **argv);
 int hs_cmd_export(int argc, char **argv);

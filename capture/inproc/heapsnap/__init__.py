@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 
-__all__ = ["dump", "dump_on_signal"]
+__all__ = ["dump", "dump_on", "dump_on_signal"]
 
 SUPPORTED = "CPython 3.8-3.13 with the GIL"
 
@@ -67,3 +67,25 @@ def dump_on_signal(signum=signal.SIGUSR2, path_template="heap-{pid}-{time}.hsnap
                   file=sys.stderr)
 
     return signal.signal(signum, handler)
+
+
+def dump_on(memory_error=False, rss_bytes=None, every=None, interval=0.5,
+            path_template="heap-{pid}-{n}.hsnap", **options):
+    """Dump the heap when a MemoryError is raised (memory_error=True) and/or when the process's
+    RSS crosses rss_bytes, then each further `every` bytes (heapsnap.triggers says exactly when).
+
+    path_template may use {pid}, {time} and {n} (the dump's number).  options are passed to
+    dump().  Returns the trigger; its .dumps lists the paths written.  A failed dump is reported
+    on stderr, never raised into the program.
+    """
+    from . import triggers
+    if not memory_error and rss_bytes is None:
+        raise ValueError("dump_on: give memory_error=True or rss_bytes=N")
+    if every is not None and every <= 0:
+        raise ValueError("dump_on: every must be a positive number of bytes")
+    trigger = triggers.Trigger(dump, path_template, options)
+    if memory_error:
+        triggers.watch_memory_error(trigger)
+    if rss_bytes is not None:
+        triggers.watch_rss(trigger, rss_bytes, every, interval)
+    return trigger
