@@ -174,6 +174,10 @@ struct hs_error *hs_writer_type(struct hs_writer *w, const char *name, const cha
                                 uint64_t default_size, uint64_t type_object, uint32_t flags,
                                 uint32_t *ret);
 struct hs_error *hs_writer_meta(struct hs_writer *w, const char *key, const char *value);
+/* The __qualname__ of type (an id from hs_writer_type) where it differs from its name: META
+ * "type.qualname.ID" (FORMAT.md §4.4). */
+struct hs_error *hs_writer_qualname(struct hs_writer *w, uint32_t type, const char *name,
+                                    const char *qualname);
 /* Begins an object; its edges and value follow.  addr must exceed the previous object's. */
 struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t type_id,
                                   uint64_t size, uint64_t refcnt, uint8_t flags,

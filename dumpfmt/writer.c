@@ -537,6 +537,16 @@ struct hs_error *hs_writer_meta(struct hs_writer *w, const char *key, const char
 	return NULL;
 }
 
+struct hs_error *hs_writer_qualname(struct hs_writer *w, uint32_t type, const char *name,
+                                    const char *qualname)
+{
+	if (!strcmp(name, qualname))
+		return NULL;
+	char key[32];
+	snprintf(key, sizeof(key), "type.qualname.%u", (unsigned)type);
+	return hs_writer_meta(w, key, qualname);
+}
+
 /* Why hs_writer_object refused an object (the checks of its fast path, one by one). */
 static struct hs_error *object_error(struct hs_writer *w, uint64_t addr, uint32_t type_id,
                                      uint8_t generation)
@@ -548,9 +558,10 @@ static struct hs_error *object_error(struct hs_writer *w, uint64_t addr, uint32_
 		                               "object 0x%llx written after weak links or roots",
 		                               (unsigned long long)addr));
 	if (w->nobjects && addr <= w->last_addr)
-		return fail(w, hs_error_create(
-		                   HS_ERROR_FORMAT, "object 0x%llx is not above the previous 0x%llx",
-		                   (unsigned long long)addr, (unsigned long long)w->last_addr));
+		return fail(w, hs_error_create(HS_ERROR_FORMAT,
+		                               "object 0x%llx is not above the previous 0x%llx",
+		                               (unsigned long long)addr,
+		                               (unsigned long long)w->last_addr));
 	if (type_id >= w->ntypes)
 		return fail(w, hs_error_create(HS_ERROR_FORMAT, "object 0x%llx: no type %u",
 		                               (unsigned long long)addr, type_id));
@@ -915,8 +926,8 @@ struct hs_error *hs_writer_append(struct hs_writer *w, struct hs_writer *s)
 	if (w->failed || s->failed)
 		err = w->failed ? failed_before(w) : failed_before(s);
 	else if (w->segment || !s->segment || w->objects_closed)
-		err =
-		    fail(w, hs_error_create(HS_ERROR_FORMAT, "append: not a segment after objects"));
+		err = fail(w,
+		           hs_error_create(HS_ERROR_FORMAT, "append: not a segment after objects"));
 	else if (s->segment_first != w->nobjects)
 		err = fail(w, hs_error_create(HS_ERROR_FORMAT,
 		                              "append: the segment starts at object %llu, not %llu",

@@ -2096,7 +2096,7 @@ static void intern_slot(void *arg, const PyMemberDef *mp, size_t j)
 static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint64_t size)
 {
 	PyTypeObject *tp = ti->tp;
-	char name[264], module[264];
+	char name[264], module[264], qual[264];
 	const char *n = tp->tp_name, *m = "builtins";
 	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) { /* type.__name__ (which a class may reassign) */
 		n = cstr(((PyHeapTypeObject *)tp)->ht_name, name);
@@ -2125,6 +2125,9 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 	ti->declared = true;
 	struct hs_error *err =
 	    hs_writer_type(k->w, n, m, size, (uint64_t)(self + 1), flags, &ti->id);
+	if (!err && (tp->tp_flags & Py_TPFLAGS_HEAPTYPE))
+		err = hs_writer_qualname(k->w, ti->id, n,
+		                         cstr(((PyHeapTypeObject *)tp)->ht_qualname, qual));
 	size_t nslots = 0;
 	if (!err && ti->subtype)
 		for_each_slot(tp, count_slot, &nslots);

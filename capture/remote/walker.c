@@ -2092,6 +2092,10 @@ static struct hs_error *write_start(struct walker *w, enum hs_method method, int
 		type_names(w, ti, name, module, sizeof(name));
 		err = hs_writer_type(*wr, name, module, 0, self ? newidx[self - 1] + 1 : 0,
 		                     type_flags(ti), &ti->hs_type);
+		char qual[4 * HS_PREVIEW_CHARS + 16];
+		if (!err && (ti->flags & HS_TPF_HEAPTYPE) &&
+		    str_at(w, fld(w, ti->addr, HS_L_HT_QUALNAME), qual, sizeof(qual)))
+			err = hs_writer_qualname(*wr, ti->hs_type, name, qual);
 	}
 	return err;
 }

@@ -73,6 +73,15 @@ def garbage(heapsnap, snap):
     return {int(x) for x in out.split()[1:]}
 
 
+def qualnames(heapsnap, snap):
+    """{(type name, __qualname__)} for the types whose qualified name differs from their name
+    (META type.qualname.ID)."""
+    out = subprocess.run([heapsnap, "sql", snap, "SELECT t.name, m.value FROM meta m JOIN types t "
+                          "ON m.key = 'type.qualname.' || t.id", "--format", "json"],
+                         capture_output=True, text=True, check=True).stdout
+    return {(r["name"], r["value"]) for r in json.loads(out)}
+
+
 def reached_by_scans(only, into):
     """The objects of `only` reached from the rest of the snapshot through conservative edges or
     that are thread dicts, directly or through other such objects."""
@@ -204,6 +213,15 @@ def compare(heapsnap, python, inproc, remote):
             if nedge <= 10:
                 problems.append(f"0x{a:x} {x['type']}: traverse edges in-only "
                                 f"{[hex(d) for d in gi - go]} out-only {[hex(d) for d in go - gi]}")
+    qi, qo = qualnames(heapsnap, inproc), qualnames(heapsnap, remote)
+    print(f"qualified names: {len(qi)} in process, {len(qo)} out of process")
+    if qi != qo:
+        problems.append(f"qualnames: in process only {sorted(qi - qo)[:5]}, "
+                        f"out of process only {sorted(qo - qi)[:5]}")
+    want = {("Inner", "Outer.Inner"), ("Local", "local_class.<locals>.Local"),
+            ("Shown", "Renamed")}
+    if "remote_paused" in sys.argv[2] and not want <= qi:
+        problems.append(f"qualnames: {sorted(want - qi)} missing in process")
     common = set(both)
     gi, go = garbage(heapsnap, inproc) & common, garbage(heapsnap, remote) & common
     print(f"garbage: {len(gi)} objects in process, {len(go)} out of process")

@@ -29,6 +29,25 @@ class Slotted:
     __slots__ = ("a", "b")
 
 
+class Outer:  # type names as Python shows them: __name__, and __qualname__ where it differs
+    class Inner:
+        pass
+
+
+def local_class():
+    class Local:
+        pass
+    return Local
+
+
+class Renamed:
+    pass
+
+
+Renamed.__name__ = "Shown"
+named = [Outer.Inner(), local_class()(), Renamed()]
+
+
 root = Node("root")
 for i in range(50):
     n = Node("n%d" % i)
