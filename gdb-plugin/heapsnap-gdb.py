@@ -403,6 +403,7 @@ Usage: heapsnap SUBCOMMAND [ARGS...]
   capture [FILE]        take the snapshot now (and write it to FILE for later)
   summary | types | top | cycles | garbage [OPTIONS]
   show EXPR | path EXPR | referrers EXPR | deep EXPR
+  leaks [OPTIONS]       the leak report;  report -o FILE.html  the HTML report
   query NAME [ARG...]   a named query (heapsnap query --list)
   sql "SELECT ..."      SQL on the snapshot's database
   help                  this text
@@ -501,6 +502,19 @@ class Deep(_ExprSub):
     NAME = "deep"
 
 
+class Leaks(_Sub):
+    """The leak report on the heap (the CLI's `heapsnap leaks`; --baseline takes earlier
+snapshot files).  Usage: heapsnap leaks [--baseline OLD.hsnap]... [--min-bytes N] [-n N]
+[--format F]"""
+    NAME = "leaks"
+
+
+class Report(_Sub):
+    """A self-contained HTML report of the heap.  Usage: heapsnap report -o REPORT.html
+[--baseline OLD.hsnap]..."""
+    NAME = "report"
+
+
 def _query_names():
     lib = _library()
     n = ctypes.c_size_t.in_dll(lib, "hs_nqueries").value
@@ -521,6 +535,9 @@ class Query(_Sub):
             return _run(["query", "--help"])
         if not argv or "--list" in argv or "-l" in argv:
             return _run(["query", "--list"] + [a for a in argv if a not in ("--list", "-l")])
+        if argv[0] not in _query_names():  # before a capture of the whole heap
+            raise gdb.GdbError("heapsnap query: no query named '%s' (heapsnap query --list)"
+                               % argv[0])
         argv = [_address(a) if a.startswith("$") else a for a in argv]
         _run(["query", _snapshot().path] + argv)
 
@@ -556,5 +573,5 @@ _debug = _Debug()
 _memory = _Memory()
 HeapsnapCommand()
 for _cls in (Help, Capture, Summary, Types, Top, Cycles, Garbage, Show, Path, Referrers, Deep,
-             Query, Sql):
+             Leaks, Report, Query, Sql):
     _cls()

@@ -81,7 +81,9 @@ def cli(heapsnap, *args):
 
 def session(script, heapsnap, snap, addr, target_args, what, source):
     """The common session (live or core) and its comparison with the CLI on the same file."""
-    steps = [("capture", "heapsnap capture " + snap),
+    report = re.sub(r"\.hsnap$", ".html", snap)
+    steps = [("nosuchq", "heapsnap query no_such_query"),  # refused before any capture
+             ("capture", "heapsnap capture " + snap),
              ("summary", "heapsnap summary"),
              ("sql", "heapsnap sql \"SELECT count(*) AS n FROM objects WHERE hs_type(id) = "
                      "'GdbItem'\""),
@@ -96,7 +98,9 @@ def session(script, heapsnap, snap, addr, target_args, what, source):
              ("bad", "heapsnap show 0x10"),
              ("nosub", "heapsnap frobnicate"),
              ("complete-sub", "complete heapsnap su"),
-             ("complete-query", "complete heapsnap query dead_")]
+             ("complete-query", "complete heapsnap query dead_"),
+             ("leaks", "heapsnap leaks --format csv"),
+             ("report", "heapsnap report -o " + report)]
     out, whole = gdb_run(script, steps, target_args)
     print(whole)
     check("end" in out, what + ": gdb ran every step")
@@ -134,6 +138,13 @@ def session(script, heapsnap, snap, addr, target_args, what, source):
           what + ": completes subcommands")
     check(out["complete-query"].splitlines() == ["heapsnap query dead_weakrefs"],
           what + ": completes query names")
+    nq = out["nosuchq"].splitlines()
+    check(len(nq) == 1 and "no query named 'no_such_query'" in nq[0],
+          what + ": an unknown query is refused in one line, before capturing: %r" % nq)
+    check(plugin_lines(out["leaks"]) == cli(heapsnap, "leaks", snap, "--format", "csv"),
+          what + ": leaks equals the CLI's")
+    check(os.path.getsize(report) > 10000 if os.path.exists(report) else False,
+          what + ": report -o wrote " + report)
 
 
 def live_extras(script, pid):
