@@ -66,7 +66,36 @@ static struct hs_error *print_outside_note(struct object_cmd *c, const char *sql
 	return err;
 }
 
-/* show's work: the path in table format, then the object, its referents and referrers. */
+#define SHOW_LIMIT 100 /* referents and referrers that show lists without -n */
+
+/* After show's rows: how many referents and referrers -n left out (on stderr for csv and json,
+ * whose output stays rows only). */
+static struct hs_error *print_more(struct object_cmd *c, long limit)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT (SELECT count(*) FROM edges WHERE src = ?1),"
+	                       " (SELECT count(*) FROM referrers WHERE dst = ?1)",
+	                       -1, &stmt, NULL) != SQLITE_OK)
+		return hs_store_error(c->db, "count the references");
+	sqlite3_bind_int64(stmt, 1, c->id);
+	long long n[2] = {0, 0};
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		n[0] = sqlite3_column_int64(stmt, 0);
+		n[1] = sqlite3_column_int64(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	FILE *f = c->a.format == HS_FORMAT_TABLE ? stdout : stderr;
+	const char *what[2] = {"referents", "referrers"};
+	for (int i = 0; i < 2; i++)
+		if (n[i] > limit)
+			fprintf(f, "... %lld more %s (%lld in all; -n N to list more)\n", n[i] - limit,
+			        what[i], n[i]);
+	return NULL;
+}
+
+/* show's work: the path in table format, then the object, its referents and referrers (the
+ * first -n of each, 100 by default). */
 static struct hs_error *show_object(struct object_cmd *c)
 {
 	static const char sql[] =
@@ -77,11 +106,11 @@ static struct hs_error *show_object(struct object_cmd *c)
 	    "UNION ALL SELECT * FROM (SELECT 'referent', printf('0x%x', d.addr), t.name, d.size,"
 	    " d.retained, d.refcnt, e.label, e.kind, substr(d.value, 1, 60)"
 	    " FROM edges e JOIN objects d ON d.id = e.dst JOIN types t ON t.id = d.type_id"
-	    " WHERE e.src = ?1 ORDER BY e.id) "
+	    " WHERE e.src = ?1 ORDER BY e.id LIMIT ?2) "
 	    "UNION ALL SELECT * FROM (SELECT 'referrer', printf('0x%x', s.addr), t.name, s.size,"
 	    " s.retained, s.refcnt, e.label, e.kind, substr(s.value, 1, 60)"
 	    " FROM referrers r JOIN edges e ON e.id = r.edge JOIN objects s ON s.id = r.src"
-	    " JOIN types t ON t.id = s.type_id WHERE r.dst = ?1 ORDER BY s.addr, e.id)";
+	    " JOIN types t ON t.id = s.type_id WHERE r.dst = ?1 ORDER BY s.addr, e.id LIMIT ?2)";
 	struct hs_error *err = NULL;
 	if (c->a.format == HS_FORMAT_TABLE) {
 		char *path = NULL;
@@ -95,20 +124,22 @@ static struct hs_error *show_object(struct object_cmd *c)
 			                         " WHERE id = ?1",
 			                         "references:");
 	}
-	char *args[] = {c->id_text};
+	char limit[32];
+	snprintf(limit, sizeof(limit), "%ld", c->a.limit ? c->a.limit : SHOW_LIMIT);
+	char *args[] = {c->id_text, limit};
 	if (!err)
-		err = hs_store_run(c->db, sql, 1, args, c->a.format, stdout);
-	return err;
+		err = hs_store_run(c->db, sql, 2, args, c->a.format, stdout);
+	return err ? err : print_more(c, c->a.limit ? c->a.limit : SHOW_LIMIT);
 }
 
 int hs_cmd_show(int argc, char **argv)
 {
 	static const char help[] =
-	    "usage: heapsnap show SNAP ADDR [--format table|csv|json]\n\n"
+	    "usage: heapsnap show SNAP ADDR [-n N] [--format table|csv|json]\n\n"
 	    "The object at ADDR (relation 'object'), then what it refers to ('referent') and what\n"
 	    "refers to it ('referrer'), each with the reference's label and kind (0 traverse,\n"
-	    "1 owned, 2 conservative).\n";
-	return run_object(argc, argv, help, "", show_object);
+	    "1 owned, 2 conservative): the first N of each (default 100), then how many more.\n";
+	return run_object(argc, argv, help, "n", show_object);
 }
 
 /* path's work: the chain from a root to the object, as text and rows or as a digraph. */

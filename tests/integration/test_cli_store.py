@@ -210,6 +210,12 @@ class Store(unittest.TestCase):
                                ("referrer", "0x4000", "['users']")])
         out = run("show", self.snap, str(0x5000)).stdout  # decimal ADDR
         self.assertIn("path: sys.modules['app'].__dict__['cache']['users']", out)
+        # -n N lists the first N referents and referrers, then says how many more (issue 22)
+        rows = rows_json("show", self.snap, "0x5000", "-n", "2")
+        self.assertEqual([r["addr"] for r in rows if r["relation"] == "referent"],
+                         ["0x6000", "0x7000"])
+        out = run("show", self.snap, "0x5000", "-n", "2").stdout
+        self.assertIn("... 1 more referents (3 in all; -n N to list more)", out)
 
     def test_path(self):
         out = run("path", self.snap, "0x6000").stdout
