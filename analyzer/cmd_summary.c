@@ -57,7 +57,9 @@ int hs_cmd_summary(int argc, char **argv)
 	    "types holding the most bytes (only those in csv and json).  SNAP is a .hsnap or its\n"
 	    ".db.  `conservative` counts the objects whose type the capture does not know: their\n"
 	    "references were found by scanning their memory, so objects they hold may be\n"
-	    "missing; the types of those objects are listed at the end.\n";
+	    "missing; the types of those objects are listed at the end.  `unrooted` counts the\n"
+	    "objects no root reaches (objects.depth NULL: `heapsnap path` has no path for them):\n"
+	    "the GC garbage and what only garbage holds.\n";
 	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = 10};
 	int rc = hs_cmd_parse(argc, argv, help, "n", 1, 1, &a);
 	if (rc >= 0)
