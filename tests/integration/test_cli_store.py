@@ -252,6 +252,7 @@ class Store(unittest.TestCase):
         out = run("diff", self.snap, self.snap2).stdout
         for title in ("== by type ==", "== new objects ==", "== containers that grew =="):
             self.assertIn(title, out)
+        self.assertEqual(rows[0]["path"], "sys.modules['app'].__dict__['cache']['users']")
 
     def test_queries(self):
         names = [r["name"] for r in rows_json("query", "--list")]
