@@ -76,8 +76,11 @@ def garbage(heapsnap, snap):
 def qualnames(heapsnap, snap):
     """{(type name, __qualname__)} for the types whose qualified name differs from their name
     (META type.qualname.ID)."""
+    # Types with instances only: out of process the types table also has classes met only as
+    # bases or attributes, which the in-process capture declares only with an instance.
     out = subprocess.run([heapsnap, "sql", snap, "SELECT t.name, m.value FROM meta m JOIN types t "
-                          "ON m.key = 'type.qualname.' || t.id", "--format", "json"],
+                          "ON m.key = 'type.qualname.' || t.id WHERE EXISTS (SELECT 1 FROM "
+                          "objects o WHERE o.type_id = t.id)", "--format", "json"],
                          capture_output=True, text=True, check=True).stdout
     return {(r["name"], r["value"]) for r in json.loads(out)}
 
