@@ -60,7 +60,8 @@ def watch_memory_error(trigger):
             if isinstance(exc, MemoryError) and id(exc) != seen[0]:
                 seen[0] = id(exc)
                 trigger.fire("MemoryError raised")
-        mon.use_tool_id(_MONITORING_TOOL, "heapsnap")
+        if mon.get_tool(_MONITORING_TOOL) != "heapsnap":  # a second dump_on replaces the first
+            mon.use_tool_id(_MONITORING_TOOL, "heapsnap")
         mon.register_callback(_MONITORING_TOOL, mon.events.RAISE, on_raise)
         mon.set_events(_MONITORING_TOOL, mon.events.RAISE)
         return
