@@ -34,7 +34,21 @@ struct hs_error *hs_out_open(const char *path, struct hs_out *ret)
 		ret->path = ret->tmp = NULL;
 		return &hs_error_nomem;
 	}
+	/* The signals whose handlers call hs_out_signal_cleanup wait until pending names the file:
+	 * one arriving between its creation and then would leave it behind. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
 	ret->fd = mkostemp(ret->tmp, O_CLOEXEC);
+	if (ret->fd >= 0 && strlen(ret->tmp) < sizeof(pending)) {
+		pending_set = 0;
+		strcpy(pending, ret->tmp);
+		pending_set = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret->fd < 0) {
 		struct hs_error *err =
 		    hs_error_errno(errno, path, "create a temporary file next to");
@@ -48,11 +62,6 @@ struct hs_error *hs_out_open(const char *path, struct hs_out *ret)
 		struct hs_error *err = hs_error_errno(errno, ret->tmp, "chmod");
 		hs_out_abort(ret);
 		return err;
-	}
-	if (strlen(ret->tmp) < sizeof(pending)) {
-		pending_set = 0;
-		strcpy(pending, ret->tmp);
-		pending_set = 1;
 	}
 	return NULL;
 }
