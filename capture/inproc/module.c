@@ -7,6 +7,8 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <frameobject.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -101,7 +103,55 @@ PyDoc_STRVAR(dump_doc,
              "basic size is written).  values=False leaves out the previews of str,\n"
              "bytes, int and float values; progress=True reports on stderr.  threads=1 or 2\n"
              "writes the objects with that many threads; 0 chooses: two for a heap of\n"
-             "200,000 objects or more when the process may use two CPUs.");
+             "200,000 objects or more when the process may use two CPUs.  _exit_frames\n"
+             "(python -m heapsnap's): a tuple of frames that have ended, the script's when\n"
+             "it ended, each a root of its own (<exit: ...>) as a thread's frames are.");
+
+/* The frames of _exit_frames: None, or a tuple of frame objects. */
+static int exit_frames(PyObject *v, struct hs_inproc_options *opts)
+{
+	if (v == Py_None)
+		return 0;
+	bool ok = PyTuple_Check(v);
+	for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(v); i++)
+		ok = PyFrame_Check(PyTuple_GET_ITEM(v, i));
+	if (!ok) {
+		PyErr_SetString(PyExc_TypeError, "dump(): _exit_frames must be a tuple of frames");
+		return -1;
+	}
+	opts->exit_frames = v;
+	return 0;
+}
+
+/* Sets the option keyword name gives to v; -1 with an exception set when it cannot. */
+static int keyword(PyObject *name, PyObject *v, struct hs_inproc_options *opts)
+{
+	if (PyUnicode_CompareWithASCIIString(name, "threads") == 0) {
+		long n = PyLong_AsLong(v);
+		if (n == -1 && PyErr_Occurred())
+			return -1;
+		if (n < 0 || n > 2) {
+			PyErr_SetString(PyExc_ValueError, "dump(): threads must be 0, 1 or 2");
+			return -1;
+		}
+		opts->threads = (unsigned)n;
+		return 0;
+	}
+	if (PyUnicode_CompareWithASCIIString(name, "_exit_frames") == 0)
+		return exit_frames(v, opts);
+	int on = PyObject_IsTrue(v);
+	if (on < 0)
+		return -1;
+	if (PyUnicode_CompareWithASCIIString(name, "values") == 0) {
+		opts->values = on;
+	} else if (PyUnicode_CompareWithASCIIString(name, "progress") == 0) {
+		opts->progress = on;
+	} else {
+		PyErr_Format(PyExc_TypeError, "dump() got an unexpected keyword argument %R", name);
+		return -1;
+	}
+	return 0;
+}
 
 /* Fast-call with keywords, so that the call itself allocates no argument tuple or dict that
  * the snapshot would contain. */
@@ -116,31 +166,8 @@ static PyObject *hs_py_dump(PyObject *self, PyObject *const *args, Py_ssize_t na
 		return NULL;
 	}
 	for (Py_ssize_t i = 0; i < nkw; i++) {
-		PyObject *name = PyTuple_GET_ITEM(kwnames, i);
-		if (PyUnicode_CompareWithASCIIString(name, "threads") == 0) {
-			long n = PyLong_AsLong(args[nargs + i]);
-			if (n == -1 && PyErr_Occurred())
-				return NULL;
-			if (n < 0 || n > 2) {
-				PyErr_SetString(PyExc_ValueError,
-				                "dump(): threads must be 0, 1 or 2");
-				return NULL;
-			}
-			opts.threads = (unsigned)n;
-			continue;
-		}
-		int v = PyObject_IsTrue(args[nargs + i]);
-		if (v < 0)
+		if (keyword(PyTuple_GET_ITEM(kwnames, i), args[nargs + i], &opts) < 0)
 			return NULL;
-		if (PyUnicode_CompareWithASCIIString(name, "values") == 0) {
-			opts.values = v;
-		} else if (PyUnicode_CompareWithASCIIString(name, "progress") == 0) {
-			opts.progress = v;
-		} else {
-			PyErr_Format(PyExc_TypeError,
-			             "dump() got an unexpected keyword argument %R", name);
-			return NULL;
-		}
 	}
 	PyObject *fs;
 	if (!PyUnicode_FSConverter(args[0], &fs))

@@ -46,9 +46,14 @@
 #define PROGRESS_EVERY (1u << 18)
 #define LINEAR_LABELS 8   /* label maps up to this size are searched linearly */
 #define PREVIEW_CHARS 100 /* value previews keep this many characters */
-#define TYPE_CACHE 8      /* recent type lookups kept (a power of two) */
-#define FOLLOW_STEP 4     /* objects pass 1 follows per entry of the GC lists (see collect) */
-#define VOTE_EVERY 64     /* of the objects pass 1 follows, one in this many votes (vote_size) */
+/* Names (of types, modules, functions, files in root names) keep this many characters, and
+ * take up to NAME_BYTES bytes in UTF-8 (cstr). */
+#define NAME_CHARS 1000
+#define NAME_BYTES (4 * NAME_CHARS + 8)
+#define REASON_CHARS 64 /* of an exception's message in sizeof.failed (exception_reason) */
+#define TYPE_CACHE 8    /* recent type lookups kept (a power of two) */
+#define FOLLOW_STEP 4   /* objects pass 1 follows per entry of the GC lists (see collect) */
+#define VOTE_EVERY 64   /* of the objects pass 1 follows, one in this many votes (vote_size) */
 #define TWO_THREADS_MIN 200000 /* objects from which a dump emits with two threads by default */
 #define LISTED_COST 12 /* a GC object's emit costs as much as this many others (split_pages) */
 #define SIZE_ROUNDS 4  /* walks that may call __sizeof__ before the one written (call_sizes) */
@@ -896,14 +901,21 @@ static Py_ssize_t utf8_of(PyObject *s, char *buf, Py_ssize_t max_chars)
 	return n;
 }
 
-/* A NUL-terminated UTF-8 copy of str s into buf (size 4 * 64 + 8), or "?" if s is not a str. */
-static const char *cstr(PyObject *s, char *buf)
+/* A NUL-terminated UTF-8 copy of str s into buf (4 * chars + 8 bytes), or "?" if s is not a
+ * str: its first chars characters, then an ellipsis. */
+static const char *cstr_cut(PyObject *s, char *buf, Py_ssize_t chars)
 {
-	Py_ssize_t n = s && PyUnicode_Check(s) ? utf8_of(s, buf, 64) : -1;
+	Py_ssize_t n = s && PyUnicode_Check(s) ? utf8_of(s, buf, chars) : -1;
 	if (n < 0)
 		return "?";
 	buf[n] = '\0';
 	return buf;
+}
+
+/* A name (str s) into buf (NAME_BYTES), as cstr_cut. */
+static const char *cstr(PyObject *s, char *buf)
+{
+	return cstr_cut(s, buf, NAME_CHARS);
 }
 
 /* u in decimal into buf (20 bytes), two digits at a time; returns the length. */
@@ -1442,43 +1454,76 @@ static void add_root(struct walk *k, PyObject *o, const char *kind, const char *
 	add(k, o, GEN_CODE_NONE);
 }
 
+#if PY_VERSION_HEX >= 0x030B0000
+/* The roots of interpreter frame fr, named "<WHO: qualname (file:line) ...>": its frame
+ * object, function, code, locals dict and each local.  line 0: the code's first line. */
+static void iframe_roots(struct walk *k, char *fr, const char *who, int line)
+{
+	PyObject *code = *(PyObject **)(fr + HS_IFRAME_CODE);
+	if (!code || !PyCode_Check(code))
+		return;
+	PyCodeObject *co = (PyCodeObject *)code;
+	char b1[NAME_BYTES], b2[NAME_BYTES], where[2 * NAME_BYTES + 64];
+	snprintf(where, sizeof(where), "%s: %s (%s:%d)", who, cstr(co->co_qualname, b1),
+	         cstr(co->co_filename, b2), line ? line : co->co_firstlineno);
+	add_root(k, *(PyObject **)(fr + HS_IFRAME_FRAME_OBJ), "frame", "<%s>", where);
+	add_root(k, *(PyObject **)(fr + HS_IFRAME_FUNC), "frame", "<%s function>", where);
+	add_root(k, code, "frame", "<%s code>", where);
+	add_root(k, *(PyObject **)(fr + HS_IFRAME_LOCALS), "frame", "<%s locals>", where);
+	PyObject **plus = (PyObject **)(fr + HS_IFRAME_LOCALSPLUS);
+	for (int i = 0; i < co->co_nlocalsplus; i++)
+		add_root(k, plus[i], "frame", "<%s local %s>", where,
+		         cstr(PyTuple_GET_ITEM(co->co_localsplusnames, i), b1));
+}
+#endif
+
 static void frame_roots(struct walk *k, PyThreadState *ts)
 {
-	char b1[264], b2[264];
 #if PY_VERSION_HEX < 0x030B0000
+	char b1[NAME_BYTES], b2[NAME_BYTES];
 	for (PyFrameObject *f = ts->frame; f; f = f->f_back)
 		add_root(k, (PyObject *)f, "frame", "<thread %lu: %s (%s:%d)>", ts->thread_id,
 		         cstr(f->f_code->co_name, b1), cstr(f->f_code->co_filename, b2),
 		         PyFrame_GetLineNumber(f));
 #else
+	char who[64];
+	snprintf(who, sizeof(who), "thread %lu", ts->thread_id);
 	for (char *fr = hs_thread_frame(ts); fr; fr = *(char **)(fr + HS_IFRAME_PREVIOUS)) {
 #if PY_VERSION_HEX >= 0x030C0000
 		if (fr[HS_IFRAME_OWNER] == HS_FRAME_OWNED_BY_CSTACK)
 			continue;
 #endif
-		PyObject *code = *(PyObject **)(fr + HS_IFRAME_CODE);
-		if (!code || !PyCode_Check(code))
-			continue;
-		PyCodeObject *co = (PyCodeObject *)code;
-		char where[600];
-		snprintf(where, sizeof(where), "thread %lu: %s (%s:%d)", ts->thread_id,
-		         cstr(co->co_qualname, b1), cstr(co->co_filename, b2), co->co_firstlineno);
-		add_root(k, *(PyObject **)(fr + HS_IFRAME_FRAME_OBJ), "frame", "<%s>", where);
-		add_root(k, *(PyObject **)(fr + HS_IFRAME_FUNC), "frame", "<%s function>", where);
-		add_root(k, code, "frame", "<%s code>", where);
-		add_root(k, *(PyObject **)(fr + HS_IFRAME_LOCALS), "frame", "<%s locals>", where);
-		PyObject **plus = (PyObject **)(fr + HS_IFRAME_LOCALSPLUS);
-		for (int i = 0; i < co->co_nlocalsplus; i++)
-			add_root(k, plus[i], "frame", "<%s local %s>", where,
-			         cstr(PyTuple_GET_ITEM(co->co_localsplusnames, i), b1));
+		iframe_roots(k, fr, who, 0);
 	}
 #endif
 }
 
+/* The frames of opts->exit_frames (a script's when it ended), roots as a thread's frames are,
+ * at the line each had reached: "<exit: name (file:line)>" ... */
+static void exit_roots(struct walk *k)
+{
+	PyObject *t = k->opts->exit_frames;
+	for (Py_ssize_t i = 0; t && i < PyTuple_GET_SIZE(t); i++) {
+		PyFrameObject *f = (PyFrameObject *)PyTuple_GET_ITEM(t, i);
+#if PY_VERSION_HEX < 0x030B0000
+		char b1[NAME_BYTES], b2[NAME_BYTES];
+		add_root(k, (PyObject *)f, "frame", "<exit: %s (%s:%d)>",
+		         cstr(f->f_code->co_name, b1), cstr(f->f_code->co_filename, b2),
+		         PyFrame_GetLineNumber(f));
+#else
+		iframe_roots(k, *(char **)((char *)f + HS_FRAMEOBJ_IFRAME), "exit",
+		             PyFrame_GetLineNumber(f));
+#endif
+	}
+}
+
+/* The module-level roots, then the ended frames (which so win a tie against a frame of the
+ * code that holds them), then every thread's frames. */
 static void collect_roots(struct walk *k)
 {
 	add_root(k, PyImport_GetModuleDict(), "module", "sys.modules");
 	add_root(k, PyEval_GetBuiltins(), "module", "builtins.__dict__");
+	exit_roots(k);
 	PyInterpreterState *interp = PyThreadState_Get()->interp;
 	for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
 	     ts = PyThreadState_Next(ts))
@@ -1784,9 +1829,9 @@ static char *exception_reason(void)
 	PyErr_NormalizeException(&t, &v, &tb);
 	PyObject *text = v ? PyObject_Str(v) : NULL;
 	PyErr_Clear();
-	char buf[264], *r = NULL;
+	char buf[4 * REASON_CHARS + 8], *r = NULL;
 	if (asprintf(&r, "%s: %s", t && PyType_Check(t) ? ((PyTypeObject *)t)->tp_name : "?",
-	             cstr(text, buf)) < 0)
+	             cstr_cut(text, buf, REASON_CHARS)) < 0)
 		r = NULL;
 	Py_XDECREF(text);
 	Py_XDECREF(t);
@@ -2096,7 +2141,7 @@ static void intern_slot(void *arg, const PyMemberDef *mp, size_t j)
 static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint64_t size)
 {
 	PyTypeObject *tp = ti->tp;
-	char name[264], module[264], qual[264];
+	char name[NAME_BYTES], module[NAME_BYTES], qual[NAME_BYTES];
 	const char *n = tp->tp_name, *m = "builtins";
 	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) { /* type.__name__ (which a class may reassign) */
 		n = cstr(((PyHeapTypeObject *)tp)->ht_name, name);

@@ -17,6 +17,10 @@ struct hs_inproc_options {
 	bool values;      /* write value previews of str, bytes, int, float, bool, None */
 	bool progress;    /* report progress on stderr */
 	unsigned threads; /* threads that write the objects: 1, 2, or 0 to choose (walk.c) */
+	/* A tuple of frame objects that have ended, or NULL: python -m heapsnap passes the
+	 * script's frames when it ended (from the traceback of its SystemExit or exception), and
+	 * each is a root named <exit: ...> as a thread's frames are (walk.c's exit_roots). */
+	PyObject *exit_frames;
 };
 
 /* An object whose __sizeof__ gave no size (walk.c's call_sizes): why. */
