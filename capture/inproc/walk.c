@@ -2145,11 +2145,11 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 	const char *n = tp->tp_name, *m = "builtins";
 	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) { /* type.__name__ (which a class may reassign) */
 		n = cstr(((PyHeapTypeObject *)tp)->ht_name, name);
+		/* type.__module__ is its dict's __module__, whatever it is: "" unless a str. */
 		PyObject *mod =
 		    tp->tp_dict ? PyDict_GetItemWithError(tp->tp_dict, str_module) : NULL;
 		PyErr_Clear();
-		if (mod && PyUnicode_Check(mod))
-			m = cstr(mod, module);
+		m = mod && PyUnicode_Check(mod) ? cstr(mod, module) : "";
 	} else {
 		const char *dot = strrchr(tp->tp_name, '.');
 		if (dot) {
