@@ -99,7 +99,8 @@ PyDoc_STRVAR(dump_doc,
              "objects, edges, weak, roots, values, bytes (file size), heap_bytes (sum of\n"
              "sys.getsizeof), seconds, sizeof_called (objects sized by a __sizeof__ that\n"
              "may run Python code, called before the walk) and sizeof_failed ({address:\n"
-             "reason} of those whose __sizeof__ raised, timed out or was not called: their\n"
+             "reason} of those whose __sizeof__ raised, timed out (interrupted by\n"
+             "heapsnap.SizeofTimeout after 1 s) or was not called: their\n"
              "basic size is written).  values=False leaves out the previews of str,\n"
              "bytes, int and float values; progress=True reports on stderr.  threads=1 or 2\n"
              "writes the objects with that many threads; 0 chooses: two for a heap of\n"
@@ -237,10 +238,22 @@ PyMODINIT_FUNC HS_XCAT(PyInit_, HS_MODULE)(void)
 	PyObject *m = PyModule_Create(&module_def);
 	if (!m)
 		return NULL;
+	/* What interrupts a __sizeof__ past its time limit: a BaseException, which `except
+	 * Exception` does not catch.  The module holds it. */
+	PyObject *timeout = PyErr_NewExceptionWithDoc(
+	    "heapsnap.SizeofTimeout",
+	    "Raised inside a __sizeof__ that heapsnap.dump() called and that ran past its time\n"
+	    "limit (1 s); the dump then writes the object's basic size.",
+	    PyExc_BaseException, NULL);
+	if (!timeout || PyModule_AddObject(m, "SizeofTimeout", timeout) < 0) {
+		Py_XDECREF(timeout);
+		Py_DECREF(m);
+		return NULL;
+	}
 	/* The class the walker learns subtype_traverse from, kept reachable so that it never is
 	 * garbage in a snapshot. */
 	PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "_probe");
-	if (!probe || hs_inproc_init(probe) < 0 ||
+	if (!probe || hs_inproc_init(probe, timeout) < 0 ||
 	    PyModule_AddObject(m, "_probe_class", probe) < 0) {
 		Py_XDECREF(probe);
 		Py_DECREF(m);

@@ -396,11 +396,13 @@ static traverseproc subtype_traverse; /* the tp_traverse of classes made by a cl
 static traverseproc pure_traverse[24];
 static size_t npure_traverse;
 static PyObject *str_sizeof, *str_module, *object_sizeof;
+static PyObject *timeout_exc; /* heapsnap.SizeofTimeout: interrupts a __sizeof__ (call_timer) */
 /* The C functions behind __sizeof__ of str, int, list, set and bytearray (SIZE_STR...). */
 static PyCFunction builtin_sizeof[SIZE_BYTEARRAY - SIZE_STR + 1];
 
-int hs_inproc_init(PyObject *cls)
+int hs_inproc_init(PyObject *cls, PyObject *timeout)
 {
+	timeout_exc = timeout;
 	subtype_traverse = ((PyTypeObject *)cls)->tp_traverse;
 	/* Not module_traverse (it calls an extension's m_traverse), nor a capsule's. */
 	PyTypeObject *core[] = {
@@ -1841,12 +1843,16 @@ static char *exception_reason(void)
 }
 
 /* The call timer: while a __sizeof__ call runs past its deadline, a thread takes the GIL (which
- * the interpreter hands over at its next check, as to any thread) and raises TimeoutError in the
- * calling thread with PyThreadState_SetAsyncExc, the one way to interrupt Python code in another
- * thread on every version (Py_AddPendingCall from another thread does not wake the eval loop on
- * 3.11 and 3.12).  It does nothing unless that call is still running; call_timer_stop cancels a
- * raise that comes after the call ended.  A call stuck in C code, which never lets the GIL go,
- * runs on. */
+ * the interpreter hands over at its next check, as to any thread) and raises heapsnap's
+ * SizeofTimeout in the calling thread with PyThreadState_SetAsyncExc, the one way to interrupt
+ * Python code in another thread on every version (Py_AddPendingCall from another thread does not
+ * wake the eval loop on 3.11 and 3.12), and again each period while the call runs on.
+ * SizeofTimeout derives from BaseException, so that `except Exception` in the __sizeof__ does
+ * not swallow it.  It does nothing unless that call is still running; call_timer_stop cancels a
+ * raise that comes after the call ended.  What it cannot interrupt: code that catches
+ * BaseException each time and goes on, and a call blocked in C (time.sleep, a lock, I/O: an
+ * asynchronous exception is seen only between bytecodes) or in C code that keeps the GIL; the
+ * dump waits for such a call to end, and uses its answer if it gives one. */
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -1855,7 +1861,16 @@ static struct {
 	bool open, quit, armed, fired;
 	uint64_t call; /* number of the current call */
 	struct timespec deadline;
+	double period; /* the call's time limit, and the time between two raises after it */
 } timer = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* t + seconds into *ret. */
+static void time_after(struct timespec t, double seconds, struct timespec *ret)
+{
+	long ns = t.tv_nsec + (long)((seconds - (double)(long)seconds) * 1e9);
+	ret->tv_sec = t.tv_sec + (time_t)seconds + ns / 1000000000;
+	ret->tv_nsec = ns % 1000000000;
+}
 
 /* In the timer's thread: interrupts call number `call` if it is still running. */
 static void raise_timeout(uint64_t call)
@@ -1865,7 +1880,7 @@ static void raise_timeout(uint64_t call)
 	bool now = timer.armed && timer.call == call;
 	pthread_mutex_unlock(&timer.lock);
 	if (now)
-		PyThreadState_SetAsyncExc(timer.caller, PyExc_TimeoutError);
+		PyThreadState_SetAsyncExc(timer.caller, timeout_exc);
 	PyGILState_Release(g);
 }
 
@@ -1879,13 +1894,14 @@ static void *timer_main(void *arg)
 		bool due =
 		    t.tv_sec > timer.deadline.tv_sec ||
 		    (t.tv_sec == timer.deadline.tv_sec && t.tv_nsec >= timer.deadline.tv_nsec);
-		if (timer.armed && !timer.fired && due) {
+		if (timer.armed && due) {
 			timer.fired = true;
+			time_after(t, timer.period, &timer.deadline);
 			uint64_t call = timer.call;
 			pthread_mutex_unlock(&timer.lock);
 			raise_timeout(call);
 			pthread_mutex_lock(&timer.lock);
-		} else if (timer.armed && !timer.fired) {
+		} else if (timer.armed) {
 			pthread_cond_timedwait(&timer.cond, &timer.lock, &timer.deadline);
 		} else {
 			pthread_cond_wait(&timer.cond, &timer.lock);
@@ -1932,10 +1948,10 @@ static void call_timer_close(void)
 static void call_timer_start(double seconds)
 {
 	pthread_mutex_lock(&timer.lock);
-	clock_gettime(CLOCK_MONOTONIC, &timer.deadline);
-	long ns = timer.deadline.tv_nsec + (long)((seconds - (double)(long)seconds) * 1e9);
-	timer.deadline.tv_sec += (time_t)seconds + ns / 1000000000;
-	timer.deadline.tv_nsec = ns % 1000000000;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	time_after(t, seconds, &timer.deadline);
+	timer.period = seconds;
 	timer.call++;
 	timer.armed = true;
 	timer.fired = false;
@@ -1943,7 +1959,7 @@ static void call_timer_start(double seconds)
 	pthread_mutex_unlock(&timer.lock);
 }
 
-/* Whether the call ran past its deadline.  A TimeoutError that the timer raised but the call did
+/* Whether the call ran past its deadline.  A SizeofTimeout that the timer raised but the call did
  * not reach is cancelled (with the GIL held, the timer cannot raise another meanwhile). */
 static bool call_timer_stop(void)
 {
@@ -1964,12 +1980,12 @@ static void call_size(struct walk *k, PyObject *o, struct called *c, bool timed)
 		call_timer_start(SIZEOF_CALL_SECONDS);
 	size_t s = _PySys_GetSizeOf(o);
 	bool late = timed && call_timer_stop();
-	k->call_seconds += elapsed(k) - t0;
-	if (late) {
+	double took = elapsed(k) - t0;
+	k->call_seconds += took;
+	if (late && s == (size_t)-1 && PyErr_ExceptionMatches(timeout_exc)) {
 		PyErr_Clear();
 		c->state = CALLED_TIMEOUT;
-		if (asprintf(&c->reason, "timed out: stopped after %.1f s", SIZEOF_CALL_SECONDS) <
-		    0)
+		if (asprintf(&c->reason, "timed out: interrupted after %.1f s", took) < 0)
 			c->reason = NULL;
 	} else if (s == (size_t)-1 && PyErr_Occurred()) {
 		c->state = CALLED_FAILED;
