@@ -243,6 +243,7 @@ static inline int hs_is_immortal(PyObject *o)
 #define HS_IFRAME_OWNER 70
 #endif
 #define HS_IFRAME_LOCALSPLUS 72
+#define HS_FRAMEOBJ_IFRAME 24 /* PyFrameObject.f_frame (capture/CPYTHON.md, _frame) */
 #define HS_FRAME_OWNED_BY_CSTACK 3
 
 static inline void *hs_thread_frame(PyThreadState *ts)

@@ -7,6 +7,8 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <frameobject.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -97,11 +99,60 @@ PyDoc_STRVAR(dump_doc,
              "objects, edges, weak, roots, values, bytes (file size), heap_bytes (sum of\n"
              "sys.getsizeof), seconds, sizeof_called (objects sized by a __sizeof__ that\n"
              "may run Python code, called before the walk) and sizeof_failed ({address:\n"
-             "reason} of those whose __sizeof__ raised, timed out or was not called: their\n"
+             "reason} of those whose __sizeof__ raised, timed out (interrupted by\n"
+             "heapsnap.SizeofTimeout after 1 s) or was not called: their\n"
              "basic size is written).  values=False leaves out the previews of str,\n"
              "bytes, int and float values; progress=True reports on stderr.  threads=1 or 2\n"
              "writes the objects with that many threads; 0 chooses: two for a heap of\n"
-             "200,000 objects or more when the process may use two CPUs.");
+             "200,000 objects or more when the process may use two CPUs.  _exit_frames\n"
+             "(python -m heapsnap's): a tuple of frames that have ended, the script's when\n"
+             "it ended, each a root of its own (<exit: ...>) as a thread's frames are.");
+
+/* The frames of _exit_frames: None, or a tuple of frame objects. */
+static int exit_frames(PyObject *v, struct hs_inproc_options *opts)
+{
+	if (v == Py_None)
+		return 0;
+	bool ok = PyTuple_Check(v);
+	for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(v); i++)
+		ok = PyFrame_Check(PyTuple_GET_ITEM(v, i));
+	if (!ok) {
+		PyErr_SetString(PyExc_TypeError, "dump(): _exit_frames must be a tuple of frames");
+		return -1;
+	}
+	opts->exit_frames = v;
+	return 0;
+}
+
+/* Sets the option keyword name gives to v; -1 with an exception set when it cannot. */
+static int keyword(PyObject *name, PyObject *v, struct hs_inproc_options *opts)
+{
+	if (PyUnicode_CompareWithASCIIString(name, "threads") == 0) {
+		long n = PyLong_AsLong(v);
+		if (n == -1 && PyErr_Occurred())
+			return -1;
+		if (n < 0 || n > 2) {
+			PyErr_SetString(PyExc_ValueError, "dump(): threads must be 0, 1 or 2");
+			return -1;
+		}
+		opts->threads = (unsigned)n;
+		return 0;
+	}
+	if (PyUnicode_CompareWithASCIIString(name, "_exit_frames") == 0)
+		return exit_frames(v, opts);
+	int on = PyObject_IsTrue(v);
+	if (on < 0)
+		return -1;
+	if (PyUnicode_CompareWithASCIIString(name, "values") == 0) {
+		opts->values = on;
+	} else if (PyUnicode_CompareWithASCIIString(name, "progress") == 0) {
+		opts->progress = on;
+	} else {
+		PyErr_Format(PyExc_TypeError, "dump() got an unexpected keyword argument %R", name);
+		return -1;
+	}
+	return 0;
+}
 
 /* Fast-call with keywords, so that the call itself allocates no argument tuple or dict that
  * the snapshot would contain. */
@@ -116,31 +167,8 @@ static PyObject *hs_py_dump(PyObject *self, PyObject *const *args, Py_ssize_t na
 		return NULL;
 	}
 	for (Py_ssize_t i = 0; i < nkw; i++) {
-		PyObject *name = PyTuple_GET_ITEM(kwnames, i);
-		if (PyUnicode_CompareWithASCIIString(name, "threads") == 0) {
-			long n = PyLong_AsLong(args[nargs + i]);
-			if (n == -1 && PyErr_Occurred())
-				return NULL;
-			if (n < 0 || n > 2) {
-				PyErr_SetString(PyExc_ValueError,
-				                "dump(): threads must be 0, 1 or 2");
-				return NULL;
-			}
-			opts.threads = (unsigned)n;
-			continue;
-		}
-		int v = PyObject_IsTrue(args[nargs + i]);
-		if (v < 0)
+		if (keyword(PyTuple_GET_ITEM(kwnames, i), args[nargs + i], &opts) < 0)
 			return NULL;
-		if (PyUnicode_CompareWithASCIIString(name, "values") == 0) {
-			opts.values = v;
-		} else if (PyUnicode_CompareWithASCIIString(name, "progress") == 0) {
-			opts.progress = v;
-		} else {
-			PyErr_Format(PyExc_TypeError,
-			             "dump() got an unexpected keyword argument %R", name);
-			return NULL;
-		}
 	}
 	PyObject *fs;
 	if (!PyUnicode_FSConverter(args[0], &fs))
@@ -210,10 +238,22 @@ PyMODINIT_FUNC HS_XCAT(PyInit_, HS_MODULE)(void)
 	PyObject *m = PyModule_Create(&module_def);
 	if (!m)
 		return NULL;
+	/* What interrupts a __sizeof__ past its time limit: a BaseException, which `except
+	 * Exception` does not catch.  The module holds it. */
+	PyObject *timeout = PyErr_NewExceptionWithDoc(
+	    "heapsnap.SizeofTimeout",
+	    "Raised inside a __sizeof__ that heapsnap.dump() called and that ran past its time\n"
+	    "limit (1 s); the dump then writes the object's basic size.",
+	    PyExc_BaseException, NULL);
+	if (!timeout || PyModule_AddObject(m, "SizeofTimeout", timeout) < 0) {
+		Py_XDECREF(timeout);
+		Py_DECREF(m);
+		return NULL;
+	}
 	/* The class the walker learns subtype_traverse from, kept reachable so that it never is
 	 * garbage in a snapshot. */
 	PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "_probe");
-	if (!probe || hs_inproc_init(probe) < 0 ||
+	if (!probe || hs_inproc_init(probe, timeout) < 0 ||
 	    PyModule_AddObject(m, "_probe_class", probe) < 0) {
 		Py_XDECREF(probe);
 		Py_DECREF(m);

@@ -46,9 +46,14 @@
 #define PROGRESS_EVERY (1u << 18)
 #define LINEAR_LABELS 8   /* label maps up to this size are searched linearly */
 #define PREVIEW_CHARS 100 /* value previews keep this many characters */
-#define TYPE_CACHE 8      /* recent type lookups kept (a power of two) */
-#define FOLLOW_STEP 4     /* objects pass 1 follows per entry of the GC lists (see collect) */
-#define VOTE_EVERY 64     /* of the objects pass 1 follows, one in this many votes (vote_size) */
+/* Names (of types, modules, functions, files in root names) keep this many characters, and
+ * take up to NAME_BYTES bytes in UTF-8 (cstr). */
+#define NAME_CHARS 1000
+#define NAME_BYTES (4 * NAME_CHARS + 8)
+#define REASON_CHARS 64 /* of an exception's message in sizeof.failed (exception_reason) */
+#define TYPE_CACHE 8    /* recent type lookups kept (a power of two) */
+#define FOLLOW_STEP 4   /* objects pass 1 follows per entry of the GC lists (see collect) */
+#define VOTE_EVERY 64   /* of the objects pass 1 follows, one in this many votes (vote_size) */
 #define TWO_THREADS_MIN 200000 /* objects from which a dump emits with two threads by default */
 #define LISTED_COST 12 /* a GC object's emit costs as much as this many others (split_pages) */
 #define SIZE_ROUNDS 4  /* walks that may call __sizeof__ before the one written (call_sizes) */
@@ -391,11 +396,13 @@ static traverseproc subtype_traverse; /* the tp_traverse of classes made by a cl
 static traverseproc pure_traverse[24];
 static size_t npure_traverse;
 static PyObject *str_sizeof, *str_module, *object_sizeof;
+static PyObject *timeout_exc; /* heapsnap.SizeofTimeout: interrupts a __sizeof__ (call_timer) */
 /* The C functions behind __sizeof__ of str, int, list, set and bytearray (SIZE_STR...). */
 static PyCFunction builtin_sizeof[SIZE_BYTEARRAY - SIZE_STR + 1];
 
-int hs_inproc_init(PyObject *cls)
+int hs_inproc_init(PyObject *cls, PyObject *timeout)
 {
+	timeout_exc = timeout;
 	subtype_traverse = ((PyTypeObject *)cls)->tp_traverse;
 	/* Not module_traverse (it calls an extension's m_traverse), nor a capsule's. */
 	PyTypeObject *core[] = {
@@ -896,14 +903,21 @@ static Py_ssize_t utf8_of(PyObject *s, char *buf, Py_ssize_t max_chars)
 	return n;
 }
 
-/* A NUL-terminated UTF-8 copy of str s into buf (size 4 * 64 + 8), or "?" if s is not a str. */
-static const char *cstr(PyObject *s, char *buf)
+/* A NUL-terminated UTF-8 copy of str s into buf (4 * chars + 8 bytes), or "?" if s is not a
+ * str: its first chars characters, then an ellipsis. */
+static const char *cstr_cut(PyObject *s, char *buf, Py_ssize_t chars)
 {
-	Py_ssize_t n = s && PyUnicode_Check(s) ? utf8_of(s, buf, 64) : -1;
+	Py_ssize_t n = s && PyUnicode_Check(s) ? utf8_of(s, buf, chars) : -1;
 	if (n < 0)
 		return "?";
 	buf[n] = '\0';
 	return buf;
+}
+
+/* A name (str s) into buf (NAME_BYTES), as cstr_cut. */
+static const char *cstr(PyObject *s, char *buf)
+{
+	return cstr_cut(s, buf, NAME_CHARS);
 }
 
 /* u in decimal into buf (20 bytes), two digits at a time; returns the length. */
@@ -1442,43 +1456,76 @@ static void add_root(struct walk *k, PyObject *o, const char *kind, const char *
 	add(k, o, GEN_CODE_NONE);
 }
 
+#if PY_VERSION_HEX >= 0x030B0000
+/* The roots of interpreter frame fr, named "<WHO: qualname (file:line) ...>": its frame
+ * object, function, code, locals dict and each local.  line 0: the code's first line. */
+static void iframe_roots(struct walk *k, char *fr, const char *who, int line)
+{
+	PyObject *code = *(PyObject **)(fr + HS_IFRAME_CODE);
+	if (!code || !PyCode_Check(code))
+		return;
+	PyCodeObject *co = (PyCodeObject *)code;
+	char b1[NAME_BYTES], b2[NAME_BYTES], where[2 * NAME_BYTES + 64];
+	snprintf(where, sizeof(where), "%s: %s (%s:%d)", who, cstr(co->co_qualname, b1),
+	         cstr(co->co_filename, b2), line ? line : co->co_firstlineno);
+	add_root(k, *(PyObject **)(fr + HS_IFRAME_FRAME_OBJ), "frame", "<%s>", where);
+	add_root(k, *(PyObject **)(fr + HS_IFRAME_FUNC), "frame", "<%s function>", where);
+	add_root(k, code, "frame", "<%s code>", where);
+	add_root(k, *(PyObject **)(fr + HS_IFRAME_LOCALS), "frame", "<%s locals>", where);
+	PyObject **plus = (PyObject **)(fr + HS_IFRAME_LOCALSPLUS);
+	for (int i = 0; i < co->co_nlocalsplus; i++)
+		add_root(k, plus[i], "frame", "<%s local %s>", where,
+		         cstr(PyTuple_GET_ITEM(co->co_localsplusnames, i), b1));
+}
+#endif
+
 static void frame_roots(struct walk *k, PyThreadState *ts)
 {
-	char b1[264], b2[264];
 #if PY_VERSION_HEX < 0x030B0000
+	char b1[NAME_BYTES], b2[NAME_BYTES];
 	for (PyFrameObject *f = ts->frame; f; f = f->f_back)
 		add_root(k, (PyObject *)f, "frame", "<thread %lu: %s (%s:%d)>", ts->thread_id,
 		         cstr(f->f_code->co_name, b1), cstr(f->f_code->co_filename, b2),
 		         PyFrame_GetLineNumber(f));
 #else
+	char who[64];
+	snprintf(who, sizeof(who), "thread %lu", ts->thread_id);
 	for (char *fr = hs_thread_frame(ts); fr; fr = *(char **)(fr + HS_IFRAME_PREVIOUS)) {
 #if PY_VERSION_HEX >= 0x030C0000
 		if (fr[HS_IFRAME_OWNER] == HS_FRAME_OWNED_BY_CSTACK)
 			continue;
 #endif
-		PyObject *code = *(PyObject **)(fr + HS_IFRAME_CODE);
-		if (!code || !PyCode_Check(code))
-			continue;
-		PyCodeObject *co = (PyCodeObject *)code;
-		char where[600];
-		snprintf(where, sizeof(where), "thread %lu: %s (%s:%d)", ts->thread_id,
-		         cstr(co->co_qualname, b1), cstr(co->co_filename, b2), co->co_firstlineno);
-		add_root(k, *(PyObject **)(fr + HS_IFRAME_FRAME_OBJ), "frame", "<%s>", where);
-		add_root(k, *(PyObject **)(fr + HS_IFRAME_FUNC), "frame", "<%s function>", where);
-		add_root(k, code, "frame", "<%s code>", where);
-		add_root(k, *(PyObject **)(fr + HS_IFRAME_LOCALS), "frame", "<%s locals>", where);
-		PyObject **plus = (PyObject **)(fr + HS_IFRAME_LOCALSPLUS);
-		for (int i = 0; i < co->co_nlocalsplus; i++)
-			add_root(k, plus[i], "frame", "<%s local %s>", where,
-			         cstr(PyTuple_GET_ITEM(co->co_localsplusnames, i), b1));
+		iframe_roots(k, fr, who, 0);
 	}
 #endif
 }
 
+/* The frames of opts->exit_frames (a script's when it ended), roots as a thread's frames are,
+ * at the line each had reached: "<exit: name (file:line)>" ... */
+static void exit_roots(struct walk *k)
+{
+	PyObject *t = k->opts->exit_frames;
+	for (Py_ssize_t i = 0; t && i < PyTuple_GET_SIZE(t); i++) {
+		PyFrameObject *f = (PyFrameObject *)PyTuple_GET_ITEM(t, i);
+#if PY_VERSION_HEX < 0x030B0000
+		char b1[NAME_BYTES], b2[NAME_BYTES];
+		add_root(k, (PyObject *)f, "frame", "<exit: %s (%s:%d)>",
+		         cstr(f->f_code->co_name, b1), cstr(f->f_code->co_filename, b2),
+		         PyFrame_GetLineNumber(f));
+#else
+		iframe_roots(k, *(char **)((char *)f + HS_FRAMEOBJ_IFRAME), "exit",
+		             PyFrame_GetLineNumber(f));
+#endif
+	}
+}
+
+/* The module-level roots, then the ended frames (which so win a tie against a frame of the
+ * code that holds them), then every thread's frames. */
 static void collect_roots(struct walk *k)
 {
 	add_root(k, PyImport_GetModuleDict(), "module", "sys.modules");
 	add_root(k, PyEval_GetBuiltins(), "module", "builtins.__dict__");
+	exit_roots(k);
 	PyInterpreterState *interp = PyThreadState_Get()->interp;
 	for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
 	     ts = PyThreadState_Next(ts))
@@ -1784,9 +1831,9 @@ static char *exception_reason(void)
 	PyErr_NormalizeException(&t, &v, &tb);
 	PyObject *text = v ? PyObject_Str(v) : NULL;
 	PyErr_Clear();
-	char buf[264], *r = NULL;
+	char buf[4 * REASON_CHARS + 8], *r = NULL;
 	if (asprintf(&r, "%s: %s", t && PyType_Check(t) ? ((PyTypeObject *)t)->tp_name : "?",
-	             cstr(text, buf)) < 0)
+	             cstr_cut(text, buf, REASON_CHARS)) < 0)
 		r = NULL;
 	Py_XDECREF(text);
 	Py_XDECREF(t);
@@ -1796,12 +1843,16 @@ static char *exception_reason(void)
 }
 
 /* The call timer: while a __sizeof__ call runs past its deadline, a thread takes the GIL (which
- * the interpreter hands over at its next check, as to any thread) and raises TimeoutError in the
- * calling thread with PyThreadState_SetAsyncExc, the one way to interrupt Python code in another
- * thread on every version (Py_AddPendingCall from another thread does not wake the eval loop on
- * 3.11 and 3.12).  It does nothing unless that call is still running; call_timer_stop cancels a
- * raise that comes after the call ended.  A call stuck in C code, which never lets the GIL go,
- * runs on. */
+ * the interpreter hands over at its next check, as to any thread) and raises heapsnap's
+ * SizeofTimeout in the calling thread with PyThreadState_SetAsyncExc, the one way to interrupt
+ * Python code in another thread on every version (Py_AddPendingCall from another thread does not
+ * wake the eval loop on 3.11 and 3.12), and again each period while the call runs on.
+ * SizeofTimeout derives from BaseException, so that `except Exception` in the __sizeof__ does
+ * not swallow it.  It does nothing unless that call is still running; call_timer_stop cancels a
+ * raise that comes after the call ended.  What it cannot interrupt: code that catches
+ * BaseException each time and goes on, and a call blocked in C (time.sleep, a lock, I/O: an
+ * asynchronous exception is seen only between bytecodes) or in C code that keeps the GIL; the
+ * dump waits for such a call to end, and uses its answer if it gives one. */
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -1810,7 +1861,16 @@ static struct {
 	bool open, quit, armed, fired;
 	uint64_t call; /* number of the current call */
 	struct timespec deadline;
+	double period; /* the call's time limit, and the time between two raises after it */
 } timer = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* t + seconds into *ret. */
+static void time_after(struct timespec t, double seconds, struct timespec *ret)
+{
+	long ns = t.tv_nsec + (long)((seconds - (double)(long)seconds) * 1e9);
+	ret->tv_sec = t.tv_sec + (time_t)seconds + ns / 1000000000;
+	ret->tv_nsec = ns % 1000000000;
+}
 
 /* In the timer's thread: interrupts call number `call` if it is still running. */
 static void raise_timeout(uint64_t call)
@@ -1820,7 +1880,7 @@ static void raise_timeout(uint64_t call)
 	bool now = timer.armed && timer.call == call;
 	pthread_mutex_unlock(&timer.lock);
 	if (now)
-		PyThreadState_SetAsyncExc(timer.caller, PyExc_TimeoutError);
+		PyThreadState_SetAsyncExc(timer.caller, timeout_exc);
 	PyGILState_Release(g);
 }
 
@@ -1834,13 +1894,14 @@ static void *timer_main(void *arg)
 		bool due =
 		    t.tv_sec > timer.deadline.tv_sec ||
 		    (t.tv_sec == timer.deadline.tv_sec && t.tv_nsec >= timer.deadline.tv_nsec);
-		if (timer.armed && !timer.fired && due) {
+		if (timer.armed && due) {
 			timer.fired = true;
+			time_after(t, timer.period, &timer.deadline);
 			uint64_t call = timer.call;
 			pthread_mutex_unlock(&timer.lock);
 			raise_timeout(call);
 			pthread_mutex_lock(&timer.lock);
-		} else if (timer.armed && !timer.fired) {
+		} else if (timer.armed) {
 			pthread_cond_timedwait(&timer.cond, &timer.lock, &timer.deadline);
 		} else {
 			pthread_cond_wait(&timer.cond, &timer.lock);
@@ -1887,10 +1948,10 @@ static void call_timer_close(void)
 static void call_timer_start(double seconds)
 {
 	pthread_mutex_lock(&timer.lock);
-	clock_gettime(CLOCK_MONOTONIC, &timer.deadline);
-	long ns = timer.deadline.tv_nsec + (long)((seconds - (double)(long)seconds) * 1e9);
-	timer.deadline.tv_sec += (time_t)seconds + ns / 1000000000;
-	timer.deadline.tv_nsec = ns % 1000000000;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	time_after(t, seconds, &timer.deadline);
+	timer.period = seconds;
 	timer.call++;
 	timer.armed = true;
 	timer.fired = false;
@@ -1898,7 +1959,7 @@ static void call_timer_start(double seconds)
 	pthread_mutex_unlock(&timer.lock);
 }
 
-/* Whether the call ran past its deadline.  A TimeoutError that the timer raised but the call did
+/* Whether the call ran past its deadline.  A SizeofTimeout that the timer raised but the call did
  * not reach is cancelled (with the GIL held, the timer cannot raise another meanwhile). */
 static bool call_timer_stop(void)
 {
@@ -1919,12 +1980,12 @@ static void call_size(struct walk *k, PyObject *o, struct called *c, bool timed)
 		call_timer_start(SIZEOF_CALL_SECONDS);
 	size_t s = _PySys_GetSizeOf(o);
 	bool late = timed && call_timer_stop();
-	k->call_seconds += elapsed(k) - t0;
-	if (late) {
+	double took = elapsed(k) - t0;
+	k->call_seconds += took;
+	if (late && s == (size_t)-1 && PyErr_ExceptionMatches(timeout_exc)) {
 		PyErr_Clear();
 		c->state = CALLED_TIMEOUT;
-		if (asprintf(&c->reason, "timed out: stopped after %.1f s", SIZEOF_CALL_SECONDS) <
-		    0)
+		if (asprintf(&c->reason, "timed out: interrupted after %.1f s", took) < 0)
 			c->reason = NULL;
 	} else if (s == (size_t)-1 && PyErr_Occurred()) {
 		c->state = CALLED_FAILED;
@@ -2096,15 +2157,15 @@ static void intern_slot(void *arg, const PyMemberDef *mp, size_t j)
 static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint64_t size)
 {
 	PyTypeObject *tp = ti->tp;
-	char name[264], module[264], qual[264];
+	char name[NAME_BYTES], module[NAME_BYTES], qual[NAME_BYTES];
 	const char *n = tp->tp_name, *m = "builtins";
 	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) { /* type.__name__ (which a class may reassign) */
 		n = cstr(((PyHeapTypeObject *)tp)->ht_name, name);
+		/* type.__module__ is its dict's __module__, whatever it is: "" unless a str. */
 		PyObject *mod =
 		    tp->tp_dict ? PyDict_GetItemWithError(tp->tp_dict, str_module) : NULL;
 		PyErr_Clear();
-		if (mod && PyUnicode_Check(mod))
-			m = cstr(mod, module);
+		m = mod && PyUnicode_Check(mod) ? cstr(mod, module) : "";
 	} else {
 		const char *dot = strrchr(tp->tp_name, '.');
 		if (dot) {

@@ -17,6 +17,10 @@ struct hs_inproc_options {
 	bool values;      /* write value previews of str, bytes, int, float, bool, None */
 	bool progress;    /* report progress on stderr */
 	unsigned threads; /* threads that write the objects: 1, 2, or 0 to choose (walk.c) */
+	/* A tuple of frame objects that have ended, or NULL: python -m heapsnap passes the
+	 * script's frames when it ended (from the traceback of its SystemExit or exception), and
+	 * each is a root named <exit: ...> as a thread's frames are (walk.c's exit_roots). */
+	PyObject *exit_frames;
 };
 
 /* An object whose __sizeof__ gave no size (walk.c's call_sizes): why. */
@@ -36,9 +40,10 @@ struct hs_inproc_stats {
 
 /* Prepares what the walker needs from the interpreter (called once, from the module's init):
  * cls is a class made by a class statement (type(name, (), {})), whose tp_traverse tells
- * the instances of such classes apart; the caller keeps it alive.  Returns -1 with a Python
- * exception set on failure. */
-int hs_inproc_init(PyObject *cls);
+ * the instances of such classes apart; timeout is the exception class that interrupts a
+ * __sizeof__ past its time limit (heapsnap.SizeofTimeout); the caller keeps both alive.
+ * Returns -1 with a Python exception set on failure. */
+int hs_inproc_init(PyObject *cls, PyObject *timeout);
 
 /* Writes a snapshot of the whole heap to path.  Needs the GIL, and the cyclic GC off.  Before
  * the walk it calls the __sizeof__ methods that may run Python code (walk.c's call_sizes); the

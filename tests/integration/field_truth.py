@@ -38,7 +38,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "targets"))
 
 import field_apps  # noqa: E402
 import heapsnap  # noqa: E402
-from inproc_check import Failures, collect_garbage  # noqa: E402
+from inproc_check import Failures, collect_garbage, compare_type_names  # noqa: E402
 
 CLI = sys.argv[1]
 STDLIB = "--stdlib" in sys.argv[2:]
@@ -233,6 +233,21 @@ heapsnap.dump(sys.argv[1])
 """
 
 
+def check_type_names(path, fails):
+    """Every type's name, module and qualified name as Python reports them (issue 16 item 4),
+    SQLAlchemy's _symbol among them, whose __name__ is "symbol"."""
+    live = {id(o): (o,) for o in gc.get_objects() if isinstance(o, type)}
+    seen = compare_type_names(CLI, path, live, fails)
+    renamed = [t for t, in live.values() if t.__name__ != t.__qualname__.rsplit(".", 1)[-1]]
+    print("type names: %d types compared, %d of them renamed (%s)"
+          % (len(seen), sum(1 for t in renamed if id(t) in seen),
+             ", ".join(sorted("%s.%s as %s" % (t.__module__, t.__qualname__, t.__name__)
+                              for t in renamed if id(t) in seen)[:3])))
+    if not STDLIB:
+        from sqlalchemy.util import langhelpers
+        fails.check(id(langhelpers._symbol) in seen, "SQLAlchemy's _symbol not compared")
+
+
 def main():
     gc.disable()
     work = {}
@@ -255,6 +270,7 @@ def main():
     check_garbage(path, garbage, fails)
     if not STDLIB:
         check_untraversed(path, work, fails)
+    check_type_names(path, fails)
     if REMOTE:
         # The same heap captured from outside (heapsnap capture --pid of this very process,
         # paused while this one waits for it): the data objects' deep sizes exactly.

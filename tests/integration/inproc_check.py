@@ -128,6 +128,30 @@ def take_truth(exclude=()):
     return truth
 
 
+def compare_type_names(cli, path, truth, fails):
+    """Every type record whose type object is in truth against what Python says of that type
+    now (FORMAT.md §4.3, §4.4): name is type.__name__, module type.__module__ ("" when it is
+    not a str), and the qualified name (META type.qualname.ID, else the name) type.__qualname__.
+    Returns the addresses of the types compared."""
+    out = subprocess.run(
+        [cli, "sql", path, "SELECT o.addr AS addr, t.name AS name, t.module AS module, "
+         "coalesce((SELECT value FROM meta WHERE key = 'type.qualname.' || t.id), t.name) "
+         "AS qualname FROM types t JOIN objects o ON o.id = t.type_object", "--format", "json"],
+        check=True, capture_output=True, text=True).stdout
+    seen = set()
+    for r in json.loads(out):
+        o = truth.get(r["addr"], (None,))[0]
+        if not isinstance(o, type):
+            continue
+        seen.add(r["addr"])
+        mod = getattr(o, "__module__", None)
+        want = (o.__name__, mod if isinstance(mod, str) else "", o.__qualname__)
+        got = (r["name"], r["module"], r["qualname"])
+        fails.check(got == want, "type at 0x%x: (name, module, qualname) %r, Python says %r"
+                    % (r["addr"], got, want))
+    return seen
+
+
 def compare(snap, truth, garbage, fails, skip_types=("frame",)):
     """The exactness oracles of issue 3 over every object of truth."""
     missing = [(a, t[1]) for a, t in truth.items()

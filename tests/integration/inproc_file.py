@@ -8,14 +8,18 @@ existing directory fails at the rename and leaves no PATH.tmp-*; after each fail
 GC is on again and the next dump works.  Wrong arguments raise TypeError (ValueError for a
 threads= other than 0, 1, 2).  The progress report shows two threads writing the objects when
 threads=2, or by default for a heap of 300k objects when the process may use two CPUs, and one
-thread otherwise (threads=1, a small heap, sched_setaffinity to one CPU).
+thread otherwise (threads=1, a small heap, sched_setaffinity to one CPU).  A 2**62 __sizeof__
+gives a small size; a __sizeof__ past its time limit (spinning, swallowing Exception, in a dump
+from another thread, blocked in time.sleep) is interrupted and recorded as timed out.
 """
 import gc
 import os
+import re
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import heapsnap
@@ -126,22 +130,54 @@ def main():
     del huge
 
     # A __sizeof__ that never returns is interrupted after its time limit (1 s), on every
-    # version (3.11 and 3.12 hung before): the dump goes on, records the call as timed out, and
-    # no TimeoutError escapes into the code after it.
+    # version (3.11 and 3.12 hung before), by heapsnap.SizeofTimeout, a BaseException (a loop
+    # that catches Exception hung every version before), again each second while it runs on,
+    # and from a dump in any thread: the dump goes on, records the call as timed out, and no
+    # SizeofTimeout escapes into the code after it.  A call blocked in C (time.sleep) is
+    # interrupted only when it is back in Python code: the dump waits for it.
     class Spins:
         def __sizeof__(self):
             while True:
                 pass
-    spin = Spins()
-    t0 = time.monotonic()
-    r = heapsnap.dump(path)
-    took = time.monotonic() - t0
-    failed = r.get("sizeof_failed", {})
-    fails.check(took < 20 and any("timed out" in str(v) for v in failed.values()),
-                "a spinning __sizeof__: dump took %.1f s, failed calls %r" % (took, failed))
-    for _ in range(200000):  # bytecodes run: a late TimeoutError would be raised here
-        pass
-    del spin
+
+    class Swallows:
+        def __sizeof__(self):
+            while True:
+                try:
+                    for _ in range(10 ** 12):
+                        pass
+                except Exception:
+                    pass
+
+    class Sleeps:
+        def __sizeof__(self):
+            time.sleep(2)
+            return 100
+
+    for cls, where in ((Spins, "main"), (Swallows, "main"), (Spins, "another"), (Sleeps, "main")):
+        obj, out = cls(), {}
+
+        def run():
+            t0 = time.monotonic()
+            out["r"] = heapsnap.dump(path)
+            out["took"] = time.monotonic() - t0
+        if where == "another":
+            t = threading.Thread(target=run)
+            t.start()
+            t.join()
+        else:
+            run()
+        reason = str(out.get("r", {}).get("sizeof_failed", {}).get(id(obj)))
+        m = re.fullmatch(r"timed out: interrupted after (\d+\.\d) s", reason)
+        secs = float(m.group(1)) if m else 0
+        print("%s.__sizeof__ (dump in the %s thread): dump took %.1f s, the call: %s"
+              % (cls.__name__, where, out.get("took", -1), reason))
+        fails.check(m and out["took"] < 20 and (secs >= 1.9 if cls is Sleeps else secs < 3),
+                    "%s.__sizeof__ in the %s thread: dump %r, reason %r"
+                    % (cls.__name__, where, out, reason))
+        for _ in range(200000):  # bytecodes run: a late SizeofTimeout would be raised here
+            pass
+        del obj
     os.unlink(os.path.join(d, "a.db"))
     for n in ("a.hsnap", "old.hsnap"):
         os.unlink(os.path.join(d, n))

@@ -5,7 +5,9 @@ usage: PYTHONPATH=BUILD/capture/inproc pythonX inproc_heap.py HEAPSNAP_CLI
 Checks (issue 3): every size equals sys.getsizeof and every traverse edge list equals
 gc.get_referents, for every object reachable from gc.get_objects(); refcounts equal what the
 construction below implies and equal the object's incoming edges; instance counts per class equal
-a count over gc.get_objects(); live, dead and callback weak references; labels; the
+a count over gc.get_objects(); every type's name, module and qualified name equal type.__name__,
+__module__ and __qualname__ (nested, local, renamed, long and non-ASCII names, a None
+__module__); live, dead and callback weak references; labels; the
 unreachable set predicted from the snapshot equals what gc.collect() finds; values, immortality,
 roots, the returned counts and the dump's own invisibility.
 HEAPSNAP_TEST_THREADS=N dumps with heapsnap.dump(..., threads=N) (meson runs it with 2 too).
@@ -18,7 +20,8 @@ import tempfile
 import weakref
 
 import heapsnap
-from inproc_check import Failures, collect_garbage, compare, load, take_truth
+from inproc_check import (Failures, collect_garbage, compare, compare_type_names, load,
+                          take_truth)
 
 THREADS = int(os.environ.get("HEAPSNAP_TEST_THREADS", "0"))
 
@@ -42,7 +45,31 @@ class WithDel:
         pass
 
 
-HEAP = {}
+class Outer:  # type names as Python reports them (FORMAT.md §4.3, §4.4): a nested class,
+    class Inner:
+        pass
+
+
+def a_function_whose_name_alone_is_longer_than_the_sixty_four_characters_once_kept():
+    class Local:  # a local class whose qualified name is 100+ characters,
+        pass
+    return Local
+
+
+class NoModule:  # a __module__ that is not a str (type.__module__ is None: written ""),
+    __module__ = None
+
+
+class Renamed:  # a class whose __name__ was reassigned (SQLAlchemy's symbol),
+    pass
+
+
+Renamed.__name__ = "Shown"
+LongName = type("L" * 150, (), {})  # a 150-character name,
+Unicode = type("Größe_Ж_名前", (), {})  # and one that is not ASCII.
+NAMED = (Outer.Inner, a_function_whose_name_alone_is_longer_than_the_sixty_four_characters_once_kept(),
+         NoModule, Renamed, LongName, Unicode)
+HEAP = {"named": [cls() for cls in NAMED]}
 
 
 def build():
@@ -144,6 +171,12 @@ def main():
 
     compare(snap, truth, garbage, fails)
     O = snap.objects
+    named = compare_type_names(cli, path, truth, fails)
+    print("type names: %d types compared with type.__name__, __module__, __qualname__"
+          % len(named))
+    fails.check(len(named) > 100 and {id(c) for c in NAMED} <= named,
+                "type names compared for %d types, of the awkward ones %s"
+                % (len(named), [c.__qualname__ for c in NAMED if id(c) not in named]))
 
     # Returned counts.
     fails.check(counts["objects"] == len(O), "counts %s vs %d objects" % (counts, len(O)))

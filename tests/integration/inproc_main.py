@@ -2,13 +2,15 @@
 
 usage: PYTHONPATH=BUILD/capture/inproc pythonX inproc_main.py HEAPSNAP_CLI SCRIPT
 
-SCRIPT (tests/targets/inproc_script.py) makes 37 Marker objects and ends through sys.exit(3).
-Runs it as a script, as a module (-m), with an uncaught exception, and with --no-values; each
-time the dump must be written at exit with the script's objects in it, the path of a Marker must
-start at the script's module (sys.modules['__main__'], as when python runs the script), not at
-the wrapper's frame, the exit status must be the script's, and value previews must be there
-exactly when asked for.  A script or module that does not exist: exit 1 and no snapshot.  Then
-dump() in this process with values=True and values=False.
+SCRIPT (tests/targets/inproc_script.py) makes 37 Marker objects and ends through sys.exit(3)
+inside finish(), whose local list holds 5 Ending objects.  Runs it as a script, as a module
+(-m), with an uncaught exception, and with --no-values; each time the dump must be written at
+exit with the script's objects in it, the path of a Marker must start at the script's module
+(sys.modules['__main__'], as when python runs the script), not at the wrapper's frame, the path
+of an Ending must start at the frame the script ended in (<exit: finish (...inproc_script.py:N)
+...>), the exit status must be the script's, and value previews must be there exactly when
+asked for.  A script or module that does not exist: exit 1 and no snapshot.  Then dump() in this
+process with values=True and values=False.
 """
 import os
 import re
@@ -49,6 +51,17 @@ def run(fails, cli, d, name, args, status, values, env=None):
     want = "sys.modules['__main__'].__dict__['KEEP'][" if values else "sys.modules[<str at "
     fails.check(route.startswith(want),  # with --no-values, str keys cannot be shown
                 "%s: a Marker's path is %r, not from the script's module" % (name, route))
+    # A local of the frame the script ended in: its path starts at that frame (a root of its
+    # own, <exit: ...>), never at the wrapper's frames in heapsnap/__main__.py.
+    ending = [a for a, o in snap.objects.items() if o["type"] == "Ending"]
+    fails.check(len(ending) == 5, "%s: %d Ending objects, finish() made 5" % (name, len(ending)))
+    route = subprocess.run([cli, "path", path, str(ending[0])], capture_output=True,
+                           text=True).stdout.split("\n")[0]
+    local = " local ending>[" if sys.version_info >= (3, 11) else ")>-><list at "
+    print("%s: an Ending's path: %s" % (name, route))
+    fails.check(route.startswith("<exit: finish (") and "inproc_script.py:" in route and
+                local in route and "__main__.py" not in route,
+                "%s: an Ending's path is %r, not from the script's frame" % (name, route))
     fails.check(whole, "%s: heapsnap check failed" % name)
     fails.check(markers == 37, "%s: %d Marker objects, the script made 37" % (name, markers))
     if values:

@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 
-__all__ = ["dump", "dump_on", "dump_on_signal"]
+__all__ = ["dump", "dump_on", "dump_on_signal", "SizeofTimeout"]
 
 SUPPORTED = "CPython 3.8-3.13 with the GIL"
 
@@ -46,6 +46,7 @@ def _load_extension():
 
 _ext = _load_extension()
 dump = _ext.dump
+SizeofTimeout = _ext.SizeofTimeout  # raised in a __sizeof__ that dump() called, past 1 s
 
 
 def dump_on_signal(signum=signal.SIGUSR2, path_template="heap-{pid}-{time}.hsnap", **options):

@@ -3,8 +3,10 @@
 Runs a script (or module) as __main__ and dumps the heap when it ends, normally, through
 sys.exit or through an uncaught exception, while its globals are still alive.  The exit status
 is the script's.  The script runs in a module installed as sys.modules["__main__"], as python
-runs it, so paths start at the script's module; a script or module that does not exist is an
-error (exit 1) and writes no snapshot.
+runs it, so paths start at the script's module; the frames the script had when it ended (through
+sys.exit or an exception) are roots named <exit: function (file:line) ...>, so what their locals
+hold has a path from there.  A script or module that does not exist is an error (exit 1) and
+writes no snapshot.
 """
 import builtins
 import importlib.util
@@ -97,6 +99,26 @@ def run(code):
     return 0, None
 
 
+def ended_frames(exc):
+    """The script's frames when exc ended it: those of exc's traceback and of the exceptions
+    it chains (__context__, __cause__), this wrapper's own left out, each once."""
+    frames, seen, todo = [], set(), [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        tb = e.__traceback__
+        while tb is not None:
+            f = tb.tb_frame
+            if f.f_globals is not globals() and id(f) not in seen:
+                seen.add(id(f))
+                frames.append(f)
+            tb = tb.tb_next
+        todo += [e.__cause__, e.__context__]
+    return tuple(frames)
+
+
 def main(argv=None):
     path, values, progress, module, script, args = parse(sys.argv[1:] if argv is None else argv)
     sys.argv = [module or script] + args
@@ -105,7 +127,11 @@ def main(argv=None):
         return 1
     status, held = run(code)  # held: kept until the dump, its frames hold the script's locals
     del code
-    counts = heapsnap.dump(path, values=values, progress=progress)
+    # The script's frames when it ended are roots of their own (<exit: ...>), so that what
+    # they hold has a path from the script's frame, not from this wrapper's (held).
+    frames = ended_frames(held) if held is not None else None
+    counts = heapsnap.dump(path, values=values, progress=progress, _exit_frames=frames)
+    del frames
     print("heapsnap: wrote %s: %d objects, %d edges, %d bytes in %.3f s"
           % (path, counts["objects"], counts["edges"], counts["bytes"], counts["seconds"]),
           file=sys.stderr)
