@@ -19,7 +19,8 @@ def pyenv_root():
     return os.path.expanduser("~/.pyenv")
 
 
-def main():
+def pythons():
+    """{minor: interpreter path} of pyenv's CPython 3.8-3.13 (the newest patch of each)."""
     versions = os.path.join(pyenv_root(), "versions")
     found = {}
     names = os.listdir(versions) if os.path.isdir(versions) else []
@@ -28,6 +29,11 @@ def main():
         exe = os.path.join(versions, name, "bin", "python")
         if m and 8 <= int(m.group(1)) <= 13 and os.access(exe, os.X_OK):
             found[int(m.group(1))] = exe  # the newest patch release of each minor wins
+    return found
+
+
+def main():
+    found = pythons()
     for minor in sorted(found):
         print(found[minor])
 

@@ -16,6 +16,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "capture", "inproc"))
+import find_pythons  # noqa: E402  (pyenv's interpreters, wherever its root is)
+
 TARGET = r"""
 import os, sys
 n = int(sys.argv[1]) // 3
@@ -28,7 +32,7 @@ os.read(0, 1)
 def main():
     heapsnap = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
-    python = sys.argv[3] if len(sys.argv) > 3 else "/root/.pyenv/versions/3.12.1/bin/python"
+    python = sys.argv[3] if len(sys.argv) > 3 else find_pythons.pythons().get(12, sys.executable)
     repeat = int(sys.argv[4]) if len(sys.argv) > 4 else 3
     tmp = tempfile.mkdtemp(prefix="hs-bench-remote-")
     target = subprocess.Popen([python, "-c", TARGET, str(n)], stdin=subprocess.PIPE,

@@ -26,7 +26,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench_analyze  # noqa: E402  (its generator and snapshot cache)
 
-PY311 = "/root/.pyenv/versions/3.11.7/bin/python"
+sys.path.insert(0, os.path.join(HERE, "..", "..", "capture", "inproc"))
+import find_pythons  # noqa: E402  (pyenv's interpreters, wherever its root is)
+
+PY311 = find_pythons.pythons().get(11, sys.executable)
 SECTION_OBJECTS, SECTION_EDGES = 5, 6
 
 
