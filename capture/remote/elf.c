@@ -75,11 +75,18 @@ static struct hs_error *open_elf(const char *path, int *fd, Elf **e)
 }
 
 /* Whether the symbol table's name is the static function or object `want`: the same name, or the
- * name link-time optimisation gives a static it keeps (want.lto_priv.N, as in Debian's python3). */
+ * name link-time optimisation gives a static it keeps (want.lto_priv.N, as in Debian's python3),
+ * never the cold part GCC splits off it (want.lto_priv.N.cold). */
 static bool same_symbol(const char *name, const char *want)
 {
 	size_t n = strlen(want);
-	return !strncmp(name, want, n) && (!name[n] || !strncmp(name + n, ".lto_priv.", 10));
+	if (strncmp(name, want, n) != 0)
+		return false;
+	if (!name[n])
+		return true;
+	/* NAME.lto_priv.N exactly: not its split-off NAME.lto_priv.N.cold part */
+	const char *d = name + n + 10;
+	return !strncmp(name + n, ".lto_priv.", 10) && *d && strspn(d, "0123456789") == strlen(d);
 }
 
 struct hs_error *hs_elf_symbols(const char *path, struct hs_elf_sym *syms, size_t n,
