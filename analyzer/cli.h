@@ -21,6 +21,8 @@ enum { HS_EXIT_OK = 0, HS_EXIT_DATA = 1, HS_EXIT_USAGE = 2 };
 int hs_cli_fail(struct hs_error *err);
 /* Prints "heapsnap CMD: MESSAGE" and "usage: ..." hint on stderr; returns HS_EXIT_USAGE. */
 int hs_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A pid as the kernel has them: decimal digits (whitespace around them allowed), 1 to INT_MAX. */
+bool hs_cli_parse_pid(const char *s, int *ret);
 
 /* --------------------------------------------------------------------------------------------
  * Row output: --format table|csv|json.

@@ -34,17 +34,6 @@ static void progress(void *ctx, const char *phase, uint64_t done)
 	fflush(stderr);
 }
 
-/* A pid as the kernel has them: decimal digits only (whitespace around them allowed), 1 to
- * INT_MAX (never wrapped: 4294999707 is no alias for 32411). */
-static bool parse_pid(const char *s, int *ret)
-{
-	uint64_t v;
-	if (!hs_parse_u64(s, false, &v) || v == 0 || v > INT_MAX)
-		return false;
-	*ret = (int)v;
-	return true;
-}
-
 int hs_cmd_capture(int argc, char **argv)
 {
 	static const char help[] =
@@ -81,7 +70,7 @@ int hs_cmd_capture(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "p:c:e:o:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (!parse_pid(optarg, &pid))
+			if (!hs_cli_parse_pid(optarg, &pid))
 				return hs_cli_usage_error("capture",
 				                          "bad pid '%s': not a number from 1 to %d",
 				                          optarg, INT_MAX);

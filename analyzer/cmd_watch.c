@@ -116,15 +116,13 @@ int hs_cmd_watch(int argc, char **argv)
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	struct watch wt = {0, 0, 0, 0.5, NULL};
-	uint64_t v;
 	char *end;
 	int c;
 	while ((c = getopt_long(argc, argv, "p:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (!hs_parse_u64(optarg, false, &v) || v == 0 || v > INT_MAX)
+			if (!hs_cli_parse_pid(optarg, &wt.pid))
 				return hs_cli_usage_error("watch", "bad pid '%s'", optarg);
-			wt.pid = (int)v;
 			break;
 		case 'r':
 		case 'e':

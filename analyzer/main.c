@@ -2,6 +2,7 @@
  * main.c — the heapsnap command: git-style subcommands, each with --help, and the exit codes of
  * DESIGN.md (0 success, 1 user or data error, 2 usage error).
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,17 @@ int hs_cli_fail(struct hs_error *err)
 	int code = err->code == HS_ERROR_USAGE ? HS_EXIT_USAGE : HS_EXIT_DATA;
 	hs_error_destroy(err);
 	return code;
+}
+
+/* A pid as the kernel has them: decimal digits only (whitespace around them allowed), 1 to
+ * INT_MAX (never wrapped: 4294999707 is no alias for 32411). */
+bool hs_cli_parse_pid(const char *s, int *ret)
+{
+	uint64_t v;
+	if (!hs_parse_u64(s, false, &v) || v == 0 || v > INT_MAX)
+		return false;
+	*ret = (int)v;
+	return true;
 }
 
 int hs_cli_usage_error(const char *cmd, const char *fmt, ...)
