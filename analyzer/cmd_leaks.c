@@ -24,8 +24,9 @@ static const char help[] =
     "  4 closures and bound methods    8 GC state\n"
     "Each --baseline is an earlier snapshot of the same process; with several, growth is a\n"
     "trend over all of them (oldest first by capture time).  A finding retains at least\n"
-    "--min-bytes (default 256 KiB or 1% of the heap, the larger) or grows in every interval by\n"
-    "--min-count entries (default 100); each section shows N findings (default 10).\n";
+    "--min-bytes N bytes or grows in every interval by --min-count entries (default 100);\n"
+    "each section shows N findings (default 10).  --min-bytes is used as given (--min-bytes 1\n"
+    "reports every size); without it the floor is 256 KiB or 1% of the heap, the larger.\n";
 
 /* Parses the options into *opts and the snapshot path into *snap; returns -1 to go on, or the
  * exit code. */

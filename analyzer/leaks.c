@@ -5,8 +5,9 @@
  * Containers are followed by address and type name: a dict, list or set keeps its address for
  * its whole life, so the same address with the same type in an earlier snapshot of the same
  * process is the same container (the matching `heapsnap diff` uses).  Thresholds keep the
- * report quiet on a clean program: a finding must retain a "large" size (min_bytes), or grow in
- * every interval between snapshots by min_count entries.
+ * report quiet on a clean program: a finding must retain a "large" size (min_bytes as the user
+ * gave it, else 256 KiB or 1% of the heap, the larger), or grow in every interval between
+ * snapshots by min_count entries.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -378,16 +379,19 @@ static struct hs_error *attach_baseline(sqlite3 *db, int k, const struct baselin
 
 struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
 {
-	uint64_t min_bytes = opts->min_bytes ? opts->min_bytes : 256 * 1024;
+	/* The user's --min-bytes is the floor as given; by default the floor is 256 KiB or 1% of
+	 * the heap, the larger (a big heap has more "large" objects that are not leaks). */
+	unsigned long long min_bytes = opts->min_bytes ? opts->min_bytes : 256 * 1024;
+	int heap_share = opts->min_bytes == 0;
 	long min_count = opts->min_count ? opts->min_count : 100;
 	long limit = opts->limit ? opts->limit : 10;
-	char *params = sqlite3_mprintf("DROP TABLE IF EXISTS temp.leak_params;"
-	                               "CREATE TEMP TABLE leak_params AS SELECT"
-	                               " CASE WHEN %llu > coalesce(sum(size), 0) / 100 THEN %llu "
-	                               "ELSE sum(size) / 100 END AS big,"
-	                               " %ld AS cnt, %ld AS lim, %d AS nbase FROM objects;",
-	                               (unsigned long long)min_bytes, (unsigned long long)min_bytes,
-	                               min_count, limit, opts->nbaselines);
+	char *params =
+	    sqlite3_mprintf("DROP TABLE IF EXISTS temp.leak_params;"
+	                    "CREATE TEMP TABLE leak_params AS SELECT"
+	                    " CASE WHEN %d AND coalesce(sum(size), 0) / 100 > %llu"
+	                    " THEN sum(size) / 100 ELSE %llu END AS big,"
+	                    " %ld AS cnt, %ld AS lim, %d AS nbase FROM objects;",
+	                    heap_share, min_bytes, min_bytes, min_count, limit, opts->nbaselines);
 	if (!params)
 		return &hs_error_nomem;
 	struct hs_error *err = exec(db, params, "leak report parameters");

@@ -34,6 +34,14 @@ def leaks(snaps, *extra):
     return json.loads(out.stdout)
 
 
+def heap_bytes(snap):
+    out = subprocess.run([HEAPSNAP, "sql", snap, "SELECT sum(size) AS b FROM objects", "--format",
+                          "json"], capture_output=True, text=True, timeout=300)
+    if out.returncode:
+        raise AssertionError("sql failed: %s" % out.stderr)
+    return json.loads(out.stdout)[0]["b"]
+
+
 class Leaky(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -88,6 +96,30 @@ class Leaky(unittest.TestCase):
         rows = leaks(self.snaps[-1:])
         self.assertEqual([r for r in rows if r["section"] == 3], [])
         self.assertIn("LeakedByExtension", [r["subject"] for r in rows if r["section"] == 5])
+
+    def test_min_bytes_is_the_users(self):
+        # The heap is ~13 MB, so 1% of it (~130 KB) lies between 1000 bytes and 256 KiB: the
+        # user's --min-bytes 1000 must report containers under 1% of the heap, and the default
+        # floor (256 KiB or 1%, the larger) none under 256 KiB that do not grow.
+        heap = heap_bytes(self.snaps[-1])
+        self.assertLess(1000, heap // 100)
+        self.assertLess(heap // 100, 256 * 1024)
+        small = [r["retained"] for r in leaks(self.snaps[-1:], "--min-bytes", "1000", "-n", "1000")
+                 if r["section"] == 2]
+        print("--min-bytes 1000: %d caches, smallest %d bytes retained; 1%% of the heap is %d"
+              % (len(small), min(small), heap // 100))
+        self.assertTrue(all(r >= 1000 for r in small), small)
+        self.assertTrue(any(r < heap // 100 for r in small), small)
+        default = [r["retained"] for r in leaks(self.snaps[-1:]) if r["section"] == 2]
+        self.assertTrue(default and all(r >= 256 * 1024 for r in default), default)
+        self.assertGreater(len(small), len(default))
+        # --min-bytes above the default floor raises it.
+        high = [r["retained"] for r in leaks(self.snaps[-1:], "--min-bytes", "1000000")
+                if r["section"] == 2]
+        self.assertTrue(high and all(r >= 1000000 for r in high), high)
+        self.assertLess(len(high), len(default))
+        out = subprocess.run([HEAPSNAP, "leaks", "--help"], capture_output=True, text=True)
+        self.assertIn("--min-bytes is used as given", out.stdout)
 
     def test_table_and_usage(self):
         out = subprocess.run([HEAPSNAP, "leaks", self.snaps[-1]], capture_output=True, text=True)
