@@ -29,7 +29,8 @@ const struct hs_leak_section hs_leak_sections[] = {
      "and nothing removes; trim them, use collections.deque(maxlen=N), or stop keeping history."},
     {4, "closure-retention", "closures and bound methods",
      "Functions whose closure cells, and bound methods whose __self__, keep large objects alive "
-     "(callbacks registered and never removed); unregister them, capture less, or use "
+     "(callbacks registered and never removed), judged by group: the closures of one code "
+     "object, the bound methods of one function; unregister them, capture less, or use "
      "weakref.WeakMethod."},
     {5, "c-references", "references held by C code",
      "Objects whose refcount exceeds the references found in the heap: an extension took a "
@@ -69,6 +70,60 @@ const int hs_leak_nsections = sizeof(hs_leak_sections) / sizeof(hs_leak_sections
 	" WHERE e.src = " F " AND e.label = '.__qualname__'),"                                     \
 	" (SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"                             \
 	" WHERE e.src = " F " AND e.label = '.__name__'), 'function')"
+
+/* The name of the free variable whose cell is item LABEL ("[2]") of closure tuple TUPLE of a
+ * function with code CODE: the item of co_freevars (3.8-3.10), or of co_localsplusnames, whose
+ * last len(__closure__) names are the free variables (3.11+); else LABEL. */
+#define FREEVAR_NAME(CODE, TUPLE, LABEL)                                                           \
+	"coalesce((SELECT v.value FROM edges fv JOIN edges ve ON ve.src = fv.dst"                  \
+	" AND ve.label = " LABEL " JOIN objects v ON v.id = ve.dst"                                \
+	" WHERE fv.src = " CODE " AND fv.label = '.co_freevars'),"                                 \
+	" (SELECT v.value FROM edges ln JOIN edges ve ON ve.src = ln.dst"                          \
+	" JOIN objects v ON v.id = ve.dst WHERE ln.src = " CODE                                    \
+	" AND ln.label = '<co_localsplusnames>' AND ve.label = '[' ||"                             \
+	" ((SELECT count(*) FROM edges n WHERE n.src = ln.dst)"                                    \
+	" - (SELECT count(*) FROM edges n WHERE n.src = " TUPLE ")"                                \
+	" + CAST(substr(" LABEL ", 2, length(" LABEL ") - 2) AS INTEGER)) || ']'), " LABEL ")"
+
+/* Closures and bound methods, judged by group: the functions that have a __closure__ and the
+ * bound methods, reachable from a root, with grp the code object of the function (of the
+ * method's __func__; the function itself when it has no code edge).  holder is what refers to
+ * the objects a member may share with others of its group: the closure tuple (to its cells),
+ * or the method (to its __self__).  top is 0 for a member dominated by another member of its
+ * group within three steps (a closure whose cell holds another closure of the same code, as a
+ * chain of wrappers makes), whose retained size the other's already counts.
+ * leak_shared: what members of a group share and no one else holds (a cell of several
+ * closures, the __self__ of several methods), counted once for the group. */
+static const char callables_sql[] =
+    "DROP TABLE IF EXISTS temp.leak_callables;"
+    "CREATE TEMP TABLE leak_callables AS"
+    " SELECT 'closure' AS kind, f.id AS id, f.id AS func, c.dst AS holder, f.size AS size,"
+    "  f.retained AS retained, f.idom AS idom, coalesce((SELECT k.dst FROM edges k"
+    "  WHERE k.src = f.id AND k.label = '.__code__'), f.id) AS grp, 1 AS top"
+    " FROM objects f JOIN edges c ON c.src = f.id AND c.label = '.__closure__'"
+    " WHERE f.type_id IN (SELECT id FROM types WHERE name = 'function')"
+    "  AND f.idom IS NOT NULL AND NOT f.unreachable"
+    " UNION ALL"
+    " SELECT 'method', m.id, fe.dst, m.id, m.size, m.retained, m.idom,"
+    "  coalesce((SELECT k.dst FROM edges k WHERE k.src = fe.dst AND k.label = '.__code__'),"
+    "  fe.dst), 1"
+    " FROM objects m JOIN edges fe ON fe.src = m.id AND fe.label = '.__func__'"
+    " WHERE m.type_id IN (SELECT id FROM types WHERE name = 'method')"
+    "  AND m.idom IS NOT NULL AND NOT m.unreachable;"
+    "CREATE INDEX temp.leak_callables_id ON leak_callables(id);"
+    "CREATE INDEX temp.leak_callables_holder ON leak_callables(holder, grp);"
+    "UPDATE leak_callables AS x SET top = 0 WHERE EXISTS (SELECT 1 FROM objects a"
+    " LEFT JOIN objects b ON b.id = a.idom"
+    " JOIN leak_callables o ON o.id IN (a.id, a.idom, b.idom) AND o.grp = x.grp"
+    "  AND o.id <> x.id WHERE a.id = x.idom);"
+    "DROP TABLE IF EXISTS temp.leak_shared;"
+    "CREATE TEMP TABLE leak_shared AS SELECT DISTINCT c.grp AS grp, c.kind AS kind,"
+    " e.dst AS obj"
+    " FROM leak_callables c JOIN edges e ON e.src = c.holder"
+    "  AND (c.kind = 'closure' OR e.label = '.__self__')"
+    " JOIN objects s ON s.id = e.dst AND s.idom IS NOT c.holder"
+    " WHERE NOT EXISTS (SELECT 1 FROM referrers r WHERE r.dst = s.id AND NOT EXISTS"
+    "  (SELECT 1 FROM leak_callables h WHERE h.holder = r.src AND h.grp = c.grp));";
 
 static const char setup_sql[] =
     "DROP TABLE IF EXISTS temp.leak_findings;"
@@ -142,6 +197,7 @@ static const char trend_sql[] =
 #define GROWING                                                                                    \
 	"(tr.nsnap = p.nbase + 1 AND p.nbase > 0 AND tr.flat = 0 AND tr.e1 - tr.e0 >= p.cnt)"
 
+/* clang-format off */
 static const char *const section_sql[] = {
     /* 1. Garbage components with a finalizer, grouped by the finalizer's type. */
     "INSERT INTO leak_findings "
@@ -180,41 +236,47 @@ static const char *const section_sql[] = {
     " JOIN leak_params p WHERE c.kind IN ('module', 'instance') AND " GROWING
     " ORDER BY tr.e1 - tr.e0 DESC, c.subject LIMIT (SELECT lim FROM leak_params);",
 
-    /* 4. Closure cells and bound methods' __self__ that retain a large size. */
+    /* 4. Groups of closures and of bound methods (leak_callables) that hold a large size:
+     * per group its count, bytes, what it holds, a representative (the member retaining the
+     * most), the variable of the largest cell or the type of __self__, and the object most
+     * of its members are held by (their immediate dominator). */
     "INSERT INTO leak_findings "
-    "SELECT * FROM ("
-    " SELECT 4, 'closure-retention', " FUNC_NAME(
-        "f.id") " AS subject, 1, f.size,"
-                "  cell.retained AS r, NULL, f.id, hs_path(f.id),"
-                "  printf('closure cell %s holds a %s retaining %d bytes',"
-                "   coalesce((SELECT v.value FROM edges ce JOIN objects co ON co.id = ce.dst"
-                "    JOIN edges fe ON fe.src = co.id AND fe.label = '.co_freevars'"
-                "    JOIN edges ve ON ve.src = fe.dst AND ve.label = et.label"
-                "    JOIN objects v ON v.id = ve.dst WHERE ce.src = f.id AND ce.label = "
-                "'.__code__'),"
-                "    et.label), hs_type(v.id), cell.retained)"
-                " FROM objects f JOIN types ft ON ft.id = f.type_id AND ft.name = 'function'"
-                " JOIN edges ec ON ec.src = f.id AND ec.label = '.__closure__'"
-                " JOIN edges et ON et.src = ec.dst"
-                " JOIN objects cell ON cell.id = et.dst"
-                " JOIN types ct ON ct.id = cell.type_id AND ct.name = 'cell'"
-                " JOIN edges ev ON ev.src = cell.id JOIN objects v ON v.id = ev.dst"
-                " JOIN leak_params p WHERE cell.retained >= p.big AND f.idom IS NOT NULL"
-                " UNION ALL"
-                " SELECT 4, 'closure-retention', coalesce((SELECT " FUNC_NAME(
-                    "fe.dst") " FROM edges fe"
-                              "   WHERE fe.src = m.id AND fe.label = '.__func__'), 'method'), 1, "
-                              "m.size, s.retained,"
-                              "  NULL, m.id, hs_path(m.id),"
-                              "  printf('bound method keeps its __self__ (a %s) alive, retaining "
-                              "%d bytes', hs_type(s.id),"
-                              "   s.retained)"
-                              " FROM objects m JOIN types mt ON mt.id = m.type_id AND mt.name = "
-                              "'method'"
-                              " JOIN edges es ON es.src = m.id AND es.label = '.__self__'"
-                              " JOIN objects s ON s.id = es.dst AND s.idom = m.id"
-                              " JOIN leak_params p WHERE s.retained >= p.big)"
-                              " ORDER BY r DESC, subject LIMIT (SELECT lim FROM leak_params);",
+    "WITH g AS (SELECT grp, kind, count(*) AS n, sum(size) AS b,"
+    "  sum(CASE WHEN top THEN retained ELSE 0 END) + coalesce((SELECT sum(o.retained)"
+    "   FROM leak_shared s JOIN objects o ON o.id = s.obj WHERE s.grp = c.grp"
+    "   AND s.kind = c.kind), 0) AS held,"
+    "  max(retained) AS most, id AS rep"
+    "  FROM leak_callables c GROUP BY grp, kind),"
+    " h AS (SELECT grp, kind, idom, count(*) AS k FROM leak_callables GROUP BY grp, kind, idom),"
+    " f AS (SELECT g.*, coalesce((SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"
+    "   WHERE e.src = g.grp AND e.label = '.co_qualname'),"
+    "   (SELECT " FUNC_NAME("c.func") " FROM leak_callables c WHERE c.id = g.rep)) AS name,"
+    "  (SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst WHERE e.src = g.grp"
+    "   AND e.label = '.co_filename') AS file,"
+    "  (SELECT idom FROM h WHERE h.grp = g.grp AND h.kind = g.kind"
+    "   ORDER BY k DESC, idom LIMIT 1) AS holder,"
+    "  (SELECT max(k) FROM h WHERE h.grp = g.grp AND h.kind = g.kind) AS k"
+    "  FROM g JOIN leak_params p WHERE g.held >= p.big)"
+    "SELECT 4, 'closure-retention', f.name, f.n, f.b, f.held, NULL, f.rep, hs_path(f.rep),"
+    " printf('%d %s%s of %s%s %s %d bytes', f.n,"
+    "  CASE f.kind WHEN 'closure' THEN 'closure' ELSE 'bound method' END,"
+    "  CASE WHEN f.n > 1 THEN 's' ELSE '' END, f.name, coalesce(' (' || f.file || ')', ''),"
+    "  CASE WHEN f.n > 1 THEN 'hold' ELSE 'holds' END, f.held) ||"
+    " CASE WHEN f.kind = 'closure' THEN coalesce((SELECT"
+    "   printf('; %sclosure cell %s holds a %s retaining %d bytes',"
+    "   CASE WHEN f.n > 1 THEN 'the largest''s ' ELSE '' END,"
+    "   " FREEVAR_NAME("f.grp", "ce.dst", "t.label") ", hs_type(x.dst), cell.retained)"
+    "  FROM edges ce JOIN edges t ON t.src = ce.dst JOIN objects cell ON cell.id = t.dst"
+    "  JOIN edges x ON x.src = cell.id WHERE ce.src = f.rep AND ce.label = '.__closure__'"
+    "  ORDER BY cell.retained DESC LIMIT 1), '')"
+    " ELSE coalesce((SELECT printf('; %s __self__ (a %s) retaining %d bytes',"
+    "   CASE WHEN f.n > 1 THEN 'each keeps its' ELSE 'it keeps its' END, hs_type(x.dst),"
+    "   o.retained) FROM edges x JOIN objects o ON o.id = x.dst"
+    "  WHERE x.src = f.rep AND x.label = '.__self__'), '') END ||"
+    " CASE WHEN f.n > 1 AND f.holder IS NOT NULL THEN printf('; %s held by %s',"
+    "  CASE WHEN f.k = f.n THEN 'all' ELSE f.k || ' of them' END,"
+    "  coalesce(hs_path(f.holder), hs_type(f.holder))) ELSE '' END"
+    " FROM f ORDER BY f.held DESC, f.rep LIMIT (SELECT lim FROM leak_params);",
 
     /* 5. Instances of classes and plain containers that nothing in the heap refers to but whose
      * refcount says something holds them, grouped by type.  Objects that the heap does refer to
@@ -300,6 +362,7 @@ static const char *const section_sql[] = {
     " printf('; %d unreachable', sum(unreachable))"
     " FROM objects WHERE generation IS NOT NULL GROUP BY generation ORDER BY generation;",
 };
+/* clang-format on */
 
 /* Executes sql on db; an error names what was being computed. */
 static struct hs_error *exec(sqlite3 *db, const char *sql, const char *what)
@@ -416,6 +479,8 @@ struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
 	}
 	if (!err)
 		err = exec(db, trend_sql, "leak report: trends");
+	if (!err)
+		err = exec(db, callables_sql, "leak report: closures and bound methods");
 	for (int i = 0; !err && i < hs_leak_nsections; i++)
 		err = exec(db, section_sql[i], hs_leak_sections[i].title);
 	for (int k = 0; bases && k < opts->nbaselines; k++)
