@@ -25,8 +25,9 @@ const struct hs_leak_section hs_leak_sections[] = {
      "most memory (and, against baselines, keep growing); bound them (functools.lru_cache("
      "maxsize=N), an LRU dict, a TTL) or key them weakly."},
     {3, "global-accumulation", "global accumulation",
-     "Module-level containers that grew in every interval between snapshots: something appends "
-     "and nothing removes; trim them, use collections.deque(maxlen=N), or stop keeping history."},
+     "Module-level containers that grew in every interval between snapshots, in entries or in "
+     "retained bytes: something appends and nothing removes; trim them, use "
+     "collections.deque(maxlen=N), or stop keeping history."},
     {4, "closure-retention", "closures and bound methods",
      "Functions whose closure cells, and bound methods whose __self__, keep large objects alive "
      "(callbacks registered and never removed), judged by group: the closures of one code "
@@ -174,18 +175,20 @@ static const char setup_sql[] =
     "INSERT INTO leak_series SELECT c.id, (SELECT nbase FROM leak_params), " ENTRIES(
         "main", "c.id") ", o.retained FROM leak_containers c CROSS JOIN objects o ON o.id = c.id;";
 
-/* Per container: snapshots it is in, intervals in which it did not grow, first and last entries
- * and retained sizes, and the series as text ("2000 > 4000 > 6000"). */
+/* Per container: snapshots it is in, intervals in which its entries (flat) and its retained size
+ * (rflat) did not grow, first and last entries and retained sizes, and the series as text
+ * ("2000 > 4000 > 6000"). */
 static const char trend_sql[] =
     "DROP TABLE IF EXISTS temp.leak_trend;"
     "CREATE TEMP TABLE leak_trend AS "
     "WITH s AS (SELECT id, k, entries, retained,"
-    "  lag(entries) OVER w AS pe, first_value(entries) OVER w AS e0,"
+    "  lag(entries) OVER w AS pe, lag(retained) OVER w AS pr, first_value(entries) OVER w AS e0,"
     "  first_value(retained) OVER w AS r0"
     "  FROM leak_series WINDOW w AS (PARTITION BY id ORDER BY k)),"
     " txt AS (SELECT id, group_concat(entries, ' > ') AS e, group_concat(retained, ' > ') AS r"
     "  FROM (SELECT * FROM leak_series ORDER BY id, k) GROUP BY id)"
     "SELECT s.id AS id, count(*) AS nsnap, sum(pe IS NOT NULL AND entries <= pe) AS flat,"
+    " sum(pr IS NOT NULL AND retained <= pr) AS rflat,"
     " max(e0) AS e0, max(r0) AS r0,"
     " max(CASE WHEN k = (SELECT nbase FROM leak_params) THEN entries END) AS e1,"
     " max(CASE WHEN k = (SELECT nbase FROM leak_params) THEN retained END) AS r1,"
@@ -193,9 +196,13 @@ static const char trend_sql[] =
     " FROM s JOIN txt ON txt.id = s.id GROUP BY s.id;"
     "CREATE INDEX temp.leak_trend_id ON leak_trend(id);";
 
-/* Growing in every interval, present in every snapshot, by at least min_count entries. */
+/* Growing: present in every snapshot, and its entries grew in every interval by min_count in
+ * all (GROWING_ENTRIES), or its retained size grew in every interval by a large size (min_bytes)
+ * in all (GROWING_BYTES): a dict of 60 more entries holding 15 MB more grows. */
+#define GROWING_ENTRIES "(tr.flat = 0 AND tr.e1 - tr.e0 >= p.cnt)"
+#define GROWING_BYTES "(tr.rflat = 0 AND tr.r1 - tr.r0 >= p.big)"
 #define GROWING                                                                                    \
-	"(tr.nsnap = p.nbase + 1 AND p.nbase > 0 AND tr.flat = 0 AND tr.e1 - tr.e0 >= p.cnt)"
+	"(tr.nsnap = p.nbase + 1 AND p.nbase > 0 AND (" GROWING_ENTRIES " OR " GROWING_BYTES "))"
 
 /* clang-format off */
 static const char *const section_sql[] = {
@@ -226,15 +233,20 @@ static const char *const section_sql[] = {
     " WHERE o.retained >= p.big OR (" GROWING " AND c.type NOT IN ('list', 'deque', 'bytearray'))"
     " ORDER BY o.retained DESC, c.subject LIMIT (SELECT lim FROM leak_params);",
 
-    /* 3. Module-level containers that grew in every interval. */
+    /* 3. Module-level containers that grew in every interval, in entries or in retained
+     * bytes (GROWING), the most bytes first. */
     "INSERT INTO leak_findings "
     "SELECT 3, 'global-accumulation', c.subject, tr.e1, o.size, o.retained, tr.text, o.id,"
     " hs_path(o.id),"
-    " printf('%s grew in each of %d intervals: +%d entries (%d per snapshot), +%d bytes retained',"
-    "  c.type, p.nbase, tr.e1 - tr.e0, (tr.e1 - tr.e0) / p.nbase, tr.r1 - tr.r0)"
+    " printf('%s grew in each of %d intervals in %s: +%d entries (%d per snapshot),'"
+    "  || ' +%d bytes retained (%d per snapshot)', c.type, p.nbase,"
+    "  CASE WHEN NOT " GROWING_BYTES " THEN 'entries'"
+    "  WHEN NOT " GROWING_ENTRIES " THEN 'retained bytes' ELSE 'entries and retained bytes' END,"
+    "  tr.e1 - tr.e0, (tr.e1 - tr.e0) / p.nbase, tr.r1 - tr.r0, (tr.r1 - tr.r0) / p.nbase)"
     " FROM leak_containers c JOIN objects o ON o.id = c.id JOIN leak_trend tr ON tr.id = c.id"
     " JOIN leak_params p WHERE c.kind IN ('module', 'instance') AND " GROWING
-    " ORDER BY tr.e1 - tr.e0 DESC, c.subject LIMIT (SELECT lim FROM leak_params);",
+    " ORDER BY tr.r1 - tr.r0 DESC, tr.e1 - tr.e0 DESC, c.subject"
+    " LIMIT (SELECT lim FROM leak_params);",
 
     /* 4. Groups of closures and of bound methods (leak_callables) that hold a large size:
      * per group its count, bytes, what it holds, a representative (the member retaining the

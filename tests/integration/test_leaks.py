@@ -134,6 +134,40 @@ class Leaky(unittest.TestCase):
         self.assertIn("missing.hsnap", out.stderr)
 
 
+class Growth(unittest.TestCase):
+    """tests/targets/growth_service.py, one baseline: growth judged by entries and by bytes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rows = leaks(capture("growth_service", 2))
+
+    def row(self, section, subject):
+        rows = [r for r in self.rows if r["section"] == section and r["subject"] == subject]
+        return rows[0] if rows else None
+
+    def test_bytes_growth_is_growth(self):
+        # +60 entries (under --min-count 100) holding 262,000 bytes each: +15.7 MB.
+        row = self.row(3, "__main__.RETRY_HOOKS")
+        self.assertIsNotNone(row, [r["subject"] for r in self.rows if r["section"] == 3])
+        print("RETRY_HOOKS:", row["detail"])
+        self.assertIn("in retained bytes: +60 entries", row["detail"])
+        grown = int(row["detail"].split(" bytes retained")[0].rsplit("+", 1)[1])
+        self.assertGreater(grown, 60 * 262000)
+        self.assertLess(grown, 60 * 262000 * 1.01)
+        self.assertIn("grew by 60 entries and", self.row(2, "__main__.RETRY_HOOKS")["detail"])
+        # The same keys, values that grow: +0 entries, +4 MB.
+        row = self.row(3, "__main__.SESSION_NOTES")
+        self.assertIsNotNone(row)
+        print("SESSION_NOTES:", row["detail"])
+        self.assertIn("+0 entries", row["detail"])
+
+    def test_small_or_constant_is_not(self):
+        s3 = [r["subject"] for r in self.rows if r["section"] == 3]
+        self.assertNotIn("__main__.SMALL_TAGS", s3)  # +60 entries, a few KB
+        self.assertNotIn("__main__.SETTINGS", s3)  # 2.5 MB, constant
+        self.assertNotIn("grew by", self.row(2, "__main__.SETTINGS")["detail"])
+
+
 class Clean(unittest.TestCase):
     def test_clean_service_has_no_finding(self):
         rows = leaks(capture("clean_service"))
