@@ -18,7 +18,8 @@
 const struct hs_leak_section hs_leak_sections[] = {
     {1, "finalizer-cycles", "cycles with finalizers",
      "Unreachable cycles holding objects whose type defines __del__/tp_finalize (or legacy "
-     "tp_del) wait for a full collection and run finalizers in arbitrary order; break the cycle "
+     "tp_del), identical shapes counted together, wait for a full collection and run finalizers in "
+     "arbitrary order; break the cycle "
      "(weakref, explicit close()) or move cleanup to a context manager or weakref.finalize."},
     {2, "unbounded-cache", "unbounded caches",
      "Dicts, lists and sets reachable from module globals or class attributes that retain the "
@@ -206,19 +207,37 @@ static const char trend_sql[] =
 
 /* clang-format off */
 static const char *const section_sql[] = {
-    /* 1. Garbage components with a finalizer, grouped by the finalizer's type. */
+    /* 1. Garbage components with a finalizer, grouped by the finalizer's type and the
+     * component's shape (its types and counts: identical cycles are one row with their count).
+     * A component of one object is no cycle: it refers to itself (a self-reference), or is
+     * held only by garbage; an instance and its own __dict__ refer to each other only when the
+     * instance refers to itself through its attributes. */
     "INSERT INTO leak_findings "
     "WITH g AS (SELECT o.scc AS scc, t.name AS type, t.finalizer AS fin, count(*) AS n,"
     "  sum(o.size) AS b, min(o.id) AS rep"
     "  FROM objects o JOIN types t ON t.id = o.type_id WHERE o.unreachable"
     "  GROUP BY o.scc, o.type_id),"
-    " c AS (SELECT scc, sum(n) AS n, sum(b) AS b,"
-    "  group_concat(type || ' x' || n, ', ') AS types FROM g GROUP BY scc HAVING sum(fin) > 0)"
-    "SELECT 1, 'finalizer-cycles', g.type, sum(c.n), sum(c.b), sum(c.b), NULL, min(g.rep), NULL,"
-    " printf('%d unreachable cycle(s) with %s instances, e.g. {%s}', count(*), g.type,"
-    "  max(c.types))"
-    " FROM g JOIN c ON c.scc = g.scc WHERE g.fin"
-    " GROUP BY g.type ORDER BY sum(c.b) DESC, g.type LIMIT (SELECT lim FROM leak_params);",
+    " c AS (SELECT scc, sum(n) AS n, sum(b) AS b, min(rep) AS rep,"
+    "  group_concat(type || ' x' || n, ', ') AS shape"
+    "  FROM (SELECT * FROM g ORDER BY scc, n DESC, type) GROUP BY scc HAVING sum(fin) > 0),"
+    " k AS (SELECT c.*, CASE WHEN c.n = 1 THEN CASE WHEN EXISTS (SELECT 1 FROM edges e"
+    "   WHERE e.src = c.rep AND e.dst = c.rep) THEN 'self' ELSE 'held' END"
+    "  WHEN c.n = 2 AND EXISTS (SELECT 1 FROM objects a JOIN edges e ON e.src = a.id"
+    "   AND e.label = '.__dict__' JOIN objects d ON d.id = e.dst AND d.unreachable"
+    "   AND d.scc = a.scc WHERE a.unreachable AND a.scc = c.scc) THEN 'self-dict'"
+    "  ELSE 'cycle' END AS kind FROM c)"
+    "SELECT 1, 'finalizer-cycles', g.type, sum(k.n), sum(k.b), sum(k.b), NULL, min(g.rep), NULL,"
+    " CASE k.kind WHEN 'cycle' THEN printf('%d unreachable cycle%s of the same shape: {%s}',"
+    "  count(*), CASE WHEN count(*) > 1 THEN 's' ELSE '' END, k.shape)"
+    " WHEN 'held' THEN printf('%d unreachable %s object%s in no cycle, held only by garbage',"
+    "  count(*), g.type, CASE WHEN count(*) > 1 THEN 's' ELSE '' END)"
+    " ELSE printf('%d unreachable %s object%s referring only to %s%s (a self-reference,'"
+    "  || ' no cycle of several objects): {%s}', count(*), g.type,"
+    "  CASE WHEN count(*) > 1 THEN 's' ELSE '' END,"
+    "  CASE WHEN count(*) > 1 THEN 'themselves' ELSE 'itself' END,"
+    "  CASE k.kind WHEN 'self-dict' THEN ' through their __dict__' ELSE '' END, k.shape) END"
+    " FROM g JOIN k ON k.scc = g.scc WHERE g.fin GROUP BY g.type, k.kind, k.shape"
+    " ORDER BY sum(k.b) DESC, g.type, k.shape LIMIT (SELECT lim FROM leak_params);",
 
     /* 2. Large (or, against baselines, growing) containers of module globals and class
      * attributes. */

@@ -168,6 +168,44 @@ class Growth(unittest.TestCase):
         self.assertNotIn("grew by", self.row(2, "__main__.SETTINGS")["detail"])
 
 
+class Shapes(unittest.TestCase):
+    """tests/targets/garbage_shapes.py: finalizer garbage of three shapes, gc.collect() as the
+    oracle of how much garbage there is."""
+
+    @classmethod
+    def setUpClass(cls):
+        snap = os.path.join(TMP, "shapes.hsnap")
+        out = subprocess.run([PYTHON, os.path.join(TARGETS, "garbage_shapes.py"), snap],
+                             capture_output=True, text=True, timeout=300)
+        if out.returncode:
+            raise AssertionError("garbage_shapes failed: %s" % out.stderr)
+        cls.collected = json.loads(out.stdout)["collected"]
+        cls.rows = {r["subject"]: r for r in leaks([snap]) if r["section"] == 1}
+        for r in cls.rows.values():
+            print("%s: %s" % (r["subject"], r["detail"]))
+        cls.garbage = json.loads(subprocess.run(
+            [HEAPSNAP, "sql", snap, "SELECT sum(unreachable) AS n FROM objects", "--format",
+             "json"], capture_output=True, text=True).stdout)[0]["n"]
+
+    def test_identical_cycles_are_one_finding(self):
+        self.assertEqual(self.garbage, self.collected)
+        row = self.rows["Connection"]
+        self.assertRegex(row["detail"], r"^600 unreachable cycles of the same shape: "
+                                        r"\{Connection x2(, dict x2)?\}$")
+
+    def test_self_reference_is_no_cycle(self):
+        row = self.rows["Handle"]
+        self.assertTrue(row["detail"].startswith("40 unreachable Handle objects referring only "
+                                                 "to themselves"), row["detail"])
+        self.assertIn("a self-reference", row["detail"])
+        self.assertNotIn("cycles", row["detail"])
+
+    def test_held_only_by_garbage(self):
+        self.assertEqual(self.rows["Socket"]["detail"],
+                         "25 unreachable Socket objects in no cycle, held only by garbage")
+        self.assertNotIn("Node", self.rows)  # no finalizer
+
+
 class Clean(unittest.TestCase):
     def test_clean_service_has_no_finding(self):
         rows = leaks(capture("clean_service"))
