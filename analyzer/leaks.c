@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "leaks.h"
+#include "pyrepr.h"
 #include "store.h"
 
 const struct hs_leak_section hs_leak_sections[] = {
@@ -168,19 +169,19 @@ static const char setup_sql[] =
     " JOIN edges d ON d.src = k.src AND d.label = '.__dict__';"
     "DROP TABLE IF EXISTS temp.leak_named;"
     "CREATE TEMP TABLE leak_named AS SELECT s.owner, s.kind,"
-    " substr(g.label, 3, length(g.label) - 4) AS name, g.dst AS id"
-    " FROM leak_spaces s JOIN edges g ON g.src = s.dict AND g.label LIKE '[''%'']';"
+    " hs_str_key(g.label) AS name, g.dst AS id"
+    " FROM leak_spaces s JOIN edges g ON g.src = s.dict AND hs_str_key(g.label) IS NOT NULL;"
     "INSERT INTO leak_named SELECT g.owner || '.' || g.name, 'instance', substr(a.label, 2), a.dst"
     " FROM leak_named g CROSS JOIN objects i ON i.id = g.id AND g.kind = 'module'"
     " CROSS JOIN types it ON it.id = i.type_id AND it.heap"
     " CROSS JOIN edges a ON a.src = i.id AND a.label LIKE '.%'"
     "  AND a.label NOT IN ('.__dict__', '.__class__');"
     "INSERT INTO leak_named SELECT g.owner || '.' || g.name, 'instance',"
-    " substr(a.label, 3, length(a.label) - 4), a.dst"
+    " hs_str_key(a.label), a.dst"
     " FROM leak_named g CROSS JOIN objects i ON i.id = g.id AND g.kind = 'module'"
     " CROSS JOIN types it ON it.id = i.type_id AND it.heap"
     " CROSS JOIN edges d ON d.src = i.id AND d.label = '.__dict__'"
-    " CROSS JOIN edges a ON a.src = d.dst AND a.label LIKE '[''%'']';"
+    " CROSS JOIN edges a ON a.src = d.dst AND hs_str_key(a.label) IS NOT NULL;"
     "CREATE TEMP TABLE leak_containers AS "
     "SELECT n.id AS id, min(n.owner || '.' || n.name) AS subject, min(n.kind) AS kind,"
     " t.name AS type"
@@ -348,10 +349,10 @@ static const char *const section_sql[] = {
     " attrs AS (SELECT i.id, i.tid, i.size + coalesce(dobj.size, 0) AS bytes,"
     "  dobj.id IS NULL AS inline,"
     "  (SELECT group_concat(l, ',') FROM (SELECT a.label AS l FROM edges a"
-    "   WHERE (a.src = i.dict AND a.label LIKE '[''%'']')"
+    "   WHERE (a.src = i.dict AND hs_str_key(a.label) IS NOT NULL)"
     "   OR (a.src = i.id AND a.label LIKE '.%' AND a.label NOT IN ('.__dict__', '.__class__'))"
     "   ORDER BY a.label)) AS aset,"
-    "  (SELECT count(*) FROM edges a WHERE (a.src = i.dict AND a.label LIKE '[''%'']')"
+    "  (SELECT count(*) FROM edges a WHERE (a.src = i.dict AND hs_str_key(a.label) IS NOT NULL)"
     "   OR (a.src = i.id AND a.label LIKE '.%' AND a.label NOT IN ('.__dict__', '.__class__')))"
     "   AS nattr"
     "  FROM inst i LEFT JOIN objects dobj ON dobj.id = i.dict),"
@@ -401,6 +402,28 @@ static const char *const section_sql[] = {
     " FROM objects WHERE generation IS NOT NULL GROUP BY generation ORDER BY generation;",
 };
 /* clang-format on */
+
+/* hs_str_key(label): the str a dict-key label spells (['users'], ["it's"], ['a\tb'] give users,
+ * it's, a<TAB>b: the label is [ and ] around a literal as repr() writes it), else NULL (an int
+ * key, an attribute, a <str at 0x...> of a snapshot without values). */
+static void sql_str_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *label = (const char *)sqlite3_value_text(argv[0]);
+	size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+	if (!label || n < 4 || label[0] != '[' || label[n - 1] != ']')
+		return;
+	char *value = malloc(n);
+	struct hs_textbuf o = {value, n, 0};
+	if (!value) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (hs_py_str_unrepr(&o, label + 1, n - 2))
+		sqlite3_result_text(ctx, value, (int)o.len, free);
+	else
+		free(value);
+}
 
 /* Executes sql on db; an error names what was being computed. */
 static struct hs_error *exec(sqlite3 *db, const char *sql, const char *what)
@@ -486,6 +509,10 @@ struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
 	int heap_share = opts->min_bytes == 0;
 	long min_count = opts->min_count ? opts->min_count : 100;
 	long limit = opts->limit ? opts->limit : 10;
+	if (sqlite3_create_function_v2(db, "hs_str_key", 1,
+	                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	                               sql_str_key, NULL, NULL, NULL) != SQLITE_OK)
+		return hs_store_error(db, "leak report: hs_str_key");
 	char *params =
 	    sqlite3_mprintf("DROP TABLE IF EXISTS temp.leak_params;"
 	                    "CREATE TEMP TABLE leak_params AS SELECT"

@@ -234,6 +234,27 @@ class Scale(unittest.TestCase):
         self.assertLess(many, 2 * few + 1.0)
 
 
+class Quoted(unittest.TestCase):
+    """tests/targets/quoted_names.py: caches under names that repr() writes with double quotes
+    or escapes are named as the str they are."""
+
+    def test_names(self):
+        snap = os.path.join(TMP, "quoted.hsnap")
+        out = subprocess.run([PYTHON, os.path.join(TARGETS, "quoted_names.py"), snap],
+                             capture_output=True, text=True, timeout=300)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        found = {r["subject"]: r for r in leaks([snap]) if r["section"] == 2}
+        print("named:", sorted(found))
+        for name, key in [("__main__.it's cache", "[\"it's cache\"]"),
+                          ("__main__.both '\"", "['both \\'\"']"),
+                          ("__main__.tab\there", "['tab\\there']"),
+                          ("__main__.APP.x'y", "[\"x'y\"]"),
+                          ("Router.it's memo", "[\"it's memo\"]")]:
+            self.assertIn(name, found)
+            self.assertTrue(found[name]["path"].endswith(key), found[name]["path"])
+            self.assertEqual(found[name]["objects"], 400)
+
+
 class Clean(unittest.TestCase):
     def test_clean_service_has_no_finding(self):
         rows = leaks(capture("clean_service"))
