@@ -24,8 +24,10 @@ static const char help[] =
     "  4 closures and bound methods    8 GC state\n"
     "Each --baseline is an earlier snapshot of the same process; with several, growth is a\n"
     "trend over all of them (oldest first by capture time).  A finding retains at least\n"
-    "--min-bytes (as given; by default 256 KiB or 1% of the heap, the larger) or grows in every\n"
-    "interval by --min-count entries (default 100); each section shows N findings (default 10).\n";
+    "--min-bytes bytes, or grows: against the baselines it grew in every interval, in entries\n"
+    "(by --min-count in all, default 100) or in retained bytes (by --min-bytes in all).\n"
+    "--min-bytes is used as given (--min-bytes 1 reports every size); without it the size\n"
+    "is 256 KiB or 1% of the heap, the larger.  Each section shows N findings (default 10).\n";
 
 /* Parses the options into *opts and the snapshot path into *snap; returns -1 to go on, or the
  * exit code. */

@@ -5,30 +5,35 @@
  * Containers are followed by address and type name: a dict, list or set keeps its address for
  * its whole life, so the same address with the same type in an earlier snapshot of the same
  * process is the same container (the matching `heapsnap diff` uses).  Thresholds keep the
- * report quiet on a clean program: a finding must retain a "large" size (min_bytes), or grow in
- * every interval between snapshots by min_count entries.
+ * report quiet on a clean program: a finding must retain a "large" size (min_bytes as the user
+ * gave it, else 256 KiB or 1% of the heap, the larger), or grow in every interval between
+ * snapshots by min_count entries.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "leaks.h"
+#include "pyrepr.h"
 #include "store.h"
 
 const struct hs_leak_section hs_leak_sections[] = {
     {1, "finalizer-cycles", "cycles with finalizers",
      "Unreachable cycles holding objects whose type defines __del__/tp_finalize (or legacy "
-     "tp_del) wait for a full collection and run finalizers in arbitrary order; break the cycle "
+     "tp_del), identical shapes counted together, wait for a full collection and run finalizers in "
+     "arbitrary order; break the cycle "
      "(weakref, explicit close()) or move cleanup to a context manager or weakref.finalize."},
     {2, "unbounded-cache", "unbounded caches",
      "Dicts, lists and sets reachable from module globals or class attributes that retain the "
      "most memory (and, against baselines, keep growing); bound them (functools.lru_cache("
      "maxsize=N), an LRU dict, a TTL) or key them weakly."},
     {3, "global-accumulation", "global accumulation",
-     "Module-level containers that grew in every interval between snapshots: something appends "
-     "and nothing removes; trim them, use collections.deque(maxlen=N), or stop keeping history."},
+     "Module-level containers that grew in every interval between snapshots, in entries or in "
+     "retained bytes: something appends and nothing removes; trim them, use "
+     "collections.deque(maxlen=N), or stop keeping history."},
     {4, "closure-retention", "closures and bound methods",
      "Functions whose closure cells, and bound methods whose __self__, keep large objects alive "
-     "(callbacks registered and never removed); unregister them, capture less, or use "
+     "(callbacks registered and never removed), judged by group: the closures of one code "
+     "object, the bound methods of one function; unregister them, capture less, or use "
      "weakref.WeakMethod."},
     {5, "c-references", "references held by C code",
      "Objects whose refcount exceeds the references found in the heap: an extension took a "
@@ -69,6 +74,75 @@ const int hs_leak_nsections = sizeof(hs_leak_sections) / sizeof(hs_leak_sections
 	" (SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"                             \
 	" WHERE e.src = " F " AND e.label = '.__name__'), 'function')"
 
+/* The name of the free variable whose cell is item LABEL ("[2]") of closure tuple TUPLE of a
+ * function with code CODE: the item of co_freevars (3.8-3.10), or of co_localsplusnames, whose
+ * last len(__closure__) names are the free variables (3.11+); else LABEL. */
+#define FREEVAR_NAME(CODE, TUPLE, LABEL)                                                           \
+	"coalesce((SELECT v.value FROM edges fv JOIN edges ve ON ve.src = fv.dst"                  \
+	" AND ve.label = " LABEL " JOIN objects v ON v.id = ve.dst"                                \
+	" WHERE fv.src = " CODE " AND fv.label = '.co_freevars'),"                                 \
+	" (SELECT v.value FROM edges ln JOIN edges ve ON ve.src = ln.dst"                          \
+	" JOIN objects v ON v.id = ve.dst WHERE ln.src = " CODE                                    \
+	" AND ln.label = '<co_localsplusnames>' AND ve.label = '[' ||"                             \
+	" ((SELECT count(*) FROM edges n WHERE n.src = ln.dst)"                                    \
+	" - (SELECT count(*) FROM edges n WHERE n.src = " TUPLE ")"                                \
+	" + CAST(substr(" LABEL ", 2, length(" LABEL ") - 2) AS INTEGER)) || ']'), " LABEL ")"
+
+/* Closures and bound methods, judged by group: the functions that have a __closure__ and the
+ * bound methods, reachable from a root, with grp the code object of the function (of the
+ * method's __func__; the function itself when it has no code edge).  holder is what refers to
+ * the objects a member may share with others of its group: the closure tuple (to its cells),
+ * or the method (to its __self__).  top is 0 for a member dominated by another member of its
+ * group within three steps (a closure whose cell holds another closure of the same code, as a
+ * chain of wrappers makes), whose retained size the other's already counts.
+ * leak_shared: what members of a group share and no one else holds (a cell of several
+ * closures, the __self__ of several methods), counted once for the group.
+ * leak_groups: per group (grp, kind) its members (n), their bytes (b), what it holds (held),
+ * the member retaining the most (rep), and the object holding most members (holder, k of
+ * them: their immediate dominator).  Every aggregate is computed here once, in joins. */
+static const char callables_sql[] =
+    "DROP TABLE IF EXISTS temp.leak_callables;"
+    "CREATE TEMP TABLE leak_callables AS"
+    " SELECT 'closure' AS kind, f.id AS id, f.id AS func, c.dst AS holder, f.size AS size,"
+    "  f.retained AS retained, f.idom AS idom, coalesce((SELECT k.dst FROM edges k"
+    "  WHERE k.src = f.id AND k.label = '.__code__'), f.id) AS grp, 1 AS top"
+    " FROM objects f JOIN edges c ON c.src = f.id AND c.label = '.__closure__'"
+    " WHERE f.type_id IN (SELECT id FROM types WHERE name = 'function')"
+    "  AND f.idom IS NOT NULL AND NOT f.unreachable"
+    " UNION ALL"
+    " SELECT 'method', m.id, fe.dst, m.id, m.size, m.retained, m.idom,"
+    "  coalesce((SELECT k.dst FROM edges k WHERE k.src = fe.dst AND k.label = '.__code__'),"
+    "  fe.dst), 1"
+    " FROM objects m JOIN edges fe ON fe.src = m.id AND fe.label = '.__func__'"
+    " WHERE m.type_id IN (SELECT id FROM types WHERE name = 'method')"
+    "  AND m.idom IS NOT NULL AND NOT m.unreachable;"
+    "CREATE INDEX temp.leak_callables_id ON leak_callables(id);"
+    "CREATE INDEX temp.leak_callables_holder ON leak_callables(holder, grp);"
+    "UPDATE leak_callables AS x SET top = 0 WHERE EXISTS (SELECT 1 FROM objects a"
+    " LEFT JOIN objects b ON b.id = a.idom"
+    " JOIN leak_callables o ON o.id IN (a.id, a.idom, b.idom) AND o.grp = x.grp"
+    "  AND o.id <> x.id WHERE a.id = x.idom);"
+    "DROP TABLE IF EXISTS temp.leak_shared;"
+    "CREATE TEMP TABLE leak_shared AS SELECT DISTINCT c.grp AS grp, c.kind AS kind,"
+    " e.dst AS obj"
+    " FROM leak_callables c CROSS JOIN edges e ON e.src = c.holder"
+    "  AND (c.kind = 'closure' OR e.label = '.__self__')"
+    " CROSS JOIN objects s ON s.id = e.dst AND s.idom IS NOT c.holder"
+    " WHERE NOT EXISTS (SELECT 1 FROM referrers r WHERE r.dst = s.id AND NOT EXISTS"
+    "  (SELECT 1 FROM leak_callables h WHERE h.holder = r.src AND h.grp = c.grp));"
+    "DROP TABLE IF EXISTS temp.leak_groups;"
+    "CREATE TEMP TABLE leak_groups AS"
+    " WITH g AS (SELECT grp, kind, count(*) AS n, sum(size) AS b,"
+    "  sum(CASE WHEN top THEN retained ELSE 0 END) AS held, max(retained) AS most, id AS rep"
+    "  FROM leak_callables GROUP BY grp, kind),"
+    " s AS (SELECT s.grp, s.kind, sum(o.retained) AS held FROM leak_shared s"
+    "  JOIN objects o ON o.id = s.obj GROUP BY s.grp, s.kind),"
+    " h AS (SELECT grp, kind, idom AS holder, max(k) AS k FROM (SELECT grp, kind, idom,"
+    "  count(*) AS k FROM leak_callables GROUP BY grp, kind, idom) GROUP BY grp, kind)"
+    " SELECT g.grp, g.kind, g.n, g.b, g.held + coalesce(s.held, 0) AS held, g.rep, h.holder,"
+    "  h.k FROM g LEFT JOIN s ON s.grp = g.grp AND s.kind = g.kind"
+    "  LEFT JOIN h ON h.grp = g.grp AND h.kind = g.kind;";
+
 static const char setup_sql[] =
     "DROP TABLE IF EXISTS temp.leak_findings;"
     "CREATE TEMP TABLE leak_findings(section INTEGER, pattern TEXT, subject TEXT, objects INTEGER,"
@@ -95,19 +169,19 @@ static const char setup_sql[] =
     " JOIN edges d ON d.src = k.src AND d.label = '.__dict__';"
     "DROP TABLE IF EXISTS temp.leak_named;"
     "CREATE TEMP TABLE leak_named AS SELECT s.owner, s.kind,"
-    " substr(g.label, 3, length(g.label) - 4) AS name, g.dst AS id"
-    " FROM leak_spaces s JOIN edges g ON g.src = s.dict AND g.label LIKE '[''%'']';"
+    " hs_str_key(g.label) AS name, g.dst AS id"
+    " FROM leak_spaces s JOIN edges g ON g.src = s.dict AND hs_str_key(g.label) IS NOT NULL;"
     "INSERT INTO leak_named SELECT g.owner || '.' || g.name, 'instance', substr(a.label, 2), a.dst"
     " FROM leak_named g CROSS JOIN objects i ON i.id = g.id AND g.kind = 'module'"
     " CROSS JOIN types it ON it.id = i.type_id AND it.heap"
     " CROSS JOIN edges a ON a.src = i.id AND a.label LIKE '.%'"
     "  AND a.label NOT IN ('.__dict__', '.__class__');"
     "INSERT INTO leak_named SELECT g.owner || '.' || g.name, 'instance',"
-    " substr(a.label, 3, length(a.label) - 4), a.dst"
+    " hs_str_key(a.label), a.dst"
     " FROM leak_named g CROSS JOIN objects i ON i.id = g.id AND g.kind = 'module'"
     " CROSS JOIN types it ON it.id = i.type_id AND it.heap"
     " CROSS JOIN edges d ON d.src = i.id AND d.label = '.__dict__'"
-    " CROSS JOIN edges a ON a.src = d.dst AND a.label LIKE '[''%'']';"
+    " CROSS JOIN edges a ON a.src = d.dst AND hs_str_key(a.label) IS NOT NULL;"
     "CREATE TEMP TABLE leak_containers AS "
     "SELECT n.id AS id, min(n.owner || '.' || n.name) AS subject, min(n.kind) AS kind,"
     " t.name AS type"
@@ -118,18 +192,20 @@ static const char setup_sql[] =
     "INSERT INTO leak_series SELECT c.id, (SELECT nbase FROM leak_params), " ENTRIES(
         "main", "c.id") ", o.retained FROM leak_containers c CROSS JOIN objects o ON o.id = c.id;";
 
-/* Per container: snapshots it is in, intervals in which it did not grow, first and last entries
- * and retained sizes, and the series as text ("2000 > 4000 > 6000"). */
+/* Per container: snapshots it is in, intervals in which its entries (flat) and its retained size
+ * (rflat) did not grow, first and last entries and retained sizes, and the series as text
+ * ("2000 > 4000 > 6000"). */
 static const char trend_sql[] =
     "DROP TABLE IF EXISTS temp.leak_trend;"
     "CREATE TEMP TABLE leak_trend AS "
     "WITH s AS (SELECT id, k, entries, retained,"
-    "  lag(entries) OVER w AS pe, first_value(entries) OVER w AS e0,"
+    "  lag(entries) OVER w AS pe, lag(retained) OVER w AS pr, first_value(entries) OVER w AS e0,"
     "  first_value(retained) OVER w AS r0"
     "  FROM leak_series WINDOW w AS (PARTITION BY id ORDER BY k)),"
     " txt AS (SELECT id, group_concat(entries, ' > ') AS e, group_concat(retained, ' > ') AS r"
     "  FROM (SELECT * FROM leak_series ORDER BY id, k) GROUP BY id)"
     "SELECT s.id AS id, count(*) AS nsnap, sum(pe IS NOT NULL AND entries <= pe) AS flat,"
+    " sum(pr IS NOT NULL AND retained <= pr) AS rflat,"
     " max(e0) AS e0, max(r0) AS r0,"
     " max(CASE WHEN k = (SELECT nbase FROM leak_params) THEN entries END) AS e1,"
     " max(CASE WHEN k = (SELECT nbase FROM leak_params) THEN retained END) AS r1,"
@@ -137,24 +213,47 @@ static const char trend_sql[] =
     " FROM s JOIN txt ON txt.id = s.id GROUP BY s.id;"
     "CREATE INDEX temp.leak_trend_id ON leak_trend(id);";
 
-/* Growing in every interval, present in every snapshot, by at least min_count entries. */
+/* Growing: present in every snapshot, and its entries grew in every interval by min_count in
+ * all (GROWING_ENTRIES), or its retained size grew in every interval by a large size (min_bytes)
+ * in all (GROWING_BYTES): a dict of 60 more entries holding 15 MB more grows. */
+#define GROWING_ENTRIES "(tr.flat = 0 AND tr.e1 - tr.e0 >= p.cnt)"
+#define GROWING_BYTES "(tr.rflat = 0 AND tr.r1 - tr.r0 >= p.big)"
 #define GROWING                                                                                    \
-	"(tr.nsnap = p.nbase + 1 AND p.nbase > 0 AND tr.flat = 0 AND tr.e1 - tr.e0 >= p.cnt)"
+	"(tr.nsnap = p.nbase + 1 AND p.nbase > 0 AND (" GROWING_ENTRIES " OR " GROWING_BYTES "))"
 
+/* clang-format off */
 static const char *const section_sql[] = {
-    /* 1. Garbage components with a finalizer, grouped by the finalizer's type. */
+    /* 1. Garbage components with a finalizer, grouped by the finalizer's type and the
+     * component's shape (its types and counts: identical cycles are one row with their count).
+     * A component of one object is no cycle: it refers to itself (a self-reference), or is
+     * held only by garbage; an instance and its own __dict__ refer to each other only when the
+     * instance refers to itself through its attributes. */
     "INSERT INTO leak_findings "
     "WITH g AS (SELECT o.scc AS scc, t.name AS type, t.finalizer AS fin, count(*) AS n,"
     "  sum(o.size) AS b, min(o.id) AS rep"
     "  FROM objects o JOIN types t ON t.id = o.type_id WHERE o.unreachable"
     "  GROUP BY o.scc, o.type_id),"
-    " c AS (SELECT scc, sum(n) AS n, sum(b) AS b,"
-    "  group_concat(type || ' x' || n, ', ') AS types FROM g GROUP BY scc HAVING sum(fin) > 0)"
-    "SELECT 1, 'finalizer-cycles', g.type, sum(c.n), sum(c.b), sum(c.b), NULL, min(g.rep), NULL,"
-    " printf('%d unreachable cycle(s) with %s instances, e.g. {%s}', count(*), g.type,"
-    "  max(c.types))"
-    " FROM g JOIN c ON c.scc = g.scc WHERE g.fin"
-    " GROUP BY g.type ORDER BY sum(c.b) DESC, g.type LIMIT (SELECT lim FROM leak_params);",
+    " c AS (SELECT scc, sum(n) AS n, sum(b) AS b, min(rep) AS rep,"
+    "  group_concat(type || ' x' || n, ', ') AS shape"
+    "  FROM (SELECT * FROM g ORDER BY scc, n DESC, type) GROUP BY scc HAVING sum(fin) > 0),"
+    " k AS (SELECT c.*, CASE WHEN c.n = 1 THEN CASE WHEN EXISTS (SELECT 1 FROM edges e"
+    "   WHERE e.src = c.rep AND e.dst = c.rep) THEN 'self' ELSE 'held' END"
+    "  WHEN c.n = 2 AND EXISTS (SELECT 1 FROM objects a JOIN edges e ON e.src = a.id"
+    "   AND e.label = '.__dict__' JOIN objects d ON d.id = e.dst AND d.unreachable"
+    "   AND d.scc = a.scc WHERE a.unreachable AND a.scc = c.scc) THEN 'self-dict'"
+    "  ELSE 'cycle' END AS kind FROM c)"
+    "SELECT 1, 'finalizer-cycles', g.type, sum(k.n), sum(k.b), sum(k.b), NULL, min(g.rep), NULL,"
+    " CASE k.kind WHEN 'cycle' THEN printf('%d unreachable cycle%s of the same shape: {%s}',"
+    "  count(*), CASE WHEN count(*) > 1 THEN 's' ELSE '' END, k.shape)"
+    " WHEN 'held' THEN printf('%d unreachable %s object%s in no cycle, held only by garbage',"
+    "  count(*), g.type, CASE WHEN count(*) > 1 THEN 's' ELSE '' END)"
+    " ELSE printf('%d unreachable %s object%s referring only to %s%s (a self-reference,'"
+    "  || ' no cycle of several objects): {%s}', count(*), g.type,"
+    "  CASE WHEN count(*) > 1 THEN 's' ELSE '' END,"
+    "  CASE WHEN count(*) > 1 THEN 'themselves' ELSE 'itself' END,"
+    "  CASE k.kind WHEN 'self-dict' THEN ' through their __dict__' ELSE '' END, k.shape) END"
+    " FROM g JOIN k ON k.scc = g.scc WHERE g.fin GROUP BY g.type, k.kind, k.shape"
+    " ORDER BY sum(k.b) DESC, g.type, k.shape LIMIT (SELECT lim FROM leak_params);",
 
     /* 2. Large (or, against baselines, growing) containers of module globals and class
      * attributes. */
@@ -169,51 +268,52 @@ static const char *const section_sql[] = {
     " WHERE o.retained >= p.big OR (" GROWING " AND c.type NOT IN ('list', 'deque', 'bytearray'))"
     " ORDER BY o.retained DESC, c.subject LIMIT (SELECT lim FROM leak_params);",
 
-    /* 3. Module-level containers that grew in every interval. */
+    /* 3. Module-level containers that grew in every interval, in entries or in retained
+     * bytes (GROWING), the most bytes first. */
     "INSERT INTO leak_findings "
     "SELECT 3, 'global-accumulation', c.subject, tr.e1, o.size, o.retained, tr.text, o.id,"
     " hs_path(o.id),"
-    " printf('%s grew in each of %d intervals: +%d entries (%d per snapshot), +%d bytes retained',"
-    "  c.type, p.nbase, tr.e1 - tr.e0, (tr.e1 - tr.e0) / p.nbase, tr.r1 - tr.r0)"
+    " printf('%s grew in each of %d intervals in %s: +%d entries (%d per snapshot),'"
+    "  || ' +%d bytes retained (%d per snapshot)', c.type, p.nbase,"
+    "  CASE WHEN NOT " GROWING_BYTES " THEN 'entries'"
+    "  WHEN NOT " GROWING_ENTRIES " THEN 'retained bytes' ELSE 'entries and retained bytes' END,"
+    "  tr.e1 - tr.e0, (tr.e1 - tr.e0) / p.nbase, tr.r1 - tr.r0, (tr.r1 - tr.r0) / p.nbase)"
     " FROM leak_containers c JOIN objects o ON o.id = c.id JOIN leak_trend tr ON tr.id = c.id"
     " JOIN leak_params p WHERE c.kind IN ('module', 'instance') AND " GROWING
-    " ORDER BY tr.e1 - tr.e0 DESC, c.subject LIMIT (SELECT lim FROM leak_params);",
+    " ORDER BY tr.r1 - tr.r0 DESC, tr.e1 - tr.e0 DESC, c.subject"
+    " LIMIT (SELECT lim FROM leak_params);",
 
-    /* 4. Closure cells and bound methods' __self__ that retain a large size. */
+    /* 4. Groups of closures and of bound methods (leak_groups) that hold a large size:
+     * per group its count, bytes, what it holds, a representative (the member retaining the
+     * most), the variable of the largest cell or the type of __self__, and the object most
+     * of its members are held by (their immediate dominator). */
     "INSERT INTO leak_findings "
-    "SELECT * FROM ("
-    " SELECT 4, 'closure-retention', " FUNC_NAME(
-        "f.id") " AS subject, 1, f.size,"
-                "  cell.retained AS r, NULL, f.id, hs_path(f.id),"
-                "  printf('closure cell %s holds a %s retaining %d bytes',"
-                "   coalesce((SELECT v.value FROM edges ce JOIN objects co ON co.id = ce.dst"
-                "    JOIN edges fe ON fe.src = co.id AND fe.label = '.co_freevars'"
-                "    JOIN edges ve ON ve.src = fe.dst AND ve.label = et.label"
-                "    JOIN objects v ON v.id = ve.dst WHERE ce.src = f.id AND ce.label = "
-                "'.__code__'),"
-                "    et.label), hs_type(v.id), cell.retained)"
-                " FROM objects f JOIN types ft ON ft.id = f.type_id AND ft.name = 'function'"
-                " JOIN edges ec ON ec.src = f.id AND ec.label = '.__closure__'"
-                " JOIN edges et ON et.src = ec.dst"
-                " JOIN objects cell ON cell.id = et.dst"
-                " JOIN types ct ON ct.id = cell.type_id AND ct.name = 'cell'"
-                " JOIN edges ev ON ev.src = cell.id JOIN objects v ON v.id = ev.dst"
-                " JOIN leak_params p WHERE cell.retained >= p.big AND f.idom IS NOT NULL"
-                " UNION ALL"
-                " SELECT 4, 'closure-retention', coalesce((SELECT " FUNC_NAME(
-                    "fe.dst") " FROM edges fe"
-                              "   WHERE fe.src = m.id AND fe.label = '.__func__'), 'method'), 1, "
-                              "m.size, s.retained,"
-                              "  NULL, m.id, hs_path(m.id),"
-                              "  printf('bound method keeps its __self__ (a %s) alive, retaining "
-                              "%d bytes', hs_type(s.id),"
-                              "   s.retained)"
-                              " FROM objects m JOIN types mt ON mt.id = m.type_id AND mt.name = "
-                              "'method'"
-                              " JOIN edges es ON es.src = m.id AND es.label = '.__self__'"
-                              " JOIN objects s ON s.id = es.dst AND s.idom = m.id"
-                              " JOIN leak_params p WHERE s.retained >= p.big)"
-                              " ORDER BY r DESC, subject LIMIT (SELECT lim FROM leak_params);",
+    "WITH f AS (SELECT g.*, coalesce((SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"
+    "   WHERE e.src = g.grp AND e.label = '.co_qualname'),"
+    "   (SELECT " FUNC_NAME("c.func") " FROM leak_callables c WHERE c.id = g.rep)) AS name,"
+    "  (SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst WHERE e.src = g.grp"
+    "   AND e.label = '.co_filename') AS file"
+    "  FROM leak_groups g JOIN leak_params p WHERE g.held >= p.big)"
+    "SELECT 4, 'closure-retention', f.name, f.n, f.b, f.held, NULL, f.rep, hs_path(f.rep),"
+    " printf('%d %s%s of %s%s %s %d bytes', f.n,"
+    "  CASE f.kind WHEN 'closure' THEN 'closure' ELSE 'bound method' END,"
+    "  CASE WHEN f.n > 1 THEN 's' ELSE '' END, f.name, coalesce(' (' || f.file || ')', ''),"
+    "  CASE WHEN f.n > 1 THEN 'hold' ELSE 'holds' END, f.held) ||"
+    " CASE WHEN f.kind = 'closure' THEN coalesce((SELECT"
+    "   printf('; %sclosure cell %s holds a %s retaining %d bytes',"
+    "   CASE WHEN f.n > 1 THEN 'the largest''s ' ELSE '' END,"
+    "   " FREEVAR_NAME("f.grp", "ce.dst", "t.label") ", hs_type(x.dst), cell.retained)"
+    "  FROM edges ce JOIN edges t ON t.src = ce.dst JOIN objects cell ON cell.id = t.dst"
+    "  JOIN edges x ON x.src = cell.id WHERE ce.src = f.rep AND ce.label = '.__closure__'"
+    "  ORDER BY cell.retained DESC LIMIT 1), '')"
+    " ELSE coalesce((SELECT printf('; %s __self__ (a %s) retaining %d bytes',"
+    "   CASE WHEN f.n > 1 THEN 'each keeps its' ELSE 'it keeps its' END, hs_type(x.dst),"
+    "   o.retained) FROM edges x JOIN objects o ON o.id = x.dst"
+    "  WHERE x.src = f.rep AND x.label = '.__self__'), '') END ||"
+    " CASE WHEN f.n > 1 AND f.holder IS NOT NULL THEN printf('; %s held by %s',"
+    "  CASE WHEN f.k = f.n THEN 'all' ELSE f.k || ' of them' END,"
+    "  coalesce(hs_path(f.holder), hs_type(f.holder))) ELSE '' END"
+    " FROM f ORDER BY f.held DESC, f.rep LIMIT (SELECT lim FROM leak_params);",
 
     /* 5. Instances of classes and plain containers that nothing in the heap refers to but whose
      * refcount says something holds them, grouped by type.  Objects that the heap does refer to
@@ -236,7 +336,10 @@ static const char *const section_sql[] = {
     " GROUP BY o.type_id HAVING count(*) >= p.cnt OR sum(o.retained) >= p.big"
     " ORDER BY sum(o.retained) DESC, t.name LIMIT (SELECT lim FROM leak_params);",
 
-    /* 6. Classes with many instances whose attribute sets are all alike. */
+    /* 6. Classes with many instances whose attribute sets are all alike.  Each aggregate is
+     * computed once, in a join: the share of the commonest attribute set per class was a
+     * correlated subquery over every instance, run once per class (O(classes x instances):
+     * 73 s for 355k objects). */
     "INSERT INTO leak_findings "
     "WITH cls AS (SELECT o.type_id AS tid FROM objects o JOIN types t ON t.id = o.type_id"
     "  AND t.heap GROUP BY o.type_id HAVING count(*) >= (SELECT cnt FROM leak_params) * 10),"
@@ -246,25 +349,24 @@ static const char *const section_sql[] = {
     " attrs AS (SELECT i.id, i.tid, i.size + coalesce(dobj.size, 0) AS bytes,"
     "  dobj.id IS NULL AS inline,"
     "  (SELECT group_concat(l, ',') FROM (SELECT a.label AS l FROM edges a"
-    "   WHERE (a.src = i.dict AND a.label LIKE '[''%'']')"
+    "   WHERE (a.src = i.dict AND hs_str_key(a.label) IS NOT NULL)"
     "   OR (a.src = i.id AND a.label LIKE '.%' AND a.label NOT IN ('.__dict__', '.__class__'))"
     "   ORDER BY a.label)) AS aset,"
-    "  (SELECT count(*) FROM edges a WHERE (a.src = i.dict AND a.label LIKE '[''%'']')"
+    "  (SELECT count(*) FROM edges a WHERE (a.src = i.dict AND hs_str_key(a.label) IS NOT NULL)"
     "   OR (a.src = i.id AND a.label LIKE '.%' AND a.label NOT IN ('.__dict__', '.__class__')))"
     "   AS nattr"
     "  FROM inst i LEFT JOIN objects dobj ON dobj.id = i.dict),"
-    " sets AS (SELECT tid, aset, count(*) AS n FROM attrs GROUP BY tid, aset),"
-    " per AS (SELECT a.tid, count(*) AS n, sum(a.bytes + a.inline * 8 * a.nattr) AS bytes, "
-    "max(a.nattr) AS nattr,"
-    "  (SELECT max(n) FROM sets s WHERE s.tid = a.tid) AS common, min(a.id) AS rep"
-    "  FROM attrs a GROUP BY a.tid)"
+    " common AS (SELECT tid, max(n) AS common FROM"
+    "  (SELECT tid, count(*) AS n FROM attrs GROUP BY tid, aset) GROUP BY tid),"
+    " per AS (SELECT a.tid, count(*) AS n, sum(a.bytes + a.inline * 8 * a.nattr) AS bytes,"
+    "  max(a.nattr) AS nattr, min(a.id) AS rep FROM attrs a GROUP BY a.tid)"
     "SELECT 6, 'slots-candidates', t.name, per.n, per.bytes,"
     " per.bytes - per.n * (32 + 8 * per.nattr), NULL, per.rep, hs_path(per.rep),"
     " printf('%d instances, %d%% with the same %d attributes: %d bytes now, %d with '"
-    "  || '__slots__ (saves %d)', per.n, 100 * per.common / per.n, per.nattr, per.bytes,"
+    "  || '__slots__ (saves %d)', per.n, 100 * cm.common / per.n, per.nattr, per.bytes,"
     "  per.n * (32 + 8 * per.nattr), per.bytes - per.n * (32 + 8 * per.nattr))"
-    " FROM per JOIN types t ON t.id = per.tid"
-    " WHERE per.common * 10 >= per.n * 9 AND per.bytes > per.n * (32 + 8 * per.nattr)"
+    " FROM per JOIN common cm ON cm.tid = per.tid JOIN types t ON t.id = per.tid"
+    " WHERE cm.common * 10 >= per.n * 9 AND per.bytes > per.n * (32 + 8 * per.nattr)"
     " ORDER BY per.bytes - per.n * (32 + 8 * per.nattr) DESC LIMIT (SELECT lim FROM leak_params);",
 
     /* 7. Holders of many weak references (dead ones, and weak caches), leaving out the
@@ -295,11 +397,33 @@ static const char *const section_sql[] = {
     " CASE WHEN generation < 3 THEN 'count ' || coalesce((SELECT value FROM meta"
     "  WHERE key = 'gc.count'), '?') || ', thresholds ' || coalesce((SELECT value FROM meta"
     "  WHERE key = 'gc.threshold'), '?') || ' (generations 0,1,2)'"
-    "  ELSE 'in the permanent generation (where gc.freeze() moves objects, and 3.12+ keeps"
-    " some of its own startup objects): never collected' END ||"
+    "  ELSE 'frozen by gc.freeze(): never collected' END ||"
     " printf('; %d unreachable', sum(unreachable))"
     " FROM objects WHERE generation IS NOT NULL GROUP BY generation ORDER BY generation;",
 };
+/* clang-format on */
+
+/* hs_str_key(label): the str a dict-key label spells (['users'], ["it's"], ['a\tb'] give users,
+ * it's, a<TAB>b: the label is [ and ] around a literal as repr() writes it), else NULL (an int
+ * key, an attribute, a <str at 0x...> of a snapshot without values). */
+static void sql_str_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *label = (const char *)sqlite3_value_text(argv[0]);
+	size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+	if (!label || n < 4 || label[0] != '[' || label[n - 1] != ']')
+		return;
+	char *value = malloc(n);
+	struct hs_textbuf o = {value, n, 0};
+	if (!value) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (hs_py_str_unrepr(&o, label + 1, n - 2))
+		sqlite3_result_text(ctx, value, (int)o.len, free);
+	else
+		free(value);
+}
 
 /* Executes sql on db; an error names what was being computed. */
 static struct hs_error *exec(sqlite3 *db, const char *sql, const char *what)
@@ -379,17 +503,23 @@ static struct hs_error *attach_baseline(sqlite3 *db, int k, const struct baselin
 
 struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
 {
-	/* The user's --min-bytes is the floor as given; the default is 256 KiB or 1% of the heap,
-	 * the larger. */
+	/* The user's --min-bytes is the floor as given; by default the floor is 256 KiB or 1% of
+	 * the heap, the larger (a big heap has more "large" objects that are not leaks). */
+	unsigned long long min_bytes = opts->min_bytes ? opts->min_bytes : 256 * 1024;
+	int heap_share = opts->min_bytes == 0;
 	long min_count = opts->min_count ? opts->min_count : 100;
 	long limit = opts->limit ? opts->limit : 10;
-	char *params = sqlite3_mprintf(
-	    "DROP TABLE IF EXISTS temp.leak_params;"
-	    "CREATE TEMP TABLE leak_params AS SELECT"
-	    " CASE WHEN %llu THEN %llu ELSE max(%llu, coalesce(sum(size), 0) / 100) END AS big,"
-	    " %ld AS cnt, %ld AS lim, %d AS nbase FROM objects;",
-	    (unsigned long long)opts->min_bytes, (unsigned long long)opts->min_bytes,
-	    256ull * 1024, min_count, limit, opts->nbaselines);
+	if (sqlite3_create_function_v2(db, "hs_str_key", 1,
+	                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	                               sql_str_key, NULL, NULL, NULL) != SQLITE_OK)
+		return hs_store_error(db, "leak report: hs_str_key");
+	char *params =
+	    sqlite3_mprintf("DROP TABLE IF EXISTS temp.leak_params;"
+	                    "CREATE TEMP TABLE leak_params AS SELECT"
+	                    " CASE WHEN %d AND coalesce(sum(size), 0) / 100 > %llu"
+	                    " THEN sum(size) / 100 ELSE %llu END AS big,"
+	                    " %ld AS cnt, %ld AS lim, %d AS nbase FROM objects;",
+	                    heap_share, min_bytes, min_bytes, min_count, limit, opts->nbaselines);
 	if (!params)
 		return &hs_error_nomem;
 	struct hs_error *err = exec(db, params, "leak report parameters");
@@ -414,6 +544,8 @@ struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
 	}
 	if (!err)
 		err = exec(db, trend_sql, "leak report: trends");
+	if (!err)
+		err = exec(db, callables_sql, "leak report: closures and bound methods");
 	for (int i = 0; !err && i < hs_leak_nsections; i++)
 		err = exec(db, section_sql[i], hs_leak_sections[i].title);
 	for (int k = 0; bases && k < opts->nbaselines; k++)

@@ -33,7 +33,8 @@ extern const int hs_leak_nsections;
 struct hs_leaks_options {
 	int nbaselines;
 	char **baselines;   /* .hsnap or .db paths of earlier snapshots, in any order */
-	uint64_t min_bytes; /* a "large" retained size; 0: 256 KiB or 1% of the heap, the larger */
+	uint64_t min_bytes; /* a "large" retained size, as given; 0: 256 KiB or 1% of the heap,
+	                     * the larger */
 	long min_count;     /* the fewest objects or entries a group or growth must have (0: 100) */
 	long limit;         /* findings per section (0: 10) */
 };

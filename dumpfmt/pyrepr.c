@@ -116,6 +116,68 @@ bool hs_py_str_repr(struct hs_textbuf *o, const char *s, size_t n)
 	return true;
 }
 
+/* Appends code point c as UTF-8. */
+static void put_utf8(struct hs_textbuf *o, uint32_t c)
+{
+	char u[4];
+	size_t n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+	static const unsigned char lead[] = {0, 0, 0xc0, 0xe0, 0xf0};
+	for (size_t k = n - 1; k > 0; k--, c >>= 6)
+		u[k] = (char)(0x80 | (c & 0x3f));
+	u[0] = (char)(lead[n] | c);
+	hs_textbuf_put(o, u, n);
+}
+
+/* The value of the hex digits s[0..n), or -1. */
+static int32_t hex_value(const char *s, size_t n)
+{
+	int32_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *d = s[i] ? strchr(hexdigits, s[i] | 0x20) : NULL;
+		if (!d)
+			return -1;
+		v = v * 16 + (int32_t)(d - hexdigits);
+	}
+	return v;
+}
+
+bool hs_py_str_unrepr(struct hs_textbuf *o, const char *s, size_t n)
+{
+	if (n < 2 || (s[0] != '\'' && s[0] != '"') || s[n - 1] != s[0])
+		return false;
+	char quote = s[0];
+	struct hs_textbuf out = *o;
+	for (size_t i = 1; i < n - 1;) {
+		size_t at = i;
+		int32_t c = utf8_next((const unsigned char *)s, n - 1, &i);
+		if (c < 0 || c == quote)
+			return false;
+		if (c != '\\') {
+			hs_textbuf_put(&out, s + at, i - at);
+			continue;
+		}
+		if (i >= n - 1)
+			return false;
+		char e = s[i++];
+		size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+		if (digits) {
+			c = i + digits <= n - 1 ? hex_value(s + i, digits) : -1;
+			if (c < 0 || c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
+				return false;
+			i += digits;
+			put_utf8(&out, (uint32_t)c);
+		} else if (e == '\\' || e == '\'' || e == '"') {
+			hs_textbuf_put(&out, &e, 1);
+		} else if (e == 'n' || e == 't' || e == 'r') {
+			hs_textbuf_put(&out, e == 'n' ? "\n" : e == 't' ? "\t" : "\r", 1);
+		} else {
+			return false;
+		}
+	}
+	*o = out;
+	return true;
+}
+
 /* The shortest digits that read back as d > 0 (finite), without trailing zeros, into digits
  * (at least 18 bytes); returns their count and sets *decpt, where the decimal point goes (d =
  * 0.DIGITS * 10^decpt).  Correctly rounded to 15 digits, a double that some string of 15 or

@@ -26,6 +26,10 @@ bool hs_py_printable(uint32_t c);
 /* Appends repr(s) of the str whose UTF-8 is s[0..n): quotes and escapes as unicode_repr
  * chooses them.  Returns false, writing nothing, when s is not well-formed UTF-8. */
 bool hs_py_str_repr(struct hs_textbuf *o, const char *s, size_t n);
+/* The inverse: appends the UTF-8 of the str that the literal s[0..n) spells, a literal as
+ * repr() writes one (quoted with ' or ", escapes \\ \' \" \n \r \t \xHH \uHHHH \UHHHHHHHH; no
+ * surrogates).  Returns false, writing nothing, when s[0..n) is not one such literal. */
+bool hs_py_str_unrepr(struct hs_textbuf *o, const char *s, size_t n);
 /* repr(d) of a float into buf (at least 32 bytes), NUL-terminated; returns its length. */
 size_t hs_py_float_repr(double d, char *buf);
 /* repr() of the bytes p[0..n) cut after max of them, then U+2026 when cut, into buf (at least

@@ -4,6 +4,8 @@
  *   f HEX16   the float whose IEEE bits are HEX16 (big-endian hex)  ->  hs_py_float_repr
  *   s HEX     the str whose UTF-8 is HEX                            ->  hs_py_str_repr, or FAIL
  *   b HEX     the bytes HEX                                         ->  hs_py_bytes_repr (max 100)
+ *   u HEX     the str literal whose UTF-8 is HEX  ->  hs_py_str_unrepr: the value's UTF-8 in hex,
+ *             or FAIL
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,17 @@ int main(void)
 				hs_textbuf_finish(&o);
 			else
 				strcpy(out, "FAIL");
+		} else if (line[0] == 'u') {
+			static char value[1 << 20];
+			struct hs_textbuf o = {value, sizeof(value), 0};
+			if (hs_py_str_unrepr(&o, (const char *)b, n)) {
+				size_t len = hs_textbuf_finish(&o);
+				for (size_t i = 0; i < len; i++)
+					sprintf(out + 2 * i, "%02x", (unsigned char)value[i]);
+				out[2 * len] = '\0';
+			} else {
+				strcpy(out, "FAIL");
+			}
 		} else {
 			hs_py_bytes_repr(b, n, 100, out);
 		}

@@ -2,7 +2,9 @@
 bytes previews) against Python's own repr(), on edge cases and random values: floats of every
 exponent and bit pattern (1e15, 1e16, 1e-05, -0.0, subnormals, inf, nan), strs with quotes,
 escapes, controls, non-ASCII and astral characters (and surrogates, which UTF-8 cannot carry:
-rejected), bytes with every byte value and every quote mix.
+rejected), bytes with every byte value and every quote mix; and back: each str's repr() read by
+hs_py_str_unrepr (dict keys named in the leak report) as that str, and what repr() never
+writes refused.
 
 The table of printable characters is Python 3.13's (Unicode 15.1): on an older Python a
 character it has not assigned yet (category Cn there) may be escaped by its repr and not by
@@ -46,6 +48,15 @@ def cases():
             yield "s " + s.encode("utf-8", "surrogatepass").hex(), "FAIL", None
         else:
             yield "s " + s.encode().hex(), repr(s), s
+            # and back: the literal repr() writes spells s (hs_py_str_unrepr)
+            yield "u " + repr(s).encode().hex(), s.encode().hex(), None
+    # what repr() never writes is no literal
+    for lit in ["'abc", "abc'", "'a'b'", '"a"b"', r"'\q'", r"'\x4'", r"'\u12'", "'\\'",
+                r"'\ud800'", r"'\U00110000'", "''''", "x", "", "'abc\""]:
+        yield "u " + lit.encode().hex(), "FAIL", None
+    for lit, value in [('"it\'s"', "it's"), (r"""'both \'"'""", "both '\""),
+                       (r"'\x00\t\\'", "\x00\t\\"), (r"'\U0001f600'", "\U0001f600")]:
+        yield "u " + lit.encode().hex(), value.encode().hex(), None
     blobs = [bytes(range(256)), b"it's", b'"', b"'\"", b"", b"x" * 150]
     blobs += [bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 12))) for _ in range(N // 20)]
     for b in blobs:
