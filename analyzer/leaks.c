@@ -397,7 +397,8 @@ static const char *const section_sql[] = {
     " CASE WHEN generation < 3 THEN 'count ' || coalesce((SELECT value FROM meta"
     "  WHERE key = 'gc.count'), '?') || ', thresholds ' || coalesce((SELECT value FROM meta"
     "  WHERE key = 'gc.threshold'), '?') || ' (generations 0,1,2)'"
-    "  ELSE 'frozen by gc.freeze(): never collected' END ||"
+    "  ELSE 'in the permanent generation (where gc.freeze() moves objects, and 3.12+ keeps"
+    " some of its own startup objects): never collected' END ||"
     " printf('; %d unreachable', sum(unreachable))"
     " FROM objects WHERE generation IS NOT NULL GROUP BY generation ORDER BY generation;",
 };
