@@ -37,9 +37,11 @@ struct hs_analysis {
 	uint32_t *idom;       /* immediate dominator, HS_NONE when it is the virtual root or i is
 	                         unreachable from every root */
 	uint64_t *retained; /* retained size: sum of sizes of the objects i dominates, i included */
-	uint32_t *depth;    /* length of i's path: BFS distance from the nearest root of the first
-	                       tier that reaches i (module-level roots, then other named roots,
-	                       then unnamed ones; graph_depth.c); HS_NONE when no root reaches i */
+	uint64_t *retained_memory; /* the same sum of their memory (FORMAT.md §4.5); NULL when the
+	                              snapshot gives no memory */
+	uint32_t *depth; /* length of i's path: BFS distance from the nearest root of the first
+	                    tier that reaches i (module-level roots, then other named roots,
+	                    then unnamed ones; graph_depth.c); HS_NONE when no root reaches i */
 	uint64_t
 	    *parent_edge; /* the edge into i on a shortest path from a root, UINT64_MAX if none */
 

@@ -57,8 +57,8 @@ void hs_analysis_destroy(struct hs_analysis *a)
 {
 	if (!a)
 		return;
-	void *arrays[] = {a->ext_refs, a->is_root,  a->unreachable, a->scc,        a->scc_size,
-	                  a->idom,     a->retained, a->depth,       a->parent_edge};
+	void *arrays[] = {a->ext_refs, a->is_root,  a->unreachable,     a->scc,   a->scc_size,
+	                  a->idom,     a->retained, a->retained_memory, a->depth, a->parent_edge};
 	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
 		free(arrays[i]);
 	free(a);
@@ -106,10 +106,13 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 	a->scc_size = hs_graph_alloc((n + 1) * sizeof(*a->scc_size));
 	a->idom = hs_graph_alloc((n + 1) * sizeof(*a->idom));
 	a->retained = hs_graph_alloc((n + 1) * sizeof(*a->retained));
+	if (snap->has_memory)
+		a->retained_memory = hs_graph_alloc((n + 1) * sizeof(*a->retained_memory));
 	a->depth = hs_graph_alloc((n + 1) * sizeof(*a->depth));
 	a->parent_edge = hs_graph_alloc((n + 1) * sizeof(*a->parent_edge));
 	if (!a->ext_refs || !a->is_root || !a->unreachable || !a->scc || !a->scc_size || !a->idom ||
-	    !a->retained || !a->depth || !a->parent_edge) {
+	    !a->retained || (snap->has_memory && !a->retained_memory) || !a->depth ||
+	    !a->parent_edge) {
 		hs_analysis_destroy(a);
 		return &hs_error_nomem;
 	}

@@ -184,6 +184,12 @@ static uint32_t dfs(const struct hs_snapshot *snap, const struct hs_analysis *a,
 	return n;
 }
 
+/* Object i's memory (FORMAT.md §4.5), in a snapshot that gives it. */
+static inline uint64_t memory_of(const struct hs_snapshot *snap, uint64_t i)
+{
+	return (uint64_t)((int64_t)snap->size[i] + snap->memory_delta[i]);
+}
+
 struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint64_t nobj = snap->nobjects;
@@ -280,10 +286,25 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 		uint32_t d = dfn[i];
 		dfn[i] = d == HS_NONE || !idom[d] ? HS_NONE : vertex[idom[d]];
 	}
+	uint64_t *rm = a->retained_memory; /* by number until the retained sizes are placed */
+	if (rm) {
+		for (uint32_t d = 1; d <= n; d++)
+			rm[d] = memory_of(snap, vertex[d]);
+		for (uint32_t d = n; d >= 1; d--)
+			if (idom[d])
+				rm[idom[d]] += rm[d];
+	}
 	for (uint64_t i = 0; i < nobj; i++)
-		a->retained[i] = snap->size[i];
+		a->retained[i] = snap->size[i]; /* idom, in its upper half, is done */
 	for (uint32_t d = 1; d <= n; d++)
 		a->retained[vertex[d]] = rd[d];
+	if (rm) { /* by object, through rd, which is done too */
+		memcpy(rd + 1, rm + 1, n * sizeof(*rd));
+		for (uint64_t i = 0; i < nobj; i++)
+			rm[i] = memory_of(snap, i);
+		for (uint32_t d = 1; d <= n; d++)
+			rm[vertex[d]] = rd[d];
+	}
 	a->t_retained = hs_graph_now() - t0;
 	return NULL;
 }

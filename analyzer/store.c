@@ -35,7 +35,7 @@ static const char small_schema_sql[] =
 static const char small_index_sql[] = "CREATE INDEX weakrefs_ref ON weakrefs(ref);\n"
                                       "CREATE INDEX roots_obj ON roots(obj);\n";
 
-#define OBJECT_COLS 21
+#define OBJECT_COLS 23
 #define EDGE_COLS 5
 /* Rows per multi-row INSERT: large enough to amortize the statement, small enough to stay far
  * below SQLITE_MAX_VARIABLE_NUMBER (32766 since 3.32). */
@@ -460,6 +460,8 @@ static void bind_streamed_object(struct builder *b, sqlite3_stmt *stmt, int p,
 	bind_u64(stmt, p + 18, snap->edge_start[i + 1] - snap->edge_start[i]);
 	sqlite3_bind_int64(stmt, p + 19, b->nreferrers[id]);
 	sqlite3_bind_int(stmt, p + 20, flags);
+	if (snap->has_memory)
+		sqlite3_bind_int64(stmt, p + 21, (int64_t)snap->size[i] + snap->memory_delta[i]);
 }
 
 /* Edge e (global) of object first + i: labels that name another object (dict keys,

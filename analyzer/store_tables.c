@@ -20,7 +20,7 @@ const char hs_sql_objects[] =
     "  refcnt INTEGER, gc INTEGER, generation INTEGER, immortal INTEGER, value TEXT,\n"
     "  ext_refs INTEGER, unreachable INTEGER, scc INTEGER, idom INTEGER, retained INTEGER,\n"
     "  depth INTEGER, is_root INTEGER, scc_size INTEGER, parent_edge INTEGER, nrefs INTEGER,\n"
-    "  nreferrers INTEGER, flags INTEGER)";
+    "  nreferrers INTEGER, flags INTEGER, memory INTEGER, retained_memory INTEGER)";
 const char hs_sql_edges[] =
     "CREATE TABLE edges(id INTEGER PRIMARY KEY, src INTEGER, dst INTEGER, label TEXT,\n"
     "  kind INTEGER)";
@@ -218,6 +218,14 @@ static void object_record(struct hs_record *r, const struct hs_snapshot *snap,
 	hs_record_int(r, (int64_t)(snap->edge_start[i + 1] - snap->edge_start[i]));
 	hs_record_int(r, ends[i] - (i ? ends[i - 1] : 0)); /* nreferrers */
 	hs_record_int(r, flags);
+	if (snap->has_memory)
+		hs_record_int(r, (int64_t)snap->size[i] + snap->memory_delta[i]);
+	else
+		hs_record_null(r);
+	if (a->retained_memory)
+		hs_record_int(r, (int64_t)a->retained_memory[i]);
+	else
+		hs_record_null(r);
 }
 
 /* Two-column index entries (key, id) in order. */

@@ -67,6 +67,8 @@ static struct hs_error *copy_objects(const struct hs_snapshot *snap, struct hs_w
 	for (uint64_t i = 0; !err && i < snap->nobjects; i++) {
 		err = hs_writer_object(w, snap->addr[i], snap->type[i], snap->size[i],
 		                       snap->refcnt[i], snap->flags[i], snap->generation[i]);
+		if (!err && snap->has_memory)
+			err = hs_writer_memory(w, snap->memory_delta[i]);
 		for (uint64_t e = snap->edge_start[i]; !err && e < snap->edge_start[i + 1]; e++) {
 			uint32_t label = snap->edge_label[e];
 			if (snap->edge_form[e] == HS_LABEL_STRING)

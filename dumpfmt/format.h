@@ -10,7 +10,7 @@
 #define HS_MAGIC "HSNP\r\n\x1a\n" /* 8 bytes at offset 0 */
 #define HS_END_MAGIC "HSNPEND\n"  /* the last 8 bytes */
 #define HS_VERSION_MAJOR 1        /* a reader rejects another major version */
-#define HS_VERSION_MINOR 0        /* a reader accepts any minor version of its major */
+#define HS_VERSION_MINOR 1        /* a reader accepts any minor version of its major */
 #define HS_FILE_HEADER_SIZE 16    /* magic, major u16, minor u16, flags u32 */
 #define HS_SECTION_HEAD_SIZE 9    /* kind u8, payload length u64 */
 #define HS_SECTION_CRC_SIZE 4     /* CRC-32C of kind, length and payload */

@@ -64,8 +64,9 @@ void hs_error_destroy(struct hs_error *err);
 bool hs_parse_u64(const char *s, bool hex_prefix, uint64_t *ret);
 
 /* ---------------------------------------------------------------------------------------------
- * Output files (outfile.c).  Every file heapsnap creates goes through these: a fresh PATH.tmp-XXXXXX
- * (random name, O_CREAT|O_EXCL, mode 0600) in PATH's directory, fsynced and renamed over PATH.
+ * Output files (outfile.c).  Every file heapsnap creates goes through these: a fresh
+ * PATH.tmp-XXXXXX (random name, O_CREAT|O_EXCL, mode 0600) in PATH's directory, fsynced and renamed
+ * over PATH.
  */
 struct hs_out {
 	int fd;     /* the temporary's descriptor, -1 once closed */
@@ -152,7 +153,8 @@ struct hs_header {
 };
 
 /* ---------------------------------------------------------------------------------------------
- * Writer: streams a snapshot to a fresh PATH.tmp-XXXXXX (hs_out_open, mode 0600) and renames it to PATH on finish.
+ * Writer: streams a snapshot to a fresh PATH.tmp-XXXXXX (hs_out_open, mode 0600) and renames it to
+ * PATH on finish.
  *
  * Call order: create; any number of hs_writer_string / hs_writer_type / hs_writer_meta at any time;
  * then the objects in strictly increasing address order, each as hs_writer_object followed by its
@@ -195,6 +197,11 @@ struct hs_edge {
 /* n edges from the current object: the same as n calls of hs_writer_edge, in one call (the
  * capture's hot path).  Nothing is written unless every edge is valid. */
 struct hs_error *hs_writer_edges(struct hs_writer *w, const struct hs_edge *edges, size_t n);
+/* The memory the current object occupies less its size (sys.getsizeof's answer): its
+ * allocations, each rounded as the allocator rounds it, less what getsizeof counts (FORMAT.md
+ * §4.5), at most 2^31 either way.  Optional; a writer that gives it gives it for every object
+ * of a chunk. */
+struct hs_error *hs_writer_memory(struct hs_writer *w, int64_t delta);
 /* The current object's value preview (bytes, len); at most one per object. */
 struct hs_error *hs_writer_value(struct hs_writer *w, const char *s, size_t len);
 /* A segment: objects from index first on, written apart from w (by another thread, while w
@@ -275,6 +282,10 @@ struct hs_snapshot {
 	uint8_t *flags;      /* HS_OBJ_* */
 	uint8_t *generation; /* 0, 1, 2, HS_GEN_PERMANENT, HS_GEN_NONE */
 	uint32_t *value;     /* value index + 1 into values[], or 0 */
+	/* The memory each object occupies less its size (FORMAT.md §4.5): its memory is
+	 * size + memory_delta when has_memory (some run gave it), else unknown. */
+	int32_t *memory_delta;
+	bool has_memory;
 
 	uint64_t nedges;
 	uint64_t *edge_start; /* nobjects + 1 entries */
@@ -335,8 +346,8 @@ size_t hs_snapshot_edge_label(const struct hs_snapshot *snap, uint64_t src, uint
 /* A meta value by key, or NULL (the returned hs_string is owned by the snapshot). */
 const struct hs_string *hs_snapshot_meta(const struct hs_snapshot *snap, const char *key);
 
-/* Writes snap to PATH through the writer (mode 0600, a fresh PATH.tmp-XXXXXX renamed into place), with its
- * value previews when values is true and without any VALUES section otherwise (`heapsnap
+/* Writes snap to PATH through the writer (mode 0600, a fresh PATH.tmp-XXXXXX renamed into place),
+ * with its value previews when values is true and without any VALUES section otherwise (`heapsnap
  * redact`).  Everything else is copied as is.  stats may be NULL. */
 struct hs_error *hs_snapshot_copy(const struct hs_snapshot *snap, const char *path, bool values,
                                   struct hs_writer_stats *stats);

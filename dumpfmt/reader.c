@@ -696,6 +696,26 @@ static bool decode_meta(struct cursor *c, struct hs_snapshot *snap)
 	return at_end(c, "META");
 }
 
+/* The OBJECTS run's tail (minor version 1): each object's memory less its size, when the
+ * writer gave it.  A run without one leaves its objects' memory_delta at 0. */
+static bool decode_memory(struct cursor *c, struct hs_snapshot *snap, uint64_t k, uint64_t n)
+{
+	if (c->p == c->end)
+		return true;
+	snap->has_memory = true;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t z;
+		if (!get_max(c, &z, UINT32_MAX, "object memory less its size"))
+			return false;
+		int64_t delta = hs_unzigzag(z);
+		if ((int64_t)snap->size[k + i] + delta < 0)
+			return bad(c, "object %llu: memory %lld less than nothing",
+			           (unsigned long long)(k + i), (long long)delta);
+		snap->memory_delta[k + i] = (int32_t)delta;
+	}
+	return true;
+}
+
 static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
 {
 	uint64_t first, n, addr, delta, typeword, size, refcnt;
@@ -746,7 +766,9 @@ static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
 		snap->flags[k] = fb & HS_OBJ_FLAG_MASK;
 		snap->generation[k] = gen == HS_GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen;
 	}
-	return first + n - c->base > snap->nobjects || at_end(c, "OBJECTS");
+	if (first + n - c->base > snap->nobjects)
+		return true; /* a salvage's last run: objects past its EDGES are dropped */
+	return decode_memory(c, snap, first - c->base, n) && at_end(c, "OBJECTS");
 }
 
 /* Decodes an EDGES run.  Edges to objects that did not survive a salvage are dropped and counted
@@ -953,6 +975,7 @@ static struct hs_error *allocate(struct hs_snapshot *snap, const struct totals *
 	ALLOC(flags, n);
 	ALLOC(generation, n);
 	ALLOC(value, n);
+	ALLOC(memory_delta, n);
 	ALLOC(edge_start, n + 1);
 	ALLOC(edge_dst, ne);
 	ALLOC(edge_kind, ne);
@@ -1206,12 +1229,14 @@ static struct hs_error *grow_run(struct hs_snapshot *snap, uint64_t n, uint64_t 
 	GROW(flags, n);
 	GROW(generation, n);
 	GROW(value, n);
+	GROW(memory_delta, n);
 	GROW(edge_start, n + 1);
 	GROW(edge_dst, nedges);
 	GROW(edge_kind, nedges);
 	GROW(edge_form, nedges);
 	GROW(edge_label, nedges);
 	memset(snap->value, 0, n * sizeof(*snap->value));
+	memset(snap->memory_delta, 0, n * sizeof(*snap->memory_delta));
 	return NULL;
 }
 
@@ -1259,6 +1284,7 @@ static struct hs_error *stream_runs(struct hs_snapshot *snap, hs_run_fn *fn, voi
 				return err;
 		} else {
 			memset(snap->value, 0, run.n * sizeof(*snap->value));
+			memset(snap->memory_delta, 0, run.n * sizeof(*snap->memory_delta));
 		}
 		run.first_edge = next_edge;
 		struct cursor c = {snap,      objects, objects + objects_len, NULL, run.first,
@@ -1305,26 +1331,13 @@ void hs_snapshot_destroy(struct hs_snapshot *snap)
 	free((char *)snap->header.producer);
 	free((char *)snap->header.runtime);
 	free((char *)snap->header.runtime_version);
-	void *arrays[] = {snap->strings,
-	                  snap->types,
-	                  snap->meta,
-	                  snap->addr,
-	                  snap->type,
-	                  snap->size,
-	                  snap->refcnt,
-	                  snap->flags,
-	                  snap->generation,
-	                  snap->value,
-	                  snap->edge_start,
-	                  snap->edge_dst,
-	                  snap->edge_kind,
-	                  snap->edge_form,
-	                  snap->edge_label,
-	                  snap->values,
-	                  snap->weak,
-	                  snap->roots,
-	                  snap->salvage_warning,
-	                  snap->path};
+	void *arrays[] = {
+	    snap->strings,    snap->types,     snap->meta,         snap->addr,
+	    snap->type,       snap->size,      snap->refcnt,       snap->flags,
+	    snap->generation, snap->value,     snap->memory_delta, snap->edge_start,
+	    snap->edge_dst,   snap->edge_kind, snap->edge_form,    snap->edge_label,
+	    snap->values,     snap->weak,      snap->roots,        snap->salvage_warning,
+	    snap->path};
 	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
 		free(arrays[i]);
 	if (snap->map)

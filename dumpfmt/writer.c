@@ -125,6 +125,8 @@ struct hs_writer {
 	/* The current chunk.  The current object's edges go straight into edges, behind a one-byte
 	 * placeholder at count_pos for their count (end_object widens it when needed). */
 	struct buf objs, edges, values;
+	struct buf memory; /* the chunk's OBJECTS tail: each object's memory less its size */
+	uint64_t nmemory_chunk;
 	size_t count_pos;
 	uint64_t chunk_first, nobjects, last_addr, chunk_first_addr, cur_nedges, cur_prev_dst;
 	uint64_t value_prev, nvalues_chunk, chunk_nedges;
@@ -330,10 +332,20 @@ static struct hs_error *flush_chunk(struct hs_writer *w)
 		err = buf_varint(&prefix, count);
 	if (!err)
 		err = buf_varint(&prefix, w->chunk_first_addr);
+	if (!err && w->nmemory_chunk && w->nmemory_chunk != count)
+		err = hs_error_create(
+		    HS_ERROR_FORMAT,
+		    "%s: the memory of %llu of the %llu objects from %llu was given", w->path,
+		    (unsigned long long)w->nmemory_chunk, (unsigned long long)count,
+		    (unsigned long long)w->chunk_first);
+	if (!err && w->nmemory_chunk)
+		err = buf_put(&w->objs, w->memory.data, w->memory.len);
 	if (!err)
 		err = write_section(w, HS_SEC_OBJECTS, &prefix, &w->objs);
 	free(prefix.data);
 	w->objs.len = 0;
+	w->memory.len = 0;
+	w->nmemory_chunk = 0;
 	if (!err) {
 		struct buf eprefix = {0};
 		err = buf_varint(&eprefix, w->chunk_first);
@@ -630,6 +642,22 @@ struct hs_error *hs_writer_object(struct hs_writer *w, uint64_t addr, uint32_t t
 	w->cur_nedges = 0;
 	w->stats.objects++;
 	return NULL;
+}
+
+struct hs_error *hs_writer_memory(struct hs_writer *w, int64_t delta)
+{
+	if (w->failed)
+		return failed_before(w);
+	if (delta >= INT32_MAX || delta <= INT32_MIN)
+		return fail(w, hs_error_create(HS_ERROR_FORMAT, "object 0x%llx: memory delta %lld",
+		                               (unsigned long long)w->last_addr, (long long)delta));
+	if (!w->in_object || w->nmemory_chunk != w->nobjects - 1 - w->chunk_first)
+		return fail(
+		    w, hs_error_create(HS_ERROR_FORMAT,
+		                       "object 0x%llx: memory given twice, or outside an object",
+		                       (unsigned long long)w->last_addr));
+	w->nmemory_chunk++;
+	return fail(w, buf_varint(&w->memory, hs_zigzag(delta)));
 }
 
 /* The edge record of FORMAT.md §4.6 at p, for an edge already checked, the current object's
@@ -969,8 +997,8 @@ void hs_writer_destroy(struct hs_writer *w)
 		hs_out_abort(&w->file);
 	else if (w->fd >= 0)
 		close(w->fd);
-	struct buf *bufs[] = {&w->out,   &w->string_store, &w->types, &w->meta, &w->objs,
-	                      &w->edges, &w->values,       &w->weak,  &w->roots};
+	struct buf *bufs[] = {&w->out,    &w->string_store, &w->types,  &w->meta, &w->objs,
+	                      &w->memory, &w->edges,        &w->values, &w->weak, &w->roots};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]->data);
 	free(w->string_pos);

@@ -25,6 +25,7 @@
  * whose layout (cpython.h) is then checked against the state's own generation0 pointer.
  */
 #include "cpython.h"
+#include "memory.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -2411,6 +2412,8 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	struct hs_error *err =
 	    hs_writer_object(k->w, (uint64_t)(uintptr_t)o, ti->id, size, refcnt, flags,
 	                     gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
+	if (!err)
+		err = hs_writer_memory(k->w, (int64_t)hs_memory(o, size) - (int64_t)size);
 	bool gc = k->worker && !ti->traverse_alone && ti->gc && ti->tp->tp_is_gc ? ask_is_gc(k, o)
 	                                                                         : is_gc(ti, o);
 	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
@@ -2658,6 +2661,21 @@ static struct hs_error *emit_links(struct walk *k)
 	return err;
 }
 
+/* The allocator the memory figures assume (FORMAT.md §4.5): pymalloc, unless PYTHONMALLOC or
+ * -X dev (pymalloc with the debug hooks) chose another. */
+static const char *allocator_name(void)
+{
+	const char *env = getenv("PYTHONMALLOC");
+	if (env && *env)
+		return env;
+	PyObject *flags = PySys_GetObject("flags"); /* borrowed */
+	PyObject *dev = flags ? PyObject_GetAttrString(flags, "dev_mode") : NULL;
+	int on = dev ? PyObject_IsTrue(dev) : 0;
+	Py_XDECREF(dev);
+	PyErr_Clear();
+	return on > 0 ? "pymalloc_debug" : "pymalloc";
+}
+
 static struct hs_error *write_meta(struct walk *k, uintptr_t gen0)
 {
 	char thr[64], cnt[64];
@@ -2670,6 +2688,8 @@ static struct hs_error *write_meta(struct walk *k, uintptr_t gen0)
 		err = hs_writer_meta(k->w, "gc.count", cnt);
 	if (!err)
 		err = hs_writer_meta(k->w, "values", k->opts->values ? "true" : "false");
+	if (!err)
+		err = hs_writer_meta(k->w, "memory.allocator", allocator_name());
 	return err;
 }
 

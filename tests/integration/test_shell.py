@@ -111,14 +111,14 @@ class Shell(unittest.TestCase):
 
         self.assertTrue(read_until(b"heapsnap> "), out)
         # ".tab<TAB>" -> ".tables"; ".query largest_o<TAB>" -> largest_objects;
-        # "SELECT retai<TAB> FROM obje<TAB>" -> column and table names.
+        # "count(nrefe<TAB>) FROM obje<TAB>" -> column and table names.
         os.write(fd, b".tab\t\n")
         self.assertTrue(read_until(b"roots"), out)
         os.write(fd, b".query largest_o\t1\n")  # readline appends the space
         self.assertTrue(read_until(b"largest_objects 1"), out)
         self.assertTrue(read_until(b"0x1000"), out)
-        os.write(fd, b"SELECT sum(retai\t) AS total FROM obje\t;\n")
-        self.assertTrue(read_until(b"SELECT sum(retained) AS total FROM objects;"), out)
+        os.write(fd, b"SELECT sum(retained) AS total, count(nrefe\t) AS n FROM obje\t;\n")
+        self.assertTrue(read_until(b"count(nreferrers) AS n FROM objects;"), out)
         self.assertTrue(read_until(b"210"), out)
         os.write(fd, b".quit\n")
         _, status = os.waitpid(pid, 0)
@@ -127,7 +127,7 @@ class Shell(unittest.TestCase):
         with open(os.path.join(home, ".heapsnap_history")) as f:
             history = f.read()
         self.assertIn(".tables", history)
-        self.assertIn("SELECT sum(retained) AS total FROM objects;", history)
+        self.assertIn("SELECT sum(retained) AS total, count(nreferrers) AS n FROM objects;", history)
 
 
 if __name__ == "__main__":

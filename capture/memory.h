@@ -1,0 +1,74 @@
+/*
+ * capture/memory.h: the memory an object occupies, as both captures count it (FORMAT.md §4.5).
+ *
+ * sys.getsizeof answers what an object's __sizeof__ says plus its GC header and pre-header.  The
+ * memory the allocator hands out differs in two ways: each block is rounded (pymalloc serves
+ * requests of at most 512 bytes from size classes 16 bytes apart; glibc's malloc serves larger
+ * ones from chunks of the request plus 8 bytes, to 16), and some blocks are not counted by
+ * getsizeof at all (3.11 and 3.12 keep an instance's attributes in a values array of their own
+ * while it has no __dict__; 3.13 keeps them inline, after the object) or are counted by two
+ * objects (a 3.13 dict made from an instance counts the values its instance holds).
+ *
+ * A capture describes an object as its size plus the blocks it knows of (struct hs_mem_parts)
+ * and hs_mem_total does the rest.  Pure functions: nothing here reads memory.  The layouts the
+ * captures read the parts from are in capture/CPYTHON.md ("Memory").
+ */
+#ifndef HS_CAPTURE_MEMORY_H
+#define HS_CAPTURE_MEMORY_H
+
+#include <stdint.h>
+
+#define HS_MEM_SMALL_MAX 512 /* pymalloc's SMALL_REQUEST_THRESHOLD, 3.8-3.13 */
+#define HS_MEM_ALIGN 16      /* pymalloc's ALIGNMENT on 64-bit builds, and glibc's */
+#define HS_MEM_MAX_COUNTED 2
+
+/* An object's memory, by its blocks. */
+struct hs_mem_parts {
+	uint64_t size; /* sys.getsizeof's answer */
+	/* Blocks of their own that size counts (an item array, a key table, a values array),
+	 * as getsizeof counts them; the object's own block is size less these. */
+	uint64_t counted[HS_MEM_MAX_COUNTED];
+	/* Bytes in the object's own block that size leaves out (3.13 inline values). */
+	uint64_t inline_extra;
+	/* Bytes a counted block really has beyond what size counts for it (the 3.11/3.12 values
+	 * array's order prefix), by the index of counted[]. */
+	uint64_t counted_extra[HS_MEM_MAX_COUNTED];
+	/* A block size does not count (the values array of a 3.11/3.12 instance with no dict). */
+	uint64_t uncounted;
+	/* Bytes size counts that another object holds (the 3.13 values a dict shares with its
+	 * instance). */
+	uint64_t shared;
+	/* The object is not from the allocator (a static type): its memory is its size. */
+	int is_static;
+};
+
+/* What a request of n bytes takes from CPython's allocator. */
+static inline uint64_t hs_mem_block(uint64_t n)
+{
+	if (n <= HS_MEM_SMALL_MAX)
+		return n ? (n + HS_MEM_ALIGN - 1) & ~(uint64_t)(HS_MEM_ALIGN - 1) : HS_MEM_ALIGN;
+	return (n + 8 + HS_MEM_ALIGN - 1) & ~(uint64_t)(HS_MEM_ALIGN - 1);
+}
+
+/* The object's memory: its blocks, each rounded.  A size that its counted blocks exceed (a
+ * __sizeof__ that says less than the object holds) is taken as one block. */
+static inline uint64_t hs_mem_total(const struct hs_mem_parts *p)
+{
+	if (p->is_static)
+		return p->size;
+	uint64_t counted = p->shared, total = 0;
+	for (int i = 0; i < HS_MEM_MAX_COUNTED; i++)
+		counted += p->counted[i];
+	if (counted > p->size)
+		return hs_mem_block(p->size + p->inline_extra) +
+		       (p->uncounted ? hs_mem_block(p->uncounted) : 0);
+	total = hs_mem_block(p->size - counted + p->inline_extra);
+	for (int i = 0; i < HS_MEM_MAX_COUNTED; i++)
+		if (p->counted[i])
+			total += hs_mem_block(p->counted[i] + p->counted_extra[i]);
+	if (p->uncounted)
+		total += hs_mem_block(p->uncounted);
+	return total;
+}
+
+#endif
