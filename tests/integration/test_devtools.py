@@ -124,6 +124,69 @@ def unrepr(text):
     return text
 
 
+def memlab_view(path):
+    """memlab's nodes {id: (dominator id, retained, self size, name)} and edges {from id:
+    Counter((type, name_or_index, to id))}, from memlab_dominators.js."""
+    mem = run([NODE, SCRIPT, path], env=dict(os.environ, NODE_PATH=NODE_MODULES))
+    nodes, edges = {}, collections.defaultdict(collections.Counter)
+    for line in mem.splitlines():
+        if line.startswith('["node",'):
+            _, nid, dom, retained, size, name = json.loads(line)
+            nodes[nid] = (dom, retained, size, name)
+        elif line.startswith('["edge",'):
+            _, src, kind, name, dst = json.loads(line)
+            edges[src][(kind, name, dst)] += 1
+    return nodes, edges
+
+
+def node_id(obj):  # devtools.c: object i is node 2 + i, whose id is 2 * node + 1
+    return 2 * (int(obj) + 2) + 1
+
+
+# A graph made by hand (JSON lines, README): what a real heap rarely has.  Objects by address:
+# 0 holder (a root), 1 a 5 GiB blob (self_size is clamped to 2^32 - 1), 2 found by a
+# conservative scan (a strong, internal edge), 3 reached by an index label and by a live weak
+# reference 5; 4 a dead weak reference.
+GRAPH = [
+    {"t": "object", "addr": 16, "type": "Holder", "size": 48, "refcnt": 1},
+    {"t": "object", "addr": 32, "type": "bytes", "size": 5 << 30, "refcnt": 1},
+    {"t": "object", "addr": 48, "type": "Opaque", "size": 24, "refcnt": 0},
+    {"t": "object", "addr": 64, "type": "Target", "size": 24, "refcnt": 1},
+    {"t": "object", "addr": 80, "type": "weakref", "size": 64, "refcnt": 1},
+    {"t": "object", "addr": 96, "type": "weakref", "size": 64, "refcnt": 1},
+    {"t": "edge", "src": 16, "dst": 32, "label": ".blob"},
+    {"t": "edge", "src": 16, "dst": 48, "kind": "conservative"},
+    {"t": "edge", "src": 16, "dst": 64, "label": "[7]"},
+    {"t": "edge", "src": 16, "dst": 80, "label": "<cell w>"},
+    {"t": "edge", "src": 16, "dst": 96, "label": "['w2']"},
+    {"t": "weak", "ref": 80, "referent": None},
+    {"t": "weak", "ref": 96, "referent": 64},
+    {"t": "root", "addr": 16, "kind": "module", "name": "sys.modules['m']"},
+]
+HAND_EDGES = {("property", "blob", node_id(1)), ("internal", "", node_id(2)),
+              ("element", 7, node_id(3)), ("internal", "<cell w>", node_id(4)),
+              ("property", "w2", node_id(5))}
+
+
+def check_hand_made(tmp):
+    jsonl, snap, out = (os.path.join(tmp, "hand" + ext)
+                        for ext in (".jsonl", ".hsnap", ".heapsnapshot"))
+    with open(jsonl, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in GRAPH)
+    run([HEAPSNAP, "convert", jsonl, "-o", snap])
+    run([HEAPSNAP, "export", snap, "--format", "devtools", "-o", out])
+    nodes, edges = memlab_view(out)
+    check(set(edges[node_id(0)]) == HAND_EDGES,
+          "hand-made: an attribute, a conservative edge, an index, a <label>, a key: %s"
+          % sorted(edges[node_id(0)], key=str))
+    check(dict(edges[node_id(5)]) == {("weak", "<referent>", node_id(3)): 1}
+          and not edges[node_id(4)], "hand-made: a live weak reference, and a dead one's none")
+    check(nodes[node_id(1)][2] == 2**32 - 1, "hand-made: a 5 GiB self size is 2^32 - 1")
+    idom = dict(sql(snap, "SELECT id, coalesce(idom, -1) FROM objects"))
+    check(all(nodes[node_id(o)][0] == (node_id(d) if d != "-1" else 1) for o, d in idom.items()),
+          "hand-made: the dominators are heapsnap's (%s)" % idom)
+
+
 tmp = tempfile.mkdtemp(prefix="hs-devtools-")
 try:
     snap = os.path.join(tmp, "heap.hsnap")
@@ -142,20 +205,7 @@ try:
     check(doc["snapshot"]["meta"]["node_fields"][:5] ==
           ["type", "name", "id", "self_size", "edge_count"], "V8's node fields")
 
-    # memlab's view: ["node", ID, DOM, RETAINED, SELF, NAME], ["edge", FROM, TYPE, NAME, TO].
-    mem = run([NODE, SCRIPT, out], env=dict(os.environ, NODE_PATH=NODE_MODULES))
-    nodes, edges = {}, collections.defaultdict(collections.Counter)
-    for line in mem.splitlines():
-        if line.startswith('["node",'):
-            _, nid, dom, retained, size, name = json.loads(line)
-            nodes[nid] = (dom, retained, size, name)
-        elif line.startswith('["edge",'):
-            _, src, kind, name, dst = json.loads(line)
-            edges[src][(kind, name, dst)] += 1
-
-    def node_id(obj):  # devtools.c: object i is node 2 + i, whose id is 2 * node + 1
-        return 2 * (int(obj) + 2) + 1
-
+    nodes, edges = memlab_view(out)
     objs = sql(snap, "SELECT o.id, o.idom, o.retained, o.size, o.depth, "
                      "coalesce((SELECT value FROM meta WHERE key = 'type.qualname.' || t.id), "
                      "t.name) FROM objects o JOIN types t ON t.id = o.type_id")
@@ -200,6 +250,7 @@ try:
     check(shortcuts == int(roots), "the root has a shortcut to each of the %s roots" % roots)
     garbage = sql(snap, "SELECT count(*) FROM objects WHERE unreachable")[0][0]
     check(int(garbage) > 0, "the heap holds %s objects of garbage (not compared)" % garbage)
+    check_hand_made(tmp)
 finally:
     shutil.rmtree(tmp)
 print("%d failed" % failures)
