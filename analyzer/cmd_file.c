@@ -1,7 +1,8 @@
 /*
  * cmd_file.c — the commands that work on snapshot files as files: convert (JSON lines to
- * .hsnap), export (.hsnap to JSON lines), check (validate, say where a file is damaged) and
- * redact (a copy without value previews).
+ * .hsnap), export (.hsnap to JSON lines, or to a V8 heap snapshot for Chrome DevTools and
+ * memlab: devtools.c), check (validate, say where a file is damaged) and redact (a copy without
+ * value previews).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +12,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "devtools.h"
 
 /* Parses `CMD INPUT -o OUTPUT [--help]`: returns -1 with *input and *output set, or the exit
  * code to return (help printed, or a usage error). */
@@ -62,23 +64,36 @@ int hs_cmd_convert(int argc, char **argv)
 int hs_cmd_export(int argc, char **argv)
 {
 	static const char help[] =
-	    "usage: heapsnap export SNAP.hsnap [--format jsonl] [-o FILE]\n\n"
-	    "Writes a snapshot as JSON lines (the form convert reads).  -o FILE is created with mode\n"
-	    "0600 (it holds the snapshot's labels and value previews) and renamed into place.\n";
+	    "usage: heapsnap export SNAP.hsnap [--format jsonl|devtools] [-o FILE]\n\n"
+	    "Writes a snapshot in another format, to FILE or to standard output:\n"
+	    "  jsonl     JSON lines, the form convert reads (the default)\n"
+	    "  devtools  a V8 heap snapshot (FILE.heapsnapshot), which the Memory panel of Chrome\n"
+	    "            DevTools (Load) and memlab open: objects named by their type's\n"
+	    "            __qualname__, the roots under (GC roots), attributes and dict keys as\n"
+	    "            property edges, list and tuple items as element edges, weak references\n"
+	    "            as weak edges; its dominators and retained sizes are heapsnap's\n"
+	    "-o FILE is created with mode 0600 (it holds the snapshot's labels and value "
+	    "previews)\n"
+	    "and renamed into place.\n";
 	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
 	                                     {"format", required_argument, NULL, 'f'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *out = NULL;
+	struct hs_error *(*write)(const struct hs_snapshot *, FILE *) = hs_jsonl_export;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:f:h", opts, NULL)) != -1) {
 		if (c == 'o')
 			out = optarg;
-		else if (c == 'f' && strcmp(optarg, "jsonl") != 0)
-			return hs_cli_usage_error("export", "the only format is jsonl");
+		else if (c == 'f' && strcmp(optarg, "jsonl") == 0)
+			write = hs_jsonl_export;
+		else if (c == 'f' && strcmp(optarg, "devtools") == 0)
+			write = hs_devtools_export;
+		else if (c == 'f')
+			return hs_cli_usage_error("export", "--format is jsonl or devtools");
 		else if (c == 'h')
 			return fputs(help, stdout), HS_EXIT_OK;
-		else if (c != 'f')
+		else
 			return hs_cli_usage_error("export", "unknown option");
 	}
 	if (optind + 1 != argc)
@@ -92,7 +107,7 @@ int hs_cmd_export(int argc, char **argv)
 	if (!err && out && !(err = hs_out_open(out, &file)) && !(f = fdopen(file.fd, "w")))
 		err = hs_error_errno(errno, file.tmp, "open");
 	if (!err)
-		err = hs_jsonl_export(snap, f);
+		err = write(snap, f);
 	if (!err && (ferror(f) || fflush(f) != 0))
 		err = hs_error_errno(errno, out ? file.tmp : "stdout", "write");
 	if (out && f && f != stdout) { /* the FILE owns file.fd: sync and close it here */

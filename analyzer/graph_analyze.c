@@ -64,6 +64,25 @@ void hs_analysis_destroy(struct hs_analysis *a)
 	free(a);
 }
 
+struct hs_error *hs_analyze_roots(const struct hs_snapshot *snap, struct hs_analysis **ret)
+{
+	struct hs_analysis *a = calloc(1, sizeof(*a));
+	if (!a)
+		return &hs_error_nomem;
+	a->nobjects = snap->nobjects;
+	a->ext_refs = hs_graph_alloc((snap->nobjects + 1) * sizeof(*a->ext_refs));
+	a->is_root = hs_graph_alloc(snap->nobjects + 1);
+	if (!a->ext_refs || !a->is_root) {
+		hs_analysis_destroy(a);
+		return &hs_error_nomem;
+	}
+	double t = hs_graph_now();
+	hs_graph_roots(snap, a);
+	a->t_roots = hs_graph_now() - t;
+	*ret = a;
+	return NULL;
+}
+
 struct scc_job {
 	const struct hs_snapshot *snap;
 	struct hs_analysis *a;
