@@ -9,7 +9,8 @@ exit with the script's objects in it, the path of a Marker must start at the scr
 (sys.modules['__main__'], as when python runs the script), not at the wrapper's frame, the path
 of an Ending must start at the frame the script ended in (<exit: finish (...inproc_script.py:N)
 ...>), the exit status must be the script's, and value previews must be there exactly when
-asked for.  A script or module that does not exist: exit 1 and no snapshot.  Then dump() in this
+asked for.  A script or module that does not exist: exit 1 and no snapshot.  `python -m heapsnap
+gdb-script` in the build tree: exit 1, saying where the plugin is.  Then dump() in this
 process with values=True and values=False.
 """
 import os
@@ -91,6 +92,11 @@ def main():
                     "python -m heapsnap: " in r.stderr,
                     "%s: exit %d, snapshot written: %s, stderr %r"
                     % (name, r.returncode, os.path.exists(path), r.stderr))
+    # The build tree's package has no gdb plugin in it (only a pip install puts it there).
+    r = subprocess.run([sys.executable, "-m", "heapsnap", "gdb-script"], capture_output=True,
+                       text=True)
+    fails.check(r.returncode == 1 and r.stdout == "" and "share/heapsnap/gdb" in r.stderr,
+                "gdb-script in the build tree: exit %d, %r %r" % (r.returncode, r.stdout, r.stderr))
 
     # dump() itself: values=True writes previews, values=False none.
     keep = ["in-process-value-%d" % i for i in range(5)]

@@ -7,6 +7,9 @@ runs it, so paths start at the script's module; the frames the script had when i
 sys.exit or an exception) are roots named <exit: function (file:line) ...>, so what their locals
 hold has a path from there.  A script or module that does not exist is an error (exit 1) and
 writes no snapshot.
+
+python -m heapsnap gdb-script prints the path of the gdb plugin that `pip install` put in this
+package (gdb -p PID -ex "source $(python -m heapsnap gdb-script)"); exit 1 when it has none.
 """
 import builtins
 import importlib.util
@@ -30,7 +33,7 @@ def parse(argv):
         print(__doc__)
         sys.exit(0)
     if argv[:1] != ["dump"]:
-        usage("the only command is dump")
+        usage("the commands are dump and gdb-script")
     path, values, progress = None, True, False
     i = 1
     while i < len(argv):
@@ -119,8 +122,25 @@ def ended_frames(exc):
     return tuple(frames)
 
 
+def gdb_script():
+    """Prints the gdb plugin installed beside this package by pip (pyproject.toml's wheel), or
+    says where else it is and returns 1."""
+    path = os.path.join(os.path.dirname(os.path.abspath(heapsnap.__file__)), "gdb",
+                        "heapsnap-gdb.py")
+    if not os.path.isfile(path):
+        print("python -m heapsnap: %s: no such file: only `pip install` puts the gdb plugin in "
+              "the package (`meson install`: PREFIX/share/heapsnap/gdb/heapsnap-gdb.py; a build "
+              "tree: build/gdb-plugin/heapsnap-gdb.py)" % path, file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
 def main(argv=None):
-    path, values, progress, module, script, args = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["gdb-script"]:
+        return gdb_script()
+    path, values, progress, module, script, args = parse(argv)
     sys.argv = [module or script] + args
     code = load(module, script)
     if code is None:
