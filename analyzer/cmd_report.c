@@ -310,6 +310,7 @@ static struct hs_error *write_growth_charts(sqlite3 *db, FILE *out)
 	                            .title = "Heap size per snapshot",
 	                            .noun = "heap bytes",
 	                            .unit = HS_UNIT_BYTES};
+	sqlite3_bind_int(snaps, 1, 0);
 	err = chart_from(db, snaps, &c, out);
 	struct hs_report_chart o = {.id = "growth-objects",
 	                            .title = "Objects per snapshot",
