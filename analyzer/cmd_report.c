@@ -61,51 +61,29 @@ static struct hs_error *prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret
  * module's __name__; a function's __module__ and qualified name (a method's, classmethod's or
  * staticmethod's, its __func__'s); a code object's co_qualname and file; a class's module and
  * __qualname__ (the module left out for builtins). */
-#define OWN_NAME(X, T)                                                                                                                                                               \
-	"(CASE WHEN " T " = 'module' THEN " EDGE_VALUE(                                                                                                                              \
-	    X,                                                                                                                                                                       \
-	    ".__name__") " WHEN " T                                                                                                                                                  \
-	                 " = 'function' THEN coalesce(" EDGE_VALUE(                                                                                                                  \
-	                     X,                                                                                                                                                      \
-	                     ".__module__") " || '.', '')"                                                                                                                           \
-	                                    " || " HS_LEAK_FUNC_NAME(                                                                                                                \
-	                                        X) " WHEN " T                                                                                                                        \
-	                                           " = 'code' THEN coalesce(" EDGE_VALUE(X, ".co_"                                                                                   \
-	                                                                                    "qual"                                                                                   \
-	                                                                                    "nam"                                                                                    \
-	                                                                                    "e") ", " EDGE_VALUE(                                                                    \
-	                                               X,                                                                                                                            \
-	                                               ".co_name") ", 'code')"                                                                                                       \
-	                                                           " || coalesce(' (' "                                                                                              \
-	                                                           "|| " EDGE_VALUE(                                                                                                 \
-	                                                               X,                                                                                                            \
-	                                                               ".co_filename") " || ')', "                                                                                   \
-	                                                                               "'')"                                                                                         \
-	                                                                               " WHEN " T                                                                                    \
-	                                                                               " IN "                                                                                        \
-	                                                                               "('method'"                                                                                   \
-	                                                                               ", "                                                                                          \
-	                                                                               "'classmet"                                                                                   \
-	                                                                               "hod', "                                                                                      \
-	                                                                               "'staticme"                                                                                   \
-	                                                                               "thod') "                                                                                     \
-	                                                                               "THEN "                                                                                       \
-	                                                                               "(SELECT "                                                                                    \
-	                                                                               "coalesce"                                                                                    \
-	                                                                               "(" EDGE_VALUE("f.dst", ".__module__") " || '.', '') || " HS_LEAK_FUNC_NAME(                  \
-	                                                                                   "f."                                                                                      \
-	                                                                                   "dst") " FROM edges f WHERE f.src = " X                                                   \
-	                                                                                          " AND f.label = '.__func__')"                                                      \
-	                                                                                          " ELSE (SELECT coalesce(nullif(nullif(t.module, ''), 'builtins') || '.', '') ||"   \
-	                                                                                          " coalesce((SELECT value FROM meta WHERE key = 'type.qualname.' || t.id), t.name)" \
-	                                                                                          " FROM types t WHERE t.type_object = " X                                           \
-	                                                                                          ") END)"
+/* (clang-format would split the string pieces of this macro into fragments.) */
+/* clang-format off */
+#define OWN_NAME(X, T)                                                                             \
+	"(CASE WHEN " T " = 'module' THEN " EDGE_VALUE(X, ".__name__")                              \
+	" WHEN " T " = 'function' THEN coalesce(" EDGE_VALUE(X, ".__module__") " || '.', '')"       \
+	" || " HS_LEAK_FUNC_NAME(X)                                                                 \
+	" WHEN " T " = 'code' THEN coalesce(" EDGE_VALUE(X, ".co_qualname") ", "                    \
+	EDGE_VALUE(X, ".co_name") ", 'code')"                                                       \
+	" || coalesce(' (' || " EDGE_VALUE(X, ".co_filename") " || ')', '')"                        \
+	" WHEN " T " IN ('method', 'classmethod', 'staticmethod') THEN (SELECT coalesce("           \
+	EDGE_VALUE("f.dst", ".__module__") " || '.', '') || " HS_LEAK_FUNC_NAME("f.dst")            \
+	" FROM edges f WHERE f.src = " X " AND f.label = '.__func__')"                              \
+	" ELSE (SELECT coalesce(nullif(nullif(t.module, ''), 'builtins') || '.', '') ||"           \
+	" coalesce((SELECT value FROM meta WHERE key = 'type.qualname.' || t.id), t.name)"         \
+	" FROM types t WHERE t.type_object = " X ") END)"
+/* clang-format on */
 
 /* The objects the report shows, in report_objs: the tree's largest (in_tree) and every
  * finding's object; page marks those that get a page.  module is the nearest module whose
  * __dict__ is on the object's path (report_mod walks up parent_edge until it meets one); name
  * is the object's own name (OWN_NAME), or the name its module or class gives it, or
  * MODULE.__dict__ for a namespace. */
+/* clang-format off */
 static const char objs_sql[] =
     "DROP TABLE IF EXISTS temp.report_objs;"
     "CREATE TEMP TABLE report_objs(id INTEGER PRIMARY KEY, idom INTEGER, retained INTEGER,"
@@ -134,17 +112,14 @@ static const char objs_sql[] =
     " SELECT id, module FROM up WHERE module IS NOT NULL;"
     "UPDATE report_objs SET module = (SELECT module FROM report_mod m"
     " WHERE m.id = report_objs.id), path = hs_path(id);"
-    "UPDATE report_objs SET name = coalesce(" OWN_NAME(
-        "report_objs.id",
-        "report_objs.type") ", (SELECT min(CASE n.kind WHEN 'module' THEN n.owner ELSE"
-                            " coalesce(report_objs.module || '.', '') || n.owner END || '.' || "
-                            "n.name)"
-                            " FROM leak_named n WHERE n.id = report_objs.id AND n.kind IN "
-                            "('module', 'class')),"
-                            " (SELECT CASE s.kind WHEN 'module' THEN s.owner ELSE "
-                            "coalesce(report_objs.module || '.',"
-                            " '') || s.owner END || '.__dict__' FROM leak_spaces s WHERE s.dict = "
-                            "report_objs.id));";
+    "UPDATE report_objs SET name = coalesce(" OWN_NAME("report_objs.id", "report_objs.type")
+    ", (SELECT min(CASE n.kind WHEN 'module' THEN n.owner"
+    "  ELSE coalesce(report_objs.module || '.', '') || n.owner END || '.' || n.name)"
+    "  FROM leak_named n WHERE n.id = report_objs.id AND n.kind IN ('module', 'class')),"
+    " (SELECT CASE s.kind WHEN 'module' THEN s.owner"
+    "  ELSE coalesce(report_objs.module || '.', '') || s.owner END || '.__dict__'"
+    "  FROM leak_spaces s WHERE s.dict = report_objs.id));";
+/* clang-format on */
 
 static struct hs_error *write_summary(sqlite3 *db, FILE *out)
 {
@@ -350,10 +325,11 @@ static struct hs_error *write_growth(sqlite3 *db, FILE *out, int nbaselines)
 {
 	if (nbaselines == 0)
 		return NULL;
-	fputs("<h2>Growth</h2>\n", out);
+	fputs("<h2>Growth</h2><div class=\"charts\">\n", out);
 	struct hs_error *err = write_growth_charts(db, out);
 	if (err)
 		return err;
+	fputs("</div>\n", out);
 	fputs("<h3>Types that grew most</h3><table><tr><th>type</th><th>objects per "
 	      "snapshot, oldest first</th></tr>\n",
 	      out);
@@ -550,12 +526,21 @@ static void write_facts(FILE *out, sqlite3_stmt *obj)
 }
 
 /* The columns write_relations reads, for the relation's other end X (in a printf format). */
+/* clang-format off */
 #define REL_COLS(X)                                                                                \
-	"printf('0x%%x', " X ".addr), hs_type(" X ".id), " X ".retained, " X                       \
-	".id IN (SELECT id FROM report_objs WHERE page), coalesce(" OWN_NAME(                      \
-	    X ".id", "hs_type(" X ".id)") ", CASE WHEN length(" X ".value) > 80 THEN substr(" X    \
-	                                  ".value, 1, 80) || '…' ELSE " X ".value END), " X        \
-	                                  ".unreachable"
+	"printf('0x%%x', " X ".addr), hs_type(" X ".id), " X ".retained,"                          \
+	" " X ".id IN (SELECT id FROM report_objs WHERE page),"                                    \
+	" coalesce(" OWN_NAME(X ".id", "hs_type(" X ".id)") ", CASE WHEN length(" X ".value) > 80"  \
+	" THEN substr(" X ".value, 1, 80) || '…' ELSE " X ".value END), " X ".unreachable"
+
+/* What object ?1 refers to, and what refers to it, the REL_ROWS (%d) retaining most. */
+static const char refs_sql[] =
+    "SELECT e.label, " REL_COLS("d") " FROM edges e JOIN objects d ON d.id = e.dst"
+    " WHERE e.src = ?1 ORDER BY d.retained DESC, e.id LIMIT %d";
+static const char referrers_sql[] =
+    "SELECT e.label, " REL_COLS("s") " FROM referrers r JOIN edges e ON e.id = r.edge"
+    " JOIN objects s ON s.id = r.src WHERE r.dst = ?1 ORDER BY s.retained DESC, e.id LIMIT %d";
+/* clang-format on */
 
 /* A page per object of report_objs with page set: its facts, and what it refers to and what
  * refers to it (REL_ROWS each, largest retained first, "N more" for the rest), linked when they
@@ -574,19 +559,13 @@ static struct hs_error *write_pages(sqlite3 *db, FILE *out)
 	struct hs_error *err = prepare(db, sql, &obj);
 	if (err)
 		return err;
-	snprintf(sql, sizeof(sql),
-	         "SELECT e.label, " REL_COLS(
-	             "d") " FROM edges e JOIN objects d ON d.id = e.dst"
-	                  " WHERE e.src = ?1 ORDER BY d.retained DESC, e.id LIMIT %d",
-	         REL_ROWS);
-	err = prepare(db, sql, &refs);
-	snprintf(sql, sizeof(sql),
-	         "SELECT e.label, " REL_COLS("s") " FROM referrers r JOIN edges e ON e.id = r.edge"
-	                                          " JOIN objects s ON s.id = r.src WHERE r.dst = ?1"
-	                                          " ORDER BY s.retained DESC, e.id LIMIT %d",
-	         REL_ROWS);
-	if (!err && (err = prepare(db, sql, &referrers)))
+	char *rs = sqlite3_mprintf(refs_sql, REL_ROWS),
+	     *rr = sqlite3_mprintf(referrers_sql, REL_ROWS);
+	err = rs && rr ? prepare(db, rs, &refs) : &hs_error_nomem;
+	if (!err && (err = prepare(db, rr, &referrers)))
 		sqlite3_finalize(refs);
+	sqlite3_free(rs);
+	sqlite3_free(rr);
 	if (err) {
 		sqlite3_finalize(obj);
 		return err;
