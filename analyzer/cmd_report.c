@@ -21,7 +21,14 @@
 #include "report_page.h"
 #include "store.h"
 
-enum { TREE_NODES = 2500, OBJECT_PAGES = 300, TYPE_ROWS = 25 };
+enum {
+	TREE_NODES = 2500,
+	OBJECT_PAGES = 300,
+	TYPE_ROWS = 25,
+	REL_ROWS = 20,      /* referents and referrers on an object's page */
+	VALUE_CHARS = 200,  /* of a value preview on an object's page */
+	MAX_SNAPSHOTS = 64, /* bars in a growth chart */
+};
 
 static const char help[] =
     "usage: heapsnap report SNAP [--baseline OLD]... -o REPORT.html [--salvage]\n\n"
@@ -30,29 +37,6 @@ static const char help[] =
     "type histogram, growth charts against each --baseline (earlier snapshots of the same\n"
     "process), the leak report's sections with their paths, and object pages.  The file is\n"
     "created with mode 0600 (it holds labels and value previews) and renamed into place.\n";
-
-/* Writes s HTML-escaped (NULL writes nothing). */
-static void html(FILE *out, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		default:
-			fputc(*s, out);
-		}
-	}
-}
 
 /* Column i of stmt as text, or "" for NULL. */
 static const char *col(sqlite3_stmt *stmt, int i)
@@ -68,38 +52,74 @@ static struct hs_error *prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret
 	return NULL;
 }
 
-/* Writes the JSON string of s into out, with "</" written as "<\/" so that no value can end the
- * <script> element that holds it. */
-static void json_in_script(FILE *out, const char *s)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	if (!mem)
-		return;
-	hs_json_string(mem, s, strlen(s));
-	fclose(mem);
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] == '<' && i + 1 < len && buf[i + 1] == '/')
-			fputs("<\\", out);
-		else
-			fputc(buf[i], out);
-	}
-	free(buf);
-}
+/* SQL: the value of the str object X's edge LABEL leads to, or NULL. */
+#define EDGE_VALUE(X, LABEL)                                                                       \
+	"(SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst WHERE e.src = " X             \
+	" AND e.label = '" LABEL "')"
 
-/* The objects that get a page: the tree's largest and every finding's object. */
-static const char pages_sql[] =
-    "DROP TABLE IF EXISTS temp.report_tree;"
-    "CREATE TEMP TABLE report_tree AS SELECT o.id, o.idom, o.retained, o.addr, hs_type(o.id) AS"
-    " type, coalesce((SELECT label FROM edges WHERE id = o.parent_edge),"
-    " (SELECT name FROM roots WHERE obj = o.id LIMIT 1), '') AS label"
-    " FROM objects o WHERE o.depth IS NOT NULL ORDER BY o.retained DESC, o.depth LIMIT %d;"
-    "DROP TABLE IF EXISTS temp.report_pages;"
-    "CREATE TEMP TABLE report_pages(id INTEGER PRIMARY KEY);"
-    "INSERT OR IGNORE INTO report_pages SELECT id FROM report_tree ORDER BY retained DESC"
+/* SQL: object X's own name when its type T (its type's name) gives it one, else NULL: a
+ * module's __name__; a function's __module__ and qualified name (a method's, classmethod's or
+ * staticmethod's, its __func__'s); a code object's co_qualname and file; a class's module and
+ * __qualname__ (the module left out for builtins). */
+/* (clang-format would split the string pieces of this macro into fragments.) */
+/* clang-format off */
+#define OWN_NAME(X, T)                                                                             \
+	"(CASE WHEN " T " = 'module' THEN " EDGE_VALUE(X, ".__name__")                              \
+	" WHEN " T " = 'function' THEN coalesce(" EDGE_VALUE(X, ".__module__") " || '.', '')"       \
+	" || " HS_LEAK_FUNC_NAME(X)                                                                 \
+	" WHEN " T " = 'code' THEN coalesce(" EDGE_VALUE(X, ".co_qualname") ", "                    \
+	EDGE_VALUE(X, ".co_name") ", 'code')"                                                       \
+	" || coalesce(' (' || " EDGE_VALUE(X, ".co_filename") " || ')', '')"                        \
+	" WHEN " T " IN ('method', 'classmethod', 'staticmethod') THEN (SELECT coalesce("           \
+	EDGE_VALUE("f.dst", ".__module__") " || '.', '') || " HS_LEAK_FUNC_NAME("f.dst")            \
+	" FROM edges f WHERE f.src = " X " AND f.label = '.__func__')"                              \
+	" ELSE (SELECT coalesce(nullif(nullif(t.module, ''), 'builtins') || '.', '') ||"           \
+	" coalesce((SELECT value FROM meta WHERE key = 'type.qualname.' || t.id), t.name)"         \
+	" FROM types t WHERE t.type_object = " X ") END)"
+/* clang-format on */
+
+/* The objects the report shows, in report_objs: the tree's largest (in_tree) and every
+ * finding's object; page marks those that get a page.  module is the nearest module whose
+ * __dict__ is on the object's path (report_mod walks up parent_edge until it meets one); name
+ * is the object's own name (OWN_NAME), or the name its module or class gives it, or
+ * MODULE.__dict__ for a namespace. */
+/* clang-format off */
+static const char objs_sql[] =
+    "DROP TABLE IF EXISTS temp.report_objs;"
+    "CREATE TEMP TABLE report_objs(id INTEGER PRIMARY KEY, idom INTEGER, retained INTEGER,"
+    " addr INTEGER, type TEXT, label TEXT, name TEXT, module TEXT, path TEXT, in_tree INTEGER,"
+    " page INTEGER, garbage INTEGER);"
+    "INSERT INTO report_objs SELECT o.id, o.idom, o.retained, o.addr, hs_type(o.id),"
+    " coalesce((SELECT label FROM edges WHERE id = o.parent_edge),"
+    " (SELECT name FROM roots WHERE obj = o.id LIMIT 1), ''), NULL, NULL, NULL, 1, 0,"
+    " o.unreachable FROM objects o WHERE o.depth IS NOT NULL ORDER BY o.retained DESC, o.depth"
     " LIMIT %d;"
-    "INSERT OR IGNORE INTO report_pages SELECT obj FROM leak_findings WHERE obj IS NOT NULL;";
+    "UPDATE report_objs SET page = 1 WHERE id IN (SELECT id FROM report_objs"
+    " ORDER BY retained DESC LIMIT %d);"
+    "INSERT INTO report_objs SELECT o.id, o.idom, o.retained, o.addr, hs_type(o.id),"
+    " coalesce((SELECT label FROM edges WHERE id = o.parent_edge), ''), NULL, NULL, NULL, 0, 1,"
+    " o.unreachable FROM leak_findings f JOIN objects o ON o.id = f.obj WHERE true"
+    " ON CONFLICT(id) DO UPDATE SET page = 1;"
+    "CREATE INDEX IF NOT EXISTS temp.report_spaces ON leak_spaces(dict);"
+    "CREATE INDEX IF NOT EXISTS temp.report_named ON leak_named(id);"
+    "DROP TABLE IF EXISTS temp.report_mod;"
+    "CREATE TEMP TABLE report_mod AS WITH RECURSIVE up(id, cur, n, module) AS ("
+    " SELECT id, id, 0, (SELECT owner FROM leak_spaces WHERE dict = id AND kind = 'module')"
+    "  FROM report_objs"
+    " UNION ALL SELECT up.id, e.src, up.n + 1, (SELECT owner FROM leak_spaces WHERE"
+    "  dict = e.src AND kind = 'module') FROM up JOIN objects o ON o.id = up.cur"
+    "  JOIN edges e ON e.id = o.parent_edge WHERE up.module IS NULL AND up.n < 200)"
+    " SELECT id, module FROM up WHERE module IS NOT NULL;"
+    "UPDATE report_objs SET module = (SELECT module FROM report_mod m"
+    " WHERE m.id = report_objs.id), path = hs_path(id);"
+    "UPDATE report_objs SET name = coalesce(" OWN_NAME("report_objs.id", "report_objs.type")
+    ", (SELECT min(CASE n.kind WHEN 'module' THEN n.owner"
+    "  ELSE coalesce(report_objs.module || '.', '') || n.owner END || '.' || n.name)"
+    "  FROM leak_named n WHERE n.id = report_objs.id AND n.kind IN ('module', 'class')),"
+    " (SELECT CASE s.kind WHEN 'module' THEN s.owner"
+    "  ELSE coalesce(report_objs.module || '.', '') || s.owner END || '.__dict__'"
+    "  FROM leak_spaces s WHERE s.dict = report_objs.id));";
+/* clang-format on */
 
 static struct hs_error *write_summary(sqlite3 *db, FILE *out)
 {
@@ -115,14 +135,23 @@ static struct hs_error *write_summary(sqlite3 *db, FILE *out)
 		return err;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		fputs("<header><h1>heapsnap report: ", out);
-		html(out, col(stmt, 0));
-		fputs("</h1></header><main>\n<h2>Summary</h2><table>", out);
+		hs_report_html(out, col(stmt, 0));
+		fputs("</h1><input id=\"search\" type=\"search\" autocomplete=\"off\" "
+		      "aria-label=\"search the report's objects by type, name, address or path\">"
+		      "</header><main>\n<section id=\"search-results\" hidden></section>\n"
+		      "<h2>Summary</h2><table>",
+		      out);
 		static const char *const names[] = {
 		    "snapshot",           "runtime", "objects",   "bytes",
 		    "GC garbage objects", "roots",   "references"};
 		for (int i = 0; i < 7; i++) {
 			fprintf(out, "<tr><th>%s</th><td>", names[i]);
-			html(out, col(stmt, i));
+			hs_report_html(out, col(stmt, i));
+			if (i == 3) {
+				fputs(" (", out);
+				hs_report_size(out, sqlite3_column_int64(stmt, i));
+				fputc(')', out);
+			}
 			fputs("</td></tr>", out);
 		}
 		fputs("</table>\n", out);
@@ -131,48 +160,54 @@ static struct hs_error *write_summary(sqlite3 *db, FILE *out)
 	return NULL;
 }
 
+/* Writes JSON text s, or null for SQL NULL. */
+static void json_or_null(FILE *out, sqlite3_stmt *stmt, int i)
+{
+	if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
+		fputs("null", out);
+	else
+		hs_report_json(out, col(stmt, i));
+}
+
+/* The treemap's data and the search's index, one row per object of report_objs:
+ * [id, parent id (-1 the heap, -2 not in the tree), retained, type, label, name, module,
+ *  address, has a page, path, garbage]. */
 static struct hs_error *write_tree(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *stmt;
 	struct hs_error *err = prepare(
 	    db,
-	    "SELECT r.id, coalesce((SELECT t.id FROM report_tree t WHERE t.id = r.idom), -1),"
-	    " r.retained, type || ' ' || label, type, printf('0x%x', addr),"
-	    " r.id IN (SELECT id FROM report_pages) FROM report_tree r ORDER BY r.retained DESC",
+	    "SELECT r.id, CASE WHEN r.in_tree THEN coalesce((SELECT t.id FROM report_objs t"
+	    " WHERE t.id = r.idom AND t.in_tree), -1) ELSE -2 END, r.retained, r.type, r.label,"
+	    " r.name, r.module, printf('0x%x', r.addr), r.page, r.path, r.garbage,"
+	    " (SELECT coalesce(sum(size), 0) FROM objects WHERE depth IS NOT NULL)"
+	    " FROM report_objs r ORDER BY r.retained DESC, r.id",
 	    &stmt);
 	if (err)
 		return err;
-	fputs(
-	    "<h2>What retains the memory</h2><p class=\"explain\">The dominator tree by retained "
-	    "size: each box is an object and the memory only it keeps alive; boxes inside are what "
-	    "it dominates.  Click a box for the object's page.</p>\n<div id=\"treemap\"></div>\n"
-	    "<script type=\"application/json\" id=\"tree\">{\"total\":",
-	    out);
-	sqlite3_stmt *total;
-	err = prepare(db, "SELECT coalesce(sum(size), 0) FROM objects WHERE depth IS NOT NULL",
-	              &total);
-	if (err) {
-		sqlite3_finalize(stmt);
-		return err;
-	}
-	fprintf(out, "%lld",
-	        sqlite3_step(total) == SQLITE_ROW ? sqlite3_column_int64(total, 0) : 0);
-	sqlite3_finalize(total);
-	fputs(",\"nodes\":[", out);
+	fputs("<h2>What retains the memory</h2><p class=\"explain\">The dominator tree by retained "
+	      "size: each box is an object and the memory only it keeps alive; boxes inside are "
+	      "what it dominates.  A box is labelled with its type and name (a module's global as "
+	      "MODULE.NAME, a function or class by its module and qualified name), else with the "
+	      "reference that reaches it and the module it is in.  Click a box for the object's "
+	      "page.</p>\n<div id=\"treemap\"></div>\n<script type=\"application/json\" "
+	      "id=\"tree\">{\"nodes\":[",
+	      out);
+	long long total = 0;
 	for (int n = 0; sqlite3_step(stmt) == SQLITE_ROW; n++) {
-		fprintf(out, "%s[%lld,%lld,%lld,", n ? ",\n" : "", sqlite3_column_int64(stmt, 0),
+		total = sqlite3_column_int64(stmt, 11);
+		fprintf(out, "%s[%lld,%lld,%lld", n ? ",\n" : "", sqlite3_column_int64(stmt, 0),
 		        sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 2));
-		json_in_script(out, col(stmt, 3));
-		fputc(',', out);
-		json_in_script(out, col(stmt, 4));
-		fputc(',', out);
-		if (sqlite3_column_int(stmt, 6))
-			json_in_script(out, col(stmt, 5));
-		else
-			fputs("null", out);
-		fputc(']', out);
+		for (int i = 3; i <= 9; i++) {
+			fputc(',', out);
+			if (i == 8)
+				fprintf(out, "%d", sqlite3_column_int(stmt, i));
+			else
+				json_or_null(out, stmt, i);
+		}
+		fprintf(out, ",%d]", sqlite3_column_int(stmt, 10));
 	}
-	fputs("]}</script>\n", out);
+	fprintf(out, "],\"total\":%lld}</script>\n", total);
 	sqlite3_finalize(stmt);
 	return NULL;
 }
@@ -197,49 +232,105 @@ static struct hs_error *write_types(sqlite3 *db, FILE *out)
 		    (double)sqlite3_column_int64(stmt, 2) /
 		    (double)(sqlite3_column_int64(stmt, 3) ? sqlite3_column_int64(stmt, 3) : 1);
 		fputs("<tr><td>", out);
-		html(out, col(stmt, 0));
-		fprintf(
-		    out,
-		    "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td><span class=\"bar\" "
-		    "style=\"width:%.0fpx\"></span></td></tr>\n",
-		    col(stmt, 1), col(stmt, 2), 400 * frac);
+		hs_report_html(out, col(stmt, 0));
+		fprintf(out, "</td><td class=\"n\">%s</td><td class=\"n\">", col(stmt, 1));
+		hs_report_size(out, sqlite3_column_int64(stmt, 2));
+		fprintf(out,
+		        "</td><td><span class=\"bar\" style=\"width:%.0fpx\"></span></td></tr>\n",
+		        400 * frac);
 	}
 	fputs("</table>\n", out);
 	sqlite3_finalize(stmt);
 	return NULL;
 }
 
-/* Growth: total bytes per snapshot as bars, and the types that grew most with their count in
- * each snapshot. */
+/* Runs stmt (columns: x label, value) and draws its rows as the bar chart c (at most
+ * MAX_SNAPSHOTS bars); the x labels are the file names of paths. */
+static struct hs_error *chart_from(sqlite3 *db, sqlite3_stmt *stmt, struct hs_report_chart *c,
+                                   FILE *out)
+{
+	char *labels[MAX_SNAPSHOTS];
+	long long values[MAX_SNAPSHOTS];
+	int n = 0;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && n < MAX_SNAPSHOTS) {
+		const char *name = col(stmt, 0), *slash = strrchr(name, '/');
+		labels[n] = sqlite3_mprintf("#%d %s", n, slash ? slash + 1 : name);
+		values[n++] = sqlite3_column_int64(stmt, 1);
+	}
+	c->n = n;
+	c->labels = (const char *const *)labels;
+	c->values = values;
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		hs_report_bar_chart(out, c);
+	for (int i = 0; i < n; i++)
+		sqlite3_free(labels[i]);
+	sqlite3_reset(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? NULL : hs_store_error(db, "report: chart");
+}
+
+/* Bar charts of the heap's bytes and objects per snapshot and of the entries of the
+ * containers that grew (leak section 3), each with its axis. */
+static struct hs_error *write_growth_charts(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *snaps, *found, *series;
+	struct hs_error *err =
+	    prepare(db,
+	            "SELECT name, CASE ?1 WHEN 0 THEN bytes ELSE objects END FROM"
+	            " leak_snapshots ORDER BY k",
+	            &snaps);
+	if (err)
+		return err;
+	struct hs_report_chart c = {.id = "growth",
+	                            .title = "Heap size per snapshot",
+	                            .noun = "heap bytes",
+	                            .unit = HS_UNIT_BYTES};
+	sqlite3_bind_int(snaps, 1, 0);
+	err = chart_from(db, snaps, &c, out);
+	struct hs_report_chart o = {.id = "growth-objects",
+	                            .title = "Objects per snapshot",
+	                            .noun = "objects",
+	                            .unit = HS_UNIT_COUNT};
+	sqlite3_bind_int(snaps, 1, 1);
+	if (!err)
+		err = chart_from(db, snaps, &o, out);
+	sqlite3_finalize(snaps);
+	if (err || (err = prepare(db,
+	                          "SELECT obj, subject FROM leak_findings WHERE section = 3"
+	                          " AND obj IS NOT NULL ORDER BY rowid LIMIT 3",
+	                          &found)))
+		return err;
+	err = prepare(db,
+	              "SELECT s.name, l.entries FROM leak_series l JOIN leak_snapshots s"
+	              " ON s.k = l.k WHERE l.id = ?1 ORDER BY l.k",
+	              &series);
+	for (int i = 0; !err && sqlite3_step(found) == SQLITE_ROW; i++) {
+		char id[32], *title = sqlite3_mprintf("Entries of %s per snapshot", col(found, 1));
+		snprintf(id, sizeof(id), "growth-entries-%d", i);
+		struct hs_report_chart e = {.id = id,
+		                            .title = title ? title : "",
+		                            .noun = "entries",
+		                            .unit = HS_UNIT_COUNT};
+		sqlite3_bind_int64(series, 1, sqlite3_column_int64(found, 0));
+		err = chart_from(db, series, &e, out);
+		sqlite3_free(title);
+	}
+	sqlite3_finalize(found);
+	sqlite3_finalize(series);
+	return err;
+}
+
+/* Growth: the charts, and the types that grew most with their count in each snapshot. */
 static struct hs_error *write_growth(sqlite3 *db, FILE *out, int nbaselines)
 {
 	if (nbaselines == 0)
 		return NULL;
-	fputs("<h2>Growth</h2><svg id=\"growth\" width=\"640\" height=\"220\">\n", out);
-	sqlite3_stmt *stmt;
-	struct hs_error *err =
-	    prepare(db,
-	            "SELECT k, name, bytes, max(bytes) OVER (), count(*) OVER () FROM"
-	            " leak_snapshots ORDER BY k",
-	            &stmt);
+	fputs("<h2>Growth</h2><div class=\"charts\">\n", out);
+	struct hs_error *err = write_growth_charts(db, out);
 	if (err)
 		return err;
-	while (sqlite3_step(stmt) == SQLITE_ROW) {
-		int k = sqlite3_column_int(stmt, 0), n = sqlite3_column_int(stmt, 4);
-		double h =
-		    170.0 * (double)sqlite3_column_int64(stmt, 2) /
-		    (double)(sqlite3_column_int64(stmt, 3) ? sqlite3_column_int64(stmt, 3) : 1);
-		double w = 600.0 / n;
-		fprintf(out,
-		        "<rect class=\"grow\" x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" "
-		        "fill=\"#c53\"><title>",
-		        20 + k * w, 190 - h, w * 0.8, h);
-		html(out, col(stmt, 1));
-		fprintf(out, "</title></rect><text x=\"%.0f\" y=\"205\">#%d: %s bytes</text>\n",
-		        20 + k * w, k, col(stmt, 2));
-	}
-	sqlite3_finalize(stmt);
-	fputs("</svg>\n<h3>Types that grew most</h3><table><tr><th>type</th><th>objects per "
+	fputs("</div>\n", out);
+	fputs("<h3>Types that grew most</h3><table><tr><th>type</th><th>objects per "
 	      "snapshot, oldest first</th></tr>\n",
 	      out);
 	/* Per type and snapshot, from each attached baseline bK and main. */
@@ -263,6 +354,7 @@ static struct hs_error *write_growth(sqlite3 *db, FILE *out, int nbaselines)
 	sqlite3_free(sql);
 	if (rc != SQLITE_OK)
 		return hs_store_error(db, "report: types per snapshot");
+	sqlite3_stmt *stmt;
 	err = prepare(db,
 	              "SELECT type, group_concat(n, ' > ') FROM (SELECT r.type, r.k, r.n FROM"
 	              " report_types r JOIN (SELECT type, max(CASE WHEN k = (SELECT max(k) FROM"
@@ -274,9 +366,9 @@ static struct hs_error *write_growth(sqlite3 *db, FILE *out, int nbaselines)
 		return err;
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		fputs("<tr><td>", out);
-		html(out, col(stmt, 0));
+		hs_report_html(out, col(stmt, 0));
 		fputs("</td><td>", out);
-		html(out, col(stmt, 1));
+		hs_report_html(out, col(stmt, 1));
 		fputs("</td></tr>\n", out);
 	}
 	fputs("</table>\n", out);
@@ -284,15 +376,15 @@ static struct hs_error *write_growth(sqlite3 *db, FILE *out, int nbaselines)
 	return NULL;
 }
 
-/* Writes a link to object ADDR's page when it has one, else the address. */
+/* Writes a link to object ADDR's page when it has one, else the text alone. */
 static void object_link(FILE *out, const char *addr, bool has_page, const char *text)
 {
 	if (has_page) {
 		fprintf(out, "<a href=\"#o-%s\">", addr);
-		html(out, text);
+		hs_report_html(out, text);
 		fputs("</a>", out);
 	} else {
-		html(out, text);
+		hs_report_html(out, text);
 	}
 }
 
@@ -312,9 +404,9 @@ static struct hs_error *write_findings(sqlite3 *db, FILE *out)
 		const struct hs_leak_section *s = &hs_leak_sections[i];
 		fprintf(out, "<section class=\"leak\" id=\"leak-%s\"><h3>%d. ", s->pattern,
 		        s->number);
-		html(out, s->title);
+		hs_report_html(out, s->title);
 		fputs("</h3><p class=\"explain\">", out);
-		html(out, s->explain);
+		hs_report_html(out, s->explain);
 		fputs("</p>\n", out);
 		sqlite3_reset(stmt);
 		sqlite3_bind_int(stmt, 1, s->number);
@@ -330,14 +422,14 @@ static struct hs_error *write_findings(sqlite3 *db, FILE *out)
 			        "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
 			        "<td class=\"n\">%s</td><td>",
 			        col(stmt, 1), col(stmt, 2), col(stmt, 3));
-			html(out, col(stmt, 7));
+			hs_report_html(out, col(stmt, 7));
 			if (*col(stmt, 4)) {
 				fputs("<br>trend: ", out);
-				html(out, col(stmt, 4));
+				hs_report_html(out, col(stmt, 4));
 			}
 			if (*col(stmt, 6)) {
 				fputs("<br>path: <code>", out);
-				html(out, col(stmt, 6));
+				hs_report_html(out, col(stmt, 6));
 				fputs("</code>", out);
 			}
 			fputs("</td></tr>\n", out);
@@ -349,30 +441,131 @@ static struct hs_error *write_findings(sqlite3 *db, FILE *out)
 	return NULL;
 }
 
-/* A page per object of report_pages: its facts, path, and what it refers to and what refers to
- * it (20 each, largest retained first), linked when they have a page too. */
+static const char garbage_badge[] =
+    "<span class=\"badge garbage\" title=\"unreachable: no root reaches it, and gc.collect() "
+    "would free it\">garbage</span>";
+
+/* Writes the rows of rel (?1 the object; columns: label, address, type, retained, has a page,
+ * name or value preview, garbage) under heading, and "N more" when total is more than the rows
+ * shown. */
+static void write_relations(FILE *out, sqlite3_stmt *rel, long long id, const char *heading,
+                            long long total)
+{
+	fprintf(out,
+	        "<h4>%s (%lld)</h4><table class=\"rel\"><tr><th>label</th><th>object</th>"
+	        "<th>name or value</th><th>retained</th></tr>",
+	        heading, total);
+	sqlite3_reset(rel);
+	sqlite3_bind_int64(rel, 1, id);
+	long long n = 0;
+	for (; sqlite3_step(rel) == SQLITE_ROW; n++) {
+		char text[160];
+		snprintf(text, sizeof(text), "%s at %s", col(rel, 2), col(rel, 1));
+		fputs("<tr><td><code>", out);
+		hs_report_html(out, col(rel, 0));
+		fputs("</code></td><td>", out);
+		object_link(out, col(rel, 1), sqlite3_column_int(rel, 4), text);
+		if (sqlite3_column_int(rel, 6))
+			fputs(garbage_badge, out);
+		fputs("</td><td><code>", out);
+		hs_report_html(out, col(rel, 5));
+		fprintf(out, "</code></td><td class=\"n\">%s</td></tr>", col(rel, 3));
+	}
+	if (total > n)
+		fprintf(
+		    out,
+		    "<tr class=\"more\"><td colspan=\"4\">and <span class=\"n-more\">%lld</span> "
+		    "more (%lld in all; the %lld that retain the most are shown)</td></tr>",
+		    total - n, total, n);
+	fputs("</table>", out);
+}
+
+/* Writes one object's facts: a row per fact, the garbage marker in the heading. */
+static void write_facts(FILE *out, sqlite3_stmt *obj)
+{
+	fprintf(out,
+	        "<section class=\"obj\" id=\"o-%s\"><a class=\"back\" href=\"#\">&larr; the whole "
+	        "report</a><h3>",
+	        col(obj, 1));
+	hs_report_html(out, col(obj, 2));
+	if (*col(obj, 12)) {
+		fputc(' ', out);
+		hs_report_html(out, col(obj, 12));
+	}
+	fprintf(out, " at %s%s</h3><table class=\"facts\">", col(obj, 1),
+	        sqlite3_column_int(obj, 11) ? garbage_badge : "");
+	static const char *const facts[] = {"size",  "retained", "refcount",
+	                                    "depth", "path",     "module"};
+	static const int cols[] = {3, 4, 5, 7, 8, 13};
+	for (int i = 0; i < 6; i++) {
+		const char *v = col(obj, cols[i]);
+		if (i == 4 && !*v)
+			v = sqlite3_column_int(obj, 11) ? "(no root reaches it: GC garbage)"
+			                                : "(no root reaches it)";
+		if (i == 5 && !*v)
+			continue;
+		fprintf(out, "<tr><th>%s</th><td%s>", facts[i], i == 4 ? " class=\"path\"" : "");
+		fputs(i == 4 ? "<code>" : "", out);
+		hs_report_html(out, v);
+		if (i == 2)
+			fprintf(out, " (%s not explained by the heap)", col(obj, 6));
+		fputs(i == 4 ? "</code></td></tr>" : "</td></tr>", out);
+	}
+	if (sqlite3_column_type(obj, 9) != SQLITE_NULL) {
+		fputs("<tr><th>value</th><td><code class=\"value\">", out);
+		hs_report_html(out, col(obj, 9));
+		long long len = sqlite3_column_int64(obj, 10);
+		if (len > VALUE_CHARS)
+			fprintf(out, "</code> … (the first %d of %lld characters)", VALUE_CHARS,
+			        len);
+		else
+			fputs("</code>", out);
+		fputs("</td></tr>", out);
+	}
+	fputs("</table>", out);
+}
+
+/* The columns write_relations reads, for the relation's other end X (in a printf format). */
+/* clang-format off */
+#define REL_COLS(X)                                                                                \
+	"printf('0x%%x', " X ".addr), hs_type(" X ".id), " X ".retained,"                          \
+	" " X ".id IN (SELECT id FROM report_objs WHERE page),"                                    \
+	" coalesce(" OWN_NAME(X ".id", "hs_type(" X ".id)") ", CASE WHEN length(" X ".value) > 80"  \
+	" THEN substr(" X ".value, 1, 80) || '…' ELSE " X ".value END), " X ".unreachable"
+
+/* What object ?1 refers to, and what refers to it, the REL_ROWS (%d) retaining most. */
+static const char refs_sql[] =
+    "SELECT e.label, " REL_COLS("d") " FROM edges e JOIN objects d ON d.id = e.dst"
+    " WHERE e.src = ?1 ORDER BY d.retained DESC, e.id LIMIT %d";
+static const char referrers_sql[] =
+    "SELECT e.label, " REL_COLS("s") " FROM referrers r JOIN edges e ON e.id = r.edge"
+    " JOIN objects s ON s.id = r.src WHERE r.dst = ?1 ORDER BY s.retained DESC, e.id LIMIT %d";
+/* clang-format on */
+
+/* A page per object of report_objs with page set: its facts, and what it refers to and what
+ * refers to it (REL_ROWS each, largest retained first, "N more" for the rest), linked when they
+ * have a page too. */
 static struct hs_error *write_pages(sqlite3 *db, FILE *out)
 {
-	sqlite3_stmt *obj, *rel;
-	struct hs_error *err = prepare(
-	    db,
-	    "SELECT o.id, printf('0x%x', o.addr), hs_type(o.id), o.size, o.retained, o.refcnt,"
-	    " o.ext_refs, o.depth, hs_path(o.id), substr(o.value, 1, 100)"
-	    " FROM report_pages p JOIN objects o ON o.id = p.id ORDER BY o.retained DESC",
-	    &obj);
+	sqlite3_stmt *obj, *refs, *referrers;
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+	         "SELECT o.id, printf('0x%%x', o.addr), r.type, o.size, o.retained, o.refcnt,"
+	         " o.ext_refs, o.depth, r.path, substr(o.value, 1, %d), length(o.value),"
+	         " o.unreachable, r.name, r.module, (SELECT count(*) FROM edges WHERE src = o.id),"
+	         " (SELECT count(*) FROM referrers WHERE dst = o.id) FROM report_objs r"
+	         " JOIN objects o ON o.id = r.id WHERE r.page ORDER BY o.retained DESC, o.id",
+	         VALUE_CHARS);
+	struct hs_error *err = prepare(db, sql, &obj);
 	if (err)
 		return err;
-	err =
-	    prepare(db,
-	            "SELECT * FROM (SELECT 'refers to', e.label, printf('0x%x', d.addr),"
-	            " hs_type(d.id), d.retained, d.id IN (SELECT id FROM report_pages)"
-	            " FROM edges e JOIN objects d ON d.id = e.dst WHERE e.src = ?1"
-	            " ORDER BY d.retained DESC LIMIT 20) UNION ALL SELECT * FROM (SELECT"
-	            " 'referred to by', e.label, printf('0x%x', s.addr), hs_type(s.id), s.retained,"
-	            " s.id IN (SELECT id FROM report_pages) FROM referrers r JOIN edges e"
-	            " ON e.id = r.edge JOIN objects s ON s.id = r.src WHERE r.dst = ?1"
-	            " ORDER BY s.retained DESC LIMIT 20)",
-	            &rel);
+	char *rs = sqlite3_mprintf(refs_sql, REL_ROWS),
+	     *rr = sqlite3_mprintf(referrers_sql, REL_ROWS);
+	err = rs && rr ? prepare(db, rs, &refs) : &hs_error_nomem;
+	if (!err && (err = prepare(db, rr, &referrers)))
+		sqlite3_finalize(refs);
+	sqlite3_free(rs);
+	sqlite3_free(rr);
 	if (err) {
 		sqlite3_finalize(obj);
 		return err;
@@ -380,45 +573,22 @@ static struct hs_error *write_pages(sqlite3 *db, FILE *out)
 	fputs("<h2>Objects</h2><p class=\"explain\">Follow a link to open an object's page.</p>\n",
 	      out);
 	while (sqlite3_step(obj) == SQLITE_ROW) {
-		fprintf(out, "<section class=\"obj\" id=\"o-%s\"><h3>", col(obj, 1));
-		html(out, col(obj, 2));
-		fprintf(out,
-		        " at %s</h3><table><tr><th>size</th><td>%s</td></tr><tr><th>retained</th>"
-		        "<td>%s</td></tr><tr><th>refcount</th><td>%s (%s not explained by the heap)"
-		        "</td></tr><tr><th>depth</th><td>%s</td></tr><tr><th>path</th><td><code>",
-		        col(obj, 1), col(obj, 3), col(obj, 4), col(obj, 5), col(obj, 6),
-		        col(obj, 7));
-		html(out, *col(obj, 8) ? col(obj, 8) : "(no root reaches it)");
-		fputs("</code></td></tr>", out);
-		if (*col(obj, 9)) {
-			fputs("<tr><th>value</th><td><code>", out);
-			html(out, col(obj, 9));
-			fputs("</code></td></tr>", out);
-		}
-		fputs("</table><table><tr><th></th><th>label</th><th>object</th><th>retained</th></"
-		      "tr>",
-		      out);
-		sqlite3_reset(rel);
-		sqlite3_bind_int64(rel, 1, sqlite3_column_int64(obj, 0));
-		while (sqlite3_step(rel) == SQLITE_ROW) {
-			char text[160];
-			snprintf(text, sizeof(text), "%s at %s", col(rel, 3), col(rel, 2));
-			fprintf(out, "<tr><td>%s</td><td><code>", col(rel, 0));
-			html(out, col(rel, 1));
-			fputs("</code></td><td>", out);
-			object_link(out, col(rel, 2), sqlite3_column_int(rel, 5), text);
-			fprintf(out, "</td><td class=\"n\">%s</td></tr>", col(rel, 4));
-		}
-		fputs("</table></section>\n", out);
+		long long id = sqlite3_column_int64(obj, 0);
+		write_facts(out, obj);
+		write_relations(out, refs, id, "Refers to", sqlite3_column_int64(obj, 14));
+		write_relations(out, referrers, id, "Referred to by",
+		                sqlite3_column_int64(obj, 15));
+		fputs("</section>\n", out);
 	}
 	sqlite3_finalize(obj);
-	sqlite3_finalize(rel);
+	sqlite3_finalize(refs);
+	sqlite3_finalize(referrers);
 	return NULL;
 }
 
 static struct hs_error *write_report(sqlite3 *db, FILE *out, int nbaselines)
 {
-	char *sql = sqlite3_mprintf(pages_sql, TREE_NODES, OBJECT_PAGES);
+	char *sql = sqlite3_mprintf(objs_sql, TREE_NODES, OBJECT_PAGES);
 	if (!sql)
 		return &hs_error_nomem;
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);

@@ -67,13 +67,6 @@ const int hs_leak_nsections = sizeof(hs_leak_sections) / sizeof(hs_leak_sections
 	" THEN sum(substr(e.label, 1, 1) = '[') ELSE count(*) END"                                 \
 	" FROM " P ".edges e WHERE e.src = " X ")"
 
-/* The qualified name of function F: its __qualname__, else __name__. */
-#define FUNC_NAME(F)                                                                               \
-	"coalesce((SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"                     \
-	" WHERE e.src = " F " AND e.label = '.__qualname__'),"                                     \
-	" (SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"                             \
-	" WHERE e.src = " F " AND e.label = '.__name__'), 'function')"
-
 /* The name of the free variable whose cell is item LABEL ("[2]") of closure tuple TUPLE of a
  * function with code CODE: the item of co_freevars (3.8-3.10), or of co_localsplusnames, whose
  * last len(__closure__) names are the free variables (3.11+); else LABEL. */
@@ -290,7 +283,7 @@ static const char *const section_sql[] = {
     "INSERT INTO leak_findings "
     "WITH f AS (SELECT g.*, coalesce((SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"
     "   WHERE e.src = g.grp AND e.label = '.co_qualname'),"
-    "   (SELECT " FUNC_NAME("c.func") " FROM leak_callables c WHERE c.id = g.rep)) AS name,"
+    "   (SELECT " HS_LEAK_FUNC_NAME("c.func") " FROM leak_callables c WHERE c.id = g.rep)) AS name,"
     "  (SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst WHERE e.src = g.grp"
     "   AND e.label = '.co_filename') AS file"
     "  FROM leak_groups g JOIN leak_params p WHERE g.held >= p.big)"

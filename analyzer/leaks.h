@@ -10,7 +10,16 @@
  *     one row per finding; obj is an object id of the main database (NULL when the finding is a
  *     group without one representative), path its labelled path from a root;
  *   leak_snapshots(k, name, time_ns, objects, bytes)
- *     the snapshots compared, k = 0 .. nbaselines (the main one last).
+ *     the snapshots compared, k = 0 .. nbaselines (the main one last);
+ *   leak_spaces(dict, owner, kind)
+ *     the namespaces: each module's __dict__ (kind 'module', owner its __name__) and each
+ *     class's (kind 'class', owner its __qualname__);
+ *   leak_named(owner, kind, name, id)
+ *     the objects those namespaces name (kind 'module' or 'class': owner.name), and the
+ *     attributes of module-level instances (kind 'instance');
+ *   leak_series(id, k, entries, retained)
+ *     the entries and retained bytes of each named container in snapshot k (id: its id in
+ *     the main database).
  */
 #ifndef HS_LEAKS_H
 #define HS_LEAKS_H
@@ -19,6 +28,14 @@
 #include <stdint.h>
 
 #include "hsnap.h"
+
+/* SQL: the qualified name of function F (an SQL expression for its id): its __qualname__, else
+ * __name__, else 'function'. */
+#define HS_LEAK_FUNC_NAME(F)                                                                       \
+	"coalesce((SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"                     \
+	" WHERE e.src = " F " AND e.label = '.__qualname__'),"                                     \
+	" (SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"                             \
+	" WHERE e.src = " F " AND e.label = '.__name__'), 'function')"
 
 /* The sections, in report order. */
 struct hs_leak_section {
