@@ -95,7 +95,7 @@ def main():
             "getsizeof": sum(sys.getsizeof(o) for o in keep),
         }
     tracemalloc.stop()
-    heapsnap.dump(sys.argv[1], values=False)
+    heapsnap.dump(sys.argv[1])
     print(json.dumps({"python": sys.version.split()[0], "shapes": figures}))
 
 
