@@ -41,10 +41,12 @@ int hs_cmd_types(int argc, char **argv)
 int hs_cmd_top(int argc, char **argv)
 {
 	static const char help[] =
-	    "usage: heapsnap top SNAP [--by size|retained|count] [-n N] [--format "
+	    "usage: heapsnap top SNAP [--by size|retained|memory|count] [-n N] [--format "
 	    "table|csv|json]\n\n"
 	    "The N (default 20) largest objects by their own size, by retained size (the memory\n"
-	    "each keeps alive, with its path from a root), or the types with the most objects.\n";
+	    "each keeps alive, with its path from a root), by retained memory (the same counted\n"
+	    "as the allocator hands it out: objects.retained_memory, from the in-process capture),\n"
+	    "or the types with the most objects.\n";
 	static const char by_count[] =
 	    "SELECT t.name AS type, t.module AS module, count(*) AS count, sum(o.size) AS bytes "
 	    "FROM objects o JOIN types t ON t.id = o.type_id GROUP BY o.type_id "
@@ -57,9 +59,11 @@ int hs_cmd_top(int argc, char **argv)
 		return run_listing(&a, hs_query_find("largest_objects")->sql);
 	if (strcmp(a.by, "retained") == 0)
 		return run_listing(&a, hs_query_find("largest_retained")->sql);
+	if (strcmp(a.by, "memory") == 0)
+		return run_listing(&a, hs_query_find("largest_retained_memory")->sql);
 	if (strcmp(a.by, "count") == 0)
 		return run_listing(&a, by_count);
-	return hs_cli_usage_error("top", "--by is size, retained or count");
+	return hs_cli_usage_error("top", "--by is size, retained, memory or count");
 }
 
 int hs_cmd_cycles(int argc, char **argv)

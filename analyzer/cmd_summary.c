@@ -17,12 +17,15 @@
 /* clang-format off */
 static const char overview_sql[] =
     "SELECT (SELECT value FROM meta WHERE key = 'snapshot') AS snapshot,"
+    " (SELECT file FROM pragma_database_list WHERE name = 'main') AS database,"
     " (SELECT value FROM meta WHERE key = 'producer') AS producer,"
     " (SELECT value FROM meta WHERE key = 'runtime') || ' ' ||"
     " (SELECT value FROM meta WHERE key = 'runtime_version') AS runtime,"
     " (SELECT count(*) FROM objects) AS objects,"
     " (SELECT count(*) FROM objects WHERE gc) AS gc_tracked,"
     " (SELECT coalesce(sum(size), 0) FROM objects) AS bytes,"
+    " (SELECT CASE WHEN count(memory) THEN sum(memory) ELSE 'not captured' END"
+    "  FROM objects) AS memory,"
     " (SELECT count(*) FROM edges) AS edges,"
     " (SELECT count(*) FROM weakrefs) AS weak,"
     " (SELECT count(*) FROM roots) AS roots,"
@@ -59,7 +62,10 @@ int hs_cmd_summary(int argc, char **argv)
 	    "references were found by scanning their memory, so objects they hold may be\n"
 	    "missing; the types of those objects are listed at the end.  `unrooted` counts the\n"
 	    "objects no root reaches (objects.depth NULL: `heapsnap path` has no path for them):\n"
-	    "the GC garbage and what only garbage holds.\n";
+	    "the GC garbage and what only garbage holds.  `bytes` sums sys.getsizeof; `memory`\n"
+	    "what the objects occupy in memory (objects.memory: their allocations as the allocator\n"
+	    "rounds them; the in-process capture gives it).  `database` is the SQLite file the\n"
+	    "commands read (`sqlite3 DATABASE` opens it).\n";
 	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = 10};
 	int rc = hs_cmd_parse(argc, argv, help, "n", 1, 1, &a);
 	if (rc >= 0)
