@@ -14,7 +14,7 @@
 
 static const char help[] =
     "usage: heapsnap leaks SNAP [--baseline OLD]... [--min-bytes N] [--min-count N] [-n N]\n"
-    "                      [--format table|csv|json] [--salvage]\n\n"
+    "                      [--format table|csv|json] [--salvage] [--force]\n\n"
     "The leak report of snapshot SNAP (a .hsnap or its .db): the classic leak patterns, each a\n"
     "section with its evidence (objects, bytes, retained bytes, the labelled path that holds\n"
     "it) and a line on the pattern and its usual fix:\n"
@@ -23,7 +23,9 @@ static const char help[] =
     "  3 global accumulation           7 weak references\n"
     "  4 closures and bound methods    8 GC state\n"
     "Each --baseline is an earlier snapshot of the same process; with several, growth is a\n"
-    "trend over all of them (oldest first by capture time).  A finding retains at least\n"
+    "trend over all of them (oldest first by capture time).  A baseline of another process\n"
+    "(pid), another Python version, the snapshot itself, or one captured at or after it is\n"
+    "refused (exit 2); --force compares it anyway, with a warning.  A finding retains at least\n"
     "--min-bytes bytes, or grows: against the baselines it grew in every interval, in entries\n"
     "(by --min-count in all, default 100) or in retained bytes (by --min-bytes in all).\n"
     "--min-bytes is used as given (--min-bytes 1 reports every size); without it the size\n"
@@ -41,6 +43,7 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 	                                         {"format", required_argument, NULL, 'f'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {"salvage", no_argument, NULL, 'S'},
+	                                         {"force", no_argument, NULL, 'F'},
 	                                         {NULL, 0, NULL, 0}};
 	*snap = NULL;
 	optind = 0;
@@ -68,6 +71,9 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 			return HS_EXIT_OK;
 		case 'S':
 			hs_store_allow_salvage(true);
+			break;
+		case 'F':
+			opts->force = true;
 			break;
 		case 'b':
 			opts->baselines[opts->nbaselines++] = optarg;

@@ -45,7 +45,8 @@ int hs_cmd_top(int argc, char **argv)
 	    "table|csv|json]\n\n"
 	    "The N (default 20) largest objects by their own size, by retained size (the memory\n"
 	    "each keeps alive, with its path from a root), by retained memory (the same counted\n"
-	    "as the allocator hands it out: objects.retained_memory, from the in-process capture),\n"
+	    "as the allocator hands it out: objects.retained_memory, from the in-process "
+	    "capture),\n"
 	    "or the types with the most objects.\n";
 	static const char by_count[] =
 	    "SELECT t.name AS type, t.module AS module, count(*) AS count, sum(o.size) AS bytes "

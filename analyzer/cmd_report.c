@@ -31,11 +31,12 @@ enum {
 };
 
 static const char help[] =
-    "usage: heapsnap report SNAP [--baseline OLD]... -o REPORT.html [--salvage]\n\n"
+    "usage: heapsnap report SNAP [--baseline OLD]... -o REPORT.html [--salvage] [--force]\n\n"
     "Writes one self-contained HTML file about snapshot SNAP: a treemap of what retains the\n"
     "memory (the dominator tree by retained size; every box links to the object's page), the\n"
     "type histogram, growth charts against each --baseline (earlier snapshots of the same\n"
-    "process), the leak report's sections with their paths, and object pages.  The file is\n"
+    "process; --force as for leaks), the leak report's sections with their paths, and object\n"
+    "pages.  The file is\n"
     "created with mode 0600 (it holds labels and value previews) and renamed into place.\n";
 
 /* Column i of stmt as text, or "" for NULL. */
@@ -614,11 +615,10 @@ static struct hs_error *write_report(sqlite3 *db, FILE *out, int nbaselines)
 
 int hs_cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"baseline", required_argument, NULL, 'b'},
-	                                         {"output", required_argument, NULL, 'o'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {"salvage", no_argument, NULL, 'S'},
-	                                         {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"baseline", required_argument, NULL, 'b'}, {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},           {"salvage", no_argument, NULL, 'S'},
+	    {"force", no_argument, NULL, 'F'},          {NULL, 0, NULL, 0}};
 	struct hs_leaks_options opts = {0};
 	opts.baselines = calloc((size_t)argc, sizeof(char *));
 	if (!opts.baselines)
@@ -643,6 +643,8 @@ int hs_cmd_report(int argc, char **argv)
 			output = optarg;
 		} else if (c == 'S') {
 			hs_store_allow_salvage(true);
+		} else if (c == 'F') {
+			opts.force = true;
 		} else {
 			rc = hs_cli_usage_error("report", "unknown option");
 		}

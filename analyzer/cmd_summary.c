@@ -63,7 +63,8 @@ int hs_cmd_summary(int argc, char **argv)
 	    "missing; the types of those objects are listed at the end.  `unrooted` counts the\n"
 	    "objects no root reaches (objects.depth NULL: `heapsnap path` has no path for them):\n"
 	    "the GC garbage and what only garbage holds.  `bytes` sums sys.getsizeof; `memory`\n"
-	    "what the objects occupy in memory (objects.memory: their allocations as the allocator\n"
+	    "what the objects occupy in memory (objects.memory: their allocations as the "
+	    "allocator\n"
 	    "rounds them; the in-process capture gives it).  `database` is the SQLite file the\n"
 	    "commands read (`sqlite3 DATABASE` opens it).\n";
 	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = 10};

@@ -9,6 +9,8 @@
  * gave it, else 256 KiB or 1% of the heap, the larger), or grow in every interval between
  * snapshots by min_count entries.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -450,8 +452,62 @@ static int baseline_cmp(const void *a, const void *b)
 	return (x->time_ns > y->time_ns) - (x->time_ns < y->time_ns);
 }
 
-/* Opens (building on demand) the database of each baseline and reads its capture time. */
-static struct hs_error *open_baselines(const struct hs_leaks_options *opts, struct baseline *ret)
+/* The meta value of key in db, or "" (owned by the caller). */
+static char *meta_value(sqlite3 *db, const char *key)
+{
+	sqlite3_stmt *stmt;
+	const unsigned char *v = NULL;
+	char *ret = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &stmt, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			v = sqlite3_column_text(stmt, 0);
+		ret = strdup(v ? (const char *)v : "");
+		sqlite3_finalize(stmt);
+	}
+	return ret;
+}
+
+/* Why baseline b (database bdb) is no earlier snapshot of the process snapshot db shows, or
+ * NULL: another process (pid, when both know it), another Python, the same capture, or a capture
+ * not before it.  Returns a message for sqlite3_free, or NULL. */
+static char *baseline_mismatch(sqlite3 *db, sqlite3 *bdb)
+{
+	static const char *const keys[] = {"pid", "runtime_version", "time_ns",
+	                                   "snapshot_identity"};
+	char *v[2][4] = {{NULL}};
+	char *why = NULL;
+	for (int k = 0; k < 4; k++) {
+		v[0][k] = meta_value(db, keys[k]);
+		v[1][k] = meta_value(bdb, keys[k]);
+	}
+	bool ok = true;
+	for (int k = 0; k < 4; k++)
+		ok = ok && v[0][k] && v[1][k];
+	if (!ok)
+		why = sqlite3_mprintf("out of memory");
+	else if (strcmp(v[0][0], v[1][0]) && strcmp(v[0][0], "0") && strcmp(v[1][0], "0"))
+		why = sqlite3_mprintf("captured from process %s, the snapshot from process %s",
+		                      v[1][0], v[0][0]);
+	else if (strcmp(v[0][1], v[1][1]))
+		why = sqlite3_mprintf("captured from Python %s, the snapshot from Python %s",
+		                      v[1][1], v[0][1]);
+	else if (!strcmp(v[0][3], v[1][3]))
+		why = sqlite3_mprintf("it is the snapshot itself");
+	else if (strtoll(v[1][2], NULL, 10) >= strtoll(v[0][2], NULL, 10))
+		why = sqlite3_mprintf("captured at or after the snapshot, not before it");
+	for (int k = 0; k < 4; k++) {
+		free(v[0][k]);
+		free(v[1][k]);
+	}
+	return why;
+}
+
+/* Opens (building on demand) the database of each baseline, checks that it is an earlier
+ * snapshot of the same process (or warns, with force), and reads its capture time. */
+static struct hs_error *open_baselines(sqlite3 *db, const struct hs_leaks_options *opts,
+                                       struct baseline *ret)
 {
 	for (int i = 0; i < opts->nbaselines; i++) {
 		sqlite3 *b;
@@ -460,16 +516,22 @@ static struct hs_error *open_baselines(const struct hs_leaks_options *opts, stru
 			return err;
 		ret[i].name = opts->baselines[i];
 		ret[i].db_path = strdup(sqlite3_db_filename(b, "main"));
-		sqlite3_stmt *stmt;
-		ret[i].time_ns = 0;
-		if (sqlite3_prepare_v2(
-		        b, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'time_ns'", -1,
-		        &stmt, NULL) == SQLITE_OK) {
-			if (sqlite3_step(stmt) == SQLITE_ROW)
-				ret[i].time_ns = sqlite3_column_int64(stmt, 0);
-			sqlite3_finalize(stmt);
-		}
+		char *why = baseline_mismatch(db, b), *t = meta_value(b, "time_ns");
+		ret[i].time_ns = t ? strtoll(t, NULL, 10) : 0;
+		free(t);
 		sqlite3_close(b);
+		if (why && !opts->force)
+			err = hs_error_create(HS_ERROR_USAGE,
+			                      "%s: not an earlier snapshot of the same process: %s "
+			                      "(--force compares it anyway)",
+			                      opts->baselines[i], why);
+		else if (why)
+			fprintf(stderr,
+			        "heapsnap leaks: warning: %s: %s; compared anyway (--force)\n",
+			        opts->baselines[i], why);
+		sqlite3_free(why);
+		if (err)
+			return err;
 		if (!ret[i].db_path)
 			return &hs_error_nomem;
 	}
@@ -534,7 +596,7 @@ struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
 	if (!err && !bases)
 		err = &hs_error_nomem;
 	if (!err)
-		err = open_baselines(opts, bases);
+		err = open_baselines(db, opts, bases);
 	for (int k = 0; !err && k < opts->nbaselines; k++)
 		err = attach_baseline(db, k, &bases[k]);
 	if (!err) {

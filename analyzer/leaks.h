@@ -25,6 +25,7 @@
 #define HS_LEAKS_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hsnap.h"
@@ -54,6 +55,7 @@ struct hs_leaks_options {
 	                     * the larger */
 	long min_count;     /* the fewest objects or entries a group or growth must have (0: 100) */
 	long limit;         /* findings per section (0: 10) */
+	bool force;         /* compare baselines of another process or Python, or not earlier */
 };
 
 /* Attaches the baselines to db (a connection from hs_store_open) and computes every section

@@ -93,6 +93,27 @@ class Leaky(unittest.TestCase):
     def test_gc_state(self):
         self.assertTrue(any("thresholds" in r["detail"] for r in self.rows if r["section"] == 8))
 
+    def test_baselines_checked(self):
+        """A baseline must be an earlier snapshot of the same process and Python: the newest
+        snapshot as the baseline of an older one, the snapshot itself, and a snapshot of
+        another process are refused (exit 2, naming the file and why), and --force compares
+        them with a warning."""
+        cases = [(self.snaps[0], self.snaps[-1], "captured at or after the snapshot"),
+                 (self.snaps[0], self.snaps[0], "it is the snapshot itself"),
+                 (self.snaps[-1], capture("clean_service", 1)[-1], "captured from process")]
+        for snap, base, why in cases:
+            args = [HEAPSNAP, "leaks", snap, "--baseline", base, "--format", "json"]
+            out = subprocess.run(args, capture_output=True, text=True, timeout=300)
+            self.assertEqual(out.returncode, 2, out.stderr)
+            self.assertIn(base, out.stderr)
+            self.assertIn(why, out.stderr)
+            self.assertIn("--force", out.stderr)
+            out = subprocess.run(args + ["--force"], capture_output=True, text=True, timeout=300)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("warning", out.stderr)
+            self.assertIn(why, out.stderr)
+            json.loads(out.stdout)
+
     def test_no_baseline_no_accumulation(self):
         rows = leaks(self.snaps[-1:])
         self.assertEqual([r for r in rows if r["section"] == 3], [])
