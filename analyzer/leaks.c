@@ -25,7 +25,8 @@ const struct hs_leak_section hs_leak_sections[] = {
      "arbitrary order; break the cycle "
      "(weakref, explicit close()) or move cleanup to a context manager or weakref.finalize."},
     {2, "unbounded-cache", "unbounded caches",
-     "Dicts, lists and sets reachable from module globals or class attributes that retain the "
+     "Dicts, lists and sets held by module globals, class attributes, functools.lru_cache "
+     "wrappers or the local variables of running frames that retain the "
      "most memory (and, against baselines, keep growing); bound them (functools.lru_cache("
      "maxsize=N), an LRU dict, a TTL) or key them weakly."},
     {3, "global-accumulation", "global accumulation",
@@ -177,8 +178,22 @@ static const char setup_sql[] =
     " CROSS JOIN types it ON it.id = i.type_id AND it.heap"
     " CROSS JOIN edges d ON d.src = i.id AND d.label = '.__dict__'"
     " CROSS JOIN edges a ON a.src = d.dst AND hs_str_key(a.label) IS NOT NULL;"
+    /* The cache dict of each functools.lru_cache wrapper named so far (its largest dict
+     * referent: the wrapper also refers to its __dict__), under the wrapper's name. */
+    "INSERT INTO leak_named SELECT g.owner, g.kind, g.name || ' (lru_cache)',"
+    " (SELECT d.dst FROM edges d CROSS JOIN objects x ON x.id = d.dst"
+    "  CROSS JOIN types xt ON xt.id = x.type_id AND xt.name = 'dict'"
+    "  WHERE d.src = g.id AND d.label IS NULL ORDER BY x.retained DESC LIMIT 1)"
+    " FROM leak_named g CROSS JOIN objects w ON w.id = g.id"
+    " CROSS JOIN types wt ON wt.id = w.type_id AND wt.name = '_lru_cache_wrapper';"
+    /* The local variables of running frames (roots named '<thread ...: f (file:line) local
+     * x>'), named by the root. */
+    "INSERT INTO leak_named SELECT r.name, 'frame', NULL, r.obj FROM roots r"
+    " WHERE r.kind = 'frame' AND r.name LIKE '% local %';"
     "CREATE TEMP TABLE leak_containers AS "
-    "SELECT n.id AS id, min(n.owner || '.' || n.name) AS subject, min(n.kind) AS kind,"
+    "SELECT n.id AS id,"
+    " min(CASE WHEN n.kind = 'frame' THEN n.owner ELSE n.owner || '.' || n.name END) AS subject,"
+    " min(n.kind) AS kind,"
     " t.name AS type"
     " FROM leak_named n CROSS JOIN objects c ON c.id = n.id"
     " CROSS JOIN types t ON t.id = c.type_id"

@@ -183,6 +183,23 @@ class Growth(unittest.TestCase):
         print("SESSION_NOTES:", row["detail"])
         self.assertIn("+0 entries", row["detail"])
 
+    def test_caches_held_by_c_and_frames(self):
+        # An unbounded lru_cache: its wrapper's dict, +400 entries of 3,000 bytes a round.
+        row = self.row(2, "__main__.lookup_user (lru_cache)")
+        self.assertIsNotNone(row, [r["subject"] for r in self.rows if r["section"] == 2])
+        print("lookup_user:", row["detail"])
+        self.assertEqual(row["objects"], 800)
+        self.assertIn("grew by 400 entries", row["detail"])
+        self.assertGreater(row["retained"], 800 * 3000)
+        self.assertIsNotNone(self.row(3, "__main__.lookup_user (lru_cache)"))
+        # A local list of the running main(): 800 entries of 2,000 bytes.
+        rows = [r for r in self.rows if r["section"] == 2 and "local journal>" in r["subject"]]
+        self.assertEqual(len(rows), 1, [r["subject"] for r in self.rows if r["section"] == 2])
+        print("journal:", rows[0]["detail"])
+        self.assertIn(": main (", rows[0]["subject"])
+        self.assertEqual(rows[0]["objects"], 800)
+        self.assertGreater(rows[0]["retained"], 800 * 2000)
+
     def test_small_or_constant_is_not(self):
         s3 = [r["subject"] for r in self.rows if r["section"] == 3]
         self.assertNotIn("__main__.SMALL_TAGS", s3)  # +60 entries, a few KB
