@@ -32,7 +32,7 @@ struct object_cmd {
 static int run_object(int argc, char **argv, const char *help, const char *opts,
                       struct hs_error *(*work)(struct object_cmd *c))
 {
-	struct object_cmd c = {.a = {.format = HS_FORMAT_TABLE}};
+	struct object_cmd c = {.a = {.format = HS_FORMAT_TABLE, .limit = -1}}; /* -1: no -n */
 	int rc = hs_cmd_parse(argc, argv, help, opts, 2, 2, &c.a);
 	if (rc >= 0)
 		return rc;
@@ -89,8 +89,8 @@ static struct hs_error *print_more(struct object_cmd *c, long limit)
 	const char *what[2] = {"referents", "referrers"};
 	for (int i = 0; i < 2; i++)
 		if (n[i] > limit)
-			fprintf(f, "... %lld more %s (%lld in all; -n N to list more)\n", n[i] - limit,
-			        what[i], n[i]);
+			fprintf(f, "... %lld more %s (%lld in all; -n N to list more)\n",
+			        n[i] - limit, what[i], n[i]);
 	return NULL;
 }
 
@@ -125,11 +125,11 @@ static struct hs_error *show_object(struct object_cmd *c)
 			                         "references:");
 	}
 	char limit[32];
-	snprintf(limit, sizeof(limit), "%ld", c->a.limit ? c->a.limit : SHOW_LIMIT);
+	snprintf(limit, sizeof(limit), "%ld", c->a.limit > 0 ? c->a.limit : SHOW_LIMIT);
 	char *args[] = {c->id_text, limit};
 	if (!err)
 		err = hs_store_run(c->db, sql, 2, args, c->a.format, stdout);
-	return err ? err : print_more(c, c->a.limit ? c->a.limit : SHOW_LIMIT);
+	return err ? err : print_more(c, c->a.limit > 0 ? c->a.limit : SHOW_LIMIT);
 }
 
 int hs_cmd_show(int argc, char **argv)
@@ -211,16 +211,17 @@ int hs_cmd_path(int argc, char **argv)
 /* referrers' work: what refers to the object, by the named query. */
 static struct hs_error *list_referrers(struct object_cmd *c)
 {
-	return hs_store_run(c->db, hs_query_find("referrers_of")->sql, 1, &c->a.pos[1], c->a.format,
-	                    stdout);
+	return hs_store_run_max(c->db, hs_query_find("referrers_of")->sql, 1, &c->a.pos[1],
+	                        c->a.format, stdout, c->a.limit < 0 ? SHOW_LIMIT : c->a.limit);
 }
 
 int hs_cmd_referrers(int argc, char **argv)
 {
 	static const char help[] =
-	    "usage: heapsnap referrers SNAP ADDR [--format table|csv|json]\n\n"
-	    "What refers to the object at ADDR, with each reference's label and kind.\n";
-	return run_object(argc, argv, help, "", list_referrers);
+	    "usage: heapsnap referrers SNAP ADDR [-n N] [--format table|csv|json]\n\n"
+	    "What refers to the object at ADDR, with each reference's label and kind: the first N\n"
+	    "(default 100; 0 for all), then how many more.\n";
+	return run_object(argc, argv, help, "n", list_referrers);
 }
 
 /* deep's work: the object's deep size beside its own and its retained size. */

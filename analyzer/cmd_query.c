@@ -29,7 +29,7 @@ static int run_sql(const struct hs_cmd_args *a, const char *sql, int nargs, char
 	struct hs_error *err = hs_store_open(a->pos[0], &db);
 	if (err)
 		return hs_cli_fail(err);
-	err = hs_store_run(db, sql, nargs, args, a->format, stdout);
+	err = hs_store_run_max(db, sql, nargs, args, a->format, stdout, a->limit);
 	sqlite3_close(db);
 	return err ? hs_cli_fail(err) : HS_EXIT_OK;
 }
@@ -37,13 +37,14 @@ static int run_sql(const struct hs_cmd_args *a, const char *sql, int nargs, char
 int hs_cmd_query(int argc, char **argv)
 {
 	static const char help[] =
-	    "usage: heapsnap query SNAP NAME [ARG...] [--format table|csv|json]\n"
+	    "usage: heapsnap query SNAP NAME [ARG...] [-n N] [--format table|csv|json]\n"
 	    "       heapsnap query --list\n\n"
 	    "Runs a named query; ARGs bind to its parameters ?1, ?2, ... in order (integers and\n"
 	    "0x addresses as numbers).  --list prints every query with its parameters and help.\n"
-	    "Put -- before arguments that start with '-'.\n";
+	    "Put -- before arguments that start with '-'.  -n N prints the first N rows (default:\n"
+	    "all), then how many more.\n";
 	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
-	int rc = hs_cmd_parse(argc, argv, help, "l", 0, argc, &a);
+	int rc = hs_cmd_parse(argc, argv, help, "ln", 0, argc, &a);
 	if (rc >= 0)
 		return rc;
 	if (a.list) {
@@ -62,12 +63,13 @@ int hs_cmd_query(int argc, char **argv)
 int hs_cmd_sql(int argc, char **argv)
 {
 	static const char help[] =
-	    "usage: heapsnap sql SNAP \"SELECT ...\" [ARG...] [--format table|csv|json]\n\n"
+	    "usage: heapsnap sql SNAP \"SELECT ...\" [ARG...] [-n N] [--format table|csv|json]\n\n"
 	    "Runs SQL on the snapshot's database (read-only; tables in analyzer/SCHEMA.md) with\n"
 	    "the functions hs_type(id), hs_path(id) and hs_deep_size(id).  ARGs bind to ?1, ?2, "
 	    "...\n"
-	    "Every statement that returns rows prints them.\n";
+	    "Every statement that returns rows prints them (-n N: the first N of each, then how\n"
+	    "many more; default all).\n";
 	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE};
-	int rc = hs_cmd_parse(argc, argv, help, "", 2, argc, &a);
+	int rc = hs_cmd_parse(argc, argv, help, "n", 2, argc, &a);
 	return rc >= 0 ? rc : run_sql(&a, a.pos[1], a.npos - 2, a.pos + 2);
 }

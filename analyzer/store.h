@@ -23,8 +23,8 @@
 #define HS_STORE_APPLICATION_ID 0x48534442
 #define HS_STORE_SCHEMA_VERSION 3
 
-/* Writes the database of snap and its analysis a to db_path (through a fresh db_path.tmp-XXXXXX, renamed into
- * place when complete).  progress may be NULL.  snap is left as it was. */
+/* Writes the database of snap and its analysis a to db_path (through a fresh db_path.tmp-XXXXXX,
+ * renamed into place when complete).  progress may be NULL.  snap is left as it was. */
 struct hs_error *hs_store_build(struct hs_snapshot *snap, const struct hs_analysis *a,
                                 const char *db_path, hs_progress_fn *progress, void *progress_arg);
 /* The same in two steps, so that the analysis runs meanwhile: hs_store_begin starts writing
@@ -88,12 +88,18 @@ int hs_sqlfuncs_register(sqlite3 *db);
  * it. */
 struct hs_error *hs_store_path(sqlite3 *db, long long id, char **ret);
 
-/* Prints every row stmt returns with t (which the caller creates and destroys). */
-struct hs_error *hs_store_print(sqlite3 *db, sqlite3_stmt *stmt, struct hs_table *t);
+/* Prints the rows stmt returns with t (which the caller creates and destroys), at most
+ * max_rows of them (0: every row); *more gets how many rows were left out. */
+struct hs_error *hs_store_print(sqlite3 *db, sqlite3_stmt *stmt, struct hs_table *t, long max_rows,
+                                long long *more);
 /* Prepares sql, binds the text arguments (integers when they look like one) to ?1, ?2, ...,
  * and prints the rows in format to out with the statement's column names. */
 struct hs_error *hs_store_run(sqlite3 *db, const char *sql, int nargs, char **args,
                               enum hs_format format, FILE *out);
+/* The same, printing at most max_rows rows of each statement (0: all), then "... K more rows"
+ * (in a table; on stderr beside csv and json). */
+struct hs_error *hs_store_run_max(sqlite3 *db, const char *sql, int nargs, char **args,
+                                  enum hs_format format, FILE *out, long max_rows);
 /* An error naming db's file for SQLite's current error on db. */
 struct hs_error *hs_store_error(sqlite3 *db, const char *what);
 /* The note `summary` and `leaks` print when the capture scanned objects conservatively (their
@@ -109,7 +115,7 @@ struct hs_error *hs_store_print_conservative(sqlite3 *db, FILE *out);
  * known fields.  numpy's ndarray (an object array's elements, a view's base) and datetime's
  * tzinfo are such references.  Out-of-process captures that leave the module empty give the
  * dotted tp_name ("numpy.ndarray"). */
-#define HS_UNTRAVERSED_SQL(t, o)                                                                  \
+#define HS_UNTRAVERSED_SQL(t, o)                                                                   \
 	"(NOT " t ".gc AND " o ".nrefs = 0 AND (" t ".module NOT IN ('builtins', '') OR (" t       \
 	".module = '' AND instr(" t ".name, '.') > 0)))"
 

@@ -16,10 +16,18 @@ struct hs_error *hs_store_error(sqlite3 *db, const char *what)
 	                       what, db ? sqlite3_errmsg(db) : "out of memory");
 }
 
-struct hs_error *hs_store_print(sqlite3 *db, sqlite3_stmt *stmt, struct hs_table *t)
+struct hs_error *hs_store_print(sqlite3 *db, sqlite3_stmt *stmt, struct hs_table *t, long max_rows,
+                                long long *more)
 {
 	int rc, n = sqlite3_column_count(stmt);
+	long rows = 0;
+	*more = 0;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (max_rows > 0 && rows >= max_rows) {
+			++*more; /* counted, not printed */
+			continue;
+		}
+		rows++;
 		for (int i = 0; i < n; i++) {
 			switch (sqlite3_column_type(stmt, i)) {
 			case SQLITE_NULL:
@@ -75,6 +83,21 @@ static void bind_arg(sqlite3_stmt *stmt, int i, const char *arg)
 struct hs_error *hs_store_run(sqlite3 *db, const char *sql, int nargs, char **args,
                               enum hs_format format, FILE *out)
 {
+	return hs_store_run_max(db, sql, nargs, args, format, out, 0);
+}
+
+/* The line after a listing cut at max_rows: in the table, or on stderr beside csv and json
+ * (which stay whole documents). */
+static void print_more(FILE *out, enum hs_format format, long long more)
+{
+	if (more)
+		fprintf(format == HS_FORMAT_TABLE ? out : stderr,
+		        "... %lld more rows (-n N to list more, -n 0 for all)\n", more);
+}
+
+struct hs_error *hs_store_run_max(sqlite3 *db, const char *sql, int nargs, char **args,
+                                  enum hs_format format, FILE *out, long max_rows)
+{
 	const char *tail = sql;
 	struct hs_error *err = NULL;
 	while (!err && tail && *tail) {
@@ -97,8 +120,11 @@ struct hs_error *hs_store_run(sqlite3 *db, const char *sql, int nargs, char **ar
 				names[i] = sqlite3_column_name(stmt, i);
 			struct hs_table *t = hs_table_create(out, format, (size_t)ncols, names);
 			free(names);
-			err = hs_store_print(db, stmt, t);
+			long long more = 0;
+			err = hs_store_print(db, stmt, t, max_rows, &more);
 			hs_table_destroy(t);
+			if (!err)
+				print_more(out, format, more);
 		} else if (sqlite3_step(stmt) != SQLITE_DONE) {
 			err = hs_store_error(db, "SQL");
 		}

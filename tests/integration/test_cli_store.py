@@ -217,6 +217,23 @@ class Store(unittest.TestCase):
         out = run("show", self.snap, "0x5000", "-n", "2").stdout
         self.assertIn("... 1 more referents (3 in all; -n N to list more)", out)
 
+    def test_every_listing_takes_n(self):
+        # sql, query and referrers print the first N rows, then how many more: in the table,
+        # on stderr beside csv and json (which stay whole documents); -n 0 prints all.
+        total = int(rows_csv("sql", self.snap, "SELECT count(*) AS n FROM objects")[0]["n"])
+        out = run("sql", self.snap, "SELECT addr FROM objects", "-n", "2").stdout
+        self.assertEqual(len(out.splitlines()), 2 + 2 + 1, out)  # header, rule, rows, more
+        self.assertIn("... %d more rows (-n N to list more, -n 0 for all)" % (total - 2), out)
+        p = run("sql", self.snap, "SELECT addr FROM objects", "-n", "2", "--format", "json")
+        self.assertEqual(len(json.loads(p.stdout)), 2)
+        self.assertIn("... %d more rows" % (total - 2), p.stderr)
+        self.assertEqual(len(rows_csv("sql", self.snap, "SELECT addr FROM objects", "-n", "0")),
+                         total)
+        self.assertEqual(len(rows_csv("query", self.snap, "type_histogram", "-n", "1")), 1)
+        self.assertEqual(len(rows_csv("referrers", self.snap, "0xb000", "-n", "0")), 1)
+        out = run("referrers", self.snap, "0x5000", "-n", "1").stdout
+        self.assertNotIn("more rows", out)  # one referrer: nothing left out
+
     def test_path(self):
         out = run("path", self.snap, "0x6000").stdout
         self.assertEqual(out.splitlines()[0],
