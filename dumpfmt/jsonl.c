@@ -274,6 +274,8 @@ static const struct jvalue *field(const struct jline *jl, const char *key)
  */
 struct jobj {
 	uint64_t addr, size, refcnt, line;
+	uint64_t memory; /* when has_memory */
+	bool has_memory;
 	uint32_t type; /* index into the type names */
 	uint8_t flags, gen;
 	char *value;
@@ -315,6 +317,7 @@ struct graph {
 	VEC(struct jroot) roots;
 	VEC(struct jmeta) meta;
 	VEC(char *) type_names;
+	bool has_memory; /* some object gives "memory" */
 	/* type name -> index, open addressing */
 	uint32_t *type_slots;
 	size_t ntype_slots;
@@ -471,6 +474,11 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 		uint64_t gen = 0, flags = 0;
 		OPT_INT("size", o.size, has);
 		OPT_INT("refcnt", o.refcnt, has);
+		OPT_INT("memory", o.memory, has);
+		if (has && o.memory - o.size + (1ull << 31) >= (1ull << 32))
+			return "\"memory\" must be within 2^31 of \"size\"";
+		o.has_memory = has;
+		g->has_memory |= has;
 		OPT_INT("gen", gen, has);
 		if (has) {
 			if (gen > HS_GEN_PERMANENT)
@@ -678,6 +686,10 @@ static struct hs_error *write_graph(struct graph *g, const char *out, struct hs_
 	for (size_t i = 0; !err && i < g->objs.n; i++) {
 		const struct jobj *o = &g->objs.v[i];
 		err = hs_writer_object(w, o->addr, o->type, o->size, o->refcnt, o->flags, o->gen);
+		/* An object without "memory" in a graph that gives it has its size as memory. */
+		if (!err && g->has_memory)
+			err =
+			    hs_writer_memory(w, o->has_memory ? (int64_t)(o->memory - o->size) : 0);
 		for (uint64_t k = 0; !err && e < g->edges.n && g->edges.v[e].src == i; e++, k++) {
 			const struct jedge *ed = &g->edges.v[e];
 			if (!ed->label) {
@@ -832,6 +844,9 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 		fprintf(out, ",\"size\":%llu,\"refcnt\":%llu,\"gc\":%s",
 		        (unsigned long long)snap->size[i], (unsigned long long)snap->refcnt[i],
 		        snap->flags[i] & HS_OBJ_GC ? "true" : "false");
+		if (snap->has_memory)
+			fprintf(out, ",\"memory\":%lld",
+			        (long long)snap->size[i] + snap->memory_delta[i]);
 		if (snap->generation[i] != HS_GEN_NONE)
 			fprintf(out, ",\"gen\":%u", snap->generation[i]);
 		if (snap->flags[i] & HS_OBJ_IMMORTAL)

@@ -75,12 +75,21 @@ static inline void hs_instance_parts(PyObject *o, struct hs_mem_parts *p)
 	if (tp->tp_flags & Py_TPFLAGS_INLINE_VALUES)
 		p->inline_extra = hs_values_block_313((const uint8_t *)o + tp->tp_basicsize);
 #elif PY_VERSION_HEX >= 0x030B0000
-	PyObject **values;
-	if (hs_instance_values(o, &values)) {
-		const void *keys = ((PyHeapTypeObject *)Py_TYPE(o))->ht_cached_keys;
-		p->uncounted =
-		    ((const uint8_t *)values)[-1] + hs_keys_usable_size(keys) * sizeof(PyObject *);
-	}
+	/* The values pointer itself: an instance of a class with no attribute yet has values
+	 * (hs_instance_values counts none). */
+	PyTypeObject *tp = Py_TYPE(o);
+	const void *keys = ((PyHeapTypeObject *)tp)->ht_cached_keys;
+	if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) || !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
+	    !keys)
+		return;
+#if PY_VERSION_HEX < 0x030C0000
+	const uint8_t *values = ((const uint8_t **)o)[-4];
+#else
+	uintptr_t dorv = ((uintptr_t *)o)[-3];
+	const uint8_t *values = (dorv & 1) ? (const uint8_t *)(dorv + 1) : NULL;
+#endif
+	if (values)
+		p->uncounted = values[-1] + hs_keys_usable_size(keys) * sizeof(PyObject *);
 #else
 	(void)o;
 	(void)p;

@@ -180,6 +180,8 @@ struct hs_error *hs_layouts_choose(struct hs_memsrc *m, const struct hs_layout_o
 #define HS_TPF_MANAGED_DICT (1ull << 4)    /* 3.11+ */
 #define HS_TPF_HEAPTYPE (1ull << 9)
 #define HS_TPF_HAVE_GC (1ull << 14)
+#define HS_TPF_LIST_SUBCLASS (1ull << 25)
+#define HS_TPF_DICT_SUBCLASS (1ull << 29)
 #define HS_TPF_TYPE_SUBCLASS (1ull << 31)
 
 struct walker;

@@ -1,6 +1,6 @@
 """remote_vs_inproc.py — the same paused process captured in process (capture/inproc's
 heapsnap.dump) and out of process (heapsnap capture --pid) must give the same graph: objects,
-sizes, refcounts, edges, their labels and value previews, and the same GC garbage (what the
+sizes, memory, refcounts, edges, their labels and value previews, and the same GC garbage (what the
 analysis finds gc.collect() would free).  The differences that remain are listed and each has a reason:
 
 * objects alive in only one capture: the in-process dump runs Python code (its call's frame,
@@ -174,7 +174,7 @@ def compare(heapsnap, python, inproc, remote):
         bad = {k for k in kinds if k not in CALL_TYPES}
         if bad or len(only) > MAX_ONLY:
             problems.append(f"only {side}: unexplained {dict(kinds)}")
-    nsize = nref = nedge = ntype = nvalue = nlabel = 0
+    nsize = nmem = nref = nedge = ntype = nvalue = nlabel = 0
     for a in both:
         x, y = io[a], ro[a]
         if x["type"] != y["type"]:
@@ -185,6 +185,11 @@ def compare(heapsnap, python, inproc, remote):
             nsize += 1
             if nsize <= 10:
                 problems.append(f"0x{a:x} {x['type']}: size {x['size']} vs {y['size']}")
+        if x.get("memory") != y.get("memory") and not (y.get("flags", 0) & 0x08):
+            nmem += 1
+            if nmem <= 10:
+                problems.append(f"0x{a:x} {x['type']}: memory {x.get('memory')} vs "
+                                f"{y.get('memory')}")
         if x["refcnt"] != y["refcnt"] and not y.get("immortal"):
             nref += 1
             print(f"  refcount 0x{a:x} {x['type']} {x.get('value', '')!r:.40}: "
@@ -233,7 +238,7 @@ def compare(heapsnap, python, inproc, remote):
                         f"out of process only {sorted(hex(a) for a in go - gi)[:5]}")
     print(f"coverage: {len(both)} of the {len(io)} objects in process seen out of process "
           f"({100.0 * len(both) / max(len(io), 1):.2f}%)")
-    print(f"{len(both)} objects in both; differences: type {ntype}, size {nsize}, "
+    print(f"{len(both)} objects in both; differences: type {ntype}, size {nsize}, memory {nmem}, "
           f"refcount {nref} (dump-call references), traverse edges {nedge}, values {nvalue}, "
           f"labels {nlabel}")
     for p in problems[:40]:
