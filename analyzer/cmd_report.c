@@ -129,7 +129,8 @@ static struct hs_error *write_summary(sqlite3 *db, FILE *out)
 	    db,
 	    "SELECT (SELECT value FROM meta WHERE key = 'snapshot'),"
 	    " (SELECT value FROM meta WHERE key = 'runtime') || ' ' || (SELECT value FROM meta"
-	    " WHERE key = 'runtime_version'), count(*), sum(size), sum(unreachable),"
+	    " WHERE key = 'runtime_version'), count(*), sum(size),"
+	    " CASE WHEN count(memory) THEN sum(memory) END, sum(unreachable),"
 	    " (SELECT count(*) FROM roots), (SELECT count(*) FROM edges) FROM objects",
 	    &stmt);
 	if (err)
@@ -142,13 +143,17 @@ static struct hs_error *write_summary(sqlite3 *db, FILE *out)
 		      "</header><main>\n<section id=\"search-results\" hidden></section>\n"
 		      "<h2>Summary</h2><table>",
 		      out);
+		/* bytes: sys.getsizeof's sum; memory: what the objects occupy (README "Size and
+		 * memory"), when the capture gave it. */
 		static const char *const names[] = {
-		    "snapshot",           "runtime", "objects",   "bytes",
+		    "snapshot",           "runtime", "objects",   "bytes (sys.getsizeof)", "memory",
 		    "GC garbage objects", "roots",   "references"};
-		for (int i = 0; i < 7; i++) {
+		for (int i = 0; i < 8; i++) {
+			if (i == 4 && sqlite3_column_type(stmt, i) == SQLITE_NULL)
+				continue;
 			fprintf(out, "<tr><th>%s</th><td>", names[i]);
 			hs_report_html(out, col(stmt, i));
-			if (i == 3) {
+			if (i == 3 || i == 4) {
 				fputs(" (", out);
 				hs_report_size(out, sqlite3_column_int64(stmt, i));
 				fputc(')', out);

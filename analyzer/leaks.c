@@ -167,7 +167,9 @@ static const char setup_sql[] =
     "CREATE TEMP TABLE leak_named AS SELECT s.owner, s.kind,"
     " hs_str_key(g.label) AS name, g.dst AS id"
     " FROM leak_spaces s JOIN edges g ON g.src = s.dict AND hs_str_key(g.label) IS NOT NULL;"
-    "INSERT INTO leak_named SELECT g.owner || '.' || g.name, 'instance', substr(a.label, 2), a.dst"
+    "INSERT INTO leak_named SELECT g.owner || '.' || g.name, 'instance',"
+    " CASE WHEN substr(a.label, 1, 10) = '.__dict__[' THEN hs_str_key(substr(a.label, 10))"
+    " ELSE substr(a.label, 2) END, a.dst"
     " FROM leak_named g CROSS JOIN objects i ON i.id = g.id AND g.kind = 'module'"
     " CROSS JOIN types it ON it.id = i.type_id AND it.heap"
     " CROSS JOIN edges a ON a.src = i.id AND a.label LIKE '.%'"
@@ -190,6 +192,11 @@ static const char setup_sql[] =
      * x>'), named by the root. */
     "INSERT INTO leak_named SELECT r.name, 'frame', NULL, r.obj FROM roots r"
     " WHERE r.kind = 'frame' AND r.name LIKE '% local %';"
+    /* 3.8-3.10: a frame object is the root and its locals are its unlabelled referents. */
+    "INSERT INTO leak_named SELECT substr(r.name, 1, length(r.name) - 1) || ' local>', 'frame',"
+    " NULL, e.dst FROM roots r CROSS JOIN objects f ON f.id = r.obj"
+    " CROSS JOIN types ft ON ft.id = f.type_id AND ft.name = 'frame'"
+    " CROSS JOIN edges e ON e.src = r.obj AND e.label IS NULL WHERE r.kind = 'frame';"
     "CREATE TEMP TABLE leak_containers AS "
     "SELECT n.id AS id,"
     " min(CASE WHEN n.kind = 'frame' THEN n.owner ELSE n.owner || '.' || n.name END) AS subject,"

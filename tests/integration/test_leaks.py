@@ -55,7 +55,10 @@ class Leaky(unittest.TestCase):
     def test_finalizer_cycles(self):
         self.assertIn("LeakySession", self.subjects(1))
         row = [r for r in self.rows if r["subject"] == "LeakySession"][0]
-        self.assertEqual(row["objects"], 60)  # 20 per round, 3 rounds
+        # 20 per round, 3 rounds; each with its __dict__ on 3.8-3.10 (3.11+ keeps the
+        # attributes without one).
+        self.assertIn(row["objects"], (60, 120))
+        self.assertTrue(row["detail"].startswith("60 unreachable LeakySession"), row["detail"])
 
     def test_unbounded_caches(self):
         s = self.subjects(2)
@@ -193,9 +196,11 @@ class Growth(unittest.TestCase):
         self.assertGreater(row["retained"], 800 * 3000)
         self.assertIsNotNone(self.row(3, "__main__.lookup_user (lru_cache)"))
         # A local list of the running main(): 800 entries of 2,000 bytes.
-        rows = [r for r in self.rows if r["section"] == 2 and "local journal>" in r["subject"]]
+        # 3.11+ name the local; 3.8-3.10 give the frame ("... main (file:line) local>").
+        rows = [r for r in self.rows if r["section"] == 2 and
+                ("local journal>" in r["subject"] or r["subject"].endswith(") local>"))]
         self.assertEqual(len(rows), 1, [r["subject"] for r in self.rows if r["section"] == 2])
-        print("journal:", rows[0]["detail"])
+        print("journal:", rows[0]["subject"], rows[0]["detail"])
         self.assertIn(": main (", rows[0]["subject"])
         self.assertEqual(rows[0]["objects"], 800)
         self.assertGreater(rows[0]["retained"], 800 * 2000)

@@ -187,6 +187,13 @@ class Leaky(unittest.TestCase):
                      "RequestRecord", "<svg class=\"chart\" id=\"growth\""):
             self.assertIn(name, self.text)
 
+    def test_summary_gives_bytes_and_memory(self):
+        # sys.getsizeof's sum and what the objects occupy (objects.memory), both from SQL.
+        size, memory = sql(self.snaps[1], "SELECT sum(size), sum(memory) FROM objects")[0]
+        self.assertGreater(int(memory), int(size))
+        self.assertIn("<th>bytes (sys.getsizeof)</th><td>%s" % size, self.text)
+        self.assertIn("<th>memory</th><td>%s" % memory, self.text)
+
     def test_renders_with_boxes(self):
         t0 = time.monotonic()
         png = screenshot("treemap", "file://" + self.html)
