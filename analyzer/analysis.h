@@ -71,6 +71,8 @@ struct hs_error *hs_analyze_roots(const struct hs_snapshot *snap, struct hs_anal
  * namespace dicts unless x is one (SCHEMA.md, hs_deep_size, says how each is recognised).
  * Those are neither counted nor followed. */
 struct hs_error *hs_deep_size(const struct hs_snapshot *snap, uint64_t x, uint64_t *ret);
+/* The memory (FORMAT.md §4.5) of the same objects, in a snapshot that gives it. */
+struct hs_error *hs_deep_memory(const struct hs_snapshot *snap, uint64_t x, uint64_t *ret);
 
 /* The labelled shortest path from a root to x, as DESIGN.md prints it
  * ("sys.modules['app'].__dict__['cache']['users'][3]"); malloc'd, caller frees.  *ret is NULL

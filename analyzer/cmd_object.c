@@ -229,7 +229,8 @@ static struct hs_error *print_deep_size(struct object_cmd *c)
 {
 	static const char sql[] =
 	    "SELECT printf('0x%x', o.addr) AS addr, t.name AS type, o.size AS size,"
-	    " hs_deep_size(o.id) AS deep_size, o.retained AS retained"
+	    " hs_deep_size(o.id) AS deep_size, o.retained AS retained, o.memory AS memory,"
+	    " hs_deep_memory(o.id) AS deep_memory, o.retained_memory AS retained_memory"
 	    " FROM objects o JOIN types t ON t.id = o.type_id WHERE o.id = ?1";
 	char *args[] = {c->id_text};
 	return hs_store_run(c->db, sql, 1, args, c->a.format, stdout);
@@ -241,6 +242,8 @@ int hs_cmd_deep(int argc, char **argv)
 	    "usage: heapsnap deep SNAP ADDR [--format table|csv|json]\n\n"
 	    "The deep size of the object at ADDR: the bytes of everything reachable from it by\n"
 	    "strong references, each object once, not entering types or modules unless it is one\n"
-	    "(pympler's asizeof); shown with its own size and its retained size.\n";
+	    "(pympler's asizeof); shown with its own size and its retained size, and the same\n"
+	    "three counted in memory (README \"Size and memory\"; empty when the capture gave "
+	    "none).\n";
 	return run_object(argc, argv, help, "", print_deep_size);
 }

@@ -65,7 +65,8 @@ int hs_cmd_sql(int argc, char **argv)
 	static const char help[] =
 	    "usage: heapsnap sql SNAP \"SELECT ...\" [ARG...] [-n N] [--format table|csv|json]\n\n"
 	    "Runs SQL on the snapshot's database (read-only; tables in analyzer/SCHEMA.md) with\n"
-	    "the functions hs_type(id), hs_path(id) and hs_deep_size(id).  ARGs bind to ?1, ?2, "
+	    "the functions hs_type(id), hs_path(id), hs_deep_size(id) and hs_deep_memory(id).\n"
+	    "ARGs bind to ?1, ?2, "
 	    "...\n"
 	    "Every statement that returns rows prints them (-n N: the first N of each, then how\n"
 	    "many more; default all).\n";

@@ -15,6 +15,7 @@
  * a ".__globals__", ".__builtins__", ".f_globals" or ".f_builtins" edge (functions and frames).
  * Finding them reads every edge's label once per call: O(objects + edges) before the walk.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,7 +166,9 @@ static struct hs_error *boundary_init(const struct hs_snapshot *snap, uint64_t x
 	return NULL;
 }
 
-struct hs_error *hs_deep_size(const struct hs_snapshot *snap, uint64_t x, uint64_t *ret)
+/* The deep size of x, and with memory (not NULL) the same objects' memory. */
+static struct hs_error *deep_walk(const struct hs_snapshot *snap, uint64_t x, uint64_t *ret,
+                                  uint64_t *memory)
 {
 	if (x >= snap->nobjects)
 		return hs_error_create(HS_ERROR_USAGE, "%s: no object with index %llu", snap->path,
@@ -180,12 +183,14 @@ struct hs_error *hs_deep_size(const struct hs_snapshot *snap, uint64_t x, uint64
 	if (err)
 		goto out;
 
-	uint64_t total = 0;
+	uint64_t total = 0, mem = 0;
 	set_bit(visited, x);
 	stack[len++] = (uint32_t)x;
 	while (len) {
 		uint32_t v = stack[--len];
 		total += snap->size[v];
+		if (memory)
+			mem += (uint64_t)((int64_t)snap->size[v] + snap->memory_delta[v]);
 		for (uint64_t e = snap->edge_start[v]; e < snap->edge_start[v + 1]; e++) {
 			uint32_t w = snap->edge_dst[e];
 			if (bit(visited, w))
@@ -206,6 +211,8 @@ struct hs_error *hs_deep_size(const struct hs_snapshot *snap, uint64_t x, uint64
 		}
 	}
 	*ret = total;
+	if (memory)
+		*memory = mem;
 out:
 	free(b.by_type);
 	free(b.type_objects);
@@ -213,4 +220,16 @@ out:
 	free(visited);
 	free(stack);
 	return err;
+}
+
+struct hs_error *hs_deep_size(const struct hs_snapshot *snap, uint64_t x, uint64_t *ret)
+{
+	return deep_walk(snap, x, ret, NULL);
+}
+
+struct hs_error *hs_deep_memory(const struct hs_snapshot *snap, uint64_t x, uint64_t *ret)
+{
+	assert(snap->has_memory);
+	uint64_t size;
+	return deep_walk(snap, x, &size, ret);
 }

@@ -29,17 +29,19 @@ static const char shell_help[] =
     ".query NAME [ARG...]    run a named query (ARGs bind to ?1, ?2, ...)\n"
     ".quit                   leave (also .exit or end of input)\n"
     "Anything else is SQL, run when it ends with ';'.  Functions: hs_type(id), hs_path(id),\n"
-    "hs_deep_size(id).  The tables are described in analyzer/SCHEMA.md.\n";
+    "hs_deep_size(id), hs_deep_memory(id).  The tables are described in analyzer/SCHEMA.md.\n";
 
 static const char *const dot_commands[] = {".help",    ".tables", ".schema", ".mode", ".timer",
                                            ".queries", ".query",  ".quit",   ".exit", NULL};
-static const char *const sql_words[] = {
-    "SELECT",        "FROM",      "WHERE",     "GROUP BY",  "ORDER BY", "LIMIT",
-    "JOIN",          "LEFT JOIN", "ON",        "AS",        "AND",      "OR",
-    "NOT",           "IN",        "IS NULL",   "DESC",      "ASC",      "HAVING",
-    "DISTINCT",      "count(",    "sum(",      "max(",      "min(",     "avg(",
-    "printf(",       "WITH",      "RECURSIVE", "UNION ALL", "hs_type(", "hs_path(",
-    "hs_deep_size(", NULL};
+static const char *const sql_words[] = {"SELECT",   "FROM",     "WHERE",         "GROUP BY",
+                                        "ORDER BY", "LIMIT",    "JOIN",          "LEFT JOIN",
+                                        "ON",       "AS",       "AND",           "OR",
+                                        "NOT",      "IN",       "IS NULL",       "DESC",
+                                        "ASC",      "HAVING",   "DISTINCT",      "count(",
+                                        "sum(",     "max(",     "min(",          "avg(",
+                                        "printf(",  "WITH",     "RECURSIVE",     "UNION ALL",
+                                        "hs_type(", "hs_path(", "hs_deep_size(", "hs_deep_memory(",
+                                        NULL};
 
 struct shell {
 	sqlite3 *db;

@@ -14,6 +14,7 @@ SQLITE_EXTENSION_INIT1
 #endif
 
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,9 +135,9 @@ static bool id_arg(sqlite3_value **argv, sqlite3_int64 *ret)
 	return true;
 }
 
-static void sql_deep_size(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* hs_deep_size(id), or with memory hs_deep_memory(id) (NULL when the snapshot gives none). */
+static void deep_value(sqlite3_context *ctx, sqlite3_value **argv, bool memory)
 {
-	(void)argc;
 	struct funcs *f = sqlite3_user_data(ctx);
 	sqlite3_int64 id;
 	if (!id_arg(argv, &id))
@@ -150,13 +151,26 @@ static void sql_deep_size(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	if (!f->snap)
 		return sqlite3_result_error(ctx, f->open_error, -1);
-	if (id < 0 || (uint64_t)id >= f->snap->nobjects)
+	if (id < 0 || (uint64_t)id >= f->snap->nobjects || (memory && !f->snap->has_memory))
 		return sqlite3_result_null(ctx);
-	uint64_t size;
-	struct hs_error *err = hs_deep_size(f->snap, (uint64_t)id, &size);
+	uint64_t v;
+	struct hs_error *err = memory ? hs_deep_memory(f->snap, (uint64_t)id, &v)
+	                              : hs_deep_size(f->snap, (uint64_t)id, &v);
 	if (err)
 		return result_error(ctx, err);
-	sqlite3_result_int64(ctx, (sqlite3_int64)size);
+	sqlite3_result_int64(ctx, (sqlite3_int64)v);
+}
+
+static void sql_deep_size(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	deep_value(ctx, argv, false);
+}
+
+static void sql_deep_memory(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	deep_value(ctx, argv, true);
 }
 
 static struct hs_error *load_types(struct funcs *f)
@@ -417,6 +431,9 @@ int hs_sqlfuncs_register(sqlite3 *db)
 	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
 	int rc = sqlite3_create_function_v2(db, "hs_deep_size", 1, flags, f, sql_deep_size, NULL,
 	                                    NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db, "hs_deep_memory", 1, flags, f, sql_deep_memory,
+		                                NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "hs_path", 1, flags, f, sql_path, NULL, NULL,
 		                                NULL);

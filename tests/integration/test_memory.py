@@ -81,6 +81,20 @@ class Memory(unittest.TestCase):
         self.assertIn("in memory", point[0]["detail"])
         self.assertLess(abs(point[0]["retained"] - want), 0.02 * want)
 
+    def test_deep_memory(self):
+        """hs_deep_memory of a shape's container: its own memory and what its elements retain
+        (which they alone hold), plus None, which every element shares."""
+        for name in ("dict of 40", "Point+__dict__"):
+            f = self.planted["shapes"][name]
+            row = json.loads(run([
+                HEAPSNAP, "sql", self.snap,
+                "SELECT hs_deep_memory(id) AS deep, memory FROM objects WHERE addr = %d"
+                % f["container"], "--format", "json"]))[0]
+            want = row["memory"] + self.measured[name]["memory"]
+            print("%s: deep memory %d, container and retained %d" % (name, row["deep"], want))
+            self.assertGreaterEqual(row["deep"], want)
+            self.assertLessEqual(row["deep"], want + 64)
+
     def test_meta(self):
         rows = json.loads(run([HEAPSNAP, "sql", self.snap,
                                "SELECT value FROM meta WHERE key = 'memory.allocator'",
