@@ -2206,6 +2206,9 @@ static struct hs_error *write_meta(struct walker *w, struct hs_writer *wr)
 	if (!err)
 		err = write_source_meta(w, wr);
 	bool values = !(w->opts && w->opts->no_values);
+	if (!err) /* FORMAT.md 4.5: the rounding assumes pymalloc */
+		err = hs_writer_meta(wr, "memory.allocator",
+		                     "pymalloc (assumed: the target's PYTHONMALLOC is not read)");
 	return err ? err : hs_writer_meta(wr, "values", values ? "true" : "false");
 }
 
