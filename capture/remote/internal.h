@@ -72,7 +72,9 @@ struct hs_memsrc {
 	struct hs_region *regions; /* what to unmap or free on destroy */
 	struct hs_tracee *stopped; /* a pid's threads while they are stopped, else NULL */
 	double stop_start;         /* when they were stopped (CLOCK_MONOTONIC seconds) */
+	double stop_cpu;           /* this process's CPU seconds then */
 	double pause_seconds;      /* how long the target has been stopped, resumes included */
+	double pause_cpu_seconds;  /* this process's CPU time meanwhile */
 	uint64_t bytes_read;       /* of the target's memory, while it was stopped */
 	bool gone;                 /* the process exited while stopped (ESRCH) */
 	int pid;

@@ -50,11 +50,16 @@ struct hs_pagecache {
 	size_t slab_left; /* pages left in slabs[nslabs - 1] */
 };
 
-static double now_seconds(void)
+static double clock_seconds(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double now_seconds(void)
+{
+	return clock_seconds(CLOCK_MONOTONIC);
 }
 
 static struct hs_error *keep_region(struct hs_memsrc *m, void *addr, size_t len)
@@ -772,6 +777,7 @@ static struct hs_error *init_pid(struct hs_memsrc *m, int pid, bool spare)
 		return &hs_error_nomem;
 	m->stopped->spare = spare;
 	m->stop_start = now_seconds();
+	m->stop_cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
 	err = stop_all(pid, m->stopped);
 	if (!err)
 		err = read_maps(m, pid);
@@ -802,6 +808,7 @@ struct hs_error *hs_memsrc_resume(struct hs_memsrc *m, bool *again)
 	free(t);
 	m->stopped = NULL;
 	m->pause_seconds += now_seconds() - m->stop_start;
+	m->pause_cpu_seconds += clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - m->stop_cpu;
 	cache_free(m->cache);
 	m->cache = NULL;
 	return m->gone ? hs_error_create(HS_ERROR_IO, "process %d exited during capture", m->pid)
@@ -810,12 +817,13 @@ struct hs_error *hs_memsrc_resume(struct hs_memsrc *m, bool *again)
 
 struct hs_error *hs_memsrc_restop(struct hs_memsrc *m)
 {
-	double paused = m->pause_seconds;
+	double paused = m->pause_seconds, cpu = m->pause_cpu_seconds;
 	uint64_t read = m->bytes_read;
 	int pid = m->pid;
 	hs_memsrc_deinit(m);
 	struct hs_error *err = init_pid(m, pid, false);
 	m->pause_seconds += paused;
+	m->pause_cpu_seconds += cpu;
 	m->bytes_read += read;
 	return err;
 }

@@ -1026,10 +1026,14 @@ static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
 	return sz;
 }
 
+/* A preview length that marks a float's 8 raw bytes, its repr written with the snapshot (after
+ * the target runs again: formatting a double is slow); previews are never this long. */
+#define HS_VAL_FLOAT 0xffff
+
 static struct hs_error *set_value(struct walker *w, uint64_t idx, const char *s, size_t n)
 {
-	if (n > 0xffff)
-		n = 0xffff;
+	if (n >= HS_VAL_FLOAT)
+		n = HS_VAL_FLOAT - 1;
 	if (!grow((void **)&w->vals, &w->vals_cap, w->nvals + 2 + n, 1))
 		return &hs_error_nomem;
 	uint16_t len = (uint16_t)n;
@@ -1331,11 +1335,12 @@ static const struct field_edge slice_fields[] = {
 /* The preview of the float (or instance of a float subclass) at o. */
 static struct hs_error *float_value(struct walker *w, uint64_t idx, uint64_t o)
 {
-	char buf[32];
 	double d = 0;
 	rd(w, o + (uint64_t)w->L.v[HS_L_FLOAT_FVAL], &d, 8);
-	hs_py_float_repr(d, buf);
-	return set_value(w, idx, buf, strlen(buf));
+	struct hs_error *err = set_value(w, idx, (const char *)&d, 8);
+	if (!err)
+		memcpy(w->vals + w->objs[idx].value - 1, &(uint16_t){HS_VAL_FLOAT}, 2);
+	return err;
 }
 
 /* Whether the known type of kind k is in the MRO of type t (a C type whose tp_base chain does
@@ -2173,7 +2178,16 @@ static struct hs_error *write_object(struct walker *w, struct hs_writer *wr, con
 	if (!err && o->value && !(w->opts && w->opts->no_values)) {
 		uint16_t len;
 		memcpy(&len, w->vals + o->value - 1, 2);
-		err = hs_writer_value(wr, w->vals + o->value + 1, len);
+		const char *text = w->vals + o->value + 1;
+		char buf[32];
+		if (len == HS_VAL_FLOAT) {
+			double d;
+			memcpy(&d, text, 8);
+			hs_py_float_repr(d, buf);
+			text = buf;
+			len = (uint16_t)strlen(buf);
+		}
+		err = hs_writer_value(wr, text, len);
 	}
 	return err;
 }
@@ -2478,8 +2492,8 @@ struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, c
 		char read[96] = "";
 		if (method == HS_METHOD_PID)
 			snprintf(read, sizeof(read),
-			         "; read %llu bytes of the target while stopped",
-			         (unsigned long long)m->bytes_read);
+			         "; read %llu bytes of the target while stopped, %.3f s of CPU",
+			         (unsigned long long)m->bytes_read, m->pause_cpu_seconds);
 		if (snprintf(stats->source, sizeof(stats->source),
 		             "python %s %s (version from %s); layouts: %s%s%s; symbols: %s%s",
 		             w.py.path, w.version, w.py.version_from, w.py.layout_source,

@@ -168,9 +168,12 @@ def real_pause(build, n, gb, runs, col):
         if line.startswith("best:"):
             f = line.split()
             col["out-of-process pause s (best)"] = f[2]
-            col["capture peak RSS MB"] = f[9]
+            if "of CPU)" in line:
+                col["out-of-process pause CPU s"] = f[4].lstrip("(")
+            rss = line.split("peak RSS ")[1].split()
+            col["capture peak RSS MB"] = rss[0]
             if "beyond" in line:
-                col["capture peak RSS B/object beyond pages read"] = f[11]
+                col["capture peak RSS B/object beyond pages read"] = rss[2]
 
 
 def main():
