@@ -76,6 +76,10 @@ struct hs_memsrc {
 	double pause_seconds;      /* how long the target has been stopped, resumes included */
 	double pause_cpu_seconds;  /* this process's CPU time meanwhile */
 	uint64_t bytes_read;       /* of the target's memory, while it was stopped */
+	uint64_t live_bytes;       /* the size of the live mappings */
+	double read_seconds;       /* spent in process_vm_readv */
+	bool copied;               /* every live page is in the cache: the target runs again */
+	bool raced;                /* a thread left running ran before copied */
 	bool gone;                 /* the process exited while stopped (ESRCH) */
 	int pid;
 	char *what; /* for messages: "process PID", the core's path, or "the target" */
@@ -85,10 +89,17 @@ struct hs_memsrc {
  * (never a page that nothing reads), until hs_memsrc_resume. */
 struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid);
 /* Lets a stopped process run again (nothing for a core or a callback) and adds the pause to
- * m->pause_seconds; the pages read are dropped and no more are read.  *again when a thread left
- * running (asleep in an EINTR call) ran meanwhile: what was read may be torn, so the walk must
- * be made again after hs_memsrc_restop.  An error when the process exited while stopped. */
+ * m->pause_seconds; the pages read are dropped (unless hs_memsrc_tick copied them all) and no
+ * more are read.  *again when a thread left running (asleep in an EINTR call) ran meanwhile:
+ * what was read may be torn, so the walk must be made again after hs_memsrc_restop.  An error
+ * when the process exited while stopped. */
 struct hs_error *hs_memsrc_resume(struct hs_memsrc *m, bool *again);
+/* Called now and then by a walk of a stopped process: once copying what is left of its mappings
+ * would take no longer, at the rate of the reads so far, than the walk has taken, copies it all
+ * and lets the process run (its pause is then at most about twice the copy's); the rest of the
+ * walk reads the copy, and hs_memsrc_resume only says whether a spared thread ran meanwhile.  A
+ * heap of few bytes is so copied early, a heap of many bytes in few objects is walked stopped. */
+struct hs_error *hs_memsrc_tick(struct hs_memsrc *m);
 /* Stops the process of m again, every thread this time, with an empty cache. */
 struct hs_error *hs_memsrc_restop(struct hs_memsrc *m);
 /* Fills m from an ELF core (PT_LOAD segments, NT_FILE file fallback). */

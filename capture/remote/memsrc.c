@@ -236,9 +236,11 @@ static void read_batch(struct hs_memsrc *m, struct iovec *local, struct iovec *r
 		if (m->read)
 			ok = m->read(m->read_ctx, (uint64_t)(uintptr_t)remote[i].iov_base,
 			             local[i].iov_base, PAGE) == 0;
-		else if (!m->gone) {
+		else if (!m->gone && m->stopped) { /* never a process that runs */
+			double t0 = now_seconds();
 			ssize_t got =
 			    process_vm_readv(m->pid, local + i, k - i, remote + i, k - i, 0);
+			m->read_seconds += now_seconds() - t0;
 			if (got < 0 && errno == ESRCH)
 				m->gone = true; /* reported when the target is resumed */
 			ok = got > 0 ? (size_t)got / PAGE : 0;
@@ -750,8 +752,10 @@ static struct hs_error *read_maps(struct hs_memsrc *m, int pid)
 			continue;
 		err = add_mapping(m, s, e, off, p);
 		if (!err && perms[0] == 'r' && perms[2] != 'x' && strcmp(p, "[vvar]") &&
-		    strcmp(p, "[vsyscall]"))
+		    strcmp(p, "[vsyscall]")) {
 			err = push_seg(&m->live, &m->nlive, &m->live_cap, s, e, NULL);
+			m->live_bytes += e - s;
+		}
 	}
 	fclose(f);
 	sort_segs(m->live, m->nlive);
@@ -797,10 +801,29 @@ struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid)
 	return init_pid(m, pid, true);
 }
 
+struct hs_error *hs_memsrc_tick(struct hs_memsrc *m)
+{
+	if (!m->stopped || m->gone || m->read_seconds <= 0 || !m->bytes_read)
+		return NULL;
+	double rate = (double)m->bytes_read / m->read_seconds;
+	uint64_t left = m->live_bytes > m->bytes_read ? m->live_bytes - m->bytes_read : 0;
+	if ((double)left / rate > now_seconds() - m->stop_start)
+		return NULL;
+	for (size_t i = 0; i < m->nlive; i++)
+		cache_fill(m, m->live[i].start,
+		           (size_t)((m->live[i].end - m->live[i].start) / PAGE));
+	m->copied = true;
+	bool again;
+	struct hs_error *err = hs_memsrc_resume(m, &again);
+	m->raced = again;
+	return err;
+}
+
 struct hs_error *hs_memsrc_resume(struct hs_memsrc *m, bool *again)
 {
 	struct hs_tracee *t = m->stopped;
-	*again = false;
+	*again = m->raced;
+	m->raced = false;
 	if (!t)
 		return NULL;
 	*again = t->spare && !m->gone && !spared_slept(t);
@@ -809,8 +832,10 @@ struct hs_error *hs_memsrc_resume(struct hs_memsrc *m, bool *again)
 	m->stopped = NULL;
 	m->pause_seconds += now_seconds() - m->stop_start;
 	m->pause_cpu_seconds += clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - m->stop_cpu;
-	cache_free(m->cache);
-	m->cache = NULL;
+	if (!m->copied) {
+		cache_free(m->cache);
+		m->cache = NULL;
+	}
 	return m->gone ? hs_error_create(HS_ERROR_IO, "process %d exited during capture", m->pid)
 	               : NULL;
 }

@@ -2436,7 +2436,9 @@ static struct hs_error *walk(struct walker *w, const char *exe, const struct hs_
 		 * as good since each object is processed exactly once. */
 		uint64_t idx = w->work[--w->nwork];
 		err = process(w, idx);
-		if (++done % 200000 == 0 && opts && opts->progress)
+		if (++done % 16384 == 0 && !err)
+			err = hs_memsrc_tick(w->m);
+		if (done % 200000 == 0 && opts && opts->progress)
 			opts->progress(opts->progress_ctx, "objects", done);
 	}
 	if (!err && !w->nobjs)
