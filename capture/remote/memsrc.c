@@ -232,11 +232,12 @@ static void read_batch(struct hs_memsrc *m, struct iovec *local, struct iovec *r
 {
 	struct hs_pagecache *c = m->cache;
 	for (size_t i = 0; i < k;) {
-		size_t ok = 0;
-		if (m->read)
+		size_t ok = 0, tried = k - i; /* pages read, of pages tried */
+		if (m->read) {
+			tried = 1;
 			ok = m->read(m->read_ctx, (uint64_t)(uintptr_t)remote[i].iov_base,
 			             local[i].iov_base, PAGE) == 0;
-		else if (!m->gone && m->stopped) { /* never a process that runs */
+		} else if (!m->gone && m->stopped) { /* never a process that runs */
 			double t0 = now_seconds();
 			ssize_t got =
 			    process_vm_readv(m->pid, local + i, k - i, remote + i, k - i, 0);
@@ -249,7 +250,7 @@ static void read_batch(struct hs_memsrc *m, struct iovec *local, struct iovec *r
 			cache_put(c, (uint64_t)(uintptr_t)remote[j].iov_base, local[j].iov_base);
 		m->bytes_read += ok * PAGE;
 		i += ok;
-		if (i < k) /* remote[i] cannot be read */
+		if (ok < tried) /* remote[i] cannot be read */
 			cache_put(c, (uint64_t)(uintptr_t)remote[i++].iov_base, NULL);
 	}
 }
