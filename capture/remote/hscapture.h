@@ -58,10 +58,12 @@ struct hs_capture_options {
  * (TABLE). */
 enum hs_layouts { HS_LAYOUTS_AUTO, HS_LAYOUTS_TABLE };
 
-/* Stops every thread of pid (PTRACE_SEIZE + PTRACE_INTERRUPT), copies its readable memory in
- * large batched process_vm_readv calls, resumes it, then walks the copy and writes out_path.
- * A thread asleep in a call that a stop would end with EINTR (epoll_wait, ...) is left running
- * unless it runs during the copy (README.md).  opts and stats may be NULL. */
+/* Stops every thread of pid (PTRACE_SEIZE + PTRACE_INTERRUPT), walks it reading the pages the
+ * walk touches (batched process_vm_readv calls; never a large buffer's contents), resumes it,
+ * then writes out_path; once copying the rest would take no longer than the walk has, the rest
+ * is copied and the target resumed early.  A thread asleep in a call that a stop would end with
+ * EINTR (epoll_wait, ...) is left running unless it runs during the walk (README.md).  opts and
+ * stats may be NULL. */
 struct hs_error *hs_capture_pid(int pid, const char *out_path,
                                 const struct hs_capture_options *opts,
                                 struct hs_capture_stats *stats);

@@ -9,20 +9,53 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hscapture.h"
 
+/* Asks for transparent huge pages under the 2 MiB-aligned part of a large block: the walker's
+ * tables of millions of entries then take a page fault (and a TLB entry) per 2 MiB, not per 4
+ * KiB. */
+static inline void hs_huge(void *p, size_t len)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1),
+	          e = ((uintptr_t)p + len) & ~(huge - 1);
+	if (e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
+/* n zeroed elements of size bytes, each page written before use: a hash table's fresh pages
+ * from calloc would otherwise be mapped to the shared zero page by the first probe and copied by
+ * the first insert, a second fault and a TLB flush per page.  (malloc and memset would be turned
+ * into calloc by the compiler.) */
+static inline void *hs_zalloc(size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	volatile uint8_t *p = calloc(n ? n : 1, size ? size : 1);
+	if (p && n * size >= (4u << 20)) {
+		hs_huge((void *)p, n * size);
+		for (size_t i = 0; i < n * size; i += 4096)
+			p[i] = 0;
+	}
+	return (void *)p;
+}
+
 /* ---------------------------------------------------------------------------------------------
- * Memory source (memsrc.c).  Reads try the primary segments (bytes copied from a stopped process
- * or mapped from a core's PT_LOAD), then the file segments (read-only file mappings served from
- * the file on disk, for what a core omits), then the caller's callback through a page cache.
+ * Memory source (memsrc.c).  Reads try the primary segments (mapped from a core's PT_LOAD), then
+ * the page cache (a stopped process's readable mappings, read on demand with process_vm_readv,
+ * or the caller's callback), then the file segments (file mappings served from the file on disk:
+ * what a core omits, a process's executable pages).
  */
 struct hs_memseg {
 	uint64_t start, end;
 	const uint8_t *data;
 };
 
+struct hs_tracee; /* a stopped process's threads (memsrc.c) */
 struct hs_memsrc {
 	struct hs_memseg *segs; /* sorted by start, non-overlapping */
 	size_t nsegs, segs_cap;
@@ -34,15 +67,41 @@ struct hs_memsrc {
 	hs_memsrc_read_fn read;
 	void *read_ctx;
 	struct hs_pagecache *cache;
+	struct hs_memseg *live; /* a pid's mappings read through the cache (data NULL), sorted */
+	size_t nlive, live_cap;
 	struct hs_region *regions; /* what to unmap or free on destroy */
-	double pause_seconds;
+	struct hs_tracee *stopped; /* a pid's threads while they are stopped, else NULL */
+	double stop_start;         /* when they were stopped (CLOCK_MONOTONIC seconds) */
+	double stop_cpu;           /* this process's CPU seconds then */
+	double pause_seconds;      /* how long the target has been stopped, resumes included */
+	double pause_cpu_seconds;  /* this process's CPU time meanwhile */
+	uint64_t bytes_read;       /* of the target's memory, while it was stopped */
+	uint64_t live_bytes;       /* the size of the live mappings */
+	double read_seconds;       /* spent in process_vm_readv */
+	bool copied;               /* every live page is in the cache: the target runs again */
+	bool raced;                /* a thread left running ran before copied */
+	bool gone;                 /* the process exited while stopped (ESRCH) */
 	int pid;
 	char *what; /* for messages: "process PID", the core's path, or "the target" */
 };
 
-/* Fills m from a live process: stops it, copies its memory, resumes it.  The copy outlives the
- * process. */
+/* Fills m from a live process and leaves it stopped: its memory is read as the walk needs it
+ * (never a page that nothing reads), until hs_memsrc_resume. */
 struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid);
+/* Lets a stopped process run again (nothing for a core or a callback) and adds the pause to
+ * m->pause_seconds; the pages read are dropped (unless hs_memsrc_tick copied them all) and no
+ * more are read.  *again when a thread left running (asleep in an EINTR call) ran meanwhile:
+ * what was read may be torn, so the walk must be made again after hs_memsrc_restop.  An error
+ * when the process exited while stopped. */
+struct hs_error *hs_memsrc_resume(struct hs_memsrc *m, bool *again);
+/* Called now and then by a walk of a stopped process: once copying what is left of its mappings
+ * would take no longer, at the rate of the reads so far, than the walk has taken, copies it all
+ * and lets the process run (its pause is then at most about twice the copy's); the rest of the
+ * walk reads the copy, and hs_memsrc_resume only says whether a spared thread ran meanwhile.  A
+ * heap of few bytes is so copied early, a heap of many bytes in few objects is walked stopped. */
+struct hs_error *hs_memsrc_tick(struct hs_memsrc *m);
+/* Stops the process of m again, every thread this time, with an empty cache. */
+struct hs_error *hs_memsrc_restop(struct hs_memsrc *m);
 /* Fills m from an ELF core (PT_LOAD segments, NT_FILE file fallback). */
 struct hs_error *hs_memsrc_init_core(struct hs_memsrc *m, const char *core_path);
 /* Fills m with a caller's read function and mapping list. */

@@ -1,9 +1,10 @@
 /*
- * memsrc.c — the memory sources behind the walker: a live pid (stopped with ptrace only while
- * its memory is copied in batched process_vm_readv calls), an ELF core file (PT_LOAD segments
- * mapped from the core, plus the NT_FILE files for the read-only pages a core omits), and a
- * caller's read callback (gdb) behind a page cache.  All three end up as one struct hs_memsrc
- * that hs_mem_read serves.
+ * memsrc.c — the memory sources behind the walker: a live pid (stopped with ptrace while it is
+ * walked; the pages the walk touches are read on demand, in batched process_vm_readv calls, into
+ * a page cache, so that a large buffer nobody reads is never copied), an ELF core file (PT_LOAD
+ * segments mapped from the core, plus the NT_FILE files for the read-only pages a core omits),
+ * and a caller's read callback (gdb) behind the same page cache.  All three end up as one struct
+ * hs_memsrc that hs_mem_read serves.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -33,19 +34,32 @@ struct hs_region {
 	size_t len;
 };
 
-/* The callback source's page cache: open addressing on page numbers; a NULL data pointer in a
- * used slot remembers an unreadable page. */
+/* The page cache of a live pid and of a callback source: open addressing on page addresses, a
+ * NULL data pointer in a used slot remembering an unreadable page, and in front of it a small
+ * direct-mapped table of the pages last used.  Pages are carved from slabs of SLAB_PAGES pages. */
+#define TLB_SIZE 512
+#define SLAB_PAGES 256
 struct hs_pagecache {
 	uint64_t *keys; /* page address + 1; 0 = empty slot */
 	uint8_t **data;
 	size_t cap, used;
+	uint64_t tlb_key[TLB_SIZE]; /* page address + 1 */
+	const uint8_t *tlb_data[TLB_SIZE];
+	uint8_t **slabs; /* mmaps of SLAB_PAGES pages */
+	size_t nslabs;
+	size_t slab_left; /* pages left in slabs[nslabs - 1] */
 };
+
+static double clock_seconds(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static double now_seconds(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return clock_seconds(CLOCK_MONOTONIC);
 }
 
 static struct hs_error *keep_region(struct hs_memsrc *m, void *addr, size_t len)
@@ -111,90 +125,246 @@ static const struct hs_memseg *find_seg(const struct hs_memseg *segs, size_t n, 
 	return NULL;
 }
 
+/* Whether addr is served by the page cache: any address of a callback source, an address in a
+ * readable mapping of a live pid (then *end is where that mapping ends). */
+static bool cached_range(const struct hs_memsrc *m, uint64_t addr, uint64_t *end)
+{
+	if (m->read) {
+		*end = UINT64_MAX;
+		return true;
+	}
+	const struct hs_memseg *s = m->nlive ? find_seg(m->live, m->nlive, addr) : NULL;
+	if (!s)
+		return false;
+	*end = s->end;
+	return true;
+}
+
+/* The slot of key in c: where it is, or the empty slot where it goes. */
+static size_t cache_slot(const struct hs_pagecache *c, uint64_t key)
+{
+	size_t j = (size_t)((key / PAGE) * 0x9E3779B97F4A7C15ull) & (c->cap - 1);
+	while (c->keys[j] && c->keys[j] != key)
+		j = (j + 1) & (c->cap - 1);
+	return j;
+}
+
+static bool cache_grow(struct hs_pagecache *c)
+{
+	size_t nc = c->cap ? c->cap * 2 : 4096;
+	uint64_t *nk = hs_zalloc(nc, sizeof(*nk));
+	uint8_t **nd = hs_zalloc(nc, sizeof(*nd));
+	if (!nk || !nd) {
+		free(nk);
+		free(nd);
+		return false;
+	}
+	struct hs_pagecache old = *c;
+	c->keys = nk;
+	c->data = nd;
+	c->cap = nc;
+	for (size_t i = 0; i < old.cap; i++) {
+		if (!old.keys[i])
+			continue;
+		size_t j = cache_slot(c, old.keys[i]);
+		nk[j] = old.keys[i];
+		nd[j] = old.data[i];
+	}
+	free(old.keys);
+	free(old.data);
+	return true;
+}
+
+static struct hs_pagecache *cache_new(void)
+{
+	struct hs_pagecache *c = calloc(1, sizeof(*c));
+	if (c && !cache_grow(c)) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void cache_free(struct hs_pagecache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nslabs; i++)
+		munmap(c->slabs[i], (size_t)SLAB_PAGES * PAGE);
+	free(c->slabs);
+	free(c->keys);
+	free(c->data);
+	free(c);
+}
+
+/* A page of memory for the cache, from its current slab (a new one when it is used up). */
+static uint8_t *page_alloc(struct hs_pagecache *c)
+{
+	if (!c->slab_left) {
+		uint8_t **ns = realloc(c->slabs, (c->nslabs + 1) * sizeof(*ns));
+		if (!ns)
+			return NULL;
+		c->slabs = ns;
+		/* Populated: one call maps the slab rather than a fault per page. */
+		void *p = mmap(NULL, (size_t)SLAB_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		c->slabs[c->nslabs++] = p;
+		c->slab_left = SLAB_PAGES;
+	}
+	return c->slabs[c->nslabs - 1] + (SLAB_PAGES - c->slab_left--) * (size_t)PAGE;
+}
+
+/* Records page in the cache: its bytes, or NULL when it cannot be read. */
+static void cache_put(struct hs_pagecache *c, uint64_t page, uint8_t *data)
+{
+	size_t j = cache_slot(c, page + 1);
+	c->used += !c->keys[j];
+	c->keys[j] = page + 1;
+	c->data[j] = data;
+}
+
+/* Reads the k pages remote[0..k) into local[0..k) and caches them: a live pid's in as few
+ * process_vm_readv calls as the readable pages allow (one, unless a page fails: it is remembered
+ * as unreadable and the read goes on after it), a callback's page by page. */
+static void read_batch(struct hs_memsrc *m, struct iovec *local, struct iovec *remote, size_t k)
+{
+	struct hs_pagecache *c = m->cache;
+	for (size_t i = 0; i < k;) {
+		size_t ok = 0, tried = k - i; /* pages read, of pages tried */
+		if (m->read) {
+			tried = 1;
+			ok = m->read(m->read_ctx, (uint64_t)(uintptr_t)remote[i].iov_base,
+			             local[i].iov_base, PAGE) == 0;
+		} else if (!m->gone && m->stopped) { /* never a process that runs */
+			double t0 = now_seconds();
+			ssize_t got =
+			    process_vm_readv(m->pid, local + i, k - i, remote + i, k - i, 0);
+			m->read_seconds += now_seconds() - t0;
+			if (got < 0 && errno == ESRCH)
+				m->gone = true; /* reported when the target is resumed */
+			ok = got > 0 ? (size_t)got / PAGE : 0;
+		}
+		for (size_t j = i; j < i + ok; j++)
+			cache_put(c, (uint64_t)(uintptr_t)remote[j].iov_base, local[j].iov_base);
+		m->bytes_read += ok * PAGE;
+		i += ok;
+		if (ok < tried) /* remote[i] cannot be read */
+			cache_put(c, (uint64_t)(uintptr_t)remote[i++].iov_base, NULL);
+	}
+}
+
+/* Reads into the cache the pages of [first, first + n pages) that it lacks, in batches. */
+static void cache_fill(struct hs_memsrc *m, uint64_t first, size_t n)
+{
+	enum { BATCH = 256 };
+	struct hs_pagecache *c = m->cache;
+	struct iovec local[BATCH], remote[BATCH];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t page = first + i * PAGE;
+		if ((c->used + k + 1) * 2 > c->cap) {
+			read_batch(m, local, remote, k);
+			k = 0;
+			if (!cache_grow(c))
+				return;
+		}
+		if (c->keys[cache_slot(c, page + 1)])
+			continue;
+		uint8_t *buf = page_alloc(c);
+		if (!buf)
+			break;
+		local[k] = (struct iovec){buf, PAGE};
+		remote[k++] = (struct iovec){(void *)(uintptr_t)page, PAGE};
+		if (k == BATCH) {
+			read_batch(m, local, remote, k);
+			k = 0;
+		}
+	}
+	read_batch(m, local, remote, k);
+}
+
+/* The cached bytes of page, reading it first (with the n - 1 pages after it, as one batch) when
+ * the cache lacks it; NULL when it cannot be read. */
+static const uint8_t *cache_page(struct hs_memsrc *m, uint64_t page, size_t n)
+{
+	struct hs_pagecache *c = m->cache;
+	size_t t = (size_t)(page / PAGE) & (TLB_SIZE - 1);
+	if (c->tlb_key[t] == page + 1)
+		return c->tlb_data[t];
+	size_t j = cache_slot(c, page + 1);
+	if (!c->keys[j]) {
+		cache_fill(m, page, n);
+		j = cache_slot(c, page + 1);
+		if (!c->keys[j])
+			return NULL; /* out of memory */
+	}
+	c->tlb_key[t] = page + 1;
+	c->tlb_data[t] = c->data[j];
+	return c->data[j];
+}
+
+/* The segment holding addr: the last one hit, else by binary search. */
+static const struct hs_memseg *seg_at(struct hs_memsrc *m, uint64_t addr)
+{
+	if (m->last < m->nsegs && m->segs[m->last].start <= addr && addr < m->segs[m->last].end)
+		return &m->segs[m->last];
+	const struct hs_memseg *s = find_seg(m->segs, m->nsegs, addr);
+	if (s)
+		m->last = (size_t)(s - m->segs);
+	return s;
+}
+
 const uint8_t *hs_mem_peek(struct hs_memsrc *m, uint64_t addr, size_t len)
 {
-	const struct hs_memseg *s = NULL;
-	if (m->last < m->nsegs && m->segs[m->last].start <= addr && addr < m->segs[m->last].end)
-		s = &m->segs[m->last];
-	else if ((s = find_seg(m->segs, m->nsegs, addr)) != NULL)
-		m->last = (size_t)(s - m->segs);
+	uint64_t page = addr & ~(uint64_t)(PAGE - 1), end;
+	struct hs_pagecache *c = m->cache;
+	if (c && addr - page + len <= PAGE) {
+		size_t t = (size_t)(page / PAGE) & (TLB_SIZE - 1);
+		const uint8_t *p = NULL;
+		if (c->tlb_key[t] == page + 1)
+			p = c->tlb_data[t];
+		else if (c->keys[cache_slot(c, page + 1)] || cached_range(m, addr, &end))
+			p = cache_page(m, page, 1);
+		else
+			goto segments;
+		return p ? p + (addr - page) : NULL;
+	}
+segments:;
+	const struct hs_memseg *s = seg_at(m, addr);
 	if (!s || s->end - addr < len)
 		return NULL;
 	return s->data + (addr - s->start);
 }
 
-static const uint8_t *cache_page(struct hs_memsrc *m, uint64_t page)
-{
-	struct hs_pagecache *c = m->cache;
-	if (!c || !m->read)
-		return NULL;
-	if ((c->used + 1) * 2 > c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 4096;
-		uint64_t *nk = calloc(nc, sizeof(*nk));
-		uint8_t **nd = calloc(nc, sizeof(*nd));
-		if (!nk || !nd) {
-			free(nk);
-			free(nd);
-			return NULL;
-		}
-		for (size_t i = 0; i < c->cap; i++) {
-			if (!c->keys[i])
-				continue;
-			size_t j = (size_t)((c->keys[i] / PAGE) * 0x9E3779B97F4A7C15ull) & (nc - 1);
-			while (nk[j])
-				j = (j + 1) & (nc - 1);
-			nk[j] = c->keys[i];
-			nd[j] = c->data[i];
-		}
-		free(c->keys);
-		free(c->data);
-		c->keys = nk;
-		c->data = nd;
-		c->cap = nc;
-	}
-	uint64_t key = page + 1;
-	size_t j = (size_t)((key / PAGE) * 0x9E3779B97F4A7C15ull) & (c->cap - 1);
-	while (c->keys[j]) {
-		if (c->keys[j] == key)
-			return c->data[j];
-		j = (j + 1) & (c->cap - 1);
-	}
-	uint8_t *buf = malloc(PAGE);
-	if (buf && m->read(m->read_ctx, page, buf, PAGE) != 0) {
-		free(buf);
-		buf = NULL;
-	}
-	c->keys[j] = key;
-	c->data[j] = buf;
-	c->used++;
-	return buf;
-}
-
 bool hs_mem_read(struct hs_memsrc *m, uint64_t addr, void *buf, size_t len)
 {
 	uint8_t *out = buf;
+	if (addr + len < addr)
+		return false;
 	while (len) {
-		if (addr + len < addr)
-			return false;
-		const struct hs_memseg *s = NULL;
-		if (m->last < m->nsegs && m->segs[m->last].start <= addr &&
-		    addr < m->segs[m->last].end)
-			s = &m->segs[m->last];
-		else if ((s = find_seg(m->segs, m->nsegs, addr)) != NULL)
-			m->last = (size_t)(s - m->segs);
-		else
-			s = find_seg(m->fsegs, m->nfsegs, addr);
+		const struct hs_memseg *s = seg_at(m, addr);
+		uint64_t end;
 		size_t n;
-		if (s) {
-			n = s->end - addr < len ? (size_t)(s->end - addr) : len;
-			memcpy(out, s->data + (addr - s->start), n);
-		} else {
+		if (!s && cached_range(m, addr, &end)) {
+			if (!m->cache)
+				return false; /* the target runs again: nothing more is read */
 			uint64_t page = addr & ~(uint64_t)(PAGE - 1);
-			const uint8_t *p = cache_page(m, page);
+			uint64_t stop = end - addr < len ? end : addr + len;
+			const uint8_t *p =
+			    cache_page(m, page, (size_t)((stop - page + PAGE - 1) / PAGE));
 			if (!p)
 				return false;
 			n = page + PAGE - addr < len ? (size_t)(page + PAGE - addr) : len;
 			memcpy(out, p + (addr - page), n);
+		} else {
+			if (!s)
+				s = find_seg(m->fsegs, m->nfsegs, addr);
+			if (!s)
+				return false;
+			n = s->end - addr < len ? (size_t)(s->end - addr) : len;
+			memcpy(out, s->data + (addr - s->start), n);
 		}
 		out += n;
 		addr += n;
@@ -210,7 +380,7 @@ static void sort_segs(struct hs_memseg *segs, size_t n)
 }
 
 /* Serves the file-backed mappings from their files: for a core, the pages it omits; for a pid,
- * the executable mappings it did not copy.  Only regular files are opened (a FIFO or a device a
+ * the executable mappings it does not read.  Only regular files are opened (a FIFO or a device a
  * hostile core names is not), and only those whose size reaches the mapping's last page (a file
  * that is shorter is not the one that was mapped); the others are skipped. */
 static struct hs_error *add_file_fallback(struct hs_memsrc *m)
@@ -251,14 +421,14 @@ static struct hs_error *add_file_fallback(struct hs_memsrc *m)
 
 /* A thread left running because it sleeps in a system call that any stop ends with EINTR (the
  * kernel restarts the others unseen): where it sleeps and how often it has been switched out,
- * read again after the copy to prove that it did not run meanwhile. */
+ * read again after the walk to prove that it did not run meanwhile. */
 struct spared {
 	pid_t tid;
 	char where[256]; /* /proc/TID/syscall: number, arguments, stack and instruction pointer */
 	long switches;   /* voluntary + involuntary context switches */
 };
 
-struct tracee {
+struct hs_tracee {
 	pid_t *tids; /* seized and stopped */
 	size_t n, cap;
 	struct spared *spared;
@@ -266,7 +436,7 @@ struct tracee {
 	bool spare; /* whether to spare threads in EINTR calls (false on the retry) */
 };
 
-static bool tracee_has(const struct tracee *t, pid_t tid)
+static bool tracee_has(const struct hs_tracee *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->tids[i] == tid)
@@ -277,13 +447,13 @@ static bool tracee_has(const struct tracee *t, pid_t tid)
 	return false;
 }
 
-static void detach_all(struct tracee *t)
+static void detach_all(struct hs_tracee *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		ptrace(PTRACE_DETACH, t->tids[i], NULL, NULL);
 	free(t->tids);
 	free(t->spared);
-	*t = (struct tracee){.spare = t->spare};
+	*t = (struct hs_tracee){.spare = t->spare};
 }
 
 /* Interrupts a seized thread and waits for its stop; false when it exited instead.  A signal
@@ -440,7 +610,7 @@ static bool in_eintr_call(pid_t tid, struct spared *sp)
 }
 
 /* Whether every spared thread still sleeps where it slept, never switched in since. */
-static bool spared_slept(const struct tracee *t)
+static bool spared_slept(const struct hs_tracee *t)
 {
 	for (size_t i = 0; i < t->nspared; i++) {
 		char where[256];
@@ -453,7 +623,7 @@ static bool spared_slept(const struct tracee *t)
 }
 
 /* Adds tid to the spared threads when t->spare and it sleeps in an EINTR call. */
-static struct hs_error *spare_one(struct tracee *t, pid_t tid, bool *ret)
+static struct hs_error *spare_one(struct hs_tracee *t, pid_t tid, bool *ret)
 {
 	struct spared sp;
 	*ret = t->spare && in_eintr_call(tid, &sp);
@@ -474,7 +644,7 @@ static struct hs_error *spare_one(struct tracee *t, pid_t tid, bool *ret)
 /* Seizes and interrupts every thread of pid, rescanning /proc/PID/task until no new thread
  * appears (a running thread may start another before it stops); a thread asleep in a call that
  * the stop would end with EINTR is spared instead when t->spare. */
-static struct hs_error *stop_all(int pid, struct tracee *t)
+static struct hs_error *stop_all(int pid, struct hs_tracee *t)
 {
 	char dir[64];
 	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
@@ -562,80 +732,39 @@ static bool parse_maps_line(char *line, uint64_t *start, uint64_t *end, char per
 	return true;
 }
 
-/* Copies [start, end) of pid into buf: one process_vm_readv per batch of iovecs, then page by
- * page for a mapping that failed, keeping the readable runs as segments. */
-static struct hs_error *copy_pid_memory(struct hs_memsrc *m, int pid, uint64_t *starts,
-                                        uint64_t *ends, size_t n)
+/* Reads /proc/PID/maps of the stopped pid: every mapping into m->maps, and those read through
+ * the cache as the walk needs them into m->live: what can change or what no file holds, every
+ * readable non-executable mapping except the kernel's own pages. */
+static struct hs_error *read_maps(struct hs_memsrc *m, int pid)
 {
-	uint8_t **bufs = calloc(n ? n : 1, sizeof(*bufs));
-	if (!bufs)
-		return &hs_error_nomem;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT
+		           ? hs_error_create(HS_ERROR_IO, "process %d exited during capture", pid)
+		           : hs_error_errno(errno, path, "open");
 	struct hs_error *err = NULL;
-	for (size_t i = 0; i < n && !err; i++) {
-		size_t len = ends[i] - starts[i];
-		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED) {
-			err = hs_error_errno(errno, "mmap", "allocate a copy of the target");
-			break;
-		}
-		bufs[i] = p;
-		err = keep_region(m, p, len);
-	}
-	for (size_t i = 0; i < n && !err;) {
-		struct iovec local[1024], remote[1024];
-		size_t k = 0, total = 0;
-		for (; k < 1024 && i + k < n; k++) {
-			size_t len = ends[i + k] - starts[i + k];
-			local[k] = (struct iovec){bufs[i + k], len};
-			remote[k] = (struct iovec){(void *)(uintptr_t)starts[i + k], len};
-			total += len;
-		}
-		ssize_t got = process_vm_readv(pid, local, k, remote, k, 0);
-		if (got == (ssize_t)total) {
-			for (size_t j = 0; j < k && !err; j++)
-				err = push_seg(&m->segs, &m->nsegs, &m->segs_cap, starts[i + j],
-				               ends[i + j], bufs[i + j]);
-			i += k;
+	char line[4096 + 256];
+	while (!err && fgets(line, sizeof(line), f)) {
+		uint64_t s, e, off;
+		char perms[5] = {0}, *p;
+		if (!parse_maps_line(line, &s, &e, perms, &off, &p))
 			continue;
+		err = add_mapping(m, s, e, off, p);
+		if (!err && perms[0] == 'r' && perms[2] != 'x' && strcmp(p, "[vvar]") &&
+		    strcmp(p, "[vsyscall]")) {
+			err = push_seg(&m->live, &m->nlive, &m->live_cap, s, e, NULL);
+			m->live_bytes += e - s;
 		}
-		if (got < 0 && errno == ESRCH) {
-			err = hs_error_create(HS_ERROR_IO, "process %d exited during capture", pid);
-			break;
-		}
-		/* Keep the fully read mappings, then retry the first failing one page by page. */
-		size_t done = got > 0 ? (size_t)got : 0, j = 0;
-		while (j < k && done >= ends[i + j] - starts[i + j]) {
-			done -= ends[i + j] - starts[i + j];
-			err = push_seg(&m->segs, &m->nsegs, &m->segs_cap, starts[i + j],
-			               ends[i + j], bufs[i + j]);
-			j++;
-		}
-		i += j;
-		if (i >= n || err)
-			continue;
-		uint64_t run = starts[i];
-		for (uint64_t a = starts[i]; a < ends[i] && !err; a += PAGE) {
-			struct iovec l = {bufs[i] + (a - starts[i]), PAGE};
-			struct iovec r = {(void *)(uintptr_t)a, PAGE};
-			if (process_vm_readv(pid, &l, 1, &r, 1, 0) != (ssize_t)PAGE) {
-				if (a > run)
-					err = push_seg(&m->segs, &m->nsegs, &m->segs_cap, run, a,
-					               bufs[i] + (run - starts[i]));
-				run = a + PAGE;
-			}
-		}
-		if (!err && ends[i] > run)
-			err = push_seg(&m->segs, &m->nsegs, &m->segs_cap, run, ends[i],
-			               bufs[i] + (run - starts[i]));
-		i++;
 	}
-	free(bufs);
+	fclose(f);
+	sort_segs(m->live, m->nlive);
 	return err;
 }
 
 /* hs_memsrc_init_pid; spare: leave the threads that sleep in an EINTR call running (then, if
- * one of them ran during the copy, the copy is discarded and made again with spare false). */
+ * one of them ran while the others were stopped, hs_memsrc_resume says to walk again). */
 static struct hs_error *init_pid(struct hs_memsrc *m, int pid, bool spare)
 {
 	memset(m, 0, sizeof(*m));
@@ -649,70 +778,21 @@ static struct hs_error *init_pid(struct hs_memsrc *m, int pid, bool spare)
 	struct hs_error *err = check_process(pid);
 	if (err)
 		return err;
-	struct tracee t = {.spare = spare};
-	double t0 = now_seconds();
-	err = stop_all(pid, &t);
-	if (err) {
-		detach_all(&t);
-		return err;
-	}
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		err = errno == ENOENT
-		          ? hs_error_create(HS_ERROR_IO, "process %d exited during capture", pid)
-		          : hs_error_errno(errno, path, "open");
-		detach_all(&t);
-		return err;
-	}
-	uint64_t *starts = NULL, *ends = NULL;
-	size_t n = 0, cap = 0;
-	char line[4096 + 256];
-	while (!err && fgets(line, sizeof(line), f)) {
-		uint64_t s, e, off;
-		char perms[5] = {0}, *p;
-		if (!parse_maps_line(line, &s, &e, perms, &off, &p))
-			continue;
-		err = add_mapping(m, s, e, off, p);
-		/* Copy what can change or what no file holds: every readable, non-executable
-		 * mapping except the kernel's own pages. */
-		if (err || perms[0] != 'r' || perms[2] == 'x' || !strcmp(p, "[vvar]") ||
-		    !strcmp(p, "[vsyscall]"))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			uint64_t *ns = realloc(starts, cap * sizeof(*ns));
-			if (ns)
-				starts = ns;
-			uint64_t *ne = ns ? realloc(ends, cap * sizeof(*ne)) : NULL;
-			if (!ne) {
-				err = &hs_error_nomem;
-				break;
-			}
-			ends = ne;
-		}
-		starts[n] = s;
-		ends[n++] = e;
-	}
-	fclose(f);
+	if (!(m->stopped = calloc(1, sizeof(*m->stopped))))
+		return &hs_error_nomem;
+	m->stopped->spare = spare;
+	m->stop_start = now_seconds();
+	m->stop_cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+	err = stop_all(pid, m->stopped);
 	if (!err)
-		err = copy_pid_memory(m, pid, starts, ends, n);
-	bool raced = !err && !spared_slept(&t);
-	detach_all(&t);
-	m->pause_seconds = now_seconds() - t0;
-	free(starts);
-	free(ends);
-	if (raced) { /* a spared thread ran: copy again with every thread stopped */
-		double first = m->pause_seconds;
-		hs_memsrc_deinit(m);
-		err = init_pid(m, pid, false);
-		m->pause_seconds += first;
-		return err;
-	}
-	if (!err) {
-		sort_segs(m->segs, m->nsegs);
+		err = read_maps(m, pid);
+	if (!err && !(m->cache = cache_new()))
+		err = &hs_error_nomem;
+	if (!err)
 		err = add_file_fallback(m);
+	if (err) {
+		bool again;
+		hs_error_destroy(hs_memsrc_resume(m, &again));
 	}
 	return err;
 }
@@ -720,6 +800,58 @@ static struct hs_error *init_pid(struct hs_memsrc *m, int pid, bool spare)
 struct hs_error *hs_memsrc_init_pid(struct hs_memsrc *m, int pid)
 {
 	return init_pid(m, pid, true);
+}
+
+struct hs_error *hs_memsrc_tick(struct hs_memsrc *m)
+{
+	if (!m->stopped || m->gone || m->read_seconds <= 0 || !m->bytes_read)
+		return NULL;
+	double rate = (double)m->bytes_read / m->read_seconds;
+	uint64_t left = m->live_bytes > m->bytes_read ? m->live_bytes - m->bytes_read : 0;
+	if ((double)left / rate > now_seconds() - m->stop_start)
+		return NULL;
+	for (size_t i = 0; i < m->nlive; i++)
+		cache_fill(m, m->live[i].start,
+		           (size_t)((m->live[i].end - m->live[i].start) / PAGE));
+	m->copied = true;
+	bool again;
+	struct hs_error *err = hs_memsrc_resume(m, &again);
+	m->raced = again;
+	return err;
+}
+
+struct hs_error *hs_memsrc_resume(struct hs_memsrc *m, bool *again)
+{
+	struct hs_tracee *t = m->stopped;
+	*again = m->raced;
+	m->raced = false;
+	if (!t)
+		return NULL;
+	*again = t->spare && !m->gone && !spared_slept(t);
+	detach_all(t);
+	free(t);
+	m->stopped = NULL;
+	m->pause_seconds += now_seconds() - m->stop_start;
+	m->pause_cpu_seconds += clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - m->stop_cpu;
+	if (!m->copied) {
+		cache_free(m->cache);
+		m->cache = NULL;
+	}
+	return m->gone ? hs_error_create(HS_ERROR_IO, "process %d exited during capture", m->pid)
+	               : NULL;
+}
+
+struct hs_error *hs_memsrc_restop(struct hs_memsrc *m)
+{
+	double paused = m->pause_seconds, cpu = m->pause_cpu_seconds;
+	uint64_t read = m->bytes_read;
+	int pid = m->pid;
+	hs_memsrc_deinit(m);
+	struct hs_error *err = init_pid(m, pid, false);
+	m->pause_seconds += paused;
+	m->pause_cpu_seconds += cpu;
+	m->bytes_read += read;
+	return err;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -837,8 +969,7 @@ struct hs_error *hs_memsrc_init_callback(struct hs_memsrc *m, hs_memsrc_read_fn 
 		return &hs_error_nomem;
 	m->read = read;
 	m->read_ctx = ctx;
-	m->cache = calloc(1, sizeof(*m->cache));
-	if (!m->cache)
+	if (!(m->cache = cache_new()))
 		return &hs_error_nomem;
 	for (size_t i = 0; i < nmaps; i++) {
 		struct hs_error *err =
@@ -851,6 +982,8 @@ struct hs_error *hs_memsrc_init_callback(struct hs_memsrc *m, hs_memsrc_read_fn 
 
 void hs_memsrc_deinit(struct hs_memsrc *m)
 {
+	bool again;
+	hs_error_destroy(hs_memsrc_resume(m, &again));
 	for (struct hs_region *r = m->regions, *next; r; r = next) {
 		next = r->next;
 		if (r->len)
@@ -865,12 +998,7 @@ void hs_memsrc_deinit(struct hs_memsrc *m)
 	free(m->what);
 	free(m->segs);
 	free(m->fsegs);
-	if (m->cache) {
-		for (size_t i = 0; i < m->cache->cap; i++)
-			free(m->cache->data[i]);
-		free(m->cache->keys);
-		free(m->cache->data);
-		free(m->cache);
-	}
+	cache_free(m->cache);
+	free(m->live);
 	memset(m, 0, sizeof(*m));
 }

@@ -153,6 +153,8 @@ struct tinfo {
 	size_t nslots;
 	uint32_t hs_type;
 	char *name;
+	/* What the snapshot says of it, read before the target runs again (names_read). */
+	char *out_name, *out_module, *out_qual; /* out_qual: NULL unless a heap type */
 };
 
 struct obj {
@@ -229,6 +231,7 @@ struct walker {
 	bool gc_known;
 	int32_t gc_threshold[3], gc_count[3];
 	uint64_t sysdict;
+	char version[64]; /* runtime_version, read before the target runs again */
 };
 
 static struct hs_error *nomem_if(bool bad)
@@ -257,6 +260,8 @@ static bool grow(void **p, uint64_t *cap, uint64_t need, size_t elem)
 	void *q = realloc(*p, nc * elem);
 	if (!q)
 		return false;
+	if (nc * elem >= (4u << 20))
+		hs_huge(q, nc * elem);
 	*p = q;
 	*cap = nc;
 	return true;
@@ -319,7 +324,7 @@ static struct hs_error *intern(struct walker *w, const char *s, size_t n, uint32
 {
 	if ((w->nstrs + 1) * 2 > w->shcap) {
 		uint32_t nc = w->shcap ? w->shcap * 2 : 1024;
-		uint32_t *nh = calloc(nc, sizeof(*nh));
+		uint32_t *nh = hs_zalloc(nc, sizeof(*nh));
 		if (!nh)
 			return &hs_error_nomem;
 		for (uint32_t i = 0; i < w->nstrs; i++) {
@@ -508,7 +513,7 @@ static struct tinfo *type_get(struct walker *w, uint64_t t)
 		return NULL;
 	if ((w->ntypes + 1) * 2 > w->tcap) {
 		uint64_t nc = w->tcap ? w->tcap * 2 : 1024;
-		struct tinfo **nt = calloc(nc, sizeof(*nt));
+		struct tinfo **nt = hs_zalloc(nc, sizeof(*nt));
 		if (!nt)
 			return NULL;
 		for (uint64_t i = 0; i < w->tcap; i++) {
@@ -544,11 +549,20 @@ static struct tinfo *type_get(struct walker *w, uint64_t t)
  * Objects
  */
 
+/* The object table's home slot of addr (before masking): the objects of one 4 KiB page go to one
+ * run of 256 slots (one 4 KiB stretch of the table, each at its own place in it), the pages to
+ * random places: objects met one after another, as a GC list or a container lists them, are
+ * mostly neighbours in memory and so in the table, and a lookup seldom misses the cache. */
+static inline uint64_t obj_slot(uint64_t addr)
+{
+	return hash64(addr >> 12) + ((addr >> 4) & 255);
+}
+
 static uint64_t obj_find(struct walker *w, uint64_t addr)
 {
 	if (!w->hcap)
 		return 0;
-	uint64_t j = hash64(addr) & (w->hcap - 1);
+	uint64_t j = obj_slot(addr) & (w->hcap - 1);
 	while (w->hash[j].addr) {
 		if (w->hash[j].addr == addr)
 			return w->hash[j].idx1;
@@ -561,13 +575,13 @@ static struct hs_error *hash_insert(struct walker *w, uint64_t addr, uint64_t id
 {
 	if ((w->nobjs + 1) * 2 > w->hcap) {
 		uint64_t nc = w->hcap ? w->hcap * 2 : 1 << 16;
-		struct hslot *nh = calloc(nc, sizeof(*nh));
+		struct hslot *nh = hs_zalloc(nc, sizeof(*nh));
 		if (!nh)
 			return &hs_error_nomem;
 		for (uint64_t i = 0; i < w->hcap; i++) {
 			if (!w->hash[i].addr)
 				continue;
-			uint64_t j = hash64(w->hash[i].addr) & (nc - 1);
+			uint64_t j = obj_slot(w->hash[i].addr) & (nc - 1);
 			while (nh[j].addr)
 				j = (j + 1) & (nc - 1);
 			nh[j] = w->hash[i];
@@ -576,7 +590,7 @@ static struct hs_error *hash_insert(struct walker *w, uint64_t addr, uint64_t id
 		w->hash = nh;
 		w->hcap = nc;
 	}
-	uint64_t j = hash64(addr) & (w->hcap - 1);
+	uint64_t j = obj_slot(addr) & (w->hcap - 1);
 	while (w->hash[j].addr)
 		j = (j + 1) & (w->hcap - 1);
 	w->hash[j] = (struct hslot){addr, idx1};
@@ -1014,10 +1028,14 @@ static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
 	return sz;
 }
 
+/* A preview length that marks a float's 8 raw bytes, its repr written with the snapshot (after
+ * the target runs again: formatting a double is slow); previews are never this long. */
+#define HS_VAL_FLOAT 0xffff
+
 static struct hs_error *set_value(struct walker *w, uint64_t idx, const char *s, size_t n)
 {
-	if (n > 0xffff)
-		n = 0xffff;
+	if (n >= HS_VAL_FLOAT)
+		n = HS_VAL_FLOAT - 1;
 	if (!grow((void **)&w->vals, &w->vals_cap, w->nvals + 2 + n, 1))
 		return &hs_error_nomem;
 	uint16_t len = (uint16_t)n;
@@ -1319,11 +1337,12 @@ static const struct field_edge slice_fields[] = {
 /* The preview of the float (or instance of a float subclass) at o. */
 static struct hs_error *float_value(struct walker *w, uint64_t idx, uint64_t o)
 {
-	char buf[32];
 	double d = 0;
 	rd(w, o + (uint64_t)w->L.v[HS_L_FLOAT_FVAL], &d, 8);
-	hs_py_float_repr(d, buf);
-	return set_value(w, idx, buf, strlen(buf));
+	struct hs_error *err = set_value(w, idx, (const char *)&d, 8);
+	if (!err)
+		memcpy(w->vals + w->objs[idx].value - 1, &(uint16_t){HS_VAL_FLOAT}, 2);
+	return err;
 }
 
 /* Whether the known type of kind k is in the MRO of type t (a C type whose tp_base chain does
@@ -2145,8 +2164,7 @@ static struct hs_error *write_start(struct walker *w, enum hs_method method, int
                                     const char *out_path, const uint64_t *newidx, uint32_t *sid,
                                     struct hs_writer **wr)
 {
-	char ver[64], producer[64];
-	runtime_version(w, ver, sizeof(ver));
+	char producer[64];
 	snprintf(producer, sizeof(producer), "heapsnap %s",
 	         method == HS_METHOD_PID    ? "pid"
 	         : method == HS_METHOD_CORE ? "core"
@@ -2155,7 +2173,7 @@ static struct hs_error *write_start(struct walker *w, enum hs_method method, int
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct hs_header h = {producer,
 	                      "cpython",
-	                      ver,
+	                      w->version,
 	                      8,
 	                      (uint32_t)(pid > 0 ? pid : 0),
 	                      (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
@@ -2168,14 +2186,10 @@ static struct hs_error *write_start(struct walker *w, enum hs_method method, int
 		if (!ti || !ti->valid)
 			continue;
 		uint64_t self = obj_find(w, ti->addr);
-		char name[4 * HS_PREVIEW_CHARS + 16], module[4 * HS_PREVIEW_CHARS + 16];
-		type_names(w, ti, name, module, sizeof(name));
-		err = hs_writer_type(*wr, name, module, 0, self ? newidx[self - 1] + 1 : 0,
-		                     type_flags(ti), &ti->hs_type);
-		char qual[4 * HS_PREVIEW_CHARS + 16];
-		if (!err && (ti->flags & HS_TPF_HEAPTYPE) &&
-		    str_at(w, fld(w, ti->addr, HS_L_HT_QUALNAME), qual, sizeof(qual)))
-			err = hs_writer_qualname(*wr, ti->hs_type, name, qual);
+		err = hs_writer_type(*wr, ti->out_name, ti->out_module, 0,
+		                     self ? newidx[self - 1] + 1 : 0, type_flags(ti), &ti->hs_type);
+		if (!err && ti->out_qual)
+			err = hs_writer_qualname(*wr, ti->hs_type, ti->out_name, ti->out_qual);
 	}
 	return err;
 }
@@ -2202,6 +2216,10 @@ static struct hs_error *write_meta(struct walker *w, struct hs_writer *wr)
 	if (!err) {
 		snprintf(buf, sizeof(buf), "%.6f", w->m->pause_seconds);
 		err = hs_writer_meta(wr, "pause_seconds", buf);
+	}
+	if (!err && w->m->pid > 0) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)w->m->bytes_read);
+		err = hs_writer_meta(wr, "pause_bytes_read", buf);
 	}
 	if (!err)
 		err = write_source_meta(w, wr);
@@ -2245,7 +2263,16 @@ static struct hs_error *write_object(struct walker *w, struct hs_writer *wr, con
 	if (!err && o->value && !(w->opts && w->opts->no_values)) {
 		uint16_t len;
 		memcpy(&len, w->vals + o->value - 1, 2);
-		err = hs_writer_value(wr, w->vals + o->value + 1, len);
+		const char *text = w->vals + o->value + 1;
+		char buf[32];
+		if (len == HS_VAL_FLOAT) {
+			double d;
+			memcpy(&d, text, 8);
+			hs_py_float_repr(d, buf);
+			text = buf;
+			len = (uint16_t)strlen(buf);
+		}
+		err = hs_writer_value(wr, text, len);
 	}
 	return err;
 }
@@ -2357,6 +2384,9 @@ static void walker_free(struct walker *w)
 		if (!w->types[i])
 			continue;
 		free(w->types[i]->name);
+		free(w->types[i]->out_name);
+		free(w->types[i]->out_module);
+		free(w->types[i]->out_qual);
 		free(w->types[i]->slots);
 		free(w->types[i]->slot_names);
 		free(w->types[i]);
@@ -2441,6 +2471,97 @@ static struct hs_error *walker_setup(struct walker *w, const char *exe,
 	return err;
 }
 
+/* What writing needs of the target's memory, read while it is still stopped: every valid type's
+ * name, module and (heap types) __qualname__, and the runtime's version.  Reading a name may
+ * meet a new type (a str subclass): passes go on until every valid type has its names. */
+static struct hs_error *names_read(struct walker *w)
+{
+	runtime_version(w, w->version, sizeof(w->version));
+	for (bool more = true; more;) {
+		more = false;
+		struct tinfo **list = malloc((w->ntypes ? w->ntypes : 1) * sizeof(*list));
+		if (!list)
+			return &hs_error_nomem;
+		uint64_t n = 0;
+		for (uint64_t i = 0; i < w->tcap; i++)
+			if (w->types[i] && w->types[i]->valid && !w->types[i]->out_name)
+				list[n++] = w->types[i];
+		for (uint64_t i = 0; i < n; i++) {
+			struct tinfo *ti = list[i];
+			char name[4 * HS_PREVIEW_CHARS + 16], module[4 * HS_PREVIEW_CHARS + 16];
+			char qual[4 * HS_PREVIEW_CHARS + 16];
+			type_names(w, ti, name, module, sizeof(name));
+			ti->out_name = strdup(name);
+			ti->out_module = strdup(module);
+			if ((ti->flags & HS_TPF_HEAPTYPE) &&
+			    str_at(w, fld(w, ti->addr, HS_L_HT_QUALNAME), qual, sizeof(qual)))
+				ti->out_qual = strdup(qual);
+			if (!ti->out_name || !ti->out_module) {
+				free(list);
+				return &hs_error_nomem;
+			}
+		}
+		free(list);
+		more = n > 0;
+	}
+	return NULL;
+}
+
+/* The walk: the interpreter and its layouts, the runtime's roots, every object, and what
+ * writing needs; all of it while a live target is stopped. */
+static struct hs_error *walk(struct walker *w, const char *exe, const struct hs_layout_opts *lo)
+{
+	const struct hs_capture_options *opts = w->opts;
+	struct hs_error *err = walker_setup(w, exe, lo);
+	if (!err)
+		err = walk_runtime(w);
+	uint64_t done = 0;
+	while (!err && w->nwork) {
+		/* Process in discovery order: pop from the front would need a deque; a stack is
+		 * as good since each object is processed exactly once. */
+		uint64_t idx = w->work[--w->nwork];
+		err = process(w, idx);
+		if (++done % 16384 == 0 && !err)
+			err = hs_memsrc_tick(w->m);
+		if (done % 200000 == 0 && opts && opts->progress)
+			opts->progress(opts->progress_ctx, "objects", done);
+	}
+	if (!err && !w->nobjs)
+		err = hs_error_create(
+		    HS_ERROR_MEMORY,
+		    "%s: no objects: the interpreter's GC lists and roots are empty "
+		    "or unreadable (%llu warnings; first: %s)",
+		    w->m->what, (unsigned long long)w->warnings,
+		    w->warnings ? w->first_warning : "none");
+	if (!err)
+		err = names_read(w);
+	return err;
+}
+
+/* walk, then lets a live target run again; walks again, every thread stopped, when a thread
+ * that was left running ran meanwhile (hs_memsrc_resume). */
+static struct hs_error *walk_stopped(struct walker *w, const char *exe,
+                                     const struct hs_layout_opts *lo)
+{
+	struct walker fresh = *w;
+	for (;;) {
+		struct hs_error *err = walk(w, exe, lo);
+		bool again;
+		struct hs_error *rerr = hs_memsrc_resume(w->m, &again);
+		if (rerr) {
+			hs_error_destroy(err);
+			return rerr;
+		}
+		if (!again)
+			return err;
+		hs_error_destroy(err);
+		walker_free(w);
+		*w = fresh;
+		if ((err = hs_memsrc_restop(w->m)) != NULL)
+			return err;
+	}
+}
+
 struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, const char *exe,
                                    const char *out_path, const struct hs_capture_options *opts,
                                    struct hs_capture_stats *stats)
@@ -2450,35 +2571,21 @@ struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, c
 	w.opts = opts;
 	struct hs_layout_opts lo = {opts ? opts->cache_dir : NULL, opts ? opts->debug_dir : NULL,
 	                            opts && opts->layouts == HS_LAYOUTS_TABLE};
-	struct hs_error *err = walker_setup(&w, exe, &lo);
-	if (!err)
-		err = walk_runtime(&w);
-	uint64_t done = 0;
-	while (!err && w.nwork) {
-		/* Process in discovery order: pop from the front would need a deque; a stack is
-		 * as good since each object is processed exactly once. */
-		uint64_t idx = w.work[--w.nwork];
-		err = process(&w, idx);
-		if (++done % 200000 == 0 && opts && opts->progress)
-			opts->progress(opts->progress_ctx, "objects", done);
-	}
-	if (!err && !w.nobjs)
-		err = hs_error_create(
-		    HS_ERROR_MEMORY,
-		    "%s: no objects: the interpreter's GC lists and roots are empty "
-		    "or unreadable (%llu warnings; first: %s)",
-		    m->what, (unsigned long long)w.warnings, w.warnings ? w.first_warning : "none");
+	struct hs_error *err = walk_stopped(&w, exe, &lo);
 	if (!err)
 		err = write_snapshot(&w, method, m->pid, out_path, stats);
 	if (!err && stats) {
 		stats->warnings = w.warnings;
-		char v[32];
-		runtime_version(&w, v, sizeof(v));
+		char read[96] = "";
+		if (method == HS_METHOD_PID)
+			snprintf(read, sizeof(read),
+			         "; read %llu bytes of the target while stopped, %.3f s of CPU",
+			         (unsigned long long)m->bytes_read, m->pause_cpu_seconds);
 		if (snprintf(stats->source, sizeof(stats->source),
-		             "python %s %s (version from %s); layouts: %s%s%s; symbols: %s",
-		             w.py.path, v, w.py.version_from, w.py.layout_source,
+		             "python %s %s (version from %s); layouts: %s%s%s; symbols: %s%s",
+		             w.py.path, w.version, w.py.version_from, w.py.layout_source,
 		             w.py.debugoff_check[0] ? "; _Py_DebugOffsets: " : "",
-		             w.py.debugoff_check, w.symbols_from) < 0)
+		             w.py.debugoff_check, w.symbols_from, read) < 0)
 			stats->source[0] = 0;
 	}
 	walker_free(&w);

@@ -3,7 +3,8 @@
 
 Columns: synthetic heaps of 1M and 10M objects with 3 edges each (bench_analyze.py's generator
 and cache; made with `heapsnap convert`) and a real ~1M-object CPython heap (bench_remote.py's
-target, captured out of process and kept).  Rows: capture (in process vs the pure-Python dumper:
+target, captured out of process and kept), and the same with 2 GiB of buffers (bench_pause.py:
+the pause and capture's peak RSS).  Rows: capture (in process vs the pure-Python dumper:
 bench_inproc.py; out of process: bench_remote.py; real heap only), snapshot bytes per object and
 per edge (the OBJECTS and EDGES sections), read + analysis per phase and peak memory
 (bench_analyze), the SQLite store per phase and the latency of `top --by retained` and `path`
@@ -154,6 +155,27 @@ def real_heap(build, n, runs, col):
     measure_snapshot(build, snap, runs, col)
 
 
+def real_pause(build, n, gb, runs, col):
+    """bench_pause.py: the pause and peak RSS of `capture --pid` on n objects plus gb GiB of
+    buffers (best of runs)."""
+    out, _, _, _ = run_rusage([sys.executable, os.path.join(HERE, "bench_pause.py"),
+                               os.path.join(build, "analyzer", "heapsnap"), str(n), str(gb),
+                               PY311, str(runs)])
+    for line in out.splitlines():
+        if line.startswith("target:"):
+            col["heap"] = f"real 3.11 ~{n // 1000}k + " + line.split(" objects requested, ")[1] \
+                .split(" in ")[0].replace(" GiB", "G")
+        if line.startswith("best:"):
+            f = line.split()
+            col["out-of-process pause s (best)"] = f[2]
+            if "of CPU)" in line:
+                col["out-of-process pause CPU s"] = f[4].lstrip("(")
+            rss = line.split("peak RSS ")[1].split()
+            col["capture peak RSS MB"] = rss[0]
+            if "beyond" in line:
+                col["capture peak RSS B/object beyond pages read"] = rss[2]
+
+
 def main():
     build = os.path.abspath(sys.argv[1])
     quick = os.environ.get("HS_BENCH_QUICK") == "1"
@@ -179,6 +201,12 @@ def main():
             real_heap(build, real, runs, col)
         except (RuntimeError, OSError) as e:
             print(f"run_all: real heap: {e}")
+        cols.append(col)
+        col = {"heap": f"real 3.11 ~{real // 1000}k + buffers"}
+        try:
+            real_pause(build, real, 0.25 if quick else 2, runs, col)
+        except (RuntimeError, OSError) as e:
+            print(f"run_all: real heap with buffers: {e}")
         cols.append(col)
     keys = []
     for c in cols:

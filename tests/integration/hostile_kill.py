@@ -2,14 +2,14 @@
 
 Each capture gets SIGKILL, SIGINT or SIGTERM at a fixed time after its start (0.05, 0.2, 0.5,
 1 s and half of an uninterrupted capture's time) and at two moments it is made to hit: while
-the target is traced (its memory being copied), and once the snapshot's temporary file exists
+the target is traced (being walked), and once the snapshot's temporary file exists
 (the write).  After each kill:
   * no file at the -o path (unless the snapshot was complete before the signal: see below);
     after SIGKILL only PATH.tmp-XXXXXX may remain, and `heapsnap check`
     must reject it; after SIGINT/SIGTERM nothing at all, and the capture died of the signal;
   * the target is not stopped, has no tracer, and answers on stdin/stdout;
   * when the temporary file appeared, the target was already running again (it is stopped only
-    while its memory is copied).
+    while it is walked, or until the rest of its memory is copied).
 A capture that finished before its signal must have written a snapshot that checks; so must one
 whose signal came after the rename that completes it (a kill at 1 s of a 0.9 s capture).
 
