@@ -98,8 +98,8 @@ def make_venv(python, mode, tmp, minor):
 
 
 def pip_install(venv, env, source, tmp):
-    def ignore(d, names):  # build trees, git, meson-python's leftovers, caches
-        top = ("build", ".git", ".mesonpy", "demo-out") if d == source else ()
+    def ignore(d, names):  # build trees, git, meson-python's leftovers, caches, test files
+        top = ("build", ".git", ".mesonpy", "demo-out", ".test-tmp") if d == source else ()
         return [n for n in names if n.startswith(top) or n == "__pycache__"]
 
     src = os.path.join(tmp, "src")
