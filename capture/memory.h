@@ -11,7 +11,7 @@
  *
  * A capture describes an object as its size plus the blocks it knows of (struct hs_mem_parts)
  * and hs_mem_total does the rest.  Pure functions: nothing here reads memory.  The layouts the
- * captures read the parts from are in capture/CPYTHON.md ("Memory").
+ * captures read the parts from are in capture/CPYTHON.md (§3a).
  */
 #ifndef HS_CAPTURE_MEMORY_H
 #define HS_CAPTURE_MEMORY_H
@@ -20,19 +20,18 @@
 
 #define HS_MEM_SMALL_MAX 512 /* pymalloc's SMALL_REQUEST_THRESHOLD, 3.8-3.13 */
 #define HS_MEM_ALIGN 16      /* pymalloc's ALIGNMENT on 64-bit builds, and glibc's */
-#define HS_MEM_MAX_COUNTED 2
 
 /* An object's memory, by its blocks. */
 struct hs_mem_parts {
 	uint64_t size; /* sys.getsizeof's answer */
-	/* Blocks of their own that size counts (an item array, a key table, a values array),
-	 * as getsizeof counts them; the object's own block is size less these. */
-	uint64_t counted[HS_MEM_MAX_COUNTED];
+	/* A block of its own that size counts (an item array, a key table, a values array), as
+	 * getsizeof counts it; the object's own block is size less this. */
+	uint64_t counted;
 	/* Bytes in the object's own block that size leaves out (3.13 inline values). */
 	uint64_t inline_extra;
-	/* Bytes a counted block really has beyond what size counts for it (the 3.11/3.12 values
-	 * array's order prefix), by the index of counted[]. */
-	uint64_t counted_extra[HS_MEM_MAX_COUNTED];
+	/* Bytes the counted block really has beyond what size counts for it (the 3.11/3.12 values
+	 * array's order prefix). */
+	uint64_t counted_extra;
 	/* A block size does not count (the values array of a 3.11/3.12 instance with no dict). */
 	uint64_t uncounted;
 	/* Bytes size counts that another object holds (the 3.13 values a dict shares with its
@@ -50,25 +49,26 @@ static inline uint64_t hs_mem_block(uint64_t n)
 	return (n + 8 + HS_MEM_ALIGN - 1) & ~(uint64_t)(HS_MEM_ALIGN - 1);
 }
 
-/* The object's memory: its blocks, each rounded.  A size that its counted blocks exceed (a
+/* The size of a 3.13 _PyDictValues block of capacity cap (capacity, size, embedded, valid, the
+ * values, then the order array): new_values's request, and _PyInlineValuesSize's. */
+static inline uint64_t hs_mem_values_313(uint64_t cap)
+{
+	return (cap + 1) * 8 + ((cap + 7) & ~(uint64_t)7);
+}
+
+/* The object's memory: its blocks, each rounded.  A size that its counted block exceeds (a
  * __sizeof__ that says less than the object holds) is taken as one block. */
 static inline uint64_t hs_mem_total(const struct hs_mem_parts *p)
 {
 	if (p->is_static)
 		return p->size;
-	uint64_t counted = p->shared, total = 0;
-	for (int i = 0; i < HS_MEM_MAX_COUNTED; i++)
-		counted += p->counted[i];
-	if (counted > p->size)
-		return hs_mem_block(p->size + p->inline_extra) +
-		       (p->uncounted ? hs_mem_block(p->uncounted) : 0);
-	total = hs_mem_block(p->size - counted + p->inline_extra);
-	for (int i = 0; i < HS_MEM_MAX_COUNTED; i++)
-		if (p->counted[i])
-			total += hs_mem_block(p->counted[i] + p->counted_extra[i]);
-	if (p->uncounted)
-		total += hs_mem_block(p->uncounted);
-	return total;
+	uint64_t uncounted = p->uncounted ? hs_mem_block(p->uncounted) : 0;
+	if (p->shared + p->counted > p->size)
+		return hs_mem_block(p->size + p->inline_extra) + uncounted;
+	uint64_t total = hs_mem_block(p->size - p->shared - p->counted + p->inline_extra);
+	if (p->counted)
+		total += hs_mem_block(p->counted + p->counted_extra);
+	return total + uncounted;
 }
 
 #endif

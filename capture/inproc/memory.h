@@ -1,7 +1,7 @@
 /*
  * capture/inproc/memory.h: the blocks of a live object, for capture/memory.h's count of the
- * memory it occupies.  Reads the object in this interpreter (the layouts of capture/CPYTHON.md,
- * "Memory"); everything else, rounding included, is capture/memory.h's.
+ * memory it occupies.  Reads the object in this interpreter (the layouts of capture/CPYTHON.md
+ * §3a); everything else, rounding included, is capture/memory.h's.
  */
 #ifndef HS_INPROC_MEMORY_H
 #define HS_INPROC_MEMORY_H
@@ -26,16 +26,6 @@ static inline uint64_t hs_keys_usable_size(const void *keys)
 #endif
 }
 
-/* 3.13's _PyDictValues: capacity, size, embedded, valid, then the values; allocated apart,
- * its order array follows them (new_values); inline, the same size (_PyInlineValuesSize). */
-#if PY_VERSION_HEX >= 0x030D0000
-static inline uint64_t hs_values_block_313(const uint8_t *values)
-{
-	uint64_t cap = values[0];
-	return (cap + 1) * sizeof(PyObject *) + ((cap + 7) & ~(uint64_t)7);
-}
-#endif
-
 /* A dict's blocks: its key table, or the values of a split table (which getsizeof counts
  * without the 3.11/3.12 order prefix, and which a 3.13 dict may share with its instance). */
 static inline void hs_dict_parts(PyObject *o, struct hs_mem_parts *p)
@@ -47,7 +37,7 @@ static inline void hs_dict_parts(PyObject *o, struct hs_mem_parts *p)
 	uint64_t rest = p->size - own;
 	const uint8_t *values = (const uint8_t *)mp->ma_values;
 	if (!values || hs_keys_refcnt(mp->ma_keys) == 1) {
-		p->counted[0] = rest; /* the key table (with a split table's keys, counted once) */
+		p->counted = rest; /* the key table (with a split table's keys, counted once) */
 		return;
 	}
 #if PY_VERSION_HEX >= 0x030D0000
@@ -55,14 +45,14 @@ static inline void hs_dict_parts(PyObject *o, struct hs_mem_parts *p)
 		p->shared = rest;
 		return;
 	}
-	p->counted[0] = rest;
-	uint64_t block = hs_values_block_313(values);
-	p->counted_extra[0] = block > rest ? block - rest : 0;
+	p->counted = rest;
+	uint64_t block = hs_mem_values_313(values[0]);
+	p->counted_extra = block > rest ? block - rest : 0;
 #elif PY_VERSION_HEX >= 0x030B0000
-	p->counted[0] = rest;
-	p->counted_extra[0] = values[-1]; /* the order prefix's size, its last byte */
+	p->counted = rest;
+	p->counted_extra = values[-1]; /* the order prefix's size, its last byte */
 #else
-	p->counted[0] = rest;
+	p->counted = rest;
 #endif
 }
 
@@ -73,7 +63,7 @@ static inline void hs_instance_parts(PyObject *o, struct hs_mem_parts *p)
 #if PY_VERSION_HEX >= 0x030D0000
 	PyTypeObject *tp = Py_TYPE(o);
 	if (tp->tp_flags & Py_TPFLAGS_INLINE_VALUES)
-		p->inline_extra = hs_values_block_313((const uint8_t *)o + tp->tp_basicsize);
+		p->inline_extra = hs_mem_values_313(((const uint8_t *)o + tp->tp_basicsize)[0]);
 #elif PY_VERSION_HEX >= 0x030B0000
 	/* The values pointer itself: an instance of a class with no attribute yet has values
 	 * (hs_instance_values counts none). */
@@ -103,7 +93,7 @@ static inline uint64_t hs_memory(PyObject *o, uint64_t size)
 	PyTypeObject *tp = Py_TYPE(o);
 	unsigned long flags = tp->tp_flags;
 	if (flags & Py_TPFLAGS_LIST_SUBCLASS) {
-		p.counted[0] = (uint64_t)((PyListObject *)o)->allocated * sizeof(PyObject *);
+		p.counted = (uint64_t)((PyListObject *)o)->allocated * sizeof(PyObject *);
 	} else if (flags & Py_TPFLAGS_DICT_SUBCLASS) {
 		hs_dict_parts(o, &p);
 	} else if (flags & Py_TPFLAGS_TYPE_SUBCLASS) {
@@ -111,9 +101,9 @@ static inline uint64_t hs_memory(PyObject *o, uint64_t size)
 	} else if (PyAnySet_Check(o)) {
 		PySetObject *so = (PySetObject *)o;
 		if (so->table != so->smalltable)
-			p.counted[0] = (uint64_t)(so->mask + 1) * sizeof(setentry);
+			p.counted = (uint64_t)(so->mask + 1) * sizeof(setentry);
 	} else if (PyByteArray_Check(o)) {
-		p.counted[0] = (uint64_t)((PyByteArrayObject *)o)->ob_alloc;
+		p.counted = (uint64_t)((PyByteArrayObject *)o)->ob_alloc;
 	}
 	hs_instance_parts(o, &p);
 	return hs_mem_total(&p);

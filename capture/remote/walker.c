@@ -1716,7 +1716,7 @@ static void dict_memory(struct walker *w, uint64_t o, const struct tinfo *ti,
 		return;
 	uint64_t rest = p->size - own, values = fld(w, o, HS_L_DICT_VALUES);
 	uint64_t keys = fld(w, o, HS_L_DICT_KEYS);
-	p->counted[0] = rest;
+	p->counted = rest;
 	if (!values || (int64_t)fld(w, keys, HS_L_DK_REFCNT) == 1)
 		return;
 	uint8_t b[2] = {0, 0};
@@ -1724,14 +1724,14 @@ static void dict_memory(struct walker *w, uint64_t o, const struct tinfo *ti,
 		rd(w, values + (uint64_t)w->L.v[HS_L_DV_EMBEDDED], &b[0], 1);
 		rd(w, values + (uint64_t)w->L.v[HS_L_DV_CAPACITY], &b[1], 1);
 		if (b[0]) {
-			p->counted[0] = 0;
+			p->counted = 0;
 			p->shared = rest;
 			return;
 		}
-		uint64_t block = ((uint64_t)b[1] + 1) * 8 + (((uint64_t)b[1] + 7) & ~7ull);
-		p->counted_extra[0] = block > rest ? block - rest : 0;
+		uint64_t block = hs_mem_values_313(b[1]);
+		p->counted_extra = block > rest ? block - rest : 0;
 	} else if (w->minor >= 11 && rd(w, values - 1, &b[0], 1)) {
-		p->counted_extra[0] = b[0]; /* the order prefix's size, its last byte */
+		p->counted_extra = b[0]; /* the order prefix's size, its last byte */
 	}
 }
 
@@ -1746,7 +1746,7 @@ static void instance_memory(struct walker *w, uint64_t o, const struct tinfo *ti
 	if (w->minor >= 13) {
 		if ((ti->flags & HS_TPF_INLINE_VALUES) &&
 		    rd(w, o + ti->basicsize + (uint64_t)w->L.v[HS_L_DV_CAPACITY], &b, 1))
-			p->inline_extra = ((uint64_t)b + 1) * 8 + (((uint64_t)b + 7) & ~7ull);
+			p->inline_extra = hs_mem_values_313(b);
 		return;
 	}
 	uint64_t vals = w->minor == 11 ? u64(w, o - 32) : u64(w, o - 24);
@@ -1765,15 +1765,15 @@ static int64_t memory_delta(struct walker *w, uint64_t o, const struct tinfo *ti
 	struct hs_mem_parts p = {.size = size};
 	/* By the type's flags, as in process (a C subclass of dict, defaultdict, is K_STDLIB). */
 	if (ti->flags & HS_TPF_LIST_SUBCLASS) {
-		p.counted[0] = fld(w, o, HS_L_LIST_ALLOCATED) * 8;
+		p.counted = fld(w, o, HS_L_LIST_ALLOCATED) * 8;
 	} else if (ti->flags & HS_TPF_DICT_SUBCLASS) {
 		dict_memory(w, o, ti, &p);
 	} else if (kind == K_BYTEARRAY) {
-		p.counted[0] = fld(w, o, HS_L_BYTEARRAY_ALLOC);
+		p.counted = fld(w, o, HS_L_BYTEARRAY_ALLOC);
 	} else if (kind == K_SET) {
 		uint64_t mask = fld(w, o, HS_L_SET_MASK);
 		if (fld(w, o, HS_L_SET_TABLE) != o + (uint64_t)w->L.v[HS_L_SET_SMALLTABLE])
-			p.counted[0] = (mask + 1) * 16;
+			p.counted = (mask + 1) * 16;
 	} else if (ti->flags & HS_TPF_TYPE_SUBCLASS) {
 		p.is_static = !(fld(w, o, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE);
 	}
