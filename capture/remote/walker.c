@@ -20,63 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../memory.h"
-#include "internal.h"
-#include "pyrepr.h"
-
-/* Constants DWARF does not carry (Include/): the HS_TPF_* type flags are in internal.h. */
-#define HS_T_OBJECT_EX 16
-#define HS_METH_METHOD 0x200
-#define HS_FRAME_OWNED_BY_FRAME_OBJECT 2
-#define HS_FRAME_OWNED_BY_CSTACK 3
-#define HS_FRAME_CLEARED 4
-#define HS_DICT_KEYS_GENERAL 0
-#define HS_MAX_OBJECTS (1ull << 31)
-#define HS_MAX_ITEMS (1ll << 28) /* bound on any container's item count */
-#define HS_PREVIEW_CHARS 100     /* value previews keep this many characters */
-
-enum kind {
-	K_OTHER, /* unknown: conservative scan */
-	K_OBJECT,
-	K_SUBTYPE, /* tp_traverse == subtype_traverse; base_kind says what follows */
-	K_TYPE,
-	K_LIST,
-	K_TUPLE,
-	K_DICT,
-	K_SET,
-	K_FUNC,
-	K_CELL,
-	K_METHOD,
-	K_IMETHOD,
-	K_SM,
-	K_CM,
-	K_PROP,
-	K_CFUNC,
-	K_DESCR,
-	K_MODULE,
-	K_CODE,
-	K_FRAME,
-	K_GEN,
-	K_ASYNCGEN,
-	K_WEAKREF,
-	K_EXC,
-	K_TB,
-	K_SLICE,
-	K_STR,
-	K_INT,
-	K_FLOAT,
-	K_BYTES,
-	K_BYTEARRAY,
-	K_NONE,
-	K_LEAF,   /* no references at all (NotImplemented, Ellipsis, ...) */
-	K_STDLIB, /* a standard library C type: kinds_stdlib.c (tinfo.std says which) */
-};
+#include "walker_internal.h"
 
 /* The static types (and other symbols) the walker knows by name. */
-static const struct {
-	const char *sym;
-	enum kind kind;
-} known_types[] = {
+const struct hs_wk_known hs_wk_known_types[NKNOWN] = {
     {"PyBaseObject_Type", K_OBJECT},
     {"PyType_Type", K_TYPE},
     {"PyList_Type", K_LIST},
@@ -120,135 +67,11 @@ static const struct {
     {"_PyNotImplemented_Type", K_LEAF},
     {"PyEllipsis_Type", K_LEAF},
 };
-#define NKNOWN (sizeof(known_types) / sizeof(known_types[0]))
 
-/* Other symbols: indexes into struct walker.sym after the known types. */
-enum {
-	SYM_TYPE = 1, /* known_types[1], PyType_Type */
-	SYM_RUNTIME = NKNOWN,
-	SYM_SUBTYPE_TRAVERSE,
-	SYM_LOOKDICT,
-	SYM_SET_DUMMY,
-	SYM_NONE,
-	SYM_EXC_PTR,
-	SYM_COUNT
-};
 /* PyExc_BaseException: the exported pointer to the static _PyExc_BaseException, which only a
  * .symtab names. */
 static const char *const other_syms[] = {"_PyRuntime",   "subtype_traverse", "lookdict",
                                          "_PySet_Dummy", "_Py_NoneStruct",   "PyExc_BaseException"};
-
-struct tinfo {
-	uint64_t addr;
-	bool valid;
-	enum kind kind, base_kind;
-	int std; /* enum hs_stdlib_kind of kind or base_kind K_STDLIB */
-	uint64_t flags, basicsize, itemsize, traverse, is_gc, base, finalize, del;
-	int64_t dictoffset, base_dictoffset; /* base: the first non-subtype base's */
-	bool base_heap, base_has_traverse;
-	bool discovered;                 /* the type object itself is in the snapshot */
-	bool sizeof_checked, own_sizeof; /* has_own_sizeof, computed once */
-	uint64_t *slots;                 /* T_OBJECT_EX offsets along the subtype chain */
-	uint32_t *slot_names;
-	size_t nslots;
-	uint32_t hs_type;
-	char *name;
-	/* What the snapshot says of it, read before the target runs again (names_read). */
-	char *out_name, *out_module, *out_qual; /* out_qual: NULL unless a heap type */
-};
-
-struct obj {
-	uint64_t addr, type, size, refcnt;
-	uint64_t edge_first;
-	uint64_t value; /* offset + 1 of the preview in walker.vals (u16 length, bytes) */
-	uint32_t nedges;
-	int32_t memory_delta; /* its memory less its size (capture/memory.h) */
-	uint8_t flags, gen;
-};
-
-struct hslot {
-	uint64_t addr, idx1;
-};
-
-struct edge {
-	uint64_t dst; /* object index */
-	uint64_t label;
-	uint8_t kind, form;
-};
-
-struct root {
-	uint64_t obj;
-	uint32_t kind, name;
-};
-
-struct weak {
-	uint64_t ref, referent, callback; /* object indexes + 1 */
-};
-
-struct walker {
-	struct hs_memsrc *m;
-	struct hs_python py;
-	struct hs_layout L; /* py.L */
-	int minor;
-	char symbols_from[160]; /* for the snapshot's meta */
-	uint64_t sym[SYM_COUNT];
-	uint64_t known_traverse[NKNOWN];
-	uint64_t set_dummy, none, bool_type;
-	const struct hs_capture_options *opts;
-	struct hs_stdlib *std;
-
-	struct obj *objs;
-	uint64_t nobjs, objs_cap;
-	struct hslot *hash; /* open addressing: addr -> index + 1 (one cache line per probe) */
-	uint64_t hcap;
-
-	struct edge *edges;
-	uint64_t nedges, edges_cap;
-
-	uint64_t *work;
-	uint64_t nwork, work_cap;
-
-	struct tinfo **types; /* open addressing by type address */
-	uint64_t tcap, ntypes;
-
-	char **strs; /* string table: my ids */
-	uint32_t nstrs, strs_cap;
-	uint32_t *shash;
-	uint32_t shcap;
-
-	char *vals; /* value previews, not interned: most are unique */
-	uint64_t nvals, vals_cap;
-	struct root *roots;
-	uint64_t nroots, roots_cap;
-	struct weak *weaks;
-	uint64_t nweaks, weaks_cap;
-
-	uint64_t warnings;
-	char first_warning[256];
-	bool collecting;
-	/* The first interpreter's gc.get_threshold() and gc.get_count(), when its layout has them.
-	 */
-	bool gc_known;
-	int32_t gc_threshold[3], gc_count[3];
-	uint64_t sysdict;
-	char version[64]; /* runtime_version, read before the target runs again */
-};
-
-static struct hs_error *nomem_if(bool bad)
-{
-	return bad ? &hs_error_nomem : NULL;
-}
-
-static void warn(struct walker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct walker *w, const char *fmt, ...)
-{
-	if (!w->warnings++) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(w->first_warning, sizeof(w->first_warning), fmt, ap);
-		va_end(ap);
-	}
-}
 
 static bool grow(void **p, uint64_t *cap, uint64_t need, size_t elem)
 {
@@ -267,46 +90,9 @@ static bool grow(void **p, uint64_t *cap, uint64_t need, size_t elem)
 	return true;
 }
 
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
-
 /* ---------------------------------------------------------------------------------------------
  * Reading target memory
  */
-
-static inline bool rd(struct walker *w, uint64_t addr, void *buf, size_t len)
-{
-	const uint8_t *p = hs_mem_peek(w->m, addr, len);
-	if (p) {
-		memcpy(buf, p, len);
-		return true;
-	}
-	return hs_mem_read(w->m, addr, buf, len);
-}
-
-static inline uint64_t u64(struct walker *w, uint64_t addr)
-{
-	uint64_t v = 0;
-	if (!rd(w, addr, &v, 8))
-		return 0;
-	return v;
-}
-
-/* A field of the object at base; 0 when the field does not exist in this version. */
-static inline uint64_t fld(struct walker *w, uint64_t base, enum hs_layout_field f)
-{
-	return w->L.v[f] < 0 ? 0 : u64(w, base + (uint64_t)w->L.v[f]);
-}
-
-static inline int64_t ob_size(struct walker *w, uint64_t o)
-{
-	return (int64_t)u64(w, o + 16);
-}
 
 /* ---------------------------------------------------------------------------------------------
  * Strings (my table, interned into the writer at the end)
@@ -371,11 +157,6 @@ static uint32_t intern_c(struct walker *w, const char *s)
  * Types
  */
 
-static int64_t i64f(struct walker *w, uint64_t t, enum hs_layout_field f)
-{
-	return (int64_t)fld(w, t, f);
-}
-
 /* The kind of a static type from its address, or K_OTHER. */
 static enum kind known_kind(struct walker *w, uint64_t t, size_t *idx)
 {
@@ -383,7 +164,7 @@ static enum kind known_kind(struct walker *w, uint64_t t, size_t *idx)
 		if (w->sym[i] && w->sym[i] == t) {
 			if (idx)
 				*idx = i;
-			return known_types[i].kind;
+			return hs_wk_known_types[i].kind;
 		}
 	return K_OTHER;
 }
@@ -671,8 +452,8 @@ static struct hs_error *edge(struct walker *w, uint64_t src, uint64_t dst_addr, 
 	uint64_t d;
 	struct hs_error *err = discover(w, dst_addr, &d);
 	if (!err && !d && dst_addr && kind == HS_EDGE_TRAVERSE)
-		warn(w, "object 0x%llx: reference to 0x%llx, not an object",
-		     (unsigned long long)w->objs[src].addr, (unsigned long long)dst_addr);
+		hs_wk_warn(w, "object 0x%llx: reference to 0x%llx, not an object",
+		           (unsigned long long)w->objs[src].addr, (unsigned long long)dst_addr);
 	if (err || !d)
 		return err;
 	if (form == HS_LABEL_KEY || form == HS_LABEL_ATTR) {
@@ -710,14 +491,6 @@ static struct hs_error *edge_f(struct walker *w, uint64_t src, uint64_t o, enum 
 	return edge_s(w, src, fld(w, o, f), kind, label);
 }
 
-/* One row of a kind's field table: a member of the layout holding a reference, the edge's kind
- * (HS_EDGE_*) and its label ("" for the references the in-process writer leaves unlabelled). */
-struct field_edge {
-	enum hs_layout_field f;
-	uint8_t kind;
-	const char *label;
-};
-
 /* The edges of the fields t[0..n) of the struct at o, in the table's order (the tests compare edge
  * lists, so a table's order is part of the contract), stopping at the first error; fields the
  * target's layout lacks are skipped. */
@@ -730,20 +503,9 @@ static struct hs_error *field_edges(struct walker *w, uint64_t src, uint64_t o,
 	return err;
 }
 
-/* field_edges over a whole static table. */
-#define FIELD_EDGES(w, src, o, t) field_edges(w, src, o, t, sizeof(t) / sizeof((t)[0]))
-
 /* ---------------------------------------------------------------------------------------------
  * Dicts
  */
-
-struct dkeys {
-	uint64_t addr, nentries, size, entries;
-	int64_t usable, refcnt;
-	unsigned entry_size, index_bytes_log2;
-	bool general;
-	uint64_t keys_size; /* _PyDict_KeysSize */
-};
 
 static bool dkeys_read(struct walker *w, uint64_t k, struct dkeys *d)
 {
@@ -816,8 +578,8 @@ static struct hs_error *dict_edges(struct walker *w, uint64_t src, uint64_t o, u
 	uint64_t keys = fld(w, o, HS_L_DICT_KEYS), values = fld(w, o, HS_L_DICT_VALUES);
 	struct dkeys d;
 	if (!dkeys_read(w, keys, &d)) {
-		warn(w, "dict at 0x%llx: unreadable keys at 0x%llx", (unsigned long long)o,
-		     (unsigned long long)keys);
+		hs_wk_warn(w, "dict at 0x%llx: unreadable keys at 0x%llx", (unsigned long long)o,
+		           (unsigned long long)keys);
 		return NULL;
 	}
 	*size = ti->basicsize;
@@ -1027,10 +789,6 @@ static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
 	}
 	return sz;
 }
-
-/* A preview length that marks a float's 8 raw bytes, its repr written with the snapshot (after
- * the target runs again: formatting a double is slow); previews are never this long. */
-#define HS_VAL_FLOAT 0xffff
 
 static struct hs_error *set_value(struct walker *w, uint64_t idx, const char *s, size_t n)
 {
@@ -1437,8 +1195,8 @@ static struct hs_error *walk_list(struct walker *w, uint64_t idx, uint64_t o,
 	uint64_t items = fld(w, o, HS_L_LIST_ITEM);
 	int64_t alloc = (int64_t)fld(w, o, HS_L_LIST_ALLOCATED);
 	if (n < 0 || n > alloc || alloc > HS_MAX_ITEMS) {
-		warn(w, "list at 0x%llx: size %lld, allocated %lld", (unsigned long long)o,
-		     (long long)n, (long long)alloc);
+		hs_wk_warn(w, "list at 0x%llx: size %lld, allocated %lld", (unsigned long long)o,
+		           (long long)n, (long long)alloc);
 		return NULL;
 	}
 	*size = ti->basicsize + (uint64_t)alloc * 8;
@@ -1446,9 +1204,9 @@ static struct hs_error *walk_list(struct walker *w, uint64_t idx, uint64_t o,
 	for (int64_t i = 0; i < n && !err; i++) {
 		uint64_t item;
 		if (!rd(w, items + 8 * (uint64_t)i, &item, 8)) {
-			warn(w, "list at 0x%llx: item %lld at 0x%llx unreadable",
-			     (unsigned long long)o, (long long)i,
-			     (unsigned long long)(items + 8 * (uint64_t)i));
+			hs_wk_warn(w, "list at 0x%llx: item %lld at 0x%llx unreadable",
+			           (unsigned long long)o, (long long)i,
+			           (unsigned long long)(items + 8 * (uint64_t)i));
 			break;
 		}
 		err = edge(w, idx, item, 0, HS_LABEL_INDEX, (uint64_t)i);
@@ -1860,12 +1618,12 @@ struct hs_error *hs_wk_dict(struct walker *w, uint64_t src, uint64_t o, uint64_t
 
 void hs_wk_warn(struct walker *w, const char *fmt, ...)
 {
-	char buf[sizeof(w->first_warning)];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	warn(w, "%s", buf);
+	if (!w->warnings++) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(w->first_warning, sizeof(w->first_warning), fmt, ap);
+		va_end(ap);
+	}
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1882,14 +1640,14 @@ static struct hs_error *walk_gc_list(struct walker *w, uint64_t head, uint8_t ge
 	while (p != head) {
 		uint64_t gch[2];
 		if (!p || (p & 7) || n++ >= HS_MAX_OBJECTS || !rd(w, p, gch, 16)) {
-			warn(w, "GC generation %u: bad link 0x%llx after 0x%llx (%llu objects)",
-			     gen, (unsigned long long)p, (unsigned long long)from,
-			     (unsigned long long)n);
+			hs_wk_warn(
+			    w, "GC generation %u: bad link 0x%llx after 0x%llx (%llu objects)", gen,
+			    (unsigned long long)p, (unsigned long long)from, (unsigned long long)n);
 			break;
 		}
 		if (p == mark) {
-			warn(w, "GC generation %u: loop at 0x%llx", gen,
-			     (unsigned long long)p + 16);
+			hs_wk_warn(w, "GC generation %u: loop at 0x%llx", gen,
+			           (unsigned long long)p + 16);
 			break;
 		}
 		run++;
@@ -1899,10 +1657,11 @@ static struct hs_error *walk_gc_list(struct walker *w, uint64_t head, uint8_t ge
 		uint64_t prev = gch[1];
 		struct tinfo *ti = obj_check(w, o, &refcnt);
 		if (!ti) {
-			warn(w, "GC generation %u: object 0x%llx does not validate", gen,
-			     (unsigned long long)o);
+			hs_wk_warn(w, "GC generation %u: object 0x%llx does not validate", gen,
+			           (unsigned long long)o);
 		} else if (obj_find(w, o)) {
-			warn(w, "GC generation %u: loop at 0x%llx", gen, (unsigned long long)o);
+			hs_wk_warn(w, "GC generation %u: loop at 0x%llx", gen,
+			           (unsigned long long)o);
 			break;
 		} else {
 			uint8_t fl = HS_OBJ_GC | ((prev & 1) ? HS_OBJ_FINALIZED : 0);
@@ -2012,9 +1771,9 @@ static struct hs_error *walk_runtime(struct walker *w)
 			rd(w, gc + (uint64_t)w->L.v[HS_L_GCS_COLLECTING], &collecting, 4);
 			if (collecting) {
 				w->collecting = true;
-				warn(w,
-				     "a garbage collection was running: the young generation may "
-				     "be incomplete");
+				hs_wk_warn(
+				    w, "a garbage collection was running: the young generation may "
+				       "be incomplete");
 			}
 			w->gc_known = ni == 0 && w->L.v[HS_L_GCGEN_THRESHOLD] >= 0 &&
 			              w->L.v[HS_L_GCGEN_COUNT] >= 0;
@@ -2240,10 +1999,10 @@ static struct hs_error *write_object(struct walker *w, struct hs_writer *wr, con
 	struct tinfo *ti = type_get(w, o->type);
 	uint64_t size = o->size;
 	if (size > (UINT64_C(1) << 48) || size > HS_MAX_TOTAL_SIZE - *total_size) {
-		warn(w,
-		     "object 0x%llx: size %llu is larger than the address space (damaged "
-		     "memory?); recorded as 0",
-		     (unsigned long long)o->addr, (unsigned long long)size);
+		hs_wk_warn(w,
+		           "object 0x%llx: size %llu is larger than the address space (damaged "
+		           "memory?); recorded as 0",
+		           (unsigned long long)o->addr, (unsigned long long)size);
 		size = 0;
 	}
 	*total_size += size;
@@ -2417,7 +2176,7 @@ static struct hs_error *walker_setup(struct walker *w, const char *exe,
 	w->minor = py->minor;
 	struct hs_elf_sym syms[SYM_COUNT];
 	for (size_t i = 0; i < NKNOWN; i++)
-		syms[i] = (struct hs_elf_sym){known_types[i].sym, 0};
+		syms[i] = (struct hs_elf_sym){hs_wk_known_types[i].sym, 0};
 	for (size_t i = NKNOWN; i < SYM_COUNT; i++)
 		syms[i] = (struct hs_elf_sym){other_syms[i - NKNOWN], 0};
 	err = hs_python_symbols(py, syms, SYM_COUNT);
@@ -2426,7 +2185,7 @@ static struct hs_error *walker_setup(struct walker *w, const char *exe,
 	for (size_t i = 0; i < SYM_COUNT; i++)
 		w->sym[i] = syms[i].value;
 	for (size_t i = 0; i < NKNOWN; i++)
-		if (!w->sym[i] && w->sym[SYM_EXC_PTR] && known_types[i].kind == K_EXC)
+		if (!w->sym[i] && w->sym[SYM_EXC_PTR] && hs_wk_known_types[i].kind == K_EXC)
 			w->sym[i] = u64(w, w->sym[SYM_EXC_PTR]);
 	if (!w->sym[SYM_RUNTIME] || !w->sym[SYM_TYPE])
 		return hs_error_create(HS_ERROR_FORMAT, "%s: no _PyRuntime or PyType_Type symbol",
@@ -2443,12 +2202,13 @@ static struct hs_error *walker_setup(struct walker *w, const char *exe,
 	w->set_dummy = w->sym[SYM_SET_DUMMY] ? u64(w, w->sym[SYM_SET_DUMMY]) : 0;
 	w->none = w->sym[SYM_NONE];
 	for (size_t i = 0; i < NKNOWN; i++)
-		if (!strcmp(known_types[i].sym, "PyBool_Type"))
+		if (!strcmp(hs_wk_known_types[i].sym, "PyBool_Type"))
 			w->bool_type = w->sym[i];
 	uint64_t found = discover_subtype_traverse(w);
 	if (w->sym[SYM_SUBTYPE_TRAVERSE] && found && found != w->sym[SYM_SUBTYPE_TRAVERSE])
-		warn(w, "ModuleSpec's tp_traverse 0x%llx is not subtype_traverse 0x%llx",
-		     (unsigned long long)found, (unsigned long long)w->sym[SYM_SUBTYPE_TRAVERSE]);
+		hs_wk_warn(w, "ModuleSpec's tp_traverse 0x%llx is not subtype_traverse 0x%llx",
+		           (unsigned long long)found,
+		           (unsigned long long)w->sym[SYM_SUBTYPE_TRAVERSE]);
 	snprintf(w->symbols_from, sizeof(w->symbols_from), "%s",
 	         w->sym[SYM_SUBTYPE_TRAVERSE]
 	             ? "symbol tables"
