@@ -73,23 +73,6 @@ const struct hs_wk_known hs_wk_known_types[NKNOWN] = {
 static const char *const other_syms[] = {"_PyRuntime",   "subtype_traverse", "lookdict",
                                          "_PySet_Dummy", "_Py_NoneStruct",   "PyExc_BaseException"};
 
-static bool grow(void **p, uint64_t *cap, uint64_t need, size_t elem)
-{
-	if (need <= *cap)
-		return true;
-	uint64_t nc = *cap ? *cap : 1024;
-	while (nc < need)
-		nc *= 2;
-	void *q = realloc(*p, nc * elem);
-	if (!q)
-		return false;
-	if (nc * elem >= (4u << 20))
-		hs_huge(q, nc * elem);
-	*p = q;
-	*cap = nc;
-	return true;
-}
-
 /* ---------------------------------------------------------------------------------------------
  * Reading target memory
  */
@@ -97,61 +80,6 @@ static bool grow(void **p, uint64_t *cap, uint64_t need, size_t elem)
 /* ---------------------------------------------------------------------------------------------
  * Strings (my table, interned into the writer at the end)
  */
-
-static uint32_t str_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
-}
-
-static struct hs_error *intern(struct walker *w, const char *s, size_t n, uint32_t *ret)
-{
-	if ((w->nstrs + 1) * 2 > w->shcap) {
-		uint32_t nc = w->shcap ? w->shcap * 2 : 1024;
-		uint32_t *nh = hs_zalloc(nc, sizeof(*nh));
-		if (!nh)
-			return &hs_error_nomem;
-		for (uint32_t i = 0; i < w->nstrs; i++) {
-			uint32_t j = str_hash(w->strs[i], strlen(w->strs[i])) & (nc - 1);
-			while (nh[j])
-				j = (j + 1) & (nc - 1);
-			nh[j] = i + 1;
-		}
-		free(w->shash);
-		w->shash = nh;
-		w->shcap = nc;
-	}
-	uint32_t j = str_hash(s, n) & (w->shcap - 1);
-	while (w->shash[j]) {
-		const char *t = w->strs[w->shash[j] - 1];
-		if (strlen(t) == n && !memcmp(t, s, n)) {
-			*ret = w->shash[j] - 1;
-			return NULL;
-		}
-		j = (j + 1) & (w->shcap - 1);
-	}
-	uint64_t cap = w->strs_cap;
-	if (!grow((void **)&w->strs, &cap, w->nstrs + 1, sizeof(char *)))
-		return &hs_error_nomem;
-	w->strs_cap = (uint32_t)cap;
-	char *c = strndup(s, n);
-	if (!c)
-		return &hs_error_nomem;
-	w->strs[w->nstrs] = c;
-	w->shash[j] = w->nstrs + 1;
-	*ret = w->nstrs++;
-	return NULL;
-}
-
-static uint32_t intern_c(struct walker *w, const char *s)
-{
-	uint32_t id = 0;
-	if (intern(w, s, strlen(s), &id))
-		return 0; /* out of memory: label id 0 is "" below */
-	return id;
-}
 
 /* ---------------------------------------------------------------------------------------------
  * Types
@@ -262,16 +190,16 @@ static bool type_read(struct walker *w, uint64_t t, struct tinfo *ti)
 				if (ty != HS_T_OBJECT_EX)
 					continue;
 				uint64_t cap = ti->nslots;
-				if (!grow((void **)&ti->slots, &cap, ti->nslots + 1, 8))
+				if (!hs_wk_grow((void **)&ti->slots, &cap, ti->nslots + 1, 8))
 					return false;
 				cap = ti->nslots;
-				if (!grow((void **)&ti->slot_names, &cap, ti->nslots + 1, 4))
+				if (!hs_wk_grow((void **)&ti->slot_names, &cap, ti->nslots + 1, 4))
 					return false;
 				char *nm = read_cstr(w, fld(w, me, HS_L_MEMBER_NAME), 100);
 				char label[128];
 				snprintf(label, sizeof(label), ".%s", nm ? nm : "?");
 				free(nm);
-				ti->slot_names[ti->nslots] = intern_c(w, label);
+				ti->slot_names[ti->nslots] = hs_wk_intern_c(w, label);
 				ti->slots[ti->nslots++] = fld(w, me, HS_L_MEMBER_OFFSET);
 			}
 			b = fld(w, b, HS_L_TP_BASE);
@@ -288,7 +216,7 @@ static bool type_read(struct walker *w, uint64_t t, struct tinfo *ti)
 
 /* The validated type at t, or NULL.  Entries never move once made (the table holds pointers),
  * so callers may keep the result across later lookups. */
-static struct tinfo *type_get(struct walker *w, uint64_t t)
+struct tinfo *hs_wk_type_get(struct walker *w, uint64_t t)
 {
 	if (!t || (t & 7))
 		return NULL;
@@ -329,179 +257,6 @@ static struct tinfo *type_get(struct walker *w, uint64_t t)
 /* ---------------------------------------------------------------------------------------------
  * Objects
  */
-
-/* The object table's home slot of addr (before masking): the objects of one 4 KiB page go to one
- * run of 256 slots (one 4 KiB stretch of the table, each at its own place in it), the pages to
- * random places: objects met one after another, as a GC list or a container lists them, are
- * mostly neighbours in memory and so in the table, and a lookup seldom misses the cache. */
-static inline uint64_t obj_slot(uint64_t addr)
-{
-	return hash64(addr >> 12) + ((addr >> 4) & 255);
-}
-
-static uint64_t obj_find(struct walker *w, uint64_t addr)
-{
-	if (!w->hcap)
-		return 0;
-	uint64_t j = obj_slot(addr) & (w->hcap - 1);
-	while (w->hash[j].addr) {
-		if (w->hash[j].addr == addr)
-			return w->hash[j].idx1;
-		j = (j + 1) & (w->hcap - 1);
-	}
-	return 0;
-}
-
-static struct hs_error *hash_insert(struct walker *w, uint64_t addr, uint64_t idx1)
-{
-	if ((w->nobjs + 1) * 2 > w->hcap) {
-		uint64_t nc = w->hcap ? w->hcap * 2 : 1 << 16;
-		struct hslot *nh = hs_zalloc(nc, sizeof(*nh));
-		if (!nh)
-			return &hs_error_nomem;
-		for (uint64_t i = 0; i < w->hcap; i++) {
-			if (!w->hash[i].addr)
-				continue;
-			uint64_t j = obj_slot(w->hash[i].addr) & (nc - 1);
-			while (nh[j].addr)
-				j = (j + 1) & (nc - 1);
-			nh[j] = w->hash[i];
-		}
-		free(w->hash);
-		w->hash = nh;
-		w->hcap = nc;
-	}
-	uint64_t j = obj_slot(addr) & (w->hcap - 1);
-	while (w->hash[j].addr)
-		j = (j + 1) & (w->hcap - 1);
-	w->hash[j] = (struct hslot){addr, idx1};
-	return NULL;
-}
-
-/* Checks that addr looks like a live object: aligned, readable, sane refcount, valid type. */
-static struct tinfo *obj_check(struct walker *w, uint64_t addr, uint64_t *refcnt)
-{
-	uint64_t hdr[2];
-	if (!addr || (addr & 7) || !rd(w, addr, hdr, 16))
-		return NULL;
-	if (hdr[0] == 0 || hdr[0] >= (1ull << 40))
-		return NULL;
-	struct tinfo *ti = type_get(w, hdr[1]);
-	if (!ti)
-		return NULL;
-	if (ti->kind == K_STR) {
-		uint32_t state = 0;
-		rd(w, addr + (uint64_t)w->L.v[HS_L_ASCII_STATE], &state, 4);
-		unsigned kind = (state >> 2) & 7;
-		if (kind != 1 && kind != 2 && kind != 4 && !(w->minor < 12 && kind == 0))
-			return NULL;
-	}
-	*refcnt = hdr[0];
-	return ti;
-}
-
-/* Adds an object (validated by the caller) and queues it; returns its index + 1. */
-static struct hs_error *obj_add(struct walker *w, uint64_t addr, uint64_t type, uint64_t refcnt,
-                                uint8_t flags, uint8_t gen, uint64_t *ret)
-{
-	if (w->nobjs >= HS_MAX_OBJECTS)
-		return hs_error_create(HS_ERROR_MEMORY, "more than %llu objects",
-		                       (unsigned long long)HS_MAX_OBJECTS);
-	if (!grow((void **)&w->objs, &w->objs_cap, w->nobjs + 1, sizeof(*w->objs)) ||
-	    !grow((void **)&w->work, &w->work_cap, w->nwork + 1, 8))
-		return &hs_error_nomem;
-	struct hs_error *err = hash_insert(w, addr, w->nobjs + 1);
-	if (err)
-		return err;
-	struct obj *o = &w->objs[w->nobjs];
-	memset(o, 0, sizeof(*o));
-	o->addr = addr;
-	o->type = type;
-	o->refcnt = refcnt;
-	o->flags = flags;
-	o->gen = gen;
-	w->work[w->nwork++] = w->nobjs;
-	*ret = ++w->nobjs;
-	return NULL;
-}
-
-/* The index + 1 of the object at addr, discovering (validating and queueing) it if new; 0 when
- * addr is not an object. */
-static struct hs_error *discover(struct walker *w, uint64_t addr, uint64_t *ret)
-{
-	*ret = 0;
-	if (!addr)
-		return NULL;
-	uint64_t i = obj_find(w, addr);
-	if (i) {
-		*ret = i;
-		return NULL;
-	}
-	uint64_t refcnt;
-	struct tinfo *ti = obj_check(w, addr, &refcnt);
-	if (!ti)
-		return NULL;
-	return obj_add(w, addr, ti->addr, refcnt, 0, HS_GEN_NONE, ret);
-}
-
-/* Current object's edges go to the end of w->edges.  label: a string id (STRING), an object
- * address (KEY, ATTR: resolved to an index when written), an index (INDEX). */
-static struct hs_error *edge(struct walker *w, uint64_t src, uint64_t dst_addr, uint8_t kind,
-                             uint8_t form, uint64_t label)
-{
-	uint64_t d;
-	struct hs_error *err = discover(w, dst_addr, &d);
-	if (!err && !d && dst_addr && kind == HS_EDGE_TRAVERSE)
-		hs_wk_warn(w, "object 0x%llx: reference to 0x%llx, not an object",
-		           (unsigned long long)w->objs[src].addr, (unsigned long long)dst_addr);
-	if (err || !d)
-		return err;
-	if (form == HS_LABEL_KEY || form == HS_LABEL_ATTR) {
-		/* The label names an object: its index, or no label if it is not one. */
-		uint64_t l;
-		err = discover(w, label, &l);
-		if (err)
-			return err;
-		form = l ? form : HS_LABEL_NONE;
-		label = l ? l - 1 : 0;
-	}
-	if (!grow((void **)&w->edges, &w->edges_cap, w->nedges + 1, sizeof(*w->edges)))
-		return &hs_error_nomem;
-	w->edges[w->nedges++] = (struct edge){d - 1, label, kind, form};
-	w->objs[src].nedges++;
-	return NULL;
-}
-
-static struct hs_error *edge_s(struct walker *w, uint64_t src, uint64_t dst, uint8_t kind,
-                               const char *label)
-{
-	if (!dst)
-		return NULL;
-	if (!label[0])
-		return edge(w, src, dst, kind, HS_LABEL_NONE, 0);
-	return edge(w, src, dst, kind, HS_LABEL_STRING, intern_c(w, label));
-}
-
-/* A field holding a reference, as an edge labelled with the field's Python name. */
-static struct hs_error *edge_f(struct walker *w, uint64_t src, uint64_t o, enum hs_layout_field f,
-                               uint8_t kind, const char *label)
-{
-	if (w->L.v[f] < 0)
-		return NULL;
-	return edge_s(w, src, fld(w, o, f), kind, label);
-}
-
-/* The edges of the fields t[0..n) of the struct at o, in the table's order (the tests compare edge
- * lists, so a table's order is part of the contract), stopping at the first error; fields the
- * target's layout lacks are skipped. */
-static struct hs_error *field_edges(struct walker *w, uint64_t src, uint64_t o,
-                                    const struct field_edge *t, size_t n)
-{
-	struct hs_error *err = NULL;
-	for (size_t i = 0; i < n && !err; i++)
-		err = edge_f(w, src, o, t[i].f, t[i].kind, t[i].label);
-	return err;
-}
 
 /* ---------------------------------------------------------------------------------------------
  * Dicts
@@ -601,15 +356,15 @@ static struct hs_error *dict_edges(struct walker *w, uint64_t src, uint64_t o, u
 		if (!k || !v)
 			continue;
 		uint8_t kind = embedded ? HS_EDGE_OWNED : HS_EDGE_TRAVERSE;
-		err = edge(w, src, v, kind, HS_LABEL_KEY, k);
+		err = hs_wk_edge_label(w, src, v, kind, HS_LABEL_KEY, k);
 		/* A split table's keys belong to the type's shared keys, not to the dict. */
 		if (!err && !vals)
-			err = edge_s(w, src, k,
-			             (d.general && !embedded) || keys_visited ? HS_EDGE_TRAVERSE
-			                                                      : HS_EDGE_OWNED,
-			             "<key>");
+			err = hs_wk_edge(w, src, k,
+			                 (d.general && !embedded) || keys_visited ? HS_EDGE_TRAVERSE
+			                                                          : HS_EDGE_OWNED,
+			                 "<key>");
 		if (!err && keys_visited && (vals || (d.general && !embedded)))
-			err = edge_s(w, src, k, HS_EDGE_TRAVERSE, "");
+			err = hs_wk_edge(w, src, k, HS_EDGE_TRAVERSE, "");
 	}
 	return err;
 }
@@ -632,9 +387,9 @@ static struct hs_error *iframe_edges(struct walker *w, uint64_t src, uint64_t f)
 	int32_t top = 0;
 	rd(w, f + (uint64_t)w->L.v[HS_L_IF_STACKTOP], &top, 4);
 	for (int32_t i = 0; i < top && i < (1 << 20) && !err; i++)
-		err =
-		    edge(w, src, u64(w, f + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] + 8 * (uint64_t)i),
-		         0, HS_LABEL_NONE, 0);
+		err = hs_wk_edge_label(
+		    w, src, u64(w, f + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] + 8 * (uint64_t)i), 0,
+		    HS_LABEL_NONE, 0);
 	return err;
 }
 
@@ -790,41 +545,14 @@ static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
 	return sz;
 }
 
-static struct hs_error *set_value(struct walker *w, uint64_t idx, const char *s, size_t n)
-{
-	if (n >= HS_VAL_FLOAT)
-		n = HS_VAL_FLOAT - 1;
-	if (!grow((void **)&w->vals, &w->vals_cap, w->nvals + 2 + n, 1))
-		return &hs_error_nomem;
-	uint16_t len = (uint16_t)n;
-	memcpy(w->vals + w->nvals, &len, 2);
-	memcpy(w->vals + w->nvals + 2, s, n);
-	w->objs[idx].value = w->nvals + 1;
-	w->nvals += 2 + n;
-	return NULL;
-}
-
-/* Words of [from, to) that are objects, as conservative edges. */
-static struct hs_error *scan(struct walker *w, uint64_t src, uint64_t from, uint64_t to)
-{
-	struct hs_error *err = NULL;
-	for (uint64_t a = from; a + 8 <= to && a < from + (1u << 20) && !err; a += 8) {
-		uint64_t p;
-		if (!rd(w, a, &p, 8))
-			break;
-		if (p && !(p & 7) && p != w->objs[src].addr)
-			err = edge(w, src, p, HS_EDGE_CONSERVATIVE, HS_LABEL_NONE, 0);
-	}
-	return err;
-}
-
 /* The edges of a subtype instance that subtype_traverse adds before the base's traverse. */
 static struct hs_error *subtype_edges(struct walker *w, uint64_t src, uint64_t o,
                                       const struct tinfo *ti)
 {
 	struct hs_error *err = NULL;
 	for (size_t i = 0; i < ti->nslots && !err; i++)
-		err = edge(w, src, u64(w, o + ti->slots[i]), 0, HS_LABEL_STRING, ti->slot_names[i]);
+		err = hs_wk_edge_label(w, src, u64(w, o + ti->slots[i]), 0, HS_LABEL_STRING,
+		                       ti->slot_names[i]);
 	uint64_t keys = (ti->flags & HS_TPF_HEAPTYPE) ? fld(w, ti->addr, HS_L_HT_CACHED_KEYS) : 0;
 	struct dkeys d;
 	bool have_keys = keys && dkeys_read(w, keys, &d);
@@ -857,11 +585,12 @@ static struct hs_error *subtype_edges(struct walker *w, uint64_t src, uint64_t o
 		}
 		for (uint64_t i = 0; i < n && i < 4096 && !err; i++) {
 			uint64_t k = have_keys && i < d.nentries ? entry_key(w, &d, i) : 0;
-			err = k ? edge(w, src, u64(w, vals + 8 * i), 0, HS_LABEL_ATTR, k)
-			        : edge(w, src, u64(w, vals + 8 * i), 0, HS_LABEL_NONE, 0);
+			err =
+			    k ? hs_wk_edge_label(w, src, u64(w, vals + 8 * i), 0, HS_LABEL_ATTR, k)
+			      : hs_wk_edge_label(w, src, u64(w, vals + 8 * i), 0, HS_LABEL_NONE, 0);
 		}
 		if (!err && dict)
-			err = edge_s(w, src, dict, 0, ".__dict__");
+			err = hs_wk_edge(w, src, dict, 0, ".__dict__");
 	} else if (ti->dictoffset != ti->base_dictoffset && ti->dictoffset) {
 		int64_t off = ti->dictoffset;
 		if (off < 0) {
@@ -870,11 +599,11 @@ static struct hs_error *subtype_edges(struct walker *w, uint64_t src, uint64_t o
 				n = -n;
 			off += (int64_t)((ti->basicsize + (uint64_t)n * ti->itemsize + 7) & ~7ull);
 		}
-		err = edge_s(w, src, u64(w, o + (uint64_t)off), 0, ".__dict__");
+		err = hs_wk_edge(w, src, u64(w, o + (uint64_t)off), 0, ".__dict__");
 	}
 	bool visit_type = w->minor <= 8 || !ti->base_has_traverse || !ti->base_heap;
 	if (!err && (ti->flags & HS_TPF_HEAPTYPE) && visit_type)
-		err = edge_s(w, src, ti->addr, 0, ".__class__");
+		err = hs_wk_edge(w, src, ti->addr, 0, ".__class__");
 	return err;
 }
 
@@ -905,8 +634,8 @@ static struct hs_error *code_edges(struct walker *w, uint64_t src, uint64_t o)
 	};
 	struct hs_error *err = FIELD_EDGES(w, src, o, owned);
 	if (!err) /* the attribute is co_lnotab up to 3.9 */
-		err = edge_f(w, src, o, HS_L_CO_LINETABLE, HS_EDGE_OWNED,
-		             w->minor <= 9 ? ".co_lnotab" : ".co_linetable");
+		err = hs_wk_edge_f(w, src, o, HS_L_CO_LINETABLE, HS_EDGE_OWNED,
+		                   w->minor <= 9 ? ".co_lnotab" : ".co_linetable");
 	uint64_t cached = fld(w, o, HS_L_CO_CACHED);
 	if (cached && !err)
 		err = FIELD_EDGES(w, src, cached, cached_owned);
@@ -988,9 +717,9 @@ static struct hs_error *func_edges(struct walker *w, uint64_t src, uint64_t o)
 		const struct field_edge *f = &func_fields[i];
 		bool ann = f->f == HS_L_FUNC_ANNOTATIONS && w->L.v[f->f] >= 0;
 		uint64_t rc, a = ann ? fld(w, o, f->f) : 0;
-		struct tinfo *ti = a ? obj_check(w, a, &rc) : NULL;
-		err = edge_f(w, src, o, f->f, f->kind,
-		             ti && ti->kind == K_TUPLE ? "<func_annotations>" : f->label);
+		struct tinfo *ti = a ? hs_wk_obj_check(w, a, &rc) : NULL;
+		err = hs_wk_edge_f(w, src, o, f->f, f->kind,
+		                   ti && ti->kind == K_TUPLE ? "<func_annotations>" : f->label);
 	}
 	return err;
 }
@@ -1097,7 +826,7 @@ static struct hs_error *float_value(struct walker *w, uint64_t idx, uint64_t o)
 {
 	double d = 0;
 	rd(w, o + (uint64_t)w->L.v[HS_L_FLOAT_FVAL], &d, 8);
-	struct hs_error *err = set_value(w, idx, (const char *)&d, 8);
+	struct hs_error *err = hs_wk_set_value(w, idx, (const char *)&d, 8);
 	if (!err)
 		memcpy(w->vals + w->objs[idx].value - 1, &(uint16_t){HS_VAL_FLOAT}, 2);
 	return err;
@@ -1120,7 +849,7 @@ static uint64_t dict_get_str_raw(struct walker *w, uint64_t dict, const char *ke
 static bool has_own_sizeof(struct walker *w, uint64_t t)
 {
 	for (int depth = 0; t && depth < 64; depth++) {
-		struct tinfo *ti = known_kind(w, t, NULL) == K_OTHER ? type_get(w, t) : NULL;
+		struct tinfo *ti = known_kind(w, t, NULL) == K_OTHER ? hs_wk_type_get(w, t) : NULL;
 		if (!ti || ti->kind == K_STDLIB)
 			return false;
 		if (dict_get_str_raw(w, fld(w, t, HS_L_TP_DICT), "__sizeof__"))
@@ -1141,12 +870,12 @@ static struct hs_error *walk_other(struct walker *w, uint64_t idx, uint64_t o,
 	w->objs[idx].flags |= HS_OBJ_CONSERVATIVE_SCAN | HS_OBJ_SIZE_APPROX;
 	if (ti->is_gc)
 		return NULL; /* instances of unknown metatypes: their layout is a type's */
-	struct hs_error *err = scan(w, idx, o + 16, o + *size);
+	struct hs_error *err = hs_wk_scan(w, idx, o + 16, o + *size);
 	/* A managed dict (3.11+) is a word of the pre-header, before the GC header. */
 	if (!err && w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT))
-		err = scan(w, idx, o - 24, o - 16);
+		err = hs_wk_scan(w, idx, o - 24, o - 16);
 	if (!err && (ti->flags & HS_TPF_HEAPTYPE))
-		err = edge_s(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, ".__class__");
+		err = hs_wk_edge(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, ".__class__");
 	if (!err && in_mro(w, ti->addr, K_FLOAT)) /* numpy.float64: a float by its MRO */
 		err = float_value(w, idx, o);
 	return err;
@@ -1168,7 +897,7 @@ static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, ui
 		if (ix && ix < 1024 && interp && fld(w, st, HS_L_SBS_TYPE) == o)
 			dict = fld(w, st, HS_L_SBS_TP_DICT);
 	}
-	struct hs_error *err = edge_s(w, idx, dict, k, ".__dict__");
+	struct hs_error *err = hs_wk_edge(w, idx, dict, k, ".__dict__");
 	if (!err)
 		err = heap ? FIELD_EDGES(w, idx, o, heap_type_fields)
 		           : FIELD_EDGES(w, idx, o, static_type_fields);
@@ -1182,7 +911,7 @@ static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, ui
 	if (keys && dkeys_read(w, keys, &d)) {
 		*size += d.keys_size;
 		for (uint64_t i = 0; i < d.nentries && !err; i++)
-			err = edge_s(w, idx, entry_key(w, &d, i), 1, "<shared key>");
+			err = hs_wk_edge(w, idx, entry_key(w, &d, i), 1, "<shared key>");
 	}
 	return err;
 }
@@ -1209,7 +938,7 @@ static struct hs_error *walk_list(struct walker *w, uint64_t idx, uint64_t o,
 			           (unsigned long long)(items + 8 * (uint64_t)i));
 			break;
 		}
-		err = edge(w, idx, item, 0, HS_LABEL_INDEX, (uint64_t)i);
+		err = hs_wk_edge_label(w, idx, item, 0, HS_LABEL_INDEX, (uint64_t)i);
 	}
 	return err;
 }
@@ -1220,8 +949,9 @@ static struct hs_error *walk_tuple(struct walker *w, uint64_t idx, uint64_t o)
 	int64_t n = ob_size(w, o);
 	struct hs_error *err = NULL;
 	for (int64_t i = 0; n <= HS_MAX_ITEMS && i < n && !err; i++)
-		err = edge(w, idx, u64(w, o + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] + 8 * (uint64_t)i),
-		           0, HS_LABEL_INDEX, (uint64_t)i);
+		err = hs_wk_edge_label(
+		    w, idx, u64(w, o + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] + 8 * (uint64_t)i), 0,
+		    HS_LABEL_INDEX, (uint64_t)i);
 	return err;
 }
 
@@ -1237,7 +967,7 @@ static struct hs_error *walk_set(struct walker *w, uint64_t idx, uint64_t o, uin
 	for (uint64_t i = 0; i <= mask && !err; i++) {
 		uint64_t k = u64(w, table + 16 * i);
 		if (k && k != w->set_dummy)
-			err = edge_s(w, idx, k, 0, "");
+			err = hs_wk_edge(w, idx, k, 0, "");
 	}
 	return err;
 }
@@ -1251,7 +981,7 @@ static struct hs_error *walk_cfunc(struct walker *w, uint64_t idx, uint64_t o)
 	if (ml)
 		rd(w, ml + (uint64_t)w->L.v[HS_L_ML_FLAGS], &mlf, 4);
 	if (!err && w->minor >= 9 && (mlf & HS_METH_METHOD))
-		err = edge_f(w, idx, o, HS_L_CMETH_CLASS, 0, "<class>");
+		err = hs_wk_edge_f(w, idx, o, HS_L_CMETH_CLASS, 0, "<class>");
 	return err;
 }
 
@@ -1263,7 +993,7 @@ static struct hs_error *walk_module(struct walker *w, uint64_t idx, uint64_t o)
 	int64_t msize = def ? (int64_t)fld(w, def, HS_L_MODDEF_SIZE) : 0;
 	if (!err && state && msize > 0) {
 		w->objs[idx].flags |= HS_OBJ_CONSERVATIVE_SCAN;
-		err = scan(w, idx, state, state + (uint64_t)msize);
+		err = hs_wk_scan(w, idx, state, state + (uint64_t)msize);
 	}
 	return err;
 }
@@ -1283,9 +1013,9 @@ static struct hs_error *walk_frame310(struct walker *w, uint64_t idx, uint64_t o
 	if (vs < lp || vs - lp > (8u << 20))
 		return err;
 	for (uint64_t a = lp; a < vs && !err; a += 8)
-		err = edge(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
+		err = hs_wk_edge_label(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
 	for (uint64_t a = vs; top && a < top && a < vs + (8u << 20) && !err; a += 8)
-		err = edge(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
+		err = hs_wk_edge_label(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
 	uint64_t code = fld(w, o, HS_L_F_CODE);
 	int32_t ss = 0;
 	if (code)
@@ -1317,7 +1047,7 @@ static struct hs_error *walk_gen(struct walker *w, uint64_t idx, uint64_t o, enu
 {
 	struct hs_error *err = NULL;
 	if (kind == K_ASYNCGEN && w->minor <= 10)
-		err = edge_f(w, idx, o, HS_L_AG_FINALIZER, 0, "");
+		err = hs_wk_edge_f(w, idx, o, HS_L_AG_FINALIZER, 0, "");
 	if (w->minor <= 10) {
 		uint64_t es = o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE];
 		if (!err)
@@ -1331,10 +1061,10 @@ static struct hs_error *walk_gen(struct walker *w, uint64_t idx, uint64_t o, enu
 	if (!err && st < HS_FRAME_CLEARED)
 		err = iframe_edges(w, idx, f);
 	if (!err)
-		err =
-		    edge_f(w, idx, o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE], HS_L_EXC_VALUE, 0, "");
+		err = hs_wk_edge_f(w, idx, o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE], HS_L_EXC_VALUE,
+		                   0, "");
 	if (!err)
-		err = edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN, kind == K_ASYNCGEN ? 0 : 1, "");
+		err = hs_wk_edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN, kind == K_ASYNCGEN ? 0 : 1, "");
 	*size = (uint64_t)w->L.v[HS_L_GEN_IFRAME] + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
 	        8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
 	return err;
@@ -1343,13 +1073,14 @@ static struct hs_error *walk_gen(struct walker *w, uint64_t idx, uint64_t o, enu
 /* K_WEAKREF: its callback; the referent and callback recorded as a weak link. */
 static struct hs_error *walk_weakref(struct walker *w, uint64_t idx, uint64_t o)
 {
-	struct hs_error *err = edge_f(w, idx, o, HS_L_WR_CALLBACK, 0, ".__callback__");
+	struct hs_error *err = hs_wk_edge_f(w, idx, o, HS_L_WR_CALLBACK, 0, ".__callback__");
 	uint64_t referent = fld(w, o, HS_L_WR_OBJECT), r1 = 0, c1 = 0;
 	if (!err && referent && referent != w->none)
-		err = discover(w, referent, &r1);
+		err = hs_wk_discover(w, referent, &r1);
 	if (!err)
-		err = discover(w, fld(w, o, HS_L_WR_CALLBACK), &c1);
-	if (!err && !grow((void **)&w->weaks, &w->weaks_cap, w->nweaks + 1, sizeof(*w->weaks)))
+		err = hs_wk_discover(w, fld(w, o, HS_L_WR_CALLBACK), &c1);
+	if (!err &&
+	    !hs_wk_grow((void **)&w->weaks, &w->weaks_cap, w->nweaks + 1, sizeof(*w->weaks)))
 		err = &hs_error_nomem;
 	if (!err)
 		w->weaks[w->nweaks++] = (struct weak){idx, r1, c1};
@@ -1363,20 +1094,20 @@ static struct hs_error *walk_value(struct walker *w, uint64_t idx, uint64_t o, e
 	char vbuf[4 * HS_PREVIEW_CHARS + 16];
 	switch (kind) {
 	case K_NONE:
-		return set_value(w, idx, "None", strlen("None"));
+		return hs_wk_set_value(w, idx, "None", strlen("None"));
 	case K_STR:
-		return set_value(w, idx, vbuf, str_text(w, o, vbuf, sizeof(vbuf), size));
+		return hs_wk_set_value(w, idx, vbuf, str_text(w, o, vbuf, sizeof(vbuf), size));
 	case K_INT:
 		*size = int_info(w, o, vbuf, sizeof(vbuf));
 		if (ti->addr == w->bool_type && vbuf[0])
 			snprintf(vbuf, sizeof(vbuf), "%s", strcmp(vbuf, "0") ? "True" : "False");
-		return vbuf[0] ? set_value(w, idx, vbuf, strlen(vbuf)) : NULL;
+		return vbuf[0] ? hs_wk_set_value(w, idx, vbuf, strlen(vbuf)) : NULL;
 	case K_FLOAT:
 		return float_value(w, idx, o);
 	default:
 		assert(kind == K_BYTES);
 		bytes_text(w, o, vbuf);
-		return set_value(w, idx, vbuf, strlen(vbuf));
+		return hs_wk_set_value(w, idx, vbuf, strlen(vbuf));
 	}
 }
 
@@ -1421,11 +1152,11 @@ static struct hs_error *walk_kind(struct walker *w, uint64_t idx, uint64_t o,
 	case K_FUNC:
 		return func_edges(w, idx, o);
 	case K_CELL:
-		return edge_f(w, idx, o, HS_L_CELL_REF, 0, ".cell_contents");
+		return hs_wk_edge_f(w, idx, o, HS_L_CELL_REF, 0, ".cell_contents");
 	case K_METHOD:
 		return FIELD_EDGES(w, idx, o, method_fields);
 	case K_IMETHOD:
-		return edge_f(w, idx, o, HS_L_IMETHOD_FUNC, 0, ".__func__");
+		return hs_wk_edge_f(w, idx, o, HS_L_IMETHOD_FUNC, 0, ".__func__");
 	case K_SM:
 		return FIELD_EDGES(w, idx, o, sm_fields);
 	case K_CM:
@@ -1545,7 +1276,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 {
 	struct obj *ob = &w->objs[idx];
 	uint64_t o = ob->addr;
-	struct tinfo *ti = type_get(w, ob->type);
+	struct tinfo *ti = hs_wk_type_get(w, ob->type);
 	if (!ti)
 		return NULL;
 	ob->edge_first = w->nedges;
@@ -1554,7 +1285,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 	/* Every type is an object of the snapshot (static types have no other way in). */
 	uint64_t tdummy;
 	if (!ti->discovered)
-		err = discover(w, ti->addr, &tdummy);
+		err = hs_wk_discover(w, ti->addr, &tdummy);
 	ti->discovered = true;
 	if (!ti->sizeof_checked) {
 		ti->sizeof_checked = true;
@@ -1598,21 +1329,15 @@ int hs_wk_minor(const struct walker *w)
 	return w->minor;
 }
 
-struct hs_error *hs_wk_edge(struct walker *w, uint64_t src, uint64_t dst, uint8_t kind,
-                            const char *label)
-{
-	return edge_s(w, src, dst, kind, label);
-}
-
 struct hs_error *hs_wk_edge_index(struct walker *w, uint64_t src, uint64_t dst, uint64_t index)
 {
-	return edge(w, src, dst, HS_EDGE_TRAVERSE, HS_LABEL_INDEX, index);
+	return hs_wk_edge_label(w, src, dst, HS_EDGE_TRAVERSE, HS_LABEL_INDEX, index);
 }
 
 struct hs_error *hs_wk_dict(struct walker *w, uint64_t src, uint64_t o, uint64_t type,
                             bool keys_visited, uint64_t *size)
 {
-	const struct tinfo *ti = type_get(w, type);
+	const struct tinfo *ti = hs_wk_type_get(w, type);
 	return ti ? dict_edges(w, src, o, size, ti, keys_visited) : NULL;
 }
 
@@ -1655,17 +1380,17 @@ static struct hs_error *walk_gc_list(struct walker *w, uint64_t head, uint8_t ge
 			mark = p;
 		uint64_t o = p + 16, refcnt, d;
 		uint64_t prev = gch[1];
-		struct tinfo *ti = obj_check(w, o, &refcnt);
+		struct tinfo *ti = hs_wk_obj_check(w, o, &refcnt);
 		if (!ti) {
 			hs_wk_warn(w, "GC generation %u: object 0x%llx does not validate", gen,
 			           (unsigned long long)o);
-		} else if (obj_find(w, o)) {
+		} else if (hs_wk_obj_find(w, o)) {
 			hs_wk_warn(w, "GC generation %u: loop at 0x%llx", gen,
 			           (unsigned long long)o);
 			break;
 		} else {
 			uint8_t fl = HS_OBJ_GC | ((prev & 1) ? HS_OBJ_FINALIZED : 0);
-			struct hs_error *err = obj_add(w, o, ti->addr, refcnt, fl, gen, &d);
+			struct hs_error *err = hs_wk_obj_add(w, o, ti->addr, refcnt, fl, gen, &d);
 			if (err)
 				return err;
 			run = 0;
@@ -1681,12 +1406,13 @@ static struct hs_error *add_root(struct walker *w, uint64_t addr, const char *ki
                                  const char *name)
 {
 	uint64_t i;
-	struct hs_error *err = discover(w, addr, &i);
+	struct hs_error *err = hs_wk_discover(w, addr, &i);
 	if (err || !i)
 		return err;
-	if (!grow((void **)&w->roots, &w->roots_cap, w->nroots + 1, sizeof(*w->roots)))
+	if (!hs_wk_grow((void **)&w->roots, &w->roots_cap, w->nroots + 1, sizeof(*w->roots)))
 		return &hs_error_nomem;
-	w->roots[w->nroots++] = (struct root){i - 1, intern_c(w, kind), intern_c(w, name)};
+	w->roots[w->nroots++] =
+	    (struct root){i - 1, hs_wk_intern_c(w, kind), hs_wk_intern_c(w, name)};
 	return NULL;
 }
 
@@ -1697,7 +1423,7 @@ static void code_name(struct walker *w, uint64_t code, char *buf, size_t size)
 	if (!n)
 		n = fld(w, code, HS_L_CO_NAME);
 	uint64_t rc;
-	struct tinfo *ti = obj_check(w, n, &rc);
+	struct tinfo *ti = hs_wk_obj_check(w, n, &rc);
 	if (ti && ti->kind == K_STR)
 		str_text(w, n, buf, size, NULL);
 	else
@@ -1745,7 +1471,7 @@ static struct hs_error *thread_roots(struct walker *w, uint64_t ts, unsigned tno
 				uint64_t nm = u64(w, names + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] +
 				                         8 * (uint64_t)i);
 				uint64_t rc;
-				struct tinfo *nti = obj_check(w, nm, &rc);
+				struct tinfo *nti = hs_wk_obj_check(w, nm, &rc);
 				if (nti && nti->kind == K_STR)
 					str_text(w, nm, var, sizeof(var), NULL);
 				snprintf(name, sizeof(name), "<thread %u: %s: %s>", tno, fn, var);
@@ -1815,7 +1541,7 @@ static struct hs_error *walk_runtime(struct walker *w)
 static uint64_t dict_get_str_raw(struct walker *w, uint64_t dict, const char *key)
 {
 	uint64_t rc;
-	struct tinfo *ti = obj_check(w, dict, &rc);
+	struct tinfo *ti = hs_wk_obj_check(w, dict, &rc);
 	struct dkeys d;
 	if (!ti || ti->kind != K_DICT || !dkeys_read(w, fld(w, dict, HS_L_DICT_KEYS), &d))
 		return 0;
@@ -1825,7 +1551,7 @@ static uint64_t dict_get_str_raw(struct walker *w, uint64_t dict, const char *ke
 	for (uint64_t i = 0; i < d.nentries && i < 4096; i++) {
 		char k[4 * HS_PREVIEW_CHARS + 16];
 		uint64_t kaddr = entry_key(w, &d, i);
-		struct tinfo *kti = kaddr ? obj_check(w, kaddr, &rc) : NULL;
+		struct tinfo *kti = kaddr ? hs_wk_obj_check(w, kaddr, &rc) : NULL;
 		if (!kti || kti->kind != K_STR || str_text(w, kaddr, k, sizeof(k), NULL) != klen ||
 		    memcmp(k, key, klen) != 0)
 			continue;
@@ -1838,14 +1564,14 @@ static uint64_t dict_get_str_raw(struct walker *w, uint64_t dict, const char *ke
 static uint64_t dict_get_str(struct walker *w, uint64_t dict, const char *key)
 {
 	uint64_t rc, v = dict_get_str_raw(w, dict, key);
-	return v && obj_check(w, v, &rc) ? v : 0;
+	return v && hs_wk_obj_check(w, v, &rc) ? v : 0;
 }
 
 /* The text of the str at o into buf; false when o is not a str. */
 static bool str_at(struct walker *w, uint64_t o, char *buf, size_t size)
 {
 	uint64_t rc;
-	struct tinfo *ti = obj_check(w, o, &rc);
+	struct tinfo *ti = hs_wk_obj_check(w, o, &rc);
 	if (!ti || ti->kind != K_STR)
 		return false;
 	str_text(w, o, buf, size, NULL);
@@ -1944,7 +1670,7 @@ static struct hs_error *write_start(struct walker *w, enum hs_method method, int
 		struct tinfo *ti = w->types[i];
 		if (!ti || !ti->valid)
 			continue;
-		uint64_t self = obj_find(w, ti->addr);
+		uint64_t self = hs_wk_obj_find(w, ti->addr);
 		err = hs_writer_type(*wr, ti->out_name, ti->out_module, 0,
 		                     self ? newidx[self - 1] + 1 : 0, type_flags(ti), &ti->hs_type);
 		if (!err && ti->out_qual)
@@ -1996,7 +1722,7 @@ static struct hs_error *write_object(struct walker *w, struct hs_writer *wr, con
                                      const uint64_t *newidx, const uint32_t *sid,
                                      uint64_t *total_size)
 {
-	struct tinfo *ti = type_get(w, o->type);
+	struct tinfo *ti = hs_wk_type_get(w, o->type);
 	uint64_t size = o->size;
 	if (size > (UINT64_C(1) << 48) || size > HS_MAX_TOTAL_SIZE - *total_size) {
 		hs_wk_warn(w,
@@ -2123,13 +1849,13 @@ static uint64_t discover_lookdict(struct walker *w)
 	int64_t off = type ? (int64_t)fld(w, type, HS_L_TP_DICTOFFSET) : 0;
 	uint64_t dict = off > 0 && off < 4096 ? u64(w, env + (uint64_t)off) : 0;
 	uint64_t data = dict ? dict_get_str(w, dict, "_data") : 0;
-	struct tinfo *ti = data ? obj_check(w, data, &rc) : NULL;
+	struct tinfo *ti = data ? hs_wk_obj_check(w, data, &rc) : NULL;
 	struct dkeys d;
 	if (!ti || ti->kind != K_DICT || fld(w, data, HS_L_DICT_VALUES) ||
 	    !dkeys_read(w, fld(w, data, HS_L_DICT_KEYS), &d) || !d.nentries)
 		return 0;
 	uint64_t k = entry_key(w, &d, 0);
-	struct tinfo *kt = k ? obj_check(w, k, &rc) : NULL;
+	struct tinfo *kt = k ? hs_wk_obj_check(w, k, &rc) : NULL;
 	return kt && kt->kind == K_BYTES ? fld(w, d.addr, HS_L_DK_LOOKUP) : 0;
 }
 

@@ -238,7 +238,7 @@ struct field_edge {
 };
 
 /* field_edges over a whole static table. */
-#define FIELD_EDGES(w, src, o, t) field_edges(w, src, o, t, sizeof(t) / sizeof((t)[0]))
+#define FIELD_EDGES(w, src, o, t) hs_wk_field_edges(w, src, o, t, sizeof(t) / sizeof((t)[0]))
 
 struct dkeys {
 	uint64_t addr, nentries, size, entries;
@@ -251,5 +251,29 @@ struct dkeys {
 /* A preview length that marks a float's 8 raw bytes, its repr written with the snapshot (after
  * the target runs again: formatting a double is slow); previews are never this long. */
 #define HS_VAL_FLOAT 0xffff
+
+/* ---------------------------------------------------------------------------------------------
+ * What the walker's files offer each other, by the file that defines it.
+ */
+
+/* walker.c */
+struct tinfo *hs_wk_type_get(struct walker *w, uint64_t t);
+
+/* walker_objects.c */
+bool hs_wk_grow(void **p, uint64_t *cap, uint64_t need, size_t elem);
+uint32_t hs_wk_intern_c(struct walker *w, const char *s);
+uint64_t hs_wk_obj_find(struct walker *w, uint64_t addr);
+struct tinfo *hs_wk_obj_check(struct walker *w, uint64_t addr, uint64_t *refcnt);
+struct hs_error *hs_wk_obj_add(struct walker *w, uint64_t addr, uint64_t type, uint64_t refcnt,
+                               uint8_t flags, uint8_t gen, uint64_t *ret);
+struct hs_error *hs_wk_discover(struct walker *w, uint64_t addr, uint64_t *ret);
+struct hs_error *hs_wk_edge_label(struct walker *w, uint64_t src, uint64_t dst_addr, uint8_t kind,
+                                  uint8_t form, uint64_t label);
+struct hs_error *hs_wk_edge_f(struct walker *w, uint64_t src, uint64_t o, enum hs_layout_field f,
+                              uint8_t kind, const char *label);
+struct hs_error *hs_wk_field_edges(struct walker *w, uint64_t src, uint64_t o,
+                                   const struct field_edge *t, size_t n);
+struct hs_error *hs_wk_scan(struct walker *w, uint64_t src, uint64_t from, uint64_t to);
+struct hs_error *hs_wk_set_value(struct walker *w, uint64_t idx, const char *s, size_t n);
 
 #endif
