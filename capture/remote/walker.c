@@ -22,52 +22,6 @@
 
 #include "walker_internal.h"
 
-/* The static types (and other symbols) the walker knows by name. */
-const struct hs_wk_known hs_wk_known_types[NKNOWN] = {
-    {"PyBaseObject_Type", K_OBJECT},
-    {"PyType_Type", K_TYPE},
-    {"PyList_Type", K_LIST},
-    {"PyTuple_Type", K_TUPLE},
-    {"PyDict_Type", K_DICT},
-    {"PySet_Type", K_SET},
-    {"PyFrozenSet_Type", K_SET},
-    {"PyFunction_Type", K_FUNC},
-    {"PyCell_Type", K_CELL},
-    {"PyMethod_Type", K_METHOD},
-    {"PyInstanceMethod_Type", K_IMETHOD},
-    {"PyStaticMethod_Type", K_SM},
-    {"PyClassMethod_Type", K_CM},
-    {"PyProperty_Type", K_PROP},
-    {"PyCFunction_Type", K_CFUNC},
-    {"PyCMethod_Type", K_CFUNC},
-    {"PyMethodDescr_Type", K_DESCR},
-    {"PyClassMethodDescr_Type", K_DESCR},
-    {"PyMemberDescr_Type", K_DESCR},
-    {"PyGetSetDescr_Type", K_DESCR},
-    {"PyWrapperDescr_Type", K_DESCR},
-    {"PyModule_Type", K_MODULE},
-    {"PyCode_Type", K_CODE},
-    {"PyFrame_Type", K_FRAME},
-    {"PyGen_Type", K_GEN},
-    {"PyCoro_Type", K_GEN},
-    {"PyAsyncGen_Type", K_ASYNCGEN},
-    {"_PyWeakref_RefType", K_WEAKREF},
-    {"_PyWeakref_ProxyType", K_WEAKREF},
-    {"_PyWeakref_CallableProxyType", K_WEAKREF},
-    {"_PyExc_BaseException", K_EXC},
-    {"PyTraceBack_Type", K_TB},
-    {"PySlice_Type", K_SLICE},
-    {"PyUnicode_Type", K_STR},
-    {"PyLong_Type", K_INT},
-    {"PyBool_Type", K_INT},
-    {"PyFloat_Type", K_FLOAT},
-    {"PyBytes_Type", K_BYTES},
-    {"PyByteArray_Type", K_BYTEARRAY},
-    {"_PyNone_Type", K_NONE},
-    {"_PyNotImplemented_Type", K_LEAF},
-    {"PyEllipsis_Type", K_LEAF},
-};
-
 /* PyExc_BaseException: the exported pointer to the static _PyExc_BaseException, which only a
  * .symtab names. */
 static const char *const other_syms[] = {"_PyRuntime",   "subtype_traverse", "lookdict",
@@ -84,175 +38,6 @@ static const char *const other_syms[] = {"_PyRuntime",   "subtype_traverse", "lo
 /* ---------------------------------------------------------------------------------------------
  * Types
  */
-
-/* The kind of a static type from its address, or K_OTHER. */
-static enum kind known_kind(struct walker *w, uint64_t t, size_t *idx)
-{
-	for (size_t i = 0; i < NKNOWN; i++)
-		if (w->sym[i] && w->sym[i] == t) {
-			if (idx)
-				*idx = i;
-			return hs_wk_known_types[i].kind;
-		}
-	return K_OTHER;
-}
-
-static char *read_cstr(struct walker *w, uint64_t addr, size_t max)
-{
-	char *buf = malloc(max + 1);
-	if (!buf)
-		return NULL;
-	size_t n = 0;
-	while (n < max) {
-		char c;
-		if (!rd(w, addr + n, &c, 1) || !c)
-			break;
-		buf[n++] = c;
-	}
-	buf[n] = 0;
-	return buf;
-}
-
-/* The kind of a non-subtype type: a known static type, a standard library C type (*std set), or
- * a type whose tp_traverse is that of the first known type up its tp_base chain (so ValueError
- * is BaseException's kind, but OSError, with its own traverse, is unknown). */
-static enum kind classify(struct walker *w, uint64_t t, int *std)
-{
-	enum kind k = known_kind(w, t, NULL);
-	if (k != K_OTHER)
-		return k;
-	uint64_t trav = fld(w, t, HS_L_TP_TRAVERSE);
-	char *name = read_cstr(w, fld(w, t, HS_L_TP_NAME), 64);
-	*std = hs_stdlib_kind(w, w->std, t, trav, name);
-	free(name);
-	if (*std)
-		return K_STDLIB;
-	uint64_t b = fld(w, t, HS_L_TP_BASE);
-	for (int depth = 0; b && depth < 64; depth++) {
-		size_t idx;
-		k = known_kind(w, b, &idx);
-		if (k != K_OTHER) {
-			if (k == K_OBJECT) /* a C type: a leaf only if it adds no fields */
-				return !trav && fld(w, t, HS_L_TP_BASICSIZE) == 16 ? K_LEAF
-				                                                   : K_OTHER;
-			return trav == w->known_traverse[idx] ? k : K_OTHER;
-		}
-		b = fld(w, b, HS_L_TP_BASE);
-	}
-	return K_OTHER;
-}
-
-/* Reads the type at t into ti; false when t does not look like a type. */
-static bool type_read(struct walker *w, uint64_t t, struct tinfo *ti)
-{
-	/* Its metatype chain must reach `type`, each metatype flagged as a type subclass. */
-	uint64_t mt = t;
-	bool ok = false;
-	for (int i = 0; i < 8 && !ok; i++) {
-		uint64_t next = u64(w, mt + 8);
-		if (!next || (next & 7))
-			return false;
-		if (!(fld(w, next, HS_L_TP_FLAGS) & HS_TPF_TYPE_SUBCLASS))
-			return false;
-		ok = next == w->sym[1]; /* PyType_Type */
-		mt = next;
-	}
-	if (!ok)
-		return false;
-	ti->addr = t;
-	ti->flags = fld(w, t, HS_L_TP_FLAGS);
-	ti->basicsize = fld(w, t, HS_L_TP_BASICSIZE);
-	ti->itemsize = fld(w, t, HS_L_TP_ITEMSIZE);
-	ti->traverse = fld(w, t, HS_L_TP_TRAVERSE);
-	ti->is_gc = fld(w, t, HS_L_TP_IS_GC);
-	ti->base = fld(w, t, HS_L_TP_BASE);
-	ti->dictoffset = i64f(w, t, HS_L_TP_DICTOFFSET);
-	ti->finalize = fld(w, t, HS_L_TP_FINALIZE);
-	ti->del = fld(w, t, HS_L_TP_DEL);
-	if (ti->basicsize < 16 || ti->basicsize > (1u << 24) || ti->itemsize > (1u << 16))
-		return false;
-	ti->name = read_cstr(w, fld(w, t, HS_L_TP_NAME), 200);
-	if (!ti->name || !ti->name[0]) /* every type has a name; a forged one may not */
-		return false;
-	if (ti->traverse && ti->traverse == w->sym[SYM_SUBTYPE_TRAVERSE]) {
-		ti->kind = K_SUBTYPE;
-		uint64_t b = t;
-		for (int depth = 0; b && depth < 64; depth++) {
-			if (fld(w, b, HS_L_TP_TRAVERSE) != w->sym[SYM_SUBTYPE_TRAVERSE])
-				break;
-			int64_t n = ob_size(w, b);
-			uint64_t meta = u64(w, b + 8);
-			uint64_t mp = b + fld(w, meta, HS_L_TP_BASICSIZE);
-			for (int64_t i = 0; i < n && i < 4096; i++) {
-				uint64_t me = mp + (uint64_t)(i * w->L.v[HS_L_MEMBER_SIZE]);
-				uint32_t ty = 0;
-				rd(w, me + (uint64_t)w->L.v[HS_L_MEMBER_TYPE], &ty, 4);
-				if (ty != HS_T_OBJECT_EX)
-					continue;
-				uint64_t cap = ti->nslots;
-				if (!hs_wk_grow((void **)&ti->slots, &cap, ti->nslots + 1, 8))
-					return false;
-				cap = ti->nslots;
-				if (!hs_wk_grow((void **)&ti->slot_names, &cap, ti->nslots + 1, 4))
-					return false;
-				char *nm = read_cstr(w, fld(w, me, HS_L_MEMBER_NAME), 100);
-				char label[128];
-				snprintf(label, sizeof(label), ".%s", nm ? nm : "?");
-				free(nm);
-				ti->slot_names[ti->nslots] = hs_wk_intern_c(w, label);
-				ti->slots[ti->nslots++] = fld(w, me, HS_L_MEMBER_OFFSET);
-			}
-			b = fld(w, b, HS_L_TP_BASE);
-		}
-		ti->base_kind = b ? classify(w, b, &ti->std) : K_OBJECT;
-		ti->base_dictoffset = b ? i64f(w, b, HS_L_TP_DICTOFFSET) : 0;
-		ti->base_heap = b && (fld(w, b, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE);
-		ti->base_has_traverse = b && fld(w, b, HS_L_TP_TRAVERSE);
-	} else {
-		ti->kind = classify(w, t, &ti->std);
-	}
-	return true;
-}
-
-/* The validated type at t, or NULL.  Entries never move once made (the table holds pointers),
- * so callers may keep the result across later lookups. */
-struct tinfo *hs_wk_type_get(struct walker *w, uint64_t t)
-{
-	if (!t || (t & 7))
-		return NULL;
-	if ((w->ntypes + 1) * 2 > w->tcap) {
-		uint64_t nc = w->tcap ? w->tcap * 2 : 1024;
-		struct tinfo **nt = hs_zalloc(nc, sizeof(*nt));
-		if (!nt)
-			return NULL;
-		for (uint64_t i = 0; i < w->tcap; i++) {
-			if (!w->types[i])
-				continue;
-			uint64_t j = hash64(w->types[i]->addr) & (nc - 1);
-			while (nt[j])
-				j = (j + 1) & (nc - 1);
-			nt[j] = w->types[i];
-		}
-		free(w->types);
-		w->types = nt;
-		w->tcap = nc;
-	}
-	uint64_t j = hash64(t) & (w->tcap - 1);
-	while (w->types[j]) {
-		if (w->types[j]->addr == t)
-			return w->types[j]->valid ? w->types[j] : NULL;
-		j = (j + 1) & (w->tcap - 1);
-	}
-	struct tinfo *ti = calloc(1, sizeof(*ti));
-	if (!ti)
-		return NULL;
-	ti->valid = type_read(w, t, ti);
-	ti->addr = t;
-	/* type_read never touches the type table: j is still the free slot. */
-	w->types[j] = ti;
-	w->ntypes++;
-	return ti->valid ? ti : NULL;
-}
 
 /* ---------------------------------------------------------------------------------------------
  * Objects
@@ -817,10 +602,6 @@ static const struct field_edge slice_fields[] = {
     {HS_L_SLICE_STEP, HS_EDGE_TRAVERSE, ".step"},
 };
 
-/* Whether a type between t and the first type the walker knows (a builtin's or a stdlib kind's)
- * defines __sizeof__ (ctypes' StgDict, a Python class like pandas' DataFrame): then
- * sys.getsizeof runs code that only the target can run, and the walker's size is a lower bound
- * (HS_OBJ_SIZE_APPROX). */
 /* The preview of the float (or instance of a float subclass) at o. */
 static struct hs_error *float_value(struct walker *w, uint64_t idx, uint64_t o)
 {
@@ -830,33 +611,6 @@ static struct hs_error *float_value(struct walker *w, uint64_t idx, uint64_t o)
 	if (!err)
 		memcpy(w->vals + w->objs[idx].value - 1, &(uint16_t){HS_VAL_FLOAT}, 2);
 	return err;
-}
-
-/* Whether the known type of kind k is in the MRO of type t (a C type whose tp_base chain does
- * not show it, as numpy.float64's does not show float). */
-static bool in_mro(struct walker *w, uint64_t t, enum kind k)
-{
-	uint64_t mro = fld(w, t, HS_L_TP_MRO);
-	int64_t n = mro ? ob_size(w, mro) : 0;
-	for (int64_t i = 0; i < n && i < 64; i++)
-		if (known_kind(w, u64(w, mro + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] + 8 * (uint64_t)i),
-		               NULL) == k)
-			return true;
-	return false;
-}
-
-static uint64_t dict_get_str_raw(struct walker *w, uint64_t dict, const char *key);
-static bool has_own_sizeof(struct walker *w, uint64_t t)
-{
-	for (int depth = 0; t && depth < 64; depth++) {
-		struct tinfo *ti = known_kind(w, t, NULL) == K_OTHER ? hs_wk_type_get(w, t) : NULL;
-		if (!ti || ti->kind == K_STDLIB)
-			return false;
-		if (dict_get_str_raw(w, fld(w, t, HS_L_TP_DICT), "__sizeof__"))
-			return true;
-		t = fld(w, t, HS_L_TP_BASE);
-	}
-	return false;
 }
 
 /* The kinds' edges, sizes and previews: each function below makes the edges of the object o
@@ -876,7 +630,7 @@ static struct hs_error *walk_other(struct walker *w, uint64_t idx, uint64_t o,
 		err = hs_wk_scan(w, idx, o - 24, o - 16);
 	if (!err && (ti->flags & HS_TPF_HEAPTYPE))
 		err = hs_wk_edge(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, ".__class__");
-	if (!err && in_mro(w, ti->addr, K_FLOAT)) /* numpy.float64: a float by its MRO */
+	if (!err && hs_wk_in_mro(w, ti->addr, K_FLOAT)) /* numpy.float64: a float by its MRO */
 		err = float_value(w, idx, o);
 	return err;
 }
@@ -1289,7 +1043,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 	ti->discovered = true;
 	if (!ti->sizeof_checked) {
 		ti->sizeof_checked = true;
-		ti->own_sizeof = has_own_sizeof(w, ti->addr);
+		ti->own_sizeof = hs_wk_has_own_sizeof(w, ti->addr);
 	}
 	if (ti->own_sizeof) /* its __sizeof__, not the walker's size, is what getsizeof says */
 		w->objs[idx].flags |= HS_OBJ_SIZE_APPROX;
@@ -1538,7 +1292,7 @@ static struct hs_error *walk_runtime(struct walker *w)
 }
 
 /* The value of the str key `key` in the dict at dict (combined or split table), or 0. */
-static uint64_t dict_get_str_raw(struct walker *w, uint64_t dict, const char *key)
+uint64_t hs_wk_dict_get_str_raw(struct walker *w, uint64_t dict, const char *key)
 {
 	uint64_t rc;
 	struct tinfo *ti = hs_wk_obj_check(w, dict, &rc);
@@ -1561,14 +1315,14 @@ static uint64_t dict_get_str_raw(struct walker *w, uint64_t dict, const char *ke
 }
 
 /* The same, when the value is an object. */
-static uint64_t dict_get_str(struct walker *w, uint64_t dict, const char *key)
+uint64_t hs_wk_dict_get_str(struct walker *w, uint64_t dict, const char *key)
 {
-	uint64_t rc, v = dict_get_str_raw(w, dict, key);
+	uint64_t rc, v = hs_wk_dict_get_str_raw(w, dict, key);
 	return v && hs_wk_obj_check(w, v, &rc) ? v : 0;
 }
 
 /* The text of the str at o into buf; false when o is not a str. */
-static bool str_at(struct walker *w, uint64_t o, char *buf, size_t size)
+bool hs_wk_str_at(struct walker *w, uint64_t o, char *buf, size_t size)
 {
 	uint64_t rc;
 	struct tinfo *ti = hs_wk_obj_check(w, o, &rc);
@@ -1595,11 +1349,11 @@ static struct hs_error *write_source_meta(const struct walker *w, struct hs_writ
 }
 
 /* The interpreter's version from sys.version (its first word), into buf. */
-static void runtime_version(struct walker *w, char *buf, size_t size)
+void hs_wk_runtime_version(struct walker *w, char *buf, size_t size)
 {
 	snprintf(buf, size, "3.%d", w->minor);
 	char v[4 * HS_PREVIEW_CHARS + 16];
-	if (!str_at(w, dict_get_str(w, w->sysdict, "version"), v, sizeof(v)))
+	if (!hs_wk_str_at(w, hs_wk_dict_get_str(w, w->sysdict, "version"), v, sizeof(v)))
 		return;
 	size_t n = strcspn(v, " ");
 	if (v[0] != '3')
@@ -1607,25 +1361,6 @@ static void runtime_version(struct walker *w, char *buf, size_t size)
 	n = n < size ? n : size - 1;
 	memcpy(buf, v, n);
 	buf[n] = 0;
-}
-
-/* type.__name__ and type.__module__ as Python gives them: for a heap type, its ht_name and the
- * __module__ str of its dict (else ""); for a static type, tp_name split at its last dot (no
- * dot: builtins). */
-static void type_names(struct walker *w, const struct tinfo *ti, char *name, char *module,
-                       size_t size)
-{
-	char *dot = strrchr(ti->name, '.');
-	if (!(ti->flags & HS_TPF_HEAPTYPE)) {
-		snprintf(name, size, "%s", dot ? dot + 1 : ti->name);
-		snprintf(module, size, "%.*s", dot ? (int)(dot - ti->name) : 8,
-		         dot ? ti->name : "builtins");
-		return;
-	}
-	if (!str_at(w, fld(w, ti->addr, HS_L_HT_NAME), name, size))
-		snprintf(name, size, "%s", ti->name);
-	if (!str_at(w, dict_get_str(w, fld(w, ti->addr, HS_L_TP_DICT), "__module__"), module, size))
-		module[0] = 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1820,8 +1555,8 @@ out:
 static uint64_t discover_subtype_traverse(struct walker *w)
 {
 	uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
-	uint64_t mod = dict_get_str(w, fld(w, interp, HS_L_IS_MODULES), "_frozen_importlib");
-	uint64_t spec = mod ? dict_get_str(w, fld(w, mod, HS_L_MOD_DICT), "ModuleSpec") : 0;
+	uint64_t mod = hs_wk_dict_get_str(w, fld(w, interp, HS_L_IS_MODULES), "_frozen_importlib");
+	uint64_t spec = mod ? hs_wk_dict_get_str(w, fld(w, mod, HS_L_MOD_DICT), "ModuleSpec") : 0;
 	if (!spec || u64(w, spec + 8) != w->sym[SYM_TYPE] ||
 	    !(fld(w, spec, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE))
 		return 0;
@@ -1833,7 +1568,7 @@ static uint64_t discover_structseq_traverse(struct walker *w)
 {
 	uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
 	/* Not checked as an object: that would classify its type before the kind is known. */
-	uint64_t flags = dict_get_str_raw(w, fld(w, interp, HS_L_IS_SYSDICT), "flags");
+	uint64_t flags = hs_wk_dict_get_str_raw(w, fld(w, interp, HS_L_IS_SYSDICT), "flags");
 	return flags ? fld(w, u64(w, flags + 8), HS_L_TP_TRAVERSE) : 0;
 }
 
@@ -1843,12 +1578,12 @@ static uint64_t discover_structseq_traverse(struct walker *w)
 static uint64_t discover_lookdict(struct walker *w)
 {
 	uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
-	uint64_t os = dict_get_str(w, fld(w, interp, HS_L_IS_MODULES), "os");
-	uint64_t env = os ? dict_get_str(w, fld(w, os, HS_L_MOD_DICT), "environ") : 0;
+	uint64_t os = hs_wk_dict_get_str(w, fld(w, interp, HS_L_IS_MODULES), "os");
+	uint64_t env = os ? hs_wk_dict_get_str(w, fld(w, os, HS_L_MOD_DICT), "environ") : 0;
 	uint64_t rc, type = env ? u64(w, env + 8) : 0;
 	int64_t off = type ? (int64_t)fld(w, type, HS_L_TP_DICTOFFSET) : 0;
 	uint64_t dict = off > 0 && off < 4096 ? u64(w, env + (uint64_t)off) : 0;
-	uint64_t data = dict ? dict_get_str(w, dict, "_data") : 0;
+	uint64_t data = dict ? hs_wk_dict_get_str(w, dict, "_data") : 0;
 	struct tinfo *ti = data ? hs_wk_obj_check(w, data, &rc) : NULL;
 	struct dkeys d;
 	if (!ti || ti->kind != K_DICT || fld(w, data, HS_L_DICT_VALUES) ||
@@ -1957,42 +1692,6 @@ static struct hs_error *walker_setup(struct walker *w, const char *exe,
 	return err;
 }
 
-/* What writing needs of the target's memory, read while it is still stopped: every valid type's
- * name, module and (heap types) __qualname__, and the runtime's version.  Reading a name may
- * meet a new type (a str subclass): passes go on until every valid type has its names. */
-static struct hs_error *names_read(struct walker *w)
-{
-	runtime_version(w, w->version, sizeof(w->version));
-	for (bool more = true; more;) {
-		more = false;
-		struct tinfo **list = malloc((w->ntypes ? w->ntypes : 1) * sizeof(*list));
-		if (!list)
-			return &hs_error_nomem;
-		uint64_t n = 0;
-		for (uint64_t i = 0; i < w->tcap; i++)
-			if (w->types[i] && w->types[i]->valid && !w->types[i]->out_name)
-				list[n++] = w->types[i];
-		for (uint64_t i = 0; i < n; i++) {
-			struct tinfo *ti = list[i];
-			char name[4 * HS_PREVIEW_CHARS + 16], module[4 * HS_PREVIEW_CHARS + 16];
-			char qual[4 * HS_PREVIEW_CHARS + 16];
-			type_names(w, ti, name, module, sizeof(name));
-			ti->out_name = strdup(name);
-			ti->out_module = strdup(module);
-			if ((ti->flags & HS_TPF_HEAPTYPE) &&
-			    str_at(w, fld(w, ti->addr, HS_L_HT_QUALNAME), qual, sizeof(qual)))
-				ti->out_qual = strdup(qual);
-			if (!ti->out_name || !ti->out_module) {
-				free(list);
-				return &hs_error_nomem;
-			}
-		}
-		free(list);
-		more = n > 0;
-	}
-	return NULL;
-}
-
 /* The walk: the interpreter and its layouts, the runtime's roots, every object, and what
  * writing needs; all of it while a live target is stopped. */
 static struct hs_error *walk(struct walker *w, const char *exe, const struct hs_layout_opts *lo)
@@ -2020,7 +1719,7 @@ static struct hs_error *walk(struct walker *w, const char *exe, const struct hs_
 		    w->m->what, (unsigned long long)w->warnings,
 		    w->warnings ? w->first_warning : "none");
 	if (!err)
-		err = names_read(w);
+		err = hs_wk_names_read(w);
 	return err;
 }
 

@@ -65,7 +65,7 @@ enum kind {
 	K_STDLIB, /* a standard library C type: kinds_stdlib.c (tinfo.std says which) */
 };
 
-/* The static types (and other symbols) the walker knows by name (walker.c). */
+/* The static types (and other symbols) the walker knows by name (walker_types.c). */
 struct hs_wk_known {
 	const char *sym;
 	enum kind kind;
@@ -258,6 +258,10 @@ struct dkeys {
 
 /* walker.c */
 struct tinfo *hs_wk_type_get(struct walker *w, uint64_t t);
+uint64_t hs_wk_dict_get_str_raw(struct walker *w, uint64_t dict, const char *key);
+uint64_t hs_wk_dict_get_str(struct walker *w, uint64_t dict, const char *key);
+bool hs_wk_str_at(struct walker *w, uint64_t o, char *buf, size_t size);
+void hs_wk_runtime_version(struct walker *w, char *buf, size_t size);
 
 /* walker_objects.c */
 bool hs_wk_grow(void **p, uint64_t *cap, uint64_t need, size_t elem);
@@ -275,5 +279,10 @@ struct hs_error *hs_wk_field_edges(struct walker *w, uint64_t src, uint64_t o,
                                    const struct field_edge *t, size_t n);
 struct hs_error *hs_wk_scan(struct walker *w, uint64_t src, uint64_t from, uint64_t to);
 struct hs_error *hs_wk_set_value(struct walker *w, uint64_t idx, const char *s, size_t n);
+
+/* walker_types.c */
+bool hs_wk_in_mro(struct walker *w, uint64_t t, enum kind k);
+bool hs_wk_has_own_sizeof(struct walker *w, uint64_t t);
+struct hs_error *hs_wk_names_read(struct walker *w);
 
 #endif
