@@ -47,113 +47,6 @@ static const char *const other_syms[] = {"_PyRuntime",   "subtype_traverse", "lo
  * Dicts
  */
 
-static bool dkeys_read(struct walker *w, uint64_t k, struct dkeys *d)
-{
-	uint8_t hdr[64];
-	size_t hdr_len = (size_t)w->L.v[HS_L_DK_INDICES];
-	if (!k || (k & 7) || hdr_len > sizeof(hdr) || !rd(w, k, hdr, hdr_len))
-		return false;
-	memset(d, 0, sizeof(*d));
-	d->addr = k;
-	d->refcnt = (int64_t)fld(w, k, HS_L_DK_REFCNT);
-	d->nentries = fld(w, k, HS_L_DK_NENTRIES);
-	d->usable = (int64_t)fld(w, k, HS_L_DK_USABLE);
-	uint64_t indices = k + (uint64_t)w->L.v[HS_L_DK_INDICES];
-	if (w->minor <= 10) {
-		d->size = fld(w, k, HS_L_DK_SIZE);
-		if (!d->size || (d->size & (d->size - 1)) || d->size > (1ull << 40))
-			return false;
-		unsigned ix = d->size <= 0xff         ? 1
-		              : d->size <= 0xffff     ? 2
-		              : d->size <= 0xffffffff ? 4
-		                                      : 8;
-		d->general = fld(w, k, HS_L_DK_LOOKUP) == w->sym[SYM_LOOKDICT];
-		d->entry_size = 24;
-		d->entries = indices + d->size * ix;
-		d->keys_size =
-		    (uint64_t)w->L.v[HS_L_DK_INDICES] + ix * d->size + 24 * ((d->size * 2) / 3);
-	} else {
-		uint8_t b[3] = {0};
-		rd(w, k + (uint64_t)w->L.v[HS_L_DK_LOG2_SIZE], &b[0], 1);
-		rd(w, k + (uint64_t)w->L.v[HS_L_DK_LOG2_INDEX_BYTES], &b[1], 1);
-		rd(w, k + (uint64_t)w->L.v[HS_L_DK_KIND], &b[2], 1);
-		if (b[0] > 40 || b[1] > 43)
-			return false;
-		d->size = 1ull << b[0];
-		d->index_bytes_log2 = b[1];
-		d->general = b[2] == HS_DICT_KEYS_GENERAL;
-		d->entry_size = d->general ? 24 : 16;
-		d->entries = indices + (1ull << b[1]);
-		d->keys_size = (uint64_t)w->L.v[HS_L_DK_INDICES] + (1ull << b[1]) +
-		               ((d->size * 2) / 3) * d->entry_size;
-	}
-	if (d->nentries > d->size)
-		return false;
-	return true;
-}
-
-static uint64_t entry_key(struct walker *w, const struct dkeys *d, uint64_t i)
-{
-	return u64(w, d->entries + i * d->entry_size + (d->entry_size == 24 ? 8 : 0));
-}
-
-static uint64_t entry_value(struct walker *w, const struct dkeys *d, uint64_t i)
-{
-	return u64(w, d->entries + i * d->entry_size + (d->entry_size == 24 ? 16 : 8));
-}
-
-/* The values array of a split dict (3.11/3.12: the values pointer itself; 3.13: its values
- * member). */
-static uint64_t split_values(struct walker *w, uint64_t values)
-{
-	return values + (uint64_t)(w->L.v[HS_L_DV_VALUES] > 0 ? w->L.v[HS_L_DV_VALUES] : 0);
-}
-
-/* keys_visited: the type's traverse visits every key itself (OrderedDict), so each key of a
- * table that is not split has a traverse edge labelled <key>, and a general table's keys a second,
- * unlabelled one (dict_traverse's), as the in-process capture labels them. */
-static struct hs_error *dict_edges(struct walker *w, uint64_t src, uint64_t o, uint64_t *size,
-                                   const struct tinfo *ti, bool keys_visited)
-{
-	uint64_t keys = fld(w, o, HS_L_DICT_KEYS), values = fld(w, o, HS_L_DICT_VALUES);
-	struct dkeys d;
-	if (!dkeys_read(w, keys, &d)) {
-		hs_wk_warn(w, "dict at 0x%llx: unreadable keys at 0x%llx", (unsigned long long)o,
-		           (unsigned long long)keys);
-		return NULL;
-	}
-	*size = ti->basicsize;
-	if (values)
-		*size += (w->minor <= 10 ? (d.size * 2) / 3 : d.nentries + (uint64_t)d.usable) * 8;
-	if (d.refcnt == 1)
-		*size += d.keys_size;
-	bool embedded = false;
-	if (values && w->minor >= 13) {
-		uint8_t e = 0;
-		rd(w, values + (uint64_t)w->L.v[HS_L_DV_EMBEDDED], &e, 1);
-		embedded = e != 0;
-	}
-	uint64_t vals = values ? split_values(w, values) : 0;
-	struct hs_error *err = NULL;
-	for (uint64_t i = 0; i < d.nentries && !err; i++) {
-		uint64_t k = entry_key(w, &d, i);
-		uint64_t v = vals ? u64(w, vals + i * 8) : entry_value(w, &d, i);
-		if (!k || !v)
-			continue;
-		uint8_t kind = embedded ? HS_EDGE_OWNED : HS_EDGE_TRAVERSE;
-		err = hs_wk_edge_label(w, src, v, kind, HS_LABEL_KEY, k);
-		/* A split table's keys belong to the type's shared keys, not to the dict. */
-		if (!err && !vals)
-			err = hs_wk_edge(w, src, k,
-			                 (d.general && !embedded) || keys_visited ? HS_EDGE_TRAVERSE
-			                                                          : HS_EDGE_OWNED,
-			                 "<key>");
-		if (!err && keys_visited && (vals || (d.general && !embedded)))
-			err = hs_wk_edge(w, src, k, HS_EDGE_TRAVERSE, "");
-	}
-	return err;
-}
-
 /* ---------------------------------------------------------------------------------------------
  * Frames (3.11+ interpreter frames live in thread stacks and generators, not as objects)
  */
@@ -227,7 +120,7 @@ static uint64_t default_size(struct walker *w, uint64_t o, const struct tinfo *t
 }
 
 /* The str's text as UTF-8 into buf (at most size-1 bytes); returns its length. */
-static size_t str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret)
+size_t hs_wk_str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret)
 {
 	uint32_t state = 0;
 	rd(w, o + (uint64_t)w->L.v[HS_L_ASCII_STATE], &state, 4);
@@ -340,7 +233,7 @@ static struct hs_error *subtype_edges(struct walker *w, uint64_t src, uint64_t o
 		                       ti->slot_names[i]);
 	uint64_t keys = (ti->flags & HS_TPF_HEAPTYPE) ? fld(w, ti->addr, HS_L_HT_CACHED_KEYS) : 0;
 	struct dkeys d;
-	bool have_keys = keys && dkeys_read(w, keys, &d);
+	bool have_keys = keys && hs_wk_dkeys_read(w, keys, &d);
 	if (w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT)) {
 		uint64_t vals = 0, n = 0;
 		uint64_t dict = 0;
@@ -369,7 +262,7 @@ static struct hs_error *subtype_edges(struct walker *w, uint64_t src, uint64_t o
 			}
 		}
 		for (uint64_t i = 0; i < n && i < 4096 && !err; i++) {
-			uint64_t k = have_keys && i < d.nentries ? entry_key(w, &d, i) : 0;
+			uint64_t k = have_keys && i < d.nentries ? hs_wk_entry_key(w, &d, i) : 0;
 			err =
 			    k ? hs_wk_edge_label(w, src, u64(w, vals + 8 * i), 0, HS_LABEL_ATTR, k)
 			      : hs_wk_edge_label(w, src, u64(w, vals + 8 * i), 0, HS_LABEL_NONE, 0);
@@ -662,10 +555,10 @@ static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, ui
 	struct dkeys d;
 	uint64_t keys = fld(w, o, HS_L_HT_CACHED_KEYS);
 	*size = (uint64_t)w->L.v[HS_L_HT_SIZE];
-	if (keys && dkeys_read(w, keys, &d)) {
+	if (keys && hs_wk_dkeys_read(w, keys, &d)) {
 		*size += d.keys_size;
 		for (uint64_t i = 0; i < d.nentries && !err; i++)
-			err = hs_wk_edge(w, idx, entry_key(w, &d, i), 1, "<shared key>");
+			err = hs_wk_edge(w, idx, hs_wk_entry_key(w, &d, i), 1, "<shared key>");
 	}
 	return err;
 }
@@ -850,7 +743,8 @@ static struct hs_error *walk_value(struct walker *w, uint64_t idx, uint64_t o, e
 	case K_NONE:
 		return hs_wk_set_value(w, idx, "None", strlen("None"));
 	case K_STR:
-		return hs_wk_set_value(w, idx, vbuf, str_text(w, o, vbuf, sizeof(vbuf), size));
+		return hs_wk_set_value(w, idx, vbuf,
+		                       hs_wk_str_text(w, o, vbuf, sizeof(vbuf), size));
 	case K_INT:
 		*size = int_info(w, o, vbuf, sizeof(vbuf));
 		if (ti->addr == w->bool_type && vbuf[0])
@@ -900,7 +794,7 @@ static struct hs_error *walk_kind(struct walker *w, uint64_t idx, uint64_t o,
 	case K_TUPLE:
 		return walk_tuple(w, idx, o);
 	case K_DICT:
-		return dict_edges(w, idx, o, size, ti, false);
+		return hs_wk_dict_edges(w, idx, o, size, ti, false);
 	case K_SET:
 		return walk_set(w, idx, o, size);
 	case K_FUNC:
@@ -997,7 +891,7 @@ static void instance_memory(struct walker *w, uint64_t o, const struct tinfo *ti
 		vals = (vals & 1) ? vals + 1 : 0;
 	struct dkeys d;
 	if (vals && rd(w, vals - 1, &b, 1) &&
-	    dkeys_read(w, fld(w, ti->addr, HS_L_HT_CACHED_KEYS), &d))
+	    hs_wk_dkeys_read(w, fld(w, ti->addr, HS_L_HT_CACHED_KEYS), &d))
 		p->uncounted = b + (d.nentries + (uint64_t)d.usable) * 8;
 }
 
@@ -1088,13 +982,6 @@ struct hs_error *hs_wk_edge_index(struct walker *w, uint64_t src, uint64_t dst, 
 	return hs_wk_edge_label(w, src, dst, HS_EDGE_TRAVERSE, HS_LABEL_INDEX, index);
 }
 
-struct hs_error *hs_wk_dict(struct walker *w, uint64_t src, uint64_t o, uint64_t type,
-                            bool keys_visited, uint64_t *size)
-{
-	const struct tinfo *ti = hs_wk_type_get(w, type);
-	return ti ? dict_edges(w, src, o, size, ti, keys_visited) : NULL;
-}
-
 void hs_wk_warn(struct walker *w, const char *fmt, ...)
 {
 	if (!w->warnings++) {
@@ -1179,7 +1066,7 @@ static void code_name(struct walker *w, uint64_t code, char *buf, size_t size)
 	uint64_t rc;
 	struct tinfo *ti = hs_wk_obj_check(w, n, &rc);
 	if (ti && ti->kind == K_STR)
-		str_text(w, n, buf, size, NULL);
+		hs_wk_str_text(w, n, buf, size, NULL);
 	else
 		snprintf(buf, size, "?");
 }
@@ -1227,7 +1114,7 @@ static struct hs_error *thread_roots(struct walker *w, uint64_t ts, unsigned tno
 				uint64_t rc;
 				struct tinfo *nti = hs_wk_obj_check(w, nm, &rc);
 				if (nti && nti->kind == K_STR)
-					str_text(w, nm, var, sizeof(var), NULL);
+					hs_wk_str_text(w, nm, var, sizeof(var), NULL);
 				snprintf(name, sizeof(name), "<thread %u: %s: %s>", tno, fn, var);
 				err = add_root(w, v, "local", name);
 			}
@@ -1291,36 +1178,6 @@ static struct hs_error *walk_runtime(struct walker *w)
 	return err;
 }
 
-/* The value of the str key `key` in the dict at dict (combined or split table), or 0. */
-uint64_t hs_wk_dict_get_str_raw(struct walker *w, uint64_t dict, const char *key)
-{
-	uint64_t rc;
-	struct tinfo *ti = hs_wk_obj_check(w, dict, &rc);
-	struct dkeys d;
-	if (!ti || ti->kind != K_DICT || !dkeys_read(w, fld(w, dict, HS_L_DICT_KEYS), &d))
-		return 0;
-	uint64_t values = fld(w, dict, HS_L_DICT_VALUES); /* a split table's (an instance dict) */
-	uint64_t vals = values ? split_values(w, values) : 0;
-	size_t klen = strlen(key);
-	for (uint64_t i = 0; i < d.nentries && i < 4096; i++) {
-		char k[4 * HS_PREVIEW_CHARS + 16];
-		uint64_t kaddr = entry_key(w, &d, i);
-		struct tinfo *kti = kaddr ? hs_wk_obj_check(w, kaddr, &rc) : NULL;
-		if (!kti || kti->kind != K_STR || str_text(w, kaddr, k, sizeof(k), NULL) != klen ||
-		    memcmp(k, key, klen) != 0)
-			continue;
-		return vals ? u64(w, vals + i * 8) : entry_value(w, &d, i);
-	}
-	return 0;
-}
-
-/* The same, when the value is an object. */
-uint64_t hs_wk_dict_get_str(struct walker *w, uint64_t dict, const char *key)
-{
-	uint64_t rc, v = hs_wk_dict_get_str_raw(w, dict, key);
-	return v && hs_wk_obj_check(w, v, &rc) ? v : 0;
-}
-
 /* The text of the str at o into buf; false when o is not a str. */
 bool hs_wk_str_at(struct walker *w, uint64_t o, char *buf, size_t size)
 {
@@ -1328,7 +1185,7 @@ bool hs_wk_str_at(struct walker *w, uint64_t o, char *buf, size_t size)
 	struct tinfo *ti = hs_wk_obj_check(w, o, &rc);
 	if (!ti || ti->kind != K_STR)
 		return false;
-	str_text(w, o, buf, size, NULL);
+	hs_wk_str_text(w, o, buf, size, NULL);
 	return true;
 }
 
@@ -1587,9 +1444,9 @@ static uint64_t discover_lookdict(struct walker *w)
 	struct tinfo *ti = data ? hs_wk_obj_check(w, data, &rc) : NULL;
 	struct dkeys d;
 	if (!ti || ti->kind != K_DICT || fld(w, data, HS_L_DICT_VALUES) ||
-	    !dkeys_read(w, fld(w, data, HS_L_DICT_KEYS), &d) || !d.nentries)
+	    !hs_wk_dkeys_read(w, fld(w, data, HS_L_DICT_KEYS), &d) || !d.nentries)
 		return 0;
-	uint64_t k = entry_key(w, &d, 0);
+	uint64_t k = hs_wk_entry_key(w, &d, 0);
 	struct tinfo *kt = k ? hs_wk_obj_check(w, k, &rc) : NULL;
 	return kt && kt->kind == K_BYTES ? fld(w, d.addr, HS_L_DK_LOOKUP) : 0;
 }

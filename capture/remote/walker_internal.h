@@ -262,6 +262,13 @@ uint64_t hs_wk_dict_get_str_raw(struct walker *w, uint64_t dict, const char *key
 uint64_t hs_wk_dict_get_str(struct walker *w, uint64_t dict, const char *key);
 bool hs_wk_str_at(struct walker *w, uint64_t o, char *buf, size_t size);
 void hs_wk_runtime_version(struct walker *w, char *buf, size_t size);
+size_t hs_wk_str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret);
+
+/* walker_dicts.c */
+bool hs_wk_dkeys_read(struct walker *w, uint64_t k, struct dkeys *d);
+uint64_t hs_wk_entry_key(struct walker *w, const struct dkeys *d, uint64_t i);
+struct hs_error *hs_wk_dict_edges(struct walker *w, uint64_t src, uint64_t o, uint64_t *size,
+                                  const struct tinfo *ti, bool keys_visited);
 
 /* walker_objects.c */
 bool hs_wk_grow(void **p, uint64_t *cap, uint64_t need, size_t elem);
