@@ -292,4 +292,9 @@ bool hs_wk_in_mro(struct walker *w, uint64_t t, enum kind k);
 bool hs_wk_has_own_sizeof(struct walker *w, uint64_t t);
 struct hs_error *hs_wk_names_read(struct walker *w);
 
+/* walker_values.c */
+struct hs_error *hs_wk_float_value(struct walker *w, uint64_t idx, uint64_t o);
+struct hs_error *hs_wk_walk_value(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
+                                  const struct tinfo *ti, uint64_t *size);
+
 #endif
