@@ -270,6 +270,11 @@ uint64_t hs_wk_entry_key(struct walker *w, const struct dkeys *d, uint64_t i);
 struct hs_error *hs_wk_dict_edges(struct walker *w, uint64_t src, uint64_t o, uint64_t *size,
                                   const struct tinfo *ti, bool keys_visited);
 
+/* walker_frames.c */
+struct hs_error *hs_wk_walk_frame(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size);
+struct hs_error *hs_wk_walk_gen(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
+                                uint64_t *size);
+
 /* walker_objects.c */
 bool hs_wk_grow(void **p, uint64_t *cap, uint64_t need, size_t elem);
 uint32_t hs_wk_intern_c(struct walker *w, const char *s);
