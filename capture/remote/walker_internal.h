@@ -292,6 +292,9 @@ struct hs_error *hs_wk_field_edges(struct walker *w, uint64_t src, uint64_t o,
 struct hs_error *hs_wk_scan(struct walker *w, uint64_t src, uint64_t from, uint64_t to);
 struct hs_error *hs_wk_set_value(struct walker *w, uint64_t idx, const char *s, size_t n);
 
+/* walker_roots.c */
+struct hs_error *hs_wk_walk_runtime(struct walker *w);
+
 /* walker_types.c */
 bool hs_wk_in_mro(struct walker *w, uint64_t t, enum kind k);
 bool hs_wk_has_own_sizeof(struct walker *w, uint64_t t);
