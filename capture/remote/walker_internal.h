@@ -305,4 +305,8 @@ struct hs_error *hs_wk_float_value(struct walker *w, uint64_t idx, uint64_t o);
 struct hs_error *hs_wk_walk_value(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
                                   const struct tinfo *ti, uint64_t *size);
 
+/* walker_write.c */
+struct hs_error *hs_wk_write_snapshot(struct walker *w, enum hs_method method, int pid,
+                                      const char *out_path, struct hs_capture_stats *stats);
+
 #endif
