@@ -275,6 +275,12 @@ struct hs_error *hs_wk_walk_frame(struct walker *w, uint64_t idx, uint64_t o, ui
 struct hs_error *hs_wk_walk_gen(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
                                 uint64_t *size);
 
+/* walker_memory.c */
+uint64_t hs_wk_getsizeof_extra(struct walker *w, uint64_t o, const struct tinfo *ti);
+uint64_t hs_wk_default_size(struct walker *w, uint64_t o, const struct tinfo *ti);
+int64_t hs_wk_memory_delta(struct walker *w, uint64_t o, const struct tinfo *ti, enum kind kind,
+                           uint64_t size);
+
 /* walker_objects.c */
 bool hs_wk_grow(void **p, uint64_t *cap, uint64_t need, size_t elem);
 uint32_t hs_wk_intern_c(struct walker *w, const char *s);
