@@ -275,6 +275,12 @@ struct hs_error *hs_wk_walk_frame(struct walker *w, uint64_t idx, uint64_t o, ui
 struct hs_error *hs_wk_walk_gen(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
                                 uint64_t *size);
 
+/* walker_kinds.c */
+struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
+                                     const struct tinfo *ti);
+struct hs_error *hs_wk_walk_kind(struct walker *w, uint64_t idx, uint64_t o, const struct tinfo *ti,
+                                 enum kind kind, uint64_t *size);
+
 /* walker_memory.c */
 uint64_t hs_wk_getsizeof_extra(struct walker *w, uint64_t o, const struct tinfo *ti);
 uint64_t hs_wk_default_size(struct walker *w, uint64_t o, const struct tinfo *ti);
