@@ -1,24 +1,25 @@
 /*
- * walker.c — the CPython 3.8–3.13 heap walker: from _PyRuntime to every interpreter's GC
- * generations, then every object's type, size, refcount and references as tp_traverse visits
- * them, discovery of untracked objects through those references, weak links and roots, and
- * finally the snapshot through hsnap.h's writer (objects sorted by address).
+ * walker.c — the CPython 3.8–3.13 heap walker's passes: setup (the interpreter, its layouts and
+ * symbols), the walk (from _PyRuntime to every interpreter's GC generations and roots, then each
+ * object of a worklist processed once: its size, value and references, which discover untracked
+ * objects), the names writing needs, all while a live target is stopped (walked again if a
+ * thread ran meanwhile), and then the snapshot.
  *
  * The target's memory is hostile: every pointer is validated before it becomes an object
  * (aligned, readable, a sane refcount, a type whose metatype chain reaches `type`), every loop is
  * bounded, and an object that does not validate is skipped and counted as a warning.
  * Version differences come from the DWARF layout (hs_layout) and a minor version derived from
- * which members exist; the constants DWARF lacks are the HS_TPF_* below (capture/CPYTHON.md
- * §1.6).  Nothing here recurses over the heap: a worklist drives discovery.
+ * which members exist; the constants DWARF lacks are in walker_internal.h and internal.h
+ * (capture/CPYTHON.md §1.6).  Nothing here recurses over the heap: a worklist drives discovery.
+ *
+ * The rest of the walker (walker_internal.h declares what crosses files): walker_objects.c the
+ * object set, edges and strings; walker_types.c the type table; walker_dicts.c dicts;
+ * walker_values.c value previews; walker_kinds.c references and sizes by kind; walker_frames.c
+ * frames and generators; walker_memory.c sizes and memory; walker_roots.c GC lists and roots;
+ * walker_write.c the snapshot.
  */
-#include <assert.h>
-#include <errno.h>
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "walker_internal.h"
 
@@ -26,43 +27,6 @@
  * .symtab names. */
 static const char *const other_syms[] = {"_PyRuntime",   "subtype_traverse", "lookdict",
                                          "_PySet_Dummy", "_Py_NoneStruct",   "PyExc_BaseException"};
-
-/* ---------------------------------------------------------------------------------------------
- * Reading target memory
- */
-
-/* ---------------------------------------------------------------------------------------------
- * Strings (my table, interned into the writer at the end)
- */
-
-/* ---------------------------------------------------------------------------------------------
- * Types
- */
-
-/* ---------------------------------------------------------------------------------------------
- * Objects
- */
-
-/* ---------------------------------------------------------------------------------------------
- * Dicts
- */
-
-/* ---------------------------------------------------------------------------------------------
- * Frames (3.11+ interpreter frames live in thread stacks and generators, not as objects)
- */
-
-/* ---------------------------------------------------------------------------------------------
- * Per-object work
- */
-
-/* ---------------------------------------------------------------------------------------------
- * The reference fields of each kind, as field_edges walks them: traversed ones in tp_traverse's
- * order, owned ones where the in-process writer gives them (the tests compare edge lists).
- */
-
-/* The kinds' edges, sizes and previews: each function below makes the edges of the object o
- * (index idx) of type ti and sets *size to its sys.getsizeof size without the GC header (it holds
- * the default size on entry). */
 
 /* One object: size, value, and every edge, by kind. */
 static struct hs_error *process(struct walker *w, uint64_t idx)
@@ -103,9 +67,7 @@ static struct hs_error *process(struct walker *w, uint64_t idx)
 	return NULL;
 }
 
-/* ---------------------------------------------------------------------------------------------
- * What the kind files (kinds_stdlib.c) use of the walker (internal.h)
- */
+/* Counts a warning (internal.h); the first is kept, formatted, as first_warning. */
 
 void hs_wk_warn(struct walker *w, const char *fmt, ...)
 {
@@ -116,14 +78,6 @@ void hs_wk_warn(struct walker *w, const char *fmt, ...)
 		va_end(ap);
 	}
 }
-
-/* ---------------------------------------------------------------------------------------------
- * GC lists, roots, and the driver
- */
-
-/* ---------------------------------------------------------------------------------------------
- * Writing
- */
 
 /* The tp_traverse that type_new gives every class defined in Python: ModuleSpec's, a class of
  * the frozen importlib that every interpreter imports at startup (for a python with no

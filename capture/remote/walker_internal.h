@@ -256,68 +256,80 @@ struct dkeys {
  * What the walker's files offer each other, by the file that defines it.
  */
 
-/* walker.c */
-struct tinfo *hs_wk_type_get(struct walker *w, uint64_t t);
-uint64_t hs_wk_dict_get_str_raw(struct walker *w, uint64_t dict, const char *key);
-uint64_t hs_wk_dict_get_str(struct walker *w, uint64_t dict, const char *key);
-bool hs_wk_str_at(struct walker *w, uint64_t o, char *buf, size_t size);
-void hs_wk_runtime_version(struct walker *w, char *buf, size_t size);
-size_t hs_wk_str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret);
+/* walker_objects.c: the object set, edges, previews and strings.  src and idx are the index of
+ * the object whose edges are being made. */
+bool hs_wk_grow(void **p, uint64_t *cap, uint64_t need, size_t elem); /* false: no memory */
+uint32_t hs_wk_intern_c(struct walker *w, const char *s);             /* 0 ("") on no memory */
+uint64_t hs_wk_obj_find(struct walker *w, uint64_t addr);             /* index + 1, or 0 */
+/* The type of the live object at addr (its refcount in *refcnt), or NULL. */
+struct tinfo *hs_wk_obj_check(struct walker *w, uint64_t addr, uint64_t *refcnt);
+/* Adds a validated object and queues it; *ret: its index + 1. */
+struct hs_error *hs_wk_obj_add(struct walker *w, uint64_t addr, uint64_t type, uint64_t refcnt,
+                               uint8_t flags, uint8_t gen, uint64_t *ret);
+/* *ret: the index + 1 of the object at addr, discovered if new; 0 when it is none. */
+struct hs_error *hs_wk_discover(struct walker *w, uint64_t addr, uint64_t *ret);
+/* An edge with a label of form HS_LABEL_* (KEY, ATTR: label is an object's address). */
+struct hs_error *hs_wk_edge_label(struct walker *w, uint64_t src, uint64_t dst_addr, uint8_t kind,
+                                  uint8_t form, uint64_t label);
+/* The edge of the field f of the struct at o, labelled (none where the layout lacks f). */
+struct hs_error *hs_wk_edge_f(struct walker *w, uint64_t src, uint64_t o, enum hs_layout_field f,
+                              uint8_t kind, const char *label);
+struct hs_error *hs_wk_field_edges(struct walker *w, uint64_t src, uint64_t o,
+                                   const struct field_edge *t, size_t n);
+/* The words of [from, to) that are objects, as conservative edges. */
+struct hs_error *hs_wk_scan(struct walker *w, uint64_t src, uint64_t from, uint64_t to);
+struct hs_error *hs_wk_set_value(struct walker *w, uint64_t idx, const char *s, size_t n);
 
-/* walker_dicts.c */
-bool hs_wk_dkeys_read(struct walker *w, uint64_t k, struct dkeys *d);
+/* walker_types.c: the type table. */
+struct tinfo *hs_wk_type_get(struct walker *w, uint64_t t); /* validated, or NULL */
+bool hs_wk_in_mro(struct walker *w, uint64_t t, enum kind k);
+bool hs_wk_has_own_sizeof(struct walker *w, uint64_t t);
+/* Every valid type's names, and the runtime's version, read before the target runs again. */
+struct hs_error *hs_wk_names_read(struct walker *w);
+
+/* walker_dicts.c: dicts. */
+bool hs_wk_dkeys_read(struct walker *w, uint64_t k, struct dkeys *d); /* false: not a key table */
 uint64_t hs_wk_entry_key(struct walker *w, const struct dkeys *d, uint64_t i);
+/* The edges and size (without the GC header) of the dict part of o. */
 struct hs_error *hs_wk_dict_edges(struct walker *w, uint64_t src, uint64_t o, uint64_t *size,
                                   const struct tinfo *ti, bool keys_visited);
+/* The value of the str key `key` in the dict at dict, or 0; _str: only when it is an object. */
+uint64_t hs_wk_dict_get_str_raw(struct walker *w, uint64_t dict, const char *key);
+uint64_t hs_wk_dict_get_str(struct walker *w, uint64_t dict, const char *key);
 
-/* walker_frames.c */
+/* walker_values.c: value previews. */
+/* The str's text as UTF-8 into buf; returns its length (*sizeof_ret: its getsizeof size). */
+size_t hs_wk_str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret);
+bool hs_wk_str_at(struct walker *w, uint64_t o, char *buf, size_t size); /* false: not a str */
+void hs_wk_runtime_version(struct walker *w, char *buf, size_t size);
+struct hs_error *hs_wk_float_value(struct walker *w, uint64_t idx, uint64_t o);
+/* None, str, int and bool, float, bytes: their previews (and a str's or int's size). */
+struct hs_error *hs_wk_walk_value(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
+                                  const struct tinfo *ti, uint64_t *size);
+
+/* walker_kinds.c: references and sizes by kind. */
+/* The edges a subtype instance has before its base kind's (slots, dict, class). */
+struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
+                                     const struct tinfo *ti);
+/* The edges and size of o by its kind (*size holds the default size on entry). */
+struct hs_error *hs_wk_walk_kind(struct walker *w, uint64_t idx, uint64_t o, const struct tinfo *ti,
+                                 enum kind kind, uint64_t *size);
+
+/* walker_frames.c: frames and generators (K_FRAME, K_GEN, K_ASYNCGEN). */
 struct hs_error *hs_wk_walk_frame(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size);
 struct hs_error *hs_wk_walk_gen(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
                                 uint64_t *size);
 
-/* walker_kinds.c */
-struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
-                                     const struct tinfo *ti);
-struct hs_error *hs_wk_walk_kind(struct walker *w, uint64_t idx, uint64_t o, const struct tinfo *ti,
-                                 enum kind kind, uint64_t *size);
-
-/* walker_memory.c */
+/* walker_memory.c: sizes and memory. */
 uint64_t hs_wk_getsizeof_extra(struct walker *w, uint64_t o, const struct tinfo *ti);
 uint64_t hs_wk_default_size(struct walker *w, uint64_t o, const struct tinfo *ti);
 int64_t hs_wk_memory_delta(struct walker *w, uint64_t o, const struct tinfo *ti, enum kind kind,
                            uint64_t size);
 
-/* walker_objects.c */
-bool hs_wk_grow(void **p, uint64_t *cap, uint64_t need, size_t elem);
-uint32_t hs_wk_intern_c(struct walker *w, const char *s);
-uint64_t hs_wk_obj_find(struct walker *w, uint64_t addr);
-struct tinfo *hs_wk_obj_check(struct walker *w, uint64_t addr, uint64_t *refcnt);
-struct hs_error *hs_wk_obj_add(struct walker *w, uint64_t addr, uint64_t type, uint64_t refcnt,
-                               uint8_t flags, uint8_t gen, uint64_t *ret);
-struct hs_error *hs_wk_discover(struct walker *w, uint64_t addr, uint64_t *ret);
-struct hs_error *hs_wk_edge_label(struct walker *w, uint64_t src, uint64_t dst_addr, uint8_t kind,
-                                  uint8_t form, uint64_t label);
-struct hs_error *hs_wk_edge_f(struct walker *w, uint64_t src, uint64_t o, enum hs_layout_field f,
-                              uint8_t kind, const char *label);
-struct hs_error *hs_wk_field_edges(struct walker *w, uint64_t src, uint64_t o,
-                                   const struct field_edge *t, size_t n);
-struct hs_error *hs_wk_scan(struct walker *w, uint64_t src, uint64_t from, uint64_t to);
-struct hs_error *hs_wk_set_value(struct walker *w, uint64_t idx, const char *s, size_t n);
-
-/* walker_roots.c */
+/* walker_roots.c: the GC lists and roots of every interpreter. */
 struct hs_error *hs_wk_walk_runtime(struct walker *w);
 
-/* walker_types.c */
-bool hs_wk_in_mro(struct walker *w, uint64_t t, enum kind k);
-bool hs_wk_has_own_sizeof(struct walker *w, uint64_t t);
-struct hs_error *hs_wk_names_read(struct walker *w);
-
-/* walker_values.c */
-struct hs_error *hs_wk_float_value(struct walker *w, uint64_t idx, uint64_t o);
-struct hs_error *hs_wk_walk_value(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
-                                  const struct tinfo *ti, uint64_t *size);
-
-/* walker_write.c */
+/* walker_write.c: the snapshot, objects in address order. */
 struct hs_error *hs_wk_write_snapshot(struct walker *w, enum hs_method method, int pid,
                                       const char *out_path, struct hs_capture_stats *stats);
 

@@ -131,6 +131,11 @@ static uint64_t code_size(struct walker *w, uint64_t o, const struct tinfo *ti)
 	return s;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * The reference fields of each kind, as field_edges walks them: traversed ones in tp_traverse's
+ * order, owned ones where the in-process writer gives them (the tests compare edge lists).
+ */
+
 /* K_TYPE, a heap type (after its __dict__). */
 static const struct field_edge heap_type_fields[] = {
     {HS_L_TP_CACHE, HS_EDGE_TRAVERSE, "<tp_cache>"},
@@ -250,6 +255,10 @@ static const struct field_edge slice_fields[] = {
     {HS_L_SLICE_STOP, HS_EDGE_TRAVERSE, ".stop"},
     {HS_L_SLICE_STEP, HS_EDGE_TRAVERSE, ".step"},
 };
+
+/* The kinds' edges, sizes and previews: each function below makes the edges of the object o
+ * (index idx) of type ti and sets *size to its sys.getsizeof size without the GC header (it holds
+ * the default size on entry). */
 
 /* K_OTHER: an unknown type's instance, scanned conservatively. */
 static struct hs_error *walk_other(struct walker *w, uint64_t idx, uint64_t o,
