@@ -307,4 +307,15 @@ struct walk {
 	struct timespec start;
 };
 
+/* ---------------------------------------------------------------------------------------------
+ * What the walker's files offer each other, by the file that defines it.
+ */
+
+/* walk_text.c: text without allocating Python objects. */
+/* What preview returns when pure is set and o's preview needs a call into the interpreter. */
+#define NEEDS_INTERPRETER (-2)
+const char *hs_ip_cstr_cut(PyObject *s, char *buf, Py_ssize_t chars);
+const char *hs_ip_cstr(PyObject *s, char *buf);
+Py_ssize_t hs_ip_preview(PyObject *o, char *buf, size_t cap, bool pure);
+
 #endif
