@@ -104,13 +104,13 @@ static traverseproc subtype_traverse; /* the tp_traverse of classes made by a cl
 static traverseproc pure_traverse[24];
 static size_t npure_traverse;
 static PyObject *str_sizeof, *str_module, *object_sizeof;
-static PyObject *timeout_exc; /* heapsnap.SizeofTimeout: interrupts a __sizeof__ (call_timer) */
+PyObject *hs_ip_timeout_exc; /* heapsnap.SizeofTimeout: interrupts a __sizeof__ (call_timer) */
 /* The C functions behind __sizeof__ of str, int, list, set and bytearray (SIZE_STR...). */
 static PyCFunction builtin_sizeof[SIZE_BYTEARRAY - SIZE_STR + 1];
 
 int hs_inproc_init(PyObject *cls, PyObject *timeout)
 {
-	timeout_exc = timeout;
+	hs_ip_timeout_exc = timeout;
 	subtype_traverse = ((PyTypeObject *)cls)->tp_traverse;
 	/* Not module_traverse (it calls an extension's m_traverse), nor a capsule's. */
 	PyTypeObject *core[] = {
@@ -146,7 +146,7 @@ int hs_inproc_init(PyObject *cls, PyObject *timeout)
 	return object_sizeof ? 0 : -1;
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elsize)
+bool hs_ip_grow(void **p, size_t *cap, size_t need, size_t elsize)
 {
 	if (need <= *cap)
 		return true;
@@ -244,8 +244,8 @@ static struct page *set_new_page(struct objset *s, uint64_t no)
 {
 	if ((s->npages + 1) * 2 > s->mask + 1 && !set_rehash(s, 2 * (s->mask + 1)))
 		return NULL;
-	if (!grow((void **)&s->pages, &s->pages_cap, s->npages + 1, sizeof(*s->pages)) ||
-	    !grow((void **)&s->page_no, &s->page_no_cap, s->npages + 1, sizeof(*s->page_no)))
+	if (!hs_ip_grow((void **)&s->pages, &s->pages_cap, s->npages + 1, sizeof(*s->pages)) ||
+	    !hs_ip_grow((void **)&s->page_no, &s->page_no_cap, s->npages + 1, sizeof(*s->page_no)))
 		return NULL;
 	size_t j = hash_page(no) & s->mask;
 	while (s->slot[j].no)
@@ -273,8 +273,9 @@ static inline unsigned popcount64(uint64_t x)
 /* Numbers the objects in address order (see struct objset). */
 static bool set_rank(struct objset *s)
 {
-	if (!grow((void **)&s->order, &s->order_cap, s->npages, sizeof(*s->order)) ||
-	    !grow((void **)&s->order_tmp, &s->order_tmp_cap, s->npages, sizeof(*s->order_tmp)))
+	if (!hs_ip_grow((void **)&s->order, &s->order_cap, s->npages, sizeof(*s->order)) ||
+	    !hs_ip_grow((void **)&s->order_tmp, &s->order_tmp_cap, s->npages,
+	                sizeof(*s->order_tmp)))
 		return false;
 	for (size_t i = 0; i < s->npages; i++)
 		s->order[i] = (struct hs_keyed){s->page_no[i], i};
@@ -309,7 +310,7 @@ static inline int64_t set_find(struct walk *k, const void *o)
 static bool set_listed(struct objset *s, struct page *p, uint64_t a, unsigned gen)
 {
 	if (p->gen == NO_GEN) {
-		if (!grow((void **)&s->gens, &s->gens_cap, s->ngens + 1, sizeof(*s->gens)))
+		if (!hs_ip_grow((void **)&s->gens, &s->gens_cap, s->ngens + 1, sizeof(*s->gens)))
 			return false;
 		memset(&s->gens[s->ngens], 0, sizeof(*s->gens));
 		p->gen = (uint32_t)s->ngens++;
@@ -349,8 +350,8 @@ static void add(struct walk *k, PyObject *o, unsigned gen)
 	if (p->bits[w / 64] & bit)
 		return;
 	if (k->nobjs >= UINT32_MAX ||
-	    (k->nstack == k->a.stack_cap &&
-	     !grow((void **)&k->a.stack, &k->a.stack_cap, k->nstack + 1, sizeof(*k->a.stack)))) {
+	    (k->nstack == k->a.stack_cap && !hs_ip_grow((void **)&k->a.stack, &k->a.stack_cap,
+	                                                k->nstack + 1, sizeof(*k->a.stack)))) {
 		k->err = &hs_error_nomem;
 		return;
 	}
@@ -371,8 +372,8 @@ static int visit_collect(PyObject *o, void *arg)
 	struct walk *k = arg;
 	if (!o)
 		return 0;
-	if (k->ntedges == k->a.tedges_cap &&
-	    !grow((void **)&k->a.tedges, &k->a.tedges_cap, k->ntedges + 1, sizeof(*k->a.tedges))) {
+	if (k->ntedges == k->a.tedges_cap && !hs_ip_grow((void **)&k->a.tedges, &k->a.tedges_cap,
+	                                                 k->ntedges + 1, sizeof(*k->a.tedges))) {
 		k->err = &hs_error_nomem;
 		return -1;
 	}
@@ -539,7 +540,7 @@ static struct type_info *type_info_find(struct walk *k, PyTypeObject *tp)
 /* The walk's type_info of tp, or NULL when out of memory (or, in emit, when tp is new: the heap
  * changed).  A few types make most objects (and the depth-first walk alternates
  * between a container's type and its items'): a small cache in front of the table. */
-static inline struct type_info *type_info(struct walk *k, PyTypeObject *tp)
+struct type_info *hs_ip_type_info(struct walk *k, PyTypeObject *tp)
 {
 	size_t h = (size_t)((uintptr_t)tp * 0x9E3779B97F4A7C15ull >> 32) & (TYPE_CACHE - 1);
 	if (k->type_cache[h].tp == tp)
@@ -568,7 +569,7 @@ static void push(struct walk *k, struct label **v, size_t *n, size_t *cap, PyObj
 {
 	if (!ptr || k->err)
 		return;
-	if (!grow((void **)v, cap, *n + 1, sizeof(**v))) {
+	if (!hs_ip_grow((void **)v, cap, *n + 1, sizeof(**v))) {
 		k->err = &hs_error_nomem;
 		return;
 	}
@@ -601,8 +602,8 @@ static PyObject *static_dict(struct walk *k, PyTypeObject *t)
 	if (!k->emitting) {
 		PyObject *d = PyType_GetDict(t);
 		Py_XDECREF(d); /* the interpreter holds it */
-		if (d && !grow((void **)&k->static_dicts, &k->static_dicts_cap,
-		               k->nstatic_dicts + 1, sizeof(*k->static_dicts)))
+		if (d && !hs_ip_grow((void **)&k->static_dicts, &k->static_dicts_cap,
+		                     k->nstatic_dicts + 1, sizeof(*k->static_dicts)))
 			k->err = &hs_error_nomem;
 		else if (d)
 			k->static_dicts[k->nstatic_dicts++] = (struct hs_keyed){key, (uintptr_t)d};
@@ -888,7 +889,7 @@ static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti
 	size_t cap = 16;
 	while (cap < 2 * k->nlabels)
 		cap *= 2;
-	if (!grow((void **)&k->a.slots, &k->a.slots_cap, cap, sizeof(*k->a.slots))) {
+	if (!hs_ip_grow((void **)&k->a.slots, &k->a.slots_cap, cap, sizeof(*k->a.slots))) {
 		k->err = &hs_error_nomem;
 		return;
 	}
@@ -946,7 +947,8 @@ static void add_root(struct walk *k, PyObject *o, const char *kind, const char *
 	va_start(ap, fmt);
 	int n = vasprintf(&name, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !grow((void **)&k->roots, &k->roots_cap, k->nroots + 1, sizeof(*k->roots))) {
+	if (n < 0 ||
+	    !hs_ip_grow((void **)&k->roots, &k->roots_cap, k->nroots + 1, sizeof(*k->roots))) {
 		if (n >= 0)
 			free(name);
 		k->err = &hs_error_nomem;
@@ -1032,7 +1034,7 @@ static void collect_roots(struct walk *k)
 		frame_roots(k, ts);
 }
 
-static double elapsed(const struct walk *k)
+double hs_ip_elapsed(const struct walk *k)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -1041,7 +1043,8 @@ static double elapsed(const struct walk *k)
 
 static void report(struct walk *k, const char *what, size_t done, size_t total)
 {
-	fprintf(stderr, "heapsnap: %.3f s: %s %zu/%zu objects\n", elapsed(k), what, done, total);
+	fprintf(stderr, "heapsnap: %.3f s: %s %zu/%zu objects\n", hs_ip_elapsed(k), what, done,
+	        total);
 }
 
 /* Reports every PROGRESS_EVERY objects when asked to (the callers report the last count). */
@@ -1119,7 +1122,7 @@ static void follow(struct walk *k, size_t n)
 	for (; n && k->nstack && !k->err; n--) {
 		PyObject *o = k->a.stack[--k->nstack];
 		PyTypeObject *tp = Py_TYPE(o);
-		struct type_info *ti = type_info(k, tp);
+		struct type_info *ti = hs_ip_type_info(k, tp);
 		if (!ti) {
 			k->err = &hs_error_nomem;
 			return;
@@ -1131,8 +1134,8 @@ static void follow(struct walk *k, size_t n)
 		if (!ti->voters || (k->ndone & (VOTE_EVERY - 1)) == 0)
 			vote_size(ti, o);
 		if (size_by_call(ti, o)) {
-			if (!grow((void **)&k->presized, &k->presized_cap, k->npresized + 1,
-			          sizeof(*k->presized))) {
+			if (!hs_ip_grow((void **)&k->presized, &k->presized_cap, k->npresized + 1,
+			                sizeof(*k->presized))) {
 				k->err = &hs_error_nomem;
 				return;
 			}
@@ -1285,293 +1288,6 @@ static uint64_t called_size(const struct type_info *ti, PyObject *o, bool *appro
 #define PRESIZED_APPROX ((uint64_t)1 << 63)
 #define PRESIZED_HELD ((uint64_t)1 << 62)
 
-/* ---------------------------------------------------------------------------------------------
- * Sizes by a __sizeof__ that may run Python code (SIZE_USER)
- *
- * pandas' DataFrame.__sizeof__ builds Series to sum them; any __sizeof__ written in Python may
- * allocate, free, or change the heap in other ways.  None runs while a pass reads the heap: dump
- * runs pass 1, and if it found SIZE_USER objects that have no size yet, calls their __sizeof__
- * (call_sizes; the GC is off) and runs pass 1 again over the heap as those calls left it, until
- * a pass 1 finds no new one (at most SIZE_ROUNDS calling rounds; past them, and past the time
- * budget, an object gets its basic size).  The last pass 1 ran after the last call, so the heap
- * it found is the heap emit writes.  The dump holds a reference to each object it called, so
- * that a call cannot free one that the next call or the table still names; emit leaves that
- * reference out of the refcount it writes, and dump gives them back at the end.
- */
-
-static int by_called_addr(const void *a, const void *b)
-{
-	uint64_t x = ((const struct called *)a)->addr, y = ((const struct called *)b)->addr;
-	return (x > y) - (x < y);
-}
-
-/* The entry of k->called (its first n sorted by address) for addr, or NULL. */
-static struct called *called_find(struct walk *k, uint64_t addr, size_t n)
-{
-	struct called key = {.addr = addr};
-	return bsearch(&key, k->called, n, sizeof(*k->called), by_called_addr);
-}
-
-/* The size a failed __sizeof__ leaves: object.__sizeof__'s answer, plus the GC header and
- * pre-header as sys.getsizeof adds them. */
-static uint64_t basic_size(PyObject *o)
-{
-	PyTypeObject *tp = Py_TYPE(o);
-	Py_ssize_t s = tp->tp_basicsize;
-	if (tp->tp_itemsize > 0)
-		s += Py_SIZE(o) * tp->tp_itemsize;
-	return (uint64_t)s + hs_preheader_size(o);
-}
-
-/* "ExcType: message" of the exception the current call raised (cleared), malloc'd. */
-static char *exception_reason(void)
-{
-	PyObject *t, *v, *tb;
-	PyErr_Fetch(&t, &v, &tb);
-	PyErr_NormalizeException(&t, &v, &tb);
-	PyObject *text = v ? PyObject_Str(v) : NULL;
-	PyErr_Clear();
-	char buf[4 * REASON_CHARS + 8], *r = NULL;
-	if (asprintf(&r, "%s: %s", t && PyType_Check(t) ? ((PyTypeObject *)t)->tp_name : "?",
-	             hs_ip_cstr_cut(text, buf, REASON_CHARS)) < 0)
-		r = NULL;
-	Py_XDECREF(text);
-	Py_XDECREF(t);
-	Py_XDECREF(v);
-	Py_XDECREF(tb);
-	return r;
-}
-
-/* The call timer: while a __sizeof__ call runs past its deadline, a thread takes the GIL (which
- * the interpreter hands over at its next check, as to any thread) and raises heapsnap's
- * SizeofTimeout in the calling thread with PyThreadState_SetAsyncExc, the one way to interrupt
- * Python code in another thread on every version (Py_AddPendingCall from another thread does not
- * wake the eval loop on 3.11 and 3.12), and again each period while the call runs on.
- * SizeofTimeout derives from BaseException, so that `except Exception` in the __sizeof__ does
- * not swallow it.  It does nothing unless that call is still running; call_timer_stop cancels a
- * raise that comes after the call ended.  What it cannot interrupt: code that catches
- * BaseException each time and goes on, and a call blocked in C (time.sleep, a lock, I/O: an
- * asynchronous exception is seen only between bytecodes) or in C code that keeps the GIL; the
- * dump waits for such a call to end, and uses its answer if it gives one. */
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pthread_t thread;
-	unsigned long caller; /* PyThread_get_thread_ident() of the dumping thread */
-	bool open, quit, armed, fired;
-	uint64_t call; /* number of the current call */
-	struct timespec deadline;
-	double period; /* the call's time limit, and the time between two raises after it */
-} timer = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* t + seconds into *ret. */
-static void time_after(struct timespec t, double seconds, struct timespec *ret)
-{
-	long ns = t.tv_nsec + (long)((seconds - (double)(long)seconds) * 1e9);
-	ret->tv_sec = t.tv_sec + (time_t)seconds + ns / 1000000000;
-	ret->tv_nsec = ns % 1000000000;
-}
-
-/* In the timer's thread: interrupts call number `call` if it is still running. */
-static void raise_timeout(uint64_t call)
-{
-	PyGILState_STATE g = PyGILState_Ensure();
-	pthread_mutex_lock(&timer.lock);
-	bool now = timer.armed && timer.call == call;
-	pthread_mutex_unlock(&timer.lock);
-	if (now)
-		PyThreadState_SetAsyncExc(timer.caller, timeout_exc);
-	PyGILState_Release(g);
-}
-
-static void *timer_main(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&timer.lock);
-	while (!timer.quit) {
-		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		bool due =
-		    t.tv_sec > timer.deadline.tv_sec ||
-		    (t.tv_sec == timer.deadline.tv_sec && t.tv_nsec >= timer.deadline.tv_nsec);
-		if (timer.armed && due) {
-			timer.fired = true;
-			time_after(t, timer.period, &timer.deadline);
-			uint64_t call = timer.call;
-			pthread_mutex_unlock(&timer.lock);
-			raise_timeout(call);
-			pthread_mutex_lock(&timer.lock);
-		} else if (timer.armed) {
-			pthread_cond_timedwait(&timer.cond, &timer.lock, &timer.deadline);
-		} else {
-			pthread_cond_wait(&timer.cond, &timer.lock);
-		}
-	}
-	pthread_mutex_unlock(&timer.lock);
-	return NULL;
-}
-
-/* Starts the timer's thread (not for a dump inside another's __sizeof__: its timer runs). */
-static bool call_timer_open(void)
-{
-	if (timer.open)
-		return false;
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&timer.cond, &attr);
-	pthread_condattr_destroy(&attr);
-	timer.quit = timer.armed = false;
-	timer.caller = PyThread_get_thread_ident();
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	timer.open = pthread_create(&timer.thread, NULL, timer_main, NULL) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!timer.open)
-		pthread_cond_destroy(&timer.cond);
-	return timer.open;
-}
-
-static void call_timer_close(void)
-{
-	pthread_mutex_lock(&timer.lock);
-	timer.quit = true;
-	pthread_cond_signal(&timer.cond);
-	pthread_mutex_unlock(&timer.lock);
-	Py_BEGIN_ALLOW_THREADS /* the timer's thread may be waiting for the GIL */
-	    pthread_join(timer.thread, NULL);
-	Py_END_ALLOW_THREADS pthread_cond_destroy(&timer.cond);
-	timer.open = false;
-}
-
-static void call_timer_start(double seconds)
-{
-	pthread_mutex_lock(&timer.lock);
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	time_after(t, seconds, &timer.deadline);
-	timer.period = seconds;
-	timer.call++;
-	timer.armed = true;
-	timer.fired = false;
-	pthread_cond_signal(&timer.cond);
-	pthread_mutex_unlock(&timer.lock);
-}
-
-/* Whether the call ran past its deadline.  A SizeofTimeout that the timer raised but the call did
- * not reach is cancelled (with the GIL held, the timer cannot raise another meanwhile). */
-static bool call_timer_stop(void)
-{
-	pthread_mutex_lock(&timer.lock);
-	timer.armed = false;
-	bool fired = timer.fired;
-	pthread_mutex_unlock(&timer.lock);
-	if (fired)
-		PyThreadState_SetAsyncExc(timer.caller, NULL);
-	return fired;
-}
-
-/* Calls o's __sizeof__ as sys.getsizeof does, within SIZEOF_CALL_SECONDS (call_timer), into c. */
-static void call_size(struct walk *k, PyObject *o, struct called *c, bool timed)
-{
-	double t0 = elapsed(k);
-	if (timed)
-		call_timer_start(SIZEOF_CALL_SECONDS);
-	size_t s = _PySys_GetSizeOf(o);
-	bool late = timed && call_timer_stop();
-	double took = elapsed(k) - t0;
-	k->call_seconds += took;
-	if (late && s == (size_t)-1 && PyErr_ExceptionMatches(timeout_exc)) {
-		PyErr_Clear();
-		c->state = CALLED_TIMEOUT;
-		if (asprintf(&c->reason, "timed out: interrupted after %.1f s", took) < 0)
-			c->reason = NULL;
-	} else if (s == (size_t)-1 && PyErr_Occurred()) {
-		c->state = CALLED_FAILED;
-		c->reason = exception_reason();
-	} else {
-		c->state = CALLED_OK;
-		c->size = s;
-	}
-}
-
-/* Adds to k->called the objects of the last pass 1 whose size is SIZE_USER and not taken yet.
- * With call, takes a reference to each and calls its __sizeof__ (call_size) until the time
- * budget is spent; then gives back the references that were the last (the calls dropped the
- * others).  *ran receives whether any Python code ran. */
-static struct hs_error *call_sizes(struct walk *k, bool call, bool *ran)
-{
-	size_t first = k->ncalled;
-	*ran = false;
-	for (size_t i = 0; i < k->npresized; i++) {
-		PyObject *o = (PyObject *)(uintptr_t)k->presized[i].key;
-		const struct type_info *ti = type_info(k, Py_TYPE(o));
-		if (!ti)
-			return &hs_error_nomem;
-		if (ti->size_kind != SIZE_USER || called_find(k, k->presized[i].key, first))
-			continue;
-		if (!grow((void **)&k->called, &k->called_cap, k->ncalled + 1, sizeof(*k->called)))
-			return &hs_error_nomem;
-		k->called[k->ncalled++] =
-		    (struct called){k->presized[i].key, basic_size(o), CALLED_SKIPPED, call, NULL};
-		if (call)
-			Py_INCREF(o);
-	}
-	bool timed = call && first < k->ncalled && call_timer_open();
-	for (size_t i = first; i < k->ncalled; i++) {
-		struct called *c = &k->called[i];
-		if (call && k->call_seconds < SIZEOF_BUDGET_SECONDS) {
-			*ran = true;
-			call_size(k, (PyObject *)(uintptr_t)c->addr, c, timed);
-		} else if (asprintf(&c->reason, "not called: %s",
-		                    call ? "the dump's time budget for __sizeof__ was spent"
-		                         : "__sizeof__ calls kept making new objects") < 0) {
-			c->reason = NULL;
-		}
-	}
-	if (timed)
-		call_timer_close();
-	for (size_t i = first; i < k->ncalled; i++) {
-		PyObject *o = (PyObject *)(uintptr_t)k->called[i].addr;
-		if (k->called[i].held && Py_REFCNT(o) == 1) {
-			k->called[i].held = false;
-			k->called[i].addr = 0; /* the calls dropped every other reference */
-			Py_DECREF(o);
-			*ran = true;
-		}
-	}
-	qsort(k->called, k->ncalled, sizeof(*k->called), by_called_addr);
-	return NULL;
-}
-
-/* The META entries sizeof.called and sizeof.failed (FORMAT.md). */
-static struct hs_error *write_called_meta(struct walk *k)
-{
-	char *ok = NULL, *failed = NULL;
-	size_t nok = 0, nfailed = 0;
-	FILE *a = open_memstream(&ok, &nok), *b = open_memstream(&failed, &nfailed);
-	for (size_t i = 0; a && b && i < k->ncalled; i++) {
-		const struct called *c = &k->called[i];
-		if (!c->addr)
-			continue;
-		if (c->state == CALLED_OK)
-			fprintf(a, "%s0x%lx", ftell(a) ? " " : "", (unsigned long)c->addr);
-		else
-			fprintf(b, "%s0x%lx %s", ftell(b) ? "\n" : "", (unsigned long)c->addr,
-			        c->reason ? c->reason : "?");
-	}
-	bool done = a && b;
-	done = (a && fclose(a) == 0) && done;
-	done = (b && fclose(b) == 0) && done;
-	struct hs_error *err = done ? hs_writer_meta(k->w, "sizeof.called", ok) : &hs_error_nomem;
-	if (!err)
-		err = hs_writer_meta(k->w, "sizeof.failed", failed);
-	free(ok);
-	free(failed);
-	return err;
-}
-
 /* Before emit, while nothing else reads the heap: the sizes of SIZE_USER objects from
  * call_sizes, and, with two threads, the other sizes that take a call (whatever a C __sizeof__
  * does, a refcount changing, a result allocated, it does then, not while the second thread
@@ -1581,17 +1297,18 @@ static struct hs_error *presize(struct walk *k)
 	for (size_t i = 0; i < k->npresized; i++) {
 		PyObject *o = (PyObject *)(uintptr_t)k->presized[i].key;
 		bool approx = false;
-		const struct type_info *ti = type_info(k, Py_TYPE(o));
+		const struct type_info *ti = hs_ip_type_info(k, Py_TYPE(o));
 		if (!ti)
 			return &hs_error_nomem;
 		if (ti->size_kind == SIZE_USER) {
 			/* pass 1 found no SIZE_USER object that call_sizes did not list */
-			const struct called *c = called_find(k, k->presized[i].key, k->ncalled);
+			const struct called *c =
+			    hs_ip_called_find(k, k->presized[i].key, k->ncalled);
 			assert(c);
 			k->presized[i].index =
 			    c ? c->size | (c->state != CALLED_OK ? PRESIZED_APPROX : 0) |
 			            (c->held ? PRESIZED_HELD : 0)
-			      : basic_size(o) | PRESIZED_APPROX;
+			      : hs_ip_basic_size(o) | PRESIZED_APPROX;
 		} else if (k->threads > 1) {
 			uint64_t size = called_size(ti, o, &approx);
 			k->presized[i].index = size | (approx ? PRESIZED_APPROX : 0);
@@ -1804,7 +1521,7 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 		for (size_t e = 0; positional && e < n; e++)
 			positional = items[e] != NULL;
 		if (positional &&
-		    !grow((void **)&k->a.tedges, &k->a.tedges_cap, n, sizeof(*k->a.tedges)))
+		    !hs_ip_grow((void **)&k->a.tedges, &k->a.tedges_cap, n, sizeof(*k->a.tedges)))
 			return &hs_error_nomem;
 		if (positional && n)
 			memcpy(k->a.tedges, items, n * sizeof(*items));
@@ -1822,7 +1539,7 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 		build_labels(k, o, ti);
 	if (k->err)
 		return k->err;
-	if (!grow((void **)&k->a.out, &k->a.out_cap, k->ntedges, sizeof(*k->a.out)))
+	if (!hs_ip_grow((void **)&k->a.out, &k->a.out_cap, k->ntedges, sizeof(*k->a.out)))
 		return &hs_error_nomem;
 	for (size_t e = 0; e < k->ntedges; e++) {
 		PyObject *d = k->a.tedges[e];
@@ -1847,7 +1564,8 @@ static struct hs_error *emit_edges(struct walk *k, PyObject *o, const struct typ
 			push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, k->a.labels[i].ptr,
 			     k->a.labels[i].form, k->a.labels[i].value, false);
 	}
-	if (k->err || !grow((void **)&k->a.out, &k->a.out_cap, nout + k->nowned, sizeof(*k->a.out)))
+	if (k->err ||
+	    !hs_ip_grow((void **)&k->a.out, &k->a.out_cap, nout + k->nowned, sizeof(*k->a.out)))
 		return k->err ? k->err : &hs_error_nomem;
 	for (size_t i = 0; i < k->nowned; i++) {
 		int64_t dst = set_find(k, k->a.owned[i].ptr);
@@ -1885,7 +1603,7 @@ static inline __attribute__((always_inline)) struct hs_error *
 emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 {
 	uint64_t refcnt = (uint64_t)Py_REFCNT(o); /* first: before anything touches o */
-	struct type_info *ti = type_info(k, Py_TYPE(o));
+	struct type_info *ti = hs_ip_type_info(k, Py_TYPE(o));
 	if (!ti || !ti->declared)
 		return changed_type(o);
 	bool approx = false, held = false;
@@ -1928,7 +1646,7 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	}
 	if (!err && ti->shape == SHAPE_WEAKREF) {
 		PyWeakReference *wr = (PyWeakReference *)o;
-		if (!grow((void **)&k->weak, &k->weak_cap, k->nweak + 1, sizeof(*k->weak)))
+		if (!hs_ip_grow((void **)&k->weak, &k->weak_cap, k->nweak + 1, sizeof(*k->weak)))
 			return &hs_error_nomem;
 		k->weak[k->nweak++] = (struct weak_link){
 		    i, wr->wr_object == Py_None ? NULL : wr->wr_object, wr->wr_callback};
@@ -1988,7 +1706,7 @@ struct second {
 	size_t from, to, first;
 	pthread_t thread;
 	atomic_bool done;
-	double done_at; /* elapsed() when it was done */
+	double done_at; /* hs_ip_elapsed() when it was done */
 	struct hs_error *err;
 };
 
@@ -1996,7 +1714,7 @@ static void *second_main(void *arg)
 {
 	struct second *s = arg;
 	s->err = emit_range(&s->k, s->from, s->to, s->first);
-	s->done_at = elapsed(&s->k);
+	s->done_at = hs_ip_elapsed(&s->k);
 	atomic_store_explicit(&s->done, true, memory_order_release);
 	return NULL;
 }
@@ -2107,8 +1825,8 @@ static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
 	k->mailbox = NULL;
 	k->heap_bytes += s->k.heap_bytes;
 	if (!err && s->k.nweak) { /* the second part's weak links come first */
-		if (!grow((void **)&s->k.weak, &s->k.weak_cap, s->k.nweak + k->nweak,
-		          sizeof(*k->weak)))
+		if (!hs_ip_grow((void **)&s->k.weak, &s->k.weak_cap, s->k.nweak + k->nweak,
+		                sizeof(*k->weak)))
 			err = &hs_error_nomem;
 		else if (k->nweak)
 			memcpy(s->k.weak + s->k.nweak, k->weak, k->nweak * sizeof(*k->weak));
@@ -2237,12 +1955,12 @@ static struct hs_error *dump(struct walk *k, const char *path)
 		if (!err)
 			err = collect(k, gen0);
 		if (!err)
-			err = call_sizes(k, round < SIZE_ROUNDS, &ran);
+			err = hs_ip_call_sizes(k, round < SIZE_ROUNDS, &ran);
 		if (!ran)
 			break;
 	}
 	if (!err)
-		err = write_called_meta(k);
+		err = hs_ip_write_called_meta(k);
 	if (!err && !set_rank(&k->a.set))
 		err = &hs_error_nomem;
 	if (!err) {

@@ -311,6 +311,18 @@ struct walk {
  * What the walker's files offer each other, by the file that defines it.
  */
 
+/* walk.c: the passes. */
+extern PyObject *hs_ip_timeout_exc; /* heapsnap.SizeofTimeout (hs_inproc_init) */
+bool hs_ip_grow(void **p, size_t *cap, size_t need, size_t elsize);
+struct type_info *hs_ip_type_info(struct walk *k, PyTypeObject *tp);
+double hs_ip_elapsed(const struct walk *k);
+
+/* walk_sizeof.c: sizes by a __sizeof__ that may run Python code (SIZE_USER). */
+struct called *hs_ip_called_find(struct walk *k, uint64_t addr, size_t n);
+uint64_t hs_ip_basic_size(PyObject *o);
+struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran);
+struct hs_error *hs_ip_write_called_meta(struct walk *k);
+
 /* walk_text.c: text without allocating Python objects. */
 /* What preview returns when pure is set and o's preview needs a call into the interpreter. */
 #define NEEDS_INTERPRETER (-2)
