@@ -214,7 +214,7 @@ static void set_free(struct objset *s)
 }
 
 /* Frees the work arrays of a, all but its object set. */
-static void work_free(struct work *a)
+void hs_ip_work_free(struct work *a)
 {
 	free(a->stack);
 	free(a->tedges);
@@ -256,18 +256,6 @@ static struct page *set_new_page(struct objset *s, uint64_t no)
 	memset(p, 0, sizeof(*p));
 	p->gen = NO_GEN;
 	return p;
-}
-
-static inline unsigned popcount64(uint64_t x)
-{
-#ifdef __POPCNT__
-	return (unsigned)__builtin_popcountll(x);
-#else /* libgcc's fallback is a call and a table */
-	x -= (x >> 1) & 0x5555555555555555ull;
-	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-	return (unsigned)((x * 0x0101010101010101ull) >> 56);
-#endif
 }
 
 /* Numbers the objects in address order (see struct objset). */
@@ -540,7 +528,7 @@ static struct type_info *type_info_find(struct walk *k, PyTypeObject *tp)
 /* The walk's type_info of tp, or NULL when out of memory (or, in emit, when tp is new: the heap
  * changed).  A few types make most objects (and the depth-first walk alternates
  * between a container's type and its items'): a small cache in front of the table. */
-struct type_info *hs_ip_type_info(struct walk *k, PyTypeObject *tp)
+inline struct type_info *hs_ip_type_info(struct walk *k, PyTypeObject *tp)
 {
 	size_t h = (size_t)((uintptr_t)tp * 0x9E3779B97F4A7C15ull >> 32) & (TYPE_CACHE - 1);
 	if (k->type_cache[h].tp == tp)
@@ -1041,7 +1029,7 @@ double hs_ip_elapsed(const struct walk *k)
 	return (double)(t.tv_sec - k->start.tv_sec) + (double)(t.tv_nsec - k->start.tv_nsec) / 1e9;
 }
 
-static void report(struct walk *k, const char *what, size_t done, size_t total)
+void hs_ip_report(struct walk *k, const char *what, size_t done, size_t total)
 {
 	fprintf(stderr, "heapsnap: %.3f s: %s %zu/%zu objects\n", hs_ip_elapsed(k), what, done,
 	        total);
@@ -1051,7 +1039,7 @@ static void report(struct walk *k, const char *what, size_t done, size_t total)
 static inline void progress(struct walk *k, const char *what, size_t done, size_t total)
 {
 	if (k->progress && done % PROGRESS_EVERY == 0)
-		report(k, what, done, total);
+		hs_ip_report(k, what, done, total);
 }
 
 /* The gen-0 list head, found through a freshly tracked object; checked against the state. */
@@ -1201,7 +1189,7 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 	collect_roots(k);
 	follow(k, SIZE_MAX);
 	if (k->progress)
-		report(k, "found", k->nobjs, k->nobjs);
+		hs_ip_report(k, "found", k->nobjs, k->nobjs);
 	return k->err;
 }
 
@@ -1657,7 +1645,7 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 /* Writes the objects of the pages from up to to (in address order), the first of them object
  * number i: the pages in order, the bits of each.  With two threads, the first answers the
  * second's mailbox after each object, and the second stops when told to. */
-static struct hs_error *emit_range(struct walk *k, size_t from, size_t to, size_t i)
+struct hs_error *hs_ip_emit_range(struct walk *k, size_t from, size_t to, size_t i)
 {
 	struct hs_error *err = NULL;
 	for (size_t n = from; !err && n < to; n++) {
@@ -1683,184 +1671,6 @@ static struct hs_error *emit_range(struct walk *k, size_t from, size_t to, size_
 			}
 		}
 	}
-	return err;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Two threads
- *
- * Emit is most of a dump, and each object's record depends on nothing but the object and the
- * set, so a second thread writes the objects of the lower addresses straight into the file's
- * writer while this one writes the rest into a segment (hs_writer_segment), appended once both
- * are done.  The second thread must not call into the interpreter (it has no thread state and
- * this one holds the GIL), and neither thread may change what the other reads: the sizes that
- * take a call were made before (presize), the static types' dicts taken in pass 1
- * (static_dict), and what remains (a value preview through dtoa or a big int, a tp_traverse
- * other than the core types', see traverse_alone) the second asks this thread for
- * (mailbox.h).  The types and labels are all declared before (declare_types): a segment
- * cannot declare.  3.11, 1M objects: emit 34 -> 18 ms on this 2-core machine.
- */
-
-struct second {
-	struct walk k; /* shares the set, the types and presize's sizes with the first thread's */
-	size_t from, to, first;
-	pthread_t thread;
-	atomic_bool done;
-	double done_at; /* hs_ip_elapsed() when it was done */
-	struct hs_error *err;
-};
-
-static void *second_main(void *arg)
-{
-	struct second *s = arg;
-	s->err = emit_range(&s->k, s->from, s->to, s->first);
-	s->done_at = hs_ip_elapsed(&s->k);
-	atomic_store_explicit(&s->done, true, memory_order_release);
-	return NULL;
-}
-
-/* How many threads emit: opts->threads, or by default two for a heap of TWO_THREADS_MIN objects
- * or more when this process may run on two CPUs. */
-static unsigned emit_threads(const struct walk *k)
-{
-	if (k->opts->threads)
-		return k->opts->threads > 1 ? 2 : 1;
-	cpu_set_t cpus;
-	if (k->nobjs < TWO_THREADS_MIN || sched_getaffinity(0, sizeof(cpus), &cpus) != 0)
-		return 1;
-	return CPU_COUNT(&cpus) >= 2 ? 2 : 1;
-}
-
-/* The cost of emitting the objects of the n-th page in address order: its objects, a GC object
- * counting as LISTED_COST (its edges and labels: with 12, the two threads end within 1-3 ms of each
- * other on 3.11-3.13, 1M objects; with 8, 3 to 5 ms apart).  *objects receives how many it
- * holds. */
-static uint64_t page_cost(const struct objset *s, size_t n, size_t *objects)
-{
-	const struct page *p = &s->pages[s->order[n].index];
-	uint64_t c = 0, listed = 0;
-	for (unsigned w = 0; w < PAGE_WORDS; w++) {
-		c += popcount64(p->bits[w]);
-		listed += p->gen == NO_GEN ? 0 : popcount64(s->gens[p->gen].listed[w]);
-	}
-	*objects = c;
-	return c + LISTED_COST * listed;
-}
-
-/* The page where the second thread's part ends: the first past half the cost of emit.
- * *first receives the number of objects before it. */
-static size_t split_pages(const struct walk *k, size_t *first)
-{
-	const struct objset *s = &k->a.set;
-	uint64_t total = 0, cost = 0;
-	size_t objects;
-	for (size_t n = 0; n < s->npages; n++)
-		total += page_cost(s, n, &objects);
-	*first = 0;
-	size_t n = 0;
-	for (; n < s->npages && cost < total / 2; n++) {
-		cost += page_cost(s, n, &objects);
-		*first += objects;
-	}
-	return n;
-}
-
-/* Emits with two threads, the second one's part ending at page split, before object first. */
-static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
-{
-	struct hs_writer *file = k->w, *segment;
-	struct hs_error *err = hs_writer_segment(file, first, &segment);
-	struct second *s = err ? NULL : calloc(1, sizeof(*s));
-	if (!s) {
-		hs_writer_destroy(segment);
-		return err ? err : &hs_error_nomem;
-	}
-	struct mailbox mailbox = {0};
-	atomic_bool stop = false;
-	s->k = *k;
-	s->k.a = (struct work){.set = k->a.set}; /* its own last-page cache and work arrays */
-	s->k.weak = NULL;
-	s->k.nweak = s->k.weak_cap = 0;
-	s->k.heap_bytes = 0;
-	s->k.progress = false;
-	s->k.worker = true;
-	s->k.mailbox = &mailbox;
-	s->k.stop = &stop;
-	s->k.presized_next = 0;
-	s->to = split;
-	atomic_init(
-	    &s->done,
-	    false); /* Signals are for the first thread: the second starts with them all blocked. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int started = pthread_create(&s->thread, NULL, second_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (started != 0) {
-		free(s); /* no second thread: all of it here */
-		hs_writer_destroy(segment);
-		return emit_range(k, 0, k->a.set.npages, 0);
-	}
-	uint64_t split_addr = k->a.set.order[split].key << PAGE_SHIFT;
-	while (k->presized_next < k->npresized && k->presized[k->presized_next].key < split_addr)
-		k->presized_next++;
-	k->w = segment;
-	k->mailbox = &mailbox;
-	err = emit_range(k, split, k->a.set.npages, first);
-	if (k->progress)
-		report(k, "wrote (the first thread's part)", k->nobjs - first, k->nobjs);
-	if (err)
-		atomic_store_explicit(&stop, true, memory_order_relaxed);
-	for (unsigned long n = 0; !atomic_load_explicit(&s->done, memory_order_acquire); n++) {
-		if (mailbox_serve(&mailbox))
-			n = 0;
-		mailbox_relax(n);
-	}
-	pthread_join(s->thread, NULL);
-	if (k->progress)
-		fprintf(stderr,
-		        "heapsnap: %.3f s: wrote (the second thread's part) %zu/%zu objects\n",
-		        s->done_at, first, k->nobjs);
-	k->w = file;
-	k->mailbox = NULL;
-	k->heap_bytes += s->k.heap_bytes;
-	if (!err && s->k.nweak) { /* the second part's weak links come first */
-		if (!hs_ip_grow((void **)&s->k.weak, &s->k.weak_cap, s->k.nweak + k->nweak,
-		                sizeof(*k->weak)))
-			err = &hs_error_nomem;
-		else if (k->nweak)
-			memcpy(s->k.weak + s->k.nweak, k->weak, k->nweak * sizeof(*k->weak));
-		if (!err) {
-			free(k->weak);
-			k->weak = s->k.weak;
-			k->nweak += s->k.nweak;
-			k->weak_cap = s->k.weak_cap;
-			s->k.weak = NULL;
-		}
-	}
-	free(s->k.weak);
-	work_free(&s->k.a); /* its arrays, not the set it shares */
-	if (!err && s->err)
-		err = s->err;
-	else if (s->err)
-		hs_error_destroy(s->err);
-	free(s);
-	if (err) {
-		hs_writer_destroy(segment);
-		return err;
-	}
-	return hs_writer_append(file, segment);
-}
-
-/* Writes every object, in address order. */
-static struct hs_error *emit_objects(struct walk *k)
-{
-	size_t first = 0, split = k->threads > 1 ? split_pages(k, &first) : 0;
-	struct hs_error *err = split > 0 && split < k->a.set.npages
-	                           ? emit_two(k, split, first)
-	                           : emit_range(k, 0, k->a.set.npages, 0);
-	if (k->progress)
-		report(k, "wrote", k->nobjs, k->nobjs);
 	return err;
 }
 
@@ -1964,17 +1774,17 @@ static struct hs_error *dump(struct walk *k, const char *path)
 	if (!err && !set_rank(&k->a.set))
 		err = &hs_error_nomem;
 	if (!err) {
-		k->threads = emit_threads(k);
+		k->threads = hs_ip_emit_threads(k);
 		err = presize(k);
 	}
 	if (!err)
 		err = declare_types(k);
 	if (!err)
-		err = emit_objects(k);
+		err = hs_ip_emit_objects(k);
 	if (!err)
 		err = emit_links(k);
 	if (k->progress)
-		report(k, "linked", k->nobjs, k->nobjs);
+		hs_ip_report(k, "linked", k->nobjs, k->nobjs);
 	return err;
 }
 
@@ -1997,7 +1807,7 @@ static void spare_put(struct walk *k)
 		return;
 	} /* Left by a dump that ran inside this one. */
 	set_free(&k->a.set);
-	work_free(&k->a);
+	hs_ip_work_free(&k->a);
 }
 
 /* Moves the results of call_sizes into ret (if not NULL) and gives back the dump's references
@@ -2035,7 +1845,7 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 	if (!err)
 		err = hs_writer_finish(k.w, &st);
 	if (k.progress)
-		report(&k, "finished", k.nobjs, k.nobjs);
+		hs_ip_report(&k, "finished", k.nobjs, k.nobjs);
 	hs_writer_destroy(k.w);
 	for (size_t i = 0; i < k.nroots; i++)
 		free(k.roots[i].name);

@@ -307,6 +307,19 @@ struct walk {
 	struct timespec start;
 };
 
+/* The bits set in x. */
+static inline unsigned popcount64(uint64_t x)
+{
+#ifdef __POPCNT__
+	return (unsigned)__builtin_popcountll(x);
+#else /* libgcc's fallback is a call and a table */
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
 /* ---------------------------------------------------------------------------------------------
  * What the walker's files offer each other, by the file that defines it.
  */
@@ -316,6 +329,9 @@ extern PyObject *hs_ip_timeout_exc; /* heapsnap.SizeofTimeout (hs_inproc_init) *
 bool hs_ip_grow(void **p, size_t *cap, size_t need, size_t elsize);
 struct type_info *hs_ip_type_info(struct walk *k, PyTypeObject *tp);
 double hs_ip_elapsed(const struct walk *k);
+void hs_ip_work_free(struct work *a);
+void hs_ip_report(struct walk *k, const char *what, size_t done, size_t total);
+struct hs_error *hs_ip_emit_range(struct walk *k, size_t from, size_t to, size_t i);
 
 /* walk_sizeof.c: sizes by a __sizeof__ that may run Python code (SIZE_USER). */
 struct called *hs_ip_called_find(struct walk *k, uint64_t addr, size_t n);
@@ -329,5 +345,9 @@ struct hs_error *hs_ip_write_called_meta(struct walk *k);
 const char *hs_ip_cstr_cut(PyObject *s, char *buf, Py_ssize_t chars);
 const char *hs_ip_cstr(PyObject *s, char *buf);
 Py_ssize_t hs_ip_preview(PyObject *o, char *buf, size_t cap, bool pure);
+
+/* walk_threads.c: the two-thread writer. */
+unsigned hs_ip_emit_threads(const struct walk *k);
+struct hs_error *hs_ip_emit_objects(struct walk *k);
 
 #endif
