@@ -313,7 +313,7 @@ static bool set_listed(struct objset *s, struct page *p, uint64_t a, unsigned ge
 }
 
 /* Adds o to the walk if it is new. */
-static void add(struct walk *k, PyObject *o, unsigned gen)
+void hs_ip_add(struct walk *k, PyObject *o, unsigned gen)
 {
 	if (!o || k->err)
 		return;
@@ -351,7 +351,7 @@ static void add(struct walk *k, PyObject *o, unsigned gen)
 
 static int visit_add(PyObject *o, void *arg)
 {
-	add(arg, o, GEN_CODE_NONE);
+	hs_ip_add(arg, o, GEN_CODE_NONE);
 	return 0;
 }
 
@@ -923,105 +923,6 @@ static struct label *take_label(struct walk *k, PyObject *p)
  * Pass 1: collect
  */
 
-static void add_root(struct walk *k, PyObject *o, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void add_root(struct walk *k, PyObject *o, const char *kind, const char *fmt, ...)
-{
-	if (!o || k->err)
-		return;
-	char *name;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(&name, fmt, ap);
-	va_end(ap);
-	if (n < 0 ||
-	    !hs_ip_grow((void **)&k->roots, &k->roots_cap, k->nroots + 1, sizeof(*k->roots))) {
-		if (n >= 0)
-			free(name);
-		k->err = &hs_error_nomem;
-		return;
-	}
-	k->roots[k->nroots++] = (struct root){o, kind, name};
-	add(k, o, GEN_CODE_NONE);
-}
-
-#if PY_VERSION_HEX >= 0x030B0000
-/* The roots of interpreter frame fr, named "<WHO: qualname (file:line) ...>": its frame
- * object, function, code, locals dict and each local.  line 0: the code's first line. */
-static void iframe_roots(struct walk *k, char *fr, const char *who, int line)
-{
-	PyObject *code = *(PyObject **)(fr + HS_IFRAME_CODE);
-	if (!code || !PyCode_Check(code))
-		return;
-	PyCodeObject *co = (PyCodeObject *)code;
-	char b1[NAME_BYTES], b2[NAME_BYTES], where[2 * NAME_BYTES + 64];
-	snprintf(where, sizeof(where), "%s: %s (%s:%d)", who, hs_ip_cstr(co->co_qualname, b1),
-	         hs_ip_cstr(co->co_filename, b2), line ? line : co->co_firstlineno);
-	add_root(k, *(PyObject **)(fr + HS_IFRAME_FRAME_OBJ), "frame", "<%s>", where);
-	add_root(k, *(PyObject **)(fr + HS_IFRAME_FUNC), "frame", "<%s function>", where);
-	add_root(k, code, "frame", "<%s code>", where);
-	add_root(k, *(PyObject **)(fr + HS_IFRAME_LOCALS), "frame", "<%s locals>", where);
-	PyObject **plus = (PyObject **)(fr + HS_IFRAME_LOCALSPLUS);
-	for (int i = 0; i < co->co_nlocalsplus; i++)
-		add_root(k, plus[i], "frame", "<%s local %s>", where,
-		         hs_ip_cstr(PyTuple_GET_ITEM(co->co_localsplusnames, i), b1));
-}
-#endif
-
-static void frame_roots(struct walk *k, PyThreadState *ts)
-{
-#if PY_VERSION_HEX < 0x030B0000
-	char b1[NAME_BYTES], b2[NAME_BYTES];
-	for (PyFrameObject *f = ts->frame; f; f = f->f_back)
-		add_root(k, (PyObject *)f, "frame", "<thread %lu: %s (%s:%d)>", ts->thread_id,
-		         hs_ip_cstr(f->f_code->co_name, b1), hs_ip_cstr(f->f_code->co_filename, b2),
-		         PyFrame_GetLineNumber(f));
-#else
-	char who[64];
-	snprintf(who, sizeof(who), "thread %lu", ts->thread_id);
-	for (char *fr = hs_thread_frame(ts); fr; fr = *(char **)(fr + HS_IFRAME_PREVIOUS)) {
-#if PY_VERSION_HEX >= 0x030C0000
-		if (fr[HS_IFRAME_OWNER] == HS_FRAME_OWNED_BY_CSTACK)
-			continue;
-#endif
-		iframe_roots(k, fr, who, 0);
-	}
-#endif
-}
-
-/* The frames of opts->exit_frames (a script's when it ended), roots as a thread's frames are,
- * at the line each had reached: "<exit: name (file:line)>" ... */
-static void exit_roots(struct walk *k)
-{
-	PyObject *t = k->opts->exit_frames;
-	for (Py_ssize_t i = 0; t && i < PyTuple_GET_SIZE(t); i++) {
-		PyFrameObject *f = (PyFrameObject *)PyTuple_GET_ITEM(t, i);
-#if PY_VERSION_HEX < 0x030B0000
-		char b1[NAME_BYTES], b2[NAME_BYTES];
-		add_root(k, (PyObject *)f, "frame", "<exit: %s (%s:%d)>",
-		         hs_ip_cstr(f->f_code->co_name, b1), hs_ip_cstr(f->f_code->co_filename, b2),
-		         PyFrame_GetLineNumber(f));
-#else
-		iframe_roots(k, *(char **)((char *)f + HS_FRAMEOBJ_IFRAME), "exit",
-		             PyFrame_GetLineNumber(f));
-#endif
-	}
-}
-
-/* The module-level roots, then the ended frames (which so win a tie against a frame of the
- * code that holds them), then every thread's frames. */
-static void collect_roots(struct walk *k)
-{
-	add_root(k, PyImport_GetModuleDict(), "module", "sys.modules");
-	add_root(k, PyEval_GetBuiltins(), "module", "builtins.__dict__");
-	exit_roots(k);
-	PyInterpreterState *interp = PyThreadState_Get()->interp;
-	for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
-	     ts = PyThreadState_Next(ts))
-		frame_roots(k, ts);
-}
-
 double hs_ip_elapsed(const struct walk *k)
 {
 	struct timespec t;
@@ -1116,7 +1017,7 @@ static void follow(struct walk *k, size_t n)
 			return;
 		}
 		if (!ti->added) {
-			add(k, (PyObject *)tp, GEN_CODE_NONE);
+			hs_ip_add(k, (PyObject *)tp, GEN_CODE_NONE);
 			ti->added = true;
 		}
 		if (!ti->voters || (k->ndone & (VOTE_EVERY - 1)) == 0)
@@ -1134,17 +1035,17 @@ static void follow(struct walk *k, size_t n)
 		if (!ti->plain) {
 			owned_edges(k, o, ti);
 			for (size_t j = 0; j < k->nowned; j++)
-				add(k, k->a.owned[j].ptr, GEN_CODE_NONE);
+				hs_ip_add(k, k->a.owned[j].ptr, GEN_CODE_NONE);
 		}
 		if (ti->shape == SHAPE_DICT) { /* keys: owned, or label targets of split tables */
 			Py_ssize_t pos = 0;
 			PyObject *key, *value;
 			while (PyDict_Next(o, &pos, &key, &value))
-				add(k, key, GEN_CODE_NONE);
+				hs_ip_add(k, key, GEN_CODE_NONE);
 		} else if (ti->shape == SHAPE_WEAKREF) {
 			PyObject *r = ((PyWeakReference *)o)->wr_object;
 			if (r != Py_None)
-				add(k, r, GEN_CODE_NONE);
+				hs_ip_add(k, r, GEN_CODE_NONE);
 		}
 		progress(k, "found", ++k->ndone, k->nobjs);
 	}
@@ -1165,7 +1066,7 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 		     p != head; p = next) {
 			next = ((struct hs_gc_head *)p)->next & ~(uintptr_t)1;
 			__builtin_prefetch((void *)next);
-			add(k, (PyObject *)(p + sizeof(struct hs_gc_head)), g);
+			hs_ip_add(k, (PyObject *)(p + sizeof(struct hs_gc_head)), g);
 			follow(k, FOLLOW_STEP);
 			tracked += g < 3;
 		}
@@ -1186,7 +1087,7 @@ static struct hs_error *collect(struct walk *k, uintptr_t gen0)
 #else
 	(void)tracked;
 #endif
-	collect_roots(k);
+	hs_ip_collect_roots(k);
 	follow(k, SIZE_MAX);
 	if (k->progress)
 		hs_ip_report(k, "found", k->nobjs, k->nobjs);

@@ -332,6 +332,10 @@ double hs_ip_elapsed(const struct walk *k);
 void hs_ip_work_free(struct work *a);
 void hs_ip_report(struct walk *k, const char *what, size_t done, size_t total);
 struct hs_error *hs_ip_emit_range(struct walk *k, size_t from, size_t to, size_t i);
+void hs_ip_add(struct walk *k, PyObject *o, unsigned gen);
+
+/* walk_roots.c: the roots. */
+void hs_ip_collect_roots(struct walk *k);
 
 /* walk_sizeof.c: sizes by a __sizeof__ that may run Python code (SIZE_USER). */
 struct called *hs_ip_called_find(struct walk *k, uint64_t addr, size_t n);
