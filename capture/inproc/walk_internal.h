@@ -320,12 +320,17 @@ static inline unsigned popcount64(uint64_t x)
 #endif
 }
 
+/* A hash of a pointer, for the tables of types and labels. */
+static inline size_t hash_ptr(uint64_t a)
+{
+	return (size_t)((a >> 3) * 0x9E3779B97F4A7C15ull >> 20);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * What the walker's files offer each other, by the file that defines it.
  */
 
 /* walk.c: the passes. */
-extern PyObject *hs_ip_timeout_exc; /* heapsnap.SizeofTimeout (hs_inproc_init) */
 bool hs_ip_grow(void **p, size_t *cap, size_t need, size_t elsize);
 struct type_info *hs_ip_type_info(struct walk *k, PyTypeObject *tp);
 double hs_ip_elapsed(const struct walk *k);
@@ -353,5 +358,10 @@ Py_ssize_t hs_ip_preview(PyObject *o, char *buf, size_t cap, bool pure);
 /* walk_threads.c: the two-thread writer. */
 unsigned hs_ip_emit_threads(const struct walk *k);
 struct hs_error *hs_ip_emit_objects(struct walk *k);
+
+/* walk_types.c: what the walker knows of types. */
+extern PyObject *hs_ip_timeout_exc; /* heapsnap.SizeofTimeout (hs_inproc_init) */
+extern PyObject *hs_ip_str_module;  /* "__module__", interned (hs_inproc_init) */
+struct type_info *hs_ip_type_info_lookup(struct walk *k, PyTypeObject *tp);
 
 #endif
