@@ -23,6 +23,11 @@
  * The GC lists are found without internal headers: a freshly tracked object sits at the tail
  * of generation 0, so its PyGC_Head.next is the list head inside struct _gc_runtime_state,
  * whose layout (cpython.h) is then checked against the state's own generation0 pointer.
+ *
+ * walk.c holds the passes, the object set and the labels; walk_internal.h declares what crosses
+ * files: walk_types.c what the walker knows of types (and hs_inproc_init), walk_roots.c the
+ * roots, walk_text.c text and value previews, walk_sizeof.c the sizes that take a __sizeof__
+ * call (SIZE_USER), walk_threads.c the two-thread writer.
  */
 #include "walk_internal.h"
 
