@@ -14,10 +14,9 @@
 typedef struct _object PyObject;
 
 struct hs_inproc_options {
-	bool values;   /* write value previews of str, bytes, int, float, bool, None */
-	bool progress; /* report progress on stderr */
-	unsigned
-	    threads; /* threads that write the objects: 1, 2, or 0 to choose (walk_threads.c) */
+	bool values;      /* write value previews of str, bytes, int, float, bool, None */
+	bool progress;    /* report progress on stderr */
+	unsigned threads; /* threads writing the objects: 1, 2, or 0 (walk_threads.c chooses) */
 	/* A tuple of frame objects that have ended, or NULL: python -m heapsnap passes the
 	 * script's frames when it ended (from the traceback of its SystemExit or exception), and
 	 * each is a root named <exit: ...> as a thread's frames are (walk_roots.c's exit_roots). */
