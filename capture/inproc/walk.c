@@ -587,16 +587,9 @@ static void label_exception(struct walk *k, PyBaseExceptionObject *e)
 #endif
 }
 
-/* Fills the label map of o: first the labels of what tp_traverse visits, then (owned=true)
- * references that o holds whether or not its traverse visits them.  Lists and tuples need no
- * map (see emit_edges). */
-static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti)
+/* The first-tier labels of o by its type's shape: what its container says of each referent. */
+static void label_shape(struct walk *k, PyObject *o, const struct type_info *ti)
 {
-	PyTypeObject *tp = Py_TYPE(o);
-	k->nlabels = 0;
-	if (ti->subtype)
-		label_instance(k, o, ti);
-
 	switch (ti->shape) {
 	case SHAPE_DICT: {
 		Py_ssize_t pos = 0;
@@ -661,19 +654,12 @@ static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti
 	}
 #endif
 	}
-	/* Second tier: taken only by traverse edges no first-tier label matched. */
-	if (ti->heap)
-		label(k, (PyObject *)tp, HS_LABEL_STRING, k->label_id[L_CLASS], true);
-	if (ti->shape == SHAPE_DICT && !((PyDictObject *)o)->ma_values) {
-		/* A combined table owns its keys; a split one's belong to the shared keys. */
-		Py_ssize_t pos = 0;
-		PyObject *key, *value;
-		while (PyDict_Next(o, &pos, &key, &value))
-			label(k, key, HS_LABEL_STRING, k->label_id[L_KEY], true);
-	}
-	if (k->nlabels <= LINEAR_LABELS || k->err)
-		return;
-	/* Chain the labels of each referent in insertion order behind a hash slot. */
+}
+
+/* Chains the labels of each referent in insertion order behind a hash slot (a map of more than
+ * LINEAR_LABELS labels). */
+static void index_labels(struct walk *k)
+{
 	size_t cap = 16;
 	while (cap < 2 * k->nlabels)
 		cap *= 2;
@@ -694,6 +680,31 @@ static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti
 			k->a.labels[k->a.slots[j].tail].next = (int32_t)i,
 			k->a.slots[j].tail = (int32_t)i;
 	}
+}
+
+/* Fills the label map of o: first the labels of what tp_traverse visits, then (owned=true)
+ * references that o holds whether or not its traverse visits them.  Lists and tuples need no
+ * map (see emit_edges). */
+static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti)
+{
+	PyTypeObject *tp = Py_TYPE(o);
+	k->nlabels = 0;
+	if (ti->subtype)
+		label_instance(k, o, ti);
+	label_shape(k, o, ti);
+	/* Second tier: taken only by traverse edges no first-tier label matched. */
+	if (ti->heap)
+		label(k, (PyObject *)tp, HS_LABEL_STRING, k->label_id[L_CLASS], true);
+	if (ti->shape == SHAPE_DICT && !((PyDictObject *)o)->ma_values) {
+		/* A combined table owns its keys; a split one's belong to the shared keys. */
+		Py_ssize_t pos = 0;
+		PyObject *key, *value;
+		while (PyDict_Next(o, &pos, &key, &value))
+			label(k, key, HS_LABEL_STRING, k->label_id[L_KEY], true);
+	}
+	if (k->nlabels <= LINEAR_LABELS || k->err)
+		return;
+	index_labels(k);
 }
 
 /* The first unused label offered for p, marked used; NULL if none. */
