@@ -89,6 +89,22 @@ static size_t split_pages(const struct walk *k, size_t *first)
 	return n;
 }
 
+/* Puts the second thread's weak links (s) before this one's, in k. */
+static struct hs_error *take_weak(struct walk *k, struct second *s)
+{
+	if (!hs_ip_grow((void **)&s->k.weak, &s->k.weak_cap, s->k.nweak + k->nweak,
+	                sizeof(*k->weak)))
+		return &hs_error_nomem;
+	if (k->nweak)
+		memcpy(s->k.weak + s->k.nweak, k->weak, k->nweak * sizeof(*k->weak));
+	free(k->weak);
+	k->weak = s->k.weak;
+	k->nweak += s->k.nweak;
+	k->weak_cap = s->k.weak_cap;
+	s->k.weak = NULL;
+	return NULL;
+}
+
 /* Emits with two threads, the second one's part ending at page split, before object first. */
 static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
 {
@@ -112,9 +128,8 @@ static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
 	s->k.stop = &stop;
 	s->k.presized_next = 0;
 	s->to = split;
-	atomic_init(
-	    &s->done,
-	    false); /* Signals are for the first thread: the second starts with them all blocked. */
+	atomic_init(&s->done, false);
+	/* Signals are for the first thread: the second starts with them all blocked. */
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -148,20 +163,8 @@ static struct hs_error *emit_two(struct walk *k, size_t split, size_t first)
 	k->w = file;
 	k->mailbox = NULL;
 	k->heap_bytes += s->k.heap_bytes;
-	if (!err && s->k.nweak) { /* the second part's weak links come first */
-		if (!hs_ip_grow((void **)&s->k.weak, &s->k.weak_cap, s->k.nweak + k->nweak,
-		                sizeof(*k->weak)))
-			err = &hs_error_nomem;
-		else if (k->nweak)
-			memcpy(s->k.weak + s->k.nweak, k->weak, k->nweak * sizeof(*k->weak));
-		if (!err) {
-			free(k->weak);
-			k->weak = s->k.weak;
-			k->nweak += s->k.nweak;
-			k->weak_cap = s->k.weak_cap;
-			s->k.weak = NULL;
-		}
-	}
+	if (!err && s->k.nweak) /* the second part's weak links come first */
+		err = take_weak(k, s);
 	free(s->k.weak);
 	hs_ip_work_free(&s->k.a); /* its arrays, not the set it shares */
 	if (!err && s->err)
