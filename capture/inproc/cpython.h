@@ -5,7 +5,7 @@
  * capture/CPYTHON.md (§1.2, §1.3, §2.3, §4.2, §9); the walker's tests check them by
  * comparing every object against sys.getsizeof and gc.get_referents.
  *
- * Only walk.c includes this file.
+ * Only the in-process walker (walk_internal.h, so walk*.c) includes this file.
  */
 #ifndef HS_INPROC_CPYTHON_H
 #define HS_INPROC_CPYTHON_H

@@ -1,6 +1,6 @@
 /*
  * mailbox.h — how the in-process walk's second thread has the first one run what it may not run
- * itself (walk.c, "Two threads").
+ * itself (walk_threads.c, "Two threads").
  *
  * The first thread holds the GIL; the second has no Python thread state and must not call into
  * the interpreter (an allocation, an exception, a __sizeof__).  It posts such a call and spins

@@ -16,14 +16,14 @@ typedef struct _object PyObject;
 struct hs_inproc_options {
 	bool values;      /* write value previews of str, bytes, int, float, bool, None */
 	bool progress;    /* report progress on stderr */
-	unsigned threads; /* threads that write the objects: 1, 2, or 0 to choose (walk.c) */
+	unsigned threads; /* threads writing the objects: 1, 2, or 0 (walk_threads.c chooses) */
 	/* A tuple of frame objects that have ended, or NULL: python -m heapsnap passes the
 	 * script's frames when it ended (from the traceback of its SystemExit or exception), and
-	 * each is a root named <exit: ...> as a thread's frames are (walk.c's exit_roots). */
+	 * each is a root named <exit: ...> as a thread's frames are (walk_roots.c's exit_roots). */
 	PyObject *exit_frames;
 };
 
-/* An object whose __sizeof__ gave no size (walk.c's call_sizes): why. */
+/* An object whose __sizeof__ gave no size (walk_sizeof.c's call_sizes): why. */
 struct hs_inproc_failed {
 	uint64_t addr;
 	char *reason; /* "ValueError: message", "timed out: ...", "not called: ..."; may be NULL */
@@ -46,8 +46,8 @@ struct hs_inproc_stats {
 int hs_inproc_init(PyObject *cls, PyObject *timeout);
 
 /* Writes a snapshot of the whole heap to path.  Needs the GIL, and the cyclic GC off.  Before
- * the walk it calls the __sizeof__ methods that may run Python code (walk.c's call_sizes); the
- * walk that follows allocates no Python object that the snapshot could contain, and leaves the
+ * the walk it calls the __sizeof__ methods that may run Python code (walk_sizeof.c's call_sizes);
+ * the walk that follows allocates no Python object that the snapshot could contain, and leaves the
  * references the dump holds out of the refcounts it writes.  Keeps its work arrays (a few bytes
  * per object) for the next call.  On success the caller frees *ret with hs_inproc_stats_free. */
 struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options *opts,

@@ -230,7 +230,7 @@ struct hs_error *hs_layouts_choose(struct hs_memsrc *m, const struct hs_layout_o
                                    struct hs_python *py);
 
 /* ---------------------------------------------------------------------------------------------
- * The walker (walker.c): everything between a memory source and a written snapshot.
+ * The walker (walker.c and walker_*.c): everything between a memory source and a written snapshot.
  */
 
 /* Type flags that DWARF does not carry (Include/object.h). */
@@ -244,7 +244,7 @@ struct hs_error *hs_layouts_choose(struct hs_memsrc *m, const struct hs_layout_o
 #define HS_TPF_TYPE_SUBCLASS (1ull << 31)
 
 struct walker;
-/* What walker.c offers the files that walk further kinds (kinds_stdlib.c).  src is the index of
+/* What the walker offers the files that walk further kinds (kinds_stdlib.c).  src is the index of
  * the object whose edges are being made (the current object). */
 bool hs_wk_read(struct walker *w, uint64_t addr, void *buf, size_t len);
 uint64_t hs_wk_u64(struct walker *w, uint64_t addr); /* 0 when unreadable */

@@ -1,0 +1,367 @@
+/*
+ * walk_internal.h — what the in-process walker's files (walk*.c) share and nobody else sees: its
+ * limits, the fixed labels, the object set's pages, the type table's entries, the sizes called
+ * before the walk, roots, weak links, the work arrays kept between dumps, and struct walk; and
+ * what each file offers the others.
+ */
+#ifndef HS_INPROC_WALK_INTERNAL_H
+#define HS_INPROC_WALK_INTERNAL_H
+
+#include "cpython.h"
+#include "memory.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "mailbox.h"
+#include "pyrepr.h"
+#include "walk.h"
+
+/* Generation codes: 0-2 the generations, 3 the permanent one, 4 not on a GC list. */
+#define GEN_CODE_NONE 4
+#define PROGRESS_EVERY (1u << 18)
+#define LINEAR_LABELS 8   /* label maps up to this size are searched linearly */
+#define PREVIEW_CHARS 100 /* value previews keep this many characters */
+
+/* Names (of types, modules, functions, files in root names) keep this many characters, and
+ * take up to NAME_BYTES bytes in UTF-8 (cstr). */
+#define NAME_CHARS 1000
+#define NAME_BYTES (4 * NAME_CHARS + 8)
+#define REASON_CHARS 64 /* of an exception's message in sizeof.failed (exception_reason) */
+#define TYPE_CACHE 8    /* recent type lookups kept (a power of two) */
+#define FOLLOW_STEP 4   /* objects pass 1 follows per entry of the GC lists (see collect) */
+#define VOTE_EVERY 64   /* of the objects pass 1 follows, one in this many votes (vote_size) */
+#define TWO_THREADS_MIN 200000 /* objects from which a dump emits with two threads by default */
+#define LISTED_COST 12 /* a GC object's emit costs as much as this many others (split_pages) */
+#define SIZE_ROUNDS 4  /* walks that may call __sizeof__ before the one written (call_sizes) */
+#define SIZEOF_CALL_SECONDS 1.0    /* a __sizeof__ call is interrupted after this (call_timer) */
+#define SIZEOF_BUDGET_SECONDS 10.0 /* the calls of a dump start within this */
+
+/* The fixed labels (HS_LABEL_STRING), interned once per dump. */
+enum label_name {
+	L_DICT,
+	L_CLASS,
+	L_KEY,
+	L_SHARED_KEY,
+	L_CODE,
+	L_GLOBALS,
+	L_DEFAULTS,
+	L_KWDEFAULTS,
+	L_CLOSURE,
+	L_DOC,
+	L_NAME,
+	L_QUALNAME,
+	L_MODULE,
+	L_ANNOTATIONS,
+	L_FUNC_ANNOTATIONS,
+	L_BUILTINS,
+	L_TYPE_PARAMS,
+	L_MRO,
+	L_BASES,
+	L_BASE,
+	L_CACHE,
+	L_HT_MODULE,
+	L_SLOTS,
+	L_SUBCLASSES,
+	L_CELL,
+	L_FUNC,
+	L_SELF,
+	L_CALLBACK,
+	L_ARGS,
+	L_TRACEBACK,
+	L_CONTEXT,
+	L_CAUSE,
+	L_NOTES,
+	L_F_BACK,
+	L_F_CODE,
+	L_F_GLOBALS,
+	L_F_BUILTINS,
+	L_F_LOCALS,
+	L_F_TRACE,
+	L_CO_CODE,
+	L_CO_CONSTS,
+	L_CO_NAMES,
+	L_CO_VARNAMES,
+	L_CO_FREEVARS,
+	L_CO_CELLVARS,
+	L_CO_FILENAME,
+	L_CO_NAME,
+	L_CO_QUALNAME,
+	L_CO_LINETABLE,
+	L_CO_LNOTAB,
+	L_CO_EXCEPTIONTABLE,
+	L_CO_LOCALSPLUSNAMES,
+	L_CO_LOCALSPLUSKINDS,
+	L_SLICE_START,
+	L_SLICE_STOP,
+	L_SLICE_STEP,
+	NLABELS
+};
+
+/* The object set: one bit per 8-byte word of the heap, a 64-byte bitmap for each 4 KiB page that
+ * holds an object, the pages found through an open-addressing table of page numbers.  Bitmaps
+ * and table stay small enough for the cache (a heap of 1M objects in 100 MB: 25k pages, 2 MB),
+ * where a table of addresses would cost a cache miss per edge.  Once the walk has found
+ * everything, set_rank gives each page the number of objects at lower addresses: an object's
+ * index in address order is then that base plus the bits below its own, with no sort. */
+#define PAGE_SHIFT 12
+#define PAGE_BITS (1u << (PAGE_SHIFT - 3))
+#define PAGE_WORDS (PAGE_BITS / 64)
+
+struct page {
+	uint64_t bits[PAGE_WORDS];
+	uint32_t base;               /* objects in lower pages */
+	uint32_t before[PAGE_WORDS]; /* objects in the earlier words of this page */
+	uint32_t gen; /* its struct page_gen, or NO_GEN: none of its objects is listed */
+};
+
+#define NO_GEN UINT32_MAX
+
+/* The generation codes of the objects of a page found on the GC lists (the others are
+ * GEN_CODE_NONE); only pages that hold such objects have one. */
+struct page_gen {
+	uint64_t listed[PAGE_WORDS], bit0[PAGE_WORDS], bit1[PAGE_WORDS];
+};
+
+struct page_slot {
+	uint64_t no; /* page number (address >> PAGE_SHIFT), 0 for an empty slot */
+	uint32_t page;
+};
+
+struct objset {
+	struct page_slot *slot;
+	size_t mask;
+	struct page *pages;
+	uint64_t *page_no;
+	size_t npages, pages_cap, page_no_cap;
+	struct page_gen *gens;
+	size_t ngens, gens_cap;
+	struct hs_keyed *order; /* the pages in address order (page number, index), by set_rank */
+	struct hs_keyed *order_tmp;
+	size_t order_cap, order_tmp_cap;
+	uint64_t last_no; /* the page of the last lookup, which the next one often hits */
+	uint32_t last_page;
+};
+
+/* An owned edge, or a label offered for a referent.  For HS_LABEL_KEY and HS_LABEL_ATTR, value
+ * is the key object's address until it is resolved to an index. */
+struct label {
+	PyObject *ptr;
+	uint64_t value;
+	uint8_t form;
+	bool owned; /* not found among the traverse edges: the object still owns the reference */
+	bool used;
+	int32_t next; /* next label for the same ptr, -1 at the end */
+};
+
+struct label_slot {
+	PyObject *ptr;
+	int32_t head, tail;
+};
+
+enum size_kind {
+	SIZE_DEFAULT,   /* object.__sizeof__: basicsize + ob_size * itemsize */
+	SIZE_CFUNC,     /* a METH_NOARGS C __sizeof__, called directly */
+	SIZE_USER,      /* a __sizeof__ that may run Python code or allocate: written in Python,
+	                 * or a C function outside the interpreter's binary; called before the
+	                 * walk (call_sizes), never while it runs */
+	SIZE_STR,       /* the builtin's __sizeof__, computed here (SIZE_CFUNC when in doubt) */
+	SIZE_INT,       /* ... */
+	SIZE_LIST,      /* ... */
+	SIZE_SET,       /* ... (set and frozenset share theirs) */
+	SIZE_BYTEARRAY, /* ... */
+};
+
+enum shape {
+	SHAPE_OTHER,
+	SHAPE_DICT,
+	SHAPE_SEQUENCE,
+	SHAPE_TYPE,
+	SHAPE_CODE,
+	SHAPE_MODULE,
+	SHAPE_FUNCTION,
+	SHAPE_CELL,
+	SHAPE_SLICE,
+	SHAPE_WRAPPER, /* classmethod, staticmethod: their __dict__ */
+	SHAPE_METHOD,
+	SHAPE_CFUNCTION,
+	SHAPE_WEAKREF,
+	SHAPE_EXCEPTION,
+	SHAPE_DESCRIPTOR,
+	SHAPE_FRAME,
+};
+
+struct type_info {
+	PyTypeObject *tp;
+	uint32_t id;
+	bool declared;
+	bool heap;    /* a heap type: its instances own a reference to it */
+	bool subtype; /* made by a class statement: tp_traverse is subtype_traverse */
+	bool plain;   /* no labels and no owned edges (static type of SHAPE_OTHER): skip both */
+	bool gc;      /* instances may be GC objects with references to visit (see is_gc) */
+	bool added;   /* the type object is in the walk's set */
+	bool traverse_alone; /* its tp_traverse may run on emit's second thread (traverse_alone) */
+	uint8_t shape;
+	uint8_t size_kind;
+	PyCFunction sizeof_fn;
+	uint64_t size_vote; /* the size declared as the type's: its objects' majority (vote_size) */
+	uint64_t votes;
+	uint64_t voters;    /* its objects that voted: the most common types are declared first */
+	uint32_t *slot_ids; /* a class statement's class: its __slots__' labels (label_instance) */
+};
+
+/* A size taken by calling a SIZE_USER __sizeof__ before the walk (call_sizes). */
+enum called_state {
+	CALLED_OK,      /* size is sys.getsizeof's answer */
+	CALLED_FAILED,  /* __sizeof__ raised: size is the basic size */
+	CALLED_TIMEOUT, /* interrupted after SIZEOF_CALL_SECONDS: the basic size */
+	CALLED_SKIPPED, /* not called (time budget or rounds spent): the basic size */
+};
+
+struct called {
+	uint64_t addr; /* 0: dropped (the object was freed) */
+	uint64_t size;
+	uint8_t state;
+	bool held;    /* the dump holds a reference to it, which emit leaves out of its refcount */
+	char *reason; /* why there is no answer (malloc'd), or NULL */
+};
+
+struct root {
+	PyObject *obj;
+	const char *kind;
+	char *name;
+};
+
+struct weak_link {
+	uint64_t ref;
+	PyObject *referent, *callback;
+};
+
+/* The arrays of a walk that grow with the heap (its object set and pass 1's stack, some 6 bytes
+ * per object) or with its biggest object (that object's edges and labels, some 80 bytes per
+ * edge): kept from one dump for the next (see spare). */
+struct work {
+	struct objset set;
+	PyObject **stack;     /* pass 1's worklist: found, references not followed yet */
+	PyObject **tedges;    /* the current object's traverse edges */
+	struct hs_edge *out;  /* the current object's edges as written */
+	struct label *owned;  /* the current object's owned edges */
+	struct label *labels; /* the current object's label map */
+	struct label_slot *slots;
+	size_t stack_cap, tedges_cap, out_cap, owned_cap, labels_cap, slots_cap;
+};
+
+struct walk {
+	const struct hs_inproc_options *opts;
+	struct hs_writer *w;
+	uint32_t label_id[NLABELS];
+	bool progress;        /* opts->progress, where the hot loops find it */
+	struct hs_error *err; /* first failure inside a visit callback */
+
+	size_t nobjs;      /* objects found */
+	size_t ndone;      /* objects whose references pass 1 has followed */
+	struct work a;     /* the object set and the work arrays, kept between dumps */
+	size_t nstack;     /* entries of a.stack */
+	size_t ntedges;    /* of a.tedges */
+	size_t nowned;     /* of a.owned */
+	size_t nlabels;    /* of a.labels */
+	size_t slots_mask; /* a.slots' size - 1 */
+
+	struct type_info *types; /* open addressing over tp */
+	size_t types_mask, ntypes;
+	struct {
+		PyTypeObject *tp;
+		struct type_info *ti;
+	} type_cache[TYPE_CACHE]; /* recent lookups, by a hash of tp; cleared when types moves */
+
+	struct root *roots;
+	size_t nroots, roots_cap;
+	struct weak_link *weak;
+	size_t nweak, weak_cap; /* The objects whose size takes a call (a __sizeof__), found by
+	                         * pass 1.  With two threads, presize makes their sizes before emit,
+	                         * and sorts them by address with their sizes (bit 63: approximate)
+	                         * for emit, which finds them in order from presized_next. */
+	struct hs_keyed *presized;
+	size_t npresized, presized_cap, presized_next;
+	unsigned threads; /* that emit, 1 or 2 (emit_threads) */
+	/* 3.12+: static types' dicts, which PyType_GetDict gives with a new reference: taken in
+	 * pass 1 (type address, dict), by address, for emit (static_dict). */
+	struct hs_keyed *static_dicts;
+	size_t nstatic_dicts, static_dicts_cap;
+	bool emitting; /* pass 1 is over */
+
+	/* The sizes of SIZE_USER objects, by address once sorted (call_sizes); kept over the
+	 * rounds of pass 1 that dump makes. */
+	struct called *called;
+	size_t ncalled, called_cap;
+	double call_seconds; /* spent in them */
+
+	/* Two threads (emit_objects): the second one's walk has worker set; it asks the first
+	 * one's mailbox for what needs the interpreter, and stops when stop is set. */
+	bool worker;
+	struct mailbox *mailbox;
+	atomic_bool *stop;
+
+	uint64_t heap_bytes;
+	struct timespec start;
+};
+
+/* The bits set in x. */
+static inline unsigned popcount64(uint64_t x)
+{
+#ifdef __POPCNT__
+	return (unsigned)__builtin_popcountll(x);
+#else /* libgcc's fallback is a call and a table */
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+/* A hash of a pointer, for the tables of types and labels. */
+static inline size_t hash_ptr(uint64_t a)
+{
+	return (size_t)((a >> 3) * 0x9E3779B97F4A7C15ull >> 20);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * What the walker's files offer each other, by the file that defines it.
+ */
+
+/* walk.c: the passes. */
+bool hs_ip_grow(void **p, size_t *cap, size_t need, size_t elsize);
+struct type_info *hs_ip_type_info(struct walk *k, PyTypeObject *tp);
+double hs_ip_elapsed(const struct walk *k);
+void hs_ip_work_free(struct work *a);
+void hs_ip_report(struct walk *k, const char *what, size_t done, size_t total);
+struct hs_error *hs_ip_emit_range(struct walk *k, size_t from, size_t to, size_t i);
+void hs_ip_add(struct walk *k, PyObject *o, unsigned gen);
+
+/* walk_roots.c: the roots. */
+void hs_ip_collect_roots(struct walk *k);
+
+/* walk_sizeof.c: sizes by a __sizeof__ that may run Python code (SIZE_USER). */
+struct called *hs_ip_called_find(struct walk *k, uint64_t addr, size_t n);
+uint64_t hs_ip_basic_size(PyObject *o);
+struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran);
+struct hs_error *hs_ip_write_called_meta(struct walk *k);
+
+/* walk_text.c: text without allocating Python objects. */
+/* What preview returns when pure is set and o's preview needs a call into the interpreter. */
+#define NEEDS_INTERPRETER (-2)
+const char *hs_ip_cstr_cut(PyObject *s, char *buf, Py_ssize_t chars);
+const char *hs_ip_cstr(PyObject *s, char *buf);
+Py_ssize_t hs_ip_preview(PyObject *o, char *buf, size_t cap, bool pure);
+
+/* walk_threads.c: the two-thread writer. */
+unsigned hs_ip_emit_threads(const struct walk *k);
+struct hs_error *hs_ip_emit_objects(struct walk *k);
+
+/* walk_types.c: what the walker knows of types. */
+extern PyObject *hs_ip_timeout_exc; /* heapsnap.SizeofTimeout (hs_inproc_init) */
+extern PyObject *hs_ip_str_module;  /* "__module__", interned (hs_inproc_init) */
+struct type_info *hs_ip_type_info_lookup(struct walk *k, PyTypeObject *tp);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * walker_frames.c — frames and generators: a frame object's references (3.8-3.10's fast locals,
+ * cells and value stack; from 3.11 the interpreter frame it owns), a generator's or coroutine's
+ * (from 3.11 its embedded interpreter frame), and their sys.getsizeof sizes.  3.11+ interpreter
+ * frames live in thread stacks and generators, not as objects.
+ */
+#include "walker_internal.h"
+
+/* The references of an interpreter frame as _PyFrame_Traverse visits them (unlabelled, as the
+ * in-process writer gives them). */
+static struct hs_error *iframe_edges(struct walker *w, uint64_t src, uint64_t f)
+{
+	static const struct field_edge fs[] = {
+	    {HS_L_IF_FRAME_OBJ, HS_EDGE_TRAVERSE, ""},
+	    {HS_L_IF_LOCALS, HS_EDGE_TRAVERSE, ""},
+	    {HS_L_IF_FUNC, HS_EDGE_TRAVERSE, ""},
+	    {HS_L_IF_CODE, HS_EDGE_TRAVERSE, ""},
+	};
+	struct hs_error *err = FIELD_EDGES(w, src, f, fs);
+	int32_t top = 0;
+	rd(w, f + (uint64_t)w->L.v[HS_L_IF_STACKTOP], &top, 4);
+	for (int32_t i = 0; i < top && i < (1 << 20) && !err; i++)
+		err = hs_wk_edge_label(
+		    w, src, u64(w, f + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] + 8 * (uint64_t)i), 0,
+		    HS_LABEL_NONE, 0);
+	return err;
+}
+
+static uint64_t iframe_size_words(struct walker *w, uint64_t code)
+{
+	int32_t nlp = 0, ss = 0;
+	rd(w, code + (uint64_t)w->L.v[HS_L_CO_NLOCALSPLUS], &nlp, 4);
+	rd(w, code + (uint64_t)w->L.v[HS_L_CO_STACKSIZE], &ss, 4);
+	if (nlp < 0 || ss < 0 || nlp > (1 << 20) || ss > (1 << 20))
+		return 0;
+	return (uint64_t)nlp + (uint64_t)ss;
+}
+
+/* K_FRAME up to 3.10 (then locals and the value stack). */
+static const struct field_edge frame310_fields[] = {
+    {HS_L_F_BACK, HS_EDGE_TRAVERSE, ".f_back"},
+    {HS_L_F_CODE, HS_EDGE_TRAVERSE, ".f_code"},
+    {HS_L_F_BUILTINS, HS_EDGE_TRAVERSE, ".f_builtins"},
+    {HS_L_F_GLOBALS, HS_EDGE_TRAVERSE, ".f_globals"},
+    {HS_L_F_LOCALS, HS_EDGE_TRAVERSE, ".f_locals"},
+    {HS_L_F_TRACE, HS_EDGE_TRAVERSE, ".f_trace"},
+};
+
+/* K_FRAME from 3.11 (then the interpreter frame it owns). */
+static const struct field_edge frame_fields[] = {
+    {HS_L_F_BACK, HS_EDGE_TRAVERSE, ".f_back"},
+    {HS_L_F_TRACE, HS_EDGE_TRAVERSE, ".f_trace"},
+    {HS_L_F_EXTRA_LOCALS, HS_EDGE_TRAVERSE, "<extra locals>"},
+    {HS_L_F_LOCALS_CACHE, HS_EDGE_TRAVERSE, "<locals cache>"},
+};
+
+/* K_GEN and K_ASYNCGEN up to 3.10 (after an async generator's finalizer). */
+static const struct field_edge gen310_fields[] = {
+    {HS_L_GEN_FRAME, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_CODE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_NAME, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_QUALNAME, HS_EDGE_TRAVERSE, ""},
+};
+
+/* The exception state of a generator up to 3.10 (after gen310_fields). */
+static const struct field_edge exc_state310_fields[] = {
+    {HS_L_EXC_TYPE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_EXC_VALUE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_EXC_TRACEBACK, HS_EDGE_TRAVERSE, ""},
+};
+
+/* K_GEN and K_ASYNCGEN from 3.11 (then the frame, the exception, the origin or finalizer). */
+static const struct field_edge gen_fields[] = {
+    {HS_L_GEN_CODE, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_NAME, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_QUALNAME, HS_EDGE_TRAVERSE, ""},
+};
+
+/* K_FRAME up to 3.10: its fields, fast locals, cells and value stack. */
+static struct hs_error *walk_frame310(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
+{
+	struct hs_error *err = FIELD_EDGES(w, idx, o, frame310_fields);
+	uint64_t lp = o + (uint64_t)w->L.v[HS_L_F_LOCALSPLUS];
+	uint64_t vs = fld(w, o, HS_L_F_VALUESTACK);
+	uint64_t top = w->minor <= 9 ? fld(w, o, HS_L_F_STACKTOP) : 0;
+	if (w->minor == 10) {
+		int32_t depth = 0;
+		rd(w, o + (uint64_t)w->L.v[HS_L_F_STACKDEPTH], &depth, 4);
+		top = depth > 0 && depth < (1 << 20) ? vs + 8 * (uint64_t)depth : 0;
+	}
+	if (vs < lp || vs - lp > (8u << 20))
+		return err;
+	for (uint64_t a = lp; a < vs && !err; a += 8)
+		err = hs_wk_edge_label(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
+	for (uint64_t a = vs; top && a < top && a < vs + (8u << 20) && !err; a += 8)
+		err = hs_wk_edge_label(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
+	uint64_t code = fld(w, o, HS_L_F_CODE);
+	int32_t ss = 0;
+	if (code)
+		rd(w, code + (uint64_t)w->L.v[HS_L_CO_STACKSIZE], &ss, 4);
+	*size = (uint64_t)w->L.v[HS_L_F_SIZE] + ((vs - lp) / 8 + (uint64_t)ss - 1) * 8;
+	return err;
+}
+
+/* K_FRAME from 3.11: its fields and, when it owns it, its interpreter frame. */
+struct hs_error *hs_wk_walk_frame(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
+{
+	if (w->minor <= 10)
+		return walk_frame310(w, idx, o, size);
+	struct hs_error *err = FIELD_EDGES(w, idx, o, frame_fields);
+	uint64_t f = fld(w, o, HS_L_F_FRAME);
+	uint8_t owner = 0;
+	rd(w, f + (uint64_t)w->L.v[HS_L_IF_OWNER], &owner, 1);
+	if (!err && f && owner == HS_FRAME_OWNED_BY_FRAME_OBJECT)
+		err = iframe_edges(w, idx, f);
+	*size = (uint64_t)w->L.v[HS_L_F_FRAME_DATA] + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
+	        8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
+	return err;
+}
+
+/* K_GEN, K_ASYNCGEN (coroutines too): up to 3.10 their fields and exception state; from 3.11
+ * their embedded interpreter frame too, unlabelled as the in-process writer gives them. */
+struct hs_error *hs_wk_walk_gen(struct walker *w, uint64_t idx, uint64_t o, enum kind kind,
+                                uint64_t *size)
+{
+	struct hs_error *err = NULL;
+	if (kind == K_ASYNCGEN && w->minor <= 10)
+		err = hs_wk_edge_f(w, idx, o, HS_L_AG_FINALIZER, 0, "");
+	if (w->minor <= 10) {
+		uint64_t es = o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE];
+		if (!err)
+			err = FIELD_EDGES(w, idx, o, gen310_fields);
+		return err ? err : FIELD_EDGES(w, idx, es, exc_state310_fields);
+	}
+	uint64_t f = o + (uint64_t)w->L.v[HS_L_GEN_IFRAME];
+	int8_t st = 0;
+	rd(w, o + (uint64_t)w->L.v[HS_L_GEN_FRAME_STATE], &st, 1);
+	err = FIELD_EDGES(w, idx, o, gen_fields);
+	if (!err && st < HS_FRAME_CLEARED)
+		err = iframe_edges(w, idx, f);
+	if (!err)
+		err = hs_wk_edge_f(w, idx, o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE], HS_L_EXC_VALUE,
+		                   0, "");
+	if (!err)
+		err = hs_wk_edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN, kind == K_ASYNCGEN ? 0 : 1, "");
+	*size = (uint64_t)w->L.v[HS_L_GEN_IFRAME] + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
+	        8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
+	return err;
+}
