@@ -387,6 +387,12 @@ struct walk {
 
 	uint64_t heap_bytes;
 	struct timespec start;
+
+	/* Allocation sites, when tracemalloc traces (find_sites): _tracemalloc's
+	 * _get_object_traceback, and by object number the file name's string id + 1 (0: none)
+	 * and the line of the most recent frame it kept. */
+	PyObject *get_traceback;
+	uint32_t *site_file, *site_line;
 };
 
 static traverseproc subtype_traverse; /* the tp_traverse of classes made by a class statement */
@@ -2414,6 +2420,8 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	                     gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
 	if (!err)
 		err = hs_writer_memory(k->w, (int64_t)hs_memory(o, size) - (int64_t)size);
+	if (!err && k->site_file)
+		err = hs_writer_site(k->w, k->site_file[i], k->site_line[i]);
 	bool gc = k->worker && !ti->traverse_alone && ti->gc && ti->tp->tp_is_gc ? ask_is_gc(k, o)
 	                                                                         : is_gc(ti, o);
 	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
@@ -2693,6 +2701,72 @@ static struct hs_error *write_meta(struct walk *k, uintptr_t gen0)
 	return err;
 }
 
+/* _tracemalloc._get_object_traceback into k->get_traceback when tracemalloc is tracing (before
+ * pass 1, so that an import's objects are walked); else nothing. */
+static void open_sites(struct walk *k)
+{
+	PyObject *mod = PyImport_ImportModule("_tracemalloc");
+	PyObject *on = mod ? PyObject_CallMethod(mod, "is_tracing", NULL) : NULL;
+	if (on == Py_True)
+		k->get_traceback = PyObject_GetAttrString(mod, "_get_object_traceback");
+	Py_XDECREF(on);
+	Py_XDECREF(mod);
+	PyErr_Clear();
+}
+
+/* Object number i's site: the most recent frame (the first of the raw traceback, the frame
+ * Snapshot.statistics('lineno') counts by) of the traceback tracemalloc kept for it. */
+static struct hs_error *find_site(struct walk *k, PyObject *o, size_t i)
+{
+	k->site_file[i] = k->site_line[i] = 0;
+	PyObject *tb = PyObject_CallFunctionObjArgs(k->get_traceback, o, NULL);
+	PyObject *frame =
+	    tb && PyTuple_Check(tb) && PyTuple_GET_SIZE(tb) > 0 ? PyTuple_GET_ITEM(tb, 0) : NULL;
+	struct hs_error *err = NULL;
+	if (frame && PyTuple_Check(frame) && PyTuple_GET_SIZE(frame) == 2 &&
+	    PyUnicode_Check(PyTuple_GET_ITEM(frame, 0))) {
+		Py_ssize_t len;
+		const char *name = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(frame, 0), &len);
+		long line = PyLong_AsLong(PyTuple_GET_ITEM(frame, 1));
+		uint32_t id;
+		if (name && line >= 0 && line <= (long)UINT32_MAX) {
+			err = hs_writer_string(k->w, name, (size_t)len, &id);
+			k->site_file[i] = id + 1;
+			k->site_line[i] = (uint32_t)line;
+		}
+	}
+	Py_XDECREF(tb);
+	PyErr_Clear();
+	return err;
+}
+
+/* Every object's site (find_site), in the order emit writes them, before emit (whose second
+ * thread may not call the interpreter) and while a string may still be declared. */
+static struct hs_error *find_sites(struct walk *k)
+{
+	if (!k->get_traceback)
+		return NULL;
+	k->site_file = malloc((k->nobjs + 1) * sizeof(*k->site_file));
+	k->site_line = malloc((k->nobjs + 1) * sizeof(*k->site_line));
+	if (!k->site_file || !k->site_line)
+		return &hs_error_nomem;
+	struct hs_error *err = NULL;
+	size_t i = 0;
+	for (size_t n = 0; !err && n < k->a.set.npages; n++) {
+		const struct page *p = &k->a.set.pages[k->a.set.order[n].index];
+		uintptr_t base = (uintptr_t)k->a.set.order[n].key << PAGE_SHIFT;
+		for (unsigned w = 0; !err && w < PAGE_WORDS; w++)
+			for (uint64_t bits = p->bits[w]; bits && !err && i < k->nobjs;
+			     bits &= bits - 1)
+				err = find_site(
+				    k,
+				    (PyObject *)(base +
+				                 (uintptr_t)(w * 64 + __builtin_ctzll(bits)) * 8),
+				    i++);
+	}
+	return err;
+}
+
 /* Forgets what a pass 1 found, for the next one (dump), keeping k->called. */
 static bool walk_restart(struct walk *k)
 {
@@ -2730,6 +2804,7 @@ static struct hs_error *dump(struct walk *k, const char *path)
 		err = hs_writer_string(k->w, label_text[i], strlen(label_text[i]), &k->label_id[i]);
 	if (!err)
 		err = write_meta(k, gen0);
+	open_sites(k);
 	/* Pass 1 until one finds no SIZE_USER object without a size (see call_sizes). */
 	for (unsigned round = 0; !err; round++) {
 		bool ran = false;
@@ -2752,6 +2827,8 @@ static struct hs_error *dump(struct walk *k, const char *path)
 	}
 	if (!err)
 		err = declare_types(k);
+	if (!err)
+		err = find_sites(k);
 	if (!err)
 		err = emit_objects(k);
 	if (!err)
@@ -2830,6 +2907,9 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 	free(k.types);
 	free(k.presized);
 	free(k.static_dicts);
+	free(k.site_file);
+	free(k.site_line);
+	Py_XDECREF(k.get_traceback);
 	if (!err)
 		*ret = (struct hs_inproc_stats){.objects = st.objects,
 		                                .edges = st.edges,
