@@ -2720,6 +2720,15 @@ static struct hs_error *find_site(struct walk *k, PyObject *o, size_t i)
 {
 	k->site_file[i] = k->site_line[i] = 0;
 	PyObject *tb = PyObject_CallFunctionObjArgs(k->get_traceback, o, NULL);
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+	/* 3.11's _get_object_traceback leaves out the two pointers (dict, values) before the GC
+	 * header of an instance with a managed dict, and finds no traceback for it. */
+	if (tb == Py_None && PyType_HasFeature(Py_TYPE(o), Py_TPFLAGS_MANAGED_DICT)) {
+		Py_DECREF(tb);
+		tb = _PyTraceMalloc_GetTraceback(
+		    0, (uintptr_t)o - sizeof(struct hs_gc_head) - 2 * sizeof(PyObject *));
+	}
+#endif
 	PyObject *frame =
 	    tb && PyTuple_Check(tb) && PyTuple_GET_SIZE(tb) > 0 ? PyTuple_GET_ITEM(tb, 0) : NULL;
 	struct hs_error *err = NULL;
