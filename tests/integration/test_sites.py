@@ -9,7 +9,8 @@ tracemalloc traces, writes its oracle and dumps the heap in process.  Checks:
   (counted and printed; the per-line sums below cover them);
 * per line: the memory of the objects allocated there (objects.memory summed by site) against
   the live allocations tracemalloc traced at that line, each rounded as pymalloc rounds it (the
-  sums Snapshot.statistics('lineno') gives, rounded): within 2% for every line of the workload's
+  sums Snapshot.statistics('lineno') gives, rounded): within 2% (or 2 KiB, FREE_LIST_SLACK)
+  for every line of the workload's
   own objects (the target's lines and json's decoder) of 50,000 bytes or more; the other large
   lines are printed (an object's memory counts blocks allocated at other lines, such as a dict's
   key table grown later, so those need not agree);
@@ -27,6 +28,10 @@ import unittest
 HEAPSNAP, TARGETS, PYTHON = sys.argv[1:4]
 TMP = tempfile.mkdtemp(prefix="hs-sites-")
 WORKLOAD = os.path.join(TARGETS, "sites_workload.py")
+# Blocks of dead objects that the interpreter keeps on its free lists (tuples, lists, dicts,
+# floats; 3.8-3.10 keep more) are still tracemalloc's traces at the line that allocated them,
+# but no object's memory: a line may count that much more than its live objects.
+FREE_LIST_SLACK = 2048
 
 
 def run(args):
@@ -94,7 +99,7 @@ class Sites(unittest.TestCase):
             if mine:
                 checked += 1
                 with self.subTest(line="%s:%d" % (filename, lineno)):
-                    self.assertLess(abs(m - rounded), 0.02 * rounded)
+                    self.assertLess(abs(m - rounded), max(0.02 * rounded, FREE_LIST_SLACK))
         self.assertGreaterEqual(checked, 3)  # json's decoder, the records, the document
 
     def test_top_by_site(self):
