@@ -14,7 +14,8 @@ tracemalloc traces, writes its oracle and dumps the heap in process.  Checks:
   own objects (the target's lines and json's decoder) of 50,000 bytes or more; the other large
   lines are printed (an object's memory counts blocks allocated at other lines, such as a dict's
   key table grown later, so those need not agree);
-* `heapsnap top --by site` gives the same per-line memory, and the per-site sums add up.
+* `heapsnap top --by site` gives the same per-line memory, and the per-site sums add up;
+  `show` and `path` give a Record's site.
 
 usage: test_sites.py HEAPSNAP TARGETS_DIR PYTHON   (PYTHONPATH must reach heapsnap)
 """
@@ -116,6 +117,17 @@ class Sites(unittest.TestCase):
         print("top --by site: first %s:%d (retained %d); json's decoder %s:%d memory %d"
               % (rows[0]["filename"], rows[0]["lineno"], rows[0]["retained_memory"],
                  decoder[0]["filename"], decoder[0]["lineno"], decoder[0]["memory"]))
+
+    def test_show_and_path(self):
+        """show and path name where a Record (the workload's objects) was allocated."""
+        addr, _, _, site = next(o for o in self.oracle["objects"]
+                                if o[1] == "Record" and o[3] is not None)
+        want = "%s:%d" % tuple(site)
+        rows = json.loads(run([HEAPSNAP, "show", self.snap, hex(addr), "--format", "json"]))
+        self.assertEqual([r["site"] for r in rows if r["relation"] == "object"], [want])
+        rows = json.loads(run([HEAPSNAP, "path", self.snap, hex(addr), "--format", "json"]))
+        self.assertEqual(rows[-1]["site"], want)
+        print("show/path: Record at 0x%x allocated at %s" % (addr, want))
 
 
 if __name__ == "__main__":
