@@ -15,7 +15,9 @@ tracemalloc traces, writes its oracle and dumps the heap in process.  Checks:
   lines are printed (an object's memory counts blocks allocated at other lines, such as a dict's
   key table grown later, so those need not agree);
 * `heapsnap top --by site` gives the same per-line memory, and the per-site sums add up;
-  `show` and `path` give a Record's site.
+  `show` and `path` give a Record's site;
+* `diff --section sites` against a second dump after 2,000 more records: the line that made them
+  gained what tracemalloc traced there.
 
 usage: test_sites.py HEAPSNAP TARGETS_DIR PYTHON   (PYTHONPATH must reach heapsnap)
 """
@@ -51,7 +53,8 @@ class Sites(unittest.TestCase):
     def setUpClass(cls):
         cls.snap = os.path.join(TMP, "sites.hsnap")
         oracle = os.path.join(TMP, "oracle.json")
-        run([PYTHON, WORKLOAD, cls.snap, oracle])
+        cls.snap2 = os.path.join(TMP, "sites2.hsnap")
+        run([PYTHON, WORKLOAD, cls.snap, oracle, cls.snap2])
         with open(oracle) as f:
             cls.oracle = json.load(f)
         cls.rows = {r["addr"]: r for r in sql(
@@ -128,6 +131,22 @@ class Sites(unittest.TestCase):
         rows = json.loads(run([HEAPSNAP, "path", self.snap, hex(addr), "--format", "json"]))
         self.assertEqual(rows[-1]["site"], want)
         print("show/path: Record at 0x%x allocated at %s" % (addr, want))
+
+    def test_diff_by_site(self):
+        """diff --section sites: the line that made 2,000 more records between the dumps
+        gained the memory tracemalloc traced there (rounded), within 2%."""
+        (filename, lineno, raw, rounded, n), = self.oracle["grown"]
+        rows = json.loads(run([HEAPSNAP, "diff", self.snap, self.snap2, "--section", "sites",
+                               "-n", "1000000", "--format", "json"]))
+        row, = [r for r in rows if (r["filename"], r["lineno"]) == (filename, lineno)]
+        print("diff by site: %s:%d +%d objects, memory %+d; tracemalloc rounded %d (%+.2f%%), "
+              "raw %d in %d allocations" % (filename, lineno, row["count_delta"],
+                                            row["memory_delta"], rounded,
+                                            100.0 * (row["memory_delta"] - rounded) / rounded,
+                                            raw, n))
+        self.assertEqual(row["old_count"], 0)
+        self.assertGreaterEqual(row["count_delta"], 2000)
+        self.assertLess(abs(row["memory_delta"] - rounded), max(0.02 * rounded, FREE_LIST_SLACK))
 
 
 if __name__ == "__main__":

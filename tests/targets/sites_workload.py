@@ -68,6 +68,10 @@ def workload():
     return doc, records, index, words, mails
 
 
+def grow(n):
+    return [Record(-i, None, None, 0.5) for i in range(n)]  # the line diff --section sites finds
+
+
 def rounded(n):
     """What pymalloc (up to 512 bytes) or glibc's malloc takes for a request of n bytes."""
     if n <= 512:
@@ -111,9 +115,13 @@ def main():
         objects.append([id(o), tp.__name__, bool(tp.__flags__ & (1 << 4)),
                         [tb[-1].filename, tb[-1].lineno] if tb else None])
     heapsnap.dump(sys.argv[1])
+    more = grow(2000)  # noqa: F841 (alive through the second dump)
+    grown = [[k[0], k[1]] + v for k, v in line_sums().items()
+             if k == (__file__, grow.__code__.co_firstlineno + 1)]
+    heapsnap.dump(sys.argv[3])
     with open(sys.argv[2], "w") as f:
         json.dump({"python": sys.version.split()[0], "version": list(sys.version_info[:2]),
-                   "objects": objects,
+                   "objects": objects, "grown": grown,
                    "lines": [[k[0], k[1]] + v for k, v in lines.items()]}, f)
     del held
 
