@@ -17,12 +17,14 @@ tracemalloc traces, writes its oracle and dumps the heap in process.  Checks:
 * `heapsnap top --by site` gives the same per-line memory, and the per-site sums add up;
   `show` and `path` give a Record's site;
 * `diff --section sites` against a second dump after 2,000 more records: the line that made them
-  gained what tracemalloc traced there.
+  gained what tracemalloc traced there; the leak report names that line for Record's __slots__
+  finding, and get_object_traceback's frame for each finding whose object the oracle holds.
 
 usage: test_sites.py HEAPSNAP TARGETS_DIR PYTHON   (PYTHONPATH must reach heapsnap)
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,6 +65,7 @@ class Sites(unittest.TestCase):
         cls.memory = {(r["filename"], r["lineno"]): r for r in sql(
             "SELECT s.filename AS filename, s.lineno AS lineno, sum(o.memory) AS memory,"
             " count(*) AS n FROM objects o JOIN sites s ON s.id = o.site GROUP BY o.site")}
+        cls.addClassCleanup(shutil.rmtree, TMP, True)  # snapshots and databases: ~300 MB
         print("python %s: %d objects in the oracle, %d sites in the snapshot"
               % (cls.oracle["python"], len(cls.oracle["objects"]), len(cls.memory)))
 
@@ -147,6 +150,21 @@ class Sites(unittest.TestCase):
         self.assertEqual(row["old_count"], 0)
         self.assertGreaterEqual(row["count_delta"], 2000)
         self.assertLess(abs(row["memory_delta"] - rounded), max(0.02 * rounded, FREE_LIST_SLACK))
+
+    def test_leak_report(self):
+        """The leak report of the second dump names where each finding's object was allocated:
+        the __slots__ finding for Record at the line that made the 2,000 more, and every finding
+        whose object the oracle holds at get_object_traceback's frame."""
+        rows = json.loads(run([HEAPSNAP, "leaks", self.snap2, "--format", "json", "-n", "50"]))
+        filename, lineno = self.oracle["grown"][0][:2]
+        record = [r for r in rows if r["section"] == 6 and r["subject"] == "Record"]
+        self.assertEqual([r["site"] for r in record], ["%s:%d" % (filename, lineno)])
+        sites = {o[0]: o[3] for o in self.oracle["objects"]}
+        known = [r for r in rows if r["addr"] and sites.get(int(r["addr"], 16))]
+        for r in known:
+            self.assertEqual(r["site"], "%s:%d" % tuple(sites[int(r["addr"], 16)]), r)
+        print("leaks: %d findings, %d with a site; Record's at %s"
+              % (len(rows), sum(r["site"] is not None for r in rows), record[0]["site"]))
 
 
 if __name__ == "__main__":
