@@ -18,7 +18,8 @@ tracemalloc traces, writes its oracle and dumps the heap in process.  Checks:
   `show` and `path` give a Record's site;
 * `diff --section sites` against a second dump after 2,000 more records: the line that made them
   gained what tracemalloc traced there; the leak report names that line for Record's __slots__
-  finding, and get_object_traceback's frame for each finding whose object the oracle holds.
+  finding, and get_object_traceback's frame for each finding whose object the oracle holds;
+* `load --stream` gives every object the same site.
 
 usage: test_sites.py HEAPSNAP TARGETS_DIR PYTHON   (PYTHONPATH must reach heapsnap)
 """
@@ -126,9 +127,8 @@ class Sites(unittest.TestCase):
 
     def test_show_and_path(self):
         """show and path name where a Record (the workload's objects) was allocated."""
-        addr, _, _, site = next(o for o in self.oracle["objects"]
-                                if o[1] == "Record" and o[3] is not None)
-        want = "%s:%d" % tuple(site)
+        r = next(r for r in self.rows.values() if r["type"] == "Record" and r["filename"])
+        addr, want = r["addr"], "%s:%d" % (r["filename"], r["lineno"])  # checked by the above
         rows = json.loads(run([HEAPSNAP, "show", self.snap, hex(addr), "--format", "json"]))
         self.assertEqual([r["site"] for r in rows if r["relation"] == "object"], [want])
         rows = json.loads(run([HEAPSNAP, "path", self.snap, hex(addr), "--format", "json"]))
@@ -165,6 +165,18 @@ class Sites(unittest.TestCase):
             self.assertEqual(r["site"], "%s:%d" % tuple(sites[int(r["addr"], 16)]), r)
         print("leaks: %d findings, %d with a site; Record's at %s"
               % (len(rows), sum(r["site"] is not None for r in rows), record[0]["site"]))
+
+    def test_streamed_load(self):
+        """load --stream gives every object the same site as the whole load."""
+        db = os.path.join(TMP, "streamed.db")
+        run([HEAPSNAP, "load", "--stream", self.snap, "-o", db])
+        q = ("SELECT o.addr AS addr, s.filename AS filename, s.lineno AS lineno FROM objects o"
+             " LEFT JOIN sites s ON s.id = o.site")
+        got = json.loads(run([HEAPSNAP, "sql", db, q, "--format", "json"]))
+        self.assertEqual(len(got), len(self.rows))
+        differ = [r for r in got if (r["filename"], r["lineno"]) !=
+                  (self.rows[r["addr"]]["filename"], self.rows[r["addr"]]["lineno"])]
+        self.assertFalse(differ, differ[:5])
 
 
 if __name__ == "__main__":
