@@ -17,7 +17,8 @@ static const char help[] =
     "                      [--format table|csv|json] [--salvage] [--force]\n\n"
     "The leak report of snapshot SNAP (a .hsnap or its .db): the classic leak patterns, each a\n"
     "section with its evidence (objects, bytes, retained bytes, the labelled path that holds\n"
-    "it) and a line on the pattern and its usual fix:\n"
+    "it, where it was allocated when tracemalloc traced the capture) and a line on the\n"
+    "pattern and its usual fix:\n"
     "  1 cycles with finalizers        5 references held by C code\n"
     "  2 unbounded caches              6 __slots__ candidates\n"
     "  3 global accumulation           7 weak references\n"
@@ -101,6 +102,11 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 	return -1;
 }
 
+/* Where a finding's object was allocated (file:line), NULL without a site (SCHEMA.md sites). */
+#define SITE_SQL                                                                                   \
+	"(SELECT s.filename || ':' || s.lineno FROM objects o JOIN sites s ON s.id = o.site"       \
+	" WHERE o.id = obj)"
+
 /* Prints the findings: per section a title, the explanation and a table (or "no finding") in
  * table format; every finding with its section number and pattern in csv and json. */
 static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
@@ -108,11 +114,12 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 	static const char rows[] =
 	    "SELECT section, pattern, subject, objects, bytes, retained, trend,"
 	    " CASE WHEN obj IS NULL THEN NULL ELSE printf('0x%x', (SELECT addr FROM objects"
-	    " WHERE id = obj)) END AS addr, path, detail FROM leak_findings ORDER BY rowid";
+	    " WHERE id = obj)) END AS addr, path, " SITE_SQL " AS site, detail FROM leak_findings"
+	    " ORDER BY rowid";
 	static const char section_rows[] =
 	    "SELECT subject, objects, bytes, retained, trend, CASE WHEN obj IS NULL THEN NULL ELSE"
-	    " printf('0x%x', (SELECT addr FROM objects WHERE id = obj)) END AS addr, path, detail"
-	    " FROM leak_findings WHERE section = ?1 ORDER BY rowid";
+	    " printf('0x%x', (SELECT addr FROM objects WHERE id = obj)) END AS addr, path,"
+	    " " SITE_SQL " AS site, detail FROM leak_findings WHERE section = ?1 ORDER BY rowid";
 	if (format != HS_FORMAT_TABLE)
 		return hs_store_run(db, rows, 0, NULL, format, stdout);
 	char *untraversed;

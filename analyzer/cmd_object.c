@@ -9,6 +9,9 @@
 #include "dot.h"
 #include "store.h"
 
+/* The allocation site of objects row X as a column, NULL when it has none (SCHEMA.md sites). */
+#define SITE_SQL(x) "(SELECT filename || ':' || lineno FROM sites WHERE id = " x ".site)"
+
 /* The objects on the path to ?1, from its root (depth 0) to ?1 itself. */
 #define CHAIN_SQL                                                                                  \
 	"WITH RECURSIVE chain(id, n) AS (SELECT ?1, 0 UNION ALL"                                   \
@@ -101,16 +104,22 @@ static struct hs_error *show_object(struct object_cmd *c)
 	static const char sql[] =
 	    "SELECT 'object' AS relation, printf('0x%x', o.addr) AS addr, t.name AS type,"
 	    " o.size AS size, o.retained AS retained, o.refcnt AS refcnt, NULL AS label,"
-	    " NULL AS kind, substr(o.value, 1, 60) AS value"
-	    " FROM objects o JOIN types t ON t.id = o.type_id WHERE o.id = ?1 "
-	    "UNION ALL SELECT * FROM (SELECT 'referent', printf('0x%x', d.addr), t.name, d.size,"
-	    " d.retained, d.refcnt, e.label, e.kind, substr(d.value, 1, 60)"
-	    " FROM edges e JOIN objects d ON d.id = e.dst JOIN types t ON t.id = d.type_id"
-	    " WHERE e.src = ?1 ORDER BY e.id LIMIT ?2) "
-	    "UNION ALL SELECT * FROM (SELECT 'referrer', printf('0x%x', s.addr), t.name, s.size,"
-	    " s.retained, s.refcnt, e.label, e.kind, substr(s.value, 1, 60)"
-	    " FROM referrers r JOIN edges e ON e.id = r.edge JOIN objects s ON s.id = r.src"
-	    " JOIN types t ON t.id = s.type_id WHERE r.dst = ?1 ORDER BY s.addr, e.id LIMIT ?2)";
+	    " NULL AS kind, substr(o.value, 1, 60) AS value, " SITE_SQL(
+	        "o") " AS site"
+	             " FROM objects o JOIN types t ON t.id = o.type_id WHERE o.id = ?1 "
+	             "UNION ALL SELECT * FROM (SELECT 'referent', printf('0x%x', d.addr), t.name, "
+	             "d.size,"
+	             " d.retained, d.refcnt, e.label, e.kind, substr(d.value, 1, 60), " SITE_SQL(
+	                 "d") " FROM edges e JOIN objects d ON d.id = e.dst JOIN types t ON t.id = "
+	                      "d.type_id"
+	                      " WHERE e.src = ?1 ORDER BY e.id LIMIT ?2) "
+	                      "UNION ALL SELECT * FROM (SELECT 'referrer', printf('0x%x', s.addr), "
+	                      "t.name, s.size,"
+	                      " s.retained, s.refcnt, e.label, e.kind, substr(s.value, 1, "
+	                      "60), " SITE_SQL("s") " FROM referrers r JOIN edges e ON e.id = "
+	                                            "r.edge JOIN objects s ON s.id = r.src"
+	                                            " JOIN types t ON t.id = s.type_id WHERE r.dst "
+	                                            "= ?1 ORDER BY s.addr, e.id LIMIT ?2)";
 	struct hs_error *err = NULL;
 	if (c->a.format == HS_FORMAT_TABLE) {
 		char *path = NULL;
@@ -138,7 +147,8 @@ int hs_cmd_show(int argc, char **argv)
 	    "usage: heapsnap show SNAP ADDR [-n N] [--format table|csv|json]\n\n"
 	    "The object at ADDR (relation 'object'), then what it refers to ('referent') and what\n"
 	    "refers to it ('referrer'), each with the reference's label and kind (0 traverse,\n"
-	    "1 owned, 2 conservative): the first N of each (default 100), then how many more.\n";
+	    "1 owned, 2 conservative): the first N of each (default 100), then how many more.\n"
+	    "site: where each was allocated (file:line), when tracemalloc traced the capture.\n";
 	return run_object(argc, argv, help, "n", show_object);
 }
 
@@ -151,9 +161,10 @@ static struct hs_error *print_path(struct object_cmd *c)
 	    "  printf('-><%s at 0x%x>', t.name, o.addr))"
 	    " ELSE coalesce((SELECT nullif(name, '') FROM roots WHERE obj = o.id ORDER BY rowid"
 	    "  LIMIT 1), printf('<%s at 0x%x>', t.name, o.addr)) END AS label,"
-	    " o.size AS size, o.retained AS retained "
-	    "FROM chain JOIN objects o ON o.id = chain.id JOIN types t ON t.id = o.type_id"
-	    " LEFT JOIN edges e ON e.id = o.parent_edge ORDER BY o.depth";
+	    " o.size AS size, o.retained AS retained, " SITE_SQL(
+	        "o") " AS site "
+	             "FROM chain JOIN objects o ON o.id = chain.id JOIN types t ON t.id = o.type_id"
+	             " LEFT JOIN edges e ON e.id = o.parent_edge ORDER BY o.depth";
 	/* hs_dot_write's rows: the objects root first, then the references between them. */
 	static const char dot_sql[] = CHAIN_SQL
 	    "SELECT * FROM (SELECT o.id, NULL, printf('%s at 0x%x', t.name, o.addr)"
@@ -201,7 +212,9 @@ int hs_cmd_path(int argc, char **argv)
 	    "usage: heapsnap path SNAP ADDR [--format table|csv|json | --dot]\n\n"
 	    "The shortest chain of labelled strong references from a root to ADDR, as\n"
 	    "sys.modules['app'].__dict__['cache']['users'][3], then one row per step (the root's\n"
-	    "row has the root's name as its label; the labels in order spell the path).\n"
+	    "row has the root's name as its label; the labels in order spell the path; site: "
+	    "where\n"
+	    "each object was allocated, when tracemalloc traced the capture).\n"
 	    "--dot: the chain as a Graphviz digraph instead (heapsnap path SNAP ADDR --dot |\n"
 	    "dot -Tsvg > path.svg): one box per object with its type, address, size and retained\n"
 	    "size, the root's box with the root's name, the arrows labelled with the references.\n";

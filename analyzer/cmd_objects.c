@@ -41,13 +41,16 @@ int hs_cmd_types(int argc, char **argv)
 int hs_cmd_top(int argc, char **argv)
 {
 	static const char help[] =
-	    "usage: heapsnap top SNAP [--by size|retained|memory|count] [-n N] [--format "
+	    "usage: heapsnap top SNAP [--by size|retained|memory|count|site] [-n N] [--format "
 	    "table|csv|json]\n\n"
 	    "The N (default 20) largest objects by their own size, by retained size (the memory\n"
 	    "each keeps alive, with its path from a root), by retained memory (the same counted\n"
 	    "as the allocator hands it out: objects.retained_memory, from the in-process "
 	    "capture),\n"
-	    "or the types with the most objects.\n";
+	    "or the types with the most objects.\n"
+	    "--by site: objects, bytes, memory and retained memory per allocation line (the most\n"
+	    "recent frame tracemalloc kept for each object, when it was tracing during an\n"
+	    "in-process capture), the lines whose objects keep the most memory alive first.\n";
 	static const char by_count[] =
 	    "SELECT t.name AS type, t.module AS module, count(*) AS count, sum(o.size) AS bytes "
 	    "FROM objects o JOIN types t ON t.id = o.type_id GROUP BY o.type_id "
@@ -64,7 +67,9 @@ int hs_cmd_top(int argc, char **argv)
 		return run_listing(&a, hs_query_find("largest_retained_memory")->sql);
 	if (strcmp(a.by, "count") == 0)
 		return run_listing(&a, by_count);
-	return hs_cli_usage_error("top", "--by is size, retained, memory or count");
+	if (strcmp(a.by, "site") == 0)
+		return run_listing(&a, hs_query_find("allocation_sites")->sql);
+	return hs_cli_usage_error("top", "--by is size, retained, memory, count or site");
 }
 
 int hs_cmd_cycles(int argc, char **argv)

@@ -31,11 +31,12 @@ static const char small_schema_sql[] =
     "CREATE TABLE types(id INTEGER PRIMARY KEY, name TEXT, module TEXT, default_size INTEGER,\n"
     "  type_object INTEGER, finalizer INTEGER, heap INTEGER, gc INTEGER, flags INTEGER);\n"
     "CREATE TABLE weakrefs(ref INTEGER, referent INTEGER, callback INTEGER);\n"
-    "CREATE TABLE roots(obj INTEGER, kind TEXT, name TEXT);\n";
+    "CREATE TABLE roots(obj INTEGER, kind TEXT, name TEXT);\n"
+    "CREATE TABLE sites(id INTEGER PRIMARY KEY, filename TEXT, lineno INTEGER);\n";
 static const char small_index_sql[] = "CREATE INDEX weakrefs_ref ON weakrefs(ref);\n"
                                       "CREATE INDEX roots_obj ON roots(obj);\n";
 
-#define OBJECT_COLS 23
+#define OBJECT_COLS 24
 #define EDGE_COLS 5
 /* Rows per multi-row INSERT: large enough to amortize the statement, small enough to stay far
  * below SQLITE_MAX_VARIABLE_NUMBER (32766 since 3.32). */
@@ -54,6 +55,7 @@ struct builder {
 	uint32_t *inrefs;   /* traverse and owned edges into each object (for ext_refs) */
 	uint64_t bytes;     /* the objects' total size */
 	const char *stream; /* NULL, or the meta note of a streamed load */
+	uint32_t nsites;    /* hs_store_stream: the sites inserted so far */
 };
 
 static struct hs_error *db_error(struct builder *b, const char *what)
@@ -172,6 +174,15 @@ static void fill_root(struct builder *b, sqlite3_stmt *stmt, uint64_t i)
 	bind_string(b, stmt, 3, r->name);
 }
 
+/* Site i + b->nsites (a stream inserts each run's new sites). */
+static void fill_site(struct builder *b, sqlite3_stmt *stmt, uint64_t i)
+{
+	const struct hs_site *site = &b->snap->sites[b->nsites + i];
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)(b->nsites + i));
+	bind_string(b, stmt, 2, site->file);
+	sqlite3_bind_int64(stmt, 3, site->line);
+}
+
 /* The snapshot's own meta go in under their keys unless heapsnap's keys already took them. */
 static void fill_snapshot_meta(struct builder *b, sqlite3_stmt *stmt, uint64_t i)
 {
@@ -238,6 +249,9 @@ static struct hs_error *build_small(struct builder *b)
 	if (!err)
 		err =
 		    insert_small(b, "INSERT INTO roots VALUES (?,?,?)", b->snap->nroots, fill_root);
+	if (!err)
+		err =
+		    insert_small(b, "INSERT INTO sites VALUES (?,?,?)", b->snap->nsites, fill_site);
 	if (!err)
 		err = exec(b, small_index_sql);
 	if (!err)
@@ -462,6 +476,8 @@ static void bind_streamed_object(struct builder *b, sqlite3_stmt *stmt, int p,
 	sqlite3_bind_int(stmt, p + 20, flags);
 	if (snap->has_memory)
 		sqlite3_bind_int64(stmt, p + 21, (int64_t)snap->size[i] + snap->memory_delta[i]);
+	if (snap->site[i])
+		sqlite3_bind_int64(stmt, p + 23, snap->site[i] - 1);
 }
 
 /* Edge e (global) of object first + i: labels that name another object (dict keys,
@@ -522,6 +538,11 @@ static struct hs_error *insert_streamed_run(void *arg, const struct hs_snapshot 
 		if (!err)
 			err = insert_small(b, "INSERT INTO roots VALUES (?,?,?)", snap->nroots,
 			                   fill_root);
+	}
+	if (!err && snap->nsites > b->nsites) {
+		err = insert_small(b, "INSERT INTO sites VALUES (?,?,?)", snap->nsites - b->nsites,
+		                   fill_site);
+		b->nsites = snap->nsites;
 	}
 	for (uint64_t i = 0; !err && i < run->n;) {
 		int rows = run->n - i >= BATCH_ROWS ? BATCH_ROWS : 1;

@@ -21,7 +21,7 @@
 /* PRAGMA application_id of every heapsnap database ('HSDB'), and the schema version kept in
  * PRAGMA user_version and meta('schema_version'). */
 #define HS_STORE_APPLICATION_ID 0x48534442
-#define HS_STORE_SCHEMA_VERSION 3
+#define HS_STORE_SCHEMA_VERSION 4
 
 /* Writes the database of snap and its analysis a to db_path (through a fresh db_path.tmp-XXXXXX,
  * renamed into place when complete).  progress may be NULL.  snap is left as it was. */

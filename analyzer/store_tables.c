@@ -20,7 +20,7 @@ const char hs_sql_objects[] =
     "  refcnt INTEGER, gc INTEGER, generation INTEGER, immortal INTEGER, value TEXT,\n"
     "  ext_refs INTEGER, unreachable INTEGER, scc INTEGER, idom INTEGER, retained INTEGER,\n"
     "  depth INTEGER, is_root INTEGER, scc_size INTEGER, parent_edge INTEGER, nrefs INTEGER,\n"
-    "  nreferrers INTEGER, flags INTEGER, memory INTEGER, retained_memory INTEGER)";
+    "  nreferrers INTEGER, flags INTEGER, memory INTEGER, retained_memory INTEGER, site INTEGER)";
 const char hs_sql_edges[] =
     "CREATE TABLE edges(id INTEGER PRIMARY KEY, src INTEGER, dst INTEGER, label TEXT,\n"
     "  kind INTEGER)";
@@ -226,6 +226,7 @@ static void object_record(struct hs_record *r, const struct hs_snapshot *snap,
 		hs_record_int(r, (int64_t)a->retained_memory[i]);
 	else
 		hs_record_null(r);
+	record_unless(r, (uint64_t)snap->site[i] - 1, UINT64_MAX); /* sites.id, NULL when none */
 }
 
 /* Two-column index entries (key, id) in order. */

@@ -2,9 +2,9 @@
  * copy.c — re-emits an opened snapshot through the streaming writer, optionally without its value
  * previews (`heapsnap redact`).  Everything else comes out as it went in: header, meta, strings,
  * types (with their type objects), objects, edges with their kinds and labels, weak links and
- * roots, so the output exports identically apart from the values and the labels that render
- * through them (a KEY or ATTR label names its key object's value preview; without it the label
- * is the "<type at 0xaddr>" fallback).
+ * roots, memory and allocation sites, so the output exports identically apart from the values and
+ * the labels that render through them (a KEY or ATTR label names its key object's value preview;
+ * without it the label is the "<type at 0xaddr>" fallback).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +69,12 @@ static struct hs_error *copy_objects(const struct hs_snapshot *snap, struct hs_w
 		                       snap->refcnt[i], snap->flags[i], snap->generation[i]);
 		if (!err && snap->has_memory)
 			err = hs_writer_memory(w, snap->memory_delta[i]);
+		if (!err && snap->has_memory && snap->has_sites) {
+			const struct hs_site *site =
+			    snap->site[i] ? &snap->sites[snap->site[i] - 1] : NULL;
+			err = hs_writer_site(w, site ? (uint64_t)strmap[site->file] + 1 : 0,
+			                     site ? site->line : 0);
+		}
 		for (uint64_t e = snap->edge_start[i]; !err && e < snap->edge_start[i + 1]; e++) {
 			uint32_t label = snap->edge_label[e];
 			if (snap->edge_form[e] == HS_LABEL_STRING)

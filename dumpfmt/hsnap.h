@@ -202,6 +202,10 @@ struct hs_error *hs_writer_edges(struct hs_writer *w, const struct hs_edge *edge
  * §4.5), at most 2^31 either way.  Optional; a writer that gives it gives it for every object
  * of a chunk. */
 struct hs_error *hs_writer_memory(struct hs_writer *w, int64_t delta);
+/* Where the current object was allocated, after its memory: file (a string id + 1; 0 when
+ * unknown) and line (FORMAT.md §4.5 site tail).  Optional; a writer that gives it gives it for
+ * every object of a chunk, and only with memory. */
+struct hs_error *hs_writer_site(struct hs_writer *w, uint64_t file, uint32_t line);
 /* The current object's value preview (bytes, len); at most one per object. */
 struct hs_error *hs_writer_value(struct hs_writer *w, const char *s, size_t len);
 /* A segment: objects from index first on, written apart from w (by another thread, while w
@@ -261,6 +265,11 @@ struct hs_root {
  * overflow 64 signed bits. */
 #define HS_MAX_TOTAL_SIZE (UINT64_C(1) << 56)
 
+/* An allocation site: the file name's string id and the line. */
+struct hs_site {
+	uint32_t file, line;
+};
+
 struct hs_snapshot {
 	char *path;
 	struct hs_header header;
@@ -286,6 +295,16 @@ struct hs_snapshot {
 	 * size + memory_delta when has_memory (some run gave it), else unknown. */
 	int32_t *memory_delta;
 	bool has_memory;
+	/* Where each object was allocated (FORMAT.md §4.5 site tail): site[i] is the index + 1
+	 * into sites (0: unknown) of object i's site, the distinct (file, line) pairs in the order
+	 * the objects first name them; has_sites when some run gave them.  In a stream, sites
+	 * grows run by run. */
+	uint32_t *site;
+	struct hs_site *sites;
+	uint32_t nsites, sites_cap;
+	uint32_t *site_slots; /* open addressing over sites: index + 1, 0 empty */
+	uint32_t site_mask;   /* site_slots' size - 1, or 0 before the first site */
+	bool has_sites;
 
 	uint64_t nedges;
 	uint64_t *edge_start; /* nobjects + 1 entries */

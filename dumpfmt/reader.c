@@ -696,6 +696,68 @@ static bool decode_meta(struct cursor *c, struct hs_snapshot *snap)
 	return at_end(c, "META");
 }
 
+static bool grow_sites(struct hs_snapshot *snap)
+{
+	uint32_t cap = snap->sites_cap ? 2 * snap->sites_cap : 64;
+	struct hs_site *sites = realloc(snap->sites, cap * sizeof(*sites));
+	uint32_t *slots = calloc(2 * (size_t)cap, sizeof(*slots));
+	if (sites)
+		snap->sites = sites;
+	if (!sites || !slots) {
+		free(slots);
+		return false;
+	}
+	free(snap->site_slots);
+	snap->site_slots = slots;
+	snap->sites_cap = cap;
+	snap->site_mask = 2 * cap - 1;
+	for (uint32_t j = 0; j < snap->nsites; j++) {
+		uint64_t h =
+		    (snap->sites[j].file * UINT64_C(0x9E3779B97F4A7C15)) ^ snap->sites[j].line;
+		size_t at = (size_t)(h * UINT64_C(0x9E3779B97F4A7C15) >> 32) & snap->site_mask;
+		while (slots[at])
+			at = (at + 1) & snap->site_mask;
+		slots[at] = j + 1;
+	}
+	return true;
+}
+
+/* The index + 1 in snap->sites of (file, line), added when new; 0 when out of memory. */
+static uint32_t intern_site(struct hs_snapshot *snap, uint32_t file, uint32_t line)
+{
+	if (snap->nsites == snap->sites_cap && !grow_sites(snap))
+		return 0;
+	uint64_t h = (file * UINT64_C(0x9E3779B97F4A7C15)) ^ line;
+	size_t at = (size_t)(h * UINT64_C(0x9E3779B97F4A7C15) >> 32) & snap->site_mask;
+	for (uint32_t j; (j = snap->site_slots[at]); at = (at + 1) & snap->site_mask)
+		if (snap->sites[j - 1].file == file && snap->sites[j - 1].line == line)
+			return j;
+	snap->sites[snap->nsites] = (struct hs_site){file, line};
+	return snap->site_slots[at] = ++snap->nsites;
+}
+
+/* The site tail after the memory tail (FORMAT.md §4.5): where each object was allocated, when
+ * the writer gave it.  A run without one leaves its objects' site at 0. */
+static bool decode_sites(struct cursor *c, struct hs_snapshot *snap, uint64_t k, uint64_t n)
+{
+	if (c->p == c->end)
+		return true;
+	snap->has_sites = true;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t file, line = 0;
+		if (!get_max(c, &file, snap->nstrings, "object site file") ||
+		    (file && !get_max(c, &line, UINT32_MAX, "object site line")))
+			return false;
+		snap->site[k + i] =
+		    file ? intern_site(snap, (uint32_t)file - 1, (uint32_t)line) : 0;
+		if (file && !snap->site[k + i]) {
+			c->err = &hs_error_nomem;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* The OBJECTS run's tail (minor version 1): each object's memory less its size, when the
  * writer gave it.  A run without one leaves its objects' memory_delta at 0. */
 static bool decode_memory(struct cursor *c, struct hs_snapshot *snap, uint64_t k, uint64_t n)
@@ -713,7 +775,7 @@ static bool decode_memory(struct cursor *c, struct hs_snapshot *snap, uint64_t k
 			           (unsigned long long)(k + i), (long long)delta);
 		snap->memory_delta[k + i] = (int32_t)delta;
 	}
-	return true;
+	return decode_sites(c, snap, k, n);
 }
 
 static bool decode_objects(struct cursor *c, struct hs_snapshot *snap)
@@ -976,6 +1038,7 @@ static struct hs_error *allocate(struct hs_snapshot *snap, const struct totals *
 	ALLOC(generation, n);
 	ALLOC(value, n);
 	ALLOC(memory_delta, n);
+	ALLOC(site, n);
 	ALLOC(edge_start, n + 1);
 	ALLOC(edge_dst, ne);
 	ALLOC(edge_kind, ne);
@@ -1230,6 +1293,7 @@ static struct hs_error *grow_run(struct hs_snapshot *snap, uint64_t n, uint64_t 
 	GROW(generation, n);
 	GROW(value, n);
 	GROW(memory_delta, n);
+	GROW(site, n);
 	GROW(edge_start, n + 1);
 	GROW(edge_dst, nedges);
 	GROW(edge_kind, nedges);
@@ -1237,6 +1301,7 @@ static struct hs_error *grow_run(struct hs_snapshot *snap, uint64_t n, uint64_t 
 	GROW(edge_label, nedges);
 	memset(snap->value, 0, n * sizeof(*snap->value));
 	memset(snap->memory_delta, 0, n * sizeof(*snap->memory_delta));
+	memset(snap->site, 0, n * sizeof(*snap->site));
 	return NULL;
 }
 
@@ -1285,6 +1350,7 @@ static struct hs_error *stream_runs(struct hs_snapshot *snap, hs_run_fn *fn, voi
 		} else {
 			memset(snap->value, 0, run.n * sizeof(*snap->value));
 			memset(snap->memory_delta, 0, run.n * sizeof(*snap->memory_delta));
+			memset(snap->site, 0, run.n * sizeof(*snap->site));
 		}
 		run.first_edge = next_edge;
 		struct cursor c = {snap,      objects, objects + objects_len, NULL, run.first,
@@ -1331,13 +1397,30 @@ void hs_snapshot_destroy(struct hs_snapshot *snap)
 	free((char *)snap->header.producer);
 	free((char *)snap->header.runtime);
 	free((char *)snap->header.runtime_version);
-	void *arrays[] = {
-	    snap->strings,    snap->types,     snap->meta,         snap->addr,
-	    snap->type,       snap->size,      snap->refcnt,       snap->flags,
-	    snap->generation, snap->value,     snap->memory_delta, snap->edge_start,
-	    snap->edge_dst,   snap->edge_kind, snap->edge_form,    snap->edge_label,
-	    snap->values,     snap->weak,      snap->roots,        snap->salvage_warning,
-	    snap->path};
+	void *arrays[] = {snap->strings,
+	                  snap->types,
+	                  snap->meta,
+	                  snap->addr,
+	                  snap->type,
+	                  snap->size,
+	                  snap->refcnt,
+	                  snap->flags,
+	                  snap->generation,
+	                  snap->value,
+	                  snap->memory_delta,
+	                  snap->site,
+	                  snap->sites,
+	                  snap->site_slots,
+	                  snap->edge_start,
+	                  snap->edge_dst,
+	                  snap->edge_kind,
+	                  snap->edge_form,
+	                  snap->edge_label,
+	                  snap->values,
+	                  snap->weak,
+	                  snap->roots,
+	                  snap->salvage_warning,
+	                  snap->path};
 	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
 		free(arrays[i]);
 	if (snap->map)

@@ -127,6 +127,8 @@ struct hs_writer {
 	struct buf objs, edges, values;
 	struct buf memory; /* the chunk's OBJECTS tail: each object's memory less its size */
 	uint64_t nmemory_chunk;
+	struct buf sites; /* the chunk's site tail, after memory: where each object was allocated */
+	uint64_t nsites_chunk;
 	size_t count_pos;
 	uint64_t chunk_first, nobjects, last_addr, chunk_first_addr, cur_nedges, cur_prev_dst;
 	uint64_t value_prev, nvalues_chunk, chunk_nedges;
@@ -338,14 +340,23 @@ static struct hs_error *flush_chunk(struct hs_writer *w)
 		    "%s: the memory of %llu of the %llu objects from %llu was given", w->path,
 		    (unsigned long long)w->nmemory_chunk, (unsigned long long)count,
 		    (unsigned long long)w->chunk_first);
+	if (!err && w->nsites_chunk && (w->nsites_chunk != count || !w->nmemory_chunk))
+		err = hs_error_create(
+		    HS_ERROR_FORMAT, "%s: the site of %llu of the %llu objects from %llu was given",
+		    w->path, (unsigned long long)w->nsites_chunk, (unsigned long long)count,
+		    (unsigned long long)w->chunk_first);
 	if (!err && w->nmemory_chunk)
 		err = buf_put(&w->objs, w->memory.data, w->memory.len);
+	if (!err && w->nsites_chunk)
+		err = buf_put(&w->objs, w->sites.data, w->sites.len);
 	if (!err)
 		err = write_section(w, HS_SEC_OBJECTS, &prefix, &w->objs);
 	free(prefix.data);
 	w->objs.len = 0;
 	w->memory.len = 0;
 	w->nmemory_chunk = 0;
+	w->sites.len = 0;
+	w->nsites_chunk = 0;
 	if (!err) {
 		struct buf eprefix = {0};
 		err = buf_varint(&eprefix, w->chunk_first);
@@ -658,6 +669,26 @@ struct hs_error *hs_writer_memory(struct hs_writer *w, int64_t delta)
 		                       (unsigned long long)w->last_addr));
 	w->nmemory_chunk++;
 	return fail(w, buf_varint(&w->memory, hs_zigzag(delta)));
+}
+
+struct hs_error *hs_writer_site(struct hs_writer *w, uint64_t file, uint32_t line)
+{
+	if (w->failed)
+		return failed_before(w);
+	if (file > w->nstrings)
+		return fail(w, hs_error_create(HS_ERROR_FORMAT, "object 0x%llx: site file id %llu",
+		                               (unsigned long long)w->last_addr,
+		                               (unsigned long long)file));
+	if (!w->in_object || w->nsites_chunk != w->nobjects - 1 - w->chunk_first)
+		return fail(w,
+		            hs_error_create(HS_ERROR_FORMAT,
+		                            "object 0x%llx: site given twice, or outside an object",
+		                            (unsigned long long)w->last_addr));
+	w->nsites_chunk++;
+	struct hs_error *err = buf_varint(&w->sites, file);
+	if (!err && file)
+		err = buf_varint(&w->sites, line);
+	return fail(w, err);
 }
 
 /* The edge record of FORMAT.md §4.6 at p, for an edge already checked, the current object's
@@ -997,8 +1028,9 @@ void hs_writer_destroy(struct hs_writer *w)
 		hs_out_abort(&w->file);
 	else if (w->fd >= 0)
 		close(w->fd);
-	struct buf *bufs[] = {&w->out,    &w->string_store, &w->types,  &w->meta, &w->objs,
-	                      &w->memory, &w->edges,        &w->values, &w->weak, &w->roots};
+	struct buf *bufs[] = {&w->out,    &w->string_store, &w->types, &w->meta,
+	                      &w->objs,   &w->memory,       &w->sites, &w->edges,
+	                      &w->values, &w->weak,         &w->roots};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]->data);
 	free(w->string_pos);

@@ -27,7 +27,7 @@
  * walk.c holds the passes, the object set and the labels; walk_internal.h declares what crosses
  * files: walk_types.c what the walker knows of types (and hs_inproc_init), walk_roots.c the
  * roots, walk_text.c text and value previews, walk_sizeof.c the sizes that take a __sizeof__
- * call (SIZE_USER), walk_threads.c the two-thread writer.
+ * call (SIZE_USER), walk_threads.c the two-thread writer, walk_sites.c the allocation sites.
  */
 #include "walk_internal.h"
 
@@ -1331,6 +1331,8 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	                     gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
 	if (!err)
 		err = hs_writer_memory(k->w, (int64_t)hs_memory(o, size) - (int64_t)size);
+	if (!err && k->site_file)
+		err = hs_writer_site(k->w, k->site_file[i], k->site_line[i]);
 	bool gc = k->worker && !ti->traverse_alone && ti->gc && ti->tp->tp_is_gc ? ask_is_gc(k, o)
 	                                                                         : is_gc(ti, o);
 	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
@@ -1469,6 +1471,7 @@ static struct hs_error *dump(struct walk *k, const char *path)
 		err = hs_writer_string(k->w, label_text[i], strlen(label_text[i]), &k->label_id[i]);
 	if (!err)
 		err = write_meta(k, gen0);
+	hs_ip_open_sites(k);
 	/* Pass 1 until one finds no SIZE_USER object without a size (see call_sizes). */
 	for (unsigned round = 0; !err; round++) {
 		bool ran = false;
@@ -1491,6 +1494,8 @@ static struct hs_error *dump(struct walk *k, const char *path)
 	}
 	if (!err)
 		err = declare_types(k);
+	if (!err)
+		err = hs_ip_find_sites(k);
 	if (!err)
 		err = hs_ip_emit_objects(k);
 	if (!err)
@@ -1569,6 +1574,9 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 	free(k.types);
 	free(k.presized);
 	free(k.static_dicts);
+	free(k.site_file);
+	free(k.site_line);
+	Py_XDECREF(k.get_traceback);
 	if (!err)
 		*ret = (struct hs_inproc_stats){.objects = st.objects,
 		                                .edges = st.edges,

@@ -305,6 +305,12 @@ struct walk {
 
 	uint64_t heap_bytes;
 	struct timespec start;
+
+	/* Allocation sites, when tracemalloc traces (walk_sites.c): _tracemalloc's
+	 * _get_object_traceback, and by object number the file name's string id + 1 (0: none)
+	 * and the line of the most recent frame it kept. */
+	PyObject *get_traceback;
+	uint32_t *site_file, *site_line;
 };
 
 /* The bits set in x. */
@@ -347,6 +353,10 @@ struct called *hs_ip_called_find(struct walk *k, uint64_t addr, size_t n);
 uint64_t hs_ip_basic_size(PyObject *o);
 struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran);
 struct hs_error *hs_ip_write_called_meta(struct walk *k);
+
+/* walk_sites.c: allocation sites, when tracemalloc traces. */
+void hs_ip_open_sites(struct walk *k);
+struct hs_error *hs_ip_find_sites(struct walk *k);
 
 /* walk_text.c: text without allocating Python objects. */
 /* What preview returns when pure is set and o's preview needs a call into the interpreter. */
