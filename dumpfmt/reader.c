@@ -698,6 +698,8 @@ static bool decode_meta(struct cursor *c, struct hs_snapshot *snap)
 
 static bool grow_sites(struct hs_snapshot *snap)
 {
+	if (snap->sites_cap > UINT32_MAX / 4)
+		return false; /* 2 * cap slots must fit the index type */
 	uint32_t cap = snap->sites_cap ? 2 * snap->sites_cap : 64;
 	struct hs_site *sites = realloc(snap->sites, cap * sizeof(*sites));
 	uint32_t *slots = calloc(2 * (size_t)cap, sizeof(*slots));
