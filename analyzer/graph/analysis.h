@@ -1,5 +1,5 @@
 /*
- * analysis.h — the graph analyses of a snapshot (analyzer/graph_*.c), as per-object arrays.
+ * analysis.h — the graph analyses of a snapshot (analyzer/graph/), as per-object arrays.
  *
  * Input is a struct hs_snapshot (dumpfmt/hsnap.h); output is struct hs_analysis, which the store
  * (store.c) writes into the objects table's computed columns.  Definitions are DESIGN.md's
