@@ -7,51 +7,14 @@
  * arrays, so the components run in a second thread meanwhile (the machine this is made for has
  * two cores; where a thread cannot be started, everything runs in this one).  First, the
  * snapshot's edge arrays are moved to huge pages (MADV_COLLAPSE), since every phase reads them
- * at random; hs_graph_alloc gives the analysis's own large arrays huge pages from the start.
+ * at random (hs_graph_collapse); hs_graph_alloc gives the analysis's own large arrays huge pages
+ * from the start (both in graph_alloc.c).
  */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <time.h>
 
 #include "graph_internal.h"
-
-double hs_graph_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-#define HS_HUGE_PAGE (2 << 20) /* a transparent huge page */
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25 /* Linux 6.1; older kernels refuse it, which is harmless */
-#endif
-
-void *hs_graph_alloc(size_t bytes)
-{
-	if (bytes < HS_HUGE_PAGE)
-		return malloc(bytes ? bytes : 1);
-	void *p;
-	if (posix_memalign(&p, HS_HUGE_PAGE, bytes))
-		return NULL;
-	/* The phases read these arrays at random: with 4 KiB pages nearly every read of a large
-	 * heap's array also misses the TLB.  Advice only; failure changes nothing. */
-	madvise(p, bytes, MADV_HUGEPAGE);
-	return p;
-}
-
-/* Asks the kernel to back the whole huge pages of [p, p + bytes) by huge pages now
- * (MADV_COLLAPSE copies them; it leaves the contents as they are).  Advice only: where the kernel
- * cannot, the pages stay as they were. */
-static void collapse_huge(const void *p, size_t bytes)
-{
-	uintptr_t lo = ((uintptr_t)p + HS_HUGE_PAGE - 1) & ~(uintptr_t)(HS_HUGE_PAGE - 1);
-	uintptr_t hi = ((uintptr_t)p + bytes) & ~(uintptr_t)(HS_HUGE_PAGE - 1);
-	if (hi > lo)
-		madvise((void *)lo, hi - lo, MADV_COLLAPSE);
-}
 
 void hs_analysis_destroy(struct hs_analysis *a)
 {
@@ -140,9 +103,9 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 	 * (the reader's arrays are plain heap memory) each of those reads also misses the TLB.
 	 * Collapsing them into huge pages costs about 10 ms per 100 MB copied and saves several
 	 * times that in each walk. */
-	collapse_huge(snap->edge_start, (n + 1) * sizeof(*snap->edge_start));
-	collapse_huge(snap->edge_dst, snap->nedges * sizeof(*snap->edge_dst));
-	collapse_huge(snap->edge_kind, snap->nedges * sizeof(*snap->edge_kind));
+	hs_graph_collapse(snap->edge_start, (n + 1) * sizeof(*snap->edge_start));
+	hs_graph_collapse(snap->edge_dst, snap->nedges * sizeof(*snap->edge_dst));
+	hs_graph_collapse(snap->edge_kind, snap->nedges * sizeof(*snap->edge_kind));
 
 	struct hs_error *err = NULL;
 	report(progress, progress_arg, "roots, garbage, components", 0);

@@ -10,6 +10,8 @@
 #ifndef HS_GRAPH_INTERNAL_H
 #define HS_GRAPH_INTERNAL_H
 
+#include <time.h>
+
 #include "analysis.h"
 
 /* The predecessors of the dominator DFS's vertices numbered above them, by DFS number (0 is the
@@ -97,9 +99,17 @@ hs_graph_prefetch_descent(const struct hs_snapshot *snap, const void *arr, size_
 }
 
 /* malloc for the large per-object arrays: 2 MiB aligned and advised to use transparent huge
- * pages when at least that big (free() releases it). */
+ * pages when at least that big (free() releases it).  graph_alloc.c. */
 void *hs_graph_alloc(size_t bytes);
+/* Asks the kernel to back the whole huge pages of [p, p + bytes) by huge pages now (advice only;
+ * the contents stay as they are).  graph_alloc.c. */
+void hs_graph_collapse(const void *p, size_t bytes);
 /* The calling thread's CPU time in seconds (what hs_analysis's phase times count). */
-double hs_graph_now(void);
+static inline double hs_graph_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 #endif
