@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""embed.py — turns the .sql files of queries/ into a C file defining hs_queries[] (analyzer/store.h), so the
+"""embed.py — turns the .sql files of queries/ into a C file defining hs_queries[] (analyzer/store/store.h), so the
 heapsnap binary carries its named queries.  Each .sql file starts with a header of comments:
 
     -- name: NAME            (the file's stem)

@@ -1,5 +1,5 @@
 /*
- * test_sqlite_btree.c — Check suite for the SQLite page writer (analyzer/sqlite_btree.c), with
+ * test_sqlite_btree.c — Check suite for the SQLite page writer (analyzer/store/sqlite_btree.c), with
  * SQLite itself as the oracle: files written with it pass `PRAGMA integrity_check`, and SQLite
  * reads back every row and key that went in, for trees of every height (empty, one leaf, three
  * levels and more), payloads that spill into overflow chains, every integer width, NULLs, an
