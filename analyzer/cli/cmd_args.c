@@ -1,14 +1,15 @@
 /*
  * cmd_args.c — the argument parsing every database command shares: positional arguments (SNAP,
  * ADDR, ...) mixed with --format, -n/--limit/--top, --by, --section, --list, -o and --dot
- * (store.h).
+ * (commands.h).
  */
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "commands.h"
+#include "load.h"
 
 int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int min_pos,
                  int max_pos, struct hs_cmd_args *ret)
@@ -44,7 +45,7 @@ int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int 
 		if (c == 'h')
 			return fputs(help, stdout), HS_EXIT_OK;
 		if (c == 'S') {
-			hs_store_allow_salvage(true);
+			hs_cli_allow_salvage(true);
 			continue;
 		}
 		if (c == '?')

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "load.h"
+#include "rows.h"
 #include "store.h"
 
 struct section {
@@ -84,10 +86,10 @@ static bool has_sites(sqlite3 *db)
 static struct hs_error *open_pair(const char *old_path, const char *new_path, sqlite3 **ret)
 {
 	sqlite3 *old, *db;
-	struct hs_error *err = hs_store_open(old_path, &old);
+	struct hs_error *err = hs_cli_open(old_path, &old);
 	if (err)
 		return err;
-	err = hs_store_open(new_path, &db);
+	err = hs_cli_open(new_path, &db);
 	if (!err) {
 		err = hs_store_attach(db, sqlite3_db_filename(old, "main"), "old");
 		if (err)
@@ -140,7 +142,7 @@ int hs_cmd_diff(int argc, char **argv)
 			continue;
 		if (!only)
 			printf("%s== %s ==\n", i ? "\n" : "", sections[i].title);
-		err = hs_store_run(db, sections[i].sql, 1, args, a.format, stdout);
+		err = hs_rows_run(db, sections[i].sql, 1, args, a.format, stdout);
 	}
 	sqlite3_close(db);
 	return err ? hs_cli_fail(err) : HS_EXIT_OK;

@@ -10,6 +10,8 @@
 
 #include "commands.h"
 #include "leaks.h"
+#include "load.h"
+#include "rows.h"
 #include "store.h"
 
 static const char help[] =
@@ -71,7 +73,7 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 			fputs(help, stdout);
 			return HS_EXIT_OK;
 		case 'S':
-			hs_store_allow_salvage(true);
+			hs_cli_allow_salvage(true);
 			break;
 		case 'F':
 			opts->force = true;
@@ -121,7 +123,7 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 	    " printf('0x%x', (SELECT addr FROM objects WHERE id = obj)) END AS addr, path,"
 	    " " SITE_SQL " AS site, detail FROM leak_findings WHERE section = ?1 ORDER BY rowid";
 	if (format != HS_FORMAT_TABLE)
-		return hs_store_run(db, rows, 0, NULL, format, stdout);
+		return hs_rows_run(db, rows, 0, NULL, format, stdout);
 	char *untraversed;
 	struct hs_error *err = hs_store_untraversed(db, &untraversed);
 	bool streamed = hs_store_streamed(db);
@@ -150,7 +152,7 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 		char num[16];
 		snprintf(num, sizeof(num), "%d", s->number);
 		char *args[] = {num};
-		err = hs_store_run(db, section_rows, 1, args, format, stdout);
+		err = hs_rows_run(db, section_rows, 1, args, format, stdout);
 	}
 	free(untraversed);
 	return err;
@@ -170,14 +172,14 @@ int hs_cmd_leaks(int argc, char **argv)
 		return rc;
 	}
 	sqlite3 *db;
-	struct hs_error *err = hs_store_open(snap, &db);
+	struct hs_error *err = hs_cli_open(snap, &db);
 	if (!err) {
 		err = hs_leaks_run(db, &opts);
 		if (!err)
 			err = print_findings(db, format);
 		if (!err && format == HS_FORMAT_TABLE) {
 			fflush(stdout);
-			err = hs_store_print_conservative(db, stdout);
+			err = hs_rows_print_conservative(db, stdout);
 		}
 		sqlite3_close(db);
 	}

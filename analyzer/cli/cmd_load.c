@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "load.h"
 #include "store.h"
 
 int hs_cmd_load(int argc, char **argv)
@@ -42,7 +43,7 @@ int hs_cmd_load(int argc, char **argv)
 	struct hs_error *err = hs_out_not_input(a.output ? a.output : db, a.pos[0]);
 	if (!err)
 		err = stream ? hs_store_stream(a.pos[0], a.output ? a.output : db, NULL, NULL)
-		             : hs_store_load(a.pos[0], a.output ? a.output : db);
+		             : hs_cli_load(a.pos[0], a.output ? a.output : db);
 	if (!err)
 		fprintf(stderr, "%s: loaded\n", a.output ? a.output : db);
 	free(db);

@@ -7,6 +7,8 @@
 
 #include "commands.h"
 #include "dot.h"
+#include "load.h"
+#include "rows.h"
 #include "store.h"
 
 /* The allocation site of objects row X as a column, NULL when it has none (SCHEMA.md sites). */
@@ -39,7 +41,7 @@ static int run_object(int argc, char **argv, const char *help, const char *opts,
 	int rc = hs_cmd_parse(argc, argv, help, opts, 2, 2, &c.a);
 	if (rc >= 0)
 		return rc;
-	struct hs_error *err = hs_store_open(c.a.pos[0], &c.db);
+	struct hs_error *err = hs_cli_open(c.a.pos[0], &c.db);
 	if (err)
 		return hs_cli_fail(err);
 	err = hs_store_find(c.db, c.a.pos[1], &c.id);
@@ -137,7 +139,7 @@ static struct hs_error *show_object(struct object_cmd *c)
 	snprintf(limit, sizeof(limit), "%ld", c->a.limit > 0 ? c->a.limit : SHOW_LIMIT);
 	char *args[] = {c->id_text, limit};
 	if (!err)
-		err = hs_store_run(c->db, sql, 2, args, c->a.format, stdout);
+		err = hs_rows_run(c->db, sql, 2, args, c->a.format, stdout);
 	return err ? err : print_more(c, c->a.limit > 0 ? c->a.limit : SHOW_LIMIT);
 }
 
@@ -201,7 +203,7 @@ static struct hs_error *print_path(struct object_cmd *c)
 	if (!err && c->a.dot)
 		err = hs_dot_write(c->db, dot_sql, 1, ids, path, stdout);
 	else if (!err)
-		err = hs_store_run(c->db, sql, 1, (char *[]){c->id_text}, c->a.format, stdout);
+		err = hs_rows_run(c->db, sql, 1, (char *[]){c->id_text}, c->a.format, stdout);
 	free(path);
 	return err;
 }
@@ -224,8 +226,8 @@ int hs_cmd_path(int argc, char **argv)
 /* referrers' work: what refers to the object, by the named query. */
 static struct hs_error *list_referrers(struct object_cmd *c)
 {
-	return hs_store_run_max(c->db, hs_query_find("referrers_of")->sql, 1, &c->a.pos[1],
-	                        c->a.format, stdout, c->a.limit < 0 ? SHOW_LIMIT : c->a.limit);
+	return hs_rows_run_max(c->db, hs_query_find("referrers_of")->sql, 1, &c->a.pos[1],
+	                       c->a.format, stdout, c->a.limit < 0 ? SHOW_LIMIT : c->a.limit);
 }
 
 int hs_cmd_referrers(int argc, char **argv)
@@ -246,7 +248,7 @@ static struct hs_error *print_deep_size(struct object_cmd *c)
 	    " hs_deep_memory(o.id) AS deep_memory, o.retained_memory AS retained_memory"
 	    " FROM objects o JOIN types t ON t.id = o.type_id WHERE o.id = ?1";
 	char *args[] = {c->id_text};
-	return hs_store_run(c->db, sql, 1, args, c->a.format, stdout);
+	return hs_rows_run(c->db, sql, 1, args, c->a.format, stdout);
 }
 
 int hs_cmd_deep(int argc, char **argv)

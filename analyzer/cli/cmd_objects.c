@@ -7,6 +7,8 @@
 
 #include "commands.h"
 #include "dot.h"
+#include "load.h"
+#include "rows.h"
 #include "store.h"
 
 /* cycles --dot: the objects drawn at most, per component and in all, as its help says (dot is
@@ -17,13 +19,13 @@ enum { DOT_MAX_COMPONENT = 100, DOT_MAX_NODES = 500 };
 static int run_listing(const struct hs_cmd_args *a, const char *sql)
 {
 	sqlite3 *db;
-	struct hs_error *err = hs_store_open(a->pos[0], &db);
+	struct hs_error *err = hs_cli_open(a->pos[0], &db);
 	if (err)
 		return hs_cli_fail(err);
 	char limit[32];
 	snprintf(limit, sizeof(limit), "%ld", a->limit);
 	char *args[] = {limit};
-	err = hs_store_run(db, sql, a->limit < 0 ? 0 : 1, args, a->format, stdout);
+	err = hs_rows_run(db, sql, a->limit < 0 ? 0 : 1, args, a->format, stdout);
 	sqlite3_close(db);
 	return err ? hs_cli_fail(err) : HS_EXIT_OK;
 }
@@ -106,7 +108,7 @@ int hs_cmd_cycles(int argc, char **argv)
 	if (rc >= 0 || !a.dot)
 		return rc >= 0 ? rc : run_listing(&a, hs_query_find("garbage_cycles")->sql);
 	sqlite3 *db;
-	struct hs_error *err = hs_store_open(a.pos[0], &db);
+	struct hs_error *err = hs_cli_open(a.pos[0], &db);
 	if (err)
 		return hs_cli_fail(err);
 	long long args[] = {a.limit, DOT_MAX_COMPONENT, DOT_MAX_NODES};

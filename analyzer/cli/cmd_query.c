@@ -7,6 +7,8 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "load.h"
+#include "rows.h"
 #include "store.h"
 
 void hs_queries_print(FILE *out, enum hs_format format)
@@ -26,10 +28,10 @@ void hs_queries_print(FILE *out, enum hs_format format)
 static int run_sql(const struct hs_cmd_args *a, const char *sql, int nargs, char **args)
 {
 	sqlite3 *db;
-	struct hs_error *err = hs_store_open(a->pos[0], &db);
+	struct hs_error *err = hs_cli_open(a->pos[0], &db);
 	if (err)
 		return hs_cli_fail(err);
-	err = hs_store_run_max(db, sql, nargs, args, a->format, stdout, a->limit);
+	err = hs_rows_run_max(db, sql, nargs, args, a->format, stdout, a->limit);
 	sqlite3_close(db);
 	return err ? hs_cli_fail(err) : HS_EXIT_OK;
 }

@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "leaks.h"
+#include "load.h"
 #include "report_page.h"
 #include "store.h"
 
@@ -647,7 +648,7 @@ int hs_cmd_report(int argc, char **argv)
 		} else if (c == 'o') {
 			output = optarg;
 		} else if (c == 'S') {
-			hs_store_allow_salvage(true);
+			hs_cli_allow_salvage(true);
 		} else if (c == 'F') {
 			opts.force = true;
 		} else {
@@ -663,7 +664,7 @@ int hs_cmd_report(int argc, char **argv)
 	sqlite3 *db = NULL;
 	struct hs_error *err = hs_out_not_input(output, snap);
 	if (!err)
-		err = hs_store_open(snap, &db);
+		err = hs_cli_open(snap, &db);
 	if (!err) {
 		err = hs_leaks_run(db, &opts);
 		struct hs_out file = {.fd = -1};

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include "commands.h"
+#include "load.h"
+#include "rows.h"
 #include "store.h"
 
 /* What a streamed load (meta.analysis not 'complete') did not compute reads "not computed". */
@@ -72,7 +74,7 @@ int hs_cmd_summary(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	sqlite3 *db;
-	struct hs_error *err = hs_store_open(a.pos[0], &db);
+	struct hs_error *err = hs_cli_open(a.pos[0], &db);
 	if (err)
 		return hs_cli_fail(err);
 	if (a.format == HS_FORMAT_TABLE)
@@ -82,11 +84,11 @@ int hs_cmd_summary(int argc, char **argv)
 	snprintf(limit, sizeof(limit), "%ld", a.limit);
 	char *args[] = {limit};
 	if (!err)
-		err = hs_store_run(db, hs_query_find("type_histogram")->sql, 1, args, a.format,
-		                   stdout);
+		err = hs_rows_run(db, hs_query_find("type_histogram")->sql, 1, args, a.format,
+		                  stdout);
 	if (!err && a.format == HS_FORMAT_TABLE) {
 		fflush(stdout);
-		err = hs_store_print_conservative(db, stdout);
+		err = hs_rows_print_conservative(db, stdout);
 	}
 	sqlite3_close(db);
 	return err ? hs_cli_fail(err) : HS_EXIT_OK;

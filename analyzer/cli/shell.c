@@ -17,6 +17,8 @@
 #include <readline/readline.h>
 
 #include "commands.h"
+#include "load.h"
+#include "rows.h"
 #include "store.h"
 
 static const char shell_help[] =
@@ -171,7 +173,7 @@ static double now(void)
 static void run(struct shell *sh, const char *sql, int nargs, char **args)
 {
 	double t0 = now();
-	struct hs_error *err = hs_store_run(sh->db, sql, nargs, args, sh->mode, stdout);
+	struct hs_error *err = hs_rows_run(sh->db, sql, nargs, args, sh->mode, stdout);
 	if (err) {
 		fprintf(stderr, "error: %s\n", err->message);
 		hs_error_destroy(err);
@@ -307,7 +309,7 @@ int hs_cmd_shell(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct shell sh = {.mode = a.format};
-	struct hs_error *err = hs_store_open(a.pos[0], &sh.db);
+	struct hs_error *err = hs_cli_open(a.pos[0], &sh.db);
 	if (err)
 		return hs_cli_fail(err);
 	bool tty = isatty(0) == 1;

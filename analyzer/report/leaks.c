@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "leaks.h"
+#include "load.h"
 #include "pyrepr.h"
 #include "store.h"
 
@@ -533,7 +534,7 @@ static struct hs_error *open_baselines(sqlite3 *db, const struct hs_leaks_option
 {
 	for (int i = 0; i < opts->nbaselines; i++) {
 		sqlite3 *b;
-		struct hs_error *err = hs_store_open(opts->baselines[i], &b);
+		struct hs_error *err = hs_cli_open(opts->baselines[i], &b);
 		if (err)
 			return err;
 		ret[i].name = opts->baselines[i];

@@ -58,7 +58,7 @@ struct hs_leaks_options {
 	bool force;         /* compare baselines of another process or Python, or not earlier */
 };
 
-/* Attaches the baselines to db (a connection from hs_store_open) and computes every section
+/* Attaches the baselines to db (a connection from hs_cli_open) and computes every section
  * into the temporary tables above.  Errors name the database or baseline file. */
 struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts);
 

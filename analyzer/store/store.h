@@ -1,11 +1,12 @@
 /*
- * store.h — the SQLite store of a snapshot (store.c, store_open.c), its SQL functions
- * (sqlfuncs.c), the named queries embedded from the .sql files of queries/, and the helpers every
- * command that reads a database shares (store_cli.c).
+ * store.h — the SQLite store of a snapshot: writing it (store.c over store_tables.c and
+ * sqlite_btree.c), opening it (store_open.c), its SQL functions (sqlfuncs.c), the questions the
+ * commands ask of it (store_query.c), and the named queries embedded from the .sql files of
+ * queries/.
  *
  * The database is analyzer/SCHEMA.md: the snapshot's objects, edges, weak links and roots plus
- * every hs_analysis column.  Commands take a .hsnap or its .db; hs_store_open builds the database
- * on demand next to the snapshot and reuses it while it is newer than the snapshot.
+ * every hs_analysis column.  The store knows nothing of the command line: the CLI's load
+ * pipeline (cli/load.c) decides when a database is built and prints its rows (cli/rows.c).
  */
 #ifndef HS_STORE_H
 #define HS_STORE_H
@@ -15,7 +16,6 @@
 #include <stdio.h>
 
 #include "analysis.h"
-#include "cli.h"
 #include "hsnap.h"
 
 /* PRAGMA application_id of every heapsnap database ('HSDB'), and the schema version kept in
@@ -48,30 +48,25 @@ char *hs_store_db_path(const char *snap_path);
  * functions.  read_only opens it so.  SQL on the connection cannot create files (ATTACH and
  * VACUUM INTO are denied) nor call fts3_tokenizer: see hs_store_attach. */
 struct hs_error *hs_store_open_db(const char *path, bool read_only, sqlite3 **ret);
+/* What lies at a database path: nothing, a file that is not ours (or not this user's), ours with
+ * another schema version, or ours and current. */
+enum hs_store_kind { HS_STORE_MISSING, HS_STORE_FOREIGN, HS_STORE_STALE, HS_STORE_CURRENT };
+/* hs_store_open_db, also saying in *kind what path holds (on failure too: HS_STORE_FOREIGN or
+ * HS_STORE_STALE), so that callers decide on the kind, never on the message. */
+struct hs_error *hs_store_open_kind(const char *path, bool read_only, sqlite3 **ret,
+                                    enum hs_store_kind *kind);
+/* True when path starts with SQLite's file header. */
+bool hs_store_is_sqlite(const char *path);
 
 /* Attaches the database file path (one that hs_store_open_db accepted) as schema; the only way
  * an ATTACH passes the connection's authorizer. */
 struct hs_error *hs_store_attach(sqlite3 *db, const char *path, const char *schema);
-
-/* Opens what a command was given: a .db of ours, or a .hsnap whose database is built (with
- * progress on a terminal) unless one built from this very file exists next to it.  A database
- * with partial results (a salvage, a streamed load) says so once on stderr and marks every table
- * printed (hs_table_set_partial). */
-struct hs_error *hs_store_open(const char *path, sqlite3 **ret);
-
-/* Whether a damaged snapshot is salvaged (the --salvage option every database command takes)
- * instead of refused.  Off by default: hs_store_load fails with the offset of the damage, and
- * hs_store_open does not reuse the salvaged database of a .hsnap. */
-void hs_store_allow_salvage(bool yes);
 
 /* The identity of the snapshot file at path, "SIZE:HASH" (store_identity.c): opened without
  * blocking, and without following a symbolic link unless follow; must be a regular file. */
 #define HS_STORE_IDENTITY_LEN 48
 struct hs_error *hs_store_identity(const char *path, bool follow, char ret[HS_STORE_IDENTITY_LEN]);
 
-/* Loads snap_path, analyzes it and writes db_path, showing progress on stderr when it is a
- * terminal and the work takes over a second. */
-struct hs_error *hs_store_load(const char *snap_path, const char *db_path);
 /* The streamed load of OUT-OF-CORE.md (`heapsnap load --stream`): the database from the snapshot
  * decoded run by run, in memory bounded by a run, SQLite's cache and 8 bytes per object; the
  * graph analyses (and value previews, key and attribute labels) are NULL and meta.analysis says
@@ -88,26 +83,8 @@ int hs_sqlfuncs_register(sqlite3 *db);
  * it. */
 struct hs_error *hs_store_path(sqlite3 *db, long long id, char **ret);
 
-/* Prints the rows stmt returns with t (which the caller creates and destroys), at most
- * max_rows of them (0: every row); *more gets how many rows were left out. */
-struct hs_error *hs_store_print(sqlite3 *db, sqlite3_stmt *stmt, struct hs_table *t, long max_rows,
-                                long long *more);
-/* Prepares sql, binds the text arguments (integers when they look like one) to ?1, ?2, ...,
- * and prints the rows in format to out with the statement's column names. */
-struct hs_error *hs_store_run(sqlite3 *db, const char *sql, int nargs, char **args,
-                              enum hs_format format, FILE *out);
-/* The same, printing at most max_rows rows of each statement (0: all), then "... K more rows"
- * (in a table; on stderr beside csv and json). */
-struct hs_error *hs_store_run_max(sqlite3 *db, const char *sql, int nargs, char **args,
-                                  enum hs_format format, FILE *out, long max_rows);
 /* An error naming db's file for SQLite's current error on db. */
 struct hs_error *hs_store_error(sqlite3 *db, const char *what);
-/* The note `summary` and `leaks` print when the capture scanned objects conservatively (their
- * type unknown to it: their references were found by scanning their memory, so objects they hold
- * may be missing): how many, of which types (the 10 commonest), after a blank line.  Nothing when
- * there are none. */
-struct hs_error *hs_store_print_conservative(sqlite3 *db, FILE *out);
-
 /* SQL condition on types t and objects o (o of type t): o may hold references that no edge of
  * the snapshot shows, because its type has no tp_traverse (not Py_TPFLAGS_HAVE_GC: the
  * collector and gc.get_referents never look inside it) and the capture found no edge from it,
@@ -145,25 +122,5 @@ struct hs_named_query {
 extern const struct hs_named_query hs_queries[];
 extern const size_t hs_nqueries;
 const struct hs_named_query *hs_query_find(const char *name);
-
-/* ---------------------------------------------------------------------------------------------
- * What the commands share: `CMD SNAP [ARG...] [--format F] [-n N]` parsing.
- */
-struct hs_cmd_args {
-	enum hs_format format;
-	long limit;          /* -n N; the command's default when not given */
-	const char *by;      /* --by, for top */
-	const char *section; /* --section, for diff */
-	bool list;           /* --list, for query */
-	const char *output;  /* -o, for load */
-	bool dot;            /* --dot, for path and cycles */
-	int npos;
-	char **pos; /* positional arguments */
-};
-/* Parses argv for command cmd with usage text help; opts is a string of the optional letters it
- * accepts among "nbslod" (-n, --by, --section, --list, -o, --dot).  Returns -1 when the command
- * should go on, or the exit code (help printed: 0, usage error: 2). */
-int hs_cmd_parse(int argc, char **argv, const char *help, const char *opts, int min_pos,
-                 int max_pos, struct hs_cmd_args *ret);
 
 #endif

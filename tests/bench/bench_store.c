@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "rows.h"
 #include "store.h"
 
 static double clock_s(clockid_t id)
@@ -184,8 +185,8 @@ int main(int argc, char **argv)
 		sqlite3 *db;
 		die(hs_store_open_db(db_path, true, &db));
 		char *args[] = {"20"};
-		die(hs_store_run(db, hs_query_find("largest_retained")->sql, 1, args,
-		                 HS_FORMAT_TABLE, devnull));
+		die(hs_rows_run(db, hs_query_find("largest_retained")->sql, 1, args,
+		                HS_FORMAT_TABLE, devnull));
 		sqlite3_close(db);
 		lat[r] = now() - t0;
 	}
