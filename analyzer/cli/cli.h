@@ -35,7 +35,8 @@ bool hs_format_parse(const char *s, enum hs_format *ret);
 
 struct hs_table;
 /* A printer of rows with the given column names to out.  Table output is buffered to align
- * columns and printed by hs_table_destroy; CSV and JSON stream. */
+ * columns and printed by hs_table_destroy; CSV and JSON stream.  Never NULL: out of memory is
+ * sticky and hs_table_destroy reports it. */
 struct hs_table *hs_table_create(FILE *out, enum hs_format format, size_t ncols,
                                  const char *const *names);
 /* Adds the next cell of the current row (text is copied; NULL text is a NULL cell). */
@@ -44,16 +45,18 @@ void hs_table_cellf(struct hs_table *t, enum hs_cell_type type, const char *fmt,
     __attribute__((format(printf, 3, 4)));
 /* Ends the current row. */
 void hs_table_end_row(struct hs_table *t);
-/* Flushes what is buffered, ends the JSON array, and frees the printer. */
-void hs_table_destroy(struct hs_table *t);
+/* Flushes what is buffered, ends the JSON array, and frees the printer.  Returns
+ * &hs_error_nomem when a cell could not be kept (the table then printed nothing more; a
+ * printer hs_table_create could not allocate drops every cell), else NULL; accepts NULL. */
+struct hs_error *hs_table_destroy(struct hs_table *t);
 /* Marks every table printed from now on as partial, saying why (note; NULL: complete): a
  * "(partial: NOTE)" line under table output, a "# partial: NOTE" line before the CSV header, a
  * "partial": true key in every JSON row. */
-void hs_table_set_partial(const char *note);
+struct hs_error *hs_table_set_partial(const char *note);
 
 /* The named queries, one row each (name, parameters, help), to out: `query --list` and the
  * shell's .queries (cmd_query.c). */
-void hs_queries_print(FILE *out, enum hs_format format);
+struct hs_error *hs_queries_print(FILE *out, enum hs_format format);
 
 /* --------------------------------------------------------------------------------------------
  * The subcommands.

@@ -11,7 +11,7 @@
 #include "rows.h"
 #include "store.h"
 
-void hs_queries_print(FILE *out, enum hs_format format)
+struct hs_error *hs_queries_print(FILE *out, enum hs_format format)
 {
 	static const char *const cols[] = {"name", "parameters", "help"};
 	struct hs_table *t = hs_table_create(out, format, 3, cols);
@@ -21,7 +21,7 @@ void hs_queries_print(FILE *out, enum hs_format format)
 		hs_table_cell(t, HS_CELL_TEXT, hs_queries[i].help);
 		hs_table_end_row(t);
 	}
-	hs_table_destroy(t);
+	return hs_table_destroy(t);
 }
 
 /* Opens SNAP and runs sql with args bound to ?1, ?2, ... */
@@ -50,8 +50,8 @@ int hs_cmd_query(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (a.list) {
-		hs_queries_print(stdout, a.format);
-		return HS_EXIT_OK;
+		struct hs_error *err = hs_queries_print(stdout, a.format);
+		return err ? hs_cli_fail(err) : HS_EXIT_OK;
 	}
 	if (a.npos < 2)
 		return hs_cli_usage_error("query", "needs SNAP and a query NAME (or --list)");

@@ -115,32 +115,35 @@ static char *meta_value(sqlite3 *db, const char *key)
 }
 
 /* Says on stderr, and on every table, what db's results lack: a salvage's losses, a streamed
- * load's analyses. */
-static void note_partial(sqlite3 *db)
+ * load's analyses.  Fails only when out of memory. */
+static struct hs_error *note_partial(sqlite3 *db)
 {
 	char *salvage = meta_value(db, "salvage_warning"), *analysis = meta_value(db, "analysis");
 	char *note = NULL;
+	struct hs_error *err = NULL;
 	bool streamed = analysis && strcmp(analysis, "complete") != 0;
 	if (salvage || streamed) {
 		if (asprintf(&note, "%s%s%s%s", salvage ? "salvaged from a damaged snapshot: " : "",
 		             salvage ? salvage : "", salvage && streamed ? "; " : "",
 		             !streamed                                ? ""
 		             : strncmp(analysis, "partial: ", 9) == 0 ? analysis + 9
-		                                                      : analysis) < 0)
+		                                                      : analysis) < 0) {
 			note = NULL;
+			err = &hs_error_nomem;
+		}
 	}
 	if (note) {
 		fprintf(stderr, "heapsnap: warning: partial results: %s%s\n", note,
 		        streamed ? " (plain `heapsnap load SNAP`, without --stream, computes them)"
 		                 : "");
-		hs_table_set_partial(note);
+		err = hs_table_set_partial(note);
 	}
 	free(note);
 	free(salvage);
 	free(analysis);
+	return err;
 }
 
-/* True when db (at path) was built by a salvage. */
 /* Whether db holds a salvage's partial results. */
 static bool is_salvaged(sqlite3 *db)
 {
@@ -154,8 +157,8 @@ struct hs_error *hs_cli_open(const char *path, sqlite3 **ret)
 {
 	if (hs_store_is_sqlite(path)) {
 		struct hs_error *err = hs_store_open_db(path, true, ret);
-		if (!err)
-			note_partial(*ret);
+		if (!err && (err = note_partial(*ret)) != NULL)
+			sqlite3_close(*ret);
 		return err;
 	}
 	if (access(path, R_OK) != 0)
@@ -191,8 +194,8 @@ struct hs_error *hs_cli_open(const char *path, sqlite3 **ret)
 		if (!err)
 			err = hs_store_open_db(db_path, true, ret);
 	}
-	if (!err)
-		note_partial(*ret);
+	if (!err && (err = note_partial(*ret)) != NULL)
+		sqlite3_close(*ret);
 	free(db_path);
 	return err;
 }

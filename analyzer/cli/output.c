@@ -1,24 +1,16 @@
 /*
  * output.c — prints rows as an aligned table, CSV (RFC 4180) or one JSON array of objects keyed
  * by column name: the --format of every heapsnap command that prints rows (DESIGN.md).
+ *
+ * Out of memory is a sticky state of the printer, never an exit (this code also runs inside the
+ * user's gdb): a table that could not keep a cell drops every later one and hs_table_destroy
+ * returns the error.
  */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-static void *xmalloc_fail(void)
-{
-	fputs("heapsnap: out of memory\n", stderr);
-	exit(HS_EXIT_DATA);
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-	return d ? d : xmalloc_fail();
-}
 
 struct cell {
 	enum hs_cell_type type;
@@ -28,10 +20,13 @@ struct cell {
 /* What every table says it lacks (hs_table_set_partial), or NULL. */
 static char *partial_note;
 
-void hs_table_set_partial(const char *note)
+struct hs_error *hs_table_set_partial(const char *note)
 {
 	free(partial_note);
-	partial_note = note ? xstrdup(note) : NULL;
+	partial_note = NULL;
+	if (note && !(partial_note = strdup(note)))
+		return &hs_error_nomem;
+	return NULL;
 }
 
 struct hs_table {
@@ -44,7 +39,23 @@ struct hs_table {
 	size_t ncells, cap;
 	size_t row_start; /* index of the current row's first cell */
 	size_t nrows;
+	bool nomem; /* a cell was lost: nothing more is kept, hs_table_destroy fails */
 };
+
+/* What hs_table_create returns when it cannot allocate a printer: one that drops everything. */
+static struct hs_table nomem_table = {.nomem = true};
+
+/* Frees t and everything it holds, printing nothing. */
+static void free_table(struct hs_table *t)
+{
+	for (size_t i = 0; i < t->ncells; i++)
+		free(t->cells[i].text);
+	free(t->cells);
+	for (size_t i = 0; t->names && i < t->ncols; i++)
+		free(t->names[i]);
+	free(t->names);
+	free(t);
+}
 
 bool hs_format_parse(const char *s, enum hs_format *ret)
 {
@@ -62,15 +73,18 @@ struct hs_table *hs_table_create(FILE *out, enum hs_format format, size_t ncols,
 {
 	struct hs_table *t = calloc(1, sizeof(*t));
 	if (!t)
-		return xmalloc_fail();
+		return &nomem_table;
 	t->out = out;
 	t->format = format;
 	t->ncols = ncols;
 	t->names = calloc(ncols ? ncols : 1, sizeof(char *));
-	if (!t->names)
-		return xmalloc_fail();
-	for (size_t i = 0; i < ncols; i++)
-		t->names[i] = xstrdup(names[i]);
+	for (size_t i = 0; t->names && i < ncols; i++)
+		if (!(t->names[i] = strdup(names[i])))
+			t->nomem = true;
+	if (!t->names || t->nomem) {
+		free_table(t);
+		return &nomem_table;
+	}
 	if (format == HS_FORMAT_CSV) {
 		if (partial_note) /* a comment line before the header */
 			fprintf(out, "# partial: %s\r\n", partial_note);
@@ -87,14 +101,24 @@ struct hs_table *hs_table_create(FILE *out, enum hs_format format, size_t ncols,
 
 void hs_table_cell(struct hs_table *t, enum hs_cell_type type, const char *text)
 {
+	if (t->nomem)
+		return;
 	if (t->ncells == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 64;
-		t->cells = realloc(t->cells, t->cap * sizeof(*t->cells));
-		if (!t->cells)
-			xmalloc_fail();
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		struct cell *cells = realloc(t->cells, cap * sizeof(*cells));
+		if (!cells) {
+			t->nomem = true;
+			return;
+		}
+		t->cells = cells;
+		t->cap = cap;
 	}
-	t->cells[t->ncells++] =
-	    (struct cell){text ? type : HS_CELL_NULL, text ? xstrdup(text) : NULL};
+	char *copy = text ? strdup(text) : NULL;
+	if (text && !copy) {
+		t->nomem = true;
+		return;
+	}
+	t->cells[t->ncells++] = (struct cell){text ? type : HS_CELL_NULL, copy};
 }
 
 void hs_table_cellf(struct hs_table *t, enum hs_cell_type type, const char *fmt, ...)
@@ -102,9 +126,12 @@ void hs_table_cellf(struct hs_table *t, enum hs_cell_type type, const char *fmt,
 	char *s;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		xmalloc_fail();
+	int n = vasprintf(&s, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		t->nomem = true;
+		return;
+	}
 	hs_table_cell(t, type, s);
 	free(s);
 }
@@ -133,9 +160,13 @@ static void free_cells(struct hs_table *t, size_t from)
 
 void hs_table_end_row(struct hs_table *t)
 {
+	if (t->nomem)
+		return;
 	/* Pad or cut the row to the column count. */
-	while (t->ncells - t->row_start < t->ncols)
+	while (!t->nomem && t->ncells - t->row_start < t->ncols)
 		hs_table_cell(t, HS_CELL_NULL, NULL);
+	if (t->nomem)
+		return;
 	struct cell *row = t->cells + t->row_start;
 	if (t->format == HS_FORMAT_TABLE) {
 		free_cells(t, t->row_start + t->ncols);
@@ -173,8 +204,10 @@ void hs_table_end_row(struct hs_table *t)
 static void print_table(struct hs_table *t)
 {
 	size_t *width = calloc(t->ncols ? t->ncols : 1, sizeof(size_t));
-	if (!width)
-		xmalloc_fail();
+	if (!width) {
+		t->nomem = true;
+		return;
+	}
 	for (size_t i = 0; i < t->ncols; i++)
 		width[i] = strlen(t->names[i]);
 	for (size_t i = 0; i < t->row_start; i++) {
@@ -209,22 +242,21 @@ static void print_table(struct hs_table *t)
 	free(width);
 }
 
-void hs_table_destroy(struct hs_table *t)
+struct hs_error *hs_table_destroy(struct hs_table *t)
 {
 	if (!t)
-		return;
+		return NULL;
+	if (t == &nomem_table)
+		return &hs_error_nomem;
 	if (t->ncells > t->row_start)
 		hs_table_end_row(t);
-	if (t->format == HS_FORMAT_TABLE) {
+	if (t->format == HS_FORMAT_TABLE && !t->nomem) {
 		print_table(t);
-		if (partial_note)
+		if (partial_note && !t->nomem)
 			fprintf(t->out, "(partial: %s)\n", partial_note);
 	} else if (t->format == HS_FORMAT_JSON)
 		fputs(t->nrows ? "\n]\n" : "]\n", t->out);
-	free_cells(t, 0);
-	free(t->cells);
-	for (size_t i = 0; i < t->ncols; i++)
-		free(t->names[i]);
-	free(t->names);
-	free(t);
+	bool nomem = t->nomem;
+	free_table(t);
+	return nomem ? &hs_error_nomem : NULL;
 }

@@ -115,7 +115,9 @@ struct hs_error *hs_rows_run_max(sqlite3 *db, const char *sql, int nargs, char *
 			free(names);
 			long long more = 0;
 			err = hs_rows_print(db, stmt, t, max_rows, &more);
-			hs_table_destroy(t);
+			struct hs_error *lost = hs_table_destroy(t);
+			if (!err)
+				err = lost;
 			if (!err)
 				print_more(out, format, more);
 		} else if (sqlite3_step(stmt) != SQLITE_DONE) {

@@ -219,7 +219,11 @@ static bool dot_command(struct shell *sh, char *line)
 		else
 			fputs("usage: .timer on|off\n", stderr);
 	} else if (strcmp(w[0], ".queries") == 0) {
-		hs_queries_print(stdout, sh->mode);
+		struct hs_error *err = hs_queries_print(stdout, sh->mode);
+		if (err) {
+			fprintf(stderr, "error: %s\n", err->message);
+			hs_error_destroy(err);
+		}
 	} else if (strcmp(w[0], ".query") == 0) {
 		const struct hs_named_query *q = n > 1 ? hs_query_find(w[1]) : NULL;
 		if (q)
