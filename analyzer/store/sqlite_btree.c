@@ -14,6 +14,7 @@
  * becomes the divider), and so on up; the last page written is the root.  Every page holds at
  * least one cell, and every interior page at least two children.
  */
+#include <assert.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -42,6 +43,8 @@ enum {
 void hs_record_start(struct hs_record *r)
 {
 	r->ncols = 0;
+	r->nomem = false;
+	r->overflow = false;
 	r->body_len = 0;
 	if (!r->body) {
 		r->body = r->small;
@@ -56,15 +59,31 @@ void hs_record_free(struct hs_record *r)
 	r->body = NULL;
 }
 
-/* Room for n more body bytes; false when out of memory (the column is then written NULL). */
+/* Whether r has room for one more column; marks it failed when it has not (a caller adding
+ * more columns than HS_BTREE_MAX_COLUMNS is a bug the assert names in the debug builds). */
+static bool column_room(struct hs_record *r)
+{
+	assert(r->ncols <= HS_BTREE_MAX_COLUMNS);
+	if (r->ncols < HS_BTREE_MAX_COLUMNS)
+		return true;
+	r->overflow = true;
+	return false;
+}
+
+/* Room for one more column of n body bytes; false, the record marked failed, when out of memory
+ * or of columns. */
 static bool body_room(struct hs_record *r, size_t n)
 {
+	if (!column_room(r))
+		return false;
 	if (r->body_len + n <= r->body_cap)
 		return true;
 	size_t cap = 2 * r->body_cap > r->body_len + n ? 2 * r->body_cap : r->body_len + n;
 	uint8_t *b = malloc(cap);
-	if (!b)
+	if (!b) {
+		r->nomem = true;
 		return false;
+	}
 	memcpy(b, r->body, r->body_len);
 	if (r->body != r->small)
 		free(r->body);
@@ -75,13 +94,15 @@ static bool body_room(struct hs_record *r, size_t n)
 
 void hs_record_null(struct hs_record *r)
 {
-	r->types[r->ncols++] = 0;
+	if (column_room(r))
+		r->types[r->ncols++] = 0;
 }
 
 void hs_record_int(struct hs_record *r, int64_t v)
 {
 	if (v == 0 || v == 1) { /* serial types 8 and 9: no body bytes */
-		r->types[r->ncols++] = 8 + (uint64_t)v;
+		if (column_room(r))
+			r->types[r->ncols++] = 8 + (uint64_t)v;
 		return;
 	}
 	/* Serial types 1..6 hold 1, 2, 3, 4, 6, 8 bytes, big-endian two's complement. */
@@ -91,10 +112,8 @@ void hs_record_int(struct hs_record *r, int64_t v)
 	       (v < -((int64_t)1 << (8 * sizes[t] - 1)) || v >= ((int64_t)1 << (8 * sizes[t] - 1))))
 		t++;
 	int n = sizes[t];
-	if (!body_room(r, (size_t)n)) {
-		hs_record_null(r);
+	if (!body_room(r, (size_t)n))
 		return;
-	}
 	uint64_t u = (uint64_t)v;
 	for (int i = n - 1; i >= 0; i--, u >>= 8)
 		r->body[r->body_len + (size_t)i] = (uint8_t)u;
@@ -104,10 +123,8 @@ void hs_record_int(struct hs_record *r, int64_t v)
 
 void hs_record_text(struct hs_record *r, const char *s, size_t len)
 {
-	if (!body_room(r, len)) {
-		hs_record_null(r);
+	if (!body_room(r, len))
 		return;
-	}
 	memcpy(r->body + r->body_len, s, len);
 	r->body_len += len;
 	r->types[r->ncols++] = 2 * (uint64_t)len + 13;
@@ -282,6 +299,7 @@ static bool fits(const struct hs_btree_level *lv, bool leaf, size_t cell)
 /* Appends a cell: its bytes at the end of the content area, its offset in the pointer array. */
 static void add_cell(struct hs_btree_level *lv, bool leaf, const uint8_t *cell, size_t len)
 {
+	assert(fits(lv, leaf, len));
 	size_t content = U - (lv->used - 2 * (size_t)lv->ncells) - len;
 	memcpy(lv->page + content, cell, len);
 	put16(lv->page + header_size(leaf) + 2 * (size_t)lv->ncells, (unsigned)content);
@@ -293,6 +311,7 @@ static void add_cell(struct hs_btree_level *lv, bool leaf, const uint8_t *cell, 
  * sit back to back from the end of the page, the last one lowest. */
 static size_t pop_cell(struct hs_btree_level *lv, uint8_t *cell)
 {
+	assert(lv->ncells > 0);
 	const uint8_t *ptr = lv->page + header_size(true) + 2 * (size_t)(lv->ncells - 1);
 	size_t at = (size_t)ptr[0] << 8 | ptr[1];
 	size_t end = lv->ncells == 1 ? U : ((size_t)ptr[-2] << 8 | ptr[-1]);
@@ -307,6 +326,9 @@ static size_t pop_cell(struct hs_btree_level *lv, uint8_t *cell)
 static uint32_t write_level(struct hs_btree *t, struct hs_btree_level *lv, bool leaf,
                             uint32_t right)
 {
+	/* An interior page has a cell and its rightmost child; only an empty table's root leaf
+	 * may have no cell. */
+	assert(leaf || t->f->err || (lv->ncells > 0 && right != 0));
 	uint8_t *p = lv->page;
 	size_t h = header_size(leaf);
 	size_t content = U - (lv->used - 2 * (size_t)lv->ncells);
@@ -328,6 +350,7 @@ static uint32_t write_level(struct hs_btree *t, struct hs_btree_level *lv, bool 
 /* Level l of t (0: the leaves), created when first needed. */
 static struct hs_btree_level *level(struct hs_btree *t, int l)
 {
+	assert(l >= 0 && l <= t->nlevels); /* levels are made bottom-up, one at a time */
 	if (l < t->nlevels)
 		return t->levels[l];
 	if (l >= HS_BTREE_MAX_LEVELS) {
@@ -390,6 +413,7 @@ static void index_child(struct hs_btree *t, int l, uint32_t pgno)
 static void index_divider(struct hs_btree *t, int l, const uint8_t *key, size_t key_len)
 {
 	uint8_t cell[4 + U];
+	assert(key_len <= U);
 	memcpy(cell + 4, key, key_len);
 	for (; !t->f->err; l++) {
 		struct hs_btree_level *lv = level(t, l);
@@ -421,6 +445,7 @@ static size_t make_cell(struct hs_btree *t, uint8_t *cell, const uint8_t *payloa
 	size_t max = t->table ? TABLE_LOCAL_MAX : INDEX_LOCAL_MAX;
 	if (len <= max) {
 		memcpy(cell + n, payload, len);
+		assert(n + len <= U);
 		return n + len;
 	}
 	size_t local = LOCAL_MIN + (len - LOCAL_MIN) % (U - 4);
@@ -444,10 +469,18 @@ static size_t make_cell(struct hs_btree *t, uint8_t *cell, const uint8_t *payloa
 	return n + 4;
 }
 
-/* The cell of record r (and the rowid of a table row); 0 when out of memory (kept in t->f). */
+/* The cell of record r (and the rowid of a table row); 0 when r failed or out of memory (the
+ * error kept in t->f). */
 static size_t record_cell(struct hs_btree *t, const struct hs_record *r, uint8_t *cell,
                           const int64_t *rowid)
 {
+	if (r->nomem || r->overflow) {
+		t->f->err = r->nomem ? &hs_error_nomem
+		                     : hs_error_create(HS_ERROR_OTHER,
+		                                       "%s: a record of more than %d columns",
+		                                       t->f->path, HS_BTREE_MAX_COLUMNS);
+		return 0;
+	}
 	size_t len = record_payload(r, &t->payload, &t->payload_cap);
 	if (!len) {
 		t->f->err = &hs_error_nomem;

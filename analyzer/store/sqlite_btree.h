@@ -34,9 +34,13 @@
 #define HS_BTREE_LOCK_BYTE 0x40000000
 
 /* A record (one row's columns in SQLite's record format) being built: hs_record_start, then
- * one call per column. */
+ * one call per column, at most HS_BTREE_MAX_COLUMNS.  A column that cannot be added (out of
+ * memory, or one column too many) is never written as NULL: the record is marked failed and
+ * hs_btree_add_row / hs_btree_add_key refuse it, failing the file with the reason. */
 struct hs_record {
 	int ncols;
+	bool nomem;    /* a column's bytes could not be allocated */
+	bool overflow; /* more than HS_BTREE_MAX_COLUMNS columns were added */
 	uint64_t types[HS_BTREE_MAX_COLUMNS]; /* serial types */
 	uint8_t *body; /* the values: small, or malloc'd when they outgrow it */
 	size_t body_len, body_cap;
@@ -108,7 +112,8 @@ struct hs_btree {
 struct hs_error *hs_btree_begin(struct hs_btree *t, struct hs_btree_file *f, bool table);
 /* Appends a row of a table (rowids strictly increasing: a rowid out of order is an error) or an
  * entry of an index (records strictly increasing in SQLite's order: the caller sorts, and this
- * is not checked).  Errors are kept in t->f->err. */
+ * is not checked).  A failed record (struct hs_record) is an error too.  Errors are kept in
+ * t->f->err. */
 void hs_btree_add_row(struct hs_btree *t, int64_t rowid, const struct hs_record *r);
 void hs_btree_add_key(struct hs_btree *t, const struct hs_record *r);
 /* Writes what is left of the tree, enters it in the schema (type "table" or "index", its name,

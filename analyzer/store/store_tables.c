@@ -46,7 +46,9 @@ static void record_label(struct hs_record *r, const struct hs_snapshot *snap, ui
 	} else {
 		size_t need = hs_snapshot_edge_label(snap, src, e, buf, sizeof(buf));
 		char *big = need < sizeof(buf) ? buf : malloc(need + 1);
-		if (big == buf || (big && hs_snapshot_edge_label(snap, src, e, big, need + 1)))
+		if (!big)
+			r->nomem = true; /* never a NULL label: hs_btree_add_row fails the load */
+		else if (big == buf || hs_snapshot_edge_label(snap, src, e, big, need + 1))
 			hs_record_text(r, big, need);
 		else
 			hs_record_null(r);

@@ -1,6 +1,6 @@
 /*
- * test_sqlite_btree.c — Check suite for the SQLite page writer (analyzer/store/sqlite_btree.c), with
- * SQLite itself as the oracle: files written with it pass `PRAGMA integrity_check`, and SQLite
+ * test_sqlite_btree.c — Check suite for the SQLite page writer (analyzer/store/sqlite_btree.c),
+ * with SQLite itself as the oracle: files written with it pass `PRAGMA integrity_check`, and SQLite
  * reads back every row and key that went in, for trees of every height (empty, one leaf, three
  * levels and more), payloads that spill into overflow chains, every integer width, NULLs, an
  * index that SQLite uses to find rows, and the page that holds SQLite's lock byte (moved from 1 GiB
@@ -246,6 +246,49 @@ START_TEST(rowids_in_order)
 }
 END_TEST
 
+/* Writes one table row of ncols integer columns (marked out of memory when nomem) and returns
+ * what finishing the file says. */
+static struct hs_error *write_one_row(const char *name, int ncols, bool nomem)
+{
+	char *path = maker_path(name);
+	unlink(path);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	struct hs_btree_file f;
+	CK_OK(hs_btree_file_create(&f, fd, path));
+	struct hs_btree t;
+	struct hs_record r = {0};
+	CK_OK(hs_btree_begin(&t, &f, true));
+	hs_record_start(&r);
+	for (int i = 0; i < ncols; i++)
+		hs_record_int(&r, i);
+	r.nomem = r.nomem || nomem;
+	hs_btree_add_row(&t, 1, &r);
+	hs_btree_end(&t, "table", "t", "t", "CREATE TABLE t(x)");
+	struct hs_error *err = hs_btree_file_finish(&f);
+	hs_record_free(&r);
+	close(fd);
+	unlink(path);
+	free(path);
+	return err;
+}
+
+/* A column that cannot be added is never written as NULL: one too many columns, or a column the
+ * record could not allocate (store_tables.c marks a label it cannot allocate so), fails the
+ * file with the reason; HS_BTREE_MAX_COLUMNS columns are fine. */
+START_TEST(failed_records)
+{
+	CK_OK(write_one_row("cols_max.db", HS_BTREE_MAX_COLUMNS, false));
+	struct hs_error *err = write_one_row("cols_over.db", HS_BTREE_MAX_COLUMNS + 1, false);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->message, "a record of more than 32 columns"));
+	hs_error_destroy(err);
+	err = write_one_row("nomem.db", 3, true);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, HS_ERROR_NOMEM);
+	hs_error_destroy(err);
+}
+END_TEST
+
 int main(void)
 {
 	sqlite3_test_control(SQLITE_TESTCTRL_PENDING_BYTE, LOCK_BYTE);
@@ -257,6 +300,7 @@ int main(void)
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, deep);
 	tcase_add_test(tc, rowids_in_order);
+	tcase_add_test(tc, failed_records);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
