@@ -47,6 +47,7 @@ struct hs_analysis {
 
 	/* Counts: roots, GC garbage objects, components, objects some root reaches. */
 	uint64_t nroots, ngarbage, nsccs, nreached;
+	unsigned phases; /* the phases that have filled their arrays (graph_internal.h) */
 
 	/* CPU seconds spent per phase, for the benchmark table: the same as wall time on an idle
 	 * machine and steady on a busy one.  t_reverse is the reverse CSR the dominators need,

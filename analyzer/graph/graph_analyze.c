@@ -41,6 +41,7 @@ struct hs_error *hs_analyze_roots(const struct hs_snapshot *snap, struct hs_anal
 	}
 	double t = hs_graph_now();
 	hs_graph_roots(snap, a);
+	a->phases |= HS_PHASE_ROOTS;
 	a->t_roots = hs_graph_now() - t;
 	*ret = a;
 	return NULL;
@@ -114,20 +115,24 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 	bool threaded = pthread_create(&thread, NULL, scc_thread, &job) == 0;
 	double t = hs_graph_now();
 	hs_graph_roots(snap, a);
+	a->phases |= HS_PHASE_ROOTS;
 	a->t_roots = hs_graph_now() - t;
 	t = hs_graph_now();
 	hs_graph_garbage(snap, a);
+	a->phases |= HS_PHASE_GARBAGE;
 	a->t_garbage = hs_graph_now() - t;
 	if (threaded)
 		pthread_join(thread, NULL);
 	else
 		scc_thread(&job);
+	a->phases |= HS_PHASE_SCC;
 
 	t = hs_graph_now();
 	report(progress, progress_arg, "dominators", 0);
 	err = hs_graph_dominators(snap, a);
 	if (err)
 		goto fail;
+	a->phases |= HS_PHASE_DOMINATORS;
 	a->t_dominators = hs_graph_now() - t - a->t_reverse - a->t_retained;
 
 	t = hs_graph_now();
@@ -135,6 +140,7 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 	err = hs_graph_depth(snap, a);
 	if (err)
 		goto fail;
+	a->phases |= HS_PHASE_DEPTH;
 	a->t_depth = hs_graph_now() - t;
 	report(progress, progress_arg, "depth", 1);
 	*ret = a;

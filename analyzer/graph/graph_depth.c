@@ -11,6 +11,7 @@
  * from the nearest root of the first tier that reaches the object.  Within a tier, roots are
  * seeded in snapshot order and edges followed in snapshot order, so paths are reproducible.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,9 @@ static void seed(struct hs_analysis *a, uint32_t *queue, uint64_t *tail, uint32_
 struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint64_t n = snap->nobjects;
+	/* The roots it starts from; the dominators done with depth and parent_edge as scratch. */
+	assert(a->nobjects == n && (a->phases & HS_PHASE_ROOTS) &&
+	       (a->phases & HS_PHASE_DOMINATORS));
 	uint32_t *queue = hs_graph_alloc(n * sizeof(*queue));
 	if (!queue)
 		return &hs_error_nomem;

@@ -29,6 +29,7 @@
  * it, parent_edge holds the forest's anc/best pairs.  Step 4 puts the object of each number
  * (vertex, the inverse of dfn) in depth and the retained sizes by number in parent_edge.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,6 +194,10 @@ static inline uint64_t memory_of(const struct hs_snapshot *snap, uint64_t i)
 struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint64_t nobj = snap->nobjects;
+	/* The roots it starts from; the garbage and the components done with its arrays. */
+	const unsigned needs = HS_PHASE_ROOTS | HS_PHASE_GARBAGE | HS_PHASE_SCC;
+	assert(a->nobjects == nobj && (a->phases & needs) == needs &&
+	       !(a->phases & HS_PHASE_DOMINATORS));
 	uint32_t *dfn = a->idom;
 	uint32_t *idom = (uint32_t *)a->retained + nobj + 1; /* the DFS parent until step 3 */
 	struct forest *f = (struct forest *)a->parent_edge;

@@ -14,6 +14,8 @@
  * Untracked objects are never garbage, and are never walked through: CPython does not look
  * inside them either.
  */
+#include <assert.h>
+
 #include "graph_internal.h"
 
 /* unreachable[] holds each object's state during the walk. */
@@ -39,6 +41,9 @@ static bool follows(const struct hs_snapshot *snap, uint64_t i, uint64_t e)
 void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint64_t n = snap->nobjects;
+	/* Its scratch (retained) is the dominators' output: they must not have run. */
+	assert(a->nobjects == n && a->retained && a->unreachable &&
+	       !(a->phases & (HS_PHASE_GARBAGE | HS_PHASE_DOMINATORS)));
 	/* Scratch: retained as two arrays of n + 1 uint32. */
 	uint32_t *gc_refs = (uint32_t *)a->retained;
 	uint32_t *queue = gc_refs + n + 1;

@@ -14,6 +14,18 @@
 
 #include "analysis.h"
 
+/* The phases, as bits of hs_analysis.phases.  hs_analyze sets each once the phase has returned
+ * (the components' once their thread is joined: hs_graph_scc reads no bit, the other thread
+ * writes them meanwhile), and each phase asserts those it relies on: the arrays they fill, and
+ * the scratch they have finished with. */
+enum {
+	HS_PHASE_ROOTS = 1,
+	HS_PHASE_GARBAGE = 2,
+	HS_PHASE_SCC = 4,
+	HS_PHASE_DOMINATORS = 8,
+	HS_PHASE_DEPTH = 16
+};
+
 /* The predecessors of the dominator DFS's vertices numbered above them, by DFS number (0 is the
  * virtual root, which has no entry here): they are src[start[d] .. start[d+1]) for vertex d.
  * Temporary: built for and freed by the dominators. */

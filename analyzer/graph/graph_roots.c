@@ -9,11 +9,14 @@
  * Immortal objects have none: their refcount means nothing.  The roots are the objects with
  * external references plus the snapshot's named roots (sys.modules, builtins, frames, ...).
  */
+#include <assert.h>
+
 #include "graph_internal.h"
 
 void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint64_t n = snap->nobjects;
+	assert(a->nobjects == n && a->ext_refs && a->is_root && !(a->phases & HS_PHASE_ROOTS));
 	for (uint64_t i = 0; i < n; i++)
 		a->ext_refs[i] = snap->refcnt[i] > INT64_MAX ? INT64_MAX : (int64_t)snap->refcnt[i];
 	for (uint64_t e = 0; e < snap->nedges; e++) {

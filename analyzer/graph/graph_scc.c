@@ -11,6 +11,8 @@
  * are rindex and edge_start of each edge's target (prefetched together as the DFS enters an
  * object) and the object's edges.
  */
+#include <assert.h>
+
 #include "graph_internal.h"
 
 #define HEAD (1ull << 63) /* in a path entry's edge cursor: no lowlink below the object's own */
@@ -18,6 +20,8 @@
 void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint32_t n = (uint32_t)snap->nobjects;
+	/* a->phases is not read here: the other thread writes it meanwhile. */
+	assert(a->nobjects == n && a->scc && a->scc_size && a->idom && a->parent_edge && a->depth);
 	uint32_t *rindex = a->scc;
 	uint32_t *path = a->idom;          /* scratch: the DFS path, as a stack */
 	uint64_t *cursor = a->parent_edge; /* scratch: each path entry's next edge, and HEAD */
