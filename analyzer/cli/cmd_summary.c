@@ -1,47 +1,21 @@
 /*
  * cmd_summary.c — `heapsnap summary SNAP`: what a snapshot holds at a glance (producer, counts,
  * bytes, garbage) and its top types by bytes, from its database (a .hsnap is loaded on demand).
+ * The overview's SQL is queries/commands/summary_overview.sql.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cmd_sql.h"
 #include "commands.h"
 #include "load.h"
 #include "rows.h"
 #include "store.h"
 
-/* What a streamed load (meta.analysis not 'complete') did not compute reads "not computed". */
-#define GRAPH(expr)                                                                                \
-	" CASE WHEN (SELECT value FROM meta WHERE key = 'analysis') <> 'complete'"                 \
-	" THEN 'not computed' ELSE " expr " END"
-
-/* The one-row overview; printed as aligned "key  value" lines in table format. */
-/* clang-format off */
-static const char overview_sql[] =
-    "SELECT (SELECT value FROM meta WHERE key = 'snapshot') AS snapshot,"
-    " (SELECT file FROM pragma_database_list WHERE name = 'main') AS database,"
-    " (SELECT value FROM meta WHERE key = 'producer') AS producer,"
-    " (SELECT value FROM meta WHERE key = 'runtime') || ' ' ||"
-    " (SELECT value FROM meta WHERE key = 'runtime_version') AS runtime,"
-    " (SELECT count(*) FROM objects) AS objects,"
-    " (SELECT count(*) FROM objects WHERE gc) AS gc_tracked,"
-    " (SELECT coalesce(sum(size), 0) FROM objects) AS bytes,"
-    " (SELECT CASE WHEN count(memory) THEN sum(memory) ELSE 'not captured' END"
-    "  FROM objects) AS memory,"
-    " (SELECT count(*) FROM edges) AS edges,"
-    " (SELECT count(*) FROM weakrefs) AS weak,"
-    " (SELECT count(*) FROM roots) AS roots,"
-    " (SELECT count(*) FROM types) AS types,"
-    GRAPH("(SELECT count(*) FROM objects WHERE unreachable)") " AS garbage,"
-    GRAPH("(SELECT coalesce(sum(size), 0) FROM objects WHERE unreachable)") " AS garbage_bytes,"
-    GRAPH("(SELECT count(*) FROM objects WHERE depth IS NULL)") " AS unrooted,"
-    " (SELECT count(*) FROM objects WHERE flags & 4) AS conservative";
-/* clang-format on */
-
 static struct hs_error *print_overview(sqlite3 *db)
 {
 	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v2(db, overview_sql, -1, &stmt, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, hs_sql_cmd_summary_overview, -1, &stmt, NULL) != SQLITE_OK)
 		return hs_store_error(db, "summary");
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		for (int i = 0; i < sqlite3_column_count(stmt); i++) {
