@@ -1,25 +1,17 @@
 /*
  * cmd_object.c — the commands about one object, given by address: show, path, referrers and
- * deep.  ADDR is 0x hex or decimal; an address no object has is a data error (exit 1).
+ * deep.  ADDR is 0x hex or decimal; an address no object has is a data error (exit 1).  The
+ * longer queries are queries/commands/show_object.sql and path_*.sql.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cmd_sql.h"
 #include "commands.h"
 #include "dot.h"
 #include "load.h"
 #include "rows.h"
 #include "store.h"
-
-/* The allocation site of objects row X as a column, NULL when it has none (SCHEMA.md sites). */
-#define SITE_SQL(x) "(SELECT filename || ':' || lineno FROM sites WHERE id = " x ".site)"
-
-/* The objects on the path to ?1, from its root (depth 0) to ?1 itself. */
-#define CHAIN_SQL                                                                                  \
-	"WITH RECURSIVE chain(id, n) AS (SELECT ?1, 0 UNION ALL"                                   \
-	" SELECT e.src, chain.n + 1 FROM chain JOIN objects o ON o.id = chain.id"                  \
-	" JOIN edges e ON e.id = o.parent_edge"                                                    \
-	" WHERE o.depth > 0 AND chain.n < (SELECT depth FROM objects WHERE id = ?1)) "
 
 /* What a command's work sees once run_object has found the object: the parsed arguments (pos[0]
  * SNAP, pos[1] ADDR), the open snapshot, and the object's id as a number and as SQL parameter
@@ -103,25 +95,6 @@ static struct hs_error *print_more(struct object_cmd *c, long limit)
  * first -n of each, 100 by default). */
 static struct hs_error *show_object(struct object_cmd *c)
 {
-	static const char sql[] =
-	    "SELECT 'object' AS relation, printf('0x%x', o.addr) AS addr, t.name AS type,"
-	    " o.size AS size, o.retained AS retained, o.refcnt AS refcnt, NULL AS label,"
-	    " NULL AS kind, substr(o.value, 1, 60) AS value, " SITE_SQL(
-	        "o") " AS site"
-	             " FROM objects o JOIN types t ON t.id = o.type_id WHERE o.id = ?1 "
-	             "UNION ALL SELECT * FROM (SELECT 'referent', printf('0x%x', d.addr), t.name, "
-	             "d.size,"
-	             " d.retained, d.refcnt, e.label, e.kind, substr(d.value, 1, 60), " SITE_SQL(
-	                 "d") " FROM edges e JOIN objects d ON d.id = e.dst JOIN types t ON t.id = "
-	                      "d.type_id"
-	                      " WHERE e.src = ?1 ORDER BY e.id LIMIT ?2) "
-	                      "UNION ALL SELECT * FROM (SELECT 'referrer', printf('0x%x', s.addr), "
-	                      "t.name, s.size,"
-	                      " s.retained, s.refcnt, e.label, e.kind, substr(s.value, 1, "
-	                      "60), " SITE_SQL("s") " FROM referrers r JOIN edges e ON e.id = "
-	                                            "r.edge JOIN objects s ON s.id = r.src"
-	                                            " JOIN types t ON t.id = s.type_id WHERE r.dst "
-	                                            "= ?1 ORDER BY s.addr, e.id LIMIT ?2)";
 	struct hs_error *err = NULL;
 	if (c->a.format == HS_FORMAT_TABLE) {
 		char *path = NULL;
@@ -139,7 +112,7 @@ static struct hs_error *show_object(struct object_cmd *c)
 	snprintf(limit, sizeof(limit), "%ld", c->a.limit > 0 ? c->a.limit : SHOW_LIMIT);
 	char *args[] = {c->id_text, limit};
 	if (!err)
-		err = hs_rows_run(c->db, sql, 2, args, c->a.format, stdout);
+		err = hs_rows_run(c->db, hs_sql_cmd_show_object, 2, args, c->a.format, stdout);
 	return err ? err : print_more(c, c->a.limit > 0 ? c->a.limit : SHOW_LIMIT);
 }
 
@@ -157,28 +130,6 @@ int hs_cmd_show(int argc, char **argv)
 /* path's work: the chain from a root to the object, as text and rows or as a digraph. */
 static struct hs_error *print_path(struct object_cmd *c)
 {
-	static const char sql[] = CHAIN_SQL
-	    "SELECT o.depth AS depth, printf('0x%x', o.addr) AS addr, t.name AS type,"
-	    " CASE WHEN o.depth > 0 THEN coalesce(nullif(e.label, ''),"
-	    "  printf('-><%s at 0x%x>', t.name, o.addr))"
-	    " ELSE coalesce((SELECT nullif(name, '') FROM roots WHERE obj = o.id ORDER BY rowid"
-	    "  LIMIT 1), printf('<%s at 0x%x>', t.name, o.addr)) END AS label,"
-	    " o.size AS size, o.retained AS retained, " SITE_SQL(
-	        "o") " AS site "
-	             "FROM chain JOIN objects o ON o.id = chain.id JOIN types t ON t.id = o.type_id"
-	             " LEFT JOIN edges e ON e.id = o.parent_edge ORDER BY o.depth";
-	/* hs_dot_write's rows: the objects root first, then the references between them. */
-	static const char dot_sql[] = CHAIN_SQL
-	    "SELECT * FROM (SELECT o.id, NULL, printf('%s at 0x%x', t.name, o.addr)"
-	    " || char(10) || printf('%lld B, %lld B retained', o.size, o.retained)"
-	    " || CASE WHEN o.depth = 0 THEN char(10) || 'root ' || coalesce((SELECT nullif(name, "
-	    "'')"
-	    "  FROM roots WHERE obj = o.id ORDER BY rowid LIMIT 1), '(unnamed)') ELSE '' END, NULL"
-	    " FROM chain JOIN objects o ON o.id = chain.id JOIN types t ON t.id = o.type_id"
-	    " ORDER BY o.depth) "
-	    "UNION ALL SELECT * FROM (SELECT e.src, o.id, nullif(e.label, ''), NULL"
-	    " FROM chain JOIN objects o ON o.id = chain.id JOIN edges e ON e.id = o.parent_edge"
-	    " WHERE o.depth > 0 ORDER BY o.depth)";
 	char *path = NULL;
 	struct hs_error *err = hs_store_path(c->db, c->id, &path);
 	if (!err && !path && hs_store_streamed(c->db))
@@ -191,19 +142,14 @@ static struct hs_error *print_path(struct object_cmd *c)
 		                      c->a.pos[0], c->a.pos[1]);
 	if (!err && c->a.format == HS_FORMAT_TABLE && !c->a.dot) {
 		printf("%s\n\n", path);
-		err = print_outside_note(c,
-		                         CHAIN_SQL
-		                         "SELECT o.ext_refs > 0 AND NOT o.immortal AND NOT"
-		                         " EXISTS (SELECT 1 FROM roots r WHERE r.obj = o.id)"
-		                         " FROM chain JOIN objects o ON o.id = chain.id"
-		                         " ORDER BY chain.n DESC LIMIT 1",
-		                         "root:");
+		err = print_outside_note(c, hs_sql_cmd_path_root, "root:");
 	}
 	long long ids[] = {c->id};
 	if (!err && c->a.dot)
-		err = hs_dot_write(c->db, dot_sql, 1, ids, path, stdout);
+		err = hs_dot_write(c->db, hs_sql_cmd_path_dot, 1, ids, path, stdout);
 	else if (!err)
-		err = hs_rows_run(c->db, sql, 1, (char *[]){c->id_text}, c->a.format, stdout);
+		err = hs_rows_run(c->db, hs_sql_cmd_path_rows, 1, (char *[]){c->id_text},
+		                  c->a.format, stdout);
 	free(path);
 	return err;
 }
