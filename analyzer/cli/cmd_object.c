@@ -140,6 +140,9 @@ static struct hs_error *print_path(struct object_cmd *c)
 	else if (!err && !path)
 		err = hs_error_create(HS_ERROR_OTHER, "%s: no root reaches the object at %s",
 		                      c->a.pos[0], c->a.pos[1]);
+	char *args[] = {c->id_text};
+	if (!err) /* temp.path_chain, which the queries below read */
+		err = hs_rows_run(c->db, hs_sql_cmd_path_chain, 1, args, c->a.format, stdout);
 	if (!err && c->a.format == HS_FORMAT_TABLE && !c->a.dot) {
 		printf("%s\n\n", path);
 		err = print_outside_note(c, hs_sql_cmd_path_root, "root:");
@@ -148,8 +151,7 @@ static struct hs_error *print_path(struct object_cmd *c)
 	if (!err && c->a.dot)
 		err = hs_dot_write(c->db, hs_sql_cmd_path_dot, 1, ids, path, stdout);
 	else if (!err)
-		err = hs_rows_run(c->db, hs_sql_cmd_path_rows, 1, (char *[]){c->id_text},
-		                  c->a.format, stdout);
+		err = hs_rows_run(c->db, hs_sql_cmd_path_rows, 1, args, c->a.format, stdout);
 	free(path);
 	return err;
 }
