@@ -220,35 +220,10 @@ START_TEST(deep)
 }
 END_TEST
 
-/* Keys out of order are refused, not written into a file SQLite would call corrupt. */
-START_TEST(rowids_in_order)
-{
-	char *path = maker_path("order.db");
-	unlink(path);
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
-	struct hs_btree_file f;
-	CK_OK(hs_btree_file_create(&f, fd, path));
-	struct hs_btree t;
-	struct hs_record r = {0};
-	CK_OK(hs_btree_begin(&t, &f, true));
-	hs_record_start(&r);
-	hs_record_int(&r, 1);
-	hs_btree_add_row(&t, 5, &r);
-	hs_btree_add_row(&t, 5, &r);
-	hs_btree_end(&t, "table", "t", "t", "CREATE TABLE t(x)");
-	struct hs_error *err = hs_btree_file_finish(&f);
-	ck_assert_ptr_nonnull(err);
-	ck_assert_ptr_nonnull(strstr(err->message, "rowid 5 out of order"));
-	hs_error_destroy(err);
-	close(fd);
-	unlink(path);
-	free(path);
-}
-END_TEST
-
-/* Writes one table row of ncols integer columns (marked out of memory when nomem) and returns
- * what finishing the file says. */
-static struct hs_error *write_one_row(const char *name, int ncols, bool nomem)
+/* Writes nrows table rows, each with rowid and ncols integer columns (marked out of memory when
+ * nomem), and returns what finishing the file says. */
+static struct hs_error *write_rows(const char *name, int nrows, int64_t rowid, int ncols,
+                                   bool nomem)
 {
 	char *path = maker_path(name);
 	unlink(path);
@@ -262,7 +237,8 @@ static struct hs_error *write_one_row(const char *name, int ncols, bool nomem)
 	for (int i = 0; i < ncols; i++)
 		hs_record_int(&r, i);
 	r.nomem = r.nomem || nomem;
-	hs_btree_add_row(&t, 1, &r);
+	for (int i = 0; i < nrows; i++)
+		hs_btree_add_row(&t, rowid, &r);
 	hs_btree_end(&t, "table", "t", "t", "CREATE TABLE t(x)");
 	struct hs_error *err = hs_btree_file_finish(&f);
 	hs_record_free(&r);
@@ -272,17 +248,27 @@ static struct hs_error *write_one_row(const char *name, int ncols, bool nomem)
 	return err;
 }
 
+/* Keys out of order are refused, not written into a file SQLite would call corrupt. */
+START_TEST(rowids_in_order)
+{
+	struct hs_error *err = write_rows("order.db", 2, 5, 1, false);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->message, "rowid 5 out of order"));
+	hs_error_destroy(err);
+}
+END_TEST
+
 /* A column that cannot be added is never written as NULL: one too many columns, or a column the
  * record could not allocate (store_tables.c marks a label it cannot allocate so), fails the
  * file with the reason; HS_BTREE_MAX_COLUMNS columns are fine. */
 START_TEST(failed_records)
 {
-	CK_OK(write_one_row("cols_max.db", HS_BTREE_MAX_COLUMNS, false));
-	struct hs_error *err = write_one_row("cols_over.db", HS_BTREE_MAX_COLUMNS + 1, false);
+	CK_OK(write_rows("cols_max.db", 1, 1, HS_BTREE_MAX_COLUMNS, false));
+	struct hs_error *err = write_rows("cols_over.db", 1, 1, HS_BTREE_MAX_COLUMNS + 1, false);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_ptr_nonnull(strstr(err->message, "a record of more than 32 columns"));
 	hs_error_destroy(err);
-	err = write_one_row("nomem.db", 3, true);
+	err = write_rows("nomem.db", 1, 1, 3, true);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_int_eq(err->code, HS_ERROR_NOMEM);
 	hs_error_destroy(err);
