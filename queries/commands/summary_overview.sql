@@ -16,7 +16,10 @@ SELECT (SELECT value FROM meta WHERE key = 'snapshot') AS snapshot,
 (SELECT count(*) FROM weakrefs) AS weak,
 (SELECT count(*) FROM roots) AS roots,
 (SELECT count(*) FROM types) AS types,
-CASE WHEN (SELECT value FROM meta WHERE key = 'analysis') <> 'complete' THEN 'not computed' ELSE (SELECT count(*) FROM objects WHERE unreachable) END AS garbage,
-CASE WHEN (SELECT value FROM meta WHERE key = 'analysis') <> 'complete' THEN 'not computed' ELSE (SELECT coalesce(sum(size), 0) FROM objects WHERE unreachable) END AS garbage_bytes,
-CASE WHEN (SELECT value FROM meta WHERE key = 'analysis') <> 'complete' THEN 'not computed' ELSE (SELECT count(*) FROM objects WHERE depth IS NULL) END AS unrooted,
+CASE WHEN (SELECT value FROM meta WHERE key = 'analysis') <> 'complete' THEN 'not computed'
+    ELSE (SELECT count(*) FROM objects WHERE unreachable) END AS garbage,
+CASE WHEN (SELECT value FROM meta WHERE key = 'analysis') <> 'complete' THEN 'not computed'
+    ELSE (SELECT coalesce(sum(size), 0) FROM objects WHERE unreachable) END AS garbage_bytes,
+CASE WHEN (SELECT value FROM meta WHERE key = 'analysis') <> 'complete' THEN 'not computed'
+    ELSE (SELECT count(*) FROM objects WHERE depth IS NULL) END AS unrooted,
 (SELECT count(*) FROM objects WHERE flags & 4) AS conservative

@@ -14,7 +14,8 @@ printf('%d %s objects that nothing in the heap refers to hold %d references'
 FROM objects o JOIN types t ON t.id = o.type_id JOIN leak_params p
 WHERE o.ext_refs > 0 AND NOT o.immortal AND o.refcnt < 100000000
   AND NOT o.unreachable AND o.nreferrers = 0
-  AND (t.heap OR t.name IN ('dict', 'list', 'set', 'deque', 'OrderedDict', 'defaultdict', 'Counter', 'bytearray',   	 'SimpleQueue', 'Queue', 'array'))
+  AND (t.heap OR t.name IN ('dict', 'list', 'set', 'deque', 'OrderedDict', 'defaultdict',
+      'Counter', 'bytearray',   	 'SimpleQueue', 'Queue', 'array'))
   AND NOT EXISTS (SELECT 1 FROM roots r WHERE r.obj = o.id)
   AND o.id NOT IN (SELECT type_object FROM types WHERE type_object IS NOT NULL)
 GROUP BY o.type_id HAVING count(*) >= p.cnt OR sum(o.retained) >= p.big

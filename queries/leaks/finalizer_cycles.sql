@@ -17,7 +17,9 @@ k AS (SELECT c.*, CASE WHEN c.n = 1 THEN CASE WHEN EXISTS (SELECT 1 FROM edges e
   WHEN c.n = 2 AND EXISTS (SELECT 1 FROM objects a JOIN edges e ON e.src = a.id
   AND e.label = '.__dict__' JOIN objects d ON d.id = e.dst AND d.unreachable
   AND d.scc = a.scc WHERE a.unreachable AND a.scc = c.scc) THEN 'self-dict'
-  ELSE 'cycle' END AS kind FROM c)SELECT 1, 'finalizer-cycles', g.type, sum(k.n), sum(k.b), sum(k.b), NULL, min(g.rep), NULL,
+  ELSE 'cycle' END AS kind FROM c)
+SELECT 1, 'finalizer-cycles', g.type, sum(k.n), sum(k.b),
+      sum(k.b), NULL, min(g.rep), NULL,
 CASE k.kind WHEN 'cycle' THEN printf('%d unreachable cycle%s of the same shape: {%s}',
   count(*), CASE WHEN count(*) > 1 THEN 's' ELSE '' END, k.shape)
 WHEN 'held' THEN printf('%d unreachable %s object%s in no cycle, held only by garbage',

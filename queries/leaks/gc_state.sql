@@ -7,6 +7,7 @@ ELSE 'generation ' || generation END, count(*), sum(size), NULL, NULL, NULL, NUL
 CASE WHEN generation < 3 THEN 'count ' || coalesce((SELECT value FROM meta
   WHERE key = 'gc.count'), '?') || ', thresholds ' || coalesce((SELECT value FROM meta
   WHERE key = 'gc.threshold'), '?') || ' (generations 0,1,2)'
-  ELSE 'in the permanent generation (where gc.freeze() moves objects, and 3.12+ keeps some of its own startup objects): never collected' END ||
+  ELSE
+      'in the permanent generation (where gc.freeze() moves objects, and 3.12+ keeps some of its own startup objects): never collected' END ||
 printf('; %d unreachable', sum(unreachable))
 FROM objects WHERE generation IS NOT NULL GROUP BY generation ORDER BY generation;

@@ -68,6 +68,10 @@ min(n.kind) AS kind,
 t.name AS type
 FROM leak_named n CROSS JOIN objects c ON c.id = n.id
 CROSS JOIN types t ON t.id = c.type_id
-WHERE t.name IN ('dict', 'list', 'set', 'deque', 'OrderedDict', 'defaultdict', 'Counter', 'bytearray',   	 'SimpleQueue', 'Queue', 'array') GROUP BY n.id;
+WHERE t.name IN ('dict', 'list', 'set', 'deque', 'OrderedDict', 'defaultdict', 'Counter',
+    'bytearray',   	 'SimpleQueue', 'Queue', 'array') GROUP BY n.id;
 CREATE INDEX temp.leak_containers_id ON leak_containers(id);
-INSERT INTO leak_series SELECT c.id, (SELECT nbase FROM leak_params), (SELECT CASE WHEN sum(substr(e.label, 1, 1) = '[') > 0 THEN sum(substr(e.label, 1, 1) = '[') ELSE count(*) END FROM main.edges e WHERE e.src = c.id), o.retained FROM leak_containers c CROSS JOIN objects o ON o.id = c.id;
+INSERT INTO leak_series SELECT c.id, (SELECT nbase FROM leak_params), (SELECT CASE
+    WHEN sum(substr(e.label, 1, 1) = '[') > 0 THEN sum(substr(e.label, 1, 1) = '[') ELSE count(*)
+    END FROM main.edges e WHERE e.src = c.id), o.retained FROM leak_containers c CROSS
+    JOIN objects o ON o.id = c.id;

@@ -32,7 +32,9 @@ per0 AS (SELECT a.tid, count(*) AS n, max(a.nattr) AS nattr, min(a.id) AS rep,
   CASE WHEN count(a.memory) = count(*) THEN sum(a.memory)
   ELSE sum(a.bytes + a.inline * 8 * a.nattr) END AS bytes FROM attrs a GROUP BY a.tid),
 per AS (SELECT *, n * CASE WHEN in_memory THEN (32 + 8 * nattr + 15) / 16 * 16
-  ELSE 32 + 8 * nattr END AS slotted FROM per0)SELECT 6, 'slots-candidates', t.name, per.n, per.bytes,
+  ELSE 32 + 8 * nattr END AS slotted FROM per0)
+SELECT 6, 'slots-candidates', t.name, per.n,
+      per.bytes,
 per.bytes - per.slotted, NULL, per.rep, hs_path(per.rep),
 printf('%d instances, %d%% with the same %d attributes: %d bytes now, %d with '
   || '__slots__ (saves %d%s)', per.n, 100 * cm.common / per.n, per.nattr, per.bytes,

@@ -9,7 +9,9 @@ WITH s AS (SELECT id, k, entries, retained,
   first_value(retained) OVER w AS r0
   FROM leak_series WINDOW w AS (PARTITION BY id ORDER BY k)),
 txt AS (SELECT id, group_concat(entries, ' > ') AS e, group_concat(retained, ' > ') AS r
-  FROM (SELECT * FROM leak_series ORDER BY id, k) GROUP BY id)SELECT s.id AS id, count(*) AS nsnap, sum(pe IS NOT NULL AND entries <= pe) AS flat,
+  FROM (SELECT * FROM leak_series ORDER BY id, k) GROUP BY id)
+SELECT s.id AS id, count(*) AS
+      nsnap, sum(pe IS NOT NULL AND entries <= pe) AS flat,
 sum(pr IS NOT NULL AND retained <= pr) AS rflat,
 max(e0) AS e0, max(r0) AS r0,
 max(CASE WHEN k = (SELECT nbase FROM leak_params) THEN entries END) AS e1,

@@ -11,7 +11,9 @@ h AS (SELECT holder, count(*) AS n, sum(referent IS NULL) AS dead FROM w GROUP B
   HAVING n >= 10),
 rt AS (SELECT holder, group_concat(rtype || ' x' || k, ', ') AS types FROM
   (SELECT holder, rtype, count(*) AS k FROM w WHERE rtype IS NOT NULL
-  GROUP BY holder, rtype ORDER BY k DESC) GROUP BY holder)SELECT 7, 'weak-references', coalesce(hs_path(h.holder), hs_type(h.holder)), h.n, o.size,
+  GROUP BY holder, rtype ORDER BY k DESC) GROUP BY holder)
+SELECT 7, 'weak-references',
+      coalesce(hs_path(h.holder), hs_type(h.holder)), h.n, o.size,
 o.retained, NULL, h.holder, hs_path(h.holder),
 CASE WHEN h.dead > 0 THEN printf('%d dead weak references still held', h.dead) ||
   CASE WHEN h.n > h.dead THEN printf('; %d live', h.n - h.dead) ELSE '' END
