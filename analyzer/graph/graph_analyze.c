@@ -67,21 +67,15 @@ static void report(hs_progress_fn *progress, void *arg, const char *phase, doubl
 		progress(arg, phase, fraction);
 }
 
-struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *progress,
-                            void *progress_arg, struct hs_analysis **ret)
+/* The result of hs_analyze with every output array allocated (not filled), or NULL when out of
+ * memory.  One spare entry each: the dominators keep arrays indexed 0..n by DFS number in them. */
+static struct hs_analysis *alloc_result(const struct hs_snapshot *snap)
 {
 	uint64_t n = snap->nobjects;
-	if (n >= HS_NONE || snap->nedges >= UINT32_MAX)
-		return hs_error_create(
-		    HS_ERROR_FORMAT,
-		    "%s: %llu objects and %llu edges: the analysis handles fewer "
-		    "than 2^32 - 1 of each",
-		    snap->path, (unsigned long long)n, (unsigned long long)snap->nedges);
 	struct hs_analysis *a = calloc(1, sizeof(*a));
 	if (!a)
-		return &hs_error_nomem;
+		return NULL;
 	a->nobjects = n;
-	/* One spare entry each: the dominators keep arrays indexed 0..n by DFS number in them. */
 	a->ext_refs = hs_graph_alloc((n + 1) * sizeof(*a->ext_refs));
 	a->is_root = hs_graph_alloc(n + 1);
 	a->unreachable = hs_graph_alloc(n + 1);
@@ -97,8 +91,24 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 	    !a->retained || (snap->has_memory && !a->retained_memory) || !a->depth ||
 	    !a->parent_edge) {
 		hs_analysis_destroy(a);
-		return &hs_error_nomem;
+		return NULL;
 	}
+	return a;
+}
+
+struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *progress,
+                            void *progress_arg, struct hs_analysis **ret)
+{
+	uint64_t n = snap->nobjects;
+	if (n >= HS_NONE || snap->nedges >= UINT32_MAX)
+		return hs_error_create(
+		    HS_ERROR_FORMAT,
+		    "%s: %llu objects and %llu edges: the analysis handles fewer "
+		    "than 2^32 - 1 of each",
+		    snap->path, (unsigned long long)n, (unsigned long long)snap->nedges);
+	struct hs_analysis *a = alloc_result(snap);
+	if (!a)
+		return &hs_error_nomem;
 
 	/* Every phase reads the snapshot's edges at random, object by object: with 4 KiB pages
 	 * (the reader's arrays are plain heap memory) each of those reads also misses the TLB.
