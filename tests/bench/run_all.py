@@ -7,8 +7,8 @@ target, captured out of process and kept), and the same with 2 GiB of buffers (b
 the pause and capture's peak RSS).  Rows: capture (in process vs the pure-Python dumper:
 bench_inproc.py; out of process: bench_remote.py; real heap only), snapshot bytes per object and
 per edge (the OBJECTS and EDGES sections), read + analysis per phase and peak memory
-(bench_analyze), the SQLite store per phase and the latency of `top --by retained` and `path`
-(bench_store), and `heapsnap load` end to end (wall, CPU, peak RSS per object).  Every figure is
+(bench_analyze), the SQLite store per phase, its page writer against SQLite's INSERT path and the
+latency of `top --by retained` and `path` (bench_store), and `heapsnap load` end to end (wall, CPU, peak RSS per object).  Every figure is
 the median of RUNS runs; times are CPU seconds where the component reports them, since the
 machine is shared (wall times are inflated by the neighbours' load).  Never fails a build.
 
@@ -116,6 +116,8 @@ def measure_snapshot(build, snap, runs, col):
                        ("store: small tables cpu s", "store: small tables + analyze (s)"),
                        ("store: total cpu s", "store total (s)")):
         col[label] = f"{med_s(key, 1):.2f}"
+    col["store: SQLite INSERT path cpu s"] = f"{med_s('store: SQLite INSERT path (s)', 1):.2f}"
+    col["store: page writer speedup x"] = f"{med_s('page writer speedup (x)', 1):.2f}"
     col["top --by retained ms"] = f"{med_s('top --by retained median (ms)'):.1f}"
     col["path (deepest) ms"] = f"{med_s('path to the deepest median (ms)'):.1f}"
     wall = statistics.median(r[0] for r in ld)

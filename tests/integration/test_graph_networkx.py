@@ -1,4 +1,4 @@
-"""test_graph_networkx.py -- checks the analyzer's graph algorithms (analyzer/graph_*.c) against
+"""test_graph_networkx.py -- checks the analyzer's graph algorithms (analyzer/graph/) against
 networkx and against CPython's collector algorithm written out in Python.
 
 Each case is a graph written as JSON lines (DESIGN.md), turned into a snapshot with

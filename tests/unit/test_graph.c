@@ -1,5 +1,5 @@
 /*
- * test_graph.c — table-driven Check tests of the graph analyses (analyzer/graph_*.c): each case
+ * test_graph.c — table-driven Check tests of the graph analyses (analyzer/graph/): each case
  * is a small heap written through the real writer, read back, analyzed, and compared with
  * answers worked out by hand (the larger random graphs are checked against networkx by
  * tests/integration/test_graph_networkx.py).

@@ -1,6 +1,6 @@
 /*
- * test_sqlite_btree.c — Check suite for the SQLite page writer (analyzer/sqlite_btree.c), with
- * SQLite itself as the oracle: files written with it pass `PRAGMA integrity_check`, and SQLite
+ * test_sqlite_btree.c — Check suite for the SQLite page writer (analyzer/store/sqlite_btree.c),
+ * with SQLite itself as the oracle: files written with it pass `PRAGMA integrity_check`, and SQLite
  * reads back every row and key that went in, for trees of every height (empty, one leaf, three
  * levels and more), payloads that spill into overflow chains, every integer width, NULLs, an
  * index that SQLite uses to find rows, and the page that holds SQLite's lock byte (moved from 1 GiB
@@ -220,10 +220,12 @@ START_TEST(deep)
 }
 END_TEST
 
-/* Keys out of order are refused, not written into a file SQLite would call corrupt. */
-START_TEST(rowids_in_order)
+/* Writes nrows table rows, each with rowid and ncols integer columns (marked out of memory when
+ * nomem), and returns what finishing the file says. */
+static struct hs_error *write_rows(const char *name, int nrows, int64_t rowid, int ncols,
+                                   bool nomem)
 {
-	char *path = maker_path("order.db");
+	char *path = maker_path(name);
 	unlink(path);
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
 	struct hs_btree_file f;
@@ -232,17 +234,44 @@ START_TEST(rowids_in_order)
 	struct hs_record r = {0};
 	CK_OK(hs_btree_begin(&t, &f, true));
 	hs_record_start(&r);
-	hs_record_int(&r, 1);
-	hs_btree_add_row(&t, 5, &r);
-	hs_btree_add_row(&t, 5, &r);
+	for (int i = 0; i < ncols; i++)
+		hs_record_int(&r, i);
+	r.nomem = r.nomem || nomem;
+	for (int i = 0; i < nrows; i++)
+		hs_btree_add_row(&t, rowid, &r);
 	hs_btree_end(&t, "table", "t", "t", "CREATE TABLE t(x)");
 	struct hs_error *err = hs_btree_file_finish(&f);
-	ck_assert_ptr_nonnull(err);
-	ck_assert_ptr_nonnull(strstr(err->message, "rowid 5 out of order"));
-	hs_error_destroy(err);
+	hs_record_free(&r);
 	close(fd);
 	unlink(path);
 	free(path);
+	return err;
+}
+
+/* Keys out of order are refused, not written into a file SQLite would call corrupt. */
+START_TEST(rowids_in_order)
+{
+	struct hs_error *err = write_rows("order.db", 2, 5, 1, false);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->message, "rowid 5 out of order"));
+	hs_error_destroy(err);
+}
+END_TEST
+
+/* A column that cannot be added is never written as NULL: one too many columns, or a column the
+ * record could not allocate (store_tables.c marks a label it cannot allocate so), fails the
+ * file with the reason; HS_BTREE_MAX_COLUMNS columns are fine. */
+START_TEST(failed_records)
+{
+	CK_OK(write_rows("cols_max.db", 1, 1, HS_BTREE_MAX_COLUMNS, false));
+	struct hs_error *err = write_rows("cols_over.db", 1, 1, HS_BTREE_MAX_COLUMNS + 1, false);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->message, "a record of more than 32 columns"));
+	hs_error_destroy(err);
+	err = write_rows("nomem.db", 1, 1, 3, true);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, HS_ERROR_NOMEM);
+	hs_error_destroy(err);
 }
 END_TEST
 
@@ -257,6 +286,7 @@ int main(void)
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, deep);
 	tcase_add_test(tc, rowids_in_order);
+	tcase_add_test(tc, failed_records);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -1,5 +1,5 @@
 /*
- * test_store.c — Check suite for the SQLite store (analyzer/store*.c, sqlfuncs.c): every column
+ * test_store.c — Check suite for the SQLite store (analyzer/store/): every column
  * the store writes equals the snapshot and the analysis it came from; hs_path (from the database's
  * columns) equals hs_path_text (from the analysis) for every object; the SQL functions; opening
  * refuses foreign and stale databases; ADDR parsing; database path naming; SQLite's

@@ -1,0 +1,690 @@
+/*
+ * cmd_report.c — `heapsnap report SNAP [--baseline OLD]... -o report.html`: one self-contained
+ * HTML page (no network fetches) with a treemap of the dominator tree by retained size, the type
+ * histogram, growth against the baselines, the leak report's sections (leaks.c) and a page per
+ * notable object, reachable by #o-ADDR links.
+ *
+ * The page stays small for any heap: the treemap holds at most TREE_NODES objects (the largest
+ * retained sizes, a set closed under dominators because a dominator retains at least what it
+ * dominates), the rest of each box is one "(smaller objects)" box, and object pages exist only
+ * for the tree's largest objects and the findings.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "leaks.h"
+#include "load.h"
+#include "report_page.h"
+#include "store.h"
+
+enum {
+	TREE_NODES = 2500,
+	OBJECT_PAGES = 300,
+	TYPE_ROWS = 25,
+	REL_ROWS = 20,      /* referents and referrers on an object's page */
+	VALUE_CHARS = 200,  /* of a value preview on an object's page */
+	MAX_SNAPSHOTS = 64, /* bars in a growth chart */
+};
+
+static const char help[] =
+    "usage: heapsnap report SNAP [--baseline OLD]... -o REPORT.html [--salvage] [--force]\n\n"
+    "Writes one self-contained HTML file about snapshot SNAP: a treemap of what retains the\n"
+    "memory (the dominator tree by retained size; every box links to the object's page), the\n"
+    "type histogram, growth charts against each --baseline (earlier snapshots of the same\n"
+    "process; --force as for leaks), the leak report's sections with their paths, and object\n"
+    "pages.  The file is\n"
+    "created with mode 0600 (it holds labels and value previews) and renamed into place.\n";
+
+/* Column i of stmt as text, or "" for NULL. */
+static const char *col(sqlite3_stmt *stmt, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(stmt, i);
+	return s ? s : "";
+}
+
+static struct hs_error *prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, ret, NULL) != SQLITE_OK)
+		return hs_store_error(db, "report");
+	return NULL;
+}
+
+/* SQL: the value of the str object X's edge LABEL leads to, or NULL. */
+#define EDGE_VALUE(X, LABEL)                                                                       \
+	"(SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst WHERE e.src = " X             \
+	" AND e.label = '" LABEL "')"
+
+/* SQL: object X's own name when its type T (its type's name) gives it one, else NULL: a
+ * module's __name__; a function's __module__ and qualified name (a method's, classmethod's or
+ * staticmethod's, its __func__'s); a code object's co_qualname and file; a class's module and
+ * __qualname__ (the module left out for builtins). */
+/* (clang-format would split the string pieces of this macro into fragments.) */
+/* clang-format off */
+#define OWN_NAME(X, T)                                                                             \
+	"(CASE WHEN " T " = 'module' THEN " EDGE_VALUE(X, ".__name__")                              \
+	" WHEN " T " = 'function' THEN coalesce(" EDGE_VALUE(X, ".__module__") " || '.', '')"       \
+	" || " HS_LEAK_FUNC_NAME(X)                                                                 \
+	" WHEN " T " = 'code' THEN coalesce(" EDGE_VALUE(X, ".co_qualname") ", "                    \
+	EDGE_VALUE(X, ".co_name") ", 'code')"                                                       \
+	" || coalesce(' (' || " EDGE_VALUE(X, ".co_filename") " || ')', '')"                        \
+	" WHEN " T " IN ('method', 'classmethod', 'staticmethod') THEN (SELECT coalesce("           \
+	EDGE_VALUE("f.dst", ".__module__") " || '.', '') || " HS_LEAK_FUNC_NAME("f.dst")            \
+	" FROM edges f WHERE f.src = " X " AND f.label = '.__func__')"                              \
+	" ELSE (SELECT coalesce(nullif(nullif(t.module, ''), 'builtins') || '.', '') ||"           \
+	" coalesce((SELECT value FROM meta WHERE key = 'type.qualname.' || t.id), t.name)"         \
+	" FROM types t WHERE t.type_object = " X ") END)"
+/* clang-format on */
+
+/* The objects the report shows, in report_objs: the tree's largest (in_tree) and every
+ * finding's object; page marks those that get a page.  module is the nearest module whose
+ * __dict__ is on the object's path (report_mod walks up parent_edge until it meets one); name
+ * is the object's own name (OWN_NAME), or the name its module or class gives it, or
+ * MODULE.__dict__ for a namespace. */
+/* clang-format off */
+static const char objs_sql[] =
+    "DROP TABLE IF EXISTS temp.report_objs;"
+    "CREATE TEMP TABLE report_objs(id INTEGER PRIMARY KEY, idom INTEGER, retained INTEGER,"
+    " addr INTEGER, type TEXT, label TEXT, name TEXT, module TEXT, path TEXT, in_tree INTEGER,"
+    " page INTEGER, garbage INTEGER);"
+    "INSERT INTO report_objs SELECT o.id, o.idom, o.retained, o.addr, hs_type(o.id),"
+    " coalesce((SELECT label FROM edges WHERE id = o.parent_edge),"
+    " (SELECT name FROM roots WHERE obj = o.id LIMIT 1), ''), NULL, NULL, NULL, 1, 0,"
+    " o.unreachable FROM objects o WHERE o.depth IS NOT NULL ORDER BY o.retained DESC, o.depth"
+    " LIMIT %d;"
+    "UPDATE report_objs SET page = 1 WHERE id IN (SELECT id FROM report_objs"
+    " ORDER BY retained DESC LIMIT %d);"
+    "INSERT INTO report_objs SELECT o.id, o.idom, o.retained, o.addr, hs_type(o.id),"
+    " coalesce((SELECT label FROM edges WHERE id = o.parent_edge), ''), NULL, NULL, NULL, 0, 1,"
+    " o.unreachable FROM leak_findings f JOIN objects o ON o.id = f.obj WHERE true"
+    " ON CONFLICT(id) DO UPDATE SET page = 1;"
+    "CREATE INDEX IF NOT EXISTS temp.report_spaces ON leak_spaces(dict);"
+    "CREATE INDEX IF NOT EXISTS temp.report_named ON leak_named(id);"
+    "DROP TABLE IF EXISTS temp.report_mod;"
+    "CREATE TEMP TABLE report_mod AS WITH RECURSIVE up(id, cur, n, module) AS ("
+    " SELECT id, id, 0, (SELECT owner FROM leak_spaces WHERE dict = id AND kind = 'module')"
+    "  FROM report_objs"
+    " UNION ALL SELECT up.id, e.src, up.n + 1, (SELECT owner FROM leak_spaces WHERE"
+    "  dict = e.src AND kind = 'module') FROM up JOIN objects o ON o.id = up.cur"
+    "  JOIN edges e ON e.id = o.parent_edge WHERE up.module IS NULL AND up.n < 200)"
+    " SELECT id, module FROM up WHERE module IS NOT NULL;"
+    "UPDATE report_objs SET module = (SELECT module FROM report_mod m"
+    " WHERE m.id = report_objs.id), path = hs_path(id);"
+    "UPDATE report_objs SET name = coalesce(" OWN_NAME("report_objs.id", "report_objs.type")
+    ", (SELECT min(CASE n.kind WHEN 'module' THEN n.owner"
+    "  ELSE coalesce(report_objs.module || '.', '') || n.owner END || '.' || n.name)"
+    "  FROM leak_named n WHERE n.id = report_objs.id AND n.kind IN ('module', 'class')),"
+    " (SELECT CASE s.kind WHEN 'module' THEN s.owner"
+    "  ELSE coalesce(report_objs.module || '.', '') || s.owner END || '.__dict__'"
+    "  FROM leak_spaces s WHERE s.dict = report_objs.id));";
+/* clang-format on */
+
+static struct hs_error *write_summary(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *stmt;
+	struct hs_error *err = prepare(
+	    db,
+	    "SELECT (SELECT value FROM meta WHERE key = 'snapshot'),"
+	    " (SELECT value FROM meta WHERE key = 'runtime') || ' ' || (SELECT value FROM meta"
+	    " WHERE key = 'runtime_version'), count(*), sum(size),"
+	    " CASE WHEN count(memory) THEN sum(memory) END, sum(unreachable),"
+	    " (SELECT count(*) FROM roots), (SELECT count(*) FROM edges) FROM objects",
+	    &stmt);
+	if (err)
+		return err;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		fputs("<header><h1>heapsnap report: ", out);
+		hs_report_html(out, col(stmt, 0));
+		fputs("</h1><input id=\"search\" type=\"search\" autocomplete=\"off\" "
+		      "aria-label=\"search the report's objects by type, name, address or path\">"
+		      "</header><main>\n<section id=\"search-results\" hidden></section>\n"
+		      "<h2>Summary</h2><table>",
+		      out);
+		/* bytes: sys.getsizeof's sum; memory: what the objects occupy (README "Size and
+		 * memory"), when the capture gave it. */
+		static const char *const names[] = {
+		    "snapshot",           "runtime", "objects",   "bytes (sys.getsizeof)", "memory",
+		    "GC garbage objects", "roots",   "references"};
+		for (int i = 0; i < 8; i++) {
+			if (i == 4 && sqlite3_column_type(stmt, i) == SQLITE_NULL)
+				continue;
+			fprintf(out, "<tr><th>%s</th><td>", names[i]);
+			hs_report_html(out, col(stmt, i));
+			if (i == 3 || i == 4) {
+				fputs(" (", out);
+				hs_report_size(out, sqlite3_column_int64(stmt, i));
+				fputc(')', out);
+			}
+			fputs("</td></tr>", out);
+		}
+		fputs("</table>\n", out);
+	}
+	sqlite3_finalize(stmt);
+	return NULL;
+}
+
+/* Writes JSON text s, or null for SQL NULL. */
+static void json_or_null(FILE *out, sqlite3_stmt *stmt, int i)
+{
+	if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
+		fputs("null", out);
+	else
+		hs_report_json(out, col(stmt, i));
+}
+
+/* The treemap's data and the search's index, one row per object of report_objs:
+ * [id, parent id (-1 the heap, -2 not in the tree), retained, type, label, name, module,
+ *  address, has a page, path, garbage]. */
+static struct hs_error *write_tree(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *stmt;
+	struct hs_error *err = prepare(
+	    db,
+	    "SELECT r.id, CASE WHEN r.in_tree THEN coalesce((SELECT t.id FROM report_objs t"
+	    " WHERE t.id = r.idom AND t.in_tree), -1) ELSE -2 END, r.retained, r.type, r.label,"
+	    " r.name, r.module, printf('0x%x', r.addr), r.page, r.path, r.garbage,"
+	    " (SELECT coalesce(sum(size), 0) FROM objects WHERE depth IS NOT NULL)"
+	    " FROM report_objs r ORDER BY r.retained DESC, r.id",
+	    &stmt);
+	if (err)
+		return err;
+	fputs("<h2>What retains the memory</h2><p class=\"explain\">The dominator tree by retained "
+	      "size: each box is an object and the memory only it keeps alive; boxes inside are "
+	      "what it dominates.  A box is labelled with its type and name (a module's global as "
+	      "MODULE.NAME, a function or class by its module and qualified name), else with the "
+	      "reference that reaches it and the module it is in.  Click a box for the object's "
+	      "page.</p>\n<div id=\"treemap\"></div>\n<script type=\"application/json\" "
+	      "id=\"tree\">{\"nodes\":[",
+	      out);
+	long long total = 0;
+	for (int n = 0; sqlite3_step(stmt) == SQLITE_ROW; n++) {
+		total = sqlite3_column_int64(stmt, 11);
+		fprintf(out, "%s[%lld,%lld,%lld", n ? ",\n" : "", sqlite3_column_int64(stmt, 0),
+		        sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 2));
+		for (int i = 3; i <= 9; i++) {
+			fputc(',', out);
+			if (i == 8)
+				fprintf(out, "%d", sqlite3_column_int(stmt, i));
+			else
+				json_or_null(out, stmt, i);
+		}
+		fprintf(out, ",%d]", sqlite3_column_int(stmt, 10));
+	}
+	fprintf(out, "],\"total\":%lld}</script>\n", total);
+	sqlite3_finalize(stmt);
+	return NULL;
+}
+
+/* One table with a bar per row: label, count, bytes; the bar is bytes against the largest. */
+static struct hs_error *write_types(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *stmt;
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+	         "SELECT t.name, count(*), sum(o.size), max(sum(o.size)) OVER () FROM objects o"
+	         " JOIN types t ON t.id = o.type_id GROUP BY o.type_id ORDER BY 3 DESC LIMIT %d",
+	         TYPE_ROWS);
+	struct hs_error *err = prepare(db, sql, &stmt);
+	if (err)
+		return err;
+	fputs("<h2>Types</h2><table id=\"types\"><tr><th>type</th><th>objects</th><th>bytes</th>"
+	      "<th></th></tr>\n",
+	      out);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		double frac =
+		    (double)sqlite3_column_int64(stmt, 2) /
+		    (double)(sqlite3_column_int64(stmt, 3) ? sqlite3_column_int64(stmt, 3) : 1);
+		fputs("<tr><td>", out);
+		hs_report_html(out, col(stmt, 0));
+		fprintf(out, "</td><td class=\"n\">%s</td><td class=\"n\">", col(stmt, 1));
+		hs_report_size(out, sqlite3_column_int64(stmt, 2));
+		fprintf(out,
+		        "</td><td><span class=\"bar\" style=\"width:%.0fpx\"></span></td></tr>\n",
+		        400 * frac);
+	}
+	fputs("</table>\n", out);
+	sqlite3_finalize(stmt);
+	return NULL;
+}
+
+/* Runs stmt (columns: x label, value) and draws its rows as the bar chart c (at most
+ * MAX_SNAPSHOTS bars); the x labels are the file names of paths. */
+static struct hs_error *chart_from(sqlite3 *db, sqlite3_stmt *stmt, struct hs_report_chart *c,
+                                   FILE *out)
+{
+	char *labels[MAX_SNAPSHOTS];
+	long long values[MAX_SNAPSHOTS];
+	int n = 0;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && n < MAX_SNAPSHOTS) {
+		const char *name = col(stmt, 0), *slash = strrchr(name, '/');
+		labels[n] = sqlite3_mprintf("#%d %s", n, slash ? slash + 1 : name);
+		values[n++] = sqlite3_column_int64(stmt, 1);
+	}
+	c->n = n;
+	c->labels = (const char *const *)labels;
+	c->values = values;
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		hs_report_bar_chart(out, c);
+	for (int i = 0; i < n; i++)
+		sqlite3_free(labels[i]);
+	sqlite3_reset(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? NULL : hs_store_error(db, "report: chart");
+}
+
+/* Bar charts of the heap's bytes and objects per snapshot and of the entries of the
+ * containers that grew (leak section 3), each with its axis. */
+static struct hs_error *write_growth_charts(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *snaps, *found, *series;
+	struct hs_error *err =
+	    prepare(db,
+	            "SELECT name, CASE ?1 WHEN 0 THEN bytes ELSE objects END FROM"
+	            " leak_snapshots ORDER BY k",
+	            &snaps);
+	if (err)
+		return err;
+	struct hs_report_chart c = {.id = "growth",
+	                            .title = "Heap size per snapshot",
+	                            .noun = "heap bytes",
+	                            .unit = HS_UNIT_BYTES};
+	sqlite3_bind_int(snaps, 1, 0);
+	err = chart_from(db, snaps, &c, out);
+	struct hs_report_chart o = {.id = "growth-objects",
+	                            .title = "Objects per snapshot",
+	                            .noun = "objects",
+	                            .unit = HS_UNIT_COUNT};
+	sqlite3_bind_int(snaps, 1, 1);
+	if (!err)
+		err = chart_from(db, snaps, &o, out);
+	sqlite3_finalize(snaps);
+	if (err || (err = prepare(db,
+	                          "SELECT obj, subject FROM leak_findings WHERE section = 3"
+	                          " AND obj IS NOT NULL ORDER BY rowid LIMIT 3",
+	                          &found)))
+		return err;
+	err = prepare(db,
+	              "SELECT s.name, l.entries FROM leak_series l JOIN leak_snapshots s"
+	              " ON s.k = l.k WHERE l.id = ?1 ORDER BY l.k",
+	              &series);
+	for (int i = 0; !err && sqlite3_step(found) == SQLITE_ROW; i++) {
+		char id[32], *title = sqlite3_mprintf("Entries of %s per snapshot", col(found, 1));
+		snprintf(id, sizeof(id), "growth-entries-%d", i);
+		struct hs_report_chart e = {.id = id,
+		                            .title = title ? title : "",
+		                            .noun = "entries",
+		                            .unit = HS_UNIT_COUNT};
+		sqlite3_bind_int64(series, 1, sqlite3_column_int64(found, 0));
+		err = chart_from(db, series, &e, out);
+		sqlite3_free(title);
+	}
+	sqlite3_finalize(found);
+	sqlite3_finalize(series);
+	return err;
+}
+
+/* Growth: the charts, and the types that grew most with their count in each snapshot. */
+static struct hs_error *write_growth(sqlite3 *db, FILE *out, int nbaselines)
+{
+	if (nbaselines == 0)
+		return NULL;
+	fputs("<h2>Growth</h2><div class=\"charts\">\n", out);
+	struct hs_error *err = write_growth_charts(db, out);
+	if (err)
+		return err;
+	fputs("</div>\n", out);
+	fputs("<h3>Types that grew most</h3><table><tr><th>type</th><th>objects per "
+	      "snapshot, oldest first</th></tr>\n",
+	      out);
+	/* Per type and snapshot, from each attached baseline bK and main. */
+	char *sql = sqlite3_mprintf("DROP TABLE IF EXISTS temp.report_types;"
+	                            "CREATE TEMP TABLE report_types AS SELECT %d AS k, t.name AS"
+	                            " type, count(*) AS n FROM objects o JOIN types t ON"
+	                            " t.id = o.type_id GROUP BY t.name;",
+	                            nbaselines);
+	for (int k = 0; sql && k < nbaselines; k++) {
+		char *more =
+		    sqlite3_mprintf("%sINSERT INTO report_types SELECT %d, t.name, count(*)"
+		                    " FROM b%d.objects o JOIN b%d.types t ON t.id = o.type_id"
+		                    " GROUP BY t.name;",
+		                    sql, k, k, k);
+		sqlite3_free(sql);
+		sql = more;
+	}
+	if (!sql)
+		return &hs_error_nomem;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK)
+		return hs_store_error(db, "report: types per snapshot");
+	sqlite3_stmt *stmt;
+	err = prepare(db,
+	              "SELECT type, group_concat(n, ' > ') FROM (SELECT r.type, r.k, r.n FROM"
+	              " report_types r JOIN (SELECT type, max(CASE WHEN k = (SELECT max(k) FROM"
+	              " report_types) THEN n END) - coalesce(max(CASE WHEN k = 0 THEN n END), 0) AS"
+	              " d FROM report_types GROUP BY type ORDER BY d DESC LIMIT 10) g USING (type)"
+	              " ORDER BY g.d DESC, r.type, r.k) GROUP BY type ORDER BY min(rowid)",
+	              &stmt);
+	if (err)
+		return err;
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		fputs("<tr><td>", out);
+		hs_report_html(out, col(stmt, 0));
+		fputs("</td><td>", out);
+		hs_report_html(out, col(stmt, 1));
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</table>\n", out);
+	sqlite3_finalize(stmt);
+	return NULL;
+}
+
+/* Writes a link to object ADDR's page when it has one, else the text alone. */
+static void object_link(FILE *out, const char *addr, bool has_page, const char *text)
+{
+	if (has_page) {
+		fprintf(out, "<a href=\"#o-%s\">", addr);
+		hs_report_html(out, text);
+		fputs("</a>", out);
+	} else {
+		hs_report_html(out, text);
+	}
+}
+
+static struct hs_error *write_findings(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *stmt;
+	struct hs_error *err = prepare(
+	    db,
+	    "SELECT f.subject, f.objects, f.bytes, f.retained, f.trend, printf('0x%x', o.addr),"
+	    " f.path, detail, o.id IS NOT NULL FROM leak_findings f LEFT JOIN objects o"
+	    " ON o.id = f.obj WHERE section = ?1 ORDER BY f.rowid",
+	    &stmt);
+	if (err)
+		return err;
+	fputs("<h2>Leak report</h2>\n", out);
+	for (int i = 0; i < hs_leak_nsections; i++) {
+		const struct hs_leak_section *s = &hs_leak_sections[i];
+		fprintf(out, "<section class=\"leak\" id=\"leak-%s\"><h3>%d. ", s->pattern,
+		        s->number);
+		hs_report_html(out, s->title);
+		fputs("</h3><p class=\"explain\">", out);
+		hs_report_html(out, s->explain);
+		fputs("</p>\n", out);
+		sqlite3_reset(stmt);
+		sqlite3_bind_int(stmt, 1, s->number);
+		int n = 0;
+		while (sqlite3_step(stmt) == SQLITE_ROW) {
+			if (n++ == 0)
+				fputs("<table><tr><th>subject</th><th>objects</th><th>bytes</th>"
+				      "<th>retained</th><th>evidence</th></tr>\n",
+				      out);
+			fputs("<tr><td>", out);
+			object_link(out, col(stmt, 5), sqlite3_column_int(stmt, 8), col(stmt, 0));
+			fprintf(out,
+			        "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			        "<td class=\"n\">%s</td><td>",
+			        col(stmt, 1), col(stmt, 2), col(stmt, 3));
+			hs_report_html(out, col(stmt, 7));
+			if (*col(stmt, 4)) {
+				fputs("<br>trend: ", out);
+				hs_report_html(out, col(stmt, 4));
+			}
+			if (*col(stmt, 6)) {
+				fputs("<br>path: <code>", out);
+				hs_report_html(out, col(stmt, 6));
+				fputs("</code>", out);
+			}
+			fputs("</td></tr>\n", out);
+		}
+		fputs(n ? "</table></section>\n" : "<p class=\"none\">no finding</p></section>\n",
+		      out);
+	}
+	sqlite3_finalize(stmt);
+	return NULL;
+}
+
+static const char garbage_badge[] =
+    "<span class=\"badge garbage\" title=\"unreachable: no root reaches it, and gc.collect() "
+    "would free it\">garbage</span>";
+
+/* Writes the rows of rel (?1 the object; columns: label, address, type, retained, has a page,
+ * name or value preview, garbage) under heading, and "N more" when total is more than the rows
+ * shown. */
+static void write_relations(FILE *out, sqlite3_stmt *rel, long long id, const char *heading,
+                            long long total)
+{
+	fprintf(out,
+	        "<h4>%s (%lld)</h4><table class=\"rel\"><tr><th>label</th><th>object</th>"
+	        "<th>name or value</th><th>retained</th></tr>",
+	        heading, total);
+	sqlite3_reset(rel);
+	sqlite3_bind_int64(rel, 1, id);
+	long long n = 0;
+	for (; sqlite3_step(rel) == SQLITE_ROW; n++) {
+		char text[160];
+		snprintf(text, sizeof(text), "%s at %s", col(rel, 2), col(rel, 1));
+		fputs("<tr><td><code>", out);
+		hs_report_html(out, col(rel, 0));
+		fputs("</code></td><td>", out);
+		object_link(out, col(rel, 1), sqlite3_column_int(rel, 4), text);
+		if (sqlite3_column_int(rel, 6))
+			fputs(garbage_badge, out);
+		fputs("</td><td><code>", out);
+		hs_report_html(out, col(rel, 5));
+		fprintf(out, "</code></td><td class=\"n\">%s</td></tr>", col(rel, 3));
+	}
+	if (total > n)
+		fprintf(
+		    out,
+		    "<tr class=\"more\"><td colspan=\"4\">and <span class=\"n-more\">%lld</span> "
+		    "more (%lld in all; the %lld that retain the most are shown)</td></tr>",
+		    total - n, total, n);
+	fputs("</table>", out);
+}
+
+/* Writes one object's facts: a row per fact, the garbage marker in the heading. */
+static void write_facts(FILE *out, sqlite3_stmt *obj)
+{
+	fprintf(out,
+	        "<section class=\"obj\" id=\"o-%s\"><a class=\"back\" href=\"#\">&larr; the whole "
+	        "report</a><h3>",
+	        col(obj, 1));
+	hs_report_html(out, col(obj, 2));
+	if (*col(obj, 12)) {
+		fputc(' ', out);
+		hs_report_html(out, col(obj, 12));
+	}
+	fprintf(out, " at %s%s</h3><table class=\"facts\">", col(obj, 1),
+	        sqlite3_column_int(obj, 11) ? garbage_badge : "");
+	static const char *const facts[] = {"size",  "retained", "refcount",
+	                                    "depth", "path",     "module"};
+	static const int cols[] = {3, 4, 5, 7, 8, 13};
+	for (int i = 0; i < 6; i++) {
+		const char *v = col(obj, cols[i]);
+		if (i == 4 && !*v)
+			v = sqlite3_column_int(obj, 11) ? "(no root reaches it: GC garbage)"
+			                                : "(no root reaches it)";
+		if (i == 5 && !*v)
+			continue;
+		fprintf(out, "<tr><th>%s</th><td%s>", facts[i], i == 4 ? " class=\"path\"" : "");
+		fputs(i == 4 ? "<code>" : "", out);
+		hs_report_html(out, v);
+		if (i == 2)
+			fprintf(out, " (%s not explained by the heap)", col(obj, 6));
+		fputs(i == 4 ? "</code></td></tr>" : "</td></tr>", out);
+	}
+	if (sqlite3_column_type(obj, 9) != SQLITE_NULL) {
+		fputs("<tr><th>value</th><td><code class=\"value\">", out);
+		hs_report_html(out, col(obj, 9));
+		long long len = sqlite3_column_int64(obj, 10);
+		if (len > VALUE_CHARS)
+			fprintf(out, "</code> … (the first %d of %lld characters)", VALUE_CHARS,
+			        len);
+		else
+			fputs("</code>", out);
+		fputs("</td></tr>", out);
+	}
+	fputs("</table>", out);
+}
+
+/* The columns write_relations reads, for the relation's other end X (in a printf format). */
+/* clang-format off */
+#define REL_COLS(X)                                                                                \
+	"printf('0x%%x', " X ".addr), hs_type(" X ".id), " X ".retained,"                          \
+	" " X ".id IN (SELECT id FROM report_objs WHERE page),"                                    \
+	" coalesce(" OWN_NAME(X ".id", "hs_type(" X ".id)") ", CASE WHEN length(" X ".value) > 80"  \
+	" THEN substr(" X ".value, 1, 80) || '…' ELSE " X ".value END), " X ".unreachable"
+
+/* What object ?1 refers to, and what refers to it, the REL_ROWS (%d) retaining most. */
+static const char refs_sql[] =
+    "SELECT e.label, " REL_COLS("d") " FROM edges e JOIN objects d ON d.id = e.dst"
+    " WHERE e.src = ?1 ORDER BY d.retained DESC, e.id LIMIT %d";
+static const char referrers_sql[] =
+    "SELECT e.label, " REL_COLS("s") " FROM referrers r JOIN edges e ON e.id = r.edge"
+    " JOIN objects s ON s.id = r.src WHERE r.dst = ?1 ORDER BY s.retained DESC, e.id LIMIT %d";
+/* clang-format on */
+
+/* A page per object of report_objs with page set: its facts, and what it refers to and what
+ * refers to it (REL_ROWS each, largest retained first, "N more" for the rest), linked when they
+ * have a page too. */
+static struct hs_error *write_pages(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *obj, *refs, *referrers;
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+	         "SELECT o.id, printf('0x%%x', o.addr), r.type, o.size, o.retained, o.refcnt,"
+	         " o.ext_refs, o.depth, r.path, substr(o.value, 1, %d), length(o.value),"
+	         " o.unreachable, r.name, r.module, (SELECT count(*) FROM edges WHERE src = o.id),"
+	         " (SELECT count(*) FROM referrers WHERE dst = o.id) FROM report_objs r"
+	         " JOIN objects o ON o.id = r.id WHERE r.page ORDER BY o.retained DESC, o.id",
+	         VALUE_CHARS);
+	struct hs_error *err = prepare(db, sql, &obj);
+	if (err)
+		return err;
+	char *rs = sqlite3_mprintf(refs_sql, REL_ROWS),
+	     *rr = sqlite3_mprintf(referrers_sql, REL_ROWS);
+	err = rs && rr ? prepare(db, rs, &refs) : &hs_error_nomem;
+	if (!err && (err = prepare(db, rr, &referrers)))
+		sqlite3_finalize(refs);
+	sqlite3_free(rs);
+	sqlite3_free(rr);
+	if (err) {
+		sqlite3_finalize(obj);
+		return err;
+	}
+	fputs("<h2>Objects</h2><p class=\"explain\">Follow a link to open an object's page.</p>\n",
+	      out);
+	while (sqlite3_step(obj) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(obj, 0);
+		write_facts(out, obj);
+		write_relations(out, refs, id, "Refers to", sqlite3_column_int64(obj, 14));
+		write_relations(out, referrers, id, "Referred to by",
+		                sqlite3_column_int64(obj, 15));
+		fputs("</section>\n", out);
+	}
+	sqlite3_finalize(obj);
+	sqlite3_finalize(refs);
+	sqlite3_finalize(referrers);
+	return NULL;
+}
+
+static struct hs_error *write_report(sqlite3 *db, FILE *out, int nbaselines)
+{
+	char *sql = sqlite3_mprintf(objs_sql, TREE_NODES, OBJECT_PAGES);
+	if (!sql)
+		return &hs_error_nomem;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK)
+		return hs_store_error(db, "report: objects");
+	fputs(hs_report_head, out);
+	struct hs_error *err = write_summary(db, out);
+	if (!err)
+		err = write_tree(db, out);
+	if (!err)
+		err = write_findings(db, out);
+	if (!err)
+		err = write_types(db, out);
+	if (!err)
+		err = write_growth(db, out, nbaselines);
+	if (!err)
+		err = write_pages(db, out);
+	fputs("</main>\n", out);
+	fputs(hs_report_script, out);
+	return err;
+}
+
+int hs_cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"baseline", required_argument, NULL, 'b'}, {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},           {"salvage", no_argument, NULL, 'S'},
+	    {"force", no_argument, NULL, 'F'},          {NULL, 0, NULL, 0}};
+	struct hs_leaks_options opts = {0};
+	opts.baselines = calloc((size_t)argc, sizeof(char *));
+	if (!opts.baselines)
+		return hs_cli_fail(&hs_error_nomem);
+	const char *snap = NULL, *output = NULL;
+	int rc = -1;
+	optind = 0;
+	while (rc < 0) {
+		int c = getopt_long(argc, argv, "+b:o:h", longopts, NULL);
+		if (c == -1) {
+			if (optind >= argc)
+				break;
+			if (snap)
+				rc = hs_cli_usage_error("report", "one snapshot at a time");
+			snap = argv[optind++];
+		} else if (c == 'h') {
+			fputs(help, stdout);
+			rc = HS_EXIT_OK;
+		} else if (c == 'b') {
+			opts.baselines[opts.nbaselines++] = optarg;
+		} else if (c == 'o') {
+			output = optarg;
+		} else if (c == 'S') {
+			hs_cli_allow_salvage(true);
+		} else if (c == 'F') {
+			opts.force = true;
+		} else {
+			rc = hs_cli_usage_error("report", "unknown option");
+		}
+	}
+	if (rc < 0 && (!snap || !output))
+		rc = hs_cli_usage_error("report", "needs SNAP and -o REPORT.html");
+	if (rc >= 0) {
+		free(opts.baselines);
+		return rc;
+	}
+	sqlite3 *db = NULL;
+	struct hs_error *err = hs_out_not_input(output, snap);
+	if (!err)
+		err = hs_cli_open(snap, &db);
+	if (!err) {
+		err = hs_leaks_run(db, &opts);
+		struct hs_out file = {.fd = -1};
+		FILE *out = NULL;
+		bool opened = !err && !(err = hs_out_open(output, &file));
+		if (opened && !(out = fdopen(file.fd, "w")))
+			err = hs_error_errno(errno, file.tmp, "open");
+		if (!err)
+			err = write_report(db, out, opts.nbaselines);
+		if (out) { /* the FILE owns file.fd: sync and close it here */
+			if (!err && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+				err = hs_error_errno(errno, file.tmp, "write");
+			if (fclose(out) != 0 && !err)
+				err = hs_error_errno(errno, file.tmp, "write");
+			file.fd = -1;
+		}
+		if (opened)
+			err = err ? (hs_out_abort(&file), err) : hs_out_commit(&file);
+		sqlite3_close(db);
+	}
+	free(opts.baselines);
+	return err ? hs_cli_fail(err) : HS_EXIT_OK;
+}

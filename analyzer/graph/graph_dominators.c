@@ -1,0 +1,315 @@
+/*
+ * graph_dominators.c — the dominator tree over a virtual root whose children are all the roots,
+ * by the semi-NCA algorithm (Georgiadis; LLVM's GenericDomTreeConstruction does the same), and the
+ * retained sizes that follow from it.  Strong edges of every kind count; weak links are not edges.
+ *
+ * Steps, each a loop (no recursion: a chain of a million objects is a DFS path a million long):
+ *  1. DFS from the virtual root (number 0), numbering objects 1..n in preorder; parent[d] is the
+ *     DFS tree parent.  Objects the DFS does not reach keep dfn HS_NONE.  The DFS path is an
+ *     explicit stack (vertex number, next edge, end edge by depth), so that going back up it reads
+ *     memory in order instead of chasing parent[] and the object's edge_start once more.
+ *  2. Semidominators in reverse preorder: semi[w] = the least of parent[w] (0 for a root: the
+ *     virtual root is a predecessor), of every predecessor numbered below w (found by the DFS,
+ *     which sees every edge), and of eval(p) for every predecessor p numbered above w (from
+ *     the reverse CSR, which holds only those).  eval is the link-eval forest over the vertices
+ *     already done, with path compression: anc[] climbs the forest, best[v] is the least semi on
+ *     the compressed path from v up to (not including) its tree's root.  anc and best of a vertex
+ *     sit side by side, so a step up the forest costs one cache miss; and since the reverse CSR
+ *     says in advance which vertices eval will start from, a pipeline walks their first forest
+ *     steps ahead of time, so that eval finds them in cache (see climb_ahead).
+ *  3. Nearest common ancestors in preorder: idom[w] starts at parent[w] and climbs the partly
+ *     built dominator tree while it is numbered above semi[w].
+ *  4. Retained sizes bottom-up: each vertex's total is added to its immediate dominator's; since
+ *     a dominator precedes what it dominates in preorder, reverse preorder is bottom-up.
+ *
+ * Arrays by DFS number live in output arrays not yet filled (one spare entry each, see
+ * graph_internal.h): dfn by object in idom; parent/idom in the upper half of retained (as
+ * 2 x (n+1) uint32); semi in depth.  During the DFS, the path's vertex numbers and next edges
+ * are in parent_edge (2 x (n+1) uint32) and its end edges in the lower half of retained; after
+ * it, parent_edge holds the forest's anc/best pairs.  Step 4 puts the object of each number
+ * (vertex, the inverse of dfn) in depth and the retained sizes by number in parent_edge.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+/* How many levels above the top the DFS prefetches the next edge of, going back up. */
+#define PATH_AHEAD 4
+
+struct forest {
+	uint32_t anc, best;
+};
+
+/* The path-compression stack of eval: grows as needed, usually stays short. */
+struct path_stack {
+	uint32_t *v;
+	size_t len, cap;
+};
+
+static bool push(struct path_stack *s, uint32_t v)
+{
+	if (s->len == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 1024;
+		uint32_t *nv = realloc(s->v, cap * sizeof(*nv));
+		if (!nv)
+			return false;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->len++] = v;
+	return true;
+}
+
+/* The least semi on the forest path from v up to (not including) its tree's root, where the
+ * vertices numbered >= last are the ones linked to their parents.  Compresses the path.
+ * Returns HS_NONE when out of memory. */
+static uint32_t eval(struct forest *f, struct path_stack *s, uint32_t v, uint32_t last)
+{
+	if (f[v].anc < last)
+		return f[v].best;
+	s->len = 0;
+	uint32_t p = v;
+	do {
+		if (!push(s, p))
+			return HS_NONE;
+		p = f[p].anc;
+	} while (f[p].anc >= last);
+	uint32_t root = f[p].anc, best = f[p].best;
+	while (s->len) {
+		struct forest *x = &f[s->v[--s->len]];
+		x->anc = root;
+		if (best < x->best)
+			x->best = best;
+		else
+			best = x->best;
+	}
+	return best;
+}
+
+/* The pipeline of climb_ahead: PIPE_STAGES steps up the forest for each predecessor, one step
+ * every PIPE_GAP predecessors; the ring holds where each predecessor in flight has got to. */
+enum { PIPE_STAGES = 6, PIPE_GAP = 12, PIPE_RING = 128 };
+_Static_assert((PIPE_RING & (PIPE_RING - 1)) == 0 && PIPE_RING > PIPE_STAGES * PIPE_GAP,
+               "the ring is a power of two with room for every predecessor in flight");
+
+/* Called before eval of predecessor k (the semidominator pass takes them from last to first):
+ * prefetches the forest entry of predecessor k - PIPE_STAGES * PIPE_GAP, and moves each of the
+ * ones between up one step, prefetching where it arrives.  Each step reads an entry prefetched
+ * PIPE_GAP calls before, so the misses of a path overlap with the evals before it instead of
+ * coming one after another in eval.  Path compression may change anc meanwhile: then a
+ * prefetch is wasted, never wrong. */
+static inline void climb_ahead(const struct forest *f, const uint32_t *src, uint32_t *ring,
+                               int64_t k)
+{
+	int64_t i = k - PIPE_STAGES * PIPE_GAP;
+	if (i >= 0) {
+		ring[i & (PIPE_RING - 1)] = src[i];
+		__builtin_prefetch(&f[src[i]]);
+	}
+	for (int s = 1; s < PIPE_STAGES; s++) {
+		i = k - (PIPE_STAGES - s) * PIPE_GAP;
+		if (i >= 0) {
+			uint32_t c = f[ring[i & (PIPE_RING - 1)]].anc;
+			ring[i & (PIPE_RING - 1)] = c;
+			__builtin_prefetch(&f[c]);
+		}
+	}
+}
+
+/* The DFS path, by depth: the vertex's number, its next edge and its end (edge indexes fit in
+ * 32 bits, hs_analyze checks).  The entries of the path sit side by side, so returning up the path
+ * reads memory in order and can be prefetched, where a step up the parent[] chain would be a
+ * cache miss each. */
+struct dfs_path {
+	uint32_t *d, *e, *end;
+};
+
+/* Step 1, the DFS: fills dfn and parent; returns n.  It sees every edge from a vertex once, so it
+ * also starts the semidominators (semi[w] = the least of parent[w] and the predecessors numbered
+ * below w) and counts in count[w + 1] the predecessors numbered above w, which go to the reverse
+ * CSR. */
+static uint32_t dfs(const struct hs_snapshot *snap, const struct hs_analysis *a, uint32_t *dfn,
+                    uint32_t *parent, struct dfs_path path, uint32_t *semi, uint32_t *count)
+{
+	const uint64_t *edge_start = snap->edge_start;
+	const uint32_t *edge_dst = snap->edge_dst;
+	for (uint64_t i = 0; i < snap->nobjects; i++)
+		dfn[i] = HS_NONE;
+	uint32_t n = 0;
+	uint64_t rc = 0;
+	for (uint32_t r; (r = hs_graph_next_root(snap, a, &rc)) != HS_NONE;) {
+		if (dfn[r] != HS_NONE)
+			continue;
+		dfn[r] = ++n;
+		parent[n] = semi[n] = 0;
+		path.d[0] = n;
+		path.e[0] = (uint32_t)edge_start[r];
+		path.end[0] = (uint32_t)edge_start[r + 1];
+		for (uint32_t depth = 1; depth;) {
+			uint32_t top = depth - 1, cur = path.d[top];
+			uint32_t e = path.e[top], end = path.end[top], w = HS_NONE;
+			for (; e < end; e++) {
+				w = edge_dst[e];
+				uint32_t dw = dfn[w];
+				if (dw == HS_NONE)
+					break;
+				if (dw < cur)
+					count[dw + 1]++;
+				else if (cur < semi[dw])
+					semi[dw] = cur;
+			}
+			if (e == end) {
+				depth--;
+				/* Where the path will go back to: its next edges. */
+				if (depth > PATH_AHEAD) {
+					uint32_t k = depth - PATH_AHEAD;
+					if (path.e[k] < path.end[k])
+						__builtin_prefetch(&edge_dst[path.e[k]]);
+				}
+				continue;
+			}
+			path.e[top] = e + 1;
+			dfn[w] = ++n;
+			/* The new vertex's successors: their numbers and their edges. */
+			uint64_t we = edge_start[w], wend = edge_start[w + 1];
+			hs_graph_prefetch_descent(snap, dfn, sizeof(*dfn), we, wend);
+			parent[n] = semi[n] = cur;
+			path.d[depth] = n;
+			path.e[depth] = (uint32_t)we;
+			path.end[depth] = (uint32_t)wend;
+			depth++;
+		}
+	}
+	return n;
+}
+
+/* Object i's memory (FORMAT.md §4.5), in a snapshot that gives it. */
+static inline uint64_t memory_of(const struct hs_snapshot *snap, uint64_t i)
+{
+	return (uint64_t)((int64_t)snap->size[i] + snap->memory_delta[i]);
+}
+
+struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a)
+{
+	uint64_t nobj = snap->nobjects;
+	/* The roots it starts from; the garbage and the components done with its arrays. */
+	const unsigned needs = HS_PHASE_ROOTS | HS_PHASE_GARBAGE | HS_PHASE_SCC;
+	assert(a->nobjects == nobj && (a->phases & needs) == needs &&
+	       !(a->phases & HS_PHASE_DOMINATORS));
+	uint32_t *dfn = a->idom;
+	uint32_t *idom = (uint32_t *)a->retained + nobj + 1; /* the DFS parent until step 3 */
+	struct forest *f = (struct forest *)a->parent_edge;
+	uint32_t *semi = a->depth;
+	uint32_t *count = hs_graph_alloc((nobj + 2) * sizeof(*count));
+	if (!count)
+		return &hs_error_nomem;
+	memset(count, 0, (nobj + 2) * sizeof(*count));
+
+	struct dfs_path path = {(uint32_t *)a->parent_edge, (uint32_t *)a->parent_edge + nobj + 1,
+	                        (uint32_t *)a->retained};
+	uint32_t n = dfs(snap, a, dfn, idom, path, semi, count);
+	for (uint32_t d = 1; d <= n; d++)
+		f[d].anc = idom[d]; /* each vertex linked to its DFS parent once it is done */
+	a->nreached = n;
+
+	/* 2. Semidominators: a root's is 0, the virtual root being a predecessor; then the
+	 * predecessors numbered above w, through the forest. */
+	for (uint64_t i = 0; i < nobj; i++) {
+		if (a->is_root[i])
+			semi[dfn[i]] = 0;
+	}
+	double t0 = hs_graph_now();
+	struct hs_graph_reverse rev;
+	struct hs_error *err = hs_graph_reverse_build(snap, dfn, n, count, &rev);
+	if (err)
+		return err;
+	a->t_reverse = hs_graph_now() - t0;
+	struct path_stack stack = {0};
+	uint32_t ring[PIPE_RING];
+	int64_t total = rev.start[n + 1];
+	/* The last few predecessors enter the pipeline part way along. */
+	for (int64_t i = total - 1; i >= 0 && i >= total - PIPE_STAGES * PIPE_GAP; i--)
+		ring[i & (PIPE_RING - 1)] = rev.src[i];
+	f[0].anc = f[0].best = 0; /* the virtual root, where the pipeline may climb */
+	int64_t k = total - 1;
+	for (uint32_t w = n; w >= 1; w--) {
+		uint32_t best = semi[w];
+		for (; k >= (int64_t)rev.start[w]; k--) {
+			climb_ahead(f, rev.src, ring, k);
+			uint32_t s = eval(f, &stack, rev.src[k], w + 1);
+			if (s == HS_NONE) {
+				free(stack.v);
+				hs_graph_reverse_deinit(&rev);
+				return &hs_error_nomem;
+			}
+			if (s < best)
+				best = s;
+		}
+		semi[w] = f[w].best = best;
+	}
+	free(stack.v);
+	hs_graph_reverse_deinit(&rev);
+
+	/* 3. Immediate dominators. */
+	for (uint32_t w = 1; w <= n; w++) {
+		if (w + HS_PREFETCH_AHEAD <= n)
+			__builtin_prefetch(&idom[idom[w + HS_PREFETCH_AHEAD]]);
+		uint32_t c = idom[w];
+		while (c > semi[w])
+			c = idom[c];
+		idom[w] = c;
+	}
+
+	/* 4. Retained sizes, by DFS number in parent_edge (the forest is done), then by object;
+	 * idom by object in place of dfn.  vertex, the object of each number, goes in depth. */
+	t0 = hs_graph_now();
+	uint64_t *rd = a->parent_edge;
+	uint32_t *vertex = a->depth; /* semi is done */
+	for (uint64_t i = 0; i < nobj; i++) {
+		if (i + HS_PREFETCH_AHEAD < nobj) {
+			uint32_t ahead = dfn[i + HS_PREFETCH_AHEAD];
+			if (ahead != HS_NONE) {
+				__builtin_prefetch(&vertex[ahead], 1);
+				__builtin_prefetch(&rd[ahead], 1);
+			}
+		}
+		uint32_t d = dfn[i];
+		if (d != HS_NONE) {
+			vertex[d] = (uint32_t)i;
+			rd[d] = snap->size[i];
+		}
+	}
+	for (uint32_t d = n; d >= 1; d--) {
+		if (d > HS_PREFETCH_AHEAD)
+			__builtin_prefetch(&rd[idom[d - HS_PREFETCH_AHEAD]]);
+		if (idom[d])
+			rd[idom[d]] += rd[d];
+	}
+	for (uint64_t i = 0; i < nobj; i++) {
+		uint32_t d = dfn[i];
+		dfn[i] = d == HS_NONE || !idom[d] ? HS_NONE : vertex[idom[d]];
+	}
+	uint64_t *rm = a->retained_memory; /* by number until the retained sizes are placed */
+	if (rm) {
+		for (uint32_t d = 1; d <= n; d++)
+			rm[d] = memory_of(snap, vertex[d]);
+		for (uint32_t d = n; d >= 1; d--)
+			if (idom[d])
+				rm[idom[d]] += rm[d];
+	}
+	for (uint64_t i = 0; i < nobj; i++)
+		a->retained[i] = snap->size[i]; /* idom, in its upper half, is done */
+	for (uint32_t d = 1; d <= n; d++)
+		a->retained[vertex[d]] = rd[d];
+	if (rm) { /* by object, through rd, which is done too */
+		memcpy(rd + 1, rm + 1, n * sizeof(*rd));
+		for (uint64_t i = 0; i < nobj; i++)
+			rm[i] = memory_of(snap, i);
+		for (uint32_t d = 1; d <= n; d++)
+			rm[vertex[d]] = rd[d];
+	}
+	a->t_retained = hs_graph_now() - t0;
+	return NULL;
+}

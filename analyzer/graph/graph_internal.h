@@ -1,0 +1,127 @@
+/*
+ * graph_internal.h — what the analyzer's graph phases (graph_*.c) share and nobody else uses.
+ *
+ * hs_analyze (graph_analyze.c) allocates every output array of struct hs_analysis with one
+ * spare entry, then runs the phases in this order: roots and garbage while scc runs in a second
+ * thread, then dominators (with a reverse CSR), then depth.  A phase may use the output arrays of
+ * later phases as scratch space; each phase's comment says which.  This is how the peak stays at
+ * the result plus the reverse CSR.
+ */
+#ifndef HS_GRAPH_INTERNAL_H
+#define HS_GRAPH_INTERNAL_H
+
+#include <time.h>
+
+#include "analysis.h"
+
+/* The phases, as bits of hs_analysis.phases.  hs_analyze sets each once the phase has returned
+ * (the components' once their thread is joined: hs_graph_scc reads no bit, the other thread
+ * writes them meanwhile), and each phase asserts those it relies on: the arrays they fill, and
+ * the scratch they have finished with. */
+enum {
+	HS_PHASE_ROOTS = 1,
+	HS_PHASE_GARBAGE = 2,
+	HS_PHASE_SCC = 4,
+	HS_PHASE_DOMINATORS = 8,
+	HS_PHASE_DEPTH = 16
+};
+
+/* The predecessors of the dominator DFS's vertices numbered above them, by DFS number (0 is the
+ * virtual root, which has no entry here): they are src[start[d] .. start[d+1]) for vertex d.
+ * Temporary: built for and freed by the dominators. */
+struct hs_graph_reverse {
+	uint32_t *start; /* n + 2 entries */
+	uint32_t *src;   /* one per edge from a vertex */
+};
+
+/* ext_refs, is_root and nroots.  Uses no scratch. */
+void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a);
+/* unreachable and ngarbage (CPython's collector, capture/CPYTHON.md §7).  Scratch: retained
+ * only, so that it can run while hs_graph_scc does. */
+void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a);
+/* scc, scc_size and nsccs (Pearce's iterative algorithm).  Scratch: idom, depth, parent_edge. */
+void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a);
+/* The reverse CSR of the vertices numbered 1..n, dfn giving each object's number or HS_NONE,
+ * from count[d + 1] = the number of predecessors numbered above d (n + 2 entries, owned by the
+ * result from here on, freed also on failure). */
+struct hs_error *hs_graph_reverse_build(const struct hs_snapshot *snap, const uint32_t *dfn,
+                                        uint32_t n, uint32_t *count, struct hs_graph_reverse *ret);
+void hs_graph_reverse_deinit(struct hs_graph_reverse *rev);
+/* idom, retained and nreached (semi-NCA over the virtual root).  Scratch: retained, depth,
+ * parent_edge.  Sets t_reverse and t_retained itself, the parts before and after the tree. */
+struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a);
+/* depth and parent_edge (breadth-first from every root at once). */
+struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analysis *a);
+
+/* The roots in the order every phase visits them: the snapshot's named roots first, then every
+ * object with is_root set (so named roots come twice; callers skip what they have seen).  Start
+ * with *cursor = 0; returns HS_NONE when done. */
+uint32_t hs_graph_next_root(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                            uint64_t *cursor);
+/* The source object of edge e (binary search over edge_start). */
+uint32_t hs_graph_edge_source(const struct hs_snapshot *snap, uint64_t e);
+/* How far ahead the sequential passes over the edges prefetch what they will touch. */
+#define HS_PREFETCH_AHEAD 16
+
+/* The prefetch helpers below are always_inline: GCC counts a function that only loads and
+ * prefetches as having no side effects, and deletes a call to it that it did not inline,
+ * prefetches and all.  The reads of a BFS or a DFS step do not depend on each other, so asking
+ * for them together overlaps their cache misses instead of taking them one after another. */
+
+/* For a BFS about to take queue[head] (the queue holds queue[head .. tail)): prefetches what the
+ * objects a little further on in the queue will read, in three stages that each depend on what
+ * the one before fetched, so that each stage's misses are over by the time the next needs them:
+ * edge_start of queue[head + 24], the edges of queue[head + 12], and arr1[w] and arr2[w]
+ * (elements of elem1 and elem2 bytes; arr2 may be NULL) for the first successors w of
+ * queue[head + 4]. */
+static inline __attribute__((always_inline)) void
+hs_graph_prefetch_queue(const struct hs_snapshot *snap, const uint32_t *queue, uint64_t head,
+                        uint64_t tail, const void *arr1, size_t elem1, const void *arr2,
+                        size_t elem2)
+{
+	if (head + 24 < tail)
+		__builtin_prefetch(&snap->edge_start[queue[head + 24]]);
+	if (head + 12 < tail)
+		__builtin_prefetch(&snap->edge_dst[snap->edge_start[queue[head + 12]]]);
+	if (head + 4 < tail) {
+		uint32_t u = queue[head + 4];
+		uint64_t e = snap->edge_start[u], end = snap->edge_start[u + 1];
+		for (uint64_t k = 0; e + k < end && k < 16; k++) {
+			uint32_t w = snap->edge_dst[e + k];
+			__builtin_prefetch((const char *)arr1 + (size_t)w * elem1);
+			if (arr2)
+				__builtin_prefetch((const char *)arr2 + (size_t)w * elem2);
+		}
+	}
+}
+
+/* For a DFS that has just entered an object whose edges are edge_dst[e .. end): prefetches
+ * arr[w] and edge_start[w] for the first few successors w.  The DFS looks at arr[w] next and,
+ * if it descends into w, reads edge_start[w] at once: fetched together, the two misses cost one
+ * wait instead of two in a row. */
+static inline __attribute__((always_inline)) void
+hs_graph_prefetch_descent(const struct hs_snapshot *snap, const void *arr, size_t elem, uint64_t e,
+                          uint64_t end)
+{
+	for (uint64_t k = 0; e + k < end && k < 8; k++) {
+		uint32_t w = snap->edge_dst[e + k];
+		__builtin_prefetch((const char *)arr + (size_t)w * elem);
+		__builtin_prefetch(&snap->edge_start[w]);
+	}
+}
+
+/* malloc for the large per-object arrays: 2 MiB aligned and advised to use transparent huge
+ * pages when at least that big (free() releases it).  graph_alloc.c. */
+void *hs_graph_alloc(size_t bytes);
+/* Asks the kernel to back the whole huge pages of [p, p + bytes) by huge pages now (advice only;
+ * the contents stay as they are).  graph_alloc.c. */
+void hs_graph_collapse(const void *p, size_t bytes);
+/* The calling thread's CPU time in seconds (what hs_analysis's phase times count). */
+static inline double hs_graph_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#endif
