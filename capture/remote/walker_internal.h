@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../memory.h"
+#include "../cpython/memory.h"
 #include "internal.h"
 #include "pyrepr.h"
 
@@ -109,7 +109,7 @@ struct obj {
 	uint64_t edge_first;
 	uint64_t value; /* offset + 1 of the preview in walker.vals (u16 length, bytes) */
 	uint32_t nedges;
-	int32_t memory_delta; /* its memory less its size (capture/memory.h) */
+	int32_t memory_delta; /* its memory less its size (capture/cpython/memory.h) */
 	uint8_t flags, gen;
 };
 
