@@ -243,7 +243,12 @@ static inline int hs_is_immortal(PyObject *o)
 #define HS_IFRAME_OWNER 70
 #endif
 #define HS_IFRAME_LOCALSPLUS 72
-#define HS_FRAMEOBJ_IFRAME 24 /* PyFrameObject.f_frame (capture/CPYTHON.md, _frame) */
+/* PyFrameObject's fields from 3.11 (capture/CPYTHON.md, _frame) */
+#define HS_FRAMEOBJ_BACK 16
+#define HS_FRAMEOBJ_IFRAME 24
+#define HS_FRAMEOBJ_TRACE 32
+#define HS_FRAMEOBJ_EXTRA_LOCALS 48 /* 3.13 */
+#define HS_FRAMEOBJ_LOCALS_CACHE 56 /* 3.13 */
 #define HS_FRAME_OWNED_BY_CSTACK 3
 
 static inline void *hs_thread_frame(PyThreadState *ts)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../cpython/labels.h"
 #include "../cpython/memory.h"
 #include "internal.h"
 #include "pyrepr.h"
@@ -229,12 +230,15 @@ static inline int64_t i64f(struct walker *w, uint64_t t, enum hs_layout_field f)
 	return (int64_t)fld(w, t, f);
 }
 
+/* The label of the references the in-process writer leaves unlabelled, in field tables. */
+#define HS_WK_UNLABELLED HS_CP_NLABELS
+
 /* One row of a kind's field table: a member of the layout holding a reference, the edge's kind
- * (HS_EDGE_*) and its label ("" for the references the in-process writer leaves unlabelled). */
+ * (HS_EDGE_*) and its label (capture/cpython/labels.h), or HS_WK_UNLABELLED. */
 struct field_edge {
 	enum hs_layout_field f;
 	uint8_t kind;
-	const char *label;
+	enum hs_cp_label label; /* or HS_WK_UNLABELLED */
 };
 
 /* field_edges over a whole static table. */
@@ -273,7 +277,7 @@ struct hs_error *hs_wk_edge_label(struct walker *w, uint64_t src, uint64_t dst_a
                                   uint8_t form, uint64_t label);
 /* The edge of the field f of the struct at o, labelled (none where the layout lacks f). */
 struct hs_error *hs_wk_edge_f(struct walker *w, uint64_t src, uint64_t o, enum hs_layout_field f,
-                              uint8_t kind, const char *label);
+                              uint8_t kind, enum hs_cp_label label);
 struct hs_error *hs_wk_field_edges(struct walker *w, uint64_t src, uint64_t o,
                                    const struct field_edge *t, size_t n);
 /* The words of [from, to) that are objects, as conservative edges. */
