@@ -393,7 +393,6 @@ static void owned_code(struct walk *k, PyCodeObject *co)
 	own(k, co->co_varnames, HS_CP_CO_VARNAMES);
 	own(k, co->co_freevars, HS_CP_CO_FREEVARS);
 	own(k, co->co_cellvars, HS_CP_CO_CELLVARS);
-	own(k, (PyObject *)co->co_zombieframe, HS_CP_CO_ZOMBIEFRAME);
 #if PY_VERSION_HEX < 0x030A0000
 	own(k, co->co_lnotab, HS_CP_CO_LNOTAB);
 #else
