@@ -261,4 +261,8 @@ static inline void *hs_thread_frame(PyThreadState *ts)
 }
 #endif
 
+/* Modules/_functoolsmodule.c's lru_list_elem (3.8-3.13): head, prev, next, hash, key, result */
+#define HS_LRU_LINK_KEY 40
+#define HS_LRU_LINK_RESULT 48
+
 #endif

@@ -380,6 +380,7 @@ static void owned_type(struct walk *k, PyTypeObject *t)
 #endif
 	own(k, t->tp_mro, HS_CP_MRO);
 	own(k, t->tp_bases, HS_CP_BASES);
+	own(k, (PyObject *)t->tp_base, HS_CP_BASE);
 }
 
 static void owned_code(struct walk *k, PyCodeObject *co)
@@ -431,6 +432,12 @@ static void owned_edges(struct walk *k, PyObject *o, const struct type_info *ti)
 	} else if (ti->shape == SHAPE_DESCRIPTOR) {
 		own(k, (PyObject *)((PyDescrObject *)o)->d_name, HS_CP_NAME);
 		own(k, (PyObject *)((PyDescrObject *)o)->d_qualname, HS_CP_QUALNAME);
+	} else if (ti->shape == SHAPE_LRU_LINK) { /* no traverse: key and result are held */
+		PyObject **field = (PyObject **)o;
+		push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, field[HS_LRU_LINK_KEY / 8],
+		     HS_LABEL_NONE, 0, false);
+		push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, field[HS_LRU_LINK_RESULT / 8],
+		     HS_LABEL_NONE, 0, false);
 	}
 	if (ti->heap)
 		own(k, hs_instance_untraversed_dict(o), HS_CP_DICT);

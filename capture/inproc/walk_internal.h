@@ -130,6 +130,7 @@ enum shape {
 	SHAPE_EXCEPTION,
 	SHAPE_DESCRIPTOR,
 	SHAPE_FRAME,
+	SHAPE_LRU_LINK, /* functools' lru_cache link: no traverse, owns its key and result */
 };
 
 struct type_info {

@@ -101,6 +101,8 @@ static uint8_t shape_of(PyTypeObject *tp)
 		return SHAPE_DESCRIPTOR;
 	if (tp == &PyFrame_Type)
 		return SHAPE_FRAME;
+	if (!strcmp(tp->tp_name, "functools._lru_list_elem") && !tp->tp_traverse)
+		return SHAPE_LRU_LINK;
 	return SHAPE_OTHER;
 }
 

@@ -141,8 +141,10 @@ struct hs_error *hs_wk_walk_gen(struct walker *w, uint64_t idx, uint64_t o, enum
 	if (!err)
 		err = hs_wk_edge_f(w, idx, o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE], HS_L_EXC_VALUE,
 		                   0, HS_WK_UNLABELLED);
-	if (!err)
-		err = hs_wk_edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN, kind == K_ASYNCGEN ? 0 : 1,
+	/* An async generator's finalizer, which its traverse visits.  A coroutine's origin is not
+	 * followed, as in process; a generator leaves the field uninitialised (stale pointers). */
+	if (!err && kind == K_ASYNCGEN)
+		err = hs_wk_edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN, HS_EDGE_TRAVERSE,
 		                   HS_WK_UNLABELLED);
 	*size = (uint64_t)w->L.v[HS_L_GEN_IFRAME] + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
 	        8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));

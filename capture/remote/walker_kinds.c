@@ -300,6 +300,10 @@ static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, ui
 	if (!err)
 		err = heap ? FIELD_EDGES(w, idx, o, heap_type_fields)
 		           : FIELD_EDGES(w, idx, o, static_type_fields);
+	/* A static type's subclasses: a dict up to 3.11 (from 3.12 a built-in's is an index). */
+	if (!err && !heap && w->minor <= 11)
+		err =
+		    hs_wk_edge_f(w, idx, o, HS_L_TP_SUBCLASSES, HS_EDGE_OWNED, HS_CP_TP_SUBCLASSES);
 	if (!heap) {
 		*size = (uint64_t)w->L.v[HS_L_TP_SIZE];
 		return err;
