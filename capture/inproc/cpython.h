@@ -190,29 +190,23 @@ static inline size_t hs_preheader_size(PyObject *o)
 #endif
 }
 
-/* The value of int o when it has at most two digits (|v| < 2**60 with 30-bit digits): the
- * common case, read without a call into libpython.  Returns 0 for a bigger int. */
-static inline int hs_long_small(PyObject *o, long long *ret)
+/* The digits of int o (base 2**PyLong_SHIFT, least significant first), their count in *n and
+ * its sign (-1, 0, 1) in *sign, read without a call into libpython. */
+static inline const digit *hs_long_digits(PyObject *o, int *sign, size_t *n)
 {
 	const PyLongObject *l = (const PyLongObject *)o;
 #if PY_VERSION_HEX >= 0x030C0000
 	uintptr_t tag = l->long_value.lv_tag;
-	size_t n = (size_t)(tag >> 3); /* _PyLong_NON_SIZE_BITS */
-	int neg = (tag & 3) == 2;      /* sign bits: 0 positive, 1 zero, 2 negative */
-	const digit *d = l->long_value.ob_digit;
+	*n = (size_t)(tag >> 3); /* _PyLong_NON_SIZE_BITS */
+	/* sign bits: 0 positive, 1 zero, 2 negative */
+	*sign = (tag & 3) == 0 ? 1 : (tag & 3) == 1 ? 0 : -1;
+	return l->long_value.ob_digit;
 #else
 	Py_ssize_t size = Py_SIZE(o);
-	size_t n = (size_t)(size < 0 ? -size : size);
-	int neg = size < 0;
-	const digit *d = l->ob_digit;
+	*n = (size_t)(size < 0 ? -size : size);
+	*sign = size < 0 ? -1 : size > 0;
+	return l->ob_digit;
 #endif
-	if (n > 2)
-		return 0;
-	unsigned long long v = n == 0 ? 0 : d[0];
-	if (n == 2)
-		v |= (unsigned long long)d[1] << PyLong_SHIFT;
-	*ret = neg ? -(long long)v : (long long)v;
-	return 1;
 }
 
 static inline int hs_is_immortal(PyObject *o)

@@ -887,26 +887,24 @@ static inline __attribute__((always_inline)) Py_ssize_t builtin_size(const struc
 {
 	Py_ssize_t basic = Py_TYPE(o)->tp_basicsize;
 	switch (ti->size_kind) {
-	case SIZE_STR:
+	case SIZE_STR: {
 		if (!PyUnicode_IS_COMPACT_ASCII(o))
 			return -1;
 #if PY_VERSION_HEX < 0x030C0000
 		if (((PyASCIIObject *)o)->wstr)
 			return -1;
 #endif
-		return (Py_ssize_t)sizeof(PyASCIIObject) + PyUnicode_GET_LENGTH(o) + 1;
+		struct hs_cp_str s = {.compact = true,
+		                      .ascii = true,
+		                      .kind = 1,
+		                      .length = (uint64_t)PyUnicode_GET_LENGTH(o)};
+		return (Py_ssize_t)hs_cp_str_sizeof(&s, PY_MINOR_VERSION);
+	}
 	case SIZE_INT: {
-#if PY_VERSION_HEX >= 0x030C0000
-		Py_ssize_t n = (Py_ssize_t)(((PyLongObject *)o)->long_value.lv_tag >> 3);
-		return (Py_ssize_t)offsetof(PyLongObject, long_value.ob_digit) +
-		       (n > 1 ? n : 1) * (Py_ssize_t)sizeof(digit);
-#else
-		Py_ssize_t n = Py_SIZE(o) < 0 ? -Py_SIZE(o) : Py_SIZE(o);
-#if PY_VERSION_HEX >= 0x030B0000
-		n = n > 1 ? n : 1;
-#endif
-		return (Py_ssize_t)offsetof(PyLongObject, ob_digit) + n * (Py_ssize_t)sizeof(digit);
-#endif
+		int sign;
+		size_t n;
+		hs_long_digits(o, &sign, &n);
+		return (Py_ssize_t)hs_cp_int_sizeof(n, PY_MINOR_VERSION);
 	}
 	case SIZE_LIST:
 		return basic + ((PyListObject *)o)->allocated * (Py_ssize_t)sizeof(PyObject *);
@@ -1257,18 +1255,6 @@ static struct hs_error *changed_type(PyObject *o)
 	                       (unsigned long)(uintptr_t)o);
 }
 
-struct preview_call {
-	PyObject *o;
-	Py_ssize_t n;
-	char buf[4 * PREVIEW_CHARS + 8];
-};
-
-static void run_preview_call(void *arg)
-{
-	struct preview_call *c = arg;
-	c->n = hs_ip_preview(c->o, c->buf, sizeof(c->buf), false);
-}
-
 /* Writes object number i, o, whose generation code is gen. */
 static inline __attribute__((always_inline)) struct hs_error *
 emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
@@ -1309,13 +1295,10 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
 		err = emit_edges(k, o, ti, gc);
 	if (!err && k->opts->values) {
-		struct preview_call c; /* buf not cleared: a 408-byte memset an object */
-		c.o = o;
-		c.n = hs_ip_preview(o, c.buf, sizeof(c.buf), k->worker);
-		if (c.n == NEEDS_INTERPRETER)
-			mailbox_ask(k->mailbox, run_preview_call, &c);
-		if (c.n >= 0)
-			err = hs_writer_value(k->w, c.buf, (size_t)c.n);
+		char buf[HS_CP_PREVIEW_BYTES]; /* not cleared: a 408-byte memset an object */
+		Py_ssize_t n = hs_ip_preview(o, buf);
+		if (n >= 0)
+			err = hs_writer_value(k->w, buf, (size_t)n);
 	}
 	if (!err && ti->shape == SHAPE_WEAKREF) {
 		PyWeakReference *wr = (PyWeakReference *)o;

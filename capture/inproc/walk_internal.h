@@ -8,6 +8,8 @@
 #define HS_INPROC_WALK_INTERNAL_H
 
 #include "../cpython/labels.h"
+#include "../cpython/preview.h"
+#include "../cpython/sizes.h"
 #include "cpython.h"
 #include "memory.h"
 
@@ -22,8 +24,8 @@
 /* Generation codes: 0-2 the generations, 3 the permanent one, 4 not on a GC list. */
 #define GEN_CODE_NONE 4
 #define PROGRESS_EVERY (1u << 18)
-#define LINEAR_LABELS 8   /* label maps up to this size are searched linearly */
-#define PREVIEW_CHARS 100 /* value previews keep this many characters */
+#define LINEAR_LABELS 8                   /* label maps up to this size are searched linearly */
+#define PREVIEW_CHARS HS_CP_PREVIEW_CHARS /* value previews keep this many characters */
 
 /* Names (of types, modules, functions, files in root names) keep this many characters, and
  * take up to NAME_BYTES bytes in UTF-8 (cstr). */
@@ -300,11 +302,9 @@ void hs_ip_open_sites(struct walk *k);
 struct hs_error *hs_ip_find_sites(struct walk *k);
 
 /* walk_text.c: text without allocating Python objects. */
-/* What preview returns when pure is set and o's preview needs a call into the interpreter. */
-#define NEEDS_INTERPRETER (-2)
 const char *hs_ip_cstr_cut(PyObject *s, char *buf, Py_ssize_t chars);
 const char *hs_ip_cstr(PyObject *s, char *buf);
-Py_ssize_t hs_ip_preview(PyObject *o, char *buf, size_t cap, bool pure);
+Py_ssize_t hs_ip_preview(PyObject *o, char *buf);
 
 /* walk_threads.c: the two-thread writer. */
 unsigned hs_ip_emit_threads(const struct walk *k);

@@ -15,6 +15,8 @@
 
 #include "../cpython/labels.h"
 #include "../cpython/memory.h"
+#include "../cpython/preview.h"
+#include "../cpython/sizes.h"
 #include "internal.h"
 #include "pyrepr.h"
 
@@ -26,8 +28,8 @@
 #define HS_FRAME_CLEARED 4
 #define HS_DICT_KEYS_GENERAL 0
 #define HS_MAX_OBJECTS (1ull << 31)
-#define HS_MAX_ITEMS (1ll << 28) /* bound on any container's item count */
-#define HS_PREVIEW_CHARS 100     /* value previews keep this many characters */
+#define HS_MAX_ITEMS (1ll << 28)             /* bound on any container's item count */
+#define HS_PREVIEW_CHARS HS_CP_PREVIEW_CHARS /* value previews keep this many characters */
 
 enum kind {
 	K_OTHER, /* unknown: conservative scan */
