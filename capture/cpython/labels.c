@@ -2,7 +2,7 @@
  * capture/cpython/labels.c — the label table (labels.h): each field's name and the CPython minor
  * versions whose structs hold it (CPython's Include/cpython headers of each version;
  * capture/CPYTHON.md). A label string that changes here changes in both captures' snapshots at
- * once; FORMAT.md's labels section lists them.
+ * once, and in what users match it with (paths, queries): see README.md.
  */
 #include "labels.h"
 
