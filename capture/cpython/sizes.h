@@ -53,4 +53,25 @@ static inline uint64_t hs_cp_str_sizeof(const struct hs_cp_str *s, int minor)
 	return size;
 }
 
+/* list.__sizeof__: basicsize plus its allocated item pointers. */
+static inline uint64_t hs_cp_list_sizeof(uint64_t basicsize, uint64_t allocated)
+{
+	return basicsize + allocated * 8;
+}
+
+#define HS_CP_SET_ENTRY 16 /* sizeof(setentry): key, hash */
+
+/* set.__sizeof__ (and frozenset's): basicsize plus its table when it is not the small table
+ * inside the object; mask + 1 entries. */
+static inline uint64_t hs_cp_set_sizeof(uint64_t basicsize, uint64_t mask, bool small_table)
+{
+	return basicsize + (small_table ? 0 : (mask + 1) * HS_CP_SET_ENTRY);
+}
+
+/* bytearray.__sizeof__: basicsize plus its buffer (ob_alloc). */
+static inline uint64_t hs_cp_bytearray_sizeof(uint64_t basicsize, uint64_t alloc)
+{
+	return basicsize + alloc;
+}
+
 #endif

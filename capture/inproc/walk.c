@@ -907,15 +907,16 @@ static inline __attribute__((always_inline)) Py_ssize_t builtin_size(const struc
 		return (Py_ssize_t)hs_cp_int_sizeof(n, PY_MINOR_VERSION);
 	}
 	case SIZE_LIST:
-		return basic + ((PyListObject *)o)->allocated * (Py_ssize_t)sizeof(PyObject *);
+		return (Py_ssize_t)hs_cp_list_sizeof((uint64_t)basic,
+		                                     (uint64_t)((PyListObject *)o)->allocated);
 	case SIZE_SET: {
 		PySetObject *so = (PySetObject *)o;
-		return basic + (so->table != so->smalltable
-		                    ? (so->mask + 1) * (Py_ssize_t)sizeof(setentry)
-		                    : 0);
+		return (Py_ssize_t)hs_cp_set_sizeof((uint64_t)basic, (uint64_t)so->mask,
+		                                    so->table == so->smalltable);
 	}
 	case SIZE_BYTEARRAY:
-		return basic + ((PyByteArrayObject *)o)->ob_alloc;
+		return (Py_ssize_t)hs_cp_bytearray_sizeof(
+		    (uint64_t)basic, (uint64_t)((PyByteArrayObject *)o)->ob_alloc);
 	default:
 		return -1;
 	}

@@ -332,7 +332,7 @@ static struct hs_error *walk_list(struct walker *w, uint64_t idx, uint64_t o,
 		           (long long)n, (long long)alloc);
 		return NULL;
 	}
-	*size = ti->basicsize + (uint64_t)alloc * 8;
+	*size = hs_cp_list_sizeof(ti->basicsize, (uint64_t)alloc);
 	struct hs_error *err = NULL;
 	for (int64_t i = 0; i < n && !err; i++) {
 		uint64_t item;
@@ -365,8 +365,7 @@ static struct hs_error *walk_set(struct walker *w, uint64_t idx, uint64_t o, uin
 	uint64_t mask = fld(w, o, HS_L_SET_MASK), table = fld(w, o, HS_L_SET_TABLE);
 	if (mask > HS_MAX_ITEMS || ((mask + 1) & mask))
 		return NULL;
-	if (table != o + (uint64_t)w->L.v[HS_L_SET_SMALLTABLE])
-		*size += (mask + 1) * 16;
+	*size = hs_cp_set_sizeof(*size, mask, table == o + (uint64_t)w->L.v[HS_L_SET_SMALLTABLE]);
 	struct hs_error *err = NULL;
 	for (uint64_t i = 0; i <= mask && !err; i++) {
 		uint64_t k = u64(w, table + 16 * i);
@@ -494,7 +493,7 @@ struct hs_error *hs_wk_walk_kind(struct walker *w, uint64_t idx, uint64_t o, con
 	case K_SLICE:
 		return FIELD_EDGES(w, idx, o, slice_fields);
 	case K_BYTEARRAY:
-		*size = ti->basicsize + fld(w, o, HS_L_BYTEARRAY_ALLOC);
+		*size = hs_cp_bytearray_sizeof(ti->basicsize, fld(w, o, HS_L_BYTEARRAY_ALLOC));
 		return NULL;
 	case K_STDLIB:
 		return walk_stdlib(w, idx, o, ti, size);

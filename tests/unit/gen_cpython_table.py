@@ -28,10 +28,26 @@ STRS = ["", "abc", "h\u00e9llo", "\u65e5\u672c\u8a9e", "\U0001f600 emoji", "\ud8
 BYTES = [bytes(range(256)), bytes(range(100)), bytes(range(156, 256)), b"", b"'", b'"', b"'\"",
          b"\\", b"x" * 101] + [bytes([i]) for i in range(256)]
 
-# Per interpreter: sys.getsizeof of every int and str, and the version-dependent fields.
+# Per interpreter: sys.getsizeof of every int and str, the version-dependent fields, and for
+# lists, sets and bytearrays of several sizes __sizeof__ with the fields it reads (read with
+# ctypes at their offsets: PyListObject.allocated, PySetObject.mask and table, PyByteArrayObject
+# .ob_alloc, the same from 3.8 to 3.13).
 PROBE = r'''
-import json, sys
+import ctypes, json, sys
 ints, strs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+def word(o, off):
+    return ctypes.c_ssize_t.from_address(id(o) + off).value
+containers = []
+for n in (0, 1, 5, 17, 1000):
+    lst = []
+    for i in range(n):
+        lst.append(i)
+    containers.append(["list", list.__basicsize__, word(lst, 32), 0, lst.__sizeof__()])
+    st = set(range(n))
+    containers.append(["set", set.__basicsize__, word(st, 32),
+                       int(word(st, 40) == id(st) + 64), st.__sizeof__()])
+    ba = bytearray(b"x" * n)
+    containers.append(["bytearray", bytearray.__basicsize__, word(ba, 24), 0, ba.__sizeof__()])
 def f(x=1): return x
 code = f.__code__
 def frame_locals():
@@ -53,7 +69,7 @@ fields = {
 print(json.dumps({"minor": sys.version_info[1],
                   "ints": [sys.getsizeof(int(v)) for v in ints],
                   "strs": [sys.getsizeof("".join(map(chr, cps))) for cps in strs],
-                  "fields": fields}))
+                  "fields": fields, "containers": containers}))
 '''
 
 
@@ -127,6 +143,13 @@ def main():
     for b in BYTES:
         r = repr(b[:CHARS]).encode() + ("\u2026".encode() if len(b) > CHARS else b"")
         o.append("    {%s, %d, %s}," % (c_str(b), len(b), c_str(r)))
+    o.append("};")
+    o.append("static const struct container_case { int minor; const char *type; uint64_t "
+             "basicsize, field; bool small_table; uint64_t size; } container_cases[] = {")
+    for r in runs:
+        for t, basic, field, small, size in r["containers"]:
+            o.append('    {%d, "%s", %d, %d, %s, %d},' % (r["minor"], t, basic, field,
+                                                          "true" if small else "false", size))
     o.append("};")
     o.append("static const struct field_case { int label; bool present[%d]; } field_cases[] = {"
              % len(runs))

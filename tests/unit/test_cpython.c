@@ -2,8 +2,8 @@
  * test_cpython.c — unit tests of capture/cpython/, the model of CPython both captures share:
  * the value previews and the getsizeof rules against what real interpreters answered
  * (cpython_table.h, made by gen_cpython_table.py from pyenv's 3.8-3.13: repr() of each value,
- * sys.getsizeof of each int and str on each minor version), and the label table against which
- * fields each version's objects have.
+ * sys.getsizeof of each int and str and __sizeof__ of lists, sets and bytearrays on each minor
+ * version), and the label table against which fields each version's objects have.
  * Table-driven: each case is one line of the generated table.
  */
 #include <check.h>
@@ -80,6 +80,18 @@ START_TEST(str_preview_and_size)
 }
 END_TEST
 
+START_TEST(container_size_is_sizeof)
+{
+	const struct container_case *c = &container_cases[_i];
+	uint64_t size = !strcmp(c->type, "list") ? hs_cp_list_sizeof(c->basicsize, c->field)
+	                : !strcmp(c->type, "set")
+	                    ? hs_cp_set_sizeof(c->basicsize, c->field, c->small_table)
+	                    : hs_cp_bytearray_sizeof(c->basicsize, c->field);
+	ck_assert_msg(size == c->size, "3.%d %s: %llu, __sizeof__ %llu", c->minor, c->type,
+	              (unsigned long long)size, (unsigned long long)c->size);
+}
+END_TEST
+
 START_TEST(bytes_preview_is_repr)
 {
 	const struct bytes_case *c = &bytes_cases[_i];
@@ -142,6 +154,7 @@ static Suite *cpython_suite(void)
 	tcase_add_loop_test(t, int_preview_and_size, 0, N(int_cases));
 	tcase_add_loop_test(t, str_preview_and_size, 0, N(str_cases));
 	tcase_add_loop_test(t, bytes_preview_is_repr, 0, N(bytes_cases));
+	tcase_add_loop_test(t, container_size_is_sizeof, 0, N(container_cases));
 	tcase_add_test(t, bool_preview_is_repr);
 	suite_add_tcase(s, t);
 	t = tcase_create("labels");
