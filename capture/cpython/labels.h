@@ -10,6 +10,7 @@
 #define HS_CPYTHON_LABELS_H
 
 #include <stddef.h>
+#include <string.h>
 
 enum hs_cp_label {
 	/* any object */
@@ -108,6 +109,19 @@ const char *hs_cp_label_text(enum hs_cp_label l, int minor);
 static inline enum hs_cp_label hs_cp_code_linetable(int minor)
 {
 	return minor <= 9 ? HS_CP_CO_LNOTAB : HS_CP_CO_LINETABLE;
+}
+
+/* The label of the __slots__ member called name: ".name", the name cut after
+ * HS_CP_SLOT_NAME_MAX bytes.  buf holds HS_CP_SLOT_NAME_MAX + 2 bytes; NUL-terminated; returns
+ * the length. */
+#define HS_CP_SLOT_NAME_MAX 254
+static inline size_t hs_cp_slot_label(const char *name, char *buf)
+{
+	size_t n = strnlen(name, HS_CP_SLOT_NAME_MAX);
+	buf[0] = '.';
+	memcpy(buf + 1, name, n);
+	buf[n + 1] = '\0';
+	return n + 1;
 }
 
 #endif

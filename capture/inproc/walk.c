@@ -1029,16 +1029,14 @@ static void count_slot(void *arg, const PyMemberDef *mp, size_t j)
 	*(size_t *)arg = j + 1;
 }
 
-/* Interns ".name" of slot member mp as the label of the j-th slot. */
+/* Interns the label of slot member mp (".name") as the label of the j-th slot. */
 static void intern_slot(void *arg, const PyMemberDef *mp, size_t j)
 {
 	struct slot_visit *v = arg;
-	char name[256];
-	int n = snprintf(name, sizeof(name), ".%s", mp->name);
+	char name[HS_CP_SLOT_NAME_MAX + 2];
+	size_t n = hs_cp_slot_label(mp->name, name);
 	if (!v->err)
-		v->err = hs_writer_string(v->k->w, name,
-		                          n < (int)sizeof(name) ? (size_t)n : sizeof(name) - 1,
-		                          &v->ids[j]);
+		v->err = hs_writer_string(v->k->w, name, n, &v->ids[j]);
 }
 
 static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint64_t size)

@@ -146,6 +146,20 @@ START_TEST(label_table_is_whole)
 }
 END_TEST
 
+/* A slot's label: its name after a dot, cut alike by both captures. */
+START_TEST(slot_label_is_cut)
+{
+	char name[400], buf[HS_CP_SLOT_NAME_MAX + 2];
+	ck_assert_uint_eq(hs_cp_slot_label("a", buf), 2);
+	ck_assert_str_eq(buf, ".a");
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ck_assert_uint_eq(hs_cp_slot_label(name, buf), HS_CP_SLOT_NAME_MAX + 1);
+	ck_assert_uint_eq(strlen(buf), HS_CP_SLOT_NAME_MAX + 1);
+	ck_assert_int_eq(buf[0], '.');
+}
+END_TEST
+
 static Suite *cpython_suite(void)
 {
 	Suite *s = suite_create("cpython");
@@ -160,6 +174,7 @@ static Suite *cpython_suite(void)
 	t = tcase_create("labels");
 	tcase_add_loop_test(t, label_versions_match_python, 0, N(field_cases));
 	tcase_add_test(t, label_table_is_whole);
+	tcase_add_test(t, slot_label_is_cut);
 	suite_add_tcase(s, t);
 	return s;
 }
