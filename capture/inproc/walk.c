@@ -418,6 +418,25 @@ static void owned_code(struct walk *k, PyCodeObject *co)
 #endif
 }
 
+#if PY_VERSION_HEX >= 0x030D0000
+/* The values of a 3.13 dict that shares its instance's inline values (embedded: capacity, size,
+ * embedded, valid, then the values): the instance's traverse visits them, the dict's does not,
+ * so the dict holds them as owned references, labelled by their keys. */
+static void owned_embedded_values(struct walk *k, PyDictObject *mp)
+{
+	const uint8_t *values = (const uint8_t *)mp->ma_values;
+	if (!values || !values[2])
+		return;
+	PyObject *const *v = (PyObject *const *)(values + 8);
+	Py_ssize_t n = hs_keys_nentries(mp->ma_keys);
+	for (Py_ssize_t i = 0; i < n && i < values[0]; i++) {
+		if (v[i])
+			push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, v[i], HS_LABEL_KEY,
+			     (uintptr_t)hs_keys_key(mp->ma_keys, i), false);
+	}
+}
+#endif
+
 /* Fills k->a.owned with the references o (of type ti) holds that its tp_traverse does not visit
  * (and that no label below offers as "owned if not traversed"). */
 static void owned_edges(struct walk *k, PyObject *o, const struct type_info *ti)
@@ -432,6 +451,10 @@ static void owned_edges(struct walk *k, PyObject *o, const struct type_info *ti)
 	} else if (ti->shape == SHAPE_DESCRIPTOR) {
 		own(k, (PyObject *)((PyDescrObject *)o)->d_name, HS_CP_NAME);
 		own(k, (PyObject *)((PyDescrObject *)o)->d_qualname, HS_CP_QUALNAME);
+#if PY_VERSION_HEX >= 0x030D0000
+	} else if (ti->shape == SHAPE_DICT) {
+		owned_embedded_values(k, (PyDictObject *)o);
+#endif
 	} else if (ti->shape == SHAPE_LRU_LINK) { /* no traverse: key and result are held */
 		PyObject **field = (PyObject **)o;
 		push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, field[HS_LRU_LINK_KEY / 8],

@@ -20,7 +20,7 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 	bool have_keys = keys && hs_wk_dkeys_read(w, keys, &d);
 	if (w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT)) {
 		uint64_t vals = 0, n = 0;
-		uint64_t dict = 0;
+		uint64_t dict = 0, owned_dict = 0;
 		if (w->minor == 11) {
 			vals = u64(w, o - 32);
 			n = have_keys ? d.nentries : 0;
@@ -41,6 +41,8 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 			    rd(w, iv + (uint64_t)w->L.v[HS_L_DV_CAPACITY], &cap, 1)) {
 				vals = iv + (uint64_t)w->L.v[HS_L_DV_VALUES];
 				n = cap;
+				/* A dict made of them shares them: not traversed, but held. */
+				owned_dict = u64(w, o - 24);
 			} else {
 				dict = u64(w, o - 24);
 			}
@@ -53,6 +55,9 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 		}
 		if (!err && dict)
 			err = hs_wk_edge(w, src, dict, 0, hs_cp_label(HS_CP_DICT));
+		if (!err && owned_dict)
+			err =
+			    hs_wk_edge(w, src, owned_dict, HS_EDGE_OWNED, hs_cp_label(HS_CP_DICT));
 	} else if (ti->dictoffset != ti->base_dictoffset && ti->dictoffset) {
 		int64_t off = ti->dictoffset;
 		if (off < 0) {
