@@ -190,29 +190,23 @@ static inline size_t hs_preheader_size(PyObject *o)
 #endif
 }
 
-/* The value of int o when it has at most two digits (|v| < 2**60 with 30-bit digits): the
- * common case, read without a call into libpython.  Returns 0 for a bigger int. */
-static inline int hs_long_small(PyObject *o, long long *ret)
+/* The digits of int o (base 2**PyLong_SHIFT, least significant first), their count in *n and
+ * its sign (-1, 0, 1) in *sign, read without a call into libpython. */
+static inline const digit *hs_long_digits(PyObject *o, int *sign, size_t *n)
 {
 	const PyLongObject *l = (const PyLongObject *)o;
 #if PY_VERSION_HEX >= 0x030C0000
 	uintptr_t tag = l->long_value.lv_tag;
-	size_t n = (size_t)(tag >> 3); /* _PyLong_NON_SIZE_BITS */
-	int neg = (tag & 3) == 2;      /* sign bits: 0 positive, 1 zero, 2 negative */
-	const digit *d = l->long_value.ob_digit;
+	*n = (size_t)(tag >> 3); /* _PyLong_NON_SIZE_BITS */
+	/* sign bits: 0 positive, 1 zero, 2 negative */
+	*sign = (tag & 3) == 0 ? 1 : (tag & 3) == 1 ? 0 : -1;
+	return l->long_value.ob_digit;
 #else
 	Py_ssize_t size = Py_SIZE(o);
-	size_t n = (size_t)(size < 0 ? -size : size);
-	int neg = size < 0;
-	const digit *d = l->ob_digit;
+	*n = (size_t)(size < 0 ? -size : size);
+	*sign = size < 0 ? -1 : size > 0;
+	return l->ob_digit;
 #endif
-	if (n > 2)
-		return 0;
-	unsigned long long v = n == 0 ? 0 : d[0];
-	if (n == 2)
-		v |= (unsigned long long)d[1] << PyLong_SHIFT;
-	*ret = neg ? -(long long)v : (long long)v;
-	return 1;
 }
 
 static inline int hs_is_immortal(PyObject *o)
@@ -243,7 +237,12 @@ static inline int hs_is_immortal(PyObject *o)
 #define HS_IFRAME_OWNER 70
 #endif
 #define HS_IFRAME_LOCALSPLUS 72
-#define HS_FRAMEOBJ_IFRAME 24 /* PyFrameObject.f_frame (capture/CPYTHON.md, _frame) */
+/* PyFrameObject's fields from 3.11 (capture/CPYTHON.md, _frame) */
+#define HS_FRAMEOBJ_BACK 16
+#define HS_FRAMEOBJ_IFRAME 24
+#define HS_FRAMEOBJ_TRACE 32
+#define HS_FRAMEOBJ_EXTRA_LOCALS 48 /* 3.13 */
+#define HS_FRAMEOBJ_LOCALS_CACHE 56 /* 3.13 */
 #define HS_FRAME_OWNED_BY_CSTACK 3
 
 static inline void *hs_thread_frame(PyThreadState *ts)
@@ -255,5 +254,9 @@ static inline void *hs_thread_frame(PyThreadState *ts)
 #endif
 }
 #endif
+
+/* Modules/_functoolsmodule.c's lru_list_elem (3.8-3.13): head, prev, next, hash, key, result */
+#define HS_LRU_LINK_KEY 40
+#define HS_LRU_LINK_RESULT 48
 
 #endif

@@ -1,12 +1,12 @@
 /*
- * capture/inproc/memory.h: the blocks of a live object, for capture/memory.h's count of the
+ * capture/inproc/memory.h: the blocks of a live object, for capture/cpython/memory.h's count of the
  * memory it occupies.  Reads the object in this interpreter (the layouts of capture/CPYTHON.md
- * §3a); everything else, rounding included, is capture/memory.h's.
+ * §3a); everything else, rounding included, is capture/cpython/memory.h's.
  */
 #ifndef HS_INPROC_MEMORY_H
 #define HS_INPROC_MEMORY_H
 
-#include "../memory.h"
+#include "../cpython/memory.h"
 #include "cpython.h"
 
 /* PyDictKeysObject's dk_refcnt, and the size of a split table's values array (3.11+:

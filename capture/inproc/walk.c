@@ -31,71 +31,13 @@
  */
 #include "walk_internal.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *const label_text[NLABELS] = {
-    ".__dict__",
-    ".__class__",
-    "<key>",
-    "<shared key>",
-    ".__code__",
-    ".__globals__",
-    ".__defaults__",
-    ".__kwdefaults__",
-    ".__closure__",
-    ".__doc__",
-    ".__name__",
-    ".__qualname__",
-    ".__module__",
-    ".__annotations__",
-    "<func_annotations>",
-    ".__builtins__",
-    ".__type_params__",
-    ".__mro__",
-    ".__bases__",
-    ".__base__",
-    "<tp_cache>",
-    "<ht_module>",
-    "<ht_slots>",
-    "<tp_subclasses>",
-    ".cell_contents",
-    ".__func__",
-    ".__self__",
-    ".__callback__",
-    ".args",
-    ".__traceback__",
-    ".__context__",
-    ".__cause__",
-    ".__notes__",
-    ".f_back",
-    ".f_code",
-    ".f_globals",
-    ".f_builtins",
-    ".f_locals",
-    ".f_trace",
-    ".co_code",
-    ".co_consts",
-    ".co_names",
-    ".co_varnames",
-    ".co_freevars",
-    ".co_cellvars",
-    ".co_filename",
-    ".co_name",
-    ".co_qualname",
-    ".co_linetable",
-    ".co_lnotab",
-    ".co_exceptiontable",
-    "<co_localsplusnames>",
-    "<co_localspluskinds>",
-    ".start",
-    ".stop",
-    ".step",
-};
 
 bool hs_ip_grow(void **p, size_t *cap, size_t need, size_t elsize)
 {
@@ -364,8 +306,9 @@ static void push(struct walk *k, struct label **v, size_t *n, size_t *cap, PyObj
 	(*v)[(*n)++] = (struct label){ptr, value, form, owned, false, -1};
 }
 
-static void own(struct walk *k, PyObject *ptr, enum label_name name)
+static void own(struct walk *k, PyObject *ptr, enum hs_cp_label name)
 {
+	assert(hs_cp_label_text(name, PY_MINOR_VERSION)); /* interned for this version */
 	push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, ptr, HS_LABEL_STRING, k->label_id[name],
 	     false);
 }
@@ -375,8 +318,9 @@ static void label(struct walk *k, PyObject *ptr, uint8_t form, uint64_t value, b
 	push(k, &k->a.labels, &k->nlabels, &k->a.labels_cap, ptr, form, value, owned);
 }
 
-static void label_fixed(struct walk *k, PyObject *ptr, enum label_name name)
+static void label_fixed(struct walk *k, PyObject *ptr, enum hs_cp_label name)
 {
+	assert(hs_cp_label_text(name, PY_MINOR_VERSION));
 	label(k, ptr, HS_LABEL_STRING, k->label_id[name], false);
 }
 
@@ -417,61 +361,81 @@ static void owned_type(struct walk *k, PyTypeObject *t)
 {
 	if (t->tp_flags & Py_TPFLAGS_HEAPTYPE) {
 		PyHeapTypeObject *ht = (PyHeapTypeObject *)t;
-		own(k, ht->ht_name, L_NAME);
-		own(k, ht->ht_qualname, L_QUALNAME);
-		own(k, ht->ht_slots, L_SLOTS);
-		own(k, (PyObject *)t->tp_subclasses, L_SUBCLASSES);
+		own(k, ht->ht_name, HS_CP_NAME);
+		own(k, ht->ht_qualname, HS_CP_QUALNAME);
+		own(k, ht->ht_slots, HS_CP_HT_SLOTS);
+		own(k, (PyObject *)t->tp_subclasses, HS_CP_TP_SUBCLASSES);
 		if (ht->ht_cached_keys) {
 			Py_ssize_t n = hs_keys_nentries(ht->ht_cached_keys);
 			for (Py_ssize_t i = 0; i < n; i++)
-				own(k, hs_keys_key(ht->ht_cached_keys, i), L_SHARED_KEY);
+				own(k, hs_keys_key(ht->ht_cached_keys, i), HS_CP_SHARED_KEY);
 		}
 		return;
 	}
 #if PY_VERSION_HEX >= 0x030C0000
-	own(k, static_dict(k, t), L_DICT);
+	own(k, static_dict(k, t), HS_CP_DICT);
 #else
-	own(k, t->tp_dict, L_DICT);
-	own(k, t->tp_subclasses, L_SUBCLASSES);
+	own(k, t->tp_dict, HS_CP_DICT);
+	own(k, t->tp_subclasses, HS_CP_TP_SUBCLASSES);
 #endif
-	own(k, t->tp_mro, L_MRO);
-	own(k, t->tp_bases, L_BASES);
+	own(k, t->tp_mro, HS_CP_MRO);
+	own(k, t->tp_bases, HS_CP_BASES);
+	own(k, (PyObject *)t->tp_base, HS_CP_BASE);
 }
 
 static void owned_code(struct walk *k, PyCodeObject *co)
 {
-	own(k, co->co_consts, L_CO_CONSTS);
-	own(k, co->co_names, L_CO_NAMES);
-	own(k, co->co_filename, L_CO_FILENAME);
-	own(k, co->co_name, L_CO_NAME);
+	own(k, co->co_consts, HS_CP_CO_CONSTS);
+	own(k, co->co_names, HS_CP_CO_NAMES);
+	own(k, co->co_filename, HS_CP_CO_FILENAME);
+	own(k, co->co_name, HS_CP_CO_NAME);
 #if PY_VERSION_HEX < 0x030B0000
-	own(k, co->co_code, L_CO_CODE);
-	own(k, co->co_varnames, L_CO_VARNAMES);
-	own(k, co->co_freevars, L_CO_FREEVARS);
-	own(k, co->co_cellvars, L_CO_CELLVARS);
+	own(k, co->co_code, HS_CP_CO_CODE);
+	own(k, co->co_varnames, HS_CP_CO_VARNAMES);
+	own(k, co->co_freevars, HS_CP_CO_FREEVARS);
+	own(k, co->co_cellvars, HS_CP_CO_CELLVARS);
 #if PY_VERSION_HEX < 0x030A0000
-	own(k, co->co_lnotab, L_CO_LNOTAB);
+	own(k, co->co_lnotab, HS_CP_CO_LNOTAB);
 #else
-	own(k, co->co_linetable, L_CO_LINETABLE);
+	own(k, co->co_linetable, HS_CP_CO_LINETABLE);
 #endif
 #else
-	own(k, co->co_qualname, L_CO_QUALNAME);
-	own(k, co->co_linetable, L_CO_LINETABLE);
-	own(k, co->co_exceptiontable, L_CO_EXCEPTIONTABLE);
-	own(k, co->co_localsplusnames, L_CO_LOCALSPLUSNAMES);
-	own(k, co->co_localspluskinds, L_CO_LOCALSPLUSKINDS);
+	own(k, co->co_qualname, HS_CP_CO_QUALNAME);
+	own(k, co->co_linetable, HS_CP_CO_LINETABLE);
+	own(k, co->co_exceptiontable, HS_CP_CO_EXCEPTIONTABLE);
+	own(k, co->co_localsplusnames, HS_CP_CO_LOCALSPLUSNAMES);
+	own(k, co->co_localspluskinds, HS_CP_CO_LOCALSPLUSKINDS);
 #if PY_VERSION_HEX < 0x030C0000
-	own(k, co->_co_code, L_CO_CODE);
+	own(k, co->_co_code, HS_CP_CO_CODE);
 #else
 	if (co->_co_cached) {
-		own(k, co->_co_cached->_co_code, L_CO_CODE);
-		own(k, co->_co_cached->_co_varnames, L_CO_VARNAMES);
-		own(k, co->_co_cached->_co_cellvars, L_CO_CELLVARS);
-		own(k, co->_co_cached->_co_freevars, L_CO_FREEVARS);
+		own(k, co->_co_cached->_co_code, HS_CP_CO_CODE);
+		own(k, co->_co_cached->_co_varnames, HS_CP_CO_VARNAMES);
+		own(k, co->_co_cached->_co_cellvars, HS_CP_CO_CELLVARS);
+		own(k, co->_co_cached->_co_freevars, HS_CP_CO_FREEVARS);
 	}
 #endif
 #endif
 }
+
+#if PY_VERSION_HEX >= 0x030D0000
+/* The values of a 3.13 dict that shares its instance's inline values (embedded: capacity, size,
+ * embedded, valid, then the values): the instance's traverse visits them, the dict's does not,
+ * so the dict holds them as owned references, labelled by their keys. */
+static void owned_embedded_values(struct walk *k, PyDictObject *mp)
+{
+	const uint8_t *values = (const uint8_t *)mp->ma_values;
+	if (!values || !values[2])
+		return;
+	PyObject *const *v = (PyObject *const *)(values + 8);
+	Py_ssize_t n = hs_keys_nentries(mp->ma_keys);
+	for (Py_ssize_t i = 0; i < n && i < values[0]; i++) {
+		if (v[i])
+			push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, v[i], HS_LABEL_KEY,
+			     (uintptr_t)hs_keys_key(mp->ma_keys, i), false);
+	}
+}
+#endif
 
 /* Fills k->a.owned with the references o (of type ti) holds that its tp_traverse does not visit
  * (and that no label below offers as "owned if not traversed"). */
@@ -483,13 +447,23 @@ static void owned_edges(struct walk *k, PyObject *o, const struct type_info *ti)
 	} else if (ti->shape == SHAPE_CODE) {
 		owned_code(k, (PyCodeObject *)o);
 	} else if (ti->shape == SHAPE_MODULE) {
-		own(k, ((struct hs_module *)o)->md_name, L_NAME);
+		own(k, ((struct hs_module *)o)->md_name, HS_CP_NAME);
 	} else if (ti->shape == SHAPE_DESCRIPTOR) {
-		own(k, (PyObject *)((PyDescrObject *)o)->d_name, L_NAME);
-		own(k, (PyObject *)((PyDescrObject *)o)->d_qualname, L_QUALNAME);
+		own(k, (PyObject *)((PyDescrObject *)o)->d_name, HS_CP_NAME);
+		own(k, (PyObject *)((PyDescrObject *)o)->d_qualname, HS_CP_QUALNAME);
+#if PY_VERSION_HEX >= 0x030D0000
+	} else if (ti->shape == SHAPE_DICT) {
+		owned_embedded_values(k, (PyDictObject *)o);
+#endif
+	} else if (ti->shape == SHAPE_LRU_LINK) { /* no traverse: key and result are held */
+		PyObject **field = (PyObject **)o;
+		push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, field[HS_LRU_LINK_KEY / 8],
+		     HS_LABEL_NONE, 0, false);
+		push(k, &k->a.owned, &k->nowned, &k->a.owned_cap, field[HS_LRU_LINK_RESULT / 8],
+		     HS_LABEL_NONE, 0, false);
 	}
 	if (ti->heap)
-		own(k, hs_instance_untraversed_dict(o), L_DICT);
+		own(k, hs_instance_untraversed_dict(o), HS_CP_DICT);
 }
 
 /* Calls fn(arg, member, j) for each object member of the __slots__ of tp and of its heap-type
@@ -530,7 +504,7 @@ static void label_instance(struct walk *k, PyObject *o, const struct type_info *
 	PyTypeObject *tp = ti->tp;
 	if (ti->slot_ids)
 		for_each_slot(tp, label_slot, &(struct slot_visit){k, o, ti->slot_ids, NULL});
-	label_fixed(k, hs_instance_dict(o), L_DICT);
+	label_fixed(k, hs_instance_dict(o), HS_CP_DICT);
 	PyObject **values;
 	Py_ssize_t n = hs_instance_values(o, &values);
 	const void *keys = ((PyHeapTypeObject *)tp)->ht_cached_keys;
@@ -540,50 +514,74 @@ static void label_instance(struct walk *k, PyObject *o, const struct type_info *
 
 static void label_type(struct walk *k, PyTypeObject *t)
 {
-	label_fixed(k, t->tp_dict, L_DICT);
-	label_fixed(k, t->tp_mro, L_MRO);
-	label_fixed(k, t->tp_bases, L_BASES);
-	label_fixed(k, (PyObject *)t->tp_base, L_BASE);
-	label_fixed(k, t->tp_cache, L_CACHE);
+	label_fixed(k, t->tp_dict, HS_CP_DICT);
+	label_fixed(k, t->tp_mro, HS_CP_MRO);
+	label_fixed(k, t->tp_bases, HS_CP_BASES);
+	label_fixed(k, (PyObject *)t->tp_base, HS_CP_BASE);
+	label_fixed(k, t->tp_cache, HS_CP_TP_CACHE);
 #if PY_VERSION_HEX >= 0x03090000
 	if (t->tp_flags & Py_TPFLAGS_HEAPTYPE)
-		label_fixed(k, ((PyHeapTypeObject *)t)->ht_module, L_HT_MODULE);
+		label_fixed(k, ((PyHeapTypeObject *)t)->ht_module, HS_CP_HT_MODULE);
 #endif
 }
 
 static void label_function(struct walk *k, PyFunctionObject *f)
 {
-	label_fixed(k, f->func_code, L_CODE);
-	label_fixed(k, f->func_globals, L_GLOBALS);
-	label_fixed(k, f->func_module, L_MODULE);
-	label_fixed(k, f->func_defaults, L_DEFAULTS);
-	label_fixed(k, f->func_kwdefaults, L_KWDEFAULTS);
-	label_fixed(k, f->func_doc, L_DOC);
-	label_fixed(k, f->func_name, L_NAME);
-	label_fixed(k, f->func_dict, L_DICT);
-	label_fixed(k, f->func_closure, L_CLOSURE);
+	label_fixed(k, f->func_code, HS_CP_CODE);
+	label_fixed(k, f->func_globals, HS_CP_GLOBALS);
+	label_fixed(k, f->func_module, HS_CP_MODULE);
+	label_fixed(k, f->func_defaults, HS_CP_DEFAULTS);
+	label_fixed(k, f->func_kwdefaults, HS_CP_KWDEFAULTS);
+	label_fixed(k, f->func_doc, HS_CP_DOC);
+	label_fixed(k, f->func_name, HS_CP_NAME);
+	label_fixed(k, f->func_dict, HS_CP_DICT);
+	label_fixed(k, f->func_closure, HS_CP_CLOSURE);
 	/* 3.10+ keeps the compiler's tuple until __annotations__ makes the dict of it. */
 	label_fixed(k, f->func_annotations,
-	            f->func_annotations && PyTuple_Check(f->func_annotations) ? L_FUNC_ANNOTATIONS
-	                                                                      : L_ANNOTATIONS);
-	label_fixed(k, f->func_qualname, L_QUALNAME);
+	            f->func_annotations && PyTuple_Check(f->func_annotations)
+	                ? HS_CP_FUNC_ANNOTATIONS
+	                : HS_CP_ANNOTATIONS);
+	label_fixed(k, f->func_qualname, HS_CP_QUALNAME);
 #if PY_VERSION_HEX >= 0x030A0000
-	label_fixed(k, f->func_builtins, L_BUILTINS);
+	label_fixed(k, f->func_builtins, HS_CP_BUILTINS);
 #endif
 #if PY_VERSION_HEX >= 0x030C0000
-	label_fixed(k, f->func_typeparams, L_TYPE_PARAMS);
+	label_fixed(k, f->func_typeparams, HS_CP_TYPE_PARAMS);
 #endif
 }
 
 static void label_exception(struct walk *k, PyBaseExceptionObject *e)
 {
-	label_fixed(k, e->dict, L_DICT);
-	label_fixed(k, e->args, L_ARGS);
-	label_fixed(k, e->traceback, L_TRACEBACK);
-	label_fixed(k, e->context, L_CONTEXT);
-	label_fixed(k, e->cause, L_CAUSE);
+	label_fixed(k, e->dict, HS_CP_DICT);
+	label_fixed(k, e->args, HS_CP_ARGS);
+	label_fixed(k, e->traceback, HS_CP_TRACEBACK);
+	label_fixed(k, e->context, HS_CP_CONTEXT);
+	label_fixed(k, e->cause, HS_CP_CAUSE);
 #if PY_VERSION_HEX >= 0x030B0000
-	label_fixed(k, e->notes, L_NOTES);
+	label_fixed(k, e->notes, HS_CP_NOTES);
+#endif
+}
+
+/* A frame object's fields.  From 3.11 what its interpreter frame holds (code, globals, locals)
+ * is visited through f_frame and stays unlabelled, as out of process. */
+static void label_frame(struct walk *k, PyObject *o)
+{
+#if PY_VERSION_HEX < 0x030B0000
+	PyFrameObject *f = (PyFrameObject *)o;
+	label_fixed(k, (PyObject *)f->f_back, HS_CP_F_BACK);
+	label_fixed(k, (PyObject *)f->f_code, HS_CP_F_CODE);
+	label_fixed(k, f->f_globals, HS_CP_F_GLOBALS);
+	label_fixed(k, f->f_builtins, HS_CP_F_BUILTINS);
+	label_fixed(k, f->f_locals, HS_CP_F_LOCALS);
+	label_fixed(k, f->f_trace, HS_CP_F_TRACE);
+#else
+	PyObject **field = (PyObject **)o;
+	label_fixed(k, field[HS_FRAMEOBJ_BACK / sizeof(PyObject *)], HS_CP_F_BACK);
+	label_fixed(k, field[HS_FRAMEOBJ_TRACE / sizeof(PyObject *)], HS_CP_F_TRACE);
+#if PY_VERSION_HEX >= 0x030D0000
+	label_fixed(k, field[HS_FRAMEOBJ_EXTRA_LOCALS / sizeof(PyObject *)], HS_CP_F_EXTRA_LOCALS);
+	label_fixed(k, field[HS_FRAMEOBJ_LOCALS_CACHE / sizeof(PyObject *)], HS_CP_F_LOCALS_CACHE);
+#endif
 #endif
 }
 
@@ -612,47 +610,43 @@ static void label_shape(struct walk *k, PyObject *o, const struct type_info *ti)
 		label_function(k, (PyFunctionObject *)o);
 		break;
 	case SHAPE_MODULE:
-		label_fixed(k, ((struct hs_module *)o)->md_dict, L_DICT);
+		label_fixed(k, ((struct hs_module *)o)->md_dict, HS_CP_DICT);
 		break;
 	case SHAPE_CELL:
-		label_fixed(k, PyCell_GET(o), L_CELL);
+		label_fixed(k, PyCell_GET(o), HS_CP_CELL_CONTENTS);
 		break;
 	case SHAPE_WRAPPER: { /* cm_dict, sm_dict */
 		PyObject **dict = _PyObject_GetDictPtr(o);
-		label_fixed(k, dict ? *dict : NULL, L_DICT);
+		label_fixed(k, dict ? *dict : NULL, HS_CP_DICT);
 		break;
 	}
 	case SHAPE_SLICE:
-		label_fixed(k, ((PySliceObject *)o)->start, L_SLICE_START);
-		label_fixed(k, ((PySliceObject *)o)->stop, L_SLICE_STOP);
-		label_fixed(k, ((PySliceObject *)o)->step, L_SLICE_STEP);
+		label_fixed(k, ((PySliceObject *)o)->start, HS_CP_SLICE_START);
+		label_fixed(k, ((PySliceObject *)o)->stop, HS_CP_SLICE_STOP);
+		label_fixed(k, ((PySliceObject *)o)->step, HS_CP_SLICE_STEP);
 		break;
 	case SHAPE_METHOD:
-		label_fixed(k, PyMethod_GET_FUNCTION(o), L_FUNC);
-		label_fixed(k, PyMethod_GET_SELF(o), L_SELF);
+		label_fixed(k, PyMethod_GET_FUNCTION(o), HS_CP_FUNC);
+		label_fixed(k, PyMethod_GET_SELF(o), HS_CP_SELF);
 		break;
 	case SHAPE_CFUNCTION:
-		label_fixed(k, ((PyCFunctionObject *)o)->m_self, L_SELF);
-		label_fixed(k, ((PyCFunctionObject *)o)->m_module, L_MODULE);
+		label_fixed(k, ((PyCFunctionObject *)o)->m_self, HS_CP_SELF);
+		label_fixed(k, ((PyCFunctionObject *)o)->m_module, HS_CP_MODULE);
+#if PY_VERSION_HEX >= 0x03090000
+		if (PyCFunction_GET_FLAGS(o) & METH_METHOD)
+			label_fixed(k, (PyObject *)((PyCMethodObject *)o)->mm_class,
+			            HS_CP_CMETH_CLASS);
+#endif
 		break;
 	case SHAPE_WEAKREF:
-		label_fixed(k, ((PyWeakReference *)o)->wr_callback, L_CALLBACK);
+		label_fixed(k, ((PyWeakReference *)o)->wr_callback, HS_CP_CALLBACK);
 		break;
 	case SHAPE_EXCEPTION:
 		label_exception(k, (PyBaseExceptionObject *)o);
 		break;
-#if PY_VERSION_HEX < 0x030B0000
-	case SHAPE_FRAME: {
-		PyFrameObject *f = (PyFrameObject *)o;
-		label_fixed(k, (PyObject *)f->f_back, L_F_BACK);
-		label_fixed(k, (PyObject *)f->f_code, L_F_CODE);
-		label_fixed(k, f->f_globals, L_F_GLOBALS);
-		label_fixed(k, f->f_builtins, L_F_BUILTINS);
-		label_fixed(k, f->f_locals, L_F_LOCALS);
-		label_fixed(k, f->f_trace, L_F_TRACE);
+	case SHAPE_FRAME:
+		label_frame(k, o);
 		break;
-	}
-#endif
 	}
 }
 
@@ -694,13 +688,13 @@ static void build_labels(struct walk *k, PyObject *o, const struct type_info *ti
 	label_shape(k, o, ti);
 	/* Second tier: taken only by traverse edges no first-tier label matched. */
 	if (ti->heap)
-		label(k, (PyObject *)tp, HS_LABEL_STRING, k->label_id[L_CLASS], true);
+		label(k, (PyObject *)tp, HS_LABEL_STRING, k->label_id[HS_CP_CLASS], true);
 	if (ti->shape == SHAPE_DICT && !((PyDictObject *)o)->ma_values) {
 		/* A combined table owns its keys; a split one's belong to the shared keys. */
 		Py_ssize_t pos = 0;
 		PyObject *key, *value;
 		while (PyDict_Next(o, &pos, &key, &value))
-			label(k, key, HS_LABEL_STRING, k->label_id[L_KEY], true);
+			label(k, key, HS_LABEL_STRING, k->label_id[HS_CP_KEY], true);
 	}
 	if (k->nlabels <= LINEAR_LABELS || k->err)
 		return;
@@ -916,37 +910,36 @@ static inline __attribute__((always_inline)) Py_ssize_t builtin_size(const struc
 {
 	Py_ssize_t basic = Py_TYPE(o)->tp_basicsize;
 	switch (ti->size_kind) {
-	case SIZE_STR:
+	case SIZE_STR: {
 		if (!PyUnicode_IS_COMPACT_ASCII(o))
 			return -1;
 #if PY_VERSION_HEX < 0x030C0000
 		if (((PyASCIIObject *)o)->wstr)
 			return -1;
 #endif
-		return (Py_ssize_t)sizeof(PyASCIIObject) + PyUnicode_GET_LENGTH(o) + 1;
+		struct hs_cp_str s = {.compact = true,
+		                      .ascii = true,
+		                      .kind = 1,
+		                      .length = (uint64_t)PyUnicode_GET_LENGTH(o)};
+		return (Py_ssize_t)hs_cp_str_sizeof(&s, PY_MINOR_VERSION);
+	}
 	case SIZE_INT: {
-#if PY_VERSION_HEX >= 0x030C0000
-		Py_ssize_t n = (Py_ssize_t)(((PyLongObject *)o)->long_value.lv_tag >> 3);
-		return (Py_ssize_t)offsetof(PyLongObject, long_value.ob_digit) +
-		       (n > 1 ? n : 1) * (Py_ssize_t)sizeof(digit);
-#else
-		Py_ssize_t n = Py_SIZE(o) < 0 ? -Py_SIZE(o) : Py_SIZE(o);
-#if PY_VERSION_HEX >= 0x030B0000
-		n = n > 1 ? n : 1;
-#endif
-		return (Py_ssize_t)offsetof(PyLongObject, ob_digit) + n * (Py_ssize_t)sizeof(digit);
-#endif
+		int sign;
+		size_t n;
+		hs_long_digits(o, &sign, &n);
+		return (Py_ssize_t)hs_cp_int_sizeof(n, PY_MINOR_VERSION);
 	}
 	case SIZE_LIST:
-		return basic + ((PyListObject *)o)->allocated * (Py_ssize_t)sizeof(PyObject *);
+		return (Py_ssize_t)hs_cp_list_sizeof((uint64_t)basic,
+		                                     (uint64_t)((PyListObject *)o)->allocated);
 	case SIZE_SET: {
 		PySetObject *so = (PySetObject *)o;
-		return basic + (so->table != so->smalltable
-		                    ? (so->mask + 1) * (Py_ssize_t)sizeof(setentry)
-		                    : 0);
+		return (Py_ssize_t)hs_cp_set_sizeof((uint64_t)basic, (uint64_t)so->mask,
+		                                    so->table == so->smalltable);
 	}
 	case SIZE_BYTEARRAY:
-		return basic + ((PyByteArrayObject *)o)->ob_alloc;
+		return (Py_ssize_t)hs_cp_bytearray_sizeof(
+		    (uint64_t)basic, (uint64_t)((PyByteArrayObject *)o)->ob_alloc);
 	default:
 		return -1;
 	}
@@ -1059,16 +1052,14 @@ static void count_slot(void *arg, const PyMemberDef *mp, size_t j)
 	*(size_t *)arg = j + 1;
 }
 
-/* Interns ".name" of slot member mp as the label of the j-th slot. */
+/* Interns the label of slot member mp (".name") as the label of the j-th slot. */
 static void intern_slot(void *arg, const PyMemberDef *mp, size_t j)
 {
 	struct slot_visit *v = arg;
-	char name[256];
-	int n = snprintf(name, sizeof(name), ".%s", mp->name);
+	char name[HS_CP_SLOT_NAME_MAX + 2];
+	size_t n = hs_cp_slot_label(mp->name, name);
 	if (!v->err)
-		v->err = hs_writer_string(v->k->w, name,
-		                          n < (int)sizeof(name) ? (size_t)n : sizeof(name) - 1,
-		                          &v->ids[j]);
+		v->err = hs_writer_string(v->k->w, name, n, &v->ids[j]);
 }
 
 static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint64_t size)
@@ -1286,18 +1277,6 @@ static struct hs_error *changed_type(PyObject *o)
 	                       (unsigned long)(uintptr_t)o);
 }
 
-struct preview_call {
-	PyObject *o;
-	Py_ssize_t n;
-	char buf[4 * PREVIEW_CHARS + 8];
-};
-
-static void run_preview_call(void *arg)
-{
-	struct preview_call *c = arg;
-	c->n = hs_ip_preview(c->o, c->buf, sizeof(c->buf), false);
-}
-
 /* Writes object number i, o, whose generation code is gen. */
 static inline __attribute__((always_inline)) struct hs_error *
 emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
@@ -1338,13 +1317,10 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
 		err = emit_edges(k, o, ti, gc);
 	if (!err && k->opts->values) {
-		struct preview_call c; /* buf not cleared: a 408-byte memset an object */
-		c.o = o;
-		c.n = hs_ip_preview(o, c.buf, sizeof(c.buf), k->worker);
-		if (c.n == NEEDS_INTERPRETER)
-			mailbox_ask(k->mailbox, run_preview_call, &c);
-		if (c.n >= 0)
-			err = hs_writer_value(k->w, c.buf, (size_t)c.n);
+		char buf[HS_CP_PREVIEW_BYTES]; /* not cleared: a 408-byte memset an object */
+		Py_ssize_t n = hs_ip_preview(o, buf);
+		if (n >= 0)
+			err = hs_writer_value(k->w, buf, (size_t)n);
 	}
 	if (!err && ti->shape == SHAPE_WEAKREF) {
 		PyWeakReference *wr = (PyWeakReference *)o;
@@ -1467,8 +1443,11 @@ static struct hs_error *dump(struct walk *k, const char *path)
 	                      .time_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
 	                      .method = HS_METHOD_INPROC};
 	err = hs_writer_create(path, &h, &k->w);
-	for (int i = 0; !err && i < NLABELS; i++)
-		err = hs_writer_string(k->w, label_text[i], strlen(label_text[i]), &k->label_id[i]);
+	for (int i = 0; !err && i < HS_CP_NLABELS; i++) {
+		const char *text = hs_cp_label_text((enum hs_cp_label)i, PY_MINOR_VERSION);
+		if (text)
+			err = hs_writer_string(k->w, text, strlen(text), &k->label_id[i]);
+	}
 	if (!err)
 		err = write_meta(k, gen0);
 	hs_ip_open_sites(k);

@@ -1,12 +1,15 @@
 /*
  * walk_internal.h — what the in-process walker's files (walk*.c) share and nobody else sees: its
- * limits, the fixed labels, the object set's pages, the type table's entries, the sizes called
- * before the walk, roots, weak links, the work arrays kept between dumps, and struct walk; and
- * what each file offers the others.
+ * limits, the label ids (the labels are capture/cpython/labels.h's), the object set's pages, the
+ * type table's entries, the sizes called before the walk, roots, weak links, the work arrays kept
+ * between dumps, and struct walk; and what each file offers the others.
  */
 #ifndef HS_INPROC_WALK_INTERNAL_H
 #define HS_INPROC_WALK_INTERNAL_H
 
+#include "../cpython/labels.h"
+#include "../cpython/preview.h"
+#include "../cpython/sizes.h"
 #include "cpython.h"
 #include "memory.h"
 
@@ -21,8 +24,8 @@
 /* Generation codes: 0-2 the generations, 3 the permanent one, 4 not on a GC list. */
 #define GEN_CODE_NONE 4
 #define PROGRESS_EVERY (1u << 18)
-#define LINEAR_LABELS 8   /* label maps up to this size are searched linearly */
-#define PREVIEW_CHARS 100 /* value previews keep this many characters */
+#define LINEAR_LABELS 8                   /* label maps up to this size are searched linearly */
+#define PREVIEW_CHARS HS_CP_PREVIEW_CHARS /* value previews keep this many characters */
 
 /* Names (of types, modules, functions, files in root names) keep this many characters, and
  * take up to NAME_BYTES bytes in UTF-8 (cstr). */
@@ -37,67 +40,6 @@
 #define SIZE_ROUNDS 4  /* walks that may call __sizeof__ before the one written (call_sizes) */
 #define SIZEOF_CALL_SECONDS 1.0    /* a __sizeof__ call is interrupted after this (call_timer) */
 #define SIZEOF_BUDGET_SECONDS 10.0 /* the calls of a dump start within this */
-
-/* The fixed labels (HS_LABEL_STRING), interned once per dump. */
-enum label_name {
-	L_DICT,
-	L_CLASS,
-	L_KEY,
-	L_SHARED_KEY,
-	L_CODE,
-	L_GLOBALS,
-	L_DEFAULTS,
-	L_KWDEFAULTS,
-	L_CLOSURE,
-	L_DOC,
-	L_NAME,
-	L_QUALNAME,
-	L_MODULE,
-	L_ANNOTATIONS,
-	L_FUNC_ANNOTATIONS,
-	L_BUILTINS,
-	L_TYPE_PARAMS,
-	L_MRO,
-	L_BASES,
-	L_BASE,
-	L_CACHE,
-	L_HT_MODULE,
-	L_SLOTS,
-	L_SUBCLASSES,
-	L_CELL,
-	L_FUNC,
-	L_SELF,
-	L_CALLBACK,
-	L_ARGS,
-	L_TRACEBACK,
-	L_CONTEXT,
-	L_CAUSE,
-	L_NOTES,
-	L_F_BACK,
-	L_F_CODE,
-	L_F_GLOBALS,
-	L_F_BUILTINS,
-	L_F_LOCALS,
-	L_F_TRACE,
-	L_CO_CODE,
-	L_CO_CONSTS,
-	L_CO_NAMES,
-	L_CO_VARNAMES,
-	L_CO_FREEVARS,
-	L_CO_CELLVARS,
-	L_CO_FILENAME,
-	L_CO_NAME,
-	L_CO_QUALNAME,
-	L_CO_LINETABLE,
-	L_CO_LNOTAB,
-	L_CO_EXCEPTIONTABLE,
-	L_CO_LOCALSPLUSNAMES,
-	L_CO_LOCALSPLUSKINDS,
-	L_SLICE_START,
-	L_SLICE_STOP,
-	L_SLICE_STEP,
-	NLABELS
-};
 
 /* The object set: one bit per 8-byte word of the heap, a 64-byte bitmap for each 4 KiB page that
  * holds an object, the pages found through an open-addressing table of page numbers.  Bitmaps
@@ -190,6 +132,7 @@ enum shape {
 	SHAPE_EXCEPTION,
 	SHAPE_DESCRIPTOR,
 	SHAPE_FRAME,
+	SHAPE_LRU_LINK, /* functools' lru_cache link: no traverse, owns its key and result */
 };
 
 struct type_info {
@@ -255,7 +198,7 @@ struct work {
 struct walk {
 	const struct hs_inproc_options *opts;
 	struct hs_writer *w;
-	uint32_t label_id[NLABELS];
+	uint32_t label_id[HS_CP_NLABELS];
 	bool progress;        /* opts->progress, where the hot loops find it */
 	struct hs_error *err; /* first failure inside a visit callback */
 
@@ -359,11 +302,9 @@ void hs_ip_open_sites(struct walk *k);
 struct hs_error *hs_ip_find_sites(struct walk *k);
 
 /* walk_text.c: text without allocating Python objects. */
-/* What preview returns when pure is set and o's preview needs a call into the interpreter. */
-#define NEEDS_INTERPRETER (-2)
 const char *hs_ip_cstr_cut(PyObject *s, char *buf, Py_ssize_t chars);
 const char *hs_ip_cstr(PyObject *s, char *buf);
-Py_ssize_t hs_ip_preview(PyObject *o, char *buf, size_t cap, bool pure);
+Py_ssize_t hs_ip_preview(PyObject *o, char *buf);
 
 /* walk_threads.c: the two-thread writer. */
 unsigned hs_ip_emit_threads(const struct walk *k);

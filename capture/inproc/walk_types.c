@@ -99,10 +99,10 @@ static uint8_t shape_of(PyTypeObject *tp)
 	    PyType_IsSubtype(tp, &PyGetSetDescr_Type) ||
 	    PyType_IsSubtype(tp, &PyMemberDescr_Type) || PyType_IsSubtype(tp, &PyWrapperDescr_Type))
 		return SHAPE_DESCRIPTOR;
-#if PY_VERSION_HEX < 0x030B0000
 	if (tp == &PyFrame_Type)
 		return SHAPE_FRAME;
-#endif
+	if (!strcmp(tp->tp_name, "functools._lru_list_elem") && !tp->tp_traverse)
+		return SHAPE_LRU_LINK;
 	return SHAPE_OTHER;
 }
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../cpython/labels.h"
 #include "internal.h"
 
 #define HAMT_ARRAY_NODE_SIZE 32   /* Python/hamt.c: an array node's fixed width */
@@ -614,11 +615,11 @@ struct hs_error *hs_stdlib_walk(struct walker *w, const struct hs_stdlib *s,
 	uint64_t src = ob->src, o = ob->addr;
 	struct hs_error *err = NULL;
 	/* A C heap type's traverse visits the type first (3.9+; 3.8's did not); an instance of a
-	 * heap type without a traverse holds its type all the same. */
-	bool traversed = kinds[ob->kind].by != BY_DEALLOC;
-	if (ob->heap && (hs_wk_minor(w) >= 9 || !traversed))
+	 * heap type holds its type all the same, as an owned reference where it is not visited. */
+	bool traversed = kinds[ob->kind].by != BY_DEALLOC && hs_wk_minor(w) >= 9;
+	if (ob->heap)
 		err = hs_wk_edge(w, src, ob->type, traversed ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED,
-		                 ".__class__");
+		                 hs_cp_label(HS_CP_CLASS));
 	if (err)
 		return err;
 	if (kinds[ob->kind].nfields)

@@ -106,7 +106,7 @@ struct hs_error *hs_wk_dict_edges(struct walker *w, uint64_t src, uint64_t o, ui
 			err = hs_wk_edge(w, src, k,
 			                 (d.general && !embedded) || keys_visited ? HS_EDGE_TRAVERSE
 			                                                          : HS_EDGE_OWNED,
-			                 "<key>");
+			                 hs_cp_label(HS_CP_KEY));
 		if (!err && keys_visited && (vals || (d.general && !embedded)))
 			err = hs_wk_edge(w, src, k, HS_EDGE_TRAVERSE, "");
 	}

@@ -11,10 +11,10 @@
 static struct hs_error *iframe_edges(struct walker *w, uint64_t src, uint64_t f)
 {
 	static const struct field_edge fs[] = {
-	    {HS_L_IF_FRAME_OBJ, HS_EDGE_TRAVERSE, ""},
-	    {HS_L_IF_LOCALS, HS_EDGE_TRAVERSE, ""},
-	    {HS_L_IF_FUNC, HS_EDGE_TRAVERSE, ""},
-	    {HS_L_IF_CODE, HS_EDGE_TRAVERSE, ""},
+	    {HS_L_IF_FRAME_OBJ, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+	    {HS_L_IF_LOCALS, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+	    {HS_L_IF_FUNC, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+	    {HS_L_IF_CODE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
 	};
 	struct hs_error *err = FIELD_EDGES(w, src, f, fs);
 	int32_t top = 0;
@@ -38,42 +38,42 @@ static uint64_t iframe_size_words(struct walker *w, uint64_t code)
 
 /* K_FRAME up to 3.10 (then locals and the value stack). */
 static const struct field_edge frame310_fields[] = {
-    {HS_L_F_BACK, HS_EDGE_TRAVERSE, ".f_back"},
-    {HS_L_F_CODE, HS_EDGE_TRAVERSE, ".f_code"},
-    {HS_L_F_BUILTINS, HS_EDGE_TRAVERSE, ".f_builtins"},
-    {HS_L_F_GLOBALS, HS_EDGE_TRAVERSE, ".f_globals"},
-    {HS_L_F_LOCALS, HS_EDGE_TRAVERSE, ".f_locals"},
-    {HS_L_F_TRACE, HS_EDGE_TRAVERSE, ".f_trace"},
+    {HS_L_F_BACK, HS_EDGE_TRAVERSE, HS_CP_F_BACK},
+    {HS_L_F_CODE, HS_EDGE_TRAVERSE, HS_CP_F_CODE},
+    {HS_L_F_BUILTINS, HS_EDGE_TRAVERSE, HS_CP_F_BUILTINS},
+    {HS_L_F_GLOBALS, HS_EDGE_TRAVERSE, HS_CP_F_GLOBALS},
+    {HS_L_F_LOCALS, HS_EDGE_TRAVERSE, HS_CP_F_LOCALS},
+    {HS_L_F_TRACE, HS_EDGE_TRAVERSE, HS_CP_F_TRACE},
 };
 
 /* K_FRAME from 3.11 (then the interpreter frame it owns). */
 static const struct field_edge frame_fields[] = {
-    {HS_L_F_BACK, HS_EDGE_TRAVERSE, ".f_back"},
-    {HS_L_F_TRACE, HS_EDGE_TRAVERSE, ".f_trace"},
-    {HS_L_F_EXTRA_LOCALS, HS_EDGE_TRAVERSE, "<extra locals>"},
-    {HS_L_F_LOCALS_CACHE, HS_EDGE_TRAVERSE, "<locals cache>"},
+    {HS_L_F_BACK, HS_EDGE_TRAVERSE, HS_CP_F_BACK},
+    {HS_L_F_TRACE, HS_EDGE_TRAVERSE, HS_CP_F_TRACE},
+    {HS_L_F_EXTRA_LOCALS, HS_EDGE_TRAVERSE, HS_CP_F_EXTRA_LOCALS},
+    {HS_L_F_LOCALS_CACHE, HS_EDGE_TRAVERSE, HS_CP_F_LOCALS_CACHE},
 };
 
 /* K_GEN and K_ASYNCGEN up to 3.10 (after an async generator's finalizer). */
 static const struct field_edge gen310_fields[] = {
-    {HS_L_GEN_FRAME, HS_EDGE_TRAVERSE, ""},
-    {HS_L_GEN_CODE, HS_EDGE_TRAVERSE, ""},
-    {HS_L_GEN_NAME, HS_EDGE_TRAVERSE, ""},
-    {HS_L_GEN_QUALNAME, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_FRAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_GEN_CODE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_GEN_NAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_GEN_QUALNAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
 };
 
 /* The exception state of a generator up to 3.10 (after gen310_fields). */
 static const struct field_edge exc_state310_fields[] = {
-    {HS_L_EXC_TYPE, HS_EDGE_TRAVERSE, ""},
-    {HS_L_EXC_VALUE, HS_EDGE_TRAVERSE, ""},
-    {HS_L_EXC_TRACEBACK, HS_EDGE_TRAVERSE, ""},
+    {HS_L_EXC_TYPE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_EXC_VALUE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_EXC_TRACEBACK, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
 };
 
 /* K_GEN and K_ASYNCGEN from 3.11 (then the frame, the exception, the origin or finalizer). */
 static const struct field_edge gen_fields[] = {
-    {HS_L_GEN_CODE, HS_EDGE_TRAVERSE, ""},
-    {HS_L_GEN_NAME, HS_EDGE_TRAVERSE, ""},
-    {HS_L_GEN_QUALNAME, HS_EDGE_TRAVERSE, ""},
+    {HS_L_GEN_CODE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_GEN_NAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_GEN_QUALNAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
 };
 
 /* K_FRAME up to 3.10: its fields, fast locals, cells and value stack. */
@@ -125,7 +125,7 @@ struct hs_error *hs_wk_walk_gen(struct walker *w, uint64_t idx, uint64_t o, enum
 {
 	struct hs_error *err = NULL;
 	if (kind == K_ASYNCGEN && w->minor <= 10)
-		err = hs_wk_edge_f(w, idx, o, HS_L_AG_FINALIZER, 0, "");
+		err = hs_wk_edge_f(w, idx, o, HS_L_AG_FINALIZER, 0, HS_WK_UNLABELLED);
 	if (w->minor <= 10) {
 		uint64_t es = o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE];
 		if (!err)
@@ -140,9 +140,12 @@ struct hs_error *hs_wk_walk_gen(struct walker *w, uint64_t idx, uint64_t o, enum
 		err = iframe_edges(w, idx, f);
 	if (!err)
 		err = hs_wk_edge_f(w, idx, o + (uint64_t)w->L.v[HS_L_GEN_EXC_STATE], HS_L_EXC_VALUE,
-		                   0, "");
-	if (!err)
-		err = hs_wk_edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN, kind == K_ASYNCGEN ? 0 : 1, "");
+		                   0, HS_WK_UNLABELLED);
+	/* An async generator's finalizer, which its traverse visits.  A coroutine's origin is not
+	 * followed, as in process; a generator leaves the field uninitialised (stale pointers). */
+	if (!err && kind == K_ASYNCGEN)
+		err = hs_wk_edge_f(w, idx, o, HS_L_GEN_ORIGIN_FIN, HS_EDGE_TRAVERSE,
+		                   HS_WK_UNLABELLED);
 	*size = (uint64_t)w->L.v[HS_L_GEN_IFRAME] + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
 	        8 * iframe_size_words(w, fld(w, f, HS_L_IF_CODE));
 	return err;

@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../memory.h"
+#include "../cpython/labels.h"
+#include "../cpython/memory.h"
+#include "../cpython/preview.h"
+#include "../cpython/sizes.h"
 #include "internal.h"
 #include "pyrepr.h"
 
@@ -25,8 +28,8 @@
 #define HS_FRAME_CLEARED 4
 #define HS_DICT_KEYS_GENERAL 0
 #define HS_MAX_OBJECTS (1ull << 31)
-#define HS_MAX_ITEMS (1ll << 28) /* bound on any container's item count */
-#define HS_PREVIEW_CHARS 100     /* value previews keep this many characters */
+#define HS_MAX_ITEMS (1ll << 28)             /* bound on any container's item count */
+#define HS_PREVIEW_CHARS HS_CP_PREVIEW_CHARS /* value previews keep this many characters */
 
 enum kind {
 	K_OTHER, /* unknown: conservative scan */
@@ -109,7 +112,7 @@ struct obj {
 	uint64_t edge_first;
 	uint64_t value; /* offset + 1 of the preview in walker.vals (u16 length, bytes) */
 	uint32_t nedges;
-	int32_t memory_delta; /* its memory less its size (capture/memory.h) */
+	int32_t memory_delta; /* its memory less its size (capture/cpython/memory.h) */
 	uint8_t flags, gen;
 };
 
@@ -229,12 +232,15 @@ static inline int64_t i64f(struct walker *w, uint64_t t, enum hs_layout_field f)
 	return (int64_t)fld(w, t, f);
 }
 
+/* The label of the references the in-process writer leaves unlabelled, in field tables. */
+#define HS_WK_UNLABELLED HS_CP_NLABELS
+
 /* One row of a kind's field table: a member of the layout holding a reference, the edge's kind
- * (HS_EDGE_*) and its label ("" for the references the in-process writer leaves unlabelled). */
+ * (HS_EDGE_*) and its label (capture/cpython/labels.h), or HS_WK_UNLABELLED. */
 struct field_edge {
 	enum hs_layout_field f;
 	uint8_t kind;
-	const char *label;
+	enum hs_cp_label label; /* or HS_WK_UNLABELLED */
 };
 
 /* field_edges over a whole static table. */
@@ -273,7 +279,7 @@ struct hs_error *hs_wk_edge_label(struct walker *w, uint64_t src, uint64_t dst_a
                                   uint8_t form, uint64_t label);
 /* The edge of the field f of the struct at o, labelled (none where the layout lacks f). */
 struct hs_error *hs_wk_edge_f(struct walker *w, uint64_t src, uint64_t o, enum hs_layout_field f,
-                              uint8_t kind, const char *label);
+                              uint8_t kind, enum hs_cp_label label);
 struct hs_error *hs_wk_field_edges(struct walker *w, uint64_t src, uint64_t o,
                                    const struct field_edge *t, size_t n);
 /* The words of [from, to) that are objects, as conservative edges. */

@@ -20,7 +20,7 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 	bool have_keys = keys && hs_wk_dkeys_read(w, keys, &d);
 	if (w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT)) {
 		uint64_t vals = 0, n = 0;
-		uint64_t dict = 0;
+		uint64_t dict = 0, owned_dict = 0;
 		if (w->minor == 11) {
 			vals = u64(w, o - 32);
 			n = have_keys ? d.nentries : 0;
@@ -41,6 +41,8 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 			    rd(w, iv + (uint64_t)w->L.v[HS_L_DV_CAPACITY], &cap, 1)) {
 				vals = iv + (uint64_t)w->L.v[HS_L_DV_VALUES];
 				n = cap;
+				/* A dict made of them shares them: not traversed, but held. */
+				owned_dict = u64(w, o - 24);
 			} else {
 				dict = u64(w, o - 24);
 			}
@@ -52,7 +54,10 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 			      : hs_wk_edge_label(w, src, u64(w, vals + 8 * i), 0, HS_LABEL_NONE, 0);
 		}
 		if (!err && dict)
-			err = hs_wk_edge(w, src, dict, 0, ".__dict__");
+			err = hs_wk_edge(w, src, dict, 0, hs_cp_label(HS_CP_DICT));
+		if (!err && owned_dict)
+			err =
+			    hs_wk_edge(w, src, owned_dict, HS_EDGE_OWNED, hs_cp_label(HS_CP_DICT));
 	} else if (ti->dictoffset != ti->base_dictoffset && ti->dictoffset) {
 		int64_t off = ti->dictoffset;
 		if (off < 0) {
@@ -61,43 +66,43 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 				n = -n;
 			off += (int64_t)((ti->basicsize + (uint64_t)n * ti->itemsize + 7) & ~7ull);
 		}
-		err = hs_wk_edge(w, src, u64(w, o + (uint64_t)off), 0, ".__dict__");
+		err = hs_wk_edge(w, src, u64(w, o + (uint64_t)off), 0, hs_cp_label(HS_CP_DICT));
 	}
 	bool visit_type = w->minor <= 8 || !ti->base_has_traverse || !ti->base_heap;
 	if (!err && (ti->flags & HS_TPF_HEAPTYPE) && visit_type)
-		err = hs_wk_edge(w, src, ti->addr, 0, ".__class__");
+		err = hs_wk_edge(w, src, ti->addr, 0, hs_cp_label(HS_CP_CLASS));
 	return err;
 }
 
 static struct hs_error *code_edges(struct walker *w, uint64_t src, uint64_t o)
 {
 	static const struct field_edge owned[] = {
-	    {HS_L_CO_CODE, HS_EDGE_OWNED, ".co_code"},
-	    {HS_L_CO_CONSTS, HS_EDGE_OWNED, ".co_consts"},
-	    {HS_L_CO_NAMES, HS_EDGE_OWNED, ".co_names"},
-	    {HS_L_CO_VARNAMES, HS_EDGE_OWNED, ".co_varnames"},
-	    {HS_L_CO_FREEVARS, HS_EDGE_OWNED, ".co_freevars"},
-	    {HS_L_CO_CELLVARS, HS_EDGE_OWNED, ".co_cellvars"},
-	    {HS_L_CO_FILENAME, HS_EDGE_OWNED, ".co_filename"},
-	    {HS_L_CO_NAME, HS_EDGE_OWNED, ".co_name"},
-	    {HS_L_CO_QUALNAME, HS_EDGE_OWNED, ".co_qualname"},
-	    {HS_L_CO_EXCEPTIONTABLE, HS_EDGE_OWNED, ".co_exceptiontable"},
-	    {HS_L_CO_LOCALSPLUSNAMES, HS_EDGE_OWNED, "<co_localsplusnames>"},
-	    {HS_L_CO_LOCALSPLUSKINDS, HS_EDGE_OWNED, "<co_localspluskinds>"},
-	    {HS_L_CO_CODE311, HS_EDGE_OWNED, ".co_code"},
-	    {HS_L_CO_ZOMBIEFRAME, HS_EDGE_OWNED, "<co_zombieframe>"},
+	    {HS_L_CO_CODE, HS_EDGE_OWNED, HS_CP_CO_CODE},
+	    {HS_L_CO_CONSTS, HS_EDGE_OWNED, HS_CP_CO_CONSTS},
+	    {HS_L_CO_NAMES, HS_EDGE_OWNED, HS_CP_CO_NAMES},
+	    {HS_L_CO_VARNAMES, HS_EDGE_OWNED, HS_CP_CO_VARNAMES},
+	    {HS_L_CO_FREEVARS, HS_EDGE_OWNED, HS_CP_CO_FREEVARS},
+	    {HS_L_CO_CELLVARS, HS_EDGE_OWNED, HS_CP_CO_CELLVARS},
+	    {HS_L_CO_FILENAME, HS_EDGE_OWNED, HS_CP_CO_FILENAME},
+	    {HS_L_CO_NAME, HS_EDGE_OWNED, HS_CP_CO_NAME},
+	    {HS_L_CO_QUALNAME, HS_EDGE_OWNED, HS_CP_CO_QUALNAME},
+	    {HS_L_CO_EXCEPTIONTABLE, HS_EDGE_OWNED, HS_CP_CO_EXCEPTIONTABLE},
+	    {HS_L_CO_LOCALSPLUSNAMES, HS_EDGE_OWNED, HS_CP_CO_LOCALSPLUSNAMES},
+	    {HS_L_CO_LOCALSPLUSKINDS, HS_EDGE_OWNED, HS_CP_CO_LOCALSPLUSKINDS},
+	    {HS_L_CO_CODE311, HS_EDGE_OWNED, HS_CP_CO_CODE},
+	    {HS_L_CO_ZOMBIEFRAME, HS_EDGE_OWNED, HS_CP_CO_ZOMBIEFRAME},
 	};
 	/* The _PyCoCached of 3.12+: what the code object computed from itself on demand. */
 	static const struct field_edge cached_owned[] = {
-	    {HS_L_COC_CODE, HS_EDGE_OWNED, ".co_code"},
-	    {HS_L_COC_VARNAMES, HS_EDGE_OWNED, ".co_varnames"},
-	    {HS_L_COC_CELLVARS, HS_EDGE_OWNED, ".co_cellvars"},
-	    {HS_L_COC_FREEVARS, HS_EDGE_OWNED, ".co_freevars"},
+	    {HS_L_COC_CODE, HS_EDGE_OWNED, HS_CP_CO_CODE},
+	    {HS_L_COC_VARNAMES, HS_EDGE_OWNED, HS_CP_CO_VARNAMES},
+	    {HS_L_COC_CELLVARS, HS_EDGE_OWNED, HS_CP_CO_CELLVARS},
+	    {HS_L_COC_FREEVARS, HS_EDGE_OWNED, HS_CP_CO_FREEVARS},
 	};
 	struct hs_error *err = FIELD_EDGES(w, src, o, owned);
 	if (!err) /* the attribute is co_lnotab up to 3.9 */
 		err = hs_wk_edge_f(w, src, o, HS_L_CO_LINETABLE, HS_EDGE_OWNED,
-		                   w->minor <= 9 ? ".co_lnotab" : ".co_linetable");
+		                   hs_cp_code_linetable(w->minor));
 	uint64_t cached = fld(w, o, HS_L_CO_CACHED);
 	if (cached && !err)
 		err = FIELD_EDGES(w, src, cached, cached_owned);
@@ -138,39 +143,39 @@ static uint64_t code_size(struct walker *w, uint64_t o, const struct tinfo *ti)
 
 /* K_TYPE, a heap type (after its __dict__). */
 static const struct field_edge heap_type_fields[] = {
-    {HS_L_TP_CACHE, HS_EDGE_TRAVERSE, "<tp_cache>"},
-    {HS_L_TP_MRO, HS_EDGE_TRAVERSE, ".__mro__"},
-    {HS_L_TP_BASES, HS_EDGE_TRAVERSE, ".__bases__"},
-    {HS_L_TP_BASE, HS_EDGE_TRAVERSE, ".__base__"},
-    {HS_L_HT_MODULE, HS_EDGE_TRAVERSE, "<ht_module>"},
-    {HS_L_HT_NAME, HS_EDGE_OWNED, ".__name__"},
-    {HS_L_HT_QUALNAME, HS_EDGE_OWNED, ".__qualname__"},
-    {HS_L_HT_SLOTS, HS_EDGE_OWNED, "<ht_slots>"},
-    {HS_L_TP_SUBCLASSES, HS_EDGE_OWNED, "<tp_subclasses>"},
+    {HS_L_TP_CACHE, HS_EDGE_TRAVERSE, HS_CP_TP_CACHE},
+    {HS_L_TP_MRO, HS_EDGE_TRAVERSE, HS_CP_MRO},
+    {HS_L_TP_BASES, HS_EDGE_TRAVERSE, HS_CP_BASES},
+    {HS_L_TP_BASE, HS_EDGE_TRAVERSE, HS_CP_BASE},
+    {HS_L_HT_MODULE, HS_EDGE_TRAVERSE, HS_CP_HT_MODULE},
+    {HS_L_HT_NAME, HS_EDGE_OWNED, HS_CP_NAME},
+    {HS_L_HT_QUALNAME, HS_EDGE_OWNED, HS_CP_QUALNAME},
+    {HS_L_HT_SLOTS, HS_EDGE_OWNED, HS_CP_HT_SLOTS},
+    {HS_L_TP_SUBCLASSES, HS_EDGE_OWNED, HS_CP_TP_SUBCLASSES},
 };
 
 /* K_TYPE, a static type (after its __dict__). */
 static const struct field_edge static_type_fields[] = {
-    {HS_L_TP_MRO, HS_EDGE_OWNED, ".__mro__"},
-    {HS_L_TP_BASES, HS_EDGE_OWNED, ".__bases__"},
-    {HS_L_TP_BASE, HS_EDGE_OWNED, ".__base__"},
+    {HS_L_TP_MRO, HS_EDGE_OWNED, HS_CP_MRO},
+    {HS_L_TP_BASES, HS_EDGE_OWNED, HS_CP_BASES},
+    {HS_L_TP_BASE, HS_EDGE_OWNED, HS_CP_BASE},
 };
 
 /* K_FUNC. */
 static const struct field_edge func_fields[] = {
-    {HS_L_FUNC_CODE, HS_EDGE_TRAVERSE, ".__code__"},
-    {HS_L_FUNC_GLOBALS, HS_EDGE_TRAVERSE, ".__globals__"},
-    {HS_L_FUNC_MODULE, HS_EDGE_TRAVERSE, ".__module__"},
-    {HS_L_FUNC_DEFAULTS, HS_EDGE_TRAVERSE, ".__defaults__"},
-    {HS_L_FUNC_KWDEFAULTS, HS_EDGE_TRAVERSE, ".__kwdefaults__"},
-    {HS_L_FUNC_DOC, HS_EDGE_TRAVERSE, ".__doc__"},
-    {HS_L_FUNC_NAME, HS_EDGE_TRAVERSE, ".__name__"},
-    {HS_L_FUNC_DICT, HS_EDGE_TRAVERSE, ".__dict__"},
-    {HS_L_FUNC_CLOSURE, HS_EDGE_TRAVERSE, ".__closure__"},
-    {HS_L_FUNC_ANNOTATIONS, HS_EDGE_TRAVERSE, ".__annotations__"},
-    {HS_L_FUNC_QUALNAME, HS_EDGE_TRAVERSE, ".__qualname__"},
-    {HS_L_FUNC_BUILTINS, HS_EDGE_TRAVERSE, ".__builtins__"},
-    {HS_L_FUNC_TYPEPARAMS, HS_EDGE_TRAVERSE, ".__type_params__"},
+    {HS_L_FUNC_CODE, HS_EDGE_TRAVERSE, HS_CP_CODE},
+    {HS_L_FUNC_GLOBALS, HS_EDGE_TRAVERSE, HS_CP_GLOBALS},
+    {HS_L_FUNC_MODULE, HS_EDGE_TRAVERSE, HS_CP_MODULE},
+    {HS_L_FUNC_DEFAULTS, HS_EDGE_TRAVERSE, HS_CP_DEFAULTS},
+    {HS_L_FUNC_KWDEFAULTS, HS_EDGE_TRAVERSE, HS_CP_KWDEFAULTS},
+    {HS_L_FUNC_DOC, HS_EDGE_TRAVERSE, HS_CP_DOC},
+    {HS_L_FUNC_NAME, HS_EDGE_TRAVERSE, HS_CP_NAME},
+    {HS_L_FUNC_DICT, HS_EDGE_TRAVERSE, HS_CP_DICT},
+    {HS_L_FUNC_CLOSURE, HS_EDGE_TRAVERSE, HS_CP_CLOSURE},
+    {HS_L_FUNC_ANNOTATIONS, HS_EDGE_TRAVERSE, HS_CP_ANNOTATIONS},
+    {HS_L_FUNC_QUALNAME, HS_EDGE_TRAVERSE, HS_CP_QUALNAME},
+    {HS_L_FUNC_BUILTINS, HS_EDGE_TRAVERSE, HS_CP_BUILTINS},
+    {HS_L_FUNC_TYPEPARAMS, HS_EDGE_TRAVERSE, HS_CP_TYPE_PARAMS},
 };
 
 /* func_fields' edges, where annotations still in the compiler's tuple (3.10+, until
@@ -184,76 +189,78 @@ static struct hs_error *func_edges(struct walker *w, uint64_t src, uint64_t o)
 		uint64_t rc, a = ann ? fld(w, o, f->f) : 0;
 		struct tinfo *ti = a ? hs_wk_obj_check(w, a, &rc) : NULL;
 		err = hs_wk_edge_f(w, src, o, f->f, f->kind,
-		                   ti && ti->kind == K_TUPLE ? "<func_annotations>" : f->label);
+		                   ti && ti->kind == K_TUPLE ? HS_CP_FUNC_ANNOTATIONS : f->label);
 	}
 	return err;
 }
 
 /* K_METHOD. */
 static const struct field_edge method_fields[] = {
-    {HS_L_METHOD_FUNC, HS_EDGE_TRAVERSE, ".__func__"},
-    {HS_L_METHOD_SELF, HS_EDGE_TRAVERSE, ".__self__"},
+    {HS_L_METHOD_FUNC, HS_EDGE_TRAVERSE, HS_CP_FUNC},
+    {HS_L_METHOD_SELF, HS_EDGE_TRAVERSE, HS_CP_SELF},
 };
 
 /* K_SM. */
 static const struct field_edge sm_fields[] = {
-    {HS_L_SM_CALLABLE, HS_EDGE_TRAVERSE, ""},
-    {HS_L_SM_DICT, HS_EDGE_TRAVERSE, ".__dict__"},
+    {HS_L_SM_CALLABLE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_SM_DICT, HS_EDGE_TRAVERSE, HS_CP_DICT},
 };
 
 /* K_CM. */
 static const struct field_edge cm_fields[] = {
-    {HS_L_CM_CALLABLE, HS_EDGE_TRAVERSE, ""},
-    {HS_L_CM_DICT, HS_EDGE_TRAVERSE, ".__dict__"},
+    {HS_L_CM_CALLABLE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_CM_DICT, HS_EDGE_TRAVERSE, HS_CP_DICT},
 };
 
 /* K_PROP. */
 static const struct field_edge prop_fields[] = {
-    {HS_L_PROP_GET, HS_EDGE_TRAVERSE, ""},  {HS_L_PROP_SET, HS_EDGE_TRAVERSE, ""},
-    {HS_L_PROP_DEL, HS_EDGE_TRAVERSE, ""},  {HS_L_PROP_DOC, HS_EDGE_TRAVERSE, ""},
-    {HS_L_PROP_NAME, HS_EDGE_TRAVERSE, ""},
+    {HS_L_PROP_GET, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_PROP_SET, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_PROP_DEL, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_PROP_DOC, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_PROP_NAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
 };
 
 /* K_CFUNC (then a method's defining class). */
 static const struct field_edge cfunc_fields[] = {
-    {HS_L_CFUNC_SELF, HS_EDGE_TRAVERSE, ".__self__"},
-    {HS_L_CFUNC_MODULE, HS_EDGE_TRAVERSE, ".__module__"},
+    {HS_L_CFUNC_SELF, HS_EDGE_TRAVERSE, HS_CP_SELF},
+    {HS_L_CFUNC_MODULE, HS_EDGE_TRAVERSE, HS_CP_MODULE},
 };
 
 /* K_DESCR. */
 static const struct field_edge descr_fields[] = {
-    {HS_L_DESCR_TYPE, HS_EDGE_TRAVERSE, ""},
-    {HS_L_DESCR_NAME, HS_EDGE_OWNED, ".__name__"},
-    {HS_L_DESCR_QUALNAME, HS_EDGE_OWNED, ".__qualname__"},
+    {HS_L_DESCR_TYPE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_DESCR_NAME, HS_EDGE_OWNED, HS_CP_NAME},
+    {HS_L_DESCR_QUALNAME, HS_EDGE_OWNED, HS_CP_QUALNAME},
 };
 
 /* K_MODULE (then its state, scanned). */
 static const struct field_edge module_fields[] = {
-    {HS_L_MOD_DICT, HS_EDGE_TRAVERSE, ".__dict__"},
-    {HS_L_MOD_NAME, HS_EDGE_OWNED, ".__name__"},
+    {HS_L_MOD_DICT, HS_EDGE_TRAVERSE, HS_CP_DICT},
+    {HS_L_MOD_NAME, HS_EDGE_OWNED, HS_CP_NAME},
 };
 
 /* K_EXC. */
 static const struct field_edge exc_fields[] = {
-    {HS_L_EXC_DICT, HS_EDGE_TRAVERSE, ".__dict__"},
-    {HS_L_EXC_ARGS, HS_EDGE_TRAVERSE, ".args"},
-    {HS_L_EXC_NOTES, HS_EDGE_TRAVERSE, ".__notes__"},
-    {HS_L_EXC_TB, HS_EDGE_TRAVERSE, ".__traceback__"},
-    {HS_L_EXC_CONTEXT, HS_EDGE_TRAVERSE, ".__context__"},
-    {HS_L_EXC_CAUSE, HS_EDGE_TRAVERSE, ".__cause__"},
+    {HS_L_EXC_DICT, HS_EDGE_TRAVERSE, HS_CP_DICT},
+    {HS_L_EXC_ARGS, HS_EDGE_TRAVERSE, HS_CP_ARGS},
+    {HS_L_EXC_NOTES, HS_EDGE_TRAVERSE, HS_CP_NOTES},
+    {HS_L_EXC_TB, HS_EDGE_TRAVERSE, HS_CP_TRACEBACK},
+    {HS_L_EXC_CONTEXT, HS_EDGE_TRAVERSE, HS_CP_CONTEXT},
+    {HS_L_EXC_CAUSE, HS_EDGE_TRAVERSE, HS_CP_CAUSE},
 };
 
 /* K_TB. */
 static const struct field_edge tb_fields[] = {
-    {HS_L_TB_NEXT, HS_EDGE_TRAVERSE, ""},
-    {HS_L_TB_FRAME, HS_EDGE_TRAVERSE, ""},
+    {HS_L_TB_NEXT, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
+    {HS_L_TB_FRAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
 };
 
 /* K_SLICE. */
 static const struct field_edge slice_fields[] = {
-    {HS_L_SLICE_START, HS_EDGE_TRAVERSE, ".start"},
-    {HS_L_SLICE_STOP, HS_EDGE_TRAVERSE, ".stop"},
-    {HS_L_SLICE_STEP, HS_EDGE_TRAVERSE, ".step"},
+    {HS_L_SLICE_START, HS_EDGE_TRAVERSE, HS_CP_SLICE_START},
+    {HS_L_SLICE_STOP, HS_EDGE_TRAVERSE, HS_CP_SLICE_STOP},
+    {HS_L_SLICE_STEP, HS_EDGE_TRAVERSE, HS_CP_SLICE_STEP},
 };
 
 /* The kinds' edges, sizes and previews: each function below makes the edges of the object o
@@ -272,7 +279,7 @@ static struct hs_error *walk_other(struct walker *w, uint64_t idx, uint64_t o,
 	if (!err && w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT))
 		err = hs_wk_scan(w, idx, o - 24, o - 16);
 	if (!err && (ti->flags & HS_TPF_HEAPTYPE))
-		err = hs_wk_edge(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, ".__class__");
+		err = hs_wk_edge(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, hs_cp_label(HS_CP_CLASS));
 	if (!err && hs_wk_in_mro(w, ti->addr, K_FLOAT)) /* numpy.float64: a float by its MRO */
 		err = hs_wk_float_value(w, idx, o);
 	return err;
@@ -294,10 +301,14 @@ static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, ui
 		if (ix && ix < 1024 && interp && fld(w, st, HS_L_SBS_TYPE) == o)
 			dict = fld(w, st, HS_L_SBS_TP_DICT);
 	}
-	struct hs_error *err = hs_wk_edge(w, idx, dict, k, ".__dict__");
+	struct hs_error *err = hs_wk_edge(w, idx, dict, k, hs_cp_label(HS_CP_DICT));
 	if (!err)
 		err = heap ? FIELD_EDGES(w, idx, o, heap_type_fields)
 		           : FIELD_EDGES(w, idx, o, static_type_fields);
+	/* A static type's subclasses: a dict up to 3.11 (from 3.12 a built-in's is an index). */
+	if (!err && !heap && w->minor <= 11)
+		err =
+		    hs_wk_edge_f(w, idx, o, HS_L_TP_SUBCLASSES, HS_EDGE_OWNED, HS_CP_TP_SUBCLASSES);
 	if (!heap) {
 		*size = (uint64_t)w->L.v[HS_L_TP_SIZE];
 		return err;
@@ -308,7 +319,8 @@ static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, ui
 	if (keys && hs_wk_dkeys_read(w, keys, &d)) {
 		*size += d.keys_size;
 		for (uint64_t i = 0; i < d.nentries && !err; i++)
-			err = hs_wk_edge(w, idx, hs_wk_entry_key(w, &d, i), 1, "<shared key>");
+			err = hs_wk_edge(w, idx, hs_wk_entry_key(w, &d, i), 1,
+			                 hs_cp_label(HS_CP_SHARED_KEY));
 	}
 	return err;
 }
@@ -325,7 +337,7 @@ static struct hs_error *walk_list(struct walker *w, uint64_t idx, uint64_t o,
 		           (long long)n, (long long)alloc);
 		return NULL;
 	}
-	*size = ti->basicsize + (uint64_t)alloc * 8;
+	*size = hs_cp_list_sizeof(ti->basicsize, (uint64_t)alloc);
 	struct hs_error *err = NULL;
 	for (int64_t i = 0; i < n && !err; i++) {
 		uint64_t item;
@@ -358,8 +370,7 @@ static struct hs_error *walk_set(struct walker *w, uint64_t idx, uint64_t o, uin
 	uint64_t mask = fld(w, o, HS_L_SET_MASK), table = fld(w, o, HS_L_SET_TABLE);
 	if (mask > HS_MAX_ITEMS || ((mask + 1) & mask))
 		return NULL;
-	if (table != o + (uint64_t)w->L.v[HS_L_SET_SMALLTABLE])
-		*size += (mask + 1) * 16;
+	*size = hs_cp_set_sizeof(*size, mask, table == o + (uint64_t)w->L.v[HS_L_SET_SMALLTABLE]);
 	struct hs_error *err = NULL;
 	for (uint64_t i = 0; i <= mask && !err; i++) {
 		uint64_t k = u64(w, table + 16 * i);
@@ -378,7 +389,7 @@ static struct hs_error *walk_cfunc(struct walker *w, uint64_t idx, uint64_t o)
 	if (ml)
 		rd(w, ml + (uint64_t)w->L.v[HS_L_ML_FLAGS], &mlf, 4);
 	if (!err && w->minor >= 9 && (mlf & HS_METH_METHOD))
-		err = hs_wk_edge_f(w, idx, o, HS_L_CMETH_CLASS, 0, "<class>");
+		err = hs_wk_edge_f(w, idx, o, HS_L_CMETH_CLASS, 0, HS_CP_CMETH_CLASS);
 	return err;
 }
 
@@ -398,7 +409,7 @@ static struct hs_error *walk_module(struct walker *w, uint64_t idx, uint64_t o)
 /* K_WEAKREF: its callback; the referent and callback recorded as a weak link. */
 static struct hs_error *walk_weakref(struct walker *w, uint64_t idx, uint64_t o)
 {
-	struct hs_error *err = hs_wk_edge_f(w, idx, o, HS_L_WR_CALLBACK, 0, ".__callback__");
+	struct hs_error *err = hs_wk_edge_f(w, idx, o, HS_L_WR_CALLBACK, 0, HS_CP_CALLBACK);
 	uint64_t referent = fld(w, o, HS_L_WR_OBJECT), r1 = 0, c1 = 0;
 	if (!err && referent && referent != w->none)
 		err = hs_wk_discover(w, referent, &r1);
@@ -453,11 +464,11 @@ struct hs_error *hs_wk_walk_kind(struct walker *w, uint64_t idx, uint64_t o, con
 	case K_FUNC:
 		return func_edges(w, idx, o);
 	case K_CELL:
-		return hs_wk_edge_f(w, idx, o, HS_L_CELL_REF, 0, ".cell_contents");
+		return hs_wk_edge_f(w, idx, o, HS_L_CELL_REF, 0, HS_CP_CELL_CONTENTS);
 	case K_METHOD:
 		return FIELD_EDGES(w, idx, o, method_fields);
 	case K_IMETHOD:
-		return hs_wk_edge_f(w, idx, o, HS_L_IMETHOD_FUNC, 0, ".__func__");
+		return hs_wk_edge_f(w, idx, o, HS_L_IMETHOD_FUNC, 0, HS_CP_FUNC);
 	case K_SM:
 		return FIELD_EDGES(w, idx, o, sm_fields);
 	case K_CM:
@@ -487,7 +498,7 @@ struct hs_error *hs_wk_walk_kind(struct walker *w, uint64_t idx, uint64_t o, con
 	case K_SLICE:
 		return FIELD_EDGES(w, idx, o, slice_fields);
 	case K_BYTEARRAY:
-		*size = ti->basicsize + fld(w, o, HS_L_BYTEARRAY_ALLOC);
+		*size = hs_cp_bytearray_sizeof(ti->basicsize, fld(w, o, HS_L_BYTEARRAY_ALLOC));
 		return NULL;
 	case K_STDLIB:
 		return walk_stdlib(w, idx, o, ti, size);

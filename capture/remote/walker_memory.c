@@ -1,8 +1,9 @@
 /*
  * walker_memory.c — what an object occupies: the GC header or pre-header that sys.getsizeof
  * adds, the default size from basicsize and itemsize, and the memory beyond its size
- * (capture/memory.h's parts: a list's array, a dict's key table or split values, a set's table,
- * a bytearray's buffer, an instance's values outside a dict), as capture/inproc/memory.h counts.
+ * (capture/cpython/memory.h's parts: a list's array, a dict's key table or split values, a set's
+ * table, a bytearray's buffer, an instance's values outside a dict), as capture/inproc/memory.h
+ * counts.
  */
 #include "walker_internal.h"
 
@@ -93,7 +94,8 @@ static void instance_memory(struct walker *w, uint64_t o, const struct tinfo *ti
 		p->uncounted = b + (d.nentries + (uint64_t)d.usable) * 8;
 }
 
-/* The memory o occupies less its size (capture/memory.h), by its kind (a subtype's base kind). */
+/* The memory o occupies less its size (capture/cpython/memory.h), by its kind (a subtype's base
+ * kind). */
 int64_t hs_wk_memory_delta(struct walker *w, uint64_t o, const struct tinfo *ti, enum kind kind,
                            uint64_t size)
 {

@@ -5,6 +5,8 @@
  * references, the edges between objects, conservative scans, value previews, and the string
  * table that labels edges and roots.
  */
+#include <assert.h>
+
 #include "walker_internal.h"
 
 bool hs_wk_grow(void **p, uint64_t *cap, uint64_t need, size_t elem)
@@ -231,13 +233,18 @@ struct hs_error *hs_wk_edge(struct walker *w, uint64_t src, uint64_t dst, uint8_
 	return hs_wk_edge_label(w, src, dst, kind, HS_LABEL_STRING, hs_wk_intern_c(w, label));
 }
 
-/* A field holding a reference, as an edge labelled with the field's Python name. */
+/* A field holding a reference, as an edge labelled as the model names the field (labels.h):
+ * the target's version must have the field the label names, as its layout does. */
 struct hs_error *hs_wk_edge_f(struct walker *w, uint64_t src, uint64_t o, enum hs_layout_field f,
-                              uint8_t kind, const char *label)
+                              uint8_t kind, enum hs_cp_label label)
 {
 	if (w->L.v[f] < 0)
 		return NULL;
-	return hs_wk_edge(w, src, fld(w, o, f), kind, label);
+	if (label == HS_WK_UNLABELLED)
+		return hs_wk_edge(w, src, fld(w, o, f), kind, "");
+	const char *text = hs_cp_label_text(label, w->minor);
+	assert(text);
+	return hs_wk_edge(w, src, fld(w, o, f), kind, text ? text : "");
 }
 
 /* The edges of the fields t[0..n) of the struct at o, in the table's order (the tests compare edge

@@ -162,9 +162,10 @@ static bool type_read(struct walker *w, uint64_t t, struct tinfo *ti)
 				cap = ti->nslots;
 				if (!hs_wk_grow((void **)&ti->slot_names, &cap, ti->nslots + 1, 4))
 					return false;
-				char *nm = read_cstr(w, fld(w, me, HS_L_MEMBER_NAME), 100);
-				char label[128];
-				snprintf(label, sizeof(label), ".%s", nm ? nm : "?");
+				char *nm =
+				    read_cstr(w, fld(w, me, HS_L_MEMBER_NAME), HS_CP_SLOT_NAME_MAX);
+				char label[HS_CP_SLOT_NAME_MAX + 2];
+				hs_cp_slot_label(nm ? nm : "?", label);
 				free(nm);
 				ti->slot_names[ti->nslots] = hs_wk_intern_c(w, label);
 				ti->slots[ti->nslots++] = fld(w, me, HS_L_MEMBER_OFFSET);

@@ -1,68 +1,72 @@
 /*
- * walker_values.c — what the snapshot previews of value objects, read as the in-process writer
- * writes them: a str's text (and its sys.getsizeof size), bytes' repr, an int's value or bit
- * count (and its size), a float's raw double, None and bools; and the runtime's version from
- * sys.version.
+ * walker_values.c — what the snapshot previews of value objects: a str's code units (and its
+ * sys.getsizeof size), bytes, an int's digits (and its size), a float's raw double, None and
+ * bools, read from the target and handed to capture/cpython/preview.h and sizes.h, which the
+ * in-process capture uses too; and the runtime's version from sys.version.
  */
 #include <assert.h>
 
 #include "walker_internal.h"
 
-/* The str's text as UTF-8 into buf (at most size-1 bytes); returns its length. */
-size_t hs_wk_str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret)
+/* The code units of the str at o as unicode___sizeof__ and a preview read them. */
+struct str_read {
+	struct hs_cp_str s;
+	uint64_t data; /* its code units, or 0 */
+};
+
+static void str_read(struct walker *w, uint64_t o, struct str_read *r)
 {
 	uint32_t state = 0;
 	rd(w, o + (uint64_t)w->L.v[HS_L_ASCII_STATE], &state, 4);
-	unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+	struct hs_cp_str *s = &r->s;
+	*s = (struct hs_cp_str){
+	    .kind = (state >> 2) & 7, .compact = (state >> 5) & 1, .ascii = (state >> 6) & 1};
 	int64_t len = (int64_t)fld(w, o, HS_L_ASCII_LENGTH);
-	if (len < 0 || len > (1ll << 40))
-		len = 0;
-	uint64_t data;
-	uint64_t sz;
-	if (compact && ascii) {
-		data = o + (uint64_t)w->L.v[HS_L_ASCII_SIZE];
-		sz = (uint64_t)w->L.v[HS_L_ASCII_SIZE] + (uint64_t)len + 1;
-	} else if (compact) {
-		data = o + (uint64_t)w->L.v[HS_L_CUNI_SIZE];
-		sz = (uint64_t)w->L.v[HS_L_CUNI_SIZE] + ((uint64_t)len + 1) * kind;
-	} else {
-		data = fld(w, o, HS_L_UNI_DATA);
-		sz = (uint64_t)w->L.v[HS_L_UNI_SIZE] + (data ? ((uint64_t)len + 1) * kind : 0);
-	}
-	if (!(compact && ascii)) {
+	s->length = len < 0 || len > (1ll << 40) ? 0 : (uint64_t)len;
+	if (s->compact)
+		r->data = o + (uint64_t)w->L.v[s->ascii ? HS_L_ASCII_SIZE : HS_L_CUNI_SIZE];
+	else
+		r->data = fld(w, o, HS_L_UNI_DATA);
+	s->has_data = r->data != 0;
+	if (!(s->compact && s->ascii)) {
 		uint64_t utf8 = fld(w, o, HS_L_CUNI_UTF8);
-		if (utf8 && utf8 != data)
-			sz += fld(w, o, HS_L_CUNI_UTF8_LENGTH) + 1;
+		s->utf8_apart = utf8 && utf8 != r->data;
+		s->utf8_length = s->utf8_apart ? fld(w, o, HS_L_CUNI_UTF8_LENGTH) : 0;
 	}
 	if (w->minor <= 11) {
 		uint64_t wstr = fld(w, o, HS_L_ASCII_WSTR);
 		bool ready = (state >> 7) & 1;
+		s->wstr_apart = wstr && (!ready || wstr != r->data);
 		/* An ASCII str has no wstr_length: its wstr is as long as it is. */
-		uint64_t wlen = compact && ascii ? (uint64_t)len : fld(w, o, HS_L_CUNI_WSTR_LENGTH);
-		if (wstr && (!ready || wstr != data))
-			sz += (wlen + 1) * 4;
+		s->wstr_length =
+		    s->compact && s->ascii ? s->length : fld(w, o, HS_L_CUNI_WSTR_LENGTH);
 	}
+}
+
+/* The str's text as UTF-8 into buf (at most size-1 bytes, at most HS_PREVIEW_CHARS characters,
+ * as capture/cpython/preview.h writes it); returns its length. */
+size_t hs_wk_str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret)
+{
+	struct str_read r;
+	str_read(w, o, &r);
 	if (sizeof_ret)
-		*sizeof_ret = sz;
-	/* As the in-process writer: at most HS_PREVIEW_CHARS characters, then an ellipsis;
-	 * surrogates become U+FFFD.  size must hold 4 bytes per character plus 4. */
+		*sizeof_ret = hs_cp_str_sizeof(&r.s, w->minor);
+	assert(size >= HS_CP_TEXT_BYTES(1));
+	unsigned kind = r.s.kind;
+	bool ascii = r.s.compact && r.s.ascii;
+	/* As many characters as buf holds in UTF-8 at most, with an ellipsis and a NUL. */
+	uint64_t per = ascii ? 1 : kind == 1 ? 2 : kind == 2 ? 3 : 4;
+	uint64_t max = (size - 8) / per < HS_PREVIEW_CHARS ? (size - 8) / per : HS_PREVIEW_CHARS;
+	uint64_t lim = r.s.length < max ? r.s.length : max;
+	uint32_t units[HS_PREVIEW_CHARS];
 	size_t n = 0;
-	int64_t i = 0;
-	for (; i < len && i < HS_PREVIEW_CHARS && n + 8 < size && kind && data; i++) {
-		uint32_t c = 0;
-		if (!rd(w, data + (uint64_t)i * kind, &c, kind))
-			break;
-		n += hs_utf8_put(buf + n, c);
-	}
-	if (i < len && n + 4 <= size) {
-		memcpy(buf + n, "\xe2\x80\xa6", 3);
-		n += 3;
-	}
+	if ((kind == 1 || kind == 2 || kind == 4) && r.data && rd(w, r.data, units, lim * kind))
+		n = hs_cp_str_text(units, kind, ascii, r.s.length, max, buf);
 	buf[n] = 0;
 	return n;
 }
 
-/* bytes: its repr, cut as the in-process writer cuts it. */
+/* bytes: its repr, cut as capture/cpython/preview.h cuts it. */
 static void bytes_text(struct walker *w, uint64_t o, char *buf)
 {
 	int64_t len = ob_size(w, o);
@@ -70,11 +74,11 @@ static void bytes_text(struct walker *w, uint64_t o, char *buf)
 	size_t k = len < 0 ? 0 : len > HS_PREVIEW_CHARS ? HS_PREVIEW_CHARS : (size_t)len;
 	if (!rd(w, o + (uint64_t)w->L.v[HS_L_BYTES_SVAL], p, k))
 		len = 0;
-	hs_py_bytes_repr(p, len < 0 ? 0 : (size_t)len, HS_PREVIEW_CHARS, buf);
+	hs_cp_bytes_text(p, len < 0 ? 0 : (size_t)len, buf);
 }
 
-/* int: its size, and its preview: the value when it fits a long long, else its bit count. */
-static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
+/* int: its size and its preview (capture/cpython/sizes.h and preview.h). */
+static uint64_t int_info(struct walker *w, uint64_t o, char *buf)
 {
 	int64_t ndigits;
 	int sign;
@@ -89,27 +93,13 @@ static uint64_t int_info(struct walker *w, uint64_t o, char *buf, size_t size)
 	}
 	if (ndigits < 0 || ndigits > (1ll << 40))
 		ndigits = 0;
-	uint64_t sz = 24 + (uint64_t)(w->minor >= 11 && ndigits < 1 ? 1 : ndigits) * 4;
-	buf[0] = 0;
-	if (sign == 0) {
-		snprintf(buf, size, "0");
-	} else if (ndigits <= 3) {
-		uint32_t dg[3] = {0, 0, 0};
-		rd(w, o + 24, dg, (size_t)ndigits * 4);
-		unsigned __int128 v = (unsigned __int128)dg[0] + ((unsigned __int128)dg[1] << 30) +
-		                      ((unsigned __int128)dg[2] << 60);
-		/* What fits a long long is printed; larger values get their bit count below. */
-		if (sign > 0 ? v <= INT64_MAX : v <= (unsigned __int128)INT64_MAX + 1)
-			snprintf(buf, size, "%s%llu", sign < 0 ? "-" : "", (unsigned long long)v);
-	}
-	if (!buf[0] && ndigits > 0) {
-		uint32_t top = 0;
-		rd(w, o + 24 + 4 * (uint64_t)(ndigits - 1), &top, 4);
-		uint64_t bits =
-		    (uint64_t)(ndigits - 1) * 30 + (top ? 32 - (unsigned)__builtin_clz(top) : 0);
-		snprintf(buf, size, "<int of %llu bits>", (unsigned long long)bits);
-	}
-	return sz;
+	uint32_t low[3] = {0, 0, 0}, top = 0;
+	uint64_t digits = o + HS_CP_INT_HEADER;
+	rd(w, digits, low, (size_t)(ndigits < 3 ? ndigits : 3) * HS_CP_DIGIT_SIZE);
+	if (ndigits > 0)
+		rd(w, digits + HS_CP_DIGIT_SIZE * (uint64_t)(ndigits - 1), &top, HS_CP_DIGIT_SIZE);
+	hs_cp_int_text(sign, (uint64_t)ndigits, low, top, buf);
+	return hs_cp_int_sizeof((uint64_t)ndigits, w->minor);
 }
 
 /* The preview of the float (or instance of a float subclass) at o. */
@@ -135,10 +125,10 @@ struct hs_error *hs_wk_walk_value(struct walker *w, uint64_t idx, uint64_t o, en
 		return hs_wk_set_value(w, idx, vbuf,
 		                       hs_wk_str_text(w, o, vbuf, sizeof(vbuf), size));
 	case K_INT:
-		*size = int_info(w, o, vbuf, sizeof(vbuf));
-		if (ti->addr == w->bool_type && vbuf[0])
-			snprintf(vbuf, sizeof(vbuf), "%s", strcmp(vbuf, "0") ? "True" : "False");
-		return vbuf[0] ? hs_wk_set_value(w, idx, vbuf, strlen(vbuf)) : NULL;
+		*size = int_info(w, o, vbuf);
+		if (ti->addr == w->bool_type)
+			snprintf(vbuf, sizeof(vbuf), "%s", hs_cp_bool_text(strcmp(vbuf, "0")));
+		return hs_wk_set_value(w, idx, vbuf, strlen(vbuf));
 	case K_FLOAT:
 		return hs_wk_float_value(w, idx, o);
 	default:

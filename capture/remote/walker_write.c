@@ -145,7 +145,7 @@ static struct hs_error *write_object(struct walker *w, struct hs_writer *wr, con
 		if (len == HS_VAL_FLOAT) {
 			double d;
 			memcpy(&d, text, 8);
-			hs_py_float_repr(d, buf);
+			hs_cp_float_text(d, buf);
 			text = buf;
 			len = (uint16_t)strlen(buf);
 		}

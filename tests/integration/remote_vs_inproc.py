@@ -15,10 +15,9 @@ analysis finds gc.collect() would free).  The differences that remain are listed
   conservative edges only (a type's or module's C state, found by scanning it) or from a thread
   state's dict (a root out of process), which the in-process capture cannot see (asyncio's
   running-loop holder in a thread's dict on 3.9-3.11);
-* edges: only traverse edges are compared (the two capturers may label or classify owned and
-  conservative references differently), on objects whose type both know;
-* labels: a builtin method's defining class (PyCMethodObject.mm_class) is labelled <class> out of
-  process and left unlabelled in process (one label model for both is issue 18.1).
+* edges: traverse and owned edges and their labels are compared, not conservative ones (the
+  out-of-process capture scans the C state of types it has no layout for, where the in-process
+  one calls tp_traverse), and not the edges of an object either capture scanned conservatively.
 
 With --core, a gcore core of the same paused target is captured too and compared the same way;
 with --gdb PLUGIN, gdb attached to it captures it with the plugin's `heapsnap capture`;
@@ -49,6 +48,7 @@ def load(heapsnap, snap):
                          check=True).stdout
     objs, edges = {}, collections.defaultdict(collections.Counter)
     labels = collections.defaultdict(collections.Counter)
+    owned = collections.defaultdict(collections.Counter)  # src -> {(dst, label): n}
     into = collections.defaultdict(list)  # dst -> [(src, kind)]
     for line in out.split("\n"):  # not splitlines(): a str may hold U+2028, escaped as itself
         if not line:
@@ -63,7 +63,9 @@ def load(heapsnap, snap):
         if r["t"] == "edge" and r.get("kind", "traverse") == "traverse":
             edges[r["src"]][r["dst"]] += 1
             labels[r["src"]][(r["dst"], r.get("label"))] += 1
-    return objs, edges, labels, into
+        if r["t"] == "edge" and r.get("kind") == "owned":
+            owned[r["src"]][(r["dst"], r.get("label"))] += 1
+    return objs, edges, labels, owned, into
 
 
 def garbage(heapsnap, snap):
@@ -158,8 +160,8 @@ def main():
 def compare(heapsnap, python, inproc, remote):
     minor = int(subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"],
                                capture_output=True, text=True, check=True).stdout)
-    io, ie, il, _ = load(heapsnap, inproc)
-    ro, re_, rl, rinto = load(heapsnap, remote)
+    io, ie, il, iown, _ = load(heapsnap, inproc)
+    ro, re_, rl, rown, rinto = load(heapsnap, remote)
     problems = []
     only_in = [a for a in io if a not in ro]
     only_out = [a for a in ro if a not in io]
@@ -174,7 +176,7 @@ def compare(heapsnap, python, inproc, remote):
         bad = {k for k in kinds if k not in CALL_TYPES}
         if bad or len(only) > MAX_ONLY:
             problems.append(f"only {side}: unexplained {dict(kinds)}")
-    nsize = nmem = nref = nedge = ntype = nvalue = nlabel = 0
+    nsize = nmem = nref = nedge = ntype = nvalue = nlabel = nowned = 0
     for a in both:
         x, y = io[a], ro[a]
         if x["type"] != y["type"]:
@@ -205,11 +207,7 @@ def compare(heapsnap, python, inproc, remote):
                             f"{y.get('value')!r:.60}")
         if (x.get("flags", 0) | y.get("flags", 0)) & CONSERVATIVE:
             continue
-        cmeth = {(d, "<class>") for d, lab in rl[a] if lab == "<class>"
-                 and x["type"] == "builtin_method"}
-        same_but_class = cmeth and il[a] - rl[a] == collections.Counter(
-            {(d, None): 1 for d, _ in cmeth})
-        if ie[a] == re_[a] and il[a] != rl[a] and not same_but_class:
+        if ie[a] == re_[a] and il[a] != rl[a]:
             nlabel += 1
             if nlabel <= 10:
                 problems.append(f"0x{a:x} {x['type']}: labels {sorted(il[a] - rl[a], key=str)[:3]} "
@@ -221,6 +219,14 @@ def compare(heapsnap, python, inproc, remote):
             if nedge <= 10:
                 problems.append(f"0x{a:x} {x['type']}: traverse edges in-only "
                                 f"{[hex(d) for d in gi - go]} out-only {[hex(d) for d in go - gi]}")
+        oi = collections.Counter({k: n for k, n in iown[a].items() if k[0] in ro})
+        oo = collections.Counter({k: n for k, n in rown[a].items() if k[0] in io})
+        if oi != oo:
+            nowned += 1
+            if nowned <= 10:
+                problems.append(f"0x{a:x} {x['type']}: owned edges in-only "
+                                f"{sorted(oi - oo, key=str)[:3]} out-only "
+                                f"{sorted(oo - oi, key=str)[:3]}")
     qi, qo = qualnames(heapsnap, inproc), qualnames(heapsnap, remote)
     print(f"qualified names: {len(qi)} in process, {len(qo)} out of process")
     if qi != qo:
@@ -239,8 +245,8 @@ def compare(heapsnap, python, inproc, remote):
     print(f"coverage: {len(both)} of the {len(io)} objects in process seen out of process "
           f"({100.0 * len(both) / max(len(io), 1):.2f}%)")
     print(f"{len(both)} objects in both; differences: type {ntype}, size {nsize}, memory {nmem}, "
-          f"refcount {nref} (dump-call references), traverse edges {nedge}, values {nvalue}, "
-          f"labels {nlabel}")
+          f"refcount {nref} (dump-call references), traverse edges {nedge}, owned edges {nowned}, "
+          f"values {nvalue}, labels {nlabel}")
     for p in problems[:40]:
         print("  " + p)
     return bool(problems)

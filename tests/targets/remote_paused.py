@@ -9,6 +9,7 @@ numpy), and exits when one of them cannot be built.
 
 usage: PYTHONPATH=BUILD/capture/inproc python remote_paused.py INPROC.hsnap
 """
+import array
 import gc
 import os
 import sys
@@ -85,6 +86,25 @@ more = {
     "text": "h\u00e9llo " * 20,
 }
 next(more["started"])
+
+
+def inner():
+    f = sys._getframe()
+    f.f_back  # gives the caller a frame object, which f keeps as f_back once both return
+    return f
+
+
+def outer():
+    return inner()
+
+
+# What the two captures must label and preview alike: a frame object that outlived its call
+# (f_back), a builtin method of a METH_METHOD function (its defining class, 3.10+), and the
+# values whose previews have edge cases (floats repr writes positionally up to 1e16, huge ints,
+# surrogates, every byte value).
+edges = {"frame": outer(), "cmethod": array.array("i").__reduce_ex__}
+values = [1e15, 1e16, -0.0, float("nan"), float("inf"), 1e-5, 0.1, 2 ** 200, -(2 ** 63),
+          2 ** 63, "a\udfffb", "\u65e5\u672c" * 60, "\U0001f600" * 3, bytes(range(256))]
 if os.environ.get("HS_FIELD_APPS"):  # Django, SQLAlchemy, numpy heaps (Debian's python3)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import field_apps

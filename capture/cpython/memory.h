@@ -1,5 +1,6 @@
 /*
- * capture/memory.h: the memory an object occupies, as both captures count it (FORMAT.md §4.5).
+ * capture/cpython/memory.h: the memory an object occupies, as both captures count it (FORMAT.md
+ * §4.5).
  *
  * sys.getsizeof answers what an object's __sizeof__ says plus its GC header and pre-header.  The
  * memory the allocator hands out differs in two ways: each block is rounded (pymalloc serves

@@ -1,0 +1,189 @@
+/*
+ * test_cpython.c — unit tests of capture/cpython/, the model of CPython both captures share:
+ * the value previews and the getsizeof rules against what real interpreters answered
+ * (cpython_table.h, made by gen_cpython_table.py from pyenv's 3.8-3.13: repr() of each value,
+ * sys.getsizeof of each int and str and __sizeof__ of lists, sets and bytearrays on each minor
+ * version), and the label table against which fields each version's objects have.
+ * Table-driven: each case is one line of the generated table.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labels.h"
+#include "preview.h"
+#include "sizes.h"
+
+#include "cpython_table.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+START_TEST(float_preview_is_repr)
+{
+	double d;
+	memcpy(&d, &float_cases[_i].bits, 8);
+	char buf[32];
+	size_t n = hs_cp_float_text(d, buf);
+	ck_assert_str_eq(buf, float_cases[_i].repr);
+	ck_assert_uint_eq(n, strlen(float_cases[_i].repr));
+}
+END_TEST
+
+START_TEST(int_preview_and_size)
+{
+	const struct int_case *c = &int_cases[_i];
+	char buf[32];
+	size_t n = hs_cp_int_text(c->sign, c->ndigits, c->low, c->top, buf);
+	ck_assert_str_eq(buf, c->preview);
+	ck_assert_uint_eq(n, strlen(c->preview));
+	for (size_t m = 0; m < N(minors); m++)
+		ck_assert_uint_eq(hs_cp_int_sizeof(c->ndigits, minors[m]), c->size[m]);
+}
+END_TEST
+
+/* The code units of str case c as CPython stores them: the narrowest kind that holds them. */
+static unsigned str_units_of(const struct str_case *c, void *units, bool *ascii)
+{
+	uint32_t max = 0;
+	for (size_t i = 0; i < c->len; i++)
+		max = str_units[c->at + i] > max ? str_units[c->at + i] : max;
+	unsigned kind = max < 0x100 ? 1 : max < 0x10000 ? 2 : 4;
+	for (size_t i = 0; i < c->len; i++) {
+		uint32_t u = str_units[c->at + i];
+		if (kind == 1)
+			((uint8_t *)units)[i] = (uint8_t)u;
+		else if (kind == 2)
+			((uint16_t *)units)[i] = (uint16_t)u;
+		else
+			((uint32_t *)units)[i] = u;
+	}
+	*ascii = max < 0x80;
+	return kind;
+}
+
+START_TEST(str_preview_and_size)
+{
+	const struct str_case *c = &str_cases[_i];
+	uint32_t units[256];
+	ck_assert_uint_le(c->len, N(units));
+	bool ascii;
+	unsigned kind = str_units_of(c, units, &ascii);
+	char buf[HS_CP_PREVIEW_BYTES];
+	size_t n = hs_cp_str_text(units, kind, ascii, c->len, HS_CP_PREVIEW_CHARS, buf);
+	ck_assert_uint_eq(n, c->text_len);
+	ck_assert_mem_eq(buf, c->text, n);
+	/* A fresh str is compact, with no UTF-8 or wchar_t copy. */
+	struct hs_cp_str s = {.compact = true, .ascii = ascii, .kind = kind, .length = c->len};
+	for (size_t m = 0; m < N(minors); m++)
+		ck_assert_uint_eq(hs_cp_str_sizeof(&s, minors[m]), c->size[m]);
+}
+END_TEST
+
+START_TEST(container_size_is_sizeof)
+{
+	const struct container_case *c = &container_cases[_i];
+	uint64_t size = !strcmp(c->type, "list") ? hs_cp_list_sizeof(c->basicsize, c->field)
+	                : !strcmp(c->type, "set")
+	                    ? hs_cp_set_sizeof(c->basicsize, c->field, c->small_table)
+	                    : hs_cp_bytearray_sizeof(c->basicsize, c->field);
+	ck_assert_msg(size == c->size, "3.%d %s: %llu, __sizeof__ %llu", c->minor, c->type,
+	              (unsigned long long)size, (unsigned long long)c->size);
+}
+END_TEST
+
+START_TEST(bytes_preview_is_repr)
+{
+	const struct bytes_case *c = &bytes_cases[_i];
+	char buf[HS_CP_PREVIEW_BYTES];
+	size_t n = hs_cp_bytes_text((const uint8_t *)c->b, c->n, buf);
+	ck_assert_str_eq(buf, c->repr);
+	ck_assert_uint_eq(n, strlen(c->repr));
+}
+END_TEST
+
+START_TEST(bool_preview_is_repr)
+{
+	ck_assert_str_eq(hs_cp_bool_text(true), "True");
+	ck_assert_str_eq(hs_cp_bool_text(false), "False");
+}
+END_TEST
+
+/* The fields Python shows on each version are those the table gives a label on it. */
+START_TEST(label_versions_match_python)
+{
+	const struct field_case *c = &field_cases[_i];
+	for (size_t m = 0; m < N(minors); m++) {
+		const char *text = hs_cp_label_text((enum hs_cp_label)c->label, minors[m]);
+		ck_assert_msg((text != NULL) == c->present[m], "%s on 3.%d",
+		              hs_cp_label((enum hs_cp_label)c->label), minors[m]);
+	}
+}
+END_TEST
+
+/* Every label has a text, as an attribute (".name") or a field ("<name>"), distinct from the
+ * others, and a version range within the model's. */
+START_TEST(label_table_is_whole)
+{
+	for (int l = 0; l < HS_CP_NLABELS; l++) {
+		const struct hs_cp_label_info *i = &hs_cp_labels[l];
+		ck_assert_ptr_nonnull(i->text);
+		size_t len = strlen(i->text);
+		ck_assert(len > 2);
+		ck_assert(i->text[0] == '.' || (i->text[0] == '<' && i->text[len - 1] == '>'));
+		ck_assert_int_ge(i->first, HS_CP_MINOR_FIRST);
+		ck_assert_int_le(i->last, HS_CP_MINOR_LAST);
+		ck_assert_int_le(i->first, i->last);
+		for (int m = 0; m < l; m++)
+			ck_assert_str_ne(hs_cp_labels[m].text, i->text);
+		ck_assert_ptr_null(hs_cp_label_text((enum hs_cp_label)l, i->first - 1));
+		ck_assert_ptr_null(hs_cp_label_text((enum hs_cp_label)l, i->last + 1));
+		ck_assert_str_eq(hs_cp_label_text((enum hs_cp_label)l, i->first), i->text);
+	}
+	/* The line table's name: co_lnotab until 3.10 made it co_linetable. */
+	ck_assert_int_eq(hs_cp_code_linetable(9), HS_CP_CO_LNOTAB);
+	ck_assert_int_eq(hs_cp_code_linetable(10), HS_CP_CO_LINETABLE);
+}
+END_TEST
+
+/* A slot's label: its name after a dot, cut alike by both captures. */
+START_TEST(slot_label_is_cut)
+{
+	char name[400], buf[HS_CP_SLOT_NAME_MAX + 2];
+	ck_assert_uint_eq(hs_cp_slot_label("a", buf), 2);
+	ck_assert_str_eq(buf, ".a");
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ck_assert_uint_eq(hs_cp_slot_label(name, buf), HS_CP_SLOT_NAME_MAX + 1);
+	ck_assert_uint_eq(strlen(buf), HS_CP_SLOT_NAME_MAX + 1);
+	ck_assert_int_eq(buf[0], '.');
+}
+END_TEST
+
+static Suite *cpython_suite(void)
+{
+	Suite *s = suite_create("cpython");
+	TCase *t = tcase_create("previews");
+	tcase_add_loop_test(t, float_preview_is_repr, 0, N(float_cases));
+	tcase_add_loop_test(t, int_preview_and_size, 0, N(int_cases));
+	tcase_add_loop_test(t, str_preview_and_size, 0, N(str_cases));
+	tcase_add_loop_test(t, bytes_preview_is_repr, 0, N(bytes_cases));
+	tcase_add_loop_test(t, container_size_is_sizeof, 0, N(container_cases));
+	tcase_add_test(t, bool_preview_is_repr);
+	suite_add_tcase(s, t);
+	t = tcase_create("labels");
+	tcase_add_loop_test(t, label_versions_match_python, 0, N(field_cases));
+	tcase_add_test(t, label_table_is_whole);
+	tcase_add_test(t, slot_label_is_cut);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *r = srunner_create(cpython_suite());
+	srunner_run_all(r, CK_ENV);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
