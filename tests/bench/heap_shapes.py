@@ -107,3 +107,18 @@ def shape_names():
 def build(shape, n):
     """(the heap, its description) of the named shape with about n objects."""
     return SHAPES[shape](n)
+
+
+def main():
+    """python heap_shapes.py SHAPE N OUT.hsnap: builds the heap and dumps it with heapsnap
+    (on PYTHONPATH) to OUT.hsnap, for the benchmarks of the analysis (run_all.py)."""
+    import heapsnap
+
+    gc.disable()
+    heap, desc = build(sys.argv[1], int(sys.argv[2]))  # noqa: F841  (alive while dumped)
+    counts = heapsnap.dump(sys.argv[3])
+    print("%s: %d objects, %d edges" % (desc, counts["objects"], counts["edges"]))
+
+
+if __name__ == "__main__":
+    main()
