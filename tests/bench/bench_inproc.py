@@ -19,11 +19,14 @@ values.
 heapsnap.dump runs as a user calls it, which at this size means two threads writing the objects
 (the wall clock is the time the program stands still; the CPU time counts both threads), and
 with threads=1 (its CPU time is the work).
+HEAPSNAP_CLI=BUILD/analyzer/heapsnap adds a check of the heap after the runs (check()): every
+object the pure-Python dumper reaches is in a dump, whose GC garbage is what gc.collect() finds.
 HEAPSNAP_BENCH_PROGRESS=1 adds heapsnap's progress report on stderr (time per phase; the
 writer's closing flush, fsync and rename are "linked" to "finished").
 """
 import gc
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -50,7 +53,45 @@ def py_dump():
         refs = gc.get_referents(o)
         edges.extend(id(r) for r in refs)
         work.extend(refs)
-    return len(addrs), len(edges)
+    return addrs, edges
+
+
+def reachable():
+    """Every object gc.get_referents reaches from gc.get_objects(), held (so that none dies
+    before the dump that is checked against them)."""
+    work = gc.get_objects()
+    held, seen = [], set()  # made after: not among the objects
+    while work:
+        o = work.pop()
+        if id(o) not in seen:
+            seen.add(id(o))
+            held.append(o)
+            work.extend(gc.get_referents(o))
+    return held
+
+
+def check(cli):
+    """The heap as CPython answers for it against a dump of it: every object gc.get_referents
+    reaches is in the snapshot, and its GC garbage is what gc.collect() then finds."""
+    import subprocess
+
+    def sql(path, query):
+        return subprocess.run([cli, "sql", path, query, "--format", "csv"], capture_output=True,
+                              text=True, check=True).stdout.split()[1:]
+    d = tempfile.mkdtemp(prefix="bench-inproc-check-")
+    path = os.path.join(d, "check.hsnap")
+    heapsnap.dump(path)
+    collected = gc.collect()
+    garbage = sql(path, "SELECT count(*) FROM objects WHERE unreachable = 1 AND gc = 1")[0]
+    held = reachable()  # after: holding them, it would keep the garbage alive
+    heapsnap.dump(path)
+    found = {int(a) for a in sql(path, "SELECT addr FROM objects")}
+    missing = sum(1 for o in held if id(o) not in found)
+    shutil.rmtree(d)
+    print("check: %s: %d of the %d objects gc.get_referents reaches missing from the snapshot; "
+          "its GC garbage %s objects, gc.collect() found %d"
+          % ("OK" if missing == 0 and int(garbage) == collected else "FAILED", missing,
+             len(held), garbage, collected))
 
 
 def timed(fn):
@@ -66,18 +107,20 @@ def main():
     progress = os.environ.get("HEAPSNAP_BENCH_PROGRESS") == "1"
     gc.disable()
     heap, desc = heap_shapes.build(shape, n)  # noqa: F841  (kept alive while dumped)
+    if os.environ.get("HEAPSNAP_CLI"):  # first: the timed gc.collect() frees the garbage
+        check(os.environ["HEAPSNAP_CLI"])
     d = tempfile.mkdtemp(prefix="bench-inproc-")
     res = {"py": [], "gc": []}
     kinds = [(False, 0), (False, 1), (True, 0), (True, 1)]  # (values, threads)
     for _ in range(runs):
-        res["py"].append(timed(py_dump))
+        res["py"].append(timed(lambda: [len(a) for a in py_dump()]))
         res["gc"].append(timed(gc.collect))
         for values, threads in kinds:
             path = os.path.join(d, "v%d.hsnap" % values)
             res.setdefault((values, threads), []).append(timed(
                 lambda: heapsnap.dump(path, values=values, progress=progress, threads=threads)))
             os.unlink(path)
-    os.rmdir(d)
+    shutil.rmtree(d)
 
     def med(rows, i):
         return statistics.median(r[i] for r in rows)

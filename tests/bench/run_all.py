@@ -152,13 +152,17 @@ def inproc(build, shape, n, py, runs, col):
     dumper and against one gc.collect() of the same heap, in the same process."""
     pkg = os.path.join(build, "capture", "inproc")
     out, _, _, _ = run_rusage([py, os.path.join(HERE, "bench_inproc.py"), str(n),
-                               str(max(runs, 3)), shape], env=dict(os.environ, PYTHONPATH=pkg))
+                               str(max(runs, 3)), shape],
+                              env=dict(os.environ, PYTHONPATH=pkg,
+                                       HEAPSNAP_CLI=os.path.join(build, "analyzer", "heapsnap")))
     rows = (("heapsnap.dump(values=True)", "dump()"),
             ("heapsnap.dump(values=False, threads=1)", "dump(values=False, threads=1)"))
     for line in out.splitlines():
         f = line.split()  # NAME... objects edges wall cpu wall-x cpu-x bytes/obj cpu/gc
         if line.startswith("python "):
             col["in-process: python"] = f[1].rstrip(",")
+        if line.startswith("check: "):  # the dump against gc.get_referents and gc.collect()
+            col["in-process: objects and garbage as CPython says"] = f[1].rstrip(":")
         for name, row in rows:
             if not line.startswith(name + " "):
                 continue
