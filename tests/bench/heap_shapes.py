@@ -93,8 +93,8 @@ def build_field(n):
         more = {}
         field_apps.stdlib(more)
         rounds.append(more)
-    parts = "+".join(p for p, _ in field_apps.PARTS if p not in dict(missing))
-    return (work, rounds), "field: stdlib+%s, %d extra stdlib rounds" % (parts, len(rounds))
+    parts = ["stdlib"] + [p for p, _ in field_apps.PARTS if p not in dict(missing)]
+    return (work, rounds), "field: %s, %d extra stdlib rounds" % ("+".join(parts), len(rounds))
 
 
 SHAPES = {"app": build_app, "points": build_points, "field": build_field}
