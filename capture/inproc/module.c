@@ -104,7 +104,8 @@ PyDoc_STRVAR(dump_doc,
              "basic size is written).  values=False leaves out the previews of str,\n"
              "bytes, int and float values; progress=True reports on stderr.  threads=1 or 2\n"
              "writes the objects with that many threads; 0 chooses: two for a heap of\n"
-             "200,000 objects or more when the process may use two CPUs.  _exit_frames\n"
+             "200,000 objects or more when the process may use two CPUs and one is idle\n"
+             "(the load average of the last minute below the CPUs less one).  _exit_frames\n"
              "(python -m heapsnap's): a tuple of frames that have ended, the script's when\n"
              "it ended, each a root of its own (<exit: ...>) as a thread's frames are.");
 

@@ -39,10 +39,9 @@
 #include <time.h>
 #include <unistd.h>
 
-bool hs_ip_grow(void **p, size_t *cap, size_t need, size_t elsize)
+/* hs_ip_grow's growth: *cap doubled until it holds need. */
+bool hs_ip_grow_to(void **p, size_t *cap, size_t need, size_t elsize)
 {
-	if (need <= *cap)
-		return true;
 	size_t n = *cap ? *cap : 64;
 	while (n < need)
 		n *= 2;
@@ -1138,6 +1137,23 @@ static struct hs_error *declare_types(struct walk *k)
 	return err;
 }
 
+/* The index of key, a dict key or an attribute name (set_find).  A few keys label most edges
+ * (the attribute names of a class's instances, the keys of many small dicts alike): a small
+ * cache in front of the object set, whose lookup is a cache miss on a big heap.  Emit only: the
+ * set does not change then. */
+static inline int64_t key_index(struct walk *k, const void *key)
+{
+	size_t h = hash_ptr((uintptr_t)key) & (KEY_CACHE - 1);
+	if (k->key_cache[h].key == key)
+		return k->key_cache[h].index;
+	int64_t i = set_find(k, key);
+	if (i >= 0) {
+		k->key_cache[h].key = key;
+		k->key_cache[h].index = (uint32_t)i;
+	}
+	return i;
+}
+
 /* The label of a traverse edge to dst (index), as (form, value). */
 static void resolve(struct walk *k, struct label *l, uint8_t *form, uint64_t *value)
 {
@@ -1146,7 +1162,7 @@ static void resolve(struct walk *k, struct label *l, uint8_t *form, uint64_t *va
 	if (!l)
 		return;
 	if (l->form == HS_LABEL_KEY || l->form == HS_LABEL_ATTR) {
-		int64_t key = set_find(k, (const void *)(uintptr_t)l->value);
+		int64_t key = key_index(k, (const void *)(uintptr_t)l->value);
 		if (key < 0)
 			return;
 		*value = (uint64_t)key;

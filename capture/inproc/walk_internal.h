@@ -33,6 +33,7 @@
 #define NAME_BYTES (4 * NAME_CHARS + 8)
 #define REASON_CHARS 64 /* of an exception's message in sizeof.failed (exception_reason) */
 #define TYPE_CACHE 8    /* recent type lookups kept (a power of two) */
+#define KEY_CACHE 256   /* dict keys and attribute names whose index emit found (key_index) */
 #define FOLLOW_STEP 4   /* objects pass 1 follows per entry of the GC lists (see collect) */
 #define VOTE_EVERY 64   /* of the objects pass 1 follows, one in this many votes (vote_size) */
 #define TWO_THREADS_MIN 200000 /* objects from which a dump emits with two threads by default */
@@ -217,6 +218,10 @@ struct walk {
 		PyTypeObject *tp;
 		struct type_info *ti;
 	} type_cache[TYPE_CACHE]; /* recent lookups, by a hash of tp; cleared when types moves */
+	struct {
+		const void *key;
+		uint32_t index;
+	} key_cache[KEY_CACHE]; /* emit's recent label keys, by a hash of the key (key_index) */
 
 	struct root *roots;
 	size_t nroots, roots_cap;
@@ -280,7 +285,14 @@ static inline size_t hash_ptr(uint64_t a)
  */
 
 /* walk.c: the passes. */
-bool hs_ip_grow(void **p, size_t *cap, size_t need, size_t elsize);
+bool hs_ip_grow_to(void **p, size_t *cap, size_t need, size_t elsize);
+
+/* Makes *p (*cap elements of elsize bytes) hold need elements; false when out of memory.  The
+ * common case, room enough, stays inline: the walk calls it once an edge and a label. */
+static inline bool hs_ip_grow(void **p, size_t *cap, size_t need, size_t elsize)
+{
+	return need <= *cap || hs_ip_grow_to(p, cap, need, elsize);
+}
 struct type_info *hs_ip_type_info(struct walk *k, PyTypeObject *tp);
 double hs_ip_elapsed(const struct walk *k);
 void hs_ip_work_free(struct work *a);

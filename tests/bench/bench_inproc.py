@@ -1,42 +1,42 @@
-"""bench_inproc.py: heapsnap.dump() of a ~1M-object heap against a pure-Python dumper.
+"""bench_inproc.py: heapsnap.dump() of a ~1M-object heap against a pure-Python dumper and
+against one gc.collect() of the same heap.
 
-usage: PYTHONPATH=BUILD/capture/inproc python bench_inproc.py [OBJECTS [RUNS]]
+usage: PYTHONPATH=BUILD/capture/inproc python bench_inproc.py [OBJECTS [RUNS [SHAPE]]]
+
+SHAPE is one of heap_shapes.py's (default app: an application's records, about 2.1 edges per
+object; points: the flattering shape of issue 3; field: Django/SQLAlchemy/numpy on Debian's
+python3, whatever size it has).
 
 The pure-Python dumper is what one writes without heapsnap: gc.get_objects, then a worklist
 over gc.get_referents with an id -> index dict, sys.getsizeof, into array('Q')s (no file).
 Each dumper runs RUNS times (default 5) in this process, alternating; the table gives the median
 wall-clock seconds and the median CPU seconds of the process (time.process_time: less disturbed
 by other load on the machine), the ratios against the pure-Python dumper, and the .hsnap bytes
-per object (edges included).  Targets (issue 3): ratio >= 20, bytes/object <= 10.
+per object (edges included).  The last column is the dump's CPU time over one gc.collect()'s
+(the collector's one traversal of the same heap, timed in the same runs).  Targets (issue 20, on
+the app shape): ratio >= 25 (wall and CPU), CPU <= 0.5 gc.collect(), <= 12 bytes/object with
+values.
 heapsnap.dump runs as a user calls it, which at this size means two threads writing the objects
 (the wall clock is the time the program stands still; the CPU time counts both threads), and
 with threads=1 (its CPU time is the work).
+HEAPSNAP_CLI=BUILD/analyzer/heapsnap adds a check of the heap after the runs (check()): every
+object the pure-Python dumper reaches is in a dump, whose GC garbage is what gc.collect() finds.
 HEAPSNAP_BENCH_PROGRESS=1 adds heapsnap's progress report on stderr (time per phase; the
 writer's closing flush, fsync and rename are "linked" to "finished").
 """
 import gc
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from array import array
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import heap_shapes
 import heapsnap
-
-
-class Point:
-    def __init__(self, x, y):
-        self.x = x
-        self.y = y
-
-
-def build(n):
-    """About n objects: instances with a float and a str each, and lists of big ints."""
-    points = [Point(i * 0.5, "p%d" % i) for i in range(n // 12)]  # 3 objects each
-    lists = [[j * 1000 + 300 for j in range(i, i + 10)]  # 11 objects each
-             for i in range(0, n - 3 * len(points), 11)]
-    return points, lists
 
 
 def py_dump():
@@ -53,7 +53,45 @@ def py_dump():
         refs = gc.get_referents(o)
         edges.extend(id(r) for r in refs)
         work.extend(refs)
-    return len(addrs), len(edges)
+    return addrs, edges
+
+
+def reachable():
+    """Every object gc.get_referents reaches from gc.get_objects(), held (so that none dies
+    before the dump that is checked against them)."""
+    work = gc.get_objects()
+    held, seen = [], set()  # made after: not among the objects
+    while work:
+        o = work.pop()
+        if id(o) not in seen:
+            seen.add(id(o))
+            held.append(o)
+            work.extend(gc.get_referents(o))
+    return held
+
+
+def check(cli):
+    """The heap as CPython answers for it against a dump of it: every object gc.get_referents
+    reaches is in the snapshot, and its GC garbage is what gc.collect() then finds."""
+    import subprocess
+
+    def sql(path, query):
+        return subprocess.run([cli, "sql", path, query, "--format", "csv"], capture_output=True,
+                              text=True, check=True).stdout.split()[1:]
+    d = tempfile.mkdtemp(prefix="bench-inproc-check-")
+    path = os.path.join(d, "check.hsnap")
+    heapsnap.dump(path)
+    collected = gc.collect()
+    garbage = sql(path, "SELECT count(*) FROM objects WHERE unreachable = 1 AND gc = 1")[0]
+    held = reachable()  # after: holding them, it would keep the garbage alive
+    heapsnap.dump(path)
+    found = {int(a) for a in sql(path, "SELECT addr FROM objects")}
+    missing = sum(1 for o in held if id(o) not in found)
+    shutil.rmtree(d)
+    print("check: %s: %d of the %d objects gc.get_referents reaches missing from the snapshot; "
+          "its GC garbage %s objects, gc.collect() found %d"
+          % ("OK" if missing == 0 and int(garbage) == collected else "FAILED", missing,
+             len(held), garbage, collected))
 
 
 def timed(fn):
@@ -65,42 +103,48 @@ def timed(fn):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000000
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    shape = sys.argv[3] if len(sys.argv) > 3 else "app"
     progress = os.environ.get("HEAPSNAP_BENCH_PROGRESS") == "1"
     gc.disable()
-    heap = build(n)
+    heap, desc = heap_shapes.build(shape, n)  # noqa: F841  (kept alive while dumped)
+    if os.environ.get("HEAPSNAP_CLI"):  # first: the timed gc.collect() frees the garbage
+        check(os.environ["HEAPSNAP_CLI"])
     d = tempfile.mkdtemp(prefix="bench-inproc-")
-    res = {"py": []}
+    res = {"py": [], "gc": []}
     kinds = [(False, 0), (False, 1), (True, 0), (True, 1)]  # (values, threads)
     for _ in range(runs):
-        res["py"].append(timed(py_dump))
+        res["py"].append(timed(lambda: [len(a) for a in py_dump()]))
+        res["gc"].append(timed(gc.collect))
         for values, threads in kinds:
             path = os.path.join(d, "v%d.hsnap" % values)
             res.setdefault((values, threads), []).append(timed(
                 lambda: heapsnap.dump(path, values=values, progress=progress, threads=threads)))
             os.unlink(path)
-    os.rmdir(d)
+    shutil.rmtree(d)
 
     def med(rows, i):
         return statistics.median(r[i] for r in rows)
 
     py_w, py_c = med(res["py"], 1), med(res["py"], 2)
-    points, lists = heap
-    built = 3 * len(points) + sum(1 + len(x) for x in lists)  # as build() makes them
-    print("python %s, %d objects built, median of %d runs"
-          % (sys.version.split()[0], built, runs))
-    print("%-37s %9s %9s %8s %8s %7s %7s %9s" % ("dumper", "objects", "edges", "wall s",
-                                                   "cpu s", "wall x", "cpu x", "bytes/obj"))
+    gc_w, gc_c = med(res["gc"], 1), med(res["gc"], 2)
+    print("python %s, heap %s, median of %d runs" % (sys.version.split()[0], desc, runs))
+    print("%-37s %9s %9s %8s %8s %7s %7s %9s %6s" % ("dumper", "objects", "edges", "wall s",
+                                                       "cpu s", "wall x", "cpu x", "bytes/obj",
+                                                       "cpu/gc"))
     nobj, nedge = res["py"][0][0]
-    print("%-37s %9d %9d %8.3f %8.3f %7s %7s %9s" % ("pure Python (no file)", nobj, nedge,
-                                                       py_w, py_c, "1.0", "1.0", "-"))
+    print("%-37s %9d %9d %8.3f %8.3f %7s %7s %9s %6.2f" % ("pure Python (no file)", nobj, nedge,
+                                                             py_w, py_c, "1.0", "1.0", "-",
+                                                             py_c / gc_c))
+    print("%-37s %9s %9s %8.3f %8.3f %7s %7s %9s %6s" % ("gc.collect()", "-", "-", gc_w, gc_c,
+                                                           "-", "-", "-", "1.00"))
     for values, threads in kinds:
         rows = res[(values, threads)]
         c = rows[-1][0]
         w, cpu = med(rows, 1), med(rows, 2)
         name = "heapsnap.dump(values=%s%s)" % (values, ", threads=1" if threads else "")
-        print("%-37s %9d %9d %8.3f %8.3f %6.1fx %6.1fx %9.2f"
+        print("%-37s %9d %9d %8.3f %8.3f %6.1fx %6.1fx %9.2f %6.2f"
               % (name, c["objects"], c["edges"], w, cpu, py_w / w, py_c / cpu,
-                 c["bytes"] / c["objects"]))
+                 c["bytes"] / c["objects"], cpu / gc_c))
 
 
 if __name__ == "__main__":
