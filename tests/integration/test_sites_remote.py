@@ -1,0 +1,164 @@
+"""test_sites_remote.py — allocation sites out of process (issue 21 item 1): tests/targets/
+sites_workload.py runs its workload under tracemalloc, writes its oracle, dumps the heap in process
+and pauses (--pause); `heapsnap capture --pid` then reads tracemalloc's traces table from the
+paused process's memory (capture/remote/walker_sites.c).  Checks:
+
+* every object of the oracle has, in the out-of-process snapshot, the most recent frame of
+  tracemalloc.get_object_traceback(o), or no site when that is None (on 3.11 a managed-dict
+  instance may have a site where get_object_traceback has none, as in process: test_sites.py);
+* every object of both captures of the same paused process has the same site in both, except
+  those allocated after the in-process dump, by the lines that pause (their sites name them);
+* --layouts table (what a stripped python gives): on 3.12+ the same sites (the table is in
+  _PyRuntime, whose layout the tables carry); on 3.8-3.11, where tracemalloc's traces are a static
+  only a symbol table names, the capture succeeds, says in one line why sites are unavailable, and
+  the snapshot has none;
+* with --core: a gcore core of the same paused process gives every object the same site.
+
+usage: test_sites_remote.py HEAPSNAP TARGETS_DIR PYTHON [--core]   (PYTHONPATH must reach heapsnap)
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from target_process import wait_blocked
+
+HEAPSNAP, TARGETS, PYTHON = sys.argv[1:4]
+CORE = "--core" in sys.argv[4:]
+TMP = tempfile.mkdtemp(prefix="hs-rsites-")
+WORKLOAD = os.path.join(TARGETS, "sites_workload.py")
+
+
+def capture(args, out):
+    """heapsnap capture ARGS -o OUT: its stderr (printed); fails the test when it fails."""
+    r = subprocess.run([HEAPSNAP, "capture"] + args + ["-o", out], capture_output=True, text=True,
+                       timeout=900)
+    print(r.stderr.strip())
+    if r.returncode:
+        raise AssertionError("capture %s failed: %s" % (args, r.stderr))
+    return r.stderr
+
+
+def sites(snap):
+    """{addr: (type name, (filename, lineno) or None)} of every object of snap."""
+    out = subprocess.run(
+        [HEAPSNAP, "sql", snap, "SELECT o.addr AS addr, t.name AS type, s.filename AS filename,"
+         " s.lineno AS lineno FROM objects o JOIN types t ON t.id = o.type_id"
+         " LEFT JOIN sites s ON s.id = o.site", "--format", "json"],
+        capture_output=True, text=True, check=True, timeout=900).stdout
+    return {r["addr"]: (r["type"], (r["filename"], r["lineno"]) if r["filename"] else None)
+            for r in json.loads(out)}
+
+
+def pause_lines():
+    """The workload's lines that run between its second dump and the pause."""
+    with open(WORKLOAD) as f:
+        src = f.read().splitlines()
+    first = next(i for i, l in enumerate(src) if '"--pause"' in l) + 1
+    return {(f, n) for f in (WORKLOAD, os.path.realpath(WORKLOAD))
+            for n in range(first, first + 3)}
+
+
+class SitesRemote(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.addClassCleanup(shutil.rmtree, TMP, True)
+        snap, oracle, cls.inproc = (os.path.join(TMP, n) for n in ("a.hsnap", "o.json", "b.hsnap"))
+        cls.remote, cls.table = os.path.join(TMP, "pid.hsnap"), os.path.join(TMP, "table.hsnap")
+        core = os.path.join(TMP, "core")
+        t = subprocess.Popen([PYTHON, WORKLOAD, snap, oracle, cls.inproc, "--pause"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            if t.stdout.readline().strip() != b"ready":
+                raise AssertionError("the workload did not pause (is heapsnap built for it?)")
+            wait_blocked(t.pid)
+            capture(["--pid", str(t.pid)], cls.remote)
+            cls.table_stderr = capture(["--pid", str(t.pid), "--layouts", "table"], cls.table)
+            if CORE:
+                subprocess.run(["gcore", "-o", core, str(t.pid)], capture_output=True,
+                               check=True, timeout=600)
+        finally:
+            t.stdin.close()
+            t.wait(timeout=120)
+            t.stdout.close()
+        if CORE:
+            cls.core = core + ".hsnap"
+            capture(["--core", "%s.%d" % (core, t.pid)], cls.core)
+            os.unlink("%s.%d" % (core, t.pid))
+        with open(oracle) as f:
+            cls.oracle = json.load(f)
+        cls.rows = sites(cls.remote)
+        print("python %s: %d objects in the oracle, %d in the out-of-process snapshot, %d with "
+              "a site" % (cls.oracle["python"], len(cls.oracle["objects"]), len(cls.rows),
+                          sum(s is not None for _, s in cls.rows.values())))
+
+    def test_every_object(self):
+        """Each object's site is get_object_traceback's most recent frame."""
+        same = none = managed_311 = 0
+        wrong = []
+        for addr, tname, managed, site in self.oracle["objects"]:
+            self.assertIn(addr, self.rows, "0x%x (%s) is not in the snapshot" % (addr, tname))
+            tn, got = self.rows[addr]
+            self.assertEqual(tn, tname, "0x%x" % addr)
+            if got == (tuple(site) if site else None):
+                same += 1
+                none += site is None
+            elif site is None and managed and self.oracle["version"] == [3, 11]:
+                managed_311 += 1
+            else:
+                wrong.append("0x%x %s: tracemalloc %s, snapshot %s" % (addr, tname, site, got))
+        print("out of process: %d as get_object_traceback (%d with none both ways); %d 3.11 "
+              "managed-dict instances given the site tracemalloc misses"
+              % (same, none, managed_311))
+        self.assertFalse(wrong, "%d differ, first: %s" % (len(wrong), wrong[:5]))
+        self.assertGreater(same - none, 50000)
+
+    def test_same_as_in_process(self):
+        """Both captures of the paused process give each object they share the same site."""
+        inproc, allowed = sites(self.inproc), pause_lines()
+        both = [a for a in inproc if a in self.rows]
+        later = []
+        differ = []
+        for a in both:
+            if inproc[a] == self.rows[a]:
+                continue
+            if self.rows[a][1] in allowed:  # allocated after the dump: its address reused
+                later.append(a)
+            else:
+                differ.append("0x%x: in process %s, out of process %s"
+                              % (a, inproc[a], self.rows[a]))
+        print("in process and out of process: %d objects in both, %d with a site, %d differ "
+              "(allocated after the in-process dump at an address it had)"
+              % (len(both), sum(inproc[a][1] is not None for a in both), len(later)))
+        self.assertFalse(differ, "%d differ, first: %s" % (len(differ), differ[:5]))
+        self.assertGreater(len(both), 100000)
+
+    def test_layouts_table(self):
+        """Without DWARF or symbol tables: the same sites on 3.12+, a one-line reason before."""
+        got = sites(self.table)
+        notes = [l for l in self.table_stderr.splitlines() if "allocation sites" in l]
+        if self.oracle["version"] >= [3, 12]:
+            self.assertEqual(notes, [])
+            self.assertEqual(got, self.rows)
+            print("--layouts table: the same %d sites" % sum(s is not None for _, s in got.values()))
+        else:
+            self.assertEqual(len(notes), 1, self.table_stderr)
+            self.assertRegex(notes[0], r"^heapsnap: allocation sites unavailable: tracemalloc "
+                             r"traces, but no symbol table of .* names tracemalloc_traces")
+            self.assertEqual([a for a, (_, s) in got.items() if s is not None], [])
+            print("--layouts table: %s" % notes[0])
+
+    @unittest.skipUnless(CORE, "no --core")
+    def test_core(self):
+        """A gcore core of the paused process: every object with the same site."""
+        got = sites(self.core)
+        self.assertEqual(got, self.rows)
+        print("--core: the same %d objects, %d with a site"
+              % (len(got), sum(s is not None for _, s in got.values())))
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
