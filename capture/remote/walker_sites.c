@@ -93,9 +93,11 @@ static bool find_table(struct walker *w, uint64_t *table)
 		return false;
 	if (!slot) {
 		note(w,
-		     "tracemalloc traces, but no symbol table of %s names tracemalloc_traces "
-		     "(install its debug symbols or use --debug-dir DIR)",
-		     w->py.path);
+		     "tracemalloc traces, but no symbol table read names tracemalloc_traces, a "
+		     "static of %s (%s)",
+		     w->py.path,
+		     w->py.no_dwarf ? "--layouts table reads exported symbols only"
+		                    : "install its debug symbols or use --debug-dir DIR");
 		return false;
 	}
 	*table = u64(w, slot);

@@ -10,8 +10,9 @@ heapsnap, it writes the oracle test_sites.py compares the snapshot with:
 * per (file, line) of the most recent frame: the live allocations tracemalloc traced (the figures
   Snapshot.statistics('lineno') sums), raw and each rounded as pymalloc rounds it.
 
-With --pause, after the second dump it writes "ready" on fd 1 and blocks on fd 0 with every
-object of the oracle alive, for tests/integration/test_sites_remote.py to capture it from outside.
+With --pause, it also traces a block in another domain (other_domain), and after the second dump
+writes "ready" on fd 1 and blocks on fd 0 with every object of the oracle alive, for
+tests/integration/test_sites_remote.py to capture it from outside.
 
 usage: sites_workload.py SNAP.hsnap ORACLE.json SNAP2.hsnap [--pause]
 """
@@ -107,6 +108,15 @@ def reachable():
     return held
 
 
+def other_domain():
+    """A trace in a domain other than Python's, as numpy makes: 3.8 then keys its whole table by
+    (pointer, domain), which the capture from outside must read too."""
+    import ctypes
+    track = ctypes.pythonapi.PyTraceMalloc_Track
+    track.argtypes = [ctypes.c_uint, ctypes.c_size_t, ctypes.c_size_t]
+    assert track(389047, 4096, 64) == 0
+
+
 def main():
     gc.disable()
     kept = workload()  # noqa: F841 (alive through the dump)
@@ -126,6 +136,8 @@ def main():
         json.dump({"python": sys.version.split()[0], "version": list(sys.version_info[:2]),
                    "objects": objects, "grown": grown,
                    "lines": [[k[0], k[1]] + v for k, v in lines.items()]}, f)
+    if sys.argv[4:] == ["--pause"]:
+        other_domain()
     heapsnap.dump(sys.argv[3])
     if sys.argv[4:] == ["--pause"]:  # for a capture from outside, of the same heap
         os.write(1, b"ready\n")
