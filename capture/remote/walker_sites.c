@@ -3,7 +3,7 @@
  * tracemalloc traces there, each object's most recent allocation frame, the frame the in-process
  * capture takes from _tracemalloc._get_object_traceback (capture/inproc/walk_sites.c).
  *
- * Where tracemalloc keeps its traces (capture/CPYTHON.md §7): 3.8–3.11 in the static
+ * Where tracemalloc keeps its traces (capture/CPYTHON.md §3b): 3.8–3.11 in the static
  * tracemalloc_traces of Modules/_tracemalloc.c (only a .symtab names it), tracing in the exported
  * _Py_tracemalloc_config; 3.12+ in _PyRuntime.tracemalloc.  The table (3.9+ Python/hashtable.c,
  * 3.8 Modules/hashtable.c) has nbuckets singly linked chains of entries; an entry maps the address
