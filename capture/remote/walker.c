@@ -300,7 +300,7 @@ struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, c
 	if (!err)
 		err = hs_wk_write_snapshot(&w, method, m->pid, out_path, stats);
 	if (!err && w.sites_note[0]) /* one line: the capture itself succeeded */
-		fprintf(stderr, "heapsnap: allocation sites unavailable: %s\n", w.sites_note);
+		fprintf(stderr, "heapsnap: allocation sites %s\n", w.sites_note);
 	if (!err && stats) {
 		stats->warnings = w.warnings;
 		char read[96] = "";

@@ -182,7 +182,8 @@ struct walker {
 	uint64_t sysdict;
 	char version[64]; /* runtime_version, read before the target runs again */
 	/* Allocation sites (walker_sites.c), by object index, when tracemalloc traces: the file's
-	 * string id + 1 (0: unknown) and line; sites_note: why they could not be read, or "". */
+	 * string id + 1 (0: unknown) and line; sites_note: "unavailable: WHY" or "incomplete: WHY",
+	 * or "". */
 	uint32_t *site_file, *site_line;
 	char sites_note[256];
 };

@@ -12,10 +12,10 @@
  * 3.8 entry holds them inline after itself, the key (key_size bytes) a pointer, or a pointer
  * and a domain once a domain other than 0 was traced (only domain 0's are objects).
  *
- * The table is hostile memory: chains are followed at most as many entries as the table counts,
- * every read is checked, and a table that does not add up stops the reading with a warning that
- * names the address (the sites found so far are kept).  A table that cannot be reached at all
- * (no symbol, no layout) leaves sites_note and no sites: the capture goes on.
+ * The table is hostile memory: every read is checked, a chain that loops or breaks is left where
+ * it does (a warning names the entry; the other chains are read), and the chains are followed at
+ * most as many entries as the table counts in all.  A table that cannot be reached at all (no
+ * symbol, no layout) leaves sites_note and no sites: the capture goes on.
  */
 #include <stdlib.h>
 
@@ -36,21 +36,26 @@ struct sites {
 static void note(struct walker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct walker *w, const char *fmt, ...)
 {
+	int n = snprintf(w->sites_note, sizeof(w->sites_note), "unavailable: ");
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(w->sites_note, sizeof(w->sites_note), fmt, ap);
+	vsnprintf(w->sites_note + n, sizeof(w->sites_note) - (size_t)n, fmt, ap);
 	va_end(ap);
 }
 
-/* A damaged table: a warning (the snapshot's first_warning when it is the first) and the note. */
+/* A damaged table: a warning (the snapshot's first_warning when it is the first), and the note
+ * when it is the first damage (one line). */
 static void damaged(struct walker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void damaged(struct walker *w, const char *fmt, ...)
 {
+	char buf[sizeof(w->sites_note) - 16];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(w->sites_note, sizeof(w->sites_note), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	hs_wk_warn(w, "%s", w->sites_note);
+	hs_wk_warn(w, "%s", buf);
+	if (!w->sites_note[0])
+		snprintf(w->sites_note, sizeof(w->sites_note), "incomplete: %s", buf);
 }
 
 static bool has(const struct walker *w, enum hs_layout_field f)
@@ -192,19 +197,37 @@ static bool take_entry(struct walker *w, struct sites *s, uint64_t e)
 	return true;
 }
 
-/* The chain from head, as far as the table's entry count allows: false (a warning naming the
- * address) when it goes beyond, or an entry is unreadable or misaligned. */
+/* The chain from head.  A chain that loops (Brent's cycle check: mark moves to the entries at
+ * steps 1, 2, 4, ...) or whose next entry is unreadable or misaligned is left there, with a
+ * warning naming the entry; false when the chains hold more entries than the table counts
+ * (then no chain can be trusted to end). */
 static bool take_chain(struct walker *w, struct sites *s, uint64_t head)
 {
+	uint64_t mark = 0, power = 1, steps = 0;
 	for (uint64_t e = head; e; e = u64(w, e)) {
-		if (e % 8 || ++s->seen > s->nentries || !take_entry(w, s, e)) {
+		const char *bad = e == mark              ? "in a loop"
+		                  : e % 8                ? "misaligned"
+		                  : !take_entry(w, s, e) ? "unreadable"
+		                                         : NULL;
+		if (bad) {
 			damaged(w,
-			        "tracemalloc's traces table 0x%llx: entry 0x%llx is %s; the sites "
-			        "read before it are kept",
-			        (unsigned long long)s->table, (unsigned long long)e,
-			        s->seen > s->nentries ? "beyond its entry count (a loop?)"
-			                              : "unreadable or misaligned");
+			        "tracemalloc's traces table 0x%llx: entry 0x%llx is %s; the rest "
+			        "of its chain is skipped",
+			        (unsigned long long)s->table, (unsigned long long)e, bad);
+			return true;
+		}
+		if (++s->seen > s->nentries) {
+			damaged(w,
+			        "tracemalloc's traces table 0x%llx: its chains hold more than its "
+			        "%llu entries (at entry 0x%llx); the sites read before are kept",
+			        (unsigned long long)s->table, (unsigned long long)s->nentries,
+			        (unsigned long long)e);
 			return false;
+		}
+		if (++steps == power) {
+			mark = e;
+			power *= 2;
+			steps = 0;
 		}
 	}
 	return true;

@@ -12,7 +12,10 @@ paused process's memory (capture/remote/walker_sites.c).  Checks:
   _PyRuntime, whose layout the tables carry); on 3.8-3.11, where tracemalloc's traces are a static
   only a symbol table names, the capture succeeds, says in one line why sites are unavailable, and
   the snapshot has none;
-* with --core: a gcore core of the same paused process gives every object the same site.
+* with --core: a gcore core of the same paused process gives every object the same site;
+* last, gdb makes an entry of the paused target's table its own successor: the capture ends with
+  exit 0, its one line and its first warning name the table and the entry, and the sites of
+  the other chains are kept, the same as above.
 
 usage: test_sites_remote.py HEAPSNAP TARGETS_DIR PYTHON [--core]   (PYTHONPATH must reach heapsnap)
 """
@@ -62,6 +65,23 @@ def pause_lines():
             for n in range(first, first + 3)}
 
 
+def damage(pid):
+    """Makes the first entry of the paused target's traces table its own successor (with gdb and
+    the interpreter's DWARF); returns the table's and the entry's addresses."""
+    table = "_PyRuntime.tracemalloc.traces" if "3.12" in PYTHON or "3.13" in PYTHON else \
+        "tracemalloc_traces"
+    script = os.path.join(TMP, "damage.gdb")
+    with open(script, "w") as f:
+        f.write("set $t = %s\nset $i = 0\nwhile $t->buckets[$i].head == 0\n"
+                "  set $i = $i + 1\nend\nset $e = $t->buckets[$i].head\n"
+                "set var $e->next = $e\nprintf \"damaged %%lu %%lu\\n\", $t, $e\n" % table)
+    out = subprocess.run(["gdb", "-nx", "-batch", "-iex", "set auto-load python-scripts off",
+                          "-x", script, "-p", str(pid)], capture_output=True, text=True,
+                         timeout=300).stdout
+    words = next(l for l in out.splitlines() if l.startswith("damaged ")).split()
+    return int(words[1]), int(words[2])
+
+
 class SitesRemote(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -80,9 +100,13 @@ class SitesRemote(unittest.TestCase):
             if CORE:
                 subprocess.run(["gcore", "-o", core, str(t.pid)], capture_output=True,
                                check=True, timeout=600)
+            cls.table_addr, cls.entry = damage(t.pid)  # the last capture: the table loops
+            cls.damaged = os.path.join(TMP, "damaged.hsnap")
+            cls.damaged_stderr = capture(["--pid", str(t.pid)], cls.damaged)
         finally:
-            t.stdin.close()
+            t.kill()  # its table loops: tracemalloc's own clearing at exit would never end
             t.wait(timeout=120)
+            t.stdin.close()
             t.stdout.close()
         if CORE:
             cls.core = core + ".hsnap"
@@ -151,6 +175,27 @@ class SitesRemote(unittest.TestCase):
                              r".* \(--layouts table reads exported symbols only\)$")
             self.assertEqual([a for a, (_, s) in got.items() if s is not None], [])
             print("--layouts table: %s" % notes[0])
+
+    def test_damaged_table(self):
+        """A traces table whose chain loops: the capture ends (exit 0), one line and a warning
+        name the table and the entry, and the other chains' sites are kept."""
+        want = "tracemalloc's traces table 0x%x: entry 0x%x is in a loop" % (
+            self.table_addr, self.entry)
+        notes = [l for l in self.damaged_stderr.splitlines() if "allocation sites" in l]
+        self.assertEqual(len(notes), 1, self.damaged_stderr)
+        self.assertTrue(notes[0].startswith("heapsnap: allocation sites incomplete: " + want),
+                        notes[0])
+        meta = json.loads(subprocess.run(
+            [HEAPSNAP, "sql", self.damaged, "SELECT value FROM meta WHERE key = 'first_warning'",
+             "--format", "json"], capture_output=True, text=True, check=True).stdout)
+        self.assertIn(want, meta[0]["value"])
+        got = sites(self.damaged)
+        kept = [a for a, (_, s) in got.items() if s is not None]
+        wrong = [a for a in kept if self.rows.get(a) != got[a]]
+        total = sum(s is not None for _, s in self.rows.values())
+        print("damaged table: %s; %d of %d sites kept" % (notes[0], len(kept), total))
+        self.assertFalse(wrong, wrong[:5])
+        self.assertGreater(len(kept), 0.99 * total)  # only the damaged chain is lost
 
     @unittest.skipUnless(CORE, "no --core")
     def test_core(self):
