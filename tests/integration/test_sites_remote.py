@@ -12,6 +12,7 @@ paused process's memory (capture/remote/walker_sites.c).  Checks:
   _PyRuntime, whose layout the tables carry); on 3.8-3.11, where tracemalloc's traces are a static
   only a symbol table names, the capture succeeds, says in one line why sites are unavailable, and
   the snapshot has none;
+* `export` gives each object's site as site_file and site_line, and `convert` takes them back;
 * with --core: a gcore core of the same paused process gives every object the same site;
 * last, gdb makes an entry of the paused target's table its own successor: the capture ends with
   exit 0, its one line and its first warning name the table and the entry, and the sites of
@@ -196,6 +197,26 @@ class SitesRemote(unittest.TestCase):
         print("damaged table: %s; %d of %d sites kept" % (notes[0], len(kept), total))
         self.assertFalse(wrong, wrong[:5])
         self.assertGreater(len(kept), 0.99 * total)  # only the damaged chain is lost
+
+    def test_jsonl(self):
+        """export gives every object its site as site_file and site_line; convert takes them
+        back: the converted snapshot has the same sites."""
+        jl, back = os.path.join(TMP, "pid.jsonl"), os.path.join(TMP, "back.hsnap")
+        subprocess.run([HEAPSNAP, "export", self.remote, "-o", jl], check=True, timeout=900)
+        got = {}
+        with open(jl, "rb") as f:
+            for line in f:
+                r = json.loads(line)
+                if r["t"] == "object":
+                    got[r["addr"]] = (r["type"], (r["site_file"], r["site_line"])
+                                      if "site_file" in r else None)
+        self.assertEqual(got, self.rows)
+        subprocess.run([HEAPSNAP, "convert", jl, "-o", back], check=True, timeout=900,
+                       capture_output=True)
+        os.unlink(jl)
+        self.assertEqual(sites(back), self.rows)
+        print("jsonl: %d objects, %d with site_file and site_line, the same after convert"
+              % (len(got), sum(s is not None for _, s in got.values())))
 
     @unittest.skipUnless(CORE, "no --core")
     def test_core(self):
