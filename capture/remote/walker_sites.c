@@ -112,7 +112,7 @@ static bool find_table(struct walker *w, uint64_t *table)
 	return *table != 0;
 }
 
-/* The table's header into s; false (a note naming it) when it is not a table. */
+/* The table's header into s; false (a note and a warning naming it) when it is not a table. */
 static bool read_header(struct walker *w, struct sites *s)
 {
 	uint64_t t = s->table;
@@ -129,6 +129,7 @@ static bool read_header(struct walker *w, struct sites *s)
 		     (unsigned long long)t, (unsigned long long)s->nbuckets,
 		     (unsigned long long)s->buckets, (unsigned long long)s->nentries,
 		     (unsigned long long)s->key_size);
+		hs_wk_warn(w, "%s", w->sites_note);
 		return false;
 	}
 	return true;
