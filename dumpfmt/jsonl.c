@@ -280,6 +280,9 @@ struct jobj {
 	uint8_t flags, gen;
 	char *value;
 	size_t value_len;
+	char *site_file; /* NULL: no allocation site */
+	size_t site_file_len;
+	uint32_t site_line;
 };
 
 struct jedge {
@@ -318,6 +321,7 @@ struct graph {
 	VEC(struct jmeta) meta;
 	VEC(char *) type_names;
 	bool has_memory; /* some object gives "memory" */
+	bool has_sites;  /* some object gives "site_file" and "site_line" */
 	/* type name -> index, open addressing */
 	uint32_t *type_slots;
 	size_t ntype_slots;
@@ -385,8 +389,10 @@ static bool intern_type(struct graph *g, const char *name, uint32_t *ret)
 
 static void graph_free(struct graph *g)
 {
-	for (size_t i = 0; i < g->objs.n; i++)
+	for (size_t i = 0; i < g->objs.n; i++) {
 		free(g->objs.v[i].value);
+		free(g->objs.v[i].site_file);
+	}
 	for (size_t i = 0; i < g->edges.n; i++)
 		free(g->edges.v[i].label);
 	for (size_t i = 0; i < g->roots.n; i++) {
@@ -413,6 +419,31 @@ static void graph_free(struct graph *g)
 static bool has_nul(const struct jvalue *v)
 {
 	return strlen(v->str) != v->len;
+}
+
+/* An object's allocation site, "site_file" (a string) with "site_line" (below 2^32), both or
+ * neither, into o (site_file allocated); an error message or NULL, as add_record. */
+static const char *object_site(const struct jline *jl, struct jobj *o, bool *nomem, size_t *col)
+{
+	const struct jvalue *f = field(jl, "site_file"), *l = field(jl, "site_line");
+	bool file = f && f->type != J_NULL, line = l && l->type != J_NULL;
+	*col = f ? f->col : l ? l->col : 0;
+	if (file != line)
+		return "\"site_file\" and \"site_line\" go together";
+	if (!file)
+		return NULL;
+	if (f->type != J_STRING)
+		return "\"site_file\" must be a string or null";
+	*col = l->col;
+	if (l->type != J_INT || l->num > UINT32_MAX)
+		return "\"site_line\" must be a whole number below 2^32 or null";
+	o->site_file = malloc(f->len + 1);
+	if (!o->site_file)
+		return *nomem = true, "out of memory";
+	memcpy(o->site_file, f->str, f->len + 1);
+	o->site_file_len = f->len;
+	o->site_line = (uint32_t)l->num;
+	return NULL;
 }
 
 /* Reads one line's record into g; returns an error message (static text) or NULL, with *col set
@@ -502,8 +533,13 @@ static const char *add_record(struct graph *g, const struct jline *jl, uint64_t 
 			return *nomem = true, "out of memory";
 		bool c_string = false;
 		OPT_STR("value", o.value, o.value_len, NULL);
+		const char *bad = object_site(jl, &o, nomem, col);
+		if (bad)
+			return free(o.value), bad;
+		g->has_sites |= o.site_file != NULL;
 		if (!PUSH(g->objs, o)) {
 			free(o.value);
+			free(o.site_file);
 			return *nomem = true, "out of memory";
 		}
 	} else if (strcmp(t->str, "edge") == 0) {
@@ -650,6 +686,16 @@ static bool is_ordinal(const char *label, size_t len, uint64_t k)
 	return (size_t)n == len && memcmp(buf, label, len) == 0;
 }
 
+/* The current object's site tail entry: its file declared as a string, or 0 when it has none. */
+static struct hs_error *write_site(struct hs_writer *w, const struct jobj *o)
+{
+	if (!o->site_file)
+		return hs_writer_site(w, 0, 0);
+	uint32_t sid;
+	struct hs_error *err = hs_writer_string(w, o->site_file, o->site_file_len, &sid);
+	return err ? err : hs_writer_site(w, (uint64_t)sid + 1, o->site_line);
+}
+
 static struct hs_error *write_graph(struct graph *g, const char *out, struct hs_writer_stats *stats)
 {
 	const char *runtime = "unknown";
@@ -686,10 +732,13 @@ static struct hs_error *write_graph(struct graph *g, const char *out, struct hs_
 	for (size_t i = 0; !err && i < g->objs.n; i++) {
 		const struct jobj *o = &g->objs.v[i];
 		err = hs_writer_object(w, o->addr, o->type, o->size, o->refcnt, o->flags, o->gen);
-		/* An object without "memory" in a graph that gives it has its size as memory. */
-		if (!err && g->has_memory)
+		/* An object without "memory" in a graph that gives it (or sites, which come only
+		 * after memory: FORMAT.md §4.5) has its size as memory. */
+		if (!err && (g->has_memory || g->has_sites))
 			err =
 			    hs_writer_memory(w, o->has_memory ? (int64_t)(o->memory - o->size) : 0);
+		if (!err && g->has_sites)
+			err = write_site(w, o);
 		for (uint64_t k = 0; !err && e < g->edges.n && g->edges.v[e].src == i; e++, k++) {
 			const struct jedge *ed = &g->edges.v[e];
 			if (!ed->label) {
@@ -847,6 +896,13 @@ struct hs_error *hs_jsonl_export(const struct hs_snapshot *snap, FILE *out)
 		if (snap->has_memory)
 			fprintf(out, ",\"memory\":%lld",
 			        (long long)snap->size[i] + snap->memory_delta[i]);
+		if (snap->has_sites && snap->site[i]) {
+			const struct hs_site *site = &snap->sites[snap->site[i] - 1];
+			const struct hs_string *f = &snap->strings[site->file];
+			fputs(",\"site_file\":", out);
+			hs_json_string_exact(out, f->s, f->len);
+			fprintf(out, ",\"site_line\":%u", site->line);
+		}
 		if (snap->generation[i] != HS_GEN_NONE)
 			fprintf(out, ",\"gen\":%u", snap->generation[i]);
 		if (snap->flags[i] & HS_OBJ_IMMORTAL)

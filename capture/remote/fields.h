@@ -214,7 +214,22 @@
 	X(UNI_DATA, "PyUnicodeObject", "data")                                                     \
 	X(BYTEARRAY_ALLOC, "PyByteArrayObject", "ob_alloc")                                        \
 	X(BYTES_SVAL, "PyBytesObject", "ob_sval")                                                  \
-	X(FLOAT_FVAL, "PyFloatObject", "ob_fval")
+	X(FLOAT_FVAL, "PyFloatObject", "ob_fval")                                                  \
+	X(RT_TRACEMALLOC, "pyruntimestate", "tracemalloc")                                         \
+	X(TMS_TRACES, "_tracemalloc_runtime_state", "traces")                                      \
+	X(TMC_TRACING, "_PyTraceMalloc_Config", "tracing")                                         \
+	X(HT_NENTRIES, "_Py_hashtable_t", "nentries|entries")                                      \
+	X(HT_NBUCKETS, "_Py_hashtable_t", "nbuckets|num_buckets")                                  \
+	X(HT_BUCKETS, "_Py_hashtable_t", "buckets")                                                \
+	X(HT_KEY_SIZE, "_Py_hashtable_t", "key_size")                                              \
+	X(HTE_SIZE, "_Py_hashtable_entry_t", "sizeof")                                             \
+	X(HTE_KEY, "_Py_hashtable_entry_t", "key")                                                 \
+	X(HTE_VALUE, "_Py_hashtable_entry_t", "value")                                             \
+	X(TRACE_TRACEBACK, "trace_t", "traceback")                                                 \
+	X(TMTB_NFRAME, "traceback_t|tracemalloc_traceback", "nframe")                              \
+	X(TMTB_FRAMES, "traceback_t|tracemalloc_traceback", "frames")                              \
+	X(TMF_FILENAME, "frame_t|tracemalloc_frame", "filename")                                   \
+	X(TMF_LINENO, "frame_t|tracemalloc_frame", "lineno")
 
 #define HS_STDLIB_FIELDS(X)                                                                        \
 	X(DQ_LEFTBLOCK, "dequeobject", "leftblock")                                                \

@@ -25,8 +25,14 @@
 
 /* PyExc_BaseException: the exported pointer to the static _PyExc_BaseException, which only a
  * .symtab names. */
-static const char *const other_syms[] = {"_PyRuntime",   "subtype_traverse", "lookdict",
-                                         "_PySet_Dummy", "_Py_NoneStruct",   "PyExc_BaseException"};
+static const char *const other_syms[] = {"_PyRuntime",
+                                         "subtype_traverse",
+                                         "lookdict",
+                                         "_PySet_Dummy",
+                                         "_Py_NoneStruct",
+                                         "PyExc_BaseException",
+                                         "_Py_tracemalloc_config",
+                                         "tracemalloc_traces"};
 
 /* One object: size, value, and every edge, by kind. */
 static struct hs_error *process(struct walker *w, uint64_t idx)
@@ -149,6 +155,8 @@ static void walker_free(struct walker *w)
 	free(w->vals);
 	free(w->roots);
 	free(w->weaks);
+	free(w->site_file);
+	free(w->site_line);
 	hs_stdlib_free(w->std);
 }
 
@@ -249,6 +257,8 @@ static struct hs_error *walk(struct walker *w, const char *exe, const struct hs_
 		    w->m->what, (unsigned long long)w->warnings,
 		    w->warnings ? w->first_warning : "none");
 	if (!err)
+		err = hs_wk_read_sites(w);
+	if (!err)
 		err = hs_wk_names_read(w);
 	return err;
 }
@@ -289,6 +299,8 @@ struct hs_error *hs_walk_and_write(struct hs_memsrc *m, enum hs_method method, c
 	struct hs_error *err = walk_stopped(&w, exe, &lo);
 	if (!err)
 		err = hs_wk_write_snapshot(&w, method, m->pid, out_path, stats);
+	if (!err && w.sites_note[0]) /* one line: the capture itself succeeded */
+		fprintf(stderr, "heapsnap: allocation sites %s\n", w.sites_note);
 	if (!err && stats) {
 		stats->warnings = w.warnings;
 		char read[96] = "";

@@ -85,6 +85,8 @@ enum {
 	SYM_SET_DUMMY,
 	SYM_NONE,
 	SYM_EXC_PTR,
+	SYM_TM_CONFIG, /* 3.8-3.11: _Py_tracemalloc_config (exported) */
+	SYM_TM_TRACES, /* 3.8-3.11: tracemalloc_traces (a static: .symtab only) */
 	SYM_COUNT
 };
 
@@ -182,6 +184,11 @@ struct walker {
 	int32_t gc_threshold[3], gc_count[3];
 	uint64_t sysdict;
 	char version[64]; /* runtime_version, read before the target runs again */
+	/* Allocation sites (walker_sites.c), by object index, when tracemalloc traces: the file's
+	 * string id + 1 (0: unknown) and line; sites_note: "unavailable: WHY" or "incomplete: WHY",
+	 * or "". */
+	uint32_t *site_file, *site_line;
+	char sites_note[256];
 };
 
 static inline struct hs_error *nomem_if(bool bad)
@@ -327,6 +334,9 @@ struct hs_error *hs_wk_walk_gen(struct walker *w, uint64_t idx, uint64_t o, enum
                                 uint64_t *size);
 
 /* walker_memory.c: sizes and memory. */
+/* The bytes before an instance of ti in its allocation: GC header, 3.11's managed dict, 3.12+'s
+ * pre-header. */
+uint64_t hs_wk_preheader(struct walker *w, const struct tinfo *ti);
 uint64_t hs_wk_getsizeof_extra(struct walker *w, uint64_t o, const struct tinfo *ti);
 uint64_t hs_wk_default_size(struct walker *w, uint64_t o, const struct tinfo *ti);
 int64_t hs_wk_memory_delta(struct walker *w, uint64_t o, const struct tinfo *ti, enum kind kind,
@@ -334,6 +344,14 @@ int64_t hs_wk_memory_delta(struct walker *w, uint64_t o, const struct tinfo *ti,
 
 /* walker_roots.c: the GC lists and roots of every interpreter. */
 struct hs_error *hs_wk_walk_runtime(struct walker *w);
+
+/* walker_sites.c: allocation sites, when tracemalloc traces in the target. */
+/* Every object's most recent allocation frame, from tracemalloc's traces table, while the
+ * target is stopped; a table that cannot be read leaves sites_note (the capture goes on). */
+struct hs_error *hs_wk_read_sites(struct walker *w);
+/* Object idx's site (sid: the writer's ids of the walker's strings); nothing without sites. */
+struct hs_error *hs_wk_write_site(struct walker *w, struct hs_writer *wr, uint64_t idx,
+                                  const uint32_t *sid);
 
 /* walker_write.c: the snapshot, objects in address order. */
 struct hs_error *hs_wk_write_snapshot(struct walker *w, enum hs_method method, int pid,

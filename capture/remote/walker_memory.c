@@ -7,7 +7,7 @@
  */
 #include "walker_internal.h"
 
-static uint64_t preheader(struct walker *w, const struct tinfo *ti)
+uint64_t hs_wk_preheader(struct walker *w, const struct tinfo *ti)
 {
 	uint64_t n = (ti->flags & HS_TPF_HAVE_GC) ? 16 : 0;
 	if (w->minor == 11 && (ti->flags & HS_TPF_MANAGED_DICT))
@@ -26,7 +26,7 @@ uint64_t hs_wk_getsizeof_extra(struct walker *w, uint64_t o, const struct tinfo 
 		return (ti->flags & HS_TPF_HAVE_GC) && (!o_is_type || o_heap) ? 16 : 0;
 	if (w->minor >= 13 && o_is_type && !o_heap)
 		return 0;
-	return preheader(w, ti);
+	return hs_wk_preheader(w, ti);
 }
 
 uint64_t hs_wk_default_size(struct walker *w, uint64_t o, const struct tinfo *ti)

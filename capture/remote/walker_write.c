@@ -128,6 +128,8 @@ static struct hs_error *write_object(struct walker *w, struct hs_writer *wr, con
 	    hs_writer_object(wr, o->addr, ti->hs_type, size, o->refcnt, o->flags, o->gen);
 	if (!err) /* a size recorded as 0 takes its memory with it */
 		err = hs_writer_memory(wr, size ? o->memory_delta : 0);
+	if (!err)
+		err = hs_wk_write_site(w, wr, (uint64_t)(o - w->objs), sid);
 	for (uint32_t e = 0; e < o->nedges && !err; e++) {
 		const struct edge *ed = &w->edges[o->edge_first + e];
 		uint64_t label = ed->label;

@@ -6,7 +6,7 @@ binary's output byte for byte.
 
 It checks: (1) tests/fixtures/small.hsnap renders as `heapsnap export` prints it and as
 small.export.jsonl; (2) a random 150000-object graph converted by `heapsnap convert` renders as
-`heapsnap export` prints it; (3) truncated.hsnap and bitflip.hsnap are rejected at the offsets of
+`heapsnap export` prints it (its objects' memory and allocation sites too: §4.5's tails); (3) truncated.hsnap and bitflip.hsnap are rejected at the offsets of
 their damage; (4) random files written from FORMAT.md (label forms, runs and orders `convert` never
 makes) render as `heapsnap export` prints them; (5) files that break one rule each are rejected by
 both readers. Where FORMAT.md and the binary were seen to disagree, or FORMAT.md is silent, it
@@ -169,9 +169,39 @@ class Snapshot(object):
         self.edge_kind = []
         self.edge_label = []         # None, ("o", ordinal), (form, value)
         self.values = {}             # object index -> preview bytes
+        self.memory = {}             # object index -> memory less size (§4.5 memory tail)
+        self.has_memory = False      # some OBJECTS run has a memory tail
+        self.sites = {}              # object index -> (file string id, line) (§4.5 site tail)
         self.weak = []               # (ref, referent or None, callback or None)
         self.roots = []              # (object, kind id, name id)
         self.records = []            # (kind, offset, record length)
+
+
+def read_tails(c, snap, first, count, deferred):
+    """An OBJECTS run's optional tails (§4.5): the memory tail, `count` zigzag varints of memory
+    less size, each way below 2^31; after it, the site tail, per object a `file` varint (string
+    id + 1, 0: no site) and, when it is not 0, a `line` varint below 2^32."""
+    if c.pos == c.end:
+        return
+    snap.has_memory = True
+    for i in range(first, first + count):
+        at = c.pos
+        d = unzigzag(c.varint())
+        if not -(1 << 31) <= d < 1 << 31:
+            raise SpecError(at, "memory less size %d not within 2^31" % d)
+        snap.memory[i] = d
+    if c.pos == c.end:
+        return
+    for i in range(first, first + count):
+        at = c.pos
+        f = c.varint()
+        if f:
+            line_at = c.pos
+            line = c.varint()
+            if line >= 1 << 32:
+                raise SpecError(line_at, "site line %d not below 2^32" % line)
+            deferred.append((at, f - 1, "strings", "object site file"))
+            snap.sites[i] = (f - 1, line)
 
 
 def read_hsnap(data):
@@ -353,6 +383,7 @@ def read_hsnap(data):
                 oflags.append(f)
             if len(addrs) > 1 << 32:
                 raise SpecError(rec_offset, "more than 2^32 objects")
+            read_tails(c, snap, first, count, deferred)
             object_runs[first] = count
             next_first[kind] = first + count
         elif kind == EDGES:
@@ -604,6 +635,13 @@ def render_jsonl(snap):
         o = {"t": "object", "addr": addr, "type": type_names[tid],
              "size": snap.types[tid][2] if size is None else size,
              "refcnt": snap.refcnts[i], "gc": bool(f & 1)}
+        # Not in DESIGN.md's interchange but in README's: `memory` when the snapshot has it (a
+        # run without a tail: its size), `site_file` and `site_line` when the object has a site.
+        if snap.has_memory:
+            o["memory"] = o["size"] + snap.memory.get(i, 0)
+        if i in snap.sites:
+            o["site_file"] = text(snap.strings[snap.sites[i][0]])
+            o["site_line"] = snap.sites[i][1]
         if f >> 5 <= 3:
             o["gen"] = f >> 5
         if f & 2:
@@ -992,12 +1030,15 @@ def compare_with_binary(heapsnap, path, name):
 
 
 def random_graph(rng, n_objects, edges_per_object):
-    """JSON lines for a random graph: objects with values (unicode, escapes), edges with labels
-    of every form `convert` takes, weak links (live, dead, with callbacks), roots and meta."""
+    """JSON lines for a random graph: objects with values (unicode, escapes), memory and
+    allocation sites, edges with labels of every form `convert` takes, weak links (live, dead,
+    with callbacks), roots and meta."""
     addrs = sorted(rng.sample(range(16, 1 << 44, 16), n_objects))
     types = ["dict", "list", "tuple", "str", "int", "float", "User", "café", "型", "q\"t", "a\\b"]
     values = ["", "plain", "users", "tab\tnl\nq\"\\", "ünïcødé ☃ 🐍", "x" * 100, "3", "-12",
               "3.25", "None", "True", "b'\\x00\\xff'", "日本語のテキスト", "\u2028\u2029", "ctl\x01\x1f\x7f"]
+    site_files = ["app.py", "/srv/app/models.py", "<frozen importlib._bootstrap>", "файл.py",
+                  "<string>", "a:b.py", "q\"t\\.py"]
     lines = [dumps({"t": "meta", "key": "runtime", "value": "cpython 3.12.1"}),
              dumps({"t": "meta", "key": "spec-test", "value": "größe ✓"})]
     for a in addrs:
@@ -1013,6 +1054,12 @@ def random_graph(rng, n_objects, edges_per_object):
             o["flags"] = rng.choice([4, 8, 16, 12, 28])  # see render_jsonl
         if rng.random() < 0.3:
             o["value"] = rng.choice(values)
+        # memory (every object: a run has a tail for all or none) and sites (§4.5 tails)
+        o["memory"] = max(0, o["size"] + rng.choice([0, 8, 16, 24, -8, rng.randint(-(1 << 31),
+                                                                                  (1 << 31) - 1)]))
+        if rng.random() < 0.5:
+            o["site_file"] = rng.choice(site_files)
+            o["site_line"] = rng.choice([0, 1, 17, 4321, (1 << 32) - 1])
         lines.append(dumps(o))
     labels = [None, "[0]", "[5]", "[123456]", ".attr", ".__dict__", "['k']", "['ключ']",
               "[b'k']", "[3]", "", "<cell>", ".é", "['a\"b']"]
@@ -1096,6 +1143,9 @@ def main(argv):
         snap = decode(snap_path)
         runs = sum(1 for k, o, n in snap.records if k == OBJECTS)
         check(runs >= 3, "G.hsnap has %d OBJECTS runs (chunks of at most 65536 objects)" % runs)
+        with_site = len(snap.sites)
+        check(snap.has_memory and 0.4 * len(snap.addrs) < with_site < 0.6 * len(snap.addrs),
+              "G.hsnap: every object's memory and %d sites decoded from the tails" % with_site)
 
     # 3. Damaged fixtures are rejected at the right offset.
     expect_damage(os.path.join(fixtures, "truncated.hsnap"), "truncated.hsnap", 277,

@@ -136,6 +136,10 @@ bad_cases = [
     ('{"t":"edge","src":1,"dst":1,"kind":"sideways"}\n', "line 1 (offset 35): \"kind\" must be traverse, owned or conservative"),
     ('[1,2]', "line 1 (offset 0): expected '{'"),
     ('{"t":"object","addr":99999999999999999999,"type":"x"}', "line 1 (offset 40): integer out of range"),
+    ('{"t":"object","addr":1,"type":"x","site_file":"a.py"}', "line 1 (offset 46): \"site_file\" and \"site_line\" go together"),
+    ('{"t":"object","addr":1,"type":"x","site_line":3}', "line 1 (offset 46): \"site_file\" and \"site_line\" go together"),
+    ('{"t":"object","addr":1,"type":"x","site_file":5,"site_line":3}', "line 1 (offset 46): \"site_file\" must be a string or null"),
+    ('{"t":"object","addr":1,"type":"x","site_file":"a","site_line":4294967296}', "line 1 (offset 62): \"site_line\" must be a whole number below 2^32 or null"),
 ]
 for i, (text, message) in enumerate(bad_cases):
     src = os.path.join(tmp, "bad%d.jsonl" % i)

@@ -10,7 +10,11 @@ heapsnap, it writes the oracle test_sites.py compares the snapshot with:
 * per (file, line) of the most recent frame: the live allocations tracemalloc traced (the figures
   Snapshot.statistics('lineno') sums), raw and each rounded as pymalloc rounds it.
 
-usage: sites_workload.py SNAP.hsnap ORACLE.json
+With --pause, it also traces a block in another domain (other_domain), and after the second dump
+writes "ready" on fd 1 and blocks on fd 0 with every object of the oracle alive, for
+tests/integration/test_sites_remote.py to capture it from outside.
+
+usage: sites_workload.py SNAP.hsnap ORACLE.json SNAP2.hsnap [--pause]
 """
 import tracemalloc
 
@@ -21,6 +25,7 @@ import dataclasses  # noqa: E402
 import email  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
 
@@ -103,6 +108,15 @@ def reachable():
     return held
 
 
+def other_domain():
+    """A trace in a domain other than Python's, as numpy makes: 3.8 then keys its whole table by
+    (pointer, domain), which the capture from outside must read too."""
+    import ctypes
+    track = ctypes.pythonapi.PyTraceMalloc_Track
+    track.argtypes = [ctypes.c_uint, ctypes.c_size_t, ctypes.c_size_t]
+    assert track(389047, 4096, 64) == 0
+
+
 def main():
     gc.disable()
     kept = workload()  # noqa: F841 (alive through the dump)
@@ -118,11 +132,16 @@ def main():
     more = grow(2000)  # noqa: F841 (alive through the second dump)
     grown = [[k[0], k[1]] + v for k, v in line_sums().items()
              if k == (__file__, grow.__code__.co_firstlineno + 1)]
-    heapsnap.dump(sys.argv[3])
     with open(sys.argv[2], "w") as f:
         json.dump({"python": sys.version.split()[0], "version": list(sys.version_info[:2]),
                    "objects": objects, "grown": grown,
                    "lines": [[k[0], k[1]] + v for k, v in lines.items()]}, f)
+    if sys.argv[4:] == ["--pause"]:
+        other_domain()
+    heapsnap.dump(sys.argv[3])
+    if sys.argv[4:] == ["--pause"]:  # for a capture from outside, of the same heap
+        os.write(1, b"ready\n")
+        os.read(0, 1)
     del held
 
 
