@@ -7,13 +7,8 @@ tracemalloc traces, writes its oracle and dumps the heap in process.  Checks:
   instance with a managed dict may have a site where get_object_traceback has none: 3.11's
   _get_object_traceback misses the two pointers before its GC header, which the capture adds
   (counted and printed; the per-line sums below cover them);
-* per line: the memory of the objects allocated there (objects.memory summed by site) against
-  the live allocations tracemalloc traced at that line, each rounded as pymalloc rounds it (the
-  sums Snapshot.statistics('lineno') gives, rounded): within 2% (or 2 KiB, FREE_LIST_SLACK)
-  for every line of the workload's
-  own objects (the target's lines and json's decoder) of 50,000 bytes or more; the other large
-  lines are printed (an object's memory counts blocks allocated at other lines, such as a dict's
-  key table grown later, so those need not agree);
+* per line: the memory of the objects allocated there against tracemalloc's per-line sums
+  (sites_lines.py says how);
 * `heapsnap top --by site` gives the same per-line memory, and the per-site sums add up;
   `show` and `path` give a Record's site;
 * `diff --section sites` against a second dump after 2,000 more records: the line that made them
@@ -31,13 +26,11 @@ import sys
 import tempfile
 import unittest
 
+import sites_lines
+
 HEAPSNAP, TARGETS, PYTHON = sys.argv[1:4]
 TMP = tempfile.mkdtemp(prefix="hs-sites-")
 WORKLOAD = os.path.join(TARGETS, "sites_workload.py")
-# Blocks of dead objects that the interpreter keeps on its free lists (tuples, lists, dicts,
-# floats; 3.8-3.10 keep more) are still tracemalloc's traces at the line that allocated them,
-# but no object's memory: a line may count that much more than its live objects.
-FREE_LIST_SLACK = 2048
 
 
 def run(args):
@@ -93,22 +86,8 @@ class Sites(unittest.TestCase):
         self.assertLess(counts["managed_311"], 10000)
 
     def test_line_sums(self):
-        lines = sorted(self.oracle["lines"], key=lambda l: -l[3])
-        own = [os.path.realpath(WORKLOAD), os.path.join("json", "decoder.py")]
-        checked = 0
-        for filename, lineno, raw, rounded, _ in lines:
-            if rounded < 50000:
-                break
-            m = self.memory.get((filename, lineno), {"memory": 0})["memory"]
-            mine = any(os.path.realpath(filename).endswith(o) for o in own)
-            print("%s %-64s %5d: memory %9d, tracemalloc rounded %9d (%+.2f%%), raw %9d"
-                  % ("*" if mine else " ", filename[-64:], lineno, m, rounded,
-                     100.0 * (m - rounded) / rounded, raw))
-            if mine:
-                checked += 1
-                with self.subTest(line="%s:%d" % (filename, lineno)):
-                    self.assertLess(abs(m - rounded), max(0.02 * rounded, FREE_LIST_SLACK))
-        self.assertGreaterEqual(checked, 3)  # json's decoder, the records, the document
+        sites_lines.check(self, self.oracle["lines"], {k: r["memory"] for k, r in
+                                                        self.memory.items()}, WORKLOAD)
 
     def test_top_by_site(self):
         rows = json.loads(run([HEAPSNAP, "top", self.snap, "--by", "site", "-n", "1000000",
@@ -149,7 +128,8 @@ class Sites(unittest.TestCase):
                                             raw, n))
         self.assertEqual(row["old_count"], 0)
         self.assertGreaterEqual(row["count_delta"], 2000)
-        self.assertLess(abs(row["memory_delta"] - rounded), max(0.02 * rounded, FREE_LIST_SLACK))
+        self.assertLess(abs(row["memory_delta"] - rounded),
+                        max(0.02 * rounded, sites_lines.FREE_LIST_SLACK))
 
     def test_leak_report(self):
         """The leak report of the second dump names where each finding's object was allocated:

@@ -6,6 +6,8 @@ paused process's memory (capture/remote/walker_sites.c).  Checks:
 * every object of the oracle has, in the out-of-process snapshot, the most recent frame of
   tracemalloc.get_object_traceback(o), or no site when that is None (on 3.11 a managed-dict
   instance may have a site where get_object_traceback has none, as in process: test_sites.py);
+* per line, the snapshot's memory against tracemalloc's per-line sums (sites_lines.py), as in
+  process;
 * every object of both captures of the same paused process has the same site in both, except
   those allocated after the in-process dump, by the lines that pause (their sites name them);
 * --layouts table (what a stripped python gives): on 3.12+ the same sites (the table is in
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import unittest
 
+import sites_lines
 from target_process import wait_blocked
 
 HEAPSNAP, TARGETS, PYTHON = sys.argv[1:4]
@@ -160,6 +163,12 @@ class SitesRemote(unittest.TestCase):
               % (len(both), sum(inproc[a][1] is not None for a in both), len(later)))
         self.assertFalse(differ, "%d differ, first: %s" % (len(differ), differ[:5]))
         self.assertGreater(len(both), 100000)
+
+    def test_line_sums(self):
+        """Per line, the out-of-process snapshot's memory against tracemalloc's sums (the
+        oracle's lines were summed before grow(), whose own line they leave out)."""
+        sites_lines.check(self, self.oracle["lines"],
+                          sites_lines.memory_by_line(HEAPSNAP, self.remote), WORKLOAD)
 
     def test_layouts_table(self):
         """Without DWARF or symbol tables: the same sites on 3.12+, a one-line reason before."""
