@@ -365,7 +365,7 @@ static PyObject *static_dict(struct walk *k, PyTypeObject *t)
  * that exist although the type is not a GC object). */
 static void owned_type(struct walk *k, PyTypeObject *t)
 {
-	if (t->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+	if (t->tp_flags & HS_CP_TPF_HEAPTYPE) {
 		PyHeapTypeObject *ht = (PyHeapTypeObject *)t;
 		own(k, ht->ht_name, HS_CP_NAME);
 		own(k, ht->ht_qualname, HS_CP_QUALNAME);
@@ -478,7 +478,7 @@ static void for_each_slot(PyTypeObject *tp, void (*fn)(void *, const PyMemberDef
                           void *arg)
 {
 	size_t j = 0;
-	for (PyTypeObject *b = tp; b && (b->tp_flags & Py_TPFLAGS_HEAPTYPE); b = b->tp_base) {
+	for (PyTypeObject *b = tp; b && (b->tp_flags & HS_CP_TPF_HEAPTYPE); b = b->tp_base) {
 		const PyMemberDef *mp = HS_HEAPTYPE_MEMBERS(b);
 		for (Py_ssize_t i = 0; i < Py_SIZE(b); i++, mp++) {
 			if (mp->type == Py_T_OBJECT_EX)
@@ -526,7 +526,7 @@ static void label_type(struct walk *k, PyTypeObject *t)
 	label_fixed(k, (PyObject *)t->tp_base, HS_CP_BASE);
 	label_fixed(k, t->tp_cache, HS_CP_TP_CACHE);
 #if PY_VERSION_HEX >= 0x03090000
-	if (t->tp_flags & Py_TPFLAGS_HEAPTYPE)
+	if (t->tp_flags & HS_CP_TPF_HEAPTYPE)
 		label_fixed(k, ((PyHeapTypeObject *)t)->ht_module, HS_CP_HT_MODULE);
 #endif
 }
@@ -1132,7 +1132,7 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 	PyTypeObject *tp = ti->tp;
 	char name[NAME_BYTES], module[NAME_BYTES], qual[NAME_BYTES];
 	const char *n = tp->tp_name, *m = "builtins";
-	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) { /* type.__name__ (which a class may reassign) */
+	if (tp->tp_flags & HS_CP_TPF_HEAPTYPE) { /* type.__name__ (which a class may reassign) */
 		n = hs_ip_cstr(((PyHeapTypeObject *)tp)->ht_name, name);
 		/* type.__module__ is its dict's __module__, whatever it is: "" unless a str. */
 		PyObject *mod =
@@ -1149,7 +1149,7 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 		}
 	}
 	uint32_t flags = 0;
-	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
+	if (tp->tp_flags & HS_CP_TPF_HEAPTYPE)
 		flags |= HS_TYPE_HEAP;
 	if (PyType_IS_GC(tp))
 		flags |= HS_TYPE_GC;
@@ -1159,7 +1159,7 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 	ti->declared = true;
 	struct hs_error *err =
 	    hs_writer_type(k->w, n, m, size, (uint64_t)(self + 1), flags, &ti->id);
-	if (!err && (tp->tp_flags & Py_TPFLAGS_HEAPTYPE))
+	if (!err && (tp->tp_flags & HS_CP_TPF_HEAPTYPE))
 		err = hs_writer_qualname(k->w, ti->id, n,
 		                         hs_ip_cstr(((PyHeapTypeObject *)tp)->ht_qualname, qual));
 	size_t nslots = 0;
