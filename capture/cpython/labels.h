@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "preview.h"
+
 enum hs_cp_label {
 	/* any object */
 	HS_CP_DICT,       /* an instance's, module's, function's or wrapper's __dict__ */
@@ -126,12 +128,13 @@ static inline size_t hs_cp_slot_label(const char *name, char *buf)
 
 /* The label of a fast local (a 3.8-3.10 frame's f_localsplus slot) called name: "<local name>",
  * as 3.11+ name a running frame's local in its root ("<thread 1: main (app.py:9) local
- * journal>"), the name cut after HS_CP_SLOT_NAME_MAX bytes.  buf holds HS_CP_LOCAL_LABEL_BYTES
- * bytes; NUL-terminated; returns the length. */
-#define HS_CP_LOCAL_LABEL_BYTES (HS_CP_SLOT_NAME_MAX + 9)
+ * journal>").  name is the str's text as a preview keeps it (preview.h: HS_CP_PREVIEW_CHARS
+ * characters, then an ellipsis), so that both captures cut a long one alike.  buf holds
+ * HS_CP_LOCAL_LABEL_BYTES bytes; NUL-terminated; returns the length. */
+#define HS_CP_LOCAL_LABEL_BYTES (HS_CP_PREVIEW_BYTES + 8)
 static inline size_t hs_cp_local_label(const char *name, char *buf)
 {
-	size_t n = strnlen(name, HS_CP_SLOT_NAME_MAX);
+	size_t n = strnlen(name, HS_CP_PREVIEW_BYTES - 1);
 	memcpy(buf, "<local ", 7);
 	memcpy(buf + 7, name, n);
 	memcpy(buf + 7 + n, ">", 2);

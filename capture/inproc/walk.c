@@ -592,11 +592,11 @@ static void intern_fast_locals(struct walk *k, PyFrameObject *f)
 {
 	for (size_t i = 0; i < fast_locals(f) && !k->err; i++) {
 		PyObject *name = fast_local_name(f, i);
-		char text[NAME_BYTES], label[HS_CP_LOCAL_LABEL_BYTES];
+		char text[HS_CP_PREVIEW_BYTES], label[HS_CP_LOCAL_LABEL_BYTES];
 		uint32_t id;
 		if (!name || !PyUnicode_Check(name))
 			continue;
-		size_t n = hs_cp_local_label(hs_ip_cstr(name, text), label);
+		size_t n = hs_cp_local_label(hs_ip_cstr_cut(name, text, PREVIEW_CHARS), label);
 		if (!hs_ip_grow((void **)&k->local_ids, &k->local_ids_cap, k->nlocal_ids + 1,
 		                sizeof(*k->local_ids)))
 			k->err = &hs_error_nomem;

@@ -85,7 +85,7 @@ static struct hs_error *fast_local_edge(struct walker *w, uint64_t idx, uint64_t
 	struct tinfo *ti = v ? hs_wk_obj_check(w, name, &rc) : NULL;
 	if (!ti || ti->kind != K_STR)
 		return hs_wk_edge_label(w, idx, v, 0, HS_LABEL_NONE, 0);
-	char var[HS_CP_SLOT_NAME_MAX + 8], label[HS_CP_LOCAL_LABEL_BYTES];
+	char var[HS_CP_PREVIEW_BYTES], label[HS_CP_LOCAL_LABEL_BYTES];
 	hs_wk_str_text(w, name, var, sizeof(var), NULL);
 	hs_cp_local_label(var, label);
 	return hs_wk_edge(w, idx, v, 0, label);

@@ -166,14 +166,19 @@ END_TEST
  * co_varnames, co_cellvars, co_freevars, then the value stack. */
 START_TEST(local_label_and_slots)
 {
-	char name[400], buf[HS_CP_LOCAL_LABEL_BYTES];
+	char buf[HS_CP_LOCAL_LABEL_BYTES];
 	ck_assert_uint_eq(hs_cp_local_label("journal", buf), strlen("<local journal>"));
 	ck_assert_str_eq(buf, "<local journal>");
-	memset(name, 'x', sizeof(name) - 1);
-	name[sizeof(name) - 1] = '\0';
-	ck_assert_uint_eq(hs_cp_local_label(name, buf), HS_CP_SLOT_NAME_MAX + 8);
-	ck_assert_uint_eq(strlen(buf), HS_CP_SLOT_NAME_MAX + 8);
-	ck_assert_int_eq(buf[HS_CP_SLOT_NAME_MAX + 7], '>');
+	/* A name cut as a preview: 100 characters of 4 bytes and an ellipsis, whole. */
+	uint32_t units[150];
+	char name[HS_CP_PREVIEW_BYTES];
+	for (size_t i = 0; i < N(units); i++)
+		units[i] = 0x1f600;
+	size_t n = hs_cp_str_text(units, 4, false, N(units), HS_CP_PREVIEW_CHARS, name);
+	name[n] = '\0';
+	ck_assert_uint_eq(hs_cp_local_label(name, buf), n + 8);
+	ck_assert_int_eq(memcmp(buf + 7, name, n), 0);
+	ck_assert_str_eq(buf + 7 + n, ">");
 	static const struct {
 		size_t i;
 		enum hs_cp_local_names at;
