@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "preview.h"
+
 enum hs_cp_label {
 	/* any object */
 	HS_CP_DICT,       /* an instance's, module's, function's or wrapper's __dict__ */
@@ -122,6 +124,39 @@ static inline size_t hs_cp_slot_label(const char *name, char *buf)
 	memcpy(buf + 1, name, n);
 	buf[n + 1] = '\0';
 	return n + 1;
+}
+
+/* The label of a fast local (a 3.8-3.10 frame's f_localsplus slot) called name: "<local name>",
+ * as 3.11+ name a running frame's local in its root ("<thread 1: main (app.py:9) local
+ * journal>").  name is the str's text as a preview keeps it (preview.h: HS_CP_PREVIEW_CHARS
+ * characters, then an ellipsis), so that both captures cut a long one alike.  buf holds
+ * HS_CP_LOCAL_LABEL_BYTES bytes; NUL-terminated; returns the length. */
+#define HS_CP_LOCAL_LABEL_BYTES (HS_CP_PREVIEW_BYTES + 8)
+static inline size_t hs_cp_local_label(const char *name, char *buf)
+{
+	size_t n = strnlen(name, HS_CP_PREVIEW_BYTES - 1);
+	memcpy(buf, "<local ", 7);
+	memcpy(buf + 7, name, n);
+	memcpy(buf + 7 + n, ">", 2);
+	return n + 8;
+}
+
+/* Where the name of slot i of a 3.8-3.10 frame's f_localsplus is: its code's co_varnames (nvar
+ * names), then co_cellvars (ncell), then co_freevars; *j: the index in that tuple.  The slots
+ * after them are the value stack (HS_CP_VALUE_STACK). */
+enum hs_cp_local_names { HS_CP_VARNAMES, HS_CP_CELLVARS, HS_CP_FREEVARS, HS_CP_VALUE_STACK };
+static inline enum hs_cp_local_names hs_cp_local_slot(size_t i, size_t nvar, size_t ncell,
+                                                      size_t nfree, size_t *j)
+{
+	const size_t n[] = {nvar, ncell, nfree};
+	for (int t = HS_CP_VARNAMES; t < HS_CP_VALUE_STACK; i -= n[t++]) {
+		if (i < n[t]) {
+			*j = i;
+			return (enum hs_cp_local_names)t;
+		}
+	}
+	*j = 0;
+	return HS_CP_VALUE_STACK;
 }
 
 #endif

@@ -13,6 +13,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+
+#include "../cpython/flags.h"
 #if PY_VERSION_HEX < 0x030B0000
 #include <frameobject.h>
 #endif
@@ -30,6 +32,26 @@
 #ifndef Py_IS_TYPE /* 3.8 */
 #define Py_IS_TYPE(o, t) (Py_TYPE(o) == (t))
 #endif
+
+/* The type flags the walker tests are capture/cpython/flags.h's: the headers it is built with
+ * must agree, flag by flag, on the versions flags.c says have it. */
+#define HS_SAME_FLAG(f) _Static_assert(HS_CP_TPF_##f == Py_TPFLAGS_##f, "flags.h: Py_TPFLAGS_" #f)
+HS_SAME_FLAG(HEAPTYPE);
+HS_SAME_FLAG(READY);
+HS_SAME_FLAG(HAVE_GC);
+HS_SAME_FLAG(LIST_SUBCLASS);
+HS_SAME_FLAG(DICT_SUBCLASS);
+HS_SAME_FLAG(TYPE_SUBCLASS);
+#if PY_VERSION_HEX >= 0x030B0000
+HS_SAME_FLAG(MANAGED_DICT);
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+HS_SAME_FLAG(MANAGED_WEAKREF);
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+HS_SAME_FLAG(INLINE_VALUES);
+#endif
+#undef HS_SAME_FLAG
 
 /* The __slots__ members of a heap type, right after its type object (PyHeapType_GET_MEMBERS,
  * which 3.12 stopped declaring). */
@@ -103,7 +125,7 @@ static inline Py_ssize_t hs_instance_values(PyObject *o, PyObject ***ret)
 #if PY_VERSION_HEX >= 0x030B0000
 	PyTypeObject *tp = Py_TYPE(o);
 	PyHeapTypeObject *ht = (PyHeapTypeObject *)tp;
-	if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) || !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
+	if (!(tp->tp_flags & HS_CP_TPF_MANAGED_DICT) || !(tp->tp_flags & HS_CP_TPF_HEAPTYPE) ||
 	    !ht->ht_cached_keys)
 		return 0;
 	Py_ssize_t n = hs_keys_nentries(ht->ht_cached_keys);
@@ -114,7 +136,7 @@ static inline Py_ssize_t hs_instance_values(PyObject *o, PyObject ***ret)
 	PyObject **values = (dorv & 1) ? (PyObject **)(dorv + 1) : NULL;
 #else
 	PyObject **values = NULL;
-	if (tp->tp_flags & Py_TPFLAGS_INLINE_VALUES) {
+	if (tp->tp_flags & HS_CP_TPF_INLINE_VALUES) {
 		const uint8_t *v = (const uint8_t *)o + tp->tp_basicsize;
 		if (v[3]) { /* valid */
 			values = (PyObject **)(v + 8);
@@ -139,7 +161,7 @@ static inline Py_ssize_t hs_instance_values(PyObject *o, PyObject ***ret)
 static inline PyObject *hs_instance_dict(PyObject *o)
 {
 #if PY_VERSION_HEX >= 0x030B0000
-	if (Py_TYPE(o)->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+	if (Py_TYPE(o)->tp_flags & HS_CP_TPF_MANAGED_DICT) {
 #if PY_VERSION_HEX < 0x030C0000
 		return ((PyObject **)o)[-3];
 #elif PY_VERSION_HEX < 0x030D0000
@@ -176,12 +198,12 @@ static inline size_t hs_preheader_size(PyObject *o)
 #else
 	PyTypeObject *tp = Py_TYPE(o);
 #if PY_VERSION_HEX >= 0x030D0000
-	if (Py_IS_TYPE(o, &PyType_Type) && !(((PyTypeObject *)o)->tp_flags & Py_TPFLAGS_HEAPTYPE))
+	if (Py_IS_TYPE(o, &PyType_Type) && !(((PyTypeObject *)o)->tp_flags & HS_CP_TPF_HEAPTYPE))
 		return 0;
 #endif
 	size_t n = PyType_IS_GC(tp) ? sizeof(struct hs_gc_head) : 0;
 #if PY_VERSION_HEX < 0x030C0000
-	if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT)
+	if (tp->tp_flags & HS_CP_TPF_MANAGED_DICT)
 #else
 	if (tp->tp_flags & Py_TPFLAGS_PREHEADER)
 #endif

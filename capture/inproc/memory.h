@@ -62,14 +62,14 @@ static inline void hs_instance_parts(PyObject *o, struct hs_mem_parts *p)
 {
 #if PY_VERSION_HEX >= 0x030D0000
 	PyTypeObject *tp = Py_TYPE(o);
-	if (tp->tp_flags & Py_TPFLAGS_INLINE_VALUES)
+	if (tp->tp_flags & HS_CP_TPF_INLINE_VALUES)
 		p->inline_extra = hs_mem_values_313(((const uint8_t *)o + tp->tp_basicsize)[0]);
 #elif PY_VERSION_HEX >= 0x030B0000
 	/* The values pointer itself: an instance of a class with no attribute yet has values
 	 * (hs_instance_values counts none). */
 	PyTypeObject *tp = Py_TYPE(o);
 	const void *keys = ((PyHeapTypeObject *)tp)->ht_cached_keys;
-	if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) || !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
+	if (!(tp->tp_flags & HS_CP_TPF_MANAGED_DICT) || !(tp->tp_flags & HS_CP_TPF_HEAPTYPE) ||
 	    !keys)
 		return;
 #if PY_VERSION_HEX < 0x030C0000
@@ -92,12 +92,12 @@ static inline uint64_t hs_memory(PyObject *o, uint64_t size)
 	struct hs_mem_parts p = {.size = size};
 	PyTypeObject *tp = Py_TYPE(o);
 	unsigned long flags = tp->tp_flags;
-	if (flags & Py_TPFLAGS_LIST_SUBCLASS) {
+	if (flags & HS_CP_TPF_LIST_SUBCLASS) {
 		p.counted = (uint64_t)((PyListObject *)o)->allocated * sizeof(PyObject *);
-	} else if (flags & Py_TPFLAGS_DICT_SUBCLASS) {
+	} else if (flags & HS_CP_TPF_DICT_SUBCLASS) {
 		hs_dict_parts(o, &p);
-	} else if (flags & Py_TPFLAGS_TYPE_SUBCLASS) {
-		p.is_static = !(((PyTypeObject *)o)->tp_flags & Py_TPFLAGS_HEAPTYPE);
+	} else if (flags & HS_CP_TPF_TYPE_SUBCLASS) {
+		p.is_static = !(((PyTypeObject *)o)->tp_flags & HS_CP_TPF_HEAPTYPE);
 	} else if (PyAnySet_Check(o)) {
 		PySetObject *so = (PySetObject *)o;
 		if (so->table != so->smalltable)

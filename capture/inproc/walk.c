@@ -323,6 +323,22 @@ static void label_fixed(struct walk *k, PyObject *ptr, enum hs_cp_label name)
 	label(k, ptr, HS_LABEL_STRING, k->label_id[name], false);
 }
 
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000 /* local_ids, static_dicts */
+/* The entry of v (n entries, sorted by key: presize sorts them) whose key is key, or NULL. */
+static const struct hs_keyed *keyed_find(const struct hs_keyed *v, size_t n, uint64_t key)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].key == key ? &v[lo] : NULL;
+}
+#endif
+
 #if PY_VERSION_HEX >= 0x030C0000
 /* The dict of static type t, which the interpreter keeps for it (3.12+).  PyType_GetDict gives
  * it with a new reference: pass 1 takes it, gives the reference back and keeps the pointer in
@@ -340,17 +356,8 @@ static PyObject *static_dict(struct walk *k, PyTypeObject *t)
 			k->static_dicts[k->nstatic_dicts++] = (struct hs_keyed){key, (uintptr_t)d};
 		return d;
 	}
-	size_t lo = 0, hi = k->nstatic_dicts; /* sorted by presize */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (k->static_dicts[mid].key < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < k->nstatic_dicts && k->static_dicts[lo].key == key
-	           ? (PyObject *)(uintptr_t)k->static_dicts[lo].index
-	           : NULL;
+	const struct hs_keyed *d = keyed_find(k->static_dicts, k->nstatic_dicts, key);
+	return d ? (PyObject *)(uintptr_t)d->index : NULL;
 }
 #endif
 
@@ -358,7 +365,7 @@ static PyObject *static_dict(struct walk *k, PyTypeObject *t)
  * that exist although the type is not a GC object). */
 static void owned_type(struct walk *k, PyTypeObject *t)
 {
-	if (t->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+	if (t->tp_flags & HS_CP_TPF_HEAPTYPE) {
 		PyHeapTypeObject *ht = (PyHeapTypeObject *)t;
 		own(k, ht->ht_name, HS_CP_NAME);
 		own(k, ht->ht_qualname, HS_CP_QUALNAME);
@@ -471,7 +478,7 @@ static void for_each_slot(PyTypeObject *tp, void (*fn)(void *, const PyMemberDef
                           void *arg)
 {
 	size_t j = 0;
-	for (PyTypeObject *b = tp; b && (b->tp_flags & Py_TPFLAGS_HEAPTYPE); b = b->tp_base) {
+	for (PyTypeObject *b = tp; b && (b->tp_flags & HS_CP_TPF_HEAPTYPE); b = b->tp_base) {
 		const PyMemberDef *mp = HS_HEAPTYPE_MEMBERS(b);
 		for (Py_ssize_t i = 0; i < Py_SIZE(b); i++, mp++) {
 			if (mp->type == Py_T_OBJECT_EX)
@@ -519,7 +526,7 @@ static void label_type(struct walk *k, PyTypeObject *t)
 	label_fixed(k, (PyObject *)t->tp_base, HS_CP_BASE);
 	label_fixed(k, t->tp_cache, HS_CP_TP_CACHE);
 #if PY_VERSION_HEX >= 0x03090000
-	if (t->tp_flags & Py_TPFLAGS_HEAPTYPE)
+	if (t->tp_flags & HS_CP_TPF_HEAPTYPE)
 		label_fixed(k, ((PyHeapTypeObject *)t)->ht_module, HS_CP_HT_MODULE);
 #endif
 }
@@ -561,6 +568,58 @@ static void label_exception(struct walk *k, PyBaseExceptionObject *e)
 #endif
 }
 
+#if PY_VERSION_HEX < 0x030B0000
+/* The name of slot i of frame f's f_localsplus (labels.h), or NULL in its value stack. */
+static PyObject *fast_local_name(PyFrameObject *f, size_t i)
+{
+	PyCodeObject *co = f->f_code;
+	PyObject *names[] = {co->co_varnames, co->co_cellvars, co->co_freevars};
+	size_t j;
+	enum hs_cp_local_names at = hs_cp_local_slot(i, (size_t)PyTuple_GET_SIZE(names[0]),
+	                                             (size_t)PyTuple_GET_SIZE(names[1]),
+	                                             (size_t)PyTuple_GET_SIZE(names[2]), &j);
+	return at == HS_CP_VALUE_STACK ? NULL : PyTuple_GET_ITEM(names[at], j);
+}
+
+/* The number of fast locals and cells of frame f (its f_localsplus before the value stack). */
+static size_t fast_locals(PyFrameObject *f)
+{
+	return (size_t)(f->f_valuestack - f->f_localsplus);
+}
+
+/* Pass 1: interns the labels of frame f's fast locals ("<local name>") into local_ids. */
+static void intern_fast_locals(struct walk *k, PyFrameObject *f)
+{
+	for (size_t i = 0; i < fast_locals(f) && !k->err; i++) {
+		PyObject *name = fast_local_name(f, i);
+		char text[HS_CP_PREVIEW_BYTES], label[HS_CP_LOCAL_LABEL_BYTES];
+		uint32_t id;
+		if (!name || !PyUnicode_Check(name))
+			continue;
+		size_t n = hs_cp_local_label(hs_ip_cstr_cut(name, text, PREVIEW_CHARS), label);
+		if (!hs_ip_grow((void **)&k->local_ids, &k->local_ids_cap, k->nlocal_ids + 1,
+		                sizeof(*k->local_ids)))
+			k->err = &hs_error_nomem;
+		else
+			k->err = hs_writer_string(k->w, label, n, &id);
+		if (!k->err)
+			k->local_ids[k->nlocal_ids++] = (struct hs_keyed){(uintptr_t)name, id};
+	}
+}
+
+/* Emit: labels frame f's fast locals with the labels intern_fast_locals made. */
+static void label_fast_locals(struct walk *k, PyFrameObject *f)
+{
+	for (size_t i = 0; i < fast_locals(f); i++) {
+		PyObject *name = fast_local_name(f, i);
+		const struct hs_keyed *id =
+		    name ? keyed_find(k->local_ids, k->nlocal_ids, (uintptr_t)name) : NULL;
+		if (id)
+			label(k, f->f_localsplus[i], HS_LABEL_STRING, id->index, false);
+	}
+}
+#endif
+
 /* A frame object's fields.  From 3.11 what its interpreter frame holds (code, globals, locals)
  * is visited through f_frame and stays unlabelled, as out of process. */
 static void label_frame(struct walk *k, PyObject *o)
@@ -573,6 +632,7 @@ static void label_frame(struct walk *k, PyObject *o)
 	label_fixed(k, f->f_builtins, HS_CP_F_BUILTINS);
 	label_fixed(k, f->f_locals, HS_CP_F_LOCALS);
 	label_fixed(k, f->f_trace, HS_CP_F_TRACE);
+	label_fast_locals(k, f);
 #else
 	PyObject **field = (PyObject **)o;
 	label_fixed(k, field[HS_FRAMEOBJ_BACK / sizeof(PyObject *)], HS_CP_F_BACK);
@@ -836,6 +896,10 @@ static void follow(struct walk *k, size_t n)
 		}
 		if (is_gc(ti, o))
 			tp->tp_traverse(o, visit_add, k);
+#if PY_VERSION_HEX < 0x030B0000
+		if (ti->shape == SHAPE_FRAME)
+			intern_fast_locals(k, (PyFrameObject *)o);
+#endif
 		if (!ti->plain) {
 			owned_edges(k, o, ti);
 			for (size_t j = 0; j < k->nowned; j++)
@@ -983,7 +1047,7 @@ static uint64_t called_size(const struct type_info *ti, PyObject *o, bool *appro
 /* Before emit, while nothing else reads the heap: the sizes of SIZE_USER objects from
  * call_sizes, and, with two threads, the other sizes that take a call (whatever a C __sizeof__
  * does, a refcount changing, a result allocated, it does then, not while the second thread
- * reads), sorted by address; sorts static_dicts. */
+ * reads), sorted by address; sorts static_dicts and local_ids. */
 static struct hs_error *presize(struct walk *k)
 {
 	for (size_t i = 0; i < k->npresized; i++) {
@@ -1006,11 +1070,13 @@ static struct hs_error *presize(struct walk *k)
 			k->presized[i].index = size | (approx ? PRESIZED_APPROX : 0);
 		}
 	}
-	struct hs_keyed *tmp = malloc((k->npresized + k->nstatic_dicts + 1) * sizeof(*tmp));
+	struct hs_keyed *tmp =
+	    malloc((k->npresized + k->nstatic_dicts + k->nlocal_ids + 1) * sizeof(*tmp));
 	if (!tmp)
 		return &hs_error_nomem;
 	hs_sort_keyed(k->presized, tmp, k->npresized);
 	hs_sort_keyed(k->static_dicts, tmp, k->nstatic_dicts);
+	hs_sort_keyed(k->local_ids, tmp, k->nlocal_ids);
 	free(tmp);
 	k->emitting = true;
 	return NULL;
@@ -1066,7 +1132,7 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 	PyTypeObject *tp = ti->tp;
 	char name[NAME_BYTES], module[NAME_BYTES], qual[NAME_BYTES];
 	const char *n = tp->tp_name, *m = "builtins";
-	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) { /* type.__name__ (which a class may reassign) */
+	if (tp->tp_flags & HS_CP_TPF_HEAPTYPE) { /* type.__name__ (which a class may reassign) */
 		n = hs_ip_cstr(((PyHeapTypeObject *)tp)->ht_name, name);
 		/* type.__module__ is its dict's __module__, whatever it is: "" unless a str. */
 		PyObject *mod =
@@ -1083,7 +1149,7 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 		}
 	}
 	uint32_t flags = 0;
-	if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
+	if (tp->tp_flags & HS_CP_TPF_HEAPTYPE)
 		flags |= HS_TYPE_HEAP;
 	if (PyType_IS_GC(tp))
 		flags |= HS_TYPE_GC;
@@ -1093,7 +1159,7 @@ static struct hs_error *declare_type(struct walk *k, struct type_info *ti, uint6
 	ti->declared = true;
 	struct hs_error *err =
 	    hs_writer_type(k->w, n, m, size, (uint64_t)(self + 1), flags, &ti->id);
-	if (!err && (tp->tp_flags & Py_TPFLAGS_HEAPTYPE))
+	if (!err && (tp->tp_flags & HS_CP_TPF_HEAPTYPE))
 		err = hs_writer_qualname(k->w, ti->id, n,
 		                         hs_ip_cstr(((PyHeapTypeObject *)tp)->ht_qualname, qual));
 	size_t nslots = 0;
@@ -1436,7 +1502,7 @@ static bool walk_restart(struct walk *k)
 	k->types = NULL;
 	k->types_mask = k->ntypes = 0;
 	memset(k->type_cache, 0, sizeof(k->type_cache));
-	k->nobjs = k->ndone = k->nstack = k->npresized = k->nstatic_dicts = 0;
+	k->nobjs = k->ndone = k->nstack = k->npresized = k->nstatic_dicts = k->nlocal_ids = 0;
 	return set_clear(&k->a.set);
 }
 
@@ -1569,6 +1635,7 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 	free(k.types);
 	free(k.presized);
 	free(k.static_dicts);
+	free(k.local_ids);
 	free(k.site_file);
 	free(k.site_line);
 	Py_XDECREF(k.get_traceback);

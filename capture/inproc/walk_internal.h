@@ -238,6 +238,10 @@ struct walk {
 	struct hs_keyed *static_dicts;
 	size_t nstatic_dicts, static_dicts_cap;
 	bool emitting; /* pass 1 is over */
+	/* 3.8-3.10: the label "<local name>" of each fast local's name that a frame of pass 1
+	 * holds, as (name str's address, string id), by address for emit (label_frame). */
+	struct hs_keyed *local_ids;
+	size_t nlocal_ids, local_ids_cap;
 
 	/* The sizes of SIZE_USER objects, by address once sorted (call_sizes); kept over the
 	 * rounds of pass 1 that dump makes. */

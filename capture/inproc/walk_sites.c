@@ -29,7 +29,7 @@ static struct hs_error *find_site(struct walk *k, PyObject *o, size_t i)
 #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
 	/* 3.11's _get_object_traceback leaves out the two pointers (dict, values) before the GC
 	 * header of an instance with a managed dict, and finds no traceback for it. */
-	if (tb == Py_None && PyType_HasFeature(Py_TYPE(o), Py_TPFLAGS_MANAGED_DICT)) {
+	if (tb == Py_None && PyType_HasFeature(Py_TYPE(o), HS_CP_TPF_MANAGED_DICT)) {
 		Py_DECREF(tb);
 		tb = _PyTraceMalloc_GetTraceback(0, (uintptr_t)o - sizeof(struct hs_gc_head) -
 		                                        2 * sizeof(PyObject *));

@@ -114,7 +114,7 @@ static uint8_t shape_of(PyTypeObject *tp)
 static PyObject *lookup_sizeof(PyTypeObject *tp, PyMethodDef **def)
 {
 	*def = NULL;
-	for (; tp && !(tp->tp_flags & Py_TPFLAGS_READY); tp = tp->tp_base) {
+	for (; tp && !(tp->tp_flags & HS_CP_TPF_READY); tp = tp->tp_base) {
 		for (PyMethodDef *m = tp->tp_methods; m && m->ml_name; m++) {
 			if (strcmp(m->ml_name, "__sizeof__") == 0) {
 				*def = m;
@@ -200,7 +200,7 @@ struct type_info *hs_ip_type_info_lookup(struct walk *k, PyTypeObject *tp)
 		ti->size_kind = SIZE_USER;
 	}
 	ti->shape = shape_of(tp);
-	ti->heap = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
+	ti->heap = (tp->tp_flags & HS_CP_TPF_HEAPTYPE) != 0;
 	ti->subtype = ti->heap && tp->tp_traverse == subtype_traverse;
 	ti->plain = !ti->heap && ti->shape == SHAPE_OTHER;
 	ti->gc = PyType_IS_GC(tp) && tp->tp_traverse;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../cpython/flags.h"
 #include "hscapture.h"
 
 /* Asks for transparent huge pages for a large block: the walker's tables of millions of entries
@@ -234,15 +235,7 @@ struct hs_error *hs_layouts_choose(struct hs_memsrc *m, const struct hs_layout_o
  * The walker (walker.c and walker_*.c): everything between a memory source and a written snapshot.
  */
 
-/* Type flags that DWARF does not carry (Include/object.h). */
-#define HS_TPF_INLINE_VALUES (1ull << 2)   /* 3.13 */
-#define HS_TPF_MANAGED_WEAKREF (1ull << 3) /* 3.12+ */
-#define HS_TPF_MANAGED_DICT (1ull << 4)    /* 3.11+ */
-#define HS_TPF_HEAPTYPE (1ull << 9)
-#define HS_TPF_HAVE_GC (1ull << 14)
-#define HS_TPF_LIST_SUBCLASS (1ull << 25)
-#define HS_TPF_DICT_SUBCLASS (1ull << 29)
-#define HS_TPF_TYPE_SUBCLASS (1ull << 31)
+/* The type flags DWARF does not carry are capture/cpython/flags.h's HS_CP_TPF_*. */
 
 struct walker;
 /* What the walker offers the files that walk further kinds (kinds_stdlib.c).  src is the index of

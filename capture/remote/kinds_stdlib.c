@@ -526,7 +526,7 @@ static struct hs_error *future_walk(struct walker *w, const struct hs_stdlib *s,
 	    HS_SF_FUT_CANCELLED_EXC, HS_SF_FUT_DICT};
 	struct hs_error *err = FIELDS(w, s, src, o, fut);
 	/* 3.13: the dict is a managed one, just before the GC header. */
-	if (!err && s->v[HS_SF_FUT_DICT] < 0 && (type_flags & HS_TPF_MANAGED_DICT))
+	if (!err && s->v[HS_SF_FUT_DICT] < 0 && (type_flags & HS_CP_TPF_MANAGED_DICT))
 		err = hs_wk_edge(w, src, hs_wk_u64(w, o - 24), HS_EDGE_TRAVERSE, "");
 	return err;
 }

@@ -94,7 +94,7 @@ static uint64_t discover_subtype_traverse(struct walker *w)
 	uint64_t mod = hs_wk_dict_get_str(w, fld(w, interp, HS_L_IS_MODULES), "_frozen_importlib");
 	uint64_t spec = mod ? hs_wk_dict_get_str(w, fld(w, mod, HS_L_MOD_DICT), "ModuleSpec") : 0;
 	if (!spec || u64(w, spec + 8) != w->sym[SYM_TYPE] ||
-	    !(fld(w, spec, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE))
+	    !(fld(w, spec, HS_L_TP_FLAGS) & HS_CP_TPF_HEAPTYPE))
 		return 0;
 	return fld(w, spec, HS_L_TP_TRAVERSE);
 }

@@ -1,8 +1,8 @@
 /*
- * walker_frames.c — frames and generators: a frame object's references (3.8-3.10's fast locals,
- * cells and value stack; from 3.11 the interpreter frame it owns), a generator's or coroutine's
- * (from 3.11 its embedded interpreter frame), and their sys.getsizeof sizes.  3.11+ interpreter
- * frames live in thread stacks and generators, not as objects.
+ * walker_frames.c — frames and generators: a frame object's references (3.8-3.10's fast locals
+ * and cells, labelled with their names, and value stack; from 3.11 the interpreter frame it owns),
+ * a generator's or coroutine's (from 3.11 its embedded interpreter frame), and their sys.getsizeof
+ * sizes.  3.11+ interpreter frames live in thread stacks and generators, not as objects.
  */
 #include "walker_internal.h"
 
@@ -76,6 +76,47 @@ static const struct field_edge gen_fields[] = {
     {HS_L_GEN_QUALNAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
 };
 
+/* The edge to a 3.8-3.10 frame's fast local at slot, labelled "<local name>" (labels.h) by the
+ * str at name; unlabelled when name is not a str. */
+static struct hs_error *fast_local_edge(struct walker *w, uint64_t idx, uint64_t slot,
+                                        uint64_t name)
+{
+	uint64_t v = u64(w, slot), rc;
+	struct tinfo *ti = v ? hs_wk_obj_check(w, name, &rc) : NULL;
+	if (!ti || ti->kind != K_STR)
+		return hs_wk_edge_label(w, idx, v, 0, HS_LABEL_NONE, 0);
+	char var[HS_CP_PREVIEW_BYTES], label[HS_CP_LOCAL_LABEL_BYTES];
+	hs_wk_str_text(w, name, var, sizeof(var), NULL);
+	hs_cp_local_label(var, label);
+	return hs_wk_edge(w, idx, v, 0, label);
+}
+
+/* The edges of a 3.8-3.10 frame's fast locals and cells, the slots [lp, vs) of its f_localsplus,
+ * each labelled with its name in code's co_varnames, co_cellvars or co_freevars. */
+static struct hs_error *fast_local_edges(struct walker *w, uint64_t idx, uint64_t code, uint64_t lp,
+                                         uint64_t vs)
+{
+	static const enum hs_layout_field fs[] = {HS_L_CO_VARNAMES, HS_L_CO_CELLVARS,
+	                                          HS_L_CO_FREEVARS};
+	uint64_t t[3];
+	size_t n[3];
+	for (int i = 0; i < 3; i++) {
+		t[i] = code ? fld(w, code, fs[i]) : 0;
+		int64_t size = t[i] ? ob_size(w, t[i]) : 0;
+		n[i] = size > 0 && size < (1 << 20) ? (size_t)size : 0;
+	}
+	struct hs_error *err = NULL;
+	for (uint64_t a = lp, i = 0; a < vs && !err; a += 8, i++) {
+		size_t j;
+		enum hs_cp_local_names at = hs_cp_local_slot(i, n[0], n[1], n[2], &j);
+		uint64_t name = at == HS_CP_VALUE_STACK
+		                    ? 0
+		                    : u64(w, t[at] + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] + 8 * j);
+		err = fast_local_edge(w, idx, a, name);
+	}
+	return err;
+}
+
 /* K_FRAME up to 3.10: its fields, fast locals, cells and value stack. */
 static struct hs_error *walk_frame310(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
 {
@@ -90,8 +131,8 @@ static struct hs_error *walk_frame310(struct walker *w, uint64_t idx, uint64_t o
 	}
 	if (vs < lp || vs - lp > (8u << 20))
 		return err;
-	for (uint64_t a = lp; a < vs && !err; a += 8)
-		err = hs_wk_edge_label(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
+	if (!err)
+		err = fast_local_edges(w, idx, fld(w, o, HS_L_F_CODE), lp, vs);
 	for (uint64_t a = vs; top && a < top && a < vs + (8u << 20) && !err; a += 8)
 		err = hs_wk_edge_label(w, idx, u64(w, a), 0, HS_LABEL_NONE, 0);
 	uint64_t code = fld(w, o, HS_L_F_CODE);

@@ -20,7 +20,7 @@
 #include "internal.h"
 #include "pyrepr.h"
 
-/* Constants DWARF does not carry (Include/): the HS_TPF_* type flags are in internal.h. */
+/* Constants DWARF does not carry (Include/): the type flags are capture/cpython/flags.h's. */
 #define HS_T_OBJECT_EX 16
 #define HS_METH_METHOD 0x200
 #define HS_FRAME_OWNED_BY_FRAME_OBJECT 2

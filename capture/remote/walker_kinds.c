@@ -15,10 +15,11 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 	for (size_t i = 0; i < ti->nslots && !err; i++)
 		err = hs_wk_edge_label(w, src, u64(w, o + ti->slots[i]), 0, HS_LABEL_STRING,
 		                       ti->slot_names[i]);
-	uint64_t keys = (ti->flags & HS_TPF_HEAPTYPE) ? fld(w, ti->addr, HS_L_HT_CACHED_KEYS) : 0;
+	uint64_t keys =
+	    (ti->flags & HS_CP_TPF_HEAPTYPE) ? fld(w, ti->addr, HS_L_HT_CACHED_KEYS) : 0;
 	struct dkeys d;
 	bool have_keys = keys && hs_wk_dkeys_read(w, keys, &d);
-	if (w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT)) {
+	if (ti->flags & hs_cp_flag(HS_CP_TPF_MANAGED_DICT, w->minor)) {
 		uint64_t vals = 0, n = 0;
 		uint64_t dict = 0, owned_dict = 0;
 		if (w->minor == 11) {
@@ -36,7 +37,7 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 		} else {
 			uint8_t cap = 0, valid = 0;
 			uint64_t iv = o + ti->basicsize;
-			if ((ti->flags & HS_TPF_INLINE_VALUES) &&
+			if ((ti->flags & HS_CP_TPF_INLINE_VALUES) &&
 			    rd(w, iv + (uint64_t)w->L.v[HS_L_DV_VALID], &valid, 1) && valid &&
 			    rd(w, iv + (uint64_t)w->L.v[HS_L_DV_CAPACITY], &cap, 1)) {
 				vals = iv + (uint64_t)w->L.v[HS_L_DV_VALUES];
@@ -69,7 +70,7 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 		err = hs_wk_edge(w, src, u64(w, o + (uint64_t)off), 0, hs_cp_label(HS_CP_DICT));
 	}
 	bool visit_type = w->minor <= 8 || !ti->base_has_traverse || !ti->base_heap;
-	if (!err && (ti->flags & HS_TPF_HEAPTYPE) && visit_type)
+	if (!err && (ti->flags & HS_CP_TPF_HEAPTYPE) && visit_type)
 		err = hs_wk_edge(w, src, ti->addr, 0, hs_cp_label(HS_CP_CLASS));
 	return err;
 }
@@ -276,9 +277,9 @@ static struct hs_error *walk_other(struct walker *w, uint64_t idx, uint64_t o,
 		return NULL; /* instances of unknown metatypes: their layout is a type's */
 	struct hs_error *err = hs_wk_scan(w, idx, o + 16, o + *size);
 	/* A managed dict (3.11+) is a word of the pre-header, before the GC header. */
-	if (!err && w->minor >= 11 && (ti->flags & HS_TPF_MANAGED_DICT))
+	if (!err && (ti->flags & hs_cp_flag(HS_CP_TPF_MANAGED_DICT, w->minor)))
 		err = hs_wk_scan(w, idx, o - 24, o - 16);
-	if (!err && (ti->flags & HS_TPF_HEAPTYPE))
+	if (!err && (ti->flags & HS_CP_TPF_HEAPTYPE))
 		err = hs_wk_edge(w, idx, ti->addr, HS_EDGE_CONSERVATIVE, hs_cp_label(HS_CP_CLASS));
 	if (!err && hs_wk_in_mro(w, ti->addr, K_FLOAT)) /* numpy.float64: a float by its MRO */
 		err = hs_wk_float_value(w, idx, o);
@@ -289,7 +290,7 @@ static struct hs_error *walk_other(struct walker *w, uint64_t idx, uint64_t o,
  * heap type's shared keys. */
 static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
 {
-	bool heap = fld(w, o, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE;
+	bool heap = fld(w, o, HS_L_TP_FLAGS) & HS_CP_TPF_HEAPTYPE;
 	uint8_t k = heap ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED;
 	uint64_t dict = fld(w, o, HS_L_TP_DICT);
 	if (!heap && w->minor >= 12 && !dict) {
@@ -430,7 +431,7 @@ static struct hs_error *walk_stdlib(struct walker *w, uint64_t idx, uint64_t o,
 	bool sub = ti->kind == K_SUBTYPE;
 	struct hs_stdlib_obj so = {
 	    ti->std,  idx,       o,
-	    ti->addr, ti->flags, sub ? ti->base_heap : (ti->flags & HS_TPF_HEAPTYPE) != 0};
+	    ti->addr, ti->flags, sub ? ti->base_heap : (ti->flags & HS_CP_TPF_HEAPTYPE) != 0};
 	return hs_stdlib_walk(w, w->std, &so, size);
 }
 

@@ -9,10 +9,10 @@
 
 uint64_t hs_wk_preheader(struct walker *w, const struct tinfo *ti)
 {
-	uint64_t n = (ti->flags & HS_TPF_HAVE_GC) ? 16 : 0;
-	if (w->minor == 11 && (ti->flags & HS_TPF_MANAGED_DICT))
+	uint64_t n = (ti->flags & HS_CP_TPF_HAVE_GC) ? 16 : 0;
+	if (w->minor == 11 && (ti->flags & HS_CP_TPF_MANAGED_DICT))
 		n += 16;
-	if (w->minor >= 12 && (ti->flags & (HS_TPF_MANAGED_DICT | HS_TPF_MANAGED_WEAKREF)))
+	if (w->minor >= 12 && (ti->flags & (HS_CP_TPF_MANAGED_DICT | HS_CP_TPF_MANAGED_WEAKREF)))
 		n += 16;
 	return n;
 }
@@ -21,9 +21,9 @@ uint64_t hs_wk_preheader(struct walker *w, const struct tinfo *ti)
 uint64_t hs_wk_getsizeof_extra(struct walker *w, uint64_t o, const struct tinfo *ti)
 {
 	bool o_is_type = ti->is_gc != 0; /* only type's tp_is_gc is set */
-	bool o_heap = o_is_type && (fld(w, o, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE);
+	bool o_heap = o_is_type && (fld(w, o, HS_L_TP_FLAGS) & HS_CP_TPF_HEAPTYPE);
 	if (w->minor <= 10)
-		return (ti->flags & HS_TPF_HAVE_GC) && (!o_is_type || o_heap) ? 16 : 0;
+		return (ti->flags & HS_CP_TPF_HAVE_GC) && (!o_is_type || o_heap) ? 16 : 0;
 	if (w->minor >= 13 && o_is_type && !o_heap)
 		return 0;
 	return hs_wk_preheader(w, ti);
@@ -76,11 +76,12 @@ static void dict_memory(struct walker *w, uint64_t o, const struct tinfo *ti,
 static void instance_memory(struct walker *w, uint64_t o, const struct tinfo *ti,
                             struct hs_mem_parts *p)
 {
-	if (w->minor < 11 || !(ti->flags & HS_TPF_MANAGED_DICT) || !(ti->flags & HS_TPF_HEAPTYPE))
+	if (!(ti->flags & hs_cp_flag(HS_CP_TPF_MANAGED_DICT, w->minor)) ||
+	    !(ti->flags & HS_CP_TPF_HEAPTYPE))
 		return;
 	uint8_t b = 0;
 	if (w->minor >= 13) {
-		if ((ti->flags & HS_TPF_INLINE_VALUES) &&
+		if ((ti->flags & HS_CP_TPF_INLINE_VALUES) &&
 		    rd(w, o + ti->basicsize + (uint64_t)w->L.v[HS_L_DV_CAPACITY], &b, 1))
 			p->inline_extra = hs_mem_values_313(b);
 		return;
@@ -101,9 +102,9 @@ int64_t hs_wk_memory_delta(struct walker *w, uint64_t o, const struct tinfo *ti,
 {
 	struct hs_mem_parts p = {.size = size};
 	/* By the type's flags, as in process (a C subclass of dict, defaultdict, is K_STDLIB). */
-	if (ti->flags & HS_TPF_LIST_SUBCLASS) {
+	if (ti->flags & HS_CP_TPF_LIST_SUBCLASS) {
 		p.counted = fld(w, o, HS_L_LIST_ALLOCATED) * 8;
-	} else if (ti->flags & HS_TPF_DICT_SUBCLASS) {
+	} else if (ti->flags & HS_CP_TPF_DICT_SUBCLASS) {
 		dict_memory(w, o, ti, &p);
 	} else if (kind == K_BYTEARRAY) {
 		p.counted = fld(w, o, HS_L_BYTEARRAY_ALLOC);
@@ -111,8 +112,8 @@ int64_t hs_wk_memory_delta(struct walker *w, uint64_t o, const struct tinfo *ti,
 		uint64_t mask = fld(w, o, HS_L_SET_MASK);
 		if (fld(w, o, HS_L_SET_TABLE) != o + (uint64_t)w->L.v[HS_L_SET_SMALLTABLE])
 			p.counted = (mask + 1) * 16;
-	} else if (ti->flags & HS_TPF_TYPE_SUBCLASS) {
-		p.is_static = !(fld(w, o, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE);
+	} else if (ti->flags & HS_CP_TPF_TYPE_SUBCLASS) {
+		p.is_static = !(fld(w, o, HS_L_TP_FLAGS) & HS_CP_TPF_HEAPTYPE);
 	}
 	instance_memory(w, o, ti, &p);
 	int64_t delta = (int64_t)hs_mem_total(&p) - (int64_t)size;

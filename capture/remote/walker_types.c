@@ -119,7 +119,7 @@ static bool type_read(struct walker *w, uint64_t t, struct tinfo *ti)
 		uint64_t next = u64(w, mt + 8);
 		if (!next || (next & 7))
 			return false;
-		if (!(fld(w, next, HS_L_TP_FLAGS) & HS_TPF_TYPE_SUBCLASS))
+		if (!(fld(w, next, HS_L_TP_FLAGS) & HS_CP_TPF_TYPE_SUBCLASS))
 			return false;
 		ok = next == w->sym[1]; /* PyType_Type */
 		mt = next;
@@ -174,7 +174,7 @@ static bool type_read(struct walker *w, uint64_t t, struct tinfo *ti)
 		}
 		ti->base_kind = b ? classify(w, b, &ti->std) : K_OBJECT;
 		ti->base_dictoffset = b ? i64f(w, b, HS_L_TP_DICTOFFSET) : 0;
-		ti->base_heap = b && (fld(w, b, HS_L_TP_FLAGS) & HS_TPF_HEAPTYPE);
+		ti->base_heap = b && (fld(w, b, HS_L_TP_FLAGS) & HS_CP_TPF_HEAPTYPE);
 		ti->base_has_traverse = b && fld(w, b, HS_L_TP_TRAVERSE);
 	} else {
 		ti->kind = classify(w, t, &ti->std);
@@ -259,7 +259,7 @@ static void type_names(struct walker *w, const struct tinfo *ti, char *name, cha
                        size_t size)
 {
 	char *dot = strrchr(ti->name, '.');
-	if (!(ti->flags & HS_TPF_HEAPTYPE)) {
+	if (!(ti->flags & HS_CP_TPF_HEAPTYPE)) {
 		snprintf(name, size, "%s", dot ? dot + 1 : ti->name);
 		snprintf(module, size, "%.*s", dot ? (int)(dot - ti->name) : 8,
 		         dot ? ti->name : "builtins");
@@ -294,7 +294,7 @@ struct hs_error *hs_wk_names_read(struct walker *w)
 			type_names(w, ti, name, module, sizeof(name));
 			ti->out_name = strdup(name);
 			ti->out_module = strdup(module);
-			if ((ti->flags & HS_TPF_HEAPTYPE) &&
+			if ((ti->flags & HS_CP_TPF_HEAPTYPE) &&
 			    hs_wk_str_at(w, fld(w, ti->addr, HS_L_HT_QUALNAME), qual, sizeof(qual)))
 				ti->out_qual = strdup(qual);
 			if (!ti->out_name || !ti->out_module) {

@@ -29,9 +29,9 @@ static uint32_t type_flags(const struct tinfo *ti)
 	uint32_t f = 0;
 	if (ti->finalize || ti->del)
 		f |= HS_TYPE_HAS_FINALIZER;
-	if (ti->flags & HS_TPF_HEAPTYPE)
+	if (ti->flags & HS_CP_TPF_HEAPTYPE)
 		f |= HS_TYPE_HEAP;
-	if (ti->flags & HS_TPF_HAVE_GC)
+	if (ti->flags & HS_CP_TPF_HAVE_GC)
 		f |= HS_TYPE_GC;
 	return f;
 }

@@ -56,11 +56,12 @@ CROSS JOIN types wt ON wt.id = w.type_id AND wt.name = '_lru_cache_wrapper';
 -- by the root.
 INSERT INTO leak_named SELECT r.name, 'frame', NULL, r.obj FROM roots r
 WHERE r.kind = 'frame' AND r.name LIKE '% local %';
--- 3.8-3.10: a frame object is the root and its locals are its unlabelled referents.
-INSERT INTO leak_named SELECT substr(r.name, 1, length(r.name) - 1) || ' local>', 'frame',
-NULL, e.dst FROM roots r CROSS JOIN objects f ON f.id = r.obj
+-- 3.8-3.10: a frame object is the root and its locals are its referents labelled '<local x>',
+-- named as 3.11+ name them: '<thread ...: f (file:line) local x>'.
+INSERT INTO leak_named SELECT substr(r.name, 1, length(r.name) - 1) || ' ' ||
+substr(e.label, 2), 'frame', NULL, e.dst FROM roots r CROSS JOIN objects f ON f.id = r.obj
 CROSS JOIN types ft ON ft.id = f.type_id AND ft.name = 'frame'
-CROSS JOIN edges e ON e.src = r.obj AND e.label IS NULL WHERE r.kind = 'frame';
+CROSS JOIN edges e ON e.src = r.obj AND e.label LIKE '<local %>' WHERE r.kind = 'frame';
 CREATE TEMP TABLE leak_containers AS
 SELECT n.id AS id,
 min(CASE WHEN n.kind = 'frame' THEN n.owner ELSE n.owner || '.' || n.name END) AS subject,

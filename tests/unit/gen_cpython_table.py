@@ -1,7 +1,8 @@
 """gen_cpython_table.py — writes tests/unit/cpython_table.h, the expected answers test_cpython.c
 checks capture/cpython/ against, taken from real interpreters: each value's repr() (the previews),
-sys.getsizeof of ints and strs on every minor version, and which version-dependent fields each
-version's objects have (the label table).  The oracle is Python; nothing here computes what the
+sys.getsizeof of ints and strs on every minor version, which version-dependent fields each
+version's objects have (the label table), and the type flags (__flags__) of types that have and
+lack each flag (the flag table).  The oracle is Python; nothing here computes what the
 C code computes.
 
 usage: python3 tests/unit/gen_cpython_table.py PYTHON3.8 ... PYTHON3.13 > tests/unit/cpython_table.h
@@ -66,7 +67,18 @@ fields = {
     "HS_CP_F_EXTRA_LOCALS": frame_locals() == "FrameLocalsProxy",
     "HS_CP_F_LOCALS_CACHE": frame_locals() == "FrameLocalsProxy",
 }
-print(json.dumps({"minor": sys.version_info[1],
+# Each type flag: the __flags__ of a type that has it on the versions with the flag, and of one
+# that never has it (none for READY: every type is ready).  A plain class keeps its dict, weak
+# references and attribute values where the three newest flags say; a class with __slots__ = ()
+# has none of them.
+class Plain: pass
+class Slotted: __slots__ = ()
+flags = {name: [yes.__flags__, no.__flags__ if no else 0] for name, yes, no in (
+    ("INLINE_VALUES", Plain, Slotted), ("MANAGED_WEAKREF", Plain, Slotted),
+    ("MANAGED_DICT", Plain, Slotted), ("HEAPTYPE", Plain, int), ("READY", int, None),
+    ("HAVE_GC", list, int), ("LIST_SUBCLASS", list, tuple), ("DICT_SUBCLASS", dict, set),
+    ("TYPE_SUBCLASS", type, object))}
+print(json.dumps({"minor": sys.version_info[1], "flags": flags,
                   "ints": [sys.getsizeof(int(v)) for v in ints],
                   "strs": [sys.getsizeof("".join(map(chr, cps))) for cps in strs],
                   "fields": fields, "containers": containers}))
@@ -156,6 +168,13 @@ def main():
     for name in runs[0]["fields"]:
         o.append("    {%s, {%s}}," % (name, ", ".join("true" if r["fields"][name] else "false"
                                                       for r in runs)))
+    o.append("};")
+    o.append("static const struct flag_case { const char *name; uint64_t has[%d], lacks[%d]; } "
+             "flag_cases[] = {" % (len(runs), len(runs)))
+    for name in runs[0]["flags"]:
+        o.append('    {"Py_TPFLAGS_%s", {%s}, {%s}},' % (
+            name, ", ".join("0x%xull" % r["flags"][name][0] for r in runs),
+            ", ".join("0x%xull" % r["flags"][name][1] for r in runs)))
     o.append("};")
     print("\n".join(o))
 

@@ -3,7 +3,8 @@
  * the value previews and the getsizeof rules against what real interpreters answered
  * (cpython_table.h, made by gen_cpython_table.py from pyenv's 3.8-3.13: repr() of each value,
  * sys.getsizeof of each int and str and __sizeof__ of lists, sets and bytearrays on each minor
- * version), and the label table against which fields each version's objects have.
+ * version), the label table against which fields each version's objects have, and the type-flag
+ * table against the __flags__ of types that have and lack each flag on each version.
  * Table-driven: each case is one line of the generated table.
  */
 #include <check.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flags.h"
 #include "labels.h"
 #include "preview.h"
 #include "sizes.h"
@@ -160,6 +162,87 @@ START_TEST(slot_label_is_cut)
 }
 END_TEST
 
+/* A fast local's label: "<local name>", cut as a slot's; the names of a 3.8-3.10 frame's slots:
+ * co_varnames, co_cellvars, co_freevars, then the value stack. */
+START_TEST(local_label_and_slots)
+{
+	char buf[HS_CP_LOCAL_LABEL_BYTES];
+	ck_assert_uint_eq(hs_cp_local_label("journal", buf), strlen("<local journal>"));
+	ck_assert_str_eq(buf, "<local journal>");
+	/* A name cut as a preview: 100 characters of 4 bytes and an ellipsis, whole. */
+	uint32_t units[150];
+	char name[HS_CP_PREVIEW_BYTES];
+	for (size_t i = 0; i < N(units); i++)
+		units[i] = 0x1f600;
+	size_t n = hs_cp_str_text(units, 4, false, N(units), HS_CP_PREVIEW_CHARS, name);
+	name[n] = '\0';
+	ck_assert_uint_eq(hs_cp_local_label(name, buf), n + 8);
+	ck_assert_int_eq(memcmp(buf + 7, name, n), 0);
+	ck_assert_str_eq(buf + 7 + n, ">");
+	static const struct {
+		size_t i;
+		enum hs_cp_local_names at;
+		size_t j;
+	} slots[] = {{0, HS_CP_VARNAMES, 0},    {1, HS_CP_VARNAMES, 1}, {2, HS_CP_CELLVARS, 0},
+	             {3, HS_CP_FREEVARS, 0},    {4, HS_CP_FREEVARS, 1}, {5, HS_CP_VALUE_STACK, 0},
+	             {99, HS_CP_VALUE_STACK, 0}};
+	for (size_t k = 0; k < N(slots); k++) {
+		size_t j = 42;
+		ck_assert_int_eq(hs_cp_local_slot(slots[k].i, 2, 1, 2, &j), slots[k].at);
+		ck_assert_uint_eq(j, slots[k].j);
+	}
+	size_t j;
+	ck_assert_int_eq(hs_cp_local_slot(0, 0, 0, 1, &j), HS_CP_FREEVARS);
+}
+END_TEST
+
+/* The flag table's entry called name, or NULL. */
+static const struct hs_cp_flag_info *flag_named(const char *name)
+{
+	for (size_t i = 0; i < hs_cp_nflags; i++) {
+		if (!strcmp(hs_cp_flags[i].name, name))
+			return &hs_cp_flags[i];
+	}
+	return NULL;
+}
+
+/* Each flag's bit is set on a type that has it exactly on the versions the table gives it, and
+ * never on a type that lacks it. */
+START_TEST(flag_versions_match_python)
+{
+	const struct flag_case *c = &flag_cases[_i];
+	const struct hs_cp_flag_info *f = flag_named(c->name);
+	ck_assert_msg(f != NULL, "%s is not in flags.c", c->name);
+	for (size_t m = 0; m < N(minors); m++) {
+		bool has = minors[m] >= f->first && minors[m] <= f->last;
+		ck_assert_msg(((c->has[m] & f->bit) != 0) == has, "%s on 3.%d: __flags__ 0x%llx",
+		              c->name, minors[m], (unsigned long long)c->has[m]);
+		ck_assert_msg(!(c->lacks[m] & f->bit), "%s on 3.%d: set where it is not", c->name,
+		              minors[m]);
+		ck_assert_uint_eq(hs_cp_flag(f->bit, minors[m]), has ? f->bit : 0);
+	}
+}
+END_TEST
+
+/* Every flag is one bit of its own, within the model's versions, and checked against Python. */
+START_TEST(flag_table_is_whole)
+{
+	ck_assert_uint_eq(hs_cp_nflags, N(flag_cases));
+	for (size_t i = 0; i < hs_cp_nflags; i++) {
+		const struct hs_cp_flag_info *f = &hs_cp_flags[i];
+		ck_assert(f->bit && !(f->bit & (f->bit - 1)));
+		ck_assert_int_ge(f->first, HS_CP_MINOR_FIRST);
+		ck_assert_int_le(f->last, HS_CP_MINOR_LAST);
+		for (size_t k = 0; k < i; k++)
+			ck_assert_uint_ne(hs_cp_flags[k].bit, f->bit);
+		bool found = false;
+		for (size_t k = 0; k < N(flag_cases); k++)
+			found |= !strcmp(flag_cases[k].name, f->name);
+		ck_assert_msg(found, "%s: no case in cpython_table.h", f->name);
+	}
+}
+END_TEST
+
 static Suite *cpython_suite(void)
 {
 	Suite *s = suite_create("cpython");
@@ -175,6 +258,11 @@ static Suite *cpython_suite(void)
 	tcase_add_loop_test(t, label_versions_match_python, 0, N(field_cases));
 	tcase_add_test(t, label_table_is_whole);
 	tcase_add_test(t, slot_label_is_cut);
+	tcase_add_test(t, local_label_and_slots);
+	suite_add_tcase(s, t);
+	t = tcase_create("flags");
+	tcase_add_loop_test(t, flag_versions_match_python, 0, N(flag_cases));
+	tcase_add_test(t, flag_table_is_whole);
 	suite_add_tcase(s, t);
 	return s;
 }
