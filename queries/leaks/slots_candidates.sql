@@ -1,7 +1,9 @@
 -- slots_candidates.sql — leak report section 6 (slots-candidates): classes with many instances
 -- whose attribute sets are all alike.  Each aggregate is computed once, in a join: the share of
 -- the commonest attribute set per class was a correlated subquery over every instance, run once
--- per class (O(classes x instances): 73 s for 355k objects).
+-- per class (O(classes x instances): 73 s for 355k objects).  An attribute counts once by name: a
+-- 3.13 instance whose dict shares its inline values reaches each value twice, from the instance
+-- (.x) and from the dict (['x']).
 -- Part of the leak report: analyzer/report/leaks.c runs it (order and parameters: README.md).
 INSERT INTO leak_findings
 WITH cls AS (SELECT o.type_id AS tid FROM objects o JOIN types t ON t.id = o.type_id
@@ -11,12 +13,13 @@ inst AS (SELECT o.id, o.type_id AS tid, o.size, o.memory,
   FROM objects o JOIN cls ON cls.tid = o.type_id),
 attrs AS (SELECT i.id, i.tid, i.size + coalesce(dobj.size, 0) AS bytes,
   i.memory + coalesce(dobj.memory, 0) AS memory, dobj.id IS NULL AS inline,
-  (SELECT group_concat(l, ',') FROM (SELECT coalesce(hs_str_key(a.label),
+  (SELECT group_concat(l, ',') FROM (SELECT DISTINCT coalesce(hs_str_key(a.label),
   substr(a.label, 2)) AS l FROM edges a
   WHERE (a.src = i.dict AND hs_str_key(a.label) IS NOT NULL)
   OR (a.src = i.id AND a.label LIKE '.%' AND a.label NOT IN ('.__dict__', '.__class__'))
   ORDER BY l)) AS aset,
-  (SELECT count(*) FROM edges a WHERE (a.src = i.dict AND hs_str_key(a.label) IS NOT NULL)
+  (SELECT count(DISTINCT coalesce(hs_str_key(a.label), substr(a.label, 2))) FROM edges a
+  WHERE (a.src = i.dict AND hs_str_key(a.label) IS NOT NULL)
   OR (a.src = i.id AND a.label LIKE '.%' AND a.label NOT IN ('.__dict__', '.__class__')))
   AS nattr
   FROM inst i LEFT JOIN objects dobj ON dobj.id = i.dict),
