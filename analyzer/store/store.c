@@ -73,7 +73,7 @@ static struct hs_error *exec(struct builder *b, const char *sql)
 }
 
 /* Prepares "INSERT INTO t VALUES (?,..),(?,..)..." with rows rows of t's columns. */
-static struct hs_error *prepare_insert(struct builder *b, const struct hs_table *t, int rows,
+static struct hs_error *prepare_insert(struct builder *b, const struct hs_store_table *t, int rows,
                                        sqlite3_stmt **ret)
 {
 	int ncols = t->ncolumns;
@@ -448,7 +448,7 @@ static struct hs_error *count_run(void *arg, const struct hs_snapshot *snap,
 }
 
 /* Binds src's row of t to stmt's parameters from p on (the rowid column too). */
-static struct hs_error *bind_row(sqlite3_stmt *stmt, int p, const struct hs_table *t,
+static struct hs_error *bind_row(sqlite3_stmt *stmt, int p, const struct hs_store_table *t,
                                  struct hs_row_src *src)
 {
 	for (int c = 0; c < t->ncolumns; c++) {
@@ -482,7 +482,7 @@ static struct hs_error *bind_streamed_object(struct builder *b, sqlite3_stmt *st
 	                b->inrefs[src->id];
 	if (snap->flags[i] & HS_OBJ_IMMORTAL)
 		src->ext_refs = 0;
-	return bind_row(stmt, p, &hs_table_objects, src);
+	return bind_row(stmt, p, &hs_store_objects, src);
 }
 
 struct stream_state {
@@ -523,7 +523,7 @@ static struct hs_error *insert_streamed_run(void *arg, const struct hs_snapshot 
 		int rows = run->n - i >= BATCH_ROWS ? BATCH_ROWS : 1;
 		sqlite3_stmt *stmt = rows == 1 ? st->object : st->objects;
 		for (int r = 0; !err && r < rows; r++, i++)
-			err = bind_streamed_object(b, stmt, 1 + r * hs_table_objects.ncolumns, &src,
+			err = bind_streamed_object(b, stmt, 1 + r * hs_store_objects.ncolumns, &src,
 			                           run->first, i);
 		if (!err)
 			err = step_reset(b, stmt);
@@ -540,7 +540,7 @@ static struct hs_error *insert_streamed_run(void *arg, const struct hs_snapshot 
 			src.k = e - run->first_edge;
 			src.e = e;
 			err =
-			    bind_row(stmt, 1 + r * hs_table_edges.ncolumns, &hs_table_edges, &src);
+			    bind_row(stmt, 1 + r * hs_store_edges.ncolumns, &hs_store_edges, &src);
 		}
 		if (!err)
 			err = step_reset(b, stmt);
@@ -553,9 +553,9 @@ static const char *const big_indexes[] = {hs_sql_objects_addr, hs_sql_objects_re
                                           hs_sql_objects_garbage, hs_sql_edges_src};
 
 /* Creates table t as its columns describe it. */
-static struct hs_error *exec_create(struct builder *b, const struct hs_table *t)
+static struct hs_error *exec_create(struct builder *b, const struct hs_store_table *t)
 {
-	char *sql = hs_table_create_sql(t);
+	char *sql = hs_store_table_sql(t);
 	struct hs_error *err = sql ? exec(b, sql) : &hs_error_nomem;
 	free(sql);
 	return err;
@@ -570,22 +570,22 @@ static struct hs_error *build_streamed(struct builder *b)
 	                               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=FILE;"
 	                               "PRAGMA cache_size=-32768; PRAGMA threads=0; BEGIN;");
 	if (!err)
-		err = exec_create(b, &hs_table_objects);
+		err = exec_create(b, &hs_store_objects);
 	if (!err)
-		err = exec_create(b, &hs_table_edges);
+		err = exec_create(b, &hs_store_edges);
 	if (!err)
 		err = exec(b, hs_sql_referrers);
 	if (!err)
 		err = exec(b, small_schema_sql);
 	struct stream_state st = {b, NULL, NULL, NULL, NULL};
 	if (!err)
-		err = prepare_insert(b, &hs_table_objects, BATCH_ROWS, &st.objects);
+		err = prepare_insert(b, &hs_store_objects, BATCH_ROWS, &st.objects);
 	if (!err)
-		err = prepare_insert(b, &hs_table_objects, 1, &st.object);
+		err = prepare_insert(b, &hs_store_objects, 1, &st.object);
 	if (!err)
-		err = prepare_insert(b, &hs_table_edges, BATCH_ROWS, &st.edges);
+		err = prepare_insert(b, &hs_store_edges, BATCH_ROWS, &st.edges);
 	if (!err)
-		err = prepare_insert(b, &hs_table_edges, 1, &st.edge);
+		err = prepare_insert(b, &hs_store_edges, 1, &st.edge);
 	if (!err)
 		err = hs_snapshot_stream(b->path_snap, insert_streamed_run, &st);
 	sqlite3_finalize(st.objects);

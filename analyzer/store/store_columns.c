@@ -278,13 +278,14 @@ static const struct hs_column edges_columns[] = {
 _Static_assert(NCOLUMNS(objects_columns) <= HS_BTREE_MAX_COLUMNS, "objects: too many columns");
 _Static_assert(NCOLUMNS(edges_columns) <= HS_BTREE_MAX_COLUMNS, "edges: too many columns");
 
-const struct hs_table hs_table_objects = {"objects", objects_columns, NCOLUMNS(objects_columns)};
-const struct hs_table hs_table_edges = {"edges", edges_columns, NCOLUMNS(edges_columns)};
+const struct hs_store_table hs_store_objects = {"objects", objects_columns,
+                                                NCOLUMNS(objects_columns)};
+const struct hs_store_table hs_store_edges = {"edges", edges_columns, NCOLUMNS(edges_columns)};
 
 /* The statement's lines wrap before a column that would take one past this width. */
 #define SQL_WIDTH 92
 
-char *hs_table_create_sql(const struct hs_table *t)
+char *hs_store_table_sql(const struct hs_store_table *t)
 {
 	size_t size = strlen("CREATE TABLE ()") + strlen(t->name) + 1;
 	for (int c = 0; c < t->ncolumns; c++)

@@ -2,7 +2,7 @@
  * store_columns.h — one description of the columns of each big table (objects, edges): each
  * column's name, SQL type and how its value is obtained, read by both writers of a database —
  * the page writer (store_tables.c), which puts the values into records, and the streamed load
- * (store.c), which binds them to INSERTs — and by hs_table_create_sql, which spells the CREATE
+ * (store.c), which binds them to INSERTs — and by hs_store_table_sql, which spells the CREATE
  * statement.  Adding a column is one entry in store_columns.c (and its paragraph in SCHEMA.md).
  */
 #ifndef HS_STORE_COLUMNS_H
@@ -50,16 +50,16 @@ struct hs_column {
 	void (*get)(struct hs_row_src *src, struct hs_value *ret);
 };
 
-struct hs_table {
+struct hs_store_table {
 	const char *name;
 	const struct hs_column *columns; /* columns[0] is the rowid */
 	int ncolumns;
 };
 
-extern const struct hs_table hs_table_objects, hs_table_edges;
+extern const struct hs_store_table hs_store_objects, hs_store_edges;
 
 /* The CREATE TABLE statement of t (SCHEMA.md), malloc'd; NULL when out of memory. */
-char *hs_table_create_sql(const struct hs_table *t);
+char *hs_store_table_sql(const struct hs_store_table *t);
 /* Frees what src allocated for its last value. */
 void hs_row_src_release(struct hs_row_src *src);
 

@@ -28,7 +28,7 @@ const char hs_sql_edges_src[] = "CREATE INDEX edges_src ON edges(src)";
 
 /* Adds src's row of t to bt under rowid: the rowid column (columns[0]) is stored as NULL, as
  * SQLite stores an INTEGER PRIMARY KEY. */
-static void add_row(struct hs_btree *bt, struct hs_record *r, const struct hs_table *t,
+static void add_row(struct hs_btree *bt, struct hs_record *r, const struct hs_store_table *t,
                     struct hs_row_src *src, int64_t rowid)
 {
 	hs_record_start(r);
@@ -52,9 +52,9 @@ static void add_row(struct hs_btree *bt, struct hs_record *r, const struct hs_ta
 }
 
 /* Ends the tree of table t, entered in the schema with the CREATE statement t's columns give. */
-static void end_table(struct hs_btree *bt, const struct hs_table *t)
+static void end_table(struct hs_btree *bt, const struct hs_store_table *t)
 {
-	char *sql = hs_table_create_sql(t);
+	char *sql = hs_store_table_sql(t);
 	if (!sql && !bt->f->err)
 		bt->f->err = &hs_error_nomem;
 	hs_btree_end(bt, "table", t->name, t->name, sql ? sql : "");
@@ -73,10 +73,10 @@ static void write_edges(struct hs_btree_file *f, const struct hs_snapshot *snap,
 		src.i = src.id = i;
 		for (uint64_t e = snap->edge_start[i]; e < snap->edge_start[i + 1]; e++) {
 			src.k = src.e = e;
-			add_row(&t, r, &hs_table_edges, &src, (int64_t)e);
+			add_row(&t, r, &hs_store_edges, &src, (int64_t)e);
 		}
 	}
-	end_table(&t, &hs_table_edges);
+	end_table(&t, &hs_store_edges);
 	if (f->err || (f->err = hs_btree_begin(&t, f, false)))
 		return;
 	for (uint64_t i = 0; i < snap->nobjects && !f->err; i++) {
@@ -248,9 +248,9 @@ struct hs_error *hs_store_tables_objects(struct hs_btree_file *f, const struct h
 			progress(progress_arg, "objects", (double)i / (double)n);
 		src.i = src.id = i;
 		src.nreferrers = ends[i] - (i ? ends[i - 1] : 0);
-		add_row(&t, &r, &hs_table_objects, &src, (int64_t)i);
+		add_row(&t, &r, &hs_store_objects, &src, (int64_t)i);
 	}
-	end_table(&t, &hs_table_objects);
+	end_table(&t, &hs_store_objects);
 
 	/* objects_addr: id order is unsigned address order; as signed integers the addresses from
 	 * 2^63 up come first. */

@@ -11,7 +11,7 @@
 #include "store_columns.h"
 
 /* The CREATE statements (SCHEMA.md) of referrers and the indexes, for the streamed load which
- * creates them with SQL; objects' and edges' are hs_table_create_sql's (store_columns.h). */
+ * creates them with SQL; objects' and edges' are hs_store_table_sql's (store_columns.h). */
 extern const char hs_sql_referrers[], hs_sql_objects_addr[], hs_sql_objects_retained[],
     hs_sql_objects_garbage[], hs_sql_edges_src[];
 
