@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd_sql.h"
 #include "commands.h"
 #include "leaks.h"
 #include "load.h"
@@ -126,14 +127,7 @@ static const char objs_sql[] =
 static struct hs_error *write_summary(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *stmt;
-	struct hs_error *err = prepare(
-	    db,
-	    "SELECT (SELECT value FROM meta WHERE key = 'snapshot'),"
-	    " (SELECT value FROM meta WHERE key = 'runtime') || ' ' || (SELECT value FROM meta"
-	    " WHERE key = 'runtime_version'), count(*), sum(size),"
-	    " CASE WHEN count(memory) THEN sum(memory) END, sum(unreachable),"
-	    " (SELECT count(*) FROM roots), (SELECT count(*) FROM edges) FROM objects",
-	    &stmt);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_summary, &stmt);
 	if (err)
 		return err;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -182,14 +176,7 @@ static void json_or_null(FILE *out, sqlite3_stmt *stmt, int i)
 static struct hs_error *write_tree(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *stmt;
-	struct hs_error *err = prepare(
-	    db,
-	    "SELECT r.id, CASE WHEN r.in_tree THEN coalesce((SELECT t.id FROM report_objs t"
-	    " WHERE t.id = r.idom AND t.in_tree), -1) ELSE -2 END, r.retained, r.type, r.label,"
-	    " r.name, r.module, printf('0x%x', r.addr), r.page, r.path, r.garbage,"
-	    " (SELECT coalesce(sum(size), 0) FROM objects WHERE depth IS NOT NULL)"
-	    " FROM report_objs r ORDER BY r.retained DESC, r.id",
-	    &stmt);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_tree, &stmt);
 	if (err)
 		return err;
 	fputs("<h2>What retains the memory</h2><p class=\"explain\">The dominator tree by retained "
