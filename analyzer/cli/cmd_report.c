@@ -210,14 +210,10 @@ static struct hs_error *write_tree(sqlite3 *db, FILE *out)
 static struct hs_error *write_types(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *stmt;
-	char sql[512];
-	snprintf(sql, sizeof(sql),
-	         "SELECT t.name, count(*), sum(o.size), max(sum(o.size)) OVER () FROM objects o"
-	         " JOIN types t ON t.id = o.type_id GROUP BY o.type_id ORDER BY 3 DESC LIMIT %d",
-	         TYPE_ROWS);
-	struct hs_error *err = prepare(db, sql, &stmt);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_types, &stmt);
 	if (err)
 		return err;
+	sqlite3_bind_int(stmt, 1, TYPE_ROWS);
 	fputs("<h2>Types</h2><table id=\"types\"><tr><th>type</th><th>objects</th><th>bytes</th>"
 	      "<th></th></tr>\n",
 	      out);
@@ -385,12 +381,7 @@ static void object_link(FILE *out, const char *addr, bool has_page, const char *
 static struct hs_error *write_findings(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *stmt;
-	struct hs_error *err = prepare(
-	    db,
-	    "SELECT f.subject, f.objects, f.bytes, f.retained, f.trend, printf('0x%x', o.addr),"
-	    " f.path, detail, o.id IS NOT NULL FROM leak_findings f LEFT JOIN objects o"
-	    " ON o.id = f.obj WHERE section = ?1 ORDER BY f.rowid",
-	    &stmt);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_findings, &stmt);
 	if (err)
 		return err;
 	fputs("<h2>Leak report</h2>\n", out);
