@@ -264,11 +264,7 @@ static struct hs_error *chart_from(sqlite3 *db, sqlite3_stmt *stmt, struct hs_re
 static struct hs_error *write_growth_charts(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *snaps, *found, *series;
-	struct hs_error *err =
-	    prepare(db,
-	            "SELECT name, CASE ?1 WHEN 0 THEN bytes ELSE objects END FROM"
-	            " leak_snapshots ORDER BY k",
-	            &snaps);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_growth, &snaps);
 	if (err)
 		return err;
 	struct hs_report_chart c = {.id = "growth",
@@ -533,17 +529,10 @@ static const char referrers_sql[] =
 static struct hs_error *write_pages(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *obj, *refs, *referrers;
-	char sql[2048];
-	snprintf(sql, sizeof(sql),
-	         "SELECT o.id, printf('0x%%x', o.addr), r.type, o.size, o.retained, o.refcnt,"
-	         " o.ext_refs, o.depth, r.path, substr(o.value, 1, %d), length(o.value),"
-	         " o.unreachable, r.name, r.module, (SELECT count(*) FROM edges WHERE src = o.id),"
-	         " (SELECT count(*) FROM referrers WHERE dst = o.id) FROM report_objs r"
-	         " JOIN objects o ON o.id = r.id WHERE r.page ORDER BY o.retained DESC, o.id",
-	         VALUE_CHARS);
-	struct hs_error *err = prepare(db, sql, &obj);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_pages, &obj);
 	if (err)
 		return err;
+	sqlite3_bind_int(obj, 1, VALUE_CHARS);
 	char *rs = sqlite3_mprintf(refs_sql, REL_ROWS),
 	     *rr = sqlite3_mprintf(referrers_sql, REL_ROWS);
 	err = rs && rr ? prepare(db, rs, &refs) : &hs_error_nomem;
