@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_sql.h"
 #include "commands.h"
 #include "load.h"
 #include "rows.h"
@@ -20,52 +21,10 @@ struct section {
 };
 
 static const struct section sections[] = {
-    {"types", "by type",
-     "WITH n AS (SELECT t.name AS type, count(*) AS c, sum(o.size) AS b"
-     "  FROM main.objects o JOIN main.types t ON t.id = o.type_id GROUP BY t.name),"
-     " p AS (SELECT t.name AS type, count(*) AS c, sum(o.size) AS b"
-     "  FROM old.objects o JOIN old.types t ON t.id = o.type_id GROUP BY t.name) "
-     "SELECT type, coalesce(n.c, 0) - coalesce(p.c, 0) AS count_delta,"
-     " coalesce(n.b, 0) - coalesce(p.b, 0) AS bytes_delta, coalesce(p.c, 0) AS old_count,"
-     " coalesce(n.c, 0) AS new_count, coalesce(p.b, 0) AS old_bytes, coalesce(n.b, 0) AS new_bytes "
-     "FROM n FULL OUTER JOIN p USING (type) WHERE count_delta != 0 OR bytes_delta != 0 "
-     "ORDER BY abs(bytes_delta) DESC, type LIMIT ?1",
-     false},
-    {"new", "new objects",
-     "SELECT printf('0x%x', addr) AS addr, type, size, retained, hs_path(id) AS path FROM"
-     " (SELECT o.id, o.addr, t.name AS type, o.size, o.retained"
-     "  FROM main.objects o JOIN main.types t ON t.id = o.type_id"
-     "  WHERE NOT EXISTS (SELECT 1 FROM old.objects p JOIN old.types pt ON pt.id = p.type_id"
-     "   WHERE p.addr = o.addr AND pt.name = t.name)"
-     "  ORDER BY o.retained DESC, o.addr LIMIT ?1)",
-     false},
-    {"grown", "containers that grew",
-     "SELECT printf('0x%x', addr) AS addr, type, old_refs, new_refs, refs_delta, old_size,"
-     " new_size, bytes_delta, hs_path(id) AS path FROM"
-     " (SELECT n.id, n.addr, t.name AS type, p.nrefs AS old_refs,"
-     "  n.nrefs AS new_refs, n.nrefs - p.nrefs AS refs_delta, p.size AS old_size,"
-     "  n.size AS new_size, n.size - p.size AS bytes_delta"
-     "  FROM main.objects n JOIN main.types t ON t.id = n.type_id"
-     "  JOIN old.objects p ON p.addr = n.addr JOIN old.types pt ON pt.id = p.type_id"
-     "  WHERE pt.name = t.name AND (n.nrefs > p.nrefs OR n.size > p.size)"
-     "  ORDER BY refs_delta DESC, bytes_delta DESC, n.addr LIMIT ?1)",
-     false},
-    {"sites", "by allocation site",
-     "WITH n AS (SELECT s.filename, s.lineno, count(*) AS c, sum(o.size) AS b,"
-     "  sum(o.memory) AS m FROM main.objects o JOIN main.sites s ON s.id = o.site"
-     "  GROUP BY o.site),"
-     " p AS (SELECT s.filename, s.lineno, count(*) AS c, sum(o.size) AS b,"
-     "  sum(o.memory) AS m FROM old.objects o JOIN old.sites s ON s.id = o.site"
-     "  GROUP BY o.site) "
-     "SELECT filename, lineno, coalesce(n.c, 0) - coalesce(p.c, 0) AS count_delta,"
-     " coalesce(n.b, 0) - coalesce(p.b, 0) AS bytes_delta,"
-     " coalesce(n.m, 0) - coalesce(p.m, 0) AS memory_delta, coalesce(p.c, 0) AS old_count,"
-     " coalesce(n.c, 0) AS new_count, coalesce(p.m, 0) AS old_memory,"
-     " coalesce(n.m, 0) AS new_memory "
-     "FROM n FULL OUTER JOIN p USING (filename, lineno)"
-     " WHERE count_delta != 0 OR memory_delta != 0"
-     " ORDER BY abs(memory_delta) DESC, filename, lineno LIMIT ?1",
-     true},
+    {"types", "by type", hs_sql_cmd_diff_types, false},
+    {"new", "new objects", hs_sql_cmd_diff_new, false},
+    {"grown", "containers that grew", hs_sql_cmd_diff_grown, false},
+    {"sites", "by allocation site", hs_sql_cmd_diff_sites, true},
 };
 
 /* Whether either snapshot of db has allocation sites. */

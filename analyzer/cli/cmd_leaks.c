@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_sql.h"
 #include "commands.h"
 #include "leaks.h"
 #include "load.h"
@@ -104,26 +105,12 @@ static int parse(int argc, char **argv, struct hs_leaks_options *opts, enum hs_f
 	return -1;
 }
 
-/* Where a finding's object was allocated (file:line), NULL without a site (SCHEMA.md sites). */
-#define SITE_SQL                                                                                   \
-	"(SELECT s.filename || ':' || s.lineno FROM objects o JOIN sites s ON s.id = o.site"       \
-	" WHERE o.id = obj)"
-
 /* Prints the findings: per section a title, the explanation and a table (or "no finding") in
  * table format; every finding with its section number and pattern in csv and json. */
 static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 {
-	static const char rows[] =
-	    "SELECT section, pattern, subject, objects, bytes, retained, trend,"
-	    " CASE WHEN obj IS NULL THEN NULL ELSE printf('0x%x', (SELECT addr FROM objects"
-	    " WHERE id = obj)) END AS addr, path, " SITE_SQL " AS site, detail FROM leak_findings"
-	    " ORDER BY rowid";
-	static const char section_rows[] =
-	    "SELECT subject, objects, bytes, retained, trend, CASE WHEN obj IS NULL THEN NULL ELSE"
-	    " printf('0x%x', (SELECT addr FROM objects WHERE id = obj)) END AS addr, path,"
-	    " " SITE_SQL " AS site, detail FROM leak_findings WHERE section = ?1 ORDER BY rowid";
 	if (format != HS_FORMAT_TABLE)
-		return hs_rows_run(db, rows, 0, NULL, format, stdout);
+		return hs_rows_run(db, hs_sql_cmd_leaks_findings, 0, NULL, format, stdout);
 	char *untraversed;
 	struct hs_error *err = hs_store_untraversed(db, &untraversed);
 	bool streamed = hs_store_streamed(db);
@@ -152,7 +139,7 @@ static struct hs_error *print_findings(sqlite3 *db, enum hs_format format)
 		char num[16];
 		snprintf(num, sizeof(num), "%d", s->number);
 		char *args[] = {num};
-		err = hs_rows_run(db, section_rows, 1, args, format, stdout);
+		err = hs_rows_run(db, hs_sql_cmd_leaks_section, 1, args, format, stdout);
 	}
 	free(untraversed);
 	return err;

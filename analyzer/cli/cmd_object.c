@@ -190,13 +190,8 @@ int hs_cmd_referrers(int argc, char **argv)
 /* deep's work: the object's deep size beside its own and its retained size. */
 static struct hs_error *print_deep_size(struct object_cmd *c)
 {
-	static const char sql[] =
-	    "SELECT printf('0x%x', o.addr) AS addr, t.name AS type, o.size AS size,"
-	    " hs_deep_size(o.id) AS deep_size, o.retained AS retained, o.memory AS memory,"
-	    " hs_deep_memory(o.id) AS deep_memory, o.retained_memory AS retained_memory"
-	    " FROM objects o JOIN types t ON t.id = o.type_id WHERE o.id = ?1";
 	char *args[] = {c->id_text};
-	return hs_rows_run(c->db, sql, 1, args, c->a.format, stdout);
+	return hs_rows_run(c->db, hs_sql_cmd_deep_size, 1, args, c->a.format, stdout);
 }
 
 int hs_cmd_deep(int argc, char **argv)

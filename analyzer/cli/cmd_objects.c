@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_sql.h"
 #include "commands.h"
 #include "dot.h"
 #include "load.h"
@@ -53,10 +54,6 @@ int hs_cmd_top(int argc, char **argv)
 	    "--by site: objects, bytes, memory and retained memory per allocation line (the most\n"
 	    "recent frame tracemalloc kept for each object, when it was tracing during an\n"
 	    "in-process capture), the lines whose objects keep the most memory alive first.\n";
-	static const char by_count[] =
-	    "SELECT t.name AS type, t.module AS module, count(*) AS count, sum(o.size) AS bytes "
-	    "FROM objects o JOIN types t ON t.id = o.type_id GROUP BY o.type_id "
-	    "ORDER BY count DESC, type LIMIT ?1";
 	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = 20, .by = "size"};
 	int rc = hs_cmd_parse(argc, argv, help, "nb", 1, 1, &a);
 	if (rc >= 0)
@@ -68,7 +65,7 @@ int hs_cmd_top(int argc, char **argv)
 	if (strcmp(a.by, "memory") == 0)
 		return run_listing(&a, hs_query_find("largest_retained_memory")->sql);
 	if (strcmp(a.by, "count") == 0)
-		return run_listing(&a, by_count);
+		return run_listing(&a, hs_sql_cmd_top_by_count);
 	if (strcmp(a.by, "site") == 0)
 		return run_listing(&a, hs_query_find("allocation_sites")->sql);
 	return hs_cli_usage_error("top", "--by is size, retained, memory, count or site");
@@ -84,25 +81,6 @@ int hs_cmd_cycles(int argc, char **argv)
 	    "largest first, with each object's type, address and size and the labelled references\n"
 	    "between them, drawing at most 100 objects of a component and 500 in all\n"
 	    "(heapsnap cycles SNAP --dot | dot -Tsvg > cycles.svg).\n";
-	/* hs_dot_write's rows: the objects cluster by cluster, then the references among them;
-	 * ?1 the number of components (-1: all), ?2 and ?3 the caps on objects drawn. */
-	static const char dot_sql[] =
-	    "WITH c AS (SELECT scc, count(*) AS n, sum(size) AS bytes FROM objects"
-	    " WHERE unreachable GROUP BY scc ORDER BY bytes DESC, n DESC, scc LIMIT ?1),"
-	    " ranked AS (SELECT c.scc, c.n, c.bytes, o.id, o.addr, o.size, o.type_id,"
-	    "  row_number() OVER (PARTITION BY c.scc ORDER BY o.addr) AS kk"
-	    "  FROM c JOIN objects o ON o.scc = c.scc AND o.unreachable),"
-	    " shown AS (SELECT * FROM (SELECT *, row_number() OVER (ORDER BY bytes DESC, n DESC,"
-	    "  scc, addr) AS k FROM ranked WHERE kk <= ?2) WHERE k <= ?3) "
-	    "SELECT * FROM (SELECT s.id, NULL, printf('%s at 0x%x', t.name, s.addr) || char(10)"
-	    " || printf('%lld B', s.size), printf('component %lld: %lld objects, %lld B', s.scc,"
-	    " s.n, s.bytes) || CASE WHEN count(*) OVER w < s.n"
-	    " THEN printf(' (%lld drawn)', count(*) OVER w) ELSE '' END"
-	    " FROM shown s JOIN types t ON t.id = s.type_id WINDOW w AS (PARTITION BY s.scc)"
-	    " ORDER BY s.k) "
-	    "UNION ALL SELECT * FROM (SELECT e.src, e.dst, nullif(e.label, ''), NULL"
-	    " FROM shown s JOIN edges e ON e.src = s.id JOIN shown d ON d.id = e.dst"
-	    " ORDER BY s.k, e.id)";
 	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = -1};
 	int rc = hs_cmd_parse(argc, argv, help, "nd", 1, 1, &a);
 	if (rc >= 0 || !a.dot)
@@ -112,7 +90,7 @@ int hs_cmd_cycles(int argc, char **argv)
 	if (err)
 		return hs_cli_fail(err);
 	long long args[] = {a.limit, DOT_MAX_COMPONENT, DOT_MAX_NODES};
-	err = hs_dot_write(db, dot_sql, 3, args, "GC garbage by component", stdout);
+	err = hs_dot_write(db, hs_sql_cmd_cycles_dot, 3, args, "GC garbage by component", stdout);
 	sqlite3_close(db);
 	return err ? hs_cli_fail(err) : HS_EXIT_OK;
 }
@@ -122,13 +100,7 @@ int hs_cmd_garbage(int argc, char **argv)
 	static const char help[] =
 	    "usage: heapsnap garbage SNAP [-n N] [--format table|csv|json]\n\n"
 	    "Every object gc.collect() would free (or the first N), by component then address.\n";
-	static const char sql[] =
-	    "SELECT printf('0x%x', o.addr) AS addr, t.name AS type, o.size AS size,"
-	    " o.refcnt AS refcnt, o.scc AS scc, o.scc_size AS scc_size,"
-	    " substr(o.value, 1, 60) AS value "
-	    "FROM objects o JOIN types t ON t.id = o.type_id WHERE o.unreachable "
-	    "ORDER BY o.scc, o.addr LIMIT coalesce(?1, -1)";
 	struct hs_cmd_args a = {.format = HS_FORMAT_TABLE, .limit = -1};
 	int rc = hs_cmd_parse(argc, argv, help, "n", 1, 1, &a);
-	return rc >= 0 ? rc : run_listing(&a, sql);
+	return rc >= 0 ? rc : run_listing(&a, hs_sql_cmd_garbage_list);
 }

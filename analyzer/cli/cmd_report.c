@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd_sql.h"
 #include "commands.h"
 #include "leaks.h"
 #include "load.h"
@@ -126,14 +127,7 @@ static const char objs_sql[] =
 static struct hs_error *write_summary(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *stmt;
-	struct hs_error *err = prepare(
-	    db,
-	    "SELECT (SELECT value FROM meta WHERE key = 'snapshot'),"
-	    " (SELECT value FROM meta WHERE key = 'runtime') || ' ' || (SELECT value FROM meta"
-	    " WHERE key = 'runtime_version'), count(*), sum(size),"
-	    " CASE WHEN count(memory) THEN sum(memory) END, sum(unreachable),"
-	    " (SELECT count(*) FROM roots), (SELECT count(*) FROM edges) FROM objects",
-	    &stmt);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_summary, &stmt);
 	if (err)
 		return err;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -182,14 +176,7 @@ static void json_or_null(FILE *out, sqlite3_stmt *stmt, int i)
 static struct hs_error *write_tree(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *stmt;
-	struct hs_error *err = prepare(
-	    db,
-	    "SELECT r.id, CASE WHEN r.in_tree THEN coalesce((SELECT t.id FROM report_objs t"
-	    " WHERE t.id = r.idom AND t.in_tree), -1) ELSE -2 END, r.retained, r.type, r.label,"
-	    " r.name, r.module, printf('0x%x', r.addr), r.page, r.path, r.garbage,"
-	    " (SELECT coalesce(sum(size), 0) FROM objects WHERE depth IS NOT NULL)"
-	    " FROM report_objs r ORDER BY r.retained DESC, r.id",
-	    &stmt);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_tree, &stmt);
 	if (err)
 		return err;
 	fputs("<h2>What retains the memory</h2><p class=\"explain\">The dominator tree by retained "
@@ -223,14 +210,10 @@ static struct hs_error *write_tree(sqlite3 *db, FILE *out)
 static struct hs_error *write_types(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *stmt;
-	char sql[512];
-	snprintf(sql, sizeof(sql),
-	         "SELECT t.name, count(*), sum(o.size), max(sum(o.size)) OVER () FROM objects o"
-	         " JOIN types t ON t.id = o.type_id GROUP BY o.type_id ORDER BY 3 DESC LIMIT %d",
-	         TYPE_ROWS);
-	struct hs_error *err = prepare(db, sql, &stmt);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_types, &stmt);
 	if (err)
 		return err;
+	sqlite3_bind_int(stmt, 1, TYPE_ROWS);
 	fputs("<h2>Types</h2><table id=\"types\"><tr><th>type</th><th>objects</th><th>bytes</th>"
 	      "<th></th></tr>\n",
 	      out);
@@ -281,11 +264,7 @@ static struct hs_error *chart_from(sqlite3 *db, sqlite3_stmt *stmt, struct hs_re
 static struct hs_error *write_growth_charts(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *snaps, *found, *series;
-	struct hs_error *err =
-	    prepare(db,
-	            "SELECT name, CASE ?1 WHEN 0 THEN bytes ELSE objects END FROM"
-	            " leak_snapshots ORDER BY k",
-	            &snaps);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_growth, &snaps);
 	if (err)
 		return err;
 	struct hs_report_chart c = {.id = "growth",
@@ -398,12 +377,7 @@ static void object_link(FILE *out, const char *addr, bool has_page, const char *
 static struct hs_error *write_findings(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *stmt;
-	struct hs_error *err = prepare(
-	    db,
-	    "SELECT f.subject, f.objects, f.bytes, f.retained, f.trend, printf('0x%x', o.addr),"
-	    " f.path, detail, o.id IS NOT NULL FROM leak_findings f LEFT JOIN objects o"
-	    " ON o.id = f.obj WHERE section = ?1 ORDER BY f.rowid",
-	    &stmt);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_findings, &stmt);
 	if (err)
 		return err;
 	fputs("<h2>Leak report</h2>\n", out);
@@ -555,17 +529,10 @@ static const char referrers_sql[] =
 static struct hs_error *write_pages(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *obj, *refs, *referrers;
-	char sql[2048];
-	snprintf(sql, sizeof(sql),
-	         "SELECT o.id, printf('0x%%x', o.addr), r.type, o.size, o.retained, o.refcnt,"
-	         " o.ext_refs, o.depth, r.path, substr(o.value, 1, %d), length(o.value),"
-	         " o.unreachable, r.name, r.module, (SELECT count(*) FROM edges WHERE src = o.id),"
-	         " (SELECT count(*) FROM referrers WHERE dst = o.id) FROM report_objs r"
-	         " JOIN objects o ON o.id = r.id WHERE r.page ORDER BY o.retained DESC, o.id",
-	         VALUE_CHARS);
-	struct hs_error *err = prepare(db, sql, &obj);
+	struct hs_error *err = prepare(db, hs_sql_cmd_report_pages, &obj);
 	if (err)
 		return err;
+	sqlite3_bind_int(obj, 1, VALUE_CHARS);
 	char *rs = sqlite3_mprintf(refs_sql, REL_ROWS),
 	     *rr = sqlite3_mprintf(referrers_sql, REL_ROWS);
 	err = rs && rr ? prepare(db, rs, &refs) : &hs_error_nomem;

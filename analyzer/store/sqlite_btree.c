@@ -270,6 +270,8 @@ struct hs_error *hs_btree_file_create(struct hs_btree_file *f, int fd, const cha
 void hs_btree_file_discard(struct hs_btree_file *f)
 {
 	free(f->buf);
+	for (size_t i = 0; i < f->nschema; i++)
+		free(f->schema[i].sql);
 	free(f->schema);
 	f->buf = NULL;
 	f->schema = NULL;
@@ -558,13 +560,17 @@ static void add_schema(struct hs_btree_file *f, const char *type, const char *na
                        const char *table, const char *sql, uint32_t root)
 {
 	struct hs_btree_schema_row *rows = realloc(f->schema, (f->nschema + 1) * sizeof(*rows));
-	if (!rows) {
+	char *copy = strdup(sql);
+	if (!rows || !copy) {
+		if (rows)
+			f->schema = rows;
+		free(copy);
 		if (!f->err)
 			f->err = &hs_error_nomem;
 		return;
 	}
 	f->schema = rows;
-	rows[f->nschema++] = (struct hs_btree_schema_row){type, name, table, sql, root};
+	rows[f->nschema++] = (struct hs_btree_schema_row){type, name, table, copy, root};
 }
 
 void hs_btree_end(struct hs_btree *t, const char *type, const char *name, const char *table,

@@ -66,7 +66,8 @@ struct hs_btree_file {
 	struct hs_error *err; /* the first write error; later calls do nothing */
 	/* The schema table's rows, added by hs_btree_end. */
 	struct hs_btree_schema_row {
-		const char *type, *name, *table, *sql;
+		const char *type, *name, *table;
+		char *sql; /* a copy */
 		uint32_t root;
 	} * schema;
 	size_t nschema;
@@ -117,7 +118,7 @@ struct hs_error *hs_btree_begin(struct hs_btree *t, struct hs_btree_file *f, boo
 void hs_btree_add_row(struct hs_btree *t, int64_t rowid, const struct hs_record *r);
 void hs_btree_add_key(struct hs_btree *t, const struct hs_record *r);
 /* Writes what is left of the tree, enters it in the schema (type "table" or "index", its name,
- * the table it belongs to, its CREATE statement: static text) and frees t's memory. */
+ * the table it belongs to: static text; its CREATE statement, copied) and frees t's memory. */
 void hs_btree_end(struct hs_btree *t, const char *type, const char *name, const char *table,
                   const char *sql);
 

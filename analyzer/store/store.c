@@ -36,8 +36,6 @@ static const char small_schema_sql[] =
 static const char small_index_sql[] = "CREATE INDEX weakrefs_ref ON weakrefs(ref);\n"
                                       "CREATE INDEX roots_obj ON roots(obj);\n";
 
-#define OBJECT_COLS 24
-#define EDGE_COLS 5
 /* Rows per multi-row INSERT: large enough to amortize the statement, small enough to stay far
  * below SQLITE_MAX_VARIABLE_NUMBER (32766 since 3.32). */
 #define BATCH_ROWS 128
@@ -74,12 +72,13 @@ static struct hs_error *exec(struct builder *b, const char *sql)
 	return err;
 }
 
-/* Prepares "INSERT INTO table VALUES (?,..),(?,..)..." with rows rows of ncols columns. */
-static struct hs_error *prepare_insert(struct builder *b, const char *table, int ncols, int rows,
+/* Prepares "INSERT INTO t VALUES (?,..),(?,..)..." with rows rows of t's columns. */
+static struct hs_error *prepare_insert(struct builder *b, const struct hs_store_table *t, int rows,
                                        sqlite3_stmt **ret)
 {
+	int ncols = t->ncolumns;
 	sqlite3_str *s = sqlite3_str_new(b->db);
-	sqlite3_str_appendf(s, "INSERT INTO %s VALUES ", table);
+	sqlite3_str_appendf(s, "INSERT INTO %s VALUES ", t->name);
 	for (int r = 0; r < rows; r++) {
 		sqlite3_str_appendall(s, r ? ",(" : "(");
 		for (int c = 0; c < ncols; c++)
@@ -448,67 +447,42 @@ static struct hs_error *count_run(void *arg, const struct hs_snapshot *snap,
 	return NULL;
 }
 
-/* Object run->first + i of a streamed run: the columns a run gives; the graph analyses NULL. */
-static void bind_streamed_object(struct builder *b, sqlite3_stmt *stmt, int p,
-                                 const struct hs_snapshot *snap, uint64_t first, uint64_t i)
+/* Binds src's row of t to stmt's parameters from p on (the rowid column too). */
+static struct hs_error *bind_row(sqlite3_stmt *stmt, int p, const struct hs_store_table *t,
+                                 struct hs_row_src *src)
 {
-	uint64_t id = first + i;
-	uint8_t flags = snap->flags[i];
-	int64_t ext =
-	    (int64_t)(snap->refcnt[i] > INT64_MAX ? INT64_MAX : snap->refcnt[i]) - b->inrefs[id];
-	if (flags & HS_OBJ_IMMORTAL)
-		ext = 0;
-	for (int c = 0; c < OBJECT_COLS; c++)
-		sqlite3_bind_null(stmt, p + c);
-	sqlite3_bind_int64(stmt, p, (sqlite3_int64)id);
-	bind_u64(stmt, p + 1, snap->addr[i]);
-	sqlite3_bind_int64(stmt, p + 2, snap->type[i]);
-	bind_u64(stmt, p + 3, snap->size[i]);
-	bind_u64(stmt, p + 4, snap->refcnt[i]);
-	sqlite3_bind_int(stmt, p + 5, flags & HS_OBJ_GC ? 1 : 0);
-	if (snap->generation[i] != HS_GEN_NONE)
-		sqlite3_bind_int(stmt, p + 6, snap->generation[i]);
-	sqlite3_bind_int(stmt, p + 7, flags & HS_OBJ_IMMORTAL ? 1 : 0);
-	sqlite3_bind_int64(stmt, p + 9, ext);
-	sqlite3_bind_int(stmt, p + 15, ext > 0);
-	bind_u64(stmt, p + 18, snap->edge_start[i + 1] - snap->edge_start[i]);
-	sqlite3_bind_int64(stmt, p + 19, b->nreferrers[id]);
-	sqlite3_bind_int(stmt, p + 20, flags);
-	if (snap->has_memory)
-		sqlite3_bind_int64(stmt, p + 21, (int64_t)snap->size[i] + snap->memory_delta[i]);
-	if (snap->site[i])
-		sqlite3_bind_int64(stmt, p + 23, snap->site[i] - 1);
+	for (int c = 0; c < t->ncolumns; c++) {
+		struct hs_value v;
+		t->columns[c].get(src, &v);
+		if (v.kind == HS_VALUE_INT)
+			sqlite3_bind_int64(stmt, p + c, v.i);
+		else if (v.kind == HS_VALUE_TEXT)
+			sqlite3_bind_text(stmt, p + c, v.s, (int)v.len,
+			                  v.transient ? SQLITE_TRANSIENT : SQLITE_STATIC);
+		else
+			sqlite3_bind_null(stmt, p + c);
+		hs_row_src_release(src);
+	}
+	if (src->nomem) {
+		src->nomem = false;
+		return &hs_error_nomem;
+	}
+	return NULL;
 }
 
-/* Edge e (global) of object first + i: labels that name another object (dict keys,
- * attributes) need that object's value, which a stream does not hold: they are NULL. */
-static void bind_streamed_edge(sqlite3_stmt *stmt, int p, const struct hs_snapshot *snap,
-                               const struct hs_run *run, uint64_t i, uint64_t e)
+/* Object run->first + i of a streamed run: its ext_refs estimated from the edges counted in. */
+static struct hs_error *bind_streamed_object(struct builder *b, sqlite3_stmt *stmt, int p,
+                                             struct hs_row_src *src, uint64_t first, uint64_t i)
 {
-	uint64_t k = e - run->first_edge;
-	char num[32];
-	bind_u64(stmt, p, e);
-	bind_u64(stmt, p + 1, run->first + i);
-	sqlite3_bind_int64(stmt, p + 2, snap->edge_dst[k]);
-	uint32_t v = snap->edge_label[k];
-	switch (snap->edge_form[k]) {
-	case HS_LABEL_ORDINAL:
-	case HS_LABEL_INDEX:
-		sqlite3_bind_text(stmt, p + 3, num,
-		                  snprintf(num, sizeof(num), "[%llu]",
-		                           (unsigned long long)(snap->edge_form[k] == HS_LABEL_INDEX
-		                                                    ? v
-		                                                    : e - snap->edge_start[i])),
-		                  SQLITE_TRANSIENT);
-		break;
-	case HS_LABEL_STRING:
-		sqlite3_bind_text(stmt, p + 3, snap->strings[v].s, (int)snap->strings[v].len,
-		                  SQLITE_STATIC);
-		break;
-	default:
-		sqlite3_bind_null(stmt, p + 3);
-	}
-	sqlite3_bind_int(stmt, p + 4, snap->edge_kind[k]);
+	const struct hs_snapshot *snap = src->snap;
+	src->i = i;
+	src->id = first + i;
+	src->nreferrers = b->nreferrers[src->id];
+	src->ext_refs = (int64_t)(snap->refcnt[i] > INT64_MAX ? INT64_MAX : snap->refcnt[i]) -
+	                b->inrefs[src->id];
+	if (snap->flags[i] & HS_OBJ_IMMORTAL)
+		src->ext_refs = 0;
+	return bind_row(stmt, p, &hs_store_objects, src);
 }
 
 struct stream_state {
@@ -544,31 +518,48 @@ static struct hs_error *insert_streamed_run(void *arg, const struct hs_snapshot 
 		                   fill_site);
 		b->nsites = snap->nsites;
 	}
+	struct hs_row_src src = {.snap = snap, .stream = true};
 	for (uint64_t i = 0; !err && i < run->n;) {
 		int rows = run->n - i >= BATCH_ROWS ? BATCH_ROWS : 1;
 		sqlite3_stmt *stmt = rows == 1 ? st->object : st->objects;
-		for (int r = 0; r < rows; r++, i++)
-			bind_streamed_object(b, stmt, 1 + r * OBJECT_COLS, snap, run->first, i);
-		err = step_reset(b, stmt);
+		for (int r = 0; !err && r < rows; r++, i++)
+			err = bind_streamed_object(b, stmt, 1 + r * hs_store_objects.ncolumns, &src,
+			                           run->first, i);
+		if (!err)
+			err = step_reset(b, stmt);
 	}
 	uint64_t end = snap->edge_start[run->n];
 	for (uint64_t i = 0, e = run->first_edge; !err && e < end;) {
 		int rows = end - e >= BATCH_ROWS ? BATCH_ROWS : 1;
 		sqlite3_stmt *stmt = rows == 1 ? st->edge : st->edges;
-		for (int r = 0; r < rows; r++, e++) {
+		for (int r = 0; !err && r < rows; r++, e++) {
 			while (snap->edge_start[i + 1] <= e)
 				i++;
-			bind_streamed_edge(stmt, 1 + r * EDGE_COLS, snap, run, i, e);
+			src.i = i;
+			src.id = run->first + i;
+			src.k = e - run->first_edge;
+			src.e = e;
+			err =
+			    bind_row(stmt, 1 + r * hs_store_edges.ncolumns, &hs_store_edges, &src);
 		}
-		err = step_reset(b, stmt);
+		if (!err)
+			err = step_reset(b, stmt);
 	}
 	report(b, "objects", run->first + run->n, snap->nobjects);
 	return err;
 }
 
-static const char *const big_tables[] = {hs_sql_objects, hs_sql_edges, hs_sql_referrers};
 static const char *const big_indexes[] = {hs_sql_objects_addr, hs_sql_objects_retained,
                                           hs_sql_objects_garbage, hs_sql_edges_src};
+
+/* Creates table t as its columns describe it. */
+static struct hs_error *exec_create(struct builder *b, const struct hs_store_table *t)
+{
+	char *sql = hs_store_table_sql(t);
+	struct hs_error *err = sql ? exec(b, sql) : &hs_error_nomem;
+	free(sql);
+	return err;
+}
 
 /* The body of hs_store_stream's database (create_db). */
 static struct hs_error *build_streamed(struct builder *b)
@@ -578,19 +569,23 @@ static struct hs_error *build_streamed(struct builder *b)
 	struct hs_error *err = exec(b, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
 	                               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=FILE;"
 	                               "PRAGMA cache_size=-32768; PRAGMA threads=0; BEGIN;");
-	for (size_t i = 0; !err && i < sizeof(big_tables) / sizeof(*big_tables); i++)
-		err = exec(b, big_tables[i]);
+	if (!err)
+		err = exec_create(b, &hs_store_objects);
+	if (!err)
+		err = exec_create(b, &hs_store_edges);
+	if (!err)
+		err = exec(b, hs_sql_referrers);
 	if (!err)
 		err = exec(b, small_schema_sql);
 	struct stream_state st = {b, NULL, NULL, NULL, NULL};
 	if (!err)
-		err = prepare_insert(b, "objects", OBJECT_COLS, BATCH_ROWS, &st.objects);
+		err = prepare_insert(b, &hs_store_objects, BATCH_ROWS, &st.objects);
 	if (!err)
-		err = prepare_insert(b, "objects", OBJECT_COLS, 1, &st.object);
+		err = prepare_insert(b, &hs_store_objects, 1, &st.object);
 	if (!err)
-		err = prepare_insert(b, "edges", EDGE_COLS, BATCH_ROWS, &st.edges);
+		err = prepare_insert(b, &hs_store_edges, BATCH_ROWS, &st.edges);
 	if (!err)
-		err = prepare_insert(b, "edges", EDGE_COLS, 1, &st.edge);
+		err = prepare_insert(b, &hs_store_edges, 1, &st.edge);
 	if (!err)
 		err = hs_snapshot_stream(b->path_snap, insert_streamed_run, &st);
 	sqlite3_finalize(st.objects);

@@ -8,22 +8,15 @@
  * destination, objects_retained with a radix sort of the ids by retained size, objects_garbage
  * (few rows) with qsort.  The edge trees need no analysis, so hs_store_tables_edges can run
  * while hs_analyze does (store.c starts it in a thread); hs_store_tables_objects follows.
+ * The rows of objects and edges are their columns as store_columns.c describes them.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_tables.h"
 
-/* The CREATE statements of these trees: the schema (SCHEMA.md) of their tables and indexes. */
-const char hs_sql_objects[] =
-    "CREATE TABLE objects(id INTEGER PRIMARY KEY, addr INTEGER, type_id INTEGER, size INTEGER,\n"
-    "  refcnt INTEGER, gc INTEGER, generation INTEGER, immortal INTEGER, value TEXT,\n"
-    "  ext_refs INTEGER, unreachable INTEGER, scc INTEGER, idom INTEGER, retained INTEGER,\n"
-    "  depth INTEGER, is_root INTEGER, scc_size INTEGER, parent_edge INTEGER, nrefs INTEGER,\n"
-    "  nreferrers INTEGER, flags INTEGER, memory INTEGER, retained_memory INTEGER, site INTEGER)";
-const char hs_sql_edges[] =
-    "CREATE TABLE edges(id INTEGER PRIMARY KEY, src INTEGER, dst INTEGER, label TEXT,\n"
-    "  kind INTEGER)";
+/* The CREATE statements of the trees whose columns store_columns.c does not describe: the
+ * referrers (rows that a sort gives, written here alone) and the indexes. */
 const char hs_sql_referrers[] =
     "CREATE TABLE referrers(dst INTEGER, edge INTEGER, src INTEGER, PRIMARY KEY(dst, edge))\n"
     "  WITHOUT ROWID";
@@ -33,28 +26,39 @@ const char hs_sql_objects_garbage[] =
     "CREATE INDEX objects_garbage ON objects(scc) WHERE unreachable";
 const char hs_sql_edges_src[] = "CREATE INDEX edges_src ON edges(src)";
 
-/* The label of edge e of src as a text column, NULL when it has none. */
-static void record_label(struct hs_record *r, const struct hs_snapshot *snap, uint64_t src,
-                         uint64_t e)
+/* Adds src's row of t to bt under rowid: the rowid column (columns[0]) is stored as NULL, as
+ * SQLite stores an INTEGER PRIMARY KEY. */
+static void add_row(struct hs_btree *bt, struct hs_record *r, const struct hs_store_table *t,
+                    struct hs_row_src *src, int64_t rowid)
 {
-	char buf[256];
-	if (snap->edge_form[e] == HS_LABEL_NONE) {
-		hs_record_null(r);
-	} else if (snap->edge_form[e] == HS_LABEL_STRING) {
-		const struct hs_string *s = &snap->strings[snap->edge_label[e]];
-		hs_record_text(r, s->s, s->len);
-	} else {
-		size_t need = hs_snapshot_edge_label(snap, src, e, buf, sizeof(buf));
-		char *big = need < sizeof(buf) ? buf : malloc(need + 1);
-		if (!big)
-			r->nomem = true; /* never a NULL label: hs_btree_add_row fails the load */
-		else if (big == buf || hs_snapshot_edge_label(snap, src, e, big, need + 1))
-			hs_record_text(r, big, need);
+	hs_record_start(r);
+	hs_record_null(r);
+	for (int c = 1; c < t->ncolumns; c++) {
+		struct hs_value v;
+		t->columns[c].get(src, &v);
+		if (v.kind == HS_VALUE_INT)
+			hs_record_int(r, v.i);
+		else if (v.kind == HS_VALUE_TEXT)
+			hs_record_text(r, v.s, v.len);
 		else
 			hs_record_null(r);
-		if (big != buf)
-			free(big);
+		if (src->big)
+			hs_row_src_release(src);
 	}
+	if (src->nomem)
+		r->nomem = true; /* never a NULL column: hs_btree_add_row fails the load */
+	hs_btree_add_row(bt, rowid, r);
+	src->nomem = false;
+}
+
+/* Ends the tree of table t, entered in the schema with the CREATE statement t's columns give. */
+static void end_table(struct hs_btree *bt, const struct hs_store_table *t)
+{
+	char *sql = hs_store_table_sql(t);
+	if (!sql && !bt->f->err)
+		bt->f->err = &hs_error_nomem;
+	hs_btree_end(bt, "table", t->name, t->name, sql ? sql : "");
+	free(sql);
 }
 
 /* edges and edges_src: one pass over the edges each, in id order. */
@@ -62,20 +66,17 @@ static void write_edges(struct hs_btree_file *f, const struct hs_snapshot *snap,
                         struct hs_record *r)
 {
 	struct hs_btree t;
+	struct hs_row_src src = {.snap = snap};
 	if ((f->err = hs_btree_begin(&t, f, true)))
 		return;
 	for (uint64_t i = 0; i < snap->nobjects && !f->err; i++) {
+		src.i = src.id = i;
 		for (uint64_t e = snap->edge_start[i]; e < snap->edge_start[i + 1]; e++) {
-			hs_record_start(r);
-			hs_record_null(r); /* id: the rowid */
-			hs_record_int(r, (int64_t)i);
-			hs_record_int(r, snap->edge_dst[e]);
-			record_label(r, snap, i, e);
-			hs_record_int(r, snap->edge_kind[e]);
-			hs_btree_add_row(&t, (int64_t)e, r);
+			src.k = src.e = e;
+			add_row(&t, r, &hs_store_edges, &src, (int64_t)e);
 		}
 	}
-	hs_btree_end(&t, "table", "edges", "edges", hs_sql_edges);
+	end_table(&t, &hs_store_edges);
 	if (f->err || (f->err = hs_btree_begin(&t, f, false)))
 		return;
 	for (uint64_t i = 0; i < snap->nobjects && !f->err; i++) {
@@ -180,57 +181,6 @@ struct hs_error *hs_store_tables_referrers(struct hs_btree_file *f, const struct
 	return f->err;
 }
 
-/* v as an integer column, NULL when it is none (the "no value" mark of its array). */
-static void record_unless(struct hs_record *r, uint64_t v, uint64_t none)
-{
-	if (v == none)
-		hs_record_null(r);
-	else
-		hs_record_int(r, (int64_t)v);
-}
-
-static void object_record(struct hs_record *r, const struct hs_snapshot *snap,
-                          const struct hs_analysis *a, const uint32_t *ends, uint64_t i)
-{
-	uint8_t flags = snap->flags[i];
-	hs_record_start(r);
-	hs_record_null(r); /* id: the rowid */
-	hs_record_int(r, (int64_t)snap->addr[i]);
-	hs_record_int(r, snap->type[i]);
-	hs_record_int(r, (int64_t)snap->size[i]);
-	hs_record_int(r, (int64_t)snap->refcnt[i]);
-	hs_record_int(r, flags & HS_OBJ_GC ? 1 : 0);
-	record_unless(r, snap->generation[i], HS_GEN_NONE);
-	hs_record_int(r, flags & HS_OBJ_IMMORTAL ? 1 : 0);
-	if (snap->value[i]) {
-		const struct hs_string *v = &snap->values[snap->value[i] - 1];
-		hs_record_text(r, v->s, v->len);
-	} else {
-		hs_record_null(r);
-	}
-	hs_record_int(r, a->ext_refs[i]);
-	hs_record_int(r, a->unreachable[i]);
-	hs_record_int(r, a->scc[i]);
-	record_unless(r, a->idom[i], HS_NONE);
-	hs_record_int(r, (int64_t)a->retained[i]);
-	record_unless(r, a->depth[i], HS_NONE);
-	hs_record_int(r, a->is_root[i]);
-	hs_record_int(r, a->scc_size[i]);
-	record_unless(r, a->parent_edge[i], UINT64_MAX);
-	hs_record_int(r, (int64_t)(snap->edge_start[i + 1] - snap->edge_start[i]));
-	hs_record_int(r, ends[i] - (i ? ends[i - 1] : 0)); /* nreferrers */
-	hs_record_int(r, flags);
-	if (snap->has_memory)
-		hs_record_int(r, (int64_t)snap->size[i] + snap->memory_delta[i]);
-	else
-		hs_record_null(r);
-	if (a->retained_memory)
-		hs_record_int(r, (int64_t)a->retained_memory[i]);
-	else
-		hs_record_null(r);
-	record_unless(r, (uint64_t)snap->site[i] - 1, UINT64_MAX); /* sites.id, NULL when none */
-}
-
 /* Two-column index entries (key, id) in order. */
 static void add_pair(struct hs_btree *t, struct hs_record *r, int64_t key, uint64_t id)
 {
@@ -292,13 +242,15 @@ struct hs_error *hs_store_tables_objects(struct hs_btree_file *f, const struct h
 	struct hs_btree t;
 	if ((f->err = hs_btree_begin(&t, f, true)))
 		return f->err;
+	struct hs_row_src src = {.snap = snap, .a = a};
 	for (uint64_t i = 0; i < n && !f->err; i++) {
 		if (progress && (i & 0xffff) == 0)
 			progress(progress_arg, "objects", (double)i / (double)n);
-		object_record(&r, snap, a, ends, i);
-		hs_btree_add_row(&t, (int64_t)i, &r);
+		src.i = src.id = i;
+		src.nreferrers = ends[i] - (i ? ends[i - 1] : 0);
+		add_row(&t, &r, &hs_store_objects, &src, (int64_t)i);
 	}
-	hs_btree_end(&t, "table", "objects", "objects", hs_sql_objects);
+	end_table(&t, &hs_store_objects);
 
 	/* objects_addr: id order is unsigned address order; as signed integers the addresses from
 	 * 2^63 up come first. */

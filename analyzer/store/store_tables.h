@@ -8,10 +8,12 @@
 #include "analysis.h"
 #include "hsnap.h"
 #include "sqlite_btree.h"
+#include "store_columns.h"
 
-/* Their CREATE statements (SCHEMA.md), for the streamed load which creates them with SQL. */
-extern const char hs_sql_objects[], hs_sql_edges[], hs_sql_referrers[], hs_sql_objects_addr[],
-    hs_sql_objects_retained[], hs_sql_objects_garbage[], hs_sql_edges_src[];
+/* The CREATE statements (SCHEMA.md) of referrers and the indexes, for the streamed load which
+ * creates them with SQL; objects' and edges' are hs_store_table_sql's (store_columns.h). */
+extern const char hs_sql_referrers[], hs_sql_objects_addr[], hs_sql_objects_retained[],
+    hs_sql_objects_garbage[], hs_sql_edges_src[];
 
 /* Writes the edges table and edges_src to f (the only trees that read the edges' labels). */
 struct hs_error *hs_store_tables_edges(struct hs_btree_file *f, const struct hs_snapshot *snap);
