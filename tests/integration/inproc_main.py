@@ -58,7 +58,8 @@ def run(fails, cli, d, name, args, status, values, env=None):
     fails.check(len(ending) == 5, "%s: %d Ending objects, finish() made 5" % (name, len(ending)))
     route = subprocess.run([cli, "path", path, str(ending[0])], capture_output=True,
                            text=True).stdout.split("\n")[0]
-    local = " local ending>[" if sys.version_info >= (3, 11) else ")>-><list at "
+    # 3.11+: the local is a root of its own; 3.8-3.10: the frame's edge labelled <local ending>
+    local = " local ending>[" if sys.version_info >= (3, 11) else ")><local ending>["
     print("%s: an Ending's path: %s" % (name, route))
     fails.check(route.startswith("<exit: finish (") and "inproc_script.py:" in route and
                 local in route and "__main__.py" not in route,
