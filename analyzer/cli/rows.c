@@ -1,11 +1,13 @@
 /*
  * rows.c — runs SQL with bound command-line arguments and prints its rows through the hs_table
- * printer (rows.h); the note on conservatively scanned objects.
+ * printer (rows.h); the note on conservatively scanned objects (its query:
+ * queries/commands/conservative_types.sql).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_sql.h"
 #include "rows.h"
 #include "store.h"
 
@@ -130,12 +132,8 @@ struct hs_error *hs_rows_run_max(sqlite3 *db, const char *sql, int nargs, char *
 
 struct hs_error *hs_rows_print_conservative(sqlite3 *db, FILE *out)
 {
-	static const char sql[] =
-	    "SELECT t.name, count(*), sum(count(*)) OVER (), count(*) OVER () FROM objects o"
-	    " JOIN types t ON t.id = o.type_id WHERE o.flags & 4 GROUP BY t.id"
-	    " ORDER BY 2 DESC, 1";
 	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, hs_sql_cmd_conservative_types, -1, &stmt, NULL) != SQLITE_OK)
 		return hs_store_error(db, "conservatively scanned objects");
 	int rc, row = 0;
 	long long ntypes = 0;

@@ -85,6 +85,11 @@ struct hs_error *hs_store_path(sqlite3 *db, long long id, char **ret);
 
 /* An error naming db's file for SQLite's current error on db. */
 struct hs_error *hs_store_error(sqlite3 *db, const char *what);
+/* Runs each statement of sql (one or more, as in sqlite3_exec) on db, binding args[i] to ?(i+1)
+ * in each statement that has that parameter: SQL from queries/ whose numbers are bound, not
+ * printed into its text.  An error names what was being computed. */
+struct hs_error *hs_store_exec(sqlite3 *db, const char *sql, const char *what, int nargs,
+                               const long long *args);
 /* SQL condition on types t and objects o (o of type t): o may hold references that no edge of
  * the snapshot shows, because its type has no tp_traverse (not Py_TPFLAGS_HAVE_GC: the
  * collector and gc.get_referents never look inside it) and the capture found no edge from it,

@@ -1,8 +1,10 @@
 /*
  * store_query.c — the questions the commands ask of a database (store.h): SQLite's error named by
- * the database's file, an object by address, a named query by name, the types whose references
- * no capture sees, whether the load was streamed.  Printing rows is the CLI's (cli/rows.c).
+ * the database's file, SQL of queries/ run with bound numbers, an object by address, a named
+ * query by name, the types whose references no capture sees, whether the load was streamed.
+ * Printing rows is the CLI's (cli/rows.c).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,29 @@ struct hs_error *hs_store_error(sqlite3 *db, const char *what)
 	const char *file = db ? sqlite3_db_filename(db, "main") : NULL;
 	return hs_error_create(HS_ERROR_FORMAT, "%s: %s: %s", file && *file ? file : "database",
 	                       what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+struct hs_error *hs_store_exec(sqlite3 *db, const char *sql, const char *what, int nargs,
+                               const long long *args)
+{
+	assert(sql && (nargs == 0 || args));
+	while (*sql) {
+		sqlite3_stmt *stmt;
+		if (sqlite3_prepare_v2(db, sql, -1, &stmt, &sql) != SQLITE_OK)
+			return hs_store_error(db, what);
+		if (!stmt) /* whitespace or a comment */
+			break;
+		int nparams = sqlite3_bind_parameter_count(stmt);
+		for (int i = 0; i < nargs && i < nparams; i++)
+			sqlite3_bind_int64(stmt, i + 1, args[i]);
+		int rc;
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+			continue;
+		sqlite3_finalize(stmt);
+		if (rc != SQLITE_DONE)
+			return hs_store_error(db, what);
+	}
+	return NULL;
 }
 
 struct hs_error *hs_store_find(sqlite3 *db, const char *addr, long long *ret)
