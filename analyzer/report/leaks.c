@@ -10,8 +10,9 @@
  * snapshots by min_count entries.
  *
  * The SQL is in queries/leaks/ (its README gives the order and the parameters), embedded as
- * hs_sql_leaks_NAME; C keeps what SQL cannot do: the parameters, the baselines' attachment
- * (schema names bind to nothing) and hs_str_key.
+ * hs_sql_leaks_NAME and run with its numbers bound (params.sql, snapshot.sql); C keeps what SQL
+ * cannot do: the baselines' attachment and their rows (attach_baseline: schema names bind to
+ * nothing), the meta lookups that compare a baseline with the snapshot, and hs_str_key.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -102,14 +103,6 @@ static void sql_str_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_text(ctx, value, (int)o.len, free);
 	else
 		free(value);
-}
-
-/* Executes sql on db; an error names what was being computed. */
-static struct hs_error *exec(sqlite3 *db, const char *sql, const char *what)
-{
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return hs_store_error(db, what);
-	return NULL;
 }
 
 /* A baseline: its database file and capture time, for ordering. */
@@ -244,27 +237,19 @@ struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
 {
 	/* The user's --min-bytes is the floor as given; by default the floor is 256 KiB or 1% of
 	 * the heap, the larger (a big heap has more "large" objects that are not leaks). */
-	unsigned long long min_bytes = opts->min_bytes ? opts->min_bytes : 256 * 1024;
-	int heap_share = opts->min_bytes == 0;
+	long long min_bytes = opts->min_bytes ? (long long)opts->min_bytes : 256 * 1024;
 	long min_count = opts->min_count ? opts->min_count : 100;
 	long limit = opts->limit ? opts->limit : 10;
 	if (sqlite3_create_function_v2(db, "hs_str_key", 1,
 	                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
 	                               sql_str_key, NULL, NULL, NULL) != SQLITE_OK)
 		return hs_store_error(db, "leak report: hs_str_key");
-	char *params =
-	    sqlite3_mprintf("DROP TABLE IF EXISTS temp.leak_params;"
-	                    "CREATE TEMP TABLE leak_params AS SELECT"
-	                    " CASE WHEN %d AND coalesce(sum(size), 0) / 100 > %llu"
-	                    " THEN sum(size) / 100 ELSE %llu END AS big,"
-	                    " %ld AS cnt, %ld AS lim, %d AS nbase FROM objects;",
-	                    heap_share, min_bytes, min_bytes, min_count, limit, opts->nbaselines);
-	if (!params)
-		return &hs_error_nomem;
-	struct hs_error *err = exec(db, params, "leak report parameters");
-	sqlite3_free(params);
+	const long long params[] = {opts->min_bytes == 0, min_bytes, min_count, limit,
+	                            opts->nbaselines};
+	struct hs_error *err =
+	    hs_store_exec(db, hs_sql_leaks_params, "leak report parameters", 5, params);
 	if (!err)
-		err = exec(db, hs_sql_leaks_setup, "leak report: containers");
+		err = hs_store_exec(db, hs_sql_leaks_setup, "leak report: containers", 0, NULL);
 	struct baseline *bases = calloc((size_t)opts->nbaselines + 1, sizeof(*bases));
 	if (!err && !bases)
 		err = &hs_error_nomem;
@@ -273,20 +258,16 @@ struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
 	for (int k = 0; !err && k < opts->nbaselines; k++)
 		err = attach_baseline(db, k, &bases[k]);
 	if (!err) {
-		char *sql = sqlite3_mprintf(
-		    "INSERT INTO leak_snapshots SELECT %d, (SELECT value FROM meta WHERE key ="
-		    " 'snapshot'), (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'time_ns'),"
-		    " count(*), sum(size) FROM objects;",
-		    opts->nbaselines);
-		err = sql ? exec(db, sql, "leak report: snapshots") : &hs_error_nomem;
-		sqlite3_free(sql);
+		const long long k = opts->nbaselines;
+		err = hs_store_exec(db, hs_sql_leaks_snapshot, "leak report: snapshots", 1, &k);
 	}
 	if (!err)
-		err = exec(db, hs_sql_leaks_trend, "leak report: trends");
+		err = hs_store_exec(db, hs_sql_leaks_trend, "leak report: trends", 0, NULL);
 	if (!err)
-		err = exec(db, hs_sql_leaks_callables, "leak report: closures and bound methods");
+		err = hs_store_exec(db, hs_sql_leaks_callables,
+		                    "leak report: closures and bound methods", 0, NULL);
 	for (int i = 0; !err && i < hs_leak_nsections; i++)
-		err = exec(db, section_sql[i], hs_leak_sections[i].title);
+		err = hs_store_exec(db, section_sql[i], hs_leak_sections[i].title, 0, NULL);
 	for (int k = 0; bases && k < opts->nbaselines; k++)
 		free(bases[k].db_path);
 	free(bases);
