@@ -8,6 +8,11 @@
  * retained sizes, a set closed under dominators because a dominator retains at least what it
  * dominates), the rest of each box is one "(smaller objects)" box, and object pages exist only
  * for the tree's largest objects and the findings.
+ *
+ * The SQL is in queries/commands/report_*.sql (hs_sql_cmd_report_NAME), with these numbers
+ * bound; an object's own name comes from the view object_names of queries/leaks/names.sql, which
+ * the leak report run first defines.  Only a baseline's rows of report_types (type_counts) are
+ * SQL text here: they name the baseline's schema.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -54,75 +59,6 @@ static struct hs_error *prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret
 		return hs_store_error(db, "report");
 	return NULL;
 }
-
-/* SQL: the value of the str object X's edge LABEL leads to, or NULL. */
-#define EDGE_VALUE(X, LABEL)                                                                       \
-	"(SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst WHERE e.src = " X             \
-	" AND e.label = '" LABEL "')"
-
-/* SQL: object X's own name when its type T (its type's name) gives it one, else NULL: a
- * module's __name__; a function's __module__ and qualified name (a method's, classmethod's or
- * staticmethod's, its __func__'s); a code object's co_qualname and file; a class's module and
- * __qualname__ (the module left out for builtins). */
-/* (clang-format would split the string pieces of this macro into fragments.) */
-/* clang-format off */
-#define OWN_NAME(X, T)                                                                             \
-	"(CASE WHEN " T " = 'module' THEN " EDGE_VALUE(X, ".__name__")                              \
-	" WHEN " T " = 'function' THEN coalesce(" EDGE_VALUE(X, ".__module__") " || '.', '')"       \
-	" || " HS_LEAK_FUNC_NAME(X)                                                                 \
-	" WHEN " T " = 'code' THEN coalesce(" EDGE_VALUE(X, ".co_qualname") ", "                    \
-	EDGE_VALUE(X, ".co_name") ", 'code')"                                                       \
-	" || coalesce(' (' || " EDGE_VALUE(X, ".co_filename") " || ')', '')"                        \
-	" WHEN " T " IN ('method', 'classmethod', 'staticmethod') THEN (SELECT coalesce("           \
-	EDGE_VALUE("f.dst", ".__module__") " || '.', '') || " HS_LEAK_FUNC_NAME("f.dst")            \
-	" FROM edges f WHERE f.src = " X " AND f.label = '.__func__')"                              \
-	" ELSE (SELECT coalesce(nullif(nullif(t.module, ''), 'builtins') || '.', '') ||"           \
-	" coalesce((SELECT value FROM meta WHERE key = 'type.qualname.' || t.id), t.name)"         \
-	" FROM types t WHERE t.type_object = " X ") END)"
-/* clang-format on */
-
-/* The objects the report shows, in report_objs: the tree's largest (in_tree) and every
- * finding's object; page marks those that get a page.  module is the nearest module whose
- * __dict__ is on the object's path (report_mod walks up parent_edge until it meets one); name
- * is the object's own name (OWN_NAME), or the name its module or class gives it, or
- * MODULE.__dict__ for a namespace. */
-/* clang-format off */
-static const char objs_sql[] =
-    "DROP TABLE IF EXISTS temp.report_objs;"
-    "CREATE TEMP TABLE report_objs(id INTEGER PRIMARY KEY, idom INTEGER, retained INTEGER,"
-    " addr INTEGER, type TEXT, label TEXT, name TEXT, module TEXT, path TEXT, in_tree INTEGER,"
-    " page INTEGER, garbage INTEGER);"
-    "INSERT INTO report_objs SELECT o.id, o.idom, o.retained, o.addr, hs_type(o.id),"
-    " coalesce((SELECT label FROM edges WHERE id = o.parent_edge),"
-    " (SELECT name FROM roots WHERE obj = o.id LIMIT 1), ''), NULL, NULL, NULL, 1, 0,"
-    " o.unreachable FROM objects o WHERE o.depth IS NOT NULL ORDER BY o.retained DESC, o.depth"
-    " LIMIT %d;"
-    "UPDATE report_objs SET page = 1 WHERE id IN (SELECT id FROM report_objs"
-    " ORDER BY retained DESC LIMIT %d);"
-    "INSERT INTO report_objs SELECT o.id, o.idom, o.retained, o.addr, hs_type(o.id),"
-    " coalesce((SELECT label FROM edges WHERE id = o.parent_edge), ''), NULL, NULL, NULL, 0, 1,"
-    " o.unreachable FROM leak_findings f JOIN objects o ON o.id = f.obj WHERE true"
-    " ON CONFLICT(id) DO UPDATE SET page = 1;"
-    "CREATE INDEX IF NOT EXISTS temp.report_spaces ON leak_spaces(dict);"
-    "CREATE INDEX IF NOT EXISTS temp.report_named ON leak_named(id);"
-    "DROP TABLE IF EXISTS temp.report_mod;"
-    "CREATE TEMP TABLE report_mod AS WITH RECURSIVE up(id, cur, n, module) AS ("
-    " SELECT id, id, 0, (SELECT owner FROM leak_spaces WHERE dict = id AND kind = 'module')"
-    "  FROM report_objs"
-    " UNION ALL SELECT up.id, e.src, up.n + 1, (SELECT owner FROM leak_spaces WHERE"
-    "  dict = e.src AND kind = 'module') FROM up JOIN objects o ON o.id = up.cur"
-    "  JOIN edges e ON e.id = o.parent_edge WHERE up.module IS NULL AND up.n < 200)"
-    " SELECT id, module FROM up WHERE module IS NOT NULL;"
-    "UPDATE report_objs SET module = (SELECT module FROM report_mod m"
-    " WHERE m.id = report_objs.id), path = hs_path(id);"
-    "UPDATE report_objs SET name = coalesce(" OWN_NAME("report_objs.id", "report_objs.type")
-    ", (SELECT min(CASE n.kind WHEN 'module' THEN n.owner"
-    "  ELSE coalesce(report_objs.module || '.', '') || n.owner END || '.' || n.name)"
-    "  FROM leak_named n WHERE n.id = report_objs.id AND n.kind IN ('module', 'class')),"
-    " (SELECT CASE s.kind WHEN 'module' THEN s.owner"
-    "  ELSE coalesce(report_objs.module || '.', '') || s.owner END || '.__dict__'"
-    "  FROM leak_spaces s WHERE s.dict = report_objs.id));";
-/* clang-format on */
 
 static struct hs_error *write_summary(sqlite3 *db, FILE *out)
 {
@@ -281,15 +217,9 @@ static struct hs_error *write_growth_charts(sqlite3 *db, FILE *out)
 	if (!err)
 		err = chart_from(db, snaps, &o, out);
 	sqlite3_finalize(snaps);
-	if (err || (err = prepare(db,
-	                          "SELECT obj, subject FROM leak_findings WHERE section = 3"
-	                          " AND obj IS NOT NULL ORDER BY rowid LIMIT 3",
-	                          &found)))
+	if (err || (err = prepare(db, hs_sql_cmd_report_grown, &found)))
 		return err;
-	err = prepare(db,
-	              "SELECT s.name, l.entries FROM leak_series l JOIN leak_snapshots s"
-	              " ON s.k = l.k WHERE l.id = ?1 ORDER BY l.k",
-	              &series);
+	err = prepare(db, hs_sql_cmd_report_entries, &series);
 	for (int i = 0; !err && sqlite3_step(found) == SQLITE_ROW; i++) {
 		char id[32], *title = sqlite3_mprintf("Entries of %s per snapshot", col(found, 1));
 		snprintf(id, sizeof(id), "growth-entries-%d", i);
@@ -306,6 +236,27 @@ static struct hs_error *write_growth_charts(sqlite3 *db, FILE *out)
 	return err;
 }
 
+/* Fills temp.report_types: the objects per type in the main snapshot (report_type_counts.sql)
+ * and in each attached baseline bK, whose schema name no parameter can give. */
+static struct hs_error *type_counts(sqlite3 *db, int nbaselines)
+{
+	const long long k = nbaselines;
+	struct hs_error *err =
+	    hs_store_exec(db, hs_sql_cmd_report_type_counts, "report: types per snapshot", 1, &k);
+	for (int i = 0; !err && i < nbaselines; i++) {
+		char *sql =
+		    sqlite3_mprintf("INSERT INTO report_types SELECT ?1, t.name, count(*)"
+		                    " FROM b%d.objects o JOIN b%d.types t ON t.id = o.type_id"
+		                    " GROUP BY t.name",
+		                    i, i);
+		const long long bk = i;
+		err = sql ? hs_store_exec(db, sql, "report: types per snapshot", 1, &bk)
+		          : &hs_error_nomem;
+		sqlite3_free(sql);
+	}
+	return err;
+}
+
 /* Growth: the charts, and the types that grew most with their count in each snapshot. */
 static struct hs_error *write_growth(sqlite3 *db, FILE *out, int nbaselines)
 {
@@ -319,36 +270,9 @@ static struct hs_error *write_growth(sqlite3 *db, FILE *out, int nbaselines)
 	fputs("<h3>Types that grew most</h3><table><tr><th>type</th><th>objects per "
 	      "snapshot, oldest first</th></tr>\n",
 	      out);
-	/* Per type and snapshot, from each attached baseline bK and main. */
-	char *sql = sqlite3_mprintf("DROP TABLE IF EXISTS temp.report_types;"
-	                            "CREATE TEMP TABLE report_types AS SELECT %d AS k, t.name AS"
-	                            " type, count(*) AS n FROM objects o JOIN types t ON"
-	                            " t.id = o.type_id GROUP BY t.name;",
-	                            nbaselines);
-	for (int k = 0; sql && k < nbaselines; k++) {
-		char *more =
-		    sqlite3_mprintf("%sINSERT INTO report_types SELECT %d, t.name, count(*)"
-		                    " FROM b%d.objects o JOIN b%d.types t ON t.id = o.type_id"
-		                    " GROUP BY t.name;",
-		                    sql, k, k, k);
-		sqlite3_free(sql);
-		sql = more;
-	}
-	if (!sql)
-		return &hs_error_nomem;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK)
-		return hs_store_error(db, "report: types per snapshot");
+	err = type_counts(db, nbaselines);
 	sqlite3_stmt *stmt;
-	err = prepare(db,
-	              "SELECT type, group_concat(n, ' > ') FROM (SELECT r.type, r.k, r.n FROM"
-	              " report_types r JOIN (SELECT type, max(CASE WHEN k = (SELECT max(k) FROM"
-	              " report_types) THEN n END) - coalesce(max(CASE WHEN k = 0 THEN n END), 0) AS"
-	              " d FROM report_types GROUP BY type ORDER BY d DESC LIMIT 10) g USING (type)"
-	              " ORDER BY g.d DESC, r.type, r.k) GROUP BY type ORDER BY min(rowid)",
-	              &stmt);
-	if (err)
+	if (err || (err = prepare(db, hs_sql_cmd_report_types_grown, &stmt)))
 		return err;
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		fputs("<tr><td>", out);
@@ -426,9 +350,9 @@ static const char garbage_badge[] =
     "<span class=\"badge garbage\" title=\"unreachable: no root reaches it, and gc.collect() "
     "would free it\">garbage</span>";
 
-/* Writes the rows of rel (?1 the object; columns: label, address, type, retained, has a page,
- * name or value preview, garbage) under heading, and "N more" when total is more than the rows
- * shown. */
+/* Writes the rows of rel (report_refers_to.sql or report_referred_by.sql: ?1 the object; columns:
+ * label, address, type, retained, has a page, name or value preview, garbage) under heading, and "N
+ * more" when total is more than the rows shown. */
 static void write_relations(FILE *out, sqlite3_stmt *rel, long long id, const char *heading,
                             long long total)
 {
@@ -506,23 +430,6 @@ static void write_facts(FILE *out, sqlite3_stmt *obj)
 	fputs("</table>", out);
 }
 
-/* The columns write_relations reads, for the relation's other end X (in a printf format). */
-/* clang-format off */
-#define REL_COLS(X)                                                                                \
-	"printf('0x%%x', " X ".addr), hs_type(" X ".id), " X ".retained,"                          \
-	" " X ".id IN (SELECT id FROM report_objs WHERE page),"                                    \
-	" coalesce(" OWN_NAME(X ".id", "hs_type(" X ".id)") ", CASE WHEN length(" X ".value) > 80"  \
-	" THEN substr(" X ".value, 1, 80) || '…' ELSE " X ".value END), " X ".unreachable"
-
-/* What object ?1 refers to, and what refers to it, the REL_ROWS (%d) retaining most. */
-static const char refs_sql[] =
-    "SELECT e.label, " REL_COLS("d") " FROM edges e JOIN objects d ON d.id = e.dst"
-    " WHERE e.src = ?1 ORDER BY d.retained DESC, e.id LIMIT %d";
-static const char referrers_sql[] =
-    "SELECT e.label, " REL_COLS("s") " FROM referrers r JOIN edges e ON e.id = r.edge"
-    " JOIN objects s ON s.id = r.src WHERE r.dst = ?1 ORDER BY s.retained DESC, e.id LIMIT %d";
-/* clang-format on */
-
 /* A page per object of report_objs with page set: its facts, and what it refers to and what
  * refers to it (REL_ROWS each, largest retained first, "N more" for the rest), linked when they
  * have a page too. */
@@ -533,17 +440,15 @@ static struct hs_error *write_pages(sqlite3 *db, FILE *out)
 	if (err)
 		return err;
 	sqlite3_bind_int(obj, 1, VALUE_CHARS);
-	char *rs = sqlite3_mprintf(refs_sql, REL_ROWS),
-	     *rr = sqlite3_mprintf(referrers_sql, REL_ROWS);
-	err = rs && rr ? prepare(db, rs, &refs) : &hs_error_nomem;
-	if (!err && (err = prepare(db, rr, &referrers)))
+	err = prepare(db, hs_sql_cmd_report_refers_to, &refs);
+	if (!err && (err = prepare(db, hs_sql_cmd_report_referred_by, &referrers)))
 		sqlite3_finalize(refs);
-	sqlite3_free(rs);
-	sqlite3_free(rr);
 	if (err) {
 		sqlite3_finalize(obj);
 		return err;
 	}
+	sqlite3_bind_int(refs, 2, REL_ROWS);
+	sqlite3_bind_int(referrers, 2, REL_ROWS);
 	fputs("<h2>Objects</h2><p class=\"explain\">Follow a link to open an object's page.</p>\n",
 	      out);
 	while (sqlite3_step(obj) == SQLITE_ROW) {
@@ -562,15 +467,13 @@ static struct hs_error *write_pages(sqlite3 *db, FILE *out)
 
 static struct hs_error *write_report(sqlite3 *db, FILE *out, int nbaselines)
 {
-	char *sql = sqlite3_mprintf(objs_sql, TREE_NODES, OBJECT_PAGES);
-	if (!sql)
-		return &hs_error_nomem;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK)
-		return hs_store_error(db, "report: objects");
+	const long long limits[] = {TREE_NODES, OBJECT_PAGES};
+	struct hs_error *err =
+	    hs_store_exec(db, hs_sql_cmd_report_objects, "report: objects", 2, limits);
+	if (err)
+		return err;
 	fputs(hs_report_head, out);
-	struct hs_error *err = write_summary(db, out);
+	err = write_summary(db, out);
 	if (!err)
 		err = write_tree(db, out);
 	if (!err)

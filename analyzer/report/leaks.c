@@ -250,6 +250,8 @@ struct hs_error *hs_leaks_run(sqlite3 *db, const struct hs_leaks_options *opts)
 	    hs_store_exec(db, hs_sql_leaks_params, "leak report parameters", 5, params);
 	if (!err)
 		err = hs_store_exec(db, hs_sql_leaks_setup, "leak report: containers", 0, NULL);
+	if (!err)
+		err = hs_store_exec(db, hs_sql_leaks_names, "leak report: names", 0, NULL);
 	struct baseline *bases = calloc((size_t)opts->nbaselines + 1, sizeof(*bases));
 	if (!err && !bases)
 		err = &hs_error_nomem;

@@ -30,14 +30,6 @@
 
 #include "hsnap.h"
 
-/* SQL: the qualified name of function F (an SQL expression for its id): its __qualname__, else
- * __name__, else 'function'. */
-#define HS_LEAK_FUNC_NAME(F)                                                                       \
-	"coalesce((SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"                     \
-	" WHERE e.src = " F " AND e.label = '.__qualname__'),"                                     \
-	" (SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst"                             \
-	" WHERE e.src = " F " AND e.label = '.__name__'), 'function')"
-
 /* The sections, in report order. */
 struct hs_leak_section {
 	int number;

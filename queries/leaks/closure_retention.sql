@@ -6,9 +6,7 @@
 INSERT INTO leak_findings
 WITH f AS (SELECT g.*, coalesce((SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst
   WHERE e.src = g.grp AND e.label = '.co_qualname'),
-  (SELECT coalesce((SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst
-      WHERE e.src = c.func AND e.label = '.__qualname__'), (SELECT v.value FROM edges e
-      JOIN objects v ON v.id = e.dst WHERE e.src = c.func AND e.label = '.__name__'), 'function')
+  (SELECT (SELECT n.name FROM leak_func_names n WHERE n.id = c.func)
       FROM leak_callables c WHERE c.id = g.rep)) AS name,
   (SELECT v.value FROM edges e JOIN objects v ON v.id = e.dst WHERE e.src = g.grp
   AND e.label = '.co_filename') AS file
