@@ -90,18 +90,8 @@ struct hs_error *hs_store_error(sqlite3 *db, const char *what);
  * printed into its text.  An error names what was being computed. */
 struct hs_error *hs_store_exec(sqlite3 *db, const char *sql, const char *what, int nargs,
                                const long long *args);
-/* SQL condition on types t and objects o (o of type t): o may hold references that no edge of
- * the snapshot shows, because its type has no tp_traverse (not Py_TPFLAGS_HAVE_GC: the
- * collector and gc.get_referents never look inside it) and the capture found no edge from it,
- * and it is not one of CPython's own types (module builtins), which the captures walk by their
- * known fields.  numpy's ndarray (an object array's elements, a view's base) and datetime's
- * tzinfo are such references.  Out-of-process captures that leave the module empty give the
- * dotted tp_name ("numpy.ndarray"). */
-#define HS_UNTRAVERSED_SQL(t, o)                                                                   \
-	"(NOT " t ".gc AND " o ".nrefs = 0 AND (" t ".module NOT IN ('builtins', '') OR (" t       \
-	".module = '' AND instr(" t ".name, '.') > 0)))"
-
-/* The types of the objects that may hold unseen references (HS_UNTRAVERSED_SQL) in db, as
+/* The types of the objects that may hold unseen references in db (their type has no tp_traverse
+ * and no edge leaves them: queries/store/untraversed.sql), as
  * "numpy.ndarray (77), datetime.date (21), ..." (malloc'd, the three with most objects), or
  * NULL in *ret when there are none. */
 struct hs_error *hs_store_untraversed(sqlite3 *db, char **ret);

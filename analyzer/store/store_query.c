@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "store_sql.h"
 
 struct hs_error *hs_store_error(sqlite3 *db, const char *what)
 {
@@ -72,17 +73,8 @@ const struct hs_named_query *hs_query_find(const char *name)
 
 struct hs_error *hs_store_untraversed(sqlite3 *db, char **ret)
 {
-#define UNTRAVERSED_FROM                                                                           \
-	" FROM objects o JOIN types t ON t.id = o.type_id WHERE " HS_UNTRAVERSED_SQL("t", "o")
-	static const char sql[] =
-	    "SELECT (SELECT group_concat(name || ' (' || n || ')', ', ') FROM (SELECT CASE WHEN"
-	    " t.module = '' THEN t.name ELSE t.module || '.' || t.name END AS name, count(*) AS "
-	    "n" UNTRAVERSED_FROM " GROUP BY t.id ORDER BY n DESC, name LIMIT 3))"
-	    " || CASE WHEN (SELECT count(DISTINCT t.id)" UNTRAVERSED_FROM ") > 3 THEN ', ...'"
-	    " ELSE '' END";
-#undef UNTRAVERSED_FROM
 	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, hs_sql_store_untraversed, -1, &stmt, NULL) != SQLITE_OK)
 		return hs_store_error(db, "find types without tp_traverse");
 	*ret = NULL;
 	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) &&
