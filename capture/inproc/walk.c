@@ -24,10 +24,15 @@
  * of generation 0, so its PyGC_Head.next is the list head inside struct _gc_runtime_state,
  * whose layout (cpython.h) is then checked against the state's own generation0 pointer.
  *
+ * The labels of the fixed fields of a kind (function, code, type, module, descriptor, ...) and the
+ * owned edges among them come from the table both captures share (capture/cpython/kinds.h), read
+ * at this interpreter's offsets (walk_offsets.c) by one loop, kind_fields.
+ *
  * walk.c holds the passes, the object set and the labels; walk_internal.h declares what crosses
- * files: walk_types.c what the walker knows of types (and hs_inproc_init), walk_roots.c the
- * roots, walk_text.c text and value previews, walk_sizeof.c the sizes that take a __sizeof__
- * call (SIZE_USER), walk_threads.c the two-thread writer, walk_sites.c the allocation sites.
+ * files: walk_types.c what the walker knows of types (and hs_inproc_init), walk_offsets.c the
+ * kinds' field offsets, walk_roots.c the roots, walk_text.c text and value previews,
+ * walk_sizeof.c the sizes that take a __sizeof__ call (SIZE_USER), walk_threads.c the two-thread
+ * writer, walk_sites.c the allocation sites.
  */
 #include "walk_internal.h"
 
