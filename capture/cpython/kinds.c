@@ -147,6 +147,18 @@ static const struct hs_cp_field slice[] = {
     T(SLICE_STEP, HS_CP_SLICE_STEP),
 };
 
+/* Up to 3.10 a frame holds its code and namespaces; from 3.11 its interpreter frame does. */
+static const struct hs_cp_field frame[] = {
+    T(F_BACK, HS_CP_F_BACK),
+    T_IN(F_CODE, HS_CP_F_CODE, FIRST, 10),
+    T_IN(F_BUILTINS, HS_CP_F_BUILTINS, FIRST, 10),
+    T_IN(F_GLOBALS, HS_CP_F_GLOBALS, FIRST, 10),
+    T_IN(F_LOCALS, HS_CP_F_LOCALS, FIRST, 10),
+    T(F_TRACE, HS_CP_F_TRACE),
+    T_IN(F_EXTRA_LOCALS, HS_CP_F_EXTRA_LOCALS, 13, LAST),
+    T_IN(F_LOCALS_CACHE, HS_CP_F_LOCALS_CACHE, 13, LAST),
+};
+
 #define KIND(t)                                                                                    \
 	{                                                                                          \
 		t, sizeof(t) / sizeof((t)[0])                                                      \
@@ -170,4 +182,5 @@ const struct hs_cp_kind_fields hs_cp_kinds[HS_CP_NKINDS] = {
     [HS_CP_K_EXC] = KIND(exc),
     [HS_CP_K_TB] = KIND(tb),
     [HS_CP_K_SLICE] = KIND(slice),
+    [HS_CP_K_FRAME] = KIND(frame),
 };

@@ -12,7 +12,8 @@
  *
  * What is not a fixed field stays code in each capture: dict entries, list and tuple items, a
  * heap type's shared keys, an instance's slots and managed dict, a static type's dict (3.12+:
- * kept in the interpreter's state), a METH_METHOD function's class, frames and generators.
+ * kept in the interpreter's state), a METH_METHOD function's class, a frame's locals and value
+ * stack (3.8-3.10) or interpreter frame (3.11+), generators.
  * Pure data: nothing here reads memory.
  */
 #ifndef HS_CPYTHON_KINDS_H
@@ -47,6 +48,7 @@ enum hs_cp_kind {
 	HS_CP_K_EXC,         /* PyBaseExceptionObject */
 	HS_CP_K_TB,          /* PyTracebackObject */
 	HS_CP_K_SLICE,       /* PySliceObject */
+	HS_CP_K_FRAME,       /* PyFrameObject (then its fast locals, or its interpreter frame) */
 	HS_CP_NKINDS
 };
 

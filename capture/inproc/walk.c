@@ -397,6 +397,8 @@ static int kind_of(PyObject *o, const struct type_info *ti)
 		return HS_CP_K_EXC;
 	case SHAPE_DESCRIPTOR:
 		return HS_CP_K_DESCR;
+	case SHAPE_FRAME:
+		return HS_CP_K_FRAME;
 	}
 	return -1;
 }
@@ -588,30 +590,6 @@ static void label_fast_locals(struct walk *k, PyFrameObject *f)
 }
 #endif
 
-/* A frame object's fields.  From 3.11 what its interpreter frame holds (code, globals, locals)
- * is visited through f_frame and stays unlabelled, as out of process. */
-static void label_frame(struct walk *k, PyObject *o)
-{
-#if PY_VERSION_HEX < 0x030B0000
-	PyFrameObject *f = (PyFrameObject *)o;
-	label_fixed(k, (PyObject *)f->f_back, HS_CP_F_BACK);
-	label_fixed(k, (PyObject *)f->f_code, HS_CP_F_CODE);
-	label_fixed(k, f->f_globals, HS_CP_F_GLOBALS);
-	label_fixed(k, f->f_builtins, HS_CP_F_BUILTINS);
-	label_fixed(k, f->f_locals, HS_CP_F_LOCALS);
-	label_fixed(k, f->f_trace, HS_CP_F_TRACE);
-	label_fast_locals(k, f);
-#else
-	PyObject **field = (PyObject **)o;
-	label_fixed(k, field[HS_FRAMEOBJ_BACK / sizeof(PyObject *)], HS_CP_F_BACK);
-	label_fixed(k, field[HS_FRAMEOBJ_TRACE / sizeof(PyObject *)], HS_CP_F_TRACE);
-#if PY_VERSION_HEX >= 0x030D0000
-	label_fixed(k, field[HS_FRAMEOBJ_EXTRA_LOCALS / sizeof(PyObject *)], HS_CP_F_EXTRA_LOCALS);
-	label_fixed(k, field[HS_FRAMEOBJ_LOCALS_CACHE / sizeof(PyObject *)], HS_CP_F_LOCALS_CACHE);
-#endif
-#endif
-}
-
 /* The first-tier labels of o by its type's shape: what its container says of each referent. */
 static void label_shape(struct walk *k, PyObject *o, const struct type_info *ti)
 {
@@ -640,9 +618,11 @@ static void label_shape(struct walk *k, PyObject *o, const struct type_info *ti)
 			            HS_CP_CMETH_CLASS);
 		break;
 #endif
+#if PY_VERSION_HEX < 0x030B0000
 	case SHAPE_FRAME:
-		label_frame(k, o);
+		label_fast_locals(k, (PyFrameObject *)o);
 		break;
+#endif
 	}
 }
 

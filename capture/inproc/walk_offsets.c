@@ -122,6 +122,27 @@ static void others(void)
 	AT(WR_CALLBACK, PyWeakReference, wr_callback);
 }
 
+/* Frame objects: a public struct up to 3.10, an internal one since (cpython.h). */
+static void frames(void)
+{
+#if PY_VERSION_HEX < 0x030B0000
+	AT(F_BACK, PyFrameObject, f_back);
+	AT(F_CODE, PyFrameObject, f_code);
+	AT(F_BUILTINS, PyFrameObject, f_builtins);
+	AT(F_GLOBALS, PyFrameObject, f_globals);
+	AT(F_LOCALS, PyFrameObject, f_locals);
+	AT(F_TRACE, PyFrameObject, f_trace);
+#else
+	hs_ip_offsets[HS_L_F_BACK] = HS_FRAMEOBJ_BACK;
+	hs_ip_offsets[HS_L_F_FRAME] = HS_FRAMEOBJ_IFRAME;
+	hs_ip_offsets[HS_L_F_TRACE] = HS_FRAMEOBJ_TRACE;
+#if PY_VERSION_HEX >= 0x030D0000
+	hs_ip_offsets[HS_L_F_EXTRA_LOCALS] = HS_FRAMEOBJ_EXTRA_LOCALS;
+	hs_ip_offsets[HS_L_F_LOCALS_CACHE] = HS_FRAMEOBJ_LOCALS_CACHE;
+#endif
+#endif
+}
+
 void hs_ip_offsets_init(void)
 {
 	for (size_t i = 0; i < HS_L_COUNT; i++)
@@ -129,6 +150,7 @@ void hs_ip_offsets_init(void)
 	callables();
 	code();
 	others();
+	frames();
 }
 
 const int64_t *hs_inproc_offsets(void)
