@@ -107,12 +107,6 @@ static inline const char *hs_cp_label(enum hs_cp_label l)
 /* Label l's text on 3.minor, or NULL when that version's structs have no such field. */
 const char *hs_cp_label_text(enum hs_cp_label l, int minor);
 
-/* The label of a code object's line table on 3.minor: co_lnotab up to 3.9, then co_linetable. */
-static inline enum hs_cp_label hs_cp_code_linetable(int minor)
-{
-	return minor <= 9 ? HS_CP_CO_LNOTAB : HS_CP_CO_LINETABLE;
-}
-
 /* The label of the __slots__ member called name: ".name", the name cut after
  * HS_CP_SLOT_NAME_MAX bytes.  buf holds HS_CP_SLOT_NAME_MAX + 2 bytes; NUL-terminated; returns
  * the length. */

@@ -89,6 +89,13 @@ struct hs_module {
 	PyObject *md_name;
 };
 
+/* staticmethod and classmethod (funcobject.c: their sm_/cm_ callable and dict), the same in
+ * 3.8-3.13. */
+struct hs_wrapper {
+	PyObject_HEAD PyObject *callable;
+	PyObject *dict;
+};
+
 /* PyDictKeysObject: where entry i's key is (shared keys of a heap type, ht_cached_keys). */
 static inline Py_ssize_t hs_keys_nentries(const void *keys)
 {

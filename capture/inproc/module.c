@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../cpython/fields.h"
 #include "walk.h"
 
 #define HS_CAT(a, b) a##b
@@ -212,8 +213,30 @@ static PyObject *hs_py_dump(PyObject *self, PyObject *const *args, Py_ssize_t na
 	return d;
 }
 
+PyDoc_STRVAR(offsets_doc,
+             "_field_offsets() -> {field id: offset}\n\n"
+             "The offsets the in-process capture reads the shared kinds' fields at\n"
+             "(capture/cpython/fields.h ids), for tests/integration/inproc_offsets.py.");
+
+static PyObject *hs_py_field_offsets(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	const int64_t *v = hs_inproc_offsets();
+	PyObject *d = PyDict_New();
+	for (size_t i = 0; d && i < hs_walker_fields.n; i++) {
+		PyObject *off = v[i] >= 0 ? PyLong_FromLongLong(v[i]) : NULL;
+		if (v[i] >= 0 &&
+		    (!off || PyDict_SetItemString(d, hs_walker_fields.ids[i], off) < 0))
+			Py_CLEAR(d);
+		Py_XDECREF(off);
+	}
+	return d;
+}
+
 static PyMethodDef methods[] = {
     {"dump", (PyCFunction)(void (*)(void))hs_py_dump, METH_FASTCALL | METH_KEYWORDS, dump_doc},
+    {"_field_offsets", hs_py_field_offsets, METH_NOARGS, offsets_doc},
     {NULL, NULL, 0, NULL},
 };
 

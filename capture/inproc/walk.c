@@ -24,10 +24,15 @@
  * of generation 0, so its PyGC_Head.next is the list head inside struct _gc_runtime_state,
  * whose layout (cpython.h) is then checked against the state's own generation0 pointer.
  *
+ * The labels of the fixed fields of a kind (function, code, type, module, descriptor, ...) and the
+ * owned edges among them come from the table both captures share (capture/cpython/kinds.h), read
+ * at this interpreter's offsets (walk_offsets.c) by one loop, kind_fields.
+ *
  * walk.c holds the passes, the object set and the labels; walk_internal.h declares what crosses
- * files: walk_types.c what the walker knows of types (and hs_inproc_init), walk_roots.c the
- * roots, walk_text.c text and value previews, walk_sizeof.c the sizes that take a __sizeof__
- * call (SIZE_USER), walk_threads.c the two-thread writer, walk_sites.c the allocation sites.
+ * files: walk_types.c what the walker knows of types (and hs_inproc_init), walk_offsets.c the
+ * kinds' field offsets, walk_roots.c the roots, walk_text.c text and value previews,
+ * walk_sizeof.c the sizes that take a __sizeof__ call (SIZE_USER), walk_threads.c the two-thread
+ * writer, walk_sites.c the allocation sites.
  */
 #include "walk_internal.h"
 
@@ -361,16 +366,70 @@ static PyObject *static_dict(struct walk *k, PyTypeObject *t)
 }
 #endif
 
-/* The strong references of a type that type_traverse does not visit (or, for static types,
- * that exist although the type is not a GC object). */
+/* The kind of o (of type ti) in the shared field table (capture/cpython/kinds.h), or -1. */
+static int kind_of(PyObject *o, const struct type_info *ti)
+{
+	switch (ti->shape) {
+	case SHAPE_TYPE:
+		return (((PyTypeObject *)o)->tp_flags & HS_CP_TPF_HEAPTYPE) ? HS_CP_K_HEAP_TYPE
+		                                                            : HS_CP_K_STATIC_TYPE;
+	case SHAPE_CODE:
+		return HS_CP_K_CODE;
+	case SHAPE_MODULE:
+		return HS_CP_K_MODULE;
+	case SHAPE_FUNCTION:
+		return HS_CP_K_FUNC;
+	case SHAPE_CELL:
+		return HS_CP_K_CELL;
+	case SHAPE_SLICE:
+		return HS_CP_K_SLICE;
+	case SHAPE_WRAPPER:
+		return Py_IS_TYPE(o, &PyClassMethod_Type) ? HS_CP_K_CM : HS_CP_K_SM;
+	case SHAPE_METHOD:
+		return HS_CP_K_METHOD;
+	case SHAPE_IMETHOD:
+		return HS_CP_K_IMETHOD;
+	case SHAPE_CFUNCTION:
+		return HS_CP_K_CFUNC;
+	case SHAPE_WEAKREF:
+		return HS_CP_K_WEAKREF;
+	case SHAPE_EXCEPTION:
+		return HS_CP_K_EXC;
+	case SHAPE_DESCRIPTOR:
+		return HS_CP_K_DESCR;
+	case SHAPE_FRAME:
+		return HS_CP_K_FRAME;
+	}
+	return -1;
+}
+
+/* The fixed fields of kind kd of the struct at o (kinds.h) whose edge is edge, at this
+ * interpreter's offsets (walk_offsets.c): owned ones as owned references, traverse ones as the
+ * labels of what tp_traverse visits (unlabelled ones have nothing to add). */
+static void kind_fields(struct walk *k, const void *o, enum hs_cp_kind kd, uint8_t edge)
+{
+	const struct hs_cp_kind_fields *t = &hs_cp_kinds[kd];
+	for (size_t i = 0; i < t->n; i++) {
+		const struct hs_cp_field *f = &t->v[i];
+		if (f->edge != edge || f->untracked || f->label == HS_CP_UNLABELLED ||
+		    !hs_cp_field_in(f, PY_MINOR_VERSION))
+			continue;
+		assert(hs_ip_offsets[f->field] >= 0);
+		PyObject *p = *(PyObject *const *)((const char *)o + hs_ip_offsets[f->field]);
+		bool tuple = hs_cp_field_label_needs_type(f) && p && PyTuple_Check(p);
+		if (edge == HS_EDGE_OWNED)
+			own(k, p, hs_cp_field_label(f, tuple));
+		else
+			label_fixed(k, p, hs_cp_field_label(f, tuple));
+	}
+}
+
+/* The strong references of a type that are no fixed field: a heap type's shared keys, a static
+ * type's dict. */
 static void owned_type(struct walk *k, PyTypeObject *t)
 {
 	if (t->tp_flags & HS_CP_TPF_HEAPTYPE) {
 		PyHeapTypeObject *ht = (PyHeapTypeObject *)t;
-		own(k, ht->ht_name, HS_CP_NAME);
-		own(k, ht->ht_qualname, HS_CP_QUALNAME);
-		own(k, ht->ht_slots, HS_CP_HT_SLOTS);
-		own(k, (PyObject *)t->tp_subclasses, HS_CP_TP_SUBCLASSES);
 		if (ht->ht_cached_keys) {
 			Py_ssize_t n = hs_keys_nentries(ht->ht_cached_keys);
 			for (Py_ssize_t i = 0; i < n; i++)
@@ -382,45 +441,6 @@ static void owned_type(struct walk *k, PyTypeObject *t)
 	own(k, static_dict(k, t), HS_CP_DICT);
 #else
 	own(k, t->tp_dict, HS_CP_DICT);
-	own(k, t->tp_subclasses, HS_CP_TP_SUBCLASSES);
-#endif
-	own(k, t->tp_mro, HS_CP_MRO);
-	own(k, t->tp_bases, HS_CP_BASES);
-	own(k, (PyObject *)t->tp_base, HS_CP_BASE);
-}
-
-static void owned_code(struct walk *k, PyCodeObject *co)
-{
-	own(k, co->co_consts, HS_CP_CO_CONSTS);
-	own(k, co->co_names, HS_CP_CO_NAMES);
-	own(k, co->co_filename, HS_CP_CO_FILENAME);
-	own(k, co->co_name, HS_CP_CO_NAME);
-#if PY_VERSION_HEX < 0x030B0000
-	own(k, co->co_code, HS_CP_CO_CODE);
-	own(k, co->co_varnames, HS_CP_CO_VARNAMES);
-	own(k, co->co_freevars, HS_CP_CO_FREEVARS);
-	own(k, co->co_cellvars, HS_CP_CO_CELLVARS);
-#if PY_VERSION_HEX < 0x030A0000
-	own(k, co->co_lnotab, HS_CP_CO_LNOTAB);
-#else
-	own(k, co->co_linetable, HS_CP_CO_LINETABLE);
-#endif
-#else
-	own(k, co->co_qualname, HS_CP_CO_QUALNAME);
-	own(k, co->co_linetable, HS_CP_CO_LINETABLE);
-	own(k, co->co_exceptiontable, HS_CP_CO_EXCEPTIONTABLE);
-	own(k, co->co_localsplusnames, HS_CP_CO_LOCALSPLUSNAMES);
-	own(k, co->co_localspluskinds, HS_CP_CO_LOCALSPLUSKINDS);
-#if PY_VERSION_HEX < 0x030C0000
-	own(k, co->_co_code, HS_CP_CO_CODE);
-#else
-	if (co->_co_cached) {
-		own(k, co->_co_cached->_co_code, HS_CP_CO_CODE);
-		own(k, co->_co_cached->_co_varnames, HS_CP_CO_VARNAMES);
-		own(k, co->_co_cached->_co_cellvars, HS_CP_CO_CELLVARS);
-		own(k, co->_co_cached->_co_freevars, HS_CP_CO_FREEVARS);
-	}
-#endif
 #endif
 }
 
@@ -448,15 +468,15 @@ static void owned_embedded_values(struct walk *k, PyDictObject *mp)
 static void owned_edges(struct walk *k, PyObject *o, const struct type_info *ti)
 {
 	k->nowned = 0;
+	int kd = kind_of(o, ti);
+	if (kd >= 0)
+		kind_fields(k, o, (enum hs_cp_kind)kd, HS_EDGE_OWNED);
 	if (ti->shape == SHAPE_TYPE) {
 		owned_type(k, (PyTypeObject *)o);
-	} else if (ti->shape == SHAPE_CODE) {
-		owned_code(k, (PyCodeObject *)o);
-	} else if (ti->shape == SHAPE_MODULE) {
-		own(k, ((struct hs_module *)o)->md_name, HS_CP_NAME);
-	} else if (ti->shape == SHAPE_DESCRIPTOR) {
-		own(k, (PyObject *)((PyDescrObject *)o)->d_name, HS_CP_NAME);
-		own(k, (PyObject *)((PyDescrObject *)o)->d_qualname, HS_CP_QUALNAME);
+#if PY_VERSION_HEX >= 0x030C0000
+	} else if (ti->shape == SHAPE_CODE && ((PyCodeObject *)o)->_co_cached) {
+		kind_fields(k, ((PyCodeObject *)o)->_co_cached, HS_CP_K_CODE_CACHE, HS_EDGE_OWNED);
+#endif
 #if PY_VERSION_HEX >= 0x030D0000
 	} else if (ti->shape == SHAPE_DICT) {
 		owned_embedded_values(k, (PyDictObject *)o);
@@ -518,56 +538,6 @@ static void label_instance(struct walk *k, PyObject *o, const struct type_info *
 		label(k, values[i], HS_LABEL_ATTR, (uintptr_t)hs_keys_key(keys, i), false);
 }
 
-static void label_type(struct walk *k, PyTypeObject *t)
-{
-	label_fixed(k, t->tp_dict, HS_CP_DICT);
-	label_fixed(k, t->tp_mro, HS_CP_MRO);
-	label_fixed(k, t->tp_bases, HS_CP_BASES);
-	label_fixed(k, (PyObject *)t->tp_base, HS_CP_BASE);
-	label_fixed(k, t->tp_cache, HS_CP_TP_CACHE);
-#if PY_VERSION_HEX >= 0x03090000
-	if (t->tp_flags & HS_CP_TPF_HEAPTYPE)
-		label_fixed(k, ((PyHeapTypeObject *)t)->ht_module, HS_CP_HT_MODULE);
-#endif
-}
-
-static void label_function(struct walk *k, PyFunctionObject *f)
-{
-	label_fixed(k, f->func_code, HS_CP_CODE);
-	label_fixed(k, f->func_globals, HS_CP_GLOBALS);
-	label_fixed(k, f->func_module, HS_CP_MODULE);
-	label_fixed(k, f->func_defaults, HS_CP_DEFAULTS);
-	label_fixed(k, f->func_kwdefaults, HS_CP_KWDEFAULTS);
-	label_fixed(k, f->func_doc, HS_CP_DOC);
-	label_fixed(k, f->func_name, HS_CP_NAME);
-	label_fixed(k, f->func_dict, HS_CP_DICT);
-	label_fixed(k, f->func_closure, HS_CP_CLOSURE);
-	/* 3.10+ keeps the compiler's tuple until __annotations__ makes the dict of it. */
-	label_fixed(k, f->func_annotations,
-	            f->func_annotations && PyTuple_Check(f->func_annotations)
-	                ? HS_CP_FUNC_ANNOTATIONS
-	                : HS_CP_ANNOTATIONS);
-	label_fixed(k, f->func_qualname, HS_CP_QUALNAME);
-#if PY_VERSION_HEX >= 0x030A0000
-	label_fixed(k, f->func_builtins, HS_CP_BUILTINS);
-#endif
-#if PY_VERSION_HEX >= 0x030C0000
-	label_fixed(k, f->func_typeparams, HS_CP_TYPE_PARAMS);
-#endif
-}
-
-static void label_exception(struct walk *k, PyBaseExceptionObject *e)
-{
-	label_fixed(k, e->dict, HS_CP_DICT);
-	label_fixed(k, e->args, HS_CP_ARGS);
-	label_fixed(k, e->traceback, HS_CP_TRACEBACK);
-	label_fixed(k, e->context, HS_CP_CONTEXT);
-	label_fixed(k, e->cause, HS_CP_CAUSE);
-#if PY_VERSION_HEX >= 0x030B0000
-	label_fixed(k, e->notes, HS_CP_NOTES);
-#endif
-}
-
 #if PY_VERSION_HEX < 0x030B0000
 /* The name of slot i of frame f's f_localsplus (labels.h), or NULL in its value stack. */
 static PyObject *fast_local_name(PyFrameObject *f, size_t i)
@@ -620,33 +590,12 @@ static void label_fast_locals(struct walk *k, PyFrameObject *f)
 }
 #endif
 
-/* A frame object's fields.  From 3.11 what its interpreter frame holds (code, globals, locals)
- * is visited through f_frame and stays unlabelled, as out of process. */
-static void label_frame(struct walk *k, PyObject *o)
-{
-#if PY_VERSION_HEX < 0x030B0000
-	PyFrameObject *f = (PyFrameObject *)o;
-	label_fixed(k, (PyObject *)f->f_back, HS_CP_F_BACK);
-	label_fixed(k, (PyObject *)f->f_code, HS_CP_F_CODE);
-	label_fixed(k, f->f_globals, HS_CP_F_GLOBALS);
-	label_fixed(k, f->f_builtins, HS_CP_F_BUILTINS);
-	label_fixed(k, f->f_locals, HS_CP_F_LOCALS);
-	label_fixed(k, f->f_trace, HS_CP_F_TRACE);
-	label_fast_locals(k, f);
-#else
-	PyObject **field = (PyObject **)o;
-	label_fixed(k, field[HS_FRAMEOBJ_BACK / sizeof(PyObject *)], HS_CP_F_BACK);
-	label_fixed(k, field[HS_FRAMEOBJ_TRACE / sizeof(PyObject *)], HS_CP_F_TRACE);
-#if PY_VERSION_HEX >= 0x030D0000
-	label_fixed(k, field[HS_FRAMEOBJ_EXTRA_LOCALS / sizeof(PyObject *)], HS_CP_F_EXTRA_LOCALS);
-	label_fixed(k, field[HS_FRAMEOBJ_LOCALS_CACHE / sizeof(PyObject *)], HS_CP_F_LOCALS_CACHE);
-#endif
-#endif
-}
-
 /* The first-tier labels of o by its type's shape: what its container says of each referent. */
 static void label_shape(struct walk *k, PyObject *o, const struct type_info *ti)
 {
+	int kd = kind_of(o, ti);
+	if (kd >= 0)
+		kind_fields(k, o, (enum hs_cp_kind)kd, HS_EDGE_TRAVERSE);
 	switch (ti->shape) {
 	case SHAPE_DICT: {
 		Py_ssize_t pos = 0;
@@ -662,50 +611,18 @@ static void label_shape(struct walk *k, PyObject *o, const struct type_info *ti)
 			label(k, items[i], HS_LABEL_INDEX, (uint64_t)i, false);
 		break;
 	}
-	case SHAPE_TYPE:
-		label_type(k, (PyTypeObject *)o);
-		break;
-	case SHAPE_FUNCTION:
-		label_function(k, (PyFunctionObject *)o);
-		break;
-	case SHAPE_MODULE:
-		label_fixed(k, ((struct hs_module *)o)->md_dict, HS_CP_DICT);
-		break;
-	case SHAPE_CELL:
-		label_fixed(k, PyCell_GET(o), HS_CP_CELL_CONTENTS);
-		break;
-	case SHAPE_WRAPPER: { /* cm_dict, sm_dict */
-		PyObject **dict = _PyObject_GetDictPtr(o);
-		label_fixed(k, dict ? *dict : NULL, HS_CP_DICT);
-		break;
-	}
-	case SHAPE_SLICE:
-		label_fixed(k, ((PySliceObject *)o)->start, HS_CP_SLICE_START);
-		label_fixed(k, ((PySliceObject *)o)->stop, HS_CP_SLICE_STOP);
-		label_fixed(k, ((PySliceObject *)o)->step, HS_CP_SLICE_STEP);
-		break;
-	case SHAPE_METHOD:
-		label_fixed(k, PyMethod_GET_FUNCTION(o), HS_CP_FUNC);
-		label_fixed(k, PyMethod_GET_SELF(o), HS_CP_SELF);
-		break;
-	case SHAPE_CFUNCTION:
-		label_fixed(k, ((PyCFunctionObject *)o)->m_self, HS_CP_SELF);
-		label_fixed(k, ((PyCFunctionObject *)o)->m_module, HS_CP_MODULE);
 #if PY_VERSION_HEX >= 0x03090000
+	case SHAPE_CFUNCTION:
 		if (PyCFunction_GET_FLAGS(o) & METH_METHOD)
 			label_fixed(k, (PyObject *)((PyCMethodObject *)o)->mm_class,
 			            HS_CP_CMETH_CLASS);
+		break;
 #endif
-		break;
-	case SHAPE_WEAKREF:
-		label_fixed(k, ((PyWeakReference *)o)->wr_callback, HS_CP_CALLBACK);
-		break;
-	case SHAPE_EXCEPTION:
-		label_exception(k, (PyBaseExceptionObject *)o);
-		break;
+#if PY_VERSION_HEX < 0x030B0000
 	case SHAPE_FRAME:
-		label_frame(k, o);
+		label_fast_locals(k, (PyFrameObject *)o);
 		break;
+#endif
 	}
 }
 

@@ -45,6 +45,10 @@ struct hs_inproc_stats {
  * Returns -1 with a Python exception set on failure. */
 int hs_inproc_init(PyObject *cls, PyObject *timeout);
 
+/* The offset of each field of capture/cpython/fields.h's walker list (hs_walker_fields) in this
+ * interpreter's structs, -1 for those the in-process capture does not read (walk_offsets.c). */
+const int64_t *hs_inproc_offsets(void);
+
 /* Writes a snapshot of the whole heap to path.  Needs the GIL, and the cyclic GC off.  Before
  * the walk it calls the __sizeof__ methods that may run Python code (walk_sizeof.c's call_sizes);
  * the walk that follows allocates no Python object that the snapshot could contain, and leaves the

@@ -7,6 +7,7 @@
 #ifndef HS_INPROC_WALK_INTERNAL_H
 #define HS_INPROC_WALK_INTERNAL_H
 
+#include "../cpython/kinds.h"
 #include "../cpython/labels.h"
 #include "../cpython/preview.h"
 #include "../cpython/sizes.h"
@@ -128,6 +129,7 @@ enum shape {
 	SHAPE_SLICE,
 	SHAPE_WRAPPER, /* classmethod, staticmethod: their __dict__ */
 	SHAPE_METHOD,
+	SHAPE_IMETHOD, /* instancemethod */
 	SHAPE_CFUNCTION,
 	SHAPE_WEAKREF,
 	SHAPE_EXCEPTION,
@@ -303,6 +305,11 @@ void hs_ip_work_free(struct work *a);
 void hs_ip_report(struct walk *k, const char *what, size_t done, size_t total);
 struct hs_error *hs_ip_emit_range(struct walk *k, size_t from, size_t to, size_t i);
 void hs_ip_add(struct walk *k, PyObject *o, unsigned gen);
+
+/* walk_offsets.c: the offsets of fields.h's fields in this interpreter's structs, by id (-1: not
+ * read in process), filled by hs_ip_offsets_init (hs_inproc_init). */
+extern int64_t hs_ip_offsets[HS_L_COUNT];
+void hs_ip_offsets_init(void);
 
 /* walk_roots.c: the roots. */
 void hs_ip_collect_roots(struct walk *k);

@@ -27,6 +27,7 @@ static PyCFunction builtin_sizeof[SIZE_BYTEARRAY - SIZE_STR + 1];
 int hs_inproc_init(PyObject *cls, PyObject *timeout)
 {
 	hs_ip_timeout_exc = timeout;
+	hs_ip_offsets_init();
 	subtype_traverse = ((PyTypeObject *)cls)->tp_traverse;
 	/* Not module_traverse (it calls an extension's m_traverse), nor a capsule's. */
 	PyTypeObject *core[] = {
@@ -86,6 +87,8 @@ static uint8_t shape_of(PyTypeObject *tp)
 		return SHAPE_WRAPPER;
 	if (tp == &PyMethod_Type)
 		return SHAPE_METHOD;
+	if (tp == &PyInstanceMethod_Type)
+		return SHAPE_IMETHOD;
 	if (PyType_IsSubtype(tp, &PyCFunction_Type))
 		return SHAPE_CFUNCTION;
 	if (PyType_IsSubtype(tp, &_PyWeakref_RefType) ||

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""gen_layouts.py — writes layout_tables.c: the layouts of fields.h for every CPython minor
-version, as the DWARF of reference builds (pyenv's, built with -g) gives them, so that a capture
+"""gen_layouts.py — writes layout_tables.c: the layouts of capture/cpython/fields.h for every
+CPython minor version, as the DWARF of reference builds (pyenv's, built with -g) gives them, so that a capture
 needs no DWARF from the target (capture/remote/README.md, "Layout tables").
 
 usage: gen_layouts.py HS_LAYOUT_DUMP OUT.c PYTHON...

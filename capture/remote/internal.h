@@ -149,7 +149,7 @@ struct hs_error *hs_elf_info(const char *path, struct hs_elf_info *ret);
  * Layouts: the members of the target's structs that capture reads (fields.h), resolved from
  * DWARF (dwarf.c) or taken from the tables compiled in per minor version (layouts.c).
  */
-#include "fields.h"
+#include "../cpython/fields.h"
 
 struct hs_layout {
 	int64_t v[HS_L_COUNT]; /* byte offset, or the size for "sizeof"; -1 when absent */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../cpython/kinds.h"
 #include "../cpython/labels.h"
 #include "../cpython/memory.h"
 #include "../cpython/preview.h"
@@ -240,7 +241,7 @@ static inline int64_t i64f(struct walker *w, uint64_t t, enum hs_layout_field f)
 }
 
 /* The label of the references the in-process writer leaves unlabelled, in field tables. */
-#define HS_WK_UNLABELLED HS_CP_NLABELS
+#define HS_WK_UNLABELLED HS_CP_UNLABELLED
 
 /* One row of a kind's field table: a member of the layout holding a reference, the edge's kind
  * (HS_EDGE_*) and its label (capture/cpython/labels.h), or HS_WK_UNLABELLED. */

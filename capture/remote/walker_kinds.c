@@ -1,8 +1,10 @@
 /*
  * walker_kinds.c — each object's references and size by its kind, as tp_traverse visits them and
- * sys.getsizeof counts: the field tables of the builtin kinds, a subtype's slots, dict and class
- * (what subtype_traverse adds), code, functions, types, lists, tuples, sets, C functions,
- * modules, weak references, unknown types (scanned conservatively) and kinds_stdlib.c's; and
+ * sys.getsizeof counts: the fixed fields of the builtin kinds, a loop over their shared table
+ * (capture/cpython/kinds.h) at the target layout's offsets; as code, what is no fixed field: a
+ * subtype's slots, dict and class (what subtype_traverse adds), code sizes, a static type's dict
+ * and a heap type's shared keys, list, tuple and set items, a METH_METHOD function's class, a
+ * module's C state, weak links, unknown types (scanned conservatively) and kinds_stdlib.c's; and
  * what kinds_stdlib.c uses of the walker (internal.h's hs_wk_*).
  */
 #include "walker_internal.h"
@@ -75,38 +77,35 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 	return err;
 }
 
+/* The edges of the fixed fields of kind k (capture/cpython/kinds.h) of the struct at o, in the
+ * table's order (the tests compare edge lists), those of fields the target's version or layout
+ * lacks left out. */
+static struct hs_error *kind_edges(struct walker *w, uint64_t src, uint64_t o, enum hs_cp_kind k)
+{
+	const struct hs_cp_kind_fields *t = &hs_cp_kinds[k];
+	struct hs_error *err = NULL;
+	for (size_t i = 0; i < t->n && !err; i++) {
+		const struct hs_cp_field *f = &t->v[i];
+		if (!hs_cp_field_in(f, w->minor))
+			continue;
+		bool tuple = false;
+		if (hs_cp_field_label_needs_type(f) && w->L.v[f->field] >= 0) {
+			uint64_t rc, a = fld(w, o, f->field);
+			struct tinfo *ti = a ? hs_wk_obj_check(w, a, &rc) : NULL;
+			tuple = ti && ti->kind == K_TUPLE;
+		}
+		err = hs_wk_edge_f(w, src, o, f->field, f->edge, hs_cp_field_label(f, tuple));
+	}
+	return err;
+}
+
+/* K_CODE: its fields, and those of its _co_cached (3.12+). */
 static struct hs_error *code_edges(struct walker *w, uint64_t src, uint64_t o)
 {
-	static const struct field_edge owned[] = {
-	    {HS_L_CO_CODE, HS_EDGE_OWNED, HS_CP_CO_CODE},
-	    {HS_L_CO_CONSTS, HS_EDGE_OWNED, HS_CP_CO_CONSTS},
-	    {HS_L_CO_NAMES, HS_EDGE_OWNED, HS_CP_CO_NAMES},
-	    {HS_L_CO_VARNAMES, HS_EDGE_OWNED, HS_CP_CO_VARNAMES},
-	    {HS_L_CO_FREEVARS, HS_EDGE_OWNED, HS_CP_CO_FREEVARS},
-	    {HS_L_CO_CELLVARS, HS_EDGE_OWNED, HS_CP_CO_CELLVARS},
-	    {HS_L_CO_FILENAME, HS_EDGE_OWNED, HS_CP_CO_FILENAME},
-	    {HS_L_CO_NAME, HS_EDGE_OWNED, HS_CP_CO_NAME},
-	    {HS_L_CO_QUALNAME, HS_EDGE_OWNED, HS_CP_CO_QUALNAME},
-	    {HS_L_CO_EXCEPTIONTABLE, HS_EDGE_OWNED, HS_CP_CO_EXCEPTIONTABLE},
-	    {HS_L_CO_LOCALSPLUSNAMES, HS_EDGE_OWNED, HS_CP_CO_LOCALSPLUSNAMES},
-	    {HS_L_CO_LOCALSPLUSKINDS, HS_EDGE_OWNED, HS_CP_CO_LOCALSPLUSKINDS},
-	    {HS_L_CO_CODE311, HS_EDGE_OWNED, HS_CP_CO_CODE},
-	    {HS_L_CO_ZOMBIEFRAME, HS_EDGE_OWNED, HS_CP_CO_ZOMBIEFRAME},
-	};
-	/* The _PyCoCached of 3.12+: what the code object computed from itself on demand. */
-	static const struct field_edge cached_owned[] = {
-	    {HS_L_COC_CODE, HS_EDGE_OWNED, HS_CP_CO_CODE},
-	    {HS_L_COC_VARNAMES, HS_EDGE_OWNED, HS_CP_CO_VARNAMES},
-	    {HS_L_COC_CELLVARS, HS_EDGE_OWNED, HS_CP_CO_CELLVARS},
-	    {HS_L_COC_FREEVARS, HS_EDGE_OWNED, HS_CP_CO_FREEVARS},
-	};
-	struct hs_error *err = FIELD_EDGES(w, src, o, owned);
-	if (!err) /* the attribute is co_lnotab up to 3.9 */
-		err = hs_wk_edge_f(w, src, o, HS_L_CO_LINETABLE, HS_EDGE_OWNED,
-		                   hs_cp_code_linetable(w->minor));
-	uint64_t cached = fld(w, o, HS_L_CO_CACHED);
+	struct hs_error *err = kind_edges(w, src, o, HS_CP_K_CODE);
+	uint64_t cached = w->L.v[HS_L_CO_CACHED] >= 0 ? fld(w, o, HS_L_CO_CACHED) : 0;
 	if (cached && !err)
-		err = FIELD_EDGES(w, src, cached, cached_owned);
+		err = kind_edges(w, src, cached, HS_CP_K_CODE_CACHE);
 	return err;
 }
 
@@ -137,133 +136,6 @@ static uint64_t code_size(struct walker *w, uint64_t o, const struct tinfo *ti)
 	return s;
 }
 
-/* ---------------------------------------------------------------------------------------------
- * The reference fields of each kind, as field_edges walks them: traversed ones in tp_traverse's
- * order, owned ones where the in-process writer gives them (the tests compare edge lists).
- */
-
-/* K_TYPE, a heap type (after its __dict__). */
-static const struct field_edge heap_type_fields[] = {
-    {HS_L_TP_CACHE, HS_EDGE_TRAVERSE, HS_CP_TP_CACHE},
-    {HS_L_TP_MRO, HS_EDGE_TRAVERSE, HS_CP_MRO},
-    {HS_L_TP_BASES, HS_EDGE_TRAVERSE, HS_CP_BASES},
-    {HS_L_TP_BASE, HS_EDGE_TRAVERSE, HS_CP_BASE},
-    {HS_L_HT_MODULE, HS_EDGE_TRAVERSE, HS_CP_HT_MODULE},
-    {HS_L_HT_NAME, HS_EDGE_OWNED, HS_CP_NAME},
-    {HS_L_HT_QUALNAME, HS_EDGE_OWNED, HS_CP_QUALNAME},
-    {HS_L_HT_SLOTS, HS_EDGE_OWNED, HS_CP_HT_SLOTS},
-    {HS_L_TP_SUBCLASSES, HS_EDGE_OWNED, HS_CP_TP_SUBCLASSES},
-};
-
-/* K_TYPE, a static type (after its __dict__). */
-static const struct field_edge static_type_fields[] = {
-    {HS_L_TP_MRO, HS_EDGE_OWNED, HS_CP_MRO},
-    {HS_L_TP_BASES, HS_EDGE_OWNED, HS_CP_BASES},
-    {HS_L_TP_BASE, HS_EDGE_OWNED, HS_CP_BASE},
-};
-
-/* K_FUNC. */
-static const struct field_edge func_fields[] = {
-    {HS_L_FUNC_CODE, HS_EDGE_TRAVERSE, HS_CP_CODE},
-    {HS_L_FUNC_GLOBALS, HS_EDGE_TRAVERSE, HS_CP_GLOBALS},
-    {HS_L_FUNC_MODULE, HS_EDGE_TRAVERSE, HS_CP_MODULE},
-    {HS_L_FUNC_DEFAULTS, HS_EDGE_TRAVERSE, HS_CP_DEFAULTS},
-    {HS_L_FUNC_KWDEFAULTS, HS_EDGE_TRAVERSE, HS_CP_KWDEFAULTS},
-    {HS_L_FUNC_DOC, HS_EDGE_TRAVERSE, HS_CP_DOC},
-    {HS_L_FUNC_NAME, HS_EDGE_TRAVERSE, HS_CP_NAME},
-    {HS_L_FUNC_DICT, HS_EDGE_TRAVERSE, HS_CP_DICT},
-    {HS_L_FUNC_CLOSURE, HS_EDGE_TRAVERSE, HS_CP_CLOSURE},
-    {HS_L_FUNC_ANNOTATIONS, HS_EDGE_TRAVERSE, HS_CP_ANNOTATIONS},
-    {HS_L_FUNC_QUALNAME, HS_EDGE_TRAVERSE, HS_CP_QUALNAME},
-    {HS_L_FUNC_BUILTINS, HS_EDGE_TRAVERSE, HS_CP_BUILTINS},
-    {HS_L_FUNC_TYPEPARAMS, HS_EDGE_TRAVERSE, HS_CP_TYPE_PARAMS},
-};
-
-/* func_fields' edges, where annotations still in the compiler's tuple (3.10+, until
- * __annotations__ makes the dict of it) are no attribute: <func_annotations>. */
-static struct hs_error *func_edges(struct walker *w, uint64_t src, uint64_t o)
-{
-	struct hs_error *err = NULL;
-	for (size_t i = 0; i < sizeof(func_fields) / sizeof(*func_fields) && !err; i++) {
-		const struct field_edge *f = &func_fields[i];
-		bool ann = f->f == HS_L_FUNC_ANNOTATIONS && w->L.v[f->f] >= 0;
-		uint64_t rc, a = ann ? fld(w, o, f->f) : 0;
-		struct tinfo *ti = a ? hs_wk_obj_check(w, a, &rc) : NULL;
-		err = hs_wk_edge_f(w, src, o, f->f, f->kind,
-		                   ti && ti->kind == K_TUPLE ? HS_CP_FUNC_ANNOTATIONS : f->label);
-	}
-	return err;
-}
-
-/* K_METHOD. */
-static const struct field_edge method_fields[] = {
-    {HS_L_METHOD_FUNC, HS_EDGE_TRAVERSE, HS_CP_FUNC},
-    {HS_L_METHOD_SELF, HS_EDGE_TRAVERSE, HS_CP_SELF},
-};
-
-/* K_SM. */
-static const struct field_edge sm_fields[] = {
-    {HS_L_SM_CALLABLE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
-    {HS_L_SM_DICT, HS_EDGE_TRAVERSE, HS_CP_DICT},
-};
-
-/* K_CM. */
-static const struct field_edge cm_fields[] = {
-    {HS_L_CM_CALLABLE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
-    {HS_L_CM_DICT, HS_EDGE_TRAVERSE, HS_CP_DICT},
-};
-
-/* K_PROP. */
-static const struct field_edge prop_fields[] = {
-    {HS_L_PROP_GET, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
-    {HS_L_PROP_SET, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
-    {HS_L_PROP_DEL, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
-    {HS_L_PROP_DOC, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
-    {HS_L_PROP_NAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
-};
-
-/* K_CFUNC (then a method's defining class). */
-static const struct field_edge cfunc_fields[] = {
-    {HS_L_CFUNC_SELF, HS_EDGE_TRAVERSE, HS_CP_SELF},
-    {HS_L_CFUNC_MODULE, HS_EDGE_TRAVERSE, HS_CP_MODULE},
-};
-
-/* K_DESCR. */
-static const struct field_edge descr_fields[] = {
-    {HS_L_DESCR_TYPE, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
-    {HS_L_DESCR_NAME, HS_EDGE_OWNED, HS_CP_NAME},
-    {HS_L_DESCR_QUALNAME, HS_EDGE_OWNED, HS_CP_QUALNAME},
-};
-
-/* K_MODULE (then its state, scanned). */
-static const struct field_edge module_fields[] = {
-    {HS_L_MOD_DICT, HS_EDGE_TRAVERSE, HS_CP_DICT},
-    {HS_L_MOD_NAME, HS_EDGE_OWNED, HS_CP_NAME},
-};
-
-/* K_EXC. */
-static const struct field_edge exc_fields[] = {
-    {HS_L_EXC_DICT, HS_EDGE_TRAVERSE, HS_CP_DICT},
-    {HS_L_EXC_ARGS, HS_EDGE_TRAVERSE, HS_CP_ARGS},
-    {HS_L_EXC_NOTES, HS_EDGE_TRAVERSE, HS_CP_NOTES},
-    {HS_L_EXC_TB, HS_EDGE_TRAVERSE, HS_CP_TRACEBACK},
-    {HS_L_EXC_CONTEXT, HS_EDGE_TRAVERSE, HS_CP_CONTEXT},
-    {HS_L_EXC_CAUSE, HS_EDGE_TRAVERSE, HS_CP_CAUSE},
-};
-
-/* K_TB. */
-static const struct field_edge tb_fields[] = {
-    {HS_L_TB_NEXT, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
-    {HS_L_TB_FRAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
-};
-
-/* K_SLICE. */
-static const struct field_edge slice_fields[] = {
-    {HS_L_SLICE_START, HS_EDGE_TRAVERSE, HS_CP_SLICE_START},
-    {HS_L_SLICE_STOP, HS_EDGE_TRAVERSE, HS_CP_SLICE_STOP},
-    {HS_L_SLICE_STEP, HS_EDGE_TRAVERSE, HS_CP_SLICE_STEP},
-};
-
 /* The kinds' edges, sizes and previews: each function below makes the edges of the object o
  * (index idx) of type ti and sets *size to its sys.getsizeof size without the GC header (it holds
  * the default size on entry). */
@@ -286,14 +158,12 @@ static struct hs_error *walk_other(struct walker *w, uint64_t idx, uint64_t o,
 	return err;
 }
 
-/* K_TYPE: its dict (3.12+ static builtin types: kept in the interpreter's state), its fields, a
- * heap type's shared keys. */
-static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
+/* A static type's dict: its tp_dict, or on 3.12+ for a built-in (whose tp_dict is NULL) the one
+ * its interpreter keeps for it. */
+static uint64_t static_type_dict(struct walker *w, uint64_t o)
 {
-	bool heap = fld(w, o, HS_L_TP_FLAGS) & HS_CP_TPF_HEAPTYPE;
-	uint8_t k = heap ? HS_EDGE_TRAVERSE : HS_EDGE_OWNED;
 	uint64_t dict = fld(w, o, HS_L_TP_DICT);
-	if (!heap && w->minor >= 12 && !dict) {
+	if (w->minor >= 12 && !dict) {
 		uint64_t ix = fld(w, o, HS_L_TP_SUBCLASSES);
 		uint64_t interp = fld(w, w->sym[SYM_RUNTIME], HS_L_RT_INTERP_HEAD);
 		uint64_t st = interp + (uint64_t)w->L.v[HS_L_IS_TYPES_BUILTINS] +
@@ -302,14 +172,19 @@ static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, ui
 		if (ix && ix < 1024 && interp && fld(w, st, HS_L_SBS_TYPE) == o)
 			dict = fld(w, st, HS_L_SBS_TP_DICT);
 	}
-	struct hs_error *err = hs_wk_edge(w, idx, dict, k, hs_cp_label(HS_CP_DICT));
+	return dict;
+}
+
+/* K_TYPE: a static type's dict, its fields, a heap type's shared keys. */
+static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
+{
+	bool heap = fld(w, o, HS_L_TP_FLAGS) & HS_CP_TPF_HEAPTYPE;
+	struct hs_error *err = NULL;
+	if (!heap)
+		err = hs_wk_edge(w, idx, static_type_dict(w, o), HS_EDGE_OWNED,
+		                 hs_cp_label(HS_CP_DICT));
 	if (!err)
-		err = heap ? FIELD_EDGES(w, idx, o, heap_type_fields)
-		           : FIELD_EDGES(w, idx, o, static_type_fields);
-	/* A static type's subclasses: a dict up to 3.11 (from 3.12 a built-in's is an index). */
-	if (!err && !heap && w->minor <= 11)
-		err =
-		    hs_wk_edge_f(w, idx, o, HS_L_TP_SUBCLASSES, HS_EDGE_OWNED, HS_CP_TP_SUBCLASSES);
+		err = kind_edges(w, idx, o, heap ? HS_CP_K_HEAP_TYPE : HS_CP_K_STATIC_TYPE);
 	if (!heap) {
 		*size = (uint64_t)w->L.v[HS_L_TP_SIZE];
 		return err;
@@ -384,7 +259,7 @@ static struct hs_error *walk_set(struct walker *w, uint64_t idx, uint64_t o, uin
 /* K_CFUNC: its fields; a METH_METHOD function (3.9+) its defining class. */
 static struct hs_error *walk_cfunc(struct walker *w, uint64_t idx, uint64_t o)
 {
-	struct hs_error *err = FIELD_EDGES(w, idx, o, cfunc_fields);
+	struct hs_error *err = kind_edges(w, idx, o, HS_CP_K_CFUNC);
 	uint32_t mlf = 0;
 	uint64_t ml = fld(w, o, HS_L_CFUNC_ML);
 	if (ml)
@@ -397,7 +272,7 @@ static struct hs_error *walk_cfunc(struct walker *w, uint64_t idx, uint64_t o)
 /* K_MODULE: its fields, and its C state scanned conservatively. */
 static struct hs_error *walk_module(struct walker *w, uint64_t idx, uint64_t o)
 {
-	struct hs_error *err = FIELD_EDGES(w, idx, o, module_fields);
+	struct hs_error *err = kind_edges(w, idx, o, HS_CP_K_MODULE);
 	uint64_t def = fld(w, o, HS_L_MOD_DEF), state = fld(w, o, HS_L_MOD_STATE);
 	int64_t msize = def ? (int64_t)fld(w, def, HS_L_MODDEF_SIZE) : 0;
 	if (!err && state && msize > 0) {
@@ -410,7 +285,7 @@ static struct hs_error *walk_module(struct walker *w, uint64_t idx, uint64_t o)
 /* K_WEAKREF: its callback; the referent and callback recorded as a weak link. */
 static struct hs_error *walk_weakref(struct walker *w, uint64_t idx, uint64_t o)
 {
-	struct hs_error *err = hs_wk_edge_f(w, idx, o, HS_L_WR_CALLBACK, 0, HS_CP_CALLBACK);
+	struct hs_error *err = kind_edges(w, idx, o, HS_CP_K_WEAKREF);
 	uint64_t referent = fld(w, o, HS_L_WR_OBJECT), r1 = 0, c1 = 0;
 	if (!err && referent && referent != w->none)
 		err = hs_wk_discover(w, referent, &r1);
@@ -463,23 +338,23 @@ struct hs_error *hs_wk_walk_kind(struct walker *w, uint64_t idx, uint64_t o, con
 	case K_SET:
 		return walk_set(w, idx, o, size);
 	case K_FUNC:
-		return func_edges(w, idx, o);
+		return kind_edges(w, idx, o, HS_CP_K_FUNC);
 	case K_CELL:
-		return hs_wk_edge_f(w, idx, o, HS_L_CELL_REF, 0, HS_CP_CELL_CONTENTS);
+		return kind_edges(w, idx, o, HS_CP_K_CELL);
 	case K_METHOD:
-		return FIELD_EDGES(w, idx, o, method_fields);
+		return kind_edges(w, idx, o, HS_CP_K_METHOD);
 	case K_IMETHOD:
-		return hs_wk_edge_f(w, idx, o, HS_L_IMETHOD_FUNC, 0, HS_CP_FUNC);
+		return kind_edges(w, idx, o, HS_CP_K_IMETHOD);
 	case K_SM:
-		return FIELD_EDGES(w, idx, o, sm_fields);
+		return kind_edges(w, idx, o, HS_CP_K_SM);
 	case K_CM:
-		return FIELD_EDGES(w, idx, o, cm_fields);
+		return kind_edges(w, idx, o, HS_CP_K_CM);
 	case K_PROP:
-		return FIELD_EDGES(w, idx, o, prop_fields);
+		return kind_edges(w, idx, o, HS_CP_K_PROP);
 	case K_CFUNC:
 		return walk_cfunc(w, idx, o);
 	case K_DESCR:
-		return FIELD_EDGES(w, idx, o, descr_fields);
+		return kind_edges(w, idx, o, HS_CP_K_DESCR);
 	case K_MODULE:
 		return walk_module(w, idx, o);
 	case K_CODE:
@@ -493,11 +368,11 @@ struct hs_error *hs_wk_walk_kind(struct walker *w, uint64_t idx, uint64_t o, con
 	case K_WEAKREF:
 		return walk_weakref(w, idx, o);
 	case K_EXC:
-		return FIELD_EDGES(w, idx, o, exc_fields);
+		return kind_edges(w, idx, o, HS_CP_K_EXC);
 	case K_TB:
-		return FIELD_EDGES(w, idx, o, tb_fields);
+		return kind_edges(w, idx, o, HS_CP_K_TB);
 	case K_SLICE:
-		return FIELD_EDGES(w, idx, o, slice_fields);
+		return kind_edges(w, idx, o, HS_CP_K_SLICE);
 	case K_BYTEARRAY:
 		*size = hs_cp_bytearray_sizeof(ti->basicsize, fld(w, o, HS_L_BYTEARRAY_ALLOC));
 		return NULL;

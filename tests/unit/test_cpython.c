@@ -142,9 +142,6 @@ START_TEST(label_table_is_whole)
 		ck_assert_ptr_null(hs_cp_label_text((enum hs_cp_label)l, i->last + 1));
 		ck_assert_str_eq(hs_cp_label_text((enum hs_cp_label)l, i->first), i->text);
 	}
-	/* The line table's name: co_lnotab until 3.10 made it co_linetable. */
-	ck_assert_int_eq(hs_cp_code_linetable(9), HS_CP_CO_LNOTAB);
-	ck_assert_int_eq(hs_cp_code_linetable(10), HS_CP_CO_LINETABLE);
 }
 END_TEST
 

@@ -1,7 +1,8 @@
 /*
- * fields.c — the lists of fields.h as tables of strings: each entry's id, struct names and member
- * path, for dwarf.c (which resolves them), the layout generator (which prints them by id) and
- * layouts.c (which names a field in a message).
+ * capture/cpython/fields.c — the lists of fields.h as tables of strings: each entry's id, struct
+ * names and member path, for capture/remote's dwarf.c (which resolves them), its layout generator
+ * (which prints them by id) and layouts.c (which names a field in a message), and for the
+ * in-process capture's offsets (which it names to the tests by id).
  */
 #include "fields.h"
 
