@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -76,6 +77,62 @@ struct hs_error *hs_cli_load(const char *snap_path, const char *db_path)
 	hs_snapshot_destroy(snap);
 	if (p.shown)
 		fputs("\r\033[K", stderr);
+	return err;
+}
+
+/* Clears the progress line once something else is to be printed. */
+static void progress_clear(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = false;
+}
+
+/* The snapshot at path when it has no database yet and opens cleanly, else NULL. */
+static struct hs_snapshot *fresh_snapshot(const char *path, const char *db_path)
+{
+	struct stat st;
+	struct hs_snapshot *snap = NULL;
+	if (allow_salvage || hs_store_is_sqlite(path) || access(path, R_OK) != 0 ||
+	    lstat(db_path, &st) == 0 || errno != ENOENT)
+		return NULL;
+	struct hs_error *err = hs_snapshot_open(path, false, &snap);
+	if (err) {
+		hs_error_destroy(err);
+		return NULL;
+	}
+	return snap;
+}
+
+struct hs_error *hs_cli_first_answer(const char *path, hs_cli_answer_fn *answer, void *arg,
+                                     bool *answered)
+{
+	*answered = false;
+	char *db_path = hs_store_db_path(path);
+	if (!db_path)
+		return &hs_error_nomem;
+	struct progress p = {.tty = isatty(2) == 1};
+	clock_gettime(CLOCK_MONOTONIC, &p.start);
+	struct hs_snapshot *snap = fresh_snapshot(path, db_path);
+	if (!snap) {
+		free(db_path);
+		return NULL;
+	}
+	*answered = true;
+	struct hs_analysis *a;
+	struct hs_error *err = hs_analyze(snap, progress_cb, &p, &a);
+	if (!err) {
+		progress_clear(&p);
+		err = answer(arg, snap, a);
+		fflush(stdout);
+		struct hs_store_writer *w;
+		if (!err && (err = hs_store_begin(snap, db_path, true, &w)) == NULL)
+			err = hs_store_finish(w, a, progress_cb, &p);
+		hs_analysis_destroy(a);
+	}
+	hs_snapshot_destroy(snap);
+	progress_clear(&p);
+	free(db_path);
 	return err;
 }
 

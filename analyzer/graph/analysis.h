@@ -75,6 +75,9 @@ struct hs_error *hs_deep_size(const struct hs_snapshot *snap, uint64_t x, uint64
 /* The memory (FORMAT.md §4.5) of the same objects, in a snapshot that gives it. */
 struct hs_error *hs_deep_memory(const struct hs_snapshot *snap, uint64_t x, uint64_t *ret);
 
+/* The source object of edge e (binary search over edge_start). */
+uint32_t hs_graph_edge_source(const struct hs_snapshot *snap, uint64_t e);
+
 /* The labelled shortest path from a root to x, as DESIGN.md prints it
  * ("sys.modules['app'].__dict__['cache']['users'][3]"); malloc'd, caller frees.  *ret is NULL
  * when no root reaches x.  The root is printed as its name in the snapshot's roots, or

@@ -58,8 +58,6 @@ struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analys
  * with *cursor = 0; returns HS_NONE when done. */
 uint32_t hs_graph_next_root(const struct hs_snapshot *snap, const struct hs_analysis *a,
                             uint64_t *cursor);
-/* The source object of edge e (binary search over edge_start). */
-uint32_t hs_graph_edge_source(const struct hs_snapshot *snap, uint64_t e);
 /* How far ahead the sequential passes over the edges prefetch what they will touch. */
 #define HS_PREFETCH_AHEAD 16
 

@@ -11,6 +11,7 @@
  * The streamed load (hs_store_stream, OUT-OF-CORE.md) goes through SQLite alone: prepared
  * multi-row INSERTs in rowid order, the referrers sorted by SQLite, the indexes after the data.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -230,6 +231,23 @@ static struct hs_error *insert_meta(struct builder *b)
 	return err;
 }
 
+/* The small tables' rows but meta's. */
+static struct hs_error *insert_small_tables(struct builder *b)
+{
+	struct hs_error *err = insert_small(b, "INSERT INTO types VALUES (?,?,?,?,?,?,?,?,?)",
+	                                    b->snap->ntypes, fill_type);
+	if (!err)
+		err = insert_small(b, "INSERT INTO weakrefs VALUES (?,?,?)", b->snap->nweak,
+		                   fill_weak);
+	if (!err)
+		err =
+		    insert_small(b, "INSERT INTO roots VALUES (?,?,?)", b->snap->nroots, fill_root);
+	if (!err)
+		err =
+		    insert_small(b, "INSERT INTO sites VALUES (?,?,?)", b->snap->nsites, fill_site);
+	return err;
+}
+
 /* The body of a database whose big tables store_tables.c wrote: SQLite adds the rest. */
 static struct hs_error *build_small(struct builder *b)
 {
@@ -240,17 +258,7 @@ static struct hs_error *build_small(struct builder *b)
 	if (!err)
 		err = insert_meta(b);
 	if (!err)
-		err = insert_small(b, "INSERT INTO types VALUES (?,?,?,?,?,?,?,?,?)",
-		                   b->snap->ntypes, fill_type);
-	if (!err)
-		err = insert_small(b, "INSERT INTO weakrefs VALUES (?,?,?)", b->snap->nweak,
-		                   fill_weak);
-	if (!err)
-		err =
-		    insert_small(b, "INSERT INTO roots VALUES (?,?,?)", b->snap->nroots, fill_root);
-	if (!err)
-		err =
-		    insert_small(b, "INSERT INTO sites VALUES (?,?,?)", b->snap->nsites, fill_site);
+		err = insert_small_tables(b);
 	if (!err)
 		err = exec(b, small_index_sql);
 	if (!err)
@@ -631,4 +639,129 @@ struct hs_error *hs_store_stream(const char *snap_path, const char *db_path,
 	free(b.nreferrers);
 	free(b.inrefs);
 	return err;
+}
+
+/* hs_store_partial's rows: the objects asked for and the path of each (the objects and edges
+ * that hs_path reads), as sorted, distinct object indexes and edge indexes. */
+struct partial_rows {
+	uint32_t *objs;
+	uint64_t *edges;
+	size_t nobjs, nedges;
+};
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return (a > b) - (a < b);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return (a > b) - (a < b);
+}
+
+/* Sorts base[0 .. n) and drops repeats; returns how many are left. */
+static size_t sort_unique(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	qsort(base, n, size, cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || cmp((char *)base + (k - 1) * size, (char *)base + i * size) != 0)
+			memmove((char *)base + k++ * size, (char *)base + i * size, size);
+	return k;
+}
+
+static struct hs_error *partial_collect(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                                        const uint32_t *objs, size_t n, struct partial_rows *ret)
+{
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += 1 + (a->depth[objs[i]] == HS_NONE ? 0 : a->depth[objs[i]]);
+	ret->objs = malloc((len ? len : 1) * sizeof(*ret->objs));
+	ret->edges = malloc((len ? len : 1) * sizeof(*ret->edges));
+	if (!ret->objs || !ret->edges)
+		return &hs_error_nomem;
+	ret->nobjs = ret->nedges = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = objs[i];
+		ret->objs[ret->nobjs++] = x;
+		/* Up the breadth-first tree: depth bounds the walk. */
+		for (uint32_t d = a->depth[x];
+		     d != HS_NONE && d > 0 && a->parent_edge[x] != UINT64_MAX; d--) {
+			ret->edges[ret->nedges++] = a->parent_edge[x];
+			x = hs_graph_edge_source(snap, a->parent_edge[x]);
+			ret->objs[ret->nobjs++] = x;
+		}
+	}
+	ret->nobjs = sort_unique(ret->objs, ret->nobjs, sizeof(*ret->objs), cmp_u32);
+	ret->nedges = sort_unique(ret->edges, ret->nedges, sizeof(*ret->edges), cmp_u64);
+	return NULL;
+}
+
+/* Inserts the rows of t that src gives for each of n indexes (objs or edges). */
+static struct hs_error *partial_insert(struct builder *b, const struct hs_store_table *t,
+                                       const uint32_t *objs, const uint64_t *edges, size_t n)
+{
+	sqlite3_stmt *stmt;
+	struct hs_error *err = prepare_insert(b, t, 1, &stmt);
+	struct hs_row_src src = {.snap = b->snap, .a = b->a};
+	for (size_t r = 0; !err && r < n; r++) {
+		if (objs) {
+			src.i = src.id = objs[r];
+		} else {
+			src.k = src.e = edges[r];
+			src.i = src.id = hs_graph_edge_source(b->snap, edges[r]);
+		}
+		err = bind_row(stmt, 1, t, &src);
+		if (!err)
+			err = step_reset(b, stmt);
+	}
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static struct hs_error *build_partial(struct builder *b, const struct partial_rows *rows)
+{
+	struct hs_error *err = exec(b, "BEGIN;");
+	if (!err)
+		err = exec_create(b, &hs_store_objects);
+	if (!err)
+		err = exec_create(b, &hs_store_edges);
+	if (!err)
+		err = exec(b, small_schema_sql);
+	if (!err)
+		err = insert_small_tables(b);
+	if (!err)
+		err = partial_insert(b, &hs_store_objects, rows->objs, NULL, rows->nobjs);
+	if (!err)
+		err = partial_insert(b, &hs_store_edges, NULL, rows->edges, rows->nedges);
+	if (!err)
+		err = exec(b, small_index_sql);
+	if (!err)
+		err = exec(b, "COMMIT;");
+	return err;
+}
+
+struct hs_error *hs_store_partial(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                                  const uint32_t *objs, size_t n, sqlite3 **ret)
+{
+	assert(a->depth && a->parent_edge && a->retained);
+	struct partial_rows rows = {0};
+	struct hs_error *err = partial_collect(snap, a, objs, n, &rows);
+	struct builder b = {.path = snap->path, .snap = snap, .a = a};
+	if (!err && sqlite3_open_v2(":memory:", &b.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		err = b.db ? db_error(&b, "open") : &hs_error_nomem;
+	if (!err)
+		err = build_partial(&b, &rows);
+	if (!err && hs_sqlfuncs_register(b.db) != SQLITE_OK)
+		err = db_error(&b, "functions");
+	free(rows.objs);
+	free(rows.edges);
+	if (err) {
+		sqlite3_close(b.db);
+		return err;
+	}
+	*ret = b.db;
+	return NULL;
 }
