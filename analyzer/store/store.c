@@ -641,62 +641,66 @@ struct hs_error *hs_store_stream(const char *snap_path, const char *db_path,
 	return err;
 }
 
-/* hs_store_partial's rows: the objects asked for and the path of each (the objects and edges
- * that hs_path reads), as sorted, distinct object indexes and edge indexes. */
+/* hs_store_partial's rows: the objects asked for and, with paths, the objects and edges on the
+ * path of each (what hs_path reads), each once. */
 struct partial_rows {
 	uint32_t *objs;
 	uint64_t *edges;
-	size_t nobjs, nedges;
+	size_t nobjs, nedges, cap;
 };
 
-static int cmp_u32(const void *x, const void *y)
+/* Adds object x (and the edge e that leads up from it to the path's next object, unless
+ * UINT64_MAX) unless seen (a bitmap) has it; returns false when it had it or out of memory. */
+static bool partial_add(struct partial_rows *r, uint8_t *seen, uint32_t x, uint64_t e, bool *nomem)
 {
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return (a > b) - (a < b);
-}
-
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return (a > b) - (a < b);
-}
-
-/* Sorts base[0 .. n) and drops repeats; returns how many are left. */
-static size_t sort_unique(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
-{
-	qsort(base, n, size, cmp);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || cmp((char *)base + (k - 1) * size, (char *)base + i * size) != 0)
-			memmove((char *)base + k++ * size, (char *)base + i * size, size);
-	return k;
+	if (seen[x / 8] & (1u << (x % 8)))
+		return false;
+	if (r->nobjs == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		uint32_t *objs = realloc(r->objs, cap * sizeof(*objs));
+		if (objs)
+			r->objs = objs;
+		uint64_t *edges = realloc(r->edges, cap * sizeof(*edges));
+		if (edges)
+			r->edges = edges;
+		if (!objs || !edges) {
+			*nomem = true;
+			return false;
+		}
+		r->cap = cap;
+	}
+	seen[x / 8] |= (uint8_t)(1u << (x % 8));
+	r->objs[r->nobjs++] = x;
+	if (e != UINT64_MAX)
+		r->edges[r->nedges++] = e;
+	return true;
 }
 
 static struct hs_error *partial_collect(const struct hs_snapshot *snap, const struct hs_analysis *a,
-                                        const uint32_t *objs, size_t n, struct partial_rows *ret)
+                                        const uint32_t *objs, size_t n, bool paths,
+                                        struct partial_rows *ret)
 {
-	size_t len = 0;
-	for (size_t i = 0; i < n; i++)
-		len += 1 + (a->depth[objs[i]] == HS_NONE ? 0 : a->depth[objs[i]]);
-	ret->objs = malloc((len ? len : 1) * sizeof(*ret->objs));
-	ret->edges = malloc((len ? len : 1) * sizeof(*ret->edges));
-	if (!ret->objs || !ret->edges)
+	uint8_t *seen = calloc(snap->nobjects / 8 + 1, 1);
+	if (!seen)
 		return &hs_error_nomem;
-	ret->nobjs = ret->nedges = 0;
-	for (size_t i = 0; i < n; i++) {
+	bool nomem = false;
+	for (size_t i = 0; i < n && !nomem; i++) {
 		uint32_t x = objs[i];
-		ret->objs[ret->nobjs++] = x;
-		/* Up the breadth-first tree: depth bounds the walk. */
-		for (uint32_t d = a->depth[x];
-		     d != HS_NONE && d > 0 && a->parent_edge[x] != UINT64_MAX; d--) {
-			ret->edges[ret->nedges++] = a->parent_edge[x];
-			x = hs_graph_edge_source(snap, a->parent_edge[x]);
-			ret->objs[ret->nobjs++] = x;
+		if (!partial_add(ret, seen, x, UINT64_MAX, &nomem) || !paths)
+			continue;
+		/* Up the breadth-first tree until an object already in (a root's parent_edge is
+		 * none); depth bounds the walk. */
+		for (uint32_t d = a->depth[x]; d != HS_NONE && d > 0; d--) {
+			uint64_t e = a->parent_edge[x];
+			if (e == UINT64_MAX)
+				break;
+			x = hs_graph_edge_source(snap, e);
+			if (!partial_add(ret, seen, x, e, &nomem))
+				break;
 		}
 	}
-	ret->nobjs = sort_unique(ret->objs, ret->nobjs, sizeof(*ret->objs), cmp_u32);
-	ret->nedges = sort_unique(ret->edges, ret->nedges, sizeof(*ret->edges), cmp_u64);
-	return NULL;
+	free(seen);
+	return nomem ? &hs_error_nomem : NULL;
 }
 
 /* Inserts the rows of t that src gives for each of n indexes (objs or edges). */
@@ -744,11 +748,11 @@ static struct hs_error *build_partial(struct builder *b, const struct partial_ro
 }
 
 struct hs_error *hs_store_partial(const struct hs_snapshot *snap, const struct hs_analysis *a,
-                                  const uint32_t *objs, size_t n, sqlite3 **ret)
+                                  const uint32_t *objs, size_t n, bool paths, sqlite3 **ret)
 {
 	assert(a->depth && a->parent_edge && a->retained);
 	struct partial_rows rows = {0};
-	struct hs_error *err = partial_collect(snap, a, objs, n, &rows);
+	struct hs_error *err = partial_collect(snap, a, objs, n, paths, &rows);
 	struct builder b = {.path = snap->path, .snap = snap, .a = a};
 	if (!err && sqlite3_open_v2(":memory:", &b.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
 		err = b.db ? db_error(&b, "open") : &hs_error_nomem;
