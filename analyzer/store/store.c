@@ -649,9 +649,9 @@ struct partial_rows {
 	size_t nobjs, nedges, cap;
 };
 
-/* Adds object x (and the edge e that leads up from it to the path's next object, unless
- * UINT64_MAX) unless seen (a bitmap) has it; returns false when it had it or out of memory. */
-static bool partial_add(struct partial_rows *r, uint8_t *seen, uint32_t x, uint64_t e, bool *nomem)
+/* Adds object x unless seen (a bitmap) has it; returns false when it had it or out of memory.
+ * r->edges has room for as many edges as r->objs for objects. */
+static bool partial_add(struct partial_rows *r, uint8_t *seen, uint32_t x, bool *nomem)
 {
 	if (seen[x / 8] & (1u << (x % 8)))
 		return false;
@@ -671,8 +671,6 @@ static bool partial_add(struct partial_rows *r, uint8_t *seen, uint32_t x, uint6
 	}
 	seen[x / 8] |= (uint8_t)(1u << (x % 8));
 	r->objs[r->nobjs++] = x;
-	if (e != UINT64_MAX)
-		r->edges[r->nedges++] = e;
 	return true;
 }
 
@@ -686,16 +684,17 @@ static struct hs_error *partial_collect(const struct hs_snapshot *snap, const st
 	bool nomem = false;
 	for (size_t i = 0; i < n && !nomem; i++) {
 		uint32_t x = objs[i];
-		if (!partial_add(ret, seen, x, UINT64_MAX, &nomem) || !paths)
+		if (!partial_add(ret, seen, x, &nomem) || !paths)
 			continue;
 		/* Up the breadth-first tree until an object already in (a root's parent_edge is
-		 * none); depth bounds the walk. */
+		 * none); depth bounds the walk.  Each object added brings its parent edge. */
 		for (uint32_t d = a->depth[x]; d != HS_NONE && d > 0; d--) {
 			uint64_t e = a->parent_edge[x];
 			if (e == UINT64_MAX)
 				break;
+			ret->edges[ret->nedges++] = e;
 			x = hs_graph_edge_source(snap, e);
-			if (!partial_add(ret, seen, x, e, &nomem))
+			if (!partial_add(ret, seen, x, &nomem))
 				break;
 		}
 	}
