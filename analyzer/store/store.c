@@ -10,6 +10,11 @@
  *
  * The streamed load (hs_store_stream, OUT-OF-CORE.md) goes through SQLite alone: prepared
  * multi-row INSERTs in rowid order, the referrers sorted by SQLite, the indexes after the data.
+ *
+ * hs_store_partial writes no file: an in-memory database with the small tables and a few rows
+ * of the big ones (the objects a first answer lists and their paths), the same INSERTs binding
+ * the same column values, so that a command's own SQL answers there before the database is
+ * written.
  */
 #include <assert.h>
 #include <errno.h>
