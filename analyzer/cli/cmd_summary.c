@@ -86,7 +86,7 @@ int hs_cmd_summary(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	bool answered;
-	struct hs_error *err = hs_cli_first_answer(a.pos[0], answer_summary, &a, &answered);
+	struct hs_error *err = hs_cli_first_answer(a.pos[0], answer_summary, &a, true, &answered);
 	if (err || answered)
 		return err ? hs_cli_fail(err) : HS_EXIT_OK;
 	sqlite3 *db;

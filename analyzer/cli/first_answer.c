@@ -96,7 +96,7 @@ int hs_first_top_retained(const struct hs_cmd_args *a, const char *sql)
 		return -1;
 	struct top_job job = {a, sql};
 	bool answered;
-	struct hs_error *err = hs_cli_first_answer(a->pos[0], answer_top, &job, &answered);
+	struct hs_error *err = hs_cli_first_answer(a->pos[0], answer_top, &job, false, &answered);
 	if (err)
 		return hs_cli_fail(err);
 	return answered ? HS_EXIT_OK : -1;

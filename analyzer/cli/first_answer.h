@@ -23,7 +23,9 @@ int hs_first_top_retained(const struct hs_cmd_args *a, const char *sql);
  * the objects scanned conservatively, which hs_rows_print_conservative lists) plus the temporary
  * tables that queries/commands/first_overview.sql and first_types.sql read: first_counts, what
  * summary_overview.sql counts over the whole database, and first_types, the objects and bytes
- * per type.  total gets the objects' total size, first_types.sql's ?2. */
+ * per type.  total gets the objects' total size, first_types.sql's ?2.  Reads only what
+ * hs_analyze_early gives early (unreachable, depth): the objects' rows hold scratch in their
+ * other analysis columns, which no summary query reads. */
 struct hs_error *hs_first_summary_db(const char *path, const struct hs_snapshot *snap,
                                      const struct hs_analysis *a, sqlite3 **ret, char total[32]);
 

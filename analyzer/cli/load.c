@@ -104,8 +104,25 @@ static struct hs_snapshot *fresh_snapshot(const char *path, const char *db_path)
 	return snap;
 }
 
+/* What the answer needs, and when it is called (hs_cli_first_answer). */
+struct first_answer {
+	struct progress *p;
+	const struct hs_snapshot *snap;
+	hs_cli_answer_fn *answer;
+	void *arg;
+};
+
+static struct hs_error *call_answer(void *arg, const struct hs_analysis *a)
+{
+	struct first_answer *f = arg;
+	progress_clear(f->p);
+	struct hs_error *err = f->answer(f->arg, f->snap, a);
+	fflush(stdout);
+	return err;
+}
+
 struct hs_error *hs_cli_first_answer(const char *path, hs_cli_answer_fn *answer, void *arg,
-                                     bool *answered)
+                                     bool early, bool *answered)
 {
 	*answered = false;
 	char *db_path = hs_store_db_path(path);
@@ -119,12 +136,13 @@ struct hs_error *hs_cli_first_answer(const char *path, hs_cli_answer_fn *answer,
 		return NULL;
 	}
 	*answered = true;
+	struct first_answer f = {&p, snap, answer, arg};
 	struct hs_analysis *a;
-	struct hs_error *err = hs_analyze(snap, progress_cb, &p, &a);
+	struct hs_error *err =
+	    hs_analyze_early(snap, progress_cb, &p, early ? call_answer : NULL, &f, &a);
 	if (!err) {
-		progress_clear(&p);
-		err = answer(arg, snap, a);
-		fflush(stdout);
+		if (!early)
+			err = call_answer(&f, a);
 		struct hs_store_writer *w;
 		if (!err && (err = hs_store_begin(snap, db_path, true, &w)) == NULL)
 			err = hs_store_finish(w, a, progress_cb, &p);

@@ -61,6 +61,16 @@ typedef void hs_progress_fn(void *arg, const char *phase, double fraction);
 /* Runs every analysis.  The result is owned by the caller (hs_analysis_destroy). */
 struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *progress,
                             void *progress_arg, struct hs_analysis **ret);
+/* The same, calling early(early_arg, a) as soon as ext_refs, is_root, unreachable, depth and
+ * parent_edge are filled, with nroots and ngarbage (the other arrays hold scratch or nothing
+ * yet): for an answer that needs no more, printed before the components and the dominators are
+ * computed.  Then the components, the dominators and a second depth run (the first one's
+ * arrays are their scratch), which costs the depth phase again and the components' thread.  An
+ * error from early ends the analysis with it. */
+typedef struct hs_error *hs_early_fn(void *arg, const struct hs_analysis *a);
+struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn *progress,
+                                  void *progress_arg, hs_early_fn *early, void *early_arg,
+                                  struct hs_analysis **ret);
 void hs_analysis_destroy(struct hs_analysis *a);
 /* Only the roots: ext_refs, is_root and nroots as hs_analyze gives them, every other array NULL
  * (9 bytes per object), for an export that leaves the graph work to its reader (`heapsnap export

@@ -5,7 +5,9 @@
  * spare entry, then runs the phases in this order: roots and garbage while scc runs in a second
  * thread, then dominators (with a reverse CSR), then depth.  A phase may use the output arrays of
  * later phases as scratch space; each phase's comment says which.  This is how the peak stays at
- * the result plus the reverse CSR.
+ * the result plus the reverse CSR.  hs_analyze_early runs roots, garbage and depth first (no
+ * second thread), calls back, then scc, dominators and depth again (scc and the dominators use
+ * the first depth's arrays as scratch).
  */
 #ifndef HS_GRAPH_INTERNAL_H
 #define HS_GRAPH_INTERNAL_H
