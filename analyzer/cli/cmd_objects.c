@@ -8,6 +8,7 @@
 #include "cmd_sql.h"
 #include "commands.h"
 #include "dot.h"
+#include "first_answer.h"
 #include "load.h"
 #include "rows.h"
 #include "store.h"
@@ -60,8 +61,11 @@ int hs_cmd_top(int argc, char **argv)
 		return rc;
 	if (strcmp(a.by, "size") == 0)
 		return run_listing(&a, hs_query_find("largest_objects")->sql);
-	if (strcmp(a.by, "retained") == 0)
-		return run_listing(&a, hs_query_find("largest_retained")->sql);
+	if (strcmp(a.by, "retained") == 0) {
+		const char *sql = hs_query_find("largest_retained")->sql;
+		rc = hs_first_top_retained(&a, sql);
+		return rc >= 0 ? rc : run_listing(&a, sql);
+	}
 	if (strcmp(a.by, "memory") == 0)
 		return run_listing(&a, hs_query_find("largest_retained_memory")->sql);
 	if (strcmp(a.by, "count") == 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -76,6 +77,80 @@ struct hs_error *hs_cli_load(const char *snap_path, const char *db_path)
 	hs_snapshot_destroy(snap);
 	if (p.shown)
 		fputs("\r\033[K", stderr);
+	return err;
+}
+
+/* Clears the progress line once something else is to be printed. */
+static void progress_clear(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = false;
+}
+
+/* The snapshot at path when it has no database yet and opens cleanly, else NULL. */
+static struct hs_snapshot *fresh_snapshot(const char *path, const char *db_path)
+{
+	struct stat st;
+	struct hs_snapshot *snap = NULL;
+	if (allow_salvage || hs_store_is_sqlite(path) || access(path, R_OK) != 0 ||
+	    lstat(db_path, &st) == 0 || errno != ENOENT)
+		return NULL;
+	struct hs_error *err = hs_snapshot_open(path, false, &snap);
+	if (err) {
+		hs_error_destroy(err);
+		return NULL;
+	}
+	return snap;
+}
+
+/* What the answer needs, and when it is called (hs_cli_first_answer). */
+struct first_answer {
+	struct progress *p;
+	const struct hs_snapshot *snap;
+	hs_cli_answer_fn *answer;
+	void *arg;
+};
+
+static struct hs_error *call_answer(void *arg, const struct hs_analysis *a)
+{
+	struct first_answer *f = arg;
+	progress_clear(f->p);
+	struct hs_error *err = f->answer(f->arg, f->snap, a);
+	fflush(stdout);
+	return err;
+}
+
+struct hs_error *hs_cli_first_answer(const char *path, hs_cli_answer_fn *answer, void *arg,
+                                     bool early, bool *answered)
+{
+	*answered = false;
+	char *db_path = hs_store_db_path(path);
+	if (!db_path)
+		return &hs_error_nomem;
+	struct progress p = {.tty = isatty(2) == 1};
+	clock_gettime(CLOCK_MONOTONIC, &p.start);
+	struct hs_snapshot *snap = fresh_snapshot(path, db_path);
+	if (!snap) {
+		free(db_path);
+		return NULL;
+	}
+	*answered = true;
+	struct first_answer f = {&p, snap, answer, arg};
+	struct hs_analysis *a;
+	struct hs_error *err =
+	    hs_analyze_early(snap, progress_cb, &p, early ? call_answer : NULL, &f, &a);
+	if (!err) {
+		if (!early)
+			err = call_answer(&f, a);
+		struct hs_store_writer *w;
+		if (!err && (err = hs_store_begin(snap, db_path, true, &w)) == NULL)
+			err = hs_store_finish(w, a, progress_cb, &p);
+		hs_analysis_destroy(a);
+	}
+	hs_snapshot_destroy(snap);
+	progress_clear(&p);
+	free(db_path);
 	return err;
 }
 

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
+#include "analysis.h"
 #include "hsnap.h"
 
 /* Opens what a command was given: a .db of ours, or a .hsnap whose database is built (with
@@ -22,6 +23,20 @@ struct hs_error *hs_cli_open(const char *path, sqlite3 **ret);
  * instead of refused.  Off by default: hs_cli_load fails with the offset of the damage, and
  * hs_cli_open does not reuse the salvaged database of a .hsnap. */
 void hs_cli_allow_salvage(bool yes);
+
+/* The first answer of a command on a .hsnap that has no database yet: reads the snapshot,
+ * analyzes it, calls answer (which prints from the snapshot and the analysis, e.g. through
+ * hs_store_partial), and only then writes the database next to it, as hs_cli_open would have
+ * before answering.  With early, answer is called halfway through the analysis, as soon as it
+ * has the roots, the garbage and the depths (hs_analyze_early), and must read nothing else.
+ * *answered is false, and nothing done, when path is no such snapshot (a database, a snapshot with
+ * one, one that does not open, or --salvage): the caller goes through hs_cli_open instead, which
+ * says what is wrong.  A database that fails to be written after the answer is the error returned.
+ */
+typedef struct hs_error *hs_cli_answer_fn(void *arg, const struct hs_snapshot *snap,
+                                          const struct hs_analysis *a);
+struct hs_error *hs_cli_first_answer(const char *path, hs_cli_answer_fn *answer, void *arg,
+                                     bool early, bool *answered);
 
 /* Loads snap_path, analyzes it and writes db_path, showing progress on stderr when it is a
  * terminal and the work takes over a second. */

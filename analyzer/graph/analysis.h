@@ -61,6 +61,16 @@ typedef void hs_progress_fn(void *arg, const char *phase, double fraction);
 /* Runs every analysis.  The result is owned by the caller (hs_analysis_destroy). */
 struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *progress,
                             void *progress_arg, struct hs_analysis **ret);
+/* The same, calling early(early_arg, a) as soon as ext_refs, is_root, unreachable, depth and
+ * parent_edge are filled, with nroots and ngarbage (the other arrays hold scratch or nothing
+ * yet): for an answer that needs no more, printed before the components and the dominators are
+ * computed.  Then the components, the dominators and a second depth run (the first one's
+ * arrays are their scratch), which costs the depth phase again and the components' thread.  An
+ * error from early ends the analysis with it. */
+typedef struct hs_error *hs_early_fn(void *arg, const struct hs_analysis *a);
+struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn *progress,
+                                  void *progress_arg, hs_early_fn *early, void *early_arg,
+                                  struct hs_analysis **ret);
 void hs_analysis_destroy(struct hs_analysis *a);
 /* Only the roots: ext_refs, is_root and nroots as hs_analyze gives them, every other array NULL
  * (9 bytes per object), for an export that leaves the graph work to its reader (`heapsnap export
@@ -74,6 +84,9 @@ struct hs_error *hs_analyze_roots(const struct hs_snapshot *snap, struct hs_anal
 struct hs_error *hs_deep_size(const struct hs_snapshot *snap, uint64_t x, uint64_t *ret);
 /* The memory (FORMAT.md §4.5) of the same objects, in a snapshot that gives it. */
 struct hs_error *hs_deep_memory(const struct hs_snapshot *snap, uint64_t x, uint64_t *ret);
+
+/* The source object of edge e (binary search over edge_start). */
+uint32_t hs_graph_edge_source(const struct hs_snapshot *snap, uint64_t e);
 
 /* The labelled shortest path from a root to x, as DESIGN.md prints it
  * ("sys.modules['app'].__dict__['cache']['users'][3]"); malloc'd, caller frees.  *ret is NULL

@@ -1,7 +1,8 @@
 /*
  * graph_analyze.c — hs_analyze: runs the graph phases over a snapshot in the order
  * graph_internal.h gives (each phase may use later phases' outputs as scratch), times them and
- * reports progress.  The entry point the store and the CLI call.
+ * reports progress.  The entry point the store and the CLI call; hs_analyze_early the same with
+ * a callback halfway, once roots, garbage and depth are known (a first answer's `summary`).
  *
  * The components need nothing the roots and the garbage compute, and the three write disjoint
  * arrays, so the components run in a second thread meanwhile (the machine this is made for has
@@ -96,8 +97,72 @@ static struct hs_analysis *alloc_result(const struct hs_snapshot *snap)
 	return a;
 }
 
+/* Roots and garbage in this thread, the components meanwhile in a second one (or after, in
+ * this one, when no thread can be started or when scc_too is false: then not at all). */
+static void roots_garbage_scc(const struct hs_snapshot *snap, struct hs_analysis *a, bool scc_too)
+{
+	struct scc_job job = {snap, a};
+	pthread_t thread;
+	bool threaded = scc_too && pthread_create(&thread, NULL, scc_thread, &job) == 0;
+	double t = hs_graph_now();
+	hs_graph_roots(snap, a);
+	a->phases |= HS_PHASE_ROOTS;
+	a->t_roots = hs_graph_now() - t;
+	t = hs_graph_now();
+	hs_graph_garbage(snap, a);
+	a->phases |= HS_PHASE_GARBAGE;
+	a->t_garbage = hs_graph_now() - t;
+	if (threaded)
+		pthread_join(thread, NULL);
+	else if (scc_too)
+		scc_thread(&job);
+	if (scc_too)
+		a->phases |= HS_PHASE_SCC;
+}
+
+static struct hs_error *depth(const struct hs_snapshot *snap, struct hs_analysis *a,
+                              hs_progress_fn *progress, void *progress_arg)
+{
+	double t = hs_graph_now();
+	report(progress, progress_arg, "depth", 0);
+	struct hs_error *err = hs_graph_depth(snap, a);
+	if (err)
+		return err;
+	a->phases |= HS_PHASE_DEPTH;
+	a->t_depth += hs_graph_now() - t;
+	report(progress, progress_arg, "depth", 1);
+	return NULL;
+}
+
+/* hs_analyze_early's first stage: roots, garbage and depth, then early; the components are
+ * left for after (they use depth and parent_edge as scratch), and so is a second depth. */
+static struct hs_error *early_stage(const struct hs_snapshot *snap, struct hs_analysis *a,
+                                    hs_progress_fn *progress, void *progress_arg,
+                                    hs_early_fn *early, void *early_arg)
+{
+	report(progress, progress_arg, "roots, garbage, depth", 0);
+	roots_garbage_scc(snap, a, false);
+	struct hs_error *err = depth(snap, a, progress, progress_arg);
+	if (!err)
+		err = early(early_arg, a);
+	a->phases &= ~(unsigned)HS_PHASE_DEPTH;
+	if (err)
+		return err;
+	report(progress, progress_arg, "components", 0);
+	scc_thread(&(struct scc_job){snap, a});
+	a->phases |= HS_PHASE_SCC;
+	return NULL;
+}
+
 struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *progress,
                             void *progress_arg, struct hs_analysis **ret)
+{
+	return hs_analyze_early(snap, progress, progress_arg, NULL, NULL, ret);
+}
+
+struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn *progress,
+                                  void *progress_arg, hs_early_fn *early, void *early_arg,
+                                  struct hs_analysis **ret)
 {
 	uint64_t n = snap->nobjects;
 	if (n >= HS_NONE || snap->nedges >= UINT32_MAX)
@@ -119,25 +184,16 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 	hs_graph_collapse(snap->edge_kind, snap->nedges * sizeof(*snap->edge_kind));
 
 	struct hs_error *err = NULL;
-	report(progress, progress_arg, "roots, garbage, components", 0);
-	struct scc_job job = {snap, a};
-	pthread_t thread;
-	bool threaded = pthread_create(&thread, NULL, scc_thread, &job) == 0;
-	double t = hs_graph_now();
-	hs_graph_roots(snap, a);
-	a->phases |= HS_PHASE_ROOTS;
-	a->t_roots = hs_graph_now() - t;
-	t = hs_graph_now();
-	hs_graph_garbage(snap, a);
-	a->phases |= HS_PHASE_GARBAGE;
-	a->t_garbage = hs_graph_now() - t;
-	if (threaded)
-		pthread_join(thread, NULL);
-	else
-		scc_thread(&job);
-	a->phases |= HS_PHASE_SCC;
+	if (early) {
+		err = early_stage(snap, a, progress, progress_arg, early, early_arg);
+	} else {
+		report(progress, progress_arg, "roots, garbage, components", 0);
+		roots_garbage_scc(snap, a, true);
+	}
+	if (err)
+		goto fail;
 
-	t = hs_graph_now();
+	double t = hs_graph_now();
 	report(progress, progress_arg, "dominators", 0);
 	err = hs_graph_dominators(snap, a);
 	if (err)
@@ -145,14 +201,9 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 	a->phases |= HS_PHASE_DOMINATORS;
 	a->t_dominators = hs_graph_now() - t - a->t_reverse - a->t_retained;
 
-	t = hs_graph_now();
-	report(progress, progress_arg, "depth", 0);
-	err = hs_graph_depth(snap, a);
+	err = depth(snap, a, progress, progress_arg);
 	if (err)
 		goto fail;
-	a->phases |= HS_PHASE_DEPTH;
-	a->t_depth = hs_graph_now() - t;
-	report(progress, progress_arg, "depth", 1);
 	*ret = a;
 	return NULL;
 

@@ -5,7 +5,9 @@
  * spare entry, then runs the phases in this order: roots and garbage while scc runs in a second
  * thread, then dominators (with a reverse CSR), then depth.  A phase may use the output arrays of
  * later phases as scratch space; each phase's comment says which.  This is how the peak stays at
- * the result plus the reverse CSR.
+ * the result plus the reverse CSR.  hs_analyze_early runs roots, garbage and depth first (no
+ * second thread), calls back, then scc, dominators and depth again (scc and the dominators use
+ * the first depth's arrays as scratch).
  */
 #ifndef HS_GRAPH_INTERNAL_H
 #define HS_GRAPH_INTERNAL_H
@@ -58,8 +60,6 @@ struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analys
  * with *cursor = 0; returns HS_NONE when done. */
 uint32_t hs_graph_next_root(const struct hs_snapshot *snap, const struct hs_analysis *a,
                             uint64_t *cursor);
-/* The source object of edge e (binary search over edge_start). */
-uint32_t hs_graph_edge_source(const struct hs_snapshot *snap, uint64_t e);
 /* How far ahead the sequential passes over the edges prefetch what they will touch. */
 #define HS_PREFETCH_AHEAD 16
 

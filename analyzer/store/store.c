@@ -10,7 +10,13 @@
  *
  * The streamed load (hs_store_stream, OUT-OF-CORE.md) goes through SQLite alone: prepared
  * multi-row INSERTs in rowid order, the referrers sorted by SQLite, the indexes after the data.
+ *
+ * hs_store_partial writes no file: an in-memory database with the small tables and a few rows
+ * of the big ones (the objects a first answer lists and their paths), the same INSERTs binding
+ * the same column values, so that a command's own SQL answers there before the database is
+ * written.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -230,6 +236,23 @@ static struct hs_error *insert_meta(struct builder *b)
 	return err;
 }
 
+/* The small tables' rows but meta's. */
+static struct hs_error *insert_small_tables(struct builder *b)
+{
+	struct hs_error *err = insert_small(b, "INSERT INTO types VALUES (?,?,?,?,?,?,?,?,?)",
+	                                    b->snap->ntypes, fill_type);
+	if (!err)
+		err = insert_small(b, "INSERT INTO weakrefs VALUES (?,?,?)", b->snap->nweak,
+		                   fill_weak);
+	if (!err)
+		err =
+		    insert_small(b, "INSERT INTO roots VALUES (?,?,?)", b->snap->nroots, fill_root);
+	if (!err)
+		err =
+		    insert_small(b, "INSERT INTO sites VALUES (?,?,?)", b->snap->nsites, fill_site);
+	return err;
+}
+
 /* The body of a database whose big tables store_tables.c wrote: SQLite adds the rest. */
 static struct hs_error *build_small(struct builder *b)
 {
@@ -240,17 +263,7 @@ static struct hs_error *build_small(struct builder *b)
 	if (!err)
 		err = insert_meta(b);
 	if (!err)
-		err = insert_small(b, "INSERT INTO types VALUES (?,?,?,?,?,?,?,?,?)",
-		                   b->snap->ntypes, fill_type);
-	if (!err)
-		err = insert_small(b, "INSERT INTO weakrefs VALUES (?,?,?)", b->snap->nweak,
-		                   fill_weak);
-	if (!err)
-		err =
-		    insert_small(b, "INSERT INTO roots VALUES (?,?,?)", b->snap->nroots, fill_root);
-	if (!err)
-		err =
-		    insert_small(b, "INSERT INTO sites VALUES (?,?,?)", b->snap->nsites, fill_site);
+		err = insert_small_tables(b);
 	if (!err)
 		err = exec(b, small_index_sql);
 	if (!err)
@@ -631,4 +644,132 @@ struct hs_error *hs_store_stream(const char *snap_path, const char *db_path,
 	free(b.nreferrers);
 	free(b.inrefs);
 	return err;
+}
+
+/* hs_store_partial's rows: the objects asked for and, with paths, the objects and edges on the
+ * path of each (what hs_path reads), each once. */
+struct partial_rows {
+	uint32_t *objs;
+	uint64_t *edges;
+	size_t nobjs, nedges, cap;
+};
+
+/* Adds object x unless seen (a bitmap) has it; returns false when it had it or out of memory.
+ * r->edges has room for as many edges as r->objs for objects. */
+static bool partial_add(struct partial_rows *r, uint8_t *seen, uint32_t x, bool *nomem)
+{
+	if (seen[x / 8] & (1u << (x % 8)))
+		return false;
+	if (r->nobjs == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		uint32_t *objs = realloc(r->objs, cap * sizeof(*objs));
+		if (objs)
+			r->objs = objs;
+		uint64_t *edges = realloc(r->edges, cap * sizeof(*edges));
+		if (edges)
+			r->edges = edges;
+		if (!objs || !edges) {
+			*nomem = true;
+			return false;
+		}
+		r->cap = cap;
+	}
+	seen[x / 8] |= (uint8_t)(1u << (x % 8));
+	r->objs[r->nobjs++] = x;
+	return true;
+}
+
+static struct hs_error *partial_collect(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                                        const uint32_t *objs, size_t n, bool paths,
+                                        struct partial_rows *ret)
+{
+	uint8_t *seen = calloc(snap->nobjects / 8 + 1, 1);
+	if (!seen)
+		return &hs_error_nomem;
+	bool nomem = false;
+	for (size_t i = 0; i < n && !nomem; i++) {
+		uint32_t x = objs[i];
+		if (!partial_add(ret, seen, x, &nomem) || !paths)
+			continue;
+		/* Up the breadth-first tree until an object already in (a root's parent_edge is
+		 * none); depth bounds the walk.  Each object added brings its parent edge. */
+		for (uint32_t d = a->depth[x]; d != HS_NONE && d > 0; d--) {
+			uint64_t e = a->parent_edge[x];
+			if (e == UINT64_MAX)
+				break;
+			ret->edges[ret->nedges++] = e;
+			x = hs_graph_edge_source(snap, e);
+			if (!partial_add(ret, seen, x, &nomem))
+				break;
+		}
+	}
+	free(seen);
+	return nomem ? &hs_error_nomem : NULL;
+}
+
+/* Inserts the rows of t that src gives for each of n indexes (objs or edges). */
+static struct hs_error *partial_insert(struct builder *b, const struct hs_store_table *t,
+                                       const uint32_t *objs, const uint64_t *edges, size_t n)
+{
+	sqlite3_stmt *stmt;
+	struct hs_error *err = prepare_insert(b, t, 1, &stmt);
+	struct hs_row_src src = {.snap = b->snap, .a = b->a};
+	for (size_t r = 0; !err && r < n; r++) {
+		if (objs) {
+			src.i = src.id = objs[r];
+		} else {
+			src.k = src.e = edges[r];
+			src.i = src.id = hs_graph_edge_source(b->snap, edges[r]);
+		}
+		err = bind_row(stmt, 1, t, &src);
+		if (!err)
+			err = step_reset(b, stmt);
+	}
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static struct hs_error *build_partial(struct builder *b, const struct partial_rows *rows)
+{
+	struct hs_error *err = exec(b, "BEGIN;");
+	if (!err)
+		err = exec_create(b, &hs_store_objects);
+	if (!err)
+		err = exec_create(b, &hs_store_edges);
+	if (!err)
+		err = exec(b, small_schema_sql);
+	if (!err)
+		err = insert_small_tables(b);
+	if (!err)
+		err = partial_insert(b, &hs_store_objects, rows->objs, NULL, rows->nobjs);
+	if (!err)
+		err = partial_insert(b, &hs_store_edges, NULL, rows->edges, rows->nedges);
+	if (!err)
+		err = exec(b, small_index_sql);
+	if (!err)
+		err = exec(b, "COMMIT;");
+	return err;
+}
+
+struct hs_error *hs_store_partial(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                                  const uint32_t *objs, size_t n, bool paths, sqlite3 **ret)
+{
+	assert(a->depth && a->parent_edge && a->retained);
+	struct partial_rows rows = {0};
+	struct hs_error *err = partial_collect(snap, a, objs, n, paths, &rows);
+	struct builder b = {.path = snap->path, .snap = snap, .a = a};
+	if (!err && sqlite3_open_v2(":memory:", &b.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		err = b.db ? db_error(&b, "open") : &hs_error_nomem;
+	if (!err)
+		err = build_partial(&b, &rows);
+	if (!err && hs_sqlfuncs_register(b.db) != SQLITE_OK)
+		err = db_error(&b, "functions");
+	free(rows.objs);
+	free(rows.edges);
+	if (err) {
+		sqlite3_close(b.db);
+		return err;
+	}
+	*ret = b.db;
+	return NULL;
 }

@@ -39,6 +39,15 @@ struct hs_error *hs_store_finish(struct hs_store_writer *w, const struct hs_anal
                                  hs_progress_fn *progress, void *progress_arg);
 void hs_store_abort(struct hs_store_writer *w);
 
+/* A partial database in memory, for a first answer before the database is written: the small
+ * tables (but meta), and of the big ones only the rows of objects objs[0 .. n) (indexes into
+ * snap) and, with paths, of the objects and edges on each one's path from a root, with every
+ * column as the full database has it (nreferrers 0); no referrers.  Queries that read only those
+ * rows (the objects' own columns, hs_path, the types and roots) answer there as on the full
+ * database. The SQL functions are registered; the caller closes it. */
+struct hs_error *hs_store_partial(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                                  const uint32_t *objs, size_t n, bool paths, sqlite3 **ret);
+
 /* The database a snapshot is cached in: SNAP with ".hsnap" replaced by ".db" (or ".db" appended).
  * malloc'd; NULL when out of memory. */
 char *hs_store_db_path(const char *snap_path);

@@ -157,6 +157,24 @@ class Store(unittest.TestCase):
         rows = rows_json("summary", self.db, "--top", "2")
         self.assertEqual([r["type"] for r in rows], ["dict", "list"])
 
+    def test_first_answer(self):
+        # summary and top --by retained on a snapshot with no database answer before writing it
+        # (analyzer/cli/first_answer.c): byte for byte what the database then answers, in every
+        # format, and the database is there afterwards.
+        fresh = os.path.join(self.tmp, "fresh.hsnap")
+        for cmd in (["summary"], ["summary", "-n", "2"], ["top", "--by", "retained"],
+                    ["top", "--by", "retained", "-n", "2"], ["top", "--by", "retained", "-n", "0"]):
+            for fmt in ("table", "csv", "json"):
+                shutil.copyfile(self.snap, fresh)
+                first = run(cmd[0], fresh, *cmd[1:], "--format", fmt)
+                db = os.path.join(self.tmp, "fresh.db")
+                self.assertTrue(os.path.exists(db), cmd)
+                again = run(cmd[0], fresh, *cmd[1:], "--format", fmt)
+                self.assertEqual((first.stdout, first.stderr), (again.stdout, again.stderr),
+                                 (cmd, fmt))
+                self.assertIn("0x1000" if cmd[0] == "top" and "0" not in cmd else "", first.stdout)
+                os.unlink(db)
+
     def test_types(self):
         rows = rows_json("types", self.snap)
         t = {r["type"]: r for r in rows}

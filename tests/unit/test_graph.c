@@ -415,12 +415,65 @@ START_TEST(test_long_chain)
 }
 END_TEST
 
+/* What hs_analyze_early's callback saw: copies of the arrays it may read. */
+struct early_seen {
+	uint64_t n, ngarbage;
+	uint32_t depth[16];
+	uint64_t parent_edge[16];
+	uint8_t unreachable[16];
+	int calls;
+};
+
+static struct hs_error *copy_early(void *arg, const struct hs_analysis *a)
+{
+	struct early_seen *e = arg;
+	e->calls++;
+	memcpy(e->depth, a->depth, e->n * sizeof(*e->depth));
+	memcpy(e->parent_edge, a->parent_edge, e->n * sizeof(*e->parent_edge));
+	memcpy(e->unreachable, a->unreachable, e->n);
+	e->ngarbage = a->ngarbage;
+	return NULL;
+}
+
+/* hs_analyze_early gives the callback the final depth, parent_edge and garbage, and ends with
+ * every array as hs_analyze gives it (the first answer of `summary` relies on both). */
+START_TEST(test_early)
+{
+	const struct gcase *c = &cases[_i];
+	struct hs_analysis *a, *b;
+	struct hs_snapshot *snap = open_case(c, &a);
+	uint64_t n = snap->nobjects;
+	ck_assert_uint_le(n, 16);
+	struct early_seen e = {.n = n};
+	CK_OK(hs_analyze_early(snap, NULL, NULL, copy_early, &e, &b));
+	ck_assert_int_eq(e.calls, 1);
+	ck_assert_mem_eq(e.depth, a->depth, n * sizeof(*a->depth));
+	ck_assert_mem_eq(e.parent_edge, a->parent_edge, n * sizeof(*a->parent_edge));
+	ck_assert_mem_eq(e.unreachable, a->unreachable, n);
+	ck_assert_uint_eq(e.ngarbage, a->ngarbage);
+	ck_assert_mem_eq(b->scc, a->scc, n * sizeof(*a->scc));
+	ck_assert_mem_eq(b->scc_size, a->scc_size, n * sizeof(*a->scc_size));
+	ck_assert_mem_eq(b->idom, a->idom, n * sizeof(*a->idom));
+	ck_assert_mem_eq(b->retained, a->retained, n * sizeof(*a->retained));
+	ck_assert_mem_eq(b->depth, a->depth, n * sizeof(*a->depth));
+	ck_assert_mem_eq(b->parent_edge, a->parent_edge, n * sizeof(*a->parent_edge));
+	ck_assert_mem_eq(b->ext_refs, a->ext_refs, n * sizeof(*a->ext_refs));
+	ck_assert_uint_eq(b->nsccs, a->nsccs);
+	ck_assert_uint_eq(b->nreached, a->nreached);
+	ck_assert_uint_eq(b->nroots, a->nroots);
+	hs_analysis_destroy(a);
+	hs_analysis_destroy(b);
+	hs_snapshot_destroy(snap);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("graph");
 	TCase *tc = tcase_create("graph");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_case, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, test_early, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_path);
 	tcase_add_test(tc, test_deep_size);
 	tcase_add_test(tc, test_long_chain);
