@@ -323,7 +323,8 @@ struct hs_snapshot {
 
 	/* Set when the file was damaged and only the sections before the damage were read. */
 	char *salvage_warning;
-	/* Internal: the mapping, and the unpacked VALUES payloads that values[] point into. */
+	/* Internal: the mapping, and the unpacked payloads that strings, meta and values point
+	 * into. */
 	void *map;
 	size_t map_len;
 	void **buffers;

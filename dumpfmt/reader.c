@@ -1114,7 +1114,7 @@ static struct hs_error *allocate(struct hs_snapshot *snap, const struct totals *
 	return NULL;
 }
 
-/* Keeps buf (an unpacked payload that the snapshot points into) until the snapshot is
+/* Keeps buf (an unpacked payload that the snapshot's strings point into) until the snapshot is
  * destroyed; frees it and returns false when out of memory. */
 static bool keep_buffer(struct hs_snapshot *snap, uint8_t *buf)
 {
@@ -1217,8 +1217,11 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 				ok = decode_roots(&c, snap, salvage, &dropped_links);
 				break;
 			}
-			/* Value previews point into the payload: an unpacked one stays. */
-			if (!(ok && owned && s->kind == HS_SEC_VALUES))
+			/* Strings, meta and value previews point into the payload: an unpacked
+			 * one stays. */
+			bool points = s->kind == HS_SEC_STRINGS || s->kind == HS_SEC_META ||
+			              s->kind == HS_SEC_VALUES;
+			if (!(ok && owned && points))
 				free(owned);
 			else if (!keep_buffer(snap, owned))
 				c.err = &hs_error_nomem, ok = false;
