@@ -5,7 +5,10 @@
  * section records, checking every length against the file and every CRC-32C, and sums the run
  * counts so that the arrays are allocated once at their final size; the second decodes each
  * section, checking every varint, count, index and range before use.  The first problem becomes
- * the error "PATH: offset N: what was wrong".  With salvage allowed, damage ends the walk instead:
+ * the error "PATH: offset N: what was wrong".  A packed payload (FORMAT.md §2.4) is unpacked
+ * into a buffer of its own where it is read (open_payload: in each pass, then freed, unless the
+ * snapshot's strings point into it), its length bounded before anything is allocated.
+ * With salvage allowed, damage ends the walk instead:
  * the sections before it are decoded (objects only up to their last whole EDGES run, links only to
  * objects that survived) and salvage_warning says what was lost.
  */
@@ -1129,6 +1132,73 @@ static bool keep_buffer(struct hs_snapshot *snap, uint8_t *buf)
 }
 
 /* Pass 2: decodes sections [0, r->damaged_at). */
+/* What pass 2 carries from section to section. */
+struct pass2 {
+	struct hs_snapshot *snap;
+	const struct kept_runs *kept; /* a salvage past damage: the object runs kept */
+	char **header_strs;
+	uint64_t nobjects; /* the objects kept */
+	uint64_t next_edge, dropped_edges, dropped_links;
+	bool salvage;
+};
+
+/* Decodes section s at c (its payload); false with c->err set. */
+static bool decode_section(struct pass2 *d, const struct section *s, struct cursor *c)
+{
+	struct hs_snapshot *snap = d->snap;
+	if (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES || s->kind == HS_SEC_VALUES) {
+		/* Peek at the run's first index to skip runs lost in a salvage. */
+		uint64_t first = 0;
+		hs_varint_get(c->p, c->end, &first);
+		uint64_t k = d->kept ? kept_index(d->kept, first) : first;
+		if (s->kind == HS_SEC_VALUES ? !d->kept && first >= d->nobjects : k >= d->nobjects)
+			return true;
+		if (s->kind != HS_SEC_VALUES)
+			c->base = first - k;
+	}
+	switch (s->kind) {
+	case HS_SEC_HEADER:
+		return decode_header(c, snap, d->header_strs);
+	case HS_SEC_STRINGS:
+		return decode_strings(c, snap);
+	case HS_SEC_TYPES:
+		/* A salvage drops type objects it did not read (decode). */
+		return decode_types(c, snap, d->salvage ? UINT64_MAX - 1 : d->nobjects);
+	case HS_SEC_META:
+		return decode_meta(c, snap);
+	case HS_SEC_OBJECTS:
+		return decode_objects(c, snap);
+	case HS_SEC_EDGES:
+		return decode_edges(c, snap, &d->next_edge, d->salvage, &d->dropped_edges);
+	case HS_SEC_VALUES:
+		return decode_values(c, snap);
+	case HS_SEC_WEAK:
+		return decode_weak(c, snap, d->salvage, &d->dropped_links);
+	case HS_SEC_ROOTS:
+		return decode_roots(c, snap, d->salvage, &d->dropped_links);
+	}
+	return true;
+}
+
+/* Opens section s's payload and decodes it.  Strings, meta and value previews point into the
+ * payload: an unpacked one stays with the snapshot, any other is freed. */
+static struct hs_error *decode_payload(struct pass2 *d, const struct section *s)
+{
+	struct cursor c;
+	uint8_t *owned;
+	if (!open_payload(d->snap, s, &c, &owned))
+		return c.err;
+	c.kept = d->kept;
+	bool ok = decode_section(d, s, &c);
+	bool points =
+	    s->kind == HS_SEC_STRINGS || s->kind == HS_SEC_META || s->kind == HS_SEC_VALUES;
+	if (!(ok && owned && points))
+		free(owned);
+	else if (!keep_buffer(d->snap, owned))
+		return &hs_error_nomem;
+	return ok ? NULL : c.err;
+}
+
 static struct hs_error *decode(struct reader *r, bool salvage, char **header_strs)
 {
 	struct hs_snapshot *snap = r->snap;
@@ -1154,81 +1224,20 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 	static const uint8_t order[] = {HS_SEC_HEADER, HS_SEC_STRINGS, HS_SEC_TYPES,
 	                                HS_SEC_META,   HS_SEC_OBJECTS, HS_SEC_EDGES,
 	                                HS_SEC_VALUES, HS_SEC_WEAK,    HS_SEC_ROOTS};
-	uint64_t next_edge = 0, dropped_edges = 0, dropped_links = 0;
+	struct pass2 d = {snap, kept, header_strs, nobjects, 0, 0, 0, salvage};
 	for (size_t o = 0; o < sizeof(order); o++) {
 		for (size_t i = 0; i < r->damaged_at; i++) {
 			const struct section *s = &r->sections[i];
-			if (s->kind != order[o])
+			if (s->kind != order[o] ||
+			    (r->stream && (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES ||
+			                   s->kind == HS_SEC_VALUES)))
 				continue;
-			if (r->stream && (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES ||
-			                  s->kind == HS_SEC_VALUES))
-				continue;
-			struct cursor c;
-			uint8_t *owned;
-			bool ok = open_payload(snap, s, &c, &owned);
-			if (!ok)
-				return c.err;
-			c.kept = kept;
-			switch (s->kind) {
-			case HS_SEC_HEADER:
-				ok = decode_header(&c, snap, header_strs);
-				break;
-			case HS_SEC_STRINGS:
-				ok = decode_strings(&c, snap);
-				break;
-			case HS_SEC_TYPES:
-				/* A salvage drops type objects it did not read (below). */
-				ok = decode_types(&c, snap, salvage ? UINT64_MAX - 1 : nobjects);
-				break;
-			case HS_SEC_META:
-				ok = decode_meta(&c, snap);
-				break;
-			case HS_SEC_OBJECTS: {
-				/* Peek at the run's first index to skip runs lost in a salvage. */
-				uint64_t first, k;
-				hs_varint_get(c.p, c.end, &first);
-				if ((k = kept ? kept_index(kept, first) : first) >= nobjects)
-					break;
-				c.base = first - k;
-				ok = decode_objects(&c, snap);
-				break;
-			}
-			case HS_SEC_EDGES: {
-				uint64_t first, k;
-				hs_varint_get(c.p, c.end, &first);
-				if ((k = kept ? kept_index(kept, first) : first) >= nobjects)
-					break;
-				c.base = first - k;
-				ok = decode_edges(&c, snap, &next_edge, salvage, &dropped_edges);
-				break;
-			}
-			case HS_SEC_VALUES: {
-				uint64_t first;
-				hs_varint_get(c.p, c.end, &first);
-				if (!kept && first >= nobjects)
-					break;
-				ok = decode_values(&c, snap);
-				break;
-			}
-			case HS_SEC_WEAK:
-				ok = decode_weak(&c, snap, salvage, &dropped_links);
-				break;
-			case HS_SEC_ROOTS:
-				ok = decode_roots(&c, snap, salvage, &dropped_links);
-				break;
-			}
-			/* Strings, meta and value previews point into the payload: an unpacked
-			 * one stays. */
-			bool points = s->kind == HS_SEC_STRINGS || s->kind == HS_SEC_META ||
-			              s->kind == HS_SEC_VALUES;
-			if (!(ok && owned && points))
-				free(owned);
-			else if (!keep_buffer(snap, owned))
-				c.err = &hs_error_nomem, ok = false;
-			if (!ok)
-				return c.err;
+			err = decode_payload(&d, s);
+			if (err)
+				return err;
 		}
 	}
+	uint64_t next_edge = d.next_edge;
 	snap->nedges = r->stream ? r->t.edges : next_edge;
 	for (uint32_t t = 0; t < snap->ntypes; t++) {
 		struct hs_type *ty = &snap->types[t];
@@ -1248,8 +1257,9 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 		             "weak links and roots dropped, %llu damaged sections skipped",
 		             r->damage, (unsigned long long)nobjects,
 		             (unsigned long long)(kept ? kept->file_objects : r->t.objects),
-		             (unsigned long long)next_edge, (unsigned long long)dropped_edges,
-		             (unsigned long long)dropped_links, (unsigned long long)r->skipped) < 0)
+		             (unsigned long long)next_edge, (unsigned long long)d.dropped_edges,
+		             (unsigned long long)d.dropped_links,
+		             (unsigned long long)r->skipped) < 0)
 			return &hs_error_nomem;
 	}
 	return NULL;

@@ -4,7 +4,8 @@
  * The writer never holds the heap: objects arrive in address order and are buffered one chunk at a
  * time (HS_CHUNK_OBJECTS objects or HS_CHUNK_BYTES bytes), then written as an OBJECTS, EDGES and
  * VALUES section with the strings and types declared so far written just before them, so that a
- * truncated file still decodes up to its last whole chunk.  What grows with the input is only the
+ * truncated file still decodes up to its last whole chunk.  The chunk's sections are packed with
+ * Zstandard (pack.c, FORMAT.md §2.4) as they are written.  What grows with the input is only the
  * string-intern table, the section index (one entry per section) and one object's edges.
  *
  * The file is written to a fresh PATH.tmp-XXXXXX (outfile.c: O_EXCL, mode 0600) and renamed to PATH
