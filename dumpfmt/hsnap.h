@@ -247,7 +247,7 @@ struct hs_type {
 };
 
 struct hs_string {
-	const char *s; /* points into the mapped file: NOT NUL-terminated */
+	const char *s; /* points into the mapped file or an unpacked payload: NOT NUL-terminated */
 	uint32_t len;
 };
 
@@ -323,9 +323,12 @@ struct hs_snapshot {
 
 	/* Set when the file was damaged and only the sections before the damage were read. */
 	char *salvage_warning;
-	/* Internal: the mapping. */
+	/* Internal: the mapping, and the unpacked payloads that strings, meta and values point
+	 * into. */
 	void *map;
 	size_t map_len;
+	void **buffers;
+	size_t nbuffers;
 };
 
 /* Opens and validates PATH.  A damaged file whose leading sections are intact gives a partial

@@ -5,7 +5,10 @@
  * section records, checking every length against the file and every CRC-32C, and sums the run
  * counts so that the arrays are allocated once at their final size; the second decodes each
  * section, checking every varint, count, index and range before use.  The first problem becomes
- * the error "PATH: offset N: what was wrong".  With salvage allowed, damage ends the walk instead:
+ * the error "PATH: offset N: what was wrong".  A packed payload (FORMAT.md §2.4) is unpacked
+ * into a buffer of its own where it is read (open_payload: in each pass, then freed, unless the
+ * snapshot's strings point into it), its length bounded before anything is allocated.
+ * With salvage allowed, damage ends the walk instead:
  * the sections before it are decoded (objects only up to their last whole EDGES run, links only to
  * objects that survived) and salvage_warning says what was lost.
  */
@@ -22,10 +25,12 @@
 #include "hsnap.h"
 
 struct section {
-	uint8_t kind;
+	uint8_t kind;    /* without HS_PACKED */
 	uint64_t offset; /* of the section record */
 	const uint8_t *payload;
 	uint64_t len;
+	bool packed; /* the payload is packed (FORMAT.md §2.4): open_payload unpacks it */
+	uint64_t run_first, run_n; /* a salvage's run sections: the run prefix */
 };
 
 /* A decoding position inside one section's payload. */
@@ -39,6 +44,9 @@ struct cursor {
 	/* A salvage that skipped damaged sections: the object runs kept, which renumber the
 	 * objects (NULL otherwise: indexes are the file's). */
 	const struct kept_runs *kept;
+	/* A packed payload: p is in its unpacked copy, and errors name the offset of its section
+	 * record (0: p is in the mapping). */
+	uint64_t record;
 };
 
 /* The object runs a salvage keeps (an OBJECTS run and its EDGES run both whole), in file order:
@@ -67,7 +75,7 @@ static uint64_t kept_index(const struct kept_runs *k, uint64_t i)
 
 static uint64_t file_offset(const struct cursor *c)
 {
-	return (uint64_t)(c->p - (const uint8_t *)c->snap->map);
+	return c->record ? c->record : (uint64_t)(c->p - (const uint8_t *)c->snap->map);
 }
 
 __attribute__((format(printf, 2, 3))) static bool bad(struct cursor *c, const char *fmt, ...)
@@ -163,6 +171,36 @@ static const char *section_name(uint8_t kind)
 	static const char *names[] = {"?",     "HEADER", "STRINGS", "TYPES", "META", "OBJECTS",
 	                              "EDGES", "VALUES", "WEAK",    "ROOTS", "INDEX"};
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
+}
+
+/* A cursor over section s's payload.  A packed one is unpacked into *owned, which the caller
+ * frees (NULL otherwise; the cursor points into the mapping).  False with c->err set when the
+ * payload does not unpack, or may not be packed: in a version 1 file, a HEADER or INDEX. */
+static bool open_payload(const struct hs_snapshot *snap, const struct section *s, struct cursor *c,
+                         uint8_t **owned)
+{
+	*c = (struct cursor){snap, s->payload, s->payload + s->len, NULL, 0, 0, NULL, 0};
+	*owned = NULL;
+	if (!s->packed)
+		return true;
+	const uint8_t *base = snap->map;
+	if ((base[8] | base[9] << 8) < 2 || s->kind == HS_SEC_HEADER || s->kind == HS_SEC_INDEX)
+		return bad(c, "%s section packed, which %s", section_name(s->kind),
+		           s->kind == HS_SEC_HEADER || s->kind == HS_SEC_INDEX
+		               ? "it may not be"
+		               : "a version 1 file may not be");
+	uint64_t n;
+	const char *why = hs_unpack(s->payload, s->len, owned, &n);
+	if (!why) {
+		c->err = &hs_error_nomem;
+		return false;
+	}
+	c->record = s->offset;
+	if (*why)
+		return bad(c, "%s section: %s", section_name(s->kind), why);
+	c->p = *owned;
+	c->end = *owned + n;
+	return true;
 }
 
 /* Totals summed over the runs in pass 1. */
@@ -303,7 +341,7 @@ static bool check_index(struct reader *r, struct cursor *c, uint64_t index_offse
 		    !get_varint(c, &len, "INDEX length"))
 			return false;
 		const struct section *s = &r->sections[i];
-		if (kind != s->kind || off != s->offset ||
+		if (kind != (s->kind | (s->packed ? HS_PACKED : 0)) || off != s->offset ||
 		    len != s->len + HS_SECTION_HEAD_SIZE + HS_SECTION_CRC_SIZE)
 			return bad(c, "INDEX entry %llu does not match the section at offset %llu",
 			           (unsigned long long)i, (unsigned long long)s->offset);
@@ -341,9 +379,9 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 		return bad(c, "not a heapsnap snapshot (bad magic)");
 	c->p = base + 8;
 	unsigned major = base[8] | base[9] << 8;
-	if (major != HS_VERSION_MAJOR)
-		return bad(c, "format version %u, this reader reads version %d", major,
-		           HS_VERSION_MAJOR);
+	if (major < HS_VERSION_MAJOR_OLDEST || major > HS_VERSION_MAJOR)
+		return bad(c, "format version %u, this reader reads versions %d to %d", major,
+		           HS_VERSION_MAJOR_OLDEST, HS_VERSION_MAJOR);
 	c->p = base + 12;
 	if (le32(base + 12) != 0)
 		return bad(c, "reserved flags %08x are not zero", le32(base + 12));
@@ -353,7 +391,7 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 		c->end = end;
 		if ((uint64_t)(end - p) < HS_SECTION_HEAD_SIZE + HS_SECTION_CRC_SIZE)
 			return bad(c, "truncated: no section header or end marker here");
-		uint8_t kind = p[0];
+		uint8_t kind = p[0] & ~HS_PACKED;
 		uint64_t len = le64(p + 1);
 		if (len > (uint64_t)(end - p) - HS_SECTION_HEAD_SIZE - HS_SECTION_CRC_SIZE)
 			return bad(c, "%s section of %llu bytes runs past the end of the file",
@@ -369,21 +407,25 @@ static bool walk_sections(struct reader *r, struct cursor *c)
 			           r->nsections ? "a second HEADER is not allowed"
 			                        : "the HEADER section must come first");
 		/* The totals count only sections that were added: a salvage decodes no others. */
-		struct cursor sc = {snap, payload, payload + len, NULL, 0, 0, NULL};
+		struct section s = {kind, (uint64_t)(p - base), payload, len, p[0] & HS_PACKED, 0,
+		                    0};
+		struct cursor sc;
+		uint8_t *owned;
 		struct totals t = r->t;
-		if (!count_section(&sc, kind, &t)) {
+		bool ok = open_payload(snap, &s, &sc, &owned) && count_section(&sc, kind, &t);
+		free(owned);
+		if (!ok) {
 			c->err = sc.err;
 			return false;
 		}
-		struct hs_error *err =
-		    add_section(r, (struct section){kind, (uint64_t)(p - base), payload, len});
+		struct hs_error *err = add_section(r, s);
 		if (err) {
 			c->err = err;
 			return false;
 		}
 		r->t = t;
 		if (kind == HS_SEC_INDEX) {
-			struct cursor ic = {snap, payload, payload + len, NULL, 0, 0, NULL};
+			struct cursor ic = {snap, payload, payload + len, NULL, 0, 0, NULL, 0};
 			if (!check_index(r, &ic, (uint64_t)(p - base))) {
 				c->err = ic.err;
 				return false;
@@ -483,11 +525,47 @@ static bool kept_add(struct kept_runs *k, uint64_t first, uint64_t n, uint64_t n
 	return true;
 }
 
-/* The run prefix (first, count) of a run section's payload, without checks beyond the varints. */
-static bool peek_run(const struct section *s, uint64_t *first, uint64_t *n)
+/* The run prefix (first, count) of a run section's payload at c, without checks beyond the
+ * varints. */
+static bool peek_run(const struct cursor *c, uint64_t *first, uint64_t *n)
 {
-	size_t m = hs_varint_get(s->payload, s->payload + s->len, first);
-	return m && hs_varint_get(s->payload + m, s->payload + s->len, n);
+	size_t m = hs_varint_get(c->p, c->end, first);
+	return m && hs_varint_get(c->p + m, c->end, n);
+}
+
+/* The counting part of salvage_record, over the unpacked payload at c: a run that does not go
+ * back, whose prefix is kept in s. */
+static bool salvage_count(struct reader *r, struct section *s, struct cursor *c)
+{
+	uint64_t first = 0, n = 0;
+	struct totals t = r->t;
+	bool run = s->kind == HS_SEC_STRINGS || s->kind == HS_SEC_TYPES ||
+	           s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES;
+	if (run && !peek_run(c, &first, &n))
+		return false;
+	s->run_first = first;
+	s->run_n = n;
+	/* A run may start past the previous one (runs lost between them), never before it. */
+	if (s->kind == HS_SEC_STRINGS || s->kind == HS_SEC_TYPES) {
+		uint64_t *total = s->kind == HS_SEC_STRINGS ? &t.strings : &t.types;
+		if (first < *total)
+			return false;
+		*total = first;
+	}
+	if (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES) {
+		if (first < r->kept.file_objects - n * (s->kind == HS_SEC_EDGES))
+			return false;
+		t.edges_runs_objects = first;
+		t.objects = s->kind == HS_SEC_EDGES ? first + n : first;
+	}
+	if (!count_section(c, s->kind, &t))
+		return false;
+	if (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES) {
+		t.objects = r->t.objects;
+		t.edges_runs_objects = r->t.edges_runs_objects;
+	}
+	r->t = t;
+	return true;
 }
 
 /* Checks one record for the salvage and counts it into r->t: its CRC, and a run that does not
@@ -504,38 +582,23 @@ static bool salvage_record(struct reader *r, const struct record *rec, struct se
 	if (p[0] != rec->kind || len != rec->len - HS_SECTION_HEAD_SIZE - HS_SECTION_CRC_SIZE ||
 	    hs_crc32c(0, p, HS_SECTION_HEAD_SIZE + len) != le32(p + HS_SECTION_HEAD_SIZE + len))
 		return false;
-	*ret = (struct section){rec->kind, rec->offset, p + HS_SECTION_HEAD_SIZE, len};
-	if (rec->kind == HS_SEC_HEADER || rec->kind == HS_SEC_INDEX)
-		return (rec->kind == HS_SEC_HEADER) == (r->nsections == 0);
+	*ret = (struct section){rec->kind & ~HS_PACKED,
+	                        rec->offset,
+	                        p + HS_SECTION_HEAD_SIZE,
+	                        len,
+	                        rec->kind & HS_PACKED,
+	                        0,
+	                        0};
+	if (ret->kind == HS_SEC_HEADER || ret->kind == HS_SEC_INDEX)
+		return !ret->packed && (ret->kind == HS_SEC_HEADER) == (r->nsections == 0);
 	if (r->nsections == 0)
 		return false;
-	uint64_t first = 0, n = 0;
-	struct totals t = r->t;
-	/* A run may start past the previous one (runs lost between them), never before it. */
-	if (rec->kind == HS_SEC_STRINGS || rec->kind == HS_SEC_TYPES) {
-		uint64_t *total = rec->kind == HS_SEC_STRINGS ? &t.strings : &t.types;
-		if (!peek_run(ret, &first, &n) || first < *total)
-			return false;
-		*total = first;
-	}
-	if (rec->kind == HS_SEC_OBJECTS || rec->kind == HS_SEC_EDGES) {
-		if (!peek_run(ret, &first, &n) ||
-		    first < r->kept.file_objects - n * (rec->kind == HS_SEC_EDGES))
-			return false;
-		t.edges_runs_objects = first;
-		t.objects = rec->kind == HS_SEC_EDGES ? first + n : first;
-	}
-	struct cursor c = {r->snap, ret->payload, ret->payload + len, NULL, 0, 0, NULL};
-	if (!count_section(&c, rec->kind, &t)) {
-		hs_error_destroy(c.err);
-		return false;
-	}
-	if (rec->kind == HS_SEC_OBJECTS || rec->kind == HS_SEC_EDGES) {
-		t.objects = r->t.objects;
-		t.edges_runs_objects = r->t.edges_runs_objects;
-	}
-	r->t = t;
-	return true;
+	struct cursor c;
+	uint8_t *owned;
+	bool ok = open_payload(r->snap, ret, &c, &owned) && salvage_count(r, ret, &c);
+	hs_error_destroy(c.err);
+	free(owned);
+	return ok;
 }
 
 /* Fills r->sections, r->t and r->kept with what a salvage past the damage keeps. */
@@ -564,13 +627,15 @@ static bool salvage_sections(struct reader *r)
 		if (s.kind == HS_SEC_INDEX)
 			break;
 		if (s.kind == HS_SEC_OBJECTS) {
-			peek_run(&s, &pending_first, &pending_n);
+			pending_first = s.run_first;
+			pending_n = s.run_n;
 			pending = s;
 			r->kept.file_objects = pending_first + pending_n;
 			continue;
 		}
 		if (s.kind == HS_SEC_EDGES) {
-			peek_run(&s, &first, &count);
+			first = s.run_first;
+			count = s.run_n;
 			if (!pending.payload || first != pending_first || count != pending_n) {
 				r->t = before; /* its edges are not kept */
 				continue;
@@ -1052,7 +1117,88 @@ static struct hs_error *allocate(struct hs_snapshot *snap, const struct totals *
 	return NULL;
 }
 
+/* Keeps buf (an unpacked payload that the snapshot's strings point into) until the snapshot is
+ * destroyed; frees it and returns false when out of memory. */
+static bool keep_buffer(struct hs_snapshot *snap, uint8_t *buf)
+{
+	void **kept = realloc(snap->buffers, (snap->nbuffers + 1) * sizeof(*kept));
+	if (!kept) {
+		free(buf);
+		return false;
+	}
+	snap->buffers = kept;
+	snap->buffers[snap->nbuffers++] = buf;
+	return true;
+}
+
 /* Pass 2: decodes sections [0, r->damaged_at). */
+/* What pass 2 carries from section to section. */
+struct pass2 {
+	struct hs_snapshot *snap;
+	const struct kept_runs *kept; /* a salvage past damage: the object runs kept */
+	char **header_strs;
+	uint64_t nobjects; /* the objects kept */
+	uint64_t next_edge, dropped_edges, dropped_links;
+	bool salvage;
+};
+
+/* Decodes section s at c (its payload); false with c->err set. */
+static bool decode_section(struct pass2 *d, const struct section *s, struct cursor *c)
+{
+	struct hs_snapshot *snap = d->snap;
+	if (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES || s->kind == HS_SEC_VALUES) {
+		/* Peek at the run's first index to skip runs lost in a salvage. */
+		uint64_t first = 0;
+		hs_varint_get(c->p, c->end, &first);
+		uint64_t k = d->kept ? kept_index(d->kept, first) : first;
+		if (s->kind == HS_SEC_VALUES ? !d->kept && first >= d->nobjects : k >= d->nobjects)
+			return true;
+		if (s->kind != HS_SEC_VALUES)
+			c->base = first - k;
+	}
+	switch (s->kind) {
+	case HS_SEC_HEADER:
+		return decode_header(c, snap, d->header_strs);
+	case HS_SEC_STRINGS:
+		return decode_strings(c, snap);
+	case HS_SEC_TYPES:
+		/* A salvage drops type objects it did not read (decode). */
+		return decode_types(c, snap, d->salvage ? UINT64_MAX - 1 : d->nobjects);
+	case HS_SEC_META:
+		return decode_meta(c, snap);
+	case HS_SEC_OBJECTS:
+		return decode_objects(c, snap);
+	case HS_SEC_EDGES:
+		return decode_edges(c, snap, &d->next_edge, d->salvage, &d->dropped_edges);
+	case HS_SEC_VALUES:
+		return decode_values(c, snap);
+	case HS_SEC_WEAK:
+		return decode_weak(c, snap, d->salvage, &d->dropped_links);
+	case HS_SEC_ROOTS:
+		return decode_roots(c, snap, d->salvage, &d->dropped_links);
+	}
+	return true;
+}
+
+/* Opens section s's payload and decodes it.  Strings, meta and value previews point into the
+ * payload: an unpacked one stays with the snapshot, any other is freed. */
+static struct hs_error *decode_payload(struct pass2 *d, const struct section *s)
+{
+	struct cursor c;
+	uint8_t *owned;
+	if (!open_payload(d->snap, s, &c, &owned))
+		return c.err;
+	c.kept = d->kept;
+	bool ok = decode_section(d, s, &c);
+	bool points =
+	    s->kind == HS_SEC_STRINGS || s->kind == HS_SEC_META || s->kind == HS_SEC_VALUES;
+	if (!(ok && owned && points))
+		free(owned);
+	else if (!keep_buffer(d->snap, owned))
+		return &hs_error_nomem;
+	return ok ? NULL : c.err;
+}
+
 static struct hs_error *decode(struct reader *r, bool salvage, char **header_strs)
 {
 	struct hs_snapshot *snap = r->snap;
@@ -1078,69 +1224,20 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 	static const uint8_t order[] = {HS_SEC_HEADER, HS_SEC_STRINGS, HS_SEC_TYPES,
 	                                HS_SEC_META,   HS_SEC_OBJECTS, HS_SEC_EDGES,
 	                                HS_SEC_VALUES, HS_SEC_WEAK,    HS_SEC_ROOTS};
-	uint64_t next_edge = 0, dropped_edges = 0, dropped_links = 0;
+	struct pass2 d = {snap, kept, header_strs, nobjects, 0, 0, 0, salvage};
 	for (size_t o = 0; o < sizeof(order); o++) {
 		for (size_t i = 0; i < r->damaged_at; i++) {
 			const struct section *s = &r->sections[i];
-			if (s->kind != order[o])
+			if (s->kind != order[o] ||
+			    (r->stream && (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES ||
+			                   s->kind == HS_SEC_VALUES)))
 				continue;
-			struct cursor c = {snap, s->payload, s->payload + s->len, NULL, 0, 0, kept};
-			bool ok = true;
-			if (r->stream && (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES ||
-			                  s->kind == HS_SEC_VALUES))
-				continue;
-			switch (s->kind) {
-			case HS_SEC_HEADER:
-				ok = decode_header(&c, snap, header_strs);
-				break;
-			case HS_SEC_STRINGS:
-				ok = decode_strings(&c, snap);
-				break;
-			case HS_SEC_TYPES:
-				/* A salvage drops type objects it did not read (below). */
-				ok = decode_types(&c, snap, salvage ? UINT64_MAX - 1 : nobjects);
-				break;
-			case HS_SEC_META:
-				ok = decode_meta(&c, snap);
-				break;
-			case HS_SEC_OBJECTS: {
-				/* Peek at the run's first index to skip runs lost in a salvage. */
-				uint64_t first, k;
-				hs_varint_get(c.p, c.end, &first);
-				if ((k = kept ? kept_index(kept, first) : first) >= nobjects)
-					break;
-				c.base = first - k;
-				ok = decode_objects(&c, snap);
-				break;
-			}
-			case HS_SEC_EDGES: {
-				uint64_t first, k;
-				hs_varint_get(c.p, c.end, &first);
-				if ((k = kept ? kept_index(kept, first) : first) >= nobjects)
-					break;
-				c.base = first - k;
-				ok = decode_edges(&c, snap, &next_edge, salvage, &dropped_edges);
-				break;
-			}
-			case HS_SEC_VALUES: {
-				uint64_t first;
-				hs_varint_get(c.p, c.end, &first);
-				if (!kept && first >= nobjects)
-					break;
-				ok = decode_values(&c, snap);
-				break;
-			}
-			case HS_SEC_WEAK:
-				ok = decode_weak(&c, snap, salvage, &dropped_links);
-				break;
-			case HS_SEC_ROOTS:
-				ok = decode_roots(&c, snap, salvage, &dropped_links);
-				break;
-			}
-			if (!ok)
-				return c.err;
+			err = decode_payload(&d, s);
+			if (err)
+				return err;
 		}
 	}
+	uint64_t next_edge = d.next_edge;
 	snap->nedges = r->stream ? r->t.edges : next_edge;
 	for (uint32_t t = 0; t < snap->ntypes; t++) {
 		struct hs_type *ty = &snap->types[t];
@@ -1160,8 +1257,9 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 		             "weak links and roots dropped, %llu damaged sections skipped",
 		             r->damage, (unsigned long long)nobjects,
 		             (unsigned long long)(kept ? kept->file_objects : r->t.objects),
-		             (unsigned long long)next_edge, (unsigned long long)dropped_edges,
-		             (unsigned long long)dropped_links, (unsigned long long)r->skipped) < 0)
+		             (unsigned long long)next_edge, (unsigned long long)d.dropped_edges,
+		             (unsigned long long)d.dropped_links,
+		             (unsigned long long)r->skipped) < 0)
 			return &hs_error_nomem;
 	}
 	return NULL;
@@ -1220,7 +1318,7 @@ static struct hs_error *open_snapshot(const char *path, bool allow_salvage, bool
 		          : hs_error_create(HS_ERROR_FORMAT, "%s: nothing to salvage", path);
 		goto out;
 	}
-	struct cursor c = {snap, NULL, NULL, NULL, 0, 0, NULL};
+	struct cursor c = {snap, NULL, NULL, NULL, 0, 0, NULL, 0};
 	bool complete = walk_sections(&r, &c);
 	r.damaged_at = r.nsections;
 	if (!complete) {
@@ -1307,76 +1405,98 @@ static struct hs_error *grow_run(struct hs_snapshot *snap, uint64_t n, uint64_t 
 	return NULL;
 }
 
+/* One run of hs_snapshot_stream: its OBJECTS and EDGES sections decoded into the run arrays
+ * (grown to *cap objects and *ecap edges as needed), then fn. */
+static struct hs_error *stream_run(struct hs_snapshot *snap, const struct section *objects,
+                                   const struct section *edges, uint64_t *next_edge,
+                                   uint64_t *last_addr, uint64_t *cap, uint64_t *ecap,
+                                   hs_run_fn *fn, void *arg)
+{
+	struct cursor oc, ec;
+	uint8_t *oowned = NULL, *eowned;
+	if (!open_payload(snap, edges, &ec, &eowned))
+		return ec.err;
+	struct hs_run run;
+	uint64_t count, ofirst = UINT64_MAX;
+	const uint8_t *q = ec.p;
+	q += hs_varint_get(q, ec.end, &run.first);
+	q += hs_varint_get(q, ec.end, &run.n);
+	hs_varint_get(q, ec.end, &count);
+	if (objects->payload && !open_payload(snap, objects, &oc, &oowned)) {
+		free(eowned);
+		return oc.err;
+	}
+	if (objects->payload)
+		hs_varint_get(oc.p, oc.end, &ofirst);
+	struct hs_error *err = NULL;
+	if (ofirst != run.first)
+		err = hs_error_create(HS_ERROR_FORMAT,
+		                      "%s: offset %llu: EDGES run of objects %llu.. follows no "
+		                      "OBJECTS run of them",
+		                      snap->path, (unsigned long long)edges->offset,
+		                      (unsigned long long)run.first);
+	if (!err && (run.n > *cap || count > *ecap)) {
+		*cap = run.n > *cap ? run.n : *cap;
+		*ecap = count > *ecap ? count : *ecap;
+		err = grow_run(snap, *cap, *ecap);
+	} else if (!err) {
+		memset(snap->value, 0, run.n * sizeof(*snap->value));
+		memset(snap->memory_delta, 0, run.n * sizeof(*snap->memory_delta));
+		memset(snap->site, 0, run.n * sizeof(*snap->site));
+	}
+	run.first_edge = *next_edge;
+	oc.base = ec.base = run.first;
+	oc.ebase = ec.ebase = *next_edge;
+	if (!err && !decode_objects(&oc, snap))
+		err = oc.err;
+	if (!err && run.n && run.first && snap->addr[0] <= *last_addr)
+		err = hs_error_create(HS_ERROR_FORMAT,
+		                      "%s: offset %llu: OBJECTS run starts at 0x%llx, not above "
+		                      "the previous object",
+		                      snap->path, (unsigned long long)objects->offset,
+		                      (unsigned long long)snap->addr[0]);
+	if (!err && !decode_edges(&ec, snap, next_edge, false, NULL))
+		err = ec.err;
+	free(oowned);
+	free(eowned);
+	if (err)
+		return err;
+	if (run.n)
+		*last_addr = snap->addr[run.n - 1];
+	drop_pages(objects->payload, objects->len);
+	drop_pages(edges->payload, edges->len);
+	return fn(arg, snap, &run);
+}
+
 /* The run loop of hs_snapshot_stream: the sections were checked by open_snapshot (lengths,
- * CRCs, run prefixes), so it steps from record to record. */
+ * CRCs, run prefixes, unpacking), so it steps from record to record. */
 static struct hs_error *stream_runs(struct hs_snapshot *snap, hs_run_fn *fn, void *arg)
 {
-	const uint8_t *p = (const uint8_t *)snap->map + HS_FILE_HEADER_SIZE;
-	const uint8_t *objects = NULL;
-	uint64_t objects_len = 0, next_edge = 0, last_addr = 0, cap = 0, ecap = 0;
+	const uint8_t *base = snap->map, *p = base + HS_FILE_HEADER_SIZE;
+	struct section objects = {0};
+	uint64_t next_edge = 0, last_addr = 0, cap = 0, ecap = 0;
 	for (;;) {
-		uint8_t kind = p[0];
-		uint64_t len = le64(p + 1);
-		const uint8_t *payload = p + HS_SECTION_HEAD_SIZE;
-		if (kind == HS_SEC_INDEX)
+		struct section s = {p[0] & ~HS_PACKED,
+		                    (uint64_t)(p - base),
+		                    p + HS_SECTION_HEAD_SIZE,
+		                    le64(p + 1),
+		                    p[0] & HS_PACKED,
+		                    0,
+		                    0};
+		if (s.kind == HS_SEC_INDEX)
 			return NULL;
-		p = payload + len + HS_SECTION_CRC_SIZE;
-		if (kind == HS_SEC_OBJECTS) {
-			objects = payload, objects_len = len;
+		p = s.payload + s.len + HS_SECTION_CRC_SIZE;
+		if (s.kind == HS_SEC_OBJECTS) {
+			objects = s;
 			continue;
 		}
-		if (kind != HS_SEC_EDGES)
+		if (s.kind != HS_SEC_EDGES)
 			continue;
-		struct hs_run run;
-		uint64_t count;
-		const uint8_t *q = payload, *end = payload + len;
-		q += hs_varint_get(q, end, &run.first);
-		q += hs_varint_get(q, end, &run.n);
-		hs_varint_get(q, end, &count);
-		uint64_t ofirst = UINT64_MAX;
-		if (objects)
-			hs_varint_get(objects, objects + objects_len, &ofirst);
-		if (ofirst != run.first)
-			return hs_error_create(
-			    HS_ERROR_FORMAT,
-			    "%s: offset %llu: EDGES run of objects %llu.. follows no "
-			    "OBJECTS run of them",
-			    snap->path, (unsigned long long)(payload - (const uint8_t *)snap->map),
-			    (unsigned long long)run.first);
-		if (run.n > cap || count > ecap) {
-			cap = run.n > cap ? run.n : cap;
-			ecap = count > ecap ? count : ecap;
-			struct hs_error *err = grow_run(snap, cap, ecap);
-			if (err)
-				return err;
-		} else {
-			memset(snap->value, 0, run.n * sizeof(*snap->value));
-			memset(snap->memory_delta, 0, run.n * sizeof(*snap->memory_delta));
-			memset(snap->site, 0, run.n * sizeof(*snap->site));
-		}
-		run.first_edge = next_edge;
-		struct cursor c = {snap,      objects, objects + objects_len, NULL, run.first,
-		                   next_edge, NULL};
-		if (!decode_objects(&c, snap))
-			return c.err;
-		if (run.n && run.first && snap->addr[0] <= last_addr)
-			return hs_error_create(
-			    HS_ERROR_FORMAT,
-			    "%s: offset %llu: OBJECTS run starts at 0x%llx, not above "
-			    "the previous object",
-			    snap->path, (unsigned long long)(objects - (const uint8_t *)snap->map),
-			    (unsigned long long)snap->addr[0]);
-		c = (struct cursor){snap, payload, end, NULL, run.first, next_edge, NULL};
-		if (!decode_edges(&c, snap, &next_edge, false, NULL))
-			return c.err;
-		if (run.n)
-			last_addr = snap->addr[run.n - 1];
-		drop_pages(objects, objects_len);
-		drop_pages(payload, len);
-		objects = NULL;
-		struct hs_error *err = fn(arg, snap, &run);
+		struct hs_error *err =
+		    stream_run(snap, &objects, &s, &next_edge, &last_addr, &cap, &ecap, fn, arg);
 		if (err)
 			return err;
+		objects = (struct section){0};
 	}
 }
 
@@ -1425,6 +1545,9 @@ void hs_snapshot_destroy(struct hs_snapshot *snap)
 	                  snap->path};
 	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
 		free(arrays[i]);
+	for (size_t i = 0; i < snap->nbuffers; i++)
+		free(snap->buffers[i]);
+	free(snap->buffers);
 	if (snap->map)
 		munmap(snap->map, snap->map_len);
 	free(snap);

@@ -4,7 +4,8 @@
  * The writer never holds the heap: objects arrive in address order and are buffered one chunk at a
  * time (HS_CHUNK_OBJECTS objects or HS_CHUNK_BYTES bytes), then written as an OBJECTS, EDGES and
  * VALUES section with the strings and types declared so far written just before them, so that a
- * truncated file still decodes up to its last whole chunk.  What grows with the input is only the
+ * truncated file still decodes up to its last whole chunk.  The chunk's sections are packed with
+ * Zstandard (pack.c, FORMAT.md §2.4) as they are written.  What grows with the input is only the
  * string-intern table, the section index (one entry per section) and one object's edges.
  *
  * The file is written to a fresh PATH.tmp-XXXXXX (outfile.c: O_EXCL, mode 0600) and renamed to PATH
@@ -137,6 +138,8 @@ struct hs_writer {
 	struct buf weak, roots;
 	uint64_t nweak_pending, nroots_pending, weak_prev;
 
+	struct hs_packer packer; /* packs the chunk's sections (FORMAT.md §2.4) */
+
 	struct hs_writer_stats stats;
 };
 
@@ -225,20 +228,31 @@ static struct hs_error *index_add(struct hs_writer *w, struct index_entry e)
 	return NULL;
 }
 
-/* Writes one section: kind, payload length, prefix + body as payload, CRC-32C of all of it. */
+/* Writes one section: kind, payload length, prefix + body as payload, CRC-32C of all of it.
+ * OBJECTS, EDGES and VALUES are packed (FORMAT.md §2.4) when that makes them smaller. */
 static struct hs_error *write_section(struct hs_writer *w, uint8_t kind, const struct buf *prefix,
                                       const struct buf *body)
 {
-	uint64_t plen = (prefix ? prefix->len : 0) + (body ? body->len : 0);
+	struct buf none = {0}, packed = {0};
+	if (!prefix)
+		prefix = &none;
+	if (!body)
+		body = &none;
+	if ((kind == HS_SEC_OBJECTS || kind == HS_SEC_EDGES || kind == HS_SEC_VALUES) &&
+	    hs_pack(&w->packer, prefix->data, prefix->len, body->data, body->len)) {
+		kind |= HS_PACKED;
+		packed = (struct buf){w->packer.out, w->packer.len, w->packer.cap};
+		prefix = &packed;
+		body = &none;
+	}
+	uint64_t plen = prefix->len + body->len;
 	uint8_t head[HS_SECTION_HEAD_SIZE];
 	head[0] = kind;
 	for (int i = 0; i < 8; i++)
 		head[1 + i] = (uint8_t)(plen >> (8 * i));
 	uint32_t crc = hs_crc32c(0, head, sizeof(head));
-	if (prefix)
-		crc = hs_crc32c(crc, prefix->data, prefix->len);
-	if (body)
-		crc = hs_crc32c(crc, body->data, body->len);
+	crc = hs_crc32c(crc, prefix->data, prefix->len);
+	crc = hs_crc32c(crc, body->data, body->len);
 	uint8_t tail[4] = {(uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16),
 	                   (uint8_t)(crc >> 24)};
 
@@ -246,9 +260,9 @@ static struct hs_error *write_section(struct hs_writer *w, uint8_t kind, const s
 	    index_add(w, (struct index_entry){kind, w->offset, sizeof(head) + plen + 4});
 	if (!err)
 		err = out_put(w, head, sizeof(head));
-	if (!err && prefix)
+	if (!err && prefix->len)
 		err = out_put(w, prefix->data, prefix->len);
-	if (!err && body)
+	if (!err && body->len)
 		err = out_put(w, body->data, body->len);
 	if (!err)
 		err = out_put(w, tail, sizeof(tail));
@@ -1033,6 +1047,7 @@ void hs_writer_destroy(struct hs_writer *w)
 	                      &w->values, &w->weak,         &w->roots};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]->data);
+	hs_packer_free(&w->packer);
 	free(w->string_pos);
 	free(w->slots);
 	free(w->type_default);

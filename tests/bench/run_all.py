@@ -103,7 +103,8 @@ def first_answers(heapsnap, snap, runs, col, n):
 
 
 def section_bytes(path):
-    """Bytes of the OBJECTS and EDGES sections (head, payload and CRC) of a snapshot."""
+    """Bytes of the OBJECTS and EDGES sections (head, payload and CRC) of a snapshot, as
+    stored (packed or not)."""
     sizes = {SECTION_OBJECTS: 0, SECTION_EDGES: 0}
     with open(path, "rb") as f:
         end = os.fstat(f.fileno()).st_size
@@ -111,6 +112,7 @@ def section_bytes(path):
         while pos + 13 <= end:
             f.seek(pos)
             kind, length = struct.unpack("<BQ", f.read(9))
+            kind &= 0x7F  # FORMAT.md §2.4: the packed bit
             if kind in sizes:
                 sizes[kind] += 13 + length
             pos += 13 + length

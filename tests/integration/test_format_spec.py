@@ -14,7 +14,8 @@ prints `gap:` lines (not failures).
 
 usage: test_format_spec.py HEAPSNAP FIXTURES_DIR
 
-Pure Python 3.8+, standard library only.
+Pure Python 3.8+, standard library only, and the `zstd` program (Debian's zstd) for §2.4's
+packed payloads: Python's standard library has no Zstandard before 3.14.
 """
 import json
 import os
@@ -58,7 +59,10 @@ def crc32c(data, crc=0):
 
 MAGIC = b"HSNP\r\n\x1a\n"
 END_MARKER = b"HSNPEND\n"
-MAJOR = 1
+MAJOR = 2          # what this file's writer writes
+OLDEST_MAJOR = 1   # a reader reads major versions 1 and 2
+PACKED = 0x80      # §2.4: a kind byte with this bit has a packed payload
+PACK_MAX = 1 << 24
 
 HEADER, STRINGS, TYPES, META, OBJECTS, EDGES, VALUES, WEAK, ROOTS, INDEX = range(1, 11)
 KIND_NAMES = {HEADER: "HEADER", STRINGS: "STRINGS", TYPES: "TYPES", META: "META",
@@ -136,6 +140,47 @@ class Cursor(object):
         if self.pos != self.end:
             raise SpecError(self.pos, "%d stray bytes at the end of the %s payload"
                             % (self.end - self.pos, self.what))
+
+
+def zstd_content_size(frame):
+    """The content size a Zstandard frame's header declares (RFC 8878 §3.1.1.1), or None."""
+    if len(frame) < 5 or frame[:4] != b"\x28\xb5\x2f\xfd":
+        return None
+    fhd = frame[4]
+    single, did_flag, fcs_flag = fhd >> 5 & 1, fhd & 3, fhd >> 6
+    at = 5 + (0 if single else 1) + [0, 1, 2, 4][did_flag]
+    size = [1 if single else 0, 2, 4, 8][fcs_flag]
+    if size == 0 or len(frame) < at + size:
+        return None
+    value = int.from_bytes(frame[at:at + size], "little")
+    return value + 256 if size == 2 else value
+
+
+def zstd(args, data):
+    p = subprocess.run(["zstd", "-q", "-c"] + args, input=data, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    return p.stdout if p.returncode == 0 else None
+
+
+def pack(payload):
+    """§2.4: a packed payload, the length then one Zstandard frame declaring it."""
+    return uv(len(payload)) + zstd(["-1", "--no-check", "--stream-size=%d" % len(payload)],
+                                   payload)
+
+
+def unpack(data, pos, end, kind):
+    """The payload a packed record data[pos:end] holds (§2.4); SpecError at the record."""
+    c = Cursor(data, pos + 9, end, KIND_NAMES[kind])
+    n = c.varint()
+    if n > PACK_MAX:
+        raise SpecError(pos, "packed payload of %d bytes, above 2^24" % n)
+    frame = bytes(data[c.pos:end])
+    if zstd_content_size(frame) != n:
+        raise SpecError(pos, "packed payload: the frame does not declare %d bytes" % n)
+    out = zstd(["-d"], frame)
+    if out is None or len(out) != n:
+        raise SpecError(pos, "packed payload does not decompress to %d bytes" % n)
+    return out
 
 
 def unzigzag(u):
@@ -216,8 +261,8 @@ def read_hsnap(data):
     if data[0:8] != MAGIC:
         raise SpecError(0, "bad magic %r" % bytes(data[0:8]))
     major, minor, flags = struct.unpack_from("<HHI", data, 8)
-    if major != MAJOR:
-        raise SpecError(8, "major version %d, not %d" % (major, MAJOR))
+    if not OLDEST_MAJOR <= major <= MAJOR:
+        raise SpecError(8, "major version %d, not %d to %d" % (major, OLDEST_MAJOR, MAJOR))
     if flags != 0:
         raise SpecError(12, "flags %#x, not 0" % flags)
     snap.version = (major, minor)
@@ -225,10 +270,11 @@ def read_hsnap(data):
     # §2.2 section records, walked from offset 16 up to and including the INDEX.
     pos = 16
     records = []  # (kind, offset, payload start, payload end)
+    packed = {}  # offset -> the unpacked payload of a packed record (§2.4)
     while True:
         if size - pos < 9:
             raise SpecError(pos, "section record header runs past the end of the file")
-        kind = data[pos]
+        kind = data[pos] & ~PACKED
         (length,) = struct.unpack_from("<Q", data, pos + 1)
         if kind not in KIND_NAMES:
             raise SpecError(pos, "unknown section kind %d" % kind)
@@ -245,6 +291,10 @@ def read_hsnap(data):
             raise SpecError(pos, "first section is %s, not HEADER" % KIND_NAMES[kind])
         if records and kind == HEADER:
             raise SpecError(pos, "a second HEADER section")
+        if data[pos] & PACKED:
+            if major < 2 or kind in (HEADER, INDEX):
+                raise SpecError(pos, "%s section packed" % KIND_NAMES[kind])
+            packed[pos] = unpack(data, pos, end, kind)
         records.append((kind, pos, pos + 9, end))
         pos = end + 4
         if kind == INDEX:
@@ -281,235 +331,243 @@ def read_hsnap(data):
     for kind, rec_offset, start, end in records:
         name = KIND_NAMES[kind]
         c = Cursor(data, start, end, name)
-        if kind == HEADER:
-            h = {}
-            h["producer"] = c.bytes_()
-            h["runtime"] = c.bytes_()
-            h["runtime_version"] = c.bytes_()
-            at = c.pos
-            h["pointer_size"] = c.varint()
-            if h["pointer_size"] > 16:
-                raise SpecError(at, "pointer size %d above 16" % h["pointer_size"])
-            at = c.pos
-            h["pid"] = c.varint()
-            if h["pid"] >= 1 << 32:
-                raise SpecError(at, "pid %d not below 2^32" % h["pid"])
-            h["time"] = c.varint()
-            at = c.pos
-            h["method"] = c.varint()
-            if h["method"] > 5:
-                raise SpecError(at, "method %d (0-5 are defined)" % h["method"])
-            snap.header = h
-            # Later minor versions may append fields: the rest is ignored (§4.1).
-            continue
+        if rec_offset in packed:
+            c = Cursor(packed[rec_offset], 0, len(packed[rec_offset]), name)
+        # An error inside a packed payload names its record's offset (§5).
+        try:
+            if kind == HEADER:
+                h = {}
+                h["producer"] = c.bytes_()
+                h["runtime"] = c.bytes_()
+                h["runtime_version"] = c.bytes_()
+                at = c.pos
+                h["pointer_size"] = c.varint()
+                if h["pointer_size"] > 16:
+                    raise SpecError(at, "pointer size %d above 16" % h["pointer_size"])
+                at = c.pos
+                h["pid"] = c.varint()
+                if h["pid"] >= 1 << 32:
+                    raise SpecError(at, "pid %d not below 2^32" % h["pid"])
+                h["time"] = c.varint()
+                at = c.pos
+                h["method"] = c.varint()
+                if h["method"] > 5:
+                    raise SpecError(at, "method %d (0-5 are defined)" % h["method"])
+                snap.header = h
+                # Later minor versions may append fields: the rest is ignored (§4.1).
+                continue
 
-        if kind in next_first:
-            at = c.pos
-            first = c.varint()
-            if first != next_first[kind]:
-                raise SpecError(at, "%s run starts at %d, not %d (runs must be contiguous)"
-                                % (name, first, next_first[kind]))
+            if kind in next_first:
+                at = c.pos
+                first = c.varint()
+                if first != next_first[kind]:
+                    raise SpecError(at, "%s run starts at %d, not %d (runs must be contiguous)"
+                                    % (name, first, next_first[kind]))
 
-        if kind == STRINGS:
-            count = c.count(1, "string")
-            for _ in range(count):
-                snap.strings.append(c.bytes_())
-            next_first[kind] = first + count
-        elif kind == TYPES:
-            count = c.count(5, "type")
-            for _ in range(count):
-                rec = []
-                for field in ("name", "module"):
-                    at = c.pos
-                    sid = c.varint()
-                    str_ref(at, sid, "type %s string id" % field)
-                    rec.append(sid)
-                rec.append(c.varint())  # default size
-                at = c.pos
-                tobj = c.varint()
-                if tobj:
-                    obj_ref(at, tobj - 1, "type object")
-                rec.append(tobj)
-                # Flags: "other bits 0" (§4.3), but §5 does not ask a reader to check it and
-                # heapsnap's reader does not.
-                rec.append(c.varint())
-                snap.types.append(tuple(rec))
-            next_first[kind] = first + count
-        elif kind == META:
-            count = c.count(2, "meta pair")
-            for _ in range(count):
-                key = c.bytes_()
-                snap.meta.append((key, c.bytes_()))
-        elif kind == OBJECTS:
-            if next_first[EDGES] != next_first[OBJECTS]:
-                raise SpecError(c.pos, "OBJECTS run before the EDGES run of objects %d..%d"
-                                % (next_first[EDGES], next_first[OBJECTS]))
-            count = c.count(4, "object")
-            at = c.pos
-            addr = c.varint()
-            if snap.addrs and addr <= snap.addrs[-1]:
-                raise SpecError(at, "run's first address %#x not above the previous run's last %#x"
-                                % (addr, snap.addrs[-1]))
-            addrs, type_ids, sizes = snap.addrs, snap.type_ids, snap.sizes
-            refcnts, oflags = snap.refcnts, snap.flags
-            for k in range(count):
-                at = c.pos
-                delta = c.varint()
-                if k == 0:
-                    if delta != 0:
-                        raise SpecError(at, "first record of an OBJECTS run has address delta %d"
-                                        % delta)
-                else:
-                    if delta == 0:
-                        raise SpecError(at, "address delta 0: addresses must increase")
-                    addr += delta
-                    if addr > U64_MAX:
-                        raise SpecError(at, "address above 2^64 - 1")
-                at = c.pos
-                tw = c.varint()
-                tid = tw >> 1
-                if tid >= len(snap.types):
-                    deferred.append((at, tid, "types", "object type id"))
-                osize = c.varint() if tw & 1 else None
-                refcnt = c.varint()
-                at = c.pos
-                f = c.u8()
-                if 4 <= f >> 5 <= 6:
-                    raise SpecError(at, "generation code %d" % (f >> 5))
-                addrs.append(addr)
-                type_ids.append(tid)
-                sizes.append(osize)
-                refcnts.append(refcnt)
-                oflags.append(f)
-            if len(addrs) > 1 << 32:
-                raise SpecError(rec_offset, "more than 2^32 objects")
-            read_tails(c, snap, first, count, deferred)
-            object_runs[first] = count
-            next_first[kind] = first + count
-        elif kind == EDGES:
-            at = c.pos
-            count = c.varint()
-            if object_runs.get(first) != count:
-                raise SpecError(at, "EDGES run %d+%d covers no OBJECTS run before it"
-                                % (first, count))
-            at_total = c.pos
-            total = c.count(1, "edge")
-            seen = 0
-            for src in range(first, first + count):
-                n = c.count(1, "edge")
-                snap.edge_start.append(n_edge_records)
-                prev = src
-                for i in range(n):
-                    at = c.pos
-                    head = c.varint()
-                    dst = prev + unzigzag(head >> 3)
-                    if dst < 0 or dst >= 1 << 32:
-                        raise SpecError(at, "edge target index %d out of range" % dst)
-                    obj_ref(at, dst, "edge target")
-                    prev = dst
-                    if head & 4:
+            if kind == STRINGS:
+                count = c.count(1, "string")
+                for _ in range(count):
+                    snap.strings.append(c.bytes_())
+                next_first[kind] = first + count
+            elif kind == TYPES:
+                count = c.count(5, "type")
+                for _ in range(count):
+                    rec = []
+                    for field in ("name", "module"):
                         at = c.pos
-                        ekind = c.u8()
-                        if ekind not in (1, 2):
-                            raise SpecError(at, "edge kind %d after a kind-follows bit" % ekind)
+                        sid = c.varint()
+                        str_ref(at, sid, "type %s string id" % field)
+                        rec.append(sid)
+                    rec.append(c.varint())  # default size
+                    at = c.pos
+                    tobj = c.varint()
+                    if tobj:
+                        obj_ref(at, tobj - 1, "type object")
+                    rec.append(tobj)
+                    # Flags: "other bits 0" (§4.3), but §5 does not ask a reader to check it and
+                    # heapsnap's reader does not.
+                    rec.append(c.varint())
+                    snap.types.append(tuple(rec))
+                next_first[kind] = first + count
+            elif kind == META:
+                count = c.count(2, "meta pair")
+                for _ in range(count):
+                    key = c.bytes_()
+                    snap.meta.append((key, c.bytes_()))
+            elif kind == OBJECTS:
+                if next_first[EDGES] != next_first[OBJECTS]:
+                    raise SpecError(c.pos, "OBJECTS run before the EDGES run of objects %d..%d"
+                                    % (next_first[EDGES], next_first[OBJECTS]))
+                count = c.count(4, "object")
+                at = c.pos
+                addr = c.varint()
+                if snap.addrs and addr <= snap.addrs[-1]:
+                    raise SpecError(at, "run's first address %#x not above the previous run's last %#x"
+                                    % (addr, snap.addrs[-1]))
+                addrs, type_ids, sizes = snap.addrs, snap.type_ids, snap.sizes
+                refcnts, oflags = snap.refcnts, snap.flags
+                for k in range(count):
+                    at = c.pos
+                    delta = c.varint()
+                    if k == 0:
+                        if delta != 0:
+                            raise SpecError(at, "first record of an OBJECTS run has address delta %d"
+                                            % delta)
                     else:
-                        ekind = 0
-                    bits = head & 3
-                    if bits == LABEL_NONE:
-                        label = None
-                    elif bits == LABEL_ORDINAL:
-                        label = ("o", i)
-                    elif bits == LABEL_EXPLICIT:
+                        if delta == 0:
+                            raise SpecError(at, "address delta 0: addresses must increase")
+                        addr += delta
+                        if addr > U64_MAX:
+                            raise SpecError(at, "address above 2^64 - 1")
+                    at = c.pos
+                    tw = c.varint()
+                    tid = tw >> 1
+                    if tid >= len(snap.types):
+                        deferred.append((at, tid, "types", "object type id"))
+                    osize = c.varint() if tw & 1 else None
+                    refcnt = c.varint()
+                    at = c.pos
+                    f = c.u8()
+                    if 4 <= f >> 5 <= 6:
+                        raise SpecError(at, "generation code %d" % (f >> 5))
+                    addrs.append(addr)
+                    type_ids.append(tid)
+                    sizes.append(osize)
+                    refcnts.append(refcnt)
+                    oflags.append(f)
+                if len(addrs) > 1 << 32:
+                    raise SpecError(rec_offset, "more than 2^32 objects")
+                read_tails(c, snap, first, count, deferred)
+                object_runs[first] = count
+                next_first[kind] = first + count
+            elif kind == EDGES:
+                at = c.pos
+                count = c.varint()
+                if object_runs.get(first) != count:
+                    raise SpecError(at, "EDGES run %d+%d covers no OBJECTS run before it"
+                                    % (first, count))
+                at_total = c.pos
+                total = c.count(1, "edge")
+                seen = 0
+                for src in range(first, first + count):
+                    n = c.count(1, "edge")
+                    snap.edge_start.append(n_edge_records)
+                    prev = src
+                    for i in range(n):
                         at = c.pos
-                        lv = c.varint()
-                        form, value = lv & 7, lv >> 3
-                        if form == FORM_INDEX:
-                            if value >= 1 << 32:
-                                raise SpecError(at, "INDEX label %d not below 2^32" % value)
-                        elif form == FORM_STRING:
-                            str_ref(at, value, "STRING label")
-                        elif form in (FORM_KEY, FORM_ATTR):
-                            obj_ref(at, value, "KEY/ATTR label")
+                        head = c.varint()
+                        dst = prev + unzigzag(head >> 3)
+                        if dst < 0 or dst >= 1 << 32:
+                            raise SpecError(at, "edge target index %d out of range" % dst)
+                        obj_ref(at, dst, "edge target")
+                        prev = dst
+                        if head & 4:
+                            at = c.pos
+                            ekind = c.u8()
+                            if ekind not in (1, 2):
+                                raise SpecError(at, "edge kind %d after a kind-follows bit" % ekind)
                         else:
-                            raise SpecError(at, "explicit label form %d" % form)
-                        label = (form, value)
-                    else:
-                        raise SpecError(at, "label bits 3")
-                    snap.edge_dst.append(dst)
-                    snap.edge_kind.append(ekind)
-                    snap.edge_label.append(label)
-                    n_edge_records += 1
-                seen += n
-            if seen != total:
-                raise SpecError(at_total, "EDGES section says %d edges, holds %d" % (total, seen))
-            next_first[kind] = first + count
-        elif kind == VALUES:
-            at = c.pos
-            idx = c.varint()  # `first`
-            count = c.count(2, "value")
-            for k in range(count):
+                            ekind = 0
+                        bits = head & 3
+                        if bits == LABEL_NONE:
+                            label = None
+                        elif bits == LABEL_ORDINAL:
+                            label = ("o", i)
+                        elif bits == LABEL_EXPLICIT:
+                            at = c.pos
+                            lv = c.varint()
+                            form, value = lv & 7, lv >> 3
+                            if form == FORM_INDEX:
+                                if value >= 1 << 32:
+                                    raise SpecError(at, "INDEX label %d not below 2^32" % value)
+                            elif form == FORM_STRING:
+                                str_ref(at, value, "STRING label")
+                            elif form in (FORM_KEY, FORM_ATTR):
+                                obj_ref(at, value, "KEY/ATTR label")
+                            else:
+                                raise SpecError(at, "explicit label form %d" % form)
+                            label = (form, value)
+                        else:
+                            raise SpecError(at, "label bits 3")
+                        snap.edge_dst.append(dst)
+                        snap.edge_kind.append(ekind)
+                        snap.edge_label.append(label)
+                        n_edge_records += 1
+                    seen += n
+                if seen != total:
+                    raise SpecError(at_total, "EDGES section says %d edges, holds %d" % (total, seen))
+                next_first[kind] = first + count
+            elif kind == VALUES:
                 at = c.pos
-                delta = c.varint()
-                if k and delta < 1:
-                    raise SpecError(at, "VALUES delta 0 after the first entry")
-                idx += delta
-                if idx >= 1 << 32:
-                    raise SpecError(at, "VALUES object index %d not below 2^32" % idx)
-                obj_ref(at, idx, "VALUES object")
-                if idx in snap.values:
-                    raise SpecError(at, "second preview for object %d" % idx)
-                snap.values[idx] = c.bytes_()
-        elif kind == WEAK:
-            count = c.count(3, "weak link")
-            ref = 0
-            for _ in range(count):
-                at = c.pos
-                ref += unzigzag(c.varint())
-                if ref < 0 or ref >= 1 << 32:
-                    raise SpecError(at, "weak reference index %d out of range" % ref)
-                obj_ref(at, ref, "weak reference")
-                link = [ref]
-                for what in ("referent", "callback"):
+                idx = c.varint()  # `first`
+                count = c.count(2, "value")
+                for k in range(count):
                     at = c.pos
-                    v = c.varint()
-                    if v:
-                        obj_ref(at, v - 1, "weak " + what)
-                    link.append(v - 1 if v else None)
-                snap.weak.append(tuple(link))
-        elif kind == ROOTS:
-            count = c.count(3, "root")
-            for _ in range(count):
+                    delta = c.varint()
+                    if k and delta < 1:
+                        raise SpecError(at, "VALUES delta 0 after the first entry")
+                    idx += delta
+                    if idx >= 1 << 32:
+                        raise SpecError(at, "VALUES object index %d not below 2^32" % idx)
+                    obj_ref(at, idx, "VALUES object")
+                    if idx in snap.values:
+                        raise SpecError(at, "second preview for object %d" % idx)
+                    snap.values[idx] = c.bytes_()
+            elif kind == WEAK:
+                count = c.count(3, "weak link")
+                ref = 0
+                for _ in range(count):
+                    at = c.pos
+                    ref += unzigzag(c.varint())
+                    if ref < 0 or ref >= 1 << 32:
+                        raise SpecError(at, "weak reference index %d out of range" % ref)
+                    obj_ref(at, ref, "weak reference")
+                    link = [ref]
+                    for what in ("referent", "callback"):
+                        at = c.pos
+                        v = c.varint()
+                        if v:
+                            obj_ref(at, v - 1, "weak " + what)
+                        link.append(v - 1 if v else None)
+                    snap.weak.append(tuple(link))
+            elif kind == ROOTS:
+                count = c.count(3, "root")
+                for _ in range(count):
+                    at = c.pos
+                    obj = c.varint()
+                    obj_ref(at, obj, "root object")
+                    at = c.pos
+                    rkind = c.varint()
+                    str_ref(at, rkind, "root kind")
+                    at = c.pos
+                    rname = c.varint()
+                    str_ref(at, rname, "root name")
+                    snap.roots.append((obj, rkind, rname))
+            elif kind == INDEX:
                 at = c.pos
-                obj = c.varint()
-                obj_ref(at, obj, "root object")
-                at = c.pos
-                rkind = c.varint()
-                str_ref(at, rkind, "root kind")
-                at = c.pos
-                rname = c.varint()
-                str_ref(at, rname, "root name")
-                snap.roots.append((obj, rkind, rname))
-        elif kind == INDEX:
-            at = c.pos
-            count = c.varint()
-            if count != len(records) - 1:
-                raise SpecError(at, "INDEX lists %d records, the file has %d before it"
-                                % (count, len(records) - 1))
-            for r_kind, r_offset, r_start, r_end in records[:-1]:
-                at = c.pos
-                if c.u8() != r_kind:
-                    raise SpecError(at, "INDEX entry kind does not match the record at %d"
-                                    % r_offset)
-                at = c.pos
-                if c.varint() != r_offset:
-                    raise SpecError(at, "INDEX entry offset does not match the record at %d"
-                                    % r_offset)
-                at = c.pos
-                if c.varint() != r_end + 4 - r_offset:
-                    raise SpecError(at, "INDEX entry length does not match the record at %d"
-                                    % r_offset)
-            snap.records = [(k, o, e + 4 - o) for k, o, s, e in records]
-        c.done()
+                count = c.varint()
+                if count != len(records) - 1:
+                    raise SpecError(at, "INDEX lists %d records, the file has %d before it"
+                                    % (count, len(records) - 1))
+                for r_kind, r_offset, r_start, r_end in records[:-1]:
+                    at = c.pos
+                    if c.u8() != r_kind | (PACKED if r_offset in packed else 0):
+                        raise SpecError(at, "INDEX entry kind does not match the record at %d"
+                                        % r_offset)
+                    at = c.pos
+                    if c.varint() != r_offset:
+                        raise SpecError(at, "INDEX entry offset does not match the record at %d"
+                                        % r_offset)
+                    at = c.pos
+                    if c.varint() != r_end + 4 - r_offset:
+                        raise SpecError(at, "INDEX entry length does not match the record at %d"
+                                        % r_offset)
+                snap.records = [(k, o, e + 4 - o) for k, o, s, e in records]
+            c.done()
+        except SpecError as e:
+            if rec_offset in packed:
+                raise SpecError(rec_offset, e.message) from None
+            raise
 
     # Ids resolved against the whole file (§3.1).
     limits = {"objects": len(snap.addrs), "strings": len(snap.strings), "types": len(snap.types)}
@@ -705,9 +763,10 @@ def record(kind, payload):
     return rec + struct.pack("<I", crc32c(rec))
 
 
-def build_file(sections, minor=0):
-    """sections: (kind, payload) after which the INDEX and trailer are added."""
-    out = bytearray(MAGIC + struct.pack("<HHI", MAJOR, minor, 0))
+def build_file(sections, minor=0, major=MAJOR):
+    """sections: (kind, payload) after which the INDEX and trailer are added; a kind with
+    PACKED set is written as is, with a payload made by pack()."""
+    out = bytearray(MAGIC + struct.pack("<HHI", major, minor, 0))
     index = []
     for kind, payload in sections:
         rec = record(kind, payload)
@@ -851,16 +910,22 @@ def random_file(rng):
             sections.append(pending_edges.pop(0))
         else:
             sections.append(q.pop(0))
+    # §2.4: in a version 2 file any record but the HEADER and the INDEX may be packed.
+    major = rng.choice([1, 2])
+    if major == 2 and rng.random() < 0.6:
+        sections = [(k | PACKED, pack(p)) if rng.random() < 0.5 else (k, p) for k, p in sections]
     minor = rng.choice([0, 0, 1, 7])
     header = (bs(b"spec-test writer") + bs(rng.choice(pieces)) + bs(rng.choice(pieces)) + uv(8)
               + uv(rng.randint(0, 0xFFFFFFFF)) + uv(rng.randint(0, U64_MAX)) + uv(rng.randint(0, 5))
               + (b"\x05later fields" if minor or rng.random() < 0.2 else b""))
-    return build_file([(HEADER, header)] + sections, minor)
+    return build_file([(HEADER, header)] + sections, minor, major)
 
 
-def small_file(edge_body=None, extra=(), objects=None, values=None, header_extra=b"", method=5):
+def small_file(edge_body=None, extra=(), objects=None, values=None, header_extra=b"", method=5,
+               packed=(), major=MAJOR):
     """Two objects of one type, the edge 0 -> 1 unless edge_body (after the EDGES run's first
-    and count) is given; extra sections go before the INDEX."""
+    and count) is given; extra sections go before the INDEX; packed: the kinds whose payloads
+    are packed (§2.4), or a function of (kind, payload) giving the packed record's payload."""
     objects = objects if objects is not None else [(0, b"\x00\x00\x01\xe0"), (1, b"\x10\x00\x01\xe0")]
     body = uv(0) + uv(len(objects)) + uv(4096) + b"".join(r for i, r in objects)
     if edge_body is None:
@@ -871,7 +936,12 @@ def small_file(edge_body=None, extra=(), objects=None, values=None, header_extra
             (OBJECTS, body), (EDGES, uv(0) + uv(len(objects)) + edge_body)]
     if values is not None:
         secs.append((VALUES, values))
-    return build_file(secs + list(extra))
+    secs += list(extra)
+    if callable(packed):
+        secs = [(k | PACKED, packed(k, p)) if k == OBJECTS else (k, p) for k, p in secs]
+    else:
+        secs = [(k | PACKED, pack(p)) if k in packed else (k, p) for k, p in secs]
+    return build_file(secs, major=major)
 
 
 def invalid_files():
@@ -879,7 +949,8 @@ def invalid_files():
     good = small_file()
     cases = [
         ("bad magic", b"HSNP\n\x1a\n\x00" + good[8:]),
-        ("major version 2", good[:8] + b"\x02" + good[9:]),
+        ("major version 3", good[:8] + b"\x03" + good[9:]),
+        ("major version 0", good[:8] + b"\x00" + good[9:]),
         ("file flags 1", good[:12] + b"\x01" + good[13:]),
         ("short file", good[:10]),
         ("no trailer", good[:-16]),
@@ -932,6 +1003,17 @@ def invalid_files():
         ("OBJECTS run not above the previous one",
          small_file(extra=[(OBJECTS, uv(2) + uv(1) + uv(4112) + b"\x00\x00\x01\xe0"),
                            (EDGES, uv(2) + uv(1) + uv(0) + b"\x00")])),
+    ]
+    objects = uv(0) + uv(2) + uv(4096) + b"\x00\x00\x01\xe0\x10\x00\x01\xe0"
+    frame = pack(objects)[1:]  # the length of 12 bytes takes one
+    cases += [
+        ("packed HEADER", small_file(packed=(HEADER,))),
+        ("packed record in a version 1 file", small_file(packed=(OBJECTS,), major=1)),
+        ("packed length above 2^24", small_file(packed=lambda k, p: uv(PACK_MAX + 1) + frame)),
+        ("packed frame declares 11 bytes of 12", small_file(packed=lambda k, p: uv(11) + frame)),
+        ("packed frame and a stray byte", small_file(packed=lambda k, p: pack(p) + b"\x00")),
+        ("packed frame cut", small_file(packed=lambda k, p: pack(p)[:-2])),
+        ("packed payload with a stray byte", small_file(packed=lambda k, p: pack(p + b"\x00"))),
     ]
     flipped = bytearray(good)
     flipped[60] ^= 0x01

@@ -32,10 +32,11 @@ def run(*args, ok=True):
 
 
 def sections(data):
-    """(kind, offset, whole record length) of every section record (FORMAT.md §2)."""
+    """(kind, offset, whole record length) of every section record (FORMAT.md §2); the kind
+    without the packed bit (§2.4)."""
     out, off = [], 16
     while True:
-        kind, n = data[off], struct.unpack_from("<Q", data, off + 1)[0]
+        kind, n = data[off] & 0x7F, struct.unpack_from("<Q", data, off + 1)[0]
         out.append((kind, off, 13 + n))
         if kind == 10:
             return out

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "snapshot_maker.h"
 
@@ -36,10 +37,21 @@ static void walk(void)
 		uint64_t len = 0;
 		for (int i = 7; i >= 0; i--)
 			len = (len << 8) | orig[off + 1 + i];
-		struct sec s = {off, 9 + len + 4, orig[off], 0, 0};
+		/* Kind bit 0x80: a packed payload, its length and one Zstandard frame (§2.4). */
+		struct sec s = {off, 9 + len + 4, orig[off] & 0x7f, 0, 0};
 		if (s.kind == 5 || s.kind == 6) { /* OBJECTS, EDGES: varint first, varint count */
-			uint64_t first, count;
+			uint64_t first, count, n = len;
 			const uint8_t *p = orig + off + 9, *end = p + len;
+			uint8_t prefix[32];
+			if (orig[off] & 0x80) {
+				size_t k = hs_varint_get(p, end, &n);
+				uint8_t *all = malloc(n);
+				ck_assert_uint_eq(ZSTD_decompress(all, n, p + k, len - k), n);
+				memcpy(prefix, all, sizeof(prefix));
+				free(all);
+				p = prefix;
+				end = prefix + sizeof(prefix);
+			}
 			p += hs_varint_get(p, end, &first);
 			hs_varint_get(p, end, &count);
 			s.run_count = count;
