@@ -40,6 +40,7 @@
 	X(TS_CFRAME, "_ts", "cframe")                                                              \
 	X(TS_CURRENT_FRAME, "_ts", "current_frame")                                                \
 	X(TS_DICT, "_ts", "dict")                                                                  \
+	X(TS_THREAD_ID, "_ts", "thread_id")                                                        \
 	X(CFRAME_CURRENT, "_PyCFrame", "current_frame")                                            \
 	X(F_SIZE, "_frame", "sizeof")                                                              \
 	X(F_BACK, "_frame", "f_back")                                                              \
@@ -52,6 +53,8 @@
 	X(F_STACKDEPTH, "_frame", "f_stackdepth")                                                  \
 	X(F_TRACE, "_frame", "f_trace")                                                            \
 	X(F_LOCALSPLUS, "_frame", "f_localsplus")                                                  \
+	X(F_LASTI, "_frame", "f_lasti")                                                            \
+	X(F_LINENO, "_frame", "f_lineno")                                                          \
 	X(F_FRAME, "_frame", "f_frame")                                                            \
 	X(F_EXTRA_LOCALS, "_frame", "f_extra_locals")                                              \
 	X(F_LOCALS_CACHE, "_frame", "f_locals_cache")                                              \
@@ -66,6 +69,7 @@
 	X(IF_STACKTOP, "_PyInterpreterFrame", "stacktop")                                          \
 	X(IF_OWNER, "_PyInterpreterFrame", "owner")                                                \
 	X(IF_LOCALSPLUS, "_PyInterpreterFrame", "localsplus")                                      \
+	X(IF_INSTR, "_PyInterpreterFrame", "instr_ptr|prev_instr")                                 \
 	X(GEN_FRAME, "PyGenObject", "gi_frame")                                                    \
 	X(GEN_CODE, "PyGenObject", "gi_code")                                                      \
 	X(GEN_NAME, "PyGenObject", "gi_name")                                                      \
@@ -188,6 +192,7 @@
 	X(CO_CELL2ARG, "PyCodeObject", "co_cell2arg")                                              \
 	X(CO_FILENAME, "PyCodeObject", "co_filename")                                              \
 	X(CO_NAME, "PyCodeObject", "co_name")                                                      \
+	X(CO_FIRSTLINENO, "PyCodeObject", "co_firstlineno")                                        \
 	X(CO_QUALNAME, "PyCodeObject", "co_qualname")                                              \
 	X(CO_LINETABLE, "PyCodeObject", "co_linetable|co_lnotab")                                  \
 	X(CO_EXCEPTIONTABLE, "PyCodeObject", "co_exceptiontable")                                  \
@@ -195,6 +200,7 @@
 	X(CO_LOCALSPLUSKINDS, "PyCodeObject", "co_localspluskinds")                                \
 	X(CO_ZOMBIEFRAME, "PyCodeObject", "co_zombieframe")                                        \
 	X(CO_CODE311, "PyCodeObject", "_co_code")                                                  \
+	X(CO_CODE_ADAPTIVE, "PyCodeObject", "co_code_adaptive")                                    \
 	X(CO_LINEARRAY, "PyCodeObject", "_co_linearray")                                           \
 	X(CO_LINEARRAY_ES, "PyCodeObject", "_co_linearray_entry_size")                             \
 	X(CO_CACHED, "PyCodeObject", "_co_cached")                                                 \

@@ -57,6 +57,27 @@ static inline uint64_t hs_mem_values_313(uint64_t cap)
 	return (cap + 1) * 8 + ((cap + 7) & ~(uint64_t)7);
 }
 
+/* 3.11 and 3.12 keep the attribute values of an instance with no dict in a block of their own,
+ * pointed to by the word this many words before the object (0: not there, 3.8-3.10 and 3.13+,
+ * which keeps them inline); hs_mem_values_ptr reads that word (3.12 tags it: the values less 1,
+ * with bit 0 set; 0 otherwise). */
+static inline unsigned hs_mem_values_word(int minor)
+{
+	return minor == 11 ? 4 : minor == 12 ? 3 : 0;
+}
+
+static inline uint64_t hs_mem_values_ptr(uint64_t word, int minor)
+{
+	return minor != 12 ? word : (word & 1) ? word + 1 : 0;
+}
+
+/* Whether a split dict's or an instance's values block starts with an order prefix, its size in
+ * the byte before the values (3.11 and 3.12). */
+static inline int hs_mem_values_prefixed(int minor)
+{
+	return minor == 11 || minor == 12;
+}
+
 /* The object's memory: its blocks, each rounded.  A size that its counted block exceeds (a
  * __sizeof__ that says less than the object holds) is taken as one block. */
 static inline uint64_t hs_mem_total(const struct hs_mem_parts *p)

@@ -19,6 +19,9 @@
 #include "pyrepr.h"
 
 #define HS_CP_PREVIEW_CHARS 100 /* characters (of a str) or bytes a preview keeps */
+/* Characters of a name (a type's, module's, function's, file's or local's) that type and root
+ * names keep. */
+#define HS_CP_NAME_CHARS 1000
 /* What a preview of max characters takes: 4 bytes of UTF-8 each, an ellipsis and a NUL. */
 #define HS_CP_TEXT_BYTES(max) (4 * (max) + 8)
 #define HS_CP_PREVIEW_BYTES HS_CP_TEXT_BYTES(HS_CP_PREVIEW_CHARS)

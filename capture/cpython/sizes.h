@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "flags.h"
+
 #define HS_CP_INT_HEADER 24 /* offsetof(PyLongObject, ob_digit), 3.8-3.13 */
 #define HS_CP_DIGIT_SIZE 4
 
@@ -17,6 +19,24 @@
 static inline uint64_t hs_cp_int_sizeof(uint64_t ndigits, int minor)
 {
 	return HS_CP_INT_HEADER + (minor >= 11 && ndigits < 1 ? 1 : ndigits) * HS_CP_DIGIT_SIZE;
+}
+
+/* The GC header and pre-header in front of an instance of a type with tp_flags flags on 3.minor:
+ * 16 bytes for a GC type, and 16 more when the type keeps the instance's dict (3.11+) or its
+ * weakref list (3.12+) there. */
+static inline uint64_t hs_cp_preheader(uint64_t flags, int minor)
+{
+	uint64_t managed = hs_cp_flag(HS_CP_TPF_MANAGED_DICT, minor) |
+	                   hs_cp_flag(HS_CP_TPF_MANAGED_WEAKREF, minor);
+	return ((flags & HS_CP_TPF_HAVE_GC) ? 16 : 0) + ((flags & managed) ? 16 : 0);
+}
+
+/* What sys.getsizeof adds to __sizeof__ for an object of a type with tp_flags flags: its GC
+ * header and pre-header (hs_cp_preheader), except for a static type (static_type) on 3.8-3.10
+ * (PyObject_IS_GC asks type's tp_is_gc, false for it) and 3.13+ (which counts nothing for it). */
+static inline uint64_t hs_cp_getsizeof_extra(uint64_t flags, bool static_type, int minor)
+{
+	return static_type && (minor <= 10 || minor >= 13) ? 0 : hs_cp_preheader(flags, minor);
 }
 
 /* What unicode___sizeof__ reads of a str. */

@@ -265,6 +265,7 @@ static inline int hs_is_immortal(PyObject *o)
 #define HS_IFRAME_FRAME_OBJ 48
 #define HS_IFRAME_OWNER 70
 #endif
+#define HS_IFRAME_INSTR 56 /* prev_instr (3.11, 3.12), instr_ptr (3.13) */
 #define HS_IFRAME_LOCALSPLUS 72
 /* PyFrameObject's fields from 3.11 (capture/CPYTHON.md, _frame) */
 #define HS_FRAMEOBJ_BACK 16

@@ -30,7 +30,7 @@
 
 /* Names (of types, modules, functions, files in root names) keep this many characters, and
  * take up to NAME_BYTES bytes in UTF-8 (cstr). */
-#define NAME_CHARS 1000
+#define NAME_CHARS HS_CP_NAME_CHARS
 #define NAME_BYTES (4 * NAME_CHARS + 8)
 #define REASON_CHARS 64 /* of an exception's message in sizeof.failed (exception_reason) */
 #define TYPE_CACHE 8    /* recent type lookups kept (a power of two) */

@@ -1,7 +1,9 @@
 /*
- * walk_roots.c — the in-process walker's roots, each named: sys.modules, builtins, every thread's
- * frames (3.11+: each interpreter frame's frame object, function, code, locals and each local),
- * and the frames of a script that ended (opts->exit_frames), at the line each had reached.
+ * walk_roots.c — the in-process walker's roots, each named: sys.modules, builtins, sys, every
+ * thread's dict and frames (3.11+: each interpreter frame's frame object, function, code, locals
+ * and each local), at the line each is executing, and the frames of a script that ended
+ * (opts->exit_frames), at the line each had reached.  The out-of-process capture names the same
+ * roots alike (capture/remote/walker_roots.c).
  */
 #include "walk_internal.h"
 
@@ -33,8 +35,20 @@ static void add_root(struct walk *k, PyObject *o, const char *kind, const char *
 }
 
 #if PY_VERSION_HEX >= 0x030B0000
+/* The line interpreter frame fr is at: its instruction pointer's in its code's line table, as
+ * CPython's _PyInterpreterFrame_GetLine finds it (PyCode_Addr2Line: the code's first line before
+ * the first instruction). */
+static int iframe_line(char *fr)
+{
+	PyCodeObject *co = *(PyCodeObject **)(fr + HS_IFRAME_CODE);
+	if (!co || !PyCode_Check(co))
+		return 0;
+	char *instr = *(char **)(fr + HS_IFRAME_INSTR);
+	return PyCode_Addr2Line(co, (int)(instr - (char *)co->co_code_adaptive));
+}
+
 /* The roots of interpreter frame fr, named "<WHO: qualname (file:line) ...>": its frame
- * object, function, code, locals dict and each local.  line 0: the code's first line. */
+ * object, function, code, locals dict and each local. */
 static void iframe_roots(struct walk *k, char *fr, const char *who, int line)
 {
 	PyObject *code = *(PyObject **)(fr + HS_IFRAME_CODE);
@@ -43,7 +57,7 @@ static void iframe_roots(struct walk *k, char *fr, const char *who, int line)
 	PyCodeObject *co = (PyCodeObject *)code;
 	char b1[NAME_BYTES], b2[NAME_BYTES], where[2 * NAME_BYTES + 64];
 	snprintf(where, sizeof(where), "%s: %s (%s:%d)", who, hs_ip_cstr(co->co_qualname, b1),
-	         hs_ip_cstr(co->co_filename, b2), line ? line : co->co_firstlineno);
+	         hs_ip_cstr(co->co_filename, b2), line);
 	add_root(k, *(PyObject **)(fr + HS_IFRAME_FRAME_OBJ), "frame", "<%s>", where);
 	add_root(k, *(PyObject **)(fr + HS_IFRAME_FUNC), "frame", "<%s function>", where);
 	add_root(k, code, "frame", "<%s code>", where);
@@ -55,8 +69,12 @@ static void iframe_roots(struct walk *k, char *fr, const char *who, int line)
 }
 #endif
 
-static void frame_roots(struct walk *k, PyThreadState *ts)
+/* A thread's roots: its dict, "<thread ID dict>", then its frames from the innermost, ID its
+ * thread_id: up to 3.10 its frame objects, "<thread ID: name (file:line)>", from 3.11 each
+ * interpreter frame's roots.  capture/remote/walker_roots.c names them alike. */
+static void thread_roots(struct walk *k, PyThreadState *ts)
 {
+	add_root(k, ts->dict, "thread", "<thread %lu dict>", ts->thread_id);
 #if PY_VERSION_HEX < 0x030B0000
 	char b1[NAME_BYTES], b2[NAME_BYTES];
 	for (PyFrameObject *f = ts->frame; f; f = f->f_back)
@@ -71,7 +89,7 @@ static void frame_roots(struct walk *k, PyThreadState *ts)
 		if (fr[HS_IFRAME_OWNER] == HS_FRAME_OWNED_BY_CSTACK)
 			continue;
 #endif
-		iframe_roots(k, fr, who, 0);
+		iframe_roots(k, fr, who, iframe_line(fr));
 	}
 #endif
 }
@@ -96,14 +114,20 @@ static void exit_roots(struct walk *k)
 }
 
 /* The module-level roots, then the ended frames (which so win a tie against a frame of the
- * code that holds them), then every thread's frames. */
+ * code that holds them), then every thread's dict and frames. */
 void hs_ip_collect_roots(struct walk *k)
 {
 	add_root(k, PyImport_GetModuleDict(), "module", "sys.modules");
 	add_root(k, PyEval_GetBuiltins(), "module", "builtins.__dict__");
+	/* sys.modules['sys'].__dict__: the interpreter's sysdict, which has no public accessor,
+	 * unless a program replaced the module (the walk allocates a str here, before it reads any
+	 * object's size) */
+	PyObject *sys = PyDict_GetItemString(PyImport_GetModuleDict(), "sys");
+	if (sys && PyModule_Check(sys))
+		add_root(k, PyModule_GetDict(sys), "module", "sys.__dict__");
 	exit_roots(k);
 	PyInterpreterState *interp = PyThreadState_Get()->interp;
 	for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
 	     ts = PyThreadState_Next(ts))
-		frame_roots(k, ts);
+		thread_roots(k, ts);
 }

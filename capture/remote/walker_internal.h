@@ -315,6 +315,8 @@ uint64_t hs_wk_dict_get_str(struct walker *w, uint64_t dict, const char *key);
 /* The str's text as UTF-8 into buf; returns its length (*sizeof_ret: its getsizeof size). */
 size_t hs_wk_str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret);
 bool hs_wk_str_at(struct walker *w, uint64_t o, char *buf, size_t size); /* false: not a str */
+#define HS_WK_NAME_BYTES HS_CP_TEXT_BYTES(HS_CP_NAME_CHARS)
+const char *hs_wk_name_at(struct walker *w, uint64_t o, char *buf);
 void hs_wk_runtime_version(struct walker *w, char *buf, size_t size);
 struct hs_error *hs_wk_float_value(struct walker *w, uint64_t idx, uint64_t o);
 /* None, str, int and bool, float, bytes: their previews (and a str's or int's size). */

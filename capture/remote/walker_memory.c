@@ -3,18 +3,14 @@
  * adds, the default size from basicsize and itemsize, and the memory beyond its size
  * (capture/cpython/memory.h's parts: a list's array, a dict's key table or split values, a set's
  * table, a bytearray's buffer, an instance's values outside a dict), as capture/inproc/memory.h
- * counts.
+ * counts.  What differs between versions is capture/cpython's (sizes.h: the pre-header and what
+ * getsizeof counts of it; memory.h: where values live) or the layouts' (a field a version lacks).
  */
 #include "walker_internal.h"
 
 uint64_t hs_wk_preheader(struct walker *w, const struct tinfo *ti)
 {
-	uint64_t n = (ti->flags & HS_CP_TPF_HAVE_GC) ? 16 : 0;
-	if (w->minor == 11 && (ti->flags & HS_CP_TPF_MANAGED_DICT))
-		n += 16;
-	if (w->minor >= 12 && (ti->flags & (HS_CP_TPF_MANAGED_DICT | HS_CP_TPF_MANAGED_WEAKREF)))
-		n += 16;
-	return n;
+	return hs_cp_preheader(ti->flags, w->minor);
 }
 
 /* sys.getsizeof's extra bytes for o (the GC header or pre-header). */
@@ -22,11 +18,7 @@ uint64_t hs_wk_getsizeof_extra(struct walker *w, uint64_t o, const struct tinfo 
 {
 	bool o_is_type = ti->is_gc != 0; /* only type's tp_is_gc is set */
 	bool o_heap = o_is_type && (fld(w, o, HS_L_TP_FLAGS) & HS_CP_TPF_HEAPTYPE);
-	if (w->minor <= 10)
-		return (ti->flags & HS_CP_TPF_HAVE_GC) && (!o_is_type || o_heap) ? 16 : 0;
-	if (w->minor >= 13 && o_is_type && !o_heap)
-		return 0;
-	return hs_wk_preheader(w, ti);
+	return hs_cp_getsizeof_extra(ti->flags, o_is_type && !o_heap, w->minor);
 }
 
 uint64_t hs_wk_default_size(struct walker *w, uint64_t o, const struct tinfo *ti)
@@ -56,7 +48,7 @@ static void dict_memory(struct walker *w, uint64_t o, const struct tinfo *ti,
 	if (!values || (int64_t)fld(w, keys, HS_L_DK_REFCNT) == 1)
 		return;
 	uint8_t b[2] = {0, 0};
-	if (w->minor >= 13) {
+	if (w->L.v[HS_L_DV_EMBEDDED] >= 0) { /* 3.13's _PyDictValues */
 		rd(w, values + (uint64_t)w->L.v[HS_L_DV_EMBEDDED], &b[0], 1);
 		rd(w, values + (uint64_t)w->L.v[HS_L_DV_CAPACITY], &b[1], 1);
 		if (b[0]) {
@@ -66,7 +58,7 @@ static void dict_memory(struct walker *w, uint64_t o, const struct tinfo *ti,
 		}
 		uint64_t block = hs_mem_values_313(b[1]);
 		p->counted_extra = block > rest ? block - rest : 0;
-	} else if (w->minor >= 11 && rd(w, values - 1, &b[0], 1)) {
+	} else if (hs_mem_values_prefixed(w->minor) && rd(w, values - 1, &b[0], 1)) {
 		p->counted_extra = b[0]; /* the order prefix's size, its last byte */
 	}
 }
@@ -80,15 +72,13 @@ static void instance_memory(struct walker *w, uint64_t o, const struct tinfo *ti
 	    !(ti->flags & HS_CP_TPF_HEAPTYPE))
 		return;
 	uint8_t b = 0;
-	if (w->minor >= 13) {
-		if ((ti->flags & HS_CP_TPF_INLINE_VALUES) &&
-		    rd(w, o + ti->basicsize + (uint64_t)w->L.v[HS_L_DV_CAPACITY], &b, 1))
+	if (ti->flags & hs_cp_flag(HS_CP_TPF_INLINE_VALUES, w->minor)) {
+		if (rd(w, o + ti->basicsize + (uint64_t)w->L.v[HS_L_DV_CAPACITY], &b, 1))
 			p->inline_extra = hs_mem_values_313(b);
 		return;
 	}
-	uint64_t vals = w->minor == 11 ? u64(w, o - 32) : u64(w, o - 24);
-	if (w->minor == 12)
-		vals = (vals & 1) ? vals + 1 : 0;
+	unsigned word = hs_mem_values_word(w->minor);
+	uint64_t vals = word ? hs_mem_values_ptr(u64(w, o - 8 * (uint64_t)word), w->minor) : 0;
 	struct dkeys d;
 	if (vals && rd(w, vals - 1, &b, 1) &&
 	    hs_wk_dkeys_read(w, fld(w, ti->addr, HS_L_HT_CACHED_KEYS), &d))

@@ -2,9 +2,16 @@
  * walker_roots.c — where the walk starts: the runtime's interpreters, their GC generations
  * (each list walked forward, bounded and loop-checked, its objects added in order), the
  * permanent generation and the GC's state, and the roots: sys.modules, builtins, sys, and each
- * thread's dict, frames and (3.11+) frame locals, named by thread and code.
+ * thread's dict, frames and (3.11+) frame locals, named exactly as the in-process capture names
+ * them (capture/inproc/walk_roots.c): by the thread's thread_id, the code and the frame's line.
  */
 #include "walker_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lines.h"
 
 /* Walks one GC list forward.  A link that is not a readable PyGC_Head ends it, and so does a
  * loop: back to an object already found, or through objects that do not validate (Brent's
@@ -67,31 +74,119 @@ static struct hs_error *add_root(struct walker *w, uint64_t addr, const char *ki
 	return NULL;
 }
 
-/* The name of a code object (for root names), into buf. */
-static void code_name(struct walker *w, uint64_t code, char *buf, size_t size)
+/* The line table (co_lnotab or co_linetable) of the code at code, read into a buffer the caller
+ * frees (NULL when it cannot be read), its length in *n. */
+static uint8_t *line_table(struct walker *w, uint64_t code, size_t *n)
 {
-	uint64_t n = fld(w, code, HS_L_CO_QUALNAME);
-	if (!n)
-		n = fld(w, code, HS_L_CO_NAME);
-	uint64_t rc;
-	struct tinfo *ti = hs_wk_obj_check(w, n, &rc);
-	if (ti && ti->kind == K_STR)
-		hs_wk_str_text(w, n, buf, size, NULL);
-	else
-		snprintf(buf, size, "?");
+	uint64_t t = fld(w, code, HS_L_CO_LINETABLE);
+	int64_t len = t ? ob_size(w, t) : -1;
+	uint8_t *p = len >= 0 && len <= (1 << 24) ? malloc((size_t)len + 1) : NULL;
+	if (p && !rd(w, t + (uint64_t)w->L.v[HS_L_BYTES_SVAL], p, (size_t)len)) {
+		free(p);
+		p = NULL;
+	}
+	*n = p ? (size_t)len : 0;
+	return p;
 }
 
-static struct hs_error *thread_roots(struct walker *w, uint64_t ts, unsigned tno)
+static int32_t i32(struct walker *w, uint64_t base, enum hs_layout_field f)
 {
-	char name[256], fn[160];
-	snprintf(name, sizeof(name), "<thread %u dict>", tno);
+	int32_t v = 0;
+	if (w->L.v[f] >= 0)
+		rd(w, base + (uint64_t)w->L.v[f], &v, 4);
+	return v;
+}
+
+/* The line a frame is at, as the in-process capture names it: PyFrame_GetLineNumber for a
+ * 3.8-3.10 frame object f, and from 3.11 PyCode_Addr2Line of interpreter frame f's instruction
+ * pointer (capture/cpython/lines.h). */
+static int frame_line(struct walker *w, uint64_t f, uint64_t code)
+{
+	size_t n;
+	uint8_t *table = line_table(w, code, &n);
+	int first = i32(w, code, HS_L_CO_FIRSTLINENO), line;
+	if (w->L.v[HS_L_IF_INSTR] < 0)
+		line = hs_cp_frame310_line((unsigned)w->minor, fld(w, f, HS_L_F_TRACE) != 0,
+		                           i32(w, f, HS_L_F_LINENO), i32(w, f, HS_L_F_LASTI), table,
+		                           n, first);
+	else
+		line = hs_cp_addr2line((unsigned)w->minor, table, n, first,
+		                       (int64_t)(fld(w, f, HS_L_IF_INSTR) -
+		                                 (code + (uint64_t)w->L.v[HS_L_CO_CODE_ADAPTIVE])));
+	free(table);
+	return line;
+}
+
+#define HS_WK_WHERE_BYTES (2 * HS_WK_NAME_BYTES + 64) /* frame_where's text */
+
+/* "thread ID: FUNC (FILE:LINE)" of frame f (of code code) of the thread with thread_id tid, into
+ * where (HS_WK_WHERE_BYTES), as the in-process capture names it: up to 3.10 the code's co_name,
+ * from 3.11 its co_qualname. */
+static void frame_where(struct walker *w, uint64_t tid, uint64_t f, uint64_t code, char *where)
+{
+	char fn[HS_WK_NAME_BYTES], file[HS_WK_NAME_BYTES];
+	uint64_t qual = fld(w, code, HS_L_CO_QUALNAME);
+	snprintf(where, HS_WK_WHERE_BYTES, "thread %llu: %s (%s:%d)", (unsigned long long)tid,
+	         hs_wk_name_at(w, qual ? qual : fld(w, code, HS_L_CO_NAME), fn),
+	         hs_wk_name_at(w, fld(w, code, HS_L_CO_FILENAME), file), frame_line(w, f, code));
+}
+
+static struct hs_error *add_rootf(struct walker *w, uint64_t addr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A root of kind "frame" named by fmt. */
+static struct hs_error *add_rootf(struct walker *w, uint64_t addr, const char *fmt, ...)
+{
+	char name[HS_WK_WHERE_BYTES + HS_WK_NAME_BYTES + 16];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	return addr ? add_root(w, addr, "frame", name) : NULL;
+}
+
+/* The roots of 3.11+ interpreter frame f, named as walk_roots.c names them: "<WHERE>" its frame
+ * object, "<WHERE function>", "<WHERE code>", "<WHERE locals>" and "<WHERE local NAME>" for each
+ * of its locals, cells and free variables that is set. */
+static struct hs_error *iframe_roots(struct walker *w, uint64_t tid, uint64_t f)
+{
+	uint64_t code = fld(w, f, HS_L_IF_CODE);
+	char where[HS_WK_WHERE_BYTES], var[HS_WK_NAME_BYTES];
+	frame_where(w, tid, f, code, where);
+	struct hs_error *err = add_rootf(w, fld(w, f, HS_L_IF_FRAME_OBJ), "<%s>", where);
+	if (!err)
+		err = add_rootf(w, fld(w, f, HS_L_IF_FUNC), "<%s function>", where);
+	if (!err)
+		err = add_rootf(w, code, "<%s code>", where);
+	if (!err)
+		err = add_rootf(w, fld(w, f, HS_L_IF_LOCALS), "<%s locals>", where);
+	int32_t nlp = i32(w, code, HS_L_CO_NLOCALSPLUS);
+	uint64_t names = fld(w, code, HS_L_CO_LOCALSPLUSNAMES);
+	for (int32_t i = 0; i < nlp && i < 65536 && !err; i++) {
+		uint64_t v = u64(w, f + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] + 8 * (uint64_t)i);
+		uint64_t nm = u64(w, names + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] + 8 * (uint64_t)i);
+		if (v)
+			err = add_rootf(w, v, "<%s local %s>", where, hs_wk_name_at(w, nm, var));
+	}
+	return err;
+}
+
+/* A thread's roots, in the in-process capture's order and names (walk_roots.c): its dict
+ * "<thread ID dict>", then each of its frames from the innermost, ID its PyThreadState's
+ * thread_id: up to 3.10 the frame objects, "<thread ID: FUNC (FILE:LINE)>", from 3.11 each
+ * interpreter frame's roots (iframe_roots). */
+static struct hs_error *thread_roots(struct walker *w, uint64_t ts)
+{
+	char name[64];
+	uint64_t tid = fld(w, ts, HS_L_TS_THREAD_ID);
+	snprintf(name, sizeof(name), "<thread %llu dict>", (unsigned long long)tid);
 	struct hs_error *err = add_root(w, fld(w, ts, HS_L_TS_DICT), "thread", name);
+	char where[HS_WK_WHERE_BYTES];
 	if (w->minor <= 10) {
 		uint64_t f = fld(w, ts, HS_L_TS_FRAME);
 		for (int depth = 0; f && depth < 100000 && !err; depth++) {
-			code_name(w, fld(w, f, HS_L_F_CODE), fn, sizeof(fn));
-			snprintf(name, sizeof(name), "<thread %u: %s>", tno, fn);
-			err = add_root(w, f, "frame", name);
+			frame_where(w, tid, f, fld(w, f, HS_L_F_CODE), where);
+			err = add_rootf(w, f, "<%s>", where);
 			f = fld(w, f, HS_L_F_BACK);
 		}
 		return err;
@@ -101,34 +196,8 @@ static struct hs_error *thread_roots(struct walker *w, uint64_t ts, unsigned tno
 	for (int depth = 0; f && depth < 100000 && !err; depth++) {
 		uint8_t owner = 0;
 		rd(w, f + (uint64_t)w->L.v[HS_L_IF_OWNER], &owner, 1);
-		uint64_t code = fld(w, f, HS_L_IF_CODE);
-		if (owner != HS_FRAME_OWNED_BY_CSTACK) {
-			code_name(w, code, fn, sizeof(fn));
-			snprintf(name, sizeof(name), "<thread %u: %s>", tno, fn);
-			static const enum hs_layout_field fs[] = {
-			    HS_L_IF_FUNC,     HS_L_IF_CODE,   HS_L_IF_GLOBALS,
-			    HS_L_IF_BUILTINS, HS_L_IF_LOCALS, HS_L_IF_FRAME_OBJ};
-			for (size_t i = 0; i < 6 && !err; i++)
-				err = add_root(w, fld(w, f, fs[i]), "frame", name);
-			int32_t nlp = 0;
-			rd(w, code + (uint64_t)w->L.v[HS_L_CO_NLOCALSPLUS], &nlp, 4);
-			uint64_t names = fld(w, code, HS_L_CO_LOCALSPLUSNAMES);
-			for (int32_t i = 0; i < nlp && i < 65536 && !err; i++) {
-				uint64_t v = u64(w, f + (uint64_t)w->L.v[HS_L_IF_LOCALSPLUS] +
-				                        8 * (uint64_t)i);
-				if (!v)
-					continue;
-				char var[100] = "?";
-				uint64_t nm = u64(w, names + (uint64_t)w->L.v[HS_L_TUPLE_ITEM] +
-				                         8 * (uint64_t)i);
-				uint64_t rc;
-				struct tinfo *nti = hs_wk_obj_check(w, nm, &rc);
-				if (nti && nti->kind == K_STR)
-					hs_wk_str_text(w, nm, var, sizeof(var), NULL);
-				snprintf(name, sizeof(name), "<thread %u: %s: %s>", tno, fn, var);
-				err = add_root(w, v, "local", name);
-			}
-		}
+		if (owner != HS_FRAME_OWNED_BY_CSTACK)
+			err = iframe_roots(w, tid, f);
 		f = fld(w, f, HS_L_IF_PREVIOUS);
 	}
 	return err;
@@ -139,7 +208,6 @@ struct hs_error *hs_wk_walk_runtime(struct walker *w)
 	uint64_t rt = w->sym[SYM_RUNTIME];
 	uint64_t interp = fld(w, rt, HS_L_RT_INTERP_HEAD);
 	struct hs_error *err = NULL;
-	unsigned tno = 0;
 	for (int ni = 0; interp && ni < 1024 && !err; ni++) {
 		uint64_t gc = w->minor == 8 ? rt + (uint64_t)w->L.v[HS_L_RT_GC]
 		                            : interp + (uint64_t)w->L.v[HS_L_IS_GC];
@@ -172,15 +240,16 @@ struct hs_error *hs_wk_walk_runtime(struct walker *w)
 		if (!err)
 			err = add_root(w, fld(w, interp, HS_L_IS_MODULES), "module", "sys.modules");
 		if (!err)
-			err = add_root(w, fld(w, interp, HS_L_IS_BUILTINS), "builtins",
+			err = add_root(w, fld(w, interp, HS_L_IS_BUILTINS), "module",
 			               "builtins.__dict__");
 		if (!err)
-			err = add_root(w, fld(w, interp, HS_L_IS_SYSDICT), "sys", "sys.__dict__");
+			err =
+			    add_root(w, fld(w, interp, HS_L_IS_SYSDICT), "module", "sys.__dict__");
 		if (!w->sysdict)
 			w->sysdict = fld(w, interp, HS_L_IS_SYSDICT);
 		uint64_t ts = fld(w, interp, HS_L_IS_THREADS_HEAD);
 		for (int nt = 0; ts && nt < 100000 && !err; nt++) {
-			err = thread_roots(w, ts, tno++);
+			err = thread_roots(w, ts);
 			ts = fld(w, ts, HS_L_TS_NEXT);
 		}
 		interp = fld(w, interp, HS_L_IS_NEXT);

@@ -43,27 +43,48 @@ static void str_read(struct walker *w, uint64_t o, struct str_read *r)
 	}
 }
 
-/* The str's text as UTF-8 into buf (at most size-1 bytes, at most HS_PREVIEW_CHARS characters,
- * as capture/cpython/preview.h writes it); returns its length. */
-size_t hs_wk_str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret)
+/* The str's text as UTF-8 into buf (at most size-1 bytes, at most max characters, as
+ * capture/cpython/preview.h writes it); returns its length. */
+static size_t str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t max,
+                       uint64_t *sizeof_ret)
 {
 	struct str_read r;
 	str_read(w, o, &r);
 	if (sizeof_ret)
 		*sizeof_ret = hs_cp_str_sizeof(&r.s, w->minor);
-	assert(size >= HS_CP_TEXT_BYTES(1));
+	assert(size >= HS_CP_TEXT_BYTES(1) && max <= HS_CP_NAME_CHARS);
 	unsigned kind = r.s.kind;
 	bool ascii = r.s.compact && r.s.ascii;
 	/* As many characters as buf holds in UTF-8 at most, with an ellipsis and a NUL. */
 	uint64_t per = ascii ? 1 : kind == 1 ? 2 : kind == 2 ? 3 : 4;
-	uint64_t max = (size - 8) / per < HS_PREVIEW_CHARS ? (size - 8) / per : HS_PREVIEW_CHARS;
+	max = (size - 8) / per < max ? (size - 8) / per : max;
 	uint64_t lim = r.s.length < max ? r.s.length : max;
-	uint32_t units[HS_PREVIEW_CHARS];
+	uint32_t units[HS_CP_NAME_CHARS];
 	size_t n = 0;
 	if ((kind == 1 || kind == 2 || kind == 4) && r.data && rd(w, r.data, units, lim * kind))
 		n = hs_cp_str_text(units, kind, ascii, r.s.length, max, buf);
 	buf[n] = 0;
 	return n;
+}
+
+/* The str's text as UTF-8 into buf (at most size-1 bytes, at most HS_PREVIEW_CHARS characters);
+ * returns its length. */
+size_t hs_wk_str_text(struct walker *w, uint64_t o, char *buf, size_t size, uint64_t *sizeof_ret)
+{
+	return str_text(w, o, buf, size, HS_PREVIEW_CHARS, sizeof_ret);
+}
+
+/* The name the str at o holds, into buf (HS_WK_NAME_BYTES): its first HS_CP_NAME_CHARS
+ * characters as the in-process capture's root and type names keep them, or "?" when o is not a
+ * str. */
+const char *hs_wk_name_at(struct walker *w, uint64_t o, char *buf)
+{
+	uint64_t rc;
+	struct tinfo *ti = hs_wk_obj_check(w, o, &rc);
+	if (!ti || ti->kind != K_STR)
+		return "?";
+	str_text(w, o, buf, HS_WK_NAME_BYTES, HS_CP_NAME_CHARS, NULL);
+	return buf;
 }
 
 /* bytes: its repr, cut as capture/cpython/preview.h cuts it. */

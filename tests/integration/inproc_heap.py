@@ -17,6 +17,7 @@ import gc
 import os
 import sys
 import tempfile
+import threading
 import weakref
 
 import heapsnap
@@ -24,6 +25,8 @@ from inproc_check import (Failures, collect_garbage, compare, compare_type_names
                           take_truth)
 
 THREADS = int(os.environ.get("HEAPSNAP_TEST_THREADS", "0"))
+with open(__file__) as _f:  # the line of main's checked dump, which main's frame root names
+    DUMP_LINE = next(n for n, line in enumerate(_f, 1) if line.rstrip().endswith("# DUMP_LINE"))
 
 
 class Point:
@@ -164,7 +167,7 @@ def main():
     build()
     path = os.path.join(tempfile.mkdtemp(prefix="inproc-heap-"), "heap.hsnap")
     heapsnap.dump(path, threads=THREADS)  # the checked dump reuses the work arrays that this one keeps
-    counts = heapsnap.dump(path, threads=THREADS)
+    counts = heapsnap.dump(path, threads=THREADS)  # DUMP_LINE
     garbage = collect_garbage()
     truth = take_truth(exclude=(garbage, counts) + tuple(counts.values()))  # made after it
     snap = load(cli, path)
@@ -269,6 +272,10 @@ def main():
                 "named roots: %s" % sorted(names)[:5])
     fails.check(any(r["addr"] == id(sys.modules) for r in snap.roots), "sys.modules root")
     fails.check(any(k == "frame" and "main" in n for k, n in names), "frame roots")
+    # main's frame is named by the thread's id and the line it is executing, the dump's call.
+    want = "<thread %d: main (%s:%d)" % (threading.get_ident(), __file__, DUMP_LINE)
+    fails.check(any(k == "frame" and n.startswith(want) for k, n in names),
+                "main's frame root %s: %s" % (want, sorted(n for _, n in names if "main" in n)))
 
     # The dump does not count itself: no object of the heapsnap module's making.
     own = [o for o in O.values() if o["type"] in ("dict",) and o.get("value")]

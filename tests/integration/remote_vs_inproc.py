@@ -1,7 +1,10 @@
 """remote_vs_inproc.py — the same paused process captured in process (capture/inproc's
 heapsnap.dump) and out of process (heapsnap capture --pid) must give the same graph: objects,
 sizes, memory, refcounts, edges, their labels and value previews, and the same GC garbage (what the
-analysis finds gc.collect() would free).  The differences that remain are listed and each has a reason:
+analysis finds gc.collect() would free), and the same roots: kinds, names and objects, in the
+same order (a frame's names carry the thread's thread_id and the line the frame is executing: the
+targets dump and pause on one line).  The differences that remain are listed and each has a
+reason:
 
 * objects alive in only one capture: the in-process dump runs Python code (its call's frame,
   arguments and result) while it walks, and those die before the out-of-process capture; only
@@ -12,9 +15,7 @@ analysis finds gc.collect() would free).  The differences that remain are listed
   the two captures moves their counts (the dump's own attribute lookups, os.write, os.read), so
   the shared singletons of those types may differ there, and nothing else;
 * objects alive only out of process: those the out-of-process capture reaches through
-  conservative edges only (a type's or module's C state, found by scanning it) or from a thread
-  state's dict (a root out of process), which the in-process capture cannot see (asyncio's
-  running-loop holder in a thread's dict on 3.9-3.11);
+  conservative edges only (a type's or module's C state, found by scanning it);
 * edges: traverse and owned edges and their labels are compared, not conservative ones (the
   out-of-process capture scans the C state of types it has no layout for, where the in-process
   one calls tp_traverse), and not the edges of an object either capture scanned conservatively.
@@ -31,6 +32,7 @@ usage: remote_vs_inproc.py HEAPSNAP TARGET.py INPROC_PKG_DIR PYTHON [--core] [--
 import collections
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -50,6 +52,7 @@ def load(heapsnap, snap):
     labels = collections.defaultdict(collections.Counter)
     owned = collections.defaultdict(collections.Counter)  # src -> {(dst, label): n}
     into = collections.defaultdict(list)  # dst -> [(src, kind)]
+    roots = []  # [(kind, name, addr)] in the snapshot's order
     for line in out.split("\n"):  # not splitlines(): a str may hold U+2028, escaped as itself
         if not line:
             continue
@@ -58,14 +61,14 @@ def load(heapsnap, snap):
             objs[r["addr"]] = r
         elif r["t"] == "edge":
             into[r["dst"]].append((r["src"], r.get("kind", "traverse")))
-        elif r["t"] == "root" and r["kind"] == "thread":
-            into[r["addr"]].append((None, "thread root"))
+        elif r["t"] == "root":
+            roots.append((r["kind"], r["name"], r["addr"]))
         if r["t"] == "edge" and r.get("kind", "traverse") == "traverse":
             edges[r["src"]][r["dst"]] += 1
             labels[r["src"]][(r["dst"], r.get("label"))] += 1
         if r["t"] == "edge" and r.get("kind") == "owned":
             owned[r["src"]][(r["dst"], r.get("label"))] += 1
-    return objs, edges, labels, owned, into
+    return objs, edges, labels, owned, into, roots
 
 
 def garbage(heapsnap, snap):
@@ -88,15 +91,38 @@ def qualnames(heapsnap, snap):
 
 
 def reached_by_scans(only, into):
-    """The objects of `only` reached from the rest of the snapshot through conservative edges or
-    that are thread dicts, directly or through other such objects."""
-    found = {a for a in only if any(k in ("conservative", "thread root") for _, k in into[a])}
+    """The objects of `only` reached from the rest of the snapshot through conservative edges,
+    directly or through other such objects."""
+    found = {a for a in only if any(k == "conservative" for _, k in into[a])}
     grew = True
     while grew:
         more = {a for a in only - found if any(s in found for s, _ in into[a])}
         found |= more
         grew = bool(more)
     return found
+
+
+def paused_roots(target_py, roots, minor):
+    """remote_paused.py's second thread: its function's frame is named at the line of its
+    os.read (the line it executes, from the target's source); from 3.11 its locals are roots of
+    their own (up to 3.10 they are the frame object's edges, labelled), and up to 3.12 the
+    thread's dict, which holds its threading.local's value, is a root (3.13 keeps that value
+    elsewhere and leaves the dict NULL)."""
+    with open(target_py) as f:
+        line = next(n for n, text in enumerate(f, 1) if text.strip() == "os.read(pipe, 1)")
+    names = {name for _, name, _ in roots}
+    at = re.compile(r"<thread (\d+): parked \(.*remote_paused\.py:(\d+)\)")
+    found = {(m.group(1), int(m.group(2))) for m in map(at.match, names) if m}
+    want = [f" local {v}>" for v in ("journal", "entries", "local")] if minor >= 11 else []
+    if len(found) != 1 or next(iter(found))[1] != line:
+        return [f"roots: parked's frame named at {sorted(found)}, want line {line}"]
+    tid = next(iter(found))[0]
+    missing = [w for w in want if not any(n.startswith(f"<thread {tid}: parked") and
+                                          n.endswith(w) for n in names)]
+    if minor <= 12 and f"<thread {tid} dict>" not in names:
+        missing.append("the thread's dict")
+    print(f"roots: parked's frame at line {line} of thread {tid}, missing {missing}")
+    return [f"roots: parked's {missing} missing"] if missing else []
 
 
 def capture(heapsnap, args, out, extra):
@@ -160,14 +186,19 @@ def main():
 def compare(heapsnap, python, inproc, remote):
     minor = int(subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"],
                                capture_output=True, text=True, check=True).stdout)
-    io, ie, il, iown, _ = load(heapsnap, inproc)
-    ro, re_, rl, rown, rinto = load(heapsnap, remote)
+    io, ie, il, iown, _, iroots = load(heapsnap, inproc)
+    ro, re_, rl, rown, rinto, rroots = load(heapsnap, remote)
     problems = []
+    print(f"roots: {len(iroots)} in process, {len(rroots)} out of process")
+    if iroots != rroots:
+        n = next((i for i, (x, y) in enumerate(zip(iroots, rroots)) if x != y),
+                 min(len(iroots), len(rroots)))
+        problems.append(f"roots differ from #{n}: in process {iroots[n:n + 3]}, "
+                        f"out of process {rroots[n:n + 3]}")
     only_in = [a for a in io if a not in ro]
     only_out = [a for a in ro if a not in io]
     scanned = reached_by_scans(set(only_out), rinto)
-    print(f"only out of process, reached through conservative scans or thread dicts: "
-          f"{len(scanned)}")
+    print(f"only out of process, reached through conservative scans: {len(scanned)}")
     only_out = [a for a in only_out if a not in scanned]
     both = [a for a in io if a in ro]
     for side, only, objs in (("in-process", only_in, io), ("out-of-process", only_out, ro)):
@@ -227,6 +258,8 @@ def compare(heapsnap, python, inproc, remote):
                 problems.append(f"0x{a:x} {x['type']}: owned edges in-only "
                                 f"{sorted(oi - oo, key=str)[:3]} out-only "
                                 f"{sorted(oo - oi, key=str)[:3]}")
+    if "remote_paused" in sys.argv[2]:
+        problems += paused_roots(sys.argv[2], rroots, minor)
     qi, qo = qualnames(heapsnap, inproc), qualnames(heapsnap, remote)
     print(f"qualified names: {len(qi)} in process, {len(qo)} out of process")
     if qi != qo:

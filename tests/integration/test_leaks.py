@@ -1,6 +1,8 @@
 """test_leaks.py — `heapsnap leaks` on real captures: the leaky service (tests/targets/
 leaky_service.py) must be reported under every pattern it exhibits, by name, and the clean service
-(tests/targets/clean_service.py) must yield no finding in sections 1-5.
+(tests/targets/clean_service.py) must yield no finding in sections 1-5.  The growth service is
+captured in process and out of process (`heapsnap capture --pid`): both name the frame local that
+grows by its root, "<thread ID: main (file:line) local journal>".
 
 usage: test_leaks.py HEAPSNAP TARGETS_DIR PYTHON   (PYTHONPATH must reach the heapsnap module)
 """
@@ -11,6 +13,8 @@ import sys
 import tempfile
 import time
 import unittest
+
+from target_process import wait_blocked
 
 HEAPSNAP, TARGETS, PYTHON = sys.argv[1:4]
 TMP = tempfile.mkdtemp(prefix="hs-leaks-")
@@ -23,6 +27,32 @@ def capture(target, rounds=3):
     if out.returncode:
         raise AssertionError("%s failed: %s" % (target, out.stderr))
     return out.stdout.split()
+
+
+def capture_pid(target, rounds):
+    """The snapshots of target run with HS_PAUSE=1, each captured from outside while it waits."""
+    prefix = os.path.join(TMP, target + "-pid-")
+    t = subprocess.Popen([PYTHON, os.path.join(TARGETS, target + ".py"), prefix, str(rounds)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         env=dict(os.environ, HS_PAUSE="1"))
+    snaps = []
+    try:
+        for _ in range(rounds):
+            path = t.stdout.readline().decode().strip()
+            if not path:
+                raise AssertionError("%s ended early" % target)
+            wait_blocked(t.pid)
+            out = subprocess.run([HEAPSNAP, "capture", "--pid", str(t.pid), "-o", path],
+                                 capture_output=True, text=True, timeout=300)
+            if out.returncode:
+                raise AssertionError("capture --pid failed: %s" % out.stderr)
+            snaps.append(path)
+            t.stdin.write(b"x")
+            t.stdin.flush()
+    finally:
+        t.stdin.close()
+        t.wait()
+    return snaps
 
 
 def leaks(snaps, *extra):
@@ -159,6 +189,24 @@ class Leaky(unittest.TestCase):
         self.assertIn("missing.hsnap", out.stderr)
 
 
+def check_journal(test, rows):
+    """A local list of the running main(): 800 entries of 2,000 bytes, named on every version
+    ("<thread N: main (file:line) local journal>"), the line that of main's call to dump or
+    read, as the target's source has it."""
+    found = [r for r in rows if r["section"] == 2 and r["subject"].endswith(") local journal>")]
+    test.assertEqual(len(found), 1, [r["subject"] for r in rows if r["section"] == 2])
+    rows = found
+    print("journal:", rows[0]["subject"], rows[0]["detail"])
+    test.assertIn(": main (", rows[0]["subject"])
+    with open(os.path.join(TARGETS, "growth_service.py")) as f:
+        calls = [n for n, line in enumerate(f, 1) if line.strip() in
+                 ("heapsnap.dump(path)", "os.read(0, 1)")]
+    test.assertTrue(any("growth_service.py:%d) local" % n in rows[0]["subject"] for n in calls),
+                    (calls, rows[0]["subject"]))
+    test.assertEqual(rows[0]["objects"], 800)
+    test.assertGreater(rows[0]["retained"], 800 * 2000)
+
+
 class Growth(unittest.TestCase):
     """tests/targets/growth_service.py, one baseline: growth judged by entries and by bytes."""
 
@@ -195,21 +243,21 @@ class Growth(unittest.TestCase):
         self.assertIn("grew by 400 entries", row["detail"])
         self.assertGreater(row["retained"], 800 * 3000)
         self.assertIsNotNone(self.row(3, "__main__.lookup_user (lru_cache)"))
-        # A local list of the running main(): 800 entries of 2,000 bytes, named on every
-        # version ("<thread N: main (file:line) local journal>").
-        rows = [r for r in self.rows if r["section"] == 2 and
-                r["subject"].endswith(") local journal>")]
-        self.assertEqual(len(rows), 1, [r["subject"] for r in self.rows if r["section"] == 2])
-        print("journal:", rows[0]["subject"], rows[0]["detail"])
-        self.assertIn(": main (", rows[0]["subject"])
-        self.assertEqual(rows[0]["objects"], 800)
-        self.assertGreater(rows[0]["retained"], 800 * 2000)
+        check_journal(self, self.rows)
 
     def test_small_or_constant_is_not(self):
         s3 = [r["subject"] for r in self.rows if r["section"] == 3]
         self.assertNotIn("__main__.SMALL_TAGS", s3)  # +60 entries, a few KB
         self.assertNotIn("__main__.SETTINGS", s3)  # 2.5 MB, constant
         self.assertNotIn("grew by", self.row(2, "__main__.SETTINGS")["detail"])
+
+
+class GrowthRemote(unittest.TestCase):
+    """The growth service captured from outside (heapsnap capture --pid): the frame local is
+    named as in process (remote_vs_inproc.py compares every root name)."""
+
+    def test_frame_local(self):
+        check_journal(self, leaks(capture_pid("growth_service", 2)))
 
 
 class Shapes(unittest.TestCase):

@@ -15,10 +15,13 @@ bytes.
                  per round: a cache held by a frame
 
 usage: python growth_service.py SNAPSHOT_PREFIX [ROUNDS]
-Writes SNAPSHOT_PREFIX{round}.hsnap after each round (heapsnap.dump) and prints each path.
+Writes SNAPSHOT_PREFIX{round}.hsnap after each round (heapsnap.dump) and prints each path.  With
+HS_PAUSE=1 it dumps nothing: it prints each path and blocks reading a byte from fd 0, for the
+caller to capture it from outside (heapsnap capture --pid) into that path.
 """
 import functools
 import gc
+import os
 import sys
 
 import heapsnap
@@ -53,8 +56,12 @@ def main():
         journal.extend(bytes(2000) for _ in range(400))
         gc.collect()
         path = "%s%d.hsnap" % (prefix, r)
-        heapsnap.dump(path)
-        print(path, flush=True)
+        if os.environ.get("HS_PAUSE"):
+            print(path, flush=True)
+            os.read(0, 1)
+        else:
+            heapsnap.dump(path)
+            print(path, flush=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """remote_paused.py — a target that snapshots itself in process, then pauses, so that the test
 (tests/integration/remote_vs_inproc.py) captures the same heap out of process.
 
-It builds a small object zoo with the collector off, calls heapsnap.dump(INPROC) (the build
-tree's capture/inproc package on PYTHONPATH), writes "ready" on fd 1 and blocks on fd 0.
+It builds a small object zoo with the collector off, starts a second thread that blocks in
+read(2) inside a function (its frames, locals and thread dict are named roots), calls
+heapsnap.dump(INPROC) (the build tree's capture/inproc package on PYTHONPATH), writes "ready" on
+fd 1 and blocks on fd 0.
 
 With HS_FIELD_APPS=1 it also builds tests/targets/field_apps.py's heaps (Django, SQLAlchemy,
 numpy), and exits when one of them cannot be built.
@@ -13,6 +15,8 @@ import array
 import gc
 import os
 import sys
+import threading
+import time
 import weakref
 
 import heapsnap
@@ -113,6 +117,33 @@ if os.environ.get("HS_FIELD_APPS"):  # Django, SQLAlchemy, numpy heaps (Debian's
     if field_missing:
         sys.exit("remote_paused.py: cannot build %s" % field_missing)
 
-heapsnap.dump(sys.argv[1])
-os.write(1, b"ready\n")
-os.read(0, 1)
+def parked(journal, pipe, local):
+    """The second thread's function: blocked in read(2), its frame holds locals, a cell and an
+    argument; its thread dict holds the threading.local's value."""
+    entries = [journal, "entry"]
+    local.value = ["per-thread"]
+
+    def closure():
+        return entries
+
+    os.read(pipe, 1)
+    return closure
+
+
+def blocked_in_read(tid):
+    try:
+        with open(f"/proc/self/task/{tid}/syscall") as f:
+            return f.read().split()[0] == "0"
+    except (OSError, IndexError):
+        return False
+
+
+park_r, park_w = os.pipe()
+worker = threading.Thread(target=parked, args=({"journal": 1}, park_r, threading.local()),
+                          daemon=True)
+worker.start()
+while not blocked_in_read(worker.native_id):  # not between two lines: both captures agree
+    time.sleep(0.005)
+
+# One line: the module frame is at the same line in both captures (its root names the line).
+heapsnap.dump(sys.argv[1]); os.write(1, b"ready\n"); os.read(0, 1)  # noqa: E702
