@@ -36,24 +36,6 @@ static uint64_t iframe_size_words(struct walker *w, uint64_t code)
 	return (uint64_t)nlp + (uint64_t)ss;
 }
 
-/* K_FRAME up to 3.10 (then locals and the value stack). */
-static const struct field_edge frame310_fields[] = {
-    {HS_L_F_BACK, HS_EDGE_TRAVERSE, HS_CP_F_BACK},
-    {HS_L_F_CODE, HS_EDGE_TRAVERSE, HS_CP_F_CODE},
-    {HS_L_F_BUILTINS, HS_EDGE_TRAVERSE, HS_CP_F_BUILTINS},
-    {HS_L_F_GLOBALS, HS_EDGE_TRAVERSE, HS_CP_F_GLOBALS},
-    {HS_L_F_LOCALS, HS_EDGE_TRAVERSE, HS_CP_F_LOCALS},
-    {HS_L_F_TRACE, HS_EDGE_TRAVERSE, HS_CP_F_TRACE},
-};
-
-/* K_FRAME from 3.11 (then the interpreter frame it owns). */
-static const struct field_edge frame_fields[] = {
-    {HS_L_F_BACK, HS_EDGE_TRAVERSE, HS_CP_F_BACK},
-    {HS_L_F_TRACE, HS_EDGE_TRAVERSE, HS_CP_F_TRACE},
-    {HS_L_F_EXTRA_LOCALS, HS_EDGE_TRAVERSE, HS_CP_F_EXTRA_LOCALS},
-    {HS_L_F_LOCALS_CACHE, HS_EDGE_TRAVERSE, HS_CP_F_LOCALS_CACHE},
-};
-
 /* K_GEN and K_ASYNCGEN up to 3.10 (after an async generator's finalizer). */
 static const struct field_edge gen310_fields[] = {
     {HS_L_GEN_FRAME, HS_EDGE_TRAVERSE, HS_WK_UNLABELLED},
@@ -117,10 +99,10 @@ static struct hs_error *fast_local_edges(struct walker *w, uint64_t idx, uint64_
 	return err;
 }
 
-/* K_FRAME up to 3.10: its fields, fast locals, cells and value stack. */
+/* K_FRAME up to 3.10: its fixed fields (kinds.h), fast locals, cells and value stack. */
 static struct hs_error *walk_frame310(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
 {
-	struct hs_error *err = FIELD_EDGES(w, idx, o, frame310_fields);
+	struct hs_error *err = hs_wk_kind_edges(w, idx, o, HS_CP_K_FRAME);
 	uint64_t lp = o + (uint64_t)w->L.v[HS_L_F_LOCALSPLUS];
 	uint64_t vs = fld(w, o, HS_L_F_VALUESTACK);
 	uint64_t top = w->minor <= 9 ? fld(w, o, HS_L_F_STACKTOP) : 0;
@@ -143,12 +125,12 @@ static struct hs_error *walk_frame310(struct walker *w, uint64_t idx, uint64_t o
 	return err;
 }
 
-/* K_FRAME from 3.11: its fields and, when it owns it, its interpreter frame. */
+/* K_FRAME from 3.11: its fixed fields (kinds.h) and, when it owns it, its interpreter frame. */
 struct hs_error *hs_wk_walk_frame(struct walker *w, uint64_t idx, uint64_t o, uint64_t *size)
 {
 	if (w->minor <= 10)
 		return walk_frame310(w, idx, o, size);
-	struct hs_error *err = FIELD_EDGES(w, idx, o, frame_fields);
+	struct hs_error *err = hs_wk_kind_edges(w, idx, o, HS_CP_K_FRAME);
 	uint64_t f = fld(w, o, HS_L_F_FRAME);
 	uint8_t owner = 0;
 	rd(w, f + (uint64_t)w->L.v[HS_L_IF_OWNER], &owner, 1);

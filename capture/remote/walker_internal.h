@@ -288,6 +288,8 @@ struct hs_error *hs_wk_edge_label(struct walker *w, uint64_t src, uint64_t dst_a
 /* The edge of the field f of the struct at o, labelled (none where the layout lacks f). */
 struct hs_error *hs_wk_edge_f(struct walker *w, uint64_t src, uint64_t o, enum hs_layout_field f,
                               uint8_t kind, enum hs_cp_label label);
+/* The edges of kind k's fixed fields (capture/cpython/kinds.h) of the struct at o, in order. */
+struct hs_error *hs_wk_kind_edges(struct walker *w, uint64_t src, uint64_t o, enum hs_cp_kind k);
 struct hs_error *hs_wk_field_edges(struct walker *w, uint64_t src, uint64_t o,
                                    const struct field_edge *t, size_t n);
 /* The words of [from, to) that are objects, as conservative edges. */

@@ -80,7 +80,7 @@ struct hs_error *hs_wk_subtype_edges(struct walker *w, uint64_t src, uint64_t o,
 /* The edges of the fixed fields of kind k (capture/cpython/kinds.h) of the struct at o, in the
  * table's order (the tests compare edge lists), those of fields the target's version or layout
  * lacks left out. */
-static struct hs_error *kind_edges(struct walker *w, uint64_t src, uint64_t o, enum hs_cp_kind k)
+struct hs_error *hs_wk_kind_edges(struct walker *w, uint64_t src, uint64_t o, enum hs_cp_kind k)
 {
 	const struct hs_cp_kind_fields *t = &hs_cp_kinds[k];
 	struct hs_error *err = NULL;
@@ -102,10 +102,10 @@ static struct hs_error *kind_edges(struct walker *w, uint64_t src, uint64_t o, e
 /* K_CODE: its fields, and those of its _co_cached (3.12+). */
 static struct hs_error *code_edges(struct walker *w, uint64_t src, uint64_t o)
 {
-	struct hs_error *err = kind_edges(w, src, o, HS_CP_K_CODE);
+	struct hs_error *err = hs_wk_kind_edges(w, src, o, HS_CP_K_CODE);
 	uint64_t cached = w->L.v[HS_L_CO_CACHED] >= 0 ? fld(w, o, HS_L_CO_CACHED) : 0;
 	if (cached && !err)
-		err = kind_edges(w, src, cached, HS_CP_K_CODE_CACHE);
+		err = hs_wk_kind_edges(w, src, cached, HS_CP_K_CODE_CACHE);
 	return err;
 }
 
@@ -184,7 +184,7 @@ static struct hs_error *walk_type(struct walker *w, uint64_t idx, uint64_t o, ui
 		err = hs_wk_edge(w, idx, static_type_dict(w, o), HS_EDGE_OWNED,
 		                 hs_cp_label(HS_CP_DICT));
 	if (!err)
-		err = kind_edges(w, idx, o, heap ? HS_CP_K_HEAP_TYPE : HS_CP_K_STATIC_TYPE);
+		err = hs_wk_kind_edges(w, idx, o, heap ? HS_CP_K_HEAP_TYPE : HS_CP_K_STATIC_TYPE);
 	if (!heap) {
 		*size = (uint64_t)w->L.v[HS_L_TP_SIZE];
 		return err;
@@ -259,7 +259,7 @@ static struct hs_error *walk_set(struct walker *w, uint64_t idx, uint64_t o, uin
 /* K_CFUNC: its fields; a METH_METHOD function (3.9+) its defining class. */
 static struct hs_error *walk_cfunc(struct walker *w, uint64_t idx, uint64_t o)
 {
-	struct hs_error *err = kind_edges(w, idx, o, HS_CP_K_CFUNC);
+	struct hs_error *err = hs_wk_kind_edges(w, idx, o, HS_CP_K_CFUNC);
 	uint32_t mlf = 0;
 	uint64_t ml = fld(w, o, HS_L_CFUNC_ML);
 	if (ml)
@@ -272,7 +272,7 @@ static struct hs_error *walk_cfunc(struct walker *w, uint64_t idx, uint64_t o)
 /* K_MODULE: its fields, and its C state scanned conservatively. */
 static struct hs_error *walk_module(struct walker *w, uint64_t idx, uint64_t o)
 {
-	struct hs_error *err = kind_edges(w, idx, o, HS_CP_K_MODULE);
+	struct hs_error *err = hs_wk_kind_edges(w, idx, o, HS_CP_K_MODULE);
 	uint64_t def = fld(w, o, HS_L_MOD_DEF), state = fld(w, o, HS_L_MOD_STATE);
 	int64_t msize = def ? (int64_t)fld(w, def, HS_L_MODDEF_SIZE) : 0;
 	if (!err && state && msize > 0) {
@@ -285,7 +285,7 @@ static struct hs_error *walk_module(struct walker *w, uint64_t idx, uint64_t o)
 /* K_WEAKREF: its callback; the referent and callback recorded as a weak link. */
 static struct hs_error *walk_weakref(struct walker *w, uint64_t idx, uint64_t o)
 {
-	struct hs_error *err = kind_edges(w, idx, o, HS_CP_K_WEAKREF);
+	struct hs_error *err = hs_wk_kind_edges(w, idx, o, HS_CP_K_WEAKREF);
 	uint64_t referent = fld(w, o, HS_L_WR_OBJECT), r1 = 0, c1 = 0;
 	if (!err && referent && referent != w->none)
 		err = hs_wk_discover(w, referent, &r1);
@@ -338,23 +338,23 @@ struct hs_error *hs_wk_walk_kind(struct walker *w, uint64_t idx, uint64_t o, con
 	case K_SET:
 		return walk_set(w, idx, o, size);
 	case K_FUNC:
-		return kind_edges(w, idx, o, HS_CP_K_FUNC);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_FUNC);
 	case K_CELL:
-		return kind_edges(w, idx, o, HS_CP_K_CELL);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_CELL);
 	case K_METHOD:
-		return kind_edges(w, idx, o, HS_CP_K_METHOD);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_METHOD);
 	case K_IMETHOD:
-		return kind_edges(w, idx, o, HS_CP_K_IMETHOD);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_IMETHOD);
 	case K_SM:
-		return kind_edges(w, idx, o, HS_CP_K_SM);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_SM);
 	case K_CM:
-		return kind_edges(w, idx, o, HS_CP_K_CM);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_CM);
 	case K_PROP:
-		return kind_edges(w, idx, o, HS_CP_K_PROP);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_PROP);
 	case K_CFUNC:
 		return walk_cfunc(w, idx, o);
 	case K_DESCR:
-		return kind_edges(w, idx, o, HS_CP_K_DESCR);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_DESCR);
 	case K_MODULE:
 		return walk_module(w, idx, o);
 	case K_CODE:
@@ -368,11 +368,11 @@ struct hs_error *hs_wk_walk_kind(struct walker *w, uint64_t idx, uint64_t o, con
 	case K_WEAKREF:
 		return walk_weakref(w, idx, o);
 	case K_EXC:
-		return kind_edges(w, idx, o, HS_CP_K_EXC);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_EXC);
 	case K_TB:
-		return kind_edges(w, idx, o, HS_CP_K_TB);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_TB);
 	case K_SLICE:
-		return kind_edges(w, idx, o, HS_CP_K_SLICE);
+		return hs_wk_kind_edges(w, idx, o, HS_CP_K_SLICE);
 	case K_BYTEARRAY:
 		*size = hs_cp_bytearray_sizeof(ti->basicsize, fld(w, o, HS_L_BYTEARRAY_ALLOC));
 		return NULL;
