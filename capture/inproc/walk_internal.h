@@ -306,6 +306,48 @@ void hs_ip_report(struct walk *k, const char *what, size_t done, size_t total);
 struct hs_error *hs_ip_emit_range(struct walk *k, size_t from, size_t to, size_t i);
 void hs_ip_add(struct walk *k, PyObject *o, unsigned gen);
 
+/* walk_labels.c: the labels a container gives its references and its owned edges. */
+void hs_ip_push(struct walk *k, struct label **v, size_t *n, size_t *cap, PyObject *ptr,
+                uint8_t form, uint64_t value, bool owned);
+void hs_ip_owned_edges(struct walk *k, PyObject *o, const struct type_info *ti);
+/* hs_ip_for_each_slot's arg for label_slot (an instance o's labels) and walk.c's intern_slot (a
+ * type's). */
+struct slot_visit {
+	struct walk *k;
+	PyObject *o;
+	uint32_t *ids; /* the type_info's slot_ids */
+	struct hs_error *err;
+};
+
+void hs_ip_for_each_slot(PyTypeObject *tp, void (*fn)(void *, const PyMemberDef *, size_t),
+                         void *arg);
+#if PY_VERSION_HEX < 0x030B0000
+void hs_ip_intern_fast_locals(struct walk *k, PyFrameObject *f);
+#endif
+void hs_ip_build_labels(struct walk *k, PyObject *o, const struct type_info *ti);
+/* The first unused label offered for p, marked used; NULL if none. */
+static inline struct label *hs_ip_take_label(struct walk *k, PyObject *p)
+{
+	if (k->nlabels <= LINEAR_LABELS) {
+		for (size_t i = 0; i < k->nlabels; i++) {
+			if (k->a.labels[i].ptr == p && !k->a.labels[i].used) {
+				k->a.labels[i].used = true;
+				return &k->a.labels[i];
+			}
+		}
+		return NULL;
+	}
+	size_t j = hash_ptr((uintptr_t)p) & k->slots_mask;
+	while (k->a.slots[j].ptr && k->a.slots[j].ptr != p)
+		j = (j + 1) & k->slots_mask;
+	if (!k->a.slots[j].ptr || k->a.slots[j].head < 0)
+		return NULL;
+	struct label *l = &k->a.labels[k->a.slots[j].head];
+	k->a.slots[j].head = l->next;
+	l->used = true;
+	return l;
+}
+
 /* walk_offsets.c: the offsets of fields.h's fields in this interpreter's structs, by id (-1: not
  * read in process), filled by hs_ip_offsets_init (hs_inproc_init). */
 extern int64_t hs_ip_offsets[HS_L_COUNT];
