@@ -51,15 +51,36 @@ struct hs_error *hs_analyze_roots(const struct hs_snapshot *snap, struct hs_anal
 struct scc_job {
 	const struct hs_snapshot *snap;
 	struct hs_analysis *a;
+	struct hs_error *err;
+	pthread_t thread;
+	bool threaded;
 };
 
 static void *scc_thread(void *arg)
 {
 	struct scc_job *job = arg;
 	double t = hs_graph_now();
-	hs_graph_scc(job->snap, job->a);
+	job->err = hs_graph_scc(job->snap, job->a);
 	job->a->t_scc = hs_graph_now() - t;
 	return NULL;
+}
+
+/* Starts the components in a second thread (where none can be started, runs them now). */
+static void scc_start(struct scc_job *job)
+{
+	job->threaded = pthread_create(&job->thread, NULL, scc_thread, job) == 0;
+	if (!job->threaded)
+		scc_thread(job);
+}
+
+/* Waits for the components; to be called once whatever happened meanwhile. */
+static struct hs_error *scc_finish(struct scc_job *job)
+{
+	if (job->threaded)
+		pthread_join(job->thread, NULL);
+	if (!job->err)
+		job->a->phases |= HS_PHASE_SCC;
+	return job->err;
 }
 
 static void report(hs_progress_fn *progress, void *arg, const char *phase, double fraction)
@@ -67,7 +88,6 @@ static void report(hs_progress_fn *progress, void *arg, const char *phase, doubl
 	if (progress)
 		progress(arg, phase, fraction);
 }
-
 /* The result of hs_analyze with every output array allocated (not filled), or NULL when out of
  * memory.  One spare entry each: the dominators keep arrays indexed 0..n by DFS number in them. */
 static struct hs_analysis *alloc_result(const struct hs_snapshot *snap)
@@ -97,13 +117,8 @@ static struct hs_analysis *alloc_result(const struct hs_snapshot *snap)
 	return a;
 }
 
-/* Roots and garbage in this thread, the components meanwhile in a second one (or after, in
- * this one, when no thread can be started or when scc_too is false: then not at all). */
-static void roots_garbage_scc(const struct hs_snapshot *snap, struct hs_analysis *a, bool scc_too)
+static void roots_garbage(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
-	struct scc_job job = {snap, a};
-	pthread_t thread;
-	bool threaded = scc_too && pthread_create(&thread, NULL, scc_thread, &job) == 0;
 	double t = hs_graph_now();
 	hs_graph_roots(snap, a);
 	a->phases |= HS_PHASE_ROOTS;
@@ -112,12 +127,6 @@ static void roots_garbage_scc(const struct hs_snapshot *snap, struct hs_analysis
 	hs_graph_garbage(snap, a);
 	a->phases |= HS_PHASE_GARBAGE;
 	a->t_garbage = hs_graph_now() - t;
-	if (threaded)
-		pthread_join(thread, NULL);
-	else if (scc_too)
-		scc_thread(&job);
-	if (scc_too)
-		a->phases |= HS_PHASE_SCC;
 }
 
 static struct hs_error *depth(const struct hs_snapshot *snap, struct hs_analysis *a,
@@ -134,24 +143,17 @@ static struct hs_error *depth(const struct hs_snapshot *snap, struct hs_analysis
 	return NULL;
 }
 
-/* hs_analyze_early's first stage: roots, garbage and depth, then early; the components are
- * left for after (they use depth and parent_edge as scratch), and so is a second depth. */
+/* hs_analyze_early's first stage: depth, then early; a second depth follows the dominators,
+ * which use depth and parent_edge as scratch. */
 static struct hs_error *early_stage(const struct hs_snapshot *snap, struct hs_analysis *a,
                                     hs_progress_fn *progress, void *progress_arg,
                                     hs_early_fn *early, void *early_arg)
 {
-	report(progress, progress_arg, "roots, garbage, depth", 0);
-	roots_garbage_scc(snap, a, false);
 	struct hs_error *err = depth(snap, a, progress, progress_arg);
 	if (!err)
 		err = early(early_arg, a);
 	a->phases &= ~(unsigned)HS_PHASE_DEPTH;
-	if (err)
-		return err;
-	report(progress, progress_arg, "components", 0);
-	scc_thread(&(struct scc_job){snap, a});
-	a->phases |= HS_PHASE_SCC;
-	return NULL;
+	return err;
 }
 
 struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *progress,
@@ -183,25 +185,28 @@ struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn
 	hs_graph_collapse(snap->edge_dst, snap->nedges * sizeof(*snap->edge_dst));
 	hs_graph_collapse(snap->edge_kind, snap->nedges * sizeof(*snap->edge_kind));
 
+	/* The components read only the snapshot and write only scc and scc_size: they run beside
+	 * everything else. */
+	struct scc_job job = {.snap = snap, .a = a};
+	scc_start(&job);
+	report(progress, progress_arg, early ? "roots, garbage, depth" : "roots, garbage", 0);
+	roots_garbage(snap, a);
 	struct hs_error *err = NULL;
-	if (early) {
+	if (early)
 		err = early_stage(snap, a, progress, progress_arg, early, early_arg);
-	} else {
-		report(progress, progress_arg, "roots, garbage, components", 0);
-		roots_garbage_scc(snap, a, true);
+	if (!err) {
+		double t = hs_graph_now();
+		report(progress, progress_arg, "dominators", 0);
+		err = hs_graph_dominators(snap, a);
+		if (!err) {
+			a->phases |= HS_PHASE_DOMINATORS;
+			a->t_dominators = hs_graph_now() - t - a->t_reverse - a->t_retained;
+			err = depth(snap, a, progress, progress_arg);
+		}
 	}
-	if (err)
-		goto fail;
-
-	double t = hs_graph_now();
-	report(progress, progress_arg, "dominators", 0);
-	err = hs_graph_dominators(snap, a);
-	if (err)
-		goto fail;
-	a->phases |= HS_PHASE_DOMINATORS;
-	a->t_dominators = hs_graph_now() - t - a->t_reverse - a->t_retained;
-
-	err = depth(snap, a, progress, progress_arg);
+	struct hs_error *scc_err = scc_finish(&job);
+	if (!err)
+		err = scc_err;
 	if (err)
 		goto fail;
 	*ret = a;
