@@ -6,8 +6,8 @@
  * garbage, dominators (with a reverse CSR), then depth.  A phase may use the output arrays of
  * later phases as scratch space; each phase's comment says which.  This is how the peak stays at
  * the result plus the reverse CSR and scc's 8 bytes per object.  hs_analyze_early runs roots,
- * garbage and depth, calls back, then the dominators and depth again (the dominators use the
- * first depth's arrays as scratch), scc beside them all the while.
+ * garbage and depth, calls back, then the dominators (which use depth's arrays as scratch:
+ * its result waits in a copy meanwhile), scc beside them all the while.
  */
 #ifndef HS_GRAPH_INTERNAL_H
 #define HS_GRAPH_INTERNAL_H
