@@ -64,9 +64,10 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
 /* The same, calling early(early_arg, a) as soon as ext_refs, is_root, unreachable, depth and
  * parent_edge are filled, with nroots and ngarbage (the other arrays hold scratch or nothing
  * yet): for an answer that needs no more, printed before the components and the dominators are
- * computed.  Then the components, the dominators and a second depth run (the first one's
- * arrays are their scratch), which costs the depth phase again and the components' thread.  An
- * error from early ends the analysis with it. */
+ * computed (the components run beside it in a second thread: early must not read scc,
+ * scc_size or nsccs).  Then the dominators run, depth's result copied aside meanwhile (their
+ * scratch is its arrays: 8 bytes per object more at the peak; where that memory is missing,
+ * depth runs again after them).  An error from early ends the analysis with it. */
 typedef struct hs_error *hs_early_fn(void *arg, const struct hs_analysis *a);
 struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn *progress,
                                   void *progress_arg, hs_early_fn *early, void *early_arg,

@@ -2,7 +2,8 @@
  * graph_analyze.c — hs_analyze: runs the graph phases over a snapshot in the order
  * graph_internal.h gives (each phase may use later phases' outputs as scratch), times them and
  * reports progress.  The entry point the store and the CLI call; hs_analyze_early the same with
- * a callback halfway, once roots, garbage and depth are known (a first answer's `summary`).
+ * a callback halfway, once roots, garbage and depth are known (a first answer's `summary`);
+ * depth's result is copied aside while the dominators use its arrays as scratch.
  *
  * The components need nothing the roots and the garbage compute, and the three write disjoint
  * arrays, so the components run in a second thread meanwhile (the machine this is made for has
@@ -14,6 +15,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "graph_internal.h"
 
@@ -51,15 +53,36 @@ struct hs_error *hs_analyze_roots(const struct hs_snapshot *snap, struct hs_anal
 struct scc_job {
 	const struct hs_snapshot *snap;
 	struct hs_analysis *a;
+	struct hs_error *err;
+	pthread_t thread;
+	bool threaded;
 };
 
 static void *scc_thread(void *arg)
 {
 	struct scc_job *job = arg;
 	double t = hs_graph_now();
-	hs_graph_scc(job->snap, job->a);
+	job->err = hs_graph_scc(job->snap, job->a);
 	job->a->t_scc = hs_graph_now() - t;
 	return NULL;
+}
+
+/* Starts the components in a second thread (where none can be started, runs them now). */
+static void scc_start(struct scc_job *job)
+{
+	job->threaded = pthread_create(&job->thread, NULL, scc_thread, job) == 0;
+	if (!job->threaded)
+		scc_thread(job);
+}
+
+/* Waits for the components; to be called once whatever happened meanwhile. */
+static struct hs_error *scc_finish(struct scc_job *job)
+{
+	if (job->threaded)
+		pthread_join(job->thread, NULL);
+	if (!job->err)
+		job->a->phases |= HS_PHASE_SCC;
+	return job->err;
 }
 
 static void report(hs_progress_fn *progress, void *arg, const char *phase, double fraction)
@@ -67,7 +90,6 @@ static void report(hs_progress_fn *progress, void *arg, const char *phase, doubl
 	if (progress)
 		progress(arg, phase, fraction);
 }
-
 /* The result of hs_analyze with every output array allocated (not filled), or NULL when out of
  * memory.  One spare entry each: the dominators keep arrays indexed 0..n by DFS number in them. */
 static struct hs_analysis *alloc_result(const struct hs_snapshot *snap)
@@ -97,13 +119,8 @@ static struct hs_analysis *alloc_result(const struct hs_snapshot *snap)
 	return a;
 }
 
-/* Roots and garbage in this thread, the components meanwhile in a second one (or after, in
- * this one, when no thread can be started or when scc_too is false: then not at all). */
-static void roots_garbage_scc(const struct hs_snapshot *snap, struct hs_analysis *a, bool scc_too)
+static void roots_garbage(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
-	struct scc_job job = {snap, a};
-	pthread_t thread;
-	bool threaded = scc_too && pthread_create(&thread, NULL, scc_thread, &job) == 0;
 	double t = hs_graph_now();
 	hs_graph_roots(snap, a);
 	a->phases |= HS_PHASE_ROOTS;
@@ -112,12 +129,6 @@ static void roots_garbage_scc(const struct hs_snapshot *snap, struct hs_analysis
 	hs_graph_garbage(snap, a);
 	a->phases |= HS_PHASE_GARBAGE;
 	a->t_garbage = hs_graph_now() - t;
-	if (threaded)
-		pthread_join(thread, NULL);
-	else if (scc_too)
-		scc_thread(&job);
-	if (scc_too)
-		a->phases |= HS_PHASE_SCC;
 }
 
 static struct hs_error *depth(const struct hs_snapshot *snap, struct hs_analysis *a,
@@ -134,24 +145,77 @@ static struct hs_error *depth(const struct hs_snapshot *snap, struct hs_analysis
 	return NULL;
 }
 
-/* hs_analyze_early's first stage: roots, garbage and depth, then early; the components are
- * left for after (they use depth and parent_edge as scratch), and so is a second depth. */
+/* hs_analyze_early's first stage: depth, then early. */
 static struct hs_error *early_stage(const struct hs_snapshot *snap, struct hs_analysis *a,
                                     hs_progress_fn *progress, void *progress_arg,
                                     hs_early_fn *early, void *early_arg)
 {
-	report(progress, progress_arg, "roots, garbage, depth", 0);
-	roots_garbage_scc(snap, a, false);
 	struct hs_error *err = depth(snap, a, progress, progress_arg);
 	if (!err)
 		err = early(early_arg, a);
-	a->phases &= ~(unsigned)HS_PHASE_DEPTH;
+	return err;
+}
+
+/* What the dominators overwrite of depth's result (they use its arrays as scratch), kept aside
+ * so that hs_analyze_early need not run depth again (a copy costs a few percent of a depth):
+ * parent_edge in 32 bits, UINT32_MAX for none (edge indexes fit, hs_analyze checks). */
+struct depth_copy {
+	uint32_t *depth, *parent_edge;
+};
+
+/* Copies depth and parent_edge aside, or leaves copy empty when out of memory (then depth runs
+ * again after the dominators). */
+static void depth_save(const struct hs_analysis *a, struct depth_copy *copy)
+{
+	size_t n = a->nobjects;
+	copy->depth = hs_graph_alloc(n * sizeof(*copy->depth));
+	copy->parent_edge = hs_graph_alloc(n * sizeof(*copy->parent_edge));
+	if (copy->depth && copy->parent_edge) {
+		memcpy(copy->depth, a->depth, n * sizeof(*a->depth));
+		for (size_t i = 0; i < n; i++)
+			copy->parent_edge[i] = a->parent_edge[i] == UINT64_MAX
+			                           ? UINT32_MAX
+			                           : (uint32_t)a->parent_edge[i];
+		return;
+	}
+	free(copy->depth);
+	free(copy->parent_edge);
+	copy->depth = copy->parent_edge = NULL;
+}
+
+/* Puts depth's result back after the dominators (when it was saved) and frees the copy; a second
+ * call does nothing. */
+static void depth_restore(struct hs_analysis *a, struct depth_copy *copy)
+{
+	if (copy->depth) {
+		memcpy(a->depth, copy->depth, a->nobjects * sizeof(*a->depth));
+		for (size_t i = 0; i < a->nobjects; i++)
+			a->parent_edge[i] =
+			    copy->parent_edge[i] == UINT32_MAX ? UINT64_MAX : copy->parent_edge[i];
+		a->phases |= HS_PHASE_DEPTH;
+	}
+	free(copy->depth);
+	free(copy->parent_edge);
+	copy->depth = copy->parent_edge = NULL;
+}
+
+/* The dominators, then depth's result: put back from copy when hs_analyze_early saved it, else
+ * computed. */
+static struct hs_error *dominators_depth(const struct hs_snapshot *snap, struct hs_analysis *a,
+                                         hs_progress_fn *progress, void *progress_arg,
+                                         struct depth_copy *copy)
+{
+	double t = hs_graph_now();
+	report(progress, progress_arg, "dominators", 0);
+	struct hs_error *err = hs_graph_dominators(snap, a);
 	if (err)
 		return err;
-	report(progress, progress_arg, "components", 0);
-	scc_thread(&(struct scc_job){snap, a});
-	a->phases |= HS_PHASE_SCC;
-	return NULL;
+	a->phases |= HS_PHASE_DOMINATORS;
+	a->t_dominators = hs_graph_now() - t - a->t_reverse - a->t_retained;
+	depth_restore(a, copy);
+	if (a->phases & HS_PHASE_DEPTH)
+		return NULL;
+	return depth(snap, a, progress, progress_arg);
 }
 
 struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *progress,
@@ -183,25 +247,24 @@ struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn
 	hs_graph_collapse(snap->edge_dst, snap->nedges * sizeof(*snap->edge_dst));
 	hs_graph_collapse(snap->edge_kind, snap->nedges * sizeof(*snap->edge_kind));
 
+	/* The components read only the snapshot and write only scc and scc_size: they run beside
+	 * everything else. */
+	struct scc_job job = {.snap = snap, .a = a};
+	scc_start(&job);
+	report(progress, progress_arg, early ? "roots, garbage, depth" : "roots, garbage", 0);
+	roots_garbage(snap, a);
 	struct hs_error *err = NULL;
-	if (early) {
-		err = early_stage(snap, a, progress, progress_arg, early, early_arg);
-	} else {
-		report(progress, progress_arg, "roots, garbage, components", 0);
-		roots_garbage_scc(snap, a, true);
+	struct depth_copy copy = {NULL, NULL};
+	if (early && !(err = early_stage(snap, a, progress, progress_arg, early, early_arg))) {
+		depth_save(a, &copy);
+		a->phases &= ~(unsigned)HS_PHASE_DEPTH;
 	}
-	if (err)
-		goto fail;
-
-	double t = hs_graph_now();
-	report(progress, progress_arg, "dominators", 0);
-	err = hs_graph_dominators(snap, a);
-	if (err)
-		goto fail;
-	a->phases |= HS_PHASE_DOMINATORS;
-	a->t_dominators = hs_graph_now() - t - a->t_reverse - a->t_retained;
-
-	err = depth(snap, a, progress, progress_arg);
+	if (!err)
+		err = dominators_depth(snap, a, progress, progress_arg, &copy);
+	depth_restore(a, &copy); /* frees the copy on failure */
+	struct hs_error *scc_err = scc_finish(&job);
+	if (!err)
+		err = scc_err;
 	if (err)
 		goto fail;
 	*ret = a;

@@ -40,10 +40,10 @@ static void seed(struct hs_analysis *a, uint32_t *queue, uint64_t *tail, uint32_
 struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint64_t n = snap->nobjects;
-	/* The roots it starts from; the components and the dominators done with depth and
-	 * parent_edge as scratch, or not yet begun (hs_analyze_early: they overwrite it). */
-	assert(a->nobjects == n && (a->phases & HS_PHASE_ROOTS) &&
-	       ((a->phases & HS_PHASE_DOMINATORS) || !(a->phases & HS_PHASE_SCC)));
+	/* The roots it starts from.  The dominators, which use depth and parent_edge as scratch,
+	 * are done or not yet begun (hs_analyze_early: they overwrite it, and assert that its bit
+	 * was cleared). */
+	assert(a->nobjects == n && (a->phases & HS_PHASE_ROOTS));
 	uint32_t *queue = hs_graph_alloc(n * sizeof(*queue));
 	if (!queue)
 		return &hs_error_nomem;

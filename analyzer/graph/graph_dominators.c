@@ -194,10 +194,11 @@ static inline uint64_t memory_of(const struct hs_snapshot *snap, uint64_t i)
 struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint64_t nobj = snap->nobjects;
-	/* The roots it starts from; the garbage and the components done with its arrays. */
-	const unsigned needs = HS_PHASE_ROOTS | HS_PHASE_GARBAGE | HS_PHASE_SCC;
+	/* The roots it starts from; the garbage done with retained; depth not holding a result
+	 * (its arrays are scratch here). */
+	const unsigned needs = HS_PHASE_ROOTS | HS_PHASE_GARBAGE;
 	assert(a->nobjects == nobj && (a->phases & needs) == needs &&
-	       !(a->phases & HS_PHASE_DOMINATORS));
+	       !(a->phases & (HS_PHASE_DOMINATORS | HS_PHASE_DEPTH)));
 	uint32_t *dfn = a->idom;
 	uint32_t *idom = (uint32_t *)a->retained + nobj + 1; /* the DFS parent until step 3 */
 	struct forest *f = (struct forest *)a->parent_edge;

@@ -2,12 +2,12 @@
  * graph_internal.h — what the analyzer's graph phases (graph_*.c) share and nobody else uses.
  *
  * hs_analyze (graph_analyze.c) allocates every output array of struct hs_analysis with one
- * spare entry, then runs the phases in this order: roots and garbage while scc runs in a second
- * thread, then dominators (with a reverse CSR), then depth.  A phase may use the output arrays of
+ * spare entry, starts scc in a second thread (its scratch is its own), and meanwhile runs roots,
+ * garbage, dominators (with a reverse CSR), then depth.  A phase may use the output arrays of
  * later phases as scratch space; each phase's comment says which.  This is how the peak stays at
- * the result plus the reverse CSR.  hs_analyze_early runs roots, garbage and depth first (no
- * second thread), calls back, then scc, dominators and depth again (scc and the dominators use
- * the first depth's arrays as scratch).
+ * the result plus the reverse CSR and scc's 8 bytes per object.  hs_analyze_early runs roots,
+ * garbage and depth, calls back, then the dominators (which use depth's arrays as scratch:
+ * its result waits in a copy meanwhile), scc beside them all the while.
  */
 #ifndef HS_GRAPH_INTERNAL_H
 #define HS_GRAPH_INTERNAL_H
@@ -41,8 +41,9 @@ void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a);
 /* unreachable and ngarbage (CPython's collector, capture/CPYTHON.md §7).  Scratch: retained
  * only, so that it can run while hs_graph_scc does. */
 void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a);
-/* scc, scc_size and nsccs (Pearce's iterative algorithm).  Scratch: idom, depth, parent_edge. */
-void hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a);
+/* scc, scc_size and nsccs (Pearce's iterative algorithm).  Reads only the snapshot and writes
+ * only those: its scratch is its own (8 bytes and a bit per object). */
+struct hs_error *hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a);
 /* The reverse CSR of the vertices numbered 1..n, dfn giving each object's number or HS_NONE,
  * from count[d + 1] = the number of predecessors numbered above d (n + 2 entries, owned by the
  * result from here on, freed also on failure). */
