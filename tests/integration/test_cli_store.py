@@ -175,6 +175,38 @@ class Store(unittest.TestCase):
                 self.assertIn("0x1000" if cmd[0] == "top" and "0" not in cmd else "", first.stdout)
                 os.unlink(db)
 
+    def test_first_answer_path(self):
+        # path on a snapshot with no database answers from a partial database of the object's
+        # path before writing it (first_answer.c): byte for byte what the database then answers,
+        # in every format and as a digraph, for a long path, a root, garbage no root reaches and
+        # an unknown address (the same error and exit code); an ADDR that is none and a root held
+        # from outside the graph (0xd000, whose note counts the whole database) go through the
+        # database, written first, with the same output.
+        held = os.path.join(self.tmp, "held.hsnap")
+        with open(held + ".jsonl", "w") as f:
+            f.write(heap() + "".join(json.dumps(l) + "\n" for l in (
+                obj(0xd000, "list", 72, refcnt=2), obj(0xe000, "str", 55, gc=False, value="x"),
+                edge(0xd000, 0xe000, "[0]"))))
+        run("convert", held + ".jsonl", "-o", held)
+        fresh, db = os.path.join(self.tmp, "fresh.hsnap"), os.path.join(self.tmp, "fresh.db")
+        for snap, addr, code, want in ((self.snap, "0x6000", 0, "['users'][0]"),
+                                       (self.snap, "0x1000", 0, "sys.modules"),
+                                       (self.snap, "0x8000", 1, "no root reaches"),
+                                       (self.snap, "0x1234", 1, "no object at address 0x1234"),
+                                       (self.snap, "0x12z", 2, "not an address"),
+                                       (held, "0xe000", 0, "root: held from outside")):
+            for fmt in (["--format", "table"], ["--format", "csv"], ["--format", "json"],
+                        ["--dot"]):
+                shutil.copyfile(snap, fresh)
+                first = run("path", fresh, addr, *fmt, check=code)
+                self.assertTrue(os.path.exists(db), (addr, fmt))
+                again = run("path", fresh, addr, *fmt, check=code)
+                self.assertEqual((first.stdout, first.stderr), (again.stdout, again.stderr),
+                                 (addr, fmt))
+                if code or fmt[-1] == "table":  # the path, the note or the error
+                    self.assertIn(want, first.stdout + first.stderr, (addr, fmt))
+                os.unlink(db)
+
     def test_types(self):
         rows = rows_json("types", self.snap)
         t = {r["type"]: r for r in rows}
