@@ -1,9 +1,10 @@
 /*
  * cmd_object.c — the commands about one object, given by address: show, path, referrers and
  * deep.  ADDR is 0x hex or decimal; an address no object has is a data error (exit 1).  The
- * longer queries are queries/commands/show_object.sql and path_*.sql.  path answers a fresh
- * snapshot (no database yet) from a partial database of the object and its path before the
- * database is written (first_answer.h), unless its root note needs the whole database.
+ * longer queries are queries/commands/show_object.sql and path_*.sql.  path and show answer a
+ * fresh snapshot (no database yet) from a partial database of the object, its path (and for show
+ * its references) before the database is written (first_answer.h), unless a note on references
+ * from outside the graph needs the whole database.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,18 +40,23 @@ static struct hs_error *first_work(void *arg, sqlite3 *db, long long id)
 	return c->work(c);
 }
 
+/* Whether a command answers a fresh snapshot first (hs_first_object), and from which rows. */
+enum first { NOT_FIRST, FIRST_PATH, FIRST_REFS };
+
 /* Runs `CMD SNAP ADDR [options]` (help and opts as hs_cmd_parse takes them): opens SNAP, finds
- * ADDR's object, calls work on it, closes SNAP; with first, on a fresh snapshot, on its partial
- * database before writing the database (hs_first_object).  Returns the exit code: the parser's,
- * a failure to open or find or work's error reported, or HS_EXIT_OK. */
+ * ADDR's object, calls work on it, closes SNAP; unless NOT_FIRST, on a fresh snapshot, on its
+ * partial database before writing the database (hs_first_object; FIRST_REFS with the object's
+ * references).  Returns the exit code: the parser's, a failure to open or find or work's error
+ * reported, or HS_EXIT_OK. */
 static int run_object(int argc, char **argv, const char *help, const char *opts,
-                      struct hs_error *(*work)(struct object_cmd *c), bool first)
+                      struct hs_error *(*work)(struct object_cmd *c), enum first first)
 {
 	struct object_cmd c = {.a = {.format = HS_FORMAT_TABLE, .limit = -1}, .work = work};
 	int rc = hs_cmd_parse(argc, argv, help, opts, 2, 2, &c.a); /* limit -1: no -n */
 	if (rc >= 0)
 		return rc;
-	if (first && (rc = hs_first_object(c.a.pos[0], c.a.pos[1], first_work, &c)) >= 0)
+	if (first != NOT_FIRST && (rc = hs_first_object(c.a.pos[0], c.a.pos[1], first == FIRST_REFS,
+	                                                first_work, &c)) >= 0)
 		return rc;
 	c.partial = false;
 	struct hs_error *err = hs_cli_open(c.a.pos[0], &c.db);
@@ -124,16 +130,15 @@ static struct hs_error *show_object(struct object_cmd *c)
 {
 	struct hs_error *err = NULL;
 	if (c->a.format == HS_FORMAT_TABLE) {
-		char *path = NULL;
+		char *path = NULL, *note = NULL; /* the note before printing: it may decline */
 		err = hs_store_path(c->db, c->id, &path);
-		if (!err)
-			printf("path: %s\n\n", path ? path : "(no root reaches it)");
-		free(path);
-		char *note = NULL;
 		if (!err)
 			err = outside_note(
 			    c, "SELECT ext_refs > 0 AND NOT immortal FROM objects WHERE id = ?1",
 			    &note);
+		if (!err)
+			printf("path: %s\n\n", path ? path : "(no root reaches it)");
+		free(path);
 		print_note("references:", note);
 	}
 	char limit[32];
@@ -152,7 +157,7 @@ int hs_cmd_show(int argc, char **argv)
 	    "refers to it ('referrer'), each with the reference's label and kind (0 traverse,\n"
 	    "1 owned, 2 conservative): the first N of each (default 100), then how many more.\n"
 	    "site: where each was allocated (file:line), when tracemalloc traced the capture.\n";
-	return run_object(argc, argv, help, "n", show_object, false);
+	return run_object(argc, argv, help, "n", show_object, FIRST_REFS);
 }
 
 /* path's work: the chain from a root to the object, as text and rows or as a digraph. */
@@ -198,7 +203,7 @@ int hs_cmd_path(int argc, char **argv)
 	    "--dot: the chain as a Graphviz digraph instead (heapsnap path SNAP ADDR --dot |\n"
 	    "dot -Tsvg > path.svg): one box per object with its type, address, size and retained\n"
 	    "size, the root's box with the root's name, the arrows labelled with the references.\n";
-	return run_object(argc, argv, help, "d", print_path, true);
+	return run_object(argc, argv, help, "d", print_path, FIRST_PATH);
 }
 
 /* referrers' work: what refers to the object, by the named query. */
@@ -214,7 +219,7 @@ int hs_cmd_referrers(int argc, char **argv)
 	    "usage: heapsnap referrers SNAP ADDR [-n N] [--format table|csv|json]\n\n"
 	    "What refers to the object at ADDR, with each reference's label and kind: the first N\n"
 	    "(default 100; 0 for all), then how many more.\n";
-	return run_object(argc, argv, help, "n", list_referrers, false);
+	return run_object(argc, argv, help, "n", list_referrers, NOT_FIRST);
 }
 
 /* deep's work: the object's deep size beside its own and its retained size. */
@@ -233,5 +238,5 @@ int hs_cmd_deep(int argc, char **argv)
 	    "(pympler's asizeof); shown with its own size and its retained size, and the same\n"
 	    "three counted in memory (README \"Size and memory\"; empty when the capture gave "
 	    "none).\n";
-	return run_object(argc, argv, help, "", print_deep_size, false);
+	return run_object(argc, argv, help, "", print_deep_size, NOT_FIRST);
 }

@@ -3,7 +3,7 @@
  * the rows a command's SQL reads are picked from the snapshot and the analysis, put into a
  * partial database in memory (hs_store_partial) and the command's own SQL runs there, so the
  * output is the database's to the byte; the database is written after (hs_cli_first_answer).
- * top --by retained and path share that (first_partial); summary adds its own counts.
+ * top --by retained, path and show share that (first_partial); summary adds its own counts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -67,13 +67,15 @@ static void select_top(const struct hs_snapshot *snap, const struct hs_analysis 
 struct hs_error hs_first_declined = {HS_ERROR_OTHER, "the partial database cannot answer"};
 
 /* A first answer through a partial database: pick chooses the objects (malloc'd into *objs,
- * *n of them), which the database holds with the objects and edges of their paths; work prints
- * from it.  Either may return &hs_first_declined (work before it prints anything). */
+ * *n of them), which the database holds with the objects and edges of their paths (and with
+ * refs their references: hs_store_partial); work prints from it.  Either may return
+ * &hs_first_declined (work before it prints anything). */
 struct partial_answer {
 	struct hs_error *(*pick)(void *arg, const struct hs_snapshot *snap,
 	                         const struct hs_analysis *a, uint32_t **objs, size_t *n);
 	struct hs_error *(*work)(void *arg, sqlite3 *db, const uint32_t *objs);
 	void *arg;
+	bool refs;
 	int rc; /* the exit code, -1 when declined */
 };
 
@@ -87,7 +89,7 @@ static struct hs_error *answer_partial(void *arg, const struct hs_snapshot *snap
 	size_t n = 0;
 	sqlite3 *db;
 	struct hs_error *err = p->pick(p->arg, snap, a, &objs, &n);
-	if (!err && (err = hs_store_partial(snap, a, objs, n, true, &db)) == NULL) {
+	if (!err && (err = hs_store_partial(snap, a, objs, n, true, p->refs, &db)) == NULL) {
 		err = p->work(p->arg, db, objs);
 		sqlite3_close(db);
 	}
@@ -138,7 +140,7 @@ int hs_first_top_retained(const struct hs_cmd_args *a, const char *sql)
 	if (a->limit < 0 || a->limit > TOP_MAX)
 		return -1;
 	struct top_job job = {a, sql};
-	struct partial_answer p = {pick_top, print_top, &job, -1};
+	struct partial_answer p = {pick_top, print_top, &job, false, -1};
 	return first_partial(a->pos[0], &p);
 }
 
@@ -171,10 +173,11 @@ static struct hs_error *object_work(void *arg, sqlite3 *db, const uint32_t *objs
 	return job->work(job->arg, db, objs[0]);
 }
 
-int hs_first_object(const char *path, const char *addr, hs_first_object_fn *work, void *arg)
+int hs_first_object(const char *path, const char *addr, bool refs, hs_first_object_fn *work,
+                    void *arg)
 {
 	struct object_job job = {addr, work, arg};
-	struct partial_answer p = {pick_object, object_work, &job, -1};
+	struct partial_answer p = {pick_object, object_work, &job, refs, -1};
 	return first_partial(path, &p);
 }
 
@@ -306,7 +309,7 @@ struct hs_error *hs_first_summary_db(const char *path, const struct hs_snapshot 
 	sqlite3 *db = NULL;
 	struct hs_error *err = count_objects(snap, a, &c);
 	if (!err)
-		err = hs_store_partial(snap, a, c.cons, c.ncons, false, &db);
+		err = hs_store_partial(snap, a, c.cons, c.ncons, false, false, &db);
 	if (!err && sqlite3_exec(db, first_tables_sql, NULL, NULL, NULL) != SQLITE_OK)
 		err = hs_store_error(db, "summary");
 	if (!err)

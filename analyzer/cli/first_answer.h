@@ -2,7 +2,7 @@
  * first_answer.h — the commands that answer a fresh snapshot (no database next to it yet) from
  * the snapshot and its analysis before the database is written (first_answer.c, over
  * hs_cli_first_answer of load.h), with the same output as from the database: summary, top --by
- * retained, path.
+ * retained, path, show.
  */
 #ifndef HS_FIRST_ANSWER_H
 #define HS_FIRST_ANSWER_H
@@ -28,11 +28,13 @@ extern struct hs_error hs_first_declined;
  * the id id. */
 typedef struct hs_error *hs_first_object_fn(void *arg, sqlite3 *db, long long id);
 
-/* `heapsnap path SNAP ADDR`: calls work on a partial database of the object at addr and the
- * objects and edges of its path.  Returns the exit code (work's error reported), or -1 when SNAP
- * is no fresh snapshot, ADDR no object of it, or work declined (the caller then goes through the
- * database, which is written by then and gives the error of an unknown ADDR). */
-int hs_first_object(const char *path, const char *addr, hs_first_object_fn *work, void *arg);
+/* `heapsnap path SNAP ADDR` and `show`: calls work on a partial database of the object at addr
+ * and the objects and edges of its path, with refs its references in and out too (the objects,
+ * edges and referrers rows: hs_store_partial).  Returns the exit code (work's error reported), or
+ * -1 when SNAP is no fresh snapshot, ADDR no object of it, or work declined (the caller then goes
+ * through the database, which is written by then and gives the error of an unknown ADDR). */
+int hs_first_object(const char *path, const char *addr, bool refs, hs_first_object_fn *work,
+                    void *arg);
 
 /* `heapsnap summary`'s partial database of a fresh snapshot at path (hs_store_partial, with
  * the objects scanned conservatively, which hs_rows_print_conservative lists) plus the temporary

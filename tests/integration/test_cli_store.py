@@ -175,13 +175,14 @@ class Store(unittest.TestCase):
                 self.assertIn("0x1000" if cmd[0] == "top" and "0" not in cmd else "", first.stdout)
                 os.unlink(db)
 
-    def test_first_answer_path(self):
-        # path on a snapshot with no database answers from a partial database of the object's
-        # path before writing it (first_answer.c): byte for byte what the database then answers,
-        # in every format and as a digraph, for a long path, a root, garbage no root reaches and
-        # an unknown address (the same error and exit code); an ADDR that is none and a root held
-        # from outside the graph (0xd000, whose note counts the whole database) go through the
-        # database, written first, with the same output.
+    def test_first_answer_object(self):
+        # path and show on a snapshot with no database answer from a partial database of the
+        # object's path (and show's references) before writing it (first_answer.c): byte for
+        # byte what the database then answers, in every format (path's digraph too), for a long
+        # path, a root, garbage no root reaches, -n, and an unknown address (the same error and
+        # exit code); an ADDR that is none and an object held from outside the graph (0xd000,
+        # 0xb000: the note counts the whole database) go through the database, written first,
+        # with the same output.
         held = os.path.join(self.tmp, "held.hsnap")
         with open(held + ".jsonl", "w") as f:
             f.write(heap() + "".join(json.dumps(l) + "\n" for l in (
@@ -189,22 +190,29 @@ class Store(unittest.TestCase):
                 edge(0xd000, 0xe000, "[0]"))))
         run("convert", held + ".jsonl", "-o", held)
         fresh, db = os.path.join(self.tmp, "fresh.hsnap"), os.path.join(self.tmp, "fresh.db")
-        for snap, addr, code, want in ((self.snap, "0x6000", 0, "['users'][0]"),
-                                       (self.snap, "0x1000", 0, "sys.modules"),
-                                       (self.snap, "0x8000", 1, "no root reaches"),
-                                       (self.snap, "0x1234", 1, "no object at address 0x1234"),
-                                       (self.snap, "0x12z", 2, "not an address"),
-                                       (held, "0xe000", 0, "root: held from outside")):
-            for fmt in (["--format", "table"], ["--format", "csv"], ["--format", "json"],
-                        ["--dot"]):
+        table, other = ["--format", "table"], (["--format", "csv"], ["--format", "json"])
+        cases = [("path", self.snap, "0x6000", [], 0, "['users'][0]"),
+                 ("path", self.snap, "0x1000", [], 0, "sys.modules"),
+                 ("path", self.snap, "0x8000", [], 1, "no root reaches"),
+                 ("path", self.snap, "0x1234", [], 1, "no object at address 0x1234"),
+                 ("path", self.snap, "0x12z", [], 2, "not an address"),
+                 ("path", held, "0xe000", [], 0, "root: held from outside"),
+                 ("show", self.snap, "0x5000", [], 0, "path: sys.modules['app']"),
+                 ("show", self.snap, "0x5000", ["-n", "2"], 0, "1 more referents"),
+                 ("show", self.snap, "0x1000", [], 0, "'app'"),
+                 ("show", self.snap, "0x8000", [], 0, "(no root reaches it)"),
+                 ("show", self.snap, "0xb000", [], 0, "references: held from outside"),
+                 ("show", self.snap, "0x1234", [], 1, "no object at address 0x1234")]
+        for cmd, snap, addr, args, code, want in cases:
+            for fmt in (table, *other, *((["--dot"],) if cmd == "path" else ())):
                 shutil.copyfile(snap, fresh)
-                first = run("path", fresh, addr, *fmt, check=code)
-                self.assertTrue(os.path.exists(db), (addr, fmt))
-                again = run("path", fresh, addr, *fmt, check=code)
+                first = run(cmd, fresh, addr, *args, *fmt, check=code)
+                self.assertTrue(os.path.exists(db), (cmd, addr, fmt))
+                again = run(cmd, fresh, addr, *args, *fmt, check=code)
                 self.assertEqual((first.stdout, first.stderr), (again.stdout, again.stderr),
-                                 (addr, fmt))
-                if code or fmt[-1] == "table":  # the path, the note or the error
-                    self.assertIn(want, first.stdout + first.stderr, (addr, fmt))
+                                 (cmd, addr, fmt))
+                if code or fmt == table:  # the path, the note or the error
+                    self.assertIn(want, first.stdout + first.stderr, (cmd, addr, fmt))
                 os.unlink(db)
 
     def test_types(self):
