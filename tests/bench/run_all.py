@@ -12,7 +12,7 @@ of process: bench_remote.py; real heap only), snapshot bytes per object and
 per edge (the OBJECTS and EDGES sections), read + analysis per phase and peak memory
 (bench_analyze), the SQLite store per phase, its page writer against SQLite's INSERT path and the
 latency of `top --by retained` and `path` (bench_store), `heapsnap load` end to end (wall, CPU, peak RSS per object), and
-the first answer of `summary`, `top --by retained` and `path` on a snapshot with no database yet (wall
+the first answer of `summary`, `top --by retained`, `path` and `show` on a snapshot with no database yet (wall
 time to the first line printed and to the exit, once the database is written; peak RSS).  Every figure is
 the median of RUNS runs; times are CPU seconds where the component reports them, since the
 machine is shared (wall times are inflated by the neighbours' load).  Never fails a build.
@@ -89,19 +89,20 @@ def deepest(heapsnap, snap, db):
 
 
 def first_answers(heapsnap, snap, runs, col, n):
-    """`summary`, `top --by retained` and `path` to an object with the longest path on the
-    snapshot with no database yet (a link to it in a directory of its own, whose database is
-    deleted after each run): the wall time to the first line printed (and the CPU time until
-    then: threads count twice), to the exit (the database written), and the peak RSS per
-    object."""
+    """`summary`, `top --by retained`, and `path` and `show` of an object with the longest
+    path, on the snapshot with no database yet (a link to it in a directory of its own, whose
+    database is deleted after each run): the wall time to the first line printed (and the CPU
+    time until then: threads count twice), to the exit (the database written), and the peak
+    RSS per object."""
     fresh = os.path.join(os.path.dirname(snap), "first-answer")
     os.makedirs(fresh, exist_ok=True)
     base = os.path.splitext(os.path.basename(snap))[0]
     link, db = os.path.join(fresh, base + ".hsnap"), os.path.join(fresh, base + ".db")
     if not os.path.lexists(link):
         os.symlink(os.path.abspath(snap), link)
+    addr = deepest(heapsnap, link, db)
     for name, args in (("summary", ["summary"]), ("top --by retained", ["top", "--by", "retained"]),
-                       ("path", ["path", deepest(heapsnap, link, db)])):
+                       ("path", ["path", addr]), ("show", ["show", addr])):
         res = []
         for _ in range(runs):
             try:
