@@ -13,9 +13,8 @@
  *
  * hs_store_partial writes no file: an in-memory database with the small tables and a few rows
  * of the big ones (the objects a first answer lists, their paths, their references in and out),
- * the same INSERTs binding
- * the same column values, so that a command's own SQL answers there before the database is
- * written.
+ * the same INSERTs binding the same column values, so that a command's own SQL answers there
+ * before the database is written.
  */
 #include <assert.h>
 #include <errno.h>
