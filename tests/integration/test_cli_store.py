@@ -180,14 +180,17 @@ class Store(unittest.TestCase):
         # object's path (and show's references) before writing it (first_answer.c): byte for
         # byte what the database then answers, in every format (path's digraph too), for a long
         # path, a root, garbage no root reaches, -n, and an unknown address (the same error and
-        # exit code); an ADDR that is none and an object held from outside the graph (0xd000,
-        # 0xb000: the note counts the whole database) go through the database, written first,
-        # with the same output.
+        # exit code), a referrer off the path; an ADDR that is none and an object held from
+        # outside the graph (0xd000, 0xb000: the note counts the whole database) go through the
+        # database, written first, with the same output.
         held = os.path.join(self.tmp, "held.hsnap")
         with open(held + ".jsonl", "w") as f:
             f.write(heap() + "".join(json.dumps(l) + "\n" for l in (
                 obj(0xd000, "list", 72, refcnt=2), obj(0xe000, "str", 55, gc=False, value="x"),
-                edge(0xd000, 0xe000, "[0]"))))
+                edge(0xd000, 0xe000, "[0]"),
+                # referrers beyond the path and the referents: 0x4000
+                obj(0xf000, "str", 40, refcnt=2, gc=False, value="shared"),
+                edge(0x3000, 0xf000, "['s']"), edge(0x4000, 0xf000, "['s']"))))
         run("convert", held + ".jsonl", "-o", held)
         fresh, db = os.path.join(self.tmp, "fresh.hsnap"), os.path.join(self.tmp, "fresh.db")
         table, other = ["--format", "table"], (["--format", "csv"], ["--format", "json"])
@@ -202,7 +205,9 @@ class Store(unittest.TestCase):
                  ("show", self.snap, "0x1000", [], 0, "'app'"),
                  ("show", self.snap, "0x8000", [], 0, "(no root reaches it)"),
                  ("show", self.snap, "0xb000", [], 0, "references: held from outside"),
-                 ("show", self.snap, "0x1234", [], 1, "no object at address 0x1234")]
+                 ("show", self.snap, "0x1234", [], 1, "no object at address 0x1234"),
+                 ("show", held, "0xf000", [], 0, "referrer  0x4000"),
+                 ("show", held, "0xf000", ["-n", "1"], 0, "1 more referrers")]
         for cmd, snap, addr, args, code, want in cases:
             for fmt in (table, *other, *((["--dot"],) if cmd == "path" else ())):
                 shutil.copyfile(snap, fresh)
