@@ -3,6 +3,7 @@
  * the rows a command's SQL reads are picked from the snapshot and the analysis, put into a
  * partial database in memory (hs_store_partial) and the command's own SQL runs there, so the
  * output is the database's to the byte; the database is written after (hs_cli_first_answer).
+ * top --by retained, path and show share that (first_partial); summary adds its own counts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -63,31 +64,75 @@ static void select_top(const struct hs_snapshot *snap, const struct hs_analysis 
 	*len = k;
 }
 
+struct hs_error hs_first_declined = {HS_ERROR_OTHER, "the partial database cannot answer"};
+
+/* A first answer through a partial database: pick chooses the objects (malloc'd into *objs,
+ * *n of them), which the database holds with the objects and edges of their paths (and with
+ * refs their references: hs_store_partial); work prints from it.  Either may return
+ * &hs_first_declined (work before it prints anything). */
+struct partial_answer {
+	struct hs_error *(*pick)(void *arg, const struct hs_snapshot *snap,
+	                         const struct hs_analysis *a, uint32_t **objs, size_t *n);
+	struct hs_error *(*work)(void *arg, sqlite3 *db, const uint32_t *objs);
+	void *arg;
+	bool refs;
+	int rc; /* the exit code, -1 when declined */
+};
+
+/* hs_cli_answer_fn of a partial_answer: an error of the answer is reported at once (the exit
+ * code in rc), and the database is written all the same. */
+static struct hs_error *answer_partial(void *arg, const struct hs_snapshot *snap,
+                                       const struct hs_analysis *a)
+{
+	struct partial_answer *p = arg;
+	uint32_t *objs = NULL;
+	size_t n = 0;
+	sqlite3 *db;
+	struct hs_error *err = p->pick(p->arg, snap, a, &objs, &n);
+	if (!err && (err = hs_store_partial(snap, a, objs, n, true, p->refs, &db)) == NULL) {
+		err = p->work(p->arg, db, objs);
+		sqlite3_close(db);
+	}
+	free(objs);
+	p->rc = err == &hs_first_declined ? -1 : err ? hs_cli_fail(err) : HS_EXIT_OK;
+	return NULL;
+}
+
+/* Answers p on the fresh snapshot at path: the exit code, or -1 when path is none or p
+ * declined (the caller then goes through the database, written by then). */
+static int first_partial(const char *path, struct partial_answer *p)
+{
+	bool answered;
+	struct hs_error *err = hs_cli_first_answer(path, answer_partial, p, false, &answered);
+	if (err)
+		return hs_cli_fail(err);
+	return answered ? p->rc : -1;
+}
+
 struct top_job {
 	const struct hs_cmd_args *args;
 	const char *sql;
 };
 
-static struct hs_error *answer_top(void *arg, const struct hs_snapshot *snap,
-                                   const struct hs_analysis *a)
+static struct hs_error *pick_top(void *arg, const struct hs_snapshot *snap,
+                                 const struct hs_analysis *a, uint32_t **objs, size_t *n)
 {
-	struct top_job *job = arg;
-	size_t n = (size_t)job->args->limit, len;
-	uint32_t *top = malloc((n ? n : 1) * sizeof(*top));
-	if (!top)
+	const struct top_job *job = arg;
+	size_t limit = (size_t)job->args->limit;
+	if (!(*objs = malloc((limit ? limit : 1) * sizeof(**objs))))
 		return &hs_error_nomem;
-	select_top(snap, a, top, n, &len);
-	sqlite3 *db;
-	struct hs_error *err = hs_store_partial(snap, a, top, len, true, &db);
-	free(top);
-	if (err)
-		return err;
+	select_top(snap, a, *objs, limit, n);
+	return NULL;
+}
+
+static struct hs_error *print_top(void *arg, sqlite3 *db, const uint32_t *objs)
+{
+	(void)objs;
+	struct top_job *job = arg;
 	char limit[32];
 	snprintf(limit, sizeof(limit), "%ld", job->args->limit);
 	char *args[] = {limit};
-	err = hs_rows_run(db, job->sql, 1, args, job->args->format, stdout);
-	sqlite3_close(db);
-	return err;
+	return hs_rows_run(db, job->sql, 1, args, job->args->format, stdout);
 }
 
 int hs_first_top_retained(const struct hs_cmd_args *a, const char *sql)
@@ -95,11 +140,45 @@ int hs_first_top_retained(const struct hs_cmd_args *a, const char *sql)
 	if (a->limit < 0 || a->limit > TOP_MAX)
 		return -1;
 	struct top_job job = {a, sql};
-	bool answered;
-	struct hs_error *err = hs_cli_first_answer(a->pos[0], answer_top, &job, false, &answered);
-	if (err)
-		return hs_cli_fail(err);
-	return answered ? HS_EXIT_OK : -1;
+	struct partial_answer p = {pick_top, print_top, &job, false, -1};
+	return first_partial(a->pos[0], &p);
+}
+
+struct object_job {
+	const char *addr;
+	hs_first_object_fn *work;
+	void *arg;
+};
+
+/* The object at job->addr; declined when it is no address or no object's. */
+static struct hs_error *pick_object(void *arg, const struct hs_snapshot *snap,
+                                    const struct hs_analysis *a, uint32_t **objs, size_t *n)
+{
+	(void)a;
+	struct object_job *job = arg;
+	uint64_t addr;
+	int64_t i;
+	if (!hs_parse_u64(job->addr, true, &addr) || (i = hs_snapshot_find(snap, addr)) < 0)
+		return &hs_first_declined;
+	if (!(*objs = malloc(sizeof(**objs))))
+		return &hs_error_nomem;
+	**objs = (uint32_t)i;
+	*n = 1;
+	return NULL;
+}
+
+static struct hs_error *object_work(void *arg, sqlite3 *db, const uint32_t *objs)
+{
+	struct object_job *job = arg;
+	return job->work(job->arg, db, objs[0]);
+}
+
+int hs_first_object(const char *path, const char *addr, bool refs, hs_first_object_fn *work,
+                    void *arg)
+{
+	struct object_job job = {addr, work, arg};
+	struct partial_answer p = {pick_object, object_work, &job, refs, -1};
+	return first_partial(path, &p);
 }
 
 /* What summary_overview.sql counts over the objects, and the conservative ones. */
@@ -230,7 +309,7 @@ struct hs_error *hs_first_summary_db(const char *path, const struct hs_snapshot 
 	sqlite3 *db = NULL;
 	struct hs_error *err = count_objects(snap, a, &c);
 	if (!err)
-		err = hs_store_partial(snap, a, c.cons, c.ncons, false, &db);
+		err = hs_store_partial(snap, a, c.cons, c.ncons, false, false, &db);
 	if (!err && sqlite3_exec(db, first_tables_sql, NULL, NULL, NULL) != SQLITE_OK)
 		err = hs_store_error(db, "summary");
 	if (!err)

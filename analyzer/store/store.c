@@ -12,9 +12,9 @@
  * multi-row INSERTs in rowid order, the referrers sorted by SQLite, the indexes after the data.
  *
  * hs_store_partial writes no file: an in-memory database with the small tables and a few rows
- * of the big ones (the objects a first answer lists and their paths), the same INSERTs binding
- * the same column values, so that a command's own SQL answers there before the database is
- * written.
+ * of the big ones (the objects a first answer lists, their paths, their references in and out),
+ * the same INSERTs binding the same column values, so that a command's own SQL answers there
+ * before the database is written.
  */
 #include <assert.h>
 #include <errno.h>
@@ -647,40 +647,93 @@ struct hs_error *hs_store_stream(const char *snap_path, const char *db_path,
 }
 
 /* hs_store_partial's rows: the objects asked for and, with paths, the objects and edges on the
- * path of each (what hs_path reads), each once. */
+ * path of each (what hs_path reads), with refs their edges in and out, the objects at the other
+ * ends and the edges in as referrers rows; each object once (edges are made unique after). */
 struct partial_rows {
 	uint32_t *objs;
-	uint64_t *edges;
-	size_t nobjs, nedges, cap;
+	uint64_t *edges, *refs;
+	size_t nobjs, nedges, nrefs, ocap, ecap, rcap;
 };
 
-/* Adds object x unless seen (a bitmap) has it; returns false when it had it or out of memory.
- * r->edges has room for as many edges as r->objs for objects. */
+/* Makes room for one more of *n items of size bytes in *arr; false when out of memory. */
+static bool partial_room(void *arr, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return true;
+	size_t c = *cap ? 2 * *cap : 64;
+	void *p = realloc(*(void **)arr, c * size);
+	if (!p)
+		return false;
+	*(void **)arr = p;
+	*cap = c;
+	return true;
+}
+
+/* Adds object x unless seen (a bitmap) has it; returns false when it had it or out of memory. */
 static bool partial_add(struct partial_rows *r, uint8_t *seen, uint32_t x, bool *nomem)
 {
 	if (seen[x / 8] & (1u << (x % 8)))
 		return false;
-	if (r->nobjs == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 64;
-		uint32_t *objs = realloc(r->objs, cap * sizeof(*objs));
-		if (objs)
-			r->objs = objs;
-		uint64_t *edges = realloc(r->edges, cap * sizeof(*edges));
-		if (edges)
-			r->edges = edges;
-		if (!objs || !edges) {
-			*nomem = true;
-			return false;
-		}
-		r->cap = cap;
+	if (!partial_room(&r->objs, &r->ocap, r->nobjs, sizeof(*r->objs))) {
+		*nomem = true;
+		return false;
 	}
 	seen[x / 8] |= (uint8_t)(1u << (x % 8));
 	r->objs[r->nobjs++] = x;
 	return true;
 }
 
+static void partial_edge(struct partial_rows *r, uint64_t e, bool *nomem)
+{
+	if (partial_room(&r->edges, &r->ecap, r->nedges, sizeof(*r->edges)))
+		r->edges[r->nedges++] = e;
+	else
+		*nomem = true;
+}
+
+/* Object x's edges out and in, the objects at their other ends, and its referrers rows. */
+static void partial_refs(const struct hs_snapshot *snap, struct partial_rows *r, uint8_t *seen,
+                         uint32_t x, bool *nomem)
+{
+	for (uint64_t e = snap->edge_start[x]; e < snap->edge_start[x + 1] && !*nomem; e++) {
+		partial_edge(r, e, nomem);
+		partial_add(r, seen, snap->edge_dst[e], nomem);
+	}
+	for (uint64_t e = 0; e < snap->nedges && !*nomem; e++) {
+		if (snap->edge_dst[e] != x)
+			continue;
+		if (!partial_room(&r->refs, &r->rcap, r->nrefs, sizeof(*r->refs))) {
+			*nomem = true;
+			break;
+		}
+		r->refs[r->nrefs++] = e;
+		partial_edge(r, e, nomem);
+		partial_add(r, seen, hs_graph_edge_source(snap, e), nomem);
+	}
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return (a > b) - (a < b);
+}
+
+/* Sorts r's edges and drops the repeated ones (an edge in that is also an edge out or a path's
+ * edge). */
+static void partial_unique_edges(struct partial_rows *r)
+{
+	if (!r->nedges)
+		return;
+	qsort(r->edges, r->nedges, sizeof(*r->edges), cmp_u64);
+	size_t k = 1;
+	for (size_t i = 1; i < r->nedges; i++)
+		if (r->edges[i] != r->edges[k - 1])
+			r->edges[k++] = r->edges[i];
+	r->nedges = k;
+}
+
 static struct hs_error *partial_collect(const struct hs_snapshot *snap, const struct hs_analysis *a,
-                                        const uint32_t *objs, size_t n, bool paths,
+                                        const uint32_t *objs, size_t n, bool paths, bool refs,
                                         struct partial_rows *ret)
 {
 	uint8_t *seen = calloc(snap->nobjects / 8 + 1, 1);
@@ -693,17 +746,20 @@ static struct hs_error *partial_collect(const struct hs_snapshot *snap, const st
 			continue;
 		/* Up the breadth-first tree until an object already in (a root's parent_edge is
 		 * none); depth bounds the walk.  Each object added brings its parent edge. */
-		for (uint32_t d = a->depth[x]; d != HS_NONE && d > 0; d--) {
+		for (uint32_t d = a->depth[x]; d != HS_NONE && d > 0 && !nomem; d--) {
 			uint64_t e = a->parent_edge[x];
 			if (e == UINT64_MAX)
 				break;
-			ret->edges[ret->nedges++] = e;
+			partial_edge(ret, e, &nomem);
 			x = hs_graph_edge_source(snap, e);
 			if (!partial_add(ret, seen, x, &nomem))
 				break;
 		}
 	}
+	for (size_t i = 0; refs && i < n && !nomem; i++)
+		partial_refs(snap, ret, seen, objs[i], &nomem);
 	free(seen);
+	partial_unique_edges(ret);
 	return nomem ? &hs_error_nomem : NULL;
 }
 
@@ -729,7 +785,25 @@ static struct hs_error *partial_insert(struct builder *b, const struct hs_store_
 	return err;
 }
 
-static struct hs_error *build_partial(struct builder *b, const struct partial_rows *rows)
+/* The referrers rows of the edges refs[0 .. n). */
+static struct hs_error *partial_referrers(struct builder *b, const uint64_t *refs, size_t n)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct hs_error *err = exec(b, hs_sql_referrers);
+	if (!err && sqlite3_prepare_v2(b->db, "INSERT INTO referrers VALUES (?,?,?)", -1, &stmt,
+	                               NULL) != SQLITE_OK)
+		err = db_error(b, "prepare insert");
+	for (size_t r = 0; !err && r < n; r++) {
+		bind_u64(stmt, 1, b->snap->edge_dst[refs[r]]);
+		bind_u64(stmt, 2, refs[r]);
+		bind_u64(stmt, 3, hs_graph_edge_source(b->snap, refs[r]));
+		err = step_reset(b, stmt);
+	}
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static struct hs_error *build_partial(struct builder *b, const struct partial_rows *rows, bool refs)
 {
 	struct hs_error *err = exec(b, "BEGIN;");
 	if (!err)
@@ -744,6 +818,8 @@ static struct hs_error *build_partial(struct builder *b, const struct partial_ro
 		err = partial_insert(b, &hs_store_objects, rows->objs, NULL, rows->nobjs);
 	if (!err)
 		err = partial_insert(b, &hs_store_edges, NULL, rows->edges, rows->nedges);
+	if (!err && refs)
+		err = partial_referrers(b, rows->refs, rows->nrefs);
 	if (!err)
 		err = exec(b, small_index_sql);
 	if (!err)
@@ -752,20 +828,22 @@ static struct hs_error *build_partial(struct builder *b, const struct partial_ro
 }
 
 struct hs_error *hs_store_partial(const struct hs_snapshot *snap, const struct hs_analysis *a,
-                                  const uint32_t *objs, size_t n, bool paths, sqlite3 **ret)
+                                  const uint32_t *objs, size_t n, bool paths, bool refs,
+                                  sqlite3 **ret)
 {
 	assert(a->depth && a->parent_edge && a->retained);
 	struct partial_rows rows = {0};
-	struct hs_error *err = partial_collect(snap, a, objs, n, paths, &rows);
+	struct hs_error *err = partial_collect(snap, a, objs, n, paths, refs, &rows);
 	struct builder b = {.path = snap->path, .snap = snap, .a = a};
 	if (!err && sqlite3_open_v2(":memory:", &b.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
 		err = b.db ? db_error(&b, "open") : &hs_error_nomem;
 	if (!err)
-		err = build_partial(&b, &rows);
+		err = build_partial(&b, &rows, refs);
 	if (!err && hs_sqlfuncs_register(b.db) != SQLITE_OK)
 		err = db_error(&b, "functions");
 	free(rows.objs);
 	free(rows.edges);
+	free(rows.refs);
 	if (err) {
 		sqlite3_close(b.db);
 		return err;

@@ -41,12 +41,15 @@ void hs_store_abort(struct hs_store_writer *w);
 
 /* A partial database in memory, for a first answer before the database is written: the small
  * tables (but meta), and of the big ones only the rows of objects objs[0 .. n) (indexes into
- * snap) and, with paths, of the objects and edges on each one's path from a root, with every
- * column as the full database has it (nreferrers 0); no referrers.  Queries that read only those
- * rows (the objects' own columns, hs_path, the types and roots) answer there as on the full
- * database. The SQL functions are registered; the caller closes it. */
+ * snap), with paths of the objects and edges on each one's path from a root, and with refs of
+ * each one's edges out and in, the objects at their other ends and the referrers rows of the
+ * edges in (no referrers table without refs), every column as the full database has it
+ * (nreferrers 0).  Queries that read only those rows (the objects' own columns, hs_path, the
+ * types and roots, an object's references) answer there as on the full database.  The SQL
+ * functions are registered; the caller closes it. */
 struct hs_error *hs_store_partial(const struct hs_snapshot *snap, const struct hs_analysis *a,
-                                  const uint32_t *objs, size_t n, bool paths, sqlite3 **ret);
+                                  const uint32_t *objs, size_t n, bool paths, bool refs,
+                                  sqlite3 **ret);
 
 /* The database a snapshot is cached in: SNAP with ".hsnap" replaced by ".db" (or ".db" appended).
  * malloc'd; NULL when out of memory. */

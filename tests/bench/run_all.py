@@ -12,7 +12,7 @@ of process: bench_remote.py; real heap only), snapshot bytes per object and
 per edge (the OBJECTS and EDGES sections), read + analysis per phase and peak memory
 (bench_analyze), the SQLite store per phase, its page writer against SQLite's INSERT path and the
 latency of `top --by retained` and `path` (bench_store), `heapsnap load` end to end (wall, CPU, peak RSS per object), and
-the first answer of `summary` and `top --by retained` on a snapshot with no database yet (wall
+the first answer of `summary`, `top --by retained`, `path` and `show` on a snapshot with no database yet (wall
 time to the first line printed and to the exit, once the database is written; peak RSS).  Every figure is
 the median of RUNS runs; times are CPU seconds where the component reports them, since the
 machine is shared (wall times are inflated by the neighbours' load).  Never fails a build.
@@ -75,18 +75,34 @@ def run_first_answer(cmd):
     return first, time.monotonic() - t, ru.ru_maxrss * 1024, first_cpu
 
 
+def deepest(heapsnap, snap, db):
+    """The address of an object with the longest path in snap (from its database, built for
+    this and deleted)."""
+    try:
+        out, _, _, _ = run_rusage([heapsnap, "sql", snap,
+                                   "SELECT printf('0x%x', addr) AS addr FROM objects"
+                                   " ORDER BY depth DESC, addr LIMIT 1", "--format", "csv"])
+    finally:
+        if os.path.exists(db):
+            os.unlink(db)
+    return out.split()[1]
+
+
 def first_answers(heapsnap, snap, runs, col, n):
-    """`summary` and `top --by retained` on the snapshot with no database yet (a link to it in a
-    directory of its own, whose database is deleted after each run): the wall time to the first
-    line printed (and the CPU time until then: threads count twice), to the exit (the database
-    written), and the peak RSS per object."""
+    """`summary`, `top --by retained`, and `path` and `show` of an object with the longest
+    path, on the snapshot with no database yet (a link to it in a directory of its own, whose
+    database is deleted after each run): the wall time to the first line printed (and the CPU
+    time until then: threads count twice), to the exit (the database written), and the peak
+    RSS per object."""
     fresh = os.path.join(os.path.dirname(snap), "first-answer")
     os.makedirs(fresh, exist_ok=True)
     base = os.path.splitext(os.path.basename(snap))[0]
     link, db = os.path.join(fresh, base + ".hsnap"), os.path.join(fresh, base + ".db")
     if not os.path.lexists(link):
         os.symlink(os.path.abspath(snap), link)
-    for name, args in (("summary", ["summary"]), ("top --by retained", ["top", "--by", "retained"])):
+    addr = deepest(heapsnap, link, db)
+    for name, args in (("summary", ["summary"]), ("top --by retained", ["top", "--by", "retained"]),
+                       ("path", ["path", addr]), ("show", ["show", addr])):
         res = []
         for _ in range(runs):
             try:

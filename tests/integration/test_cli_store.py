@@ -175,6 +175,51 @@ class Store(unittest.TestCase):
                 self.assertIn("0x1000" if cmd[0] == "top" and "0" not in cmd else "", first.stdout)
                 os.unlink(db)
 
+    def test_first_answer_object(self):
+        # path and show on a snapshot with no database answer from a partial database of the
+        # object's path (and show's references) before writing it (first_answer.c): byte for
+        # byte what the database then answers, in every format (path's digraph too), for a long
+        # path, a root, garbage no root reaches, -n, and an unknown address (the same error and
+        # exit code), a referrer off the path; an ADDR that is none and an object held from
+        # outside the graph (0xd000, 0xb000: the note counts the whole database) go through the
+        # database, written first, with the same output.
+        held = os.path.join(self.tmp, "held.hsnap")
+        with open(held + ".jsonl", "w") as f:
+            f.write(heap() + "".join(json.dumps(l) + "\n" for l in (
+                obj(0xd000, "list", 72, refcnt=2), obj(0xe000, "str", 55, gc=False, value="x"),
+                edge(0xd000, 0xe000, "[0]"),
+                # referrers beyond the path and the referents: 0x4000
+                obj(0xf000, "str", 40, refcnt=2, gc=False, value="shared"),
+                edge(0x3000, 0xf000, "['s']"), edge(0x4000, 0xf000, "['s']"))))
+        run("convert", held + ".jsonl", "-o", held)
+        fresh, db = os.path.join(self.tmp, "fresh.hsnap"), os.path.join(self.tmp, "fresh.db")
+        table, other = ["--format", "table"], (["--format", "csv"], ["--format", "json"])
+        cases = [("path", self.snap, "0x6000", [], 0, "['users'][0]"),
+                 ("path", self.snap, "0x1000", [], 0, "sys.modules"),
+                 ("path", self.snap, "0x8000", [], 1, "no root reaches"),
+                 ("path", self.snap, "0x1234", [], 1, "no object at address 0x1234"),
+                 ("path", self.snap, "0x12z", [], 2, "not an address"),
+                 ("path", held, "0xe000", [], 0, "root: held from outside"),
+                 ("show", self.snap, "0x5000", [], 0, "path: sys.modules['app']"),
+                 ("show", self.snap, "0x5000", ["-n", "2"], 0, "1 more referents"),
+                 ("show", self.snap, "0x1000", [], 0, "'app'"),
+                 ("show", self.snap, "0x8000", [], 0, "(no root reaches it)"),
+                 ("show", self.snap, "0xb000", [], 0, "references: held from outside"),
+                 ("show", self.snap, "0x1234", [], 1, "no object at address 0x1234"),
+                 ("show", held, "0xf000", [], 0, "referrer  0x4000"),
+                 ("show", held, "0xf000", ["-n", "1"], 0, "1 more referrers")]
+        for cmd, snap, addr, args, code, want in cases:
+            for fmt in (table, *other, *((["--dot"],) if cmd == "path" else ())):
+                shutil.copyfile(snap, fresh)
+                first = run(cmd, fresh, addr, *args, *fmt, check=code)
+                self.assertTrue(os.path.exists(db), (cmd, addr, fmt))
+                again = run(cmd, fresh, addr, *args, *fmt, check=code)
+                self.assertEqual((first.stdout, first.stderr), (again.stdout, again.stderr),
+                                 (cmd, addr, fmt))
+                if code or fmt == table:  # the path, the note or the error
+                    self.assertIn(want, first.stdout + first.stderr, (cmd, addr, fmt))
+                os.unlink(db)
+
     def test_types(self):
         rows = rows_json("types", self.snap)
         t = {r["type"]: r for r in rows}
