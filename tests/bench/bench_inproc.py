@@ -16,6 +16,10 @@ per object (edges included).  The last column is the dump's CPU time over one gc
 (the collector's one traversal of the same heap, timed in the same runs).  Targets (issue 20, on
 the app shape): ratio >= 25 (wall and CPU), CPU <= 0.5 gc.collect(), <= 12 bytes/object with
 values.
+The row "one walk at C speed" is the floor of any dumper: gc.get_referents(*gc.get_objects()),
+CPython's own C loop calling each GC object's tp_traverse once and appending what it visits to a
+list, nothing written; a dump, which must also find the objects that are not tracked, size them,
+label their edges and write them, cannot cost less than it.
 heapsnap.dump runs as a user calls it, which at this size means two threads writing the objects
 (the wall clock is the time the program stands still; the CPU time counts both threads), and
 with threads=1 (its CPU time is the work).
@@ -94,6 +98,12 @@ def check(cli):
              len(held), garbage, collected))
 
 
+def one_walk():
+    """One tp_traverse of every GC object at C speed (the floor: see the docstring)."""
+    objs = gc.get_objects()
+    return len(gc.get_referents(*objs))
+
+
 def timed(fn):
     w, c = time.perf_counter(), time.process_time()
     r = fn()
@@ -110,11 +120,12 @@ def main():
     if os.environ.get("HEAPSNAP_CLI"):  # first: the timed gc.collect() frees the garbage
         check(os.environ["HEAPSNAP_CLI"])
     d = tempfile.mkdtemp(prefix="bench-inproc-")
-    res = {"py": [], "gc": []}
+    res = {"py": [], "gc": [], "walk": []}
     kinds = [(False, 0), (False, 1), (True, 0), (True, 1)]  # (values, threads)
     for _ in range(runs):
         res["py"].append(timed(lambda: [len(a) for a in py_dump()]))
         res["gc"].append(timed(gc.collect))
+        res["walk"].append(timed(one_walk))
         for values, threads in kinds:
             path = os.path.join(d, "v%d.hsnap" % values)
             res.setdefault((values, threads), []).append(timed(
@@ -137,6 +148,10 @@ def main():
                                                              py_c / gc_c))
     print("%-37s %9s %9s %8.3f %8.3f %7s %7s %9s %6s" % ("gc.collect()", "-", "-", gc_w, gc_c,
                                                            "-", "-", "-", "1.00"))
+    walk_w, walk_c = med(res["walk"], 1), med(res["walk"], 2)
+    print("%-37s %9s %9d %8.3f %8.3f %6.1fx %6.1fx %9s %6.2f"
+          % ("one walk at C speed (the floor)", "-", res["walk"][0][0], walk_w, walk_c,
+             py_w / walk_w, py_c / walk_c, "-", walk_c / gc_c))
     for values, threads in kinds:
         rows = res[(values, threads)]
         c = rows[-1][0]

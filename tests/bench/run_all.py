@@ -230,6 +230,8 @@ def inproc(build, shape, n, py, runs, col):
         f = line.split()  # NAME... objects edges wall cpu wall-x cpu-x bytes/obj cpu/gc
         if line.startswith("python "):
             col["in-process: python"] = f[1].rstrip(",")
+        if line.startswith("one walk at C speed"):  # the floor of any dumper
+            col["in-process: one walk at C speed, CPU / gc.collect() CPU"] = f[-1]
         if line.startswith("check: "):  # the dump against gc.get_referents and gc.collect()
             col["in-process: objects and garbage as CPython says"] = f[1].rstrip(":")
         for name, row in rows:
