@@ -111,6 +111,18 @@ hs_graph_prefetch_descent(const struct hs_snapshot *snap, const void *arr, size_
 	}
 }
 
+/* Bit i of a bitset, and setting it: the DFSs keep which objects they have seen in one, a bit per
+ * object, small enough to stay in cache where an array of numbers would miss on every edge. */
+static inline bool hs_graph_bit(const uint64_t *bits, uint64_t i)
+{
+	return bits[i >> 6] >> (i & 63) & 1;
+}
+
+static inline void hs_graph_bit_set(uint64_t *bits, uint64_t i)
+{
+	bits[i >> 6] |= 1ull << (i & 63);
+}
+
 /* malloc for the large per-object arrays: 2 MiB aligned and advised to use transparent huge
  * pages when at least that big (free() releases it).  graph_alloc.c. */
 void *hs_graph_alloc(size_t bytes);
