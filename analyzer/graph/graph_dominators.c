@@ -33,10 +33,10 @@
  * Arrays by DFS number live in output arrays not yet filled (one spare entry each, see
  * graph_internal.h): dfn by object in idom; parent/idom in the upper half of retained (as
  * 2 x (n+1) uint32); semi in depth.  During the DFS, the path's vertex numbers and next edges
- * are in parent_edge (2 x (n+1) uint32), its end edges in the lower half of retained, and first[]
- * in the reverse CSR's count array; after it, parent_edge holds the forest's anc/best pairs.
- * Step 4 puts the object of each number (vertex, the inverse of dfn) in depth and the retained
- * sizes by number in parent_edge.
+ * are in parent_edge (2 x (n+1) uint32), its end edges in the lower half of retained, first[]
+ * in the reverse CSR's count array and the bitset in depth; after it, parent_edge holds the
+ * forest's anc/best pairs. Step 4 puts the object of each number (vertex, the inverse of dfn) in
+ * depth and the retained sizes by number in parent_edge.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -137,6 +137,7 @@ struct dfs_path {
 
 /* What the DFS reads and writes. */
 struct dfs {
+	const struct hs_snapshot *snap;
 	const uint64_t *edge_start;
 	const uint32_t *edge_dst;
 	const uint32_t *first; /* each object's first successor, HS_NONE if it has none */
@@ -175,9 +176,9 @@ static uint32_t enter(struct dfs *s, uint32_t depth, uint32_t w)
 
 /* Step 1, the DFS: fills dfn and parent; returns n.  Whether a successor is new comes from
  * bits, a bit per object that stays in cache, so that the DFS path waits only for the edges. */
-static uint32_t dfs(struct dfs *s, const struct hs_snapshot *snap, const struct hs_analysis *a)
+static uint32_t dfs(struct dfs *s, const struct hs_analysis *a)
 {
-	const uint64_t *edge_start = s->edge_start;
+	const struct hs_snapshot *snap = s->snap;
 	const uint32_t *edge_dst = s->edge_dst;
 	struct dfs_path path = s->path;
 	uint64_t rc = 0;
@@ -202,10 +203,7 @@ static uint32_t dfs(struct dfs *s, const struct hs_snapshot *snap, const struct 
 			path.e[top] = e + 1;
 			/* The successors after w, which the DFS comes back to: their edge ranges.
 			 */
-			for (uint32_t k = e + 1; k < end && k < e + 8; k++) {
-				__builtin_prefetch(&edge_start[edge_dst[k]]);
-				__builtin_prefetch(&s->first[edge_dst[k]]);
-			}
+			hs_graph_prefetch_descent(s->snap, s->first, NULL, 0, e + 1, end);
 			depth = enter(s, depth, w);
 		}
 	}
@@ -244,26 +242,23 @@ static void classify(const struct hs_snapshot *snap, const uint32_t *dfn, uint32
 	}
 }
 
-/* Step 1: the DFS, then classify.  first[] lives in count until classify counts there; the
- * DFS's bits are its own.  Returns n, or HS_NONE when out of memory. */
+/* Step 1: the DFS, then classify.  Scratch: first[] in count until classify counts there, and
+ * the DFS's bits in semi until semi starts.  Returns n. */
 static uint32_t step1(const struct hs_snapshot *snap, const struct hs_analysis *a,
                       struct dfs_path path, uint32_t *parent, uint32_t *semi, uint32_t *count)
 {
 	uint64_t nobj = snap->nobjects;
 	uint32_t *dfn = a->idom;
-	uint64_t *bits = hs_graph_alloc((nobj / 64 + 1) * sizeof(*bits));
-	if (!bits)
-		return HS_NONE;
-	memset(bits, 0, (nobj / 64 + 1) * sizeof(*bits));
+	uint64_t *bits = (uint64_t *)semi; /* (n + 1) x 4 bytes hold (n + 63) / 64 words */
+	memset(bits, 0, (nobj + 63) / 64 * sizeof(*bits));
 	for (uint64_t i = 0; i < nobj; i++) {
 		dfn[i] = HS_NONE;
 		count[i] = snap->edge_start[i] < snap->edge_start[i + 1]
 		               ? snap->edge_dst[snap->edge_start[i]]
 		               : HS_NONE;
 	}
-	struct dfs s = {snap->edge_start, snap->edge_dst, count, bits, dfn, parent, path, 0};
-	uint32_t n = dfs(&s, snap, a);
-	free(bits);
+	struct dfs s = {snap, snap->edge_start, snap->edge_dst, count, bits, dfn, parent, path, 0};
+	uint32_t n = dfs(&s, a);
 	memset(count, 0, (nobj + 2) * sizeof(*count));
 	for (uint32_t d = 1; d <= n; d++)
 		semi[d] = parent[d];
@@ -296,10 +291,6 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 	struct dfs_path path = {(uint32_t *)a->parent_edge, (uint32_t *)a->parent_edge + nobj + 1,
 	                        (uint32_t *)a->retained};
 	uint32_t n = step1(snap, a, path, idom, semi, count);
-	if (n == HS_NONE) {
-		free(count);
-		return &hs_error_nomem;
-	}
 	for (uint32_t d = 1; d <= n; d++)
 		f[d].anc = idom[d]; /* each vertex linked to its DFS parent once it is done */
 	a->nreached = n;
