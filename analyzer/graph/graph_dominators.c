@@ -201,8 +201,7 @@ static uint32_t dfs(struct dfs *s, const struct hs_analysis *a)
 				continue;
 			}
 			path.e[top] = e + 1;
-			/* The successors after w, which the DFS comes back to: their edge ranges.
-			 */
+			/* The successors after w, which the DFS comes back to. */
 			hs_graph_prefetch_descent(s->snap, s->first, NULL, 0, e + 1, end);
 			depth = enter(s, depth, w);
 		}
