@@ -7,11 +7,19 @@
  *  1. DFS from the virtual root (number 0), numbering objects 1..n in preorder; parent[d] is the
  *     DFS tree parent.  Objects the DFS does not reach keep dfn HS_NONE.  The DFS path is an
  *     explicit stack (vertex number, next edge, end edge by depth), so that going back up it reads
- *     memory in order instead of chasing parent[] and the object's edge_start once more.
+ *     memory in order instead of chasing parent[] and the object's edge_start once more.  The DFS
+ *     is a chain of cache misses, each step waiting for the last, so it reads as little as it
+ *     can: whether a successor is new comes from a bitset that stays in cache (not from dfn), and
+ *     each object's first successor is copied beforehand into first[] (read in order), so that
+ *     descending to a new first successor waits for edge_start and first of the object together
+ *     instead of edge_start and then its edges.  Then a pass over every edge in object order
+ *     (classify), whose random lookups are prefetched, starts the semidominators: semi[w] = the
+ *     least of parent[w] and of the predecessors numbered below w; and counts the predecessors
+ *     numbered above w, which go to the reverse CSR.
  *  2. Semidominators in reverse preorder: semi[w] = the least of parent[w] (0 for a root: the
- *     virtual root is a predecessor), of every predecessor numbered below w (found by the DFS,
- *     which sees every edge), and of eval(p) for every predecessor p numbered above w (from
- *     the reverse CSR, which holds only those).  eval is the link-eval forest over the vertices
+ *     virtual root is a predecessor), of every predecessor numbered below w (found by
+ *     classify, which sees every edge), and of eval(p) for every predecessor p numbered above w
+ * (from the reverse CSR, which holds only those).  eval is the link-eval forest over the vertices
  *     already done, with path compression: anc[] climbs the forest, best[v] is the least semi on
  *     the compressed path from v up to (not including) its tree's root.  anc and best of a vertex
  *     sit side by side, so a step up the forest costs one cache miss; and since the reverse CSR
@@ -25,9 +33,10 @@
  * Arrays by DFS number live in output arrays not yet filled (one spare entry each, see
  * graph_internal.h): dfn by object in idom; parent/idom in the upper half of retained (as
  * 2 x (n+1) uint32); semi in depth.  During the DFS, the path's vertex numbers and next edges
- * are in parent_edge (2 x (n+1) uint32) and its end edges in the lower half of retained; after
- * it, parent_edge holds the forest's anc/best pairs.  Step 4 puts the object of each number
- * (vertex, the inverse of dfn) in depth and the retained sizes by number in parent_edge.
+ * are in parent_edge (2 x (n+1) uint32), its end edges in the lower half of retained, first[]
+ * in the reverse CSR's count array and the bitset in depth; after it, parent_edge holds the
+ * forest's anc/best pairs. Step 4 puts the object of each number (vertex, the inverse of dfn) in
+ * depth and the retained sizes by number in parent_edge.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -126,40 +135,61 @@ struct dfs_path {
 	uint32_t *d, *e, *end;
 };
 
-/* Step 1, the DFS: fills dfn and parent; returns n.  It sees every edge from a vertex once, so it
- * also starts the semidominators (semi[w] = the least of parent[w] and the predecessors numbered
- * below w) and counts in count[w + 1] the predecessors numbered above w, which go to the reverse
- * CSR. */
-static uint32_t dfs(const struct hs_snapshot *snap, const struct hs_analysis *a, uint32_t *dfn,
-                    uint32_t *parent, struct dfs_path path, uint32_t *semi, uint32_t *count)
+/* What the DFS reads and writes. */
+struct dfs {
+	const struct hs_snapshot *snap;
+	const uint64_t *edge_start;
+	const uint32_t *edge_dst;
+	const uint32_t *first; /* each object's first successor, HS_NONE if it has none */
+	uint64_t *bits;        /* bit v: object v is numbered */
+	uint32_t *dfn, *parent;
+	struct dfs_path path;
+	uint32_t n;
+};
+
+/* Numbers w, a successor of the path's vertex at depth - 1 (none when depth is 0), and pushes it;
+ * then, as long as the new top's first successor is new, that one too, without reading the top's
+ * edges (first[] gives it): a descent costs one wait (edge_start and first, fetched together)
+ * instead of two in a row (edge_start, then the edges).  Returns the new depth. */
+static uint32_t enter(struct dfs *s, uint32_t depth, uint32_t w)
 {
-	const uint64_t *edge_start = snap->edge_start;
-	const uint32_t *edge_dst = snap->edge_dst;
-	for (uint64_t i = 0; i < snap->nobjects; i++)
-		dfn[i] = HS_NONE;
-	uint32_t n = 0;
+	struct dfs_path path = s->path;
+	for (;;) {
+		hs_graph_bit_set(s->bits, w);
+		s->dfn[w] = ++s->n;
+		s->parent[s->n] = depth ? path.d[depth - 1] : 0;
+		uint32_t we = (uint32_t)s->edge_start[w], wend = (uint32_t)s->edge_start[w + 1];
+		uint32_t x = s->first[w];
+		path.d[depth] = s->n;
+		path.end[depth] = wend;
+		depth++;
+		if (x == HS_NONE || hs_graph_bit(s->bits, x)) {
+			path.e[depth - 1] = we;
+			return depth;
+		}
+		/* Its other edges, for when the DFS comes back to it. */
+		__builtin_prefetch(&s->edge_dst[we + 1]);
+		path.e[depth - 1] = we + 1;
+		w = x;
+	}
+}
+
+/* Step 1, the DFS: fills dfn and parent; returns n.  Whether a successor is new comes from
+ * bits, a bit per object that stays in cache, so that the DFS path waits only for the edges. */
+static uint32_t dfs(struct dfs *s, const struct hs_analysis *a)
+{
+	const struct hs_snapshot *snap = s->snap;
+	const uint32_t *edge_dst = s->edge_dst;
+	struct dfs_path path = s->path;
 	uint64_t rc = 0;
 	for (uint32_t r; (r = hs_graph_next_root(snap, a, &rc)) != HS_NONE;) {
-		if (dfn[r] != HS_NONE)
+		if (hs_graph_bit(s->bits, r))
 			continue;
-		dfn[r] = ++n;
-		parent[n] = semi[n] = 0;
-		path.d[0] = n;
-		path.e[0] = (uint32_t)edge_start[r];
-		path.end[0] = (uint32_t)edge_start[r + 1];
-		for (uint32_t depth = 1; depth;) {
-			uint32_t top = depth - 1, cur = path.d[top];
+		for (uint32_t depth = enter(s, 0, r); depth;) {
+			uint32_t top = depth - 1;
 			uint32_t e = path.e[top], end = path.end[top], w = HS_NONE;
-			for (; e < end; e++) {
-				w = edge_dst[e];
-				uint32_t dw = dfn[w];
-				if (dw == HS_NONE)
-					break;
-				if (dw < cur)
-					count[dw + 1]++;
-				else if (cur < semi[dw])
-					semi[dw] = cur;
-			}
+			while (e < end && hs_graph_bit(s->bits, w = edge_dst[e]))
+				e++;
 			if (e == end) {
 				depth--;
 				/* Where the path will go back to: its next edges. */
@@ -171,17 +201,67 @@ static uint32_t dfs(const struct hs_snapshot *snap, const struct hs_analysis *a,
 				continue;
 			}
 			path.e[top] = e + 1;
-			dfn[w] = ++n;
-			/* The new vertex's successors: their numbers and their edges. */
-			uint64_t we = edge_start[w], wend = edge_start[w + 1];
-			hs_graph_prefetch_descent(snap, dfn, sizeof(*dfn), we, wend);
-			parent[n] = semi[n] = cur;
-			path.d[depth] = n;
-			path.e[depth] = (uint32_t)we;
-			path.end[depth] = (uint32_t)wend;
-			depth++;
+			/* The successors after w, which the DFS comes back to. */
+			hs_graph_prefetch_descent(s->snap, s->first, NULL, 0, e + 1, end);
+			depth = enter(s, depth, w);
 		}
 	}
+	return s->n;
+}
+
+/* The rest of step 1, over every edge v -> w of the vertices in object order (the lookups are
+ * prefetched): semi[w] = the least of parent[w] and of the predecessors numbered below w, and
+ * count[w + 1] = the number of predecessors numbered above w, which go to the reverse CSR. */
+static void classify(const struct hs_snapshot *snap, const uint32_t *dfn, uint32_t *semi,
+                     uint32_t *count)
+{
+	const uint64_t *edge_start = snap->edge_start;
+	const uint32_t *edge_dst = snap->edge_dst;
+	uint64_t nedges = snap->nedges;
+	for (uint64_t v = 0; v < snap->nobjects; v++) {
+		uint32_t dv = dfn[v];
+		if (dv == HS_NONE)
+			continue;
+		for (uint64_t e = edge_start[v]; e < edge_start[v + 1]; e++) {
+			if (e + 2 * HS_PREFETCH_AHEAD < nedges)
+				__builtin_prefetch(&dfn[edge_dst[e + 2 * HS_PREFETCH_AHEAD]]);
+			if (e + HS_PREFETCH_AHEAD < nedges) {
+				uint32_t ahead = dfn[edge_dst[e + HS_PREFETCH_AHEAD]];
+				if (ahead != HS_NONE) {
+					__builtin_prefetch(&semi[ahead], 1);
+					__builtin_prefetch(&count[ahead + 1], 1);
+				}
+			}
+			uint32_t dw = dfn[edge_dst[e]];
+			if (dw < dv)
+				count[dw + 1]++;
+			else if (dv < semi[dw])
+				semi[dw] = dv;
+		}
+	}
+}
+
+/* Step 1: the DFS, then classify.  Scratch: first[] in count until classify counts there, and
+ * the DFS's bits in semi until semi starts.  Returns n. */
+static uint32_t step1(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                      struct dfs_path path, uint32_t *parent, uint32_t *semi, uint32_t *count)
+{
+	uint64_t nobj = snap->nobjects;
+	uint32_t *dfn = a->idom;
+	uint64_t *bits = (uint64_t *)semi; /* (n + 1) x 4 bytes hold (n + 63) / 64 words */
+	memset(bits, 0, (nobj + 63) / 64 * sizeof(*bits));
+	for (uint64_t i = 0; i < nobj; i++) {
+		dfn[i] = HS_NONE;
+		count[i] = snap->edge_start[i] < snap->edge_start[i + 1]
+		               ? snap->edge_dst[snap->edge_start[i]]
+		               : HS_NONE;
+	}
+	struct dfs s = {snap, snap->edge_start, snap->edge_dst, count, bits, dfn, parent, path, 0};
+	uint32_t n = dfs(&s, a);
+	memset(count, 0, (nobj + 2) * sizeof(*count));
+	for (uint32_t d = 1; d <= n; d++)
+		semi[d] = parent[d];
+	classify(snap, dfn, semi, count);
 	return n;
 }
 
@@ -206,11 +286,10 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 	uint32_t *count = hs_graph_alloc((nobj + 2) * sizeof(*count));
 	if (!count)
 		return &hs_error_nomem;
-	memset(count, 0, (nobj + 2) * sizeof(*count));
 
 	struct dfs_path path = {(uint32_t *)a->parent_edge, (uint32_t *)a->parent_edge + nobj + 1,
 	                        (uint32_t *)a->retained};
-	uint32_t n = dfs(snap, a, dfn, idom, path, semi, count);
+	uint32_t n = step1(snap, a, path, idom, semi, count);
 	for (uint32_t d = 1; d <= n; d++)
 		f[d].anc = idom[d]; /* each vertex linked to its DFS parent once it is done */
 	a->nreached = n;

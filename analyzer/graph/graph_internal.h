@@ -42,7 +42,7 @@ void hs_graph_roots(const struct hs_snapshot *snap, struct hs_analysis *a);
  * only, so that it can run while hs_graph_scc does. */
 void hs_graph_garbage(const struct hs_snapshot *snap, struct hs_analysis *a);
 /* scc, scc_size and nsccs (Pearce's iterative algorithm).  Reads only the snapshot and writes
- * only those: its scratch is its own (8 bytes and a bit per object). */
+ * only those: its scratch is its own (8 bytes and 2 bits per object). */
 struct hs_error *hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis *a);
 /* The reverse CSR of the vertices numbered 1..n, dfn giving each object's number or HS_NONE,
  * from count[d + 1] = the number of predecessors numbered above d (n + 2 entries, owned by the
@@ -96,19 +96,33 @@ hs_graph_prefetch_queue(const struct hs_snapshot *snap, const uint32_t *queue, u
 	}
 }
 
-/* For a DFS that has just entered an object whose edges are edge_dst[e .. end): prefetches
- * arr[w] and edge_start[w] for the first few successors w.  The DFS looks at arr[w] next and,
- * if it descends into w, reads edge_start[w] at once: fetched together, the two misses cost one
- * wait instead of two in a row. */
+/* For a DFS about to look at the edges edge_dst[e .. end) of an object: prefetches, for the first
+ * few successors w, what a descent into w reads at once (edge_start[w] and first[w], each
+ * object's first successor) and arr[w] (elements of elem bytes; arr may be NULL), which the DFS
+ * looks at for w.  Fetched together, the misses cost one wait instead of several in a row. */
 static inline __attribute__((always_inline)) void
-hs_graph_prefetch_descent(const struct hs_snapshot *snap, const void *arr, size_t elem, uint64_t e,
-                          uint64_t end)
+hs_graph_prefetch_descent(const struct hs_snapshot *snap, const uint32_t *first, const void *arr,
+                          size_t elem, uint64_t e, uint64_t end)
 {
 	for (uint64_t k = 0; e + k < end && k < 8; k++) {
 		uint32_t w = snap->edge_dst[e + k];
-		__builtin_prefetch((const char *)arr + (size_t)w * elem);
 		__builtin_prefetch(&snap->edge_start[w]);
+		__builtin_prefetch(&first[w]);
+		if (arr)
+			__builtin_prefetch((const char *)arr + (size_t)w * elem);
 	}
+}
+
+/* Bit i of a bitset, and setting it: the DFSs keep which objects they have seen in one, a bit per
+ * object, small enough to stay in cache where an array of numbers would miss on every edge. */
+static inline bool hs_graph_bit(const uint64_t *bits, uint64_t i)
+{
+	return bits[i >> 6] >> (i & 63) & 1;
+}
+
+static inline void hs_graph_bit_set(uint64_t *bits, uint64_t i)
+{
+	bits[i >> 6] |= 1ull << (i & 63);
 }
 
 /* malloc for the large per-object arrays: 2 MiB aligned and advised to use transparent huge

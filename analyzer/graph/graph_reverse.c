@@ -5,12 +5,12 @@
  * object to its number.
  *
  * Only the predecessors numbered above their vertex are kept (those of back and cross edges):
- * one numbered below w is a semidominator candidate as it is, and the DFS folds the least of
- * them into semi[w].  That drops every tree and forward edge from the lists.
+ * one numbered below w is a semidominator candidate as it is, and the pass after the DFS folds
+ * the least of them into semi[w].  That drops every tree and forward edge from the lists.
  *
- * Counting sort by destination: the DFS counted the edges into each vertex; turn the counts into
- * starts, drop each source into place, then shift the starts back (placing advanced them by one
- * slot).
+ * Counting sort by destination: that pass counted the edges into each vertex; turn the counts
+ * into starts, drop each source into place, then shift the starts back (placing advanced them by
+ * one slot).
  */
 #include <stdlib.h>
 #include <string.h>
