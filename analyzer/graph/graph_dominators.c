@@ -17,14 +17,14 @@
  *     least of parent[w] and of the predecessors numbered below w; and counts the predecessors
  *     numbered above w, which go to the reverse CSR.
  *  2. Semidominators in reverse preorder: semi[w] = the least of parent[w] (0 for a root: the
- *     virtual root is a predecessor), of every predecessor numbered below w (found by
- *     classify, which sees every edge), and of eval(p) for every predecessor p numbered above w
- * (from the reverse CSR, which holds only those).  eval is the link-eval forest over the vertices
- *     already done, with path compression: anc[] climbs the forest, best[v] is the least semi on
- *     the compressed path from v up to (not including) its tree's root.  anc and best of a vertex
- *     sit side by side, so a step up the forest costs one cache miss; and since the reverse CSR
- *     says in advance which vertices eval will start from, a pipeline walks their first forest
- *     steps ahead of time, so that eval finds them in cache (see climb_ahead).
+ *     virtual root is a predecessor), of every predecessor numbered below w (found by classify,
+ *     which sees every edge), and of eval(p) for every predecessor p numbered above w (from the
+ *     reverse CSR, which holds only those).  eval is the link-eval forest over the vertices already
+ *     done, with path compression: anc[] climbs the forest, best[v] is the least semi on the
+ *     compressed path from v up to (not including) its tree's root.  anc and best of a vertex sit
+ *     side by side, so a step up the forest costs one cache miss; and since the reverse CSR says in
+ *     advance which vertices eval will start from, a pipeline walks their first forest steps ahead
+ *     of time, so that eval finds them in cache (see climb_ahead).
  *  3. Nearest common ancestors in preorder: idom[w] starts at parent[w] and climbs the partly
  *     built dominator tree while it is numbered above semi[w].
  *  4. Retained sizes bottom-up: each vertex's total is added to its immediate dominator's; since
