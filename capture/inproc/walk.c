@@ -28,8 +28,9 @@
  * walk_labels.c the labels and owned edges (the kinds' fixed fields from capture/cpython/kinds.h),
  * walk_types.c what the walker knows of types (and hs_inproc_init), walk_offsets.c the kinds'
  * field offsets, walk_roots.c the roots, walk_text.c text and value previews,
- * walk_sizeof.c the sizes that take a __sizeof__ call (SIZE_USER), walk_threads.c the two-thread
- * writer, walk_sites.c the allocation sites.
+ * walk_sizeof.c the sizes that take a __sizeof__ call (SIZE_USER), walk_watch.c whether those
+ * calls changed the heap, walk_threads.c the two-thread writer, walk_sites.c the allocation
+ * sites.
  */
 #include "walk_internal.h"
 
@@ -1000,6 +1001,25 @@ static struct hs_error *write_meta(struct walk *k, uintptr_t gen0)
 	return err;
 }
 
+/* Whether every object of the last pass 1 still has a reference: one that died into a free
+ * list (a tuple, a float...) gave no block back to the allocator (walk_sizeof.c). */
+static bool found_alive(struct walk *k)
+{
+	const struct objset *s = &k->a.set;
+	for (size_t n = 0; n < s->npages; n++) {
+		uintptr_t base = (uintptr_t)s->page_no[n] << PAGE_SHIFT;
+		for (unsigned w = 0; w < PAGE_WORDS; w++) {
+			for (uint64_t bits = s->pages[n].bits[w]; bits; bits &= bits - 1) {
+				unsigned b = (unsigned)__builtin_ctzll(bits);
+				PyObject *o = (PyObject *)(base + (uintptr_t)(w * 64 + b) * 8);
+				if (Py_REFCNT(o) <= 0)
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
 /* Forgets what a pass 1 found, for the next one (dump), keeping k->called. */
 static bool walk_restart(struct walk *k)
 {
@@ -1041,16 +1061,19 @@ static struct hs_error *dump(struct walk *k, const char *path)
 	if (!err)
 		err = write_meta(k, gen0);
 	hs_ip_open_sites(k);
-	/* Pass 1 until one finds no SIZE_USER object without a size (see call_sizes). */
+	k->gen0 = gen0;
+	/* Pass 1 until one finds no SIZE_USER object without a size, or the calls left the heap
+	 * as it found it (walk_sizeof.c). */
 	for (unsigned round = 0; !err; round++) {
-		bool ran = false;
+		bool ran = false, changed = false;
 		if (!walk_restart(k))
 			err = &hs_error_nomem;
 		if (!err)
 			err = collect(k, gen0);
 		if (!err)
-			err = hs_ip_call_sizes(k, round < SIZE_ROUNDS, &ran);
-		if (!ran)
+			err = hs_ip_call_sizes(k, round < SIZE_ROUNDS, &ran, &changed);
+		k->walks = round + 1;
+		if (!ran || (!changed && found_alive(k)))
 			break;
 	}
 	if (!err)
@@ -1154,7 +1177,8 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 		                                .roots = st.roots,
 		                                .values = st.values,
 		                                .bytes = st.bytes,
-		                                .heap_bytes = k.heap_bytes};
+		                                .heap_bytes = k.heap_bytes,
+		                                .walks = k.walks};
 	called_results(&k, err ? NULL : ret);
 	return err;
 }

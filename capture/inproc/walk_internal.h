@@ -148,6 +148,7 @@ struct type_info {
 	bool gc;      /* instances may be GC objects with references to visit (see is_gc) */
 	bool added;   /* the type object is in the walk's set */
 	bool traverse_alone; /* its tp_traverse may run on emit's second thread (traverse_alone) */
+	bool sizeof_c; /* SIZE_USER by an extension's C method, not Python code (call_sizes) */
 	uint8_t shape;
 	uint8_t size_kind;
 	PyCFunction sizeof_fn;
@@ -259,6 +260,8 @@ struct walk {
 
 	uint64_t heap_bytes;
 	struct timespec start;
+	uintptr_t gen0; /* the GC state's gen-0 list head (cpython.h) */
+	unsigned walks; /* pass 1s run (dump) */
 
 	/* Allocation sites, when tracemalloc traces (walk_sites.c): _tracemalloc's
 	 * _get_object_traceback, and by object number the file name's string id + 1 (0: none)
@@ -359,8 +362,12 @@ void hs_ip_collect_roots(struct walk *k);
 /* walk_sizeof.c: sizes by a __sizeof__ that may run Python code (SIZE_USER). */
 struct called *hs_ip_called_find(struct walk *k, uint64_t addr, size_t n);
 uint64_t hs_ip_basic_size(PyObject *o);
-struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran);
+struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran, bool *changed);
 struct hs_error *hs_ip_write_called_meta(struct walk *k);
+
+/* walk_watch.c: whether the __sizeof__ calls changed the heap. */
+bool hs_ip_watch_start(uintptr_t gen0);
+bool hs_ip_watch_stop(uintptr_t gen0);
 
 /* walk_sites.c: allocation sites, when tracemalloc traces. */
 void hs_ip_open_sites(struct walk *k);

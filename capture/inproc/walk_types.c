@@ -201,6 +201,7 @@ struct type_info *hs_ip_type_info_lookup(struct walk *k, PyTypeObject *tp)
 		}
 	} else {
 		ti->size_kind = SIZE_USER;
+		ti->sizeof_c = def && (def->ml_flags & METH_NOARGS);
 	}
 	ti->shape = shape_of(tp);
 	ti->heap = (tp->tp_flags & HS_CP_TPF_HEAPTYPE) != 0;
