@@ -229,12 +229,16 @@ struct walk {
 	struct root *roots;
 	size_t nroots, roots_cap;
 	struct weak_link *weak;
-	size_t nweak, weak_cap; /* The objects whose size takes a call (a __sizeof__), found by
-	                         * pass 1.  With two threads, presize makes their sizes before emit,
-	                         * and sorts them by address with their sizes (bit 63: approximate)
-	                         * for emit, which finds them in order from presized_next. */
+	size_t nweak, weak_cap;
+	/* The objects whose size takes a call to a C __sizeof__ of the interpreter's (SIZE_CFUNC,
+	 * and a str that builtin_size leaves), found by pass 1.  With two threads, presize makes
+	 * their sizes before emit, and sorts them by address with their sizes (bit 63:
+	 * approximate) for emit, which finds them in order from presized_next; with one, emit
+	 * calls them as it goes. */
 	struct hs_keyed *presized;
 	size_t npresized, presized_cap, presized_next;
+	uintptr_t *user; /* the SIZE_USER objects pass 1 found (call_sizes) */
+	size_t nuser, user_cap;
 	unsigned threads; /* that emit, 1 or 2 (emit_threads) */
 	/* 3.12+: static types' dicts, which PyType_GetDict gives with a new reference: taken in
 	 * pass 1 (type address, dict), by address, for emit (static_dict). */

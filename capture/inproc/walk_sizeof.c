@@ -257,18 +257,15 @@ struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran, bool *ch
 {
 	size_t first = k->ncalled;
 	*ran = *changed = false;
-	for (size_t i = 0; i < k->npresized; i++) {
-		PyObject *o = (PyObject *)(uintptr_t)k->presized[i].key;
-		const struct type_info *ti = hs_ip_type_info(k, Py_TYPE(o));
-		if (!ti)
-			return &hs_error_nomem;
-		if (ti->size_kind != SIZE_USER || hs_ip_called_find(k, k->presized[i].key, first))
+	for (size_t i = 0; i < k->nuser; i++) {
+		PyObject *o = (PyObject *)k->user[i];
+		if (hs_ip_called_find(k, k->user[i], first))
 			continue;
 		if (!hs_ip_grow((void **)&k->called, &k->called_cap, k->ncalled + 1,
 		                sizeof(*k->called)))
 			return &hs_error_nomem;
-		k->called[k->ncalled++] = (struct called){k->presized[i].key, hs_ip_basic_size(o),
-		                                          CALLED_SKIPPED, call, NULL};
+		k->called[k->ncalled++] =
+		    (struct called){k->user[i], hs_ip_basic_size(o), CALLED_SKIPPED, call, NULL};
 		if (call)
 			Py_INCREF(o);
 	}
