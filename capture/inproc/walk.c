@@ -912,15 +912,16 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	    hs_writer_object(k->w, (uint64_t)(uintptr_t)o, ti->id, size, refcnt, flags,
 	                     gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
 	if (!err)
-		err = hs_writer_memory(k->w, (int64_t)hs_memory(o, size) - (int64_t)size);
+		err = hs_writer_memory(
+		    k->w, (int64_t)hs_memory(o, size, ti->anyset, ti->bytearray) - (int64_t)size);
 	if (!err && k->site_file)
 		err = hs_writer_site(k->w, k->site_file[i], k->site_line[i]);
 	bool gc = k->worker && !ti->traverse_alone && ti->gc && ti->tp->tp_is_gc ? ask_is_gc(k, o)
 	                                                                         : is_gc(ti, o);
 	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
 		err = emit_edges(k, o, ti, gc);
-	if (!err && k->opts->values) {
-		char buf[HS_CP_PREVIEW_BYTES]; /* not cleared: a 408-byte memset an object */
+	if (!err && k->opts->values && ti->valued) { /* not a call for each record, list... */
+		char buf[HS_CP_PREVIEW_BYTES];       /* not cleared: a 408-byte memset an object */
 		Py_ssize_t n = hs_ip_preview(o, buf);
 		if (n >= 0)
 			err = hs_writer_value(k->w, buf, (size_t)n);

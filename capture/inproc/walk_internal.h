@@ -148,7 +148,10 @@ struct type_info {
 	bool gc;      /* instances may be GC objects with references to visit (see is_gc) */
 	bool added;   /* the type object is in the walk's set */
 	bool traverse_alone; /* its tp_traverse may run on emit's second thread (traverse_alone) */
-	bool sizeof_c; /* SIZE_USER by an extension's C method, not Python code (call_sizes) */
+	bool sizeof_c;  /* SIZE_USER by an extension's C method, not Python code (call_sizes) */
+	bool valued;    /* instances may have a value preview (hs_ip_preview's types) */
+	bool anyset;    /* a subtype of set or frozenset (hs_memory) */
+	bool bytearray; /* a subtype of bytearray (hs_memory) */
 	uint8_t shape;
 	uint8_t size_kind;
 	PyCFunction sizeof_fn;
