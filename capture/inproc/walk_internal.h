@@ -317,8 +317,19 @@ struct hs_error *hs_ip_emit_range(struct walk *k, size_t from, size_t to, size_t
 void hs_ip_add(struct walk *k, PyObject *o, unsigned gen);
 
 /* walk_labels.c: the labels a container gives its references and its owned edges. */
-void hs_ip_push(struct walk *k, struct label **v, size_t *n, size_t *cap, PyObject *ptr,
-                uint8_t form, uint64_t value, bool owned);
+/* Appends a label for ptr (none for NULL) to *v (*n of *cap); inline: one call a label was
+ * a percent of a dump. */
+static inline void hs_ip_push(struct walk *k, struct label **v, size_t *n, size_t *cap,
+                              PyObject *ptr, uint8_t form, uint64_t value, bool owned)
+{
+	if (!ptr || k->err)
+		return;
+	if (!hs_ip_grow((void **)v, cap, *n + 1, sizeof(**v))) {
+		k->err = &hs_error_nomem;
+		return;
+	}
+	(*v)[(*n)++] = (struct label){ptr, value, form, owned, false, -1};
+}
 void hs_ip_owned_edges(struct walk *k, PyObject *o, const struct type_info *ti);
 /* hs_ip_for_each_slot's arg for label_slot (an instance o's labels) and walk.c's intern_slot (a
  * type's). */

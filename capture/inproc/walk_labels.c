@@ -10,18 +10,6 @@
 
 #include <string.h>
 
-void hs_ip_push(struct walk *k, struct label **v, size_t *n, size_t *cap, PyObject *ptr,
-                uint8_t form, uint64_t value, bool owned)
-{
-	if (!ptr || k->err)
-		return;
-	if (!hs_ip_grow((void **)v, cap, *n + 1, sizeof(**v))) {
-		k->err = &hs_error_nomem;
-		return;
-	}
-	(*v)[(*n)++] = (struct label){ptr, value, form, owned, false, -1};
-}
-
 static void own(struct walk *k, PyObject *ptr, enum hs_cp_label name)
 {
 	assert(hs_cp_label_text(name, PY_MINOR_VERSION)); /* interned for this version */
