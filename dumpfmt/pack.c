@@ -27,11 +27,11 @@ bool hs_pack(struct hs_packer *pk, const uint8_t *a, size_t alen, const uint8_t 
 			return false;
 	}
 	size_t cap = 10 + ZSTD_compressBound(n);
-	if (pk->cap < cap) {
-		uint8_t *out = realloc(pk->out, cap);
-		if (!out)
+	if (pk->cap < cap) { /* not realloc: the old payload need not be copied */
+		free(pk->out);
+		pk->cap = 0;
+		if (!(pk->out = malloc(cap)))
 			return false;
-		pk->out = out;
 		pk->cap = cap;
 	}
 	size_t k = hs_varint_put(pk->out, n);

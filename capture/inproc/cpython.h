@@ -73,11 +73,13 @@ struct hs_gc_head {
 };
 
 /* struct _gc_runtime_state, counted from generations[0] (the gen-0 list head): three
- * struct gc_generation of 24 bytes, the generation0 pointer, the permanent generation, and the
+ * struct gc_generation of 24 bytes, the generation0 pointer, the permanent generation, the
+ * generation_stats of each generation (24 bytes, the number of its collections first), and the
  * `collecting` flag.  The same in 3.8-3.13 (3.13.0 still has three generations). */
 #define HS_GC_GENERATION_STRIDE 24
 #define HS_GC_GENERATION0_PTR 72
 #define HS_GC_PERMANENT 80
+#define HS_GC_COLLECTIONS 104 /* generation_stats[0].collections, then one each stride */
 #define HS_GC_COLLECTING 176
 
 /* PyModuleObject (moduleobject.c): md_name holds a strong reference. */

@@ -86,8 +86,10 @@ static inline void hs_instance_parts(PyObject *o, struct hs_mem_parts *p)
 #endif
 }
 
-/* The memory o occupies, whose sys.getsizeof is size. */
-static inline uint64_t hs_memory(PyObject *o, uint64_t size)
+/* The memory o occupies, whose sys.getsizeof is size; anyset and bytearray: whether o's type is
+ * a subtype of set or frozenset, of bytearray (PyAnySet_Check and PyByteArray_Check are up to
+ * three calls of PyType_IsSubtype an object: the caller knows them by type). */
+static inline uint64_t hs_memory(PyObject *o, uint64_t size, bool anyset, bool bytearray)
 {
 	struct hs_mem_parts p = {.size = size};
 	PyTypeObject *tp = Py_TYPE(o);
@@ -98,11 +100,11 @@ static inline uint64_t hs_memory(PyObject *o, uint64_t size)
 		hs_dict_parts(o, &p);
 	} else if (flags & HS_CP_TPF_TYPE_SUBCLASS) {
 		p.is_static = !(((PyTypeObject *)o)->tp_flags & HS_CP_TPF_HEAPTYPE);
-	} else if (PyAnySet_Check(o)) {
+	} else if (anyset) {
 		PySetObject *so = (PySetObject *)o;
 		if (so->table != so->smalltable)
 			p.counted = (uint64_t)(so->mask + 1) * sizeof(setentry);
-	} else if (PyByteArray_Check(o)) {
+	} else if (bytearray) {
 		p.counted = (uint64_t)((PyByteArrayObject *)o)->ob_alloc;
 	}
 	hs_instance_parts(o, &p);

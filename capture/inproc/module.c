@@ -102,7 +102,9 @@ PyDoc_STRVAR(dump_doc,
              "may run Python code, called before the walk) and sizeof_failed ({address:\n"
              "reason} of those whose __sizeof__ raised, timed out (interrupted by\n"
              "heapsnap.SizeofTimeout after 1 s) or was not called: their\n"
-             "basic size is written).  values=False leaves out the previews of str,\n"
+             "basic size is written), walks (times the dump walked the heap to find\n"
+             "its objects: 1, more when those calls changed it).  values=False leaves out the "
+             "previews of str,\n"
              "bytes, int and float values; progress=True reports on stderr.  threads=1 or 2\n"
              "writes the objects with that many threads; 0 chooses: two for a heap of\n"
              "200,000 objects or more when the process may use two CPUs and one is idle\n"
@@ -205,6 +207,7 @@ static PyObject *hs_py_dump(PyObject *self, PyObject *const *args, Py_ssize_t na
 	    put(d, "heap_bytes", PyLong_FromUnsignedLongLong(st.heap_bytes)) ||
 	    put(d, "seconds", PyFloat_FromDouble(seconds)) ||
 	    put(d, "sizeof_called", PyLong_FromUnsignedLongLong(st.sizeof_called)) ||
+	    put(d, "walks", PyLong_FromUnsignedLong(st.walks)) ||
 	    put(d, "sizeof_failed", failed_dict(&st))) {
 		Py_XDECREF(d);
 		d = NULL;

@@ -28,8 +28,9 @@
  * walk_labels.c the labels and owned edges (the kinds' fixed fields from capture/cpython/kinds.h),
  * walk_types.c what the walker knows of types (and hs_inproc_init), walk_offsets.c the kinds'
  * field offsets, walk_roots.c the roots, walk_text.c text and value previews,
- * walk_sizeof.c the sizes that take a __sizeof__ call (SIZE_USER), walk_threads.c the two-thread
- * writer, walk_sites.c the allocation sites.
+ * walk_sizeof.c the sizes that take a __sizeof__ call (SIZE_USER), walk_watch.c whether those
+ * calls changed the heap, walk_threads.c the two-thread writer, walk_sites.c the allocation
+ * sites.
  */
 #include "walk_internal.h"
 
@@ -394,7 +395,14 @@ static void follow(struct walk *k, size_t n)
 		}
 		if (!ti->voters || (k->ndone & (VOTE_EVERY - 1)) == 0)
 			vote_size(ti, o);
-		if (size_by_call(ti, o)) {
+		if (ti->size_kind == SIZE_USER) {
+			if (!hs_ip_grow((void **)&k->user, &k->user_cap, k->nuser + 1,
+			                sizeof(*k->user))) {
+				k->err = &hs_error_nomem;
+				return;
+			}
+			k->user[k->nuser++] = (uintptr_t)o;
+		} else if (size_by_call(ti, o)) {
 			if (!hs_ip_grow((void **)&k->presized, &k->presized_cap, k->npresized + 1,
 			                sizeof(*k->presized))) {
 				k->err = &hs_error_nomem;
@@ -550,33 +558,23 @@ static uint64_t called_size(const struct type_info *ti, PyObject *o, bool *appro
 }
 
 #define PRESIZED_APPROX ((uint64_t)1 << 63)
-#define PRESIZED_HELD ((uint64_t)1 << 62)
 
-/* Before emit, while nothing else reads the heap: the sizes of SIZE_USER objects from
- * call_sizes, and, with two threads, the other sizes that take a call (whatever a C __sizeof__
- * does, a refcount changing, a result allocated, it does then, not while the second thread
- * reads), sorted by address; sorts static_dicts and local_ids. */
+/* Before emit, while nothing else reads the heap, with two threads: the sizes that take a call
+ * (whatever a C __sizeof__ does, a refcount changing, a result allocated, it does then, not
+ * while the second thread reads), sorted by address (with one thread, emit calls them as it
+ * goes); sorts static_dicts and local_ids. */
 static struct hs_error *presize(struct walk *k)
 {
+	if (k->threads < 2)
+		k->npresized = 0;
 	for (size_t i = 0; i < k->npresized; i++) {
 		PyObject *o = (PyObject *)(uintptr_t)k->presized[i].key;
 		bool approx = false;
 		const struct type_info *ti = hs_ip_type_info(k, Py_TYPE(o));
 		if (!ti)
 			return &hs_error_nomem;
-		if (ti->size_kind == SIZE_USER) {
-			/* pass 1 found no SIZE_USER object that call_sizes did not list */
-			const struct called *c =
-			    hs_ip_called_find(k, k->presized[i].key, k->ncalled);
-			assert(c);
-			k->presized[i].index =
-			    c ? c->size | (c->state != CALLED_OK ? PRESIZED_APPROX : 0) |
-			            (c->held ? PRESIZED_HELD : 0)
-			      : hs_ip_basic_size(o) | PRESIZED_APPROX;
-		} else if (k->threads > 1) {
-			uint64_t size = called_size(ti, o, &approx);
-			k->presized[i].index = size | (approx ? PRESIZED_APPROX : 0);
-		}
+		uint64_t size = called_size(ti, o, &approx);
+		k->presized[i].index = size | (approx ? PRESIZED_APPROX : 0);
 	}
 	struct hs_keyed *tmp =
 	    malloc((k->npresized + k->nstatic_dicts + k->nlocal_ids + 1) * sizeof(*tmp));
@@ -590,9 +588,8 @@ static struct hs_error *presize(struct walk *k)
 	return NULL;
 }
 
-/* o's size made by presize; emit asks in address order, so the search goes on from the last.
- * *held is set when the dump holds a reference to o. */
-static uint64_t presized_size(struct walk *k, PyObject *o, bool *approx, bool *held)
+/* o's size made by presize; emit asks in address order, so the search goes on from the last. */
+static uint64_t presized_size(struct walk *k, PyObject *o, bool *approx)
 {
 	uint64_t a = (uint64_t)(uintptr_t)o;
 	while (k->presized_next < k->npresized && k->presized[k->presized_next].key < a)
@@ -603,8 +600,23 @@ static uint64_t presized_size(struct walk *k, PyObject *o, bool *approx, bool *h
 	}
 	uint64_t v = k->presized[k->presized_next].index;
 	*approx = (v & PRESIZED_APPROX) != 0;
-	*held = (v & PRESIZED_HELD) != 0;
-	return v & ~(PRESIZED_APPROX | PRESIZED_HELD);
+	return v & ~PRESIZED_APPROX;
+}
+
+/* The size of SIZE_USER object o that call_sizes took; *held is set when the dump holds a
+ * reference to o. */
+static uint64_t user_size(struct walk *k, PyObject *o, bool *approx, bool *held)
+{
+	/* pass 1 found no SIZE_USER object that call_sizes did not list */
+	const struct called *c = hs_ip_called_find(k, (uint64_t)(uintptr_t)o, k->ncalled);
+	assert(c);
+	if (!c) {
+		*approx = true;
+		return hs_ip_basic_size(o);
+	}
+	*approx = c->state != CALLED_OK;
+	*held = c->held;
+	return c->size;
 }
 
 /* sys.getsizeof(o), as getsizeof makes it; *approx is set when __sizeof__ failed, *held when
@@ -615,8 +627,9 @@ static uint64_t object_size(struct walk *k, const struct type_info *ti, PyObject
 	Py_ssize_t s = pure_size(ti, o);
 	if (s >= 0)
 		return (uint64_t)s;
-	return k->threads > 1 || ti->size_kind == SIZE_USER ? presized_size(k, o, approx, held)
-	                                                    : called_size(ti, o, approx);
+	if (ti->size_kind == SIZE_USER)
+		return user_size(k, o, approx, held);
+	return k->threads > 1 ? presized_size(k, o, approx) : called_size(ti, o, approx);
 }
 
 static void count_slot(void *arg, const PyMemberDef *mp, size_t j)
@@ -899,15 +912,16 @@ emit_object(struct walk *k, PyObject *o, unsigned gen, size_t i)
 	    hs_writer_object(k->w, (uint64_t)(uintptr_t)o, ti->id, size, refcnt, flags,
 	                     gen == GEN_CODE_NONE ? HS_GEN_NONE : (uint8_t)gen);
 	if (!err)
-		err = hs_writer_memory(k->w, (int64_t)hs_memory(o, size) - (int64_t)size);
+		err = hs_writer_memory(
+		    k->w, (int64_t)hs_memory(o, size, ti->anyset, ti->bytearray) - (int64_t)size);
 	if (!err && k->site_file)
 		err = hs_writer_site(k->w, k->site_file[i], k->site_line[i]);
 	bool gc = k->worker && !ti->traverse_alone && ti->gc && ti->tp->tp_is_gc ? ask_is_gc(k, o)
 	                                                                         : is_gc(ti, o);
 	if (!err && (gc || !ti->plain)) /* else no traverse, no labels, no owned edges */
 		err = emit_edges(k, o, ti, gc);
-	if (!err && k->opts->values) {
-		char buf[HS_CP_PREVIEW_BYTES]; /* not cleared: a 408-byte memset an object */
+	if (!err && k->opts->values && ti->valued) { /* not a call for each record, list... */
+		char buf[HS_CP_PREVIEW_BYTES];       /* not cleared: a 408-byte memset an object */
 		Py_ssize_t n = hs_ip_preview(o, buf);
 		if (n >= 0)
 			err = hs_writer_value(k->w, buf, (size_t)n);
@@ -1000,6 +1014,27 @@ static struct hs_error *write_meta(struct walk *k, uintptr_t gen0)
 	return err;
 }
 
+/* Whether every object of the last pass 1 still has a reference: one that died into a free
+ * list (a tuple, a float...) gave no block back to the allocator (walk_sizeof.c). */
+static bool found_alive(struct walk *k)
+{
+	const struct objset *s = &k->a.set;
+	for (size_t n = 0; n < s->npages; n++) {
+		uintptr_t base = (uintptr_t)s->page_no[n] << PAGE_SHIFT;
+		if (n + 2 < s->npages) /* the pages come in no address order: a miss each */
+			__builtin_prefetch((void *)((uintptr_t)s->page_no[n + 2] << PAGE_SHIFT));
+		for (unsigned w = 0; w < PAGE_WORDS; w++) {
+			for (uint64_t bits = s->pages[n].bits[w]; bits; bits &= bits - 1) {
+				unsigned b = (unsigned)__builtin_ctzll(bits);
+				PyObject *o = (PyObject *)(base + (uintptr_t)(w * 64 + b) * 8);
+				if (Py_REFCNT(o) <= 0)
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
 /* Forgets what a pass 1 found, for the next one (dump), keeping k->called. */
 static bool walk_restart(struct walk *k)
 {
@@ -1010,7 +1045,8 @@ static bool walk_restart(struct walk *k)
 	k->types = NULL;
 	k->types_mask = k->ntypes = 0;
 	memset(k->type_cache, 0, sizeof(k->type_cache));
-	k->nobjs = k->ndone = k->nstack = k->npresized = k->nstatic_dicts = k->nlocal_ids = 0;
+	k->nobjs = k->ndone = k->nstack = k->npresized = k->nuser = k->nstatic_dicts = 0;
+	k->nlocal_ids = 0;
 	return set_clear(&k->a.set);
 }
 
@@ -1041,16 +1077,19 @@ static struct hs_error *dump(struct walk *k, const char *path)
 	if (!err)
 		err = write_meta(k, gen0);
 	hs_ip_open_sites(k);
-	/* Pass 1 until one finds no SIZE_USER object without a size (see call_sizes). */
+	k->gen0 = gen0;
+	/* Pass 1 until one finds no SIZE_USER object without a size, or the calls left the heap
+	 * as it found it (walk_sizeof.c). */
 	for (unsigned round = 0; !err; round++) {
-		bool ran = false;
+		bool ran = false, changed = false;
 		if (!walk_restart(k))
 			err = &hs_error_nomem;
 		if (!err)
 			err = collect(k, gen0);
 		if (!err)
-			err = hs_ip_call_sizes(k, round < SIZE_ROUNDS, &ran);
-		if (!ran)
+			err = hs_ip_call_sizes(k, round < SIZE_ROUNDS, &ran, &changed);
+		k->walks = round + 1;
+		if (!ran || (!changed && found_alive(k)))
 			break;
 	}
 	if (!err)
@@ -1142,6 +1181,7 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 		free(k.types[i].slot_ids);
 	free(k.types);
 	free(k.presized);
+	free(k.user);
 	free(k.static_dicts);
 	free(k.local_ids);
 	free(k.site_file);
@@ -1154,7 +1194,8 @@ struct hs_error *hs_inproc_dump(const char *path, const struct hs_inproc_options
 		                                .roots = st.roots,
 		                                .values = st.values,
 		                                .bytes = st.bytes,
-		                                .heap_bytes = k.heap_bytes};
+		                                .heap_bytes = k.heap_bytes,
+		                                .walks = k.walks};
 	called_results(&k, err ? NULL : ret);
 	return err;
 }

@@ -34,6 +34,7 @@ struct hs_inproc_stats {
 	uint64_t bytes;         /* size of the .hsnap file */
 	uint64_t heap_bytes;    /* sum of the objects' sys.getsizeof sizes */
 	uint64_t sizeof_called; /* objects whose size their own __sizeof__ gave, called before */
+	unsigned walks; /* times pass 1 walked the heap: 1, more when those calls changed it */
 	struct hs_inproc_failed *sizeof_failed; /* the others: their basic size was written */
 	size_t nsizeof_failed;
 };

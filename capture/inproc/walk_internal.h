@@ -148,6 +148,10 @@ struct type_info {
 	bool gc;      /* instances may be GC objects with references to visit (see is_gc) */
 	bool added;   /* the type object is in the walk's set */
 	bool traverse_alone; /* its tp_traverse may run on emit's second thread (traverse_alone) */
+	bool sizeof_c;  /* SIZE_USER by an extension's C method, not Python code (call_sizes) */
+	bool valued;    /* instances may have a value preview (hs_ip_preview's types) */
+	bool anyset;    /* a subtype of set or frozenset (hs_memory) */
+	bool bytearray; /* a subtype of bytearray (hs_memory) */
 	uint8_t shape;
 	uint8_t size_kind;
 	PyCFunction sizeof_fn;
@@ -228,12 +232,16 @@ struct walk {
 	struct root *roots;
 	size_t nroots, roots_cap;
 	struct weak_link *weak;
-	size_t nweak, weak_cap; /* The objects whose size takes a call (a __sizeof__), found by
-	                         * pass 1.  With two threads, presize makes their sizes before emit,
-	                         * and sorts them by address with their sizes (bit 63: approximate)
-	                         * for emit, which finds them in order from presized_next. */
+	size_t nweak, weak_cap;
+	/* The objects whose size takes a call to a C __sizeof__ of the interpreter's (SIZE_CFUNC,
+	 * and a str that builtin_size leaves), found by pass 1.  With two threads, presize makes
+	 * their sizes before emit, and sorts them by address with their sizes (bit 63:
+	 * approximate) for emit, which finds them in order from presized_next; with one, emit
+	 * calls them as it goes. */
 	struct hs_keyed *presized;
 	size_t npresized, presized_cap, presized_next;
+	uintptr_t *user; /* the SIZE_USER objects pass 1 found (call_sizes) */
+	size_t nuser, user_cap;
 	unsigned threads; /* that emit, 1 or 2 (emit_threads) */
 	/* 3.12+: static types' dicts, which PyType_GetDict gives with a new reference: taken in
 	 * pass 1 (type address, dict), by address, for emit (static_dict). */
@@ -259,6 +267,8 @@ struct walk {
 
 	uint64_t heap_bytes;
 	struct timespec start;
+	uintptr_t gen0; /* the GC state's gen-0 list head (cpython.h) */
+	unsigned walks; /* pass 1s run (dump) */
 
 	/* Allocation sites, when tracemalloc traces (walk_sites.c): _tracemalloc's
 	 * _get_object_traceback, and by object number the file name's string id + 1 (0: none)
@@ -307,8 +317,19 @@ struct hs_error *hs_ip_emit_range(struct walk *k, size_t from, size_t to, size_t
 void hs_ip_add(struct walk *k, PyObject *o, unsigned gen);
 
 /* walk_labels.c: the labels a container gives its references and its owned edges. */
-void hs_ip_push(struct walk *k, struct label **v, size_t *n, size_t *cap, PyObject *ptr,
-                uint8_t form, uint64_t value, bool owned);
+/* Appends a label for ptr (none for NULL) to *v (*n of *cap); inline: one call a label was
+ * a percent of a dump. */
+static inline void hs_ip_push(struct walk *k, struct label **v, size_t *n, size_t *cap,
+                              PyObject *ptr, uint8_t form, uint64_t value, bool owned)
+{
+	if (!ptr || k->err)
+		return;
+	if (!hs_ip_grow((void **)v, cap, *n + 1, sizeof(**v))) {
+		k->err = &hs_error_nomem;
+		return;
+	}
+	(*v)[(*n)++] = (struct label){ptr, value, form, owned, false, -1};
+}
 void hs_ip_owned_edges(struct walk *k, PyObject *o, const struct type_info *ti);
 /* hs_ip_for_each_slot's arg for label_slot (an instance o's labels) and walk.c's intern_slot (a
  * type's). */
@@ -359,8 +380,12 @@ void hs_ip_collect_roots(struct walk *k);
 /* walk_sizeof.c: sizes by a __sizeof__ that may run Python code (SIZE_USER). */
 struct called *hs_ip_called_find(struct walk *k, uint64_t addr, size_t n);
 uint64_t hs_ip_basic_size(PyObject *o);
-struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran);
+struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran, bool *changed);
 struct hs_error *hs_ip_write_called_meta(struct walk *k);
+
+/* walk_watch.c: whether the __sizeof__ calls changed the heap. */
+bool hs_ip_watch_start(uintptr_t gen0);
+bool hs_ip_watch_stop(uintptr_t gen0);
 
 /* walk_sites.c: allocation sites, when tracemalloc traces. */
 void hs_ip_open_sites(struct walk *k);

@@ -10,18 +10,6 @@
 
 #include <string.h>
 
-void hs_ip_push(struct walk *k, struct label **v, size_t *n, size_t *cap, PyObject *ptr,
-                uint8_t form, uint64_t value, bool owned)
-{
-	if (!ptr || k->err)
-		return;
-	if (!hs_ip_grow((void **)v, cap, *n + 1, sizeof(**v))) {
-		k->err = &hs_error_nomem;
-		return;
-	}
-	(*v)[(*n)++] = (struct label){ptr, value, form, owned, false, -1};
-}
-
 static void own(struct walk *k, PyObject *ptr, enum hs_cp_label name)
 {
 	assert(hs_cp_label_text(name, PY_MINOR_VERSION)); /* interned for this version */
@@ -294,20 +282,14 @@ static void label_fast_locals(struct walk *k, PyFrameObject *f)
 }
 #endif
 
-/* The first-tier labels of o by its type's shape: what its container says of each referent. */
+/* The first-tier labels of o by its type's shape: what its container says of each referent (a
+ * dict's: label_dict). */
 static void label_shape(struct walk *k, PyObject *o, const struct type_info *ti)
 {
 	int kd = kind_of(o, ti);
 	if (kd >= 0)
 		kind_fields(k, o, (enum hs_cp_kind)kd, HS_EDGE_TRAVERSE);
 	switch (ti->shape) {
-	case SHAPE_DICT: {
-		Py_ssize_t pos = 0;
-		PyObject *key, *value;
-		while (PyDict_Next(o, &pos, &key, &value))
-			label(k, value, HS_LABEL_KEY, (uintptr_t)key, false);
-		break;
-	}
 	case SHAPE_SEQUENCE: {
 		PyObject **items =
 		    PyList_Check(o) ? ((PyListObject *)o)->ob_item : ((PyTupleObject *)o)->ob_item;
@@ -328,6 +310,40 @@ static void label_shape(struct walk *k, PyObject *o, const struct type_info *ti)
 		break;
 #endif
 	}
+}
+
+/* The labels of dict o (of type ti): first tier, each value's (its key); second tier, its
+ * class's if a heap type's, then, for a combined table (which owns its keys; a split one's
+ * belong to the shared keys), each key's.  One pass over the entries, each label written at
+ * its place. */
+static void label_dict(struct walk *k, PyObject *o, const struct type_info *ti)
+{
+	bool keys = !((PyDictObject *)o)->ma_values;
+	size_t n = (size_t)PyDict_GET_SIZE(o), heap = ti->heap, base = k->nlabels;
+	if (!hs_ip_grow((void **)&k->a.labels, &k->a.labels_cap, base + 2 * n + heap,
+	                sizeof(*k->a.labels))) {
+		k->err = &hs_error_nomem;
+		return;
+	}
+	struct label *v = k->a.labels + base, *kl = v + n + heap;
+	Py_ssize_t pos = 0;
+	PyObject *key, *value;
+	size_t i = 0;
+	for (; i < n && PyDict_Next(o, &pos, &key, &value); i++) {
+		v[i] = (struct label){value, (uintptr_t)key, HS_LABEL_KEY, false, false, -1};
+		kl[i] =
+		    (struct label){key, k->label_id[HS_CP_KEY], HS_LABEL_STRING, true, false, -1};
+	}
+	if (heap)
+		v[i] = (struct label){(PyObject *)Py_TYPE(o),
+		                      k->label_id[HS_CP_CLASS],
+		                      HS_LABEL_STRING,
+		                      true,
+		                      false,
+		                      -1};
+	if (keys && i < n) /* fewer entries than ma_used says: the keys' labels follow on */
+		memmove(v + i + heap, kl, i * sizeof(*kl));
+	k->nlabels = base + i + heap + (keys ? i : 0);
 }
 
 /* Chains the labels of each referent in insertion order behind a hash slot (a map of more than
@@ -367,15 +383,10 @@ void hs_ip_build_labels(struct walk *k, PyObject *o, const struct type_info *ti)
 		label_instance(k, o, ti);
 	label_shape(k, o, ti);
 	/* Second tier: taken only by traverse edges no first-tier label matched. */
-	if (ti->heap)
+	if (ti->shape == SHAPE_DICT)
+		label_dict(k, o, ti);
+	else if (ti->heap)
 		label(k, (PyObject *)tp, HS_LABEL_STRING, k->label_id[HS_CP_CLASS], true);
-	if (ti->shape == SHAPE_DICT && !((PyDictObject *)o)->ma_values) {
-		/* A combined table owns its keys; a split one's belong to the shared keys. */
-		Py_ssize_t pos = 0;
-		PyObject *key, *value;
-		while (PyDict_Next(o, &pos, &key, &value))
-			label(k, key, HS_LABEL_STRING, k->label_id[HS_CP_KEY], true);
-	}
 	if (k->nlabels <= LINEAR_LABELS || k->err)
 		return;
 	index_labels(k);

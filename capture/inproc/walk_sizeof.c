@@ -15,15 +15,40 @@
 /*
  * Sizes by a __sizeof__ that may run Python code (SIZE_USER)
  *
- * pandas' DataFrame.__sizeof__ builds Series to sum them; any __sizeof__ written in Python may
- * allocate, free, or change the heap in other ways.  None runs while a pass reads the heap: dump
- * runs pass 1, and if it found SIZE_USER objects that have no size yet, calls their __sizeof__
- * (call_sizes; the GC is off) and runs pass 1 again over the heap as those calls left it, until
- * a pass 1 finds no new one (at most SIZE_ROUNDS calling rounds; past them, and past the time
- * budget, an object gets its basic size).  The last pass 1 ran after the last call, so the heap
- * it found is the heap emit writes.  The dump holds a reference to each object it called, so
- * that a call cannot free one that the next call or the table still names; emit leaves that
+ * pandas' DataFrame.__sizeof__ builds Series to sum them; any __sizeof__ written in Python or
+ * in an extension may allocate, free, or change the heap in other ways.  None runs while a pass
+ * reads the heap: dump runs pass 1, and if it found SIZE_USER objects that have no size yet,
+ * calls their __sizeof__ (call_sizes; the GC is off).  If the calls may have changed the heap,
+ * dump runs pass 1 again over the heap as they left it, until a pass 1 finds no new one (at most
+ * SIZE_ROUNDS calling rounds; past them, and past the time budget, an object gets its basic
+ * size).  So the last pass 1 ran after the last call that may have changed the heap, and the
+ * heap it found is the heap emit writes.  The dump holds a reference to each object it called,
+ * so that a call cannot free one that the next call or the table still names; emit leaves that
  * reference out of the refcount it writes, and dump gives them back at the end.
+ *
+ * Whether the calls may have changed the heap (most heaps have a SIZE_USER type, _struct.Struct
+ * of lib-dynload for one, whose calls change nothing; pass 1 again was a sixth of a dump): it
+ * did if any __sizeof__ called is not an extension's C method (Python code: a float or an empty
+ * dict made from a free list and stored in an existing slot would escape the checks below, and
+ * while Python code runs, other threads may run too), and otherwise unless all of these hold
+ * after the calls:
+ *   - no block that existed before them was freed or reallocated, and every block allocated
+ *     during them has been freed (walk_watch.c: wrappers over the RAW, MEM and OBJ allocators
+ *     while the calls run, in every thread; each call's int result is freed before the check);
+ *   - the GC lists' heads have the same neighbours and no collection ran (walk_watch.c): a
+ *     tracked object made from a free list without allocating (a tuple, a list) joins
+ *     generation 0's tail, and a gc.collect() moves objects between lists;
+ *   - every object pass 1 found still has a reference (walk.c's found_alive): one that died
+ *     into a free list (a tuple, a list, a dict, a float) gave no block back.
+ * What this cannot see, in a C __sizeof__ (or in another thread while one releases the GIL):
+ *   - a change of edges without allocating (an existing object stored into an existing slot,
+ *     or appended to a list with room), or an untracked object made from a free list (a float)
+ *     and stored so: emit reads each object's edges afresh, and a referent that pass 1 did not
+ *     find is reported as an error by walk.c's missing(), never written silently; an object
+ *     that died and whose memory a free list gave to a new object of its type is written as
+ *     that new object, as it now is;
+ *   - memory taken from the C library itself, not through PyMem / PyObject's allocators (an
+ *     object that its type's own tp_free gives back to free()).
  */
 
 static int by_called_addr(const void *a, const void *b)
@@ -225,33 +250,35 @@ static void call_size(struct walk *k, PyObject *o, struct called *c, bool timed)
 
 /* Adds to k->called the objects of the last pass 1 whose size is SIZE_USER and not taken yet.
  * With call, takes a reference to each and calls its __sizeof__ (call_size) until the time
- * budget is spent; then gives back the references that were the last (the calls dropped the
- * others).  *ran receives whether any Python code ran. */
-struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran)
+ * budget is spent, watching the heap (walk_watch.c); then gives back the references that were
+ * the last (the calls dropped the others).  *ran receives whether any call ran, *changed
+ * whether the calls may have changed the heap (all but the refcount check, see above). */
+struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran, bool *changed)
 {
 	size_t first = k->ncalled;
-	*ran = false;
-	for (size_t i = 0; i < k->npresized; i++) {
-		PyObject *o = (PyObject *)(uintptr_t)k->presized[i].key;
-		const struct type_info *ti = hs_ip_type_info(k, Py_TYPE(o));
-		if (!ti)
-			return &hs_error_nomem;
-		if (ti->size_kind != SIZE_USER || hs_ip_called_find(k, k->presized[i].key, first))
+	*ran = *changed = false;
+	for (size_t i = 0; i < k->nuser; i++) {
+		PyObject *o = (PyObject *)k->user[i];
+		if (hs_ip_called_find(k, k->user[i], first))
 			continue;
 		if (!hs_ip_grow((void **)&k->called, &k->called_cap, k->ncalled + 1,
 		                sizeof(*k->called)))
 			return &hs_error_nomem;
-		k->called[k->ncalled++] = (struct called){k->presized[i].key, hs_ip_basic_size(o),
-		                                          CALLED_SKIPPED, call, NULL};
+		k->called[k->ncalled++] =
+		    (struct called){k->user[i], hs_ip_basic_size(o), CALLED_SKIPPED, call, NULL};
 		if (call)
 			Py_INCREF(o);
 	}
-	bool timed = call && first < k->ncalled && call_timer_open();
+	bool watched = call && first < k->ncalled && hs_ip_watch_start(k->gen0);
+	bool timed = call && first < k->ncalled && call_timer_open(), python = false;
 	for (size_t i = first; i < k->ncalled; i++) {
 		struct called *c = &k->called[i];
 		if (call && k->call_seconds < SIZEOF_BUDGET_SECONDS) {
+			PyObject *o = (PyObject *)(uintptr_t)c->addr;
+			const struct type_info *ti = hs_ip_type_info(k, Py_TYPE(o));
+			python = python || !ti || !ti->sizeof_c;
 			*ran = true;
-			call_size(k, (PyObject *)(uintptr_t)c->addr, c, timed);
+			call_size(k, o, c, timed);
 		} else if (asprintf(&c->reason, "not called: %s",
 		                    call ? "the dump's time budget for __sizeof__ was spent"
 		                         : "__sizeof__ calls kept making new objects") < 0) {
@@ -260,13 +287,15 @@ struct hs_error *hs_ip_call_sizes(struct walk *k, bool call, bool *ran)
 	}
 	if (timed)
 		call_timer_close();
+	bool seen = watched ? hs_ip_watch_stop(k->gen0) : true;
+	*changed = *ran && (seen || python);
 	for (size_t i = first; i < k->ncalled; i++) {
 		PyObject *o = (PyObject *)(uintptr_t)k->called[i].addr;
 		if (k->called[i].held && Py_REFCNT(o) == 1) {
 			k->called[i].held = false;
 			k->called[i].addr = 0; /* the calls dropped every other reference */
 			Py_DECREF(o);
-			*ran = true;
+			*ran = *changed = true;
 		}
 	}
 	qsort(k->called, k->ncalled, sizeof(*k->called), by_called_addr);

@@ -65,10 +65,10 @@ Py_ssize_t hs_ip_preview(PyObject *o, char *buf)
 		uint32_t low[3] = {n > 0 ? d[0] : 0, n > 1 ? d[1] : 0, n > 2 ? d[2] : 0};
 		return (Py_ssize_t)hs_cp_int_text(sign, n, low, n ? d[n - 1] : 0, buf);
 	}
-	if (PyFloat_Check(o))
-		return (Py_ssize_t)hs_cp_float_text(PyFloat_AS_DOUBLE(o), buf);
-	if (PyBytes_Check(o))
+	if (PyBytes_Check(o)) /* before PyFloat_Check, which calls PyType_IsSubtype */
 		return (Py_ssize_t)hs_cp_bytes_text((const uint8_t *)PyBytes_AS_STRING(o),
 		                                    (size_t)PyBytes_GET_SIZE(o), buf);
+	if (PyFloat_Check(o))
+		return (Py_ssize_t)hs_cp_float_text(PyFloat_AS_DOUBLE(o), buf);
 	return -1;
 }

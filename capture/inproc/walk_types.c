@@ -201,6 +201,7 @@ struct type_info *hs_ip_type_info_lookup(struct walk *k, PyTypeObject *tp)
 		}
 	} else {
 		ti->size_kind = SIZE_USER;
+		ti->sizeof_c = def && (def->ml_flags & METH_NOARGS);
 	}
 	ti->shape = shape_of(tp);
 	ti->heap = (tp->tp_flags & HS_CP_TPF_HEAPTYPE) != 0;
@@ -208,5 +209,10 @@ struct type_info *hs_ip_type_info_lookup(struct walk *k, PyTypeObject *tp)
 	ti->plain = !ti->heap && ti->shape == SHAPE_OTHER;
 	ti->gc = PyType_IS_GC(tp) && tp->tp_traverse;
 	ti->traverse_alone = traverse_alone(tp);
+	ti->valued = tp == Py_TYPE(Py_None) || PyType_IsSubtype(tp, &PyUnicode_Type) ||
+	             PyType_IsSubtype(tp, &PyLong_Type) || PyType_IsSubtype(tp, &PyFloat_Type) ||
+	             PyType_IsSubtype(tp, &PyBytes_Type);
+	ti->anyset = PyType_IsSubtype(tp, &PySet_Type) || PyType_IsSubtype(tp, &PyFrozenSet_Type);
+	ti->bytearray = PyType_IsSubtype(tp, &PyByteArray_Type);
 	return ti;
 }
