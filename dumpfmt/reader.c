@@ -8,6 +8,7 @@
  * the error "PATH: offset N: what was wrong".  A packed payload (FORMAT.md §2.4) is unpacked
  * into a buffer of its own where it is read (open_payload: in each pass, then freed, unless the
  * snapshot's strings point into it), its length bounded before anything is allocated.
+ * The arrays are advised onto transparent huge pages before they are filled (advise_huge).
  * With salvage allowed, damage ends the walk instead:
  * the sections before it are decoded (objects only up to their last whole EDGES run, links only to
  * objects that survived) and salvage_warning says what was lost.
@@ -1077,12 +1078,26 @@ static bool decode_roots(struct cursor *c, struct hs_snapshot *snap, bool salvag
 	return at_end(c, "ROOTS");
 }
 
+/* Asks for transparent huge pages over the whole huge pages of a fresh allocation [p, p + bytes),
+ * before anything touches it: decoding then takes one page fault per 2 MiB instead of one per
+ * 4 KiB (on a virtual machine, faults cost a large share of the decoding), and the analyses'
+ * random reads of the edge arrays miss the TLB less.  Advice only; failure changes nothing. */
+static void advise_huge(void *p, size_t bytes)
+{
+	const uintptr_t huge = 2 << 20;
+	uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+}
+
 #define ALLOC(field, n)                                                                            \
 	do {                                                                                       \
 		uint64_t count_ = (n);                                                             \
 		snap->field = calloc(count_ ? count_ : 1, sizeof(*snap->field));                   \
 		if (!snap->field)                                                                  \
 			return &hs_error_nomem;                                                    \
+		advise_huge(snap->field, count_ * sizeof(*snap->field));                           \
 	} while (0)
 
 /* Allocates the arrays at their final size; in a stream, the per-object and per-edge arrays at
