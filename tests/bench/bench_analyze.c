@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	struct hs_analysis *a;
 	double cpu0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	t0 = now();
-	err = early ? hs_analyze_early(snap, NULL, NULL, no_answer, NULL, &a)
+	err = early ? hs_analyze_early(snap, NULL, NULL, no_answer, NULL, HS_EARLY_DEPTH, &a)
 	            : hs_analyze(snap, NULL, NULL, &a);
 	if (err) {
 		fprintf(stderr, "bench-analyze: %s\n", err->message);
