@@ -1,8 +1,9 @@
 /*
  * load.c — the load pipeline of every database command (load.h): read a .hsnap, run the graph
  * analyses while the store writes the edge tables, write the rest; reuse SNAP.db while it was
- * built from this very snapshot.  Loads over a second show their phase and percent on a
- * terminal's stderr.
+ * built from this very snapshot; or, for a first answer on a fresh snapshot, the same with the
+ * answer printed before the store starts (hs_cli_first_answer).  Loads over a second show their
+ * phase and percent on a terminal's stderr.
  */
 #include <errno.h>
 #include <stdlib.h>
