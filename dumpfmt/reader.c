@@ -8,12 +8,15 @@
  * the error "PATH: offset N: what was wrong".  A packed payload (FORMAT.md §2.4) is unpacked
  * into a buffer of its own where it is read (open_payload: in each pass, then freed, unless the
  * snapshot's strings point into it), its length bounded before anything is allocated.
+ * The arrays are advised onto transparent huge pages before they are filled (advise_huge), and
+ * the EDGES runs are decoded in a second thread beside the OBJECTS runs (decode_runs).
  * With salvage allowed, damage ends the walk instead:
  * the sections before it are decoded (objects only up to their last whole EDGES run, links only to
  * objects that survived) and salvage_warning says what was lost.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1077,12 +1080,26 @@ static bool decode_roots(struct cursor *c, struct hs_snapshot *snap, bool salvag
 	return at_end(c, "ROOTS");
 }
 
+/* Asks for transparent huge pages over the whole huge pages of a fresh allocation [p, p + bytes),
+ * before anything touches it: decoding then takes one page fault per 2 MiB instead of one per
+ * 4 KiB (on a virtual machine, faults cost a large share of the decoding), and the analyses'
+ * random reads of the edge arrays miss the TLB less.  Advice only; failure changes nothing. */
+static void advise_huge(void *p, size_t bytes)
+{
+	const uintptr_t huge = 2 << 20;
+	uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+}
+
 #define ALLOC(field, n)                                                                            \
 	do {                                                                                       \
 		uint64_t count_ = (n);                                                             \
 		snap->field = calloc(count_ ? count_ : 1, sizeof(*snap->field));                   \
 		if (!snap->field)                                                                  \
 			return &hs_error_nomem;                                                    \
+		advise_huge(snap->field, count_ * sizeof(*snap->field));                           \
 	} while (0)
 
 /* Allocates the arrays at their final size; in a stream, the per-object and per-edge arrays at
@@ -1199,6 +1216,53 @@ static struct hs_error *decode_payload(struct pass2 *d, const struct section *s)
 	return ok ? NULL : c.err;
 }
 
+/* Pass 2 for the sections of one kind, in file order: the first error. */
+static struct hs_error *decode_kind(const struct reader *r, struct pass2 *d, uint8_t kind)
+{
+	for (size_t i = 0; i < r->damaged_at; i++) {
+		if (r->sections[i].kind != kind)
+			continue;
+		struct hs_error *err = decode_payload(d, &r->sections[i]);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+/* The EDGES runs, decoded in a second thread while this one decodes the OBJECTS runs. */
+struct edges_job {
+	const struct reader *r;
+	struct pass2 *d;
+	struct hs_error *err;
+};
+
+static void *decode_edges_job(void *arg)
+{
+	struct edges_job *job = arg;
+	job->err = decode_kind(job->r, job->d, HS_SEC_EDGES);
+	return NULL;
+}
+
+/* The OBJECTS runs, then the EDGES runs, as far as errors go: the two read nothing of each other
+ * (edges are checked against the counts, not the objects) and write disjoint arrays and fields
+ * of d, so the EDGES runs are decoded in a second thread meanwhile (where none can be started,
+ * after them); an error in the OBJECTS runs comes first, as it would in file order. */
+static struct hs_error *decode_runs(const struct reader *r, struct pass2 *d)
+{
+	struct edges_job job = {r, d, NULL};
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, decode_edges_job, &job) == 0;
+	struct hs_error *err = decode_kind(r, d, HS_SEC_OBJECTS);
+	if (threaded)
+		pthread_join(thread, NULL);
+	else if (!err)
+		decode_edges_job(&job);
+	if (!err)
+		return job.err;
+	hs_error_destroy(job.err);
+	return err;
+}
+
 static struct hs_error *decode(struct reader *r, bool salvage, char **header_strs)
 {
 	struct hs_snapshot *snap = r->snap;
@@ -1226,16 +1290,15 @@ static struct hs_error *decode(struct reader *r, bool salvage, char **header_str
 	                                HS_SEC_VALUES, HS_SEC_WEAK,    HS_SEC_ROOTS};
 	struct pass2 d = {snap, kept, header_strs, nobjects, 0, 0, 0, salvage};
 	for (size_t o = 0; o < sizeof(order); o++) {
-		for (size_t i = 0; i < r->damaged_at; i++) {
-			const struct section *s = &r->sections[i];
-			if (s->kind != order[o] ||
-			    (r->stream && (s->kind == HS_SEC_OBJECTS || s->kind == HS_SEC_EDGES ||
-			                   s->kind == HS_SEC_VALUES)))
-				continue;
-			err = decode_payload(&d, s);
-			if (err)
-				return err;
-		}
+		if (r->stream && (order[o] == HS_SEC_OBJECTS || order[o] == HS_SEC_EDGES ||
+		                  order[o] == HS_SEC_VALUES))
+			continue;
+		if (order[o] == HS_SEC_OBJECTS)
+			err = decode_runs(r, &d);
+		else if (order[o] != HS_SEC_EDGES)
+			err = decode_kind(r, &d, order[o]);
+		if (err)
+			return err;
 	}
 	uint64_t next_edge = d.next_edge;
 	snap->nedges = r->stream ? r->t.edges : next_edge;

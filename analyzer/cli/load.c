@@ -1,8 +1,9 @@
 /*
  * load.c — the load pipeline of every database command (load.h): read a .hsnap, run the graph
  * analyses while the store writes the edge tables, write the rest; reuse SNAP.db while it was
- * built from this very snapshot.  Loads over a second show their phase and percent on a
- * terminal's stderr.
+ * built from this very snapshot; or, for a first answer on a fresh snapshot, the same with the
+ * answer printed before the store starts (hs_cli_first_answer).  Loads over a second show their
+ * phase and percent on a terminal's stderr.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -104,20 +105,27 @@ static struct hs_snapshot *fresh_snapshot(const char *path, const char *db_path)
 	return snap;
 }
 
-/* What the answer needs, and when it is called (hs_cli_first_answer). */
+/* What the answer needs, and when it is called (hs_cli_first_answer); w, the store's writer,
+ * started once the answer is printed. */
 struct first_answer {
 	struct progress *p;
-	const struct hs_snapshot *snap;
+	struct hs_snapshot *snap;
+	const char *db_path;
 	hs_cli_answer_fn *answer;
 	void *arg;
+	struct hs_store_writer *w;
 };
 
+/* hs_early_fn: the answer, then the store starts writing the edge tables beside the rest of
+ * the analysis (as hs_cli_load does from the start). */
 static struct hs_error *call_answer(void *arg, const struct hs_analysis *a)
 {
 	struct first_answer *f = arg;
 	progress_clear(f->p);
 	struct hs_error *err = f->answer(f->arg, f->snap, a);
 	fflush(stdout);
+	if (!err)
+		err = hs_store_begin(f->snap, f->db_path, true, &f->w);
 	return err;
 }
 
@@ -136,16 +144,14 @@ struct hs_error *hs_cli_first_answer(const char *path, hs_cli_answer_fn *answer,
 		return NULL;
 	}
 	*answered = true;
-	struct first_answer f = {&p, snap, answer, arg};
+	struct first_answer f = {&p, snap, db_path, answer, arg, NULL};
 	struct hs_analysis *a;
-	struct hs_error *err =
-	    hs_analyze_early(snap, progress_cb, &p, early ? call_answer : NULL, &f, &a);
-	if (!err) {
-		if (!early)
-			err = call_answer(&f, a);
-		struct hs_store_writer *w;
-		if (!err && (err = hs_store_begin(snap, db_path, true, &w)) == NULL)
-			err = hs_store_finish(w, a, progress_cb, &p);
+	struct hs_error *err = hs_analyze_early(snap, progress_cb, &p, call_answer, &f,
+	                                        early ? HS_EARLY_DEPTH : HS_EARLY_DOMINATORS, &a);
+	if (err && f.w)
+		hs_store_abort(f.w);
+	else if (!err) {
+		err = hs_store_finish(f.w, a, progress_cb, &p);
 		hs_analysis_destroy(a);
 	}
 	hs_snapshot_destroy(snap);

@@ -27,8 +27,10 @@ void hs_cli_allow_salvage(bool yes);
 /* The first answer of a command on a .hsnap that has no database yet: reads the snapshot,
  * analyzes it, calls answer (which prints from the snapshot and the analysis, e.g. through
  * hs_store_partial), and only then writes the database next to it, as hs_cli_open would have
- * before answering.  With early, answer is called halfway through the analysis, as soon as it
- * has the roots, the garbage and the depths (hs_analyze_early), and must read nothing else.
+ * before answering.  answer is called as soon as the analysis has the roots, the garbage, the
+ * depths and the dominators, or with early halfway through, as soon as it has the roots, the
+ * garbage and the depths (hs_analyze_early), and must read nothing else: nothing more is computed
+ * before it prints, and the database's writing starts after it.
  * *answered is false, and nothing done, when path is no such snapshot (a database, a snapshot with
  * one, one that does not open, or --salvage): the caller goes through hs_cli_open instead, which
  * says what is wrong.  A database that fails to be written after the answer is the error returned.

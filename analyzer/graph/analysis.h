@@ -62,16 +62,17 @@ typedef void hs_progress_fn(void *arg, const char *phase, double fraction);
 struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *progress,
                             void *progress_arg, struct hs_analysis **ret);
 /* The same, calling early(early_arg, a) as soon as ext_refs, is_root, unreachable, depth and
- * parent_edge are filled, with nroots and ngarbage (the other arrays hold scratch or nothing
- * yet): for an answer that needs no more, printed before the components and the dominators are
- * computed (the components run beside it in a second thread: early must not read scc,
- * scc_size or nsccs).  Then the dominators run, depth's result copied aside meanwhile (their
- * scratch is its arrays: 8 bytes per object more at the peak; where that memory is missing,
- * depth runs again after them).  An error from early ends the analysis with it. */
+ * parent_edge are filled, with nroots and ngarbage, and at HS_EARLY_DOMINATORS idom, retained,
+ * retained_memory and nreached too (the other arrays hold scratch or nothing yet): for an answer
+ * that needs no more, printed before the rest is computed.  Nothing it does not read runs before
+ * it (the components start after it: early must not read scc, scc_size or nsccs); the depths
+ * are computed in a second thread beside the garbage (and the dominators), into arrays of their
+ * own (12 bytes per object more at the peak).  An error from early ends the analysis with it. */
 typedef struct hs_error *hs_early_fn(void *arg, const struct hs_analysis *a);
+enum hs_early_at { HS_EARLY_DEPTH, HS_EARLY_DOMINATORS };
 struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn *progress,
                                   void *progress_arg, hs_early_fn *early, void *early_arg,
-                                  struct hs_analysis **ret);
+                                  enum hs_early_at at, struct hs_analysis **ret);
 void hs_analysis_destroy(struct hs_analysis *a);
 /* Only the roots: ext_refs, is_root and nroots as hs_analyze gives them, every other array NULL
  * (9 bytes per object), for an export that leaves the graph work to its reader (`heapsnap export

@@ -2,13 +2,16 @@
  * graph_analyze.c — hs_analyze: runs the graph phases over a snapshot in the order
  * graph_internal.h gives (each phase may use later phases' outputs as scratch), times them and
  * reports progress.  The entry point the store and the CLI call; hs_analyze_early the same with
- * a callback halfway, once roots, garbage and depth are known (a first answer's `summary`);
- * depth's result is copied aside while the dominators use its arrays as scratch.
+ * a callback (a first answer) as soon as what it reads is known: the roots, the garbage and the
+ * depths (`summary`), or those and the dominators (`top --by retained`, `path`, `show`).
  *
- * The components need nothing the roots and the garbage compute, and the three write disjoint
- * arrays, so the components run in a second thread meanwhile (the machine this is made for has
- * two cores; where a thread cannot be started, everything runs in this one).  First, the
- * snapshot's edge arrays are moved to huge pages (MADV_COLLAPSE), since every phase reads them
+ * The machine this is made for has two cores; where a thread cannot be started, everything runs
+ * in this one.  hs_analyze runs the components in a second thread beside everything else (they
+ * need nothing the other phases compute, and write disjoint arrays).  hs_analyze_early runs
+ * nothing its answer does not read before it: the depths in the second thread beside the
+ * garbage (and the dominators), into arrays of their own since the dominators use depth's as
+ * scratch; the components only after the answer.  First, the snapshot's edge arrays are moved
+ * to huge pages (MADV_COLLAPSE) where the reader did not get them, since every phase reads them
  * at random (hs_graph_collapse); hs_graph_alloc gives the analysis's own large arrays huge pages
  * from the start (both in graph_alloc.c).
  */
@@ -50,38 +53,44 @@ struct hs_error *hs_analyze_roots(const struct hs_snapshot *snap, struct hs_anal
 	return NULL;
 }
 
-struct scc_job {
+/* A phase run in a second thread (where none can be started, in this one at once): run fills
+ * a's arrays and sets its phase bit once joined, t gets its CPU time. */
+struct phase_job {
+	struct hs_error *(*run)(const struct hs_snapshot *snap, struct hs_analysis *a);
 	const struct hs_snapshot *snap;
 	struct hs_analysis *a;
+	unsigned phase;
+	double *t;
 	struct hs_error *err;
 	pthread_t thread;
-	bool threaded;
+	bool started, threaded;
 };
 
-static void *scc_thread(void *arg)
+static void *job_thread(void *arg)
 {
-	struct scc_job *job = arg;
+	struct phase_job *job = arg;
 	double t = hs_graph_now();
-	job->err = hs_graph_scc(job->snap, job->a);
-	job->a->t_scc = hs_graph_now() - t;
+	job->err = job->run(job->snap, job->a);
+	*job->t = hs_graph_now() - t;
 	return NULL;
 }
 
-/* Starts the components in a second thread (where none can be started, runs them now). */
-static void scc_start(struct scc_job *job)
+static void job_start(struct phase_job *job)
 {
-	job->threaded = pthread_create(&job->thread, NULL, scc_thread, job) == 0;
+	job->started = true;
+	job->threaded = pthread_create(&job->thread, NULL, job_thread, job) == 0;
 	if (!job->threaded)
-		scc_thread(job);
+		job_thread(job);
 }
 
-/* Waits for the components; to be called once whatever happened meanwhile. */
-static struct hs_error *scc_finish(struct scc_job *job)
+/* Waits for the job if it was started; to be called once whatever happened meanwhile. */
+static struct hs_error *job_finish(struct phase_job *job)
 {
 	if (job->threaded)
 		pthread_join(job->thread, NULL);
-	if (!job->err)
-		job->a->phases |= HS_PHASE_SCC;
+	job->threaded = false;
+	if (job->started && !job->err)
+		job->a->phases |= job->phase;
 	return job->err;
 }
 
@@ -119,16 +128,47 @@ static struct hs_analysis *alloc_result(const struct hs_snapshot *snap)
 	return a;
 }
 
-static void roots_garbage(const struct hs_snapshot *snap, struct hs_analysis *a)
+static void roots_garbage(const struct hs_snapshot *snap, struct hs_analysis *a,
+                          struct phase_job *depth_job)
 {
 	double t = hs_graph_now();
 	hs_graph_roots(snap, a);
 	a->phases |= HS_PHASE_ROOTS;
 	a->t_roots = hs_graph_now() - t;
+	if (depth_job) {
+		*depth_job->a = *a;
+		depth_job->a->depth = NULL;
+		depth_job->a->parent_edge = NULL;
+		job_start(depth_job);
+	}
 	t = hs_graph_now();
 	hs_graph_garbage(snap, a);
 	a->phases |= HS_PHASE_GARBAGE;
 	a->t_garbage = hs_graph_now() - t;
+}
+
+/* depth's phase_job run: depth and parent_edge into arrays of d's own (d is a copy of the
+ * analysis), so that it runs while the dominators use the analysis's as scratch. */
+static struct hs_error *own_depth(const struct hs_snapshot *snap, struct hs_analysis *d)
+{
+	d->depth = hs_graph_alloc((d->nobjects + 1) * sizeof(*d->depth));
+	d->parent_edge = hs_graph_alloc((d->nobjects + 1) * sizeof(*d->parent_edge));
+	if (!d->depth || !d->parent_edge)
+		return &hs_error_nomem;
+	return hs_graph_depth(snap, d);
+}
+
+/* Moves own_depth's result from d into a, in place of the dominators' scratch. */
+static void take_depth(struct hs_analysis *a, struct hs_analysis *d)
+{
+	free(a->depth);
+	free(a->parent_edge);
+	a->depth = d->depth;
+	a->parent_edge = d->parent_edge;
+	d->depth = NULL;
+	d->parent_edge = NULL;
+	a->t_depth = d->t_depth;
+	a->phases |= HS_PHASE_DEPTH;
 }
 
 static struct hs_error *depth(const struct hs_snapshot *snap, struct hs_analysis *a,
@@ -145,65 +185,8 @@ static struct hs_error *depth(const struct hs_snapshot *snap, struct hs_analysis
 	return NULL;
 }
 
-/* hs_analyze_early's first stage: depth, then early. */
-static struct hs_error *early_stage(const struct hs_snapshot *snap, struct hs_analysis *a,
-                                    hs_progress_fn *progress, void *progress_arg,
-                                    hs_early_fn *early, void *early_arg)
-{
-	struct hs_error *err = depth(snap, a, progress, progress_arg);
-	if (!err)
-		err = early(early_arg, a);
-	return err;
-}
-
-/* What the dominators overwrite of depth's result (they use its arrays as scratch), kept aside
- * so that hs_analyze_early need not run depth again (a copy costs a few percent of a depth):
- * parent_edge in 32 bits, UINT32_MAX for none (edge indexes fit, hs_analyze checks). */
-struct depth_copy {
-	uint32_t *depth, *parent_edge;
-};
-
-/* Copies depth and parent_edge aside, or leaves copy empty when out of memory (then depth runs
- * again after the dominators). */
-static void depth_save(const struct hs_analysis *a, struct depth_copy *copy)
-{
-	size_t n = a->nobjects;
-	copy->depth = hs_graph_alloc(n * sizeof(*copy->depth));
-	copy->parent_edge = hs_graph_alloc(n * sizeof(*copy->parent_edge));
-	if (copy->depth && copy->parent_edge) {
-		memcpy(copy->depth, a->depth, n * sizeof(*a->depth));
-		for (size_t i = 0; i < n; i++)
-			copy->parent_edge[i] = a->parent_edge[i] == UINT64_MAX
-			                           ? UINT32_MAX
-			                           : (uint32_t)a->parent_edge[i];
-		return;
-	}
-	free(copy->depth);
-	free(copy->parent_edge);
-	copy->depth = copy->parent_edge = NULL;
-}
-
-/* Puts depth's result back after the dominators (when it was saved) and frees the copy; a second
- * call does nothing. */
-static void depth_restore(struct hs_analysis *a, struct depth_copy *copy)
-{
-	if (copy->depth) {
-		memcpy(a->depth, copy->depth, a->nobjects * sizeof(*a->depth));
-		for (size_t i = 0; i < a->nobjects; i++)
-			a->parent_edge[i] =
-			    copy->parent_edge[i] == UINT32_MAX ? UINT64_MAX : copy->parent_edge[i];
-		a->phases |= HS_PHASE_DEPTH;
-	}
-	free(copy->depth);
-	free(copy->parent_edge);
-	copy->depth = copy->parent_edge = NULL;
-}
-
-/* The dominators, then depth's result: put back from copy when hs_analyze_early saved it, else
- * computed. */
-static struct hs_error *dominators_depth(const struct hs_snapshot *snap, struct hs_analysis *a,
-                                         hs_progress_fn *progress, void *progress_arg,
-                                         struct depth_copy *copy)
+static struct hs_error *dominators(const struct hs_snapshot *snap, struct hs_analysis *a,
+                                   hs_progress_fn *progress, void *progress_arg)
 {
 	double t = hs_graph_now();
 	report(progress, progress_arg, "dominators", 0);
@@ -212,21 +195,43 @@ static struct hs_error *dominators_depth(const struct hs_snapshot *snap, struct 
 		return err;
 	a->phases |= HS_PHASE_DOMINATORS;
 	a->t_dominators = hs_graph_now() - t - a->t_reverse - a->t_retained;
-	depth_restore(a, copy);
-	if (a->phases & HS_PHASE_DEPTH)
-		return NULL;
-	return depth(snap, a, progress, progress_arg);
+	return NULL;
+}
+
+/* hs_analyze_early's answer: waits for the depths (depth_job, into d), calls early with them,
+ * then starts the components (scc_job).  Before the dominators (at HS_EARLY_DEPTH) early sees a
+ * copy of a with d's depths, which stay in d until the dominators are done with a's. */
+static struct hs_error *answer(struct hs_analysis *a, struct phase_job *depth_job,
+                               enum hs_early_at at, hs_early_fn *early, void *early_arg,
+                               struct phase_job *scc_job)
+{
+	struct hs_error *err = job_finish(depth_job);
+	if (err)
+		return err;
+	struct hs_analysis view = *a, *d = depth_job->a;
+	if (at == HS_EARLY_DOMINATORS) {
+		take_depth(a, d);
+		err = early(early_arg, a);
+	} else {
+		view.depth = d->depth;
+		view.parent_edge = d->parent_edge;
+		view.phases |= HS_PHASE_DEPTH;
+		err = early(early_arg, &view);
+	}
+	if (!err)
+		job_start(scc_job);
+	return err;
 }
 
 struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *progress,
                             void *progress_arg, struct hs_analysis **ret)
 {
-	return hs_analyze_early(snap, progress, progress_arg, NULL, NULL, ret);
+	return hs_analyze_early(snap, progress, progress_arg, NULL, NULL, HS_EARLY_DEPTH, ret);
 }
 
 struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn *progress,
                                   void *progress_arg, hs_early_fn *early, void *early_arg,
-                                  struct hs_analysis **ret)
+                                  enum hs_early_at at, struct hs_analysis **ret)
 {
 	uint64_t n = snap->nobjects;
 	if (n >= HS_NONE || snap->nedges >= UINT32_MAX)
@@ -240,37 +245,47 @@ struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn
 		return &hs_error_nomem;
 
 	/* Every phase reads the snapshot's edges at random, object by object: with 4 KiB pages
-	 * (the reader's arrays are plain heap memory) each of those reads also misses the TLB.
-	 * Collapsing them into huge pages costs about 10 ms per 100 MB copied and saves several
-	 * times that in each walk. */
+	 * each of those reads also misses the TLB.  The reader asks for huge pages; where it did
+	 * not get them, collapsing costs about 10 ms per 100 MB copied and saves several times
+	 * that in each walk. */
 	hs_graph_collapse(snap->edge_start, (n + 1) * sizeof(*snap->edge_start));
 	hs_graph_collapse(snap->edge_dst, snap->nedges * sizeof(*snap->edge_dst));
 	hs_graph_collapse(snap->edge_kind, snap->nedges * sizeof(*snap->edge_kind));
 
 	/* The components read only the snapshot and write only scc and scc_size: they run beside
-	 * everything else. */
-	struct scc_job job = {.snap = snap, .a = a};
-	scc_start(&job);
+	 * everything else, but after an early answer, which does not read them.  The depths of an
+	 * early answer are computed beside the garbage (and the dominators) into arrays of their
+	 * own. */
+	struct hs_analysis d = {0};
+	struct phase_job scc_job = {
+	    .run = hs_graph_scc, .snap = snap, .a = a, .phase = HS_PHASE_SCC, .t = &a->t_scc};
+	struct phase_job depth_job = {
+	    .run = own_depth, .snap = snap, .a = &d, .phase = HS_PHASE_DEPTH, .t = &d.t_depth};
+	if (!early)
+		job_start(&scc_job);
 	report(progress, progress_arg, early ? "roots, garbage, depth" : "roots, garbage", 0);
-	roots_garbage(snap, a);
+	roots_garbage(snap, a, early ? &depth_job : NULL);
 	struct hs_error *err = NULL;
-	struct depth_copy copy = {NULL, NULL};
-	if (early && !(err = early_stage(snap, a, progress, progress_arg, early, early_arg))) {
-		depth_save(a, &copy);
-		a->phases &= ~(unsigned)HS_PHASE_DEPTH;
-	}
-	if (!err)
-		err = dominators_depth(snap, a, progress, progress_arg, &copy);
-	depth_restore(a, &copy); /* frees the copy on failure */
-	struct hs_error *scc_err = scc_finish(&job);
+	if (!early || at == HS_EARLY_DOMINATORS)
+		err = dominators(snap, a, progress, progress_arg);
+	if (early && !err)
+		err = answer(a, &depth_job, at, early, early_arg, &scc_job);
+	if (!err && !(a->phases & HS_PHASE_DOMINATORS))
+		err = dominators(snap, a, progress, progress_arg);
+	if (!err && early && !(a->phases & HS_PHASE_DEPTH))
+		take_depth(a, &d);
+	else if (!err && !early)
+		err = depth(snap, a, progress, progress_arg);
+	struct hs_error *scc_err = job_finish(&scc_job);
+	job_finish(&depth_job); /* when the answer was never reached */
+	free(d.depth);
+	free(d.parent_edge);
 	if (!err)
 		err = scc_err;
-	if (err)
-		goto fail;
+	if (err) {
+		hs_analysis_destroy(a);
+		return err;
+	}
 	*ret = a;
 	return NULL;
-
-fail:
-	hs_analysis_destroy(a);
-	return err;
 }

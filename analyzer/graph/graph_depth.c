@@ -41,8 +41,8 @@ struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analys
 {
 	uint64_t n = snap->nobjects;
 	/* The roots it starts from.  The dominators, which use depth and parent_edge as scratch,
-	 * are done or not yet begun (hs_analyze_early: they overwrite it, and assert that its bit
-	 * was cleared). */
+	 * are done or not yet begun (hs_analyze_early gives it a copy of the analysis with arrays
+	 * of its own, so that they run meanwhile). */
 	assert(a->nobjects == n && (a->phases & HS_PHASE_ROOTS));
 	uint32_t *queue = hs_graph_alloc(n * sizeof(*queue));
 	if (!queue)

@@ -6,8 +6,9 @@
  * garbage, dominators (with a reverse CSR), then depth.  A phase may use the output arrays of
  * later phases as scratch space; each phase's comment says which.  This is how the peak stays at
  * the result plus the reverse CSR and scc's 8 bytes per object.  hs_analyze_early runs roots,
- * garbage and depth, calls back, then the dominators (which use depth's arrays as scratch:
- * its result waits in a copy meanwhile), scc beside them all the while.
+ * then depth in the second thread into arrays of its own (the dominators use depth's as
+ * scratch) beside garbage (and the dominators when its callback reads them), calls back, then
+ * starts scc and runs what is left.
  */
 #ifndef HS_GRAPH_INTERNAL_H
 #define HS_GRAPH_INTERNAL_H

@@ -1,7 +1,10 @@
 /*
  * bench_analyze.c — times hs_snapshot_open and each phase of hs_analyze on one snapshot and
  * reports memory, as "key value" lines that bench_analyze.py turns into a table.  With --early,
- * hs_analyze_early with a callback that does nothing (the analysis of `summary`'s first answer).
+ * hs_analyze_early with a callback that does nothing (the analysis of `summary`'s first answer),
+ * with --early-retained the same called once the dominators are known too (that of `top --by
+ * retained`, `path` and `show`); both add answer_s, the wall time from the analysis's start to
+ * the callback (open_s plus answer_s: the analysis's part of the time to the first answer).
  *
  * Times are wall-clock seconds; analyze_cpu_s and total_cpu_s are the process's CPU time, close
  * to what the wall time would be on an idle machine.  Memory figures come from /proc/self/status:
@@ -44,20 +47,21 @@ static unsigned long long status_kb(const char *field)
 	return kb;
 }
 
-/* hs_analyze_early's callback for --early: the analysis as `summary`'s first answer runs it,
- * without the answer. */
+/* hs_analyze_early's callback for --early and --early-retained: the analysis as a first answer
+ * runs it, without the answer; *arg gets the wall time it is called at. */
 static struct hs_error *no_answer(void *arg, const struct hs_analysis *a)
 {
-	(void)arg;
 	(void)a;
+	*(double *)arg = now();
 	return NULL;
 }
 
 int main(int argc, char **argv)
 {
-	bool early = argc == 3 && strcmp(argv[2], "--early") == 0;
+	bool retained = argc == 3 && strcmp(argv[2], "--early-retained") == 0;
+	bool early = retained || (argc == 3 && strcmp(argv[2], "--early") == 0);
 	if (argc != 2 && !early) {
-		fputs("usage: bench-analyze SNAP.hsnap [--early]\n", stderr);
+		fputs("usage: bench-analyze SNAP.hsnap [--early | --early-retained]\n", stderr);
 		return 2;
 	}
 	double t0 = now(), cpu_open = clock_s(CLOCK_PROCESS_CPUTIME_ID);
@@ -73,7 +77,9 @@ int main(int argc, char **argv)
 	struct hs_analysis *a;
 	double cpu0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	t0 = now();
-	err = early ? hs_analyze_early(snap, NULL, NULL, no_answer, NULL, &a)
+	double t_answer = 0;
+	err = early ? hs_analyze_early(snap, NULL, NULL, no_answer, &t_answer,
+	                               retained ? HS_EARLY_DOMINATORS : HS_EARLY_DEPTH, &a)
 	            : hs_analyze(snap, NULL, NULL, &a);
 	if (err) {
 		fprintf(stderr, "bench-analyze: %s\n", err->message);
@@ -87,6 +93,8 @@ int main(int argc, char **argv)
 	       "dominators_s %.3f\nretained_s %.3f\ndepth_s %.3f\nanalyze_s %.3f\ntotal_s %.3f\n",
 	       t_open, a->t_roots, a->t_garbage, a->t_scc, a->t_reverse, a->t_dominators,
 	       a->t_retained, a->t_depth, t_analyze, t_open + t_analyze);
+	if (early)
+		printf("answer_s %.3f\n", t_answer - t0);
 	/* On a busy machine the CPU time is closer to what an idle one would take. */
 	printf("analyze_cpu_s %.3f\ntotal_cpu_s %.3f\n", cpu_analyze, cpu_analyze + cpu_open);
 	printf("dominator_edges_per_s %.0f\n", (double)snap->nedges / a->t_dominators);

@@ -421,6 +421,9 @@ struct early_seen {
 	uint32_t depth[16];
 	uint64_t parent_edge[16];
 	uint8_t unreachable[16];
+	uint32_t idom[16];
+	uint64_t retained[16];
+	enum hs_early_at at;
 	int calls;
 };
 
@@ -431,12 +434,17 @@ static struct hs_error *copy_early(void *arg, const struct hs_analysis *a)
 	memcpy(e->depth, a->depth, e->n * sizeof(*e->depth));
 	memcpy(e->parent_edge, a->parent_edge, e->n * sizeof(*e->parent_edge));
 	memcpy(e->unreachable, a->unreachable, e->n);
+	if (e->at == HS_EARLY_DOMINATORS) {
+		memcpy(e->idom, a->idom, e->n * sizeof(*e->idom));
+		memcpy(e->retained, a->retained, e->n * sizeof(*e->retained));
+	}
 	e->ngarbage = a->ngarbage;
 	return NULL;
 }
 
-/* hs_analyze_early gives the callback the final depth, parent_edge and garbage, and ends with
- * every array as hs_analyze gives it (the first answer of `summary` relies on both). */
+/* hs_analyze_early gives the callback the final depth, parent_edge and garbage (and at
+ * HS_EARLY_DOMINATORS idom and retained), and ends with every array as hs_analyze gives it (the
+ * first answers of `summary`, `top --by retained`, `path` and `show` rely on both). */
 START_TEST(test_early)
 {
 	const struct gcase *c = &cases[_i];
@@ -444,25 +452,32 @@ START_TEST(test_early)
 	struct hs_snapshot *snap = open_case(c, &a);
 	uint64_t n = snap->nobjects;
 	ck_assert_uint_le(n, 16);
-	struct early_seen e = {.n = n};
-	CK_OK(hs_analyze_early(snap, NULL, NULL, copy_early, &e, &b));
-	ck_assert_int_eq(e.calls, 1);
-	ck_assert_mem_eq(e.depth, a->depth, n * sizeof(*a->depth));
-	ck_assert_mem_eq(e.parent_edge, a->parent_edge, n * sizeof(*a->parent_edge));
-	ck_assert_mem_eq(e.unreachable, a->unreachable, n);
-	ck_assert_uint_eq(e.ngarbage, a->ngarbage);
-	ck_assert_mem_eq(b->scc, a->scc, n * sizeof(*a->scc));
-	ck_assert_mem_eq(b->scc_size, a->scc_size, n * sizeof(*a->scc_size));
-	ck_assert_mem_eq(b->idom, a->idom, n * sizeof(*a->idom));
-	ck_assert_mem_eq(b->retained, a->retained, n * sizeof(*a->retained));
-	ck_assert_mem_eq(b->depth, a->depth, n * sizeof(*a->depth));
-	ck_assert_mem_eq(b->parent_edge, a->parent_edge, n * sizeof(*a->parent_edge));
-	ck_assert_mem_eq(b->ext_refs, a->ext_refs, n * sizeof(*a->ext_refs));
-	ck_assert_uint_eq(b->nsccs, a->nsccs);
-	ck_assert_uint_eq(b->nreached, a->nreached);
-	ck_assert_uint_eq(b->nroots, a->nroots);
+	for (int at = HS_EARLY_DEPTH; at <= HS_EARLY_DOMINATORS; at++) {
+		struct early_seen e = {.n = n, .at = (enum hs_early_at)at};
+		CK_OK(hs_analyze_early(snap, NULL, NULL, copy_early, &e, (enum hs_early_at)at, &b));
+		ck_assert_int_eq(e.calls, 1);
+		ck_assert_mem_eq(e.depth, a->depth, n * sizeof(*a->depth));
+		ck_assert_mem_eq(e.parent_edge, a->parent_edge, n * sizeof(*a->parent_edge));
+		ck_assert_mem_eq(e.unreachable, a->unreachable, n);
+		ck_assert_uint_eq(e.ngarbage, a->ngarbage);
+		if (at == HS_EARLY_DOMINATORS) {
+			ck_assert_mem_eq(e.idom, a->idom, n * sizeof(*a->idom));
+			ck_assert_mem_eq(e.retained, a->retained, n * sizeof(*a->retained));
+		}
+		ck_assert_mem_eq(b->scc, a->scc, n * sizeof(*a->scc));
+		ck_assert_mem_eq(b->scc_size, a->scc_size, n * sizeof(*a->scc_size));
+		ck_assert_mem_eq(b->idom, a->idom, n * sizeof(*a->idom));
+		ck_assert_mem_eq(b->retained, a->retained, n * sizeof(*a->retained));
+		ck_assert_mem_eq(b->depth, a->depth, n * sizeof(*a->depth));
+		ck_assert_mem_eq(b->parent_edge, a->parent_edge, n * sizeof(*a->parent_edge));
+		ck_assert_mem_eq(b->ext_refs, a->ext_refs, n * sizeof(*a->ext_refs));
+		ck_assert_uint_eq(b->nsccs, a->nsccs);
+		ck_assert_uint_eq(b->nreached, a->nreached);
+		ck_assert_uint_eq(b->nroots, a->nroots);
+		ck_assert_uint_eq(b->phases, a->phases);
+		hs_analysis_destroy(b);
+	}
 	hs_analysis_destroy(a);
-	hs_analysis_destroy(b);
 	hs_snapshot_destroy(snap);
 }
 END_TEST
