@@ -8,9 +8,12 @@
  * The machine this is made for has two cores; where a thread cannot be started, everything runs
  * in this one.  hs_analyze runs the components in a second thread beside everything else (they
  * need nothing the other phases compute, and write disjoint arrays).  hs_analyze_early runs
- * nothing its answer does not read before it: the depths in the second thread beside the
- * garbage (and the dominators), into arrays of their own since the dominators use depth's as
- * scratch; the components only after the answer.  First, the snapshot's edge arrays are moved
+ * nothing its answer does not read before it, and the components only after the answer: for
+ * `summary`, the depths in the second thread beside the garbage; for an answer that reads the
+ * dominators, the garbage and then the depths in the second thread beside the dominators, which
+ * stand alone before the answer (the longest phase).  What runs beside the dominators has
+ * arrays of its own, since they use depth's and retained (the garbage's scratch) as scratch.
+ * First, the snapshot's edge arrays are moved
  * to huge pages (MADV_COLLAPSE) where the reader did not get them, since every phase reads them
  * at random (hs_graph_collapse); hs_graph_alloc gives the analysis's own large arrays huge pages
  * from the start (both in graph_alloc.c).
@@ -128,6 +131,16 @@ static struct hs_analysis *alloc_result(const struct hs_snapshot *snap)
 	return a;
 }
 
+static void garbage(const struct hs_snapshot *snap, struct hs_analysis *a)
+{
+	double t = hs_graph_now();
+	hs_graph_garbage(snap, a);
+	a->phases |= HS_PHASE_GARBAGE;
+	a->t_garbage = hs_graph_now() - t;
+}
+
+/* The roots, then the depth_job (if any) started on a copy of the analysis, then the garbage
+ * here unless that job computes it (own_garbage_depth). */
 static void roots_garbage(const struct hs_snapshot *snap, struct hs_analysis *a,
                           struct phase_job *depth_job)
 {
@@ -139,12 +152,11 @@ static void roots_garbage(const struct hs_snapshot *snap, struct hs_analysis *a,
 		*depth_job->a = *a;
 		depth_job->a->depth = NULL;
 		depth_job->a->parent_edge = NULL;
+		depth_job->a->retained = NULL;
 		job_start(depth_job);
 	}
-	t = hs_graph_now();
-	hs_graph_garbage(snap, a);
-	a->phases |= HS_PHASE_GARBAGE;
-	a->t_garbage = hs_graph_now() - t;
+	if (!(depth_job && (depth_job->phase & HS_PHASE_GARBAGE)))
+		garbage(snap, a);
 }
 
 /* depth's phase_job run: depth and parent_edge into arrays of d's own (d is a copy of the
@@ -158,7 +170,21 @@ static struct hs_error *own_depth(const struct hs_snapshot *snap, struct hs_anal
 	return hs_graph_depth(snap, d);
 }
 
-/* Moves own_depth's result from d into a, in place of the dominators' scratch. */
+/* The same with the garbage first, into the analysis's unreachable (d's copy of the pointer;
+ * nothing else touches it meanwhile), with scratch of d's own in place of retained. */
+static struct hs_error *own_garbage_depth(const struct hs_snapshot *snap, struct hs_analysis *d)
+{
+	d->retained = hs_graph_alloc((d->nobjects + 1) * sizeof(*d->retained));
+	if (!d->retained)
+		return &hs_error_nomem;
+	garbage(snap, d);
+	free(d->retained);
+	d->retained = NULL;
+	return own_depth(snap, d);
+}
+
+/* Moves the depth_job's results from d into a: the depths in place of the dominators' scratch,
+ * and the garbage's count and time when it ran there. */
 static void take_depth(struct hs_analysis *a, struct hs_analysis *d)
 {
 	free(a->depth);
@@ -169,6 +195,11 @@ static void take_depth(struct hs_analysis *a, struct hs_analysis *d)
 	d->parent_edge = NULL;
 	a->t_depth = d->t_depth;
 	a->phases |= HS_PHASE_DEPTH;
+	if (d->phases & HS_PHASE_GARBAGE) {
+		a->ngarbage = d->ngarbage;
+		a->t_garbage = d->t_garbage;
+		a->phases |= HS_PHASE_GARBAGE;
+	}
 }
 
 static struct hs_error *depth(const struct hs_snapshot *snap, struct hs_analysis *a,
@@ -254,13 +285,17 @@ struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn
 
 	/* The components read only the snapshot and write only scc and scc_size: they run beside
 	 * everything else, but after an early answer, which does not read them.  The depths of an
-	 * early answer are computed beside the garbage (and the dominators) into arrays of their
-	 * own. */
+	 * early answer are computed beside the garbage, or with the garbage beside the dominators,
+	 * into arrays of their own. */
 	struct hs_analysis d = {0};
 	struct phase_job scc_job = {
 	    .run = hs_graph_scc, .snap = snap, .a = a, .phase = HS_PHASE_SCC, .t = &a->t_scc};
 	struct phase_job depth_job = {
 	    .run = own_depth, .snap = snap, .a = &d, .phase = HS_PHASE_DEPTH, .t = &d.t_depth};
+	if (early && at == HS_EARLY_DOMINATORS) {
+		depth_job.run = own_garbage_depth;
+		depth_job.phase |= HS_PHASE_GARBAGE;
+	}
 	if (!early)
 		job_start(&scc_job);
 	report(progress, progress_arg, early ? "roots, garbage, depth" : "roots, garbage", 0);

@@ -274,10 +274,10 @@ static inline uint64_t memory_of(const struct hs_snapshot *snap, uint64_t i)
 struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a)
 {
 	uint64_t nobj = snap->nobjects;
-	/* The roots it starts from; the garbage done with retained; depth not holding a result
-	 * (its arrays are scratch here). */
-	const unsigned needs = HS_PHASE_ROOTS | HS_PHASE_GARBAGE;
-	assert(a->nobjects == nobj && (a->phases & needs) == needs &&
+	/* The roots it starts from; depth not holding a result (its arrays are scratch here).  The
+	 * garbage must be done with retained, its scratch: it ran before, or runs beside on scratch
+	 * of its own (hs_analyze_early); it never runs after (hs_graph_garbage asserts it). */
+	assert(a->nobjects == nobj && (a->phases & HS_PHASE_ROOTS) &&
 	       !(a->phases & (HS_PHASE_DOMINATORS | HS_PHASE_DEPTH)));
 	uint32_t *dfn = a->idom;
 	uint32_t *idom = (uint32_t *)a->retained + nobj + 1; /* the DFS parent until step 3 */

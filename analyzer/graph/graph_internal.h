@@ -7,8 +7,9 @@
  * later phases as scratch space; each phase's comment says which.  This is how the peak stays at
  * the result plus the reverse CSR and scc's 8 bytes per object.  hs_analyze_early runs roots,
  * then depth in the second thread into arrays of its own (the dominators use depth's as
- * scratch) beside garbage (and the dominators when its callback reads them), calls back, then
- * starts scc and runs what is left.
+ * scratch) beside garbage, or, when its callback reads the dominators, garbage (with scratch of
+ * its own) and depth in the second thread beside the dominators; calls back, then starts scc
+ * and runs what is left.
  */
 #ifndef HS_GRAPH_INTERNAL_H
 #define HS_GRAPH_INTERNAL_H
