@@ -34,12 +34,13 @@
 #include "format.h"
 #include "hsnap.h"
 
-#define OUT_BUFFER (1u << 20)          /* the write buffer in front of the file */
-#define OUT_DIRECT (1u << 16)          /* longer writes bypass it */
-#define WRITEBACK (1u << 20)           /* written bytes that start their writeback (see out_put) */
-#define OBJECT_MAX_BYTES (4 * 10 + 1)  /* an object record: four varints and the flags byte */
-#define SPARE_MAX (4 * HS_CHUNK_BYTES) /* a bigger buffer (a segment's, a huge object's) is freed  \
-	                                */
+#define OUT_BUFFER (1u << 20)         /* the write buffer in front of the file */
+#define OUT_DIRECT (1u << 16)         /* longer writes bypass it */
+#define WRITEBACK (1u << 20)          /* written bytes that start their writeback (see out_put) */
+#define OBJECT_MAX_BYTES (4 * 10 + 1) /* an object record: four varints and the flags byte */
+
+/* A writer's buffer bigger than this (a segment's, a huge object's edges) is not kept. */
+#define SPARE_MAX (4 * HS_CHUNK_BYTES)
 
 struct buf {
 	uint8_t *data;
