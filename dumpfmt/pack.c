@@ -8,23 +8,37 @@
  * trust model holds: the length is bounded (HS_PACK_MAX) before anything is allocated, the frame
  * must declare exactly that length and fill the rest of the payload, and it must decompress to
  * exactly that many bytes.
+ *
+ * A packer's compression context outlives it: hs_packer_free leaves it for the next packer to
+ * take (spare_cctx), so that a process writing one snapshot after another (heapsnap.dump) does
+ * not page-fault a fresh context's megabyte of tables into being every time.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <zstd.h>
 
 #include "format.h"
 #include "hsnap.h"
 
+/* The context of the last packer freed, set to HS_PACK_LEVEL, or NULL; any thread may take it. */
+static _Atomic(ZSTD_CCtx *) spare_cctx;
+
 bool hs_pack(struct hs_packer *pk, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	size_t n = alen + blen;
 	if (n < HS_PACK_MIN || n > HS_PACK_MAX)
 		return false;
+	if (!pk->cctx)
+		pk->cctx = atomic_exchange(&spare_cctx, NULL);
 	if (!pk->cctx) {
-		pk->cctx = ZSTD_createCCtx();
-		if (!pk->cctx || ZSTD_isError(ZSTD_CCtx_setParameter(
-		                     pk->cctx, ZSTD_c_compressionLevel, HS_PACK_LEVEL)))
+		ZSTD_CCtx *c =
+		    ZSTD_createCCtx(); /* set before it is kept (it may become the spare) */
+		if (!c || ZSTD_isError(
+		              ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, HS_PACK_LEVEL))) {
+			ZSTD_freeCCtx(c);
 			return false;
+		}
+		pk->cctx = c;
 	}
 	size_t cap = 10 + ZSTD_compressBound(n);
 	if (pk->cap < cap) { /* not realloc: the old payload need not be copied */
@@ -57,7 +71,7 @@ bool hs_pack(struct hs_packer *pk, const uint8_t *a, size_t alen, const uint8_t 
 
 void hs_packer_free(struct hs_packer *pk)
 {
-	ZSTD_freeCCtx(pk->cctx);
+	ZSTD_freeCCtx(atomic_exchange(&spare_cctx, pk->cctx));
 	free(pk->out);
 	*pk = (struct hs_packer){0};
 }

@@ -17,9 +17,14 @@
  * A segment (hs_writer_segment) is a writer whose chunks go to memory: another thread encodes
  * the objects from some index on while this one writes those before, and hs_writer_append
  * copies its sections (and their index entries, moved by the offset) into the file.
+ *
+ * A destroyed writer leaves its chunk and write buffers for the next writer to take (struct
+ * spare_bufs), as pack.c leaves its compression context: a process writing one snapshot after
+ * another (heapsnap.dump) then does not page-fault fresh buffers into being every time.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +38,9 @@
 #define OUT_DIRECT (1u << 16)         /* longer writes bypass it */
 #define WRITEBACK (1u << 20)          /* written bytes that start their writeback (see out_put) */
 #define OBJECT_MAX_BYTES (4 * 10 + 1) /* an object record: four varints and the flags byte */
+
+/* A writer's buffer bigger than this (a segment's, a huge object's edges) is not kept. */
+#define SPARE_MAX (4 * HS_CHUNK_BYTES)
 
 struct buf {
 	uint8_t *data;
@@ -142,6 +150,54 @@ struct hs_writer {
 
 	struct hs_writer_stats stats;
 };
+
+/* The buffers a writer keeps for the next one, in the order of spare_of. */
+#define SPARE_BUFS 6
+struct spare_bufs {
+	struct buf b[SPARE_BUFS];
+};
+
+/* Those of the last writer destroyed, or NULL; any thread may take them. */
+static _Atomic(struct spare_bufs *) spare_bufs;
+
+static void spare_of(struct hs_writer *w, struct buf *ret[SPARE_BUFS])
+{
+	struct buf *b[SPARE_BUFS] = {&w->out,    &w->objs,   &w->edges,
+	                             &w->values, &w->memory, &w->sites};
+	memcpy(ret, b, sizeof(b));
+}
+
+/* Gives a new writer w the spare buffers, if any. */
+static void spare_take(struct hs_writer *w)
+{
+	struct spare_bufs *s = atomic_exchange(&spare_bufs, NULL);
+	if (!s)
+		return;
+	struct buf *b[SPARE_BUFS];
+	spare_of(w, b);
+	for (size_t i = 0; i < SPARE_BUFS; i++)
+		*b[i] = s->b[i];
+	free(s);
+}
+
+/* Leaves w's buffers (those not too big) for the next writer; frees what it does not keep. */
+static void spare_put(struct hs_writer *w)
+{
+	struct buf *b[SPARE_BUFS];
+	spare_of(w, b);
+	struct spare_bufs *s = malloc(sizeof(*s));
+	for (size_t i = 0; i < SPARE_BUFS; i++) {
+		bool keep = s && b[i]->cap <= SPARE_MAX;
+		if (s)
+			s->b[i] = keep ? (struct buf){b[i]->data, 0, b[i]->cap} : (struct buf){0};
+		if (!keep)
+			free(b[i]->data);
+	}
+	s = atomic_exchange(&spare_bufs, s);
+	for (size_t i = 0; s && i < SPARE_BUFS; i++)
+		free(s->b[i].data);
+	free(s);
+}
 
 /* Marks the writer failed: every later call fails too, and the temporary file is removed. */
 static struct hs_error *fail(struct hs_writer *w, struct hs_error *err)
@@ -406,6 +462,7 @@ struct hs_error *hs_writer_create(const char *path, const struct hs_header *head
 	struct hs_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return &hs_error_nomem;
+	spare_take(w);
 	w->fd = -1;
 	w->path = strdup(path);
 	struct hs_error *oerr = w->path ? hs_out_open(path, &w->file) : &hs_error_nomem;
@@ -983,6 +1040,7 @@ struct hs_error *hs_writer_segment(struct hs_writer *w, uint64_t first, struct h
 		return &hs_error_nomem;
 	}
 	memcpy(s->type_default, w->type_default, w->ntypes * sizeof(*s->type_default));
+	spare_take(s);
 	s->fd = -1;
 	s->segment = true;
 	s->ntypes = s->types_flushed = w->ntypes;
@@ -1042,11 +1100,10 @@ void hs_writer_destroy(struct hs_writer *w)
 		hs_out_abort(&w->file);
 	else if (w->fd >= 0)
 		close(w->fd);
-	struct buf *bufs[] = {&w->out,    &w->string_store, &w->types, &w->meta,
-	                      &w->objs,   &w->memory,       &w->sites, &w->edges,
-	                      &w->values, &w->weak,         &w->roots};
+	struct buf *bufs[] = {&w->string_store, &w->types, &w->meta, &w->weak, &w->roots};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]->data);
+	spare_put(w);
 	hs_packer_free(&w->packer);
 	free(w->string_pos);
 	free(w->slots);
