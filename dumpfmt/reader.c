@@ -548,10 +548,12 @@ static bool salvage_count(struct reader *r, struct section *s, struct cursor *c)
 		return false;
 	s->run_first = first;
 	s->run_n = n;
-	/* A run may start past the previous one (runs lost between them), never before it. */
+	/* A run may start past the previous one (runs lost between them), never before it; the
+	 * strings or types lost between them each took at least a byte of the file, so a gap wider
+	 * than the file is damage too (their entries are allocated, as "<lost>"). */
 	if (s->kind == HS_SEC_STRINGS || s->kind == HS_SEC_TYPES) {
 		uint64_t *total = s->kind == HS_SEC_STRINGS ? &t.strings : &t.types;
-		if (first < *total)
+		if (first < *total || first - *total > r->snap->file_size)
 			return false;
 		*total = first;
 	}
