@@ -957,7 +957,7 @@ struct hs_error *hs_ip_emit_range(struct walk *k, size_t from, size_t to, size_t
 				if (g->listed[w] & bit)
 					gen = (g->bit0[w] & bit ? 1u : 0u) |
 					      (g->bit1[w] & bit ? 2u : 0u);
-				PyObject *o = (PyObject *)(base + (uintptr_t)(w * 64 + b) * 8);
+				PyObject *o = hs_ip_page_object(base, w, b);
 				err = emit_object(k, o, gen, i);
 				if (k->mailbox && !k->worker)
 					mailbox_serve(k->mailbox);
@@ -1026,7 +1026,7 @@ static bool found_alive(struct walk *k)
 		for (unsigned w = 0; w < PAGE_WORDS; w++) {
 			for (uint64_t bits = s->pages[n].bits[w]; bits; bits &= bits - 1) {
 				unsigned b = (unsigned)__builtin_ctzll(bits);
-				PyObject *o = (PyObject *)(base + (uintptr_t)(w * 64 + b) * 8);
+				PyObject *o = hs_ip_page_object(base, w, b);
 				if (Py_REFCNT(o) <= 0)
 					return false;
 			}

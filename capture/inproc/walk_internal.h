@@ -62,6 +62,13 @@ struct page {
 
 #define NO_GEN UINT32_MAX
 
+/* The object of bit b of word w of the bitmap of the page at base (the inverse of set_find's
+ * bit of an address). */
+static inline PyObject *hs_ip_page_object(uintptr_t base, unsigned w, unsigned b)
+{
+	return (PyObject *)(base + ((uintptr_t)w * 64 + b) * 8);
+}
+
 /* The generation codes of the objects of a page found on the GC lists (the others are
  * GEN_CODE_NONE); only pages that hold such objects have one. */
 struct page_gen {

@@ -74,9 +74,7 @@ struct hs_error *hs_ip_find_sites(struct walk *k)
 			for (uint64_t bits = p->bits[w]; bits && !err && i < k->nobjs;
 			     bits &= bits - 1)
 				err = find_site(
-				    k,
-				    (PyObject *)(base +
-				                 (uintptr_t)(w * 64 + __builtin_ctzll(bits)) * 8),
+				    k, hs_ip_page_object(base, w, (unsigned)__builtin_ctzll(bits)),
 				    i++);
 	}
 	return err;
