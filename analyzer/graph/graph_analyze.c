@@ -10,9 +10,11 @@
  * need nothing the other phases compute, and write disjoint arrays).  hs_analyze_early runs
  * nothing its answer does not read before it, and the components only after the answer: for
  * `summary`, the depths in the second thread beside the garbage; for an answer that reads the
- * dominators, the garbage and then the depths in the second thread beside the dominators, which
- * stand alone before the answer (the longest phase).  What runs beside the dominators has
- * arrays of its own, since they use depth's and retained (the garbage's scratch) as scratch.
+ * dominators, the roots, the garbage and then the depths in the second thread beside the
+ * dominators, which stand alone before the answer (the longest phase): their search starts from
+ * the snapshot's named roots at once and waits for the roots phase (a gate) only before the
+ * roots it finds in is_root.  What runs beside the dominators has arrays of its own, since they
+ * use depth's and retained (the garbage's scratch) as scratch.
  * First, the snapshot's edge arrays are moved
  * to huge pages (MADV_COLLAPSE) where the reader did not get them, since every phase reads them
  * at random (hs_graph_collapse); hs_graph_alloc gives the analysis's own large arrays huge pages
@@ -36,6 +38,14 @@ void hs_analysis_destroy(struct hs_analysis *a)
 	free(a);
 }
 
+static void roots(const struct hs_snapshot *snap, struct hs_analysis *a)
+{
+	double t = hs_graph_now();
+	hs_graph_roots(snap, a);
+	a->phases |= HS_PHASE_ROOTS;
+	a->t_roots = hs_graph_now() - t;
+}
+
 struct hs_error *hs_analyze_roots(const struct hs_snapshot *snap, struct hs_analysis **ret)
 {
 	struct hs_analysis *a = calloc(1, sizeof(*a));
@@ -48,22 +58,37 @@ struct hs_error *hs_analyze_roots(const struct hs_snapshot *snap, struct hs_anal
 		hs_analysis_destroy(a);
 		return &hs_error_nomem;
 	}
-	double t = hs_graph_now();
-	hs_graph_roots(snap, a);
-	a->phases |= HS_PHASE_ROOTS;
-	a->t_roots = hs_graph_now() - t;
+	roots(snap, a);
 	*ret = a;
 	return NULL;
 }
 
+void hs_graph_gate_open(struct hs_graph_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->open = true;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void hs_graph_gate_wait(struct hs_graph_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	while (!g->open)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
 /* A phase run in a second thread (where none can be started, in this one at once): run fills
- * a's arrays and sets its phase bit once joined, t gets its CPU time. */
+ * a's arrays and sets its phase bit once joined, t gets its CPU time.  A run that computes the
+ * roots opens roots_known once they are (another thread's dominators wait for it). */
 struct phase_job {
-	struct hs_error *(*run)(const struct hs_snapshot *snap, struct hs_analysis *a);
+	struct hs_error *(*run)(struct phase_job *job);
 	const struct hs_snapshot *snap;
 	struct hs_analysis *a;
 	unsigned phase;
 	double *t;
+	struct hs_graph_gate *roots_known;
 	struct hs_error *err;
 	pthread_t thread;
 	bool started, threaded;
@@ -73,7 +98,7 @@ static void *job_thread(void *arg)
 {
 	struct phase_job *job = arg;
 	double t = hs_graph_now();
-	job->err = job->run(job->snap, job->a);
+	job->err = job->run(job);
 	*job->t = hs_graph_now() - t;
 	return NULL;
 }
@@ -139,52 +164,64 @@ static void garbage(const struct hs_snapshot *snap, struct hs_analysis *a)
 	a->t_garbage = hs_graph_now() - t;
 }
 
-/* The roots, then the depth_job (if any) started on a copy of the analysis, then the garbage
- * here unless that job computes it (own_garbage_depth). */
+/* Starts the depth_job on a copy of the analysis as it is now, whose arrays the job shares
+ * but for those it makes its own. */
+static void start_beside(struct hs_analysis *a, struct phase_job *depth_job)
+{
+	*depth_job->a = *a;
+	depth_job->a->depth = NULL;
+	depth_job->a->parent_edge = NULL;
+	depth_job->a->retained = NULL;
+	job_start(depth_job);
+}
+
+/* The roots, then the depth_job (if any) started, then the garbage here. */
 static void roots_garbage(const struct hs_snapshot *snap, struct hs_analysis *a,
                           struct phase_job *depth_job)
 {
-	double t = hs_graph_now();
-	hs_graph_roots(snap, a);
-	a->phases |= HS_PHASE_ROOTS;
-	a->t_roots = hs_graph_now() - t;
-	if (depth_job) {
-		*depth_job->a = *a;
-		depth_job->a->depth = NULL;
-		depth_job->a->parent_edge = NULL;
-		depth_job->a->retained = NULL;
-		job_start(depth_job);
-	}
-	if (!(depth_job && (depth_job->phase & HS_PHASE_GARBAGE)))
-		garbage(snap, a);
+	roots(snap, a);
+	if (depth_job)
+		start_beside(a, depth_job);
+	garbage(snap, a);
+}
+
+static struct hs_error *run_scc(struct phase_job *job)
+{
+	return hs_graph_scc(job->snap, job->a);
 }
 
 /* depth's phase_job run: depth and parent_edge into arrays of d's own (d is a copy of the
  * analysis), so that it runs while the dominators use the analysis's as scratch. */
-static struct hs_error *own_depth(const struct hs_snapshot *snap, struct hs_analysis *d)
+static struct hs_error *own_depth(struct phase_job *job)
 {
+	struct hs_analysis *d = job->a;
 	d->depth = hs_graph_alloc((d->nobjects + 1) * sizeof(*d->depth));
 	d->parent_edge = hs_graph_alloc((d->nobjects + 1) * sizeof(*d->parent_edge));
 	if (!d->depth || !d->parent_edge)
 		return &hs_error_nomem;
-	return hs_graph_depth(snap, d);
+	return hs_graph_depth(job->snap, d);
 }
 
-/* The same with the garbage first, into the analysis's unreachable (d's copy of the pointer;
- * nothing else touches it meanwhile), with scratch of d's own in place of retained. */
-static struct hs_error *own_garbage_depth(const struct hs_snapshot *snap, struct hs_analysis *d)
+/* The same with the roots first, into the analysis's ext_refs and is_root (d's copies of the
+ * pointers; the dominators beside read is_root only once roots_known is open), then the garbage
+ * into its unreachable (nothing else touches it meanwhile), with scratch of d's own in place of
+ * retained. */
+static struct hs_error *own_roots_garbage_depth(struct phase_job *job)
 {
+	struct hs_analysis *d = job->a;
+	roots(job->snap, d);
+	hs_graph_gate_open(job->roots_known);
 	d->retained = hs_graph_alloc((d->nobjects + 1) * sizeof(*d->retained));
 	if (!d->retained)
 		return &hs_error_nomem;
-	garbage(snap, d);
+	garbage(job->snap, d);
 	free(d->retained);
 	d->retained = NULL;
-	return own_depth(snap, d);
+	return own_depth(job);
 }
 
 /* Moves the depth_job's results from d into a: the depths in place of the dominators' scratch,
- * and the garbage's count and time when it ran there. */
+ * and the roots' and the garbage's counts and times when they ran there. */
 static void take_depth(struct hs_analysis *a, struct hs_analysis *d)
 {
 	free(a->depth);
@@ -195,6 +232,11 @@ static void take_depth(struct hs_analysis *a, struct hs_analysis *d)
 	d->parent_edge = NULL;
 	a->t_depth = d->t_depth;
 	a->phases |= HS_PHASE_DEPTH;
+	if (d->phases & HS_PHASE_ROOTS && !(a->phases & HS_PHASE_ROOTS)) {
+		a->nroots = d->nroots;
+		a->t_roots = d->t_roots;
+		a->phases |= HS_PHASE_ROOTS;
+	}
 	if (d->phases & HS_PHASE_GARBAGE) {
 		a->ngarbage = d->ngarbage;
 		a->t_garbage = d->t_garbage;
@@ -217,11 +259,12 @@ static struct hs_error *depth(const struct hs_snapshot *snap, struct hs_analysis
 }
 
 static struct hs_error *dominators(const struct hs_snapshot *snap, struct hs_analysis *a,
-                                   hs_progress_fn *progress, void *progress_arg)
+                                   struct hs_graph_gate *roots_known, hs_progress_fn *progress,
+                                   void *progress_arg)
 {
 	double t = hs_graph_now();
 	report(progress, progress_arg, "dominators", 0);
-	struct hs_error *err = hs_graph_dominators(snap, a);
+	struct hs_error *err = hs_graph_dominators(snap, a, roots_known);
 	if (err)
 		return err;
 	a->phases |= HS_PHASE_DOMINATORS;
@@ -285,28 +328,37 @@ struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn
 
 	/* The components read only the snapshot and write only scc and scc_size: they run beside
 	 * everything else, but after an early answer, which does not read them.  The depths of an
-	 * early answer are computed beside the garbage, or with the garbage beside the dominators,
-	 * into arrays of their own. */
+	 * early answer are computed beside the garbage, or with the roots and the garbage beside
+	 * the dominators (which start from the named roots meanwhile), into arrays of their own. */
 	struct hs_analysis d = {0};
+	struct hs_graph_gate roots_known = HS_GRAPH_GATE_INIT;
 	struct phase_job scc_job = {
-	    .run = hs_graph_scc, .snap = snap, .a = a, .phase = HS_PHASE_SCC, .t = &a->t_scc};
-	struct phase_job depth_job = {
-	    .run = own_depth, .snap = snap, .a = &d, .phase = HS_PHASE_DEPTH, .t = &d.t_depth};
-	if (early && at == HS_EARLY_DOMINATORS) {
-		depth_job.run = own_garbage_depth;
-		depth_job.phase |= HS_PHASE_GARBAGE;
+	    .run = run_scc, .snap = snap, .a = a, .phase = HS_PHASE_SCC, .t = &a->t_scc};
+	struct phase_job depth_job = {.run = own_depth,
+	                              .snap = snap,
+	                              .a = &d,
+	                              .phase = HS_PHASE_DEPTH,
+	                              .t = &d.t_depth,
+	                              .roots_known = &roots_known};
+	bool beside = early && at == HS_EARLY_DOMINATORS;
+	if (beside) {
+		depth_job.run = own_roots_garbage_depth;
+		depth_job.phase |= HS_PHASE_ROOTS | HS_PHASE_GARBAGE;
 	}
 	if (!early)
 		job_start(&scc_job);
 	report(progress, progress_arg, early ? "roots, garbage, depth" : "roots, garbage", 0);
-	roots_garbage(snap, a, early ? &depth_job : NULL);
+	if (beside)
+		start_beside(a, &depth_job);
+	else
+		roots_garbage(snap, a, early ? &depth_job : NULL);
 	struct hs_error *err = NULL;
-	if (!early || at == HS_EARLY_DOMINATORS)
-		err = dominators(snap, a, progress, progress_arg);
+	if (!early || beside)
+		err = dominators(snap, a, beside ? &roots_known : NULL, progress, progress_arg);
 	if (early && !err)
 		err = answer(a, &depth_job, at, early, early_arg, &scc_job);
 	if (!err && !(a->phases & HS_PHASE_DOMINATORS))
-		err = dominators(snap, a, progress, progress_arg);
+		err = dominators(snap, a, NULL, progress, progress_arg);
 	if (!err && early && !(a->phases & HS_PHASE_DEPTH))
 		take_depth(a, &d);
 	else if (!err && !early)

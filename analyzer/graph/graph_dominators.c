@@ -145,6 +145,7 @@ struct dfs {
 	uint32_t *dfn, *parent;
 	struct dfs_path path;
 	uint32_t n;
+	struct hs_graph_gate *roots_known; /* NULL once is_root is filled */
 };
 
 /* Numbers w, a successor of the path's vertex at depth - 1 (none when depth is 0), and pushes it;
@@ -182,7 +183,14 @@ static uint32_t dfs(struct dfs *s, const struct hs_analysis *a)
 	const uint32_t *edge_dst = s->edge_dst;
 	struct dfs_path path = s->path;
 	uint64_t rc = 0;
-	for (uint32_t r; (r = hs_graph_next_root(snap, a, &rc)) != HS_NONE;) {
+	for (;;) {
+		if (rc == snap->nroots && s->roots_known) { /* the named roots are done */
+			hs_graph_gate_wait(s->roots_known);
+			s->roots_known = NULL;
+		}
+		uint32_t r = hs_graph_next_root(snap, a, &rc);
+		if (r == HS_NONE)
+			break;
 		if (hs_graph_bit(s->bits, r))
 			continue;
 		for (uint32_t depth = enter(s, 0, r); depth;) {
@@ -244,7 +252,8 @@ static void classify(const struct hs_snapshot *snap, const uint32_t *dfn, uint32
 /* Step 1: the DFS, then classify.  Scratch: first[] in count until classify counts there, and
  * the DFS's bits in semi until semi starts.  Returns n. */
 static uint32_t step1(const struct hs_snapshot *snap, const struct hs_analysis *a,
-                      struct dfs_path path, uint32_t *parent, uint32_t *semi, uint32_t *count)
+                      struct hs_graph_gate *roots_known, struct dfs_path path, uint32_t *parent,
+                      uint32_t *semi, uint32_t *count)
 {
 	uint64_t nobj = snap->nobjects;
 	uint32_t *dfn = a->idom;
@@ -256,7 +265,8 @@ static uint32_t step1(const struct hs_snapshot *snap, const struct hs_analysis *
 		               ? snap->edge_dst[snap->edge_start[i]]
 		               : HS_NONE;
 	}
-	struct dfs s = {snap, snap->edge_start, snap->edge_dst, count, bits, dfn, parent, path, 0};
+	struct dfs s = {snap, snap->edge_start, snap->edge_dst, count, bits,
+	                dfn,  parent,           path,           0,     roots_known};
 	uint32_t n = dfs(&s, a);
 	memset(count, 0, (nobj + 2) * sizeof(*count));
 	for (uint32_t d = 1; d <= n; d++)
@@ -271,13 +281,14 @@ static inline uint64_t memory_of(const struct hs_snapshot *snap, uint64_t i)
 	return (uint64_t)((int64_t)snap->size[i] + snap->memory_delta[i]);
 }
 
-struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a)
+struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a,
+                                     struct hs_graph_gate *roots_known)
 {
 	uint64_t nobj = snap->nobjects;
 	/* The roots it starts from; depth not holding a result (its arrays are scratch here).  The
 	 * garbage must be done with retained, its scratch: it ran before, or runs beside on scratch
 	 * of its own (hs_analyze_early); it never runs after (hs_graph_garbage asserts it). */
-	assert(a->nobjects == nobj && (a->phases & HS_PHASE_ROOTS) &&
+	assert(a->nobjects == nobj && ((a->phases & HS_PHASE_ROOTS) || roots_known) &&
 	       !(a->phases & (HS_PHASE_DOMINATORS | HS_PHASE_DEPTH)));
 	uint32_t *dfn = a->idom;
 	uint32_t *idom = (uint32_t *)a->retained + nobj + 1; /* the DFS parent until step 3 */
@@ -289,7 +300,7 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 
 	struct dfs_path path = {(uint32_t *)a->parent_edge, (uint32_t *)a->parent_edge + nobj + 1,
 	                        (uint32_t *)a->retained};
-	uint32_t n = step1(snap, a, path, idom, semi, count);
+	uint32_t n = step1(snap, a, roots_known, path, idom, semi, count);
 	for (uint32_t d = 1; d <= n; d++)
 		f[d].anc = idom[d]; /* each vertex linked to its DFS parent once it is done */
 	a->nreached = n;

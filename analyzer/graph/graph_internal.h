@@ -7,13 +7,14 @@
  * later phases as scratch space; each phase's comment says which.  This is how the peak stays at
  * the result plus the reverse CSR and scc's 8 bytes per object.  hs_analyze_early runs roots,
  * then depth in the second thread into arrays of its own (the dominators use depth's as
- * scratch) beside garbage, or, when its callback reads the dominators, garbage (with scratch of
- * its own) and depth in the second thread beside the dominators; calls back, then starts scc
- * and runs what is left.
+ * scratch) beside garbage, or, when its callback reads the dominators, roots, garbage (with
+ * scratch of its own) and depth in the second thread beside the dominators (which wait for the
+ * roots only after the named ones); calls back, then starts scc and runs what is left.
  */
 #ifndef HS_GRAPH_INTERNAL_H
 #define HS_GRAPH_INTERNAL_H
 
+#include <pthread.h>
 #include <time.h>
 
 #include "analysis.h"
@@ -52,9 +53,26 @@ struct hs_error *hs_graph_scc(const struct hs_snapshot *snap, struct hs_analysis
 struct hs_error *hs_graph_reverse_build(const struct hs_snapshot *snap, const uint32_t *dfn,
                                         uint32_t n, uint32_t *count, struct hs_graph_reverse *ret);
 void hs_graph_reverse_deinit(struct hs_graph_reverse *rev);
+/* A one-way signal from one phase's thread to another's: closed until opened, once. */
+struct hs_graph_gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool open;
+};
+#define HS_GRAPH_GATE_INIT                                                                         \
+	{                                                                                          \
+		PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false                         \
+	}
+void hs_graph_gate_open(struct hs_graph_gate *g);
+void hs_graph_gate_wait(struct hs_graph_gate *g);
+
 /* idom, retained and nreached (semi-NCA over the virtual root).  Scratch: retained, depth,
- * parent_edge.  Sets t_reverse and t_retained itself, the parts before and after the tree. */
-struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a);
+ * parent_edge.  Sets t_reverse and t_retained itself, the parts before and after the tree.
+ * The roots must be known (HS_PHASE_ROOTS), or be on their way in another thread that opens
+ * roots_known once is_root is filled: the search starts from the snapshot's named roots, which
+ * need no analysis, and waits for the gate only before the roots it finds in is_root. */
+struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_analysis *a,
+                                     struct hs_graph_gate *roots_known);
 /* depth and parent_edge (breadth-first from every root at once). */
 struct hs_error *hs_graph_depth(const struct hs_snapshot *snap, struct hs_analysis *a);
 
