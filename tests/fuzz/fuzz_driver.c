@@ -6,7 +6,8 @@
  * Replays each file (each regular file of each DIR), then MUTATIONS deterministic mutations of
  * it (default 2000, or $HS_FUZZ_MUTATIONS): bit flips, byte overwrites with boundary values,
  * truncations, deletions, duplications and insertions, one to four at a time, from a generator
- * seeded by the file's name and the mutation number, so a failure is reproducible.  A finding
+ * seeded by the file's name (without its directory) and the mutation number, so a failure is
+ * reproducible and every clone of the tree runs the same mutations.  A finding
  * aborts (the target calls fuzz_fail or a sanitizer stops it); the last input is then saved as
  * ./fuzz-crash-NAME-N for turning into a fixture.
  */
@@ -92,12 +93,19 @@ static uint8_t *current;
 static size_t current_len;
 
 /* Saves the input being run when a finding aborts the process. */
+/* A path's name without its directory: what seeds the mutations, so that every clone of the
+ * tree runs the same ones. */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
 static void save_current(int sig)
 {
 	(void)sig;
 	char name[256];
-	const char *base = strrchr(current_name, '/');
-	snprintf(name, sizeof(name), "fuzz-crash-%s-%ld", base ? base + 1 : current_name,
+	snprintf(name, sizeof(name), "fuzz-crash-%s-%ld", base_name(current_name),
 	         current_mutation);
 	FILE *f = fopen(name, "wb");
 	if (f) {
@@ -131,7 +139,8 @@ static int replay_file(const char *path, long mutations)
 		memcpy(current, seed, len);
 		current_len = len;
 		if (m >= 0) {
-			rng_state = hash_name(path) ^ (uint64_t)(m + 1) * 0x9e3779b97f4a7c15ull;
+			rng_state =
+			    hash_name(base_name(path)) ^ (uint64_t)(m + 1) * 0x9e3779b97f4a7c15ull;
 			for (size_t k = 1 + below(4); k > 0; k--)
 				current_len = mutate(current, current_len, cap);
 		}
