@@ -4,18 +4,20 @@
  * retained sizes that follow from it.  Strong edges of every kind count; weak links are not edges.
  *
  * Steps, each a loop (no recursion: a chain of a million objects is a DFS path a million long):
- *  1. DFS from the virtual root (number 0), numbering objects 1..n in preorder; parent[d] is the
- *     DFS tree parent.  Objects the DFS does not reach keep dfn HS_NONE.  The DFS path is an
- *     explicit stack (vertex number, next edge, end edge by depth), so that going back up it reads
- *     memory in order instead of chasing parent[] and the object's edge_start once more.  The DFS
- *     is a chain of cache misses, each step waiting for the last, so it reads as little as it
- *     can: whether a successor is new comes from a bitset that stays in cache (not from dfn), and
- *     each object's first successor is copied beforehand into first[] (read in order), so that
- *     descending to a new first successor waits for edge_start and first of the object together
- *     instead of edge_start and then its edges.  Then a pass over every edge in object order
- *     (classify), whose random lookups are prefetched, starts the semidominators: semi[w] = the
- *     least of parent[w] and of the predecessors numbered below w; and counts the predecessors
- *     numbered above w, which go to the reverse CSR.
+ *  1. DFS from the virtual root (number 0), numbering objects 1..n in preorder, successors in
+ *     edge order; parent[d] is the DFS tree parent.  Objects the DFS does not reach keep dfn
+ *     HS_NONE.  The DFS is a chain of cache misses, each step waiting for the last, so it reads
+ *     as little as it can: whether a successor is new comes from a bitset that stays in cache
+ *     (not from dfn), and each object's first three successors (or two and where its others
+ *     start) are copied beforehand, in one pass in order over the edges, into a record of 12
+ *     bytes per object (struct dfs_rec), so that entering an object or coming back to it waits
+ *     for one record instead of edge_start and then the edges, two misses in a row.  The DFS path
+ *     is an explicit stack holding, by depth, the vertices with successors left to look at
+ *     (number, and record slot or next edge; see struct dfs_path), so that going back up it
+ *     reads memory in order, prefetched a few levels ahead.  Then a pass over every edge in
+ *     object order (classify), whose random lookups are prefetched, starts the
+ *     semidominators: semi[w] = the least of parent[w] and of the predecessors numbered below
+ *     w; and counts the predecessors numbered above w, which go to the reverse CSR.
  *  2. Semidominators in reverse preorder: semi[w] = the least of parent[w] (0 for a root: the
  *     virtual root is a predecessor), of every predecessor numbered below w (found by classify,
  *     which sees every edge), and of eval(p) for every predecessor p numbered above w (from the
@@ -32,11 +34,13 @@
  *
  * Arrays by DFS number live in output arrays not yet filled (one spare entry each, see
  * graph_internal.h): dfn by object in idom; parent/idom in the upper half of retained (as
- * 2 x (n+1) uint32); semi in depth.  During the DFS, the path's vertex numbers and next edges
- * are in parent_edge (2 x (n+1) uint32), its end edges in the lower half of retained, first[]
- * in the reverse CSR's count array and the bitset in depth; after it, parent_edge holds the
- * forest's anc/best pairs. Step 4 puts the object of each number (vertex, the inverse of dfn) in
- * depth and the retained sizes by number in parent_edge.
+ * 2 x (n+1) uint32); semi in depth.  During the DFS, the path's d and x (struct dfs_path) are
+ * in parent_edge (2 x (n+1) uint32), its y in the lower half of retained and its bits (two
+ * per object) in depth; the records are scratch of its own (12 bytes per object, freed before
+ * classify allocates the reverse CSR's count array, so that the DFS's memory stays below the
+ * peak, which comes later); after it, parent_edge holds the forest's anc/best pairs.  Step 4
+ * puts the object of each number (vertex, the inverse of dfn) in depth and the retained sizes
+ * by number in parent_edge.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -44,7 +48,8 @@
 
 #include "graph_internal.h"
 
-/* How many levels above the top the DFS prefetches the next edge of, going back up. */
+/* How many levels above the top the DFS prefetches where it will look next (a record or an
+ * edge), going back up. */
 #define PATH_AHEAD 4
 
 struct forest {
@@ -127,61 +132,129 @@ static inline void climb_ahead(const struct forest *f, const uint32_t *src, uint
 	}
 }
 
-/* The DFS path, by depth: the vertex's number, its next edge and its end (edge indexes fit in
- * 32 bits, hs_analyze checks).  The entries of the path sit side by side, so returning up the path
- * reads memory in order and can be prefetched, where a step up the parent[] chain would be a
- * cache miss each. */
+/* An object's record for the DFS: its first three successors in edge order (HS_NONE past its
+ * last), so that entering an object or coming back to it reads one record instead of
+ * edge_start and then the edges, two misses in a row.  An object with more than three (a long
+ * one, marked in the DFS's bitset) has its first two, then the index of its third edge: the DFS
+ * reads its edges from there on, with edge_start of the next object for their end.  12 bytes,
+ * not 16 with the edge index of the fourth: at 16 the DFS's memory went past the peak of the
+ * later steps (bench_analyze, 10M objects, 3 edges each). */
+struct dfs_rec {
+	uint32_t succ[3];
+};
+
+/* The DFS path, by depth: the vertices with successors left to look at (a vertex whose last
+ * successor is entered leaves the path), each as its number d and where to look next, x and y:
+ * either object x's record from slot y (y <= 2; slot 2 of a long object is its edges from the
+ * third on), or its edges x .. y (y > 2: a long object has at least four, so its end edge is at
+ * least 4), x < y.  The entries of the path sit side by side, so returning up the path reads
+ * memory in order and can be prefetched, where a step up the parent[] chain would be a cache
+ * miss each. */
 struct dfs_path {
-	uint32_t *d, *e, *end;
+	uint32_t *d, *x, *y;
 };
 
 /* What the DFS reads and writes. */
 struct dfs {
-	const struct hs_snapshot *snap;
 	const uint64_t *edge_start;
 	const uint32_t *edge_dst;
-	const uint32_t *first; /* each object's first successor, HS_NONE if it has none */
-	uint64_t *bits;        /* bit v: object v is numbered */
+	const struct dfs_rec *rec;
+	/* Two bits per object, side by side: bit 2v, object v is numbered; bit 2v + 1, v is long.
+	 * Entering v sets the first, so reading the second then costs nothing. */
+	uint64_t *bits;
 	uint32_t *dfn, *parent;
 	struct dfs_path path;
 	uint32_t n;
 	struct hs_graph_gate *roots_known; /* NULL once is_root is filled */
 };
 
-/* Numbers w, a successor of the path's vertex at depth - 1 (none when depth is 0), and pushes it;
- * then, as long as the new top's first successor is new, that one too, without reading the top's
- * edges (first[] gives it): a descent costs one wait (edge_start and first, fetched together)
- * instead of two in a row (edge_start, then the edges).  Returns the new depth. */
-static uint32_t enter(struct dfs *s, uint32_t depth, uint32_t w)
+static inline bool numbered(const struct dfs *s, uint32_t v)
 {
-	struct dfs_path path = s->path;
-	for (;;) {
-		hs_graph_bit_set(s->bits, w);
-		s->dfn[w] = ++s->n;
-		s->parent[s->n] = depth ? path.d[depth - 1] : 0;
-		uint32_t we = (uint32_t)s->edge_start[w], wend = (uint32_t)s->edge_start[w + 1];
-		uint32_t x = s->first[w];
-		path.d[depth] = s->n;
-		path.end[depth] = wend;
-		depth++;
-		if (x == HS_NONE || hs_graph_bit(s->bits, x)) {
-			path.e[depth - 1] = we;
-			return depth;
+	return hs_graph_bit(s->bits, 2 * (uint64_t)v);
+}
+
+static inline bool is_long(const struct dfs *s, uint32_t v)
+{
+	return hs_graph_bit(s->bits, 2 * (uint64_t)v + 1);
+}
+
+static inline void keep(struct dfs *s, uint32_t *depth, uint32_t d, uint32_t x, uint32_t y)
+{
+	s->path.d[*depth] = d;
+	s->path.x[*depth] = x;
+	s->path.y[*depth] = y;
+	(*depth)++;
+}
+
+/* The first new successor of vertex d among its object's edges e .. end (past its record), or
+ * HS_NONE; keeps the edges after it on the path at *depth, and prefetches the records of the
+ * first few, which the DFS may enter when it comes back. */
+static inline uint32_t next_edge(struct dfs *s, uint32_t *depth, uint32_t d, uint32_t e,
+                                 uint32_t end)
+{
+	for (; e < end; e++) {
+		uint32_t x = s->edge_dst[e];
+		if (numbered(s, x))
+			continue;
+		if (e + 1 < end) {
+			keep(s, depth, d, e + 1, end);
+			for (uint32_t k = e + 1; k < end && k < e + 9; k++)
+				__builtin_prefetch(&s->rec[s->edge_dst[k]]);
 		}
-		/* Its other edges, for when the DFS comes back to it. */
-		__builtin_prefetch(&s->edge_dst[we + 1]);
-		path.e[depth - 1] = we + 1;
-		w = x;
+		return x;
 	}
+	return HS_NONE;
+}
+
+/* The first new successor of vertex d (object w) from slot k of its record on, or HS_NONE; keeps
+ * where to look after it on the path at *depth, if there is anything left, and prefetches the
+ * records of the record's successors after it, which the DFS may enter when it comes back. */
+static inline uint32_t next_in_record(struct dfs *s, uint32_t *depth, uint32_t d, uint32_t w,
+                                      uint32_t k)
+{
+	const struct dfs_rec *r = &s->rec[w];
+	bool lng = is_long(s, w);
+	uint32_t slots = lng ? 2 : 3;
+	for (; k < slots && r->succ[k] != HS_NONE; k++) {
+		uint32_t x = r->succ[k];
+		if (numbered(s, x))
+			continue;
+		if (lng || (k < 2 && r->succ[k + 1] != HS_NONE)) {
+			keep(s, depth, d, w, k + 1);
+			for (uint32_t j = k + 1; j < slots && r->succ[j] != HS_NONE; j++)
+				__builtin_prefetch(&s->rec[r->succ[j]]);
+		}
+		return x;
+	}
+	if (!lng)
+		return HS_NONE;
+	return next_edge(s, depth, d, r->succ[2], (uint32_t)s->edge_start[w + 1]);
+}
+
+/* Numbers w, a successor of vertex pd (0: w is a root), and goes on down: as long as the new
+ * vertex has a new successor, numbers that one too.  A step down waits for one record.  Returns
+ * the new depth. */
+static uint32_t enter(struct dfs *s, uint32_t depth, uint32_t pd, uint32_t w)
+{
+	do {
+		hs_graph_bit_set(s->bits, 2 * (uint64_t)w);
+		s->dfn[w] = ++s->n;
+		s->parent[s->n] = pd;
+		pd = s->n;
+		if (is_long(s, w)) { /* its other edges, which it may need next */
+			__builtin_prefetch(&s->edge_dst[s->rec[w].succ[2]]);
+			__builtin_prefetch(&s->edge_start[w + 1]);
+		}
+		w = next_in_record(s, &depth, pd, w, 0);
+	} while (w != HS_NONE);
+	return depth;
 }
 
 /* Step 1, the DFS: fills dfn and parent; returns n.  Whether a successor is new comes from
- * bits, a bit per object that stays in cache, so that the DFS path waits only for the edges. */
-static uint32_t dfs(struct dfs *s, const struct hs_analysis *a)
+ * bits, which stay in cache, so that the DFS path waits only for records. */
+static uint32_t dfs(struct dfs *s, const struct hs_analysis *a, const struct hs_snapshot *snap)
 {
-	const struct hs_snapshot *snap = s->snap;
-	const uint32_t *edge_dst = s->edge_dst;
-	struct dfs_path path = s->path;
+	const struct dfs_path path = s->path;
 	uint64_t rc = 0;
 	for (;;) {
 		if (rc == snap->nroots && s->roots_known) { /* the named roots are done */
@@ -191,30 +264,67 @@ static uint32_t dfs(struct dfs *s, const struct hs_analysis *a)
 		uint32_t r = hs_graph_next_root(snap, a, &rc);
 		if (r == HS_NONE)
 			break;
-		if (hs_graph_bit(s->bits, r))
+		if (numbered(s, r))
 			continue;
-		for (uint32_t depth = enter(s, 0, r); depth;) {
-			uint32_t top = depth - 1;
-			uint32_t e = path.e[top], end = path.end[top], w = HS_NONE;
-			while (e < end && hs_graph_bit(s->bits, w = edge_dst[e]))
-				e++;
-			if (e == end) {
-				depth--;
-				/* Where the path will go back to: its next edges. */
-				if (depth > PATH_AHEAD) {
-					uint32_t k = depth - PATH_AHEAD;
-					if (path.e[k] < path.end[k])
-						__builtin_prefetch(&edge_dst[path.e[k]]);
-				}
-				continue;
+		for (uint32_t depth = enter(s, 0, 0, r); depth;) {
+			depth--;
+			/* Where the path will go back to. */
+			if (depth >= PATH_AHEAD) {
+				uint32_t k = depth - PATH_AHEAD;
+				if (path.y[k] <= 2)
+					__builtin_prefetch(&s->rec[path.x[k]]);
+				else
+					__builtin_prefetch(&s->edge_dst[path.x[k]]);
 			}
-			path.e[top] = e + 1;
-			/* The successors after w, which the DFS comes back to. */
-			hs_graph_prefetch_descent(s->snap, s->first, NULL, 0, e + 1, end);
-			depth = enter(s, depth, w);
+			uint32_t d = path.d[depth], x = path.x[depth], y = path.y[depth];
+			uint32_t w = y <= 2 ? next_in_record(s, &depth, d, x, y)
+			                    : next_edge(s, &depth, d, x, y);
+			if (w != HS_NONE)
+				depth = enter(s, depth, d, w);
 		}
 	}
 	return s->n;
+}
+
+/* Each object's DFS record, and its long bit (bits is zeroed), in one pass in order over the
+ * edges. */
+static void fill_records(const struct hs_snapshot *snap, struct dfs_rec *rec, uint64_t *bits)
+{
+	const uint64_t *edge_start = snap->edge_start;
+	const uint32_t *edge_dst = snap->edge_dst;
+	for (uint64_t i = 0; i < snap->nobjects; i++) {
+		uint64_t e = edge_start[i], end = edge_start[i + 1];
+		struct dfs_rec r;
+		for (uint64_t k = 0; k < 3; k++)
+			r.succ[k] = e + k < end ? edge_dst[e + k] : HS_NONE;
+		if (end - e > 3) {
+			r.succ[2] = (uint32_t)(e + 2);
+			hs_graph_bit_set(bits, 2 * i + 1);
+		}
+		rec[i] = r;
+	}
+}
+
+/* Step 1's DFS, on records of its own (12 bytes per object, freed before it returns) and the
+ * bits in semi.  Sets *n. */
+static struct hs_error *number(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                               struct hs_graph_gate *roots_known, struct dfs_path path,
+                               uint32_t *parent, uint32_t *semi, uint32_t *n)
+{
+	uint64_t nobj = snap->nobjects;
+	struct dfs_rec *rec = hs_graph_alloc(nobj * sizeof(*rec));
+	if (!rec)
+		return &hs_error_nomem;
+	uint64_t *bits = (uint64_t *)semi; /* (n + 1) x 4 bytes hold (n + 31) / 32 words */
+	memset(bits, 0, (nobj + 31) / 32 * sizeof(*bits));
+	fill_records(snap, rec, bits);
+	for (uint64_t i = 0; i < nobj; i++)
+		a->idom[i] = HS_NONE; /* dfn */
+	struct dfs s = {snap->edge_start, snap->edge_dst, rec, bits,       a->idom,
+	                parent,           path,           0,   roots_known};
+	*n = dfs(&s, a, snap);
+	free(rec);
+	return NULL;
 }
 
 /* The rest of step 1, over every edge v -> w of the vertices in object order (the lookups are
@@ -249,30 +359,22 @@ static void classify(const struct hs_snapshot *snap, const uint32_t *dfn, uint32
 	}
 }
 
-/* Step 1: the DFS, then classify.  Scratch: first[] in count until classify counts there, and
- * the DFS's bits in semi until semi starts.  Returns n. */
-static uint32_t step1(const struct hs_snapshot *snap, const struct hs_analysis *a,
-                      struct hs_graph_gate *roots_known, struct dfs_path path, uint32_t *parent,
-                      uint32_t *semi, uint32_t *count)
+/* Step 1: the DFS, which sets *n, then classify, into *count (allocated here, n + 2 entries). */
+static struct hs_error *step1(const struct hs_snapshot *snap, const struct hs_analysis *a,
+                              struct hs_graph_gate *roots_known, struct dfs_path path,
+                              uint32_t *parent, uint32_t *semi, uint32_t **count, uint32_t *n)
 {
-	uint64_t nobj = snap->nobjects;
-	uint32_t *dfn = a->idom;
-	uint64_t *bits = (uint64_t *)semi; /* (n + 1) x 4 bytes hold (n + 63) / 64 words */
-	memset(bits, 0, (nobj + 63) / 64 * sizeof(*bits));
-	for (uint64_t i = 0; i < nobj; i++) {
-		dfn[i] = HS_NONE;
-		count[i] = snap->edge_start[i] < snap->edge_start[i + 1]
-		               ? snap->edge_dst[snap->edge_start[i]]
-		               : HS_NONE;
-	}
-	struct dfs s = {snap, snap->edge_start, snap->edge_dst, count, bits,
-	                dfn,  parent,           path,           0,     roots_known};
-	uint32_t n = dfs(&s, a);
-	memset(count, 0, (nobj + 2) * sizeof(*count));
-	for (uint32_t d = 1; d <= n; d++)
+	struct hs_error *err = number(snap, a, roots_known, path, parent, semi, n);
+	if (err)
+		return err;
+	*count = hs_graph_alloc((snap->nobjects + 2) * sizeof(**count));
+	if (!*count)
+		return &hs_error_nomem;
+	memset(*count, 0, (snap->nobjects + 2) * sizeof(**count));
+	for (uint32_t d = 1; d <= *n; d++)
 		semi[d] = parent[d];
-	classify(snap, dfn, semi, count);
-	return n;
+	classify(snap, a->idom, semi, *count);
+	return NULL;
 }
 
 /* Object i's memory (FORMAT.md §4.5), in a snapshot that gives it. */
@@ -294,13 +396,12 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 	uint32_t *idom = (uint32_t *)a->retained + nobj + 1; /* the DFS parent until step 3 */
 	struct forest *f = (struct forest *)a->parent_edge;
 	uint32_t *semi = a->depth;
-	uint32_t *count = hs_graph_alloc((nobj + 2) * sizeof(*count));
-	if (!count)
-		return &hs_error_nomem;
-
 	struct dfs_path path = {(uint32_t *)a->parent_edge, (uint32_t *)a->parent_edge + nobj + 1,
 	                        (uint32_t *)a->retained};
-	uint32_t n = step1(snap, a, roots_known, path, idom, semi, count);
+	uint32_t *count, n;
+	struct hs_error *err = step1(snap, a, roots_known, path, idom, semi, &count, &n);
+	if (err)
+		return err;
 	for (uint32_t d = 1; d <= n; d++)
 		f[d].anc = idom[d]; /* each vertex linked to its DFS parent once it is done */
 	a->nreached = n;
@@ -313,7 +414,7 @@ struct hs_error *hs_graph_dominators(const struct hs_snapshot *snap, struct hs_a
 	}
 	double t0 = hs_graph_now();
 	struct hs_graph_reverse rev;
-	struct hs_error *err = hs_graph_reverse_build(snap, dfn, n, count, &rev);
+	err = hs_graph_reverse_build(snap, dfn, n, count, &rev);
 	if (err)
 		return err;
 	a->t_reverse = hs_graph_now() - t0;
