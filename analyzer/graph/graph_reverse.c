@@ -33,8 +33,13 @@ struct hs_error *hs_graph_reverse_build(const struct hs_snapshot *snap, const ui
 		if (dv == HS_NONE)
 			continue;
 		for (uint64_t e = snap->edge_start[v]; e < snap->edge_start[v + 1]; e++) {
-			if (e + HS_PREFETCH_AHEAD < snap->nedges)
-				__builtin_prefetch(&dfn[snap->edge_dst[e + HS_PREFETCH_AHEAD]]);
+			if (e + 2 * HS_PREFETCH_AHEAD < snap->nedges)
+				__builtin_prefetch(&dfn[snap->edge_dst[e + 2 * HS_PREFETCH_AHEAD]]);
+			if (e + HS_PREFETCH_AHEAD < snap->nedges) {
+				uint32_t ahead = dfn[snap->edge_dst[e + HS_PREFETCH_AHEAD]];
+				if (ahead != HS_NONE)
+					__builtin_prefetch(&start[ahead], 1);
+			}
 			uint32_t dw = dfn[snap->edge_dst[e]];
 			if (dv > dw)
 				src[start[dw]++] = dv;
