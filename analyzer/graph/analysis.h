@@ -66,9 +66,10 @@ struct hs_error *hs_analyze(const struct hs_snapshot *snap, hs_progress_fn *prog
  * retained_memory and nreached too (the other arrays hold scratch or nothing yet): for an answer
  * that needs no more, printed before the rest is computed.  Nothing it does not read runs before
  * it (the components start after it: early must not read scc, scc_size or nsccs); the depths
- * are computed in a second thread beside the garbage, or with the garbage beside the dominators
- * (at HS_EARLY_DOMINATORS), into arrays of their own (12 bytes per object more at the peak).  An
- * error from early ends the analysis with it. */
+ * are computed in a second thread beside the garbage, or with the roots and the garbage beside
+ * the dominators (at HS_EARLY_DOMINATORS, whose search starts from the named roots meanwhile),
+ * into arrays of their own (12 bytes per object more at the peak).  An error from early ends the
+ * analysis with it. */
 typedef struct hs_error *hs_early_fn(void *arg, const struct hs_analysis *a);
 enum hs_early_at { HS_EARLY_DEPTH, HS_EARLY_DOMINATORS };
 struct hs_error *hs_analyze_early(const struct hs_snapshot *snap, hs_progress_fn *progress,
